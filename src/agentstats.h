@@ -1,0 +1,28 @@
+/* agentstats.h: turns the raw totals a script returns into each agent's contract stats hash. */
+#ifndef FEEDBACKD_AGENTSTATS_H
+#define FEEDBACKD_AGENTSTATS_H
+
+#include <hiredis/hiredis.h>
+
+#include "config.h"
+#include "metrics.h"
+#include "redis.h"
+#include "stats.h"
+
+struct agentstats;
+
+/* Called with every agent's decoded totals, after its stats were queued for writing. */
+typedef void (*agentstats_fn)(void *arg, const char *agent, const struct totals *per_window,
+    int64_t open, int64_t overdue);
+
+struct agentstats *agentstats_new(const struct config *cfg, struct redis *redis, struct metrics *metrics);
+
+/* Also tell fn about every agent published (the quality rules listen here). */
+void agentstats_listen(struct agentstats *s, agentstats_fn fn, void *arg);
+
+/* Writes the stats hash of every agent in a totals reply (layout: totals_read in _common.lua). */
+void agentstats_publish(struct agentstats *s, const redisReply *totals);
+
+void agentstats_free(struct agentstats *s);
+
+#endif

@@ -1,0 +1,78 @@
+/* config.h: the INI configuration, loaded and validated as a whole. */
+#ifndef FEEDBACKD_CONFIG_H
+#define FEEDBACKD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "window.h"
+
+#define CONFIG_ERROR_SIZE 512
+#define CONFIG_TOPICS_MAX 16
+#define CONFIG_PASSTHROUGH_MAX 64
+
+/* One "rdkafka.NAME = VALUE" line, handed to librdkafka untouched. */
+struct config_passthrough {
+	char *name; /* without the "rdkafka." prefix */
+	char *value;
+};
+
+struct config {
+	char *path;
+
+	/* [kafka] */
+	char *brokers;                  /* "embedded" starts the mock cluster in-process */
+	char *group;
+	char *topics[CONFIG_TOPICS_MAX];
+	size_t topic_count;
+	char *dlq_topic;
+	char *alerts_topic;
+	int embedded_partitions;
+	struct config_passthrough rdkafka[CONFIG_PASSTHROUGH_MAX];
+	size_t rdkafka_count;
+
+	/* [redis] */
+	char *redis_host;
+	int redis_port;
+	char *redis_socket;             /* NULL unless set; wins over host/port */
+	char *redis_user;
+	char *redis_password;
+	int redis_db;
+	char *prefix;                   /* key prefix, "fb:" */
+
+	/* [windows] */
+	struct windows windows;
+	int64_t refresh_ms;
+
+	/* [ingest] */
+	int batch_size;                 /* most events per Redis script call */
+	int max_inflight_batches;       /* consumption pauses above this */
+	int64_t dedupe_horizon_ms;
+	int64_t max_future_ms;          /* events further ahead are rejected */
+
+	/* [sla] */
+	int64_t reply_target_ms;                         /* messages and default */
+	int64_t reply_target_severity_ms[SEVERITY_COUNT]; /* complaints, by severity */
+	double at_risk;                                  /* fraction of target; 0 disables */
+	int64_t pair_horizon_ms;                         /* how long an early reply waits */
+	int64_t rescan_ms;                               /* re-read deadlines set by others */
+
+	/* [http] */
+	char *http_listen;              /* "127.0.0.1:9187", or NULL when "off" */
+
+	/* [log] */
+	int log_level;                  /* LOG_ERR..LOG_DEBUG from <syslog.h> */
+};
+
+/* Fills cfg with the built-in defaults. */
+void config_defaults(struct config *cfg);
+
+/* Loads path over the defaults; on error writes "file:line: reason" and returns false. */
+bool config_load(struct config *cfg, const char *path, char *err, size_t err_size);
+
+/* Frees every string cfg owns; cfg may then be loaded again. */
+void config_free(struct config *cfg);
+
+#endif

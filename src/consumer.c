@@ -1,0 +1,269 @@
+/* consumer.c: the Kafka group consumer, driven by the libevent loop. */
+#include "consumer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kafka.h"
+#include "log.h"
+
+/* Messages taken per read; the loop regains control between reads. */
+#define CONSUMER_BATCH 1000
+#define CONSUMER_READS_PER_WAKEUP 4
+
+struct consumer {
+	rd_kafka_t *rk;
+	rd_kafka_queue_t *queue;
+	struct kafka_watch watch;
+	struct consumer_handler handler;
+	bool paused;
+	bool closed;
+	int assigned;
+	rd_kafka_message_t *msgs[CONSUMER_BATCH];
+};
+
+/* Applies an assignment change with the protocol the group negotiated. */
+static void consumer_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+    rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+	struct consumer *c = opaque;
+	bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+	rd_kafka_error_t *error = NULL;
+
+	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		if (cooperative)
+			error = rd_kafka_incremental_assign(rk, parts);
+		else
+			rd_kafka_assign(rk, parts);
+		c->assigned += parts->cnt;
+		log_notice("kafka: assigned %d partitions (%s)", parts->cnt, cooperative ? "cooperative" : "eager");
+		c->handler.assigned(c->handler.arg, parts);
+	} else {
+		/* Whatever finished is committed now, before another member takes over. */
+		c->handler.revoked(c->handler.arg, parts);
+		rd_kafka_commit(rk, NULL, 0);
+		if (cooperative)
+			error = rd_kafka_incremental_unassign(rk, parts);
+		else
+			rd_kafka_assign(rk, NULL);
+		c->assigned = cooperative ? c->assigned - parts->cnt : 0;
+		log_notice("kafka: revoked %d partitions", parts->cnt);
+	}
+	if (error != NULL) {
+		log_err("kafka: rebalance: %s", rd_kafka_error_string(error));
+		rd_kafka_error_destroy(error);
+	}
+}
+
+/* Client-level errors; a fatal one stops the daemon gracefully. */
+static void consumer_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	struct consumer *c = opaque;
+	char why[512];
+
+	if (err == RD_KAFKA_RESP_ERR__FATAL) {
+		rd_kafka_fatal_error(rk, why, sizeof(why));
+		c->handler.fatal(c->handler.arg, why);
+		return;
+	}
+	log_limited(LOG_WARNING, "kafka-consumer", "kafka consumer: %s: %s",
+	    rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+}
+
+/* Hands one read's messages to the owner, after logging the error events among them. */
+static void consumer_deliver(struct consumer *c, ssize_t n)
+{
+	size_t good = 0;
+
+	for (ssize_t i = 0; i < n; i++) {
+		rd_kafka_message_t *m = c->msgs[i];
+
+		if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			c->msgs[good++] = m;
+			continue;
+		}
+		if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+			log_limited(LOG_WARNING, "kafka-consume", "kafka: consume: %s", rd_kafka_message_errstr(m));
+		rd_kafka_message_destroy(m);
+	}
+	if (good > 0)
+		c->handler.messages(c->handler.arg, c->msgs, good);
+	for (size_t i = 0; i < good; i++)
+		rd_kafka_message_destroy(c->msgs[i]);
+}
+
+/* The consumer queue became non-empty: take what is there, a bounded amount at a time. */
+static void consumer_on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct consumer *c = arg;
+
+	(void)fd;
+	(void)what;
+	kafka_watch_drain(&c->watch);
+	for (int round = 0; round < CONSUMER_READS_PER_WAKEUP; round++) {
+		ssize_t n;
+
+		if (c->paused || c->closed)
+			return;
+		n = rd_kafka_consume_batch_queue(c->queue, 0, c->msgs, CONSUMER_BATCH);
+		if (n <= 0)
+			return;
+		consumer_deliver(c, n);
+		if (n < CONSUMER_BATCH)
+			return;
+	}
+	/* The pipe only signals empty -> non-empty, so come back for the rest. */
+	kafka_watch_kick(&c->watch);
+}
+
+/* Builds the consumer's configuration. */
+static rd_kafka_conf_t *consumer_conf(const struct config *cfg, const char *brokers, struct consumer *c,
+    char *err, size_t err_size)
+{
+	rd_kafka_conf_t *conf = kafka_conf_new(cfg, brokers, err, err_size);
+
+	if (conf == NULL)
+		return NULL;
+	/* Offsets are stored by feedbackd only after their effects are in Redis. */
+	if (!kafka_conf_set(conf, "group.id", cfg->group, err, err_size) ||
+	    !kafka_conf_set(conf, "enable.auto.offset.store", "false", err, err_size) ||
+	    !kafka_conf_set(conf, "auto.offset.reset", "earliest", err, err_size)) {
+		rd_kafka_conf_destroy(conf);
+		return NULL;
+	}
+	/* Passthrough keys were applied first; these two only fill gaps. */
+	rd_kafka_conf_set_rebalance_cb(conf, consumer_rebalance);
+	rd_kafka_conf_set_error_cb(conf, consumer_error);
+	rd_kafka_conf_set_opaque(conf, c);
+	return conf;
+}
+
+/* See consumer.h. */
+struct consumer *consumer_new(struct event_base *base, const struct config *cfg, const char *brokers,
+    const struct consumer_handler *handler, char *err, size_t err_size)
+{
+	struct consumer *c = calloc(1, sizeof(*c));
+	rd_kafka_topic_partition_list_t *topics;
+	rd_kafka_conf_t *conf;
+	rd_kafka_resp_err_t rerr;
+
+	if (c == NULL)
+		return NULL;
+	c->handler = *handler;
+	conf = consumer_conf(cfg, brokers, c, err, err_size);
+	if (conf == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, err_size);
+	if (c->rk == NULL) {
+		rd_kafka_conf_destroy(conf);
+		free(c);
+		return NULL;
+	}
+	rd_kafka_set_log_queue(c->rk, NULL);
+	rd_kafka_poll_set_consumer(c->rk);
+	c->queue = rd_kafka_queue_get_consumer(c->rk);
+	topics = rd_kafka_topic_partition_list_new((int)cfg->topic_count);
+	for (size_t i = 0; i < cfg->topic_count; i++)
+		rd_kafka_topic_partition_list_add(topics, cfg->topics[i], RD_KAFKA_PARTITION_UA);
+	rerr = rd_kafka_subscribe(c->rk, topics);
+	rd_kafka_topic_partition_list_destroy(topics);
+	if (rerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		snprintf(err, err_size, "subscribe: %s", rd_kafka_err2str(rerr));
+		consumer_free(c);
+		return NULL;
+	}
+	if (!kafka_watch_start(&c->watch, base, c->queue, consumer_on_readable, c)) {
+		snprintf(err, err_size, "cannot watch the consumer queue");
+		consumer_free(c);
+		return NULL;
+	}
+	kafka_watch_kick(&c->watch);
+	return c;
+}
+
+/* Pauses or resumes every assigned partition. */
+static void consumer_set_paused(struct consumer *c, bool paused)
+{
+	rd_kafka_topic_partition_list_t *parts = NULL;
+
+	c->paused = paused;
+	if (rd_kafka_assignment(c->rk, &parts) == RD_KAFKA_RESP_ERR_NO_ERROR && parts != NULL) {
+		if (paused)
+			rd_kafka_pause_partitions(c->rk, parts);
+		else
+			rd_kafka_resume_partitions(c->rk, parts);
+		rd_kafka_topic_partition_list_destroy(parts);
+	}
+}
+
+/* See consumer.h. */
+void consumer_pause(struct consumer *c)
+{
+	if (!c->paused)
+		consumer_set_paused(c, true);
+}
+
+/* See consumer.h. */
+void consumer_resume(struct consumer *c)
+{
+	if (!c->paused)
+		return;
+	consumer_set_paused(c, false);
+	kafka_watch_kick(&c->watch);
+}
+
+/* See consumer.h. */
+bool consumer_paused(const struct consumer *c)
+{
+	return c->paused;
+}
+
+/* See consumer.h. */
+int consumer_assigned(const struct consumer *c)
+{
+	return c->assigned;
+}
+
+/* See consumer.h. */
+void consumer_store(struct consumer *c, const char *topic, int32_t partition, int64_t next_offset)
+{
+	rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_resp_err_t err;
+
+	rd_kafka_topic_partition_list_add(list, topic, partition)->offset = next_offset;
+	err = rd_kafka_offsets_store(c->rk, list);
+	/* A partition revoked meanwhile refuses the store: its new owner re-reads it, and the
+	 * offsets high-water mark in Redis keeps that from counting anything twice. */
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+		log_debug("kafka: store %s/%d@%lld: %s", topic, (int)partition, (long long)next_offset,
+		    rd_kafka_err2str(err));
+	rd_kafka_topic_partition_list_destroy(list);
+}
+
+/* See consumer.h. */
+void consumer_close(struct consumer *c)
+{
+	rd_kafka_resp_err_t err;
+
+	if (c->closed)
+		return;
+	c->closed = true;
+	kafka_watch_stop(&c->watch, c->queue);
+	err = rd_kafka_consumer_close(c->rk);
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+		log_warn("kafka: consumer close: %s", rd_kafka_err2str(err));
+}
+
+/* See consumer.h. */
+void consumer_free(struct consumer *c)
+{
+	if (c == NULL)
+		return;
+	consumer_close(c);
+	rd_kafka_queue_destroy(c->queue);
+	rd_kafka_destroy(c->rk);
+	free(c);
+}

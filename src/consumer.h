@@ -1,0 +1,43 @@
+/* consumer.h: the Kafka group consumer, driven by the libevent loop. */
+#ifndef FEEDBACKD_CONSUMER_H
+#define FEEDBACKD_CONSUMER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <event2/event.h>
+#include <librdkafka/rdkafka.h>
+
+#include "config.h"
+
+/* What the consumer tells its owner. Messages are only valid during the call. */
+struct consumer_handler {
+	void (*messages)(void *arg, rd_kafka_message_t **msgs, size_t count);
+	void (*assigned)(void *arg, const rd_kafka_topic_partition_list_t *parts);
+	void (*revoked)(void *arg, const rd_kafka_topic_partition_list_t *parts);
+	void (*fatal)(void *arg, const char *reason);
+	void *arg;
+};
+
+struct consumer;
+
+/* Creates the consumer and subscribes to cfg's topics. */
+struct consumer *consumer_new(struct event_base *base, const struct config *cfg, const char *brokers,
+    const struct consumer_handler *handler, char *err, size_t err_size);
+
+/* Stops taking messages (and pauses fetching) until consumer_resume. */
+void consumer_pause(struct consumer *c);
+void consumer_resume(struct consumer *c);
+bool consumer_paused(const struct consumer *c);
+
+/* Partitions currently assigned to this member. */
+int consumer_assigned(const struct consumer *c);
+
+/* Marks everything before next_offset as done; it is committed with the next auto-commit. */
+void consumer_store(struct consumer *c, const char *topic, int32_t partition, int64_t next_offset);
+
+/* Commits stored offsets and leaves the group (blocking, for shutdown). */
+void consumer_close(struct consumer *c);
+
+void consumer_free(struct consumer *c);
+
+#endif

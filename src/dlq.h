@@ -1,0 +1,30 @@
+/* dlq.h: dead letters: rejected messages, kept byte for byte, with the reason in headers. */
+#ifndef FEEDBACKD_DLQ_H
+#define FEEDBACKD_DLQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <event2/event.h>
+#include <librdkafka/rdkafka.h>
+
+#include "config.h"
+#include "metrics.h"
+#include "producer.h"
+
+/* Called once a dead letter is safely on the DLQ topic, so its offset may be committed. */
+typedef void (*dlq_done_fn)(void *arg, const char *topic, int32_t partition, int64_t offset);
+
+struct dlq;
+
+struct dlq *dlq_new(struct event_base *base, const struct config *cfg, struct producer *producer,
+    struct metrics *metrics, dlq_done_fn done, void *arg);
+
+/* Sends msg to the DLQ with reason; retried until delivered. */
+void dlq_send(struct dlq *d, const rd_kafka_message_t *msg, const char *reason);
+
+/* Dead letters not yet delivered. */
+size_t dlq_pending(const struct dlq *d);
+
+void dlq_free(struct dlq *d);
+
+#endif

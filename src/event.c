@@ -1,0 +1,274 @@
+/* event.c: parsing and validating one feedback event (pure, no I/O). */
+
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "event.h"
+#include "timestamp.h"
+
+#define EVENT_CATEGORY_MAX 128
+
+static const char *const event_type_names[] = {
+	"rating", "complaint", "message", "reply"
+};
+static const char *const severity_names[] = {
+	"low", "normal", "high", "critical"
+};
+
+/* Writes "what" or "what: field" as the rejection reason; always returns false. */
+static bool
+event_reject(char *reason, size_t reason_size, const char *what, const char *field)
+{
+	if (reason == NULL || reason_size == 0)
+		return false;
+	if (field != NULL)
+		snprintf(reason, reason_size, "%s: %s", what, field);
+	else
+		snprintf(reason, reason_size, "%s", what);
+	return false;
+}
+
+/* Why jansson refused the bytes, in the contract's short words. */
+static const char *
+event_json_error(const json_error_t *err)
+{
+	switch (json_error_code(err)) {
+	case json_error_duplicate_key:
+		return "duplicate key";
+	case json_error_invalid_utf8:
+		return "invalid utf-8";
+	case json_error_null_character:
+		return "nul character";
+	default:
+		return "not json";
+	}
+}
+
+/* True when s has a C0 control character or DEL, which would corrupt keys and logs. */
+static bool
+event_has_control(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char	c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f)
+			return true;
+	}
+	return false;
+}
+
+/* Copies string field name to out if its length is in [min, max]; absent ok unless required. */
+static bool
+event_get_string(json_t *root, const char *name, bool required, size_t min, size_t max,
+    char *out, char *reason, size_t reason_size)
+{
+	json_t	*v = json_object_get(root, name);
+	size_t	 len;
+
+	out[0] = '\0';
+	if (v == NULL) {
+		if (required)
+			return event_reject(reason, reason_size, "missing field", name);
+		return true;
+	}
+	if (!json_is_string(v))
+		return event_reject(reason, reason_size, "wrong type", name);
+	len = json_string_length(v);
+	if (len < min || len > max)
+		return event_reject(reason, reason_size, "bad length", name);
+	/* jansson refuses \u0000 by default, so the length and strlen agree. */
+	memcpy(out, json_string_value(v), len);
+	out[len] = '\0';
+	return true;
+}
+
+/* Finds a name in a table of contract names; -1 when absent. */
+static int
+event_lookup(const char *const *names, int count, const char *s)
+{
+	for (int i = 0; i < count; i++) {
+		if (strcmp(names[i], s) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/* Reads ts as an RFC 3339 string or integer epoch ms and refuses the far future. */
+static bool
+event_get_ts(json_t *root, int64_t now_ms, int64_t max_future_ms, int64_t *out,
+    char *reason, size_t reason_size)
+{
+	json_t	*v = json_object_get(root, "ts");
+	int64_t	 horizon = max_future_ms < 0 ? 0 : max_future_ms;
+
+	if (v == NULL)
+		return event_reject(reason, reason_size, "missing field", "ts");
+	if (json_is_string(v)) {
+		if (!ts_parse_rfc3339(json_string_value(v), json_string_length(v), out))
+			return event_reject(reason, reason_size, "bad ts", NULL);
+	} else if (json_is_integer(v)) {
+		if (json_integer_value(v) < 0)
+			return event_reject(reason, reason_size, "bad ts", NULL);
+		*out = json_integer_value(v);
+	} else
+		return event_reject(reason, reason_size, "wrong type", "ts");
+	/* Compared as a difference so a huge ts cannot overflow now + max. */
+	if (*out > now_ms && (uint64_t)*out - (uint64_t)now_ms > (uint64_t)horizon)
+		return event_reject(reason, reason_size, "ts in the future", NULL);
+	return true;
+}
+
+/* Reads the score and optional scale of a rating. */
+static bool
+event_get_rating(json_t *root, struct event *ev, char *reason, size_t reason_size)
+{
+	json_t		*score = json_object_get(root, "score");
+	json_t		*scale = json_object_get(root, "scale");
+	json_int_t	 s, max, min;
+
+	if (score == NULL)
+		return event_reject(reason, reason_size, "missing field", "score");
+	/* A real such as 4.0 is refused: scores are counted, never rounded. */
+	if (!json_is_integer(score))
+		return event_reject(reason, reason_size, "wrong type", "score");
+	ev->scale = 5;
+	if (scale != NULL) {
+		if (!json_is_integer(scale))
+			return event_reject(reason, reason_size, "wrong type", "scale");
+		if (json_integer_value(scale) != 5 && json_integer_value(scale) != 10)
+			return event_reject(reason, reason_size, "bad scale", NULL);
+		ev->scale = (int)json_integer_value(scale);
+	}
+	min = ev->scale == 5 ? 1 : 0;
+	max = ev->scale;
+	s = json_integer_value(score);
+	if (s < min || s > max)
+		return event_reject(reason, reason_size, "score out of range", NULL);
+	ev->score = (int)s;
+	return true;
+}
+
+/* Reads the optional severity of a complaint. */
+static bool
+event_get_severity(json_t *root, struct event *ev, char *reason, size_t reason_size)
+{
+	json_t	*v = json_object_get(root, "severity");
+	int	 i;
+
+	ev->severity = SEVERITY_NORMAL;
+	if (v == NULL)
+		return true;
+	if (!json_is_string(v))
+		return event_reject(reason, reason_size, "wrong type", "severity");
+	i = event_lookup(severity_names, SEVERITY_COUNT, json_string_value(v));
+	if (i < 0)
+		return event_reject(reason, reason_size, "unknown severity", NULL);
+	ev->severity = (enum severity)i;
+	return true;
+}
+
+/* Validates every field of a decoded object into ev. */
+static bool
+event_fill(json_t *root, int64_t now_ms, int64_t max_future_ms, struct event *ev,
+    char *reason, size_t reason_size)
+{
+	json_t	*type;
+	int	 i;
+
+	if (!event_get_string(root, "event_id", true, 1, EVENT_ID_MAX, ev->event_id,
+	    reason, reason_size))
+		return false;
+
+	type = json_object_get(root, "type");
+	if (type == NULL)
+		return event_reject(reason, reason_size, "missing field", "type");
+	if (!json_is_string(type))
+		return event_reject(reason, reason_size, "wrong type", "type");
+	i = event_lookup(event_type_names,
+	    (int)(sizeof event_type_names / sizeof event_type_names[0]),
+	    json_string_value(type));
+	if (i < 0)
+		return event_reject(reason, reason_size, "unknown type", NULL);
+	ev->type = (enum event_type)i;
+
+	if (!event_get_string(root, "agent_id", true, 1, EVENT_ID_MAX, ev->agent_id,
+	    reason, reason_size))
+		return false;
+	if (event_has_control(ev->agent_id, strlen(ev->agent_id)))
+		return event_reject(reason, reason_size, "control character", "agent_id");
+
+	if (!event_get_ts(root, now_ms, max_future_ms, &ev->ts_ms, reason, reason_size))
+		return false;
+
+	/* Only a rating may stand alone; everything else belongs to a ticket. */
+	if (!event_get_string(root, "ticket_id", ev->type != EVENT_RATING, 1,
+	    EVENT_ID_MAX, ev->ticket_id, reason, reason_size))
+		return false;
+
+	if (ev->type == EVENT_RATING &&
+	    !event_get_rating(root, ev, reason, reason_size))
+		return false;
+	if (ev->type == EVENT_COMPLAINT &&
+	    !event_get_severity(root, ev, reason, reason_size))
+		return false;
+
+	return event_get_string(root, "category", false, 0, EVENT_CATEGORY_MAX,
+	    ev->category, reason, reason_size);
+}
+
+/* Parses and validates one message against the contract in docs/events.md. */
+bool
+event_parse(const char *buf, size_t len, int64_t now_ms, int64_t max_future_ms,
+    struct event *out, char *reason, size_t reason_size)
+{
+	json_t		*root;
+	json_error_t	 err;
+	struct event	 ev;
+	bool		 ok;
+
+	if (reason != NULL && reason_size > 0)
+		reason[0] = '\0';
+	/* Checked before decoding so a huge message costs nothing. */
+	if (len > EVENT_MAX_BYTES)
+		return event_reject(reason, reason_size, "too large", NULL);
+	if (buf == NULL)
+		return event_reject(reason, reason_size, "not json", NULL);
+
+	/* DECODE_ANY so a bare number is "not an object" rather than "not json". */
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
+	if (root == NULL)
+		return event_reject(reason, reason_size, event_json_error(&err), NULL);
+	if (!json_is_object(root)) {
+		json_decref(root);
+		return event_reject(reason, reason_size, "not an object", NULL);
+	}
+
+	memset(&ev, 0, sizeof ev);
+	ev.severity = SEVERITY_NORMAL;
+	ok = event_fill(root, now_ms, max_future_ms, &ev, reason, reason_size);
+	json_decref(root);
+	/* out is only written for a valid event, never half-filled. */
+	if (ok)
+		*out = ev;
+	return ok;
+}
+
+/* The contract name of a type ("rating"). */
+const char *
+event_type_name(enum event_type type)
+{
+	if ((unsigned)type >= sizeof event_type_names / sizeof event_type_names[0])
+		return "unknown";
+	return event_type_names[type];
+}
+
+/* The contract name of a severity ("critical"). */
+const char *
+severity_name(enum severity severity)
+{
+	if ((unsigned)severity >= SEVERITY_COUNT)
+		return "unknown";
+	return severity_names[severity];
+}

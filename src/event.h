@@ -1,0 +1,40 @@
+/* event.h: parsing and validating one feedback event (pure, no I/O). */
+#ifndef FEEDBACKD_EVENT_H
+#define FEEDBACKD_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define EVENT_MAX_BYTES 65536
+#define EVENT_ID_MAX 128
+#define EVENT_REASON_SIZE 96
+
+enum event_type { EVENT_RATING, EVENT_COMPLAINT, EVENT_MESSAGE, EVENT_REPLY };
+enum severity { SEVERITY_LOW, SEVERITY_NORMAL, SEVERITY_HIGH, SEVERITY_CRITICAL };
+#define SEVERITY_COUNT 4
+
+struct event {
+	enum event_type type;
+	char event_id[EVENT_ID_MAX + 1];
+	char agent_id[EVENT_ID_MAX + 1];
+	char ticket_id[EVENT_ID_MAX + 1]; /* "" when absent */
+	char category[EVENT_ID_MAX + 1];  /* "" when absent */
+	int64_t ts_ms;
+	int score;                        /* rating only */
+	int scale;                        /* rating only: 5 or 10 */
+	enum severity severity;           /* complaint only; SEVERITY_NORMAL otherwise */
+};
+
+/*
+ * Parses and validates one message against the contract in docs/events.md.
+ * On rejection returns false and writes a short reason ("missing field: agent_id").
+ */
+bool event_parse(const char *buf, size_t len, int64_t now_ms, int64_t max_future_ms,
+    struct event *out, char *reason, size_t reason_size);
+
+/* The contract name of a type or severity ("rating", "critical"). */
+const char *event_type_name(enum event_type type);
+const char *severity_name(enum severity severity);
+
+#endif

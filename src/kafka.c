@@ -1,0 +1,89 @@
+/* kafka.c: what the consumer and the producer share: configuration, logs, loop wiring. */
+#include "kafka.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+/* librdkafka's log lines, delivered through the queue and so in the loop thread. */
+static void kafka_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	log_msg(level, "rdkafka %s: %s: %s", rd_kafka_name(rk), fac, buf);
+}
+
+/* See kafka.h. */
+bool kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err, size_t err_size)
+{
+	char why[256];
+
+	if (rd_kafka_conf_set(conf, name, value, why, sizeof(why)) != RD_KAFKA_CONF_OK) {
+		snprintf(err, err_size, "rdkafka.%s: %s", name, why);
+		return false;
+	}
+	return true;
+}
+
+/* See kafka.h. */
+rd_kafka_conf_t *kafka_conf_new(const struct config *cfg, const char *brokers, char *err, size_t err_size)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	bool ok;
+
+	ok = kafka_conf_set(conf, "bootstrap.servers", brokers, err, err_size) &&
+	    kafka_conf_set(conf, "log.queue", "true", err, err_size) &&
+	    kafka_conf_set(conf, "client.id", "feedbackd", err, err_size);
+	for (size_t i = 0; ok && i < cfg->rdkafka_count; i++)
+		ok = kafka_conf_set(conf, cfg->rdkafka[i].name, cfg->rdkafka[i].value, err, err_size);
+	if (!ok) {
+		rd_kafka_conf_destroy(conf);
+		return NULL;
+	}
+	rd_kafka_conf_set_log_cb(conf, kafka_log);
+	return conf;
+}
+
+/* See kafka.h. */
+bool kafka_watch_start(struct kafka_watch *w, struct event_base *base, rd_kafka_queue_t *q,
+    event_callback_fn cb, void *arg)
+{
+	if (pipe2(w->fds, O_NONBLOCK | O_CLOEXEC) != 0) {
+		log_err("kafka: pipe: %s", strerror(errno));
+		return false;
+	}
+	w->ev = event_new(base, w->fds[0], EV_READ | EV_PERSIST, cb, arg);
+	if (w->ev == NULL || event_add(w->ev, NULL) != 0)
+		return false;
+	rd_kafka_queue_io_event_enable(q, w->fds[1], "1", 1);
+	return true;
+}
+
+/* See kafka.h. */
+void kafka_watch_drain(struct kafka_watch *w)
+{
+	char buf[256];
+
+	while (read(w->fds[0], buf, sizeof(buf)) > 0)
+		;
+}
+
+/* See kafka.h. */
+void kafka_watch_kick(struct kafka_watch *w)
+{
+	event_active(w->ev, EV_READ, 0);
+}
+
+/* See kafka.h. */
+void kafka_watch_stop(struct kafka_watch *w, rd_kafka_queue_t *q)
+{
+	if (w->ev == NULL)
+		return;
+	rd_kafka_queue_io_event_enable(q, -1, NULL, 0);
+	event_free(w->ev);
+	w->ev = NULL;
+	close(w->fds[0]);
+	close(w->fds[1]);
+}

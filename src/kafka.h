@@ -1,0 +1,37 @@
+/* kafka.h: what the consumer and the producer share: configuration, logs, loop wiring. */
+#ifndef FEEDBACKD_KAFKA_H
+#define FEEDBACKD_KAFKA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <event2/event.h>
+#include <librdkafka/rdkafka.h>
+
+#include "config.h"
+
+/* A librdkafka queue made visible to libevent through a pipe (no polling). */
+struct kafka_watch {
+	int fds[2];
+	struct event *ev;
+};
+
+/* A configuration with brokers, logging and every rdkafka.* passthrough key set. */
+rd_kafka_conf_t *kafka_conf_new(const struct config *cfg, const char *brokers, char *err, size_t err_size);
+
+/* Sets one property or reports "name: reason". */
+bool kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err, size_t err_size);
+
+/* Calls cb in the loop whenever q becomes non-empty. */
+bool kafka_watch_start(struct kafka_watch *w, struct event_base *base, rd_kafka_queue_t *q,
+    event_callback_fn cb, void *arg);
+
+/* Empties the wake-up pipe; call first in the callback. */
+void kafka_watch_drain(struct kafka_watch *w);
+
+/* Runs the callback again soon, for queues left non-empty on purpose. */
+void kafka_watch_kick(struct kafka_watch *w);
+
+/* Stops watching and closes the pipe. */
+void kafka_watch_stop(struct kafka_watch *w, rd_kafka_queue_t *q);
+
+#endif

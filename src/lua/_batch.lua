@@ -1,0 +1,68 @@
+-- A batch of counter changes, merged per bucket in Lua before Redis is touched,
+-- so a batch costs one write per bucket field rather than one per event.
+
+-- Merges one change into a field table; maxima are kept, the rest summed.
+local function merge(t, c, d)
+  if MAXED[c] then
+    if d > (t[c] or 0) then t[c] = d end
+  else
+    t[c] = (t[c] or 0) + d
+  end
+end
+
+-- A new, empty batch for one script call.
+local function batch_new(P, ws, now, max_future)
+  return {P = P, ws = ws, now = now, max_future = max_future,
+          buckets = {}, bucket_order = {}, deltas = {}, agents = {}, agent_order = {},
+          outbox = {}}
+end
+
+-- Marks an agent whose totals and stats must be refreshed after this call.
+local function batch_touch(B, agent)
+  if not B.agents[agent] then
+    B.agents[agent] = true
+    B.agent_order[#B.agent_order + 1] = agent
+    B.deltas[agent] = {}
+  end
+end
+
+-- Counts d into counter c of agent at time ts, in every window that still covers ts.
+local function batch_add(B, agent, ts, c, d)
+  batch_touch(B, agent)
+  for wi, w in ipairs(B.ws) do
+    local b = bucket_of(w, ts)
+    if b >= first_bucket(w, B.now) then
+      local bk = bucket_key(B.P, agent, w, b)
+      local e = B.buckets[bk]
+      if not e then
+        e = {expire = b * w.bms + w.span + w.bms, f = {}}
+        B.buckets[bk] = e
+        B.bucket_order[#B.bucket_order + 1] = bk
+      end
+      merge(e.f, c, d)
+      B.deltas[agent][wi] = B.deltas[agent][wi] or {}
+      merge(B.deltas[agent][wi], c, d)
+    end
+  end
+end
+
+-- Writes the merged buckets, syncs every touched agent's totals and returns them.
+local function batch_flush(B)
+  for _, bk in ipairs(B.bucket_order) do
+    local e = B.buckets[bk]
+    for c, d in pairs(e.f) do
+      if MAXED[c] then
+        if d > (tonumber(redis.call('HGET', bk, c)) or 0) then redis.call('HSET', bk, c, int(d)) end
+      else
+        redis.call('HINCRBY', bk, c, d)
+      end
+    end
+    redis.call('PEXPIREAT', bk, int(e.expire))
+  end
+  local out = {}
+  for _, agent in ipairs(B.agent_order) do
+    local v = totals_sync(B.P, agent, B.ws, B.now, B.max_future, B.deltas[agent])
+    totals_read(B.P, agent, B.ws, v, out)
+  end
+  return out
+end

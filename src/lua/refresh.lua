@@ -1,0 +1,21 @@
+-- refresh: re-sums the windows that slid for the given agents, so stats stay true with no
+-- new events. ARGV: now, prefix, windows, max_future, force (1: return every agent), agents...
+-- Returns the totals (layout of totals_read) of every agent whose windows changed.
+--#include _common.lua
+
+local now, P = tonumber(ARGV[1]), ARGV[2]
+local ws = parse_windows(ARGV[3])
+local max_future, force = tonumber(ARGV[4]), ARGV[5] == '1'
+local out = {}
+for i = 6, #ARGV do
+  local agent = ARGV[i]
+  local tk = agent_key(P, agent, 'totals')
+  local slid = force
+  for _, w in ipairs(ws) do
+    if tonumber(redis.call('HGET', tk, 'first_' .. w.name)) ~= first_bucket(w, now) then slid = true end
+  end
+  if slid then
+    totals_read(P, agent, ws, totals_sync(P, agent, ws, now, max_future, nil), out)
+  end
+end
+return out

@@ -1,0 +1,407 @@
+/* redis.c: one async hiredis connection in the libevent loop, with reconnects and scripts. */
+#include "redis.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <hiredis/async.h>
+#include <hiredis/adapters/libevent.h>
+
+#include "log.h"
+#include "timestamp.h"
+
+#define REDIS_BACKOFF_MIN_MS 100
+#define REDIS_BACKOFF_MAX_MS 5000
+#define REDIS_CONNECT_TIMEOUT_MS 5000
+
+struct redis {
+	struct event_base *base;
+	const struct config *cfg;
+	struct metrics *metrics;
+	redisAsyncContext *ac;
+	bool up;
+	bool closing;
+	int setup_waiting;        /* setup replies still expected on this connection */
+	bool setup_failed;
+	int backoff_ms;
+	struct event *retry_ev;   /* reconnect after backoff */
+	struct event *timeout_ev; /* give up on a connect that hangs */
+	size_t pending;
+	char sha[SCRIPT_COUNT][41];
+	redis_state_fn on_state;
+	void *state_arg;
+};
+
+/* One command in flight; script calls keep their arguments for a NOSCRIPT retry. */
+struct redis_request {
+	struct redis *r;
+	redis_reply_fn fn;
+	void *arg;
+	int script;               /* enum script, or -1 */
+	bool retried;
+	int argc;
+	char **argv;
+	size_t *lens;
+	struct timespec sent;
+};
+
+static const char *const redis_sources[SCRIPT_COUNT] = {
+	[SCRIPT_APPLY] = script_src_apply,
+	[SCRIPT_REFRESH] = script_src_refresh,
+	[SCRIPT_STATS_WRITE] = script_src_stats_write,
+	[SCRIPT_CLAIM] = script_src_claim,
+	[SCRIPT_OUTBOX] = script_src_outbox,
+};
+
+static void redis_connect(struct redis *r);
+
+/* Seconds elapsed since a monotonic timestamp. */
+static double redis_elapsed(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9;
+}
+
+/* Arms the reconnect timer with exponential backoff. */
+static void redis_schedule_retry(struct redis *r)
+{
+	struct timeval tv;
+
+	if (r->closing)
+		return;
+	tv.tv_sec = r->backoff_ms / 1000;
+	tv.tv_usec = (r->backoff_ms % 1000) * 1000;
+	evtimer_add(r->retry_ev, &tv);
+	r->backoff_ms *= 2;
+	if (r->backoff_ms > REDIS_BACKOFF_MAX_MS)
+		r->backoff_ms = REDIS_BACKOFF_MAX_MS;
+}
+
+/* Reconnect timer. */
+static void redis_on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	redis_connect(arg);
+}
+
+/* A connect that neither succeeds nor fails in time is dropped and retried. */
+static void redis_on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct redis *r = arg;
+
+	(void)fd;
+	(void)what;
+	if (r->ac != NULL && !r->up) {
+		log_warn("redis: connect timed out");
+		redisAsyncDisconnect(r->ac);
+	}
+}
+
+/* Frees a request and its argument copies. */
+static void redis_request_free(struct redis_request *req)
+{
+	if (req->argv != NULL) {
+		for (int i = 0; i < req->argc; i++)
+			free(req->argv[i]);
+		free(req->argv);
+		free(req->lens);
+	}
+	free(req);
+}
+
+/* Sends a request's arguments on the current connection. */
+static bool redis_send(struct redis *r, struct redis_request *req, int argc, const char **argv,
+    const size_t *lens);
+
+/* Every reply comes here first: latency, error counts and the NOSCRIPT retry. */
+static void redis_on_reply(redisAsyncContext *ac, void *reply_ptr, void *privdata)
+{
+	struct redis_request *req = privdata;
+	struct redis *r = req->r;
+	redisReply *reply = reply_ptr;
+
+	(void)ac;
+	r->pending--;
+	if (reply != NULL)
+		metrics_redis_latency(r->metrics, redis_elapsed(&req->sent));
+	if (reply != NULL && reply->type == REDIS_REPLY_ERROR && req->script >= 0 && !req->retried &&
+	    strncmp(reply->str, "NOSCRIPT", 8) == 0) {
+		/* The script cache was flushed (restart, failover, SCRIPT FLUSH): EVAL caches it again. */
+		const char *src = redis_sources[req->script];
+
+		req->retried = true;
+		free(req->argv[0]);
+		free(req->argv[1]);
+		req->argv[0] = strdup("EVAL");
+		req->argv[1] = strdup(src);
+		req->lens[0] = 4;
+		req->lens[1] = strlen(src);
+		if (redis_send(r, req, req->argc, (const char **)req->argv, req->lens))
+			return;
+		reply = NULL;
+	}
+	if (reply == NULL || reply->type == REDIS_REPLY_ERROR)
+		r->metrics->redis_errors++;
+	req->fn(req->arg, reply);
+	redis_request_free(req);
+}
+
+/* See above. */
+static bool redis_send(struct redis *r, struct redis_request *req, int argc, const char **argv,
+    const size_t *lens)
+{
+	if (r->ac == NULL)
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &req->sent);
+	if (redisAsyncCommandArgv(r->ac, redis_on_reply, req, argc, argv, lens) != REDIS_OK)
+		return false;
+	r->pending++;
+	return true;
+}
+
+/* Copies a command's arguments so it can be re-sent. */
+static bool redis_request_copy(struct redis_request *req, int argc, const char **argv, const size_t *lens)
+{
+	req->argc = argc;
+	req->argv = calloc((size_t)argc, sizeof(*req->argv));
+	req->lens = calloc((size_t)argc, sizeof(*req->lens));
+	if (req->argv == NULL || req->lens == NULL)
+		return false;
+	for (int i = 0; i < argc; i++) {
+		size_t len = lens != NULL ? lens[i] : strlen(argv[i]);
+
+		req->argv[i] = malloc(len + 1);
+		if (req->argv[i] == NULL)
+			return false;
+		memcpy(req->argv[i], argv[i], len);
+		req->argv[i][len] = '\0';
+		req->lens[i] = len;
+	}
+	return true;
+}
+
+/* See redis.h. */
+bool redis_command(struct redis *r, int argc, const char **argv, const size_t *lens,
+    redis_reply_fn fn, void *arg)
+{
+	struct redis_request *req;
+
+	if (!r->up)
+		return false;
+	req = calloc(1, sizeof(*req));
+	if (req == NULL)
+		return false;
+	req->r = r;
+	req->fn = fn;
+	req->arg = arg;
+	req->script = -1;
+	if (!redis_send(r, req, argc, argv, lens)) {
+		redis_request_free(req);
+		return false;
+	}
+	return true;
+}
+
+/* See redis.h. */
+bool redis_script(struct redis *r, enum script s, int argc, const char **argv, const size_t *lens,
+    redis_reply_fn fn, void *arg)
+{
+	struct redis_request *req;
+	const char **full;
+	size_t *full_lens;
+	bool ok;
+
+	if (!r->up)
+		return false;
+	full = calloc((size_t)argc + 3, sizeof(*full));
+	full_lens = calloc((size_t)argc + 3, sizeof(*full_lens));
+	req = calloc(1, sizeof(*req));
+	if (full == NULL || full_lens == NULL || req == NULL) {
+		free(full);
+		free(full_lens);
+		free(req);
+		return false;
+	}
+	full[0] = "EVALSHA";
+	full[1] = r->sha[s];
+	full[2] = "0"; /* keys are derived from arguments: feedbackd targets one Redis primary */
+	for (int i = 0; i < argc; i++) {
+		full[i + 3] = argv[i];
+		full_lens[i + 3] = lens != NULL ? lens[i] : strlen(argv[i]);
+	}
+	full_lens[0] = 7;
+	full_lens[1] = 40;
+	full_lens[2] = 1;
+	req->r = r;
+	req->fn = fn;
+	req->arg = arg;
+	req->script = (int)s;
+	ok = redis_request_copy(req, argc + 3, full, full_lens) &&
+	    redis_send(r, req, req->argc, (const char **)req->argv, req->lens);
+	free(full);
+	free(full_lens);
+	if (!ok)
+		redis_request_free(req);
+	return ok;
+}
+
+/* A reply to one of the setup commands (AUTH, SELECT, SCRIPT LOAD) on a new connection. */
+static void redis_on_setup(redisAsyncContext *ac, void *reply_ptr, void *privdata)
+{
+	struct redis *r = ac->data;
+	redisReply *reply = reply_ptr;
+	intptr_t script = (intptr_t)privdata;
+
+	r->pending--;
+	if (reply == NULL)
+		return;
+	if (reply->type == REDIS_REPLY_ERROR) {
+		log_err("redis: setup failed: %s", reply->str);
+		r->setup_failed = true;
+	} else if (script >= 0 && reply->type == REDIS_REPLY_STRING && reply->len == 40) {
+		memcpy(r->sha[script], reply->str, 40);
+		r->sha[script][40] = '\0';
+	}
+	if (--r->setup_waiting > 0)
+		return;
+	if (r->setup_failed) {
+		redisAsyncDisconnect(ac);
+		return;
+	}
+	evtimer_del(r->timeout_ev);
+	r->up = true;
+	r->backoff_ms = REDIS_BACKOFF_MIN_MS;
+	log_notice("redis: connected to %s", r->cfg->redis_socket ? r->cfg->redis_socket : r->cfg->redis_host);
+	if (r->on_state != NULL)
+		r->on_state(r->state_arg, true);
+}
+
+/* Sends one setup command; script is the enum script it loads, or -1. */
+static void redis_setup_command(struct redis *r, intptr_t script, int argc, const char **argv)
+{
+	if (redisAsyncCommandArgv(r->ac, redis_on_setup, (void *)script, argc, argv, NULL) == REDIS_OK) {
+		r->pending++;
+		r->setup_waiting++;
+	}
+}
+
+/* TCP or socket connection established: authenticate, select and load the scripts. */
+static void redis_on_connect(const redisAsyncContext *ac, int status)
+{
+	struct redis *r = ac->data;
+	const struct config *cfg = r->cfg;
+	char db[16];
+
+	if (status != REDIS_OK) {
+		log_limited(LOG_WARNING, "redis-connect", "redis: cannot connect: %s", ac->errstr);
+		r->ac = NULL; /* hiredis frees the context after a failed connect */
+		evtimer_del(r->timeout_ev);
+		redis_schedule_retry(r);
+		return;
+	}
+	r->setup_failed = false;
+	r->setup_waiting = 0;
+	if (cfg->redis_password != NULL && cfg->redis_user != NULL)
+		redis_setup_command(r, -1, 3, (const char *[]){"AUTH", cfg->redis_user, cfg->redis_password});
+	else if (cfg->redis_password != NULL)
+		redis_setup_command(r, -1, 2, (const char *[]){"AUTH", cfg->redis_password});
+	if (cfg->redis_db != 0) {
+		snprintf(db, sizeof(db), "%d", cfg->redis_db);
+		redis_setup_command(r, -1, 2, (const char *[]){"SELECT", db});
+	}
+	for (intptr_t s = 0; s < SCRIPT_COUNT; s++)
+		redis_setup_command(r, s, 3, (const char *[]){"SCRIPT", "LOAD", redis_sources[s]});
+}
+
+/* The connection is gone; hiredis has already failed its pending callbacks. */
+static void redis_on_disconnect(const redisAsyncContext *ac, int status)
+{
+	struct redis *r = ac->data;
+	bool was_up = r->up;
+
+	r->ac = NULL;
+	r->up = false;
+	if (r->closing)
+		return;
+	if (status != REDIS_OK)
+		log_limited(LOG_WARNING, "redis-connect", "redis: connection lost: %s", ac->errstr);
+	r->metrics->redis_reconnects++;
+	if (was_up && r->on_state != NULL)
+		r->on_state(r->state_arg, false);
+	redis_schedule_retry(r);
+}
+
+/* Starts one connection attempt. */
+static void redis_connect(struct redis *r)
+{
+	const struct config *cfg = r->cfg;
+	struct timeval tv = {REDIS_CONNECT_TIMEOUT_MS / 1000, 0};
+
+	if (cfg->redis_socket != NULL)
+		r->ac = redisAsyncConnectUnix(cfg->redis_socket);
+	else
+		r->ac = redisAsyncConnect(cfg->redis_host, cfg->redis_port);
+	if (r->ac == NULL || r->ac->err) {
+		log_limited(LOG_WARNING, "redis-connect", "redis: cannot connect: %s",
+		    r->ac != NULL ? r->ac->errstr : "out of memory");
+		if (r->ac != NULL)
+			redisAsyncFree(r->ac);
+		r->ac = NULL;
+		redis_schedule_retry(r);
+		return;
+	}
+	r->ac->data = r;
+	redisLibeventAttach(r->ac, r->base);
+	redisAsyncSetConnectCallback(r->ac, redis_on_connect);
+	redisAsyncSetDisconnectCallback(r->ac, redis_on_disconnect);
+	evtimer_add(r->timeout_ev, &tv);
+}
+
+/* See redis.h. */
+struct redis *redis_new(struct event_base *base, const struct config *cfg, struct metrics *metrics,
+    redis_state_fn on_state, void *arg)
+{
+	struct redis *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	r->base = base;
+	r->cfg = cfg;
+	r->metrics = metrics;
+	r->on_state = on_state;
+	r->state_arg = arg;
+	r->backoff_ms = REDIS_BACKOFF_MIN_MS;
+	r->retry_ev = evtimer_new(base, redis_on_retry, r);
+	r->timeout_ev = evtimer_new(base, redis_on_timeout, r);
+	redis_connect(r);
+	return r;
+}
+
+/* See redis.h. */
+bool redis_is_up(const struct redis *r)
+{
+	return r->up;
+}
+
+/* See redis.h. */
+size_t redis_pending(const struct redis *r)
+{
+	return r->pending;
+}
+
+/* See redis.h. */
+void redis_free(struct redis *r)
+{
+	if (r == NULL)
+		return;
+	r->closing = true;
+	if (r->ac != NULL)
+		redisAsyncFree(r->ac);
+	event_free(r->retry_ev);
+	event_free(r->timeout_ev);
+	free(r);
+}

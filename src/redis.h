@@ -1,0 +1,43 @@
+/* redis.h: one async hiredis connection in the libevent loop, with reconnects and scripts. */
+#ifndef FEEDBACKD_REDIS_H
+#define FEEDBACKD_REDIS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+
+#include "config.h"
+#include "metrics.h"
+#include "scripts.h"
+
+struct redis;
+
+/* A reply callback; reply is NULL when the connection failed before an answer. */
+typedef void (*redis_reply_fn)(void *arg, redisReply *reply);
+
+/* Called when the connection becomes usable (up) or is lost (!up). */
+typedef void (*redis_state_fn)(void *arg, bool up);
+
+/* Creates the connection and starts connecting; scripts are loaded on every (re)connect. */
+struct redis *redis_new(struct event_base *base, const struct config *cfg, struct metrics *metrics,
+    redis_state_fn on_state, void *arg);
+
+/* True when connected, authenticated and the scripts are loaded. */
+bool redis_is_up(const struct redis *r);
+
+/* Sends a command (argv strings with lengths; lens NULL means NUL-terminated). */
+bool redis_command(struct redis *r, int argc, const char **argv, const size_t *lens,
+    redis_reply_fn fn, void *arg);
+
+/* Runs a script by its SHA; a NOSCRIPT answer is retried with its source, invisibly. */
+bool redis_script(struct redis *r, enum script s, int argc, const char **argv, const size_t *lens,
+    redis_reply_fn fn, void *arg);
+
+/* Commands sent and not yet answered. */
+size_t redis_pending(const struct redis *r);
+
+/* Disconnects (pending callbacks get NULL) and frees. */
+void redis_free(struct redis *r);
+
+#endif

@@ -1,0 +1,147 @@
+/* refresh.c: keeps stats true as windows slid with no new events. */
+#include "refresh.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "timestamp.h"
+
+/* Agents per script call, so one call never blocks Redis for long. */
+#define REFRESH_CHUNK 200
+#define REFRESH_HEADER_ARGS 5
+
+struct refresh {
+	const struct config *cfg;
+	struct redis *redis;
+	struct agentstats *stats;
+	struct event *timer;
+	bool running;
+	bool force_next;
+	int outstanding;
+	char windows[WINDOWS_MAX * 48];
+};
+
+/* Arms the periodic timer. */
+static void refresh_arm(struct refresh *r)
+{
+	struct timeval tv = {r->cfg->refresh_ms / 1000, (r->cfg->refresh_ms % 1000) * 1000};
+
+	evtimer_add(r->timer, &tv);
+}
+
+/* One chunk's answer: publish the agents whose windows changed. */
+static void refresh_on_chunk(void *arg, redisReply *reply)
+{
+	struct refresh *r = arg;
+
+	if (reply != NULL && reply->type == REDIS_REPLY_ARRAY)
+		agentstats_publish(r->stats, reply);
+	else if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
+		log_limited(LOG_ERR, "refresh", "redis: refresh failed: %s", reply->str);
+	if (--r->outstanding == 0)
+		r->running = false;
+}
+
+/* The active agents arrived: refresh them a chunk at a time. */
+static void refresh_on_agents(void *arg, redisReply *reply)
+{
+	struct refresh *r = arg;
+	const char *argv[REFRESH_HEADER_ARGS + REFRESH_CHUNK];
+	char now[24], max_future[24];
+	bool force = r->force_next;
+
+	r->force_next = false;
+	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) {
+		r->running = false;
+		return;
+	}
+	snprintf(now, sizeof(now), "%" PRId64, ts_now_ms());
+	snprintf(max_future, sizeof(max_future), "%" PRId64, r->cfg->max_future_ms);
+	argv[0] = now;
+	argv[1] = r->cfg->prefix;
+	argv[2] = r->windows;
+	argv[3] = max_future;
+	argv[4] = force ? "1" : "0";
+	r->outstanding = 1; /* held until every chunk is sent */
+	for (size_t at = 0; at < reply->elements; at += REFRESH_CHUNK) {
+		int argc = REFRESH_HEADER_ARGS;
+
+		for (size_t i = at; i < reply->elements && i < at + REFRESH_CHUNK; i++)
+			argv[argc++] = reply->element[i]->str;
+		if (redis_script(r->redis, SCRIPT_REFRESH, argc, argv, NULL, refresh_on_chunk, r))
+			r->outstanding++;
+	}
+	if (--r->outstanding == 0)
+		r->running = false;
+}
+
+/* See refresh.h. */
+void refresh_run(struct refresh *r, bool force)
+{
+	char min[24], key[256];
+	const struct windows *ws = &r->cfg->windows;
+
+	r->force_next = r->force_next || force;
+	if (r->running || !redis_is_up(r->redis))
+		return;
+	/* Agents whose newest event is older than the longest window have nothing left to slide. */
+	snprintf(min, sizeof(min), "%" PRId64,
+	    ts_now_ms() - windows_longest_ms(ws) - ws->w[ws->count - 1].bucket_ms);
+	snprintf(key, sizeof(key), "%sagents", r->cfg->prefix);
+	if (redis_command(r->redis, 4, (const char *[]){"ZRANGEBYSCORE", key, min, "+inf"}, NULL,
+	        refresh_on_agents, r))
+		r->running = true;
+}
+
+/* Periodic timer. */
+static void refresh_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct refresh *r = arg;
+
+	(void)fd;
+	(void)what;
+	refresh_run(r, false);
+	refresh_arm(r);
+}
+
+/* See refresh.h. */
+void refresh_reconfigure(struct refresh *r)
+{
+	const struct windows *ws = &r->cfg->windows;
+	size_t used = 0;
+
+	r->windows[0] = '\0';
+	for (size_t i = 0; i < ws->count; i++)
+		used += (size_t)snprintf(r->windows + used, sizeof(r->windows) - used, "%s%s:%" PRId64 ":%" PRId64,
+		    i ? ";" : "", ws->w[i].name, ws->w[i].span_ms, ws->w[i].bucket_ms);
+	evtimer_del(r->timer);
+	refresh_arm(r);
+}
+
+/* See refresh.h. */
+struct refresh *refresh_new(struct event_base *base, const struct config *cfg, struct redis *redis,
+    struct agentstats *stats)
+{
+	struct refresh *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	r->cfg = cfg;
+	r->redis = redis;
+	r->stats = stats;
+	r->timer = evtimer_new(base, refresh_on_timer, r);
+	refresh_reconfigure(r);
+	return r;
+}
+
+/* See refresh.h. */
+void refresh_free(struct refresh *r)
+{
+	if (r == NULL)
+		return;
+	event_free(r->timer);
+	free(r);
+}

@@ -1,0 +1,56 @@
+/* stats.h: the raw per-window counters and the dashboard figures made from them (pure). */
+#ifndef FEEDBACKD_STATS_H
+#define FEEDBACKD_STATS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Raw counters kept per bucket and per window total; order matches stats_counter_name(). */
+enum counter {
+	C_RATINGS,       /* "r":    all ratings, both scales */
+	C_S5,            /* "s5":   scale-5 ratings */
+	C_SATISFIED,     /* "sat":  scale-5 score 4-5 */
+	C_NEUTRAL,       /* "neu":  scale-5 score 3 */
+	C_DISSATISFIED,  /* "dis":  scale-5 score 1-2 */
+	C_SCORE_SUM,     /* "ssum": sum of scale-5 scores */
+	C_N10,           /* "n10":  scale-10 ratings */
+	C_PROMOTERS,     /* "pro":  scale-10 score 9-10 */
+	C_DETRACTORS,    /* "det":  scale-10 score 0-6 */
+	C_COMPLAINTS,    /* "cmp" */
+	C_REPLIES,       /* "rep":  every reply event */
+	C_RESP_N,        /* "rn":   replies that closed a clock */
+	C_RESP_SUM_MS,   /* "rsum": sum of their response times */
+	C_RESP_MAX_MS,   /* "rmax": the longest (a maximum, not a sum) */
+	C_SLA_MET,       /* "met" */
+	C_SLA_MISSED,    /* "miss" */
+	COUNTER_COUNT
+};
+
+struct totals {
+	int64_t c[COUNTER_COUNT];
+};
+
+/* The short field name of a counter in Redis ("sat"). */
+const char *stats_counter_name(enum counter c);
+
+/* Called once per contract field; value is NULL when the field must be absent. */
+typedef void (*stats_field_fn)(void *ctx, const char *field, const char *value);
+
+/* Emits every contract field of one window ("csat_24h" = "72.0", ...). */
+void stats_render(const char *window_name, const struct totals *t, stats_field_fn fn, void *ctx);
+
+/* num/den rounded half away from zero; den must be > 0. */
+int64_t stats_div_round(int64_t num, int64_t den);
+
+/* Fixed-point formatting: (725, 1) -> "72.5", (-35, 1) -> "-3.5", (412, 2) -> "4.12". */
+void stats_format_fixed(int64_t scaled, int decimals, char *buf, size_t size);
+
+/* Figures as scaled integers; false when there are no samples. */
+bool stats_csat_tenths(const struct totals *t, int64_t *out);        /* percent x10 */
+bool stats_score_avg_hundredths(const struct totals *t, int64_t *out);
+bool stats_nps_tenths(const struct totals *t, int64_t *out);         /* -1000..1000 */
+bool stats_complaint_rate_tenths(const struct totals *t, int64_t *out); /* per 100 replies, x10 */
+bool stats_resp_avg_s(const struct totals *t, int64_t *out);         /* whole seconds */
+
+#endif

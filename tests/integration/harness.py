@@ -1,0 +1,880 @@
+"""Integration-test harness for feedbackd (Python 3 standard library only).
+
+Starts throw-away Redis servers, the librdkafka mock cluster (tests/mockkafka) and
+the daemon itself, on free ports, each in its own process group, and always cleans
+them up (unittest cleanups plus an atexit hook).  Also: a small RESP2 client,
+kcat-based produce/consume helpers, event builders and a calculator for the exact
+contents of the `fb:agent:{A}:stats` hash (docs/DESIGN-NOTES: windows and buckets).
+
+Environment:
+  FEEDBACKD_BUILDDIR   where src/feedbackd and tests/mockkafka are (default: repo root)
+  FEEDBACKD_KEEP_TMP=1 keep the temporary directories (logs, configs) after the run
+  FEEDBACKD_SHOW_LOG=1 print the daemon log tail even when a test passes
+"""
+
+import atexit
+import datetime
+import itertools
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import uuid
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILDDIR = os.path.abspath(os.environ.get("FEEDBACKD_BUILDDIR", REPO))
+FEEDBACKD = os.path.join(BUILDDIR, "src", "feedbackd")
+MOCKKAFKA = os.path.join(BUILDDIR, "tests", "mockkafka")
+KCAT = shutil.which("kcat") or shutil.which("kafkacat") or "kcat"
+REDIS_SERVER = shutil.which("redis-server") or "redis-server"
+
+TOPIC_EVENTS = "feedback.events"
+TOPIC_DLQ = "feedback.dlq"
+TOPIC_ALERTS = "feedback.alerts"
+ALL_TOPICS = (TOPIC_EVENTS, TOPIC_DLQ, TOPIC_ALERTS)
+
+DEFAULT_WINDOWS = "1h,24h,7d,30d"
+SECOND = 1000
+MINUTE = 60 * SECOND
+HOUR = 60 * MINUTE
+DAY = 24 * HOUR
+
+# ----------------------------------------------------------------------------
+# processes: every child gets its own process group and is killed at exit
+
+
+_live = {}  # pid -> Popen
+
+
+def _spawn(argv, **kw):
+    """Starts argv in a new session (own process group) and registers it for cleanup."""
+    p = subprocess.Popen(argv, start_new_session=True, **kw)
+    _live[p.pid] = p
+    return p
+
+
+def _killpg(p, sig):
+    """Sends sig to p's process group; ignores groups that are already gone."""
+    try:
+        os.killpg(p.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _reap(p, timeout=None):
+    """Waits for p (SIGKILL after timeout) and forgets it; returns its exit code."""
+    try:
+        rc = p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _killpg(p, signal.SIGKILL)
+        rc = p.wait()
+    _killpg(p, signal.SIGKILL)  # stragglers left in the group
+    _live.pop(p.pid, None)
+    return rc
+
+
+@atexit.register
+def _kill_all():
+    """Last resort: SIGKILL every process group still registered."""
+    for p in list(_live.values()):
+        _killpg(p, signal.SIGKILL)
+        try:
+            p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+    _live.clear()
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+def iso(ts_ms):
+    """Epoch ms -> RFC 3339 UTC with milliseconds: 2026-11-22T10:00:00.123Z."""
+    dt = datetime.datetime.fromtimestamp(ts_ms // 1000, tz=datetime.timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S") + ".%03dZ" % (ts_ms % 1000)
+
+
+def wait_until(fn, timeout=30.0, interval=0.2, what=None):
+    """Polls fn() until it returns a truthy value; returns it or raises AssertionError.
+
+    The error shows `what` and the last value (or exception) seen.
+    """
+    deadline = time.monotonic() + timeout
+    last, last_exc = None, None
+    while True:
+        try:
+            last = fn()
+            last_exc = None
+            if last:
+                return last
+        except Exception as e:  # noqa: BLE001 - reported below
+            last_exc = e
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(interval)
+    desc = what or getattr(fn, "__name__", "condition")
+    detail = ("last exception: %r" % (last_exc,)) if last_exc else ("last value: %r" % (last,))
+    raise AssertionError("timed out after %.1fs waiting for %s; %s" % (timeout, desc, detail))
+
+
+# ----------------------------------------------------------------------------
+# Redis: server process plus a minimal RESP2 client
+
+
+class RedisError(Exception):
+    pass
+
+
+class RespClient:
+    """A minimal, synchronous RESP2 client over one TCP connection."""
+
+    def __init__(self, host, port, timeout=10.0):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.buf = b""
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    @staticmethod
+    def encode(args):
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            if isinstance(a, bytes):
+                b = a
+            elif isinstance(a, str):
+                b = a.encode("utf-8", "surrogateescape")
+            else:
+                b = str(a).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(b), b))
+        return b"".join(out)
+
+    def _fill(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("redis closed the connection")
+        self.buf += chunk
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            self._fill()
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _exact(self, n):
+        while len(self.buf) < n + 2:
+            self._fill()
+        data, self.buf = self.buf[:n], self.buf[n + 2:]
+        return data
+
+    def read_reply(self):
+        line = self._line()
+        kind, rest = line[:1], line[1:]
+        if kind == b"+":
+            return rest
+        if kind == b"-":
+            return RedisError(rest.decode("utf-8", "replace"))
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            n = int(rest)
+            return None if n < 0 else self._exact(n)
+        if kind == b"*":
+            n = int(rest)
+            return None if n < 0 else [self.read_reply() for _ in range(n)]
+        raise RedisError("bad RESP reply type %r" % (line,))
+
+    def call(self, *args):
+        """Sends one command; returns bytes/int/list/None, raises RedisError on -ERR."""
+        self.sock.sendall(self.encode(args))
+        r = self.read_reply()
+        if isinstance(r, RedisError):
+            raise r
+        return r
+
+
+def _decode(v):
+    """RESP reply with bytes turned into str (utf-8, surrogateescape keeps bad bytes)."""
+    if isinstance(v, bytes):
+        return v.decode("utf-8", "surrogateescape")
+    if isinstance(v, list):
+        return [_decode(x) for x in v]
+    return v
+
+
+class Redis:
+    """A private redis-server on 127.0.0.1:port with its data in tmpdir."""
+
+    def __init__(self, tmpdir, appendonly=False, port=None):
+        self.dir = os.path.join(tmpdir, "redis-%d" % free_port())
+        os.makedirs(self.dir, exist_ok=True)
+        self.port = port or free_port()
+        self.appendonly = appendonly
+        self.proc = None
+        self.client = None
+        self.logfile = os.path.join(self.dir, "redis.log")
+
+    def start(self, timeout=10.0):
+        """Starts (or restarts, on the same port and dir) the server and waits for PING."""
+        assert self.proc is None, "redis already running"
+        argv = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "yes" if self.appendonly else "no",
+                "--dir", self.dir, "--logfile", self.logfile, "--daemonize", "no"]
+        self.proc = _spawn(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+
+        def ping():
+            if self.proc.poll() is not None:
+                raise AssertionError("redis-server exited with %s; see %s"
+                                     % (self.proc.returncode, self.logfile))
+            c = RespClient("127.0.0.1", self.port, timeout=1.0)
+            try:
+                return c.call("PING") == b"PONG"
+            finally:
+                c.close()
+        wait_until(ping, timeout, 0.05, what="redis PING on port %d" % self.port)
+        return self
+
+    def _conn(self):
+        if self.client is None:
+            self.client = RespClient("127.0.0.1", self.port)
+        return self.client
+
+    def cmd_raw(self, *args):
+        """One command, reply with bytes; reconnects once if the connection broke."""
+        try:
+            return self._conn().call(*args)
+        except OSError:  # ConnectionError, BrokenPipeError, socket.timeout
+            self._drop()
+            return self._conn().call(*args)
+
+    def cmd(self, *args):
+        """One command, reply with str instead of bytes."""
+        return _decode(self.cmd_raw(*args))
+
+    def hgetall(self, key):
+        flat = self.cmd("HGETALL", key)
+        return dict(zip(flat[0::2], flat[1::2]))
+
+    def keys(self, pattern="*"):
+        out, cursor = [], "0"
+        while True:
+            cursor, batch = self.cmd("SCAN", cursor, "MATCH", pattern, "COUNT", 1000)
+            out.extend(batch)
+            if cursor == "0":
+                return sorted(set(out))
+
+    def zrange_withscores(self, key):
+        flat = self.cmd("ZRANGE", key, 0, -1, "WITHSCORES")
+        return {m: int(float(s)) for m, s in zip(flat[0::2], flat[1::2])}
+
+    def _drop(self):
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+
+    def stop(self, timeout=10.0):
+        """SIGTERM and wait (an AOF is flushed; with save "" nothing else is written)."""
+        self._drop()
+        if self.proc is not None:
+            _killpg(self.proc, signal.SIGTERM)
+            _reap(self.proc, timeout)
+            self.proc = None
+
+    def kill(self):
+        self._drop()
+        if self.proc is not None:
+            _killpg(self.proc, signal.SIGKILL)
+            _reap(self.proc, 5)
+            self.proc = None
+
+
+# ----------------------------------------------------------------------------
+# Kafka: the mock cluster process and kcat-based helpers
+
+
+class MockKafka:
+    """tests/mockkafka with the feedbackd topics; survives daemon restarts."""
+
+    def __init__(self, tmpdir, partitions=4, topics=ALL_TOPICS):
+        self.partitions = partitions
+        self.topics = list(topics)
+        self.logfile = os.path.join(tmpdir, "mockkafka-%d.log" % free_port())
+        self.proc = None
+        self.bootstrap = None
+
+    def start(self, timeout=15.0):
+        if not os.access(MOCKKAFKA, os.X_OK):
+            raise unittest.SkipTest("%s not built (see tests/integration/README.md)" % MOCKKAFKA)
+        self._log = open(self.logfile, "wb")
+        self.proc = _spawn([MOCKKAFKA, "-t", ",".join(self.topics), "-p", str(self.partitions)],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._log)
+        deadline = time.monotonic() + timeout
+        line = b""
+        while not line.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            if left <= 0 or self.proc.poll() is not None:
+                raise AssertionError("mockkafka did not print its bootstrap (got %r); log: %s"
+                                     % (line, self.logfile))
+            r, _, _ = select.select([self.proc.stdout], [], [], left)
+            if r:
+                c = os.read(self.proc.stdout.fileno(), 1)
+                if not c:
+                    continue
+                line += c
+        m = re.match(rb"bootstrap=(\S+)\n$", line)
+        if not m:
+            raise AssertionError("unexpected mockkafka output %r" % (line,))
+        self.bootstrap = m.group(1).decode()
+        return self
+
+    def stop(self):
+        if self.proc is not None:
+            _killpg(self.proc, signal.SIGTERM)
+            _reap(self.proc, 10)
+            self.proc.stdout.close()
+            self.proc = None
+            self._log.close()
+
+
+def _as_bytes(m):
+    return m if isinstance(m, bytes) else m.encode("utf-8", "surrogateescape")
+
+
+def produce(bootstrap, topic, messages, key=None, partition=None, headers=None, timeout=60):
+    """Produces messages (str or bytes, or (key, value) tuples) with kcat; waits for delivery.
+
+    Fast path: one kcat call, newline-delimited, keys split at \\x1f.  Messages holding
+    a newline, \\x1f or NUL, or empty ones, go one file per message (kcat sends each file
+    argument as exactly one message), so any byte string is delivered byte-identical.
+    key applies to plain (non-tuple) messages; partition None = kcat's partitioner.
+    """
+    items = []
+    for m in messages:
+        if isinstance(m, tuple):
+            items.append((m[0], _as_bytes(m[1])))
+        else:
+            items.append((key, _as_bytes(m)))
+    if not items:
+        return
+    if any(not v for _, v in items):
+        raise ValueError("kcat cannot produce an empty message")
+    base = [KCAT, "-P", "-b", bootstrap, "-t", topic, "-X", "message.max.bytes=10000000"]
+    if partition is not None:
+        base += ["-p", str(partition)]
+    for h, v in (headers or {}).items():
+        base += ["-H", "%s=%s" % (h, v)]
+
+    def run(argv, data=None):
+        r = subprocess.run(argv, input=data, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=timeout)
+        err = r.stderr.decode("utf-8", "replace")
+        if r.returncode != 0 or "fail" in err.lower() or "error" in err.lower():
+            raise AssertionError("kcat produce failed (rc %d): %s" % (r.returncode, err))
+
+    def plain(v):
+        return v and not any(c in v for c in (b"\n", b"\x1f", b"\x00"))
+
+    if all(plain(v) and (k is None or plain(_as_bytes(k))) for k, v in items):
+        if all(k is None for k, _ in items):
+            run(base + ["-D", "\n"], b"\n".join(v for _, v in items) + b"\n")
+        else:
+            data = b"".join(_as_bytes(k or "") + b"\x1f" + v + b"\n" for k, v in items)
+            run(base + ["-D", "\n", "-K", "\x1f"], data)
+        return
+    # Slow, exact path: consecutive runs with the same key share one kcat call.
+    with tempfile.TemporaryDirectory(prefix="fbprod-") as d:
+        for k, group in itertools.groupby(enumerate(items), key=lambda x: x[1][0]):
+            files = []
+            for i, (_, v) in group:
+                path = os.path.join(d, "m%06d" % i)
+                with open(path, "wb") as f:
+                    f.write(v)
+                files.append(path)
+            run(base + (["-k", k] if k is not None else []) + files)
+
+
+def consume_all(bootstrap, topic, timeout=30):
+    """Every message now in topic (all partitions), via kcat -C -e -J.
+
+    Each dict has topic, partition, offset, key (str or None), payload (bytes or None),
+    headers (dict of str -> str; last value wins) and headers_list [(name, value), ...].
+    """
+    r = subprocess.run([KCAT, "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e",
+                        "-J", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=timeout)
+    if r.returncode != 0:
+        raise AssertionError("kcat consume failed (rc %d): %s"
+                             % (r.returncode, r.stderr.decode("utf-8", "replace")))
+    out = []
+    # kcat writes invalid UTF-8 payload bytes raw inside the JSON string; control
+    # characters are \u-escaped, so lines are records and surrogateescape is exact.
+    for line in r.stdout.split(b"\n"):
+        if not line.strip():
+            continue
+        d = json.loads(line.decode("utf-8", "surrogateescape"))
+        if d.get("payload") is not None:
+            d["payload"] = d["payload"].encode("utf-8", "surrogateescape")
+        hl = d.get("headers") or []
+        d["headers_list"] = list(zip(hl[0::2], hl[1::2]))
+        d["headers"] = dict(d["headers_list"])
+        out.append(d)
+    out.sort(key=lambda d: (d["partition"], d["offset"]))
+    return out
+
+
+# ----------------------------------------------------------------------------
+# the daemon
+
+
+DEFAULT_READY = r"assigned [1-9]\d* partition"
+
+
+def _ini(sections):
+    lines = []
+    for sec, kv in sections.items():
+        lines.append("[%s]" % sec)
+        for k, v in kv.items():
+            if v is not None:
+                lines.append("%s = %s" % (k, v))
+        lines.append("")
+    return "\n".join(lines)
+
+
+class Daemon:
+    """src/feedbackd with a generated INI config; stderr goes to a log file."""
+
+    _seq = itertools.count(1)
+
+    def __init__(self, tmpdir, brokers, redis_port, config=None, ready_regex=DEFAULT_READY,
+                 args=("-v",)):
+        self.tmpdir = tmpdir
+        self.n = next(self._seq)
+        sections = {
+            "kafka": {
+                "brokers": brokers,
+                "group": "feedbackd-test",
+                # A SIGKILLed member must not hold a rebalance for 45 s.
+                "rdkafka.session.timeout.ms": "6000",
+                "rdkafka.heartbeat.interval.ms": "500",
+            },
+            "redis": {"host": "127.0.0.1", "port": str(redis_port)},
+            "windows": {"sizes": DEFAULT_WINDOWS},
+            "http": {"listen": "off"},
+        }
+        for sec, kv in (config or {}).items():
+            sections.setdefault(sec, {}).update(kv)
+        self.sections = sections
+        self.config_path = os.path.join(tmpdir, "feedbackd-%d.conf" % self.n)
+        with open(self.config_path, "w") as f:
+            f.write(_ini(sections))
+        self.ready_regex = ready_regex
+        self.args = list(args)
+        self.proc = None
+        self.logfile = None
+        self.starts = 0
+
+    def start(self):
+        """Starts the daemon (again: a restart keeps the config, appends a new log)."""
+        if not os.access(FEEDBACKD, os.X_OK):
+            raise AssertionError("%s not built (set FEEDBACKD_BUILDDIR?)" % FEEDBACKD)
+        assert self.proc is None, "daemon already running"
+        self.starts += 1
+        self.logfile = os.path.join(self.tmpdir, "feedbackd-%d.%d.log" % (self.n, self.starts))
+        self._log = open(self.logfile, "wb")
+        self.proc = _spawn([FEEDBACKD, "-c", self.config_path] + self.args,
+                           stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT)
+        return self
+
+    def log(self):
+        try:
+            with open(self.logfile, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except (OSError, TypeError):
+            return ""
+
+    def log_tail(self, lines=60):
+        return "\n".join(self.log().splitlines()[-lines:])
+
+    def wait_log(self, regex, timeout=30.0):
+        """Waits for regex in this run's log; returns the match. Fails early if the daemon exits."""
+        rx = re.compile(regex)
+
+        def find():
+            m = rx.search(self.log())
+            if m:
+                return m
+            if self.proc is not None and self.proc.poll() is not None:
+                raise AssertionError("feedbackd exited with %s before logging %r\n--- log tail:\n%s"
+                                     % (self.proc.returncode, regex, self.log_tail()))
+            return None
+        try:
+            return wait_until(find, timeout, 0.1, what="log line /%s/" % regex)
+        except AssertionError as e:
+            if "exited" in str(e):
+                raise AssertionError(str(e).split("; last exception: ", 1)[-1]) from None
+            raise AssertionError("%s\n--- log tail (%s):\n%s" % (e, self.logfile, self.log_tail())) from None
+
+    def wait_ready(self, timeout=30.0):
+        return self.wait_log(self.ready_regex, timeout)
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout=30.0):
+        """SIGTERM and wait; AssertionError unless the exit code is 0."""
+        if self.proc is None:
+            return 0
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            rc = None
+        _reap(self.proc, 1)
+        self.proc = None
+        self._log.close()
+        if rc != 0:
+            raise AssertionError("feedbackd exit code %s after SIGTERM (want 0)\n--- log tail (%s):\n%s"
+                                 % ("timeout" if rc is None else rc, self.logfile, self.log_tail()))
+        return rc
+
+    def kill(self):
+        """SIGKILL, as in a crash."""
+        if self.proc is None:
+            return
+        _killpg(self.proc, signal.SIGKILL)
+        _reap(self.proc, 10)
+        self.proc = None
+        self._log.close()
+
+    def cleanup(self):
+        if self.proc is not None:
+            self.kill()
+
+
+# ----------------------------------------------------------------------------
+# events (contract: docs/events.md / src/event.c)
+
+_eid_counter = itertools.count(1)
+_RUN = uuid.uuid4().hex[:8]
+
+
+def new_event_id():
+    return "e-%s-%07d" % (_RUN, next(_eid_counter))
+
+
+def _event(kind, agent, ts_ms, eid, **fields):
+    d = {"event_id": eid or new_event_id(), "type": kind, "agent_id": agent, "ts": iso(ts_ms)}
+    d.update({k: v for k, v in fields.items() if v is not None})
+    return d
+
+
+def rating(agent, score, ts_ms, scale=5, eid=None, ticket=None, as_dict=False):
+    d = _event("rating", agent, ts_ms, eid, score=score, scale=scale, ticket_id=ticket)
+    return d if as_dict else json.dumps(d)
+
+
+def complaint(agent, ts_ms, ticket, severity=None, eid=None, category=None, as_dict=False):
+    d = _event("complaint", agent, ts_ms, eid, ticket_id=ticket, severity=severity,
+               category=category)
+    return d if as_dict else json.dumps(d)
+
+
+def message(agent, ts_ms, ticket, eid=None, as_dict=False):
+    d = _event("message", agent, ts_ms, eid, ticket_id=ticket)
+    return d if as_dict else json.dumps(d)
+
+
+def reply(agent, ts_ms, ticket, eid=None, as_dict=False):
+    d = _event("reply", agent, ts_ms, eid, ticket_id=ticket)
+    return d if as_dict else json.dumps(d)
+
+
+def parse_ts(v):
+    """An event's ts (RFC 3339 text or epoch ms) -> epoch ms."""
+    if isinstance(v, int):
+        return v
+    dt = datetime.datetime.fromisoformat(v.replace("Z", "+00:00"))
+    return int(round(dt.timestamp() * 1000))
+
+
+# ----------------------------------------------------------------------------
+# expected stats (design notes: windows, buckets, counters, rendering)
+
+UNITS = {"ms": 1, "s": SECOND, "m": MINUTE, "h": HOUR, "d": DAY}
+
+
+def parse_duration(s):
+    m = re.fullmatch(r"(\d+)(ms|s|m|h|d)", s.strip())
+    if not m:
+        raise ValueError("bad duration %r" % s)
+    return int(m.group(1)) * UNITS[m.group(2)]
+
+
+def parse_windows(sizes=DEFAULT_WINDOWS):
+    """'1h,24h' -> [('1h', 3600000), ('24h', 86400000)]."""
+    return [(w.strip(), parse_duration(w)) for w in sizes.split(",")]
+
+
+def div_round(num, den):
+    """num/den rounded half away from zero, integers only (src/stats.c)."""
+    q, r = abs(num) // den, abs(num) % den
+    if 2 * r >= den:
+        q += 1
+    return q if num >= 0 else -q
+
+
+def fixed(scaled, decimals):
+    """(725, 1) -> '72.5'; (-5, 1) -> '-0.5'."""
+    if decimals == 0:
+        return str(scaled)
+    sign, mag, p = "-" if scaled < 0 else "", abs(scaled), 10 ** decimals
+    return "%s%d.%0*d" % (sign, mag // p, decimals, mag % p)
+
+
+def in_window(ts, now, span):
+    """Bucket of ts starts at or after now - span (bucket_ms = span / 24)."""
+    bms = span // 24
+    first = -((span - now) // bms)  # ceil((now - span) / bms)
+    return ts // bms >= first
+
+
+COUNTERS = ("r", "s5", "sat", "neu", "dis", "ssum", "n10", "pro", "det",
+            "cmp", "rep", "rn", "rsum", "rmax", "met", "miss")
+
+
+def raw_counters(events, reply_target_ms=DAY, late_before=None):
+    """Per agent, a list of (ts, {counter: delta}) contributions, plus open clocks.
+
+    Reply clocks (simple model used by the tests): a message or complaint on a ticket
+    with no open clock opens one at its ts; the next reply on that ticket closes it:
+    rn+1, rsum+=dt, rmax, met/miss against reply_target_ms (counted at the reply's ts).
+    Events are taken in the given order, deduplicated by event_id; events with
+    ts < late_before (older than the longest window) are ignored altogether.
+    """
+    seen, contrib, clocks = set(), {}, {}
+    for ev in events:
+        if isinstance(ev, (str, bytes)):
+            ev = json.loads(ev)
+        if ev["event_id"] in seen:
+            continue
+        seen.add(ev["event_id"])
+        a, ts, kind = ev["agent_id"], parse_ts(ev["ts"]), ev["type"]
+        if late_before is not None and ts < late_before:
+            continue
+        c = {}
+        if kind == "rating":
+            c["r"] = 1
+            if ev.get("scale", 5) == 5:
+                s = ev["score"]
+                c.update(s5=1, ssum=s, sat=int(s >= 4), neu=int(s == 3), dis=int(s <= 2))
+            else:
+                s = ev["score"]
+                c.update(n10=1, pro=int(s >= 9), det=int(s <= 6))
+        elif kind == "complaint":
+            c["cmp"] = 1
+            clocks.setdefault(ev["ticket_id"], (a, ts))
+        elif kind == "message":
+            clocks.setdefault(ev["ticket_id"], (a, ts))
+        elif kind == "reply":
+            c["rep"] = 1
+            opened = clocks.pop(ev["ticket_id"], None)
+            if opened is not None:
+                dt = ts - opened[1]
+                c.update(rn=1, rsum=dt, rmax=dt, met=int(dt <= reply_target_ms),
+                         miss=int(dt > reply_target_ms))
+        contrib.setdefault(a, []).append((ts, c))
+    return contrib, clocks
+
+
+def expected_stats(events, now, sizes=DEFAULT_WINDOWS, reply_target_ms=DAY):
+    """{agent: {field: value}} as the contract stats hash must hold it at time now.
+
+    updated_at is left out (check it separately). Events older than the longest
+    window are ignored; an agent with only such events has no expected hash.
+    """
+    windows = parse_windows(sizes)
+    longest = max(span for _, span in windows)
+    contrib, clocks = raw_counters(events, reply_target_ms, now - longest)
+    out = {}
+    for agent, items in contrib.items():
+        h = {}
+        for name, span in windows:
+            t = dict.fromkeys(COUNTERS, 0)
+            for ts, c in items:
+                if in_window(ts, now, span):
+                    for k, v in c.items():
+                        t[k] = max(t[k], v) if k == "rmax" else t[k] + v
+            h.update(render_window(name, t))
+        open_ = [ts for (a, ts) in clocks.values() if a == agent]
+        h["open_tickets"] = str(len(open_))
+        h["overdue_tickets"] = str(sum(1 for ts in open_ if now > ts + reply_target_ms))
+        out[agent] = h
+    return out
+
+
+def render_window(name, t):
+    """The contract fields of one window from raw totals (absent fields left out)."""
+    h = {}
+
+    def put(prefix, have, scaled, decimals=0):
+        if have:
+            h["%s_%s" % (prefix, name)] = fixed(scaled, decimals)
+
+    put("ratings", True, t["r"])
+    put("satisfied", True, t["sat"])
+    put("neutral", True, t["neu"])
+    put("dissatisfied", True, t["dis"])
+    s5, n10, rep, rn = t["s5"], t["n10"], t["rep"], t["rn"]
+    put("csat", s5 > 0, s5 and div_round(1000 * t["sat"], s5), 1)
+    put("score_avg", s5 > 0, s5 and div_round(100 * t["ssum"], s5), 2)
+    put("nps_ratings", True, n10)
+    put("nps", n10 > 0, n10 and div_round(1000 * (t["pro"] - t["det"]), n10), 1)
+    put("complaints", True, t["cmp"])
+    put("replies", True, rep)
+    put("complaint_rate", rep > 0, rep and div_round(1000 * t["cmp"], rep), 1)
+    put("resp_avg_s", rn > 0, rn and div_round(t["rsum"], rn * 1000))
+    put("resp_max_s", rn > 0, div_round(t["rmax"], 1000))
+    put("reply_sla_met", True, t["met"])
+    put("reply_sla_missed", True, t["miss"])
+    return h
+
+
+def stats_key(agent, prefix="fb:"):
+    return "%sagent:{%s}:stats" % (prefix, agent)
+
+
+def diff_dicts(want, got):
+    """Readable difference of two flat dicts, one line per field."""
+    lines = []
+    for k in sorted(set(want) | set(got)):
+        w, g = want.get(k, "<absent>"), got.get(k, "<absent>")
+        if w != g:
+            lines.append("  %-28s expected %-12s got %s" % (k, w, g))
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------
+# test base class
+
+
+class FeedbackTestCase(unittest.TestCase):
+    """Gives each test a temp dir and cleanups; prints daemon logs when a test fails."""
+
+    partitions = 4
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="feedbackd-it-")
+        self.daemons = []
+        self._problems_before = self._result_problems()
+        self.addCleanup(self._cleanup_tmp)
+
+    def _result_problems(self):
+        result = getattr(getattr(self, "_outcome", None), "result", None)
+        if result is None:
+            return 0
+        return len(getattr(result, "failures", ())) + len(getattr(result, "errors", ()))
+
+    def _failed(self):
+        """Whether setUp or the test failed (readable from a cleanup, Python 3.8+)."""
+        outcome = getattr(self, "_outcome", None)
+        if outcome is None:
+            return False
+        errors = getattr(outcome, "errors", None)  # Python <= 3.10: reported after cleanups
+        if errors:
+            return any(exc is not None for _, exc in errors)
+        # Python >= 3.11 reports failures to the result at once
+        return self._result_problems() > self._problems_before
+
+    def _cleanup_tmp(self):
+        failed = self._failed()
+        if failed or os.environ.get("FEEDBACKD_SHOW_LOG"):
+            for d in self.daemons:
+                for i in range(1, d.starts + 1):
+                    path = os.path.join(d.tmpdir, "feedbackd-%d.%d.log" % (d.n, i))
+                    try:
+                        with open(path, "rb") as f:
+                            tail = f.read().decode("utf-8", "replace").splitlines()[-80:]
+                    except OSError:
+                        continue
+                    sys.stderr.write("\n--- %s (last %d lines)\n%s\n" % (path, len(tail), "\n".join(tail)))
+        if failed or os.environ.get("FEEDBACKD_KEEP_TMP"):
+            sys.stderr.write("\n(test files kept in %s)\n" % self.tmp)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # -- fixtures ------------------------------------------------------------
+
+    def start_redis(self, appendonly=False):
+        r = Redis(self.tmp, appendonly=appendonly)
+        self.addCleanup(r.kill)
+        return r.start()
+
+    def start_kafka(self, partitions=None):
+        k = MockKafka(self.tmp, partitions or self.partitions)
+        self.addCleanup(k.stop)
+        return k.start()
+
+    def make_daemon(self, brokers, redis, config=None, ready_regex=DEFAULT_READY):
+        d = Daemon(self.tmp, brokers, redis.port, config, ready_regex)
+        self.daemons.append(d)
+        self.addCleanup(d.cleanup)
+        return d
+
+    def start_daemon(self, brokers, redis, config=None, ready_regex=DEFAULT_READY, wait=True):
+        d = self.make_daemon(brokers, redis, config, ready_regex).start()
+        if wait:
+            d.wait_ready()
+        return d
+
+    def stack(self, config=None, partitions=None):
+        """Fresh Redis + mock Kafka + ready daemon: (redis, kafka, daemon)."""
+        r = self.start_redis()
+        k = self.start_kafka(partitions)
+        d = self.start_daemon(k.bootstrap, r, config)
+        return r, k, d
+
+    # -- assertions ------------------------------------------------------------
+
+    def stats_mismatch(self, redis, events, sizes=DEFAULT_WINDOWS, agents=None, reply_target_ms=DAY):
+        """'' when every agent's stats hash equals the calculator's, else a diff."""
+        want = expected_stats(events, now_ms(), sizes, reply_target_ms)
+        out = []
+        for agent in sorted(agents or want):
+            got = redis.hgetall(stats_key(agent))
+            got.pop("updated_at", None)
+            d = diff_dicts(want.get(agent, {}), got)
+            if d:
+                out.append("agent %s:\n%s" % (agent, d))
+        return "\n".join(out)
+
+    def wait_stats(self, redis, events, timeout=60.0, sizes=DEFAULT_WINDOWS, reply_target_ms=DAY):
+        """Waits until the stats of every agent in events equal the calculator's exactly."""
+        last = [""]
+
+        def ok():
+            last[0] = self.stats_mismatch(redis, events, sizes, reply_target_ms=reply_target_ms)
+            return last[0] == ""
+        try:
+            wait_until(ok, timeout, 0.25, what="exact stats")
+        except AssertionError:
+            self.fail("stats not as expected after %.0fs:\n%s" % (timeout, last[0]))

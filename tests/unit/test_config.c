@@ -1,0 +1,886 @@
+/* test_config.c: the config file, its defaults and every kind of mistake in it; and the logger. */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "log.h"
+
+#define HOUR_MS INT64_C(3600000)
+#define DAY_MS (24 * HOUR_MS)
+
+/* One test's temporary file, the config loaded from it and the error. */
+struct fixture {
+	char		path[64];
+	struct config	cfg;
+	char		err[CONFIG_ERROR_SIZE];
+};
+
+/* Gives each test a zeroed config, which config_load accepts. */
+static int
+test_setup(void **state)
+{
+	struct fixture	*f = calloc(1, sizeof *f);
+
+	if (f == NULL)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+/* Frees whatever the test left in the config, loaded or half-loaded. */
+static int
+test_teardown(void **state)
+{
+	struct fixture	*f = *state;
+
+	config_free(&f->cfg);
+	if (f->path[0] != '\0')
+		unlink(f->path);
+	free(f);
+	return 0;
+}
+
+/* Writes text to a fresh temporary file named in f->path. */
+static void
+test_write(struct fixture *f, const char *text)
+{
+	int	fd;
+
+	if (f->path[0] != '\0')
+		unlink(f->path);
+	snprintf(f->path, sizeof f->path, "/tmp/test_config.XXXXXX");
+	fd = mkstemp(f->path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+/* Loads text as a config file. */
+static bool
+test_load(struct fixture *f, const char *text)
+{
+	test_write(f, text);
+	return config_load(&f->cfg, f->path, f->err, sizeof f->err);
+}
+
+/* Loads text, which must fail with "PATH" followed by suffix exactly. */
+static void
+test_fails(struct fixture *f, const char *text, const char *suffix)
+{
+	char	expected[CONFIG_ERROR_SIZE + 64];
+
+	assert_false(test_load(f, text));
+	snprintf(expected, sizeof expected, "%s%s", f->path, suffix);
+	assert_string_equal(f->err, expected);
+}
+
+/* Loads text, which must succeed. */
+static void
+test_loads(struct fixture *f, const char *text)
+{
+	if (!test_load(f, text))
+		fail_msg("unexpected error: %s", f->err);
+}
+
+/* NULL-aware string equality. */
+static void
+test_str_equal(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		assert_ptr_equal(a, b);
+	else
+		assert_string_equal(a, b);
+}
+
+/* Asserts every setting of a and b is the same, the rdkafka lines excepted. */
+static void
+test_config_equal(const struct config *a, const struct config *b)
+{
+	test_str_equal(a->brokers, b->brokers);
+	test_str_equal(a->group, b->group);
+	assert_int_equal(a->topic_count, b->topic_count);
+	for (size_t i = 0; i < a->topic_count; i++)
+		test_str_equal(a->topics[i], b->topics[i]);
+	test_str_equal(a->dlq_topic, b->dlq_topic);
+	test_str_equal(a->alerts_topic, b->alerts_topic);
+	assert_int_equal(a->embedded_partitions, b->embedded_partitions);
+	test_str_equal(a->redis_host, b->redis_host);
+	assert_int_equal(a->redis_port, b->redis_port);
+	test_str_equal(a->redis_socket, b->redis_socket);
+	test_str_equal(a->redis_user, b->redis_user);
+	test_str_equal(a->redis_password, b->redis_password);
+	assert_int_equal(a->redis_db, b->redis_db);
+	test_str_equal(a->prefix, b->prefix);
+	assert_memory_equal(&a->windows, &b->windows, sizeof a->windows);
+	assert_int_equal(a->refresh_ms, b->refresh_ms);
+	assert_int_equal(a->batch_size, b->batch_size);
+	assert_int_equal(a->max_inflight_batches, b->max_inflight_batches);
+	assert_int_equal(a->dedupe_horizon_ms, b->dedupe_horizon_ms);
+	assert_int_equal(a->max_future_ms, b->max_future_ms);
+	assert_int_equal(a->reply_target_ms, b->reply_target_ms);
+	for (int s = 0; s < SEVERITY_COUNT; s++)
+		assert_int_equal(a->reply_target_severity_ms[s], b->reply_target_severity_ms[s]);
+	assert_true(a->at_risk == b->at_risk);
+	assert_int_equal(a->pair_horizon_ms, b->pair_horizon_ms);
+	assert_int_equal(a->rescan_ms, b->rescan_ms);
+	test_str_equal(a->http_listen, b->http_listen);
+	assert_int_equal(a->log_level, b->log_level);
+}
+
+/* The shipped example file, found through automake's srcdir. */
+static void
+test_shipped_path(char *buf, size_t size)
+{
+	const char	*srcdir = getenv("srcdir");
+
+	snprintf(buf, size, "%s/conf/feedbackd.conf", srcdir != NULL ? srcdir : ".");
+}
+
+/* Reads a whole file into a malloc'ed string. */
+static char *
+test_slurp(const char *path)
+{
+	FILE	*fp = fopen(path, "r");
+	char	*buf;
+	long	 len;
+
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+	len = ftell(fp);
+	rewind(fp);
+	buf = malloc((size_t)len + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)len, fp), (size_t)len);
+	buf[len] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+/* The built-in defaults are the documented ones. */
+static void
+test_defaults(void **state)
+{
+	struct fixture	*f = *state;
+	struct config	*c = &f->cfg;
+
+	config_defaults(c);
+	assert_null(c->path);
+	assert_string_equal(c->brokers, "embedded");
+	assert_string_equal(c->group, "feedbackd");
+	assert_int_equal(c->topic_count, 1);
+	assert_string_equal(c->topics[0], "feedback.events");
+	assert_string_equal(c->dlq_topic, "feedback.dlq");
+	assert_string_equal(c->alerts_topic, "feedback.alerts");
+	assert_int_equal(c->embedded_partitions, 4);
+	assert_int_equal(c->rdkafka_count, 0);
+	assert_string_equal(c->redis_host, "127.0.0.1");
+	assert_int_equal(c->redis_port, 6379);
+	assert_null(c->redis_socket);
+	assert_null(c->redis_user);
+	assert_null(c->redis_password);
+	assert_int_equal(c->redis_db, 0);
+	assert_string_equal(c->prefix, "fb:");
+	assert_int_equal(c->windows.count, 4);
+	assert_string_equal(c->windows.w[0].name, "1h");
+	assert_string_equal(c->windows.w[3].name, "30d");
+	assert_int_equal(c->windows.w[3].span_ms, 30 * DAY_MS);
+	assert_int_equal(c->refresh_ms, 60000);
+	assert_int_equal(c->batch_size, 1000);
+	assert_int_equal(c->max_inflight_batches, 4);
+	assert_int_equal(c->dedupe_horizon_ms, DAY_MS);
+	assert_int_equal(c->max_future_ms, 5 * 60000);
+	assert_int_equal(c->reply_target_ms, DAY_MS);
+	for (int s = 0; s < SEVERITY_COUNT; s++)
+		assert_int_equal(c->reply_target_severity_ms[s], DAY_MS);
+	assert_true(c->at_risk == 0.8);
+	assert_int_equal(c->pair_horizon_ms, 7 * DAY_MS);
+	assert_int_equal(c->rescan_ms, 5000);
+	assert_string_equal(c->http_listen, "127.0.0.1:9187");
+	assert_int_equal(c->log_level, LOG_INFO);
+}
+
+/* An empty file, or one of comments and empty sections, is the defaults. */
+static void
+test_empty_file(void **state)
+{
+	struct fixture	*f = *state;
+	struct config	 def;
+
+	config_defaults(&def);
+	test_loads(f, "");
+	test_config_equal(&f->cfg, &def);
+	assert_string_equal(f->cfg.path, f->path);
+	test_loads(f, "; comment\n# another\n\n[kafka]\n[redis]\n   \n");
+	test_config_equal(&f->cfg, &def);
+	config_free(&def);
+}
+
+/* The shipped conf/feedbackd.conf loads as it is and equals the defaults. */
+static void
+test_shipped_conf(void **state)
+{
+	struct fixture	*f = *state;
+	struct config	 def;
+	char		 path[4096];
+
+	test_shipped_path(path, sizeof path);
+	if (!config_load(&f->cfg, path, f->err, sizeof f->err))
+		fail_msg("%s", f->err);
+	config_defaults(&def);
+	test_config_equal(&f->cfg, &def);
+	assert_int_equal(f->cfg.rdkafka_count, 0);
+	config_free(&def);
+}
+
+/*
+ * With every "#key = value" line of the shipped file uncommented it must still
+ * equal the defaults: the documented defaults are the real ones, and every key
+ * is documented. Only the rdkafka.* examples add something.
+ */
+static void
+test_shipped_conf_documents_defaults(void **state)
+{
+	static const char *const keys[] = {
+		"brokers", "group", "topics", "dlq_topic", "alerts_topic",
+		"embedded_partitions", "host", "port", "socket", "user", "password",
+		"db", "prefix", "sizes", "refresh", "batch_size", "max_inflight_batches",
+		"dedupe_horizon", "max_future", "reply_target", "reply_target.low",
+		"reply_target.normal", "reply_target.high", "reply_target.critical",
+		"at_risk", "pair_horizon", "rescan", "listen", "level",
+	};
+	struct fixture	*f = *state;
+	struct config	 def;
+	char		 path[4096], *text, *out, *o, *line, *save = NULL;
+	size_t		 examples = 0;
+
+	test_shipped_path(path, sizeof path);
+	text = test_slurp(path);
+	out = calloc(1, strlen(text) + 2);
+	assert_non_null(out);
+	o = out;
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (line[0] == '#' && line[1] >= 'a' && line[1] <= 'z') {
+			line++;
+			if (strncmp(line, "rdkafka.", 8) == 0)
+				examples++;
+		}
+		o += sprintf(o, "%s\n", line);
+	}
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		char	needle[64];
+
+		snprintf(needle, sizeof needle, "\n%s = ", keys[i]);
+		if (strstr(out, needle) == NULL) {
+			snprintf(needle, sizeof needle, "\n%s =\n", keys[i]);
+			if (strstr(out, needle) == NULL)
+				fail_msg("key %s is not in %s", keys[i], path);
+		}
+	}
+	test_loads(f, out);
+	config_defaults(&def);
+	test_config_equal(&f->cfg, &def);
+	assert_true(examples > 0);
+	assert_int_equal(f->cfg.rdkafka_count, examples);
+	assert_string_equal(f->cfg.rdkafka[0].name, "security.protocol");
+	config_free(&def);
+	free(text);
+	free(out);
+}
+
+/* Every key set to something other than its default, read back. */
+static void
+test_all_keys(void **state)
+{
+	struct fixture	*f = *state;
+	struct config	*c = &f->cfg;
+
+	test_loads(f,
+	    "[kafka]\n"
+	    "brokers = k1:9092,k2:9092\n"
+	    "group = fbd-test\n"
+	    "topics = a.events , b_events,c-events\n"
+	    "dlq_topic = my.dlq\n"
+	    "alerts_topic = my.alerts\n"
+	    "embedded_partitions = 64\n"
+	    "[redis]\n"
+	    "host = redis.local\n"
+	    "port = 6380\n"
+	    "socket = /run/redis.sock\n"
+	    "user = fbd\n"
+	    "password = s3cret\n"
+	    "db = 15\n"
+	    "prefix = feedback:\n"
+	    "[windows]\n"
+	    "sizes = 15m, 1d\n"
+	    "refresh = 90s\n"
+	    "[ingest]\n"
+	    "batch_size = 10000\n"
+	    "max_inflight_batches = 1\n"
+	    "dedupe_horizon = 2d\n"
+	    "max_future = 500ms\n"
+	    "[sla]\n"
+	    "reply_target = 4h\n"
+	    "reply_target.critical = 30m\n"
+	    "at_risk = 0\n"
+	    "pair_horizon = 1d\n"
+	    "rescan = 1s\n"
+	    "[http]\n"
+	    "listen = [::1]:8080\n"
+	    "[log]\n"
+	    "level = debug\n");
+	assert_string_equal(c->brokers, "k1:9092,k2:9092");
+	assert_string_equal(c->group, "fbd-test");
+	assert_int_equal(c->topic_count, 3);
+	assert_string_equal(c->topics[0], "a.events");
+	assert_string_equal(c->topics[1], "b_events");
+	assert_string_equal(c->topics[2], "c-events");
+	assert_string_equal(c->dlq_topic, "my.dlq");
+	assert_string_equal(c->alerts_topic, "my.alerts");
+	assert_int_equal(c->embedded_partitions, 64);
+	assert_string_equal(c->redis_host, "redis.local");
+	assert_int_equal(c->redis_port, 6380);
+	assert_string_equal(c->redis_socket, "/run/redis.sock");
+	assert_string_equal(c->redis_user, "fbd");
+	assert_string_equal(c->redis_password, "s3cret");
+	assert_int_equal(c->redis_db, 15);
+	assert_string_equal(c->prefix, "feedback:");
+	assert_int_equal(c->windows.count, 2);
+	assert_string_equal(c->windows.w[0].name, "15m");
+	assert_string_equal(c->windows.w[1].name, "1d");
+	assert_int_equal(c->refresh_ms, 90000);
+	assert_int_equal(c->batch_size, 10000);
+	assert_int_equal(c->max_inflight_batches, 1);
+	assert_int_equal(c->dedupe_horizon_ms, 2 * DAY_MS);
+	assert_int_equal(c->max_future_ms, 500);
+	assert_int_equal(c->reply_target_ms, 4 * HOUR_MS);
+	assert_int_equal(c->reply_target_severity_ms[SEVERITY_CRITICAL], 30 * 60000);
+	assert_true(c->at_risk == 0.0);
+	assert_int_equal(c->pair_horizon_ms, DAY_MS);
+	assert_int_equal(c->rescan_ms, 1000);
+	assert_string_equal(c->http_listen, "[::1]:8080");
+	assert_int_equal(c->log_level, LOG_DEBUG);
+}
+
+/* A config can be loaded again over an earlier one, or over config_defaults. */
+static void
+test_reload(void **state)
+{
+	struct fixture	*f = *state;
+
+	config_defaults(&f->cfg);
+	test_loads(f, "[redis]\nsocket = /a\n[kafka]\ntopics = x,y\nrdkafka.a = 1\n");
+	assert_string_equal(f->cfg.redis_socket, "/a");
+	test_loads(f, "[redis]\nport = 1\n");
+	assert_null(f->cfg.redis_socket);
+	assert_int_equal(f->cfg.topic_count, 1);
+	assert_int_equal(f->cfg.rdkafka_count, 0);
+	assert_int_equal(f->cfg.redis_port, 1);
+	config_free(&f->cfg);
+	test_loads(f, "[redis]\ndb = 3\n");
+	assert_int_equal(f->cfg.redis_db, 3);
+}
+
+/* A misspelt key is reported with its line. */
+static void
+test_unknown_key(void **state)
+{
+	struct fixture	*f = *state;
+
+	test_fails(f, "# x\n[redis]\nhost = h\n\n\n\nprot = 6380\n",
+	    ":7: unknown key 'prot' in [redis]");
+	/* A key of another section is unknown here too. */
+	test_fails(f, "[kafka]\nport = 1\n", ":2: unknown key 'port' in [kafka]");
+	/* rdkafka.* belongs to [kafka] only. */
+	test_fails(f, "[redis]\nrdkafka.debug = all\n",
+	    ":2: unknown key 'rdkafka.debug' in [redis]");
+	/* Keys are case-sensitive, like the documentation shows them. */
+	test_fails(f, "[redis]\nPort = 1\n", ":2: unknown key 'Port' in [redis]");
+}
+
+/* A misspelt section is reported on its header line, even when empty. */
+static void
+test_unknown_section(void **state)
+{
+	struct fixture	*f = *state;
+
+	test_fails(f, "[redis]\nport = 1\n[reids]\nhost = x\n", ":3: unknown section [reids]");
+	test_fails(f, "[kafka]\n\n[nothing]\n", ":3: unknown section [nothing]");
+	test_fails(f, "[Redis]\n", ":1: unknown section [Redis]");
+	test_fails(f, "[]\n", ":1: unknown section []");
+}
+
+/* A key before the first section header has nowhere to go. */
+static void
+test_key_outside_section(void **state)
+{
+	struct fixture	*f = *state;
+
+	test_fails(f, "\nport = 1\n[redis]\n", ":2: key 'port' is outside any [section]");
+}
+
+/* Lines that are neither a section nor key = value. */
+static void
+test_syntax_error(void **state)
+{
+	struct fixture	*f = *state;
+
+	test_fails(f, "[redis]\nport 6379\n",
+	    ":2: syntax error: expected [section] or key = value");
+	test_fails(f, "[redis\n", ":1: syntax error: expected [section] or key = value");
+	/* The earlier of a syntax error and a bad value wins. */
+	test_fails(f, "[redis]\njunk\nport = 0\n",
+	    ":2: syntax error: expected [section] or key = value");
+	test_fails(f, "[redis]\nport = 0\njunk\n",
+	    ":2: [redis] port: '0' is not an integer between 1 and 65535");
+}
+
+/* Integers: the range is in the message. */
+static void
+test_int_values(void **state)
+{
+	struct fixture	*f = *state;
+
+	test_fails(f, "[redis]\nport = 70000\n",
+	    ":2: [redis] port: '70000' is not an integer between 1 and 65535");
+	test_fails(f, "[redis]\nport = 63x\n",
+	    ":2: [redis] port: '63x' is not an integer between 1 and 65535");
+	test_fails(f, "[redis]\nport =\n",
+	    ":2: [redis] port: '' is not an integer between 1 and 65535");
+	test_fails(f, "[redis]\ndb = 16\n", ":2: [redis] db: '16' is not an integer between 0 and 15");
+	test_fails(f, "[redis]\ndb = -1\n", ":2: [redis] db: '-1' is not an integer between 0 and 15");
+	test_fails(f, "[redis]\ndb = 99999999999999999999\n",
+	    ":2: [redis] db: '99999999999999999999' is not an integer between 0 and 15");
+	test_fails(f, "[kafka]\nembedded_partitions = 0\n",
+	    ":2: [kafka] embedded_partitions: '0' is not an integer between 1 and 64");
+	test_fails(f, "[kafka]\nembedded_partitions = 65\n",
+	    ":2: [kafka] embedded_partitions: '65' is not an integer between 1 and 64");
+	test_loads(f, "[redis]\nport = 1\ndb = 0\n[kafka]\nembedded_partitions = 1\n");
+	assert_int_equal(f->cfg.redis_port, 1);
+	assert_int_equal(f->cfg.embedded_partitions, 1);
+}
+
+/* batch_size and max_inflight_batches have hard limits. */
+static void
+test_ingest_limits(void **state)
+{
+	struct fixture	*f = *state;
+
+	test_fails(f, "[ingest]\nbatch_size = 0\n",
+	    ":2: [ingest] batch_size: '0' is not an integer between 1 and 10000");
+	test_fails(f, "[ingest]\nbatch_size = 10001\n",
+	    ":2: [ingest] batch_size: '10001' is not an integer between 1 and 10000");
+	test_fails(f, "[ingest]\nmax_inflight_batches = 0\n",
+	    ":2: [ingest] max_inflight_batches: '0' is not an integer between 1 and 64");
+	test_fails(f, "[ingest]\nmax_inflight_batches = 65\n",
+	    ":2: [ingest] max_inflight_batches: '65' is not an integer between 1 and 64");
+	test_loads(f, "[ingest]\nbatch_size = 1\nmax_inflight_batches = 64\n");
+	assert_int_equal(f->cfg.batch_size, 1);
+	assert_int_equal(f->cfg.max_inflight_batches, 64);
+}
+
+/* Durations need a unit and must be positive. */
+static void
+test_duration_values(void **state)
+{
+	struct fixture	*f = *state;
+
+	test_fails(f, "[ingest]\nmax_future = 5\n",
+	    ":2: [ingest] max_future: '5' is not a duration (like 500ms, 90s, 15m, 24h, 7d)");
+	test_fails(f, "[windows]\nrefresh = 0s\n",
+	    ":2: [windows] refresh: '0s' is not a duration (like 500ms, 90s, 15m, 24h, 7d)");
+	test_fails(f, "[sla]\nrescan = 1 s\n",
+	    ":2: [sla] rescan: '1 s' is not a duration (like 500ms, 90s, 15m, 24h, 7d)");
+	test_fails(f, "[sla]\nreply_target.high = 2x\n",
+	    ":2: [sla] reply_target.high: '2x' is not a duration (like 500ms, 90s, 15m, 24h, 7d)");
+	test_loads(f, "[ingest]\nmax_future = 90s\ndedupe_horizon = 36h\n");
+	assert_int_equal(f->cfg.max_future_ms, 90000);
+	assert_int_equal(f->cfg.dedupe_horizon_ms, 36 * HOUR_MS);
+}
+
+/* The window list goes through windows_parse, whose reason is kept. */
+static void
+test_window_values(void **state)
+{
+	struct fixture	*f = *state;
+
+	assert_false(test_load(f, "[windows]\nsizes = 1h,2x\n"));
+	assert_non_null(strstr(f->err, ":2: [windows] sizes: '1h,2x' is not a window list ("));
+	assert_false(test_load(f, "[windows]\nsizes = 1h,1h\n"));
+	assert_non_null(strstr(f->err, ":2: [windows] sizes: '1h,1h' is not a window list ("));
+	assert_false(test_load(f, "[windows]\nsizes =\n"));
+	assert_non_null(strstr(f->err, ":2: [windows] sizes: '' is not a window list ("));
+	test_loads(f, "[windows]\nsizes = 30d, 1h\n");
+	assert_int_equal(f->cfg.windows.count, 2);
+	assert_string_equal(f->cfg.windows.w[0].name, "1h");
+}
+
+/* The at_risk fraction: 0 disables, 1 would never fire before the deadline. */
+static void
+test_fraction_values(void **state)
+{
+	struct fixture	*f = *state;
+	static const char *const bad[] = { "1", "1.5", "-0.1", "nan", "abc", "0.5x", "" };
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char	text[64], suffix[128];
+
+		snprintf(text, sizeof text, "[sla]\nat_risk = %s\n", bad[i]);
+		snprintf(suffix, sizeof suffix,
+		    ":2: [sla] at_risk: '%s' is not a number from 0 up to (not including) 1",
+		    bad[i]);
+		test_fails(f, text, suffix);
+	}
+	test_loads(f, "[sla]\nat_risk = 0.95\n");
+	assert_true(f->cfg.at_risk == 0.95);
+	test_loads(f, "[sla]\nat_risk = 0\n");
+	assert_true(f->cfg.at_risk == 0.0);
+}
+
+/* The same key twice is an error that points at both lines. */
+static void
+test_duplicate_key(void **state)
+{
+	struct fixture	*f = *state;
+
+	test_fails(f, "[redis]\nport = 1\nhost = h\nport = 2\n",
+	    ":4: duplicate key 'port' in [redis] (first set on line 2)");
+	/* Also across two headers of the same section. */
+	test_fails(f, "[log]\nlevel = info\n[redis]\n[log]\nlevel = debug\n",
+	    ":5: duplicate key 'level' in [log] (first set on line 2)");
+	test_fails(f, "[kafka]\nrdkafka.debug = all\nrdkafka.debug = cgrp\n",
+	    ":3: duplicate key 'rdkafka.debug' in [kafka] (first set on line 2)");
+}
+
+/* rdkafka.NAME = VALUE lines are kept in order for librdkafka, untouched. */
+static void
+test_rdkafka_passthrough(void **state)
+{
+	struct fixture	*f = *state;
+	struct config	*c = &f->cfg;
+
+	test_loads(f,
+	    "[kafka]\n"
+	    "brokers = b:9093\n"
+	    "rdkafka.security.protocol = SASL_SSL\n"
+	    "rdkafka.sasl.mechanisms = PLAIN\n"
+	    "rdkafka.sasl.password = p=w:d#x\n"
+	    "rdkafka.client.id =\n");
+	assert_int_equal(c->rdkafka_count, 4);
+	assert_string_equal(c->rdkafka[0].name, "security.protocol");
+	assert_string_equal(c->rdkafka[0].value, "SASL_SSL");
+	assert_string_equal(c->rdkafka[1].name, "sasl.mechanisms");
+	assert_string_equal(c->rdkafka[1].value, "PLAIN");
+	assert_string_equal(c->rdkafka[2].name, "sasl.password");
+	assert_string_equal(c->rdkafka[2].value, "p=w:d#x");
+	assert_string_equal(c->rdkafka[3].name, "client.id");
+	assert_string_equal(c->rdkafka[3].value, "");
+	test_fails(f, "[kafka]\nrdkafka. = x\n", ":2: [kafka] rdkafka.: missing property name");
+}
+
+/* More rdkafka lines than the table holds is an error, not a silent drop. */
+static void
+test_rdkafka_too_many(void **state)
+{
+	struct fixture	*f = *state;
+	char		 text[8192], suffix[64];
+	size_t		 off;
+
+	off = (size_t)snprintf(text, sizeof text, "[kafka]\n");
+	for (int i = 0; i <= CONFIG_PASSTHROUGH_MAX; i++)
+		off += (size_t)snprintf(text + off, sizeof text - off, "rdkafka.p%d = v\n", i);
+	snprintf(suffix, sizeof suffix, ":%d: more than %d rdkafka.* keys",
+	    CONFIG_PASSTHROUGH_MAX + 2, CONFIG_PASSTHROUGH_MAX);
+	test_fails(f, text, suffix);
+}
+
+/* Severity targets not set follow reply_target, even one set after them. */
+static void
+test_severity_targets(void **state)
+{
+	struct fixture	*f = *state;
+	struct config	*c = &f->cfg;
+
+	test_loads(f, "[sla]\nreply_target.critical = 1h\nreply_target.high = 4h\nreply_target = 48h\n");
+	assert_int_equal(c->reply_target_ms, 48 * HOUR_MS);
+	assert_int_equal(c->reply_target_severity_ms[SEVERITY_LOW], 48 * HOUR_MS);
+	assert_int_equal(c->reply_target_severity_ms[SEVERITY_NORMAL], 48 * HOUR_MS);
+	assert_int_equal(c->reply_target_severity_ms[SEVERITY_HIGH], 4 * HOUR_MS);
+	assert_int_equal(c->reply_target_severity_ms[SEVERITY_CRITICAL], HOUR_MS);
+	test_loads(f, "[sla]\nreply_target.low = 3d\n");
+	assert_int_equal(c->reply_target_severity_ms[SEVERITY_LOW], 3 * DAY_MS);
+	assert_int_equal(c->reply_target_severity_ms[SEVERITY_HIGH], DAY_MS);
+	test_fails(f, "[sla]\nreply_target.urgent = 1h\n",
+	    ":2: unknown key 'reply_target.urgent' in [sla]");
+}
+
+/* listen is HOST:PORT or off. */
+static void
+test_http_listen(void **state)
+{
+	struct fixture	*f = *state;
+
+	test_loads(f, "[http]\nlisten = off\n");
+	assert_null(f->cfg.http_listen);
+	test_loads(f, "[http]\nlisten = 0.0.0.0:80\n");
+	assert_string_equal(f->cfg.http_listen, "0.0.0.0:80");
+	test_fails(f, "[http]\nlisten = 9187\n", ":2: [http] listen: '9187' is not HOST:PORT or off");
+	test_fails(f, "[http]\nlisten = :9187\n", ":2: [http] listen: ':9187' is not HOST:PORT or off");
+	test_fails(f, "[http]\nlisten = h:0\n", ":2: [http] listen: 'h:0' is not HOST:PORT or off");
+	test_fails(f, "[http]\nlisten = OFF\n", ":2: [http] listen: 'OFF' is not HOST:PORT or off");
+}
+
+/* Log levels, with the aliases log_level_parse knows. */
+static void
+test_log_level_values(void **state)
+{
+	struct fixture	*f = *state;
+
+	test_loads(f, "[log]\nlevel = warn\n");
+	assert_int_equal(f->cfg.log_level, LOG_WARNING);
+	test_loads(f, "[log]\nlevel = error\n");
+	assert_int_equal(f->cfg.log_level, LOG_ERR);
+	test_fails(f, "[log]\nlevel = loud\n",
+	    ":2: [log] level: 'loud' is not one of err, warning, notice, info, debug");
+}
+
+/* Strings: required ones may not be empty, optional ones empty means unset. */
+static void
+test_string_values(void **state)
+{
+	struct fixture	*f = *state;
+
+	test_fails(f, "[redis]\nprefix =\n", ":2: [redis] prefix: must not be empty");
+	test_fails(f, "[kafka]\ngroup =   \n", ":2: [kafka] group: must not be empty");
+	test_fails(f, "[redis]\nhost =\n", ":2: [redis] host: must not be empty");
+	test_loads(f, "[redis]\nsocket =\nuser =\npassword = a b  c\n");
+	assert_null(f->cfg.redis_socket);
+	assert_null(f->cfg.redis_user);
+	assert_string_equal(f->cfg.redis_password, "a b  c");
+	/* " ;" starts a comment, as the shipped file warns. */
+	test_loads(f, "[redis]\npassword = abc ; comment\nhost = h;x\n");
+	assert_string_equal(f->cfg.redis_password, "abc");
+	assert_string_equal(f->cfg.redis_host, "h;x");
+}
+
+/* Topic lists: trimmed, no empty, invalid or repeated names, at most CONFIG_TOPICS_MAX. */
+static void
+test_topics_values(void **state)
+{
+	struct fixture	*f = *state;
+	char		 text[1024], suffix[64];
+	size_t		 off;
+
+	test_fails(f, "[kafka]\ntopics = a,,b\n", ":2: [kafka] topics: '' is not a valid topic name");
+	test_fails(f, "[kafka]\ntopics = a,\n", ":2: [kafka] topics: '' is not a valid topic name");
+	test_fails(f, "[kafka]\ntopics = a, b c\n",
+	    ":2: [kafka] topics: 'b c' is not a valid topic name");
+	test_fails(f, "[kafka]\ntopics = a,b, a\n", ":2: [kafka] topics: topic 'a' is listed twice");
+	test_fails(f, "[kafka]\ndlq_topic = bad/name\n",
+	    ":2: [kafka] dlq_topic: 'bad/name' is not a valid topic name");
+	test_fails(f, "[kafka]\nalerts_topic =\n",
+	    ":2: [kafka] alerts_topic: '' is not a valid topic name");
+
+	off = (size_t)snprintf(text, sizeof text, "[kafka]\ntopics = t0");
+	for (int i = 1; i <= CONFIG_TOPICS_MAX; i++)
+		off += (size_t)snprintf(text + off, sizeof text - off, ",t%d", i);
+	snprintf(text + off, sizeof text - off, "\n");
+	snprintf(suffix, sizeof suffix, ":2: [kafka] topics: more than %d topics",
+	    CONFIG_TOPICS_MAX);
+	test_fails(f, text, suffix);
+
+	test_loads(f, "[kafka]\ntopics = x\n");
+	assert_int_equal(f->cfg.topic_count, 1);
+	assert_string_equal(f->cfg.topics[0], "x");
+}
+
+/* Rules between keys, checked after the whole file, still name a line. */
+static void
+test_cross_key_rules(void **state)
+{
+	struct fixture	*f = *state;
+
+	test_fails(f, "[kafka]\ngroup = g\ntopics =\n",
+	    ":3: [kafka] topics: at least one topic is required");
+	test_fails(f, "[kafka]\ntopics = in, feedback.dlq\n",
+	    ":2: [kafka] dlq_topic: 'feedback.dlq' is also an input topic");
+	test_fails(f, "[kafka]\ntopics = in, out\n\nalerts_topic = out\n",
+	    ":4: [kafka] alerts_topic: 'out' is also an input topic");
+	test_fails(f, "[kafka]\ndlq_topic = same\nalerts_topic = same\n",
+	    ":3: [kafka] dlq_topic and alerts_topic are both 'same'");
+}
+
+/* Files that cannot be read, and lines inih cannot take whole. */
+static void
+test_file_errors(void **state)
+{
+	struct fixture	*f = *state;
+	char		 text[512];
+
+	assert_false(config_load(&f->cfg, "/nonexistent/feedbackd.conf", f->err, sizeof f->err));
+	assert_string_equal(f->err, "/nonexistent/feedbackd.conf: No such file or directory");
+
+	memset(text, 0, sizeof text);
+	strcpy(text, "[redis]\npassword = ");
+	memset(text + strlen(text), 'x', 300);
+	strcat(text, "\n");
+	test_fails(f, text, ":2: line is longer than 199 characters");
+}
+
+/* Indentation, CRLF and a UTF-8 BOM are harmless; indented keys are not continuations. */
+static void
+test_layout(void **state)
+{
+	struct fixture	*f = *state;
+
+	test_loads(f, "\xef\xbb\xbf[redis]\r\n  host = h\r\n\tport = 7\r\n  [log]\n  level = debug\n");
+	assert_string_equal(f->cfg.redis_host, "h");
+	assert_int_equal(f->cfg.redis_port, 7);
+	assert_int_equal(f->cfg.log_level, LOG_DEBUG);
+}
+
+/* Runs fn with stderr sent to a temporary file, and returns what was written. */
+static char *
+test_capture_stderr(void (*fn)(void))
+{
+	char	 path[] = "/tmp/test_log.XXXXXX", *text;
+	int	 fd = mkstemp(path), saved = dup(STDERR_FILENO);
+
+	assert_true(fd >= 0 && saved >= 0);
+	dup2(fd, STDERR_FILENO);
+	fn();
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(fd);
+	text = test_slurp(path);
+	unlink(path);
+	return text;
+}
+
+/* The lines test_log_format writes. */
+static void
+test_log_format_lines(void)
+{
+	log_setup(LOG_INFO, false);
+	log_warn("disk %s", "full");
+	log_debug("not shown");
+	log_info("two\nlines");
+	log_setup(LOG_DEBUG, true);
+	log_debug("dbg");
+	log_err("bad");
+	log_set_level(LOG_ERR);
+	log_warn("hidden");
+	log_setup(LOG_INFO, false);
+}
+
+/* Plain lines carry an RFC 3339 time, ident and level; journal lines a "<N>" prefix. */
+static void
+test_log_format(void **state)
+{
+	char	*out, ident[64], *line2, *line3;
+
+	(void)state;
+	out = test_capture_stderr(test_log_format_lines);
+	snprintf(ident, sizeof ident, "Z feedbackd[%ld]: warning: disk full\n", (long)getpid());
+	/* 2026-11-23T10:00:00.123 */
+	assert_true(strlen(out) > 23);
+	assert_true(out[4] == '-' && out[10] == 'T' && out[19] == '.');
+	assert_memory_equal(out + 23, ident, strlen(ident));
+	line2 = strchr(out, '\n') + 1;
+	assert_non_null(strstr(line2, ": info: two lines\n"));
+	line3 = strchr(line2, '\n') + 1;
+	assert_string_equal(line3, "<7>dbg\n<3>bad\n");
+	free(out);
+}
+
+/* The lines test_log_limited writes. */
+static void
+test_log_limited_lines(void)
+{
+	log_setup(LOG_INFO, true);
+	for (int i = 0; i < 8; i++)
+		log_limited(LOG_WARNING, "bad-json", "bad %d", i);
+	log_limited(LOG_WARNING, "other", "other");
+	log_limited(LOG_DEBUG, "bad-json", "below the level");
+	log_setup(LOG_INFO, false);
+}
+
+/* At most five lines per key and window; other keys have their own budget. */
+static void
+test_log_limited(void **state)
+{
+	char	*out;
+
+	(void)state;
+	out = test_capture_stderr(test_log_limited_lines);
+	assert_string_equal(out, "<4>bad 0\n<4>bad 1\n<4>bad 2\n<4>bad 3\n<4>bad 4\n<4>other\n");
+	free(out);
+}
+
+/* Level names and their aliases. */
+static void
+test_log_level_parse(void **state)
+{
+	(void)state;
+	assert_int_equal(log_level_parse("err"), LOG_ERR);
+	assert_int_equal(log_level_parse("error"), LOG_ERR);
+	assert_int_equal(log_level_parse("warning"), LOG_WARNING);
+	assert_int_equal(log_level_parse("warn"), LOG_WARNING);
+	assert_int_equal(log_level_parse("notice"), LOG_NOTICE);
+	assert_int_equal(log_level_parse("info"), LOG_INFO);
+	assert_int_equal(log_level_parse("debug"), LOG_DEBUG);
+	assert_int_equal(log_level_parse("DEBUG"), LOG_DEBUG);
+	assert_int_equal(log_level_parse("trace"), -1);
+	assert_int_equal(log_level_parse(""), -1);
+	assert_int_equal(log_level_parse(NULL), -1);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, test_setup, test_teardown)
+
+/* Runs every test; srcdir (set by automake) locates conf/feedbackd.conf. */
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_defaults),
+		T(test_empty_file),
+		T(test_shipped_conf),
+		T(test_shipped_conf_documents_defaults),
+		T(test_all_keys),
+		T(test_reload),
+		T(test_unknown_key),
+		T(test_unknown_section),
+		T(test_key_outside_section),
+		T(test_syntax_error),
+		T(test_int_values),
+		T(test_ingest_limits),
+		T(test_duration_values),
+		T(test_window_values),
+		T(test_fraction_values),
+		T(test_duplicate_key),
+		T(test_rdkafka_passthrough),
+		T(test_rdkafka_too_many),
+		T(test_severity_targets),
+		T(test_http_listen),
+		T(test_log_level_values),
+		T(test_string_values),
+		T(test_topics_values),
+		T(test_cross_key_rules),
+		T(test_file_errors),
+		T(test_layout),
+		cmocka_unit_test(test_log_format),
+		cmocka_unit_test(test_log_limited),
+		cmocka_unit_test(test_log_level_parse),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,422 @@
+/* test_event.c: every contract rule of event_parse, as one table plus edge cases. */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+
+#define NOW INT64_C(1795341600000)	/* 2026-11-22T10:00:00Z */
+#define T0 INT64_C(1795339800000)	/* 2026-11-22T09:30:00Z */
+#define MAX_FUTURE INT64_C(300000)	/* 5m, the default */
+
+#define X16 "abcdefghijklmnop"
+#define X128 X16 X16 X16 X16 X16 X16 X16 X16
+#define E8 "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9" /* "éééé": 8 bytes */
+#define E128 E8 E8 E8 E8 E8 E8 E8 E8 E8 E8 E8 E8 E8 E8 E8 E8
+
+/* The start of a rating by agent a1, up to ts. */
+#define RHEAD "{\"event_id\":\"e1\",\"type\":\"rating\",\"agent_id\":\"a1\","
+/* The usual ts member, T0. */
+#define TS0 "\"ts\":\"2026-11-22T09:30:00Z\""
+/* A rating with every required field, then the given extra members. */
+#define RATING(extra) RHEAD TS0 extra "}"
+/* A score-4 rating with the given ts value. */
+#define RATING_TS(ts) RHEAD "\"ts\":" ts ",\"score\":4}"
+/* A score-4 rating with the given raw event_id and agent_id members. */
+#define RATING_IDS(ids) "{\"type\":\"rating\"," ids "," TS0 ",\"score\":4}"
+/* A complaint on ticket t1, then the given extra members. */
+#define COMPLAINT(extra) "{\"event_id\":\"e2\",\"type\":\"complaint\",\"agent_id\":\"a1\"," \
+	TS0 ",\"ticket_id\":\"t1\"" extra "}"
+/* A ticket event of the given type with the given extra members. */
+#define TICKET_EVENT(type, extra) "{\"event_id\":\"r1\",\"type\":\"" type "\"," \
+	"\"agent_id\":\"a1\"," TS0 extra "}"
+
+struct ecase {
+	const char	*name;
+	const char	*json;
+	const char	*reason;	/* NULL: must be accepted */
+	/* Expected fields of an accepted event; NULL strings mean "". */
+	enum event_type	 type;
+	const char	*event_id;
+	const char	*agent_id;
+	const char	*ticket_id;
+	const char	*category;
+	int64_t		 ts_ms;
+	int		 score;
+	int		 scale;
+	enum severity	 severity;
+};
+
+#define REJECT(n, j, r) { .name = n, .json = j, .reason = r }
+#define OK_RATING(n, j, eid, aid, ts, sc, scl) { .name = n, .json = j, \
+	.type = EVENT_RATING, .event_id = eid, .agent_id = aid, .ts_ms = ts, \
+	.score = sc, .scale = scl, .severity = SEVERITY_NORMAL }
+/* An accepted rating by a1 with the given ts and a score of 4 on scale 5. */
+#define OK_TS(n, j, ts) OK_RATING(n, j, "e1", "a1", ts, 4, 5)
+/* An accepted complaint e2 on t1 by a1 at T0. */
+#define OK_COMPLAINT(n, j, cat, sev) { .name = n, .json = j, .type = EVENT_COMPLAINT, \
+	.event_id = "e2", .agent_id = "a1", .ticket_id = "t1", .category = cat, \
+	.ts_ms = T0, .severity = sev }
+
+#define CJK_EVENT "\xe4\xba\x8b\xe4\xbb\xb6-1"			/* "事件-1" */
+#define CJK_AGENT "\xe5\xae\xa2\xe6\x9c\x8d-\xe5\xbc\xa0\xe4\xb8\x89"	/* "客服-张三" */
+#define ACCENT_AGENT "ag\xc3\xabnt-\xc3\xb8"			/* "agënt-ø" */
+
+static const struct ecase cases[] = {
+	/* Ratings and their score rules. */
+	OK_RATING("rating, default scale", RATING(",\"score\":4"), "e1", "a1", T0, 4, 5),
+	OK_RATING("scale 5 low bound", RATING(",\"score\":1,\"scale\":5"), "e1", "a1", T0, 1, 5),
+	OK_RATING("scale 5 high bound", RATING(",\"score\":5"), "e1", "a1", T0, 5, 5),
+	OK_RATING("scale 10 score 0", RATING(",\"score\":0,\"scale\":10"), "e1", "a1", T0, 0, 10),
+	OK_RATING("scale 10 score 10", RATING(",\"scale\":10,\"score\":10"), "e1", "a1", T0, 10,
+	    10),
+	REJECT("scale 10 score 11", RATING(",\"score\":11,\"scale\":10"), "score out of range"),
+	REJECT("scale 10 score -1", RATING(",\"score\":-1,\"scale\":10"), "score out of range"),
+	REJECT("scale 5 score 0", RATING(",\"score\":0"), "score out of range"),
+	REJECT("scale 5 score 6", RATING(",\"score\":6,\"scale\":5"), "score out of range"),
+	REJECT("score beyond int", RATING(",\"score\":4294967301"), "score out of range"),
+	REJECT("scale 7", RATING(",\"score\":4,\"scale\":7"), "bad scale"),
+	REJECT("scale 5.0 real", RATING(",\"score\":4,\"scale\":5.0"), "wrong type: scale"),
+	REJECT("scale string", RATING(",\"score\":4,\"scale\":\"10\""), "wrong type: scale"),
+	REJECT("score 4.0 real", RATING(",\"score\":4.0"), "wrong type: score"),
+	REJECT("score string", RATING(",\"score\":\"4\""), "wrong type: score"),
+	REJECT("score null", RATING(",\"score\":null"), "wrong type: score"),
+	REJECT("score missing", RATING(""), "missing field: score"),
+	{ .name = "rating with optional ticket and category",
+	  .json = RATING(",\"score\":3,\"ticket_id\":\"t9\",\"category\":\"billing\""),
+	  .type = EVENT_RATING, .event_id = "e1", .agent_id = "a1", .ticket_id = "t9",
+	  .category = "billing", .ts_ms = T0, .score = 3, .scale = 5,
+	  .severity = SEVERITY_NORMAL },
+	OK_RATING("severity ignored on a rating", RATING(",\"score\":2,\"severity\":\"urgent\""),
+	    "e1", "a1", T0, 2, 5),
+
+	/* Both ts forms, fractions, offsets, the future limit. */
+	OK_TS("ts integer ms", RATING_TS("1795339800000"), T0),
+	OK_TS("ts integer 0", RATING_TS("0"), 0),
+	REJECT("ts integer negative", RATING_TS("-1"), "bad ts"),
+	REJECT("ts real", RATING_TS("1795339800000.0"), "wrong type: ts"),
+	REJECT("ts null", RATING_TS("null"), "wrong type: ts"),
+	REJECT("ts missing", RHEAD "\"score\":4}", "missing field: ts"),
+	OK_TS("ts fraction 1 digit", RATING_TS("\"2026-11-22T09:30:00.5Z\""), T0 + 500),
+	OK_TS("ts fraction 3 digits", RATING_TS("\"2026-11-22T09:30:00.123Z\""), T0 + 123),
+	OK_TS("ts fraction 9 digits", RATING_TS("\"2026-11-22T09:30:00.987654321Z\""), T0 + 987),
+	OK_TS("ts +02:00", RATING_TS("\"2026-11-22T11:30:00+02:00\""), T0),
+	OK_TS("ts -05:30", RATING_TS("\"2026-11-22T04:00:00-05:30\""), T0),
+	OK_TS("ts lowercase t and z", RATING_TS("\"2026-11-22t09:30:00z\""), T0),
+	REJECT("ts without zone", RATING_TS("\"2026-11-22T09:30:00\""), "bad ts"),
+	REJECT("ts 2023-02-29", RATING_TS("\"2023-02-29T09:30:00Z\""), "bad ts"),
+	REJECT("ts words", RATING_TS("\"yesterday\""), "bad ts"),
+	OK_TS("ts 4 min ahead", RATING_TS("\"2026-11-22T10:04:00Z\""), NOW + 240000),
+	OK_TS("ts exactly 5 min ahead", RATING_TS("\"2026-11-22T10:05:00Z\""), NOW + 300000),
+	REJECT("ts 5 min 1 ms ahead", RATING_TS("\"2026-11-22T10:05:00.001Z\""),
+	    "ts in the future"),
+	REJECT("ts 6 min ahead", RATING_TS("\"2026-11-22T10:06:00Z\""), "ts in the future"),
+	REJECT("ts integer 6 min ahead", RATING_TS("1795341960000"), "ts in the future"),
+	REJECT("ts integer max", RATING_TS("9223372036854775807"), "ts in the future"),
+
+	/* Identifiers: lengths in bytes, unicode, control characters. */
+	OK_RATING("accented agent id",
+	    RATING_IDS("\"event_id\":\"e1\",\"agent_id\":\"" ACCENT_AGENT "\""),
+	    "e1", ACCENT_AGENT, T0, 4, 5),
+	OK_RATING("escaped accented agent id",
+	    RATING_IDS("\"event_id\":\"e1\",\"agent_id\":\"ag\\u00ebnt-\\u00f8\""),
+	    "e1", ACCENT_AGENT, T0, 4, 5),
+	OK_RATING("CJK agent and event ids",
+	    RATING_IDS("\"event_id\":\"" CJK_EVENT "\",\"agent_id\":\"" CJK_AGENT "\""),
+	    CJK_EVENT, CJK_AGENT, T0, 4, 5),
+	OK_RATING("surrogate pair agent id",
+	    RATING_IDS("\"event_id\":\"e1\",\"agent_id\":\"\\ud83d\\ude00\""),
+	    "e1", "\xf0\x9f\x98\x80", T0, 4, 5),
+	OK_RATING("event_id 128 bytes", RATING_IDS("\"event_id\":\"" X128 "\",\"agent_id\":\"a1\""),
+	    X128, "a1", T0, 4, 5),
+	REJECT("event_id 129 bytes", RATING_IDS("\"event_id\":\"" X128 "x\",\"agent_id\":\"a1\""),
+	    "bad length: event_id"),
+	REJECT("event_id empty", RATING_IDS("\"event_id\":\"\",\"agent_id\":\"a1\""),
+	    "bad length: event_id"),
+	REJECT("event_id number", RATING_IDS("\"event_id\":17,\"agent_id\":\"a1\""),
+	    "wrong type: event_id"),
+	REJECT("event_id missing", RATING_IDS("\"agent_id\":\"a1\""), "missing field: event_id"),
+	OK_RATING("agent_id 128 bytes of 2-byte chars",
+	    RATING_IDS("\"event_id\":\"e1\",\"agent_id\":\"" E128 "\""), "e1", E128, T0, 4, 5),
+	REJECT("agent_id 129 bytes", RATING_IDS("\"event_id\":\"e1\",\"agent_id\":\"" E128 "x\""),
+	    "bad length: agent_id"),
+	REJECT("agent_id empty", RATING_IDS("\"event_id\":\"e1\",\"agent_id\":\"\""),
+	    "bad length: agent_id"),
+	REJECT("agent_id missing", RATING_IDS("\"event_id\":\"e1\""), "missing field: agent_id"),
+	REJECT("agent_id null", RATING_IDS("\"event_id\":\"e1\",\"agent_id\":null"),
+	    "wrong type: agent_id"),
+	REJECT("agent_id array", RATING_IDS("\"event_id\":\"e1\",\"agent_id\":[\"a1\"]"),
+	    "wrong type: agent_id"),
+	REJECT("agent_id with \\u0001",
+	    RATING_IDS("\"event_id\":\"e1\",\"agent_id\":\"a\\u0001b\""),
+	    "control character: agent_id"),
+	REJECT("agent_id with \\n", RATING_IDS("\"event_id\":\"e1\",\"agent_id\":\"a\\nb\""),
+	    "control character: agent_id"),
+	REJECT("agent_id with raw DEL", RATING_IDS("\"event_id\":\"e1\",\"agent_id\":\"a\x7f\""),
+	    "control character: agent_id"),
+	REJECT("agent_id with \\u007f", RATING_IDS("\"event_id\":\"e1\",\"agent_id\":\"\\u007f\""),
+	    "control character: agent_id"),
+	REJECT("agent_id with \\u0000", RATING_IDS("\"event_id\":\"e1\",\"agent_id\":\"a\\u0000\""),
+	    "nul character"),
+
+	/* Types and tickets. */
+	REJECT("type review", TICKET_EVENT("review", ",\"ticket_id\":\"t1\""), "unknown type"),
+	REJECT("type in capitals", TICKET_EVENT("RATING", ",\"score\":4"), "unknown type"),
+	REJECT("type number", "{\"event_id\":\"e1\",\"type\":1,\"agent_id\":\"a1\"," TS0 "}",
+	    "wrong type: type"),
+	REJECT("type missing", "{\"event_id\":\"e1\",\"agent_id\":\"a1\"," TS0 "}",
+	    "missing field: type"),
+	{ .name = "message, rating and complaint members ignored",
+	  .json = TICKET_EVENT("message",
+	      ",\"ticket_id\":\"t1\",\"severity\":\"nope\",\"score\":99,\"scale\":7"),
+	  .type = EVENT_MESSAGE, .event_id = "r1", .agent_id = "a1", .ticket_id = "t1",
+	  .ts_ms = T0, .severity = SEVERITY_NORMAL },
+	{ .name = "reply, 128-byte ticket",
+	  .json = TICKET_EVENT("reply", ",\"ticket_id\":\"" X128 "\""),
+	  .type = EVENT_REPLY, .event_id = "r1", .agent_id = "a1", .ticket_id = X128,
+	  .ts_ms = T0, .severity = SEVERITY_NORMAL },
+	REJECT("ticket_id missing on reply", TICKET_EVENT("reply", ""), "missing field: ticket_id"),
+	REJECT("ticket_id missing on message", TICKET_EVENT("message", ""),
+	    "missing field: ticket_id"),
+	REJECT("ticket_id missing on complaint", TICKET_EVENT("complaint", ""),
+	    "missing field: ticket_id"),
+	REJECT("ticket_id 129 bytes", TICKET_EVENT("reply", ",\"ticket_id\":\"" X128 "x\""),
+	    "bad length: ticket_id"),
+	REJECT("ticket_id empty", TICKET_EVENT("reply", ",\"ticket_id\":\"\""),
+	    "bad length: ticket_id"),
+	REJECT("ticket_id number", TICKET_EVENT("reply", ",\"ticket_id\":42"),
+	    "wrong type: ticket_id"),
+	REJECT("ticket_id wrong type on rating", RATING(",\"score\":4,\"ticket_id\":42"),
+	    "wrong type: ticket_id"),
+
+	/* Complaint severity. */
+	OK_COMPLAINT("complaint default severity", COMPLAINT(""), NULL, SEVERITY_NORMAL),
+	OK_COMPLAINT("complaint critical", COMPLAINT(",\"severity\":\"critical\""), NULL,
+	    SEVERITY_CRITICAL),
+	OK_COMPLAINT("complaint low", COMPLAINT(",\"severity\":\"low\""), NULL, SEVERITY_LOW),
+	OK_COMPLAINT("complaint high", COMPLAINT(",\"severity\":\"high\""), NULL, SEVERITY_HIGH),
+	OK_COMPLAINT("complaint normal", COMPLAINT(",\"severity\":\"normal\""), NULL,
+	    SEVERITY_NORMAL),
+	REJECT("complaint unknown severity", COMPLAINT(",\"severity\":\"urgent\""),
+	    "unknown severity"),
+	REJECT("complaint severity in capitals", COMPLAINT(",\"severity\":\"HIGH\""),
+	    "unknown severity"),
+	REJECT("complaint severity number", COMPLAINT(",\"severity\":3"), "wrong type: severity"),
+
+	/* Category and unknown fields. */
+	OK_COMPLAINT("category 128 bytes", COMPLAINT(",\"category\":\"" X128 "\""), X128,
+	    SEVERITY_NORMAL),
+	OK_COMPLAINT("category empty", COMPLAINT(",\"category\":\"\""), NULL, SEVERITY_NORMAL),
+	REJECT("category 129 bytes", COMPLAINT(",\"category\":\"" X128 "x\""),
+	    "bad length: category"),
+	REJECT("category number", COMPLAINT(",\"category\":5"), "wrong type: category"),
+	OK_COMPLAINT("unknown fields ignored",
+	    COMPLAINT(",\"extra\":{\"nested\":[1,2,{\"x\":null}]},\"comment\":\"hi\",\"v\":2.5"),
+	    NULL, SEVERITY_NORMAL),
+	OK_TS("whitespace around members", " {\n\t\"event_id\" : \"e1\" , \"type\":\"rating\","
+	    "\"agent_id\":\"a1\"," TS0 ",\"score\":4 }\n", T0),
+
+	/* Not a valid JSON object at all. */
+	REJECT("empty input", "", "not json"),
+	REJECT("whitespace only", "  \n", "not json"),
+	REJECT("truncated object", "{\"event_id\":\"e1\"", "not json"),
+	REJECT("trailing junk", RATING(",\"score\":4") "x", "not json"),
+	REJECT("two objects", RATING(",\"score\":4") RATING(",\"score\":4"), "not json"),
+	REJECT("array", "[{\"event_id\":\"e1\"}]", "not an object"),
+	REJECT("number", "42", "not an object"),
+	REJECT("string", "\"rating\"", "not an object"),
+	REJECT("null", "null", "not an object"),
+	REJECT("duplicate key",
+	    RATING_IDS("\"event_id\":\"e1\",\"agent_id\":\"a1\",\"agent_id\":\"a2\""),
+	    "duplicate key"),
+	REJECT("duplicate unknown key", RATING(",\"score\":4,\"x\":1,\"x\":1"), "duplicate key"),
+	REJECT("invalid utf-8 byte", RATING_IDS("\"event_id\":\"e\xff\",\"agent_id\":\"a1\""),
+	    "invalid utf-8"),
+	REJECT("overlong utf-8", RATING_IDS("\"event_id\":\"e1\",\"agent_id\":\"\xc0\xaf\""),
+	    "invalid utf-8"),
+	REJECT("truncated utf-8", RATING_IDS("\"event_id\":\"e1\",\"agent_id\":\"\xe5\xae\""),
+	    "invalid utf-8"),
+};
+
+/* Compares a string field of an accepted event; expected NULL means "". */
+static void
+check_str(const char *name, const char *field, const char *got, const char *want)
+{
+	if (want == NULL)
+		want = "";
+	if (strcmp(got, want) != 0)
+		fail_msg("%s: %s is \"%s\", want \"%s\"", name, field, got, want);
+}
+
+/* Every row of the table: the exact reason, or every parsed field. */
+static void
+test_table(void **state)
+{
+	size_t	n = sizeof cases / sizeof cases[0];
+
+	(void)state;
+	assert_true(n >= 35);
+	for (size_t i = 0; i < n; i++) {
+		const struct ecase	*c = &cases[i];
+		struct event		 ev;
+		char			 reason[EVENT_REASON_SIZE] = "unset";
+		bool			 ok;
+
+		memset(&ev, 0x5a, sizeof ev);
+		ok = event_parse(c->json, strlen(c->json), NOW, MAX_FUTURE, &ev, reason,
+		    sizeof reason);
+		if (c->reason != NULL) {
+			if (ok)
+				fail_msg("%s: accepted, want \"%s\"", c->name, c->reason);
+			if (strcmp(reason, c->reason) != 0)
+				fail_msg("%s: reason \"%s\", want \"%s\"", c->name, reason,
+				    c->reason);
+			continue;
+		}
+		if (!ok)
+			fail_msg("%s: rejected with \"%s\"", c->name, reason);
+		if (ev.type != c->type)
+			fail_msg("%s: type %d, want %d", c->name, ev.type, c->type);
+		check_str(c->name, "event_id", ev.event_id, c->event_id);
+		check_str(c->name, "agent_id", ev.agent_id, c->agent_id);
+		check_str(c->name, "ticket_id", ev.ticket_id, c->ticket_id);
+		check_str(c->name, "category", ev.category, c->category);
+		if (ev.ts_ms != c->ts_ms)
+			fail_msg("%s: ts %lld, want %lld", c->name, (long long)ev.ts_ms,
+			    (long long)c->ts_ms);
+		if (ev.score != c->score || ev.scale != c->scale)
+			fail_msg("%s: score %d/%d, want %d/%d", c->name, ev.score, ev.scale,
+			    c->score, c->scale);
+		if (ev.severity != c->severity)
+			fail_msg("%s: severity %d, want %d", c->name, ev.severity,
+			    c->severity);
+	}
+}
+
+/* Size limit: exactly EVENT_MAX_BYTES is read, one more is refused unread. */
+static void
+test_size_limit(void **state)
+{
+	const char	*head = RATING(",\"score\":4");
+	size_t		 hl = strlen(head);
+	char		*buf = malloc(EVENT_MAX_BYTES + 2);
+	struct event	 ev;
+	char		 reason[EVENT_REASON_SIZE];
+
+	(void)state;
+	assert_non_null(buf);
+	/* A valid event padded with trailing blanks to the limit. */
+	memcpy(buf, head, hl);
+	memset(buf + hl, ' ', EVENT_MAX_BYTES + 1 - hl);
+	assert_true(event_parse(buf, EVENT_MAX_BYTES, NOW, MAX_FUTURE, &ev, reason,
+	    sizeof reason));
+	assert_int_equal(ev.score, 4);
+	assert_false(event_parse(buf, EVENT_MAX_BYTES + 1, NOW, MAX_FUTURE, &ev, reason,
+	    sizeof reason));
+	assert_string_equal(reason, "too large");
+	/* Oversize garbage says "too large", proving the check comes before decoding. */
+	memset(buf, 'x', EVENT_MAX_BYTES + 1);
+	assert_false(event_parse(buf, EVENT_MAX_BYTES + 1, NOW, MAX_FUTURE, &ev, reason,
+	    sizeof reason));
+	assert_string_equal(reason, "too large");
+	free(buf);
+}
+
+/* Only len bytes are read: the buffer need not be NUL-terminated. */
+static void
+test_length_bound(void **state)
+{
+	const char	*json = RATING(",\"score\":4") "garbage after the message";
+	size_t		 len = strlen(RATING(",\"score\":4"));
+	char		*copy = malloc(len);
+	struct event	 ev;
+	char		 reason[EVENT_REASON_SIZE];
+
+	(void)state;
+	assert_non_null(copy);
+	assert_true(event_parse(json, len, NOW, MAX_FUTURE, &ev, reason, sizeof reason));
+	assert_false(event_parse(json, len + 1, NOW, MAX_FUTURE, &ev, reason, sizeof reason));
+	assert_string_equal(reason, "not json");
+	/* An exact-size heap copy: ASan catches any read past its end. */
+	memcpy(copy, json, len);
+	assert_true(event_parse(copy, len, NOW, MAX_FUTURE, &ev, reason, sizeof reason));
+	assert_string_equal(ev.event_id, "e1");
+	free(copy);
+}
+
+/* The future limit follows max_future_ms and now_ms, not a constant. */
+static void
+test_future_limit(void **state)
+{
+	const char	*json = RHEAD "\"ts\":1795341600000,\"score\":4}";
+	struct event	 ev;
+	char		 reason[EVENT_REASON_SIZE];
+
+	(void)state;
+	assert_true(event_parse(json, strlen(json), NOW, 0, &ev, reason, sizeof reason));
+	assert_false(event_parse(json, strlen(json), NOW - 1, 0, &ev, reason, sizeof reason));
+	assert_string_equal(reason, "ts in the future");
+	assert_true(event_parse(json, strlen(json), NOW - 1, 1, &ev, reason, sizeof reason));
+	/* Old events are never refused here; lateness is decided by the windows. */
+	assert_true(event_parse(json, strlen(json), NOW + INT64_C(86400000) * 365, 0, &ev,
+	    reason, sizeof reason));
+}
+
+/* A rejected event leaves out untouched; a small reason buffer is truncated safely. */
+static void
+test_reject_outputs(void **state)
+{
+	const char	*json = RATING(",\"score\":9");
+	struct event	 ev, before;
+	char		 reason[8];
+
+	(void)state;
+	memset(&ev, 0x33, sizeof ev);
+	before = ev;
+	assert_false(event_parse(json, strlen(json), NOW, MAX_FUTURE, &ev, reason,
+	    sizeof reason));
+	assert_memory_equal(&ev, &before, sizeof ev);
+	assert_string_equal(reason, "score o");
+	/* No reason buffer at all is allowed. */
+	assert_false(event_parse(json, strlen(json), NOW, MAX_FUTURE, &ev, NULL, 0));
+}
+
+/* The contract names of types and severities. */
+static void
+test_names(void **state)
+{
+	(void)state;
+	assert_string_equal(event_type_name(EVENT_RATING), "rating");
+	assert_string_equal(event_type_name(EVENT_COMPLAINT), "complaint");
+	assert_string_equal(event_type_name(EVENT_MESSAGE), "message");
+	assert_string_equal(event_type_name(EVENT_REPLY), "reply");
+	assert_string_equal(severity_name(SEVERITY_LOW), "low");
+	assert_string_equal(severity_name(SEVERITY_NORMAL), "normal");
+	assert_string_equal(severity_name(SEVERITY_HIGH), "high");
+	assert_string_equal(severity_name(SEVERITY_CRITICAL), "critical");
+	assert_string_equal(severity_name((enum severity)SEVERITY_COUNT), "unknown");
+	assert_string_equal(event_type_name((enum event_type)4), "unknown");
+}
+
+/* Runs the event tests. */
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_size_limit),
+		cmocka_unit_test(test_length_bound),
+		cmocka_unit_test(test_future_limit),
+		cmocka_unit_test(test_reject_outputs),
+		cmocka_unit_test(test_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

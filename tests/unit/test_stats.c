@@ -1,0 +1,527 @@
+/* test_stats.c: rounding, fixed-point text, each figure, and the rendered fields. */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "stats.h"
+
+/* The counter names in enum order, as apply.lua spells them. */
+static void
+test_counter_names(void **state)
+{
+	static const char *const want[COUNTER_COUNT] = {
+		"r", "s5", "sat", "neu", "dis", "ssum", "n10", "pro",
+		"det", "cmp", "rep", "rn", "rsum", "rmax", "met", "miss"
+	};
+
+	(void)state;
+	for (int c = 0; c < COUNTER_COUNT; c++)
+		assert_string_equal(stats_counter_name((enum counter)c), want[c]);
+	assert_string_equal(stats_counter_name(C_SATISFIED), "sat");
+	assert_string_equal(stats_counter_name(C_SLA_MISSED), "miss");
+	assert_null(stats_counter_name(COUNTER_COUNT));
+}
+
+struct div_case {
+	int64_t	num, den, want;
+};
+
+static const struct div_case div_cases[] = {
+	{ 0, 1, 0 },
+	{ 0, 7, 0 },
+	{ 10, 5, 2 },
+	{ -10, 5, -2 },
+	{ 1, 3, 0 },
+	{ -1, 3, 0 },
+	{ 4, 3, 1 },
+	{ -4, 3, -1 },
+	{ 5, 3, 2 },
+	{ -5, 3, -2 },
+	/* Exact halves go away from zero, on both sides. */
+	{ 1, 2, 1 },
+	{ -1, 2, -1 },
+	{ 5, 2, 3 },
+	{ -5, 2, -3 },
+	{ 7, 2, 4 },
+	{ -7, 2, -4 },
+	{ 1500, 1000, 2 },
+	{ -1500, 1000, -2 },
+	{ 2500, 1000, 3 },
+	{ 1499, 1000, 1 },
+	{ 1000, 8, 125 },
+	{ 500, 8, 63 },
+	{ -500, 8, -63 },
+	{ 2000, 3, 667 },
+	{ -2000, 3, -667 },
+	{ 18000, 25, 720 },
+	/* No overflow near the edges of int64_t. */
+	{ INT64_MAX, INT64_MAX, 1 },
+	{ INT64_MAX, 2, INT64_C(4611686018427387904) },
+	{ INT64_MIN, 2, INT64_C(-4611686018427387904) },
+	{ INT64_MIN + 1, 2, INT64_C(-4611686018427387904) },
+	{ INT64_C(4611686018427387904), INT64_MAX, 1 },
+	{ INT64_C(4611686018427387903), INT64_MAX, 0 },
+	{ INT64_C(-4611686018427387904), INT64_MAX, -1 },
+	{ INT64_C(-4611686018427387903), INT64_MAX, 0 },
+	{ INT64_MIN, INT64_MAX, -1 },
+	/* A bad denominator is a caller bug; it must not trap. */
+	{ 5, 0, 0 },
+	{ 5, -1, 0 },
+};
+
+/* Every row of the rounding table. */
+static void
+test_div_round(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof div_cases / sizeof div_cases[0]; i++) {
+		const struct div_case	*c = &div_cases[i];
+		int64_t			 got = stats_div_round(c->num, c->den);
+
+		if (got != c->want)
+			fail_msg("%lld/%lld = %lld, want %lld", (long long)c->num,
+			    (long long)c->den, (long long)got, (long long)c->want);
+	}
+}
+
+struct fixed_case {
+	int64_t		 scaled;
+	int		 decimals;
+	const char	*want;
+};
+
+static const struct fixed_case fixed_cases[] = {
+	{ 725, 1, "72.5" },
+	{ -35, 1, "-3.5" },
+	{ -5, 1, "-0.5" },
+	{ 412, 2, "4.12" },
+	{ 7, 2, "0.07" },
+	{ -7, 2, "-0.07" },
+	{ 100, 0, "100" },
+	{ -3, 0, "-3" },
+	{ 0, 0, "0" },
+	{ 0, 1, "0.0" },
+	{ 0, 2, "0.00" },
+	{ 720, 1, "72.0" },
+	{ 1000, 1, "100.0" },
+	{ -1000, 1, "-100.0" },
+	{ 5, 3, "0.005" },
+	{ 400, 2, "4.00" },
+	{ INT64_MAX, 3, "9223372036854775.807" },
+	{ INT64_MIN, 0, "-9223372036854775808" },
+	{ INT64_MIN, 2, "-92233720368547758.08" },
+};
+
+/* Every row of the fixed-point table. */
+static void
+test_format_fixed(void **state)
+{
+	char	buf[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof fixed_cases / sizeof fixed_cases[0]; i++) {
+		stats_format_fixed(fixed_cases[i].scaled, fixed_cases[i].decimals, buf,
+		    sizeof buf);
+		assert_string_equal(buf, fixed_cases[i].want);
+	}
+	/* A short buffer gets a terminated prefix. */
+	stats_format_fixed(-1234, 2, buf, 4);
+	assert_string_equal(buf, "-12");
+}
+
+/* Totals with the given counters, all others zero. */
+static struct totals
+totals_of(int64_t s5, int64_t sat, int64_t ssum, int64_t n10, int64_t pro, int64_t det)
+{
+	struct totals	t;
+
+	memset(&t, 0, sizeof t);
+	t.c[C_S5] = s5;
+	t.c[C_SATISFIED] = sat;
+	t.c[C_SCORE_SUM] = ssum;
+	t.c[C_N10] = n10;
+	t.c[C_PROMOTERS] = pro;
+	t.c[C_DETRACTORS] = det;
+	return t;
+}
+
+/* CSAT = satisfied / scale-5 ratings, in tenths of a percent. */
+static void
+test_csat(void **state)
+{
+	struct totals	t;
+	int64_t		v = -777;
+
+	(void)state;
+	t = totals_of(25, 18, 0, 0, 0, 0);
+	assert_true(stats_csat_tenths(&t, &v));
+	assert_int_equal(v, 720);		/* 72.0 */
+	t = totals_of(3, 2, 0, 0, 0, 0);
+	assert_true(stats_csat_tenths(&t, &v));
+	assert_int_equal(v, 667);		/* 66.666... -> 66.7 */
+	t = totals_of(8, 1, 0, 0, 0, 0);
+	assert_true(stats_csat_tenths(&t, &v));
+	assert_int_equal(v, 125);		/* 12.5 exactly */
+	t = totals_of(16, 1, 0, 0, 0, 0);
+	assert_true(stats_csat_tenths(&t, &v));
+	assert_int_equal(v, 63);		/* 6.25 -> 6.3, half up */
+	t = totals_of(6, 1, 0, 0, 0, 0);
+	assert_true(stats_csat_tenths(&t, &v));
+	assert_int_equal(v, 167);		/* 16.666... -> 16.7 */
+	t = totals_of(5, 5, 0, 0, 0, 0);
+	assert_true(stats_csat_tenths(&t, &v));
+	assert_int_equal(v, 1000);
+	t = totals_of(5, 0, 0, 0, 0, 0);
+	assert_true(stats_csat_tenths(&t, &v));
+	assert_int_equal(v, 0);
+	/* No scale-5 ratings: no figure, out untouched; scale-10 ones do not count. */
+	v = -777;
+	t = totals_of(0, 0, 0, 4, 4, 0);
+	assert_false(stats_csat_tenths(&t, &v));
+	assert_int_equal(v, -777);
+}
+
+/* The mean scale-5 score, in hundredths. */
+static void
+test_score_avg(void **state)
+{
+	struct totals	t;
+	int64_t		v = -777;
+
+	(void)state;
+	t = totals_of(25, 0, 103, 0, 0, 0);
+	assert_true(stats_score_avg_hundredths(&t, &v));
+	assert_int_equal(v, 412);		/* 4.12 */
+	t = totals_of(3, 0, 14, 0, 0, 0);
+	assert_true(stats_score_avg_hundredths(&t, &v));
+	assert_int_equal(v, 467);		/* 4.666... -> 4.67 */
+	t = totals_of(8, 0, 9, 0, 0, 0);
+	assert_true(stats_score_avg_hundredths(&t, &v));
+	assert_int_equal(v, 113);		/* 1.125 -> 1.13, half up */
+	t = totals_of(1, 0, 5, 0, 0, 0);
+	assert_true(stats_score_avg_hundredths(&t, &v));
+	assert_int_equal(v, 500);
+	v = -777;
+	t = totals_of(0, 0, 0, 3, 0, 0);
+	assert_false(stats_score_avg_hundredths(&t, &v));
+	assert_int_equal(v, -777);
+}
+
+/* NPS = (promoters - detractors) / scale-10 ratings, in tenths; may be negative. */
+static void
+test_nps(void **state)
+{
+	struct totals	t;
+	int64_t		v = -777;
+
+	(void)state;
+	t = totals_of(0, 0, 0, 10, 3, 5);
+	assert_true(stats_nps_tenths(&t, &v));
+	assert_int_equal(v, -200);		/* -20.0 */
+	t = totals_of(0, 0, 0, 3, 1, 2);
+	assert_true(stats_nps_tenths(&t, &v));
+	assert_int_equal(v, -333);		/* -33.333... -> -33.3 */
+	t = totals_of(0, 0, 0, 16, 0, 1);
+	assert_true(stats_nps_tenths(&t, &v));
+	assert_int_equal(v, -63);		/* -6.25 -> -6.3, half away from zero */
+	t = totals_of(0, 0, 0, 3, 2, 1);
+	assert_true(stats_nps_tenths(&t, &v));
+	assert_int_equal(v, 333);
+	t = totals_of(0, 0, 0, 7, 3, 2);
+	assert_true(stats_nps_tenths(&t, &v));
+	assert_int_equal(v, 143);		/* 14.285... -> 14.3 */
+	t = totals_of(0, 0, 0, 5, 5, 0);
+	assert_true(stats_nps_tenths(&t, &v));
+	assert_int_equal(v, 1000);
+	t = totals_of(0, 0, 0, 5, 0, 5);
+	assert_true(stats_nps_tenths(&t, &v));
+	assert_int_equal(v, -1000);
+	t = totals_of(0, 0, 0, 4, 0, 0);	/* all passives */
+	assert_true(stats_nps_tenths(&t, &v));
+	assert_int_equal(v, 0);
+	v = -777;
+	t = totals_of(6, 6, 30, 0, 0, 0);
+	assert_false(stats_nps_tenths(&t, &v));
+	assert_int_equal(v, -777);
+}
+
+/* Complaints per 100 replies, in tenths. */
+static void
+test_complaint_rate(void **state)
+{
+	struct totals	t;
+	int64_t		v = -777;
+
+	(void)state;
+	memset(&t, 0, sizeof t);
+	t.c[C_COMPLAINTS] = 3;
+	t.c[C_REPLIES] = 40;
+	assert_true(stats_complaint_rate_tenths(&t, &v));
+	assert_int_equal(v, 75);		/* 7.5 */
+	t.c[C_COMPLAINTS] = 1;
+	t.c[C_REPLIES] = 3;
+	assert_true(stats_complaint_rate_tenths(&t, &v));
+	assert_int_equal(v, 333);
+	t.c[C_COMPLAINTS] = 5;
+	t.c[C_REPLIES] = 2;
+	assert_true(stats_complaint_rate_tenths(&t, &v));
+	assert_int_equal(v, 2500);		/* more complaints than replies */
+	t.c[C_COMPLAINTS] = 1;
+	t.c[C_REPLIES] = 16;
+	assert_true(stats_complaint_rate_tenths(&t, &v));
+	assert_int_equal(v, 63);		/* 6.25 -> 6.3 */
+	t.c[C_COMPLAINTS] = 0;
+	t.c[C_REPLIES] = 7;
+	assert_true(stats_complaint_rate_tenths(&t, &v));
+	assert_int_equal(v, 0);
+	v = -777;
+	t.c[C_COMPLAINTS] = 4;
+	t.c[C_REPLIES] = 0;
+	assert_false(stats_complaint_rate_tenths(&t, &v));
+	assert_int_equal(v, -777);
+}
+
+/* Mean response time in whole seconds, one rounding of rsum / (rn * 1000). */
+static void
+test_resp_avg(void **state)
+{
+	struct totals	t;
+	int64_t		v = -777;
+
+	(void)state;
+	memset(&t, 0, sizeof t);
+	t.c[C_RESP_N] = 1;
+	t.c[C_RESP_SUM_MS] = 90500;
+	assert_true(stats_resp_avg_s(&t, &v));
+	assert_int_equal(v, 91);		/* 90.5 -> 91 */
+	t.c[C_RESP_N] = 2;
+	t.c[C_RESP_SUM_MS] = 3000;
+	assert_true(stats_resp_avg_s(&t, &v));
+	assert_int_equal(v, 2);			/* 1.5 -> 2 */
+	t.c[C_RESP_SUM_MS] = 2999;
+	assert_true(stats_resp_avg_s(&t, &v));
+	assert_int_equal(v, 1);			/* 1.4995 -> 1, not 1.5 -> 2 */
+	t.c[C_RESP_N] = 3;
+	t.c[C_RESP_SUM_MS] = 7200000;
+	assert_true(stats_resp_avg_s(&t, &v));
+	assert_int_equal(v, 2400);
+	t.c[C_RESP_N] = 7;
+	t.c[C_RESP_SUM_MS] = 1234567;
+	assert_true(stats_resp_avg_s(&t, &v));
+	assert_int_equal(v, 176);		/* 176.366... */
+	t.c[C_RESP_N] = 2;
+	t.c[C_RESP_SUM_MS] = 0;
+	assert_true(stats_resp_avg_s(&t, &v));
+	assert_int_equal(v, 0);
+	v = -777;
+	t.c[C_RESP_N] = 0;
+	t.c[C_RESP_SUM_MS] = 5000;
+	assert_false(stats_resp_avg_s(&t, &v));
+	assert_int_equal(v, -777);
+}
+
+#define RENDER_FIELDS 15
+
+/* What stats_render emitted, in order. */
+struct capture {
+	int	n;
+	char	field[RENDER_FIELDS + 1][64];
+	char	value[RENDER_FIELDS + 1][32];
+	bool	present[RENDER_FIELDS + 1];
+};
+
+/* Records one emitted field; more than expected is caught by the count. */
+static void
+capture_field(void *ctx, const char *field, const char *value)
+{
+	struct capture	*cap = ctx;
+
+	if (cap->n > RENDER_FIELDS)
+		fail_msg("too many fields, last %s", field);
+	snprintf(cap->field[cap->n], sizeof cap->field[cap->n], "%s", field);
+	cap->present[cap->n] = value != NULL;
+	snprintf(cap->value[cap->n], sizeof cap->value[cap->n], "%s",
+	    value != NULL ? value : "");
+	cap->n++;
+}
+
+/* Renders t for window and compares against want[]: {field, value or NULL}. */
+static void
+check_render(const char *window, const struct totals *t, const char *const want[][2])
+{
+	struct capture	cap;
+
+	memset(&cap, 0, sizeof cap);
+	stats_render(window, t, capture_field, &cap);
+	assert_int_equal(cap.n, RENDER_FIELDS);
+	for (int i = 0; i < RENDER_FIELDS; i++) {
+		if (strcmp(cap.field[i], want[i][0]) != 0)
+			fail_msg("field %d is %s, want %s", i, cap.field[i], want[i][0]);
+		if (want[i][1] == NULL) {
+			if (cap.present[i])
+				fail_msg("%s = \"%s\", want absent", want[i][0], cap.value[i]);
+		} else if (!cap.present[i])
+			fail_msg("%s absent, want \"%s\"", want[i][0], want[i][1]);
+		else if (strcmp(cap.value[i], want[i][1]) != 0)
+			fail_msg("%s = \"%s\", want \"%s\"", want[i][0], cap.value[i],
+			    want[i][1]);
+	}
+}
+
+/* Zero totals: counts are "0", every ratio is absent. */
+static void
+test_render_zero(void **state)
+{
+	static const char *const want[RENDER_FIELDS][2] = {
+		{ "ratings_24h", "0" },
+		{ "satisfied_24h", "0" },
+		{ "neutral_24h", "0" },
+		{ "dissatisfied_24h", "0" },
+		{ "csat_24h", NULL },
+		{ "score_avg_24h", NULL },
+		{ "nps_ratings_24h", "0" },
+		{ "nps_24h", NULL },
+		{ "complaints_24h", "0" },
+		{ "replies_24h", "0" },
+		{ "complaint_rate_24h", NULL },
+		{ "resp_avg_s_24h", NULL },
+		{ "resp_max_s_24h", NULL },
+		{ "reply_sla_met_24h", "0" },
+		{ "reply_sla_missed_24h", "0" },
+	};
+	struct totals	t;
+
+	(void)state;
+	memset(&t, 0, sizeof t);
+	check_render("24h", &t, want);
+}
+
+/* Every counter set: every field present with its hand-computed text. */
+static void
+test_render_full(void **state)
+{
+	static const char *const want[RENDER_FIELDS][2] = {
+		{ "ratings_7d", "30" },
+		{ "satisfied_7d", "18" },
+		{ "neutral_7d", "4" },
+		{ "dissatisfied_7d", "3" },
+		{ "csat_7d", "72.0" },		/* 18/25 */
+		{ "score_avg_7d", "3.96" },	/* 99/25 */
+		{ "nps_ratings_7d", "5" },
+		{ "nps_7d", "-40.0" },		/* (1-3)/5 */
+		{ "complaints_7d", "3" },
+		{ "replies_7d", "40" },
+		{ "complaint_rate_7d", "7.5" },	/* 3/40 per 100 */
+		{ "resp_avg_s_7d", "176" },	/* 1234567 ms / 7 */
+		{ "resp_max_s_7d", "601" },	/* 600500 ms, half up */
+		{ "reply_sla_met_7d", "6" },
+		{ "reply_sla_missed_7d", "1" },
+	};
+	struct totals	t;
+
+	(void)state;
+	memset(&t, 0, sizeof t);
+	t.c[C_RATINGS] = 30;
+	t.c[C_S5] = 25;
+	t.c[C_SATISFIED] = 18;
+	t.c[C_NEUTRAL] = 4;
+	t.c[C_DISSATISFIED] = 3;
+	t.c[C_SCORE_SUM] = 99;
+	t.c[C_N10] = 5;
+	t.c[C_PROMOTERS] = 1;
+	t.c[C_DETRACTORS] = 3;
+	t.c[C_COMPLAINTS] = 3;
+	t.c[C_REPLIES] = 40;
+	t.c[C_RESP_N] = 7;
+	t.c[C_RESP_SUM_MS] = 1234567;
+	t.c[C_RESP_MAX_MS] = 600500;
+	t.c[C_SLA_MET] = 6;
+	t.c[C_SLA_MISSED] = 1;
+	check_render("7d", &t, want);
+}
+
+/* Each ratio is absent on its own denominator only; big counts stay plain integers. */
+static void
+test_render_partial(void **state)
+{
+	static const char *const want[RENDER_FIELDS][2] = {
+		{ "ratings_000000000000001h", "1234567890123" },
+		{ "satisfied_000000000000001h", "0" },
+		{ "neutral_000000000000001h", "0" },
+		{ "dissatisfied_000000000000001h", "0" },
+		{ "csat_000000000000001h", NULL },
+		{ "score_avg_000000000000001h", NULL },
+		{ "nps_ratings_000000000000001h", "3" },
+		{ "nps_000000000000001h", "66.7" },
+		{ "complaints_000000000000001h", "2" },
+		{ "replies_000000000000001h", "0" },
+		{ "complaint_rate_000000000000001h", NULL },
+		{ "resp_avg_s_000000000000001h", "0" },
+		{ "resp_max_s_000000000000001h", "0" },
+		{ "reply_sla_met_000000000000001h", "0" },
+		{ "reply_sla_missed_000000000000001h", "9" },
+	};
+	struct totals	t;
+
+	(void)state;
+	memset(&t, 0, sizeof t);
+	t.c[C_RATINGS] = INT64_C(1234567890123);
+	t.c[C_N10] = 3;
+	t.c[C_PROMOTERS] = 2;
+	t.c[C_COMPLAINTS] = 2;
+	t.c[C_RESP_N] = 1;
+	t.c[C_RESP_SUM_MS] = 499;
+	t.c[C_RESP_MAX_MS] = 499;
+	t.c[C_SLA_MISSED] = 9;
+	/* The longest window name (15 bytes) must not be cut from any field. */
+	check_render("000000000000001h", &t, want);
+}
+
+/* A single top rating: csat and score_avg at their maximum. */
+static void
+test_render_one_rating(void **state)
+{
+	struct capture	cap;
+	struct totals	t;
+
+	(void)state;
+	memset(&cap, 0, sizeof cap);
+	memset(&t, 0, sizeof t);
+	t.c[C_S5] = 1;
+	t.c[C_SATISFIED] = 1;
+	t.c[C_SCORE_SUM] = 5;
+	stats_render("1h", &t, capture_field, &cap);
+	assert_int_equal(cap.n, RENDER_FIELDS);
+	assert_string_equal(cap.field[4], "csat_1h");
+	assert_string_equal(cap.value[4], "100.0");
+	assert_string_equal(cap.field[5], "score_avg_1h");
+	assert_string_equal(cap.value[5], "5.00");
+}
+
+/* Runs the stats tests. */
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_counter_names),
+		cmocka_unit_test(test_div_round),
+		cmocka_unit_test(test_format_fixed),
+		cmocka_unit_test(test_csat),
+		cmocka_unit_test(test_score_avg),
+		cmocka_unit_test(test_nps),
+		cmocka_unit_test(test_complaint_rate),
+		cmocka_unit_test(test_resp_avg),
+		cmocka_unit_test(test_render_zero),
+		cmocka_unit_test(test_render_full),
+		cmocka_unit_test(test_render_partial),
+		cmocka_unit_test(test_render_one_rating),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
