@@ -33,7 +33,11 @@ struct embedded *embedded_start(const struct config *cfg, char *err, size_t err_
 
 	if (e == NULL)
 		return NULL;
-	e->rk = rd_kafka_new(RD_KAFKA_PRODUCER, rd_kafka_conf_new(), err, err_size);
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+
+	/* This handle only carries the cluster; its "no bootstrap.servers" notice would mislead. */
+	rd_kafka_conf_set(conf, "log_level", "3", NULL, 0);
+	e->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, err_size);
 	if (e->rk == NULL) {
 		free(e);
 		return NULL;

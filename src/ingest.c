@@ -29,8 +29,7 @@ struct ingest {
 	struct agentstats *stats;
 	struct consumer *consumer;
 	struct dlq *dlq;
-	ingest_alerts_fn alerts;
-	void *alerts_arg;
+	struct ingest_effects effects;
 	struct progress *progress;
 	struct batch *open;           /* being filled */
 	struct ingest_batch *head;    /* sealed, oldest first, until Redis confirms */
@@ -53,15 +52,8 @@ void ingest_reconfigure(struct ingest *in)
 {
 	const struct config *cfg = in->cfg;
 	const int64_t *sev = cfg->reply_target_severity_ms;
-	size_t used = 0;
 
-	in->windows[0] = '\0';
-	for (size_t i = 0; i < cfg->windows.count; i++) {
-		const struct window *w = &cfg->windows.w[i];
-
-		used += (size_t)snprintf(in->windows + used, sizeof(in->windows) - used, "%s%s:%" PRId64 ":%" PRId64,
-		    i ? ";" : "", w->name, w->span_ms, w->bucket_ms);
-	}
+	windows_encode(&cfg->windows, in->windows, sizeof(in->windows));
 	snprintf(in->sla, sizeof(in->sla), "%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%d,%" PRId64,
 	    cfg->reply_target_ms, sev[SEVERITY_LOW], sev[SEVERITY_NORMAL], sev[SEVERITY_HIGH],
 	    sev[SEVERITY_CRITICAL], (int)(cfg->at_risk * 1000 + 0.5), cfg->pair_horizon_ms);
@@ -173,7 +165,7 @@ static void ingest_on_applied(void *arg, redisReply *reply)
 	struct batch *b = ib->batch;
 
 	ib->inflight = false;
-	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 3) {
+	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 4) {
 		/* Kept and re-sent in order; the script's offset checks make a re-send harmless. */
 		if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
 			log_limited(LOG_WARNING, "apply", "redis: batch of %zu events not applied: %s; retrying",
@@ -184,8 +176,10 @@ static void ingest_on_applied(void *arg, redisReply *reply)
 	}
 	ingest_count(in, reply->element[0]);
 	agentstats_publish(in->stats, reply->element[1]);
-	if (in->alerts != NULL && reply->element[2]->elements > 0)
-		in->alerts(in->alerts_arg, reply->element[2]);
+	if (in->effects.outbox != NULL && reply->element[2]->elements > 0)
+		in->effects.outbox(in->effects.arg, reply->element[2]);
+	if (in->effects.next_due != NULL && reply->element[3]->integer >= 0)
+		in->effects.next_due(in->effects.arg, reply->element[3]->integer);
 	for (size_t i = 0; i < batch_count(b); i++) {
 		const char *topic;
 		int32_t partition;
@@ -360,12 +354,12 @@ struct ingest *ingest_new(struct event_base *base, const struct config *cfg, str
 
 /* See ingest.h. */
 void ingest_attach(struct ingest *in, struct consumer *consumer, struct dlq *dlq,
-    ingest_alerts_fn alerts, void *alerts_arg)
+    const struct ingest_effects *effects)
 {
 	in->consumer = consumer;
 	in->dlq = dlq;
-	in->alerts = alerts;
-	in->alerts_arg = alerts_arg;
+	if (effects != NULL)
+		in->effects = *effects;
 }
 
 /* See ingest.h. */

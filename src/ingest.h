@@ -15,15 +15,19 @@
 
 struct ingest;
 
-/* Called with the outbox entries (key, facts pairs) a script recorded. */
-typedef void (*ingest_alerts_fn)(void *arg, const redisReply *outbox);
+/* What an applied batch may cause besides counters: alerts to publish, a clock to watch. */
+struct ingest_effects {
+	void (*outbox)(void *arg, const redisReply *entries); /* key, facts pairs */
+	void (*next_due)(void *arg, int64_t due_ms);           /* a clock's next action */
+	void *arg;
+};
 
 struct ingest *ingest_new(struct event_base *base, const struct config *cfg, struct metrics *metrics,
     struct redis *redis, struct agentstats *stats);
 
 /* Wiring that exists only after ingest does (the consumer and DLQ call back into it). */
 void ingest_attach(struct ingest *in, struct consumer *consumer, struct dlq *dlq,
-    ingest_alerts_fn alerts, void *alerts_arg);
+    const struct ingest_effects *effects);
 
 /* The consumer_handler callbacks; arg is the ingest. */
 void ingest_messages(void *arg, rd_kafka_message_t **msgs, size_t count);

@@ -9,9 +9,11 @@
 #include <event2/event.h>
 
 #include "agentstats.h"
+#include "alertpub.h"
 #include "config.h"
 #include "consumer.h"
 #include "dlq.h"
+#include "duewatch.h"
 #include "embedded.h"
 #include "ingest.h"
 #include "log.h"
@@ -40,6 +42,8 @@ struct daemon {
 	struct ingest *ingest;
 	struct consumer *consumer;
 	struct refresh *refresh;
+	struct alertpub *alertpub;
+	struct duewatch *duewatch;
 	struct event *signals[3];
 	struct event *drain_ev;
 	int64_t drain_deadline;
@@ -64,13 +68,15 @@ static void main_on_drain(evutil_socket_t fd, short what, void *arg)
 	struct daemon *d = arg;
 	struct timeval tv = {0, SHUTDOWN_POLL_MS * 1000};
 	size_t batches = ingest_queued(d->ingest), letters = dlq_pending(d->dlq);
+	size_t alerts = alertpub_pending(d->alertpub);
 
 	(void)fd;
 	(void)what;
-	if ((batches == 0 && letters == 0) || ts_now_ms() >= d->drain_deadline) {
-		if (batches || letters)
-			log_warn("shutdown: %zu batches and %zu dead letters unconfirmed; they will be re-read on the "
-			    "next start", batches, letters);
+	if ((batches == 0 && letters == 0 && alerts == 0) || ts_now_ms() >= d->drain_deadline) {
+		if (batches || letters || alerts)
+			log_warn("shutdown: %zu batches, %zu dead letters and %zu alerts unconfirmed; batches and "
+			    "dead letters are re-read on the next start, alerts stay in the outbox", batches, letters,
+			    alerts);
 		event_base_loopbreak(d->base);
 		return;
 	}
@@ -139,6 +145,7 @@ static void main_reload(struct daemon *d)
 	log_set_level(d->cfg.log_level);
 	ingest_reconfigure(d->ingest);
 	refresh_reconfigure(d->refresh);
+	duewatch_reconfigure(d->duewatch);
 	refresh_run(d->refresh, true);
 	log_notice("reload complete");
 }
@@ -163,8 +170,28 @@ static void main_on_redis(void *arg, bool up)
 	struct daemon *d = arg;
 
 	ingest_redis_state(d->ingest, up);
-	if (up)
+	if (up) {
+		/* Deadlines that passed while Redis (or this daemon) was away fire now. */
 		refresh_run(d->refresh, true);
+		duewatch_check(d->duewatch);
+		alertpub_redrive(d->alertpub);
+	}
+}
+
+/* An applied batch recorded alerts. */
+static void main_on_outbox(void *arg, const redisReply *entries)
+{
+	struct daemon *d = arg;
+
+	alertpub_outbox(d->alertpub, entries);
+}
+
+/* An applied batch started a reply clock. */
+static void main_on_next_due(void *arg, int64_t due_ms)
+{
+	struct daemon *d = arg;
+
+	duewatch_expect(d->duewatch, due_ms);
 }
 
 /* Builds every module in dependency order; false with a logged reason on failure. */
@@ -173,6 +200,7 @@ static bool main_setup(struct daemon *d)
 	static const struct consumer_handler handler_template = {
 	    ingest_messages, ingest_assigned, ingest_revoked, main_on_fatal, NULL};
 	struct consumer_handler handler = handler_template;
+	struct ingest_effects effects = {main_on_outbox, main_on_next_due, NULL};
 	const char *brokers = d->cfg.brokers;
 	char err[512];
 	static const int signals[3] = {SIGTERM, SIGINT, SIGHUP};
@@ -212,10 +240,16 @@ static bool main_setup(struct daemon *d)
 		log_err("kafka consumer: %s", err);
 		return false;
 	}
-	ingest_attach(d->ingest, d->consumer, d->dlq, NULL, NULL);
-	/* 6. The periodic refresh that keeps idle windows sliding. */
+	/* 6. Alerts: the outbox publisher and the deadline timer that feeds it. */
+	d->alertpub = alertpub_new(d->base, &d->cfg, d->redis, d->producer, &d->metrics);
+	d->duewatch = duewatch_new(d->base, &d->cfg, d->redis, d->stats, d->alertpub, &d->metrics);
+	if (d->alertpub == NULL || d->duewatch == NULL)
+		return false;
+	effects.arg = d;
+	ingest_attach(d->ingest, d->consumer, d->dlq, &effects);
+	/* 7. The periodic refresh that keeps idle windows sliding. */
 	d->refresh = refresh_new(d->base, &d->cfg, d->redis, d->stats);
-	/* 7. Signals last: a stop can only begin once there is something to stop. */
+	/* 8. Signals last: a stop can only begin once there is something to stop. */
 	for (int i = 0; i < 3; i++) {
 		d->signals[i] = evsignal_new(d->base, signals[i], main_on_signal, d);
 		evsignal_add(d->signals[i], NULL);
@@ -237,12 +271,14 @@ static void main_teardown(struct daemon *d)
 	if (d->drain_ev != NULL)
 		event_free(d->drain_ev);
 	refresh_free(d->refresh);
+	duewatch_free(d->duewatch);
 	consumer_free(d->consumer);
 	redis_free(d->redis); /* fails pending callbacks, so before the modules they call */
+	producer_free(d->producer); /* likewise for delivery reports */
 	ingest_free(d->ingest);
+	alertpub_free(d->alertpub);
 	dlq_free(d->dlq);
 	agentstats_free(d->stats);
-	producer_free(d->producer);
 	embedded_stop(d->embedded);
 	if (d->base != NULL)
 		event_base_free(d->base);

@@ -1,9 +1,24 @@
 /* metrics.c: the daemon's counters, kept in one struct and rendered for Prometheus. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "metrics.h"
 
 /* Round trips to a local Redis take well under a millisecond; batches take longer. */
 const double metrics_latency_bounds[METRICS_LATENCY_BUCKETS] = {
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0};
+
+const char *const metrics_alert_rules[METRICS_ALERT_RULES] = {
+    "reply_sla_at_risk", "reply_sla_breach", "csat_below", "nps_below",
+    "complaints_above", "complaint_rate_above", "response_time_above"};
+
+static const char *const metrics_alert_states[ALERT_STATE_COUNT] = {"firing", "resolved"};
+
+/* In the order of enum event_type and enum event_result. */
+static const char *const metrics_type_names[EVENT_TYPE_COUNT] = {"rating", "complaint", "message", "reply"};
+static const char *const metrics_result_names[RESULT_COUNT] = {"applied", "duplicate", "redelivered", "late"};
 
 /* See metrics.h. */
 void metrics_redis_latency(struct metrics *m, double seconds)
@@ -15,4 +30,182 @@ void metrics_redis_latency(struct metrics *m, double seconds)
 		}
 	m->redis_latency_sum += seconds;
 	m->redis_latency_count++;
+}
+
+/* See metrics.h. */
+bool metrics_alert(struct metrics *m, const char *rule, const char *state)
+{
+	for (int r = 0; r < METRICS_ALERT_RULES; r++) {
+		if (strcmp(rule, metrics_alert_rules[r]) != 0)
+			continue;
+		for (int s = 0; s < ALERT_STATE_COUNT; s++)
+			if (strcmp(state, metrics_alert_states[s]) == 0) {
+				m->alerts[r][s]++;
+				return true;
+			}
+		return false;
+	}
+	return false;
+}
+
+/* See metrics.h. */
+uint64_t metrics_rss_bytes(void)
+{
+	FILE *fp = fopen("/proc/self/statm", "r");
+	unsigned long long size, resident;
+	long page = sysconf(_SC_PAGESIZE);
+	int n;
+
+	if (fp == NULL)
+		return 0;
+	n = fscanf(fp, "%llu %llu", &size, &resident);
+	fclose(fp);
+	if (n != 2 || page <= 0)
+		return 0;
+	return (uint64_t)resident * (uint64_t)page;
+}
+
+/* Writes a float the short way when that reads back exactly ("0.25", "1", "+Inf"). */
+static void metrics_float(FILE *fp, double v)
+{
+	char buf[40];
+
+	if (v != v) {
+		fputs("NaN", fp);
+		return;
+	}
+	if (v > 1e308 || v < -1e308) {
+		fputs(v > 0 ? "+Inf" : "-Inf", fp);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%.15g", v);
+	if (strtod(buf, NULL) != v)
+		snprintf(buf, sizeof(buf), "%.17g", v);
+	fputs(buf, fp);
+}
+
+/* Writes a label value with \\, \" and \n escaped. */
+static void metrics_label(FILE *fp, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' || *s == '"')
+			fputc('\\', fp), fputc(*s, fp);
+		else if (*s == '\n')
+			fputs("\\n", fp);
+		else
+			fputc(*s, fp);
+	}
+}
+
+/* The HELP and TYPE lines of one metric family. */
+static void metrics_head(FILE *fp, const char *name, const char *type, const char *help)
+{
+	fprintf(fp, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* One family with a single unlabelled integer sample. */
+static void metrics_one(FILE *fp, const char *name, const char *type, const char *help, uint64_t v)
+{
+	metrics_head(fp, name, type, help);
+	fprintf(fp, "%s %llu\n", name, (unsigned long long)v);
+}
+
+/* One family with a single signed integer sample. */
+static void metrics_signed(FILE *fp, const char *name, const char *help, int64_t v)
+{
+	metrics_head(fp, name, "gauge", help);
+	fprintf(fp, "%s %lld\n", name, (long long)v);
+}
+
+/* See metrics.h. */
+bool metrics_render(const struct metrics *m, const struct metrics_gauges *g, char **out)
+{
+	size_t size;
+	FILE *fp;
+	uint64_t cum = 0;
+
+	*out = NULL;
+	fp = open_memstream(out, &size);
+	if (fp == NULL)
+		return false;
+
+	metrics_head(fp, "feedbackd_events_total", "counter", "Valid events consumed, by type and result.");
+	for (int t = 0; t < EVENT_TYPE_COUNT; t++)
+		for (int r = 0; r < RESULT_COUNT; r++)
+			fprintf(fp, "feedbackd_events_total{type=\"%s\",result=\"%s\"} %llu\n", metrics_type_names[t],
+			    metrics_result_names[r], (unsigned long long)m->events[t][r]);
+	metrics_one(fp, "feedbackd_events_dead_lettered_total", "counter",
+	    "Invalid messages delivered to the dead-letter topic.", m->dead_lettered);
+	metrics_one(fp, "feedbackd_dead_letter_failures_total", "counter",
+	    "Attempts to produce a dead letter that failed (they are retried).", m->dlq_failures);
+
+	metrics_one(fp, "feedbackd_batches_total", "counter", "Batches of events sent to Redis.", m->batches);
+	metrics_one(fp, "feedbackd_batch_events_total", "counter", "Events in the batches sent to Redis.",
+	    m->batch_events);
+	metrics_one(fp, "feedbackd_batch_retries_total", "counter", "Batches that Redis did not apply and were re-sent.",
+	    m->batch_retries);
+
+	metrics_head(fp, "feedbackd_redis_latency_seconds", "histogram", "Redis command round-trip time.");
+	for (int i = 0; i < METRICS_LATENCY_BUCKETS; i++) {
+		cum += m->redis_latency[i];
+		fputs("feedbackd_redis_latency_seconds_bucket{le=\"", fp);
+		metrics_float(fp, metrics_latency_bounds[i]);
+		fprintf(fp, "\"} %llu\n", (unsigned long long)cum);
+	}
+	fprintf(fp, "feedbackd_redis_latency_seconds_bucket{le=\"+Inf\"} %llu\n",
+	    (unsigned long long)m->redis_latency_count);
+	fputs("feedbackd_redis_latency_seconds_sum ", fp);
+	metrics_float(fp, m->redis_latency_sum);
+	fprintf(fp, "\nfeedbackd_redis_latency_seconds_count %llu\n", (unsigned long long)m->redis_latency_count);
+	metrics_one(fp, "feedbackd_redis_errors_total", "counter", "Redis commands answered with an error.",
+	    m->redis_errors);
+	metrics_one(fp, "feedbackd_redis_reconnects_total", "counter", "Connections to Redis started after a loss.",
+	    m->redis_reconnects);
+	metrics_one(fp, "feedbackd_redis_up", "gauge", "Whether Redis is connected and the scripts are loaded.",
+	    g->redis_up ? 1 : 0);
+
+	metrics_head(fp, "feedbackd_alerts_published_total", "counter", "Alerts published, by rule and state.");
+	for (int r = 0; r < METRICS_ALERT_RULES; r++)
+		for (int s = 0; s < ALERT_STATE_COUNT; s++)
+			fprintf(fp, "feedbackd_alerts_published_total{rule=\"%s\",state=\"%s\"} %llu\n",
+			    metrics_alert_rules[r], metrics_alert_states[s], (unsigned long long)m->alerts[r][s]);
+	metrics_one(fp, "feedbackd_alerts_failed_total", "counter", "Alert deliveries that failed (they are retried).",
+	    m->alerts_failed);
+
+	metrics_signed(fp, "feedbackd_kafka_assigned_partitions", "Partitions assigned to this group member.",
+	    g->kafka_assigned);
+	metrics_head(fp, "feedbackd_consumer_lag", "gauge",
+	    "Messages between the consumed position and the end of each assigned partition.");
+	for (size_t i = 0; i < g->lag_count && i < METRICS_LAG_MAX; i++) {
+		if (g->lag[i].lag < 0)
+			continue; /* not known yet */
+		fputs("feedbackd_consumer_lag{topic=\"", fp);
+		metrics_label(fp, g->lag[i].topic);
+		fprintf(fp, "\",partition=\"%ld\"} %lld\n", (long)g->lag[i].partition, (long long)g->lag[i].lag);
+	}
+	metrics_signed(fp, "feedbackd_open_clocks", "Reply clocks open now.", g->open_clocks);
+	metrics_signed(fp, "feedbackd_overdue_clocks", "Open reply clocks past their deadline.", g->overdue_clocks);
+
+	metrics_one(fp, "feedbackd_reloads_total", "counter", "Configuration reloads (SIGHUP) attempted.", g->reloads);
+	metrics_one(fp, "feedbackd_last_reload_success", "gauge",
+	    "Whether the last reload succeeded (1 before the first).", g->last_reload_ok ? 1 : 0);
+	metrics_one(fp, "feedbackd_process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
+	    g->rss_bytes);
+	metrics_head(fp, "feedbackd_uptime_seconds", "gauge", "Seconds since the daemon started.");
+	fputs("feedbackd_uptime_seconds ", fp);
+	metrics_float(fp, g->uptime_seconds);
+	fputc('\n', fp);
+
+	if (ferror(fp)) {
+		fclose(fp);
+		free(*out);
+		*out = NULL;
+		return false;
+	}
+	if (fclose(fp) != 0) {
+		free(*out);
+		*out = NULL;
+		return false;
+	}
+	return true;
 }

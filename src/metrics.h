@@ -2,6 +2,7 @@
 #ifndef FEEDBACKD_METRICS_H
 #define FEEDBACKD_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -10,6 +11,10 @@
 enum event_result { RESULT_APPLIED, RESULT_DUPLICATE, RESULT_REDELIVERED, RESULT_LATE, RESULT_COUNT };
 #define EVENT_TYPE_COUNT 4
 #define METRICS_LATENCY_BUCKETS 12
+
+/* Alert rules and states counted by metrics_alert(), in the order of metrics_alert_rules. */
+#define METRICS_ALERT_RULES 7
+enum metrics_alert_state { ALERT_STATE_FIRING, ALERT_STATE_RESOLVED, ALERT_STATE_COUNT };
 
 struct metrics {
 	uint64_t events[EVENT_TYPE_COUNT][RESULT_COUNT]; /* by type and result */
@@ -21,19 +26,63 @@ struct metrics {
 	uint64_t batch_retries;
 	uint64_t redis_errors;
 	uint64_t redis_reconnects;
-	uint64_t redis_latency[METRICS_LATENCY_BUCKETS]; /* cumulative-able histogram counts */
+	uint64_t redis_latency[METRICS_LATENCY_BUCKETS]; /* per-bucket counts; rendered cumulative */
 	double redis_latency_sum;
 	uint64_t redis_latency_count;
 	uint64_t alerts_published;
 	uint64_t alerts_failed;
 	uint64_t clocks_fired;
 	int64_t started_ms;
+	uint64_t alerts[METRICS_ALERT_RULES][ALERT_STATE_COUNT]; /* by rule and state: metrics_alert() */
+};
+
+/* Consumer lag of one assigned partition (from librdkafka statistics). */
+#define METRICS_TOPIC_MAX 249 /* Kafka's own limit on a topic name */
+#define METRICS_LAG_MAX 256
+struct metrics_lag {
+	char topic[METRICS_TOPIC_MAX + 1];
+	int32_t partition;
+	int64_t lag; /* messages; librdkafka's consumer_lag (-1 when not known yet) */
+};
+
+/* Live values that are not counters: sampled when /metrics is asked for. */
+struct metrics_gauges {
+	int64_t open_clocks;            /* reply clocks open now */
+	int64_t overdue_clocks;         /* of which past their deadline */
+	struct metrics_lag lag[METRICS_LAG_MAX];
+	size_t lag_count;
+	uint64_t rss_bytes;             /* resident set size: metrics_rss_bytes() */
+	double uptime_seconds;
+	uint64_t reloads;               /* SIGHUP reloads attempted */
+	bool last_reload_ok;            /* the last one succeeded (true before any) */
+	bool redis_up;
+	int kafka_assigned;             /* partitions assigned to this member */
 };
 
 /* Upper bounds of the latency histogram buckets, in seconds. */
 extern const double metrics_latency_bounds[METRICS_LATENCY_BUCKETS];
 
+/* Rule names, as in alerts: "reply_sla_at_risk", ..., "response_time_above". */
+extern const char *const metrics_alert_rules[METRICS_ALERT_RULES];
+
 /* Records one Redis round trip. */
 void metrics_redis_latency(struct metrics *m, double seconds);
+
+/*
+ * Counts one alert published, by rule name and state ("firing" or "resolved").
+ * Returns false (and counts nothing) for a rule or state it does not know.
+ * alerts_published is left to the caller.
+ */
+bool metrics_alert(struct metrics *m, const char *rule, const char *state);
+
+/* The process's resident set size from /proc/self/statm; 0 when unreadable. */
+uint64_t metrics_rss_bytes(void);
+
+/*
+ * Renders m and g in the Prometheus text exposition format (version 0.0.4), with
+ * HELP and TYPE lines. *out is malloc'ed and NUL-terminated; the caller frees it.
+ * Returns false (with *out NULL) when out of memory.
+ */
+bool metrics_render(const struct metrics *m, const struct metrics_gauges *g, char **out);
 
 #endif

@@ -110,13 +110,7 @@ static void refresh_on_timer(evutil_socket_t fd, short what, void *arg)
 /* See refresh.h. */
 void refresh_reconfigure(struct refresh *r)
 {
-	const struct windows *ws = &r->cfg->windows;
-	size_t used = 0;
-
-	r->windows[0] = '\0';
-	for (size_t i = 0; i < ws->count; i++)
-		used += (size_t)snprintf(r->windows + used, sizeof(r->windows) - used, "%s%s:%" PRId64 ":%" PRId64,
-		    i ? ";" : "", ws->w[i].name, ws->w[i].span_ms, ws->w[i].bucket_ms);
+	windows_encode(&r->cfg->windows, r->windows, sizeof(r->windows));
 	evtimer_del(r->timer);
 	refresh_arm(r);
 }

@@ -1,5 +1,6 @@
 /* window.c: rolling windows and their time buckets (pure arithmetic). */
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -173,4 +174,17 @@ windows_longest_ms(const struct windows *ws)
 			longest = ws->w[i].span_ms;
 	}
 	return longest;
+}
+
+/* See window.h. */
+void windows_encode(const struct windows *ws, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	if (size == 0)
+		return;
+	buf[0] = '\0';
+	for (size_t i = 0; i < ws->count && used < size; i++)
+		used += (size_t)snprintf(buf + used, size - used, "%s%s:%" PRId64 ":%" PRId64, i ? ";" : "",
+		    ws->w[i].name, ws->w[i].span_ms, ws->w[i].bucket_ms);
 }

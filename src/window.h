@@ -37,4 +37,7 @@ int64_t window_bucket_expiry_ms(const struct window *w, int64_t bucket);
 /* The longest configured span; events older than this are "late". */
 int64_t windows_longest_ms(const struct windows *ws);
 
+/* Encodes windows for the Lua scripts: "1h:3600000:150000;24h:86400000:3600000". */
+void windows_encode(const struct windows *ws, char *buf, size_t size);
+
 #endif

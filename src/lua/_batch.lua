@@ -14,7 +14,7 @@ end
 local function batch_new(P, ws, now, max_future)
   return {P = P, ws = ws, now = now, max_future = max_future,
           buckets = {}, bucket_order = {}, deltas = {}, agents = {}, agent_order = {},
-          outbox = {}}
+          outbox = {}, next_due = -1}
 end
 
 -- Marks an agent whose totals and stats must be refreshed after this call.

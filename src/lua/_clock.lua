@@ -61,7 +61,10 @@ local function clock_start(B, sla, k, ticket, t, ts)
              'sev', t.sev, 'cat', t.cat)
   redis.call('HDEL', k, 'early')
   redis.call('PERSIST', k)
-  redis.call('ZADD', B.P .. 'due', clock_next(t), ticket)
+  local nxt = clock_next(t)
+  redis.call('ZADD', B.P .. 'due', nxt, ticket)
+  -- The earliest new action, so the caller can arm its timer without polling Redis.
+  if B.next_due < 0 or nxt < B.next_due then B.next_due = nxt end
 end
 
 -- A complaint or message: starts the ticket's clock unless one runs, or pairs with an early reply.

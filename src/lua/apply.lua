@@ -4,7 +4,7 @@
 -- partitions is "topic:p=prev;..." where prev is the last offset this consumer sent in an
 -- earlier batch for that partition (-1 if none): a batch is refused if that one is not applied
 -- yet, so a retried batch can never be skipped by the high-water mark of a later one.
--- Returns {counts, agent totals, outbox entries}; counts holds 16 numbers, by event type
+-- Returns {counts, agent totals, outbox entries, earliest new clock action or -1}; counts holds 16 numbers, by event type
 -- (rating, complaint, message, reply) then result (applied, duplicate, redelivered, late).
 --#include _common.lua
 --#include _batch.lua
@@ -86,4 +86,4 @@ end
 for tp, offset in pairs(hw) do redis.call('HSET', offsets_key, tp, int(offset)) end
 for agent, ts in pairs(latest) do redis.call('ZADD', P .. 'agents', 'GT', ts, agent) end
 local totals = batch_flush(B)
-return {counts, totals, B.outbox}
+return {counts, totals, B.outbox, B.next_due}
