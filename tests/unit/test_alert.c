@@ -1,0 +1,281 @@
+/* test_alert.c: alert facts, ids, field names, durations and the contract JSON. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "alert.h"
+
+/* A reply-clock breach as claim.lua records it (cjson writes numbers as integers here). */
+static const char breach_facts[] =
+    "{\"rule\":\"reply_sla_breach\",\"state\":\"firing\",\"agent\":\"a17\",\"ticket\":\"T-9\","
+    "\"since\":1795392000000,\"at\":1795392003250,\"start\":1795305600000,\"due\":1795392000000,"
+    "\"target\":86400000,\"severity\":\"high\",\"category\":\"billing\",\"late_ms\":3250}";
+
+/* Parses the breach facts. */
+static void load_breach(struct alert_facts *f)
+{
+	assert_true(alert_facts_parse(breach_facts, strlen(breach_facts), f));
+}
+
+/* Every field of the facts is read. */
+static void test_parse_clock_facts(void **state)
+{
+	struct alert_facts f;
+
+	(void)state;
+	load_breach(&f);
+	assert_string_equal(f.rule, "reply_sla_breach");
+	assert_string_equal(f.state, "firing");
+	assert_string_equal(f.agent, "a17");
+	assert_string_equal(f.ticket, "T-9");
+	assert_string_equal(f.severity, "high");
+	assert_string_equal(f.category, "billing");
+	assert_int_equal(f.since, 1795392000000);
+	assert_int_equal(f.at, 1795392003250);
+	assert_int_equal(f.start, 1795305600000);
+	assert_int_equal(f.target, 86400000);
+	assert_int_equal(f.late_ms, 3250);
+	assert_int_equal(f.response_ms, -1);
+	assert_int_equal(f.samples, -1);
+	assert_false(f.has_value);
+}
+
+/* Junk, arrays, missing keys and unknown states are refused. */
+static void test_parse_rejects(void **state)
+{
+	static const char *const bad[] = {
+	    "", "not json", "[1]", "{}",
+	    "{\"rule\":\"csat_below\",\"state\":\"firing\",\"agent\":\"a\",\"at\":1}",            /* no since */
+	    "{\"rule\":\"csat_below\",\"state\":\"open\",\"agent\":\"a\",\"since\":1,\"at\":1}",   /* bad state */
+	    "{\"rule\":\"csat_below\",\"state\":\"firing\",\"since\":1,\"at\":1}",                 /* no agent */
+	};
+	struct alert_facts f;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(alert_facts_parse(bad[i], strlen(bad[i]), &f));
+}
+
+/* Facts survive a JSON round trip, quality fields included. */
+static void test_facts_round_trip(void **state)
+{
+	struct alert_facts f, g;
+	char *json;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	strcpy(f.rule, "csat_below");
+	strcpy(f.state, "firing");
+	strcpy(f.agent, "agënt-ø");
+	strcpy(f.window, "24h");
+	strcpy(f.message, "CSAT 72.0% over 24h (25 ratings) is below 80.0%");
+	f.since = 1795392000000;
+	f.at = 1795392000123;
+	f.start = f.due = f.target = f.late_ms = f.remaining_ms = f.response_ms = -1;
+	f.samples = 25;
+	f.has_value = f.has_threshold = f.has_interval = true;
+	f.value = 72.0;
+	f.threshold = 80.0;
+	f.lower = 52.4;
+	f.upper = 85.7;
+	json = alert_facts_json(&f);
+	assert_non_null(json);
+	assert_true(alert_facts_parse(json, strlen(json), &g));
+	free(json);
+	assert_string_equal(g.agent, "agënt-ø");
+	assert_string_equal(g.window, "24h");
+	assert_string_equal(g.message, f.message);
+	assert_int_equal(g.samples, 25);
+	assert_true(g.has_interval);
+	assert_true(g.value == 72.0 && g.threshold == 80.0 && g.lower == 52.4 && g.upper == 85.7);
+	assert_int_equal(g.start, -1);
+}
+
+/* The id depends on rule, agent, ticket and episode start, and on nothing else. */
+static void test_id_deterministic(void **state)
+{
+	struct alert_facts f, g;
+	char a[ALERT_ID_SIZE], b[ALERT_ID_SIZE];
+
+	(void)state;
+	load_breach(&f);
+	alert_id(&f, a);
+	assert_int_equal(strlen(a), 16);
+	g = f;
+	strcpy(g.state, "resolved");
+	g.at += 99999;
+	g.response_ms = 5;
+	alert_id(&g, b);
+	assert_string_equal(a, b);
+	g = f;
+	g.since += 1;
+	alert_id(&g, b);
+	assert_string_not_equal(a, b);
+	g = f;
+	strcpy(g.ticket, "T-90");
+	alert_id(&g, b);
+	assert_string_not_equal(a, b);
+	/* Separators: ("a1","7") differs from ("a","17"). */
+	g = f;
+	strcpy(g.agent, "a1");
+	strcpy(g.ticket, "7T-9");
+	alert_id(&g, b);
+	assert_string_not_equal(a, b);
+}
+
+/* The id is pinned, so a future change to it is a deliberate, visible one. */
+static void test_id_pinned(void **state)
+{
+	struct alert_facts f;
+	char id[ALERT_ID_SIZE];
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	strcpy(f.rule, "csat_below");
+	strcpy(f.agent, "a1");
+	f.since = 0;
+	alert_id(&f, id);
+	/* FNV-1a 64 of "csat_below\0a1\0\0" then "0", computed independently in Python. */
+	assert_string_equal(id, "0a6e77f7c8c493d2");
+}
+
+/* Clock alerts are keyed rule:ticket in the agent's hash, quality alerts by rule. */
+static void test_field(void **state)
+{
+	struct alert_facts f;
+	char buf[300];
+
+	(void)state;
+	load_breach(&f);
+	alert_field(&f, buf, sizeof(buf));
+	assert_string_equal(buf, "reply_sla_breach:T-9");
+	f.ticket[0] = '\0';
+	strcpy(f.rule, "csat_below");
+	alert_field(&f, buf, sizeof(buf));
+	assert_string_equal(buf, "csat_below");
+}
+
+/* Durations for people. */
+static void test_duration(void **state)
+{
+	static const struct {
+		int64_t ms;
+		const char *text;
+	} cases[] = {
+	    {-5, "0s"}, {0, "0s"}, {999, "0s"}, {45000, "45s"}, {60000, "1m00s"}, {192000, "3m12s"},
+	    {3599000, "59m59s"}, {3600000, "1h00m"}, {3780000, "1h03m"}, {86399000, "23h59m"},
+	    {86400000, "1d00h"}, {187200000, "2d04h"},
+	};
+	char buf[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		alert_duration(cases[i].ms, buf, sizeof(buf));
+		assert_string_equal(buf, cases[i].text);
+	}
+}
+
+/* The published JSON of a breach, byte for byte. */
+static void test_render_breach(void **state)
+{
+	struct alert_facts f;
+	char id[ALERT_ID_SIZE], expected[2048];
+	char *json;
+
+	(void)state;
+	load_breach(&f);
+	alert_id(&f, id);
+	snprintf(expected, sizeof(expected),
+	    "{\"alert_id\":\"%s\",\"rule\":\"reply_sla_breach\",\"state\":\"firing\",\"agent_id\":\"a17\","
+	    "\"ticket_id\":\"T-9\",\"window\":null,\"value\":86403.25,\"threshold\":86400.0,\"samples\":null,"
+	    "\"since\":\"2026-11-23T00:00:00.000Z\",\"at\":\"2026-11-23T00:00:03.250Z\","
+	    "\"message\":\"Agent a17 missed the 1d reply target on ticket T-9 (complaint, high, billing): "
+	    "no reply 3s after the deadline\",\"opened_at\":\"2026-11-22T00:00:00.000Z\","
+	    "\"deadline\":\"2026-11-23T00:00:00.000Z\",\"late_s\":3.25,\"severity\":\"high\",\"category\":\"billing\"}",
+	    id);
+	json = alert_render(&f);
+	assert_string_equal(json, expected);
+	free(json);
+}
+
+/* Resolved and at-risk texts name the agent, ticket, target and how late or close. */
+static void test_render_messages(void **state)
+{
+	struct alert_facts f;
+	char *json;
+
+	(void)state;
+	load_breach(&f);
+	strcpy(f.state, "resolved");
+	f.late_ms = -1;
+	f.response_ms = 86400000 + 3780000;
+	json = alert_render(&f);
+	assert_non_null(strstr(json, "\"message\":\"Agent a17 replied to ticket T-9 after 1d01h, 1h03m past the 1d reply target\""));
+	assert_non_null(strstr(json, "\"value\":90180.0"));
+	assert_non_null(strstr(json, "\"response_s\":90180.0"));
+	free(json);
+
+	load_breach(&f);
+	strcpy(f.rule, "reply_sla_at_risk");
+	strcpy(f.severity, "message");
+	f.category[0] = '\0';
+	f.late_ms = -1;
+	f.remaining_ms = 17280000;
+	json = alert_render(&f);
+	assert_non_null(strstr(json, "\"message\":\"Ticket T-9 (message) for agent a17 has 4h48m left of its 1d reply target\""));
+	assert_null(strstr(json, "\"severity\""));
+	free(json);
+}
+
+/* A quality alert carries its own message, window, samples and interval. */
+static void test_render_quality(void **state)
+{
+	struct alert_facts f;
+	char *json;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	strcpy(f.rule, "csat_below");
+	strcpy(f.state, "firing");
+	strcpy(f.agent, "a17");
+	strcpy(f.window, "24h");
+	strcpy(f.message, "CSAT 72.0% over 24h (25 ratings) is below 80.0%");
+	f.since = 1795391890000;
+	f.at = 1795392000123;
+	f.start = f.due = f.target = f.late_ms = f.remaining_ms = f.response_ms = -1;
+	f.samples = 25;
+	f.has_value = f.has_threshold = f.has_interval = true;
+	f.value = 72.0;
+	f.threshold = 80.0;
+	f.lower = 52.4;
+	f.upper = 85.7;
+	json = alert_render(&f);
+	assert_non_null(strstr(json, "\"rule\":\"csat_below\",\"state\":\"firing\",\"agent_id\":\"a17\",\"ticket_id\":null,"
+	    "\"window\":\"24h\",\"value\":72.0,\"threshold\":80.0,\"samples\":25,\"since\":\"2026-11-22T23:58:10.000Z\","
+	    "\"at\":\"2026-11-23T00:00:00.123Z\",\"message\":\"CSAT 72.0% over 24h (25 ratings) is below 80.0%\","
+	    "\"lower\":52.4,\"upper\":85.7}"));
+	free(json);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_parse_clock_facts),
+	    cmocka_unit_test(test_parse_rejects),
+	    cmocka_unit_test(test_facts_round_trip),
+	    cmocka_unit_test(test_id_deterministic),
+	    cmocka_unit_test(test_id_pinned),
+	    cmocka_unit_test(test_field),
+	    cmocka_unit_test(test_duration),
+	    cmocka_unit_test(test_render_breach),
+	    cmocka_unit_test(test_render_messages),
+	    cmocka_unit_test(test_render_quality),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
