@@ -1,0 +1,398 @@
+/*
+ * test_scripts.c: the Lua scripts' state machines, run for real in a private redis-server
+ * (on a unix socket, so no port is ever needed): reply clocks, claims, offsets and dedupe.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <hiredis/hiredis.h>
+
+#include "scripts.h"
+
+#define TARGET 600000LL            /* messages and normal complaints: 10 min */
+#define CRITICAL 60000LL           /* critical complaints: 1 min */
+#define WINDOWS "1h:3600000:150000;24h:86400000:3600000"
+/* default, low, normal, high, critical, at-risk permille, pair horizon */
+#define SLA "600000,600000,600000,600000,60000,800,86400000"
+
+static char sock_dir[] = "/tmp/feedbackd-scripts-XXXXXX";
+static char sock_path[256];
+static pid_t server;
+static redisContext *rc;
+/* The tests' "now": real time, because Redis expires bucket keys by its own clock. */
+static long long T0;
+
+/* Starts a private redis-server on a unix socket and connects. */
+static int setup_server(void **state)
+{
+	(void)state;
+	T0 = (long long)time(NULL) * 1000 - 60000;
+	if (mkdtemp(sock_dir) == NULL)
+		return -1;
+	snprintf(sock_path, sizeof(sock_path), "%s/redis.sock", sock_dir);
+	server = fork();
+	if (server == 0) {
+		execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock_path, "--save", "",
+		    "--appendonly", "no", "--dir", sock_dir, "--loglevel", "warning", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 100; i++) {
+		rc = redisConnectUnix(sock_path);
+		if (rc != NULL && !rc->err)
+			return 0;
+		redisFree(rc);
+		rc = NULL;
+		usleep(50000);
+	}
+	return -1;
+}
+
+/* Stops the server and removes its directory. */
+static int teardown_server(void **state)
+{
+	char cmd[300];
+
+	(void)state;
+	redisFree(rc);
+	kill(server, SIGTERM);
+	waitpid(server, NULL, 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", sock_dir);
+	return system(cmd);
+}
+
+/* Each test starts from an empty database. */
+static int flush(void **state)
+{
+	(void)state;
+	freeReplyObject(redisCommand(rc, "FLUSHALL"));
+	return 0;
+}
+
+/* Runs a script with NUL-terminated arguments; the caller frees the reply. */
+static redisReply *eval(const char *src, int argc, const char **args)
+{
+	const char *argv[64];
+	int n = 0;
+
+	argv[n++] = "EVAL";
+	argv[n++] = src;
+	argv[n++] = "0";
+	for (int i = 0; i < argc; i++)
+		argv[n++] = args[i];
+	return redisCommandArgv(rc, n, argv, NULL);
+}
+
+/* An event as the apply script takes it (see src/lua/apply.lua). */
+struct ev {
+	const char *tp;
+	long long offset;
+	const char *id;
+	const char *type;   /* r c m p */
+	const char *agent;
+	const char *ticket;
+	long long ts;
+	const char *severity; /* "0".."3" */
+};
+
+/* Applies events at time now; predecessors as "tp=prev;...". */
+static redisReply *apply_at(long long now, const char *predecessors, const struct ev *evs, int count)
+{
+	const char *args[8 + 5 * 11];
+	char nums[5][3][24];
+	int n = 0;
+
+	snprintf(nums[0][0], sizeof(nums[0][0]), "%lld", now);
+	args[n++] = nums[0][0];
+	args[n++] = "fb:";
+	args[n++] = WINDOWS;
+	args[n++] = "300000";
+	args[n++] = "86400000";
+	args[n++] = "g";
+	args[n++] = SLA;
+	args[n++] = predecessors;
+	for (int i = 0; i < count; i++) {
+		snprintf(nums[i][1], sizeof(nums[i][1]), "%lld", evs[i].offset);
+		snprintf(nums[i][2], sizeof(nums[i][2]), "%lld", evs[i].ts);
+		args[n++] = evs[i].tp;
+		args[n++] = nums[i][1];
+		args[n++] = evs[i].id;
+		args[n++] = evs[i].type;
+		args[n++] = evs[i].agent;
+		args[n++] = evs[i].ticket;
+		args[n++] = nums[i][2];
+		args[n++] = "0";
+		args[n++] = "5";
+		args[n++] = evs[i].severity ? evs[i].severity : "1";
+		args[n++] = "";
+	}
+	return eval(script_src_apply, n, args);
+}
+
+/* Claims due clocks at time now. */
+static redisReply *claim_at(long long now)
+{
+	char at[24];
+
+	snprintf(at, sizeof(at), "%lld", now);
+	return eval(script_src_claim, 5, (const char *[]){at, "fb:", WINDOWS, "300000", "100"});
+}
+
+/* A hash field as an integer (-1 when absent). */
+static long long hget(const char *key, const char *field)
+{
+	redisReply *r = redisCommand(rc, "HGET %s %s", key, field);
+	long long v = r->type == REDIS_REPLY_STRING ? atoll(r->str) : -1;
+
+	freeReplyObject(r);
+	return v;
+}
+
+/* A sorted-set score as an integer (-1 when absent). */
+static long long zscore(const char *key, const char *member)
+{
+	redisReply *r = redisCommand(rc, "ZSCORE %s %s", key, member);
+	long long v = r->type == REDIS_REPLY_STRING ? atoll(r->str) : -1;
+
+	freeReplyObject(r);
+	return v;
+}
+
+/* Whether a key exists. */
+static bool exists(const char *key)
+{
+	redisReply *r = redisCommand(rc, "EXISTS %s", key);
+	bool v = r->integer == 1;
+
+	freeReplyObject(r);
+	return v;
+}
+
+/* The outbox entries of a reply (apply: element 2, claim: element 2) as "rule/state" list. */
+static void outbox_rules(const redisReply *reply, char *buf, size_t size)
+{
+	const redisReply *out = reply->element[2];
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 1; i < out->elements; i += 2) {
+		const char *rule = strstr(out->element[i]->str, "\"rule\":\"");
+		const char *st = strstr(out->element[i]->str, "\"state\":\"");
+		int rl = (int)strcspn(rule + 8, "\""), sl = (int)strcspn(st + 9, "\"");
+
+		used += (size_t)snprintf(buf + used, size - used, "%s%.*s/%.*s", used ? " " : "", rl, rule + 8, sl,
+		    st + 9);
+	}
+}
+
+/* Asserts a reply is the apply/claim array and frees it. */
+static void ok(redisReply *r)
+{
+	if (r->type == REDIS_REPLY_ERROR)
+		fail_msg("script error: %s", r->str);
+	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+	freeReplyObject(r);
+}
+
+/* A message opens a clock at its own ts: deadline and at-risk point in the due set. */
+static void test_message_opens_clock(void **state)
+{
+	struct ev m = {"t:0", 1, "m1", "m", "a1", "T1", T0, NULL};
+
+	(void)state;
+	ok(apply_at(T0 + 5000, "t:0=-1", &m, 1));
+	assert_int_equal(hget("fb:ticket:{T1}", "start"), T0);
+	assert_int_equal(hget("fb:ticket:{T1}", "due"), T0 + TARGET);
+	assert_int_equal(hget("fb:ticket:{T1}", "risk"), T0 + TARGET * 8 / 10);
+	assert_int_equal(zscore("fb:due", "T1"), T0 + TARGET * 8 / 10);
+	assert_int_equal(hget("fb:agent:{a1}:totals", "open"), 1);
+}
+
+/* A critical complaint gets the critical target; a second opening event changes nothing. */
+static void test_severity_target_and_duplicate_open(void **state)
+{
+	struct ev c = {"t:0", 1, "c1", "c", "a1", "T1", T0, "3"};
+	struct ev m = {"t:0", 2, "m2", "m", "a1", "T1", T0 + 10000, NULL};
+
+	(void)state;
+	ok(apply_at(T0, "t:0=-1", &c, 1));
+	ok(apply_at(T0 + 10000, "t:0=1", &m, 1));
+	assert_int_equal(hget("fb:ticket:{T1}", "start"), T0);
+	assert_int_equal(hget("fb:ticket:{T1}", "due"), T0 + CRITICAL);
+	assert_int_equal(hget("fb:agent:{a1}:totals", "open"), 1);
+}
+
+/* An on-time reply stops the clock: met, response time, nothing left behind, no alert. */
+static void test_reply_on_time(void **state)
+{
+	struct ev evs[] = {{"t:0", 1, "m1", "m", "a1", "T1", T0, NULL}, {"t:0", 2, "p1", "p", "a1", "T1", T0 + 90000, NULL}};
+	redisReply *r;
+
+	(void)state;
+	r = apply_at(T0 + 100000, "t:0=-1", evs, 2);
+	assert_int_equal(r->element[2]->elements, 0);
+	ok(r);
+	assert_int_equal(hget("fb:agent:{a1}:totals", "met_1h"), 1);
+	assert_int_equal(hget("fb:agent:{a1}:totals", "miss_1h"), 0);
+	assert_int_equal(hget("fb:agent:{a1}:totals", "rn_1h"), 1);
+	assert_int_equal(hget("fb:agent:{a1}:totals", "rsum_1h"), 90000);
+	assert_int_equal(hget("fb:agent:{a1}:totals", "rmax_1h"), 90000);
+	assert_int_equal(hget("fb:agent:{a1}:totals", "rep_1h"), 1);
+	assert_int_equal(hget("fb:agent:{a1}:totals", "open"), 0);
+	assert_false(exists("fb:ticket:{T1}"));
+	assert_int_equal(zscore("fb:due", "T1"), -1);
+}
+
+/* A reply that arrives before its message waits, then pairs with it. */
+static void test_out_of_order_pairs(void **state)
+{
+	struct ev p = {"t:1", 1, "p1", "p", "a1", "T1", T0 + 120000, NULL};
+	struct ev m = {"t:0", 1, "m1", "m", "a1", "T1", T0, NULL};
+
+	(void)state;
+	ok(apply_at(T0 + 130000, "t:1=-1", &p, 1));
+	assert_int_equal(hget("fb:ticket:{T1}", "early"), T0 + 120000);
+	assert_int_equal(hget("fb:agent:{a1}:totals", "open"), -1);
+	ok(apply_at(T0 + 140000, "t:0=-1", &m, 1));
+	assert_false(exists("fb:ticket:{T1}"));
+	assert_int_equal(hget("fb:agent:{a1}:totals", "met_1h"), 1);
+	assert_int_equal(hget("fb:agent:{a1}:totals", "rsum_1h"), 120000);
+	assert_int_equal(hget("fb:agent:{a1}:totals", "open"), -1); /* paired at once: no clock ever ran */
+	assert_int_equal(zscore("fb:due", "T1"), -1);
+}
+
+/* A message after the reply starts a new clock (next-reply time). */
+static void test_message_after_reply_opens_new_clock(void **state)
+{
+	struct ev evs[] = {{"t:0", 1, "m1", "m", "a1", "T1", T0, NULL},
+	    {"t:0", 2, "p1", "p", "a1", "T1", T0 + 1000, NULL},
+	    {"t:0", 3, "m2", "m", "a1", "T1", T0 + 5000, NULL}};
+
+	(void)state;
+	ok(apply_at(T0 + 6000, "t:0=-1", evs, 3));
+	assert_int_equal(hget("fb:ticket:{T1}", "start"), T0 + 5000);
+	assert_int_equal(hget("fb:agent:{a1}:totals", "open"), 1);
+	assert_int_equal(hget("fb:agent:{a1}:totals", "met_1h"), 1);
+}
+
+/* At-risk fires once, the breach supersedes it, a late reply resolves the breach. */
+static void test_at_risk_breach_late_reply(void **state)
+{
+	struct ev m = {"t:0", 1, "m1", "m", "a1", "T1", T0, NULL};
+	struct ev p = {"t:0", 2, "p1", "p", "a1", "T1", T0 + TARGET + 30000, NULL};
+	char rules[256];
+	redisReply *r;
+
+	(void)state;
+	ok(apply_at(T0, "t:0=-1", &m, 1));
+	r = claim_at(T0 + TARGET * 8 / 10 - 1);   /* not yet */
+	assert_int_equal(r->element[0]->integer, 0);
+	ok(r);
+	r = claim_at(T0 + TARGET * 8 / 10);
+	assert_int_equal(r->element[0]->integer, 1);
+	outbox_rules(r, rules, sizeof(rules));
+	assert_string_equal(rules, "reply_sla_at_risk/firing");
+	assert_int_equal(r->element[3]->integer, T0 + TARGET);   /* next: the deadline */
+	ok(r);
+	r = claim_at(T0 + TARGET);
+	outbox_rules(r, rules, sizeof(rules));
+	assert_string_equal(rules, "reply_sla_at_risk/resolved reply_sla_breach/firing");
+	assert_int_equal(r->element[3]->integer, -1);
+	ok(r);
+	assert_int_equal(hget("fb:agent:{a1}:totals", "overdue"), 1);
+	assert_int_equal(hget("fb:agent:{a1}:totals", "open"), 1);
+	assert_int_equal(hget("fb:agent:{a1}:totals", "miss_1h"), 1);
+	r = apply_at(T0 + TARGET + 31000, "t:0=1", &p, 1);
+	outbox_rules(r, rules, sizeof(rules));
+	assert_string_equal(rules, "reply_sla_breach/resolved");
+	ok(r);
+	assert_int_equal(hget("fb:agent:{a1}:totals", "overdue"), 0);
+	assert_int_equal(hget("fb:agent:{a1}:totals", "open"), 0);
+	assert_int_equal(hget("fb:agent:{a1}:totals", "miss_1h"), 1);   /* counted once, at the breach */
+	assert_int_equal(hget("fb:agent:{a1}:totals", "met_1h"), 0);
+	assert_int_equal(hget("fb:agent:{a1}:totals", "rsum_1h"), TARGET + 30000);
+	/* The outbox holds all four decisions until their delivery is confirmed. */
+	r = redisCommand(rc, "HLEN fb:outbox");
+	assert_int_equal(r->integer, 4);
+	freeReplyObject(r);
+}
+
+/* A clock claimed by one caller is not claimed again by another: exactly once. */
+static void test_claim_once(void **state)
+{
+	struct ev evs[3] = {{"t:0", 1, "m1", "m", "a1", "T1", T0, NULL}, {"t:0", 2, "m2", "m", "a2", "T2", T0, NULL},
+	    {"t:0", 3, "m3", "m", "a3", "T3", T0, NULL}};
+	redisReply *r;
+
+	(void)state;
+	ok(apply_at(T0, "t:0=-1", evs, 3));
+	r = claim_at(T0 + TARGET + 5);   /* past both points: the breach alone fires */
+	assert_int_equal(r->element[0]->integer, 3);
+	assert_int_equal(r->element[2]->elements, 6);
+	ok(r);
+	r = claim_at(T0 + TARGET + 6);
+	assert_int_equal(r->element[0]->integer, 0);
+	assert_int_equal(r->element[2]->elements, 0);
+	ok(r);
+}
+
+/* Redelivered offsets are skipped; a repeated event id is applied once. */
+static void test_offsets_and_dedupe(void **state)
+{
+	struct ev a = {"t:0", 5, "r1", "r", "a1", "", T0, NULL};
+	struct ev dup = {"t:0", 6, "r1", "r", "a1", "", T0, NULL};
+	redisReply *r;
+
+	(void)state;
+	ok(apply_at(T0, "t:0=-1", &a, 1));
+	r = apply_at(T0, "t:0=-1", &a, 1);   /* the same offset again: redelivery */
+	assert_int_equal(r->element[0]->element[2]->integer, 1);
+	ok(r);
+	r = apply_at(T0, "t:0=5", &dup, 1);  /* a new offset, the same id: duplicate */
+	assert_int_equal(r->element[0]->element[1]->integer, 1);
+	ok(r);
+	assert_int_equal(hget("fb:agent:{a1}:totals", "r_1h"), 1);
+	assert_int_equal(hget("fb:offsets:g", "t:0"), 6);
+}
+
+/* A batch whose predecessor was not applied is refused, so a retry can never be skipped. */
+static void test_gap_refused(void **state)
+{
+	struct ev a = {"t:0", 9, "r9", "r", "a1", "", T0, NULL};
+	redisReply *r;
+
+	(void)state;
+	r = apply_at(T0, "t:0=8", &a, 1);
+	assert_int_equal(r->type, REDIS_REPLY_ERROR);
+	assert_non_null(strstr(r->str, "GAP t:0"));
+	freeReplyObject(r);
+	assert_int_equal(hget("fb:offsets:g", "t:0"), -1);
+	assert_int_equal(hget("fb:agent:{a1}:totals", "r_1h"), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup(test_message_opens_clock, flush),
+	    cmocka_unit_test_setup(test_severity_target_and_duplicate_open, flush),
+	    cmocka_unit_test_setup(test_reply_on_time, flush),
+	    cmocka_unit_test_setup(test_out_of_order_pairs, flush),
+	    cmocka_unit_test_setup(test_message_after_reply_opens_new_clock, flush),
+	    cmocka_unit_test_setup(test_at_risk_breach_late_reply, flush),
+	    cmocka_unit_test_setup(test_claim_once, flush),
+	    cmocka_unit_test_setup(test_offsets_and_dedupe, flush),
+	    cmocka_unit_test_setup(test_gap_refused, flush),
+	};
+
+	return cmocka_run_group_tests(tests, setup_server, teardown_server);
+}
