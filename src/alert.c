@@ -176,6 +176,15 @@ void alert_duration(int64_t ms, char *buf, size_t size)
 		snprintf(buf, size, "%" PRId64 "d%02" PRId64 "h", s / 86400, s % 86400 / 3600);
 }
 
+/* A reply target as people say it: whole hours stay hours ("24h", "48h"), not days. */
+static void alert_target(int64_t ms, char *buf, size_t size)
+{
+	if (ms % 3600000 == 0 && ms < 10 * 86400000LL)
+		snprintf(buf, size, "%" PRId64 "h", ms / 3600000);
+	else
+		duration_format(ms, buf, size);
+}
+
 /* The people-readable sentence for a reply-clock alert. */
 static void alert_clock_message(const struct alert_facts *f, char *buf, size_t size)
 {
@@ -183,7 +192,7 @@ static void alert_clock_message(const struct alert_facts *f, char *buf, size_t s
 	bool breach = strcmp(f->rule, "reply_sla_breach") == 0;
 	bool firing = strcmp(f->state, "firing") == 0;
 
-	duration_format(f->target, target, sizeof(target));
+	alert_target(f->target, target, sizeof(target));
 	/* Clocks opened by a message carry "message" where complaints carry their severity. */
 	if (strcmp(f->severity, "message") == 0)
 		snprintf(what, sizeof(what), "message%s%s", f->category[0] ? ", " : "", f->category);
@@ -194,6 +203,11 @@ static void alert_clock_message(const struct alert_facts *f, char *buf, size_t s
 		alert_duration(f->late_ms, t1, sizeof(t1));
 		snprintf(buf, size, "Agent %s missed the %s reply target on ticket %s (%s): no reply %s after the deadline",
 		    f->agent, target, f->ticket, what, t1);
+	} else if (breach && f->response_ms <= f->target) {
+		/* Stamped in time, but it reached feedbackd after the breach was declared. */
+		alert_duration(f->response_ms, t1, sizeof(t1));
+		snprintf(buf, size, "Agent %s replied to ticket %s after %s, within the %s reply target, "
+		    "but the reply arrived after the breach was declared", f->agent, f->ticket, t1, target);
 	} else if (breach) {
 		alert_duration(f->response_ms, t1, sizeof(t1));
 		alert_duration(f->response_ms - f->target, t2, sizeof(t2));
@@ -276,6 +290,8 @@ char *alert_render(const struct alert_facts *f)
 		if (strcmp(f->severity, "message") != 0)
 			alert_set_str(obj, "severity", f->severity);
 		alert_set_str(obj, "category", f->category);
+		if (f->superseded)
+			json_object_set_new(obj, "superseded", json_true());
 	}
 	if (f->has_interval) {
 		json_object_set_new(obj, "lower", json_real(f->lower));

@@ -165,6 +165,21 @@ static void ingest_on_applied(void *arg, redisReply *reply)
 	struct batch *b = ib->batch;
 
 	ib->inflight = false;
+	if (reply != NULL && reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "GAP ", 4) == 0 &&
+	    ib == in->head) {
+		/*
+		 * Nothing older waits here, yet Redis has not applied the predecessor: Redis lost
+		 * writes it had acknowledged (restart without persistence, failover). Waiting cannot
+		 * help; apply this batch without the check rather than stall the partition.
+		 */
+		int64_t none[BATCH_PARTITIONS_MAX];
+
+		log_err("redis: lost acknowledged writes (%s); events before this batch may be missing from "
+		    "the figures", reply->str);
+		for (size_t i = 0; i < BATCH_PARTITIONS_MAX; i++)
+			none[i] = -1;
+		batch_set_predecessors(b, none);
+	}
 	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 4) {
 		/* Kept and re-sent in order; the script's offset checks make a re-send harmless. */
 		if (reply != NULL && reply->type == REDIS_REPLY_ERROR)

@@ -87,9 +87,9 @@ void refresh_run(struct refresh *r, bool force)
 	r->force_next = r->force_next || force;
 	if (r->running || !redis_is_up(r->redis))
 		return;
-	/* Agents whose newest event is older than the longest window have nothing left to slide. */
+	/* Agents whose newest event left the longest window (with a pass to spare) have nothing to slide. */
 	snprintf(min, sizeof(min), "%" PRId64,
-	    ts_now_ms() - windows_longest_ms(ws) - ws->w[ws->count - 1].bucket_ms);
+	    ts_now_ms() - windows_longest_ms(ws) - ws->w[ws->count - 1].bucket_ms - 2 * r->cfg->refresh_ms);
 	snprintf(key, sizeof(key), "%sagents", r->cfg->prefix);
 	if (redis_command(r->redis, 4, (const char *[]){"ZRANGEBYSCORE", key, min, "+inf"}, NULL,
 	        refresh_on_agents, r))

@@ -56,9 +56,10 @@ local function clock_start(B, sla, k, ticket, t, ts)
   local target = tonumber(t.target)
   t.start, t.due, t.risk = ts, ts + target, 0
   if sla.at_risk > 0 then t.risk = ts + math.floor(target * sla.at_risk / 1000) end
+  t.created = t.created or B.now
   redis.call('HSET', k, 'state', 'open', 'agent', t.agent, 'start', int(ts), 'target', int(target),
              'due', int(t.due), 'risk', int(t.risk), 'risk_fired', t.risk_fired,
-             'sev', t.sev, 'cat', t.cat)
+             'sev', t.sev, 'cat', t.cat, 'created', int(t.created))
   redis.call('HDEL', k, 'early')
   redis.call('PERSIST', k)
   local nxt = clock_next(t)
@@ -111,13 +112,16 @@ local function clock_reply(B, sla, ticket, ts)
   if t.state == 'overdue' then
     redis.call('HINCRBY', totals, 'overdue', -1)
     clock_alert(B, t, ticket, 'reply_sla_breach', 'resolved', due, {response_ms = resp, replied = ts})
-  elseif ts > due then
-    -- Late, but the deadline timer has not fired yet (or the daemon was down): still a breach.
+  elseif ts > due and tonumber(t.created) <= due then
+    -- Late, and the clock was known before its deadline, but the breach has not fired yet
+    -- (the daemon was down, or the reply beat the timer): still a breach, so say so.
+    -- A clock first seen already past its deadline (a backlog replay) is counted, not paged.
     clock_alert(B, t, ticket, 'reply_sla_breach', 'firing', due, {late_ms = ts - due})
     clock_alert(B, t, ticket, 'reply_sla_breach', 'resolved', due, {response_ms = resp, replied = ts})
   end
   if t.risk_fired == '1' and t.state == 'open' then
-    clock_alert(B, t, ticket, 'reply_sla_at_risk', 'resolved', tonumber(t.risk), {response_ms = resp, replied = ts})
+    clock_alert(B, t, ticket, 'reply_sla_at_risk', 'resolved', tonumber(t.risk),
+                {response_ms = resp, replied = ts, superseded = ts > due})
   end
   redis.call('HINCRBY', totals, 'open', -1)
   redis.call('ZREM', B.P .. 'due', ticket)

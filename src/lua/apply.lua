@@ -72,10 +72,13 @@ for i = 9, #ARGV, 11 do
         end
       end
     elseif kind == 'c' then
-      if counted then batch_add(B, agent, ts, 'cmp', 1) end
-      clock_open(B, sla, agent, ticket, ts, SEVERITY[ARGV[i + 9]], ARGV[i + 10])
+      -- Events older than every window only close clocks: opening one would breach at once.
+      if counted then
+        batch_add(B, agent, ts, 'cmp', 1)
+        clock_open(B, sla, agent, ticket, ts, SEVERITY[ARGV[i + 9]], ARGV[i + 10])
+      end
     elseif kind == 'm' then
-      clock_open(B, sla, agent, ticket, ts, 'message', ARGV[i + 10])
+      if counted then clock_open(B, sla, agent, ticket, ts, 'message', ARGV[i + 10]) end
     else
       if counted then batch_add(B, agent, ts, 'rep', 1) end
       clock_reply(B, sla, ticket, ts)

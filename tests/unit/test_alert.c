@@ -194,7 +194,7 @@ static void test_render_breach(void **state)
 	    "{\"alert_id\":\"%s\",\"rule\":\"reply_sla_breach\",\"state\":\"firing\",\"agent_id\":\"a17\","
 	    "\"ticket_id\":\"T-9\",\"window\":null,\"value\":86403.25,\"threshold\":86400.0,\"samples\":null,"
 	    "\"since\":\"2026-11-23T00:00:00.000Z\",\"at\":\"2026-11-23T00:00:03.250Z\","
-	    "\"message\":\"Agent a17 missed the 1d reply target on ticket T-9 (complaint, high, billing): "
+	    "\"message\":\"Agent a17 missed the 24h reply target on ticket T-9 (complaint, high, billing): "
 	    "no reply 3s after the deadline\",\"opened_at\":\"2026-11-22T00:00:00.000Z\","
 	    "\"deadline\":\"2026-11-23T00:00:00.000Z\",\"late_s\":3.25,\"severity\":\"high\",\"category\":\"billing\"}",
 	    id);
@@ -215,7 +215,7 @@ static void test_render_messages(void **state)
 	f.late_ms = -1;
 	f.response_ms = 86400000 + 3780000;
 	json = alert_render(&f);
-	assert_non_null(strstr(json, "\"message\":\"Agent a17 replied to ticket T-9 after 1d01h, 1h03m past the 1d reply target\""));
+	assert_non_null(strstr(json, "\"message\":\"Agent a17 replied to ticket T-9 after 1d01h, 1h03m past the 24h reply target\""));
 	assert_non_null(strstr(json, "\"value\":90180.0"));
 	assert_non_null(strstr(json, "\"response_s\":90180.0"));
 	free(json);
@@ -227,8 +227,27 @@ static void test_render_messages(void **state)
 	f.late_ms = -1;
 	f.remaining_ms = 17280000;
 	json = alert_render(&f);
-	assert_non_null(strstr(json, "\"message\":\"Ticket T-9 (message) for agent a17 has 4h48m left of its 1d reply target\""));
+	assert_non_null(strstr(json, "\"message\":\"Ticket T-9 (message) for agent a17 has 4h48m left of its 24h reply target\""));
 	assert_null(strstr(json, "\"severity\""));
+	free(json);
+
+	/* The at-risk episode ended by a reply after the deadline says so, and is marked. */
+	f.superseded = true;
+	f.remaining_ms = -1;
+	f.response_ms = 86400000 + 5000;
+	strcpy(f.state, "resolved");
+	json = alert_render(&f);
+	assert_non_null(strstr(json, "\"message\":\"Ticket T-9 for agent a17 passed its 24h reply target (see reply_sla_breach)\""));
+	assert_non_null(strstr(json, "\"superseded\":true"));
+	free(json);
+
+	/* A breach resolved by a reply stamped in time but delivered after the breach. */
+	load_breach(&f);
+	strcpy(f.state, "resolved");
+	f.late_ms = -1;
+	f.response_ms = 86400000 - 60000;
+	json = alert_render(&f);
+	assert_non_null(strstr(json, "after 23h59m, within the 24h reply target, but the reply arrived after the breach was declared"));
 	free(json);
 }
 
