@@ -662,16 +662,29 @@ COUNTERS = ("r", "s5", "sat", "neu", "dis", "ssum", "n10", "pro", "det",
             "cmp", "rep", "rn", "rsum", "rmax", "met", "miss")
 
 
-def raw_counters(events, reply_target_ms=DAY, late_before=None):
+def raw_counters(events, reply_target_ms=DAY, late_before=None, now=None, targets=None,
+                 pair_horizon_ms=7 * DAY):
     """Per agent, a list of (ts, {counter: delta}) contributions, plus open clocks.
 
-    Reply clocks (simple model used by the tests): a message or complaint on a ticket
-    with no open clock opens one at its ts; the next reply on that ticket closes it:
-    rn+1, rsum+=dt, rmax, met/miss against reply_target_ms (counted at the reply's ts).
-    Events are taken in the given order, deduplicated by event_id; events with
-    ts < late_before (older than the longest window) are ignored altogether.
+    Reply clocks as in src/lua/_clock.lua: a message or complaint on a ticket without
+    a clock starts one (target: reply_target_ms, or targets[severity] for complaints),
+    unless an earlier-seen reply at or after it (within pair_horizon_ms) answers it at
+    once.  A reply stops the ticket's clock: rn, rsum, rmax at the reply's ts; met at
+    the reply's ts, or miss at start + target.  A clock still open after its deadline
+    (now) is overdue and counts miss at start + target.  Events are taken in order,
+    deduplicated by event_id; ts < late_before is ignored altogether.
     """
-    seen, contrib, clocks = set(), {}, {}
+    seen, contrib, clocks, early = set(), {}, {}, {}
+    targets = targets or {}
+
+    def answer(agent, start, replied, target):
+        dt = replied - start
+        contrib.setdefault(agent, []).append((replied, {"rn": 1, "rsum": dt, "rmax": dt}))
+        if dt <= target:
+            contrib[agent].append((replied, {"met": 1}))
+        else:
+            contrib[agent].append((start + target, {"miss": 1}))
+
     for ev in events:
         if isinstance(ev, (str, bytes)):
             ev = json.loads(ev)
@@ -684,25 +697,39 @@ def raw_counters(events, reply_target_ms=DAY, late_before=None):
         c = {}
         if kind == "rating":
             c["r"] = 1
+            s = ev["score"]
             if ev.get("scale", 5) == 5:
-                s = ev["score"]
                 c.update(s5=1, ssum=s, sat=int(s >= 4), neu=int(s == 3), dis=int(s <= 2))
             else:
-                s = ev["score"]
                 c.update(n10=1, pro=int(s >= 9), det=int(s <= 6))
-        elif kind == "complaint":
-            c["cmp"] = 1
-            clocks.setdefault(ev["ticket_id"], (a, ts))
-        elif kind == "message":
-            clocks.setdefault(ev["ticket_id"], (a, ts))
+        elif kind in ("complaint", "message"):
+            if kind == "complaint":
+                c["cmp"] = 1
+                target = targets.get(ev.get("severity", "normal"), reply_target_ms)
+            else:
+                target = reply_target_ms
+            t = ev["ticket_id"]
+            if t in clocks:
+                ag, start, tg = clocks[t]
+                if ts < start:
+                    clocks[t] = (ag, ts, tg)
+            elif t in early and early[t] >= ts and early[t] - ts <= pair_horizon_ms:
+                answer(a, ts, early.pop(t), target)
+            else:
+                clocks[t] = (a, ts, target)
         elif kind == "reply":
             c["rep"] = 1
-            opened = clocks.pop(ev["ticket_id"], None)
-            if opened is not None:
-                dt = ts - opened[1]
-                c.update(rn=1, rsum=dt, rmax=dt, met=int(dt <= reply_target_ms),
-                         miss=int(dt > reply_target_ms))
+            t = ev["ticket_id"]
+            if t not in clocks:
+                early[t] = min(ts, early.get(t, ts))
+            elif ts >= clocks[t][1]:
+                ag, start, tg = clocks.pop(t)
+                answer(ag, start, ts, tg)
         contrib.setdefault(a, []).append((ts, c))
+    if now is not None:
+        for ag, start, tg in clocks.values():
+            if now >= start + tg:
+                contrib.setdefault(ag, []).append((start + tg, {"miss": 1}))
     return contrib, clocks
 
 
@@ -714,7 +741,7 @@ def expected_stats(events, now, sizes=DEFAULT_WINDOWS, reply_target_ms=DAY):
     """
     windows = parse_windows(sizes)
     longest = max(span for _, span in windows)
-    contrib, clocks = raw_counters(events, reply_target_ms, now - longest)
+    contrib, clocks = raw_counters(events, reply_target_ms, now - longest, now)
     out = {}
     for agent, items in contrib.items():
         h = {}
@@ -725,9 +752,9 @@ def expected_stats(events, now, sizes=DEFAULT_WINDOWS, reply_target_ms=DAY):
                     for k, v in c.items():
                         t[k] = max(t[k], v) if k == "rmax" else t[k] + v
             h.update(render_window(name, t))
-        open_ = [ts for (a, ts) in clocks.values() if a == agent]
+        open_ = [(ts, tg) for (a, ts, tg) in clocks.values() if a == agent]
         h["open_tickets"] = str(len(open_))
-        h["overdue_tickets"] = str(sum(1 for ts in open_ if now > ts + reply_target_ms))
+        h["overdue_tickets"] = str(sum(1 for ts, tg in open_ if now >= ts + tg))
         out[agent] = h
     return out
 

@@ -86,6 +86,11 @@ class TestCore(h.FeedbackTestCase):
             ev.append(h.reply(agent, now - 2 * DAY, "t-%s-orphan" % agent))
         # one message still waiting for a reply: open, not overdue
         by_agent["agent-A"].append(h.message("agent-A", now - 5 * MINUTE, "t-agent-A-open"))
+        # a complaint nobody answered: open, overdue, missed at its deadline (2 d ago)
+        by_agent["agent-B"].append(h.complaint("agent-B", now - 3 * DAY, "t-agent-B-overdue"))
+        # a message answered after 26 h: missed at start + 24 h, response time still counted
+        by_agent["agent-B"].append(h.message("agent-B", now - 2 * DAY - 26 * HOUR, "t-agent-B-late"))
+        by_agent["agent-B"].append(h.reply("agent-B", now - 2 * DAY, "t-agent-B-late"))
 
         events = []
         for agent, ev in by_agent.items():

@@ -327,6 +327,31 @@ static void test_at_risk_breach_late_reply(void **state)
 	freeReplyObject(r);
 }
 
+/* A late reply publishes the breach it ended only if the clock was known before its deadline. */
+static void test_late_reply_alerts_only_when_known(void **state)
+{
+	struct ev replay[] = {{"t:0", 1, "m1", "m", "a1", "T1", T0 - 3 * TARGET, NULL},
+	    {"t:0", 2, "p1", "p", "a1", "T1", T0 - TARGET, NULL}};
+	struct ev m = {"t:0", 3, "m2", "m", "a2", "T2", T0, NULL};
+	struct ev p = {"t:0", 4, "p2", "p", "a2", "T2", T0 + TARGET + 1000, NULL};
+	char rules[256];
+	redisReply *r;
+
+	(void)state;
+	/* A backlog replay: both events long past, in one batch. Counted, not paged. */
+	r = apply_at(T0, "t:0=-1", replay, 2);
+	assert_int_equal(r->element[2]->elements, 0);
+	ok(r);
+	assert_int_equal(hget("fb:agent:{a1}:totals", "miss_24h"), 1);
+	/* Known in time, but the reply beat the breach timer: the breach is published, then resolved. */
+	ok(apply_at(T0, "t:0=2", &m, 1));
+	r = apply_at(T0 + TARGET + 2000, "t:0=3", &p, 1);
+	outbox_rules(r, rules, sizeof(rules));
+	assert_string_equal(rules, "reply_sla_breach/firing reply_sla_breach/resolved");
+	ok(r);
+	assert_int_equal(hget("fb:agent:{a2}:totals", "miss_1h"), 1);
+}
+
 /* A clock claimed by one caller is not claimed again by another: exactly once. */
 static void test_claim_once(void **state)
 {
@@ -389,6 +414,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_out_of_order_pairs, flush),
 	    cmocka_unit_test_setup(test_message_after_reply_opens_new_clock, flush),
 	    cmocka_unit_test_setup(test_at_risk_breach_late_reply, flush),
+	    cmocka_unit_test_setup(test_late_reply_alerts_only_when_known, flush),
 	    cmocka_unit_test_setup(test_claim_once, flush),
 	    cmocka_unit_test_setup(test_offsets_and_dedupe, flush),
 	    cmocka_unit_test_setup(test_gap_refused, flush),

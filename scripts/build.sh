@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# build.sh: configures and builds feedbackd out of tree.
+# Usage: scripts/build.sh BUILDDIR [configure options...]
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+builddir=$1; shift
+cd "$top"
+[ -x configure ] && [ configure -nt configure.ac ] && [ Makefile.in -nt Makefile.am ] || autoreconf -fi >/dev/null
+mkdir -p "$builddir"
+cd "$builddir"
+if [ ! -f Makefile ] || [ "$(cat .configured 2>/dev/null)" != "$*" ]; then
+	"$top/configure" -q "$@"
+	echo "$*" > .configured
+fi
+make -j"$(nproc)" >/dev/null
