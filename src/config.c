@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <ini.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "rule.h"
 #include "timestamp.h"
 #include "window.h"
 
@@ -18,6 +20,8 @@
 #define CONFIG_PASSTHROUGH_PREFIX "rdkafka."
 /* Values are quoted in messages only this far, so a long one cannot hide the reason. */
 #define CONFIG_QUOTE_MAX 64
+/* The most a rule's min_samples may ask for. */
+#define CONFIG_SAMPLES_MAX 1000000
 
 enum config_type {
 	CONFIG_STRING,		/* must not be empty */
@@ -31,6 +35,14 @@ enum config_type {
 	CONFIG_WINDOWS,		/* "1h,24h", into struct windows */
 	CONFIG_LOGLEVEL,	/* log_level_parse() */
 	CONFIG_LISTEN,		/* "HOST:PORT", or "off" for NULL */
+	CONFIG_BOOL,		/* true/false, yes/no, on/off */
+	CONFIG_OPTDURATION,	/* "0" or a duration, as int64_t ms */
+	CONFIG_RULE_WINDOW,	/* a window name, resolved once the file is read */
+	CONFIG_RULE_THRESHOLD,	/* a number in the rule's unit and range */
+	CONFIG_RULE_SAMPLES,	/* 0..CONFIG_SAMPLES_MAX, as int64_t */
+	CONFIG_RULE_MODE,	/* "confidence" or "plain", as bool confidence_mode */
+	CONFIG_RULE_CONFIDENCE,	/* 0.5..0.999 */
+	CONFIG_RULE_MARGIN,	/* points for score rules, else a fraction */
 };
 
 /* One key of the file: where it goes, its built-in default and what it means. */
@@ -43,15 +55,37 @@ struct config_key {
 	int			 min;	/* CONFIG_INT only */
 	int			 max;
 	const char		*help;
+	enum rule_id		 rule;	/* the CONFIG_RULE_* types only */
 };
 
 #define KEY(sec, key, type, field, def, help) \
-	{ sec, key, type, offsetof(struct config, field), def, 0, 0, help }
+	{ sec, key, type, offsetof(struct config, field), def, 0, 0, help, 0 }
 #define INT(sec, key, field, def, min, max, help) \
-	{ sec, key, CONFIG_INT, offsetof(struct config, field), def, min, max, help }
+	{ sec, key, CONFIG_INT, offsetof(struct config, field), def, min, max, help, 0 }
 #define SLA(key, sev, help) \
 	{ "sla", key, CONFIG_SLA_TARGET, offsetof(struct config, reply_target_severity_ms) + \
-	    (sev) * sizeof (int64_t), NULL, 0, 0, help }
+	    (sev) * sizeof (int64_t), NULL, 0, 0, help, 0 }
+/* A key of [rule.NAME]; its default comes from rule_defaults(), not from a string. */
+#define RULE(id, name, key, type, member, help) \
+	{ "rule." name, key, type, offsetof(struct config, rules) + \
+	    (id) * sizeof (struct rule_config) + offsetof(struct rule_config, member), \
+	    NULL, 0, 0, help, id }
+/* The keys every rule has. */
+#define RULE_COMMON(id, name) \
+	RULE(id, name, "enabled", CONFIG_BOOL, enabled, "true or false"), \
+	RULE(id, name, "window", CONFIG_RULE_WINDOW, window, "one of the [windows] sizes"), \
+	RULE(id, name, "threshold", CONFIG_RULE_THRESHOLD, threshold, "fires past this"), \
+	RULE(id, name, "mode", CONFIG_RULE_MODE, confidence_mode, "confidence or plain"), \
+	RULE(id, name, "margin", CONFIG_RULE_MARGIN, margin, "hysteresis before resolving"), \
+	RULE(id, name, "for", CONFIG_OPTDURATION, for_ms, "pending period; 0 fires at once"), \
+	RULE(id, name, "repeat_interval", CONFIG_OPTDURATION, repeat_ms, \
+	    "re-publish a firing alert this often; 0 never")
+#define RULE_SAMPLES(id, name) \
+	RULE(id, name, "min_samples", CONFIG_RULE_SAMPLES, min_samples, \
+	    "fewer ratings or replies never fire")
+#define RULE_CONFIDENCE(id, name) \
+	RULE(id, name, "confidence", CONFIG_RULE_CONFIDENCE, confidence, \
+	    "confidence level of the interval")
 
 /*
  * Every key, its type and default. This table is the only place defaults live:
@@ -119,6 +153,19 @@ static const struct config_key config_keys[] = {
 
 	KEY("log", "level", CONFIG_LOGLEVEL, log_level, "info",
 	    "err, warning, notice, info or debug"),
+
+	/* Keys that could have no effect on a rule are left out, so setting one is an error. */
+	RULE_COMMON(RULE_CSAT_BELOW, "csat_below"),
+	RULE_SAMPLES(RULE_CSAT_BELOW, "csat_below"),
+	RULE_CONFIDENCE(RULE_CSAT_BELOW, "csat_below"),
+	RULE_COMMON(RULE_NPS_BELOW, "nps_below"),
+	RULE_SAMPLES(RULE_NPS_BELOW, "nps_below"),
+	RULE_CONFIDENCE(RULE_NPS_BELOW, "nps_below"),
+	RULE_COMMON(RULE_COMPLAINTS_ABOVE, "complaints_above"),
+	RULE_COMMON(RULE_COMPLAINT_RATE_ABOVE, "complaint_rate_above"),
+	RULE_SAMPLES(RULE_COMPLAINT_RATE_ABOVE, "complaint_rate_above"),
+	RULE_COMMON(RULE_RESPONSE_TIME_ABOVE, "response_time_above"),
+	RULE_SAMPLES(RULE_RESPONSE_TIME_ABOVE, "response_time_above"),
 };
 
 /* State of one config_load: the file, the line being read and the first error. */
@@ -130,6 +177,7 @@ struct config_parse {
 	int		 lineno;
 	int		 seen[nitems(config_keys)];	/* line that set each key, 0 if none */
 	int		 rdkafka_seen[CONFIG_PASSTHROUGH_MAX];
+	char		 rule_window[RULE_COUNT][CONFIG_QUOTE_MAX + 1];	/* as written */
 	bool		 failed;
 	int		 err_line;
 	char		*err;
@@ -302,6 +350,99 @@ config_listen_valid(const char *value)
 	    config_parse_int(colon + 1, 1, 65535, &port);
 }
 
+/* A whole finite decimal number: no blanks, hex, inf or nan. */
+static bool
+config_parse_number(const char *s, double *out)
+{
+	char	*end;
+	double	 d;
+
+	if (*s == '\0' || s[strspn(s, "0123456789.eE+-")] != '\0')
+		return false;
+	errno = 0;
+	d = strtod(s, &end);
+	if (*end != '\0' || errno != 0 || !isfinite(d))
+		return false;
+	*out = d;
+	return true;
+}
+
+/* A rule threshold in the rule's unit; response times also take a duration. */
+static bool
+config_set_threshold(enum rule_id id, const char *value, double *out, char *reason,
+    size_t size)
+{
+	double	d;
+	int64_t	ms;
+
+	switch (id) {
+	case RULE_CSAT_BELOW:
+		if (!config_parse_number(value, &d) || d < 0 || d > 100)
+			return config_reject(reason, size, "'%.*s' is not a percentage from 0 to 100",
+			    CONFIG_QUOTE_MAX, value);
+		break;
+	case RULE_NPS_BELOW:
+		if (!config_parse_number(value, &d) || d < -100 || d > 100)
+			return config_reject(reason, size, "'%.*s' is not a score from -100 to 100",
+			    CONFIG_QUOTE_MAX, value);
+		break;
+	case RULE_RESPONSE_TIME_ABOVE:
+		if (duration_parse(value, &ms)) {
+			d = (double)ms / 1000;
+			break;
+		}
+		if (!config_parse_number(value, &d) || d < 0)
+			return config_reject(reason, size,
+			    "'%.*s' is not a duration (like 90s, 30m, 8h) or a number of seconds",
+			    CONFIG_QUOTE_MAX, value);
+		break;
+	default:
+		if (!config_parse_number(value, &d) || d < 0)
+			return config_reject(reason, size, "'%.*s' is not a number of 0 or more",
+			    CONFIG_QUOTE_MAX, value);
+		break;
+	}
+	*out = d;
+	return true;
+}
+
+/* The hysteresis margin: points for CSAT and NPS, a fraction of the threshold elsewhere. */
+static bool
+config_set_margin(enum rule_id id, const char *value, double *out, char *reason, size_t size)
+{
+	double	d;
+
+	if (rule_is_score(id)) {
+		if (!config_parse_number(value, &d) || d < 0 || d > 100)
+			return config_reject(reason, size,
+			    "'%.*s' is not a number of points from 0 to 100", CONFIG_QUOTE_MAX, value);
+	} else if (!config_parse_number(value, &d) || d < 0 || d >= 1)
+		return config_reject(reason, size,
+		    "'%.*s' is not a fraction from 0 up to (not including) 1", CONFIG_QUOTE_MAX,
+		    value);
+	*out = d;
+	return true;
+}
+
+/* "confidence" or "plain"; the first only for the rules that have an interval. */
+static bool
+config_set_mode(enum rule_id id, const char *value, bool *out, char *reason, size_t size)
+{
+	if (strcmp(value, "plain") == 0) {
+		*out = false;
+		return true;
+	}
+	if (strcmp(value, "confidence") != 0)
+		return config_reject(reason, size, "'%.*s' is not confidence or plain",
+		    CONFIG_QUOTE_MAX, value);
+	if (!rule_is_score(id))
+		return config_reject(reason, size,
+		    "'confidence' is only available for %s and %s",
+		    rule_name(RULE_CSAT_BELOW), rule_name(RULE_NPS_BELOW));
+	*out = true;
+	return true;
+}
+
 /*
  * Parses value into k's field. On failure writes the reason, starting with
  * "[section] key: ", and leaves the field as it was.
@@ -312,7 +453,7 @@ config_set(struct config *cfg, const struct config_key *k, const char *value,
 {
 	void		*field = config_field(cfg, k);
 	char		 why[CONFIG_REASON_SIZE];
-	int		 n, level;
+	int		 n, level, samples;
 	int64_t		 ms;
 	double		 d;
 	char		*end;
@@ -384,6 +525,48 @@ config_set(struct config *cfg, const struct config_key *k, const char *value,
 			return config_reject(reason, size, "'%.*s' is not HOST:PORT or off",
 			    CONFIG_QUOTE_MAX, value);
 		break;
+	case CONFIG_BOOL:
+		if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 ||
+		    strcmp(value, "on") == 0)
+			*(bool *)field = true;
+		else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 ||
+		    strcmp(value, "off") == 0)
+			*(bool *)field = false;
+		else
+			return config_reject(reason, size, "'%.*s' is not true or false",
+			    CONFIG_QUOTE_MAX, value);
+		return true;
+	case CONFIG_OPTDURATION:
+		if (strcmp(value, "0") == 0)
+			ms = 0;
+		else if (!duration_parse(value, &ms))
+			return config_reject(reason, size,
+			    "'%.*s' is not 0 or a duration (like 500ms, 90s, 15m, 24h, 7d)",
+			    CONFIG_QUOTE_MAX, value);
+		*(int64_t *)field = ms;
+		return true;
+	case CONFIG_RULE_WINDOW:
+		/* The windows may be set further down: config_rule_windows() resolves it. */
+		return true;
+	case CONFIG_RULE_THRESHOLD:
+		return config_set_threshold(k->rule, value, field, reason, size);
+	case CONFIG_RULE_SAMPLES:
+		if (!config_parse_int(value, 0, CONFIG_SAMPLES_MAX, &samples))
+			return config_reject(reason, size,
+			    "'%.*s' is not a whole number from 0 to %d", CONFIG_QUOTE_MAX, value,
+			    CONFIG_SAMPLES_MAX);
+		*(int64_t *)field = samples;
+		return true;
+	case CONFIG_RULE_MODE:
+		return config_set_mode(k->rule, value, field, reason, size);
+	case CONFIG_RULE_CONFIDENCE:
+		if (!config_parse_number(value, &d) || d < 0.5 || d > 0.999)
+			return config_reject(reason, size, "'%.*s' is not a number from 0.5 to 0.999",
+			    CONFIG_QUOTE_MAX, value);
+		*(double *)field = d;
+		return true;
+	case CONFIG_RULE_MARGIN:
+		return config_set_margin(k->rule, value, field, reason, size);
 	}
 	/* The string types end up here. */
 	if (!config_set_string(field, value))
@@ -422,6 +605,8 @@ config_defaults(struct config *cfg)
 		}
 	}
 	config_inherit(cfg, NULL);
+	for (int id = 0; id < RULE_COUNT; id++)
+		rule_defaults((enum rule_id)id, &cfg->windows, &cfg->rules[id]);
 }
 
 /* Frees every string cfg owns; cfg may then be loaded again. */
@@ -572,6 +757,9 @@ config_handler(void *user, const char *section, const char *name, const char *va
 	p->seen[i] = p->lineno;
 	if (!config_set(p->cfg, &config_keys[i], value, reason, sizeof reason))
 		return config_fail(p, p->lineno, "%s", reason);
+	if (config_keys[i].type == CONFIG_RULE_WINDOW)
+		snprintf(p->rule_window[config_keys[i].rule], sizeof p->rule_window[0], "%s",
+		    value);
 	return 1;
 }
 
@@ -607,6 +795,46 @@ config_validate_output(struct config_parse *p, const char *key, const char *topi
 	return true;
 }
 
+/*
+ * Turns each rule's window name into an index into the final [windows]; a
+ * rule without one takes its default window, or the configured one closest
+ * to it in span.
+ */
+static bool
+config_rule_windows(struct config_parse *p)
+{
+	struct config	*cfg = p->cfg;
+	char		 section[32], list[WINDOWS_MAX * WINDOW_NAME_SIZE] = "";
+	size_t		 off = 0, w;
+
+	for (int id = 0; id < RULE_COUNT; id++) {
+		const char	*name = p->rule_window[id];
+		int		 line;
+
+		snprintf(section, sizeof section, "rule.%s", rule_name((enum rule_id)id));
+		if ((line = config_line_of(p, section, "window")) == 0) {
+			cfg->rules[id].window = rule_default_window((enum rule_id)id, &cfg->windows);
+			continue;
+		}
+		for (w = 0; w < cfg->windows.count; w++) {
+			if (strcmp(cfg->windows.w[w].name, name) == 0)
+				break;
+		}
+		if (w < cfg->windows.count) {
+			cfg->rules[id].window = w;
+			continue;
+		}
+		for (w = 0; w < cfg->windows.count; w++)
+			off += (size_t)snprintf(list + off, sizeof list - off, "%s%s",
+			    w > 0 ? "," : "", cfg->windows.w[w].name);
+		config_fail(p, line,
+		    "[%s] window: '%s' is not one of the configured windows (%s)", section, name,
+		    list);
+		return false;
+	}
+	return true;
+}
+
 /* Rules that involve more than one key, checked after the whole file is read. */
 static bool
 config_validate(struct config_parse *p)
@@ -630,7 +858,7 @@ config_validate(struct config_parse *p)
 		    cfg->dlq_topic);
 		return false;
 	}
-	return true;
+	return config_rule_windows(p);
 }
 
 /*

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "rule.h"
 #include "window.h"
 
 #define CONFIG_ERROR_SIZE 512
@@ -64,6 +65,9 @@ struct config {
 
 	/* [log] */
 	int log_level;                  /* LOG_ERR..LOG_DEBUG from <syslog.h> */
+
+	/* [rule.csat_below] ... [rule.response_time_above], by enum rule_id */
+	struct rule_config rules[RULE_COUNT];
 };
 
 /* Fills cfg with the built-in defaults. */

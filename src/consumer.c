@@ -20,6 +20,7 @@ struct consumer {
 	bool paused;
 	bool closed;
 	int assigned;
+	char *stats; /* latest statistics JSON */
 	rd_kafka_message_t *msgs[CONSUMER_BATCH];
 };
 
@@ -54,6 +55,22 @@ static void consumer_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		log_err("kafka: rebalance: %s", rd_kafka_error_string(error));
 		rd_kafka_error_destroy(error);
 	}
+}
+
+/* librdkafka statistics (every statistics.interval.ms): the latest document is kept for /metrics. */
+static int consumer_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+	struct consumer *c = opaque;
+	char *copy = malloc(len + 1);
+
+	(void)rk;
+	if (copy != NULL) {
+		memcpy(copy, json, len);
+		copy[len] = '\0';
+		free(c->stats);
+		c->stats = copy;
+	}
+	return 0; /* librdkafka frees json */
 }
 
 /* Client-level errors; a fatal one stops the daemon gracefully. */
@@ -135,6 +152,18 @@ static rd_kafka_conf_t *consumer_conf(const struct config *cfg, const char *brok
 	/* Passthrough keys were applied first; these two only fill gaps. */
 	rd_kafka_conf_set_rebalance_cb(conf, consumer_rebalance);
 	rd_kafka_conf_set_error_cb(conf, consumer_error);
+	{
+		char val[32];
+		size_t val_size = sizeof(val);
+
+		/* Consumer lag and broker states for /metrics and /healthz, unless set by rdkafka.* */
+		if (rd_kafka_conf_get(conf, "statistics.interval.ms", val, &val_size) == RD_KAFKA_CONF_OK &&
+		    strcmp(val, "0") == 0 && !kafka_conf_set(conf, "statistics.interval.ms", "5000", err, err_size)) {
+			rd_kafka_conf_destroy(conf);
+			return NULL;
+		}
+		rd_kafka_conf_set_stats_cb(conf, consumer_stats);
+	}
 	rd_kafka_conf_set_opaque(conf, c);
 	return conf;
 }
@@ -180,7 +209,6 @@ struct consumer *consumer_new(struct event_base *base, const struct config *cfg,
 		consumer_free(c);
 		return NULL;
 	}
-	kafka_watch_kick(&c->watch);
 	return c;
 }
 
@@ -219,6 +247,12 @@ void consumer_resume(struct consumer *c)
 bool consumer_paused(const struct consumer *c)
 {
 	return c->paused;
+}
+
+/* See consumer.h. */
+const char *consumer_statistics(const struct consumer *c)
+{
+	return c != NULL ? c->stats : NULL;
 }
 
 /* See consumer.h. */
@@ -265,5 +299,6 @@ void consumer_free(struct consumer *c)
 	consumer_close(c);
 	rd_kafka_queue_destroy(c->queue);
 	rd_kafka_destroy(c->rk);
+	free(c->stats);
 	free(c);
 }

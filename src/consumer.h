@@ -29,6 +29,9 @@ void consumer_pause(struct consumer *c);
 void consumer_resume(struct consumer *c);
 bool consumer_paused(const struct consumer *c);
 
+/* The latest librdkafka statistics JSON (NULL before the first); see metrics_kafka_stats(). */
+const char *consumer_statistics(const struct consumer *c);
+
 /* Partitions currently assigned to this member. */
 int consumer_assigned(const struct consumer *c);
 

@@ -24,6 +24,7 @@ struct duewatch {
 	int64_t armed_at;         /* epoch ms the timer fires, or -1 */
 	bool claiming;
 	bool again;               /* another claim was wanted while one ran */
+	int64_t open, overdue;    /* over all agents, from the last claim */
 	char windows[WINDOWS_MAX * 48];
 };
 
@@ -51,7 +52,7 @@ static void duewatch_on_claimed(void *arg, redisReply *reply)
 	int64_t next;
 
 	w->claiming = false;
-	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 4) {
+	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 6) {
 		if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
 			log_limited(LOG_ERR, "claim", "redis: clock claim failed: %s", reply->str);
 		return; /* the rescan timer, or Redis coming back, tries again */
@@ -60,6 +61,8 @@ static void duewatch_on_claimed(void *arg, redisReply *reply)
 	agentstats_publish(w->stats, reply->element[1]);
 	alertpub_outbox(w->alerts, reply->element[2]);
 	next = reply->element[3]->integer;
+	w->open = reply->element[4]->integer;
+	w->overdue = reply->element[5]->integer;
 	if (w->again || (next >= 0 && next <= ts_now_ms())) {
 		w->again = false;
 		duewatch_check(w);
@@ -115,6 +118,13 @@ static void duewatch_on_rescan(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	duewatch_check(w);
 	duewatch_arm_rescan(w);
+}
+
+/* See duewatch.h. */
+void duewatch_clocks(const struct duewatch *w, int64_t *open, int64_t *overdue)
+{
+	*open = w->open;
+	*overdue = w->overdue;
 }
 
 /* See duewatch.h. */

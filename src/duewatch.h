@@ -22,6 +22,9 @@ void duewatch_expect(struct duewatch *w, int64_t due_ms);
 /* Claims whatever is due now (on start, after Redis returns, and from the timers). */
 void duewatch_check(struct duewatch *w);
 
+/* Clocks running and overdue over all agents, as of the last claim (at most a rescan old). */
+void duewatch_clocks(const struct duewatch *w, int64_t *open, int64_t *overdue);
+
 /* The rescan interval changed (reload). */
 void duewatch_reconfigure(struct duewatch *w);
 

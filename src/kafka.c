@@ -58,6 +58,8 @@ bool kafka_watch_start(struct kafka_watch *w, struct event_base *base, rd_kafka_
 	if (w->ev == NULL || event_add(w->ev, NULL) != 0)
 		return false;
 	rd_kafka_queue_io_event_enable(q, w->fds[1], "1", 1);
+	/* The pipe is written only when q goes from empty to non-empty: serve what is already there. */
+	event_active(w->ev, EV_READ, 0);
 	return true;
 }
 

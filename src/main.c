@@ -15,9 +15,11 @@
 #include "dlq.h"
 #include "duewatch.h"
 #include "embedded.h"
+#include "http.h"
 #include "ingest.h"
 #include "log.h"
 #include "metrics.h"
+#include "notify.h"
 #include "producer.h"
 #include "redis.h"
 #include "refresh.h"
@@ -29,6 +31,8 @@
 #define SHUTDOWN_DRAIN_MS 15000
 #define SHUTDOWN_POLL_MS 20
 #define SHUTDOWN_FLUSH_MS 10000
+/* How often STATUS= is sent to systemd (and readiness re-checked). */
+#define STATUS_INTERVAL_MS 5000
 
 struct daemon {
 	struct event_base *base;
@@ -46,6 +50,14 @@ struct daemon {
 	struct duewatch *duewatch;
 	struct event *signals[3];
 	struct event *drain_ev;
+	struct http *http;
+	struct event *status_ev;
+	bool ready_sent;          /* READY=1 went out (Redis up and partitions assigned) */
+	bool ever_assigned;       /* the group was joined at least once: /readyz */
+	uint64_t reloads;         /* SIGHUP reloads attempted */
+	bool last_reload_ok;
+	uint64_t status_events;   /* events counted at the last STATUS= */
+	int64_t status_ms;
 	int64_t drain_deadline;
 	bool stopping;
 	int exit_code;
@@ -89,6 +101,8 @@ static void main_stop(struct daemon *d, int exit_code)
 	if (d->stopping)
 		return;
 	d->stopping = true;
+	notify_stopping();
+	notify_status("stopping: waiting for Redis to confirm what is in flight");
 	d->exit_code = exit_code;
 	ingest_stop(d->ingest);
 	d->drain_deadline = ts_now_ms() + SHUTDOWN_DRAIN_MS;
@@ -102,6 +116,40 @@ static void main_on_fatal(void *arg, const char *reason)
 	main_stop(arg, 1);
 }
 
+/* Keeps a setting that cannot change live: the fresh value is dropped, with a warning if it differs. */
+static void main_keep(char **fresh, char **old, const char *name)
+{
+	if ((*fresh == NULL) != (*old == NULL) || (*fresh != NULL && strcmp(*fresh, *old) != 0))
+		log_warn("reload: %s changed; that needs a restart", name);
+	free(*fresh);
+	*fresh = *old;
+	*old = NULL;
+}
+
+/* Keeps the subscribed topics and the librdkafka settings, which only a restart can change. */
+static void main_keep_topics(struct config *fresh, struct config *old)
+{
+	struct config swap = *fresh;
+	bool same = fresh->topic_count == old->topic_count && fresh->rdkafka_count == old->rdkafka_count;
+
+	for (size_t i = 0; same && i < fresh->topic_count; i++)
+		same = strcmp(fresh->topics[i], old->topics[i]) == 0;
+	for (size_t i = 0; same && i < fresh->rdkafka_count; i++)
+		same = strcmp(fresh->rdkafka[i].name, old->rdkafka[i].name) == 0 &&
+		    strcmp(fresh->rdkafka[i].value, old->rdkafka[i].value) == 0;
+	if (!same)
+		log_warn("reload: topics or rdkafka.* settings changed; that needs a restart");
+	/* Swap, so the old struct frees the fresh lists and the running ones stay. */
+	memcpy(fresh->topics, old->topics, sizeof(fresh->topics));
+	fresh->topic_count = old->topic_count;
+	memcpy(fresh->rdkafka, old->rdkafka, sizeof(fresh->rdkafka));
+	fresh->rdkafka_count = old->rdkafka_count;
+	memcpy(old->topics, swap.topics, sizeof(old->topics));
+	old->topic_count = swap.topic_count;
+	memcpy(old->rdkafka, swap.rdkafka, sizeof(old->rdkafka));
+	old->rdkafka_count = swap.rdkafka_count;
+}
+
 /* Re-reads the configuration; what cannot change live is kept and reported. */
 static void main_reload(struct daemon *d)
 {
@@ -110,36 +158,34 @@ static void main_reload(struct daemon *d)
 	struct config old = d->cfg;
 
 	log_notice("reloading %s", old.path);
+	d->reloads++;
+	if (d->ready_sent)
+		notify_reloading();
 	config_defaults(&fresh);
 	if (!config_load(&fresh, old.path, err, sizeof(err))) {
 		log_err("reload failed, keeping the running configuration: %s", err);
 		config_free(&fresh);
+		d->last_reload_ok = false;
+		if (d->ready_sent)
+			notify_ready(); /* the reload is over, even though it failed */
 		return;
 	}
-#define KEEP(field)                                                            \
-	do {                                                                       \
-		if ((fresh.field == NULL) != (old.field == NULL) ||                    \
-		    (fresh.field != NULL && strcmp(fresh.field, old.field) != 0))      \
-			log_warn("reload: " #field " changed; it needs a restart");        \
-	} while (0)
-	KEEP(brokers);
-	KEEP(group);
-	KEEP(redis_host);
-	KEEP(redis_socket);
-	KEEP(prefix);
-#undef KEEP
-	/* Connection settings stay as they are; the modules hold pointers into them. */
-	fresh.brokers = old.brokers, old.brokers = NULL;
-	fresh.group = old.group, old.group = NULL;
-	fresh.prefix = old.prefix, old.prefix = NULL;
-	fresh.redis_host = old.redis_host, old.redis_host = NULL;
-	fresh.redis_socket = old.redis_socket, old.redis_socket = NULL;
-	fresh.redis_user = old.redis_user, old.redis_user = NULL;
-	fresh.redis_password = old.redis_password, old.redis_password = NULL;
+	/* Connection settings stay as they are (the clients were built from them); say so if changed. */
+	main_keep(&fresh.brokers, &old.brokers, "brokers");
+	main_keep(&fresh.group, &old.group, "group");
+	main_keep(&fresh.prefix, &old.prefix, "prefix");
+	main_keep(&fresh.redis_host, &old.redis_host, "redis host");
+	main_keep(&fresh.redis_socket, &old.redis_socket, "redis socket");
+	main_keep(&fresh.redis_user, &old.redis_user, "redis user");
+	main_keep(&fresh.redis_password, &old.redis_password, "redis password");
+	main_keep(&fresh.dlq_topic, &old.dlq_topic, "dlq_topic");
+	main_keep(&fresh.alerts_topic, &old.alerts_topic, "alerts_topic");
+	main_keep(&fresh.http_listen, &old.http_listen, "http listen");
+	if (fresh.redis_port != old.redis_port || fresh.redis_db != old.redis_db)
+		log_warn("reload: the redis port or db changed; that needs a restart");
 	fresh.redis_port = old.redis_port;
 	fresh.redis_db = old.redis_db;
-	fresh.dlq_topic = old.dlq_topic, old.dlq_topic = NULL;
-	fresh.alerts_topic = old.alerts_topic, old.alerts_topic = NULL;
+	main_keep_topics(&fresh, &old);
 	d->cfg = fresh;
 	config_free(&old);
 	log_set_level(d->cfg.log_level);
@@ -148,6 +194,9 @@ static void main_reload(struct daemon *d)
 	duewatch_reconfigure(d->duewatch);
 	refresh_run(d->refresh, true);
 	log_notice("reload complete");
+	d->last_reload_ok = true;
+	if (d->ready_sent)
+		notify_ready();
 }
 
 /* Signals arrive here through libevent, never in a raw handler. */
@@ -164,6 +213,8 @@ static void main_on_signal(evutil_socket_t sig, short what, void *arg)
 	main_stop(d, 0);
 }
 
+static void main_check_ready(struct daemon *d);
+
 /* Redis connected or lost: the modules that care are told. */
 static void main_on_redis(void *arg, bool up)
 {
@@ -175,6 +226,7 @@ static void main_on_redis(void *arg, bool up)
 		refresh_run(d->refresh, true);
 		duewatch_check(d->duewatch);
 		alertpub_redrive(d->alertpub);
+		main_check_ready(d);
 	}
 }
 
@@ -194,11 +246,125 @@ static void main_on_next_due(void *arg, int64_t due_ms)
 	duewatch_expect(d->duewatch, due_ms);
 }
 
+/* READY=1 once, when Redis is up and the group has given us partitions. */
+static void main_check_ready(struct daemon *d)
+{
+	if (d->ready_sent || d->stopping || !redis_is_up(d->redis) || consumer_assigned(d->consumer) <= 0)
+		return;
+	d->ready_sent = true;
+	notify_ready();
+	log_notice("ready: Redis is up and %d partitions are assigned", consumer_assigned(d->consumer));
+}
+
+/* The consumer's callbacks go to ingest; main also watches the assignment. */
+static void main_on_messages(void *arg, rd_kafka_message_t **msgs, size_t count)
+{
+	struct daemon *d = arg;
+
+	ingest_messages(d->ingest, msgs, count);
+}
+
+static void main_on_assigned(void *arg, const rd_kafka_topic_partition_list_t *parts)
+{
+	struct daemon *d = arg;
+
+	ingest_assigned(d->ingest, parts);
+	if (parts->cnt > 0)
+		d->ever_assigned = true;
+	main_check_ready(d);
+}
+
+static void main_on_revoked(void *arg, const rd_kafka_topic_partition_list_t *parts)
+{
+	struct daemon *d = arg;
+
+	ingest_revoked(d->ingest, parts);
+}
+
+/* http_source: the live values for /metrics. */
+static void main_gauges(void *arg, struct metrics_gauges *g)
+{
+	struct daemon *d = arg;
+	const char *stats = consumer_statistics(d->consumer);
+	int brokers_up;
+
+	if (stats != NULL)
+		metrics_kafka_stats(stats, g, &brokers_up);
+	g->reloads = d->reloads;
+	g->last_reload_ok = d->reloads == 0 || d->last_reload_ok;
+	g->redis_up = redis_is_up(d->redis);
+	g->kafka_assigned = consumer_assigned(d->consumer);
+	duewatch_clocks(d->duewatch, &g->open_clocks, &g->overdue_clocks);
+}
+
+/* http_source: Redis connected and scripts loaded. */
+static bool main_redis_up(void *arg)
+{
+	struct daemon *d = arg;
+
+	return redis_is_up(d->redis);
+}
+
+/* http_source: some broker connected (from librdkafka statistics; before the first, the join). */
+static bool main_kafka_up(void *arg)
+{
+	static struct metrics_gauges scratch; /* large; the loop is single-threaded */
+	struct daemon *d = arg;
+	const char *stats = consumer_statistics(d->consumer);
+	int brokers_up = 0;
+
+	if (stats == NULL || !metrics_kafka_stats(stats, &scratch, &brokers_up))
+		return consumer_assigned(d->consumer) > 0;
+	return brokers_up > 0;
+}
+
+/* http_source: the group was joined at least once. */
+static bool main_ready(void *arg)
+{
+	struct daemon *d = arg;
+
+	return d->ever_assigned;
+}
+
+/* Every few seconds: STATUS= for systemctl status (events/s, lag, open clocks). */
+static void main_on_status(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct metrics_gauges *g = calloc(1, sizeof(*g));
+	uint64_t events = d->metrics.dead_lettered;
+	int64_t now = ts_now_ms(), lag = 0;
+
+	(void)fd;
+	(void)what;
+	main_check_ready(d);
+	if (g == NULL || d->stopping) {
+		free(g);
+		return;
+	}
+	for (int r = 0; r < RESULT_COUNT; r++)
+		events += d->metrics.events_by_result[r];
+	main_gauges(d, g);
+	for (size_t i = 0; i < g->lag_count; i++)
+		if (g->lag[i].lag > 0)
+			lag += g->lag[i].lag;
+	if (!d->ready_sent)
+		notify_status("starting: %s, %d partitions assigned", g->redis_up ? "Redis up" : "waiting for Redis",
+		    g->kafka_assigned);
+	else
+		notify_status("%.1f events/s, lag %lld, %lld open clocks (%lld overdue)%s",
+		    now > d->status_ms ? (double)(events - d->status_events) * 1000.0 / (double)(now - d->status_ms) : 0.0,
+		    (long long)lag, (long long)g->open_clocks, (long long)g->overdue_clocks,
+		    g->redis_up ? "" : ", Redis down");
+	d->status_events = events;
+	d->status_ms = now;
+	free(g);
+}
+
 /* Builds every module in dependency order; false with a logged reason on failure. */
 static bool main_setup(struct daemon *d)
 {
 	static const struct consumer_handler handler_template = {
-	    ingest_messages, ingest_assigned, ingest_revoked, main_on_fatal, NULL};
+	    main_on_messages, main_on_assigned, main_on_revoked, main_on_fatal, NULL};
 	struct consumer_handler handler = handler_template;
 	struct ingest_effects effects = {main_on_outbox, main_on_next_due, NULL};
 	const char *brokers = d->cfg.brokers;
@@ -211,6 +377,9 @@ static bool main_setup(struct daemon *d)
 	d->base = event_base_new();
 	if (d->base == NULL)
 		return false;
+	/* WATCHDOG=1 from the loop itself, when systemd asks for it (WatchdogSec=). */
+	notify_watchdog_setup(d->base);
+	notify_status("starting");
 	/* 2. The embedded Kafka, when asked for, so the clients below can reach it. */
 	if (strcmp(brokers, "embedded") == 0) {
 		d->embedded = embedded_start(&d->cfg, err, sizeof(err));
@@ -234,7 +403,7 @@ static bool main_setup(struct daemon *d)
 	d->dlq = dlq_new(d->base, &d->cfg, d->producer, &d->metrics, ingest_dead_lettered, d->ingest);
 	if (d->stats == NULL || d->ingest == NULL || d->dlq == NULL)
 		return false;
-	handler.arg = d->ingest;
+	handler.arg = d;
 	d->consumer = consumer_new(d->base, &d->cfg, brokers, &handler, err, sizeof(err));
 	if (d->consumer == NULL) {
 		log_err("kafka consumer: %s", err);
@@ -249,6 +418,24 @@ static bool main_setup(struct daemon *d)
 	ingest_attach(d->ingest, d->consumer, d->dlq, &effects);
 	/* 7. The periodic refresh that keeps idle windows sliding. */
 	d->refresh = refresh_new(d->base, &d->cfg, d->redis, d->stats);
+	/* 7b. The HTTP endpoint (/metrics, /healthz, /readyz) and STATUS= updates. */
+	if (d->cfg.http_listen != NULL) {
+		struct http_source src = {main_gauges, main_redis_up, main_kafka_up, main_ready, &d->metrics, d};
+
+		d->http = http_start(d->base, d->cfg.http_listen, &src, err, sizeof(err));
+		if (d->http == NULL) {
+			log_err("%s", err);
+			return false;
+		}
+	}
+	{
+		struct timeval tv = {STATUS_INTERVAL_MS / 1000, (STATUS_INTERVAL_MS % 1000) * 1000};
+
+		d->status_ms = ts_now_ms();
+		d->status_ev = event_new(d->base, -1, EV_PERSIST, main_on_status, d);
+		if (d->status_ev == NULL || event_add(d->status_ev, &tv) != 0)
+			return false;
+	}
 	/* 8. Signals last: a stop can only begin once there is something to stop. */
 	for (int i = 0; i < 3; i++) {
 		d->signals[i] = evsignal_new(d->base, signals[i], main_on_signal, d);
@@ -261,6 +448,10 @@ static bool main_setup(struct daemon *d)
 /* Closes everything in reverse order: offsets committed, alerts flushed, then freed. */
 static void main_teardown(struct daemon *d)
 {
+	http_stop(d->http);
+	if (d->status_ev != NULL)
+		event_free(d->status_ev);
+	notify_watchdog_stop();
 	if (d->consumer != NULL)
 		consumer_close(d->consumer);
 	if (d->producer != NULL)
@@ -270,11 +461,12 @@ static void main_teardown(struct daemon *d)
 			event_free(d->signals[i]);
 	if (d->drain_ev != NULL)
 		event_free(d->drain_ev);
+	consumer_free(d->consumer);
+	/* These two fail their pending callbacks, which reach into every module below. */
+	redis_free(d->redis);
+	producer_free(d->producer);
 	refresh_free(d->refresh);
 	duewatch_free(d->duewatch);
-	consumer_free(d->consumer);
-	redis_free(d->redis); /* fails pending callbacks, so before the modules they call */
-	producer_free(d->producer); /* likewise for delivery reports */
 	ingest_free(d->ingest);
 	alertpub_free(d->alertpub);
 	dlq_free(d->dlq);

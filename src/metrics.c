@@ -4,6 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "metrics.h"
 
 /* Round trips to a local Redis take well under a millisecond; batches take longer. */
@@ -63,6 +65,57 @@ uint64_t metrics_rss_bytes(void)
 	if (n != 2 || page <= 0)
 		return 0;
 	return (uint64_t)resident * (uint64_t)page;
+}
+
+/* See metrics.h. */
+bool metrics_kafka_stats(const char *json, struct metrics_gauges *g, int *brokers_up)
+{
+	json_t *root = json_loads(json, 0, NULL), *brokers, *topics, *v;
+	const char *name;
+	size_t n = 0;
+	int up = 0;
+
+	*brokers_up = 0;
+	brokers = json_object_get(root, "brokers");
+	topics = json_object_get(root, "topics");
+	if (!json_is_object(brokers) || !json_is_object(topics)) {
+		json_decref(root);
+		return false;
+	}
+	json_object_foreach(brokers, name, v) {
+		const char *source = json_string_value(json_object_get(v, "source"));
+
+		/* The internal pseudo-broker and logical coordinator handles are not connections. */
+		if (source != NULL && (strcmp(source, "internal") == 0 || strcmp(source, "logical") == 0))
+			continue;
+		if (json_is_string(json_object_get(v, "state")) &&
+		    strcmp(json_string_value(json_object_get(v, "state")), "UP") == 0)
+			up++;
+	}
+	json_object_foreach(topics, name, v) {
+		json_t *parts = json_object_get(v, "partitions"), *p;
+		const char *key;
+
+		if (strlen(name) > METRICS_TOPIC_MAX)
+			continue;
+		json_object_foreach(parts, key, p) {
+			long part = strtol(key, NULL, 10);
+			json_t *lag = json_object_get(p, "consumer_lag");
+			json_t *desired = json_object_get(p, "desired");
+
+			/* "-1" is the unassigned-messages pseudo-partition; others only when fetched here. */
+			if (part < 0 || !json_is_integer(lag) || !json_is_true(desired) || n >= METRICS_LAG_MAX)
+				continue;
+			strcpy(g->lag[n].topic, name);
+			g->lag[n].partition = (int32_t)part;
+			g->lag[n].lag = (int64_t)json_integer_value(lag);
+			n++;
+		}
+	}
+	g->lag_count = n;
+	*brokers_up = up;
+	json_decref(root);
+	return true;
 }
 
 /* Writes a float the short way when that reads back exactly ("0.25", "1", "+Inf"). */

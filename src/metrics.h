@@ -75,6 +75,14 @@ void metrics_redis_latency(struct metrics *m, double seconds);
  */
 bool metrics_alert(struct metrics *m, const char *rule, const char *state);
 
+/*
+ * Reads a librdkafka statistics document (statistics.interval.ms, stats_cb) of the
+ * consumer: the consumer lag of every partition this member fetches into g->lag
+ * (g->lag_count), and how many brokers are connected ("UP") into *brokers_up.
+ * Returns false (g untouched, *brokers_up 0) when json is not such a document.
+ */
+bool metrics_kafka_stats(const char *json, struct metrics_gauges *g, int *brokers_up);
+
 /* The process's resident set size from /proc/self/statm; 0 when unreadable. */
 uint64_t metrics_rss_bytes(void);
 

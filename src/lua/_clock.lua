@@ -11,6 +11,12 @@ end
 
 local function clock_key(P, ticket) return P .. 'ticket:{' .. ticket .. '}' end
 
+-- Moves an agent's open or overdue count, and the daemon-wide one behind /metrics.
+local function clock_gauge(B, agent, field, d)
+  redis.call('HINCRBY', agent_key(B.P, agent, 'totals'), field, d)
+  redis.call('HINCRBY', B.P .. 'clocks', field, d)
+end
+
 -- Reads a ticket hash into a table.
 local function clock_load(k)
   local flat = redis.call('HGETALL', k)
@@ -88,7 +94,7 @@ local function clock_open(B, sla, agent, ticket, ts, kind, cat)
   end
   t = {agent = agent, target = target, risk_fired = '0', sev = kind, cat = cat}
   clock_start(B, sla, k, ticket, t, ts)
-  redis.call('HINCRBY', agent_key(B.P, agent, 'totals'), 'open', 1)
+  clock_gauge(B, agent, 'open', 1)
   batch_touch(B, agent)
 end
 
@@ -108,9 +114,8 @@ local function clock_reply(B, sla, ticket, ts)
   if ts < start then return end -- answers something older than this clock
   local agent = t.agent
   local resp = clock_count(B, agent, start, ts, target, t.state == 'overdue')
-  local totals = agent_key(B.P, agent, 'totals')
   if t.state == 'overdue' then
-    redis.call('HINCRBY', totals, 'overdue', -1)
+    clock_gauge(B, agent, 'overdue', -1)
     clock_alert(B, t, ticket, 'reply_sla_breach', 'resolved', due, {response_ms = resp, replied = ts})
   elseif ts > due and tonumber(t.created) <= due then
     -- Late, and the clock was known before its deadline, but the breach has not fired yet
@@ -123,7 +128,7 @@ local function clock_reply(B, sla, ticket, ts)
     clock_alert(B, t, ticket, 'reply_sla_at_risk', 'resolved', tonumber(t.risk),
                 {response_ms = resp, replied = ts, superseded = ts > due})
   end
-  redis.call('HINCRBY', totals, 'open', -1)
+  clock_gauge(B, agent, 'open', -1)
   redis.call('ZREM', B.P .. 'due', ticket)
   redis.call('DEL', k)
   batch_touch(B, agent)
@@ -141,7 +146,7 @@ local function clock_fire(B, ticket)
   if B.now >= due then
     redis.call('HSET', k, 'state', 'overdue')
     redis.call('ZREM', B.P .. 'due', ticket)
-    redis.call('HINCRBY', agent_key(B.P, t.agent, 'totals'), 'overdue', 1)
+    clock_gauge(B, t.agent, 'overdue', 1)
     batch_add(B, t.agent, due, 'miss', 1)
     if t.risk_fired == '1' then
       clock_alert(B, t, ticket, 'reply_sla_at_risk', 'resolved', risk, {superseded = true})

@@ -1,7 +1,8 @@
 -- claim: fires the reply clocks that are due, each exactly once across all instances,
 -- because the claim and the alert's outbox record are one atomic step.
 -- ARGV: now, prefix, windows, max_future, limit.
--- Returns {claimed, agent totals..., outbox entries..., next due ms or -1}.
+-- Returns {claimed, agent totals..., outbox entries..., next due ms or -1, open, overdue};
+-- the last two are the counts over all agents, for the daemon's gauges.
 --#include _common.lua
 --#include _batch.lua
 --#include _clock.lua
@@ -14,4 +15,5 @@ for _, ticket in ipairs(redis.call('ZRANGEBYSCORE', P .. 'due', '-inf', now, 'LI
 end
 local totals = batch_flush(B)
 local nxt = redis.call('ZRANGE', P .. 'due', 0, 0, 'WITHSCORES')
-return {claimed, totals, B.outbox, tonumber(nxt[2]) or -1}
+local gauges = redis.call('HMGET', P .. 'clocks', 'open', 'overdue')
+return {claimed, totals, B.outbox, tonumber(nxt[2]) or -1, tonumber(gauges[1]) or 0, tonumber(gauges[2]) or 0}

@@ -101,6 +101,21 @@ test_str_equal(const char *a, const char *b)
 		assert_string_equal(a, b);
 }
 
+/* Asserts two rule configurations are the same, field by field. */
+static void
+test_rule_equal(const struct rule_config *a, const struct rule_config *b)
+{
+	assert_int_equal(a->enabled, b->enabled);
+	assert_int_equal(a->window, b->window);
+	assert_true(a->threshold == b->threshold);
+	assert_int_equal(a->min_samples, b->min_samples);
+	assert_int_equal(a->confidence_mode, b->confidence_mode);
+	assert_true(a->confidence == b->confidence);
+	assert_true(a->margin == b->margin);
+	assert_int_equal(a->for_ms, b->for_ms);
+	assert_int_equal(a->repeat_ms, b->repeat_ms);
+}
+
 /* Asserts every setting of a and b is the same, the rdkafka lines excepted. */
 static void
 test_config_equal(const struct config *a, const struct config *b)
@@ -134,6 +149,8 @@ test_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->rescan_ms, b->rescan_ms);
 	test_str_equal(a->http_listen, b->http_listen);
 	assert_int_equal(a->log_level, b->log_level);
+	for (int r = 0; r < RULE_COUNT; r++)
+		test_rule_equal(&a->rules[r], &b->rules[r]);
 }
 
 /* The shipped example file, found through automake's srcdir. */
@@ -206,6 +223,38 @@ test_defaults(void **state)
 	assert_int_equal(c->rescan_ms, 5000);
 	assert_string_equal(c->http_listen, "127.0.0.1:9187");
 	assert_int_equal(c->log_level, LOG_INFO);
+
+	/* The rules: windows 1 and 2 are 24h and 7d. */
+	for (int r = 0; r < RULE_COUNT; r++) {
+		assert_true(c->rules[r].enabled);
+		assert_int_equal(c->rules[r].for_ms, 0);
+		assert_int_equal(c->rules[r].repeat_ms, 0);
+		assert_true(c->rules[r].confidence == 0.95);
+	}
+	assert_int_equal(c->rules[RULE_CSAT_BELOW].window, 1);
+	assert_true(c->rules[RULE_CSAT_BELOW].threshold == 80);
+	assert_int_equal(c->rules[RULE_CSAT_BELOW].min_samples, 20);
+	assert_true(c->rules[RULE_CSAT_BELOW].confidence_mode);
+	assert_true(c->rules[RULE_CSAT_BELOW].margin == 2);
+	assert_int_equal(c->rules[RULE_NPS_BELOW].window, 2);
+	assert_true(c->rules[RULE_NPS_BELOW].threshold == 0);
+	assert_int_equal(c->rules[RULE_NPS_BELOW].min_samples, 20);
+	assert_true(c->rules[RULE_NPS_BELOW].confidence_mode);
+	assert_true(c->rules[RULE_NPS_BELOW].margin == 2);
+	assert_int_equal(c->rules[RULE_COMPLAINTS_ABOVE].window, 1);
+	assert_true(c->rules[RULE_COMPLAINTS_ABOVE].threshold == 5);
+	assert_false(c->rules[RULE_COMPLAINTS_ABOVE].confidence_mode);
+	assert_true(c->rules[RULE_COMPLAINTS_ABOVE].margin == 0.10);
+	assert_int_equal(c->rules[RULE_COMPLAINT_RATE_ABOVE].window, 2);
+	assert_true(c->rules[RULE_COMPLAINT_RATE_ABOVE].threshold == 10);
+	assert_int_equal(c->rules[RULE_COMPLAINT_RATE_ABOVE].min_samples, 20);
+	assert_false(c->rules[RULE_COMPLAINT_RATE_ABOVE].confidence_mode);
+	assert_true(c->rules[RULE_COMPLAINT_RATE_ABOVE].margin == 0.10);
+	assert_int_equal(c->rules[RULE_RESPONSE_TIME_ABOVE].window, 1);
+	assert_true(c->rules[RULE_RESPONSE_TIME_ABOVE].threshold == 8 * 3600);
+	assert_int_equal(c->rules[RULE_RESPONSE_TIME_ABOVE].min_samples, 20);
+	assert_false(c->rules[RULE_RESPONSE_TIME_ABOVE].confidence_mode);
+	assert_true(c->rules[RULE_RESPONSE_TIME_ABOVE].margin == 0.10);
 }
 
 /* An empty file, or one of comments and empty sections, is the defaults. */
@@ -256,6 +305,8 @@ test_shipped_conf_documents_defaults(void **state)
 		"dedupe_horizon", "max_future", "reply_target", "reply_target.low",
 		"reply_target.normal", "reply_target.high", "reply_target.critical",
 		"at_risk", "pair_horizon", "rescan", "listen", "level",
+		"enabled", "window", "threshold", "min_samples", "mode", "confidence",
+		"margin", "for", "repeat_interval",
 	};
 	struct fixture	*f = *state;
 	struct config	 def;
@@ -748,6 +799,209 @@ test_layout(void **state)
 	assert_int_equal(f->cfg.log_level, LOG_DEBUG);
 }
 
+/* Every rule key set away from its default, read back. */
+static void
+test_rule_overrides(void **state)
+{
+	struct fixture		*f = *state;
+	const struct rule_config *r = f->cfg.rules;
+
+	test_loads(f,
+	    "[rule.csat_below]\n"
+	    "enabled = no\n"
+	    "window = 7d\n"
+	    "threshold = 85.5\n"
+	    "min_samples = 30\n"
+	    "mode = plain\n"
+	    "confidence = 0.99\n"
+	    "margin = 3\n"
+	    "for = 15m\n"
+	    "repeat_interval = 4h\n"
+	    "[rule.nps_below]\n"
+	    "threshold = -20\n"
+	    "confidence = 0.5\n"
+	    "margin = 0\n"
+	    "[rule.complaints_above]\n"
+	    "window = 1h\n"
+	    "threshold = 0\n"
+	    "mode = plain\n"
+	    "margin = 0.5\n"
+	    "[rule.complaint_rate_above]\n"
+	    "enabled = off\n"
+	    "min_samples = 0\n"
+	    "threshold = 12.5\n"
+	    "[rule.response_time_above]\n"
+	    "threshold = 90m\n"
+	    "repeat_interval = 1d\n");
+	assert_false(r[RULE_CSAT_BELOW].enabled);
+	assert_int_equal(r[RULE_CSAT_BELOW].window, 2);
+	assert_true(r[RULE_CSAT_BELOW].threshold == 85.5);
+	assert_int_equal(r[RULE_CSAT_BELOW].min_samples, 30);
+	assert_false(r[RULE_CSAT_BELOW].confidence_mode);
+	assert_true(r[RULE_CSAT_BELOW].confidence == 0.99);
+	assert_true(r[RULE_CSAT_BELOW].margin == 3);
+	assert_int_equal(r[RULE_CSAT_BELOW].for_ms, 15 * 60000);
+	assert_int_equal(r[RULE_CSAT_BELOW].repeat_ms, 4 * HOUR_MS);
+	assert_true(r[RULE_NPS_BELOW].enabled);
+	assert_int_equal(r[RULE_NPS_BELOW].window, 2);
+	assert_true(r[RULE_NPS_BELOW].threshold == -20);
+	assert_true(r[RULE_NPS_BELOW].confidence_mode);
+	assert_true(r[RULE_NPS_BELOW].confidence == 0.5);
+	assert_true(r[RULE_NPS_BELOW].margin == 0);
+	assert_int_equal(r[RULE_COMPLAINTS_ABOVE].window, 0);
+	assert_true(r[RULE_COMPLAINTS_ABOVE].threshold == 0);
+	assert_true(r[RULE_COMPLAINTS_ABOVE].margin == 0.5);
+	assert_false(r[RULE_COMPLAINT_RATE_ABOVE].enabled);
+	assert_int_equal(r[RULE_COMPLAINT_RATE_ABOVE].min_samples, 0);
+	assert_true(r[RULE_COMPLAINT_RATE_ABOVE].threshold == 12.5);
+	assert_true(r[RULE_RESPONSE_TIME_ABOVE].threshold == 5400);
+	assert_int_equal(r[RULE_RESPONSE_TIME_ABOVE].repeat_ms, DAY_MS);
+	assert_int_equal(r[RULE_RESPONSE_TIME_ABOVE].window, 1);
+
+	/* A response-time threshold may be plain seconds too; for and repeat may be 0. */
+	test_loads(f, "[rule.response_time_above]\nthreshold = 28800\nfor = 0\n"
+	    "repeat_interval = 0\nenabled = true\n");
+	assert_true(r[RULE_RESPONSE_TIME_ABOVE].threshold == 28800);
+	assert_int_equal(r[RULE_RESPONSE_TIME_ABOVE].for_ms, 0);
+	assert_int_equal(r[RULE_RESPONSE_TIME_ABOVE].repeat_ms, 0);
+	assert_true(r[RULE_RESPONSE_TIME_ABOVE].enabled);
+	test_loads(f, "[rule.response_time_above]\nthreshold = 90.5\n");
+	assert_true(r[RULE_RESPONSE_TIME_ABOVE].threshold == 90.5);
+}
+
+/* A rule window must be a configured one, whichever of the two lines comes first. */
+static void
+test_rule_bad_window(void **state)
+{
+	struct fixture	*f = *state;
+
+	test_fails(f, "[rule.csat_below]\nthreshold = 70\nwindow = 2h\n",
+	    ":3: [rule.csat_below] window: '2h' is not one of the configured windows "
+	    "(1h,24h,7d,30d)");
+	/* The windows are read whole first: a later [windows] counts... */
+	test_loads(f, "[rule.nps_below]\nwindow = 2h\n[windows]\nsizes = 2h,1d\n");
+	assert_int_equal(f->cfg.rules[RULE_NPS_BELOW].window, 0);
+	/* ...and can remove the window a rule names. */
+	test_fails(f, "[rule.complaint_rate_above]\nwindow = 7d\n[windows]\nsizes = 1h,1d\n",
+	    ":2: [rule.complaint_rate_above] window: '7d' is not one of the configured windows "
+	    "(1h,1d)");
+	/* Names are compared as written: 1d is not 24h. */
+	test_fails(f, "[windows]\nsizes = 1h,1d\n[rule.csat_below]\nwindow = 24h\n",
+	    ":4: [rule.csat_below] window: '24h' is not one of the configured windows (1h,1d)");
+	test_fails(f, "[rule.response_time_above]\nwindow =\n",
+	    ":2: [rule.response_time_above] window: '' is not one of the configured windows "
+	    "(1h,24h,7d,30d)");
+}
+
+/* Rules without a window follow the configured windows: the closest span, ties longer. */
+static void
+test_rule_default_window(void **state)
+{
+	struct fixture	*f = *state;
+	const struct rule_config *r = f->cfg.rules;
+
+	test_loads(f, "[windows]\nsizes = 1h,12h,30d\n");
+	assert_int_equal(r[RULE_CSAT_BELOW].window, 1);
+	assert_int_equal(r[RULE_NPS_BELOW].window, 1);
+	test_loads(f, "[windows]\nsizes = 12h,36h,5d\n");
+	assert_int_equal(r[RULE_CSAT_BELOW].window, 1);
+	assert_int_equal(r[RULE_NPS_BELOW].window, 2);
+	test_loads(f, "[windows]\nsizes = 1d,7d\n");
+	assert_int_equal(r[RULE_COMPLAINTS_ABOVE].window, 0);
+	assert_int_equal(r[RULE_COMPLAINT_RATE_ABOVE].window, 1);
+}
+
+/* mode: confidence or plain, and confidence only where there is an interval. */
+static void
+test_rule_bad_mode(void **state)
+{
+	struct fixture	*f = *state;
+
+	test_fails(f, "[rule.csat_below]\nmode = strict\n",
+	    ":2: [rule.csat_below] mode: 'strict' is not confidence or plain");
+	test_fails(f, "[rule.nps_below]\nmode = Confidence\n",
+	    ":2: [rule.nps_below] mode: 'Confidence' is not confidence or plain");
+	test_fails(f, "[rule.complaints_above]\nmode = confidence\n",
+	    ":2: [rule.complaints_above] mode: 'confidence' is only available for csat_below "
+	    "and nps_below");
+	test_fails(f, "[rule.complaint_rate_above]\nmode = confidence\n",
+	    ":2: [rule.complaint_rate_above] mode: 'confidence' is only available for "
+	    "csat_below and nps_below");
+	test_fails(f, "[rule.response_time_above]\n\nmode = confidence\n",
+	    ":3: [rule.response_time_above] mode: 'confidence' is only available for "
+	    "csat_below and nps_below");
+	test_loads(f, "[rule.nps_below]\nmode = plain\n[rule.response_time_above]\nmode = plain\n");
+	assert_false(f->cfg.rules[RULE_NPS_BELOW].confidence_mode);
+	test_loads(f, "[rule.nps_below]\nmode = confidence\n");
+	assert_true(f->cfg.rules[RULE_NPS_BELOW].confidence_mode);
+}
+
+/* Every other rule value out of range or malformed. */
+static void
+test_rule_bad_values(void **state)
+{
+	static const struct {
+		const char	*text;
+		const char	*suffix;
+	} bad[] = {
+		{ "[rule.csat_below]\nenabled = 1\n",
+		  ":2: [rule.csat_below] enabled: '1' is not true or false" },
+		{ "[rule.csat_below]\nthreshold = 101\n",
+		  ":2: [rule.csat_below] threshold: '101' is not a percentage from 0 to 100" },
+		{ "[rule.csat_below]\nthreshold = 80%\n",
+		  ":2: [rule.csat_below] threshold: '80%' is not a percentage from 0 to 100" },
+		{ "[rule.csat_below]\nthreshold = nan\n",
+		  ":2: [rule.csat_below] threshold: 'nan' is not a percentage from 0 to 100" },
+		{ "[rule.nps_below]\nthreshold = -101\n",
+		  ":2: [rule.nps_below] threshold: '-101' is not a score from -100 to 100" },
+		{ "[rule.complaints_above]\nthreshold = -1\n",
+		  ":2: [rule.complaints_above] threshold: '-1' is not a number of 0 or more" },
+		{ "[rule.complaint_rate_above]\nthreshold = 0x10\n",
+		  ":2: [rule.complaint_rate_above] threshold: '0x10' is not a number of 0 or more" },
+		{ "[rule.response_time_above]\nthreshold = 8 h\n",
+		  ":2: [rule.response_time_above] threshold: '8 h' is not a duration (like 90s, "
+		  "30m, 8h) or a number of seconds" },
+		{ "[rule.csat_below]\nmin_samples = -1\n",
+		  ":2: [rule.csat_below] min_samples: '-1' is not a whole number from 0 to 1000000" },
+		{ "[rule.response_time_above]\nmin_samples = 2.5\n",
+		  ":2: [rule.response_time_above] min_samples: '2.5' is not a whole number from 0 "
+		  "to 1000000" },
+		{ "[rule.csat_below]\nconfidence = 0.9999\n",
+		  ":2: [rule.csat_below] confidence: '0.9999' is not a number from 0.5 to 0.999" },
+		{ "[rule.nps_below]\nconfidence = 95%\n",
+		  ":2: [rule.nps_below] confidence: '95%' is not a number from 0.5 to 0.999" },
+		{ "[rule.nps_below]\nconfidence = 0.49\n",
+		  ":2: [rule.nps_below] confidence: '0.49' is not a number from 0.5 to 0.999" },
+		{ "[rule.csat_below]\nmargin = -1\n",
+		  ":2: [rule.csat_below] margin: '-1' is not a number of points from 0 to 100" },
+		{ "[rule.complaints_above]\nmargin = 1\n",
+		  ":2: [rule.complaints_above] margin: '1' is not a fraction from 0 up to (not "
+		  "including) 1" },
+		{ "[rule.response_time_above]\nmargin = 10%\n",
+		  ":2: [rule.response_time_above] margin: '10%' is not a fraction from 0 up to "
+		  "(not including) 1" },
+		{ "[rule.csat_below]\nfor = 10\n",
+		  ":2: [rule.csat_below] for: '10' is not 0 or a duration (like 500ms, 90s, 15m, "
+		  "24h, 7d)" },
+		{ "[rule.nps_below]\nrepeat_interval = off\n",
+		  ":2: [rule.nps_below] repeat_interval: 'off' is not 0 or a duration (like 500ms, "
+		  "90s, 15m, 24h, 7d)" },
+		/* Keys that would have no effect are unknown, not ignored. */
+		{ "[rule.complaints_above]\nmin_samples = 5\n",
+		  ":2: unknown key 'min_samples' in [rule.complaints_above]" },
+		{ "[rule.complaint_rate_above]\nconfidence = 0.9\n",
+		  ":2: unknown key 'confidence' in [rule.complaint_rate_above]" },
+		{ "[rule.csat_below]\nthreshold = 70\nthreshold = 75\n",
+		  ":3: duplicate key 'threshold' in [rule.csat_below] (first set on line 2)" },
+		{ "[rule.csat]\n", ":1: unknown section [rule.csat]" },
+		{ "[rule]\n", ":1: unknown section [rule]" },
+	};
+	struct fixture	*f = *state;
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		test_fails(f, bad[i].text, bad[i].suffix);
+}
+
 /* Runs fn with stderr sent to a temporary file, and returns what was written. */
 static char *
 test_capture_stderr(void (*fn)(void))
@@ -877,6 +1131,11 @@ main(void)
 		T(test_cross_key_rules),
 		T(test_file_errors),
 		T(test_layout),
+		T(test_rule_overrides),
+		T(test_rule_bad_window),
+		T(test_rule_default_window),
+		T(test_rule_bad_mode),
+		T(test_rule_bad_values),
 		cmocka_unit_test(test_log_format),
 		cmocka_unit_test(test_log_limited),
 		cmocka_unit_test(test_log_level_parse),

@@ -1,0 +1,324 @@
+/* test_metrics.c: the Prometheus text rendered for a known set of counters and gauges. */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+
+/* Every line of the exposition for the populated struct below, in order. */
+static const char want_full[] =
+    "# HELP feedbackd_events_total Valid events consumed, by type and result.\n"
+    "# TYPE feedbackd_events_total counter\n"
+    "feedbackd_events_total{type=\"rating\",result=\"applied\"} 3\n"
+    "feedbackd_events_total{type=\"rating\",result=\"duplicate\"} 1\n"
+    "feedbackd_events_total{type=\"rating\",result=\"redelivered\"} 2\n"
+    "feedbackd_events_total{type=\"rating\",result=\"late\"} 0\n"
+    "feedbackd_events_total{type=\"complaint\",result=\"applied\"} 5\n"
+    "feedbackd_events_total{type=\"complaint\",result=\"duplicate\"} 0\n"
+    "feedbackd_events_total{type=\"complaint\",result=\"redelivered\"} 0\n"
+    "feedbackd_events_total{type=\"complaint\",result=\"late\"} 0\n"
+    "feedbackd_events_total{type=\"message\",result=\"applied\"} 7\n"
+    "feedbackd_events_total{type=\"message\",result=\"duplicate\"} 0\n"
+    "feedbackd_events_total{type=\"message\",result=\"redelivered\"} 0\n"
+    "feedbackd_events_total{type=\"message\",result=\"late\"} 1\n"
+    "feedbackd_events_total{type=\"reply\",result=\"applied\"} 4\n"
+    "feedbackd_events_total{type=\"reply\",result=\"duplicate\"} 2\n"
+    "feedbackd_events_total{type=\"reply\",result=\"redelivered\"} 0\n"
+    "feedbackd_events_total{type=\"reply\",result=\"late\"} 0\n"
+    "# HELP feedbackd_events_dead_lettered_total Invalid messages delivered to the dead-letter topic.\n"
+    "# TYPE feedbackd_events_dead_lettered_total counter\n"
+    "feedbackd_events_dead_lettered_total 9\n"
+    "# HELP feedbackd_dead_letter_failures_total Attempts to produce a dead letter that failed (they are retried).\n"
+    "# TYPE feedbackd_dead_letter_failures_total counter\n"
+    "feedbackd_dead_letter_failures_total 1\n"
+    "# HELP feedbackd_batches_total Batches of events sent to Redis.\n"
+    "# TYPE feedbackd_batches_total counter\n"
+    "feedbackd_batches_total 6\n"
+    "# HELP feedbackd_batch_events_total Events in the batches sent to Redis.\n"
+    "# TYPE feedbackd_batch_events_total counter\n"
+    "feedbackd_batch_events_total 25\n"
+    "# HELP feedbackd_batch_retries_total Batches that Redis did not apply and were re-sent.\n"
+    "# TYPE feedbackd_batch_retries_total counter\n"
+    "feedbackd_batch_retries_total 2\n"
+    "# HELP feedbackd_redis_latency_seconds Redis command round-trip time.\n"
+    "# TYPE feedbackd_redis_latency_seconds histogram\n"
+    "feedbackd_redis_latency_seconds_bucket{le=\"0.0005\"} 1\n"
+    "feedbackd_redis_latency_seconds_bucket{le=\"0.001\"} 1\n"
+    "feedbackd_redis_latency_seconds_bucket{le=\"0.0025\"} 2\n"
+    "feedbackd_redis_latency_seconds_bucket{le=\"0.005\"} 2\n"
+    "feedbackd_redis_latency_seconds_bucket{le=\"0.01\"} 2\n"
+    "feedbackd_redis_latency_seconds_bucket{le=\"0.025\"} 2\n"
+    "feedbackd_redis_latency_seconds_bucket{le=\"0.05\"} 2\n"
+    "feedbackd_redis_latency_seconds_bucket{le=\"0.1\"} 2\n"
+    "feedbackd_redis_latency_seconds_bucket{le=\"0.25\"} 3\n"
+    "feedbackd_redis_latency_seconds_bucket{le=\"0.5\"} 3\n"
+    "feedbackd_redis_latency_seconds_bucket{le=\"1\"} 3\n"
+    "feedbackd_redis_latency_seconds_bucket{le=\"5\"} 3\n"
+    "feedbackd_redis_latency_seconds_bucket{le=\"+Inf\"} 4\n"
+    "feedbackd_redis_latency_seconds_sum 8.252197265625\n"
+    "feedbackd_redis_latency_seconds_count 4\n"
+    "# HELP feedbackd_redis_errors_total Redis commands answered with an error.\n"
+    "# TYPE feedbackd_redis_errors_total counter\n"
+    "feedbackd_redis_errors_total 3\n"
+    "# HELP feedbackd_redis_reconnects_total Connections to Redis started after a loss.\n"
+    "# TYPE feedbackd_redis_reconnects_total counter\n"
+    "feedbackd_redis_reconnects_total 1\n"
+    "# HELP feedbackd_redis_up Whether Redis is connected and the scripts are loaded.\n"
+    "# TYPE feedbackd_redis_up gauge\n"
+    "feedbackd_redis_up 1\n"
+    "# HELP feedbackd_alerts_published_total Alerts published, by rule and state.\n"
+    "# TYPE feedbackd_alerts_published_total counter\n"
+    "feedbackd_alerts_published_total{rule=\"reply_sla_at_risk\",state=\"firing\"} 0\n"
+    "feedbackd_alerts_published_total{rule=\"reply_sla_at_risk\",state=\"resolved\"} 0\n"
+    "feedbackd_alerts_published_total{rule=\"reply_sla_breach\",state=\"firing\"} 2\n"
+    "feedbackd_alerts_published_total{rule=\"reply_sla_breach\",state=\"resolved\"} 1\n"
+    "feedbackd_alerts_published_total{rule=\"csat_below\",state=\"firing\"} 1\n"
+    "feedbackd_alerts_published_total{rule=\"csat_below\",state=\"resolved\"} 0\n"
+    "feedbackd_alerts_published_total{rule=\"nps_below\",state=\"firing\"} 0\n"
+    "feedbackd_alerts_published_total{rule=\"nps_below\",state=\"resolved\"} 0\n"
+    "feedbackd_alerts_published_total{rule=\"complaints_above\",state=\"firing\"} 0\n"
+    "feedbackd_alerts_published_total{rule=\"complaints_above\",state=\"resolved\"} 0\n"
+    "feedbackd_alerts_published_total{rule=\"complaint_rate_above\",state=\"firing\"} 0\n"
+    "feedbackd_alerts_published_total{rule=\"complaint_rate_above\",state=\"resolved\"} 0\n"
+    "feedbackd_alerts_published_total{rule=\"response_time_above\",state=\"firing\"} 0\n"
+    "feedbackd_alerts_published_total{rule=\"response_time_above\",state=\"resolved\"} 1\n"
+    "# HELP feedbackd_alerts_failed_total Alert deliveries that failed (they are retried).\n"
+    "# TYPE feedbackd_alerts_failed_total counter\n"
+    "feedbackd_alerts_failed_total 0\n"
+    "# HELP feedbackd_kafka_assigned_partitions Partitions assigned to this group member.\n"
+    "# TYPE feedbackd_kafka_assigned_partitions gauge\n"
+    "feedbackd_kafka_assigned_partitions 2\n"
+    "# HELP feedbackd_consumer_lag Messages between the consumed position and the end of each assigned partition.\n"
+    "# TYPE feedbackd_consumer_lag gauge\n"
+    "feedbackd_consumer_lag{topic=\"feedback.events\",partition=\"0\"} 5\n"
+    "feedbackd_consumer_lag{topic=\"feedback.events\",partition=\"3\"} 0\n"
+    "# HELP feedbackd_open_clocks Reply clocks open now.\n"
+    "# TYPE feedbackd_open_clocks gauge\n"
+    "feedbackd_open_clocks 12\n"
+    "# HELP feedbackd_overdue_clocks Open reply clocks past their deadline.\n"
+    "# TYPE feedbackd_overdue_clocks gauge\n"
+    "feedbackd_overdue_clocks 4\n"
+    "# HELP feedbackd_reloads_total Configuration reloads (SIGHUP) attempted.\n"
+    "# TYPE feedbackd_reloads_total counter\n"
+    "feedbackd_reloads_total 3\n"
+    "# HELP feedbackd_last_reload_success Whether the last reload succeeded (1 before the first).\n"
+    "# TYPE feedbackd_last_reload_success gauge\n"
+    "feedbackd_last_reload_success 0\n"
+    "# HELP feedbackd_process_resident_memory_bytes Resident memory size in bytes.\n"
+    "# TYPE feedbackd_process_resident_memory_bytes gauge\n"
+    "feedbackd_process_resident_memory_bytes 12345678\n"
+    "# HELP feedbackd_uptime_seconds Seconds since the daemon started.\n"
+    "# TYPE feedbackd_uptime_seconds gauge\n"
+    "feedbackd_uptime_seconds 3600.5\n";
+
+/* Compares line by line, so a failure names the first differing line. */
+static void
+assert_lines(const char *got, const char *want)
+{
+	int line = 1;
+
+	while (*got != '\0' || *want != '\0') {
+		size_t gl = strcspn(got, "\n"), wl = strcspn(want, "\n");
+
+		if (gl != wl || strncmp(got, want, gl) != 0 || got[gl] != want[wl]) {
+			fprintf(stderr, "line %d:\n  want: %.*s\n  got:  %.*s\n", line, (int)wl, want, (int)gl, got);
+			fail();
+		}
+		got += gl + (got[gl] != '\0');
+		want += wl + (want[wl] != '\0');
+		line++;
+	}
+}
+
+static void
+test_render_full(void **state)
+{
+	struct metrics m;
+	static struct metrics_gauges g; /* large: not on the stack */
+	char *text = NULL;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	memset(&g, 0, sizeof(g));
+	m.events[EVENT_RATING][RESULT_APPLIED] = 3;
+	m.events[EVENT_RATING][RESULT_DUPLICATE] = 1;
+	m.events[EVENT_RATING][RESULT_REDELIVERED] = 2;
+	m.events[EVENT_COMPLAINT][RESULT_APPLIED] = 5;
+	m.events[EVENT_MESSAGE][RESULT_APPLIED] = 7;
+	m.events[EVENT_MESSAGE][RESULT_LATE] = 1;
+	m.events[EVENT_REPLY][RESULT_APPLIED] = 4;
+	m.events[EVENT_REPLY][RESULT_DUPLICATE] = 2;
+	m.dead_lettered = 9;
+	m.dlq_failures = 1;
+	m.batches = 6;
+	m.batch_events = 25;
+	m.batch_retries = 2;
+	m.redis_errors = 3;
+	m.redis_reconnects = 1;
+	/* Powers of two, so the sum is exact: 2^-12, 2^-9, 0.25 and 8 (above every bound). */
+	metrics_redis_latency(&m, 0.000244140625);
+	metrics_redis_latency(&m, 0.001953125);
+	metrics_redis_latency(&m, 0.25);
+	metrics_redis_latency(&m, 8.0);
+	assert_true(metrics_alert(&m, "reply_sla_breach", "firing"));
+	assert_true(metrics_alert(&m, "reply_sla_breach", "firing"));
+	assert_true(metrics_alert(&m, "reply_sla_breach", "resolved"));
+	assert_true(metrics_alert(&m, "csat_below", "firing"));
+	assert_true(metrics_alert(&m, "response_time_above", "resolved"));
+	assert_false(metrics_alert(&m, "no_such_rule", "firing"));
+	assert_false(metrics_alert(&m, "csat_below", "pending"));
+
+	g.redis_up = true;
+	g.kafka_assigned = 2;
+	strcpy(g.lag[0].topic, "feedback.events");
+	g.lag[0].partition = 0;
+	g.lag[0].lag = 5;
+	strcpy(g.lag[1].topic, "feedback.events");
+	g.lag[1].partition = 1;
+	g.lag[1].lag = -1; /* not known yet: left out */
+	strcpy(g.lag[2].topic, "feedback.events");
+	g.lag[2].partition = 3;
+	g.lag[2].lag = 0;
+	g.lag_count = 3;
+	g.open_clocks = 12;
+	g.overdue_clocks = 4;
+	g.reloads = 3;
+	g.last_reload_ok = false;
+	g.rss_bytes = 12345678;
+	g.uptime_seconds = 3600.5;
+
+	assert_true(metrics_render(&m, &g, &text));
+	assert_non_null(text);
+	assert_lines(text, want_full);
+	free(text);
+}
+
+/* A zeroed struct renders every family, all zero, and no lag samples. */
+static void
+test_render_zero(void **state)
+{
+	static struct metrics m;
+	static struct metrics_gauges g;
+	char *text = NULL;
+
+	(void)state;
+	assert_true(metrics_render(&m, &g, &text));
+	assert_non_null(strstr(text, "\nfeedbackd_events_total{type=\"reply\",result=\"late\"} 0\n"));
+	assert_non_null(strstr(text, "\nfeedbackd_redis_latency_seconds_bucket{le=\"+Inf\"} 0\n"));
+	assert_non_null(strstr(text, "\nfeedbackd_redis_latency_seconds_sum 0\n"));
+	assert_non_null(strstr(text, "# TYPE feedbackd_consumer_lag gauge\n# HELP feedbackd_open_clocks "));
+	assert_non_null(strstr(text, "\nfeedbackd_redis_up 0\n"));
+	assert_non_null(strstr(text, "\nfeedbackd_uptime_seconds 0\n"));
+	/* Every sample line ends with a newline and the text ends with one. */
+	assert_int_equal(text[strlen(text) - 1], '\n');
+	free(text);
+}
+
+/* Label values are escaped; inexact sums keep every digit needed to read back. */
+static void
+test_render_escapes_and_floats(void **state)
+{
+	static struct metrics m;
+	static struct metrics_gauges g;
+	char *text = NULL;
+
+	(void)state;
+	strcpy(g.lag[0].topic, "a\"b\\c");
+	g.lag[0].partition = 7;
+	g.lag[0].lag = 42;
+	g.lag_count = 1;
+	metrics_redis_latency(&m, 0.1);
+	metrics_redis_latency(&m, 0.2);
+	assert_true(metrics_render(&m, &g, &text));
+	assert_non_null(strstr(text, "\nfeedbackd_consumer_lag{topic=\"a\\\"b\\\\c\",partition=\"7\"} 42\n"));
+	assert_non_null(strstr(text, "\nfeedbackd_redis_latency_seconds_sum 0.30000000000000004\n"));
+	assert_non_null(strstr(text, "\nfeedbackd_redis_latency_seconds_bucket{le=\"0.1\"} 1\n"));
+	assert_non_null(strstr(text, "\nfeedbackd_redis_latency_seconds_bucket{le=\"0.25\"} 2\n"));
+	free(text);
+}
+
+/* The alert rule table spells the rules as alerts do. */
+static void
+test_alert_rules(void **state)
+{
+	static const char *const want[METRICS_ALERT_RULES] = {
+		"reply_sla_at_risk", "reply_sla_breach", "csat_below", "nps_below",
+		"complaints_above", "complaint_rate_above", "response_time_above"
+	};
+	struct metrics m;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	for (int r = 0; r < METRICS_ALERT_RULES; r++) {
+		assert_string_equal(metrics_alert_rules[r], want[r]);
+		assert_true(metrics_alert(&m, want[r], "resolved"));
+		assert_int_equal(m.alerts[r][ALERT_STATE_RESOLVED], 1);
+		assert_int_equal(m.alerts[r][ALERT_STATE_FIRING], 0);
+	}
+}
+
+/* A librdkafka statistics document, cut down to what is read (shape per STATISTICS.md). */
+static const char kafka_stats[] =
+    "{\"name\":\"rdkafka#consumer-1\",\"type\":\"consumer\","
+    "\"brokers\":{"
+    "\"127.0.0.1:9092/1\":{\"name\":\"127.0.0.1:9092/1\",\"nodeid\":1,\"source\":\"configured\",\"state\":\"UP\"},"
+    "\"127.0.0.1:9093/2\":{\"name\":\"127.0.0.1:9093/2\",\"nodeid\":2,\"source\":\"learned\",\"state\":\"DOWN\"},"
+    "\"GroupCoordinator\":{\"name\":\"GroupCoordinator\",\"nodeid\":-1,\"source\":\"logical\",\"state\":\"UP\"},"
+    "\":0/internal\":{\"name\":\":0/internal\",\"nodeid\":-1,\"source\":\"internal\",\"state\":\"UP\"}},"
+    "\"topics\":{\"feedback.events\":{\"topic\":\"feedback.events\",\"partitions\":{"
+    "\"0\":{\"partition\":0,\"desired\":true,\"fetch_state\":\"active\",\"consumer_lag\":17},"
+    "\"1\":{\"partition\":1,\"desired\":false,\"fetch_state\":\"none\",\"consumer_lag\":-1},"
+    "\"2\":{\"partition\":2,\"desired\":true,\"fetch_state\":\"active\",\"consumer_lag\":-1},"
+    "\"-1\":{\"partition\":-1,\"desired\":false,\"consumer_lag\":-1}}}},"
+    "\"cgrp\":{\"state\":\"up\",\"join_state\":\"steady\",\"assignment_size\":2}}";
+
+static void
+test_kafka_stats(void **state)
+{
+	static struct metrics_gauges g;
+	int up = -1;
+
+	(void)state;
+	assert_true(metrics_kafka_stats(kafka_stats, &g, &up));
+	assert_int_equal(up, 1); /* the logical and internal ones are not connections */
+	assert_int_equal(g.lag_count, 2);
+	assert_string_equal(g.lag[0].topic, "feedback.events");
+	assert_int_equal(g.lag[0].partition, 0);
+	assert_int_equal(g.lag[0].lag, 17);
+	assert_int_equal(g.lag[1].partition, 2);
+	assert_int_equal(g.lag[1].lag, -1); /* assigned, not known yet: left out when rendered */
+	assert_false(metrics_kafka_stats("{\"brokers\":{}}", &g, &up));
+	assert_int_equal(up, 0);
+	assert_false(metrics_kafka_stats("not json", &g, &up));
+	assert_int_equal(g.lag_count, 2);
+}
+
+/* The one reader with I/O: this process certainly has some resident pages. */
+static void
+test_rss(void **state)
+{
+	(void)state;
+	assert_true(metrics_rss_bytes() > 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_render_full),
+		cmocka_unit_test(test_render_zero),
+		cmocka_unit_test(test_render_escapes_and_floats),
+		cmocka_unit_test(test_alert_rules),
+		cmocka_unit_test(test_kafka_stats),
+		cmocka_unit_test(test_rss),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
