@@ -308,9 +308,13 @@ static void test_at_risk_breach_late_reply(void **state)
 	outbox_rules(r, rules, sizeof(rules));
 	assert_string_equal(rules, "reply_sla_at_risk/resolved reply_sla_breach/firing");
 	assert_int_equal(r->element[3]->integer, -1);
+	assert_int_equal(r->element[4]->integer, 1);   /* clocks open over all agents */
+	assert_int_equal(r->element[5]->integer, 1);   /* of which overdue */
 	ok(r);
 	assert_int_equal(hget("fb:agent:{a1}:totals", "overdue"), 1);
 	assert_int_equal(hget("fb:agent:{a1}:totals", "open"), 1);
+	assert_int_equal(hget("fb:clocks", "open"), 1);
+	assert_int_equal(hget("fb:clocks", "overdue"), 1);
 	assert_int_equal(hget("fb:agent:{a1}:totals", "miss_1h"), 1);
 	r = apply_at(T0 + TARGET + 31000, "t:0=1", &p, 1);
 	outbox_rules(r, rules, sizeof(rules));
@@ -318,6 +322,8 @@ static void test_at_risk_breach_late_reply(void **state)
 	ok(r);
 	assert_int_equal(hget("fb:agent:{a1}:totals", "overdue"), 0);
 	assert_int_equal(hget("fb:agent:{a1}:totals", "open"), 0);
+	assert_int_equal(hget("fb:clocks", "open"), 0);
+	assert_int_equal(hget("fb:clocks", "overdue"), 0);
 	assert_int_equal(hget("fb:agent:{a1}:totals", "miss_1h"), 1);   /* counted once, at the breach */
 	assert_int_equal(hget("fb:agent:{a1}:totals", "met_1h"), 0);
 	assert_int_equal(hget("fb:agent:{a1}:totals", "rsum_1h"), TARGET + 30000);
