@@ -99,7 +99,7 @@ void agentstats_listen(struct agentstats *s, agentstats_fn fn, void *arg)
 void agentstats_publish(struct agentstats *s, const redisReply *totals)
 {
 	const struct windows *ws = &s->cfg->windows;
-	size_t stride = 4 + ws->count * COUNTER_COUNT;
+	size_t stride = 5 + ws->count * COUNTER_COUNT; /* agent, v, open, overdue, counters, rules */
 	struct agentstats_args *a;
 	struct totals per_window[WINDOWS_MAX];
 
@@ -132,7 +132,7 @@ void agentstats_publish(struct agentstats *s, const redisReply *totals)
 		}
 		redis_script(s->redis, SCRIPT_STATS_WRITE, a->argc, a->argv, NULL, agentstats_on_written, s);
 		if (s->listener != NULL)
-			s->listener(s->listener_arg, agent->str, per_window, open, overdue);
+			s->listener(s->listener_arg, agent->str, per_window, totals->element[at + stride - 1]);
 	}
 	free(a);
 }

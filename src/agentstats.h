@@ -11,9 +11,12 @@
 
 struct agentstats;
 
-/* Called with every agent's decoded totals, after its stats were queued for writing. */
+/*
+ * Called with every agent's decoded totals, after its stats were queued for writing;
+ * rules holds the agent's quality-rule states as field/value pairs.
+ */
 typedef void (*agentstats_fn)(void *arg, const char *agent, const struct totals *per_window,
-    int64_t open, int64_t overdue);
+    const redisReply *rules);
 
 struct agentstats *agentstats_new(const struct config *cfg, struct redis *redis, struct metrics *metrics);
 

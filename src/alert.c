@@ -65,6 +65,7 @@ bool alert_facts_parse(const char *json, size_t len, struct alert_facts *f)
 	f->response_ms = alert_get_int(obj, "response_ms");
 	f->samples = alert_get_int(obj, "samples");
 	f->superseded = json_is_true(json_object_get(obj, "superseded"));
+	f->repeat = json_is_true(json_object_get(obj, "repeat"));
 	f->has_value = alert_get_real(obj, "value", &f->value);
 	f->has_threshold = alert_get_real(obj, "threshold", &f->threshold);
 	f->has_interval = alert_get_real(obj, "lower", &f->lower) && alert_get_real(obj, "upper", &f->upper);
@@ -112,6 +113,8 @@ char *alert_facts_json(const struct alert_facts *f)
 	alert_set_int(obj, "samples", f->samples);
 	if (f->superseded)
 		json_object_set_new(obj, "superseded", json_true());
+	if (f->repeat)
+		json_object_set_new(obj, "repeat", json_true());
 	if (f->has_value)
 		json_object_set_new(obj, "value", json_real(f->value));
 	if (f->has_threshold)

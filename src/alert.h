@@ -29,6 +29,7 @@ struct alert_facts {
 	int64_t start, due, target;        /* clock start, deadline, target ms */
 	int64_t late_ms, remaining_ms, response_ms;
 	bool superseded;                   /* an at-risk alert ended by the breach */
+	bool repeat;                       /* a reminder of a firing alert (repeat_interval) */
 	bool has_value, has_threshold, has_interval;
 	double value, threshold, lower, upper;
 	int64_t samples;

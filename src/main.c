@@ -21,6 +21,7 @@
 #include "metrics.h"
 #include "notify.h"
 #include "producer.h"
+#include "quality.h"
 #include "redis.h"
 #include "refresh.h"
 #include "timestamp.h"
@@ -48,6 +49,7 @@ struct daemon {
 	struct refresh *refresh;
 	struct alertpub *alertpub;
 	struct duewatch *duewatch;
+	struct quality *quality;
 	struct event *signals[3];
 	struct event *drain_ev;
 	struct http *http;
@@ -412,8 +414,11 @@ static bool main_setup(struct daemon *d)
 	/* 6. Alerts: the outbox publisher and the deadline timer that feeds it. */
 	d->alertpub = alertpub_new(d->base, &d->cfg, d->redis, d->producer, &d->metrics);
 	d->duewatch = duewatch_new(d->base, &d->cfg, d->redis, d->stats, d->alertpub, &d->metrics);
-	if (d->alertpub == NULL || d->duewatch == NULL)
+	d->quality = quality_new(&d->cfg, d->redis, d->alertpub);
+	if (d->alertpub == NULL || d->duewatch == NULL || d->quality == NULL)
 		return false;
+	/* Every agent whose totals are read (batch, claim, refresh) gets its rules evaluated. */
+	agentstats_listen(d->stats, quality_evaluate, d->quality);
 	effects.arg = d;
 	ingest_attach(d->ingest, d->consumer, d->dlq, &effects);
 	/* 7. The periodic refresh that keeps idle windows sliding. */
@@ -467,6 +472,7 @@ static void main_teardown(struct daemon *d)
 	producer_free(d->producer);
 	refresh_free(d->refresh);
 	duewatch_free(d->duewatch);
+	quality_free(d->quality);
 	ingest_free(d->ingest);
 	alertpub_free(d->alertpub);
 	dlq_free(d->dlq);

@@ -52,6 +52,7 @@ static const char *const redis_sources[SCRIPT_COUNT] = {
 	[SCRIPT_STATS_WRITE] = script_src_stats_write,
 	[SCRIPT_CLAIM] = script_src_claim,
 	[SCRIPT_OUTBOX] = script_src_outbox,
+	[SCRIPT_RULE] = script_src_rule,
 };
 
 static void redis_connect(struct redis *r);

@@ -20,7 +20,8 @@ struct refresh {
 	struct event *timer;
 	bool running;
 	bool force_next;
-	int outstanding;
+	bool force_pass;   /* this pass rewrites every agent it looks at */
+	int outstanding;   /* list queries and script calls of this pass */
 	char windows[WINDOWS_MAX * 48];
 };
 
@@ -51,11 +52,10 @@ static void refresh_on_agents(void *arg, redisReply *reply)
 	struct refresh *r = arg;
 	const char *argv[REFRESH_HEADER_ARGS + REFRESH_CHUNK];
 	char now[24], max_future[24];
-	bool force = r->force_next;
 
-	r->force_next = false;
 	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) {
-		r->running = false;
+		if (--r->outstanding == 0)
+			r->running = false;
 		return;
 	}
 	snprintf(now, sizeof(now), "%" PRId64, ts_now_ms());
@@ -64,8 +64,7 @@ static void refresh_on_agents(void *arg, redisReply *reply)
 	argv[1] = r->cfg->prefix;
 	argv[2] = r->windows;
 	argv[3] = max_future;
-	argv[4] = force ? "1" : "0";
-	r->outstanding = 1; /* held until every chunk is sent */
+	argv[4] = r->force_pass ? "1" : "0";
 	for (size_t at = 0; at < reply->elements; at += REFRESH_CHUNK) {
 		int argc = REFRESH_HEADER_ARGS;
 
@@ -81,19 +80,27 @@ static void refresh_on_agents(void *arg, redisReply *reply)
 /* See refresh.h. */
 void refresh_run(struct refresh *r, bool force)
 {
-	char min[24], key[256];
+	char min[24], key[256], active[256];
 	const struct windows *ws = &r->cfg->windows;
 
 	r->force_next = r->force_next || force;
 	if (r->running || !redis_is_up(r->redis))
 		return;
+	r->force_pass = r->force_next;
+	r->force_next = false;
 	/* Agents whose newest event left the longest window (with a pass to spare) have nothing to slide. */
 	snprintf(min, sizeof(min), "%" PRId64,
 	    ts_now_ms() - windows_longest_ms(ws) - ws->w[ws->count - 1].bucket_ms - 2 * r->cfg->refresh_ms);
 	snprintf(key, sizeof(key), "%sagents", r->cfg->prefix);
+	snprintf(active, sizeof(active), "%srules:active", r->cfg->prefix);
+	r->outstanding = 0;
 	if (redis_command(r->redis, 4, (const char *[]){"ZRANGEBYSCORE", key, min, "+inf"}, NULL,
 	        refresh_on_agents, r))
-		r->running = true;
+		r->outstanding++;
+	/* Agents with a pending or firing rule, however long idle, so their alerts can end. */
+	if (redis_command(r->redis, 2, (const char *[]){"SMEMBERS", active}, NULL, refresh_on_agents, r))
+		r->outstanding++;
+	r->running = r->outstanding > 0;
 }
 
 /* Periodic timer. */

@@ -8,6 +8,7 @@ enum script {
 	SCRIPT_STATS_WRITE, /* write the contract stats hash unless a newer write exists */
 	SCRIPT_CLAIM,       /* claim due reply clocks: at-risk and breach */
 	SCRIPT_OUTBOX,      /* alert outbox: commit to stream/hash, finish, re-drive leases */
+	SCRIPT_RULE,        /* move a quality rule's state, recording its alert */
 	SCRIPT_COUNT
 };
 
@@ -16,5 +17,6 @@ extern const char script_src_refresh[];
 extern const char script_src_stats_write[];
 extern const char script_src_claim[];
 extern const char script_src_outbox[];
+extern const char script_src_rule[];
 
 #endif

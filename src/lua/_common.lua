@@ -74,8 +74,8 @@ local function totals_sync(P, agent, ws, now, max_future, deltas)
   return redis.call('HINCRBY', tk, 'v', 1)
 end
 
--- Appends an agent's totals to out: agent, version, open, overdue, then every
--- counter of every window (the layout src/ingest.c decodes).
+-- Appends an agent's totals to out: agent, version, open, overdue, every counter of
+-- every window, then its quality rules' states as field/value pairs (src/agentstats.c).
 local function totals_read(P, agent, ws, version, out)
   local fields = {'open', 'overdue'}
   for _, w in ipairs(ws) do
@@ -85,12 +85,15 @@ local function totals_read(P, agent, ws, version, out)
   out[#out + 1] = agent
   out[#out + 1] = version
   for i = 1, #fields do out[#out + 1] = tonumber(vals[i]) or 0 end
+  out[#out + 1] = redis.call('HGETALL', agent_key(P, agent, 'rules'))
 end
 
 -- Records an alert decision in the outbox, atomically with the state change that made it.
 local function outbox_add(P, now, facts, out)
   local key = redis.sha1hex(facts.rule .. '\0' .. facts.agent .. '\0' .. (facts.ticket or '') ..
                             '\0' .. int(facts.since)) .. ':' .. facts.state
+  -- A reminder re-publishes a firing alert: same episode, its own outbox entry.
+  if facts['repeat'] then key = key .. ':' .. int(facts.at) end
   local json = cjson.encode(facts)
   if redis.call('HSETNX', P .. 'outbox', key, json) == 1 then
     redis.call('ZADD', P .. 'outbox:lease', now + LEASE_MS, key)

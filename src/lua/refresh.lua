@@ -1,6 +1,7 @@
 -- refresh: re-sums the windows that slid for the given agents, so stats stay true with no
 -- new events. ARGV: now, prefix, windows, max_future, force (1: return every agent), agents...
--- Returns the totals (layout of totals_read) of every agent whose windows changed.
+-- Returns the totals (layout of totals_read) of every agent whose windows changed or
+-- whose quality rules are pending or firing.
 --#include _common.lua
 
 local now, P = tonumber(ARGV[1]), ARGV[2]
@@ -10,7 +11,8 @@ local out = {}
 for i = 6, #ARGV do
   local agent = ARGV[i]
   local tk = agent_key(P, agent, 'totals')
-  local slid = force
+  -- Pending and firing rules need a look each pass even if no window slid (for, repeat).
+  local slid = force or redis.call('SISMEMBER', P .. 'rules:active', agent) == 1
   for _, w in ipairs(ws) do
     if tonumber(redis.call('HGET', tk, 'first_' .. w.name)) ~= first_bucket(w, now) then slid = true end
   end
