@@ -12,7 +12,6 @@
 /* Fields per window in stats_render, and the fixed ones besides. */
 #define AGENTSTATS_WINDOW_FIELDS 15
 #define AGENTSTATS_FIXED_FIELDS 3
-#define AGENTSTATS_ARGS (3 + 2 * (AGENTSTATS_FIXED_FIELDS + WINDOWS_MAX * AGENTSTATS_WINDOW_FIELDS))
 
 struct agentstats {
 	const struct config *cfg;
@@ -22,33 +21,58 @@ struct agentstats {
 	void *listener_arg;
 };
 
-/* The stats_write arguments for one agent, with their text kept alongside. */
+/*
+ * The stats_write arguments for every agent of one reply. Arguments are kept as offsets
+ * into one growing text buffer and turned into pointers only when it stops moving.
+ */
 struct agentstats_args {
-	const char *argv[AGENTSTATS_ARGS];
-	int argc;
-	char text[AGENTSTATS_ARGS * 48];
-	size_t used;
+	char *text;
+	size_t used, text_cap;
+	size_t *start;
+	size_t argc, arg_cap;
+	bool failed;
 };
 
-/* Copies s into the argument text and appends it. */
+/* Appends one argument. */
 static void agentstats_arg(struct agentstats_args *a, const char *s)
 {
 	size_t len = strlen(s) + 1;
 
-	if (a->argc == AGENTSTATS_ARGS || a->used + len > sizeof(a->text))
-		return; /* cannot happen with WINDOWS_MAX windows; keeps the buffer safe regardless */
+	if (a->used + len > a->text_cap) {
+		size_t cap = a->text_cap ? a->text_cap * 2 : 65536;
+		char *text;
+
+		while (cap < a->used + len)
+			cap *= 2;
+		if ((text = realloc(a->text, cap)) == NULL) {
+			a->failed = true;
+			return;
+		}
+		a->text = text;
+		a->text_cap = cap;
+	}
+	if (a->argc == a->arg_cap) {
+		size_t cap = a->arg_cap ? a->arg_cap * 2 : 1024;
+		size_t *start = realloc(a->start, cap * sizeof(*start));
+
+		if (start == NULL) {
+			a->failed = true;
+			return;
+		}
+		a->start = start;
+		a->arg_cap = cap;
+	}
 	memcpy(a->text + a->used, s, len);
-	a->argv[a->argc++] = a->text + a->used;
+	a->start[a->argc++] = a->used;
 	a->used += len;
 }
 
-/* Appends a field and an integer value. */
-static void agentstats_arg_int(struct agentstats_args *a, const char *field, int64_t v)
+/* Appends an integer argument. */
+static void agentstats_arg_int(struct agentstats_args *a, int64_t v)
 {
 	char buf[24];
 
 	snprintf(buf, sizeof(buf), "%" PRId64, v);
-	agentstats_arg(a, field);
 	agentstats_arg(a, buf);
 }
 
@@ -59,20 +83,37 @@ static void agentstats_field(void *ctx, const char *field, const char *value)
 	agentstats_arg(ctx, value != NULL ? value : "");
 }
 
-/* The stats_write answer: 0 only means a newer version was written meanwhile. */
+/* The stats_write answer; agents it skipped had a newer version written meanwhile. */
 static void agentstats_on_written(void *arg, redisReply *reply)
 {
-	struct agentstats *s = arg;
-
+	(void)arg;
 	if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
 		log_limited(LOG_ERR, "stats-write", "redis: stats write failed: %s", reply->str);
-	(void)s;
 }
 
-/* Reads an integer element, tolerating a missing or non-integer one as 0. */
-static int64_t agentstats_int(const redisReply *r)
+/* Reads the next comma-separated integer of a packed totals text (0 when missing). */
+static int64_t agentstats_next(const char **p)
 {
-	return r != NULL && r->type == REDIS_REPLY_INTEGER ? (int64_t)r->integer : 0;
+	char *end;
+	long long v = strtoll(*p, &end, 10);
+
+	*p = *end == ',' ? end + 1 : end;
+	return (int64_t)v;
+}
+
+/* Sends the collected arguments as one script call. */
+static void agentstats_send(struct agentstats *s, struct agentstats_args *a)
+{
+	const char **argv;
+
+	if (a->failed || a->argc <= 1 || (argv = malloc(a->argc * sizeof(*argv))) == NULL) {
+		log_limited(LOG_ERR, "stats-write", "stats: out of memory; the next refresh rewrites them");
+		return;
+	}
+	for (size_t i = 0; i < a->argc; i++)
+		argv[i] = a->text + a->start[i];
+	redis_script(s->redis, SCRIPT_STATS_WRITE, (int)a->argc, argv, NULL, agentstats_on_written, s);
+	free(argv);
 }
 
 /* See agentstats.h. */
@@ -99,42 +140,46 @@ void agentstats_listen(struct agentstats *s, agentstats_fn fn, void *arg)
 void agentstats_publish(struct agentstats *s, const redisReply *totals)
 {
 	const struct windows *ws = &s->cfg->windows;
-	size_t stride = 5 + ws->count * COUNTER_COUNT; /* agent, v, open, overdue, counters, rules */
-	struct agentstats_args *a;
+	struct agentstats_args a = {0};
 	struct totals per_window[WINDOWS_MAX];
+	int64_t now = ts_now_ms();
 
-	if (totals == NULL || totals->type != REDIS_REPLY_ARRAY || totals->elements % stride != 0)
+	/* Per agent: its id, "v,open,overdue,counters...", its rule states (totals_read). */
+	if (totals == NULL || totals->type != REDIS_REPLY_ARRAY || totals->elements % 3 != 0 ||
+	    totals->elements == 0)
 		return;
-	a = malloc(sizeof(*a));
-	if (a == NULL)
-		return;
-	for (size_t at = 0; at < totals->elements; at += stride) {
-		const redisReply *agent = totals->element[at];
-		char version[24];
-		int64_t open = agentstats_int(totals->element[at + 2]);
-		int64_t overdue = agentstats_int(totals->element[at + 3]);
+	agentstats_arg(&a, s->cfg->prefix);
+	for (size_t at = 0; at < totals->elements; at += 3) {
+		const redisReply *agent = totals->element[at], *packed = totals->element[at + 1];
+		const char *p;
+		int64_t version, open, overdue;
 
-		if (agent->type != REDIS_REPLY_STRING)
+		if (agent->type != REDIS_REPLY_STRING || packed->type != REDIS_REPLY_STRING)
 			continue;
-		a->argc = 0;
-		a->used = 0;
-		snprintf(version, sizeof(version), "%" PRId64, agentstats_int(totals->element[at + 1]));
-		agentstats_arg(a, s->cfg->prefix);
-		agentstats_arg(a, agent->str);
-		agentstats_arg(a, version);
-		agentstats_arg_int(a, "open_tickets", open);
-		agentstats_arg_int(a, "overdue_tickets", overdue);
-		agentstats_arg_int(a, "updated_at", ts_now_ms());
-		for (size_t w = 0; w < ws->count; w++) {
+		p = packed->str;
+		version = agentstats_next(&p);
+		open = agentstats_next(&p);
+		overdue = agentstats_next(&p);
+		for (size_t w = 0; w < ws->count; w++)
 			for (size_t c = 0; c < COUNTER_COUNT; c++)
-				per_window[w].c[c] = agentstats_int(totals->element[at + 4 + w * COUNTER_COUNT + c]);
-			stats_render(ws->w[w].name, &per_window[w], agentstats_field, a);
-		}
-		redis_script(s->redis, SCRIPT_STATS_WRITE, a->argc, a->argv, NULL, agentstats_on_written, s);
+				per_window[w].c[c] = agentstats_next(&p);
+		agentstats_arg(&a, agent->str);
+		agentstats_arg_int(&a, version);
+		agentstats_arg_int(&a, AGENTSTATS_FIXED_FIELDS + (int64_t)ws->count * AGENTSTATS_WINDOW_FIELDS);
+		agentstats_arg(&a, "open_tickets");
+		agentstats_arg_int(&a, open);
+		agentstats_arg(&a, "overdue_tickets");
+		agentstats_arg_int(&a, overdue);
+		agentstats_arg(&a, "updated_at");
+		agentstats_arg_int(&a, now);
+		for (size_t w = 0; w < ws->count; w++)
+			stats_render(ws->w[w].name, &per_window[w], agentstats_field, &a);
 		if (s->listener != NULL)
-			s->listener(s->listener_arg, agent->str, per_window, totals->element[at + stride - 1]);
+			s->listener(s->listener_arg, agent->str, per_window, totals->element[at + 2]);
 	}
-	free(a);
+	agentstats_send(s, &a);
+	free(a.text);
+	free(a.start);
 }
 
 /* See agentstats.h. */

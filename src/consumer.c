@@ -17,7 +17,8 @@ struct consumer {
 	rd_kafka_queue_t *queue;
 	struct kafka_watch watch;
 	struct consumer_handler handler;
-	bool paused;
+	bool paused;       /* partitions paused: an outage */
+	bool held;         /* not draining the local queue: back-pressure */
 	bool closed;
 	int assigned;
 	char *stats; /* latest statistics JSON */
@@ -121,7 +122,7 @@ static void consumer_on_readable(evutil_socket_t fd, short what, void *arg)
 	for (int round = 0; round < CONSUMER_READS_PER_WAKEUP; round++) {
 		ssize_t n;
 
-		if (c->paused || c->closed)
+		if (c->paused || c->held || c->closed)
 			return;
 		n = rd_kafka_consume_batch_queue(c->queue, 0, c->msgs, CONSUMER_BATCH);
 		if (n <= 0)
@@ -142,28 +143,26 @@ static rd_kafka_conf_t *consumer_conf(const struct config *cfg, const char *brok
 
 	if (conf == NULL)
 		return NULL;
-	/* Offsets are stored by feedbackd only after their effects are in Redis. */
-	if (!kafka_conf_set(conf, "group.id", cfg->group, err, err_size) ||
+	/*
+	 * Offsets are stored by feedbackd only after their effects are in Redis. librdkafka
+	 * prefetches up to 64 MB by default; 8 MB still keeps several batches queued and holds
+	 * the daemon to its memory budget (an rdkafka.* key may say otherwise).
+	 */
+	if (!kafka_conf_default(conf, cfg, "queued.max.messages.kbytes", "8192", err, err_size) ||
+	    !kafka_conf_set(conf, "group.id", cfg->group, err, err_size) ||
 	    !kafka_conf_set(conf, "enable.auto.offset.store", "false", err, err_size) ||
 	    !kafka_conf_set(conf, "auto.offset.reset", "earliest", err, err_size)) {
 		rd_kafka_conf_destroy(conf);
 		return NULL;
 	}
-	/* Passthrough keys were applied first; these two only fill gaps. */
 	rd_kafka_conf_set_rebalance_cb(conf, consumer_rebalance);
 	rd_kafka_conf_set_error_cb(conf, consumer_error);
-	{
-		char val[32];
-		size_t val_size = sizeof(val);
-
-		/* Consumer lag and broker states for /metrics and /healthz, unless set by rdkafka.* */
-		if (rd_kafka_conf_get(conf, "statistics.interval.ms", val, &val_size) == RD_KAFKA_CONF_OK &&
-		    strcmp(val, "0") == 0 && !kafka_conf_set(conf, "statistics.interval.ms", "5000", err, err_size)) {
-			rd_kafka_conf_destroy(conf);
-			return NULL;
-		}
-		rd_kafka_conf_set_stats_cb(conf, consumer_stats);
+	/* Consumer lag and broker states for /metrics and /healthz. */
+	if (!kafka_conf_default(conf, cfg, "statistics.interval.ms", "5000", err, err_size)) {
+		rd_kafka_conf_destroy(conf);
+		return NULL;
 	}
+	rd_kafka_conf_set_stats_cb(conf, consumer_stats);
 	rd_kafka_conf_set_opaque(conf, c);
 	return conf;
 }
@@ -228,6 +227,22 @@ static void consumer_set_paused(struct consumer *c, bool paused)
 }
 
 /* See consumer.h. */
+void consumer_hold(struct consumer *c)
+{
+	c->held = true;
+}
+
+/* See consumer.h. */
+void consumer_release(struct consumer *c)
+{
+	if (!c->held)
+		return;
+	c->held = false;
+	if (!c->paused)
+		kafka_watch_kick(&c->watch);
+}
+
+/* See consumer.h. */
 void consumer_pause(struct consumer *c)
 {
 	if (!c->paused)
@@ -240,7 +255,8 @@ void consumer_resume(struct consumer *c)
 	if (!c->paused)
 		return;
 	consumer_set_paused(c, false);
-	kafka_watch_kick(&c->watch);
+	if (!c->held)
+		kafka_watch_kick(&c->watch);
 }
 
 /* See consumer.h. */

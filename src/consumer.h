@@ -24,7 +24,14 @@ struct consumer;
 struct consumer *consumer_new(struct event_base *base, const struct config *cfg, const char *brokers,
     const struct consumer_handler *handler, char *err, size_t err_size);
 
-/* Stops taking messages (and pauses fetching) until consumer_resume. */
+/*
+ * Stops taking messages from the local queue until consumer_release. Fetching goes on
+ * until librdkafka's bounded prefetch is full; nothing is discarded. For short waits.
+ */
+void consumer_hold(struct consumer *c);
+void consumer_release(struct consumer *c);
+
+/* Also pauses fetching (discarding the prefetch) until consumer_resume. For outages. */
 void consumer_pause(struct consumer *c);
 void consumer_resume(struct consumer *c);
 bool consumer_paused(const struct consumer *c);

@@ -36,6 +36,7 @@ struct ingest {
 	struct ingest_batch *tail;
 	size_t queued;
 	struct event *retry_ev;
+	struct event *seal_ev;        /* seals the open batch once the current wake-up is done */
 	bool waiting_retry;
 	bool stopped;
 	/* apply script header arguments that only change on reload */
@@ -70,15 +71,23 @@ static void ingest_store(struct ingest *in, const char *topic, int32_t partition
 		consumer_store(in->consumer, topic, partition, next);
 }
 
-/* Pauses consumption while too much waits for Redis, resumes when it drains. */
+/*
+ * While Redis is down, fetching is paused outright (an outage may be long). While Redis is
+ * merely busy, the consumer stops draining its bounded local queue: pausing partitions would
+ * throw the prefetch away and cost a broker round trip per batch.
+ */
 static void ingest_backpressure(struct ingest *in)
 {
 	if (in->consumer == NULL || in->stopped)
 		return;
-	if (!redis_is_up(in->redis) || in->queued >= (size_t)in->cfg->max_inflight_batches)
+	if (!redis_is_up(in->redis))
 		consumer_pause(in->consumer);
 	else
 		consumer_resume(in->consumer);
+	if (in->queued >= (size_t)in->cfg->max_inflight_batches)
+		consumer_hold(in->consumer);
+	else
+		consumer_release(in->consumer);
 }
 
 /* Closes the open batch and queues it behind the others. */
@@ -298,7 +307,24 @@ void ingest_messages(void *arg, rd_kafka_message_t **msgs, size_t count)
 
 	for (size_t i = 0; i < count; i++)
 		ingest_one(in, msgs[i], now);
-	/* No linger: what one read brought goes out now; under load reads are full batches. */
+	/*
+	 * No linger timer: the open batch is sealed as soon as the consumer's current wake-up
+	 * has handed over everything it read, so under load one batch gathers several reads
+	 * (and each agent's Redis work is shared by more events) while a quiet stream waits
+	 * for nothing.
+	 */
+	if (in->open != NULL && batch_count(in->open) > 0)
+		event_active(in->seal_ev, EV_TIMEOUT, 0);
+	ingest_pump(in);
+}
+
+/* End of a consumer wake-up: what was gathered goes to Redis. */
+static void ingest_on_seal(evutil_socket_t fd, short what, void *arg)
+{
+	struct ingest *in = arg;
+
+	(void)fd;
+	(void)what;
 	ingest_seal(in);
 	ingest_pump(in);
 }
@@ -359,7 +385,8 @@ struct ingest *ingest_new(struct event_base *base, const struct config *cfg, str
 	in->stats = stats;
 	in->progress = progress_new();
 	in->retry_ev = evtimer_new(base, ingest_on_retry, in);
-	if (in->progress == NULL || in->retry_ev == NULL) {
+	in->seal_ev = event_new(base, -1, 0, ingest_on_seal, in);
+	if (in->progress == NULL || in->retry_ev == NULL || in->seal_ev == NULL) {
 		ingest_free(in);
 		return NULL;
 	}
@@ -402,5 +429,7 @@ void ingest_free(struct ingest *in)
 	progress_free(in->progress);
 	if (in->retry_ev != NULL)
 		event_free(in->retry_ev);
+	if (in->seal_ev != NULL)
+		event_free(in->seal_ev);
 	free(in);
 }

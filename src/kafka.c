@@ -28,6 +28,16 @@ bool kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, 
 }
 
 /* See kafka.h. */
+bool kafka_conf_default(rd_kafka_conf_t *conf, const struct config *cfg, const char *name, const char *value,
+    char *err, size_t err_size)
+{
+	for (size_t i = 0; i < cfg->rdkafka_count; i++)
+		if (strcmp(cfg->rdkafka[i].name, name) == 0)
+			return true;
+	return kafka_conf_set(conf, name, value, err, err_size);
+}
+
+/* See kafka.h. */
 rd_kafka_conf_t *kafka_conf_new(const struct config *cfg, const char *brokers, char *err, size_t err_size)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();

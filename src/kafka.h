@@ -21,6 +21,10 @@ rd_kafka_conf_t *kafka_conf_new(const struct config *cfg, const char *brokers, c
 /* Sets one property or reports "name: reason". */
 bool kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err, size_t err_size);
 
+/* Sets a property to feedbackd's default unless an rdkafka.* key in cfg chose it. */
+bool kafka_conf_default(rd_kafka_conf_t *conf, const struct config *cfg, const char *name, const char *value,
+    char *err, size_t err_size);
+
 /* Calls cb in the loop whenever q becomes non-empty. */
 bool kafka_watch_start(struct kafka_watch *w, struct event_base *base, rd_kafka_queue_t *q,
     event_callback_fn cb, void *arg);

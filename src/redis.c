@@ -33,7 +33,10 @@ struct redis {
 	void *state_arg;
 };
 
-/* One command in flight; script calls keep their arguments for a NOSCRIPT retry. */
+/*
+ * One command in flight. A script call keeps its formatted EVALSHA command, one buffer,
+ * from which the EVAL retry after NOSCRIPT is made by swapping the leading two arguments.
+ */
 struct redis_request {
 	struct redis *r;
 	redis_reply_fn fn;
@@ -41,8 +44,8 @@ struct redis_request {
 	int script;               /* enum script, or -1 */
 	bool retried;
 	int argc;
-	char **argv;
-	size_t *lens;
+	char *cmd;                /* RESP text, scripts only */
+	size_t len;
 	struct timespec sent;
 };
 
@@ -102,21 +105,43 @@ static void redis_on_timeout(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Frees a request and its argument copies. */
+/* Frees a request and its command text. */
 static void redis_request_free(struct redis_request *req)
 {
-	if (req->argv != NULL) {
-		for (int i = 0; i < req->argc; i++)
-			free(req->argv[i]);
-		free(req->argv);
-		free(req->lens);
-	}
+	free(req->cmd);
 	free(req);
 }
 
-/* Sends a request's arguments on the current connection. */
-static bool redis_send(struct redis *r, struct redis_request *req, int argc, const char **argv,
-    const size_t *lens);
+/* Sends a script request's command text on the current connection. */
+static bool redis_send(struct redis *r, struct redis_request *req);
+
+/* The EVALSHA header of a formatted command: "*N", "EVALSHA" and the SHA as RESP. */
+static size_t redis_evalsha_header(int argc)
+{
+	char count[16];
+
+	return (size_t)snprintf(count, sizeof(count), "*%d\r\n", argc) + strlen("$7\r\nEVALSHA\r\n$40\r\n") + 40 + 2;
+}
+
+/* Rewrites a script request as EVAL with the script's source, keeping its other arguments. */
+static bool redis_request_eval(struct redis_request *req, const char *src)
+{
+	size_t header = redis_evalsha_header(req->argc), src_len = strlen(src);
+	size_t rest = req->len - header, size = 64 + src_len + rest;
+	char *cmd = malloc(size);
+	int n;
+
+	if (cmd == NULL)
+		return false;
+	n = snprintf(cmd, size, "*%d\r\n$4\r\nEVAL\r\n$%zu\r\n", req->argc, src_len);
+	memcpy(cmd + n, src, src_len);
+	memcpy(cmd + n + src_len, "\r\n", 2);
+	memcpy(cmd + n + src_len + 2, req->cmd + header, rest);
+	free(req->cmd);
+	req->cmd = cmd;
+	req->len = (size_t)n + src_len + 2 + rest;
+	return true;
+}
 
 /* Every reply comes here first: latency, error counts and the NOSCRIPT retry. */
 static void redis_on_reply(redisAsyncContext *ac, void *reply_ptr, void *privdata)
@@ -132,16 +157,8 @@ static void redis_on_reply(redisAsyncContext *ac, void *reply_ptr, void *privdat
 	if (reply != NULL && reply->type == REDIS_REPLY_ERROR && req->script >= 0 && !req->retried &&
 	    strncmp(reply->str, "NOSCRIPT", 8) == 0) {
 		/* The script cache was flushed (restart, failover, SCRIPT FLUSH): EVAL caches it again. */
-		const char *src = redis_sources[req->script];
-
 		req->retried = true;
-		free(req->argv[0]);
-		free(req->argv[1]);
-		req->argv[0] = strdup("EVAL");
-		req->argv[1] = strdup(src);
-		req->lens[0] = 4;
-		req->lens[1] = strlen(src);
-		if (redis_send(r, req, req->argc, (const char **)req->argv, req->lens))
+		if (redis_request_eval(req, redis_sources[req->script]) && redis_send(r, req))
 			return;
 		reply = NULL;
 	}
@@ -152,36 +169,14 @@ static void redis_on_reply(redisAsyncContext *ac, void *reply_ptr, void *privdat
 }
 
 /* See above. */
-static bool redis_send(struct redis *r, struct redis_request *req, int argc, const char **argv,
-    const size_t *lens)
+static bool redis_send(struct redis *r, struct redis_request *req)
 {
 	if (r->ac == NULL)
 		return false;
 	clock_gettime(CLOCK_MONOTONIC, &req->sent);
-	if (redisAsyncCommandArgv(r->ac, redis_on_reply, req, argc, argv, lens) != REDIS_OK)
+	if (redisAsyncFormattedCommand(r->ac, redis_on_reply, req, req->cmd, req->len) != REDIS_OK)
 		return false;
 	r->pending++;
-	return true;
-}
-
-/* Copies a command's arguments so it can be re-sent. */
-static bool redis_request_copy(struct redis_request *req, int argc, const char **argv, const size_t *lens)
-{
-	req->argc = argc;
-	req->argv = calloc((size_t)argc, sizeof(*req->argv));
-	req->lens = calloc((size_t)argc, sizeof(*req->lens));
-	if (req->argv == NULL || req->lens == NULL)
-		return false;
-	for (int i = 0; i < argc; i++) {
-		size_t len = lens != NULL ? lens[i] : strlen(argv[i]);
-
-		req->argv[i] = malloc(len + 1);
-		if (req->argv[i] == NULL)
-			return false;
-		memcpy(req->argv[i], argv[i], len);
-		req->argv[i][len] = '\0';
-		req->lens[i] = len;
-	}
 	return true;
 }
 
@@ -200,10 +195,12 @@ bool redis_command(struct redis *r, int argc, const char **argv, const size_t *l
 	req->fn = fn;
 	req->arg = arg;
 	req->script = -1;
-	if (!redis_send(r, req, argc, argv, lens)) {
+	clock_gettime(CLOCK_MONOTONIC, &req->sent);
+	if (redisAsyncCommandArgv(r->ac, redis_on_reply, req, argc, argv, lens) != REDIS_OK) {
 		redis_request_free(req);
 		return false;
 	}
+	r->pending++;
 	return true;
 }
 
@@ -215,6 +212,7 @@ bool redis_script(struct redis *r, enum script s, int argc, const char **argv, c
 	const char **full;
 	size_t *full_lens;
 	bool ok;
+	int n;
 
 	if (!r->up)
 		return false;
@@ -241,8 +239,10 @@ bool redis_script(struct redis *r, enum script s, int argc, const char **argv, c
 	req->fn = fn;
 	req->arg = arg;
 	req->script = (int)s;
-	ok = redis_request_copy(req, argc + 3, full, full_lens) &&
-	    redis_send(r, req, req->argc, (const char **)req->argv, req->lens);
+	req->argc = argc + 3;
+	n = redisFormatCommandArgv(&req->cmd, req->argc, full, full_lens);
+	req->len = n > 0 ? (size_t)n : 0;
+	ok = n > 0 && redis_send(r, req);
 	free(full);
 	free(full_lens);
 	if (!ok)

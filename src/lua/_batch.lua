@@ -26,9 +26,11 @@ local function batch_touch(B, agent)
   end
 end
 
--- Counts d into counter c of agent at time ts, in every window that still covers ts.
-local function batch_add(B, agent, ts, c, d)
+-- Counts one event's changes (counter -> amount) for agent at time ts, in every window
+-- that still covers ts. The bucket keys are built once per event, not once per counter.
+local function batch_add_all(B, agent, ts, changes)
   batch_touch(B, agent)
+  local deltas = B.deltas[agent]
   for wi, w in ipairs(B.ws) do
     local b = bucket_of(w, ts)
     if b >= first_bucket(w, B.now) then
@@ -39,12 +41,21 @@ local function batch_add(B, agent, ts, c, d)
         B.buckets[bk] = e
         B.bucket_order[#B.bucket_order + 1] = bk
       end
-      merge(e.f, c, d)
-      B.deltas[agent][wi] = B.deltas[agent][wi] or {}
-      merge(B.deltas[agent][wi], c, d)
+      local wd = deltas[wi]
+      if not wd then
+        wd = {}
+        deltas[wi] = wd
+      end
+      for c, d in pairs(changes) do
+        merge(e.f, c, d)
+        merge(wd, c, d)
+      end
     end
   end
 end
+
+-- Counts d into counter c (one change).
+local function batch_add(B, agent, ts, c, d) batch_add_all(B, agent, ts, {[c] = d}) end
 
 -- Writes the merged buckets, syncs every touched agent's totals and returns them.
 local function batch_flush(B)

@@ -38,13 +38,11 @@ end
 -- the breach already counted it, whether the target was met or missed.
 local function clock_count(B, agent, start, replied, target, breach_counted)
   local resp = replied - start
-  batch_add(B, agent, replied, 'rn', 1)
-  batch_add(B, agent, replied, 'rsum', resp)
-  batch_add(B, agent, replied, 'rmax', resp)
-  if breach_counted then
+  local changes = {rn = 1, rsum = resp, rmax = resp}
+  if not breach_counted and resp <= target then changes.met = 1 end
+  batch_add_all(B, agent, replied, changes)
+  if breach_counted or resp <= target then
     return resp
-  elseif resp <= target then
-    batch_add(B, agent, replied, 'met', 1)
   else
     batch_add(B, agent, start + target, 'miss', 1)
   end

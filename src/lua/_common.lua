@@ -8,11 +8,18 @@ local LEASE_MS = 30000      -- an undelivered alert is re-driven after this
 -- Integer to decimal text without Lua's exponent notation.
 local function int(n) return string.format('%d', n) end
 
--- Parses "1h:3600000:150000;24h:86400000:3600000" into window tables.
+-- Parses "1h:3600000:150000;24h:86400000:3600000" into window tables. Field names
+-- ("sat_24h") are built here once per call, not once per agent.
 local function parse_windows(spec)
-  local ws = {}
+  local ws = {readout = {'open', 'overdue'}}
   for name, span, bms in string.gmatch(spec, '([^:;]+):(%d+):(%d+)') do
-    ws[#ws + 1] = {name = name, span = tonumber(span), bms = tonumber(bms)}
+    local w = {name = name, span = tonumber(span), bms = tonumber(bms), field = {},
+               first_field = 'first_' .. name}
+    for _, c in ipairs(COUNTERS) do
+      w.field[c] = c .. '_' .. name
+      ws.readout[#ws.readout + 1] = w.field[c]
+    end
+    ws[#ws + 1] = w
   end
   return ws
 end
@@ -50,19 +57,29 @@ end
 -- buckets, otherwise this call's in-window deltas are added. Returns the new version.
 local function totals_sync(P, agent, ws, now, max_future, deltas)
   local tk = agent_key(P, agent, 'totals')
+  -- An agent seen for the first time has nothing to re-sum but this call's own changes.
+  local fresh = redis.call('EXISTS', tk) == 0
   for wi, w in ipairs(ws) do
     local first = first_bucket(w, now)
-    if tonumber(redis.call('HGET', tk, 'first_' .. w.name)) ~= first then
-      local sum = window_sum(P, agent, w, first, now, max_future)
-      local args = {'first_' .. w.name, int(first)}
+    if fresh then
+      local args = {w.first_field, int(first)}
+      local d = deltas and deltas[wi] or {}
       for _, c in ipairs(COUNTERS) do
-        args[#args + 1] = c .. '_' .. w.name
+        args[#args + 1] = w.field[c]
+        args[#args + 1] = int(d[c] or 0)
+      end
+      redis.call('HSET', tk, unpack(args))
+    elseif tonumber(redis.call('HGET', tk, w.first_field)) ~= first then
+      local sum = window_sum(P, agent, w, first, now, max_future)
+      local args = {w.first_field, int(first)}
+      for _, c in ipairs(COUNTERS) do
+        args[#args + 1] = w.field[c]
         args[#args + 1] = int(sum[c])
       end
       redis.call('HSET', tk, unpack(args))
     elseif deltas and deltas[wi] then
       for c, d in pairs(deltas[wi]) do
-        local f = c .. '_' .. w.name
+        local f = w.field[c]
         if MAXED[c] then
           if d > (tonumber(redis.call('HGET', tk, f)) or 0) then redis.call('HSET', tk, f, int(d)) end
         else
@@ -74,17 +91,15 @@ local function totals_sync(P, agent, ws, now, max_future, deltas)
   return redis.call('HINCRBY', tk, 'v', 1)
 end
 
--- Appends an agent's totals to out: agent, version, open, overdue, every counter of
--- every window, then its quality rules' states as field/value pairs (src/agentstats.c).
+-- Appends an agent's totals to out as three elements: the agent; one text "v,open,overdue,"
+-- followed by every counter of every window; its quality rules' states as field/value
+-- pairs (decoded by src/agentstats.c). One text, not ~70 numbers, keeps replies small.
 local function totals_read(P, agent, ws, version, out)
-  local fields = {'open', 'overdue'}
-  for _, w in ipairs(ws) do
-    for _, c in ipairs(COUNTERS) do fields[#fields + 1] = c .. '_' .. w.name end
-  end
+  local fields = ws.readout
   local vals = redis.call('HMGET', agent_key(P, agent, 'totals'), unpack(fields))
+  for i = 1, #fields do vals[i] = vals[i] or '0' end
   out[#out + 1] = agent
-  out[#out + 1] = version
-  for i = 1, #fields do out[#out + 1] = tonumber(vals[i]) or 0 end
+  out[#out + 1] = int(version) .. ',' .. table.concat(vals, ',')
   out[#out + 1] = redis.call('HGETALL', agent_key(P, agent, 'rules'))
 end
 

@@ -60,16 +60,15 @@ for i = 9, #ARGV, 11 do
     if kind == 'r' then
       if counted then
         local score, scale = tonumber(ARGV[i + 7]), tonumber(ARGV[i + 8])
-        batch_add(B, agent, ts, 'r', 1)
+        local changes
         if scale == 5 then
-          batch_add(B, agent, ts, 's5', 1)
-          batch_add(B, agent, ts, 'ssum', score)
-          batch_add(B, agent, ts, score >= 4 and 'sat' or (score == 3 and 'neu' or 'dis'), 1)
+          changes = {r = 1, s5 = 1, ssum = score}
+          changes[score >= 4 and 'sat' or (score == 3 and 'neu' or 'dis')] = 1
         else
-          batch_add(B, agent, ts, 'n10', 1)
-          if score >= 9 then batch_add(B, agent, ts, 'pro', 1)
-          elseif score <= 6 then batch_add(B, agent, ts, 'det', 1) end
+          changes = {r = 1, n10 = 1}
+          if score >= 9 then changes.pro = 1 elseif score <= 6 then changes.det = 1 end
         end
+        batch_add_all(B, agent, ts, changes)
       end
     elseif kind == 'c' then
       -- Events older than every window only close clocks: opening one would breach at once.

@@ -14,7 +14,7 @@ for i = 6, #ARGV do
   -- Pending and firing rules need a look each pass even if no window slid (for, repeat).
   local slid = force or redis.call('SISMEMBER', P .. 'rules:active', agent) == 1
   for _, w in ipairs(ws) do
-    if tonumber(redis.call('HGET', tk, 'first_' .. w.name)) ~= first_bucket(w, now) then slid = true end
+    if tonumber(redis.call('HGET', tk, w.first_field)) ~= first_bucket(w, now) then slid = true end
   end
   if slid then
     totals_read(P, agent, ws, totals_sync(P, agent, ws, now, max_future, nil), out)
