@@ -39,6 +39,21 @@ def main():
             print(f"{agent:<8}{w:>7}{row}")
         print(f"{'':<8}{'now':>7}   open tickets {stats.get('open_tickets', '0')}, "
               f"overdue {stats.get('overdue_tickets', '0')}")
+    print("\nquality rule csat_below (24h window, threshold 80%, confidence mode, at least 20 ratings):")
+    for agent in agents:
+        stats = hgetall(args.port, f"{args.prefix}agent:{{{agent}}}:stats")
+        firing = hgetall(args.port, f"{args.prefix}agent:{{{agent}}}:alerts").get("csat_below")
+        csat, n = stats.get("csat_24h"), int(stats.get("satisfied_24h", 0)) + int(stats.get("neutral_24h", 0)) \
+            + int(stats.get("dissatisfied_24h", 0))
+        if firing:
+            print(f"  {agent:<8} ALERT      {json.loads(firing)['message']}")
+        elif csat is not None and float(csat) < 80 and n < 20:
+            print(f"  {agent:<8} suppressed CSAT {csat}% from only {n} ratings (the rule needs 20)")
+        elif csat is not None and float(csat) < 80:
+            print(f"  {agent:<8} suppressed CSAT {csat}% from {n} ratings: the 95% interval still reaches 80%,"
+                  " so this may be chance")
+        else:
+            print(f"  {agent:<8} ok         CSAT {csat or '-'}% from {n} ratings")
     alerts = redis(args.port, "XRANGE", args.prefix + "alerts", "-", "+")
     shown = [json.loads(a) for a in alerts if a.startswith("{")]
     print(f"\nalerts published ({len(shown)}), newest last:")

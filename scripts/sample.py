@@ -13,7 +13,7 @@ AGENTS = {
     "ana": (0.92, 120, 2),
     "ben": (0.55, 90, 9),     # clearly below target, with plenty of ratings
     "chloe": (0.85, 70, 3),
-    "dev": (0.40, 5, 1),      # looks bad, but 5 ratings prove nothing
+    "dev": (0.40, 7, 1),      # looks bad, but a handful of ratings prove nothing
     "eli": (0.88, 60, 1),
 }
 MIN, HOUR, DAY = 60_000, 3_600_000, 86_400_000
