@@ -88,11 +88,24 @@ static void alert_set_int(json_t *obj, const char *key, int64_t value)
 		json_object_set_new(obj, key, json_integer(value));
 }
 
+/* Adds a quality alert's interval, then serialises and releases obj. */
+static char *alert_finish(json_t *obj, const struct alert_facts *f)
+{
+	char *out;
+
+	if (f->has_interval) {
+		json_object_set_new(obj, "lower", json_real(f->lower));
+		json_object_set_new(obj, "upper", json_real(f->upper));
+	}
+	out = json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(10));
+	json_decref(obj);
+	return out;
+}
+
 /* See alert.h. */
 char *alert_facts_json(const struct alert_facts *f)
 {
 	json_t *obj = json_object();
-	char *out;
 
 	alert_set_str(obj, "rule", f->rule);
 	alert_set_str(obj, "state", f->state);
@@ -119,13 +132,7 @@ char *alert_facts_json(const struct alert_facts *f)
 		json_object_set_new(obj, "value", json_real(f->value));
 	if (f->has_threshold)
 		json_object_set_new(obj, "threshold", json_real(f->threshold));
-	if (f->has_interval) {
-		json_object_set_new(obj, "lower", json_real(f->lower));
-		json_object_set_new(obj, "upper", json_real(f->upper));
-	}
-	out = json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(10));
-	json_decref(obj);
-	return out;
+	return alert_finish(obj, f);
 }
 
 /* Feeds bytes into a 64-bit FNV-1a hash. */
@@ -256,7 +263,6 @@ char *alert_render(const struct alert_facts *f)
 	json_t *obj = json_object();
 	char id[ALERT_ID_SIZE], text[ALERT_TEXT_SIZE];
 	bool clock = f->ticket[0] != '\0';
-	char *out;
 
 	alert_id(f, id);
 	json_object_set_new(obj, "alert_id", json_string(id));
@@ -296,11 +302,5 @@ char *alert_render(const struct alert_facts *f)
 		if (f->superseded)
 			json_object_set_new(obj, "superseded", json_true());
 	}
-	if (f->has_interval) {
-		json_object_set_new(obj, "lower", json_real(f->lower));
-		json_object_set_new(obj, "upper", json_real(f->upper));
-	}
-	out = json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(10));
-	json_decref(obj);
-	return out;
+	return alert_finish(obj, f);
 }

@@ -12,8 +12,8 @@
 #define MS_PER_HOUR (60 * MS_PER_MINUTE)
 #define MS_PER_DAY (24 * MS_PER_HOUR)
 
-/* Floor division for b > 0, because C truncates toward zero. */
-static int64_t
+/* See timestamp.h. */
+int64_t
 ts_floor_div(int64_t a, int64_t b)
 {
 	int64_t	q = a / b;

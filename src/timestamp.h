@@ -21,6 +21,9 @@ bool duration_parse(const char *s, int64_t *out_ms);
 /* Formats milliseconds in the largest unit that divides it exactly ("1h", "90s"). */
 void duration_format(int64_t ms, char *buf, size_t size);
 
+/* Floor division for b > 0 (C truncates toward zero), so times before 1970 work too. */
+int64_t ts_floor_div(int64_t a, int64_t b);
+
 /* Wall-clock time in epoch milliseconds. */
 int64_t ts_now_ms(void);
 

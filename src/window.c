@@ -10,17 +10,6 @@
 /* Below this a bucket would be under one second wide. */
 #define WINDOW_MIN_SPAN_MS (WINDOW_BUCKETS * INT64_C(1000))
 
-/* Floor division for b > 0, because C truncates toward zero. */
-static int64_t
-window_floor_div(int64_t a, int64_t b)
-{
-	int64_t	q = a / b;
-
-	if (a % b != 0 && a < 0)
-		q--;
-	return q;
-}
-
 /* Ceiling division for b > 0. */
 static int64_t
 window_ceil_div(int64_t a, int64_t b)
@@ -144,7 +133,7 @@ windows_parse(const char *list, struct windows *out, char *reason, size_t reason
 int64_t
 window_bucket_of(const struct window *w, int64_t ts_ms)
 {
-	return window_floor_div(ts_ms, w->bucket_ms);
+	return ts_floor_div(ts_ms, w->bucket_ms);
 }
 
 /* The oldest bucket still inside the window at now_ms: its start is >= now - span. */
