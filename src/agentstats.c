@@ -144,7 +144,7 @@ void agentstats_publish(struct agentstats *s, const redisReply *totals)
 	struct totals per_window[WINDOWS_MAX];
 	int64_t now = ts_now_ms();
 
-	/* Per agent: its id, "v,open,overdue,counters...", its rule states (totals_read). */
+	/* Per agent: its id, "v,open,overdue,counters...", its rule states (totals_update). */
 	if (totals == NULL || totals->type != REDIS_REPLY_ARRAY || totals->elements % 3 != 0 ||
 	    totals->elements == 0)
 		return;

@@ -23,7 +23,7 @@ struct agentstats *agentstats_new(const struct config *cfg, struct redis *redis,
 /* Also tell fn about every agent published (the quality rules listen here). */
 void agentstats_listen(struct agentstats *s, agentstats_fn fn, void *arg);
 
-/* Writes the stats hash of every agent in a totals reply (layout: totals_read in _common.lua). */
+/* Writes the stats hash of every agent in a totals reply (layout: totals_update in _common.lua). */
 void agentstats_publish(struct agentstats *s, const redisReply *totals);
 
 void agentstats_free(struct agentstats *s);

@@ -57,23 +57,30 @@ end
 -- Counts d into counter c (one change).
 local function batch_add(B, agent, ts, c, d) batch_add_all(B, agent, ts, {[c] = d}) end
 
--- Writes the merged buckets, syncs every touched agent's totals and returns them.
+-- Writes the merged buckets (one read and one write each), then updates every touched
+-- agent's totals and returns them.
 local function batch_flush(B)
   for _, bk in ipairs(B.bucket_order) do
     local e = B.buckets[bk]
-    for c, d in pairs(e.f) do
+    local names, set = {}, {}
+    for c in pairs(e.f) do names[#names + 1] = c end
+    local cur = redis.call('HMGET', bk, unpack(names))
+    for i, c in ipairs(names) do
+      local v, d = tonumber(cur[i]) or 0, e.f[c]
       if MAXED[c] then
-        if d > (tonumber(redis.call('HGET', bk, c)) or 0) then redis.call('HSET', bk, c, int(d)) end
+        if d > v then v = d end
       else
-        redis.call('HINCRBY', bk, c, d)
+        v = v + d
       end
+      set[#set + 1] = c
+      set[#set + 1] = int(v)
     end
+    redis.call('HSET', bk, unpack(set))
     redis.call('PEXPIREAT', bk, int(e.expire))
   end
   local out = {}
   for _, agent in ipairs(B.agent_order) do
-    local v = totals_sync(B.P, agent, B.ws, B.now, B.max_future, B.deltas[agent])
-    totals_read(B.P, agent, B.ws, v, out)
+    totals_update(B.P, agent, B.ws, B.now, B.max_future, B.deltas[agent], out)
   end
   return out
 end

@@ -11,16 +11,19 @@ local function int(n) return string.format('%d', n) end
 -- Parses "1h:3600000:150000;24h:86400000:3600000" into window tables. Field names
 -- ("sat_24h") are built here once per call, not once per agent.
 local function parse_windows(spec)
-  local ws = {readout = {'open', 'overdue'}}
+  -- stored: every totals field, in the order one HMGET reads them; pos: field -> index.
+  local ws = {stored = {'v', 'open', 'overdue'}, pos = {}}
   for name, span, bms in string.gmatch(spec, '([^:;]+):(%d+):(%d+)') do
     local w = {name = name, span = tonumber(span), bms = tonumber(bms), field = {},
                first_field = 'first_' .. name}
+    ws.stored[#ws.stored + 1] = w.first_field
     for _, c in ipairs(COUNTERS) do
       w.field[c] = c .. '_' .. name
-      ws.readout[#ws.readout + 1] = w.field[c]
+      ws.stored[#ws.stored + 1] = w.field[c]
     end
     ws[#ws + 1] = w
   end
+  for i, f in ipairs(ws.stored) do ws.pos[f] = i end
   return ws
 end
 
@@ -53,53 +56,64 @@ local function window_sum(P, agent, w, first, now, max_future)
   return sum
 end
 
--- Brings an agent's window totals up to date: a slid window is re-summed from its
--- buckets, otherwise this call's in-window deltas are added. Returns the new version.
-local function totals_sync(P, agent, ws, now, max_future, deltas)
+-- Brings an agent's window totals up to date and appends them to out, in one read and one
+-- write: a slid window is re-summed from its buckets, otherwise this call's in-window deltas
+-- are added. out gets three elements: the agent; one text "v,open,overdue," followed by every
+-- counter of every window; its quality rules' states as field/value pairs (decoded by
+-- src/agentstats.c). One text, not ~70 numbers, keeps replies small.
+local function totals_update(P, agent, ws, now, max_future, deltas, out)
   local tk = agent_key(P, agent, 'totals')
+  local cur = redis.call('HMGET', tk, unpack(ws.stored))
+  local pos = ws.pos
+  local set = {}
   -- An agent seen for the first time has nothing to re-sum but this call's own changes.
-  local fresh = redis.call('EXISTS', tk) == 0
+  local fresh = not cur[pos.v]
+  local packed = {}
   for wi, w in ipairs(ws) do
     local first = first_bucket(w, now)
-    if fresh then
-      local args = {w.first_field, int(first)}
-      local d = deltas and deltas[wi] or {}
-      for _, c in ipairs(COUNTERS) do
-        args[#args + 1] = w.field[c]
-        args[#args + 1] = int(d[c] or 0)
-      end
-      redis.call('HSET', tk, unpack(args))
-    elseif tonumber(redis.call('HGET', tk, w.first_field)) ~= first then
-      local sum = window_sum(P, agent, w, first, now, max_future)
-      local args = {w.first_field, int(first)}
-      for _, c in ipairs(COUNTERS) do
-        args[#args + 1] = w.field[c]
-        args[#args + 1] = int(sum[c])
-      end
-      redis.call('HSET', tk, unpack(args))
-    elseif deltas and deltas[wi] then
-      for c, d in pairs(deltas[wi]) do
-        local f = w.field[c]
+    local d = deltas and deltas[wi]
+    local sum
+    if not fresh and tonumber(cur[pos[w.first_field]]) ~= first then
+      sum = window_sum(P, agent, w, first, now, max_future)
+    end
+    if sum or fresh then
+      set[#set + 1] = w.first_field
+      set[#set + 1] = int(first)
+    end
+    for _, c in ipairs(COUNTERS) do
+      local f = w.field[c]
+      local x = d and d[c]
+      local text
+      if sum then
+        text = int(sum[c])
+      elseif fresh then
+        text = x and int(x) or '0'
+      elseif x then
+        local v = tonumber(cur[pos[f]]) or 0
         if MAXED[c] then
-          if d > (tonumber(redis.call('HGET', tk, f)) or 0) then redis.call('HSET', tk, f, int(d)) end
+          if x > v then v = x end
         else
-          redis.call('HINCRBY', tk, f, d)
+          v = v + x
         end
+        text = int(v)
+      else
+        -- Unchanged: reuse Redis's own text; most counters of a touched agent do not move.
+        text = cur[pos[f]] or '0'
       end
+      if sum or fresh or x then
+        set[#set + 1] = f
+        set[#set + 1] = text
+      end
+      packed[#packed + 1] = text
     end
   end
-  return redis.call('HINCRBY', tk, 'v', 1)
-end
-
--- Appends an agent's totals to out as three elements: the agent; one text "v,open,overdue,"
--- followed by every counter of every window; its quality rules' states as field/value
--- pairs (decoded by src/agentstats.c). One text, not ~70 numbers, keeps replies small.
-local function totals_read(P, agent, ws, version, out)
-  local fields = ws.readout
-  local vals = redis.call('HMGET', agent_key(P, agent, 'totals'), unpack(fields))
-  for i = 1, #fields do vals[i] = vals[i] or '0' end
+  local version = (tonumber(cur[pos.v]) or 0) + 1
+  set[#set + 1] = 'v'
+  set[#set + 1] = int(version)
+  redis.call('HSET', tk, unpack(set))
   out[#out + 1] = agent
-  out[#out + 1] = int(version) .. ',' .. table.concat(vals, ',')
+  out[#out + 1] = int(version) .. ',' .. (cur[pos.open] or '0') .. ',' .. (cur[pos.overdue] or '0') ..
+                  ',' .. table.concat(packed, ',')
   out[#out + 1] = redis.call('HGETALL', agent_key(P, agent, 'rules'))
 end
 

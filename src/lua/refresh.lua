@@ -1,6 +1,6 @@
 -- refresh: re-sums the windows that slid for the given agents, so stats stay true with no
 -- new events. ARGV: now, prefix, windows, max_future, force (1: return every agent), agents...
--- Returns the totals (layout of totals_read) of every agent whose windows changed or
+-- Returns the totals (layout of totals_update) of every agent whose windows changed or
 -- whose quality rules are pending or firing.
 --#include _common.lua
 
@@ -13,11 +13,16 @@ for i = 6, #ARGV do
   local tk = agent_key(P, agent, 'totals')
   -- Pending and firing rules need a look each pass even if no window slid (for, repeat).
   local slid = force or redis.call('SISMEMBER', P .. 'rules:active', agent) == 1
-  for _, w in ipairs(ws) do
-    if tonumber(redis.call('HGET', tk, w.first_field)) ~= first_bucket(w, now) then slid = true end
+  if not slid then
+    local firsts = {}
+    for i, w in ipairs(ws) do firsts[i] = w.first_field end
+    local stored = redis.call('HMGET', tk, unpack(firsts))
+    for i, w in ipairs(ws) do
+      if tonumber(stored[i]) ~= first_bucket(w, now) then slid = true end
+    end
   end
   if slid then
-    totals_read(P, agent, ws, totals_sync(P, agent, ws, now, max_future, nil), out)
+    totals_update(P, agent, ws, now, max_future, nil, out)
   end
 end
 return out
