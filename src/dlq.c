@@ -7,8 +7,11 @@
 #include <string.h>
 
 #include "log.h"
+#include "timestamp.h"
 
 #define DLQ_RETRY_MS 1000
+/* How long a delivered letter's position is remembered; re-reads come within minutes. */
+#define DLQ_REMEMBER_MS (INT64_C(7) * 86400000)
 
 /* One dead letter, owned here until the broker has it. */
 struct dlq_record {
@@ -18,6 +21,7 @@ struct dlq_record {
 	int32_t partition;
 	int64_t offset;
 	char reason[128];
+	char position[300];      /* "topic:partition:offset", its member in the Redis record */
 	void *key;
 	size_t key_len;
 	void *payload;
@@ -27,7 +31,9 @@ struct dlq_record {
 struct dlq {
 	const struct config *cfg;
 	struct producer *producer;
+	struct redis *redis;
 	struct metrics *metrics;
+	char key[300];           /* the Redis sorted set of delivered positions */
 	dlq_done_fn done;
 	void *arg;
 	struct event *retry_ev;
@@ -68,11 +74,36 @@ static void dlq_retry_later(struct dlq_record *r)
 	evtimer_add(d->retry_ev, &tv);
 }
 
+/* The letter is on the DLQ (and recorded, or Redis is away): its offset may be committed. */
+static void dlq_finish(struct dlq_record *r)
+{
+	struct dlq *d = r->dlq;
+
+	d->pending--;
+	d->done(d->arg, r->topic, r->partition, r->offset);
+	dlq_record_free(r);
+}
+
+/* Trimming old positions needs no follow-up. */
+static void dlq_on_trimmed(void *arg, redisReply *reply)
+{
+	(void)arg;
+	(void)reply;
+}
+
+/* The delivered position was recorded (or could not be: then at-least-once is what remains). */
+static void dlq_on_recorded(void *arg, redisReply *reply)
+{
+	(void)reply;
+	dlq_finish(arg);
+}
+
 /* Delivery report for one dead letter. */
 static void dlq_on_delivery(void *arg, rd_kafka_resp_err_t err)
 {
 	struct dlq_record *r = arg;
 	struct dlq *d = r->dlq;
+	char now[24], old[24];
 
 	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		log_limited(LOG_WARNING, "dlq-delivery", "dlq: delivery of %s/%" PRId32 "@%" PRId64 " failed: %s; retrying",
@@ -80,10 +111,15 @@ static void dlq_on_delivery(void *arg, rd_kafka_resp_err_t err)
 		dlq_retry_later(r);
 		return;
 	}
-	d->pending--;
 	d->metrics->dead_lettered++;
-	d->done(d->arg, r->topic, r->partition, r->offset);
-	dlq_record_free(r);
+	snprintf(now, sizeof(now), "%" PRId64, ts_now_ms());
+	snprintf(old, sizeof(old), "%" PRId64, ts_now_ms() - DLQ_REMEMBER_MS);
+	/* Both replies come in order; the offset is finished only after the record is in. */
+	redis_command(d->redis, 4, (const char *[]){"ZREMRANGEBYSCORE", d->key, "-inf", old}, NULL,
+	    dlq_on_trimmed, NULL);
+	if (!redis_command(d->redis, 4, (const char *[]){"ZADD", d->key, now, r->position}, NULL,
+	        dlq_on_recorded, r))
+		dlq_finish(r);
 }
 
 /* Produces a record with its provenance headers. */
@@ -106,6 +142,20 @@ static void dlq_produce(struct dlq_record *r)
 	}
 }
 
+/* The answer to "was this position dead-lettered before?" */
+static void dlq_on_checked(void *arg, redisReply *reply)
+{
+	struct dlq_record *r = arg;
+
+	if (reply != NULL && reply->type == REDIS_REPLY_STRING) {
+		log_info("dlq: %s was dead-lettered before (read again after a rebalance); not sent twice",
+		    r->position);
+		dlq_finish(r);
+		return;
+	}
+	dlq_produce(r);
+}
+
 /* Retry timer: try every waiting record again. */
 static void dlq_on_retry(evutil_socket_t fd, short what, void *arg)
 {
@@ -125,7 +175,7 @@ static void dlq_on_retry(evutil_socket_t fd, short what, void *arg)
 
 /* See dlq.h. */
 struct dlq *dlq_new(struct event_base *base, const struct config *cfg, struct producer *producer,
-    struct metrics *metrics, dlq_done_fn done, void *arg)
+    struct redis *redis, struct metrics *metrics, dlq_done_fn done, void *arg)
 {
 	struct dlq *d = calloc(1, sizeof(*d));
 
@@ -133,7 +183,9 @@ struct dlq *dlq_new(struct event_base *base, const struct config *cfg, struct pr
 		return NULL;
 	d->cfg = cfg;
 	d->producer = producer;
+	d->redis = redis;
 	d->metrics = metrics;
+	snprintf(d->key, sizeof(d->key), "%sdlq:%s", cfg->prefix, cfg->group);
 	d->done = done;
 	d->arg = arg;
 	d->retry_ev = evtimer_new(base, dlq_on_retry, d);
@@ -161,10 +213,13 @@ void dlq_send(struct dlq *d, const rd_kafka_message_t *msg, const char *reason)
 	r->key_len = msg->key != NULL ? msg->key_len : 0;
 	r->len = msg->len;
 	snprintf(r->reason, sizeof(r->reason), "%s", reason);
+	snprintf(r->position, sizeof(r->position), "%s:%" PRId32 ":%" PRId64, topic, msg->partition, msg->offset);
 	d->pending++;
 	log_limited(LOG_WARNING, "dlq", "rejected %s/%" PRId32 "@%" PRId64 ": %s", topic, msg->partition, msg->offset,
 	    reason);
-	dlq_produce(r);
+	/* Without Redis there is nothing to ask: send (at least once rather than not at all). */
+	if (!redis_command(d->redis, 3, (const char *[]){"ZSCORE", d->key, r->position}, NULL, dlq_on_checked, r))
+		dlq_produce(r);
 }
 
 /* See dlq.h. */

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "metrics.h"
 #include "producer.h"
+#include "redis.h"
 
 /* Called once a dead letter is safely on the DLQ topic, so its offset may be committed. */
 typedef void (*dlq_done_fn)(void *arg, const char *topic, int32_t partition, int64_t offset);
@@ -17,9 +18,13 @@ typedef void (*dlq_done_fn)(void *arg, const char *topic, int32_t partition, int
 struct dlq;
 
 struct dlq *dlq_new(struct event_base *base, const struct config *cfg, struct producer *producer,
-    struct metrics *metrics, dlq_done_fn done, void *arg);
+    struct redis *redis, struct metrics *metrics, dlq_done_fn done, void *arg);
 
-/* Sends msg to the DLQ with reason; retried until delivered. */
+/*
+ * Sends msg to the DLQ with reason; retried until delivered. Each delivered letter's source
+ * position is recorded in Redis, so a message read again (after a rebalance whose commit
+ * failed) is recognised and not dead-lettered twice.
+ */
 void dlq_send(struct dlq *d, const rd_kafka_message_t *msg, const char *reason);
 
 /* Dead letters not yet delivered. */

@@ -84,10 +84,12 @@ static void main_on_drain(evutil_socket_t fd, short what, void *arg)
 	struct timeval tv = {0, SHUTDOWN_POLL_MS * 1000};
 	size_t batches = ingest_queued(d->ingest), letters = dlq_pending(d->dlq);
 	size_t alerts = alertpub_pending(d->alertpub);
+	/* An alert's Kafka delivery is confirmed before Redis records it: wait for Redis too. */
+	size_t replies = redis_is_up(d->redis) ? redis_pending(d->redis) : 0;
 
 	(void)fd;
 	(void)what;
-	if ((batches == 0 && letters == 0 && alerts == 0) || ts_now_ms() >= d->drain_deadline) {
+	if ((batches == 0 && letters == 0 && alerts == 0 && replies == 0) || ts_now_ms() >= d->drain_deadline) {
 		if (batches || letters || alerts)
 			log_warn("shutdown: %zu batches, %zu dead letters and %zu alerts unconfirmed; batches and "
 			    "dead letters are re-read on the next start, alerts stay in the outbox", batches, letters,
@@ -403,7 +405,7 @@ static bool main_setup(struct daemon *d)
 	/* 5. The pipeline from message to Redis, then the consumer that feeds it. */
 	d->stats = agentstats_new(&d->cfg, d->redis, &d->metrics);
 	d->ingest = ingest_new(d->base, &d->cfg, &d->metrics, d->redis, d->stats);
-	d->dlq = dlq_new(d->base, &d->cfg, d->producer, &d->metrics, ingest_dead_lettered, d->ingest);
+	d->dlq = dlq_new(d->base, &d->cfg, d->producer, d->redis, &d->metrics, ingest_dead_lettered, d->ingest);
 	if (d->stats == NULL || d->ingest == NULL || d->dlq == NULL)
 		return false;
 	handler.arg = d;
