@@ -302,5 +302,7 @@ char *alert_render(const struct alert_facts *f)
 		if (f->superseded)
 			json_object_set_new(obj, "superseded", json_true());
 	}
+	if (f->repeat)
+		json_object_set_new(obj, "repeat", json_true());
 	return alert_finish(obj, f);
 }

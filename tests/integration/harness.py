@@ -905,3 +905,165 @@ class FeedbackTestCase(unittest.TestCase):
             wait_until(ok, timeout, 0.25, what="exact stats")
         except AssertionError:
             self.fail("stats not as expected after %.0fs:\n%s" % (timeout, last[0]))
+
+
+# ----------------------------------------------------------------------------
+# the real Apache Kafka broker (tests/kafka/realkafka.sh), process helpers, bulk produce
+
+REALKAFKA = os.path.join(REPO, "tests", "kafka", "realkafka.sh")
+
+_brokers = {}  # DIR -> RealKafka still running (killed at exit)
+
+
+@atexit.register
+def _kill_brokers():
+    """Last resort: SIGKILL every real broker JVM still running."""
+    for k in list(_brokers.values()):
+        k.kill()
+    _brokers.clear()
+
+
+def kafka_mode():
+    """'real' or 'mock', from FEEDBACKD_KAFKA (default mock)."""
+    v = os.environ.get("FEEDBACKD_KAFKA", "mock").strip().lower()
+    if v not in ("real", "mock"):
+        raise ValueError("FEEDBACKD_KAFKA must be 'real' or 'mock', not %r" % v)
+    return v
+
+
+class RealKafka:
+    """A real single-node KRaft broker (Kafka 3.9.1) via tests/kafka/realkafka.sh.
+
+    Same interface as MockKafka (.bootstrap, start(), stop(), .topics, .partitions),
+    plus create_topic(), restart() (same port, same data) and kill().
+    start() creates `topics` with `partitions` partitions each.
+    """
+
+    def __init__(self, tmpdir, partitions=4, topics=ALL_TOPICS):
+        self.partitions = partitions
+        self.topics = list(topics)
+        self.dir = os.path.join(tmpdir, "kafka-%d" % free_port())
+        self.logfile = os.path.join(self.dir, "broker.log")
+        self.bootstrap = None
+
+    def _run(self, *args, timeout=180):
+        r = subprocess.run([REALKAFKA] + list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=timeout, start_new_session=True)
+        if r.returncode != 0:
+            raise AssertionError("realkafka.sh %s failed (rc %d):\n%s"
+                                 % (" ".join(args), r.returncode, r.stderr.decode("utf-8", "replace")))
+        return r.stdout.decode().strip()
+
+    def pid(self):
+        try:
+            with open(os.path.join(self.dir, "pid")) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return None
+
+    def start(self):
+        if not os.access(REALKAFKA, os.X_OK):
+            raise unittest.SkipTest("%s missing" % REALKAFKA)
+        os.makedirs(self.dir, exist_ok=True)
+        _brokers[self.dir] = self
+        self.bootstrap = self._run("start", self.dir)
+        self.create_topics(self.topics, self.partitions)
+        return self
+
+    def create_topic(self, name, partitions=None):
+        self._run("create-topic", self.dir, name, str(partitions or self.partitions), timeout=120)
+        if name not in self.topics:
+            self.topics.append(name)
+
+    def create_topics(self, names, partitions=None):
+        """Several topics, two JVMs at a time (each create-topic is a JVM of about 0.9 s)."""
+        names = list(names)
+        for i in range(0, len(names), 2):
+            procs = [(n, subprocess.Popen([REALKAFKA, "create-topic", self.dir, n,
+                                           str(partitions or self.partitions)],
+                                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.PIPE, start_new_session=True))
+                     for n in names[i:i + 2]]
+            for n, p in procs:
+                _, err = p.communicate(timeout=120)
+                if p.returncode != 0:
+                    raise AssertionError("create-topic %s failed: %s" % (n, err.decode("utf-8", "replace")))
+                if n not in self.topics:
+                    self.topics.append(n)
+
+    def restart(self):
+        """Stops the broker and starts it on the same ports with the same data."""
+        b = self._run("restart", self.dir)
+        assert b == self.bootstrap, "bootstrap changed over a restart: %s -> %s" % (self.bootstrap, b)
+        return self
+
+    def stop(self):
+        if self.bootstrap is not None and os.path.isdir(self.dir):
+            self._run("stop", self.dir, timeout=60)
+        _brokers.pop(self.dir, None)
+
+    def kill(self):
+        pid = self.pid()
+        if pid is not None:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
+def rss_of(pid):
+    """Resident set size of a process in bytes (VmRSS from /proc), or None if it is gone."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def produce_bulk(bootstrap, topic, items, tmpdir=None, timeout=600, retry_errors=False):
+    """Fast produce of many plain messages: one `kcat -P -l FILE` run.
+
+    items: (key, value) tuples (key None = no key) or plain values, str or bytes, without
+    newline, \\x1f or NUL.  retry_errors: kcat -E (keep going over broker errors, e.g.
+    while the broker restarts).  Checks that kcat reports no delivery failure.
+    """
+    rows, keyed = [], False
+    for it in items:
+        k, v = it if isinstance(it, tuple) else (None, it)
+        v = _as_bytes(v)
+        kb = _as_bytes(k) if k is not None else b""
+        for b in (v, kb):
+            if any(c in b for c in (b"\n", b"\x1f", b"\x00")):
+                raise ValueError("produce_bulk: message or key holds \\n, \\x1f or NUL: %r" % b[:80])
+        if not v:
+            raise ValueError("kcat cannot produce an empty message")
+        keyed = keyed or k is not None
+        rows.append((kb, v))
+    if not rows:
+        return
+    fd, path = tempfile.mkstemp(prefix="fbbulk-", suffix=".txt", dir=tmpdir)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            for kb, v in rows:
+                f.write((kb + b"\x1f" + v if keyed else v) + b"\n")
+        argv = [KCAT, "-P", "-b", bootstrap, "-t", topic, "-D", "\n", "-l", path,
+                "-X", "linger.ms=20", "-X", "batch.num.messages=10000",
+                "-X", "queue.buffering.max.messages=1000000", "-X", "enable.idempotence=true"]
+        if keyed:
+            argv += ["-K", "\x1f"]
+        if retry_errors:
+            argv.append("-E")
+        r = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=timeout)
+        err = r.stderr.decode("utf-8", "replace")
+        lines = err.splitlines()
+        lost = [l for l in lines if re.search(r"delivery failed|message timed out", l, re.I)]
+        bad = [l for l in lines if re.search(r"fail|error", l, re.I)
+               and "Coordinator load in progress" not in l]
+        if r.returncode != 0 or lost or (bad and not retry_errors):
+            raise AssertionError("kcat bulk produce failed (rc %d): %s" % (r.returncode, err[-2000:]))
+    finally:
+        os.unlink(path)

@@ -278,6 +278,14 @@ static void test_render_quality(void **state)
 	    "\"window\":\"24h\",\"value\":72.0,\"threshold\":80.0,\"samples\":25,\"since\":\"2026-11-22T23:58:10.000Z\","
 	    "\"at\":\"2026-11-23T00:00:00.123Z\",\"message\":\"CSAT 72.0% over 24h (25 ratings) is below 80.0%\","
 	    "\"lower\":52.4,\"upper\":85.7}"));
+	assert_null(strstr(json, "repeat"));
+	free(json);
+
+	/* A reminder (repeat_interval) is the same episode, marked as such. */
+	f.repeat = true;
+	json = alert_render(&f);
+	assert_non_null(strstr(json, "\"message\":\"CSAT 72.0% over 24h (25 ratings) is below 80.0%\",\"repeat\":true,"
+	    "\"lower\":52.4,\"upper\":85.7}"));
 	free(json);
 }
 
