@@ -22,6 +22,10 @@
 #define CONFIG_QUOTE_MAX 64
 /* The most a rule's min_samples may ask for. */
 #define CONFIG_SAMPLES_MAX 1000000
+/* The highest CSAT (%) and NPS there is. */
+#define CONFIG_SCORE_MAX 100
+/* threshold + margin is a sum of decimals read as doubles: 80.1 + 19.9 must still be 100. */
+#define CONFIG_SCORE_TOLERANCE 1e-9
 
 enum config_type {
 	CONFIG_STRING,		/* must not be empty */
@@ -128,7 +132,7 @@ static const struct config_key config_keys[] = {
 
 	INT("ingest", "batch_size", batch_size, "4000", 1, 10000,
 	    "most events per Redis script call"),
-	INT("ingest", "max_inflight_batches", max_inflight_batches, "4", 1, 64,
+	INT("ingest", "max_inflight_batches", max_inflight_batches, "2", 1, 64,
 	    "consumption pauses while this many batches await Redis"),
 	KEY("ingest", "dedupe_horizon", CONFIG_DURATION, dedupe_horizon_ms, "24h",
 	    "how long an event_id is remembered to drop duplicates"),
@@ -835,6 +839,35 @@ config_rule_windows(struct config_parse *p)
 	return true;
 }
 
+/*
+ * A firing csat_below or nps_below resolves only once the figure is at least
+ * threshold + margin; past 100 no figure gets there, and such an alert would
+ * stay firing until its ratings age out. Reported on the later of the two lines.
+ */
+static bool
+config_rule_margins(struct config_parse *p)
+{
+	char	section[32];
+	int	line, margin_line;
+
+	for (int id = 0; id < RULE_COUNT; id++) {
+		const struct rule_config	*rc = &p->cfg->rules[id];
+
+		if (!rule_is_score((enum rule_id)id) ||
+		    rc->threshold + rc->margin <= CONFIG_SCORE_MAX + CONFIG_SCORE_TOLERANCE)
+			continue;
+		snprintf(section, sizeof section, "rule.%s", rule_name((enum rule_id)id));
+		line = config_line_of(p, section, "threshold");
+		if ((margin_line = config_line_of(p, section, "margin")) > line)
+			line = margin_line;
+		config_fail(p, line,
+		    "[%s] threshold + margin (%g + %g) is above %d: a firing alert could never "
+		    "resolve", section, rc->threshold, rc->margin, CONFIG_SCORE_MAX);
+		return false;
+	}
+	return true;
+}
+
 /* Rules that involve more than one key, checked after the whole file is read. */
 static bool
 config_validate(struct config_parse *p)
@@ -858,7 +891,7 @@ config_validate(struct config_parse *p)
 		    cfg->dlq_topic);
 		return false;
 	}
-	return config_rule_windows(p);
+	return config_rule_windows(p) && config_rule_margins(p);
 }
 
 /*

@@ -20,6 +20,7 @@ struct consumer {
 	bool paused;       /* partitions paused: an outage */
 	bool held;         /* not draining the local queue: back-pressure */
 	bool closed;
+	bool joined;       /* an assignment arrived, however small: see consumer_joined() */
 	int assigned;
 	char *stats; /* latest statistics JSON */
 	rd_kafka_message_t *msgs[CONSUMER_BATCH];
@@ -39,6 +40,8 @@ static void consumer_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		else
 			rd_kafka_assign(rk, parts);
 		c->assigned += parts->cnt;
+		/* A member of a group with more members than partitions is given none, and is still in. */
+		c->joined = true;
 		log_notice("kafka: assigned %d partitions (%s)", parts->cnt, cooperative ? "cooperative" : "eager");
 		c->handler.assigned(c->handler.arg, parts);
 	} else {
@@ -145,10 +148,10 @@ static rd_kafka_conf_t *consumer_conf(const struct config *cfg, const char *brok
 		return NULL;
 	/*
 	 * Offsets are stored by feedbackd only after their effects are in Redis. librdkafka
-	 * prefetches up to 64 MB by default; 8 MB still keeps several batches queued and holds
+	 * prefetches up to 64 MB by default; 2 MB still holds a batch or two ahead and keeps
 	 * the daemon to its memory budget (an rdkafka.* key may say otherwise).
 	 */
-	if (!kafka_conf_default(conf, cfg, "queued.max.messages.kbytes", "8192", err, err_size) ||
+	if (!kafka_conf_default(conf, cfg, "queued.max.messages.kbytes", "2048", err, err_size) ||
 	    !kafka_conf_set(conf, "group.id", cfg->group, err, err_size) ||
 	    !kafka_conf_set(conf, "enable.auto.offset.store", "false", err, err_size) ||
 	    !kafka_conf_set(conf, "auto.offset.reset", "earliest", err, err_size)) {
@@ -275,6 +278,12 @@ const char *consumer_statistics(const struct consumer *c)
 int consumer_assigned(const struct consumer *c)
 {
 	return c->assigned;
+}
+
+/* See consumer.h. */
+bool consumer_joined(const struct consumer *c)
+{
+	return c->joined;
 }
 
 /* See consumer.h. */

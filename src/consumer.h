@@ -42,6 +42,12 @@ const char *consumer_statistics(const struct consumer *c);
 /* Partitions currently assigned to this member. */
 int consumer_assigned(const struct consumer *c);
 
+/*
+ * Whether the group was joined: an assignment arrived at least once, even an
+ * empty one (a group with more members than partitions leaves some with none).
+ */
+bool consumer_joined(const struct consumer *c);
+
 /* Marks everything before next_offset as done; it is committed with the next auto-commit. */
 void consumer_store(struct consumer *c, const char *topic, int32_t partition, int64_t next_offset);
 

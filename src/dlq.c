@@ -20,6 +20,7 @@ struct dlq_record {
 	char *topic;
 	int32_t partition;
 	int64_t offset;
+	int type;                /* for metrics_dead_letter(): enum event_type, or -1 */
 	char reason[128];
 	char position[300];      /* "topic:partition:offset", its member in the Redis record */
 	void *key;
@@ -111,7 +112,7 @@ static void dlq_on_delivery(void *arg, rd_kafka_resp_err_t err)
 		dlq_retry_later(r);
 		return;
 	}
-	d->metrics->dead_lettered++;
+	metrics_dead_letter(d->metrics, r->type);
 	snprintf(now, sizeof(now), "%" PRId64, ts_now_ms());
 	snprintf(old, sizeof(old), "%" PRId64, ts_now_ms() - DLQ_REMEMBER_MS);
 	/* Both replies come in order; the offset is finished only after the record is in. */
@@ -193,7 +194,7 @@ struct dlq *dlq_new(struct event_base *base, const struct config *cfg, struct pr
 }
 
 /* See dlq.h. */
-void dlq_send(struct dlq *d, const rd_kafka_message_t *msg, const char *reason)
+void dlq_send(struct dlq *d, const rd_kafka_message_t *msg, int type, const char *reason)
 {
 	struct dlq_record *r = calloc(1, sizeof(*r));
 	const char *topic = rd_kafka_topic_name(msg->rkt);
@@ -210,6 +211,7 @@ void dlq_send(struct dlq *d, const rd_kafka_message_t *msg, const char *reason)
 	r->dlq = d;
 	r->partition = msg->partition;
 	r->offset = msg->offset;
+	r->type = type;
 	r->key_len = msg->key != NULL ? msg->key_len : 0;
 	r->len = msg->len;
 	snprintf(r->reason, sizeof(r->reason), "%s", reason);

@@ -21,11 +21,12 @@ struct dlq *dlq_new(struct event_base *base, const struct config *cfg, struct pr
     struct redis *redis, struct metrics *metrics, dlq_done_fn done, void *arg);
 
 /*
- * Sends msg to the DLQ with reason; retried until delivered. Each delivered letter's source
+ * Sends msg to the DLQ with reason; type (enum event_type, or -1 when not known) is
+ * only for metrics_dead_letter(); retried until delivered. Each delivered letter's source
  * position is recorded in Redis, so a message read again (after a rebalance whose commit
  * failed) is recognised and not dead-lettered twice.
  */
-void dlq_send(struct dlq *d, const rd_kafka_message_t *msg, const char *reason);
+void dlq_send(struct dlq *d, const rd_kafka_message_t *msg, int type, const char *reason);
 
 /* Dead letters not yet delivered. */
 size_t dlq_pending(const struct dlq *d);

@@ -255,6 +255,26 @@ event_parse(const char *buf, size_t len, int64_t now_ms, int64_t max_future_ms,
 	return ok;
 }
 
+/* The type of a message event_parse rejected, for counting dead letters by type; -1 if none. */
+int
+event_rejected_type(const char *buf, size_t len)
+{
+	json_t	*root, *type;
+	int	 i = -1;
+
+	/* Only rejected messages come here, so parsing once more costs nothing that matters. */
+	if (buf == NULL || len > EVENT_MAX_BYTES)
+		return -1;
+	root = json_loadb(buf, len, JSON_DECODE_ANY, NULL);
+	type = json_is_object(root) ? json_object_get(root, "type") : NULL;
+	if (json_is_string(type))
+		i = event_lookup(event_type_names,
+		    (int)(sizeof event_type_names / sizeof event_type_names[0]),
+		    json_string_value(type));
+	json_decref(root);
+	return i;
+}
+
 /* The contract name of a type ("rating"). */
 const char *
 event_type_name(enum event_type type)

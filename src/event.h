@@ -33,6 +33,12 @@ struct event {
 bool event_parse(const char *buf, size_t len, int64_t now_ms, int64_t max_future_ms,
     struct event *out, char *reason, size_t reason_size);
 
+/*
+ * The type of a message event_parse rejected, for counting dead letters by type:
+ * its "type" when that is a JSON object's valid type string, else -1.
+ */
+int event_rejected_type(const char *buf, size_t len);
+
 /* The contract name of a type or severity ("rating", "critical"). */
 const char *event_type_name(enum event_type type);
 const char *severity_name(enum severity severity);

@@ -121,7 +121,7 @@ static void http_healthz(struct http *h, struct evhttp_request *req)
 	http_json(req, *why == '\0', "ok", why);
 }
 
-/* GET /readyz: the consumer group was joined (partitions assigned at least once). */
+/* GET /readyz: the consumer group was joined (an assignment, even an empty one, arrived at least once). */
 static void http_readyz(struct http *h, struct evhttp_request *req)
 {
 	bool ready = h->src.ready != NULL && h->src.ready(h->src.arg);

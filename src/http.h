@@ -18,7 +18,7 @@ struct http_source {
 	void (*gauges)(void *arg, struct metrics_gauges *out); /* fill the live values */
 	bool (*redis_up)(void *arg);  /* connected, scripts loaded */
 	bool (*kafka_up)(void *arg);  /* brokers reachable */
-	bool (*ready)(void *arg);     /* partitions were assigned at least once */
+	bool (*ready)(void *arg);     /* the consumer group was joined (an assignment, even empty) */
 	const struct metrics *metrics;
 	void *arg;
 };

@@ -120,8 +120,7 @@ static void ingest_seal(struct ingest *in)
 		in->head = ib;
 	in->tail = ib;
 	in->queued++;
-	in->metrics->batches++;
-	in->metrics->batch_events += batch_count(b);
+	metrics_batch(in->metrics, batch_count(b));
 }
 
 /* Unlinks and frees a confirmed batch. */
@@ -282,7 +281,7 @@ static void ingest_one(struct ingest *in, const rd_kafka_message_t *m, int64_t n
 		return;
 	}
 	if (!event_parse(m->payload, m->len, now, in->cfg->max_future_ms, &ev, reason, sizeof(reason))) {
-		dlq_send(in->dlq, m, reason);
+		dlq_send(in->dlq, m, event_rejected_type(m->payload, m->len), reason);
 		return;
 	}
 	if (in->open == NULL && (in->open = batch_new()) == NULL) {

@@ -28,9 +28,17 @@
 /* Rate-limit state of one key: how many lines it wrote in the current window. */
 struct log_limit {
 	char	 key[LOG_LIMIT_KEY_SIZE];	/* "" while the slot is free */
-	int64_t	 window_start_ms;		/* monotonic */
+	int64_t	 window_start_ms;		/* log_clock_ms() */
 	int	 lines;
 	int	 suppressed;
+	int	 prio;				/* the most severe suppressed line's */
+};
+
+/* A count of suppressed lines taken out of a slot, to be written as one summary line. */
+struct log_summary {
+	char	 key[LOG_LIMIT_KEY_SIZE];
+	int	 count;
+	int	 prio;
 };
 
 /*
@@ -98,13 +106,13 @@ log_level_parse(const char *name)
 	return -1;
 }
 
-/* Milliseconds of a clock; the rate limiter uses the monotonic one so clock steps do not matter. */
-static int64_t
-log_clock_ms(clockid_t clock)
+/* The rate limiter's clock: monotonic, so wall-clock steps neither open nor hold a window. */
+int64_t
+log_clock_ms(void)
 {
 	struct timespec	ts;
 
-	clock_gettime(clock, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -209,40 +217,60 @@ log_hash(const char *key)
 	return h;
 }
 
+/* Whether slot l's window has ended by now_ms, so its count may be reported. */
+static bool
+log_limit_due(const struct log_limit *l, int64_t now_ms)
+{
+	return now_ms - l->window_start_ms >= LOG_LIMIT_WINDOW_MS;
+}
+
+/* Moves slot l's suppressed count into *out (count 0 when there is none) and clears it. */
+static void
+log_limit_drain(struct log_limit *l, struct log_summary *out)
+{
+	snprintf(out->key, sizeof out->key, "%s", l->key);
+	out->count = l->suppressed;
+	out->prio = l->prio;
+	l->suppressed = 0;
+}
+
+/* Writes the summary of a drained slot, if it held any suppressed lines. */
+static void
+log_summary_write(const struct log_summary *s)
+{
+	if (s->count > 0)
+		log_msg(s->prio, "%d similar messages suppressed (%s)", s->count, s->key);
+}
+
 /*
- * Counts one line against key's budget. Returns whether the line may be
- * written, and in *pending how many lines of *pending_key were suppressed and
- * not yet reported (a closed window, or a colliding key evicted from the slot).
+ * Counts one line against key's budget at now_ms. Returns whether the line
+ * may be written, and in *pending the suppressed lines not yet reported of
+ * the slot's previous window (it closed, or a colliding key took the slot).
  */
 static bool
-log_limit_take(const char *key, int *pending, char *pending_key, size_t pending_key_size)
+log_limit_take(const char *key, int prio, int64_t now_ms, struct log_summary *pending)
 {
 	struct log_limit	*l;
-	int64_t			 now = log_clock_ms(CLOCK_MONOTONIC);
 	bool			 ok;
 
-	*pending = 0;
+	pending->count = 0;
 	pthread_mutex_lock(&log_state.limit_lock);
 	l = &log_state.limits[log_hash(key) % LOG_LIMIT_SLOTS];
-	if (strncmp(l->key, key, sizeof l->key - 1) != 0) {
-		*pending = l->suppressed;
-		snprintf(pending_key, pending_key_size, "%s", l->key);
+	if (strncmp(l->key, key, sizeof l->key - 1) != 0 || log_limit_due(l, now_ms)) {
+		log_limit_drain(l, pending);
 		snprintf(l->key, sizeof l->key, "%s", key);
-		l->window_start_ms = now;
+		l->window_start_ms = now_ms;
 		l->lines = 0;
-		l->suppressed = 0;
-	} else if (now - l->window_start_ms >= LOG_LIMIT_WINDOW_MS) {
-		*pending = l->suppressed;
-		snprintf(pending_key, pending_key_size, "%s", l->key);
-		l->window_start_ms = now;
-		l->lines = 0;
-		l->suppressed = 0;
 	}
 	ok = l->lines < LOG_LIMIT_LINES;
-	if (ok)
+	if (ok) {
 		l->lines++;
-	else
+	} else {
+		/* One summary speaks for them all, at the most severe of their priorities. */
+		if (l->suppressed == 0 || prio < l->prio)
+			l->prio = prio;
 		l->suppressed++;
+	}
 	pthread_mutex_unlock(&log_state.limit_lock);
 	return ok;
 }
@@ -254,24 +282,45 @@ log_limit_take(const char *key, int *pending, char *pending_key, size_t pending_
 void
 log_limited(int prio, const char *key, const char *fmt, ...)
 {
-	va_list	ap;
-	char	pending_key[LOG_LIMIT_KEY_SIZE];
-	int	pending;
-	bool	ok;
+	va_list			ap;
+	struct log_summary	pending;
+	bool			ok;
 
 	/* Lines below the level are not counted: they would not have been written anyway. */
 	if (prio > atomic_load(&log_state.level))
 		return;
 	if (key == NULL)
 		key = "";
-	ok = log_limit_take(key, &pending, pending_key, sizeof pending_key);
-	if (pending > 0)
-		log_msg(prio, "%d similar messages suppressed (%s)", pending, pending_key);
+	ok = log_limit_take(key, prio, log_clock_ms(), &pending);
+	log_summary_write(&pending);
 	if (!ok)
 		return;
 	va_start(ap, fmt);
 	log_vmsg(prio, fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * Writes the summary of every key whose window ended by now_ms: without this a
+ * burst that stops would never have its count reported, since only the key's
+ * next line reports it otherwise.
+ */
+void
+log_flush_suppressed(int64_t now_ms)
+{
+	struct log_summary	s;
+
+	for (size_t i = 0; i < LOG_LIMIT_SLOTS; i++) {
+		struct log_limit	*l = &log_state.limits[i];
+
+		s.count = 0;
+		pthread_mutex_lock(&log_state.limit_lock);
+		if (l->suppressed > 0 && log_limit_due(l, now_ms))
+			log_limit_drain(l, &s);
+		pthread_mutex_unlock(&log_state.limit_lock);
+		/* Written outside the lock, so other threads' log_limited never waits on a write. */
+		log_summary_write(&s);
+	}
 }
 
 /* libevent's callback: maps its severities onto syslog priorities. */

@@ -3,6 +3,7 @@
 #define FEEDBACKD_LOG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <syslog.h>
 
 /* Starts logging to stderr; journald-style "<N>" prefixes when journal is true. */
@@ -19,9 +20,21 @@ void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 
 /*
  * Like log_msg, but at most a few lines per key every 10 s; later ones are
- * counted and reported as "N similar messages suppressed". For per-message errors.
+ * counted and reported as "N similar messages suppressed (KEY)" once the 10 s
+ * are over: by the key's next line, or else by log_flush_suppressed().
+ * For per-message errors.
  */
 void log_limited(int prio, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * Reports the suppressed lines of every key whose 10 s ended by now_ms (on the
+ * log_clock_ms() clock), so a burst that stops still has its count written.
+ * Call it every few seconds; INT64_MAX reports every count left (at exit).
+ */
+void log_flush_suppressed(int64_t now_ms);
+
+/* The rate limiter's clock: CLOCK_MONOTONIC in milliseconds. */
+int64_t log_clock_ms(void);
 
 /* Routes libevent's own warnings into this logger. */
 void log_route_libevent(void);

@@ -55,8 +55,8 @@ struct daemon {
 	struct event *drain_ev;
 	struct http *http;
 	struct event *status_ev;
-	bool ready_sent;          /* READY=1 went out (Redis up and partitions assigned) */
-	bool ever_assigned;       /* the group was joined at least once: /readyz */
+	bool ready_sent;          /* READY=1 went out (Redis up and the group joined) */
+	bool verbose;             /* -v: debug level whatever [log] level says, reloads included */
 	uint64_t reloads;         /* SIGHUP reloads attempted */
 	bool last_reload_ok;
 	uint64_t status_events;   /* events counted at the last STATUS= */
@@ -65,6 +65,12 @@ struct daemon {
 	bool stopping;
 	int exit_code;
 };
+
+/* The log level in force: -v wins over the file, so a reload does not undo it. */
+static int main_log_level(const struct daemon *d)
+{
+	return d->verbose ? LOG_DEBUG : d->cfg.log_level;
+}
 
 /* Prints usage. */
 static void main_usage(FILE *out)
@@ -193,7 +199,7 @@ static void main_reload(struct daemon *d)
 	main_keep_topics(&fresh, &old);
 	d->cfg = fresh;
 	config_free(&old);
-	log_set_level(d->cfg.log_level);
+	log_set_level(main_log_level(d));
 	ingest_reconfigure(d->ingest);
 	refresh_reconfigure(d->refresh);
 	duewatch_reconfigure(d->duewatch);
@@ -251,14 +257,18 @@ static void main_on_next_due(void *arg, int64_t due_ms)
 	duewatch_expect(d->duewatch, due_ms);
 }
 
-/* READY=1 once, when Redis is up and the group has given us partitions. */
+/*
+ * READY=1 once, when Redis is up and the group was joined. The join may give no
+ * partitions (more instances than partitions): such a standby is ready all the same.
+ */
 static void main_check_ready(struct daemon *d)
 {
-	if (d->ready_sent || d->stopping || !redis_is_up(d->redis) || consumer_assigned(d->consumer) <= 0)
+	if (d->ready_sent || d->stopping || !redis_is_up(d->redis) || !consumer_joined(d->consumer))
 		return;
 	d->ready_sent = true;
 	notify_ready();
-	log_notice("ready: Redis is up and %d partitions are assigned", consumer_assigned(d->consumer));
+	log_notice("ready: Redis is up and the group is joined, %d partitions assigned",
+	    consumer_assigned(d->consumer));
 }
 
 /* The consumer's callbacks go to ingest; main also watches the assignment. */
@@ -274,8 +284,6 @@ static void main_on_assigned(void *arg, const rd_kafka_topic_partition_list_t *p
 	struct daemon *d = arg;
 
 	ingest_assigned(d->ingest, parts);
-	if (parts->cnt > 0)
-		d->ever_assigned = true;
 	main_check_ready(d);
 }
 
@@ -319,16 +327,16 @@ static bool main_kafka_up(void *arg)
 	int brokers_up = 0;
 
 	if (stats == NULL || !metrics_kafka_stats(stats, &scratch, &brokers_up))
-		return consumer_assigned(d->consumer) > 0;
+		return consumer_joined(d->consumer);
 	return brokers_up > 0;
 }
 
-/* http_source: the group was joined at least once. */
+/* http_source: the group was joined at least once (with or without partitions). */
 static bool main_ready(void *arg)
 {
 	struct daemon *d = arg;
 
-	return d->ever_assigned;
+	return consumer_joined(d->consumer);
 }
 
 /* Every few seconds: STATUS= for systemctl status (events/s, lag, open clocks). */
@@ -341,6 +349,8 @@ static void main_on_status(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	/* A burst of rate-limited lines that stopped gets its count written here. */
+	log_flush_suppressed(log_clock_ms());
 	main_check_ready(d);
 	if (g == NULL || d->stopping) {
 		free(g);
@@ -365,6 +375,12 @@ static void main_on_status(evutil_socket_t fd, short what, void *arg)
 	free(g);
 }
 
+/* Logs why a client was not built; its constructors leave err empty when only memory ran out. */
+static void main_setup_failed(const char *what, const char *err)
+{
+	log_err("%s: %s", what, *err != '\0' ? err : "out of memory");
+}
+
 /* Builds every module in dependency order; false with a logged reason on failure. */
 static bool main_setup(struct daemon *d)
 {
@@ -373,7 +389,7 @@ static bool main_setup(struct daemon *d)
 	struct consumer_handler handler = handler_template;
 	struct ingest_effects effects = {main_on_outbox, main_on_next_due, NULL};
 	const char *brokers = d->cfg.brokers;
-	char err[512];
+	char err[512] = "";
 	static const int signals[3] = {SIGTERM, SIGINT, SIGHUP};
 
 	d->metrics.started_ms = ts_now_ms();
@@ -394,12 +410,16 @@ static bool main_setup(struct daemon *d)
 		}
 		brokers = embedded_bootstrap(d->embedded);
 	}
-	/* 3. Redis: connects in the background and reconnects by itself. */
+	/* 3. Redis: connects in the background and reconnects by itself (so only memory can fail here). */
 	d->redis = redis_new(d->base, &d->cfg, &d->metrics, main_on_redis, d);
+	if (d->redis == NULL) {
+		main_setup_failed("redis", "");
+		return false;
+	}
 	/* 4. The producer for dead letters and alerts, before anything can produce. */
 	d->producer = producer_new(d->base, &d->cfg, brokers, main_on_fatal, d, err, sizeof(err));
-	if (d->redis == NULL || d->producer == NULL) {
-		log_err("kafka producer: %s", err);
+	if (d->producer == NULL) {
+		main_setup_failed("kafka producer", err);
 		return false;
 	}
 	/* 5. The pipeline from message to Redis, then the consumer that feeds it. */
@@ -411,7 +431,7 @@ static bool main_setup(struct daemon *d)
 	handler.arg = d;
 	d->consumer = consumer_new(d->base, &d->cfg, brokers, &handler, err, sizeof(err));
 	if (d->consumer == NULL) {
-		log_err("kafka consumer: %s", err);
+		main_setup_failed("kafka consumer", err);
 		return false;
 	}
 	/* 6. Alerts: the outbox publisher and the deadline timer that feeds it. */
@@ -513,6 +533,7 @@ int main(int argc, char **argv)
 		}
 	}
 	memset(&d, 0, sizeof(d));
+	d.verbose = verbose;
 	config_defaults(&d.cfg);
 	if (!config_load(&d.cfg, path, err, sizeof(err))) {
 		fprintf(stderr, "feedbackd: %s\n", err);
@@ -525,7 +546,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	/* journald sets JOURNAL_STREAM for the services whose stderr it reads. */
-	log_setup(verbose ? LOG_DEBUG : d.cfg.log_level, getenv("JOURNAL_STREAM") != NULL);
+	log_setup(main_log_level(&d), getenv("JOURNAL_STREAM") != NULL);
 	signal(SIGPIPE, SIG_IGN);
 	/* librdkafka's threads would each get a glibc arena: tens of MB of RSS for nothing. */
 	mallopt(M_ARENA_MAX, 2);
@@ -536,6 +557,8 @@ int main(int argc, char **argv)
 		d.exit_code = 1;
 	}
 	main_teardown(&d);
+	/* Counts of rate-limited lines still in their 10 s are written rather than lost. */
+	log_flush_suppressed(INT64_MAX);
 	log_notice("feedbackd stopped");
 	return d.exit_code;
 }

@@ -12,6 +12,10 @@
 const double metrics_latency_bounds[METRICS_LATENCY_BUCKETS] = {
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0};
 
+/* [ingest] batch_size is at most 10000 (default 4000); a quiet stream sends batches of a few. */
+const double metrics_batch_bounds[METRICS_BATCH_BUCKETS] = {
+    1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
+
 const char *const metrics_alert_rules[METRICS_ALERT_RULES] = {
     "reply_sla_at_risk", "reply_sla_breach", "csat_below", "nps_below",
     "complaints_above", "complaint_rate_above", "response_time_above"};
@@ -22,16 +26,38 @@ static const char *const metrics_alert_states[ALERT_STATE_COUNT] = {"firing", "r
 static const char *const metrics_type_names[EVENT_TYPE_COUNT] = {"rating", "complaint", "message", "reply"};
 static const char *const metrics_result_names[RESULT_COUNT] = {"applied", "duplicate", "redelivered", "late"};
 
+/* Counts v in the first bucket whose upper bound holds it; above them all it is only in +Inf. */
+static void metrics_observe(const double *bounds, uint64_t *counts, int n, double v)
+{
+	for (int i = 0; i < n; i++)
+		if (v <= bounds[i]) {
+			counts[i]++;
+			return;
+		}
+}
+
 /* See metrics.h. */
 void metrics_redis_latency(struct metrics *m, double seconds)
 {
-	for (int i = 0; i < METRICS_LATENCY_BUCKETS; i++)
-		if (seconds <= metrics_latency_bounds[i]) {
-			m->redis_latency[i]++;
-			break;
-		}
+	metrics_observe(metrics_latency_bounds, m->redis_latency, METRICS_LATENCY_BUCKETS, seconds);
 	m->redis_latency_sum += seconds;
 	m->redis_latency_count++;
+}
+
+/* See metrics.h. */
+void metrics_batch(struct metrics *m, size_t events)
+{
+	metrics_observe(metrics_batch_bounds, m->batch_sizes, METRICS_BATCH_BUCKETS, (double)events);
+	m->batches++;
+	m->batch_events += events;
+}
+
+/* See metrics.h. */
+void metrics_dead_letter(struct metrics *m, int type)
+{
+	if (type >= 0 && type < EVENT_TYPE_COUNT)
+		m->dead_lettered_by_type[type]++;
+	m->dead_lettered++;
 }
 
 /* See metrics.h. */
@@ -170,23 +196,57 @@ static void metrics_signed(FILE *fp, const char *name, const char *help, int64_t
 	fprintf(fp, "%s %lld\n", name, (long long)v);
 }
 
+/* One histogram family: cumulative buckets, then +Inf (equal to count), sum and count. */
+static void metrics_histogram(FILE *fp, const char *name, const char *help, const double *bounds,
+    const uint64_t *counts, int n, double sum, uint64_t count)
+{
+	uint64_t cum = 0;
+
+	metrics_head(fp, name, "histogram", help);
+	for (int i = 0; i < n; i++) {
+		cum += counts[i];
+		fprintf(fp, "%s_bucket{le=\"", name);
+		metrics_float(fp, bounds[i]);
+		fprintf(fp, "\"} %llu\n", (unsigned long long)cum);
+	}
+	fprintf(fp, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum ", name, (unsigned long long)count, name);
+	metrics_float(fp, sum);
+	fprintf(fp, "\n%s_count %llu\n", name, (unsigned long long)count);
+}
+
+/* feedbackd_events_total: the consumed events by type and result, dead letters included. */
+static void metrics_events(FILE *fp, const struct metrics *m)
+{
+	uint64_t typed = 0;
+
+	metrics_head(fp, "feedbackd_events_total", "counter",
+	    "Events consumed, by type and result; dead_lettered: rejected to the dead-letter topic "
+	    "(type unknown when rejected before the type was read).");
+	for (int t = 0; t < EVENT_TYPE_COUNT; t++) {
+		for (int r = 0; r < RESULT_COUNT; r++)
+			fprintf(fp, "feedbackd_events_total{type=\"%s\",result=\"%s\"} %llu\n", metrics_type_names[t],
+			    metrics_result_names[r], (unsigned long long)m->events[t][r]);
+		fprintf(fp, "feedbackd_events_total{type=\"%s\",result=\"dead_lettered\"} %llu\n",
+		    metrics_type_names[t], (unsigned long long)m->dead_lettered_by_type[t]);
+		typed += m->dead_lettered_by_type[t];
+	}
+	/* Whatever the total holds beyond the typed ones had no type (or was counted without one). */
+	fprintf(fp, "feedbackd_events_total{type=\"unknown\",result=\"dead_lettered\"} %llu\n",
+	    (unsigned long long)(m->dead_lettered > typed ? m->dead_lettered - typed : 0));
+}
+
 /* See metrics.h. */
 bool metrics_render(const struct metrics *m, const struct metrics_gauges *g, char **out)
 {
 	size_t size;
 	FILE *fp;
-	uint64_t cum = 0;
 
 	*out = NULL;
 	fp = open_memstream(out, &size);
 	if (fp == NULL)
 		return false;
 
-	metrics_head(fp, "feedbackd_events_total", "counter", "Valid events consumed, by type and result.");
-	for (int t = 0; t < EVENT_TYPE_COUNT; t++)
-		for (int r = 0; r < RESULT_COUNT; r++)
-			fprintf(fp, "feedbackd_events_total{type=\"%s\",result=\"%s\"} %llu\n", metrics_type_names[t],
-			    metrics_result_names[r], (unsigned long long)m->events[t][r]);
+	metrics_events(fp, m);
 	metrics_one(fp, "feedbackd_events_dead_lettered_total", "counter",
 	    "Invalid messages delivered to the dead-letter topic.", m->dead_lettered);
 	metrics_one(fp, "feedbackd_dead_letter_failures_total", "counter",
@@ -197,19 +257,13 @@ bool metrics_render(const struct metrics *m, const struct metrics_gauges *g, cha
 	    m->batch_events);
 	metrics_one(fp, "feedbackd_batch_retries_total", "counter", "Batches that Redis did not apply and were re-sent.",
 	    m->batch_retries);
+	/* Its sum and count are the two counters above, so the three always agree. */
+	metrics_histogram(fp, "feedbackd_batch_size_events", "Events per batch sent to Redis.", metrics_batch_bounds,
+	    m->batch_sizes, METRICS_BATCH_BUCKETS, (double)m->batch_events, m->batches);
 
-	metrics_head(fp, "feedbackd_redis_latency_seconds", "histogram", "Redis command round-trip time.");
-	for (int i = 0; i < METRICS_LATENCY_BUCKETS; i++) {
-		cum += m->redis_latency[i];
-		fputs("feedbackd_redis_latency_seconds_bucket{le=\"", fp);
-		metrics_float(fp, metrics_latency_bounds[i]);
-		fprintf(fp, "\"} %llu\n", (unsigned long long)cum);
-	}
-	fprintf(fp, "feedbackd_redis_latency_seconds_bucket{le=\"+Inf\"} %llu\n",
-	    (unsigned long long)m->redis_latency_count);
-	fputs("feedbackd_redis_latency_seconds_sum ", fp);
-	metrics_float(fp, m->redis_latency_sum);
-	fprintf(fp, "\nfeedbackd_redis_latency_seconds_count %llu\n", (unsigned long long)m->redis_latency_count);
+	metrics_histogram(fp, "feedbackd_redis_latency_seconds", "Redis command round-trip time.",
+	    metrics_latency_bounds, m->redis_latency, METRICS_LATENCY_BUCKETS, m->redis_latency_sum,
+	    m->redis_latency_count);
 	metrics_one(fp, "feedbackd_redis_errors_total", "counter", "Redis commands answered with an error.",
 	    m->redis_errors);
 	metrics_one(fp, "feedbackd_redis_reconnects_total", "counter", "Connections to Redis started after a loss.",

@@ -11,6 +11,7 @@
 enum event_result { RESULT_APPLIED, RESULT_DUPLICATE, RESULT_REDELIVERED, RESULT_LATE, RESULT_COUNT };
 #define EVENT_TYPE_COUNT 4
 #define METRICS_LATENCY_BUCKETS 12
+#define METRICS_BATCH_BUCKETS 13
 
 /* Alert rules and states counted by metrics_alert(), in the order of metrics_alert_rules. */
 #define METRICS_ALERT_RULES 7
@@ -19,10 +20,12 @@ enum metrics_alert_state { ALERT_STATE_FIRING, ALERT_STATE_RESOLVED, ALERT_STATE
 struct metrics {
 	uint64_t events[EVENT_TYPE_COUNT][RESULT_COUNT]; /* by type and result */
 	uint64_t events_by_result[RESULT_COUNT];         /* when the type is not known per event */
-	uint64_t dead_lettered;
+	uint64_t dead_lettered;                          /* every dead letter delivered */
+	uint64_t dead_lettered_by_type[EVENT_TYPE_COUNT]; /* of which the type was known: metrics_dead_letter() */
 	uint64_t dlq_failures;
 	uint64_t batches;
 	uint64_t batch_events;
+	uint64_t batch_sizes[METRICS_BATCH_BUCKETS];     /* events per batch, per-bucket: metrics_batch() */
 	uint64_t batch_retries;
 	uint64_t redis_errors;
 	uint64_t redis_reconnects;
@@ -62,11 +65,24 @@ struct metrics_gauges {
 /* Upper bounds of the latency histogram buckets, in seconds. */
 extern const double metrics_latency_bounds[METRICS_LATENCY_BUCKETS];
 
+/* Upper bounds of the batch size histogram buckets, in events. */
+extern const double metrics_batch_bounds[METRICS_BATCH_BUCKETS];
+
 /* Rule names, as in alerts: "reply_sla_at_risk", ..., "response_time_above". */
 extern const char *const metrics_alert_rules[METRICS_ALERT_RULES];
 
 /* Records one Redis round trip. */
 void metrics_redis_latency(struct metrics *m, double seconds);
+
+/* Records one batch sent to Redis: batches, batch_events and the size histogram. */
+void metrics_batch(struct metrics *m, size_t events);
+
+/*
+ * Records one dead letter delivered. type is its enum event_type when the message
+ * was rejected after its type was read, else -1; such letters, and any counted in
+ * dead_lettered alone, are rendered with type="unknown".
+ */
+void metrics_dead_letter(struct metrics *m, int type);
 
 /*
  * Counts one alert published, by rule name and state ("firing" or "resolved").

@@ -18,8 +18,9 @@ struct refresh {
 	struct redis *redis;
 	struct agentstats *stats;
 	struct event *timer;
+	struct event *again;   /* starts a forced pass asked for while one was running */
 	bool running;
-	bool force_next;
+	bool force_next;       /* a forced pass is owed: the next pass is one, and starts when this ends */
 	bool force_pass;   /* this pass rewrites every agent it looks at */
 	int outstanding;   /* list queries and script calls of this pass */
 	char windows[WINDOWS_MAX * 48];
@@ -33,6 +34,23 @@ static void refresh_arm(struct refresh *r)
 	evtimer_add(r->timer, &tv);
 }
 
+/*
+ * One query or script call of the pass is answered. When the last is in and a
+ * forced pass was asked for meanwhile (a reload, Redis back), it starts at once
+ * rather than a whole refresh interval later: a rule the reload disabled resolves
+ * now. It starts from the loop, not from inside this Redis callback.
+ */
+static void refresh_done(struct refresh *r)
+{
+	static const struct timeval now = {0, 0};
+
+	if (--r->outstanding > 0)
+		return;
+	r->running = false;
+	if (r->force_next)
+		evtimer_add(r->again, &now);
+}
+
 /* One chunk's answer: publish the agents whose windows changed. */
 static void refresh_on_chunk(void *arg, redisReply *reply)
 {
@@ -42,8 +60,7 @@ static void refresh_on_chunk(void *arg, redisReply *reply)
 		agentstats_publish(r->stats, reply);
 	else if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
 		log_limited(LOG_ERR, "refresh", "redis: refresh failed: %s", reply->str);
-	if (--r->outstanding == 0)
-		r->running = false;
+	refresh_done(r);
 }
 
 /* The active agents arrived: refresh them a chunk at a time. */
@@ -54,8 +71,7 @@ static void refresh_on_agents(void *arg, redisReply *reply)
 	char now[24], max_future[24];
 
 	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) {
-		if (--r->outstanding == 0)
-			r->running = false;
+		refresh_done(r);
 		return;
 	}
 	snprintf(now, sizeof(now), "%" PRId64, ts_now_ms());
@@ -73,8 +89,7 @@ static void refresh_on_agents(void *arg, redisReply *reply)
 		if (redis_script(r->redis, SCRIPT_REFRESH, argc, argv, NULL, refresh_on_chunk, r))
 			r->outstanding++;
 	}
-	if (--r->outstanding == 0)
-		r->running = false;
+	refresh_done(r);
 }
 
 /* See refresh.h. */
@@ -101,6 +116,16 @@ void refresh_run(struct refresh *r, bool force)
 	if (redis_command(r->redis, 2, (const char *[]){"SMEMBERS", active}, NULL, refresh_on_agents, r))
 		r->outstanding++;
 	r->running = r->outstanding > 0;
+}
+
+/* The forced pass owed since the last one ran. */
+static void refresh_on_again(evutil_socket_t fd, short what, void *arg)
+{
+	struct refresh *r = arg;
+
+	(void)fd;
+	(void)what;
+	refresh_run(r, true);
 }
 
 /* Periodic timer. */
@@ -134,6 +159,11 @@ struct refresh *refresh_new(struct event_base *base, const struct config *cfg, s
 	r->redis = redis;
 	r->stats = stats;
 	r->timer = evtimer_new(base, refresh_on_timer, r);
+	r->again = evtimer_new(base, refresh_on_again, r);
+	if (r->timer == NULL || r->again == NULL) {
+		refresh_free(r);
+		return NULL;
+	}
 	refresh_reconfigure(r);
 	return r;
 }
@@ -143,6 +173,9 @@ void refresh_free(struct refresh *r)
 {
 	if (r == NULL)
 		return;
-	event_free(r->timer);
+	if (r->timer != NULL)
+		event_free(r->timer);
+	if (r->again != NULL)
+		event_free(r->again);
 	free(r);
 }

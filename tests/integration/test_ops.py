@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Operations integration tests: /metrics, /healthz, /readyz, --check-config, sd_notify.
+"""Operations integration tests: /metrics, /healthz, /readyz, --check-config, sd_notify, SIGHUP, logging.
 
 Each test starts a fresh redis-server, tests/mockkafka and src/feedbackd (harness.py).
 Run all:   python3 tests/integration/test_ops.py -v
@@ -25,7 +25,11 @@ import harness as h  # noqa: E402
 from harness import DAY, MINUTE, SECOND  # noqa: E402
 
 TYPES = ("rating", "complaint", "message", "reply")
-RESULTS = ("applied", "duplicate", "redelivered", "late")
+RESULTS = ("applied", "duplicate", "redelivered", "late", "dead_lettered")
+# Dead letters rejected before their type was read.
+UNKNOWN = ("unknown", "dead_lettered")
+# Upper bounds of feedbackd_batch_size_events (src/metrics.c).
+BATCH_BOUNDS = ("1", "2", "5", "10", "25", "50", "100", "250", "500", "1000", "2500", "5000", "10000")
 
 
 def http_get(port, path, method="GET", timeout=5.0):
@@ -68,6 +72,12 @@ def events_by(metrics):
             d = dict(lab)
             got[(d["type"], d["result"])] = int(v)
     return got
+
+
+def histogram(metrics, name):
+    """{le: cumulative count} of a histogram, "+Inf" included, plus its sum and count."""
+    buckets = {dict(lab)["le"]: v for (n, lab), v in metrics.items() if n == name + "_bucket"}
+    return buckets, metrics[(name + "_sum", frozenset())], metrics[(name + "_count", frozenset())]
 
 
 def has_libsystemd():
@@ -115,13 +125,19 @@ class TestOps(h.FeedbackTestCase):
         lm = h.message("agent-3", late, "t-old")
         # Same event_id again, as separate messages: counted as duplicates.
         dups = [r1, r1, p1, c2]
-        bad = ['{"not": "an event"}', "garbage"]
+        # Two rejected before the type is read, two after: a rating without its score, a complaint
+        # with a bad severity.
+        no_score = h.rating("agent-1", 5, ts, as_dict=True)
+        del no_score["score"]
+        bad_severity = h.complaint("agent-2", ts, "t-9", severity="urgent")
+        bad = ['{"not": "an event"}', "garbage", json.dumps(no_score), bad_severity]
         events = [r1, r2, r3, c1, c2, m1, m2, p1, p2, lr, lm]
         h.produce(kafka.bootstrap, h.TOPIC_EVENTS, events + dups + bad, key="k")
         want = {(t, r): 0 for t in TYPES for r in RESULTS}
         want.update({("rating", "applied"): 3, ("complaint", "applied"): 2, ("message", "applied"): 2,
                      ("reply", "applied"): 2, ("rating", "duplicate"): 2, ("reply", "duplicate"): 1,
-                     ("complaint", "duplicate"): 1, ("rating", "late"): 1, ("message", "late"): 1})
+                     ("complaint", "duplicate"): 1, ("rating", "late"): 1, ("message", "late"): 1,
+                     ("rating", "dead_lettered"): 1, ("complaint", "dead_lettered"): 1, UNKNOWN: 2})
         total = sum(want.values())
 
         def counted():
@@ -140,6 +156,13 @@ class TestOps(h.FeedbackTestCase):
         batches = m[("feedbackd_batches_total", frozenset())]
         self.assertGreaterEqual(batches, 1)
         self.assertEqual(m[("feedbackd_batch_events_total", frozenset())], len(events) + len(dups))
+        # How the events fell into batches depends on the consumer's reads; the histogram agrees
+        # with the two counters, and no batch exceeds the 15 valid events (test_batch_sizes: exact).
+        sizes, size_sum, size_count = histogram(m, "feedbackd_batch_size_events")
+        self.assertEqual(sorted(sizes), sorted(BATCH_BOUNDS + ("+Inf",)))
+        self.assertEqual((size_count, size_sum), (batches, len(events) + len(dups)))
+        self.assertEqual([sizes[b] for b in BATCH_BOUNDS[4:]] + [sizes["+Inf"]], [batches] * 10)
+        self.assertEqual([sizes[b] for b in BATCH_BOUNDS[:4]], sorted(sizes[b] for b in BATCH_BOUNDS[:4]))
         # The histogram is cumulative and its +Inf bucket equals its count.
         count = m[("feedbackd_redis_latency_seconds_count", frozenset())]
         self.assertGreaterEqual(count, batches)
@@ -173,6 +196,118 @@ class TestOps(h.FeedbackTestCase):
         self.assertEqual(self.metrics(port)[("feedbackd_last_reload_success", frozenset())], 0)
         d.stop()
 
+    def test_batch_sizes(self):
+        """With batch_size = 1 every batch holds one event: the histogram is exact."""
+        port = h.free_port()
+        redis = self.start_redis()
+        kafka = self.start_kafka()
+        self.start_daemon(kafka.bootstrap, redis, {"http": {"listen": "127.0.0.1:%d" % port},
+                                                   "ingest": {"batch_size": "1"}})
+        ts = h.now_ms() - 10 * MINUTE
+        events = [h.rating("agent-1", 4, ts + i * SECOND) for i in range(7)]
+        h.produce(kafka.bootstrap, h.TOPIC_EVENTS, events, key="k")
+        h.wait_until(lambda: self.metrics(port)[("feedbackd_batch_events_total", frozenset())] == 7, 30,
+                     what="7 events batched")
+        m = self.metrics(port)
+        sizes, size_sum, size_count = histogram(m, "feedbackd_batch_size_events")
+        self.assertEqual(sizes, {b: 7 for b in BATCH_BOUNDS + ("+Inf",)})
+        self.assertEqual((size_sum, size_count), (7, 7))
+        self.assertEqual(m[("feedbackd_batches_total", frozenset())], 7)
+
+    # -- SIGHUP ----------------------------------------------------------------------
+
+    def rewrite_config(self, d, sections, extra=""):
+        """Replaces d's file: its sections with these merged over them, then extra text as is."""
+        for sec, kv in sections.items():
+            d.sections.setdefault(sec, {}).update(kv)
+        with open(d.config_path, "w") as f:
+            f.write(h._ini(d.sections) + extra)
+
+    def complaints_stack(self, complaints):
+        """A daemon whose complaints_above rule is only evaluated by batches and reloads (the
+        periodic pass is an hour away), with `complaints` complaints of agent-r applied."""
+        port = h.free_port()
+        redis = self.start_redis()
+        kafka = self.start_kafka()
+        d = self.start_daemon(kafka.bootstrap, redis, {
+            "http": {"listen": "127.0.0.1:%d" % port},
+            "windows": {"refresh": "1h"},
+            "rule.complaints_above": {"threshold": "5"},
+            # -v (the harness's) must survive a reload that reads this.
+            "log": {"level": "warning"},
+        })
+        self.produce_complaints(kafka, port, complaints)
+        return redis, kafka, d, port
+
+    def produce_complaints(self, kafka, port, n):
+        """n more complaints of agent-r, waited for until applied."""
+        before = events_by(self.metrics(port))[("complaint", "applied")]
+        ts = h.now_ms() - 10 * MINUTE
+        h.produce(kafka.bootstrap, h.TOPIC_EVENTS,
+                  [h.complaint("agent-r", ts + i * SECOND, "t-%s" % h.new_event_id()) for i in range(n)], key="k")
+        h.wait_until(lambda: events_by(self.metrics(port))[("complaint", "applied")] == before + n, 30,
+                     what="%d complaints applied" % n)
+
+    def complaint_alerts(self, port):
+        m = self.metrics(port)
+        return tuple(int(m[("feedbackd_alerts_published_total", frozenset({("rule", "complaints_above"),
+                                                                           ("state", s)}))])
+                     for s in ("firing", "resolved"))
+
+    def test_reload_applies_change(self):
+        """SIGHUP with a lower complaints threshold: the reload's re-evaluation fires the alert
+        at once; -v outlives a file that says level = warning."""
+        redis, kafka, d, port = self.complaints_stack(3)
+        time.sleep(1.0)  # the batch's own evaluation, with threshold 5: nothing
+        self.assertEqual(self.complaint_alerts(port), (0, 0))
+        self.rewrite_config(d, {"rule.complaints_above": {"threshold": "2"}})
+        os.kill(d.proc.pid, signal.SIGHUP)
+        h.wait_until(lambda: self.complaint_alerts(port) == (1, 0), 10, what="complaints_above firing")
+        self.assertEqual(redis.hgetall("fb:agent:{agent-r}:rules")["complaints_above"].split(":")[0], "firing")
+        m = self.metrics(port)
+        self.assertEqual(m[("feedbackd_reloads_total", frozenset())], 1)
+        self.assertEqual(m[("feedbackd_last_reload_success", frozenset())], 1)
+        # A notice, written after the new level was set: -v still holds.
+        d.wait_log(r"reload complete", 5)
+        d.stop()
+
+    def test_reload_broken_file_keeps_old(self):
+        """SIGHUP with a broken file that also lowers the threshold: nothing of it applies; once
+        fixed, the same threshold fires."""
+        redis, kafka, d, port = self.complaints_stack(3)
+        self.rewrite_config(d, {"rule.complaints_above": {"threshold": "2"}}, "[sla]\nat_risk = 1.5\n")
+        with open(d.config_path) as f:
+            lineno = f.read().splitlines().index("at_risk = 1.5") + 1
+        os.kill(d.proc.pid, signal.SIGHUP)
+        d.wait_log(r"reload failed, keeping the running configuration: %s:%d: \[sla\] at_risk: "
+                   r"'1\.5' is not a number from 0 up to \(not including\) 1"
+                   % (re.escape(d.config_path), lineno), 10)
+        m = self.metrics(port)
+        self.assertEqual(m[("feedbackd_reloads_total", frozenset())], 1)
+        self.assertEqual(m[("feedbackd_last_reload_success", frozenset())], 0)
+        # A fourth complaint is evaluated with the running threshold (5): still nothing.
+        self.produce_complaints(kafka, port, 1)
+        time.sleep(2.0)
+        self.assertEqual(self.complaint_alerts(port), (0, 0))
+        self.assertNotIn("complaints_above", redis.hgetall("fb:agent:{agent-r}:rules"))
+        # The same change in a valid file fires at once: it would have been seen.
+        self.rewrite_config(d, {})
+        os.kill(d.proc.pid, signal.SIGHUP)
+        h.wait_until(lambda: self.complaint_alerts(port) == (1, 0), 10, what="complaints_above firing")
+        self.assertEqual(self.metrics(port)[("feedbackd_last_reload_success", frozenset())], 1)
+        d.stop()
+
+    # -- logging -----------------------------------------------------------------------
+
+    def test_suppressed_count_reported(self):
+        """A burst of rejections that stops: five lines, then the count of the rest, unprompted."""
+        redis, kafka, d = self.stack()
+        h.produce(kafka.bootstrap, h.TOPIC_EVENTS, ["garbage %d" % i for i in range(8)], key="k")
+        d.wait_log(r"3 similar messages suppressed \(dlq\)", 30)
+        self.assertEqual(len(re.findall(r"rejected feedback\.events/", d.log())), 5)
+        d.stop()
+        self.assertEqual(len(re.findall(r"similar messages suppressed", d.log())), 1)
+
     # -- /healthz, /readyz, routing ------------------------------------------------
 
     def test_healthz_follows_redis(self):
@@ -192,6 +327,27 @@ class TestOps(h.FeedbackTestCase):
         redis.start()
         h.wait_until(lambda: health() == (200, {"status": "ok"}), 30, what="healthz 200 after restart")
         d.stop()
+
+    def test_readyz_without_partitions(self):
+        """Two members join one partition together: the one given none is ready all the same."""
+        redis = self.start_redis()
+        kafka = self.start_kafka(partitions=1)
+        ports = [h.free_port(), h.free_port()]
+        # Started together, both are in the group's first generation: one's first assignment is empty.
+        members = [self.start_daemon(kafka.bootstrap, redis, {"http": {"listen": "127.0.0.1:%d" % port}},
+                                     wait=False) for port in ports]
+        for d in members:
+            d.wait_log(r"kafka: assigned [01] partitions", 30)
+        for port in ports:
+            h.wait_until(lambda: http_get(port, "/readyz")[0] == 200, 15, what="readyz 200 on %d" % port)
+            self.assertEqual(json.loads(http_get(port, "/readyz")[2]), {"status": "ready"})
+        ready = sorted(d.wait_log(r"ready: Redis is up and the group is joined, (\d+) partitions assigned", 10)
+                       .group(1) for d in members)
+        self.assertEqual(ready, ["0", "1"])
+        assigned = [self.metrics(p)[("feedbackd_kafka_assigned_partitions", frozenset())] for p in ports]
+        self.assertEqual(sorted(assigned), [0, 1])
+        for d in members:
+            d.stop()
 
     def test_http_routes(self):
         """Unknown paths 404, other methods 405, HEAD allowed, /readyz before any Kafka is 503."""

@@ -1,4 +1,4 @@
-/* test_config.c: the config file, its defaults and every kind of mistake in it; and the logger. */
+/* test_config.c: the config file, its defaults and every kind of mistake in it. */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -212,7 +212,7 @@ test_defaults(void **state)
 	assert_int_equal(c->windows.w[3].span_ms, 30 * DAY_MS);
 	assert_int_equal(c->refresh_ms, 60000);
 	assert_int_equal(c->batch_size, 4000);
-	assert_int_equal(c->max_inflight_batches, 4);
+	assert_int_equal(c->max_inflight_batches, 2);
 	assert_int_equal(c->dedupe_horizon_ms, DAY_MS);
 	assert_int_equal(c->max_future_ms, 5 * 60000);
 	assert_int_equal(c->reply_target_ms, DAY_MS);
@@ -1002,100 +1002,58 @@ test_rule_bad_values(void **state)
 		test_fails(f, bad[i].text, bad[i].suffix);
 }
 
-/* Runs fn with stderr sent to a temporary file, and returns what was written. */
-static char *
-test_capture_stderr(void (*fn)(void))
-{
-	char	 path[] = "/tmp/test_log.XXXXXX", *text;
-	int	 fd = mkstemp(path), saved = dup(STDERR_FILENO);
-
-	assert_true(fd >= 0 && saved >= 0);
-	dup2(fd, STDERR_FILENO);
-	fn();
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	close(fd);
-	text = test_slurp(path);
-	unlink(path);
-	return text;
-}
-
-/* The lines test_log_format writes. */
+/* csat_below and nps_below resolve at threshold + margin or above: past 100 they never would. */
 static void
-test_log_format_lines(void)
+test_rule_margin_reachable(void **state)
 {
-	log_setup(LOG_INFO, false);
-	log_warn("disk %s", "full");
-	log_debug("not shown");
-	log_info("two\nlines");
-	log_setup(LOG_DEBUG, true);
-	log_debug("dbg");
-	log_err("bad");
-	log_set_level(LOG_ERR);
-	log_warn("hidden");
-	log_setup(LOG_INFO, false);
-}
+	static const struct {
+		const char	*text;
+		const char	*suffix;
+	} bad[] = {
+		/* Reported on the later of the two lines, whichever comes first. */
+		{ "[rule.csat_below]\nthreshold = 99\nmargin = 2\n",
+		  ":3: [rule.csat_below] threshold + margin (99 + 2) is above 100: a firing alert "
+		  "could never resolve" },
+		{ "[rule.csat_below]\nmargin = 5\nthreshold = 96\n",
+		  ":3: [rule.csat_below] threshold + margin (96 + 5) is above 100: a firing alert "
+		  "could never resolve" },
+		/* The default margin (2 points) counts too. */
+		{ "# csat\n[rule.csat_below]\nthreshold = 98.5\n",
+		  ":3: [rule.csat_below] threshold + margin (98.5 + 2) is above 100: a firing alert "
+		  "could never resolve" },
+		{ "[rule.nps_below]\nthreshold = 99\n",
+		  ":2: [rule.nps_below] threshold + margin (99 + 2) is above 100: a firing alert "
+		  "could never resolve" },
+		{ "[rule.nps_below]\nthreshold = -10\nmargin = 100.5\n",
+		  ":3: [rule.nps_below] margin: '100.5' is not a number of points from 0 to 100" },
+		{ "[rule.nps_below]\nthreshold = 0.5\nmargin = 100\n",
+		  ":3: [rule.nps_below] threshold + margin (0.5 + 100) is above 100: a firing alert "
+		  "could never resolve" },
+	};
+	static const struct {
+		const char	*text;
+		enum rule_id	 id;
+		double		 threshold, margin;
+	} good[] = {
+		/* 100 itself is reachable: CSAT 100.0% resolves. */
+		{ "[rule.csat_below]\nthreshold = 98\n", RULE_CSAT_BELOW, 98, 2 },
+		{ "[rule.csat_below]\nthreshold = 100\nmargin = 0\n", RULE_CSAT_BELOW, 100, 0 },
+		{ "[rule.csat_below]\nthreshold = 80.1\nmargin = 19.9\n", RULE_CSAT_BELOW, 80.1, 19.9 },
+		{ "[rule.nps_below]\nthreshold = -100\nmargin = 100\n", RULE_NPS_BELOW, -100, 100 },
+		{ "[rule.nps_below]\nthreshold = 50\nmargin = 50\n", RULE_NPS_BELOW, 50, 50 },
+		/* Margins of the other rules are fractions of the threshold: 0 is always reachable. */
+		{ "[rule.complaints_above]\nthreshold = 1000\nmargin = 0.99\n", RULE_COMPLAINTS_ABOVE,
+		  1000, 0.99 },
+	};
+	struct fixture	*f = *state;
 
-/* Plain lines carry an RFC 3339 time, ident and level; journal lines a "<N>" prefix. */
-static void
-test_log_format(void **state)
-{
-	char	*out, ident[64], *line2, *line3;
-
-	(void)state;
-	out = test_capture_stderr(test_log_format_lines);
-	snprintf(ident, sizeof ident, "Z feedbackd[%ld]: warning: disk full\n", (long)getpid());
-	/* 2026-11-23T10:00:00.123 */
-	assert_true(strlen(out) > 23);
-	assert_true(out[4] == '-' && out[10] == 'T' && out[19] == '.');
-	assert_memory_equal(out + 23, ident, strlen(ident));
-	line2 = strchr(out, '\n') + 1;
-	assert_non_null(strstr(line2, ": info: two lines\n"));
-	line3 = strchr(line2, '\n') + 1;
-	assert_string_equal(line3, "<7>dbg\n<3>bad\n");
-	free(out);
-}
-
-/* The lines test_log_limited writes. */
-static void
-test_log_limited_lines(void)
-{
-	log_setup(LOG_INFO, true);
-	for (int i = 0; i < 8; i++)
-		log_limited(LOG_WARNING, "bad-json", "bad %d", i);
-	log_limited(LOG_WARNING, "other", "other");
-	log_limited(LOG_DEBUG, "bad-json", "below the level");
-	log_setup(LOG_INFO, false);
-}
-
-/* At most five lines per key and window; other keys have their own budget. */
-static void
-test_log_limited(void **state)
-{
-	char	*out;
-
-	(void)state;
-	out = test_capture_stderr(test_log_limited_lines);
-	assert_string_equal(out, "<4>bad 0\n<4>bad 1\n<4>bad 2\n<4>bad 3\n<4>bad 4\n<4>other\n");
-	free(out);
-}
-
-/* Level names and their aliases. */
-static void
-test_log_level_parse(void **state)
-{
-	(void)state;
-	assert_int_equal(log_level_parse("err"), LOG_ERR);
-	assert_int_equal(log_level_parse("error"), LOG_ERR);
-	assert_int_equal(log_level_parse("warning"), LOG_WARNING);
-	assert_int_equal(log_level_parse("warn"), LOG_WARNING);
-	assert_int_equal(log_level_parse("notice"), LOG_NOTICE);
-	assert_int_equal(log_level_parse("info"), LOG_INFO);
-	assert_int_equal(log_level_parse("debug"), LOG_DEBUG);
-	assert_int_equal(log_level_parse("DEBUG"), LOG_DEBUG);
-	assert_int_equal(log_level_parse("trace"), -1);
-	assert_int_equal(log_level_parse(""), -1);
-	assert_int_equal(log_level_parse(NULL), -1);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		test_fails(f, bad[i].text, bad[i].suffix);
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		test_loads(f, good[i].text);
+		assert_true(f->cfg.rules[good[i].id].threshold == good[i].threshold);
+		assert_true(f->cfg.rules[good[i].id].margin == good[i].margin);
+	}
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, test_setup, test_teardown)
@@ -1136,9 +1094,7 @@ main(void)
 		T(test_rule_default_window),
 		T(test_rule_bad_mode),
 		T(test_rule_bad_values),
-		cmocka_unit_test(test_log_format),
-		cmocka_unit_test(test_log_limited),
-		cmocka_unit_test(test_log_level_parse),
+		T(test_rule_margin_reachable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

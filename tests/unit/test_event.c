@@ -405,6 +405,33 @@ test_names(void **state)
 	assert_string_equal(event_type_name((enum event_type)4), "unknown");
 }
 
+/* A rejected message's type, when it has a valid one, for counting dead letters by type. */
+static void
+test_rejected_type(void **state)
+{
+	static const struct {
+		const char	*text;
+		int		 type;
+	} msgs[] = {
+		{ "{\"type\":\"rating\",\"event_id\":\"e1\"}", EVENT_RATING },
+		{ "{\"event_id\":\"e1\",\"type\":\"reply\",\"ts\":\"soon\"}", EVENT_REPLY },
+		{ "{\"type\":\"complaint\",\"severity\":\"urgent\"}", EVENT_COMPLAINT },
+		{ "{\"type\":\"message\"}", EVENT_MESSAGE },
+		{ "{\"type\":\"survey\"}", -1 },
+		{ "{\"type\":3}", -1 },
+		{ "{\"not\":\"an event\"}", -1 },
+		{ "[\"rating\"]", -1 },
+		{ "\"rating\"", -1 },
+		{ "garbage", -1 },
+		{ "", -1 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof msgs / sizeof msgs[0]; i++)
+		assert_int_equal(event_rejected_type(msgs[i].text, strlen(msgs[i].text)), msgs[i].type);
+	assert_int_equal(event_rejected_type(NULL, 0), -1);
+}
+
 /* Runs the event tests. */
 int
 main(void)
@@ -416,6 +443,7 @@ main(void)
 		cmocka_unit_test(test_future_limit),
 		cmocka_unit_test(test_reject_outputs),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_rejected_type),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,24 +14,30 @@
 
 /* Every line of the exposition for the populated struct below, in order. */
 static const char want_full[] =
-    "# HELP feedbackd_events_total Valid events consumed, by type and result.\n"
+    "# HELP feedbackd_events_total Events consumed, by type and result; dead_lettered: rejected to the dead-letter "
+    "topic (type unknown when rejected before the type was read).\n"
     "# TYPE feedbackd_events_total counter\n"
     "feedbackd_events_total{type=\"rating\",result=\"applied\"} 3\n"
     "feedbackd_events_total{type=\"rating\",result=\"duplicate\"} 1\n"
     "feedbackd_events_total{type=\"rating\",result=\"redelivered\"} 2\n"
     "feedbackd_events_total{type=\"rating\",result=\"late\"} 0\n"
+    "feedbackd_events_total{type=\"rating\",result=\"dead_lettered\"} 2\n"
     "feedbackd_events_total{type=\"complaint\",result=\"applied\"} 5\n"
     "feedbackd_events_total{type=\"complaint\",result=\"duplicate\"} 0\n"
     "feedbackd_events_total{type=\"complaint\",result=\"redelivered\"} 0\n"
     "feedbackd_events_total{type=\"complaint\",result=\"late\"} 0\n"
+    "feedbackd_events_total{type=\"complaint\",result=\"dead_lettered\"} 0\n"
     "feedbackd_events_total{type=\"message\",result=\"applied\"} 7\n"
     "feedbackd_events_total{type=\"message\",result=\"duplicate\"} 0\n"
     "feedbackd_events_total{type=\"message\",result=\"redelivered\"} 0\n"
     "feedbackd_events_total{type=\"message\",result=\"late\"} 1\n"
+    "feedbackd_events_total{type=\"message\",result=\"dead_lettered\"} 0\n"
     "feedbackd_events_total{type=\"reply\",result=\"applied\"} 4\n"
     "feedbackd_events_total{type=\"reply\",result=\"duplicate\"} 2\n"
     "feedbackd_events_total{type=\"reply\",result=\"redelivered\"} 0\n"
     "feedbackd_events_total{type=\"reply\",result=\"late\"} 0\n"
+    "feedbackd_events_total{type=\"reply\",result=\"dead_lettered\"} 1\n"
+    "feedbackd_events_total{type=\"unknown\",result=\"dead_lettered\"} 6\n"
     "# HELP feedbackd_events_dead_lettered_total Invalid messages delivered to the dead-letter topic.\n"
     "# TYPE feedbackd_events_dead_lettered_total counter\n"
     "feedbackd_events_dead_lettered_total 9\n"
@@ -47,6 +53,24 @@ static const char want_full[] =
     "# HELP feedbackd_batch_retries_total Batches that Redis did not apply and were re-sent.\n"
     "# TYPE feedbackd_batch_retries_total counter\n"
     "feedbackd_batch_retries_total 2\n"
+    "# HELP feedbackd_batch_size_events Events per batch sent to Redis.\n"
+    "# TYPE feedbackd_batch_size_events histogram\n"
+    "feedbackd_batch_size_events_bucket{le=\"1\"} 1\n"
+    "feedbackd_batch_size_events_bucket{le=\"2\"} 2\n"
+    "feedbackd_batch_size_events_bucket{le=\"5\"} 5\n"
+    "feedbackd_batch_size_events_bucket{le=\"10\"} 6\n"
+    "feedbackd_batch_size_events_bucket{le=\"25\"} 6\n"
+    "feedbackd_batch_size_events_bucket{le=\"50\"} 6\n"
+    "feedbackd_batch_size_events_bucket{le=\"100\"} 6\n"
+    "feedbackd_batch_size_events_bucket{le=\"250\"} 6\n"
+    "feedbackd_batch_size_events_bucket{le=\"500\"} 6\n"
+    "feedbackd_batch_size_events_bucket{le=\"1000\"} 6\n"
+    "feedbackd_batch_size_events_bucket{le=\"2500\"} 6\n"
+    "feedbackd_batch_size_events_bucket{le=\"5000\"} 6\n"
+    "feedbackd_batch_size_events_bucket{le=\"10000\"} 6\n"
+    "feedbackd_batch_size_events_bucket{le=\"+Inf\"} 6\n"
+    "feedbackd_batch_size_events_sum 25\n"
+    "feedbackd_batch_size_events_count 6\n"
     "# HELP feedbackd_redis_latency_seconds Redis command round-trip time.\n"
     "# TYPE feedbackd_redis_latency_seconds histogram\n"
     "feedbackd_redis_latency_seconds_bucket{le=\"0.0005\"} 1\n"
@@ -155,10 +179,22 @@ test_render_full(void **state)
 	m.events[EVENT_MESSAGE][RESULT_LATE] = 1;
 	m.events[EVENT_REPLY][RESULT_APPLIED] = 4;
 	m.events[EVENT_REPLY][RESULT_DUPLICATE] = 2;
-	m.dead_lettered = 9;
+	/* 9 dead letters: 2 ratings and a reply, 5 rejected before their type was read, 1 counted without a type. */
+	metrics_dead_letter(&m, EVENT_RATING);
+	metrics_dead_letter(&m, EVENT_RATING);
+	metrics_dead_letter(&m, EVENT_REPLY);
+	for (int i = 0; i < 4; i++)
+		metrics_dead_letter(&m, -1);
+	metrics_dead_letter(&m, EVENT_TYPE_COUNT);
+	m.dead_lettered++;
 	m.dlq_failures = 1;
-	m.batches = 6;
-	m.batch_events = 25;
+	/* 6 batches of 25 events: 1, 2, then 3, 4 and 5 in the le="5" bucket, and 10. */
+	metrics_batch(&m, 1);
+	metrics_batch(&m, 2);
+	metrics_batch(&m, 3);
+	metrics_batch(&m, 4);
+	metrics_batch(&m, 5);
+	metrics_batch(&m, 10);
 	m.batch_retries = 2;
 	m.redis_errors = 3;
 	m.redis_reconnects = 1;
@@ -213,6 +249,9 @@ test_render_zero(void **state)
 	assert_non_null(strstr(text, "\nfeedbackd_events_total{type=\"reply\",result=\"late\"} 0\n"));
 	assert_non_null(strstr(text, "\nfeedbackd_redis_latency_seconds_bucket{le=\"+Inf\"} 0\n"));
 	assert_non_null(strstr(text, "\nfeedbackd_redis_latency_seconds_sum 0\n"));
+	assert_non_null(strstr(text, "\nfeedbackd_events_total{type=\"unknown\",result=\"dead_lettered\"} 0\n"));
+	assert_non_null(strstr(text, "\nfeedbackd_batch_size_events_bucket{le=\"1\"} 0\n"));
+	assert_non_null(strstr(text, "\nfeedbackd_batch_size_events_count 0\n"));
 	assert_non_null(strstr(text, "# TYPE feedbackd_consumer_lag gauge\n# HELP feedbackd_open_clocks "));
 	assert_non_null(strstr(text, "\nfeedbackd_redis_up 0\n"));
 	assert_non_null(strstr(text, "\nfeedbackd_uptime_seconds 0\n"));
@@ -241,6 +280,63 @@ test_render_escapes_and_floats(void **state)
 	assert_non_null(strstr(text, "\nfeedbackd_redis_latency_seconds_sum 0.30000000000000004\n"));
 	assert_non_null(strstr(text, "\nfeedbackd_redis_latency_seconds_bucket{le=\"0.1\"} 1\n"));
 	assert_non_null(strstr(text, "\nfeedbackd_redis_latency_seconds_bucket{le=\"0.25\"} 2\n"));
+	free(text);
+}
+
+/* Batch sizes on and around the bucket bounds; above the last one only +Inf counts them. */
+static void
+test_batch_sizes(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 2, 3, 5, 6, 4000, 5000, 5001, 10000, 10001 };
+	static const uint64_t want[METRICS_BATCH_BUCKETS] = { 2, 1, 2, 1, 0, 0, 0, 0, 0, 0, 0, 2, 2 };
+	static struct metrics m;
+	static struct metrics_gauges g;
+	char *text = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		metrics_batch(&m, sizes[i]);
+	for (int i = 0; i < METRICS_BATCH_BUCKETS; i++)
+		assert_int_equal(m.batch_sizes[i], want[i]);
+	assert_int_equal(m.batches, 11);
+	assert_int_equal(m.batch_events, 34019);
+	assert_true(metrics_render(&m, &g, &text));
+	assert_non_null(strstr(text, "\nfeedbackd_batch_size_events_bucket{le=\"5000\"} 8\n"
+	    "feedbackd_batch_size_events_bucket{le=\"10000\"} 10\n"
+	    "feedbackd_batch_size_events_bucket{le=\"+Inf\"} 11\n"
+	    "feedbackd_batch_size_events_sum 34019\n"
+	    "feedbackd_batch_size_events_count 11\n"));
+	assert_non_null(strstr(text, "\nfeedbackd_batches_total 11\n"));
+	assert_non_null(strstr(text, "\nfeedbackd_batch_events_total 34019\n"));
+	free(text);
+}
+
+/* Dead letters by type; the unknown ones are what the total holds beyond the typed. */
+static void
+test_dead_letters(void **state)
+{
+	static struct metrics m;
+	static struct metrics_gauges g;
+	char *text = NULL;
+
+	(void)state;
+	metrics_dead_letter(&m, EVENT_COMPLAINT);
+	metrics_dead_letter(&m, EVENT_MESSAGE);
+	metrics_dead_letter(&m, EVENT_MESSAGE);
+	metrics_dead_letter(&m, -1);
+	metrics_dead_letter(&m, 99);
+	assert_int_equal(m.dead_lettered, 5);
+	assert_int_equal(m.dead_lettered_by_type[EVENT_RATING], 0);
+	assert_int_equal(m.dead_lettered_by_type[EVENT_COMPLAINT], 1);
+	assert_int_equal(m.dead_lettered_by_type[EVENT_MESSAGE], 2);
+	assert_int_equal(m.dead_lettered_by_type[EVENT_REPLY], 0);
+	assert_true(metrics_render(&m, &g, &text));
+	assert_non_null(strstr(text, "\nfeedbackd_events_total{type=\"rating\",result=\"dead_lettered\"} 0\n"));
+	assert_non_null(strstr(text, "\nfeedbackd_events_total{type=\"complaint\",result=\"dead_lettered\"} 1\n"));
+	assert_non_null(strstr(text, "\nfeedbackd_events_total{type=\"message\",result=\"dead_lettered\"} 2\n"));
+	assert_non_null(strstr(text, "\nfeedbackd_events_total{type=\"reply\",result=\"dead_lettered\"} 0\n"));
+	assert_non_null(strstr(text, "\nfeedbackd_events_total{type=\"unknown\",result=\"dead_lettered\"} 2\n"));
+	assert_non_null(strstr(text, "\nfeedbackd_events_dead_lettered_total 5\n"));
 	free(text);
 }
 
@@ -315,6 +411,8 @@ main(void)
 		cmocka_unit_test(test_render_full),
 		cmocka_unit_test(test_render_zero),
 		cmocka_unit_test(test_render_escapes_and_floats),
+		cmocka_unit_test(test_batch_sizes),
+		cmocka_unit_test(test_dead_letters),
 		cmocka_unit_test(test_alert_rules),
 		cmocka_unit_test(test_kafka_stats),
 		cmocka_unit_test(test_rss),
