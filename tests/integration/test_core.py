@@ -11,6 +11,7 @@ import json
 import os
 import random
 import sys
+import threading
 import time
 import unittest
 import uuid
@@ -130,52 +131,59 @@ class TestCore(h.FeedbackTestCase):
             d.update(kw)
             return {k: v for k, v in d.items() if v is not None}
 
+        # name: (payload, the exact `error` header: docs/events.md, src/event.c)
         bad = {
-            "not json": ("this is not json {%s" % tag).encode(),
-            "json array": ('[1, 2, "%s"]' % tag).encode(),
-            "missing agent_id": json.dumps(ev(agent_id=None)).encode(),
-            "bad score": json.dumps(ev(score=7)).encode(),
-            "score as text": json.dumps(ev(score="5")).encode(),
-            "unknown type": json.dumps(ev(type="praise", ticket_id="t1")).encode(),
-            "future ts": json.dumps(ev(ts=h.iso(now + HOUR))).encode(),
-            "invalid utf-8": json.dumps(ev(agent_id="agent-bad-XX")).encode().replace(b"XX", b"\xff\xfe"),
-            "oversize": json.dumps(ev(pad="x" * (64 * 1024 + 10))).encode(),
-            "newlines, truncated": ('{"event_id": "bad-%s",\n"type": "rating",\n' % tag).encode(),
+            "not json": (("this is not json {%s" % tag).encode(), "not json"),
+            "json array": (('[1, 2, "%s"]' % tag).encode(), "not an object"),
+            "missing agent_id": (json.dumps(ev(agent_id=None)).encode(), "missing field: agent_id"),
+            "bad score": (json.dumps(ev(score=7)).encode(), "score out of range"),
+            "score as text": (json.dumps(ev(score="5")).encode(), "wrong type: score"),
+            "unknown type": (json.dumps(ev(type="praise", ticket_id="t1")).encode(), "unknown type"),
+            "future ts": (json.dumps(ev(ts=h.iso(now + HOUR))).encode(), "ts in the future"),
+            "invalid utf-8": (json.dumps(ev(agent_id="agent-bad-XX")).encode().replace(b"XX", b"\xff\xfe"),
+                              "invalid utf-8"),
+            "oversize": (json.dumps(ev(pad="x" * (64 * 1024 + 10))).encode(), "too large"),
+            "newlines, truncated": (('{"event_id": "bad-%s",\n"type": "rating",\n' % tag).encode(), "not json"),
         }
-        for name, payload in bad.items():
-            h.produce(kafka.bootstrap, h.TOPIC_EVENTS, [payload], key="agent-bad")
+        # Spread over the partitions, so source_partition has to be right, not just constant.
+        for i, (name, (payload, _)) in enumerate(bad.items()):
+            h.produce(kafka.bootstrap, h.TOPIC_EVENTS, [payload], key="agent-bad",
+                      partition=i % self.partitions)
         good = [h.rating("agent-ok", 5, now - MINUTE)]
         h.produce(kafka.bootstrap, h.TOPIC_EVENTS, good, key="agent-bad")
 
         # where each bad payload landed on the source topic
         src = {m["payload"]: m for m in h.consume_all(kafka.bootstrap, h.TOPIC_EVENTS)}
         self.assertEqual(len(src), len(bad) + 1)
+        self.assertEqual({src[p]["partition"] for p, _ in bad.values()}, set(range(self.partitions)),
+                         "the bad messages did not reach every partition")
         self.wait_stats(redis, good)
-        dlq = h.wait_until(lambda: (lambda l: l if len(l) >= len(bad) else None)(
-            h.consume_all(kafka.bootstrap, h.TOPIC_DLQ)), 30, 0.5, what="%d DLQ records" % len(bad))
+        h.wait_until(lambda: len(h.consume_all(kafka.bootstrap, h.TOPIC_DLQ)) >= len(bad), 30, 0.5,
+                     what="%d DLQ records" % len(bad))
         time.sleep(2)
         dlq = h.consume_all(kafka.bootstrap, h.TOPIC_DLQ)
         reasons = {}
         problems = []
-        for name, payload in bad.items():
+        for name, (payload, reason) in bad.items():
             hits = [m for m in dlq if m["payload"] == payload]
             if len(hits) != 1:
                 problems.append("%s: on the DLQ %d times (want 1)" % (name, len(hits)))
                 continue
             m, s = hits[0], src[payload]
-            hd = m["headers"]
-            want = {"source_topic": h.TOPIC_EVENTS, "source_partition": str(s["partition"]),
-                    "source_offset": str(s["offset"])}
-            for k, v in want.items():
-                if hd.get(k) != v:
-                    problems.append("%s: header %s = %r, want %r" % (name, k, hd.get(k), v))
-            if not hd.get("error"):
-                problems.append("%s: header error missing or empty (headers %r)" % (name, hd))
-            reasons[name] = hd.get("error")
-        extra = [m for m in dlq if m["payload"] not in bad.values()]
+            reasons[name] = m["headers"].get("error")
+            # exactly these four headers, each once, in this order (src/dlq.c)
+            want = [("error", reason), ("source_topic", h.TOPIC_EVENTS),
+                    ("source_partition", str(s["partition"])), ("source_offset", str(s["offset"]))]
+            if m["headers_list"] != want:
+                problems.append("%s: headers %r, want %r" % (name, m["headers_list"], want))
+            if m["key"] != "agent-bad":
+                problems.append("%s: key %r, want the original 'agent-bad'" % (name, m["key"]))
+        payloads = [p for p, _ in bad.values()]
+        extra = [m for m in dlq if m["payload"] not in payloads]
         if extra:
             problems.append("unexpected DLQ records: %r" % [m["payload"][:80] for m in extra])
         self.assertEqual(problems, [], "DLQ problems (reasons seen: %r)" % reasons)
+        self.assertEqual(len(dlq), len(bad))
         self.assertEqual(redis.keys("fb:agent:{agent-bad*"), [], "malformed events counted")
         self.assertEqual(list(redis.zrange_withscores("fb:agents")), ["agent-ok"])
         self.assertEqual(self.stats_mismatch(redis, good), "")
@@ -246,9 +254,14 @@ class TestCore(h.FeedbackTestCase):
         else:
             d.kill()
         after = self.offsets_applied(redis)
-        # Informational: how far the first run got (all of it means the stop was not mid-stream).
         sys.stderr.write("\n[%s after %d, with %d of %d records applied] "
                          % (how, applied, after, len(first)))
+        # The high-water marks move in the same atomic step as the counters, so they say
+        # exactly how far the first run got: the stop must have hit the stream midway.
+        self.assertGreater(after, 0, "nothing applied before the %s" % how)
+        self.assertGreaterEqual(after, applied, "applied offsets went backwards")
+        self.assertLess(after, len(first), "the whole first part was applied before the %s: "
+                        "the stop was not mid-stream" % how)
         d.start()
         d.wait_ready(timeout=60)
         h.produce(kafka.bootstrap, h.TOPIC_EVENTS, rest)
@@ -264,6 +277,140 @@ class TestCore(h.FeedbackTestCase):
 
     def test_restart_sigkill(self):
         self._restart_midstream("kill")
+
+    @staticmethod
+    def redis_info(redis, section):
+        """INFO section as {name: value}, values holding '=' split into dicts; None when this
+        Redis has no such section."""
+        text = redis.cmd("INFO", section)
+        if not text.strip():
+            return None
+        out = {}
+        for line in text.splitlines():
+            if not line or line.startswith("#") or ":" not in line:
+                continue
+            k, v = line.split(":", 1)
+            out[k] = dict(kv.split("=", 1) for kv in v.split(",")) if "=" in v else v
+        return out
+
+    def script_stats(self, redis):
+        """(NOSCRIPT errors, EVAL calls, EVALSHA calls) Redis has seen so far.
+
+        NOSCRIPT errors are None before Redis 6.2 (no INFO errorstats); EVAL calls tell the
+        same there: the daemon only sends EVAL to retry an EVALSHA that met NOSCRIPT."""
+        errs = self.redis_info(redis, "errorstats")
+        cmds = self.redis_info(redis, "commandstats") or {}
+        noscript = None if errs is None else int(errs.get("errorstat_NOSCRIPT", {}).get("count", 0))
+        return (noscript, int(cmds.get("cmdstat_eval", {}).get("calls", 0)),
+                int(cmds.get("cmdstat_evalsha", {}).get("calls", 0)))
+
+    @staticmethod
+    def clock_stream(rnd, tag, n, now, agents):
+        """n keyed events of every type: ratings (both scales), complaints and messages that
+        open clocks, replies that close most of them. Each ticket's events share a key (one
+        partition, in order), so the result does not depend on how partitions interleave.
+        Ages are 1 min-20 h, away from window edges and from every 24 h deadline."""
+        out = []
+        while len(out) < n:
+            a = rnd.choice(agents)
+            ts = now - rnd.randint(MINUTE, 20 * HOUR)
+            r = rnd.random()
+            if r < 0.4:
+                scale = rnd.choice((5, 10))
+                out.append((a, h.rating(a, rnd.randint(1 if scale == 5 else 0, scale), ts, scale=scale)))
+                continue
+            t = "t-%s-%d" % (tag, len(out))
+            if r < 0.6:
+                opener = h.complaint(a, ts, t, severity=rnd.choice(("low", "normal", "high", "critical")),
+                                     category=rnd.choice((None, "billing", "login")))
+            else:
+                opener = h.message(a, ts, t)
+            out.append((t, opener))
+            if rnd.random() < 0.8:  # most are answered, some by another agent
+                who = a if rnd.random() < 0.9 else rnd.choice(agents)
+                out.append((t, h.reply(who, min(ts + rnd.randint(SECOND, 3 * HOUR), now - SECOND), t)))
+        return out
+
+    def test_noscript_reload(self):
+        """After SCRIPT FLUSH the daemon reloads its scripts on NOSCRIPT; nothing is lost or doubled.
+
+        1. events applied; 2. SCRIPT FLUSH, more events; 3. SCRIPT FLUSH again and again while
+        many small batches are in flight. Stats must be exact after each phase."""
+        rnd = random.Random(7)
+        # small batches, several in flight; no rescan or refresh to reload the cache first
+        cfg = {"ingest": {"batch_size": "5", "max_inflight_batches": "4"},
+               "sla": {"rescan": "1h"}, "windows": {"sizes": h.DEFAULT_WINDOWS, "refresh": "1h"}}
+        redis, kafka, _ = self.stack(config=cfg)
+        now = h.now_ms()
+        agents = ["agent-N%d" % i for i in range(4)]
+
+        phase1 = self.clock_stream(rnd, "p1", 200, now, agents)
+        h.produce(kafka.bootstrap, h.TOPIC_EVENTS, phase1)
+        events = [e for _, e in phase1]
+        self.wait_stats(redis, events)
+        noscript0, eval0, evalsha0 = self.script_stats(redis)
+        self.assertIn(noscript0, (0, None))
+        self.assertEqual(eval0, 0, "scripts run by EVALSHA while cached")
+        self.assertGreater(evalsha0, 0)
+
+        # 2. the cache is gone (as after a Redis restart or failover without the daemon noticing)
+        self.assertEqual(redis.cmd("SCRIPT", "FLUSH"), "OK")
+        phase2 = self.clock_stream(rnd, "p2", 200, now, agents)
+        # a reply to a phase-1 ticket still open: a clock that spans the flush
+        open1 = [json.loads(e) for _, e in phase1]
+        replied = {d["ticket_id"] for d in open1 if d["type"] == "reply"}
+        still = [d for d in open1 if d["type"] in ("complaint", "message") and d["ticket_id"] not in replied]
+        self.assertTrue(still, "phase 1 left no clock open")
+        t = still[0]
+        phase2.append((t["ticket_id"], h.reply(t["agent_id"], now - SECOND, t["ticket_id"])))
+        h.produce(kafka.bootstrap, h.TOPIC_EVENTS, phase2)
+        events += [e for _, e in phase2]
+        self.wait_stats(redis, events)
+        noscript1, eval1, _ = self.script_stats(redis)
+        if noscript1 is not None:
+            self.assertGreaterEqual(noscript1, 1, "the daemon never met NOSCRIPT: the flush was not exercised")
+        self.assertGreaterEqual(eval1, 1, "no EVAL retry: the NOSCRIPT path was not exercised")
+        self.assertEqual(self.offsets_applied(redis), len(phase1) + len(phase2))
+
+        # 3. flushes while batches are in flight (pipelined EVALSHAs meet NOSCRIPT together)
+        phase3 = self.clock_stream(rnd, "p3", 1500, now, agents)
+        base, total = len(phase1) + len(phase2), len(phase1) + len(phase2) + len(phase3)
+        done = threading.Event()
+        failure = []
+
+        def producer():
+            try:
+                h.produce(kafka.bootstrap, h.TOPIC_EVENTS, phase3)
+            except Exception as e:  # noqa: BLE001 - reported by the main thread
+                failure.append(e)
+            finally:
+                done.set()
+        th = threading.Thread(target=producer)
+        th.start()
+        midway = 0
+        deadline = time.monotonic() + 60
+        try:
+            while time.monotonic() < deadline:
+                got = self.offsets_applied(redis)
+                if got >= total and done.is_set():
+                    break
+                redis.cmd("SCRIPT", "FLUSH")
+                if base < got < total:
+                    midway += 1
+                time.sleep(0.01)
+        finally:
+            th.join(60)
+        self.assertEqual(failure, [])
+        events += [e for _, e in phase3]
+        self.wait_stats(redis, events)
+        sys.stderr.write("\n[%d flushes while phase 3 was applied; EVAL retries %d] "
+                         % (midway, self.script_stats(redis)[1]))
+        self.assertGreaterEqual(midway, 3, "too few flushes landed while phase 3 was being applied")
+        time.sleep(2)
+        self.assertEqual(self.stats_mismatch(redis, events), "")
+        self.assertEqual(self.offsets_applied(redis), total)
+        self.assert_agents(redis, events)
+        self.assertEqual(h.consume_all(kafka.bootstrap, h.TOPIC_DLQ), [], "nothing to the DLQ")
 
     def test_embedded_kafka(self):
         """brokers = embedded starts an in-process mock cluster and logs its bootstrap."""

@@ -2,6 +2,7 @@
  * test_scripts.c: the Lua scripts' state machines, run for real in a private redis-server
  * (on a unix socket, so no port is ever needed): reply clocks, claims, offsets and dedupe.
  */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -20,28 +21,90 @@
 
 #include "scripts.h"
 
-#define TARGET 600000LL            /* messages and normal complaints: 10 min */
+/* Every target differs, so a clock that took the wrong one shows in its due time. */
+#define TARGET 600000LL            /* messages: 10 min */
+#define LOW 1800000LL              /* low complaints: 30 min */
+#define NORMAL 900000LL            /* normal complaints (and those without severity): 15 min */
+#define HIGH 300000LL              /* high complaints: 5 min */
 #define CRITICAL 60000LL           /* critical complaints: 1 min */
 #define WINDOWS "1h:3600000:150000;24h:86400000:3600000"
 /* default, low, normal, high, critical, at-risk permille, pair horizon */
-#define SLA "600000,600000,600000,600000,60000,800,86400000"
+#define SLA "600000,1800000,900000,300000,60000,800,86400000"
 
 static char sock_dir[] = "/tmp/feedbackd-scripts-XXXXXX";
+static bool sock_dir_made;
 static char sock_path[256];
 static pid_t server;
 static redisContext *rc;
 /* The tests' "now": real time, because Redis expires bucket keys by its own clock. */
 static long long T0;
 
-/* Starts a private redis-server on a unix socket and connects. */
+/* Removes the server's directory and the files in it (redis-server makes no subdirectories). */
+static int remove_sock_dir(void)
+{
+	DIR *d = opendir(sock_dir);
+	struct dirent *e;
+	char path[512];
+	int rv = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", sock_dir, e->d_name);
+		if (unlink(path) != 0) {
+			perror(path);
+			rv = -1;
+		}
+	}
+	closedir(d);
+	if (rmdir(sock_dir) != 0) {
+		perror(sock_dir);
+		rv = -1;
+	}
+	return rv;
+}
+
+/* Stops the server (if one was forked) and removes its directory; 0 on success. */
+static int stop_server(void)
+{
+	int rv = 0;
+
+	if (rc != NULL) {
+		redisFree(rc);
+		rc = NULL;
+	}
+	if (server > 0) {
+		kill(server, SIGTERM);
+		waitpid(server, NULL, 0);
+		server = 0;
+	}
+	if (sock_dir_made) {
+		rv = remove_sock_dir();
+		sock_dir_made = false;
+	}
+	return rv;
+}
+
+/* Starts a private redis-server on a unix socket and connects; leaves nothing behind on failure. */
 static int setup_server(void **state)
 {
 	(void)state;
 	T0 = (long long)time(NULL) * 1000 - 60000;
-	if (mkdtemp(sock_dir) == NULL)
+	if (mkdtemp(sock_dir) == NULL) {
+		perror("mkdtemp");
 		return -1;
+	}
+	sock_dir_made = true;
 	snprintf(sock_path, sizeof(sock_path), "%s/redis.sock", sock_dir);
 	server = fork();
+	if (server < 0) {
+		perror("fork");
+		server = 0;
+		stop_server();
+		return -1;
+	}
 	if (server == 0) {
 		execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock_path, "--save", "",
 		    "--appendonly", "no", "--dir", sock_dir, "--loglevel", "warning", (char *)NULL);
@@ -53,38 +116,99 @@ static int setup_server(void **state)
 			return 0;
 		redisFree(rc);
 		rc = NULL;
+		if (waitpid(server, NULL, WNOHANG) == server) {
+			server = 0;   /* already reaped: exec failed or the server refused to start */
+			break;
+		}
 		usleep(50000);
 	}
+	fprintf(stderr, "test_scripts: could not start redis-server on %s\n", sock_path);
+	stop_server();
 	return -1;
 }
 
 /* Stops the server and removes its directory. */
 static int teardown_server(void **state)
 {
-	char cmd[300];
-
 	(void)state;
-	redisFree(rc);
-	kill(server, SIGTERM);
-	waitpid(server, NULL, 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", sock_dir);
-	return system(cmd);
+	return stop_server();
 }
 
 /* Each test starts from an empty database. */
 static int flush(void **state)
 {
+	redisReply *r;
+
 	(void)state;
-	freeReplyObject(redisCommand(rc, "FLUSHALL"));
+	r = redisCommand(rc, "FLUSHALL");
+	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+		fprintf(stderr, "FLUSHALL failed: %s\n", r != NULL ? r->str : rc->errstr);
+		freeReplyObject(r);
+		return -1;
+	}
+	freeReplyObject(r);
 	return 0;
 }
+
+/* Fails the test unless r is a reply at all (hiredis returns NULL when the connection broke). */
+static redisReply *present(redisReply *r)
+{
+	if (r == NULL)
+		fail_msg("no reply from redis-server: %s", rc->errstr);
+	return r;
+}
+
+/*
+ * Fails the test, instead of crashing on r->element[...], unless r is an array of exactly n
+ * elements; a script error fails with its message. Returns r.
+ */
+static redisReply *checked(redisReply *r, size_t n)
+{
+	char msg[512];
+
+	present(r);
+	if (r->type == REDIS_REPLY_ERROR) {
+		snprintf(msg, sizeof(msg), "%s", r->str);
+		freeReplyObject(r);
+		fail_msg("script error: %s", msg);
+	}
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != n) {
+		snprintf(msg, sizeof(msg), "reply type %d with %zu elements, want an array of %zu", r->type,
+		    r->type == REDIS_REPLY_ARRAY ? r->elements : 0, n);
+		freeReplyObject(r);
+		fail_msg("%s", msg);
+	}
+	return r;
+}
+
+/* Element i of an array reply, asserted to be an integer. */
+static long long int_at(const redisReply *r, size_t i)
+{
+	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+	assert_true(i < r->elements);
+	assert_int_equal(r->element[i]->type, REDIS_REPLY_INTEGER);
+	return r->element[i]->integer;
+}
+
+/* Element i of an array reply, asserted to be an array itself. */
+static const redisReply *array_at(const redisReply *r, size_t i)
+{
+	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+	assert_true(i < r->elements);
+	assert_int_equal(r->element[i]->type, REDIS_REPLY_ARRAY);
+	return r->element[i];
+}
+
+/* Most events one apply call in these tests takes. */
+#define MAX_EVENTS 6
 
 /* Runs a script with NUL-terminated arguments; the caller frees the reply. */
 static redisReply *eval(const char *src, int argc, const char **args)
 {
-	const char *argv[64];
+	const char *argv[3 + 8 + MAX_EVENTS * 11];
 	int n = 0;
 
+	assert_true(argc >= 0 && (size_t)argc <= sizeof(argv) / sizeof(argv[0]) - 3);
 	argv[n++] = "EVAL";
 	argv[n++] = src;
 	argv[n++] = "0";
@@ -105,13 +229,14 @@ struct ev {
 	const char *severity; /* "0".."3" */
 };
 
-/* Applies events at time now; predecessors as "tp=prev;...". */
-static redisReply *apply_at(long long now, const char *predecessors, const struct ev *evs, int count)
+/* Applies events at time now; predecessors as "tp=prev;...". The raw reply (maybe an error). */
+static redisReply *apply_raw(long long now, const char *predecessors, const struct ev *evs, int count)
 {
-	const char *args[8 + 5 * 11];
-	char nums[5][3][24];
+	const char *args[8 + MAX_EVENTS * 11];
+	char nums[MAX_EVENTS][3][24];
 	int n = 0;
 
+	assert_true(count >= 1 && count <= MAX_EVENTS);
 	snprintf(nums[0][0], sizeof(nums[0][0]), "%lld", now);
 	args[n++] = nums[0][0];
 	args[n++] = "fb:";
@@ -139,31 +264,55 @@ static redisReply *apply_at(long long now, const char *predecessors, const struc
 	return eval(script_src_apply, n, args);
 }
 
-/* Claims due clocks at time now. */
+/* Applies events; the reply is checked to be the apply script's 4-element array. */
+static redisReply *apply_at(long long now, const char *predecessors, const struct ev *evs, int count)
+{
+	return checked(apply_raw(now, predecessors, evs, count), 4);
+}
+
+/* Claims due clocks at time now; the reply is checked to be the claim script's 6-element array. */
 static redisReply *claim_at(long long now)
 {
 	char at[24];
 
 	snprintf(at, sizeof(at), "%lld", now);
-	return eval(script_src_claim, 5, (const char *[]){at, "fb:", WINDOWS, "300000", "100"});
+	return checked(eval(script_src_claim, 5, (const char *[]){at, "fb:", WINDOWS, "300000", "100"}), 6);
 }
 
 /* A hash field as an integer (-1 when absent). */
 static long long hget(const char *key, const char *field)
 {
-	redisReply *r = redisCommand(rc, "HGET %s %s", key, field);
-	long long v = r->type == REDIS_REPLY_STRING ? atoll(r->str) : -1;
+	redisReply *r = present(redisCommand(rc, "HGET %s %s", key, field));
+	long long v;
 
+	if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)
+		fail_msg("HGET %s %s: reply type %d", key, field, r->type);
+	v = r->type == REDIS_REPLY_STRING ? atoll(r->str) : -1;
 	freeReplyObject(r);
 	return v;
+}
+
+/* A hash field as a string copied to buf ("" when absent). */
+static const char *hget_str(const char *key, const char *field, char *buf, size_t size)
+{
+	redisReply *r = present(redisCommand(rc, "HGET %s %s", key, field));
+
+	if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)
+		fail_msg("HGET %s %s: reply type %d", key, field, r->type);
+	snprintf(buf, size, "%s", r->type == REDIS_REPLY_STRING ? r->str : "");
+	freeReplyObject(r);
+	return buf;
 }
 
 /* A sorted-set score as an integer (-1 when absent). */
 static long long zscore(const char *key, const char *member)
 {
-	redisReply *r = redisCommand(rc, "ZSCORE %s %s", key, member);
-	long long v = r->type == REDIS_REPLY_STRING ? atoll(r->str) : -1;
+	redisReply *r = present(redisCommand(rc, "ZSCORE %s %s", key, member));
+	long long v;
 
+	if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)
+		fail_msg("ZSCORE %s %s: reply type %d", key, member, r->type);
+	v = r->type == REDIS_REPLY_STRING ? atoll(r->str) : -1;
 	freeReplyObject(r);
 	return v;
 }
@@ -171,9 +320,12 @@ static long long zscore(const char *key, const char *member)
 /* Whether a key exists. */
 static bool exists(const char *key)
 {
-	redisReply *r = redisCommand(rc, "EXISTS %s", key);
-	bool v = r->integer == 1;
+	redisReply *r = present(redisCommand(rc, "EXISTS %s", key));
+	bool v;
 
+	if (r->type != REDIS_REPLY_INTEGER)
+		fail_msg("EXISTS %s: reply type %d", key, r->type);
+	v = r->integer == 1;
 	freeReplyObject(r);
 	return v;
 }
@@ -181,25 +333,65 @@ static bool exists(const char *key)
 /* The outbox entries of a reply (apply: element 2, claim: element 2) as "rule/state" list. */
 static void outbox_rules(const redisReply *reply, char *buf, size_t size)
 {
-	const redisReply *out = reply->element[2];
+	const redisReply *out = array_at(reply, 2);
 	size_t used = 0;
 
 	buf[0] = '\0';
+	assert_int_equal(out->elements % 2, 0);   /* id, JSON pairs */
 	for (size_t i = 1; i < out->elements; i += 2) {
-		const char *rule = strstr(out->element[i]->str, "\"rule\":\"");
-		const char *st = strstr(out->element[i]->str, "\"state\":\"");
-		int rl = (int)strcspn(rule + 8, "\""), sl = (int)strcspn(st + 9, "\"");
+		const char *rule, *st;
+		int rl, sl;
 
+		assert_int_equal(out->element[i]->type, REDIS_REPLY_STRING);
+		rule = strstr(out->element[i]->str, "\"rule\":\"");
+		st = strstr(out->element[i]->str, "\"state\":\"");
+		assert_non_null(rule);
+		assert_non_null(st);
+		rl = (int)strcspn(rule + 8, "\"");
+		sl = (int)strcspn(st + 9, "\"");
 		used += (size_t)snprintf(buf + used, size - used, "%s%.*s/%.*s", used ? " " : "", rl, rule + 8, sl,
 		    st + 9);
+		assert_true(used < size);
 	}
 }
 
-/* Asserts a reply is the apply/claim array and frees it. */
+/* The integer member name of the JSON outbox entry i (0-based) of a reply; fails if absent. */
+static long long outbox_int(const redisReply *reply, size_t i, const char *name)
+{
+	const redisReply *out = array_at(reply, 2);
+	char pat[64];
+	const char *p;
+
+	assert_true(2 * i + 1 < out->elements);
+	assert_int_equal(out->element[2 * i + 1]->type, REDIS_REPLY_STRING);
+	snprintf(pat, sizeof(pat), "\"%s\":", name);
+	p = strstr(out->element[2 * i + 1]->str, pat);
+	if (p == NULL)
+		fail_msg("no %s in outbox entry %s", pat, out->element[2 * i + 1]->str);
+	return atoll(p + strlen(pat));
+}
+
+/* The string member name of the JSON outbox entry i (0-based) of a reply, copied to buf. */
+static const char *outbox_str(const redisReply *reply, size_t i, const char *name, char *buf, size_t size)
+{
+	const redisReply *out = array_at(reply, 2);
+	char pat[64];
+	const char *p;
+
+	assert_true(2 * i + 1 < out->elements);
+	assert_int_equal(out->element[2 * i + 1]->type, REDIS_REPLY_STRING);
+	snprintf(pat, sizeof(pat), "\"%s\":\"", name);
+	p = strstr(out->element[2 * i + 1]->str, pat);
+	if (p == NULL)
+		fail_msg("no %s in outbox entry %s", pat, out->element[2 * i + 1]->str);
+	p += strlen(pat);
+	snprintf(buf, size, "%.*s", (int)strcspn(p, "\""), p);
+	return buf;
+}
+
+/* Frees a reply checked by apply_at or claim_at. */
 static void ok(redisReply *r)
 {
-	if (r->type == REDIS_REPLY_ERROR)
-		fail_msg("script error: %s", r->str);
 	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
 	freeReplyObject(r);
 }
@@ -232,6 +424,92 @@ static void test_severity_target_and_duplicate_open(void **state)
 	assert_int_equal(hget("fb:agent:{a1}:totals", "open"), 1);
 }
 
+/*
+ * Each severity has its own target (and a message the default one), all different: every clock
+ * gets its own due time and at-risk point, and each fires exactly there, in deadline order.
+ */
+static void test_every_severity_target(void **state)
+{
+	static const struct {
+		const char *ticket, *type, *severity, *sev_name;
+		long long target;
+	} c[] = {
+	    {"T-msg", "m", NULL, "message", TARGET},
+	    {"T-low", "c", "0", "low", LOW},
+	    {"T-normal", "c", "1", "normal", NORMAL},
+	    {"T-high", "c", "2", "high", HIGH},
+	    {"T-critical", "c", "3", "critical", CRITICAL},
+	};
+	enum { N = sizeof(c) / sizeof(c[0]) };
+	/* The ten actions in time order: critical, high, message, normal, low; at-risk then deadline. */
+	static const int order[N] = {4, 3, 0, 2, 1};
+	struct ev evs[N];
+	char key[64], buf[64], rules[256];
+	redisReply *r;
+
+	(void)state;
+	for (int i = 0; i < N; i++) {
+		evs[i] = (struct ev){"t:0", i + 1, c[i].ticket, c[i].type, "a1", c[i].ticket, T0, c[i].severity};
+		/* the targets really differ, so the assertions below can tell them apart */
+		for (int j = 0; j < i; j++)
+			assert_int_not_equal(c[i].target, c[j].target);
+	}
+	r = apply_at(T0, "t:0=-1", evs, N);
+	assert_int_equal(int_at(r, 3), T0 + CRITICAL * 8 / 10);   /* the earliest new action */
+	assert_int_equal(array_at(r, 2)->elements, 0);
+	ok(r);
+	for (int i = 0; i < N; i++) {
+		snprintf(key, sizeof(key), "fb:ticket:{%s}", c[i].ticket);
+		assert_int_equal(hget(key, "start"), T0);
+		assert_int_equal(hget(key, "target"), c[i].target);
+		assert_int_equal(hget(key, "due"), T0 + c[i].target);
+		assert_int_equal(hget(key, "risk"), T0 + c[i].target * 8 / 10);
+		assert_string_equal(hget_str(key, "sev", buf, sizeof(buf)), c[i].sev_name);
+		assert_int_equal(zscore("fb:due", c[i].ticket), T0 + c[i].target * 8 / 10);
+	}
+	assert_int_equal(hget("fb:agent:{a1}:totals", "open"), N);
+
+	for (int k = 0; k < N; k++) {
+		int i = order[k];
+		long long risk = T0 + c[i].target * 8 / 10, due = T0 + c[i].target;
+		long long next = k + 1 < N ? T0 + c[order[k + 1]].target * 8 / 10 : -1;
+
+		/* at-risk: nothing 1 ms before, exactly this clock at its point */
+		r = claim_at(risk - 1);
+		assert_int_equal(int_at(r, 0), 0);
+		assert_int_equal(int_at(r, 3), risk);
+		ok(r);
+		r = claim_at(risk);
+		assert_int_equal(int_at(r, 0), 1);
+		outbox_rules(r, rules, sizeof(rules));
+		assert_string_equal(rules, "reply_sla_at_risk/firing");
+		assert_string_equal(outbox_str(r, 0, "ticket", buf, sizeof(buf)), c[i].ticket);
+		assert_int_equal(outbox_int(r, 0, "target"), c[i].target);
+		assert_int_equal(int_at(r, 3), due);
+		ok(r);
+		assert_int_equal(zscore("fb:due", c[i].ticket), due);
+
+		/* breach: nothing 1 ms before the deadline, exactly this clock at it */
+		r = claim_at(due - 1);
+		assert_int_equal(int_at(r, 0), 0);
+		ok(r);
+		r = claim_at(due);
+		assert_int_equal(int_at(r, 0), 1);
+		outbox_rules(r, rules, sizeof(rules));
+		assert_string_equal(rules, "reply_sla_at_risk/resolved reply_sla_breach/firing");
+		assert_string_equal(outbox_str(r, 1, "ticket", buf, sizeof(buf)), c[i].ticket);
+		assert_string_equal(outbox_str(r, 1, "severity", buf, sizeof(buf)), c[i].sev_name);
+		assert_int_equal(outbox_int(r, 1, "due"), due);
+		assert_int_equal(outbox_int(r, 1, "since"), due);
+		assert_int_equal(int_at(r, 3), next);
+		assert_int_equal(int_at(r, 5), k + 1);   /* overdue clocks over all agents */
+		ok(r);
+		assert_int_equal(zscore("fb:due", c[i].ticket), -1);
+	}
+	assert_int_equal(hget("fb:agent:{a1}:totals", "overdue"), N);
+	assert_int_equal(hget("fb:agent:{a1}:totals", "open"), N);
+}
+
 /* An on-time reply stops the clock: met, response time, nothing left behind, no alert. */
 static void test_reply_on_time(void **state)
 {
@@ -240,7 +518,7 @@ static void test_reply_on_time(void **state)
 
 	(void)state;
 	r = apply_at(T0 + 100000, "t:0=-1", evs, 2);
-	assert_int_equal(r->element[2]->elements, 0);
+	assert_int_equal(array_at(r, 2)->elements, 0);
 	ok(r);
 	assert_int_equal(hget("fb:agent:{a1}:totals", "met_1h"), 1);
 	assert_int_equal(hget("fb:agent:{a1}:totals", "miss_1h"), 0);
@@ -296,20 +574,20 @@ static void test_at_risk_breach_late_reply(void **state)
 	(void)state;
 	ok(apply_at(T0, "t:0=-1", &m, 1));
 	r = claim_at(T0 + TARGET * 8 / 10 - 1);   /* not yet */
-	assert_int_equal(r->element[0]->integer, 0);
+	assert_int_equal(int_at(r, 0), 0);
 	ok(r);
 	r = claim_at(T0 + TARGET * 8 / 10);
-	assert_int_equal(r->element[0]->integer, 1);
+	assert_int_equal(int_at(r, 0), 1);
 	outbox_rules(r, rules, sizeof(rules));
 	assert_string_equal(rules, "reply_sla_at_risk/firing");
-	assert_int_equal(r->element[3]->integer, T0 + TARGET);   /* next: the deadline */
+	assert_int_equal(int_at(r, 3), T0 + TARGET);   /* next: the deadline */
 	ok(r);
 	r = claim_at(T0 + TARGET);
 	outbox_rules(r, rules, sizeof(rules));
 	assert_string_equal(rules, "reply_sla_at_risk/resolved reply_sla_breach/firing");
-	assert_int_equal(r->element[3]->integer, -1);
-	assert_int_equal(r->element[4]->integer, 1);   /* clocks open over all agents */
-	assert_int_equal(r->element[5]->integer, 1);   /* of which overdue */
+	assert_int_equal(int_at(r, 3), -1);
+	assert_int_equal(int_at(r, 4), 1);   /* clocks open over all agents */
+	assert_int_equal(int_at(r, 5), 1);   /* of which overdue */
 	ok(r);
 	assert_int_equal(hget("fb:agent:{a1}:totals", "overdue"), 1);
 	assert_int_equal(hget("fb:agent:{a1}:totals", "open"), 1);
@@ -346,7 +624,7 @@ static void test_late_reply_alerts_only_when_known(void **state)
 	(void)state;
 	/* A backlog replay: both events long past, in one batch. Counted, not paged. */
 	r = apply_at(T0, "t:0=-1", replay, 2);
-	assert_int_equal(r->element[2]->elements, 0);
+	assert_int_equal(array_at(r, 2)->elements, 0);
 	ok(r);
 	assert_int_equal(hget("fb:agent:{a1}:totals", "miss_24h"), 1);
 	/* Known in time, but the reply beat the breach timer: the breach is published, then resolved. */
@@ -368,12 +646,12 @@ static void test_claim_once(void **state)
 	(void)state;
 	ok(apply_at(T0, "t:0=-1", evs, 3));
 	r = claim_at(T0 + TARGET + 5);   /* past both points: the breach alone fires */
-	assert_int_equal(r->element[0]->integer, 3);
-	assert_int_equal(r->element[2]->elements, 6);
+	assert_int_equal(int_at(r, 0), 3);
+	assert_int_equal(array_at(r, 2)->elements, 6);
 	ok(r);
 	r = claim_at(T0 + TARGET + 6);
-	assert_int_equal(r->element[0]->integer, 0);
-	assert_int_equal(r->element[2]->elements, 0);
+	assert_int_equal(int_at(r, 0), 0);
+	assert_int_equal(array_at(r, 2)->elements, 0);
 	ok(r);
 }
 
@@ -387,10 +665,10 @@ static void test_offsets_and_dedupe(void **state)
 	(void)state;
 	ok(apply_at(T0, "t:0=-1", &a, 1));
 	r = apply_at(T0, "t:0=-1", &a, 1);   /* the same offset again: redelivery */
-	assert_int_equal(r->element[0]->element[2]->integer, 1);
+	assert_int_equal(int_at(array_at(r, 0), 2), 1);
 	ok(r);
 	r = apply_at(T0, "t:0=5", &dup, 1);  /* a new offset, the same id: duplicate */
-	assert_int_equal(r->element[0]->element[1]->integer, 1);
+	assert_int_equal(int_at(array_at(r, 0), 1), 1);
 	ok(r);
 	assert_int_equal(hget("fb:agent:{a1}:totals", "r_1h"), 1);
 	assert_int_equal(hget("fb:offsets:g", "t:0"), 6);
@@ -403,7 +681,7 @@ static void test_gap_refused(void **state)
 	redisReply *r;
 
 	(void)state;
-	r = apply_at(T0, "t:0=8", &a, 1);
+	r = present(apply_raw(T0, "t:0=8", &a, 1));
 	assert_int_equal(r->type, REDIS_REPLY_ERROR);
 	assert_non_null(strstr(r->str, "GAP t:0"));
 	freeReplyObject(r);
@@ -416,6 +694,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup(test_message_opens_clock, flush),
 	    cmocka_unit_test_setup(test_severity_target_and_duplicate_open, flush),
+	    cmocka_unit_test_setup(test_every_severity_target, flush),
 	    cmocka_unit_test_setup(test_reply_on_time, flush),
 	    cmocka_unit_test_setup(test_out_of_order_pairs, flush),
 	    cmocka_unit_test_setup(test_message_after_reply_opens_new_clock, flush),
