@@ -6,19 +6,38 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")" && pwd)
 cd "$top"
 
+# FEEDBACKD_BUILDDIR: build (and run) in another build tree, keeping the options it was
+# configured with; the default is _build with the default options.
+builddir=${FEEDBACKD_BUILDDIR:-_build}
+build_opts=()
+if [ -n "${FEEDBACKD_BUILDDIR:-}" ] && [ -f "$builddir/.configured" ]; then
+	read -r -a build_opts <"$builddir/.configured" || true
+fi
+
 echo "==> checking packages"
 scripts/deps.sh
-echo "==> building"
-scripts/build.sh _build
+echo "==> building in $builddir"
+scripts/build.sh "$builddir" ${build_opts[@]+"${build_opts[@]}"}
 
 work=$(mktemp -d /tmp/feedbackd-demo.XXXXXX)
 pids=()
+# Whether a child is still running (an exited child stays a zombie until waited for).
+running() { [ -r "/proc/$1/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
+# Stops what was started, newest first (feedbackd finishes its Redis writes before Redis
+# goes), each with SIGTERM, then SIGKILL if it is still there after 10 s.
 cleanup() {
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+	local i pid
+	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+		pid=${pids[i]}
+		kill "$pid" 2>/dev/null || true
+		for _ in $(seq 1 50); do running "$pid" || break; sleep 0.2; done
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
 	rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # Waits up to $1 seconds for the command in the remaining arguments to succeed.
 wait_for() {
@@ -53,28 +72,50 @@ listen = 127.0.0.1:$http_port
 CONF
 
 echo "==> starting feedbackd (brokers = embedded)"
-_build/src/feedbackd -c "$work/feedbackd.conf" >"$work/feedbackd.log" 2>&1 &
+"$builddir/src/feedbackd" -c "$work/feedbackd.conf" >"$work/feedbackd.log" 2>&1 &
 pids+=($!)
 wait_for 20 grep -q 'assigned [0-9]* partitions' "$work/feedbackd.log" || { cat "$work/feedbackd.log"; exit 1; }
 bootstrap=$(grep -o 'bootstrap=[0-9.:]*' "$work/feedbackd.log" | head -1 | cut -d= -f2)
 echo "    embedded Kafka at $bootstrap (kcat -P -b $bootstrap -t feedback.events)"
 
-echo "==> producing a sample stream: 5 agents, ratings, complaints, messages, replies, duplicates, malformed lines"
-python3 scripts/sample.py --now "$(date +%s%3N)" --summary "$work/expected.json" >"$work/events.jsonl"
-kcat -P -b "$bootstrap" -t feedback.events -l "$work/events.jsonl"
-expected_ratings=$(python3 -c "import json;print(json.load(open('$work/expected.json'))['rating'])")
-expected_dlq=$(python3 -c "import json;print(json.load(open('$work/expected.json'))['dead_letters'])")
+python3 scripts/sample.py --now "$(date +%s%3N)" --summary "$work/expected.json" >"$work/events.txt"
+summary() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$work/expected.json" "$1"; }
+expected_ratings=$(summary rating)
+expected_dlq=$(summary dead_letters)
+expected_lines=$(summary lines)
+echo "==> producing a sample stream: 5 agents over 25 days, $expected_lines Kafka records:"
+echo "    $(summary rating) ratings, $(summary complaint) complaints, $(summary message) customer messages," \
+	"$(summary reply) replies, $(summary duplicates) sent twice, $expected_dlq malformed"
+# KEY<TAB>JSON: every event of a ticket has the ticket as key, so one partition keeps them in order.
+kcat -P -b "$bootstrap" -t feedback.events -K $'\t' -l "$work/events.txt"
 
+# A number, or 0 for anything else (a field or metric not written yet reads as empty).
+num() { [[ "${1:-}" =~ ^[0-9]+$ ]] && echo "$1" || echo 0; }
 rated() {
-	local sum=0 a
+	local sum=0 a n
 	for a in $(redis-cli -p "$redis_port" --raw zrange fb:agents 0 -1); do
-		sum=$((sum + $(redis-cli -p "$redis_port" --raw hget "fb:agent:{$a}:stats" ratings_30d)))
+		# an agent can be in fb:agents a moment before its stats hash is written
+		n=$(redis-cli -p "$redis_port" --raw hget "fb:agent:{$a}:stats" ratings_30d)
+		sum=$((sum + $(num "$n")))
 	done
 	[ "$sum" -eq "$expected_ratings" ]
 }
+metrics() { curl -sf "http://127.0.0.1:$http_port/metrics"; }
+# Every message produced has a result: applied, duplicate, late, redelivered or dead_lettered.
+all_counted() {
+	local n
+	n=$(metrics | awk '/^feedbackd_events_total[{ ]/ { s += $NF } END { printf "%d", s }')
+	[ "$(num "$n")" -eq "$expected_lines" ]
+}
 dead_letters() { kcat -C -b "$bootstrap" -t feedback.dlq -e -q 2>/dev/null | wc -l; }
 all_dead_lettered() { [ "$(dead_letters)" -eq "$expected_dlq" ]; }
-breached() { [ "$(redis-cli -p "$redis_port" --raw hexists 'fb:agent:{ben}:alerts' 'reply_sla_breach:ben-waiting')" = 1 ]; }
+breached() {
+	local a
+	for a in ben dev; do
+		[ "$(redis-cli -p "$redis_port" --raw hexists "fb:agent:{$a}:alerts" "reply_sla_breach:$a-waiting")" = 1 ] || return 1
+	done
+}
+wait_for 30 all_counted || { echo "not every message was counted"; tail "$work/feedbackd.log"; exit 1; }
 wait_for 30 rated || { echo "ratings did not all arrive"; tail "$work/feedbackd.log"; exit 1; }
 wait_for 30 all_dead_lettered || { echo "dead letters missing"; tail "$work/feedbackd.log"; exit 1; }
 
@@ -89,7 +130,7 @@ echo "dead letters on feedback.dlq: $(dead_letters) (expected $expected_dlq)"
 kcat -C -b "$bootstrap" -t feedback.dlq -e -q -f '  %h\n' 2>/dev/null | sed 's/,source_/ source_/g'
 echo "alerts on feedback.alerts: $(kcat -C -b "$bootstrap" -t feedback.alerts -e -q 2>/dev/null | wc -l)"
 echo
-echo "metrics excerpt (http://127.0.0.1:$http_port/metrics):"
-curl -sf "http://127.0.0.1:$http_port/metrics" 2>/dev/null | grep -E '^feedbackd_events_total' | sed 's/^/  /' || true
+echo "metrics excerpt, non-zero event counts (http://127.0.0.1:$http_port/metrics):"
+metrics | grep -E '^feedbackd_events_total' | grep -v ' 0$' | sed 's/^/  /' || true
 echo
 echo "==> stopping"

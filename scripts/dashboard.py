@@ -19,6 +19,18 @@ def hgetall(port, key):
     return dict(zip(flat[0::2], flat[1::2]))
 
 
+def duration(seconds):
+    """Whole seconds as a dashboard shows them: 45s, 14m05s, 2h47m, 1d03h."""
+    s = int(seconds)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    return f"{s // 86400}d{s % 86400 // 3600:02d}h"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-p", "--port", type=int, required=True)
@@ -27,15 +39,22 @@ def main():
     args = ap.parse_args()
     agents = redis(args.port, "ZRANGE", args.prefix + "agents", "0", "-1")
     cols = [("ratings", "ratings"), ("CSAT%", "csat"), ("avg", "score_avg"), ("NPS", "nps"),
-            ("compl", "complaints"), ("c/100r", "complaint_rate"), ("resp avg s", "resp_avg_s"),
-            ("resp max s", "resp_max_s"), ("SLA met", "reply_sla_met"), ("missed", "reply_sla_missed")]
+            ("compl", "complaints"), ("c/100r", "complaint_rate"), ("resp avg", "resp_avg_s"),
+            ("resp max", "resp_max_s"), ("SLA met", "reply_sla_met"), ("missed", "reply_sla_missed")]
+    as_duration = {"resp_avg_s", "resp_max_s"}
+
+    def cell(stats, field, w):
+        v = stats.get(f"{field}_{w}")
+        if v is None:
+            return "-"
+        return duration(v) if field in as_duration else v
     header = f"{'agent':<8}{'window':>7}" + "".join(f"{c:>11}" for c, _ in cols)
     print(header)
     print("-" * len(header))
     for agent in agents:
         stats = hgetall(args.port, f"{args.prefix}agent:{{{agent}}}:stats")
         for w in args.windows.split(","):
-            row = "".join(f"{stats.get(f + '_' + w, '-'):>11}" for _, f in cols)
+            row = "".join(f"{cell(stats, f, w):>11}" for _, f in cols)
             print(f"{agent:<8}{w:>7}{row}")
         print(f"{'':<8}{'now':>7}   open tickets {stats.get('open_tickets', '0')}, "
               f"overdue {stats.get('overdue_tickets', '0')}")
@@ -58,7 +77,7 @@ def main():
     shown = [json.loads(a) for a in alerts if a.startswith("{")]
     print(f"\nalerts published ({len(shown)}), newest last:")
     for a in shown:
-        print(f"  {a['state']:<8} {a['rule']:<20} {a['message']}")
+        print(f"  {a['state']:<8} {a['rule']:<20} {a['agent_id']:<6} {a['message']}")
 
 
 if __name__ == "__main__":

@@ -1,22 +1,48 @@
 #!/usr/bin/env python3
 """sample.py: a realistic, repeatable stream of feedback events for the demo.
 
-Writes one JSON event per line to stdout (plus a few malformed lines), and a summary of
-what a correct daemon must count to the file given with --summary.
+Writes one event per line to stdout as KEY<TAB>JSON (the key is the ticket, or the agent
+for a rating without one, as docs/events.md suggests; produce with kcat -K '\\t'), plus a
+few malformed lines, and a summary of what a correct daemon must count to the file given
+with --summary. Summary keys: rating, complaint, message, reply (distinct events),
+duplicates, dead_letters, lines, open_tickets (per agent).
+
+The stream covers the last 25 days for five agents: support conversations (tickets opened
+by a customer message or a complaint, then one to three message/reply exchanges, some
+answered after the 4 h demo target), CSAT and NPS surveys after most conversations, a few
+tickets still waiting for an answer, two critical complaints that breach their 15 s demo
+target on screen, a reply that overtook its message, two events sent twice, and malformed
+lines for the dead-letter topic.
+
+Ordering. All events of a ticket share its key, so they reach one partition in order. A
+backlog exchange whose at-risk point has already passed is written reply first: the daemon
+keeps the reply and pairs it with the message when that arrives (docs/reply-clocks.md,
+out-of-order replies), so its response time and met/missed are counted exactly and nobody
+is paged about a conversation that ended days ago. Written message first, its clock would
+be past due when created and, if the reply landed in a later batch than the message, the
+breach timer could fire in between. Exchanges recent enough to be still before their
+at-risk point are written in the natural order, message then reply.
 """
 import argparse
 import json
 import random
 
-AGENTS = {
-    # agent: (probability a scale-5 rating is 4-5, ratings, complaints)
-    "ana": (0.92, 120, 2),
-    "ben": (0.55, 90, 9),     # clearly below target, with plenty of ratings
-    "chloe": (0.85, 70, 3),
-    "dev": (0.40, 7, 1),      # looks bad, but a handful of ratings prove nothing
-    "eli": (0.88, 60, 1),
-}
 MIN, HOUR, DAY = 60_000, 3_600_000, 86_400_000
+TARGET = 4 * HOUR          # the demo's reply_target (demo.sh), every severity but critical
+AT_RISK = 0.6              # the demo's at_risk
+MARGIN = 10 * MIN          # an exchange left in natural order stays this far before its at-risk point
+
+AGENTS = {
+    # agent: (probability a rating is good, conversations, share of customer turns that are
+    #         complaints, share of replies after the 4 h target, extra surveys without a ticket)
+    "ana": (0.92, 95, 0.05, 0.03, 60),
+    "ben": (0.55, 170, 0.50, 0.15, 40),   # a bad stretch: unhappy customers, many complaints
+    "chloe": (0.78, 80, 0.05, 0.06, 40),  # a so-so day, but not enough ratings to be sure
+    "dev": (0.40, 5, 0.30, 0.10, 4),      # new, since yesterday: bad so far, but a handful of
+                                          # ratings prove nothing
+    "eli": (0.88, 75, 0.05, 0.05, 35),
+}
+CATEGORIES = ["billing", "delivery", "login", "refund", "account"]
 
 
 def main():
@@ -26,58 +52,122 @@ def main():
     args = ap.parse_args()
     rnd = random.Random(20261123)
     now = args.now
-    lines, seq = [], 0
-    expected = {"rating": 0, "complaint": 0, "message": 0, "reply": 0, "dead_letters": 0}
+    tickets = []   # [(key, [json line, ...])], each ticket's lines in the order to produce them
+    loose = []     # (key, json line) with no ordering constraint
+    seq = 0
+    expected = {"rating": 0, "complaint": 0, "message": 0, "reply": 0}
+    open_tickets = {a: 0 for a in AGENTS}
 
-    def emit(kind, agent, ts, **fields):
+    def event(kind, agent, ts, **fields):
         nonlocal seq
         seq += 1
-        ev = {"event_id": f"demo-{seq:05d}", "type": kind, "agent_id": agent, "ts": ts, **fields}
-        lines.append(json.dumps(ev, ensure_ascii=False))
         expected[kind] += 1
-        return ev
+        ev = {"event_id": f"demo-{seq:05d}", "type": kind, "agent_id": agent, "ts": ts, **fields}
+        return json.dumps(ev, ensure_ascii=False)
 
-    for agent, (p_sat, n_ratings, n_complaints) in AGENTS.items():
-        for _ in range(n_ratings):
-            # Mostly recent (a dashboard's 24 h), some older, a few from past weeks.
-            age = rnd.choice([rnd.randint(1, 50) * MIN, rnd.randint(1, 20) * HOUR, rnd.randint(1, 25) * DAY])
-            if rnd.random() < 0.2:
-                score = 10 if rnd.random() < p_sat else rnd.randint(3, 8)
-                emit("rating", agent, now - age, score=score, scale=10)
-            else:
-                score = rnd.choice([4, 5]) if rnd.random() < p_sat else rnd.choice([1, 2, 3])
-                emit("rating", agent, now - age, score=score)
-        for i in range(n_complaints):
-            ticket = f"{agent}-c{i}"
-            opened = now - rnd.randint(2, 20) * HOUR
-            emit("complaint", agent, opened, ticket_id=ticket, severity=rnd.choice(["normal", "high"]),
-                 category=rnd.choice(["billing", "delivery", "login"]))
-            emit("reply", agent, opened + rnd.randint(5, min(300, (now - opened) // MIN - 1)) * MIN, ticket_id=ticket)
-        for i in range(12):
-            ticket = f"{agent}-m{i}"
-            asked = now - rnd.randint(1, 30) * HOUR
-            emit("message", agent, asked, ticket_id=ticket)
-            emit("reply", agent, asked + rnd.randint(2, min(600, (now - asked) // MIN - 1)) * MIN, ticket_id=ticket)
+    def age(agent):
+        """When a conversation started: a dashboard's day is busy, the past weeks quieter."""
+        if agent == "dev":
+            return rnd.randint(30, 30 * 60) * MIN
+        r = rnd.random()
+        if r < 0.40:
+            return rnd.randint(30, 24 * 60) * MIN
+        if r < 0.70:
+            return rnd.randint(24 * 60, 7 * 24 * 60) * MIN
+        return rnd.randint(7 * 24 * 60, 25 * 24 * 60) * MIN
+
+    def response(p_late):
+        """How long the agent took: mostly minutes, some hours, a few past the target."""
+        if rnd.random() < p_late:
+            return rnd.randint(TARGET // MIN + 5, 9 * 60) * MIN
+        if rnd.random() < 0.75:
+            return rnd.randint(2, 60) * MIN + rnd.randint(0, 59) * 1000
+        return rnd.randint(60, TARGET // MIN - 10) * MIN
+
+    def survey(agent, p_good, ts, ticket=None):
+        """A CSAT (scale 5) or, one time in four, an NPS-style (scale 10) survey answer."""
+        good = rnd.random() < p_good
+        extra = {"ticket_id": ticket} if ticket else {}
+        if rnd.random() < 0.25:
+            score = rnd.choice([8, 9, 9, 10, 10]) if good else rnd.randint(1, 7)
+            return event("rating", agent, ts, score=score, scale=10, **extra)
+        score = rnd.choice([4, 5, 5]) if good else rnd.choice([1, 2, 3])
+        return event("rating", agent, ts, score=score, **extra)
+
+    for agent, (p_good, conversations, p_complaint, p_late, surveys) in AGENTS.items():
+        for n in range(conversations):
+            ticket = f"{agent}-{n:03d}"
+            lines = []
+            t = now - age(agent)
+            last_reply, waiting = None, False
+            for _ in range(rnd.choice([1, 1, 1, 2, 2, 3])):  # exchanges
+                replied = t + response(p_late)
+                if replied > now - MIN and now - t > 2 * HOUR:
+                    break   # it would be an unanswered ticket already past its at-risk point
+                if rnd.random() < p_complaint:
+                    opener = event("complaint", agent, t, ticket_id=ticket,
+                                   severity=rnd.choice(["low", "normal", "normal", "high"]),
+                                   category=rnd.choice(CATEGORIES))
+                else:
+                    opener = event("message", agent, t, ticket_id=ticket)
+                if replied > now - MIN:
+                    # Still waiting for an answer, its at-risk point well after the demo.
+                    lines.append(opener)
+                    open_tickets[agent] += 1
+                    waiting = True
+                    break
+                answer = event("reply", agent, replied, ticket_id=ticket)
+                if t + TARGET * AT_RISK > now + MARGIN:
+                    lines += [opener, answer]       # live: message, then reply
+                else:
+                    lines += [answer, opener]       # backlog: paired when the message arrives
+                last_reply = replied
+                t = replied + rnd.randint(5, 240) * MIN
+                if t > now - 30 * MIN:
+                    break
+            if last_reply is not None and not waiting and rnd.random() < 0.7:
+                # the survey after the conversation (not while a question is still open)
+                lines.append(survey(agent, p_good, min(last_reply + rnd.randint(1, 60) * MIN, now - MIN), ticket))
+            if lines:
+                tickets.append((ticket, lines))
+        for _ in range(surveys):
+            loose.append((agent, survey(agent, p_good, now - age(agent))))
+
     # Waiting customers: critical complaints whose 15 s demo target runs out on screen.
     for agent in ("ben", "dev"):
-        emit("complaint", agent, now, ticket_id=f"{agent}-waiting", severity="critical", category="outage")
+        tickets.append((f"{agent}-waiting", [event("complaint", agent, now, ticket_id=f"{agent}-waiting",
+                                                   severity="critical", category="outage")]))
+        open_tickets[agent] += 1
     # A reply that overtook its message (another partition, another producer).
-    emit("reply", "eli", now - 10 * MIN, ticket_id="eli-ooo")
-    emit("message", "eli", now - 40 * MIN, ticket_id="eli-ooo")
-    # The producer sent two events twice: counted once.
-    lines.append(lines[3])
-    lines.append(lines[10])
-    rnd.shuffle(lines)
+    tickets.append(("eli-ooo", [event("reply", "eli", now - 10 * MIN, ticket_id="eli-ooo"),
+                                event("message", "eli", now - 40 * MIN, ticket_id="eli-ooo")]))
+
+    # Interleave: a random merge that keeps each ticket's own order.
+    queues = [list(reversed(lines)) for _, lines in tickets]
+    keys = [key for key, _ in tickets]
+    weights = [len(q) for q in queues]
+    out = []
+    while any(weights):
+        i = rnd.choices(range(len(queues)), weights)[0]
+        out.append((keys[i], queues[i].pop()))
+        weights[i] -= 1
+    for item in loose:
+        out.insert(rnd.randrange(len(out) + 1), item)
+    # The producer sent two events twice (a retry): counted once.
+    dupes = [out[3], out[10]]
+    for d in dupes:
+        out.insert(rnd.randrange(out.index(d) + 1, len(out) + 1), d)
     # Malformed input goes to the dead-letter topic, never into the figures.
-    bad = ['{"event_id":"bad-1","type":"rating","agent_id":"ana","ts":"yesterday","score":5}',
-           '{"event_id":"bad-2","type":"rating","agent_id":"ben","ts":%d,"score":7}' % now,
-           '{"event_id":"bad-3","type":"refund","agent_id":"ana","ts":%d}' % now,
-           'this is not JSON']
+    bad = [("ana", '{"event_id":"bad-1","type":"rating","agent_id":"ana","ts":"yesterday","score":5}'),
+           ("ben", '{"event_id":"bad-2","type":"rating","agent_id":"ben","ts":%d,"score":7}' % now),
+           ("ana", '{"event_id":"bad-3","type":"refund","agent_id":"ana","ts":%d}' % now),
+           ("chloe", '{"event_id":"bad-4","type":"reply","agent_id":"chloe","ts":%d}' % now),
+           (None, 'this is not JSON')]
     for b in bad:
-        lines.insert(rnd.randrange(len(lines)), b)
-    expected["dead_letters"] = len(bad)
-    expected["lines"] = len(lines)
-    print("\n".join(lines))
+        out.insert(rnd.randrange(len(out) + 1), b)
+
+    print("\n".join(line if key is None else f"{key}\t{line}" for key, line in out))
+    expected.update(duplicates=len(dupes), dead_letters=len(bad), lines=len(out), open_tickets=open_tickets)
     with open(args.summary, "w") as f:
         json.dump(expected, f)
 
