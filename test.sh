@@ -7,7 +7,8 @@
 #   3. runs the same suite again in an ASan/UBSan build
 #   4. runs the real Apache Kafka 3.9.1 tier (tests/kafka), skipped with a clear message when
 #      Java/Maven are missing, and a failure when FEEDBACKD_REQUIRE_REAL_KAFKA=1 (CI sets it)
-#   5. runs `make distcheck`
+#   5. runs benchmark 1 reduced to 100k events, checking exact counts (bench/README.md)
+#   6. runs `make distcheck`
 # Environment: FEEDBACKD_SKIP_ASAN=1 and FEEDBACKD_SKIP_DISTCHECK=1 shorten a local run.
 set -euo pipefail
 top=$(cd "$(dirname "$0")" && pwd)
@@ -58,6 +59,14 @@ if [ -x tests/kafka/run.sh ]; then
 	if tests/kafka/run.sh _build; then passed=$((passed + 1)); else rc=$?
 		if [ "$rc" -eq 77 ]; then skipped=$((skipped + 1)); else failed=$((failed + 1)); status=1; fi
 	fi
+fi
+
+echo "==> reduced throughput benchmark (exact counts only; no timing is asserted)"
+if python3 bench/throughput.py --builddir _build --events 100000 --check >_build/bench.out 2>&1; then
+	passed=$((passed + 1)); echo "PASS: bench/throughput.py --events 100000 --check"
+	grep -E '^(feedbackd|kcat -C|ratio)' _build/bench.out || true
+else
+	failed=$((failed + 1)); status=1; echo "FAIL: bench/throughput.py --events 100000 --check"; tail -30 _build/bench.out
 fi
 
 if [ "${FEEDBACKD_SKIP_DISTCHECK:-0}" != 1 ]; then

@@ -1,0 +1,450 @@
+"""Shared pieces of the feedbackd benchmarks (Python 3 standard library only).
+
+A `Stack` is a private redis-server, a Kafka broker and (later) the daemon, all on
+free ports under one temporary directory, torn down on exit, on Ctrl-C and on
+SIGTERM.  The broker is the real Apache Kafka 3.9.1 of tests/kafka/realkafka.sh
+when java and mvn (or the cached jars) are there; otherwise the librdkafka mock
+cluster (tests/mockkafka), with a loud warning: the mock keeps everything in memory
+and drops old segments under volume, so the benchmarks shrink their sizes on it.
+
+The process plumbing (free_port, Redis, RespClient, RealKafka, MockKafka, Daemon)
+is tests/integration/harness.py, imported, not copied.
+
+Environment:
+  FEEDBACKD_BUILDDIR   build directory holding src/feedbackd (default: <repo>/_build)
+  FEEDBACKD_BENCH_KAFKA  real | mock | auto (default auto: real when java+mvn/jars exist)
+  FEEDBACKD_KEEP_TMP=1 keep the temporary directory (logs, configs, data)
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+os.environ.setdefault("FEEDBACKD_BUILDDIR", os.path.join(REPO, "_build"))
+sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
+sys.path.insert(0, HERE)
+
+import harness as h  # noqa: E402
+import gen_events  # noqa: E402
+
+TOPIC = h.TOPIC_EVENTS
+GROUP = "feedbackd-bench"
+KCAT = h.KCAT
+
+
+def log(msg):
+    sys.stderr.write("[%s] %s\n" % (time.strftime("%H:%M:%S"), msg))
+    sys.stderr.flush()
+
+
+def warn_loud(msg):
+    bar = "!" * 78
+    sys.stderr.write("\n%s\n!!! WARNING: %s\n%s\n\n" % (bar, msg, bar))
+    sys.stderr.flush()
+
+
+def set_builddir(path):
+    """Points the harness at another build directory (its FEEDBACKD/MOCKKAFKA globals)."""
+    path = os.path.abspath(path)
+    os.environ["FEEDBACKD_BUILDDIR"] = path
+    h.BUILDDIR = path
+    h.FEEDBACKD = os.path.join(path, "src", "feedbackd")
+    h.MOCKKAFKA = os.path.join(path, "tests", "mockkafka")
+
+
+def add_common_args(ap):
+    ap.add_argument("--builddir", default=os.environ["FEEDBACKD_BUILDDIR"],
+                    help="build directory with src/feedbackd (default: $FEEDBACKD_BUILDDIR or _build)")
+    ap.add_argument("--kafka", choices=("auto", "real", "mock"),
+                    default=os.environ.get("FEEDBACKD_BENCH_KAFKA", "auto"))
+    ap.add_argument("--json", metavar="FILE", help="also write the results as JSON here")
+    ap.add_argument("--keep", action="store_true", default=bool(os.environ.get("FEEDBACKD_KEEP_TMP")),
+                    help="keep the temporary directory")
+
+
+def real_kafka_possible():
+    if not shutil.which("java") and not os.environ.get("JAVA_HOME"):
+        return False, "java not found"
+    cache = os.environ.get("FEEDBACKD_KAFKA_CACHE",
+                           os.path.expanduser("~/.cache/feedbackd/kafka-3.9.1"))
+    if os.path.exists(os.path.join(cache, "libs", ".feedbackd-complete")):
+        return True, "cached jars"
+    if shutil.which("mvn"):
+        return True, "mvn"
+    return False, "mvn not found and no cached Kafka jars"
+
+
+def write_json(path, data):
+    if path:
+        with open(path, "w") as f:
+            json.dump(data, f, indent=1, sort_keys=True)
+        log("results written to %s" % path)
+
+
+# ----------------------------------------------------------------------------
+# signals: turn SIGTERM/SIGHUP into KeyboardInterrupt so `finally` cleans up
+
+def _on_signal(signum, _frame):
+    raise KeyboardInterrupt("signal %d" % signum)
+
+
+for _s in (signal.SIGTERM, signal.SIGHUP):
+    signal.signal(_s, _on_signal)
+
+
+# ----------------------------------------------------------------------------
+# the stack
+
+
+class Stack:
+    """Private Redis + Kafka (+ daemon); use as a context manager."""
+
+    def __init__(self, kafka="auto", keep=False, partitions=8, name="bench"):
+        self.tmp = tempfile.mkdtemp(prefix="fbbench-%s-" % name)
+        self.keep = keep
+        self.partitions = partitions
+        self.kafka_mode = kafka
+        self.redis = None
+        self.kafka = None
+        self.daemon = None
+        self.real = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def start(self, topics=None):
+        """Redis and the broker; topics: {name: partitions} (default events 8, dlq 1, alerts 1)."""
+        if not os.access(h.FEEDBACKD, os.X_OK):
+            raise SystemExit("%s not built; run scripts/build.sh %s --enable-werror (or pass --builddir)"
+                             % (h.FEEDBACKD, h.BUILDDIR))
+        t0 = time.monotonic()
+        self.redis = h.Redis(self.tmp).start()
+        mode = self.kafka_mode
+        if mode == "auto":
+            ok, why = real_kafka_possible()
+            mode = "real" if ok else "mock"
+            if not ok:
+                warn_loud("no real Kafka broker possible (%s): using the librdkafka MOCK cluster. "
+                          "It drops old segments under volume; sizes are reduced and the figures "
+                          "are NOT comparable with the real broker." % why)
+        elif mode == "mock":
+            warn_loud("--kafka mock: the librdkafka MOCK cluster, reduced sizes, figures NOT comparable")
+        self.real = mode == "real"
+        topics = topics or {TOPIC: self.partitions, h.TOPIC_DLQ: 1, h.TOPIC_ALERTS: 1}
+        if self.real:
+            self.kafka = h.RealKafka(self.tmp, partitions=self.partitions, topics=())
+            os.makedirs(self.kafka.dir, exist_ok=True)
+            h._brokers[self.kafka.dir] = self.kafka
+            self.kafka.bootstrap = self.kafka._run("start", self.kafka.dir)
+            names = list(topics)
+            for i in range(0, len(names), 2):  # two JVMs at a time
+                procs = [(n, subprocess.Popen([h.REALKAFKA, "create-topic", self.kafka.dir, n, str(topics[n])],
+                                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                              stderr=subprocess.PIPE, start_new_session=True))
+                         for n in names[i:i + 2]]
+                for n, p in procs:
+                    _, err = p.communicate(timeout=120)
+                    if p.returncode != 0:
+                        raise RuntimeError("create-topic %s: %s" % (n, err.decode(errors="replace")))
+        else:
+            # the mock creates every topic with the same partition count
+            if not os.access(h.MOCKKAFKA, os.X_OK):
+                log("building %s" % h.MOCKKAFKA)
+                subprocess.run(["make", "-C", h.BUILDDIR, "tests/mockkafka"], check=True,
+                               stdout=subprocess.DEVNULL)
+            self.kafka = h.MockKafka(self.tmp, partitions=self.partitions, topics=list(topics)).start()
+        log("redis :%d, %s kafka %s up in %.1f s (tmp %s)" % (
+            self.redis.port, "real" if self.real else "MOCK", self.kafka.bootstrap,
+            time.monotonic() - t0, self.tmp))
+        return self
+
+    @property
+    def bootstrap(self):
+        return self.kafka.bootstrap
+
+    def make_daemon(self, config=None, args=(), wrapper=None):
+        """A Daemon (not started) with the bench group, /metrics on a free port, log level info."""
+        self.http_port = h.free_port()
+        cfg = {
+            "kafka": {"group": GROUP},
+            "http": {"listen": "127.0.0.1:%d" % self.http_port},
+            "log": {"level": "info"},
+        }
+        for sec, kv in (config or {}).items():
+            cfg.setdefault(sec, {}).update(kv)
+        d = h.Daemon(self.tmp, self.bootstrap, self.redis.port, cfg, args=args)
+        if wrapper:
+            # e.g. valgrind: the harness execs FEEDBACKD; swap in the wrapper for this start
+            d._wrapper = list(wrapper)
+        self.daemon = d
+        return d
+
+    def start_daemon(self, d=None):
+        d = d or self.daemon
+        w = getattr(d, "_wrapper", None)
+        if w:
+            old = h.FEEDBACKD
+            real_spawn = h._spawn
+
+            def spawn(argv, **kw):
+                return real_spawn(w + argv, **kw)
+            h._spawn = spawn
+            try:
+                d.start()
+            finally:
+                h._spawn = real_spawn
+                h.FEEDBACKD = old
+        else:
+            d.start()
+        self.daemon_started = time.monotonic()
+        return d
+
+    def metrics(self):
+        """The daemon's /metrics as {name{labels}: float}."""
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.http_port, timeout=5) as r:
+            text = r.read().decode()
+        out = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                k, _, v = line.rpartition(" ")
+                try:
+                    out[k] = float(v)
+                except ValueError:
+                    pass
+        return out
+
+    def close(self):
+        if self.daemon is not None:
+            try:
+                if self.daemon.running():
+                    self.daemon.proc.send_signal(signal.SIGTERM)
+                    try:
+                        self.daemon.proc.wait(timeout=20)
+                    except subprocess.TimeoutExpired:
+                        pass
+                self.daemon.cleanup()
+            except Exception as e:  # noqa: BLE001
+                log("daemon cleanup: %r" % e)
+        if self.kafka is not None:
+            try:
+                self.kafka.stop()
+            except Exception as e:  # noqa: BLE001
+                log("kafka stop: %r; killing" % e)
+                if hasattr(self.kafka, "kill"):
+                    self.kafka.kill()
+        if self.redis is not None:
+            self.redis.kill()
+        if self.keep:
+            log("kept %s" % self.tmp)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------
+# Kafka helpers
+
+
+def produce_file(bootstrap, topic, path, keyed=True, timeout=900):
+    """Produces every line of path as one message (`KEY\\x1fVALUE` when keyed); returns seconds."""
+    argv = [KCAT, "-P", "-b", bootstrap, "-t", topic, "-D", "\n", "-l", path,
+            "-X", "linger.ms=20", "-X", "batch.num.messages=10000", "-X", "batch.size=1000000",
+            "-X", "queue.buffering.max.messages=1000000", "-X", "queue.buffering.max.kbytes=1048576",
+            "-X", "enable.idempotence=true", "-X", "compression.codec=none"]
+    if keyed:
+        argv += ["-K", "\x1f"]
+    t0 = time.monotonic()
+    r = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=timeout)
+    err = r.stderr.decode("utf-8", "replace")
+    bad = [l for l in err.splitlines() if re.search(r"fail|error|timed out", l, re.I)
+           and "Coordinator load in progress" not in l]
+    if r.returncode != 0 or bad:
+        raise RuntimeError("kcat produce failed (rc %d): %s" % (r.returncode, err[-2000:]))
+    return time.monotonic() - t0
+
+
+def end_offsets(bootstrap, topic, partitions):
+    """{partition: high watermark} via `kcat -Q` (offset for timestamp -1 = the end)."""
+    argv = [KCAT, "-Q", "-b", bootstrap]
+    for p in range(partitions):
+        argv += ["-t", "%s:%d:-1" % (topic, p)]
+    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    out = {}
+    for m in re.finditer(r"^(\S+) \[(\d+)\] offset (-?\d+)", r.stdout.decode(), re.M):
+        if m.group(1) == topic:
+            out[int(m.group(2))] = int(m.group(3))
+    if len(out) != partitions:
+        raise RuntimeError("kcat -Q: got %r\n%s%s" % (out, r.stdout.decode(), r.stderr.decode()))
+    return out
+
+
+def time_kcat_consume(bootstrap, topic):
+    """Seconds for `kcat -C -b B -t T -e -q -o beginning > /dev/null`."""
+    t0 = time.monotonic()
+    subprocess.run([KCAT, "-C", "-b", bootstrap, "-t", topic, "-e", "-q", "-o", "beginning"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, timeout=900)
+    return time.monotonic() - t0
+
+
+# ----------------------------------------------------------------------------
+# Redis helpers
+
+
+def pipeline(redis, cmds):
+    """Sends cmds (lists of args) in one write, returns the decoded replies."""
+    c = redis._conn()
+    out = []
+    for i in range(0, len(cmds), 5000):
+        chunk = cmds[i:i + 5000]
+        c.sock.sendall(b"".join(c.encode(a) for a in chunk))
+        out.extend(h._decode(c.read_reply()) for _ in chunk)
+    return out
+
+
+def applied_offsets(redis, topic=TOPIC, group=GROUP):
+    """{partition: highest applied offset} from fb:offsets:<group>."""
+    flat = redis.cmd("HGETALL", "fb:offsets:%s" % group) or []
+    out = {}
+    for k, v in zip(flat[0::2], flat[1::2]):
+        t, _, p = k.rpartition(":")
+        if t == topic:
+            out[int(p)] = int(v)
+    return out
+
+
+def applied_count(redis, hw_start=None, topic=TOPIC, group=GROUP):
+    """Events applied so far = sum over partitions of (applied offset + 1 - start offset)."""
+    hw_start = hw_start or {}
+    return sum(o + 1 - hw_start.get(p, 0) for p, o in applied_offsets(redis, topic, group).items())
+
+
+def wait_applied(redis, hw, timeout=600, interval=0.02, on_poll=None, daemon=None):
+    """Waits until fb:offsets shows every partition at hw-1; returns time.monotonic() then."""
+    want = {p: o - 1 for p, o in hw.items() if o > 0}
+    deadline = time.monotonic() + timeout
+    while True:
+        got = applied_offsets(redis)
+        now = time.monotonic()
+        if all(got.get(p, -1) >= o for p, o in want.items()):
+            return now
+        if on_poll:
+            on_poll(now, got)
+        if daemon is not None and not daemon.running():
+            raise RuntimeError("feedbackd exited (rc %s); log tail:\n%s" % (daemon.proc.returncode, daemon.log_tail()))
+        if now > deadline:
+            raise RuntimeError("not all applied after %.0f s: want %r got %r" % (timeout, want, got))
+        time.sleep(interval)
+
+
+# ----------------------------------------------------------------------------
+# process figures
+
+
+def proc_status(pid, field):
+    """A kB field of /proc/PID/status (VmRSS, VmHWM) in bytes, or None."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid, task=None):
+    """utime + stime of a process (or one of its threads) in seconds, plus (utime, stime)."""
+    path = "/proc/%d/task/%d/stat" % (pid, task) if task else "/proc/%d/stat" % pid
+    with open(path) as f:
+        s = f.read()
+    rest = s[s.rindex(")") + 2:].split()
+    ut, st = int(rest[11]), int(rest[12])
+    return (ut + st) / CLK_TCK, ut / CLK_TCK, st / CLK_TCK
+
+
+def thread_cpu(pid):
+    """{tid: (name, cpu seconds)} for every thread of pid."""
+    out = {}
+    for t in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/comm" % (pid, t)) as f:
+                name = f.read().strip()
+            out[int(t)] = (name, cpu_seconds(pid, int(t))[0])
+        except OSError:
+            pass
+    return out
+
+
+class RssSampler(threading.Thread):
+    """Samples VmRSS of pid every interval seconds; .peak, .samples [(t, bytes)]."""
+
+    def __init__(self, pid, interval=0.05):
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.interval = interval
+        self.samples = []
+        self.peak = 0
+        self.hwm = None
+        self._halt = threading.Event()
+
+    def run(self):
+        t0 = time.monotonic()
+        while not self._halt.is_set():
+            v = proc_status(self.pid, "VmRSS")
+            if v is None:
+                break
+            self.samples.append((round(time.monotonic() - t0, 3), v))
+            self.peak = max(self.peak, v)
+            hwm = proc_status(self.pid, "VmHWM")
+            if hwm is not None:
+                self.hwm = hwm
+            self._halt.wait(self.interval)
+
+    def stop(self):
+        self._halt.set()
+        self.join(5)
+        return self.peak
+
+
+def mib(b):
+    return None if b is None else b / (1024 * 1024)
+
+
+def percentiles(values, ps=(50, 90, 99, 99.9)):
+    """Nearest-rank percentiles of values: {p: v}, plus min/max/mean/n."""
+    v = sorted(values)
+    out = {"n": len(v)}
+    if not v:
+        return out
+    for p in ps:
+        k = max(0, min(len(v) - 1, int(-(-p * len(v) // 100)) - 1))
+        out["p%s" % p] = v[k]
+    out["min"], out["max"], out["mean"] = v[0], v[-1], statistics.fmean(v)
+    return out
+
+
+def fmt_table(rows, headers, align=None):
+    """Plain-text table; align: one 'l' or 'r' per column (default: first left, the rest right)."""
+    align = align or "l" + "r" * (len(headers) - 1)
+    cols = [headers] + [[str(c) for c in r] for r in rows]
+    w = [max(len(r[i]) for r in cols) for i in range(len(headers))]
+    line = lambda r: "  ".join(s.ljust(w[i]) if align[i] == "l" else s.rjust(w[i])  # noqa: E731
+                               for i, s in enumerate(r)).rstrip()
+    return "\n".join([line(headers), line(["-" * x for x in w])] + [line(r) for r in cols[1:]])

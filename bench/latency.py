@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+"""Benchmark 2: event-to-Redis latency under a steady load (default 50,000 events/s, 20 s).
+
+    bench/latency.py                      # 50k events/s for 20 s
+    bench/latency.py --rate 20000 --duration 10
+
+A paced producer (one `kcat -P` fed on stdin every 10 ms with the events due by then;
+the mixed events of bench/gen_events.py, generated beforehand) loads a running
+feedbackd.  Every 20 ms a probe is written into the same stream: a rating, ts = now,
+for an agent never seen before.  A poller asks Redis every ~1 ms
+(`HGET fb:agent:{probe}:stats ratings_1h`, pipelined for all probes in flight) and
+records when each probe appears.  Latency = appearance - hand-over to the producer, so
+it includes the producer's linger (linger.ms=5), the broker, the daemon and Redis.
+
+If the daemon does not keep up (the backlog at the end is more than one second of
+load), the run is reported as NOT SUSTAINED with the rate it did reach, and a second
+phase runs on a fresh topic at --fallback-factor (0.8) x that rate, and its latency is
+reported too.  Raw numbers: per-second produced/applied counts and the sorted
+latencies' percentiles, plus --json for every probe.
+"""
+import argparse
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import common as c
+from common import h
+
+
+class Phase:
+    def __init__(self, st, topic, group, rate, duration, probe_every, run):
+        self.st, self.topic, self.group = st, topic, group
+        self.rate, self.duration, self.probe_every, self.run = rate, duration, probe_every, run
+        self.sent_at = {}     # probe agent -> time.time() handed to kcat
+        self.seen_at = {}     # probe agent -> time.time() seen in Redis
+        self.outstanding = []
+        self.lock = threading.Lock()
+        self.done_producing = False
+        self.stop_poll = False
+        self.timeline = []    # (t, produced, applied)
+        self.produced = 0
+
+    def probe_line(self, i, now_s):
+        a = "probe-%s-%d" % (self.run, i)
+        ms = int(now_s * 1000)
+        return a, '%s\x1f{"event_id":"%s","type":"rating","agent_id":"%s","ts":%d,"score":5}' % (
+            a, a, a, ms)
+
+    def poller(self):
+        cl = h.RespClient("127.0.0.1", self.st.redis.port)
+        try:
+            while not self.stop_poll:
+                with self.lock:
+                    out = list(self.outstanding)
+                if out:
+                    cl.sock.sendall(b"".join(cl.encode(["HGET", h.stats_key(a), "ratings_1h"]) for a in out))
+                    replies = [cl.read_reply() for _ in out]
+                    now = time.time()
+                    hit = [a for a, r in zip(out, replies) if r is not None and not isinstance(r, Exception)]
+                    if hit:
+                        with self.lock:
+                            for a in hit:
+                                self.seen_at[a] = now
+                            self.outstanding = [a for a in self.outstanding if a not in self.seen_at]
+                time.sleep(0.001)
+        finally:
+            cl.close()
+
+    def go(self, lines):
+        st = self.st
+        kc = subprocess.Popen([c.KCAT, "-P", "-b", st.bootstrap, "-t", self.topic, "-D", "\n", "-K", "\x1f",
+                               "-X", "linger.ms=5", "-X", "queue.buffering.max.messages=2000000",
+                               "-X", "enable.idempotence=true"],
+                              stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              start_new_session=True)
+        h._live[kc.pid] = kc
+        pt = threading.Thread(target=self.poller, daemon=True)
+        pt.start()
+        n_total = min(len(lines), int(self.rate * self.duration))
+        t0 = time.monotonic()
+        t_wall0 = time.time()
+        next_probe = 0.0
+        probe_i = 0
+        next_sample = 1.0
+        hw0 = {}
+        try:
+            while True:
+                el = time.monotonic() - t0
+                if el >= self.duration:
+                    break
+                due = min(n_total, int(self.rate * el))
+                buf = []
+                if el >= next_probe:
+                    a, pl = self.probe_line(probe_i, t_wall0 + el)
+                    probe_i += 1
+                    next_probe += self.probe_every
+                    buf.append(pl)
+                    send_probe = a
+                else:
+                    send_probe = None
+                if due > self.produced:
+                    buf.extend(lines[self.produced:due])
+                    self.produced = due
+                if buf:
+                    data = ("\n".join(buf) + "\n").encode()
+                    if send_probe:
+                        # the probe is first in the write: stamp it just before
+                        with self.lock:
+                            self.sent_at[send_probe] = time.time()
+                            self.outstanding.append(send_probe)
+                    kc.stdin.write(data)
+                    kc.stdin.flush()
+                if el >= next_sample:
+                    next_sample += 1.0
+                    self.timeline.append((round(el, 2), self.produced + probe_i,
+                                          c.applied_count(st.redis, hw0, self.topic, self.group)))
+                nxt = min(next_probe, (int(el / 0.01) + 1) * 0.01)
+                time.sleep(max(0.0, nxt - (time.monotonic() - t0)))
+            el_end = time.monotonic() - t0
+            self.done_producing = True
+            self.probes_sent = probe_i
+            self.wall = el_end
+            applied_end = c.applied_count(st.redis, hw0, self.topic, self.group)
+            self.produced_total = self.produced + probe_i
+            self.applied_at_end = applied_end
+            kc.stdin.close()
+            rc = kc.wait(timeout=120)
+            err = kc.stderr.read().decode("utf-8", "replace")
+            if rc != 0 or "fail" in err.lower():
+                c.log("kcat producer rc %s: %s" % (rc, err[-1000:]))
+            # wait for the probes still in flight (and the backlog) for a while
+            deadline = time.monotonic() + self.drain_timeout
+            while time.monotonic() < deadline:
+                with self.lock:
+                    if not self.outstanding:
+                        break
+                time.sleep(0.05)
+            self.drain_s = time.monotonic() - t0 - el_end
+        finally:
+            self.stop_poll = True
+            pt.join(5)
+            if kc.poll() is None:
+                h._killpg(kc, 9)
+            h._reap(kc, 5)
+
+    def result(self):
+        t_first = min(self.sent_at.values()) if self.sent_at else 0
+        steady = {a: t for a, t in self.sent_at.items() if t - t_first >= self.warmup}
+        lat = [1000 * (self.seen_at[a] - t) for a, t in steady.items() if a in self.seen_at]
+        warm = [1000 * (self.seen_at[a] - t) for a, t in self.sent_at.items()
+                if a in self.seen_at and a not in steady]
+        missing = [a for a in steady if a not in self.seen_at]
+        pc = c.percentiles(lat)
+        # applied rate over the second half of the run (steady state)
+        tl = self.timeline
+        half = [x for x in tl if x[0] >= self.duration / 2]
+        if len(half) >= 2:
+            sustained = (half[-1][2] - half[0][2]) / (half[-1][0] - half[0][0])
+        elif len(tl) >= 2:
+            sustained = (tl[-1][2] - tl[0][2]) / (tl[-1][0] - tl[0][0])
+        else:
+            sustained = None
+        backlog = self.produced_total - self.applied_at_end
+        return {"rate": self.rate, "duration_s": self.duration, "wall_s": self.wall,
+                "produced": self.produced_total, "applied_at_end": self.applied_at_end,
+                "backlog_at_end": backlog,
+                "sustained": bool(sustained) and sustained >= 0.95 * self.rate,
+                "warmup_s": self.warmup, "warmup_probes": len(warm),
+                "warmup_latency_ms": c.percentiles(warm),
+                "applied_eps_second_half": sustained,
+                "offered_eps": self.produced_total / self.wall,
+                "probes_sent": len(steady), "probes_seen": len(lat), "probes_missing": len(missing),
+                "latency_ms": pc, "timeline": tl, "drain_s": self.drain_s,
+                "latencies_ms": sorted(round(x, 2) for x in lat)}
+
+
+def run_phase(st, rate, duration, args, idx):
+    topic = c.TOPIC if idx == 0 else "%s.%d" % (c.TOPIC, idx)
+    group = c.GROUP if idx == 0 else "%s-%d" % (c.GROUP, idx)
+    if idx:
+        if st.real:
+            st.kafka._run("create-topic", st.kafka.dir, topic, str(args.partitions), timeout=120)
+        else:
+            topic, group = c.TOPIC, c.GROUP + "-x"  # mock: no topic creation; reuse
+    d = st.make_daemon({"kafka": {"group": group, "topics": topic}})
+    st.start_daemon(d)
+    d.wait_log(h.DEFAULT_READY, timeout=120)
+    time.sleep(1.0)
+    n = int(rate * duration) + 1
+    c.log("phase %d: generating %d events for %d events/s over %.0f s" % (idx + 1, n, rate, duration))
+    lines, _ = c.gen_events.gen_mixed(n, args.agents, int(time.time() * 1000 + duration * 1000 + 2000),
+                                      int(duration * 1000), args.seed + idx, "lt%d-%d" % (os.getpid(), idx),
+                                      args.ts_format)
+    run = "%x%d" % (os.getpid(), idx)
+    ph = Phase(st, topic, group, rate, duration, args.probe_every / 1000.0, run)
+    ph.drain_timeout = args.drain_timeout
+    ph.warmup = args.warmup
+    c.log("phase %d: producing %d events/s for %.0f s, a probe every %d ms" % (idx + 1, rate, duration, args.probe_every))
+    ph.go(lines)
+    res = ph.result()
+    res["topic"] = topic
+    try:
+        d.kill() if not res["sustained"] else d.stop(timeout=60)
+    except AssertionError as e:
+        c.log("daemon stop: %s" % str(e)[:300])
+    st.daemon = None
+    return res
+
+
+def report_phase(r, out=sys.stdout, label=""):
+    p = lambda *a: print(*a, file=out)  # noqa: E731
+    L = r["latency_ms"]
+    p("%s offered %.0f events/s (%d events in %.1f s); applied %s events/s in the second half; backlog at the end %d -> %s (>= 0.95 x offered)"
+      % (label, r["offered_eps"], r["produced"], r["wall_s"],
+         "%.0f" % r["applied_eps_second_half"] if r["applied_eps_second_half"] else "?",
+         r["backlog_at_end"], "SUSTAINED" if r["sustained"] else "NOT SUSTAINED"))
+    if L.get("n"):
+        p("%s event-to-Redis latency: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms (min %.1f, mean %.1f; "
+          "%d probes seen of %d, %d never seen within the drain time)"
+          % (label, L["p50"], L["p90"], L["p99"], L["max"], L["min"], L["mean"], r["probes_seen"],
+             r["probes_sent"], r["probes_missing"]))
+    else:
+        p("%s no probe seen (%d sent)" % (label, r["probes_sent"]))
+    W = r["warmup_latency_ms"]
+    if W.get("n"):
+        p("%s (first %.0f s, excluded above: %d probes, p50 %.1f ms, max %.1f ms)"
+          % (label, r["warmup_s"], W["n"], W["p50"], W["max"]))
+    p("%s raw timeline (s, produced, applied): %s" % (label, " ".join("%s:%d/%d" % x for x in r["timeline"])))
+
+
+def report(res, out=sys.stdout):
+    print("== Benchmark 2: latency (%s Kafka, target %d events/s for %.0f s, probe every %d ms) =="
+          % (res["kafka"], res["rate"], res["duration"], res["probe_every_ms"]), file=out)
+    for i, r in enumerate(res["phases"]):
+        report_phase(r, out, "[%d events/s]" % r["rate"])
+    print("target: p99 <= 50 ms at 50000 events/s", file=out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rate", type=int, default=50_000)
+    ap.add_argument("--duration", type=float, default=20.0)
+    ap.add_argument("--probe-every", type=int, default=20, help="ms between probes")
+    ap.add_argument("--agents", type=int, default=10_000)
+    ap.add_argument("--partitions", type=int, default=8)
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--ts-format", choices=("rfc3339", "ms"), default="rfc3339")
+    ap.add_argument("--drain-timeout", type=float, default=30.0,
+                    help="seconds to wait for probes still in flight after the load stops")
+    ap.add_argument("--warmup", type=float, default=2.0,
+                    help="probes sent in the first WARMUP seconds are reported apart (default 2)")
+    ap.add_argument("--fallback-factor", type=float, default=0.8)
+    ap.add_argument("--no-fallback", action="store_true")
+    c.add_common_args(ap)
+    args = ap.parse_args()
+    c.set_builddir(args.builddir)
+    sys.setswitchinterval(0.0005)
+    res = {"benchmark": "latency", "rate": args.rate, "duration": args.duration,
+           "probe_every_ms": args.probe_every, "phases": []}
+    with c.Stack(args.kafka, args.keep, args.partitions, "lat") as st:
+        st.start()
+        res["kafka"] = "real" if st.real else "mock"
+        rate = args.rate
+        if not st.real and rate > 20000:
+            c.warn_loud("mock Kafka: reducing --rate %d -> 20000" % rate)
+            rate = 20000
+        r1 = run_phase(st, rate, args.duration, args, 0)
+        res["phases"].append(r1)
+        report_phase(r1, sys.stderr, "[phase 1]")
+        if not r1["sustained"] and not args.no_fallback and r1["applied_eps_second_half"]:
+            rate2 = max(100, int(r1["applied_eps_second_half"] * args.fallback_factor / 100) * 100)
+            c.log("NOT SUSTAINED at %d events/s; running again at %d events/s (%.1f x the applied rate)"
+                  % (rate, rate2, args.fallback_factor))
+            res["phases"].append(run_phase(st, rate2, args.duration, args, 1))
+    report(res)
+    c.write_json(args.json, res)
+
+
+if __name__ == "__main__":
+    main()

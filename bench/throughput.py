@@ -1,0 +1,260 @@
+#!/usr/bin/env python3
+"""Benchmark 1 (throughput) and 4a (peak RSS during it).
+
+    bench/throughput.py                       # 1,000,000 events, 10,000 agents, 8 partitions
+    bench/throughput.py --events 100000 --check   # CI: exact counts only, no timing asserted
+
+Pre-loads the mixed events (bench/gen_events.py) into a fresh 8-partition topic, times
+`kcat -C ... -e -o beginning > /dev/null` over it (the ceiling), then starts feedbackd
+and measures the time until fb:offsets:<group> shows every partition's last offset
+applied (the apply script writes it in the same call as the counters).  Prints events/s
+from the daemon's start and from its partition assignment, the ratio to kcat, the
+daemon's peak RSS (VmHWM, and the 50 ms VmRSS samples), CPU used, and the /metrics
+counters behind the figures.  --check then compares every agent's ratings_30d,
+satisfied_30d, neutral_30d, dissatisfied_30d, nps_ratings_30d, complaints_30d,
+replies_30d and open_tickets with the generator's exact counts (exit 1 on a mismatch).
+"""
+import argparse
+import os
+import re
+import sys
+import time
+
+import common as c
+from common import h
+
+
+def run(args):
+    res = {"benchmark": "throughput", "events": args.events, "agents": args.agents,
+           "partitions": args.partitions}
+    with c.Stack(args.kafka, args.keep, args.partitions, "tput") as st:
+        st.start()
+        if not st.real and args.events > args.mock_max:
+            c.warn_loud("mock Kafka: reducing --events %d -> %d" % (args.events, args.mock_max))
+            args.events = res["events"] = args.mock_max
+        res["kafka"] = "real" if st.real else "mock"
+        path = os.path.join(st.tmp, "events.txt")
+        t0 = time.monotonic()
+        lines, summary = c.gen_events.gen_mixed(args.events, args.agents, int(time.time() * 1000),
+                                                args.span, args.seed, "tp%d" % os.getpid(), args.ts_format)
+        c.gen_events.write_lines(path, lines)
+        res["bytes"] = os.path.getsize(path)
+        del lines
+        res["gen_s"] = time.monotonic() - t0
+        c.log("generated %d events (%.1f MB) in %.1f s" % (args.events, res["bytes"] / 1e6, res["gen_s"]))
+        res["produce_s"] = c.produce_file(st.bootstrap, c.TOPIC, path)
+        hw = c.end_offsets(st.bootstrap, c.TOPIC, args.partitions)
+        res["end_offsets"] = hw
+        if sum(hw.values()) != args.events:
+            raise RuntimeError("topic holds %d messages, expected %d: %r" % (sum(hw.values()), args.events, hw))
+        c.log("produced in %.1f s; end offsets %r" % (res["produce_s"], hw))
+        os.unlink(path)
+
+        # the ceiling: a plain kcat consumer reading the topic to the end
+        kc = [c.time_kcat_consume(st.bootstrap, c.TOPIC) for _ in range(args.kcat_runs)]
+        res["kcat_s_runs"] = kc
+        res["kcat_s"] = min(kc)
+        res["kcat_eps"] = args.events / res["kcat_s"]
+        c.log("kcat -C read %d events in %s s" % (args.events, ", ".join("%.2f" % x for x in kc)))
+
+        cfg = {}
+        for kv in args.set or ():
+            sec_key, _, val = kv.partition("=")
+            sec, _, key = sec_key.partition(".")
+            cfg.setdefault(sec, {})[key] = val
+        d = st.make_daemon(cfg)
+        rcpu0 = redis_cpu(st.redis)
+        t_start = time.monotonic()
+        st.start_daemon(d)
+        sampler = c.RssSampler(d.proc.pid, 0.05)
+        sampler.start()
+        first = {}
+
+        def on_poll(now, got):
+            if got and "first_applied" not in first:
+                first["first_applied"] = now
+        d.wait_log(h.DEFAULT_READY, timeout=120)
+        t_ready = time.monotonic()
+        t_done = c.wait_applied(st.redis, hw, timeout=args.timeout, interval=0.01, on_poll=on_poll, daemon=d)
+        # offsets are written by the apply script; the contract stats hashes are written by a
+        # later call (stats_write), so also wait until the dashboards' totals are complete
+        t_stats = wait_stats_totals(st.redis, summary, timeout=args.timeout, daemon=d)
+        cpu, ut, stt = c.cpu_seconds(d.proc.pid)
+        res["redis_cpu_s"] = redis_cpu(st.redis) - rcpu0
+        threads = c.thread_cpu(d.proc.pid)
+        sampler.stop()
+        hwm = c.proc_status(d.proc.pid, "VmHWM")
+        try:
+            m = st.metrics()
+        except OSError as e:
+            m = {}
+            c.log("metrics: %r" % e)
+        res.update({
+            "start_to_offsets_s": t_done - t_start,
+            "offsets_eps": args.events / (t_done - t_start),
+            "stats_after_offsets_s": t_stats - t_done,
+            "start_to_done_s": t_stats - t_start,
+            "ready_s": t_ready - t_start,
+            "ready_to_done_s": t_stats - t_ready,
+            "first_applied_s": (first.get("first_applied", t_done) - t_start),
+            "eps": args.events / (t_stats - t_start),
+            "eps_from_ready": args.events / (t_stats - t_ready),
+            "cpu_s": cpu, "utime_s": ut, "stime_s": stt,
+            "threads_cpu_s": sorted(([n, round(s, 2)] for n, s in threads.values()), key=lambda x: -x[1]),
+            "rss_peak_sampled": sampler.peak, "rss_hwm": hwm,
+            "rss_samples": len(sampler.samples),
+            "metrics": {k: v for k, v in m.items() if k.startswith(("feedbackd_events_total", "feedbackd_batch",
+                                                                     "feedbackd_redis_latency_seconds_sum",
+                                                                     "feedbackd_redis_latency_seconds_count",
+                                                                     "feedbackd_redis_errors", "feedbackd_alerts_published",
+                                                                     "feedbackd_events_dead"))},
+        })
+        res["ratio_to_kcat"] = res["eps"] / res["kcat_eps"]
+        info = st.redis.cmd("INFO", "memory")
+        res["redis_used_memory"] = int(re.search(r"used_memory:(\d+)", info).group(1))
+
+        if args.check:
+            res["check"] = check(st.redis, summary)
+        d.stop(timeout=60)
+        st.daemon = None
+    return res
+
+
+
+def redis_cpu(redis):
+    """used_cpu_user + used_cpu_sys of the redis-server, seconds."""
+    info = redis.cmd("INFO", "cpu")
+    return sum(float(m.group(1)) for m in re.finditer(r"used_cpu_(?:user|sys):([\d.]+)", info))
+
+
+TOTAL_FIELDS = ("ratings_30d", "complaints_30d", "replies_30d", "open_tickets")
+TOTAL_KEYS = ("ratings", "complaints", "replies", "open_tickets")
+
+
+def stats_totals(redis, agents):
+    """Sums of TOTAL_FIELDS over the agents' stats hashes (one pipelined round of HMGETs)."""
+    tot = [0] * len(TOTAL_FIELDS)
+    for got in c.pipeline(redis, [["HMGET", h.stats_key(a)] + list(TOTAL_FIELDS) for a in agents]):
+        for j, v in enumerate(got):
+            tot[j] += int(v) if v is not None else 0
+    return tot
+
+
+def wait_stats_totals(redis, summary, timeout, daemon):
+    """Waits until the summed stats fields equal the generator's totals; returns that time."""
+    agents = sorted(summary["per_agent"])
+    want = [summary["totals"][k] for k in TOTAL_KEYS]
+    deadline = time.monotonic() + timeout
+    while True:
+        got = stats_totals(redis, agents)
+        now = time.monotonic()
+        if got == want:
+            return now
+        if not daemon.running() or now > deadline:
+            raise RuntimeError("stats totals %r, expected %r (%s)" % (got, want, ",".join(TOTAL_FIELDS)))
+        time.sleep(0.05)
+
+
+def check(redis, summary):
+    """Compares the contract fields of every agent with the generator's counts."""
+    fields = ["ratings_30d", "satisfied_30d", "neutral_30d", "dissatisfied_30d", "nps_ratings_30d",
+              "complaints_30d", "replies_30d", "open_tickets"]
+    agents = sorted(summary["per_agent"])
+    replies = c.pipeline(redis, [["HMGET", h.stats_key(a)] + fields for a in agents])
+    bad = []
+    totals = [0] * len(fields)
+    for a, got in zip(agents, replies):
+        want = summary["per_agent"][a]
+        got_i = [int(x) if x is not None else None for x in got]
+        for j, v in enumerate(got_i):
+            totals[j] += v or 0
+        if got_i != want:
+            bad.append((a, want, got_i))
+    zc = int(redis.cmd("ZCARD", "fb:agents"))
+    out = {"agents_checked": len(agents), "mismatched_agents": len(bad), "fields": fields,
+           "totals_redis": dict(zip(fields, totals)),
+           "totals_expected": dict(zip(fields, [summary["totals"][k] for k in summary["fields"]])),
+           "zcard_fb_agents": zc, "examples": bad[:5]}
+    if zc != len(agents):
+        out["mismatched_agents"] += 1
+        out["zcard_error"] = "fb:agents has %d members, expected %d" % (zc, len(agents))
+    return out
+
+
+def report(res, out=sys.stdout):
+    p = lambda *a: print(*a, file=out)  # noqa: E731
+    n = res["events"]
+    p("== Benchmark 1: throughput (%s Kafka, %d events, %d agents, %d partitions) =="
+      % (res["kafka"], n, res["agents"], res["partitions"]))
+    p("feedbackd: %10.0f events/s   (%d events in %.3f s from exec until every agent's stats hash holds them)"
+      % (res["eps"], n, res["start_to_done_s"]))
+    p("           %10.0f events/s   (%.3f s from exec until fb:offsets shows every partition applied; "
+      "the stats hashes completed %.3f s later)"
+      % (res["offsets_eps"], res["start_to_offsets_s"], res["stats_after_offsets_s"]))
+    p("           %10.0f events/s   (%.3f s from partition assignment at +%.3f s; first batch applied at +%.3f s)"
+      % (res["eps_from_ready"], res["ready_to_done_s"], res["ready_s"], res["first_applied_s"]))
+    p("kcat -C:   %10.0f events/s   (%s s to read the topic to the end, best taken)"
+      % (res["kcat_eps"], " / ".join("%.3f" % x for x in res["kcat_s_runs"])))
+    p("ratio feedbackd / kcat: %.3f   (target >= 0.6; events/s target >= 300000)" % res["ratio_to_kcat"])
+    p("peak RSS (4a): %.1f MiB VmHWM, %.1f MiB max of %d VmRSS samples at 50 ms   (target <= 64 MiB)"
+      % (c.mib(res["rss_hwm"]), c.mib(res["rss_peak_sampled"]), res["rss_samples"]))
+    p("daemon CPU: %.2f s (user %.2f, sys %.2f) = %.1f us/event; by thread: %s"
+      % (res["cpu_s"], res["utime_s"], res["stime_s"], 1e6 * res["cpu_s"] / n,
+         ", ".join("%s %.2f" % (a, b) for a, b in res["threads_cpu_s"][:8])))
+    if "redis_cpu_s" in res:
+        p("redis-server CPU meanwhile: %.2f s = %.1f us/event (%.0f%% of one core over the run)"
+          % (res["redis_cpu_s"], 1e6 * res["redis_cpu_s"] / n, 100 * res["redis_cpu_s"] / res["start_to_done_s"]))
+    p("raw: generate %.2f s, produce %.2f s (%.1f MB), end offsets %s, redis used_memory %.1f MiB"
+      % (res["gen_s"], res["produce_s"], res["bytes"] / 1e6,
+         ",".join("%s:%s" % kv for kv in sorted(res["end_offsets"].items(), key=lambda kv: int(kv[0]))),
+         c.mib(res["redis_used_memory"])))
+    m = res["metrics"]
+    if m:
+        b = m.get("feedbackd_batches_total", 0)
+        be = m.get("feedbackd_batch_events_total", 0)
+        rl = m.get("feedbackd_redis_latency_seconds_sum", 0)
+        rc = m.get("feedbackd_redis_latency_seconds_count", 0)
+        p("raw /metrics: batches %d, batch events %d (%.0f per batch), batch retries %d, redis calls %d "
+          "(mean %.2f ms), redis errors %d"
+          % (b, be, be / b if b else 0, m.get("feedbackd_batch_retries_total", 0), rc,
+             1000 * rl / rc if rc else 0, m.get("feedbackd_redis_errors_total", 0)))
+        ev = {k.split("{", 1)[1].rstrip("}"): int(v) for k, v in m.items()
+              if k.startswith("feedbackd_events_total{") and v}
+        p("raw /metrics events_total: %s" % ", ".join("%s=%d" % kv for kv in sorted(ev.items())))
+    if "check" in res:
+        ck = res["check"]
+        p("check: %d agents, %d mismatched; totals in Redis %s; expected %s; fb:agents %d"
+          % (ck["agents_checked"], ck["mismatched_agents"], ck["totals_redis"], ck["totals_expected"],
+             ck["zcard_fb_agents"]))
+        for a, want, got in ck["examples"]:
+            p("  MISMATCH %s: want %s got %s (%s)" % (a, want, got, ",".join(ck["fields"])))
+        p("CHECK %s" % ("PASSED" if ck["mismatched_agents"] == 0 else "FAILED"))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--events", type=int, default=1_000_000)
+    ap.add_argument("--agents", type=int, default=10_000)
+    ap.add_argument("--partitions", type=int, default=8)
+    ap.add_argument("--span", type=c.gen_events.parse_duration, default=c.gen_events.HOUR,
+                    help="event times spread over this much before now (default 1h)")
+    ap.add_argument("--ts-format", choices=("rfc3339", "ms"), default="rfc3339")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--kcat-runs", type=int, default=2)
+    ap.add_argument("--check", action="store_true", help="verify exact counts per agent (exit 1 if wrong)")
+    ap.add_argument("--timeout", type=float, default=900, help="seconds to wait for all applied")
+    ap.add_argument("--mock-max", type=int, default=100_000, help="events cap with the mock cluster")
+    ap.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE",
+                    help="extra daemon config, e.g. --set ingest.batch_size=2000")
+    c.add_common_args(ap)
+    args = ap.parse_args()
+    c.set_builddir(args.builddir)
+    res = run(args)
+    report(res)
+    c.write_json(args.json, res)
+    if args.check and res["check"]["mismatched_agents"]:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
