@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "testutil.h"
 
 #define HOUR_MS INT64_C(3600000)
 #define DAY_MS (24 * HOUR_MS)
@@ -160,26 +161,6 @@ test_shipped_path(char *buf, size_t size)
 	const char	*srcdir = getenv("srcdir");
 
 	snprintf(buf, size, "%s/conf/feedbackd.conf", srcdir != NULL ? srcdir : ".");
-}
-
-/* Reads a whole file into a malloc'ed string. */
-static char *
-test_slurp(const char *path)
-{
-	FILE	*fp = fopen(path, "r");
-	char	*buf;
-	long	 len;
-
-	assert_non_null(fp);
-	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
-	len = ftell(fp);
-	rewind(fp);
-	buf = malloc((size_t)len + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)len, fp), (size_t)len);
-	buf[len] = '\0';
-	fclose(fp);
-	return buf;
 }
 
 /* The built-in defaults are the documented ones. */

@@ -12,29 +12,10 @@
 #include <cmocka.h>
 
 #include "log.h"
+#include "testutil.h"
 
 /* The limiter's window, as documented in log.h. */
 #define WINDOW_MS 10000
-
-/* Reads a whole file into a malloc'ed string. */
-static char *
-test_slurp(const char *path)
-{
-	FILE	*fp = fopen(path, "r");
-	char	*buf;
-	long	 len;
-
-	assert_non_null(fp);
-	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
-	len = ftell(fp);
-	rewind(fp);
-	buf = malloc((size_t)len + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)len, fp), (size_t)len);
-	buf[len] = '\0';
-	fclose(fp);
-	return buf;
-}
 
 /* Runs fn with stderr sent to a temporary file, and returns what was written. */
 static char *
