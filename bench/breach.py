@@ -57,10 +57,7 @@ def run(args):
     with c.Stack(args.kafka, args.keep, args.partitions, "breach") as st:
         st.start()
         res["kafka"] = "real" if st.real else "mock"
-        n = args.clocks
-        if not st.real and n > args.mock_max:
-            c.warn_loud("mock Kafka: reducing --clocks %d -> %d" % (n, args.mock_max))
-            n = res["clocks"] = args.mock_max
+        n = res["clocks"] = c.mock_capped(st, args.clocks, args.mock_max, "--clocks")
         d = st.make_daemon({"sla": {"reply_target": args.target, "at_risk": args.at_risk}})
         st.start_daemon(d)
         d.wait_log(h.DEFAULT_READY, timeout=120)

@@ -53,6 +53,14 @@ def warn_loud(msg):
     sys.stderr.flush()
 
 
+def mock_capped(stack, n, cap, option):
+    """n, or cap (with a loud warning) on the mock cluster, which keeps everything in memory."""
+    if stack.real or n <= cap:
+        return n
+    warn_loud("mock Kafka: reducing %s %d -> %d" % (option, n, cap))
+    return cap
+
+
 def set_builddir(path):
     """Points the harness at another build directory (its FEEDBACKD/MOCKKAFKA globals)."""
     path = os.path.abspath(path)
@@ -146,20 +154,8 @@ class Stack:
         self.real = mode == "real"
         topics = topics or {TOPIC: self.partitions, h.TOPIC_DLQ: 1, h.TOPIC_ALERTS: 1}
         if self.real:
-            self.kafka = h.RealKafka(self.tmp, partitions=self.partitions, topics=())
-            os.makedirs(self.kafka.dir, exist_ok=True)
-            h._brokers[self.kafka.dir] = self.kafka
-            self.kafka.bootstrap = self.kafka._run("start", self.kafka.dir)
-            names = list(topics)
-            for i in range(0, len(names), 2):  # two JVMs at a time
-                procs = [(n, subprocess.Popen([h.REALKAFKA, "create-topic", self.kafka.dir, n, str(topics[n])],
-                                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                              stderr=subprocess.PIPE, start_new_session=True))
-                         for n in names[i:i + 2]]
-                for n, p in procs:
-                    _, err = p.communicate(timeout=120)
-                    if p.returncode != 0:
-                        raise RuntimeError("create-topic %s: %s" % (n, err.decode(errors="replace")))
+            self.kafka = h.RealKafka(self.tmp, partitions=self.partitions, topics=()).start()
+            self.kafka.create_topics(topics)
         else:
             # the mock creates every topic with the same partition count
             if not os.access(h.MOCKKAFKA, os.X_OK):

@@ -29,10 +29,7 @@ def hold_clocks(args):
     with c.Stack(args.kafka, args.keep, args.partitions, "mem") as st:
         st.start()
         res["kafka"] = "real" if st.real else "mock"
-        n = args.clocks
-        if not st.real and n > args.mock_max:
-            c.warn_loud("mock Kafka: reducing --clocks %d -> %d" % (n, args.mock_max))
-            n = res["clocks"] = args.mock_max
+        n = res["clocks"] = c.mock_capped(st, args.clocks, args.mock_max, "--clocks")
         path = os.path.join(st.tmp, "clocks.txt")
         now = int(time.time() * 1000)
         c.gen_events.write_lines(path, c.gen_events.gen_clocks(n, now - 60_000, 60_000, "mm%d" % os.getpid(),

@@ -29,9 +29,7 @@ def run(args):
            "partitions": args.partitions}
     with c.Stack(args.kafka, args.keep, args.partitions, "tput") as st:
         st.start()
-        if not st.real and args.events > args.mock_max:
-            c.warn_loud("mock Kafka: reducing --events %d -> %d" % (args.events, args.mock_max))
-            args.events = res["events"] = args.mock_max
+        args.events = res["events"] = c.mock_capped(st, args.events, args.mock_max, "--events")
         res["kafka"] = "real" if st.real else "mock"
         path = os.path.join(st.tmp, "events.txt")
         t0 = time.monotonic()

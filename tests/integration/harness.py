@@ -976,11 +976,13 @@ class RealKafka:
             self.topics.append(name)
 
     def create_topics(self, names, partitions=None):
-        """Several topics, two JVMs at a time (each create-topic is a JVM of about 0.9 s)."""
+        """Several topics, two JVMs at a time (each create-topic is a JVM of about 0.9 s).
+        names: topic names (each with `partitions`), or a dict name -> partitions."""
+        counts = dict(names) if isinstance(names, dict) else {}
         names = list(names)
         for i in range(0, len(names), 2):
             procs = [(n, subprocess.Popen([REALKAFKA, "create-topic", self.dir, n,
-                                           str(partitions or self.partitions)],
+                                           str(counts.get(n) or partitions or self.partitions)],
                                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                           stderr=subprocess.PIPE, start_new_session=True))
                      for n in names[i:i + 2]]
