@@ -58,7 +58,10 @@ def run(args):
         cfg = {}
         for kv in args.set or ():
             sec_key, _, val = kv.partition("=")
-            sec, _, key = sec_key.partition(".")
+            # "rule.csat_below.enabled": rule sections have a dot of their own
+            head, _, rest = sec_key.partition(".")
+            sec, key = (head + "." + rest.partition(".")[0], rest.partition(".")[2]) if head == "rule" \
+                else (head, rest)
             cfg.setdefault(sec, {})[key] = val
         d = st.make_daemon(cfg)
         rcpu0 = redis_cpu(st.redis)
