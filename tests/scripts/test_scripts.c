@@ -355,8 +355,8 @@ static void outbox_rules(const redisReply *reply, char *buf, size_t size)
 	}
 }
 
-/* The integer member name of the JSON outbox entry i (0-based) of a reply; fails if absent. */
-static long long outbox_int(const redisReply *reply, size_t i, const char *name)
+/* Where member name's value starts in the JSON outbox entry i (0-based) of a reply; fails if absent. */
+static const char *outbox_member(const redisReply *reply, size_t i, const char *name, bool quoted)
 {
 	const redisReply *out = array_at(reply, 2);
 	char pat[64];
@@ -364,27 +364,24 @@ static long long outbox_int(const redisReply *reply, size_t i, const char *name)
 
 	assert_true(2 * i + 1 < out->elements);
 	assert_int_equal(out->element[2 * i + 1]->type, REDIS_REPLY_STRING);
-	snprintf(pat, sizeof(pat), "\"%s\":", name);
+	snprintf(pat, sizeof(pat), quoted ? "\"%s\":\"" : "\"%s\":", name);
 	p = strstr(out->element[2 * i + 1]->str, pat);
 	if (p == NULL)
 		fail_msg("no %s in outbox entry %s", pat, out->element[2 * i + 1]->str);
-	return atoll(p + strlen(pat));
+	return p + strlen(pat);
+}
+
+/* The integer member name of the JSON outbox entry i (0-based) of a reply. */
+static long long outbox_int(const redisReply *reply, size_t i, const char *name)
+{
+	return atoll(outbox_member(reply, i, name, false));
 }
 
 /* The string member name of the JSON outbox entry i (0-based) of a reply, copied to buf. */
 static const char *outbox_str(const redisReply *reply, size_t i, const char *name, char *buf, size_t size)
 {
-	const redisReply *out = array_at(reply, 2);
-	char pat[64];
-	const char *p;
+	const char *p = outbox_member(reply, i, name, true);
 
-	assert_true(2 * i + 1 < out->elements);
-	assert_int_equal(out->element[2 * i + 1]->type, REDIS_REPLY_STRING);
-	snprintf(pat, sizeof(pat), "\"%s\":\"", name);
-	p = strstr(out->element[2 * i + 1]->str, pat);
-	if (p == NULL)
-		fail_msg("no %s in outbox entry %s", pat, out->element[2 * i + 1]->str);
-	p += strlen(pat);
 	snprintf(buf, size, "%.*s", (int)strcspn(p, "\""), p);
 	return buf;
 }
