@@ -85,13 +85,6 @@ static void dlq_finish(struct dlq_record *r)
 	dlq_record_free(r);
 }
 
-/* Trimming old positions needs no follow-up. */
-static void dlq_on_trimmed(void *arg, redisReply *reply)
-{
-	(void)arg;
-	(void)reply;
-}
-
 /* The delivered position was recorded (or could not be: then at-least-once is what remains). */
 static void dlq_on_recorded(void *arg, redisReply *reply)
 {
@@ -116,8 +109,8 @@ static void dlq_on_delivery(void *arg, rd_kafka_resp_err_t err)
 	snprintf(now, sizeof(now), "%" PRId64, ts_now_ms());
 	snprintf(old, sizeof(old), "%" PRId64, ts_now_ms() - DLQ_REMEMBER_MS);
 	/* Both replies come in order; the offset is finished only after the record is in. */
-	redis_command(d->redis, 4, (const char *[]){"ZREMRANGEBYSCORE", d->key, "-inf", old}, NULL,
-	    dlq_on_trimmed, NULL);
+	redis_command(d->redis, 4, (const char *[]){"ZREMRANGEBYSCORE", d->key, "-inf", old}, NULL, NULL,
+	    NULL);
 	if (!redis_command(d->redis, 4, (const char *[]){"ZADD", d->key, now, r->position}, NULL,
 	        dlq_on_recorded, r))
 		dlq_finish(r);

@@ -164,7 +164,8 @@ static void redis_on_reply(redisAsyncContext *ac, void *reply_ptr, void *privdat
 	}
 	if (reply == NULL || reply->type == REDIS_REPLY_ERROR)
 		r->metrics->redis_errors++;
-	req->fn(req->arg, reply);
+	if (req->fn != NULL)
+		req->fn(req->arg, reply);
 	redis_request_free(req);
 }
 

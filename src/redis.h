@@ -26,7 +26,7 @@ struct redis *redis_new(struct event_base *base, const struct config *cfg, struc
 /* True when connected, authenticated and the scripts are loaded. */
 bool redis_is_up(const struct redis *r);
 
-/* Sends a command (argv strings with lengths; lens NULL means NUL-terminated). */
+/* Sends a command (argv strings with lengths; lens NULL means NUL-terminated); fn may be NULL. */
 bool redis_command(struct redis *r, int argc, const char **argv, const size_t *lens,
     redis_reply_fn fn, void *arg);
 
