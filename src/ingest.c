@@ -40,7 +40,7 @@ struct ingest {
 	bool waiting_retry;
 	bool stopped;
 	/* apply script header arguments that only change on reload */
-	char windows[WINDOWS_MAX * 48];
+	char windows[WINDOWS_SPEC_SIZE];
 	char sla[160];
 	char max_future[24];
 	char dedupe[24];
@@ -84,7 +84,8 @@ static void ingest_backpressure(struct ingest *in)
 		consumer_pause(in->consumer);
 	else
 		consumer_resume(in->consumer);
-	if (in->queued >= (size_t)in->cfg->max_inflight_batches)
+	/* At the limit the open batch keeps filling; only a full one waiting stops the reads. */
+	if (in->queued > (size_t)in->cfg->max_inflight_batches)
 		consumer_hold(in->consumer);
 	else
 		consumer_release(in->consumer);
@@ -121,6 +122,18 @@ static void ingest_seal(struct ingest *in)
 	in->tail = ib;
 	in->queued++;
 	metrics_batch(in->metrics, batch_count(b));
+}
+
+/*
+ * Group commit: while max_inflight_batches await Redis, the open batch keeps gathering
+ * (up to batch_size) and is sealed when one of them returns. A busy Redis thus gets
+ * bigger batches, whose per-agent work is shared by more events; an idle one gets each
+ * consumer wake-up at once.
+ */
+static void ingest_seal_if_room(struct ingest *in)
+{
+	if (in->queued < (size_t)in->cfg->max_inflight_batches)
+		ingest_seal(in);
 }
 
 /* Unlinks and frees a confirmed batch. */
@@ -220,6 +233,7 @@ static void ingest_on_applied(void *arg, redisReply *reply)
 		ingest_store(in, topic, partition);
 	}
 	ingest_remove(in, ib);
+	ingest_seal_if_room(in);
 	ingest_pump(in);
 }
 
@@ -307,24 +321,23 @@ void ingest_messages(void *arg, rd_kafka_message_t **msgs, size_t count)
 	for (size_t i = 0; i < count; i++)
 		ingest_one(in, msgs[i], now);
 	/*
-	 * No linger timer: the open batch is sealed as soon as the consumer's current wake-up
-	 * has handed over everything it read, so under load one batch gathers several reads
-	 * (and each agent's Redis work is shared by more events) while a quiet stream waits
-	 * for nothing.
+	 * No linger timer: the open batch is sealed once the consumer's current wake-up has
+	 * handed over everything it read, if Redis has room for it (ingest_seal_if_room), so
+	 * a quiet stream waits for nothing.
 	 */
 	if (in->open != NULL && batch_count(in->open) > 0)
 		event_active(in->seal_ev, EV_TIMEOUT, 0);
 	ingest_pump(in);
 }
 
-/* End of a consumer wake-up: what was gathered goes to Redis. */
+/* End of a consumer wake-up: what was gathered goes to Redis if it has room. */
 static void ingest_on_seal(evutil_socket_t fd, short what, void *arg)
 {
 	struct ingest *in = arg;
 
 	(void)fd;
 	(void)what;
-	ingest_seal(in);
+	ingest_seal_if_room(in);
 	ingest_pump(in);
 }
 
