@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "sums.h"
 #include "timestamp.h"
 
 /* Fields per window in stats_render, and the fixed ones besides. */
@@ -91,16 +92,6 @@ static void agentstats_on_written(void *arg, redisReply *reply)
 		log_limited(LOG_ERR, "stats-write", "redis: stats write failed: %s", reply->str);
 }
 
-/* Reads the next comma-separated integer of a packed totals text (0 when missing). */
-static int64_t agentstats_next(const char **p)
-{
-	char *end;
-	long long v = strtoll(*p, &end, 10);
-
-	*p = *end == ',' ? end + 1 : end;
-	return (int64_t)v;
-}
-
 /* Sends the collected arguments as one script call. */
 static void agentstats_send(struct agentstats *s, struct agentstats_args *a)
 {
@@ -141,41 +132,36 @@ void agentstats_publish(struct agentstats *s, const redisReply *totals)
 {
 	const struct windows *ws = &s->cfg->windows;
 	struct agentstats_args a = {0};
-	struct totals per_window[WINDOWS_MAX];
+	struct sums sums;
+	char spec[WINDOWS_SPEC_SIZE];
 	int64_t now = ts_now_ms();
 
-	/* Per agent: its id, "v,open,overdue,counters...", its rule states (totals_update). */
+	/* Per agent: its id, its sums (MessagePack, sums.h), its rule states (totals_update). */
 	if (totals == NULL || totals->type != REDIS_REPLY_ARRAY || totals->elements % 3 != 0 ||
 	    totals->elements == 0)
 		return;
+	windows_encode(ws, spec, sizeof(spec));
 	agentstats_arg(&a, s->cfg->prefix);
 	for (size_t at = 0; at < totals->elements; at += 3) {
 		const redisReply *agent = totals->element[at], *packed = totals->element[at + 1];
-		const char *p;
-		int64_t version, open, overdue;
 
-		if (agent->type != REDIS_REPLY_STRING || packed->type != REDIS_REPLY_STRING)
+		/* Sums for other windows (a reload raced the script) are skipped; the next ones fit. */
+		if (agent->type != REDIS_REPLY_STRING || packed->type != REDIS_REPLY_STRING ||
+		    !sums_decode(packed->str, packed->len, spec, ws->count, &sums))
 			continue;
-		p = packed->str;
-		version = agentstats_next(&p);
-		open = agentstats_next(&p);
-		overdue = agentstats_next(&p);
-		for (size_t w = 0; w < ws->count; w++)
-			for (size_t c = 0; c < COUNTER_COUNT; c++)
-				per_window[w].c[c] = agentstats_next(&p);
 		agentstats_arg(&a, agent->str);
-		agentstats_arg_int(&a, version);
+		agentstats_arg_int(&a, sums.version);
 		agentstats_arg_int(&a, AGENTSTATS_FIXED_FIELDS + (int64_t)ws->count * AGENTSTATS_WINDOW_FIELDS);
 		agentstats_arg(&a, "open_tickets");
-		agentstats_arg_int(&a, open);
+		agentstats_arg_int(&a, sums.open);
 		agentstats_arg(&a, "overdue_tickets");
-		agentstats_arg_int(&a, overdue);
+		agentstats_arg_int(&a, sums.overdue);
 		agentstats_arg(&a, "updated_at");
 		agentstats_arg_int(&a, now);
 		for (size_t w = 0; w < ws->count; w++)
-			stats_render(ws->w[w].name, &per_window[w], agentstats_field, &a);
+			stats_render(ws->w[w].name, &sums.w[w], agentstats_field, &a);
 		if (s->listener != NULL)
-			s->listener(s->listener_arg, agent->str, per_window, totals->element[at + 2]);
+			s->listener(s->listener_arg, agent->str, sums.w, totals->element[at + 2]);
 	}
 	agentstats_send(s, &a);
 	free(a.text);

@@ -25,7 +25,7 @@ struct duewatch {
 	bool claiming;
 	bool again;               /* another claim was wanted while one ran */
 	int64_t open, overdue;    /* over all agents, from the last claim */
-	char windows[WINDOWS_MAX * 48];
+	char windows[WINDOWS_SPEC_SIZE];
 };
 
 /* Arms the timer for due_ms unless it already fires earlier. */

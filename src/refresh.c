@@ -32,7 +32,7 @@ struct refresh {
 	int chunks_inflight;   /* script calls of this pass not answered yet */
 	char **agents;         /* the pass's agents (copies), sent REFRESH_CHUNK at a time */
 	size_t agent_count, agent_cap, next_agent;
-	char windows[WINDOWS_MAX * 48];
+	char windows[WINDOWS_SPEC_SIZE];
 };
 
 /* Arms the periodic timer. */

@@ -7,6 +7,8 @@
 #include <stdint.h>
 
 #define WINDOWS_MAX 8
+/* Room for windows_encode()'s text. */
+#define WINDOWS_SPEC_SIZE (WINDOWS_MAX * 48)
 #define WINDOW_NAME_SIZE 16
 /* Every window is cut into this many buckets, so the edge error is span/24. */
 #define WINDOW_BUCKETS 24

@@ -10,44 +10,48 @@ local function merge(t, c, d)
   end
 end
 
--- A new, empty batch for one script call.
+-- A new, empty batch for one script call. first[wi] is window wi's oldest bucket now.
 local function batch_new(P, ws, now, max_future)
-  return {P = P, ws = ws, now = now, max_future = max_future,
-          buckets = {}, bucket_order = {}, deltas = {}, agents = {}, agent_order = {},
-          outbox = {}, next_due = -1}
+  local first = {}
+  for wi, w in ipairs(ws) do first[wi] = first_bucket(w, now) end
+  return {P = P, ws = ws, now = now, max_future = max_future, first = first,
+          agents = {}, agent_order = {}, clocks = {open = 0, overdue = 0}, outbox = {},
+          next_due = -1}
 end
 
--- Marks an agent whose totals and stats must be refreshed after this call.
+-- Marks an agent whose totals and stats must be refreshed after this call; returns its
+-- entry: deltas[wi] (counter -> change), buckets[wi] (bucket number -> the same), and
+-- the changes of its open and overdue clock counts.
 local function batch_touch(B, agent)
-  if not B.agents[agent] then
-    B.agents[agent] = true
+  local a = B.agents[agent]
+  if not a then
+    a = {deltas = {}, buckets = {}, open = 0, overdue = 0}
+    for wi = 1, #B.ws do
+      a.deltas[wi] = {}
+      a.buckets[wi] = {}
+    end
+    B.agents[agent] = a
     B.agent_order[#B.agent_order + 1] = agent
-    B.deltas[agent] = {}
   end
+  return a
 end
 
 -- Counts one event's changes (counter -> amount) for agent at time ts, in every window
--- that still covers ts. The bucket keys are built once per event, not once per counter.
+-- that still covers ts. Buckets are numbers here; their key names are built once, at flush.
 local function batch_add_all(B, agent, ts, changes)
-  batch_touch(B, agent)
-  local deltas = B.deltas[agent]
+  local a = batch_touch(B, agent)
   for wi, w in ipairs(B.ws) do
-    local b = bucket_of(w, ts)
-    if b >= first_bucket(w, B.now) then
-      local bk = bucket_key(B.P, agent, w, b)
-      local e = B.buckets[bk]
-      if not e then
-        e = {expire = b * w.bms + w.span + w.bms, f = {}}
-        B.buckets[bk] = e
-        B.bucket_order[#B.bucket_order + 1] = bk
+    local b = math.floor(ts / w.bms)
+    if b >= B.first[wi] then
+      local wb = a.buckets[wi]
+      local f = wb[b]
+      if not f then
+        f = {}
+        wb[b] = f
       end
-      local wd = deltas[wi]
-      if not wd then
-        wd = {}
-        deltas[wi] = wd
-      end
+      local wd = a.deltas[wi]
       for c, d in pairs(changes) do
-        merge(e.f, c, d)
+        merge(f, c, d)
         merge(wd, c, d)
       end
     end
@@ -57,30 +61,44 @@ end
 -- Counts d into counter c (one change).
 local function batch_add(B, agent, ts, c, d) batch_add_all(B, agent, ts, {[c] = d}) end
 
--- Writes the merged buckets (one read and one write each), then updates every touched
--- agent's totals and returns them.
-local function batch_flush(B)
-  for _, bk in ipairs(B.bucket_order) do
-    local e = B.buckets[bk]
-    local names, set = {}, {}
-    for c in pairs(e.f) do names[#names + 1] = c end
-    local cur = redis.call('HMGET', bk, unpack(names))
-    for i, c in ipairs(names) do
-      local v, d = tonumber(cur[i]) or 0, e.f[c]
-      if MAXED[c] then
-        if d > v then v = d end
-      else
-        v = v + d
+-- Adds merged changes to one bucket hash, in one read and one write. The expiry follows
+-- from the bucket number, so it is set only when the read shows a new bucket.
+local function bucket_merge(k, f, expire)
+  local names, set = {}, {}
+  for c in pairs(f) do names[#names + 1] = c end
+  local cur = redis.call('HMGET', k, unpack(names))
+  local fresh = true
+  for i, c in ipairs(names) do
+    local v, d = tonumber(cur[i]), f[c]
+    if v then
+      fresh = false
+      if not MAXED[c] then
+        d = v + d
+      elseif v > d then
+        d = v
       end
-      set[#set + 1] = c
-      set[#set + 1] = int(v)
     end
-    redis.call('HSET', bk, unpack(set))
-    redis.call('PEXPIREAT', bk, int(e.expire))
+    set[#set + 1] = c
+    set[#set + 1] = int(d)
   end
+  redis.call('HSET', k, unpack(set))
+  if fresh then redis.call('PEXPIREAT', k, int(expire)) end
+end
+
+-- Writes the merged buckets, then updates every touched agent's totals and returns them.
+local function batch_flush(B)
   local out = {}
+  for field, d in pairs(B.clocks) do
+    if d ~= 0 then redis.call('HINCRBY', B.P .. 'clocks', field, d) end
+  end
   for _, agent in ipairs(B.agent_order) do
-    totals_update(B.P, agent, B.ws, B.now, B.max_future, B.deltas[agent], out)
+    local a = B.agents[agent]
+    for wi, w in ipairs(B.ws) do
+      for b, f in pairs(a.buckets[wi]) do
+        bucket_merge(bucket_key(B.P, agent, w, b), f, b * w.bms + w.span + w.bms)
+      end
+    end
+    totals_update(B.P, agent, B.ws, B.now, B.max_future, a, out)
   end
   return out
 end

@@ -11,10 +11,12 @@ end
 
 local function clock_key(P, ticket) return P .. 'ticket:{' .. ticket .. '}' end
 
--- Moves an agent's open or overdue count, and the daemon-wide one behind /metrics.
+-- Moves an agent's open or overdue count, and the daemon-wide one behind /metrics;
+-- both are written once per call, at flush.
 local function clock_gauge(B, agent, field, d)
-  redis.call('HINCRBY', agent_key(B.P, agent, 'totals'), field, d)
-  redis.call('HINCRBY', B.P .. 'clocks', field, d)
+  local a = batch_touch(B, agent)
+  a[field] = a[field] + d
+  B.clocks[field] = B.clocks[field] + d
 end
 
 -- Reads a ticket hash into a table.
@@ -64,8 +66,12 @@ local function clock_start(B, sla, k, ticket, t, ts)
   redis.call('HSET', k, 'state', 'open', 'agent', t.agent, 'start', int(ts), 'target', int(target),
              'due', int(t.due), 'risk', int(t.risk), 'risk_fired', t.risk_fired,
              'sev', t.sev, 'cat', t.cat, 'created', int(t.created))
-  redis.call('HDEL', k, 'early')
-  redis.call('PERSIST', k)
+  -- A reply that waited here for an older message is superseded; so is its expiry.
+  if t.early then
+    redis.call('HDEL', k, 'early')
+    redis.call('PERSIST', k)
+    t.early = nil
+  end
   local nxt = clock_next(t)
   redis.call('ZADD', B.P .. 'due', nxt, ticket)
   -- The earliest new action, so the caller can arm its timer without polling Redis.
@@ -90,7 +96,7 @@ local function clock_open(B, sla, agent, ticket, ts, kind, cat)
     clock_count(B, agent, ts, early, target, false)
     return
   end
-  t = {agent = agent, target = target, risk_fired = '0', sev = kind, cat = cat}
+  t = {agent = agent, target = target, risk_fired = '0', sev = kind, cat = cat, early = t.early}
   clock_start(B, sla, k, ticket, t, ts)
   clock_gauge(B, agent, 'open', 1)
   batch_touch(B, agent)

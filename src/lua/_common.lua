@@ -8,22 +8,13 @@ local LEASE_MS = 30000      -- an undelivered alert is re-driven after this
 -- Integer to decimal text without Lua's exponent notation.
 local function int(n) return string.format('%d', n) end
 
--- Parses "1h:3600000:150000;24h:86400000:3600000" into window tables. Field names
--- ("sat_24h") are built here once per call, not once per agent.
+-- Parses "1h:3600000:150000;24h:86400000:3600000" into window tables. The text itself
+-- tags each agent's stored sums, so a change of windows is noticed and re-summed.
 local function parse_windows(spec)
-  -- stored: every totals field, in the order one HMGET reads them; pos: field -> index.
-  local ws = {stored = {'v', 'open', 'overdue'}, pos = {}}
+  local ws = {spec = spec}
   for name, span, bms in string.gmatch(spec, '([^:;]+):(%d+):(%d+)') do
-    local w = {name = name, span = tonumber(span), bms = tonumber(bms), field = {},
-               first_field = 'first_' .. name}
-    ws.stored[#ws.stored + 1] = w.first_field
-    for _, c in ipairs(COUNTERS) do
-      w.field[c] = c .. '_' .. name
-      ws.stored[#ws.stored + 1] = w.field[c]
-    end
-    ws[#ws + 1] = w
+    ws[#ws + 1] = {name = name, span = tonumber(span), bms = tonumber(bms)}
   end
-  for i, f in ipairs(ws.stored) do ws.pos[f] = i end
   return ws
 end
 
@@ -56,64 +47,72 @@ local function window_sum(P, agent, w, first, now, max_future)
   return sum
 end
 
--- Brings an agent's window totals up to date and appends them to out, in one read and one
--- write: a slid window is re-summed from its buckets, otherwise this call's in-window deltas
--- are added. out gets three elements: the agent; one text "v,open,overdue," followed by every
--- counter of every window; its quality rules' states as field/value pairs (decoded by
--- src/agentstats.c). One text, not ~70 numbers, keeps replies small.
-local function totals_update(P, agent, ws, now, max_future, deltas, out)
-  local tk = agent_key(P, agent, 'totals')
-  local cur = redis.call('HMGET', tk, unpack(ws.stored))
-  local pos = ws.pos
-  local set = {}
-  -- An agent seen for the first time has nothing to re-sum but this call's own changes.
-  local fresh = not cur[pos.v]
-  local packed = {}
+-- An agent's sums key holds one MessagePack array (cmsgpack, C speed, instead of a
+-- ~70-field hash that cost a listpack scan per field): the windows spec, the version of
+-- the stats hash, the open and overdue clock counts, then per window its first bucket
+-- and its COUNTERS (the sum of its buckets).
+local SUMS_V, SUMS_OPEN, SUMS_OVERDUE, SUMS_HEAD = 2, 3, 4, 4
+local WINDOW_SLOTS = #COUNTERS + 1
+local COUNTER_AT = {} -- counter -> its slot after the window's first bucket
+for i, c in ipairs(COUNTERS) do COUNTER_AT[c] = i end
+
+-- Reads an agent's sums, or starts them; fresh when the agent has none at all. A third
+-- result names an old key the sums were taken from, to delete once they are written.
+local function sums_load(P, agent, ws)
+  local raw = redis.call('GET', agent_key(P, agent, 'sums'))
+  if raw then
+    local t = cmsgpack.unpack(raw)
+    -- Other windows: keep the version and clock counts, re-sum every window.
+    if t[1] ~= ws.spec then t = {ws.spec, t[SUMS_V], t[SUMS_OPEN], t[SUMS_OVERDUE]} end
+    return t, false
+  end
+  -- Written by a release that kept a "totals" hash: take its version and clock counts.
+  local old = agent_key(P, agent, 'totals')
+  local g = redis.call('HMGET', old, 'v', 'open', 'overdue')
+  if g[1] then return {ws.spec, tonumber(g[1]), tonumber(g[2]) or 0, tonumber(g[3]) or 0}, false, old end
+  return {ws.spec, 0, 0, 0}, true
+end
+
+-- Brings an agent's window sums up to date and appends them to out, in one read and one
+-- write: a slid window is re-summed from its buckets, otherwise this call's in-window
+-- changes (a, from batch_touch, or nil) are added. out gets three elements: the agent;
+-- the sums as stored (decoded by src/sums.c: one string, not ~70 integer replies, keeps
+-- the daemon's reply objects small); its quality rules' states as field/value pairs.
+local function totals_update(P, agent, ws, now, max_future, a, out)
+  local t, fresh, old = sums_load(P, agent, ws)
+  if a then
+    t[SUMS_OPEN] = t[SUMS_OPEN] + a.open
+    t[SUMS_OVERDUE] = t[SUMS_OVERDUE] + a.overdue
+  end
+  t[SUMS_V] = t[SUMS_V] + 1
   for wi, w in ipairs(ws) do
+    local at = SUMS_HEAD + (wi - 1) * WINDOW_SLOTS + 1 -- the window's first bucket
     local first = first_bucket(w, now)
-    local d = deltas and deltas[wi]
-    local sum
-    if not fresh and tonumber(cur[pos[w.first_field]]) ~= first then
-      sum = window_sum(P, agent, w, first, now, max_future)
-    end
-    if sum or fresh then
-      set[#set + 1] = w.first_field
-      set[#set + 1] = int(first)
-    end
-    for _, c in ipairs(COUNTERS) do
-      local f = w.field[c]
-      local x = d and d[c]
-      local text
-      if sum then
-        text = int(sum[c])
-      elseif fresh then
-        text = x and int(x) or '0'
-      elseif x then
-        local v = tonumber(cur[pos[f]]) or 0
-        if MAXED[c] then
-          if x > v then v = x end
-        else
-          v = v + x
+    local d = a and a.deltas[wi]
+    if fresh then
+      -- Nothing to re-sum: the buckets hold only this call's changes.
+      t[at] = first
+      for i, c in ipairs(COUNTERS) do t[at + i] = d and d[c] or 0 end
+    elseif t[at] ~= first then
+      local sum = window_sum(P, agent, w, first, now, max_future)
+      t[at] = first
+      for i, c in ipairs(COUNTERS) do t[at + i] = sum[c] end
+    elseif d then
+      for c, x in pairs(d) do
+        local i = at + COUNTER_AT[c]
+        if not MAXED[c] then
+          t[i] = t[i] + x
+        elseif x > t[i] then
+          t[i] = x
         end
-        text = int(v)
-      else
-        -- Unchanged: reuse Redis's own text; most counters of a touched agent do not move.
-        text = cur[pos[f]] or '0'
       end
-      if sum or fresh or x then
-        set[#set + 1] = f
-        set[#set + 1] = text
-      end
-      packed[#packed + 1] = text
     end
   end
-  local version = (tonumber(cur[pos.v]) or 0) + 1
-  set[#set + 1] = 'v'
-  set[#set + 1] = int(version)
-  redis.call('HSET', tk, unpack(set))
+  local packed = cmsgpack.pack(t)
+  redis.call('SET', agent_key(P, agent, 'sums'), packed)
+  if old then redis.call('DEL', old) end
   out[#out + 1] = agent
-  out[#out + 1] = int(version) .. ',' .. (cur[pos.open] or '0') .. ',' .. (cur[pos.overdue] or '0') ..
-                  ',' .. table.concat(packed, ',')
+  out[#out + 1] = packed
   out[#out + 1] = redis.call('HGETALL', agent_key(P, agent, 'rules'))
 end
 

@@ -10,15 +10,12 @@ local max_future, force = tonumber(ARGV[4]), ARGV[5] == '1'
 local out = {}
 for i = 6, #ARGV do
   local agent = ARGV[i]
-  local tk = agent_key(P, agent, 'totals')
   -- Pending and firing rules need a look each pass even if no window slid (for, repeat).
   local slid = force or redis.call('SISMEMBER', P .. 'rules:active', agent) == 1
   if not slid then
-    local firsts = {}
-    for i, w in ipairs(ws) do firsts[i] = w.first_field end
-    local stored = redis.call('HMGET', tk, unpack(firsts))
-    for i, w in ipairs(ws) do
-      if tonumber(stored[i]) ~= first_bucket(w, now) then slid = true end
+    local t = sums_load(P, agent, ws)
+    for wi, w in ipairs(ws) do
+      if t[SUMS_HEAD + (wi - 1) * WINDOW_SLOTS + 1] ~= first_bucket(w, now) then slid = true end
     end
   end
   if slid then

@@ -9,7 +9,9 @@ while i <= #ARGV do
   local base = P .. 'agent:{' .. ARGV[i] .. '}:'
   local v, n = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
   local first, last = i + 3, i + 2 + 2 * n
-  if tonumber(redis.call('HGET', base .. 'totals', 'v')) == v then
+  local sums = redis.call('GET', base .. 'sums')
+  -- The version is the second member of the sums array (see _common.lua).
+  if sums and cmsgpack.unpack(sums)[2] == v then
     local set, del = {}, {}
     for j = first, last, 2 do
       if ARGV[j + 1] == '' then

@@ -292,6 +292,39 @@ static long long hget(const char *key, const char *field)
 	return v;
 }
 
+/*
+ * One of an agent's sums ("open", "overdue", "v" or "<counter>_<window>", as
+ * src/lua/_common.lua stores them); -1 when the agent has none.
+ */
+static long long sum_of(const char *agent, const char *field)
+{
+	static const char src[] =
+	    "local raw = redis.call('GET', 'fb:agent:{' .. ARGV[1] .. '}:sums')\n"
+	    "if not raw then return -1 end\n"
+	    "local t, f = cmsgpack.unpack(raw), ARGV[2]\n"
+	    "local fixed = {v = 2, open = 3, overdue = 4}\n"
+	    "if fixed[f] then return t[fixed[f]] end\n"
+	    "local counters = {r = 1, s5 = 2, sat = 3, neu = 4, dis = 5, ssum = 6, n10 = 7, pro = 8, det = 9,\n"
+	    "                  cmp = 10, rep = 11, rn = 12, rsum = 13, rmax = 14, met = 15, miss = 16}\n"
+	    "local c, w = string.match(f, '^(%w+)_(%w+)$')\n"
+	    "local wi = 0\n"
+	    "for name in string.gmatch(t[1], '([^:;]+):%d+:%d+') do\n"
+	    "  if name == w then return t[4 + wi * 17 + 1 + counters[c]] end\n"
+	    "  wi = wi + 1\n"
+	    "end\n"
+	    "return redis.error_reply('no window ' .. w)\n";
+	const char *args[] = {agent, field};
+	redisReply *r = present(eval(src, 2, args));
+	long long v;
+
+	if (r->type != REDIS_REPLY_INTEGER)
+		fail_msg("sums of %s, %s: reply type %d %s", agent, field, r->type,
+		    r->type == REDIS_REPLY_ERROR ? r->str : "");
+	v = r->integer;
+	freeReplyObject(r);
+	return v;
+}
+
 /* A hash field as a string copied to buf ("" when absent). */
 static const char *hget_str(const char *key, const char *field, char *buf, size_t size)
 {
@@ -404,7 +437,7 @@ static void test_message_opens_clock(void **state)
 	assert_int_equal(hget("fb:ticket:{T1}", "due"), T0 + TARGET);
 	assert_int_equal(hget("fb:ticket:{T1}", "risk"), T0 + TARGET * 8 / 10);
 	assert_int_equal(zscore("fb:due", "T1"), T0 + TARGET * 8 / 10);
-	assert_int_equal(hget("fb:agent:{a1}:totals", "open"), 1);
+	assert_int_equal(sum_of("a1", "open"), 1);
 }
 
 /* A critical complaint gets the critical target; a second opening event changes nothing. */
@@ -418,7 +451,7 @@ static void test_severity_target_and_duplicate_open(void **state)
 	ok(apply_at(T0 + 10000, "t:0=1", &m, 1));
 	assert_int_equal(hget("fb:ticket:{T1}", "start"), T0);
 	assert_int_equal(hget("fb:ticket:{T1}", "due"), T0 + CRITICAL);
-	assert_int_equal(hget("fb:agent:{a1}:totals", "open"), 1);
+	assert_int_equal(sum_of("a1", "open"), 1);
 }
 
 /*
@@ -464,7 +497,7 @@ static void test_every_severity_target(void **state)
 		assert_string_equal(hget_str(key, "sev", buf, sizeof(buf)), c[i].sev_name);
 		assert_int_equal(zscore("fb:due", c[i].ticket), T0 + c[i].target * 8 / 10);
 	}
-	assert_int_equal(hget("fb:agent:{a1}:totals", "open"), N);
+	assert_int_equal(sum_of("a1", "open"), N);
 
 	for (int k = 0; k < N; k++) {
 		int i = order[k];
@@ -503,8 +536,8 @@ static void test_every_severity_target(void **state)
 		ok(r);
 		assert_int_equal(zscore("fb:due", c[i].ticket), -1);
 	}
-	assert_int_equal(hget("fb:agent:{a1}:totals", "overdue"), N);
-	assert_int_equal(hget("fb:agent:{a1}:totals", "open"), N);
+	assert_int_equal(sum_of("a1", "overdue"), N);
+	assert_int_equal(sum_of("a1", "open"), N);
 }
 
 /* An on-time reply stops the clock: met, response time, nothing left behind, no alert. */
@@ -517,13 +550,13 @@ static void test_reply_on_time(void **state)
 	r = apply_at(T0 + 100000, "t:0=-1", evs, 2);
 	assert_int_equal(array_at(r, 2)->elements, 0);
 	ok(r);
-	assert_int_equal(hget("fb:agent:{a1}:totals", "met_1h"), 1);
-	assert_int_equal(hget("fb:agent:{a1}:totals", "miss_1h"), 0);
-	assert_int_equal(hget("fb:agent:{a1}:totals", "rn_1h"), 1);
-	assert_int_equal(hget("fb:agent:{a1}:totals", "rsum_1h"), 90000);
-	assert_int_equal(hget("fb:agent:{a1}:totals", "rmax_1h"), 90000);
-	assert_int_equal(hget("fb:agent:{a1}:totals", "rep_1h"), 1);
-	assert_int_equal(hget("fb:agent:{a1}:totals", "open"), 0);
+	assert_int_equal(sum_of("a1", "met_1h"), 1);
+	assert_int_equal(sum_of("a1", "miss_1h"), 0);
+	assert_int_equal(sum_of("a1", "rn_1h"), 1);
+	assert_int_equal(sum_of("a1", "rsum_1h"), 90000);
+	assert_int_equal(sum_of("a1", "rmax_1h"), 90000);
+	assert_int_equal(sum_of("a1", "rep_1h"), 1);
+	assert_int_equal(sum_of("a1", "open"), 0);
 	assert_false(exists("fb:ticket:{T1}"));
 	assert_int_equal(zscore("fb:due", "T1"), -1);
 }
@@ -537,12 +570,12 @@ static void test_out_of_order_pairs(void **state)
 	(void)state;
 	ok(apply_at(T0 + 130000, "t:1=-1", &p, 1));
 	assert_int_equal(hget("fb:ticket:{T1}", "early"), T0 + 120000);
-	assert_int_equal(hget("fb:agent:{a1}:totals", "open"), -1);
+	assert_int_equal(sum_of("a1", "open"), 0); /* the reply counts; no clock runs */
 	ok(apply_at(T0 + 140000, "t:0=-1", &m, 1));
 	assert_false(exists("fb:ticket:{T1}"));
-	assert_int_equal(hget("fb:agent:{a1}:totals", "met_1h"), 1);
-	assert_int_equal(hget("fb:agent:{a1}:totals", "rsum_1h"), 120000);
-	assert_int_equal(hget("fb:agent:{a1}:totals", "open"), -1); /* paired at once: no clock ever ran */
+	assert_int_equal(sum_of("a1", "met_1h"), 1);
+	assert_int_equal(sum_of("a1", "rsum_1h"), 120000);
+	assert_int_equal(sum_of("a1", "open"), 0); /* paired at once: no clock ever ran */
 	assert_int_equal(zscore("fb:due", "T1"), -1);
 }
 
@@ -556,8 +589,8 @@ static void test_message_after_reply_opens_new_clock(void **state)
 	(void)state;
 	ok(apply_at(T0 + 6000, "t:0=-1", evs, 3));
 	assert_int_equal(hget("fb:ticket:{T1}", "start"), T0 + 5000);
-	assert_int_equal(hget("fb:agent:{a1}:totals", "open"), 1);
-	assert_int_equal(hget("fb:agent:{a1}:totals", "met_1h"), 1);
+	assert_int_equal(sum_of("a1", "open"), 1);
+	assert_int_equal(sum_of("a1", "met_1h"), 1);
 }
 
 /* At-risk fires once, the breach supersedes it, a late reply resolves the breach. */
@@ -586,22 +619,22 @@ static void test_at_risk_breach_late_reply(void **state)
 	assert_int_equal(int_at(r, 4), 1);   /* clocks open over all agents */
 	assert_int_equal(int_at(r, 5), 1);   /* of which overdue */
 	ok(r);
-	assert_int_equal(hget("fb:agent:{a1}:totals", "overdue"), 1);
-	assert_int_equal(hget("fb:agent:{a1}:totals", "open"), 1);
+	assert_int_equal(sum_of("a1", "overdue"), 1);
+	assert_int_equal(sum_of("a1", "open"), 1);
 	assert_int_equal(hget("fb:clocks", "open"), 1);
 	assert_int_equal(hget("fb:clocks", "overdue"), 1);
-	assert_int_equal(hget("fb:agent:{a1}:totals", "miss_1h"), 1);
+	assert_int_equal(sum_of("a1", "miss_1h"), 1);
 	r = apply_at(T0 + TARGET + 31000, "t:0=1", &p, 1);
 	outbox_rules(r, rules, sizeof(rules));
 	assert_string_equal(rules, "reply_sla_breach/resolved");
 	ok(r);
-	assert_int_equal(hget("fb:agent:{a1}:totals", "overdue"), 0);
-	assert_int_equal(hget("fb:agent:{a1}:totals", "open"), 0);
+	assert_int_equal(sum_of("a1", "overdue"), 0);
+	assert_int_equal(sum_of("a1", "open"), 0);
 	assert_int_equal(hget("fb:clocks", "open"), 0);
 	assert_int_equal(hget("fb:clocks", "overdue"), 0);
-	assert_int_equal(hget("fb:agent:{a1}:totals", "miss_1h"), 1);   /* counted once, at the breach */
-	assert_int_equal(hget("fb:agent:{a1}:totals", "met_1h"), 0);
-	assert_int_equal(hget("fb:agent:{a1}:totals", "rsum_1h"), TARGET + 30000);
+	assert_int_equal(sum_of("a1", "miss_1h"), 1);   /* counted once, at the breach */
+	assert_int_equal(sum_of("a1", "met_1h"), 0);
+	assert_int_equal(sum_of("a1", "rsum_1h"), TARGET + 30000);
 	/* The outbox holds all four decisions until their delivery is confirmed. */
 	r = redisCommand(rc, "HLEN fb:outbox");
 	assert_int_equal(r->integer, 4);
@@ -623,14 +656,14 @@ static void test_late_reply_alerts_only_when_known(void **state)
 	r = apply_at(T0, "t:0=-1", replay, 2);
 	assert_int_equal(array_at(r, 2)->elements, 0);
 	ok(r);
-	assert_int_equal(hget("fb:agent:{a1}:totals", "miss_24h"), 1);
+	assert_int_equal(sum_of("a1", "miss_24h"), 1);
 	/* Known in time, but the reply beat the breach timer: the breach is published, then resolved. */
 	ok(apply_at(T0, "t:0=2", &m, 1));
 	r = apply_at(T0 + TARGET + 2000, "t:0=3", &p, 1);
 	outbox_rules(r, rules, sizeof(rules));
 	assert_string_equal(rules, "reply_sla_breach/firing reply_sla_breach/resolved");
 	ok(r);
-	assert_int_equal(hget("fb:agent:{a2}:totals", "miss_1h"), 1);
+	assert_int_equal(sum_of("a2", "miss_1h"), 1);
 }
 
 /* A clock claimed by one caller is not claimed again by another: exactly once. */
@@ -667,7 +700,7 @@ static void test_offsets_and_dedupe(void **state)
 	r = apply_at(T0, "t:0=5", &dup, 1);  /* a new offset, the same id: duplicate */
 	assert_int_equal(int_at(array_at(r, 0), 1), 1);
 	ok(r);
-	assert_int_equal(hget("fb:agent:{a1}:totals", "r_1h"), 1);
+	assert_int_equal(sum_of("a1", "r_1h"), 1);
 	assert_int_equal(hget("fb:offsets:g", "t:0"), 6);
 }
 
@@ -683,7 +716,43 @@ static void test_gap_refused(void **state)
 	assert_non_null(strstr(r->str, "GAP t:0"));
 	freeReplyObject(r);
 	assert_int_equal(hget("fb:offsets:g", "t:0"), -1);
-	assert_int_equal(hget("fb:agent:{a1}:totals", "r_1h"), -1);
+	assert_int_equal(sum_of("a1", "r_1h"), -1);
+}
+
+/*
+ * An agent last written by a release with a "totals" hash: its version and clock counts
+ * carry over, its windows are re-summed from the buckets, and the old hash goes.
+ */
+static void test_totals_hash_carried_over(void **state)
+{
+	struct ev a = {"t:0", 1, "r1", "r", "a1", "", T0, NULL};
+	char bucket[64];
+	const redisReply *totals;
+	redisReply *r, *stored;
+
+	(void)state;
+	snprintf(bucket, sizeof(bucket), "fb:agent:{a1}:b:1h:%lld", T0 / 150000);
+	freeReplyObject(present(redisCommand(rc,
+	    "HSET fb:agent:{a1}:totals v 7 open 2 overdue 1 r_1h 99 first_1h 0")));
+	freeReplyObject(present(redisCommand(rc, "HSET %s r 3", bucket)));
+	r = apply_at(T0, "t:0=-1", &a, 1);
+	/* the daemon is handed the agent, its sums exactly as stored, its rule states */
+	totals = array_at(r, 1);
+	assert_int_equal(totals->elements, 3);
+	assert_string_equal(totals->element[0]->str, "a1");
+	stored = present(redisCommand(rc, "GET fb:agent:{a1}:sums"));
+	assert_int_equal(stored->type, REDIS_REPLY_STRING);
+	assert_int_equal(totals->element[1]->type, REDIS_REPLY_STRING);
+	assert_memory_equal(totals->element[1]->str, stored->str, stored->len);
+	assert_int_equal(totals->element[1]->len, stored->len);
+	freeReplyObject(stored);
+	ok(r);
+	assert_int_equal(sum_of("a1", "v"), 8);
+	assert_int_equal(sum_of("a1", "open"), 2);
+	assert_int_equal(sum_of("a1", "overdue"), 1);
+	assert_int_equal(sum_of("a1", "r_1h"), 4);  /* 3 in the bucket before, 1 now */
+	assert_int_equal(sum_of("a1", "r_24h"), 1); /* only the new event's 24h bucket exists */
+	assert_false(exists("fb:agent:{a1}:totals"));
 }
 
 int main(void)
@@ -700,6 +769,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_claim_once, flush),
 	    cmocka_unit_test_setup(test_offsets_and_dedupe, flush),
 	    cmocka_unit_test_setup(test_gap_refused, flush),
+	    cmocka_unit_test_setup(test_totals_hash_carried_over, flush),
 	};
 
 	return cmocka_run_group_tests(tests, setup_server, teardown_server);
