@@ -148,11 +148,12 @@ static rd_kafka_conf_t *consumer_conf(const struct config *cfg, const char *brok
 		return NULL;
 	/*
 	 * Offsets are stored by feedbackd only after their effects are in Redis. librdkafka
-	 * prefetches up to 64 MB by default; 1 MB still holds a batch ahead and keeps the
-	 * daemon to its memory budget (bench/README.md: 2 MB is 5% faster under a backlog and
-	 * peaks 14 MB higher). An rdkafka.* key may say otherwise.
+	 * prefetches up to 64 MB by default; 2 MB keeps the daemon to its memory budget. Less
+	 * starves it under a backlog: a full prefetch stops fetching, and librdkafka 2.0 looks
+	 * again only when its broker thread wakes (up to 1 s later), so the prefetch must hold
+	 * about a second of events (bench/README.md). An rdkafka.* key may say otherwise.
 	 */
-	if (!kafka_conf_default(conf, cfg, "queued.max.messages.kbytes", "1024", err, err_size) ||
+	if (!kafka_conf_default(conf, cfg, "queued.max.messages.kbytes", "2048", err, err_size) ||
 	    !kafka_conf_set(conf, "group.id", cfg->group, err, err_size) ||
 	    !kafka_conf_set(conf, "enable.auto.offset.store", "false", err, err_size) ||
 	    !kafka_conf_set(conf, "auto.offset.reset", "earliest", err, err_size)) {
