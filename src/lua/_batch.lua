@@ -51,15 +51,25 @@ local function batch_add_all(B, agent, ts, changes)
       end
       local wd = a.deltas[wi]
       for c, d in pairs(changes) do
-        merge(f, c, d)
-        merge(wd, c, d)
+        if MAXED[c] then
+          merge(f, c, d)
+          merge(wd, c, d)
+        else
+          f[c] = (f[c] or 0) + d -- inlined: this runs ~10 times per event
+          wd[c] = (wd[c] or 0) + d
+        end
       end
     end
   end
 end
 
+local ONE = {} -- counter -> {[counter] = 1}, the common single change, made once
+for _, c in ipairs(COUNTERS) do ONE[c] = {[c] = 1} end
+
 -- Counts d into counter c (one change).
-local function batch_add(B, agent, ts, c, d) batch_add_all(B, agent, ts, {[c] = d}) end
+local function batch_add(B, agent, ts, c, d)
+  batch_add_all(B, agent, ts, d == 1 and ONE[c] or {[c] = d})
+end
 
 -- Adds merged changes to one bucket hash, in one read and one write. The expiry follows
 -- from the bucket number, so it is set only when the read shows a new bucket.
@@ -79,7 +89,7 @@ local function bucket_merge(k, f, expire)
       end
     end
     set[#set + 1] = c
-    set[#set + 1] = int(d)
+    set[#set + 1] = d -- a number: Redis writes it as "%.14g", exact for any count here
   end
   redis.call('HSET', k, unpack(set))
   if fresh then redis.call('PEXPIREAT', k, int(expire)) end

@@ -39,6 +39,25 @@ local function count(kind, result)
 end
 local latest = {} -- agent -> newest event time, for the agents sorted set
 
+-- The counter changes of a rating; one table per (scale, score), made on first use.
+local RATING = {}
+local function rating_changes(scale, score)
+  local key = scale .. ':' .. score
+  local changes = RATING[key]
+  if not changes then
+    local n = tonumber(score)
+    if scale == '5' then
+      changes = {r = 1, s5 = 1, ssum = n}
+      changes[n >= 4 and 'sat' or (n == 3 and 'neu' or 'dis')] = 1
+    else
+      changes = {r = 1, n10 = 1}
+      if n >= 9 then changes.pro = 1 elseif n <= 6 then changes.det = 1 end
+    end
+    RATING[key] = changes
+  end
+  return changes
+end
+
 for i = 9, #ARGV, 11 do
   local tp, offset = ARGV[i], tonumber(ARGV[i + 1])
   local kind = ARGV[i + 3]
@@ -58,18 +77,7 @@ for i = 9, #ARGV, 11 do
       count(kind, LATE)
     end
     if kind == 'r' then
-      if counted then
-        local score, scale = tonumber(ARGV[i + 7]), tonumber(ARGV[i + 8])
-        local changes
-        if scale == 5 then
-          changes = {r = 1, s5 = 1, ssum = score}
-          changes[score >= 4 and 'sat' or (score == 3 and 'neu' or 'dis')] = 1
-        else
-          changes = {r = 1, n10 = 1}
-          if score >= 9 then changes.pro = 1 elseif score <= 6 then changes.det = 1 end
-        end
-        batch_add_all(B, agent, ts, changes)
-      end
+      if counted then batch_add_all(B, agent, ts, rating_changes(ARGV[i + 8], ARGV[i + 7])) end
     elseif kind == 'c' then
       -- Events older than every window only close clocks: opening one would breach at once.
       if counted then

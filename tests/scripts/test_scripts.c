@@ -755,6 +755,43 @@ static void test_totals_hash_carried_over(void **state)
 	assert_false(exists("fb:agent:{a1}:totals"));
 }
 
+/* Runs the refresh script for agent a1 at time now with windows spec, forced. */
+static void refresh_a1(long long now, const char *spec)
+{
+	char at[24];
+
+	snprintf(at, sizeof(at), "%lld", now);
+	ok(eval(script_src_refresh, 6, (const char *[]){at, "fb:", spec, "300000", "1", "a1"}));
+}
+
+/* Sums kept for other windows are re-summed from the buckets, never reused. */
+static void test_other_windows_resummed(void **state)
+{
+	struct ev evs[] = {
+	    {"t:0", 1, "r1", "r", "a1", "", T0, NULL},
+	    {"t:0", 2, "r2", "r", "a1", "", T0, NULL},
+	};
+	char bucket[64];
+
+	(void)state;
+	ok(apply_at(T0, "t:0=-1", evs, 2));
+	assert_int_equal(sum_of("a1", "v"), 1);
+	assert_int_equal(sum_of("a1", "r_1h"), 2);
+	/* a bucket change the sums do not know of shows whether they were re-summed */
+	snprintf(bucket, sizeof(bucket), "fb:agent:{a1}:b:1h:%lld", T0 / 150000);
+	freeReplyObject(present(redisCommand(rc, "HINCRBY %s r 5", bucket)));
+	refresh_a1(T0, WINDOWS); /* same windows, nothing slid: kept */
+	assert_int_equal(sum_of("a1", "r_1h"), 2);
+	assert_int_equal(sum_of("a1", "v"), 2);
+	refresh_a1(T0, "1h:3600000:150000");
+	assert_int_equal(sum_of("a1", "r_1h"), 7);
+	assert_int_equal(sum_of("a1", "v"), 3);
+	refresh_a1(T0, WINDOWS);
+	assert_int_equal(sum_of("a1", "r_1h"), 7);
+	assert_int_equal(sum_of("a1", "r_24h"), 2);
+	assert_int_equal(sum_of("a1", "v"), 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -770,6 +807,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_offsets_and_dedupe, flush),
 	    cmocka_unit_test_setup(test_gap_refused, flush),
 	    cmocka_unit_test_setup(test_totals_hash_carried_over, flush),
+	    cmocka_unit_test_setup(test_other_windows_resummed, flush),
 	};
 
 	return cmocka_run_group_tests(tests, setup_server, teardown_server);
