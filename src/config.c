@@ -133,7 +133,7 @@ static const struct config_key config_keys[] = {
 	INT("ingest", "batch_size", batch_size, "4000", 1, 10000,
 	    "most events per Redis script call"),
 	INT("ingest", "max_inflight_batches", max_inflight_batches, "2", 1, 64,
-	    "consumption pauses while this many batches await Redis"),
+	    "batches awaiting Redis at once; then the open batch fills to batch_size"),
 	KEY("ingest", "dedupe_horizon", CONFIG_DURATION, dedupe_horizon_ms, "24h",
 	    "how long an event_id is remembered to drop duplicates"),
 	KEY("ingest", "max_future", CONFIG_DURATION, max_future_ms, "5m",

@@ -49,7 +49,7 @@ struct config {
 
 	/* [ingest] */
 	int batch_size;                 /* most events per Redis script call */
-	int max_inflight_batches;       /* consumption pauses above this */
+	int max_inflight_batches;       /* then the open batch fills to batch_size */
 	int64_t dedupe_horizon_ms;
 	int64_t max_future_ms;          /* events further ahead are rejected */
 
