@@ -2,13 +2,7 @@
 -- so a batch costs one write per bucket field rather than one per event.
 
 -- Merges one change into a field table; maxima are kept, the rest summed.
-local function merge(t, c, d)
-  if MAXED[c] then
-    if d > (t[c] or 0) then t[c] = d end
-  else
-    t[c] = (t[c] or 0) + d
-  end
-end
+local function merge(t, c, d) t[c] = t[c] and combine(c, t[c], d) or d end
 
 -- A new, empty batch for one script call. first[wi] is window wi's oldest bucket now.
 local function batch_new(P, ws, now, max_future)
@@ -41,7 +35,7 @@ end
 local function batch_add_all(B, agent, ts, changes)
   local a = batch_touch(B, agent)
   for wi, w in ipairs(B.ws) do
-    local b = math.floor(ts / w.bms)
+    local b = bucket_of(w, ts)
     if b >= B.first[wi] then
       local wb = a.buckets[wi]
       local f = wb[b]
@@ -82,11 +76,7 @@ local function bucket_merge(k, f, expire)
     local v, d = tonumber(cur[i]), f[c]
     if v then
       fresh = false
-      if not MAXED[c] then
-        d = v + d
-      elseif v > d then
-        d = v
-      end
+      d = combine(c, v, d)
     end
     set[#set + 1] = c
     set[#set + 1] = d -- a number: Redis writes it as "%.14g", exact for any count here

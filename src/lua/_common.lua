@@ -5,6 +5,12 @@ local COUNTERS = {'r', 's5', 'sat', 'neu', 'dis', 'ssum', 'n10', 'pro', 'det',
 local MAXED = {rmax = true} -- kept as a maximum, never summed
 local LEASE_MS = 30000      -- an undelivered alert is re-driven after this
 
+-- Counter c's value v with d added: the larger of the two for a maximum, else the sum.
+local function combine(c, v, d)
+  if MAXED[c] then return v > d and v or d end
+  return v + d
+end
+
 -- Integer to decimal text without Lua's exponent notation.
 local function int(n) return string.format('%d', n) end
 
@@ -35,13 +41,7 @@ local function window_sum(P, agent, w, first, now, max_future)
     local vals = redis.call('HMGET', bucket_key(P, agent, w, b), unpack(COUNTERS))
     for i, c in ipairs(COUNTERS) do
       local v = tonumber(vals[i])
-      if v then
-        if MAXED[c] then
-          if v > sum[c] then sum[c] = v end
-        else
-          sum[c] = sum[c] + v
-        end
-      end
+      if v then sum[c] = combine(c, sum[c], v) end
     end
   end
   return sum
@@ -100,11 +100,7 @@ local function totals_update(P, agent, ws, now, max_future, a, out)
     elseif d then
       for c, x in pairs(d) do
         local i = at + COUNTER_AT[c]
-        if not MAXED[c] then
-          t[i] = t[i] + x
-        elseif x > t[i] then
-          t[i] = x
-        end
+        t[i] = combine(c, t[i], x)
       end
     end
   end
