@@ -20,6 +20,8 @@ struct agentstats {
 	struct metrics *metrics;
 	agentstats_fn listener;
 	void *listener_arg;
+	agentstats_pending_fn pending;
+	void *pending_arg;
 };
 
 /*
@@ -97,7 +99,9 @@ static void agentstats_send(struct agentstats *s, struct agentstats_args *a)
 {
 	const char **argv;
 
-	if (a->failed || a->argc <= 1 || (argv = malloc(a->argc * sizeof(*argv))) == NULL) {
+	if (!a->failed && a->argc <= 1)
+		return; /* every agent deferred */
+	if (a->failed || (argv = malloc(a->argc * sizeof(*argv))) == NULL) {
 		log_limited(LOG_ERR, "stats-write", "stats: out of memory; the next refresh rewrites them");
 		return;
 	}
@@ -128,6 +132,32 @@ void agentstats_listen(struct agentstats *s, agentstats_fn fn, void *arg)
 }
 
 /* See agentstats.h. */
+void agentstats_defer(struct agentstats *s, agentstats_pending_fn fn, void *arg)
+{
+	s->pending = fn;
+	s->pending_arg = arg;
+}
+
+/* Adds one agent's stats_write arguments: id, version, field count, then the fields. */
+static void agentstats_render(struct agentstats *s, struct agentstats_args *a, const char *agent,
+    const struct sums *sums, int64_t now)
+{
+	const struct windows *ws = &s->cfg->windows;
+
+	agentstats_arg(a, agent);
+	agentstats_arg_int(a, sums->version);
+	agentstats_arg_int(a, AGENTSTATS_FIXED_FIELDS + (int64_t)ws->count * AGENTSTATS_WINDOW_FIELDS);
+	agentstats_arg(a, "open_tickets");
+	agentstats_arg_int(a, sums->open);
+	agentstats_arg(a, "overdue_tickets");
+	agentstats_arg_int(a, sums->overdue);
+	agentstats_arg(a, "updated_at");
+	agentstats_arg_int(a, now);
+	for (size_t w = 0; w < ws->count; w++)
+		stats_render(ws->w[w].name, &sums->w[w], agentstats_field, a);
+}
+
+/* See agentstats.h. */
 void agentstats_publish(struct agentstats *s, const redisReply *totals)
 {
 	const struct windows *ws = &s->cfg->windows;
@@ -149,17 +179,10 @@ void agentstats_publish(struct agentstats *s, const redisReply *totals)
 		if (agent->type != REDIS_REPLY_STRING || packed->type != REDIS_REPLY_STRING ||
 		    !sums_decode(packed->str, packed->len, spec, ws->count, &sums))
 			continue;
-		agentstats_arg(&a, agent->str);
-		agentstats_arg_int(&a, sums.version);
-		agentstats_arg_int(&a, AGENTSTATS_FIXED_FIELDS + (int64_t)ws->count * AGENTSTATS_WINDOW_FIELDS);
-		agentstats_arg(&a, "open_tickets");
-		agentstats_arg_int(&a, sums.open);
-		agentstats_arg(&a, "overdue_tickets");
-		agentstats_arg_int(&a, sums.overdue);
-		agentstats_arg(&a, "updated_at");
-		agentstats_arg_int(&a, now);
-		for (size_t w = 0; w < ws->count; w++)
-			stats_render(ws->w[w].name, &sums.w[w], agentstats_field, &a);
+		if (s->pending != NULL && s->pending(s->pending_arg, agent->str, agent->len))
+			s->metrics->stats_deferred++;
+		else
+			agentstats_render(s, &a, agent->str, &sums, now);
 		if (s->listener != NULL)
 			s->listener(s->listener_arg, agent->str, sums.w, totals->element[at + 2]);
 	}

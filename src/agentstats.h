@@ -2,6 +2,8 @@
 #ifndef FEEDBACKD_AGENTSTATS_H
 #define FEEDBACKD_AGENTSTATS_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <hiredis/hiredis.h>
 
 #include "config.h"
@@ -19,6 +21,15 @@ typedef void (*agentstats_fn)(void *arg, const char *agent, const struct totals 
     const redisReply *rules);
 
 struct agentstats *agentstats_new(const struct config *cfg, struct redis *redis, struct metrics *metrics);
+
+/* Whether a later script call is sure to return newer totals for the agent (len bytes). */
+typedef bool (*agentstats_pending_fn)(void *arg, const char *agent, size_t len);
+
+/*
+ * Leaves the stats write of agents for which fn says so to that later call: under load most
+ * agents of a batch are in the next one too, and only the last write would survive anyway.
+ */
+void agentstats_defer(struct agentstats *s, agentstats_pending_fn fn, void *arg);
 
 /* Also tell fn about every agent published (the quality rules listen here). */
 void agentstats_listen(struct agentstats *s, agentstats_fn fn, void *arg);

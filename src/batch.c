@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define BATCH_AGENT_ARG 4 /* the agent's place among an event's arguments (batch_add) */
+
 struct batch_partition {
 	char topic[256];
 	int32_t partition;
@@ -160,6 +162,15 @@ void batch_position(const struct batch *b, size_t i, const char **topic, int32_t
 	*topic = p->topic;
 	*partition = p->partition;
 	*offset = b->items[i].offset;
+}
+
+/* See batch.h. */
+void batch_agent(const struct batch *b, size_t i, const char **agent, size_t *len)
+{
+	const struct batch_span *span = &b->spans[i * BATCH_ARGS_PER_EVENT + BATCH_AGENT_ARG];
+
+	*agent = b->arena + span->start;
+	*len = span->len;
 }
 
 /* See batch.h. */

@@ -26,6 +26,9 @@ size_t batch_count(const struct batch *b);
 /* The i-th event's source position. */
 void batch_position(const struct batch *b, size_t i, const char **topic, int32_t *partition, int64_t *offset);
 
+/* The i-th event's agent id: len bytes, not NUL-terminated. */
+void batch_agent(const struct batch *b, size_t i, const char **agent, size_t *len);
+
 /* The distinct partitions in the batch, with the last offset of each. */
 size_t batch_partition_count(const struct batch *b);
 void batch_partition(const struct batch *b, size_t i, const char **topic, int32_t *partition, int64_t *last);

@@ -10,6 +10,7 @@
 #include "event.h"
 #include "log.h"
 #include "progress.h"
+#include "tally.h"
 #include "timestamp.h"
 
 #define INGEST_RETRY_MS 500
@@ -31,6 +32,7 @@ struct ingest {
 	struct dlq *dlq;
 	struct ingest_effects effects;
 	struct progress *progress;
+	struct tally *pending;        /* agent -> its events in batches not yet applied */
 	struct batch *open;           /* being filled */
 	struct ingest_batch *head;    /* sealed, oldest first, until Redis confirms */
 	struct ingest_batch *tail;
@@ -153,6 +155,30 @@ static void ingest_remove(struct ingest *in, struct ingest_batch *ib)
 	free(ib);
 }
 
+/* The batch's events are applied: its agents no longer wait on it. */
+static void ingest_release(struct ingest *in, const struct batch *b)
+{
+	for (size_t i = 0; i < batch_count(b); i++) {
+		const char *agent;
+		size_t len;
+
+		batch_agent(b, i, &agent, &len);
+		tally_remove(in->pending, agent, len);
+	}
+}
+
+/*
+ * agentstats_pending_fn: an agent with events in a batch not yet applied gets newer totals
+ * from that batch's script call (apply touches the agent of every event it is given, even a
+ * duplicate), so an earlier stats write for it would be overwritten unread.
+ */
+static bool ingest_has_pending(void *arg, const char *agent, size_t len)
+{
+	struct ingest *in = arg;
+
+	return tally_count(in->pending, agent, len) > 0;
+}
+
 /* Adds a script's per-type, per-result counts to the metrics. */
 static void ingest_count(struct ingest *in, const redisReply *counts)
 {
@@ -211,6 +237,7 @@ static void ingest_on_applied(void *arg, redisReply *reply)
 		return;
 	}
 	ingest_count(in, reply->element[0]);
+	ingest_release(in, b);
 	agentstats_publish(in->stats, reply->element[1]);
 	if (in->effects.outbox != NULL && reply->element[2]->elements > 0)
 		in->effects.outbox(in->effects.arg, reply->element[2]);
@@ -305,9 +332,13 @@ static void ingest_one(struct ingest *in, const rd_kafka_message_t *m, int64_t n
 	if (!batch_add(in->open, &ev, topic, m->partition, m->offset)) {
 		ingest_seal(in);
 		if ((in->open = in->open ? in->open : batch_new()) == NULL ||
-		    !batch_add(in->open, &ev, topic, m->partition, m->offset))
+		    !batch_add(in->open, &ev, topic, m->partition, m->offset)) {
 			log_err("ingest: cannot batch %s/%" PRId32 "@%" PRId64, topic, m->partition, m->offset);
+			return;
+		}
 	}
+	/* Not counted (out of memory) only means its agent's stats are written one batch early. */
+	(void)tally_add(in->pending, ev.agent_id, strlen(ev.agent_id));
 	if (batch_count(in->open) >= (size_t)in->cfg->batch_size)
 		ingest_seal(in);
 }
@@ -396,13 +427,15 @@ struct ingest *ingest_new(struct event_base *base, const struct config *cfg, str
 	in->redis = redis;
 	in->stats = stats;
 	in->progress = progress_new();
+	in->pending = tally_new();
 	in->retry_ev = evtimer_new(base, ingest_on_retry, in);
 	in->seal_ev = event_new(base, -1, 0, ingest_on_seal, in);
-	if (in->progress == NULL || in->retry_ev == NULL || in->seal_ev == NULL) {
+	if (in->progress == NULL || in->pending == NULL || in->retry_ev == NULL || in->seal_ev == NULL) {
 		ingest_free(in);
 		return NULL;
 	}
 	ingest_reconfigure(in);
+	agentstats_defer(stats, ingest_has_pending, in);
 	return in;
 }
 
@@ -439,6 +472,9 @@ void ingest_free(struct ingest *in)
 		ingest_remove(in, in->head);
 	batch_free(in->open);
 	progress_free(in->progress);
+	if (in->stats != NULL)
+		agentstats_defer(in->stats, NULL, NULL);
+	tally_free(in->pending);
 	if (in->retry_ev != NULL)
 		event_free(in->retry_ev);
 	if (in->seal_ev != NULL)

@@ -257,6 +257,9 @@ bool metrics_render(const struct metrics *m, const struct metrics_gauges *g, cha
 	    m->batch_events);
 	metrics_one(fp, "feedbackd_batch_retries_total", "counter", "Batches that Redis did not apply and were re-sent.",
 	    m->batch_retries);
+	metrics_one(fp, "feedbackd_stats_writes_deferred_total", "counter",
+	    "Agent stats writes skipped because a batch not yet applied holds the agent and rewrites them.",
+	    m->stats_deferred);
 	/* Its sum and count are the two counters above, so the three always agree. */
 	metrics_histogram(fp, "feedbackd_batch_size_events", "Events per batch sent to Redis.", metrics_batch_bounds,
 	    m->batch_sizes, METRICS_BATCH_BUCKETS, (double)m->batch_events, m->batches);

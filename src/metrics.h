@@ -27,6 +27,7 @@ struct metrics {
 	uint64_t batch_events;
 	uint64_t batch_sizes[METRICS_BATCH_BUCKETS];     /* events per batch, per-bucket: metrics_batch() */
 	uint64_t batch_retries;
+	uint64_t stats_deferred;                        /* agents whose stats write a later batch makes */
 	uint64_t redis_errors;
 	uint64_t redis_reconnects;
 	uint64_t redis_latency[METRICS_LATENCY_BUCKETS]; /* per-bucket counts; rendered cumulative */

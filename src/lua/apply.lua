@@ -4,7 +4,8 @@
 -- partitions is "topic:p=prev;..." where prev is the last offset this consumer sent in an
 -- earlier batch for that partition (-1 if none): a batch is refused if that one is not applied
 -- yet, so a retried batch can never be skipped by the high-water mark of a later one.
--- Returns {counts, agent totals, outbox entries, earliest new clock action or -1}; counts holds 16 numbers, by event type
+-- Returns {counts, agent totals (every event's agent, and every clock's), outbox entries,
+-- earliest new clock action or -1}; counts holds 16 numbers, by event type
 -- (rating, complaint, message, reply) then result (applied, duplicate, redelivered, late).
 --#include _common.lua
 --#include _batch.lua
@@ -61,6 +62,9 @@ end
 for i = 9, #ARGV, 11 do
   local tp, offset = ARGV[i], tonumber(ARGV[i + 1])
   local kind = ARGV[i + 3]
+  -- Every event's agent gets its totals back, even for an event that changes nothing: the
+  -- daemon leaves an agent's stats write to the last batch it knows holds the agent.
+  batch_touch(B, ARGV[i + 4])
   if offset <= hw[tp] then
     count(kind, REDELIVERED)
   elseif not redis.call('SET', P .. 'evt:' .. ARGV[i + 2], '1', 'NX', 'PX', dedupe_ms) then

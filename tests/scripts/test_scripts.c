@@ -704,6 +704,55 @@ static void test_offsets_and_dedupe(void **state)
 	assert_int_equal(hget("fb:offsets:g", "t:0"), 6);
 }
 
+/* The agents named in a totals reply (apply: element 1), as "a,b,..." in reply order. */
+static void totals_agents(const redisReply *reply, char *buf, size_t size)
+{
+	const redisReply *totals = array_at(reply, 1);
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < totals->elements; i += 3) {
+		assert_int_equal(totals->element[i]->type, REDIS_REPLY_STRING);
+		used += (size_t)snprintf(buf + used, size - used, "%s%s", used ? "," : "", totals->element[i]->str);
+		assert_true(used < size);
+	}
+}
+
+/*
+ * Events that change no figure (redelivered, duplicate, older than every window) still hand
+ * back their agent's totals: the daemon leaves an agent's stats write to the last batch it
+ * knows holds the agent, so that batch must answer for it.
+ */
+static void test_every_event_returns_its_agent(void **state)
+{
+	struct ev first[] = {
+	    {"t:0", 1, "r1", "r", "b1", "", T0, NULL},
+	    {"t:0", 2, "r2", "r", "b2", "", T0, NULL},
+	};
+	struct ev again[] = {
+	    {"t:0", 1, "r1", "r", "b1", "", T0, NULL},                        /* redelivered */
+	    {"t:0", 3, "r2", "r", "b2", "", T0, NULL},                        /* duplicate id */
+	    {"t:0", 4, "r4", "r", "b3", "", T0 - 2 * 86400000LL, NULL},      /* late */
+	};
+	char agents[64];
+	redisReply *r;
+
+	(void)state;
+	ok(apply_at(T0, "t:0=-1", first, 2));
+	r = apply_at(T0, "t:0=2", again, 3);
+	totals_agents(r, agents, sizeof(agents));
+	assert_string_equal(agents, "b1,b2,b3");
+	assert_int_equal(int_at(array_at(r, 0), 2), 1); /* rating, redelivered */
+	assert_int_equal(int_at(array_at(r, 0), 1), 1); /* rating, duplicate */
+	assert_int_equal(int_at(array_at(r, 0), 3), 1); /* rating, late */
+	ok(r);
+	/* nothing counted twice, and the late event nowhere */
+	assert_int_equal(sum_of("b1", "r_24h"), 1);
+	assert_int_equal(sum_of("b2", "r_24h"), 1);
+	assert_int_equal(sum_of("b3", "r_24h"), 0);
+	assert_int_equal(sum_of("b1", "v"), 2);
+}
+
 /* A batch whose predecessor was not applied is refused, so a retry can never be skipped. */
 static void test_gap_refused(void **state)
 {
@@ -805,6 +854,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_late_reply_alerts_only_when_known, flush),
 	    cmocka_unit_test_setup(test_claim_once, flush),
 	    cmocka_unit_test_setup(test_offsets_and_dedupe, flush),
+	    cmocka_unit_test_setup(test_every_event_returns_its_agent, flush),
 	    cmocka_unit_test_setup(test_gap_refused, flush),
 	    cmocka_unit_test_setup(test_totals_hash_carried_over, flush),
 	    cmocka_unit_test_setup(test_other_windows_resummed, flush),

@@ -102,6 +102,27 @@ static void test_positions(void **state)
 	batch_free(b);
 }
 
+/* Each event's agent comes back as its own bytes, whatever its neighbours' ids. */
+static void test_agents(void **state)
+{
+	struct batch *b = batch_new();
+	struct event first = make_event(EVENT_RATING, "e1", "agent-long-id", "T1");
+	struct event second = make_event(EVENT_REPLY, "e2", "a2", "T1");
+	const char *agent;
+	size_t len;
+
+	(void)state;
+	assert_true(batch_add(b, &first, "t", 0, 1));
+	assert_true(batch_add(b, &second, "t", 0, 2));
+	batch_agent(b, 0, &agent, &len);
+	assert_int_equal(len, strlen("agent-long-id"));
+	assert_memory_equal(agent, "agent-long-id", len);
+	batch_agent(b, 1, &agent, &len);
+	assert_int_equal(len, 2);
+	assert_memory_equal(agent, "a2", 2);
+	batch_free(b);
+}
+
 /* Past BATCH_PARTITIONS_MAX partitions the batch refuses, so the caller seals it. */
 static void test_partition_limit(void **state)
 {
@@ -148,6 +169,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_argv_layout),
 	    cmocka_unit_test(test_positions),
+	    cmocka_unit_test(test_agents),
 	    cmocka_unit_test(test_partition_limit),
 	    cmocka_unit_test(test_growth),
 	};

@@ -53,6 +53,9 @@ static const char want_full[] =
     "# HELP feedbackd_batch_retries_total Batches that Redis did not apply and were re-sent.\n"
     "# TYPE feedbackd_batch_retries_total counter\n"
     "feedbackd_batch_retries_total 2\n"
+    "# HELP feedbackd_stats_writes_deferred_total Agent stats writes skipped because a batch not yet applied holds the agent and rewrites them.\n"
+    "# TYPE feedbackd_stats_writes_deferred_total counter\n"
+    "feedbackd_stats_writes_deferred_total 11\n"
     "# HELP feedbackd_batch_size_events Events per batch sent to Redis.\n"
     "# TYPE feedbackd_batch_size_events histogram\n"
     "feedbackd_batch_size_events_bucket{le=\"1\"} 1\n"
@@ -196,6 +199,7 @@ test_render_full(void **state)
 	metrics_batch(&m, 5);
 	metrics_batch(&m, 10);
 	m.batch_retries = 2;
+	m.stats_deferred = 11;
 	m.redis_errors = 3;
 	m.redis_reconnects = 1;
 	/* Powers of two, so the sum is exact: 2^-12, 2^-9, 0.25 and 8 (above every bound). */
