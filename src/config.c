@@ -130,7 +130,7 @@ static const struct config_key config_keys[] = {
 	KEY("windows", "refresh", CONFIG_DURATION, refresh_ms, "60s",
 	    "how often idle agents' windows are slid forward"),
 
-	INT("ingest", "batch_size", batch_size, "4000", 1, 10000,
+	INT("ingest", "batch_size", batch_size, "8000", 1, 10000,
 	    "most events per Redis script call"),
 	INT("ingest", "max_inflight_batches", max_inflight_batches, "2", 1, 64,
 	    "batches awaiting Redis at once; then the open batch fills to batch_size"),

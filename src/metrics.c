@@ -12,7 +12,7 @@
 const double metrics_latency_bounds[METRICS_LATENCY_BUCKETS] = {
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0};
 
-/* [ingest] batch_size is at most 10000 (default 4000); a quiet stream sends batches of a few. */
+/* [ingest] batch_size is at most 10000 (default 8000); a quiet stream sends batches of a few. */
 const double metrics_batch_bounds[METRICS_BATCH_BUCKETS] = {
     1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
 

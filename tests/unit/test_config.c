@@ -192,7 +192,7 @@ test_defaults(void **state)
 	assert_string_equal(c->windows.w[3].name, "30d");
 	assert_int_equal(c->windows.w[3].span_ms, 30 * DAY_MS);
 	assert_int_equal(c->refresh_ms, 60000);
-	assert_int_equal(c->batch_size, 4000);
+	assert_int_equal(c->batch_size, 8000);
 	assert_int_equal(c->max_inflight_batches, 2);
 	assert_int_equal(c->dedupe_horizon_ms, DAY_MS);
 	assert_int_equal(c->max_future_ms, 5 * 60000);
