@@ -288,10 +288,11 @@ def end_offsets(bootstrap, topic, partitions):
     return out
 
 
-def time_kcat_consume(bootstrap, topic):
-    """Seconds for `kcat -C -b B -t T -e -q -o beginning > /dev/null`."""
+def time_kcat_consume(bootstrap, topic, props=()):
+    """Seconds for `kcat -C -b B -t T -e -q -o beginning [-X k=v ...] > /dev/null`."""
     t0 = time.monotonic()
-    subprocess.run([KCAT, "-C", "-b", bootstrap, "-t", topic, "-e", "-q", "-o", "beginning"],
+    extra = [a for kv in props for a in ("-X", kv)]
+    subprocess.run([KCAT, "-C", "-b", bootstrap, "-t", topic, "-e", "-q", "-o", "beginning"] + extra,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, timeout=900)
     return time.monotonic() - t0
 

@@ -63,6 +63,19 @@ def run(args):
             sec, key = (head + "." + rest.partition(".")[0], rest.partition(".")[2]) if head == "rule" \
                 else (head, rest)
             cfg.setdefault(sec, {})[key] = val
+        if args.fetch_trace:
+            cfg.setdefault("kafka", {})["rdkafka.debug"] = "fetch"
+            cfg.setdefault("log", {})["level"] = "debug"
+
+        # The consumer's own ceiling: kcat with the daemon's bounded prefetch and no work at all.
+        # librdkafka 2.0 fetches a full prefetch again only at its broker thread's next 1 s
+        # wake-up, so this is about one prefetch per second.
+        res["prefetch_kb"] = cfg.get("kafka", {}).get("rdkafka.queued.max.messages.kbytes", PREFETCH_KB)
+        res["kcat_prefetch_s"] = c.time_kcat_consume(
+            st.bootstrap, c.TOPIC, ["queued.max.messages.kbytes=%s" % res["prefetch_kb"]])
+        res["kcat_prefetch_eps"] = args.events / res["kcat_prefetch_s"]
+        c.log("kcat -C with queued.max.messages.kbytes=%s read %d events in %.2f s"
+              % (res["prefetch_kb"], args.events, res["kcat_prefetch_s"]))
         d = st.make_daemon(cfg)
         rcpu0 = redis_cpu(st.redis)
         t_start = time.monotonic()
@@ -77,6 +90,7 @@ def run(args):
         d.wait_log(h.DEFAULT_READY, timeout=120)
         t_ready = time.monotonic()
         t_done = c.wait_applied(st.redis, hw, timeout=args.timeout, interval=0.01, on_poll=on_poll, daemon=d)
+        c.log("fb:offsets shows every event applied %.3f s after the daemon's exec" % (t_done - t_start))
         # offsets are written by the apply script; the contract stats hashes are written by a
         # later call (stats_write), so also wait until the dashboards' totals are complete
         t_stats = wait_stats_totals(st.redis, summary, timeout=args.timeout, daemon=d)
@@ -116,10 +130,51 @@ def run(args):
 
         if args.check:
             res["check"] = check(st.redis, summary)
+        if args.fetch_trace:
+            res["fetch_trace"] = fetch_trace(d.log())
         d.stop(timeout=60)
         st.daemon = None
     return res
 
+
+
+FETCH_STATE = re.compile(r"^(\S+)Z .*FETCH: .*Topic \S+ \[(\d+)\] .* is (fetchable|not fetchable: [\w.]+)")
+FETCH_ENQUEUE = re.compile(r"Enqueue (\d+) message\(s\)")
+
+
+def fetch_trace(log):
+    """librdkafka's fetch decisions (debug=fetch) in the daemon log, as prefetch cycles.
+
+    A cycle starts when the partitions become fetchable and ends when the local queue is
+    over queued.max.messages.kbytes; the stall is the time until they are fetchable again.
+    Only the lowest partition's transitions are timed: the queue is shared, so all move
+    together."""
+    def ts(text):
+        return time.mktime(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")) + float("0" + text[19:])
+    part, states, enqueued, per_cycle = None, [], 0, []
+    for line in log.splitlines():
+        m = FETCH_ENQUEUE.search(line)
+        if m:
+            enqueued += int(m.group(1))
+            continue
+        m = FETCH_STATE.search(line)
+        if not m:
+            continue
+        p = int(m.group(2))
+        part = p if part is None else min(part, p)
+        if p != part:
+            continue
+        full = m.group(3).startswith("not fetchable: queued.max.messages")
+        if not full and m.group(3) != "fetchable":
+            continue
+        states.append((ts(m.group(1)), full))
+        if not full:
+            per_cycle.append(enqueued)
+            enqueued = 0
+    stalls = [b[0] - a[0] for a, b in zip(states, states[1:]) if a[1] and not b[1]]
+    span = states[-1][0] - states[0][0] if len(states) > 1 else 0.0
+    return {"cycles": len(stalls), "stalls_s": stalls, "span_s": span,
+            "messages_per_cycle": per_cycle[1:]}
 
 
 def redis_cpu(redis):
@@ -128,6 +183,8 @@ def redis_cpu(redis):
     return sum(float(m.group(1)) for m in re.finditer(r"used_cpu_(?:user|sys):([\d.]+)", info))
 
 
+# feedbackd's default rdkafka.queued.max.messages.kbytes (src/consumer.c)
+PREFETCH_KB = "2048"
 TOTAL_FIELDS = ("ratings_30d", "complaints_30d", "replies_30d", "open_tickets")
 TOTAL_KEYS = ("ratings", "complaints", "replies", "open_tickets")
 
@@ -197,6 +254,8 @@ def report(res, out=sys.stdout):
     p("kcat -C:   %10.0f events/s   (%s s to read the topic to the end, best taken)"
       % (res["kcat_eps"], " / ".join("%.3f" % x for x in res["kcat_s_runs"])))
     p("ratio feedbackd / kcat: %.3f   (target >= 0.6; events/s target >= 300000)" % res["ratio_to_kcat"])
+    p("kcat -C, %s KB prefetch: %7.0f events/s   (%.3f s; feedbackd's prefetch, nothing done per message)"
+      % (res["prefetch_kb"], res["kcat_prefetch_eps"], res["kcat_prefetch_s"]))
     p("peak RSS (4a): %.1f MiB VmHWM, %.1f MiB max of %d VmRSS samples at 50 ms   (target <= 64 MiB)"
       % (c.mib(res["rss_hwm"]), c.mib(res["rss_peak_sampled"]), res["rss_samples"]))
     p("daemon CPU: %.2f s (user %.2f, sys %.2f) = %.1f us/event; by thread: %s"
@@ -222,6 +281,17 @@ def report(res, out=sys.stdout):
         ev = {k.split("{", 1)[1].rstrip("}"): int(v) for k, v in m.items()
               if k.startswith("feedbackd_events_total{") and v}
         p("raw /metrics events_total: %s" % ", ".join("%s=%d" % kv for kv in sorted(ev.items())))
+    if "fetch_trace" in res:
+        ft = res["fetch_trace"]
+        st = sorted(ft["stalls_s"])
+        mc = sorted(ft["messages_per_cycle"])
+        if st:
+            p("fetch trace: %d times the prefetch was full; fetching resumed after a median %.3f s "
+              "(max %.3f s), %.0f%% of %.1f s spent waiting; median %d messages fetched per cycle"
+              % (len(st), st[len(st) // 2], st[-1], 100 * sum(st) / ft["span_s"] if ft["span_s"] else 0,
+                 ft["span_s"], mc[len(mc) // 2] if mc else 0))
+        else:
+            p("fetch trace: the prefetch never filled")
     if "check" in res:
         ck = res["check"]
         p("check: %d agents, %d mismatched; totals in Redis %s; expected %s; fb:agents %d"
@@ -242,6 +312,8 @@ def main():
     ap.add_argument("--ts-format", choices=("rfc3339", "ms"), default="rfc3339")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--kcat-runs", type=int, default=2)
+    ap.add_argument("--fetch-trace", action="store_true",
+                    help="log librdkafka's fetch decisions and print the prefetch cycles (slower)")
     ap.add_argument("--check", action="store_true", help="verify exact counts per agent (exit 1 if wrong)")
     ap.add_argument("--timeout", type=float, default=900, help="seconds to wait for all applied")
     ap.add_argument("--mock-max", type=int, default=100_000, help="events cap with the mock cluster")
