@@ -148,10 +148,11 @@ static rd_kafka_conf_t *consumer_conf(const struct config *cfg, const char *brok
 		return NULL;
 	/*
 	 * Offsets are stored by feedbackd only after their effects are in Redis. librdkafka
-	 * prefetches up to 64 MB by default; 2 MB keeps the daemon to its memory budget. Less
-	 * starves it under a backlog: a full prefetch stops fetching, and librdkafka 2.0 looks
-	 * again only when its broker thread wakes (up to 1 s later), so the prefetch must hold
-	 * about a second of events (bench/README.md). An rdkafka.* key may say otherwise.
+	 * prefetches up to 64 MB by default; 2 MB keeps the daemon to its memory budget. A full
+	 * prefetch stops fetching, and librdkafka 2.0 looks again only when its broker thread
+	 * wakes (once a second), so under a backlog the consumer brings about one prefetch per
+	 * second: ~25,000 small events with 2 MB (bench/README.md). An rdkafka.* key may say
+	 * otherwise.
 	 */
 	if (!kafka_conf_default(conf, cfg, "queued.max.messages.kbytes", "2048", err, err_size) ||
 	    !kafka_conf_set(conf, "group.id", cfg->group, err, err_size) ||
