@@ -172,8 +172,10 @@ def fetch_trace(log):
             per_cycle.append(enqueued)
             enqueued = 0
     stalls = [b[0] - a[0] for a, b in zip(states, states[1:]) if a[1] and not b[1]]
+    starts = [t for t, full in states if not full]
     span = states[-1][0] - states[0][0] if len(states) > 1 else 0.0
     return {"cycles": len(stalls), "stalls_s": stalls, "span_s": span,
+            "periods_s": [b - a for a, b in zip(starts, starts[1:])],
             "messages_per_cycle": per_cycle[1:]}
 
 
@@ -285,11 +287,15 @@ def report(res, out=sys.stdout):
         ft = res["fetch_trace"]
         st = sorted(ft["stalls_s"])
         mc = sorted(ft["messages_per_cycle"])
-        if st:
+        pe = sorted(ft["periods_s"])
+        if st and pe and mc:
             p("fetch trace: %d times the prefetch was full; fetching resumed after a median %.3f s "
               "(max %.3f s), %.0f%% of %.1f s spent waiting; median %d messages fetched per cycle"
               % (len(st), st[len(st) // 2], st[-1], 100 * sum(st) / ft["span_s"] if ft["span_s"] else 0,
-                 ft["span_s"], mc[len(mc) // 2] if mc else 0))
+                 ft["span_s"], mc[len(mc) // 2]))
+            p("fetch trace: so the consumer brings at most ~%.0f events/s at this prefetch "
+              "(median messages per cycle / median cycle of %.3f s), whatever Redis does"
+              % (mc[len(mc) // 2] / pe[len(pe) // 2], pe[len(pe) // 2]))
         else:
             p("fetch trace: the prefetch never filled")
     if "check" in res:
