@@ -15,6 +15,7 @@ satisfied_30d, neutral_30d, dissatisfied_30d, nps_ratings_30d, complaints_30d,
 replies_30d and open_tickets with the generator's exact counts (exit 1 on a mismatch).
 """
 import argparse
+import calendar
 import os
 import re
 import sys
@@ -65,11 +66,14 @@ def run(args):
             cfg.setdefault(sec, {})[key] = val
         if args.fetch_trace:
             cfg.setdefault("kafka", {})["rdkafka.debug"] = "fetch"
+            # logged from librdkafka's own threads (log.c is thread-safe), so the times are
+            # librdkafka's, not when the daemon's loop got round to the queued log lines
+            cfg["kafka"]["rdkafka.log.queue"] = "false"
             cfg.setdefault("log", {})["level"] = "debug"
 
-        # The consumer's own ceiling: kcat with the daemon's bounded prefetch and no work at all.
-        # librdkafka 2.0 fetches a full prefetch again only at its broker thread's next 1 s
-        # wake-up, so this is about one prefetch per second.
+        # kcat with the daemon's bounded prefetch and no work per message. It empties the queue
+        # while a fetch is still arriving, so it seldom waits for librdkafka's 1 s re-check of a
+        # full prefetch; feedbackd, which parses as it takes, does (--fetch-trace).
         res["prefetch_kb"] = cfg.get("kafka", {}).get("rdkafka.queued.max.messages.kbytes", PREFETCH_KB)
         res["kcat_prefetch_s"] = c.time_kcat_consume(
             st.bootstrap, c.TOPIC, ["queued.max.messages.kbytes=%s" % res["prefetch_kb"]])
@@ -150,8 +154,10 @@ def fetch_trace(log):
     Only the lowest partition's transitions are timed: the queue is shared, so all move
     together."""
     def ts(text):
-        return time.mktime(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")) + float("0" + text[19:])
-    part, states, enqueued, per_cycle = None, [], 0, []
+        return calendar.timegm(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")) + float("0" + text[19:])
+    parts = [int(m.group(2)) for m in map(FETCH_STATE.search, log.splitlines()) if m]
+    part = min(parts) if parts else None
+    states, enqueued, per_cycle = [], 0, []
     for line in log.splitlines():
         m = FETCH_ENQUEUE.search(line)
         if m:
@@ -160,9 +166,7 @@ def fetch_trace(log):
         m = FETCH_STATE.search(line)
         if not m:
             continue
-        p = int(m.group(2))
-        part = p if part is None else min(part, p)
-        if p != part:
+        if int(m.group(2)) != part:
             continue
         full = m.group(3).startswith("not fetchable: queued.max.messages")
         if not full and m.group(3) != "fetchable":
@@ -293,11 +297,13 @@ def report(res, out=sys.stdout):
               "(max %.3f s), %.0f%% of %.1f s spent waiting; median %d messages fetched per cycle"
               % (len(st), st[len(st) // 2], st[-1], 100 * sum(st) / ft["span_s"] if ft["span_s"] else 0,
                  ft["span_s"], mc[len(mc) // 2]))
-            p("fetch trace: so the consumer brings at most ~%.0f events/s at this prefetch "
+            p("fetch trace: so the consumer brings about %.0f events/s at this prefetch "
               "(median messages per cycle / median cycle of %.3f s), whatever Redis does"
               % (mc[len(mc) // 2] / pe[len(pe) // 2], pe[len(pe) // 2]))
-        else:
+        elif not st:
             p("fetch trace: the prefetch never filled")
+        else:
+            p("fetch trace: %d times the prefetch was full, too few cycles to time" % len(st))
     if "check" in res:
         ck = res["check"]
         p("check: %d agents, %d mismatched; totals in Redis %s; expected %s; fb:agents %d"

@@ -100,7 +100,7 @@ static void agentstats_send(struct agentstats *s, struct agentstats_args *a)
 	const char **argv;
 
 	if (!a->failed && a->argc <= 1)
-		return; /* every agent deferred */
+		return; /* every agent deferred, or none decoded */
 	if (a->failed || (argv = malloc(a->argc * sizeof(*argv))) == NULL) {
 		log_limited(LOG_ERR, "stats-write", "stats: out of memory; the next refresh rewrites them");
 		return;

@@ -14,8 +14,9 @@
 struct agentstats;
 
 /*
- * Called with every agent's decoded totals, after its stats were queued for writing;
- * rules holds the agent's quality-rule states as field/value pairs.
+ * Called with every agent's decoded totals, after its stats were queued for writing (or
+ * left to a later call, see agentstats_defer); rules holds the agent's quality-rule states
+ * as field/value pairs.
  */
 typedef void (*agentstats_fn)(void *arg, const char *agent, const struct totals *per_window,
     const redisReply *rules);

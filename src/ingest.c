@@ -21,6 +21,7 @@ struct ingest_batch {
 	struct ingest_batch *next;
 	struct batch *batch;
 	bool inflight;
+	bool sent;     /* its agents are counted in ingest.pending */
 };
 
 struct ingest {
@@ -32,7 +33,7 @@ struct ingest {
 	struct dlq *dlq;
 	struct ingest_effects effects;
 	struct progress *progress;
-	struct tally *pending;        /* agent -> its events in batches not yet applied */
+	struct tally *pending;        /* agent -> its events in batches sent, not yet applied */
 	struct batch *open;           /* being filled */
 	struct ingest_batch *head;    /* sealed, oldest first, until Redis confirms */
 	struct ingest_batch *tail;
@@ -155,22 +156,45 @@ static void ingest_remove(struct ingest *in, struct ingest_batch *ib)
 	free(ib);
 }
 
-/* The batch's events are applied: its agents no longer wait on it. */
-static void ingest_release(struct ingest *in, const struct batch *b)
+/*
+ * A batch goes to Redis for the first time: its agents now wait on it. Only sent batches
+ * count, never one still filling or queued, so a stats write is put off exactly when
+ * stats_write would have dropped it anyway (Redis runs the sent batch first, and the
+ * version moves on).
+ */
+static void ingest_hold_agents(struct ingest *in, struct ingest_batch *ib)
 {
-	for (size_t i = 0; i < batch_count(b); i++) {
+	if (ib->sent)
+		return;
+	ib->sent = true;
+	for (size_t i = 0; i < batch_count(ib->batch); i++) {
 		const char *agent;
 		size_t len;
 
-		batch_agent(b, i, &agent, &len);
+		batch_agent(ib->batch, i, &agent, &len);
+		/* Not counted (out of memory) only means the agent's stats are written early. */
+		(void)tally_add(in->pending, agent, len);
+	}
+}
+
+/* The batch's events are applied: its agents no longer wait on it. */
+static void ingest_release_agents(struct ingest *in, const struct ingest_batch *ib)
+{
+	if (!ib->sent)
+		return;
+	for (size_t i = 0; i < batch_count(ib->batch); i++) {
+		const char *agent;
+		size_t len;
+
+		batch_agent(ib->batch, i, &agent, &len);
 		tally_remove(in->pending, agent, len);
 	}
 }
 
 /*
- * agentstats_pending_fn: an agent with events in a batch not yet applied gets newer totals
- * from that batch's script call (apply touches the agent of every event it is given, even a
- * duplicate), so an earlier stats write for it would be overwritten unread.
+ * agentstats_pending_fn: an agent with events in a batch sent but not yet applied gets newer
+ * totals from that batch's script call (apply hands back the agent of every event it is
+ * given, even a duplicate), which Redis runs before any stats write sent now.
  */
 static bool ingest_has_pending(void *arg, const char *agent, size_t len)
 {
@@ -237,7 +261,7 @@ static void ingest_on_applied(void *arg, redisReply *reply)
 		return;
 	}
 	ingest_count(in, reply->element[0]);
-	ingest_release(in, b);
+	ingest_release_agents(in, ib);
 	agentstats_publish(in->stats, reply->element[1]);
 	if (in->effects.outbox != NULL && reply->element[2]->elements > 0)
 		in->effects.outbox(in->effects.arg, reply->element[2]);
@@ -295,6 +319,7 @@ static void ingest_pump(struct ingest *in)
 			break;
 		}
 		ib->inflight = true;
+		ingest_hold_agents(in, ib);
 	}
 	ingest_backpressure(in);
 }
@@ -337,8 +362,6 @@ static void ingest_one(struct ingest *in, const rd_kafka_message_t *m, int64_t n
 			return;
 		}
 	}
-	/* Not counted (out of memory) only means its agent's stats are written one batch early. */
-	(void)tally_add(in->pending, ev.agent_id, strlen(ev.agent_id));
 	if (batch_count(in->open) >= (size_t)in->cfg->batch_size)
 		ingest_seal(in);
 }

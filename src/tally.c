@@ -7,8 +7,10 @@
 
 #define TALLY_MIN_SLOTS 256
 
-/* One counted key; chained per slot. Freed entries are kept for reuse, so a steady stream of
- * agents coming and going costs no allocation once the list is warm. */
+/*
+ * One counted key; chained per slot. Freed entries are kept for reuse, so a steady stream of
+ * agents coming and going costs no allocation once the list is warm.
+ */
 struct tally_entry {
 	struct tally_entry *next;
 	size_t count;
@@ -161,7 +163,10 @@ void tally_remove(struct tally *t, const char *key, size_t len)
 		return;
 	*pp = e->next;
 	t->size--;
-	/* Keep as many spares as there are live keys: enough for the next batch's newcomers. */
+	/*
+	 * Keep up to TALLY_MIN_SLOTS spares more than there are live keys: enough for the next
+	 * batch's newcomers, and a bounded leftover after a peak.
+	 */
 	if (t->spare_count < t->size + TALLY_MIN_SLOTS) {
 		e->next = t->spare;
 		t->spare = e;

@@ -13,13 +13,13 @@ local function batch_new(P, ws, now, max_future)
           next_due = -1}
 end
 
--- Marks an agent whose totals and stats must be refreshed after this call; returns its
--- entry: deltas[wi] (counter -> change), buckets[wi] (bucket number -> the same), and
--- the changes of its open and overdue clock counts.
+-- Marks an agent whose totals this call hands back; returns its entry: deltas[wi]
+-- (counter -> change), buckets[wi] (bucket number -> the same), the changes of its open
+-- and overdue clock counts, and whether any of that changed (else its sums stay as stored).
 local function batch_touch(B, agent)
   local a = B.agents[agent]
   if not a then
-    a = {deltas = {}, buckets = {}, open = 0, overdue = 0}
+    a = {deltas = {}, buckets = {}, open = 0, overdue = 0, changed = false}
     for wi = 1, #B.ws do
       a.deltas[wi] = {}
       a.buckets[wi] = {}
@@ -34,6 +34,7 @@ end
 -- that still covers ts. Buckets are numbers here; their key names are built once, at flush.
 local function batch_add_all(B, agent, ts, changes)
   local a = batch_touch(B, agent)
+  a.changed = true
   for wi, w in ipairs(B.ws) do
     local b = bucket_of(w, ts)
     if b >= B.first[wi] then
@@ -98,7 +99,11 @@ local function batch_flush(B)
         bucket_merge(bucket_key(B.P, agent, w, b), f, b * w.bms + w.span + w.bms)
       end
     end
-    totals_update(B.P, agent, B.ws, B.now, B.max_future, a, out)
+    if a.changed then
+      totals_update(B.P, agent, B.ws, B.now, B.max_future, a, out)
+    else
+      totals_unchanged(B.P, agent, B.ws, B.now, B.max_future, out)
+    end
   end
   return out
 end

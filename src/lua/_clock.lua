@@ -15,6 +15,7 @@ local function clock_key(P, ticket) return P .. 'ticket:{' .. ticket .. '}' end
 -- both are written once per call, at flush.
 local function clock_gauge(B, agent, field, d)
   local a = batch_touch(B, agent)
+  a.changed = true
   a[field] = a[field] + d
   B.clocks[field] = B.clocks[field] + d
 end

@@ -112,6 +112,29 @@ local function totals_update(P, agent, ws, now, max_future, a, out)
   out[#out + 1] = redis.call('HGETALL', agent_key(P, agent, 'rules'))
 end
 
+-- Appends an agent that this call did not change (an event it skipped, a clock that only
+-- passed its at-risk point): its sums as stored, with no write and no new version, unless a
+-- window slid. An agent with no sums at all is left out: no earlier reply carried it, so
+-- none left its stats write to this one, and a late event leaves no trace.
+local function totals_unchanged(P, agent, ws, now, max_future, out)
+  local raw = redis.call('GET', agent_key(P, agent, 'sums'))
+  if not raw then
+    if redis.call('EXISTS', agent_key(P, agent, 'totals')) == 1 then
+      totals_update(P, agent, ws, now, max_future, nil, out)
+    end
+    return
+  end
+  local t = cmsgpack.unpack(raw)
+  local same = t[1] == ws.spec
+  for wi, w in ipairs(ws) do
+    same = same and t[SUMS_HEAD + (wi - 1) * WINDOW_SLOTS + 1] == first_bucket(w, now)
+  end
+  if not same then return totals_update(P, agent, ws, now, max_future, nil, out) end
+  out[#out + 1] = agent
+  out[#out + 1] = raw
+  out[#out + 1] = redis.call('HGETALL', agent_key(P, agent, 'rules'))
+end
+
 -- Records an alert decision in the outbox, atomically with the state change that made it.
 local function outbox_add(P, now, facts, out)
   local key = redis.sha1hex(facts.rule .. '\0' .. facts.agent .. '\0' .. (facts.ticket or '') ..

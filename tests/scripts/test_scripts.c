@@ -720,37 +720,43 @@ static void totals_agents(const redisReply *reply, char *buf, size_t size)
 
 /*
  * Events that change no figure (redelivered, duplicate, older than every window) still hand
- * back their agent's totals: the daemon leaves an agent's stats write to the last batch it
- * knows holds the agent, so that batch must answer for it.
+ * back their agent's totals, as stored: the daemon leaves an agent's stats write to the
+ * last batch it sent with the agent, so that batch must answer for it. An agent that has
+ * no sums at all is not made up by a late event.
  */
 static void test_every_event_returns_its_agent(void **state)
 {
 	struct ev first[] = {
 	    {"t:0", 1, "r1", "r", "b1", "", T0, NULL},
 	    {"t:0", 2, "r2", "r", "b2", "", T0, NULL},
+	    {"t:0", 3, "r3", "r", "b3", "", T0, NULL},
 	};
 	struct ev again[] = {
 	    {"t:0", 1, "r1", "r", "b1", "", T0, NULL},                        /* redelivered */
-	    {"t:0", 3, "r2", "r", "b2", "", T0, NULL},                        /* duplicate id */
-	    {"t:0", 4, "r4", "r", "b3", "", T0 - 2 * 86400000LL, NULL},      /* late */
+	    {"t:0", 4, "r2", "r", "b2", "", T0, NULL},                        /* duplicate id */
+	    {"t:0", 5, "r5", "r", "b3", "", T0 - 2 * 86400000LL, NULL},      /* late */
+	    {"t:0", 6, "r6", "r", "b4", "", T0 - 2 * 86400000LL, NULL},      /* late, a new agent */
 	};
 	char agents[64];
 	redisReply *r;
 
 	(void)state;
-	ok(apply_at(T0, "t:0=-1", first, 2));
-	r = apply_at(T0, "t:0=2", again, 3);
+	ok(apply_at(T0, "t:0=-1", first, 3));
+	r = apply_at(T0, "t:0=3", again, 4);
 	totals_agents(r, agents, sizeof(agents));
 	assert_string_equal(agents, "b1,b2,b3");
 	assert_int_equal(int_at(array_at(r, 0), 2), 1); /* rating, redelivered */
 	assert_int_equal(int_at(array_at(r, 0), 1), 1); /* rating, duplicate */
-	assert_int_equal(int_at(array_at(r, 0), 3), 1); /* rating, late */
+	assert_int_equal(int_at(array_at(r, 0), 3), 2); /* rating, late */
 	ok(r);
-	/* nothing counted twice, and the late event nowhere */
+	/* nothing counted twice, nothing rewritten, and the late events nowhere */
 	assert_int_equal(sum_of("b1", "r_24h"), 1);
 	assert_int_equal(sum_of("b2", "r_24h"), 1);
-	assert_int_equal(sum_of("b3", "r_24h"), 0);
-	assert_int_equal(sum_of("b1", "v"), 2);
+	assert_int_equal(sum_of("b3", "r_24h"), 1);
+	assert_int_equal(sum_of("b1", "v"), 1);
+	assert_int_equal(sum_of("b3", "v"), 1);
+	assert_int_equal(sum_of("b4", "v"), -1);
+	assert_false(exists("fb:agent:{b4}:sums"));
 }
 
 /* A batch whose predecessor was not applied is refused, so a retry can never be skipped. */

@@ -60,25 +60,25 @@ static void test_key_is_its_bytes(void **state)
 static void test_many_keys(void **state)
 {
 	struct tally *t = tally_new();
-	char key[48];
+	char key[64];
 
 	(void)state;
 	for (int round = 0; round < 3; round++) {
 		for (int i = 0; i < 5000; i++) {
 			/* Key i is counted i % 3 + 1 times; every 7th key is long, past the spare size. */
-			int n = snprintf(key, sizeof(key), i % 7 ? "a%d" : "a-long-agent-identifier-%08d", i);
+			int n = snprintf(key, sizeof(key), i % 7 ? "a%d" : "a-long-agent-identifier-past-the-spare-%08d", i);
 
 			for (int k = 0; k <= i % 3; k++)
 				assert_true(tally_add(t, key, (size_t)n));
 		}
 		assert_int_equal(tally_size(t), 5000);
 		for (int i = 0; i < 5000; i++) {
-			int n = snprintf(key, sizeof(key), i % 7 ? "a%d" : "a-long-agent-identifier-%08d", i);
+			int n = snprintf(key, sizeof(key), i % 7 ? "a%d" : "a-long-agent-identifier-past-the-spare-%08d", i);
 
 			assert_int_equal(tally_count(t, key, (size_t)n), (size_t)(i % 3 + 1));
 		}
 		for (int i = 0; i < 5000; i++) {
-			int n = snprintf(key, sizeof(key), i % 7 ? "a%d" : "a-long-agent-identifier-%08d", i);
+			int n = snprintf(key, sizeof(key), i % 7 ? "a%d" : "a-long-agent-identifier-past-the-spare-%08d", i);
 
 			for (int k = 0; k <= i % 3; k++)
 				tally_remove(t, key, (size_t)n);
