@@ -10,6 +10,12 @@
 #include "sums.h"
 #include "timestamp.h"
 
+/*
+ * An agent's write is put off at most this long: one that every batch holds would otherwise
+ * never be written while the load lasts.
+ */
+#define AGENTSTATS_DEFER_MAX_MS 1000
+
 /* Fields per window in stats_render, and the fixed ones besides. */
 #define AGENTSTATS_WINDOW_FIELDS 15
 #define AGENTSTATS_FIXED_FIELDS 3
@@ -157,6 +163,21 @@ static void agentstats_render(struct agentstats *s, struct agentstats_args *a, c
 		stats_render(ws->w[w].name, &sums->w[w], agentstats_field, a);
 }
 
+/* Whether to leave the agent's write to the later call that holds it (see agentstats_defer). */
+static bool agentstats_put_off(struct agentstats *s, const redisReply *agent, int64_t now)
+{
+	int64_t *since = s->pending != NULL ? s->pending(s->pending_arg, agent->str, agent->len) : NULL;
+
+	if (since == NULL)
+		return false;
+	if (*since == 0)
+		*since = now;
+	if (now - *since < AGENTSTATS_DEFER_MAX_MS)
+		return true;
+	*since = now; /* written now; the next put-off counts from here */
+	return false;
+}
+
 /* See agentstats.h. */
 void agentstats_publish(struct agentstats *s, const redisReply *totals)
 {
@@ -179,7 +200,7 @@ void agentstats_publish(struct agentstats *s, const redisReply *totals)
 		if (agent->type != REDIS_REPLY_STRING || packed->type != REDIS_REPLY_STRING ||
 		    !sums_decode(packed->str, packed->len, spec, ws->count, &sums))
 			continue;
-		if (s->pending != NULL && s->pending(s->pending_arg, agent->str, agent->len))
+		if (agentstats_put_off(s, agent, now))
 			s->metrics->stats_deferred++;
 		else
 			agentstats_render(s, &a, agent->str, &sums, now);

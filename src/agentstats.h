@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <hiredis/hiredis.h>
 
 #include "config.h"
@@ -23,12 +24,17 @@ typedef void (*agentstats_fn)(void *arg, const char *agent, const struct totals 
 
 struct agentstats *agentstats_new(const struct config *cfg, struct redis *redis, struct metrics *metrics);
 
-/* Whether a later script call is sure to return newer totals for the agent (len bytes). */
-typedef bool (*agentstats_pending_fn)(void *arg, const char *agent, size_t len);
+/*
+ * Whether a later script call is sure to return newer totals for the agent (len bytes): NULL
+ * if not, else where agentstats keeps, for as long as that lasts, when it first put off the
+ * agent's write (0 until then).
+ */
+typedef int64_t *(*agentstats_pending_fn)(void *arg, const char *agent, size_t len);
 
 /*
  * Leaves the stats write of agents for which fn says so to that later call: under load most
- * agents of a batch are in the next one too, and only the last write would survive anyway.
+ * agents of a batch are in the next one too. An agent put off for a second is written anyway,
+ * so one that is in every batch still has its hash written while the load lasts.
  */
 void agentstats_defer(struct agentstats *s, agentstats_pending_fn fn, void *arg);
 

@@ -196,11 +196,11 @@ static void ingest_release_agents(struct ingest *in, const struct ingest_batch *
  * totals from that batch's script call (apply hands back the agent of every event it is
  * given, even a duplicate), which Redis runs before any stats write sent now.
  */
-static bool ingest_has_pending(void *arg, const char *agent, size_t len)
+static int64_t *ingest_agent_pending(void *arg, const char *agent, size_t len)
 {
 	struct ingest *in = arg;
 
-	return tally_count(in->pending, agent, len) > 0;
+	return tally_value(in->pending, agent, len);
 }
 
 /* Adds a script's per-type, per-result counts to the metrics. */
@@ -458,7 +458,7 @@ struct ingest *ingest_new(struct event_base *base, const struct config *cfg, str
 		return NULL;
 	}
 	ingest_reconfigure(in);
-	agentstats_defer(stats, ingest_has_pending, in);
+	agentstats_defer(stats, ingest_agent_pending, in);
 	return in;
 }
 

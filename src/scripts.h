@@ -5,7 +5,7 @@
 enum script {
 	SCRIPT_APPLY,       /* one batch of events: dedupe, counters, clocks */
 	SCRIPT_REFRESH,     /* re-sum windows that slid, for idle agents */
-	SCRIPT_STATS_WRITE, /* write the contract stats hash unless a newer write exists */
+	SCRIPT_STATS_WRITE, /* write the contract stats hash unless it shows that version or newer */
 	SCRIPT_CLAIM,       /* claim due reply clocks: at-risk and breach */
 	SCRIPT_OUTBOX,      /* alert outbox: commit to stream/hash, finish, re-drive leases */
 	SCRIPT_RULE,        /* move a quality rule's state, recording its alert */

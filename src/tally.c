@@ -14,6 +14,7 @@
 struct tally_entry {
 	struct tally_entry *next;
 	size_t count;
+	int64_t value;
 	size_t len;
 	size_t cap;
 	char key[];
@@ -147,6 +148,7 @@ bool tally_add(struct tally *t, const char *key, size_t len)
 	memcpy(e->key, key, len);
 	e->len = len;
 	e->count = 1;
+	e->value = 0;
 	e->next = NULL;
 	*pp = e;
 	if (++t->size > t->slot_count)
@@ -182,6 +184,14 @@ size_t tally_count(const struct tally *t, const char *key, size_t len)
 	const struct tally_entry *e = *tally_find(t, key, len);
 
 	return e != NULL ? e->count : 0;
+}
+
+/* See tally.h. */
+int64_t *tally_value(struct tally *t, const char *key, size_t len)
+{
+	struct tally_entry *e = *tally_find(t, key, len);
+
+	return e != NULL ? &e->value : NULL;
 }
 
 /* See tally.h. */

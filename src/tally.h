@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct tally;
 
@@ -18,6 +19,9 @@ void tally_remove(struct tally *t, const char *key, size_t len);
 
 /* How many times key is counted now (0 when unknown). */
 size_t tally_count(const struct tally *t, const char *key, size_t len);
+
+/* A value the caller keeps with a counted key, 0 when it was first counted; NULL if not counted. */
+int64_t *tally_value(struct tally *t, const char *key, size_t len);
 
 /* Distinct keys counted now. */
 size_t tally_size(const struct tally *t);

@@ -759,6 +759,43 @@ static void test_every_event_returns_its_agent(void **state)
 	assert_false(exists("fb:agent:{b4}:sums"));
 }
 
+/* Writes agent a1's stats at version v with ratings_1h = value ("" deletes it); how many were written. */
+static long long stats_write_a1(long long v, const char *value)
+{
+	char version[24];
+	redisReply *r;
+	long long n;
+
+	snprintf(version, sizeof(version), "%lld", v);
+	r = present(eval(script_src_stats_write, 6, (const char *[]){"fb:", "a1", version, "1", "ratings_1h", value}));
+	assert_int_equal(r->type, REDIS_REPLY_INTEGER);
+	n = r->integer;
+	freeReplyObject(r);
+	return n;
+}
+
+/*
+ * A stats write lands unless the hash already shows its version or a newer one: never
+ * backwards, and a write that is merely not the newest still lands (the newer one follows).
+ */
+static void test_stats_write_never_backwards(void **state)
+{
+	char buf[16];
+
+	(void)state;
+	assert_int_equal(stats_write_a1(5, "5"), 1);
+	assert_int_equal(stats_write_a1(4, "4"), 0);  /* older than shown */
+	assert_int_equal(stats_write_a1(5, "x"), 0);  /* the version shown */
+	assert_string_equal(hget_str("fb:agent:{a1}:stats", "ratings_1h", buf, sizeof(buf)), "5");
+	/* the sums no longer decide: version 7 is newer than what is shown, whatever they hold */
+	freeReplyObject(present(redisCommand(rc, "SET fb:agent:{a1}:sums x")));
+	assert_int_equal(stats_write_a1(7, "7"), 1);
+	assert_string_equal(hget_str("fb:agent:{a1}:stats", "ratings_1h", buf, sizeof(buf)), "7");
+	assert_int_equal(stats_write_a1(8, ""), 1);   /* "" deletes the field */
+	assert_string_equal(hget_str("fb:agent:{a1}:stats", "ratings_1h", buf, sizeof(buf)), "");
+	assert_int_equal(hget("fb:agent:{a1}:stats", "ratings_1h"), -1);
+}
+
 /* A batch whose predecessor was not applied is refused, so a retry can never be skipped. */
 static void test_gap_refused(void **state)
 {
@@ -861,6 +898,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_claim_once, flush),
 	    cmocka_unit_test_setup(test_offsets_and_dedupe, flush),
 	    cmocka_unit_test_setup(test_every_event_returns_its_agent, flush),
+	    cmocka_unit_test_setup(test_stats_write_never_backwards, flush),
 	    cmocka_unit_test_setup(test_gap_refused, flush),
 	    cmocka_unit_test_setup(test_totals_hash_carried_over, flush),
 	    cmocka_unit_test_setup(test_other_windows_resummed, flush),

@@ -41,6 +41,31 @@ static void test_add_remove(void **state)
 	tally_free(t);
 }
 
+/* A counted key keeps the caller's value until it is forgotten; a new count starts at 0. */
+static void test_value(void **state)
+{
+	struct tally *t = tally_new();
+	int64_t *v;
+
+	(void)state;
+	assert_null(tally_value(t, "a1", 2));
+	assert_true(tally_add(t, "a1", 2));
+	v = tally_value(t, "a1", 2);
+	assert_non_null(v);
+	assert_int_equal(*v, 0);
+	*v = 1234;
+	assert_true(tally_add(t, "a1", 2));
+	assert_true(tally_add(t, "a2", 2));
+	tally_remove(t, "a1", 2);
+	assert_int_equal(*tally_value(t, "a1", 2), 1234); /* still counted once */
+	assert_int_equal(*tally_value(t, "a2", 2), 0);
+	tally_remove(t, "a1", 2);
+	assert_null(tally_value(t, "a1", 2));
+	assert_true(tally_add(t, "a1", 2)); /* the reused entry starts over */
+	assert_int_equal(*tally_value(t, "a1", 2), 0);
+	tally_free(t);
+}
+
 /* A key is its bytes: a prefix, or the same bytes inside a longer buffer, is another key. */
 static void test_key_is_its_bytes(void **state)
 {
@@ -93,6 +118,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_add_remove),
+	    cmocka_unit_test(test_value),
 	    cmocka_unit_test(test_key_is_its_bytes),
 	    cmocka_unit_test(test_many_keys),
 	};
