@@ -15,6 +15,11 @@
  * never be written while the load lasts.
  */
 #define AGENTSTATS_DEFER_MAX_MS 1000
+/*
+ * At most this many such overdue writes go in one call; the rest wait for the next. Agents
+ * put off together come due together, and one call for all of them costs memory in a lump.
+ */
+#define AGENTSTATS_OVERDUE_PER_CALL 100
 
 /* Fields per window in stats_render, and the fixed ones besides. */
 #define AGENTSTATS_WINDOW_FIELDS 15
@@ -163,8 +168,11 @@ static void agentstats_render(struct agentstats *s, struct agentstats_args *a, c
 		stats_render(ws->w[w].name, &sums->w[w], agentstats_field, a);
 }
 
-/* Whether to leave the agent's write to the later call that holds it (see agentstats_defer). */
-static bool agentstats_put_off(struct agentstats *s, const redisReply *agent, int64_t now)
+/*
+ * Whether to leave the agent's write to the later call that holds it (see agentstats_defer);
+ * overdue counts the writes this call makes although they could have been left.
+ */
+static bool agentstats_put_off(struct agentstats *s, const redisReply *agent, int64_t now, size_t *overdue)
 {
 	int64_t *since = s->pending != NULL ? s->pending(s->pending_arg, agent->str, agent->len) : NULL;
 
@@ -172,8 +180,9 @@ static bool agentstats_put_off(struct agentstats *s, const redisReply *agent, in
 		return false;
 	if (*since == 0)
 		*since = now;
-	if (now - *since < AGENTSTATS_DEFER_MAX_MS)
+	if (now - *since < AGENTSTATS_DEFER_MAX_MS || *overdue >= AGENTSTATS_OVERDUE_PER_CALL)
 		return true;
+	(*overdue)++;
 	*since = now; /* written now; the next put-off counts from here */
 	return false;
 }
@@ -186,6 +195,7 @@ void agentstats_publish(struct agentstats *s, const redisReply *totals)
 	struct sums sums;
 	char spec[WINDOWS_SPEC_SIZE];
 	int64_t now = ts_now_ms();
+	size_t overdue = 0;
 
 	/* Per agent: its id, its sums (MessagePack, sums.h), its rule states (totals_update). */
 	if (totals == NULL || totals->type != REDIS_REPLY_ARRAY || totals->elements % 3 != 0 ||
@@ -200,7 +210,7 @@ void agentstats_publish(struct agentstats *s, const redisReply *totals)
 		if (agent->type != REDIS_REPLY_STRING || packed->type != REDIS_REPLY_STRING ||
 		    !sums_decode(packed->str, packed->len, spec, ws->count, &sums))
 			continue;
-		if (agentstats_put_off(s, agent, now))
+		if (agentstats_put_off(s, agent, now, &overdue))
 			s->metrics->stats_deferred++;
 		else
 			agentstats_render(s, &a, agent->str, &sums, now);

@@ -33,8 +33,9 @@ typedef int64_t *(*agentstats_pending_fn)(void *arg, const char *agent, size_t l
 
 /*
  * Leaves the stats write of agents for which fn says so to that later call: under load most
- * agents of a batch are in the next one too. An agent put off for a second is written anyway,
- * so one that is in every batch still has its hash written while the load lasts.
+ * agents of a batch are in the next one too. An agent put off for a second is written anyway
+ * (a bounded number per call), so one that is in every batch is still written while the load
+ * lasts.
  */
 void agentstats_defer(struct agentstats *s, agentstats_pending_fn fn, void *arg);
 
