@@ -156,6 +156,21 @@ static void ingest_remove(struct ingest *in, struct ingest_batch *ib)
 	free(ib);
 }
 
+/* Counts a batch's agents into ingest.pending, or out of it once the batch is applied. */
+static void ingest_tally_agents(struct ingest *in, const struct batch *b, bool add)
+{
+	for (size_t i = 0; i < batch_count(b); i++) {
+		const char *agent;
+		size_t len;
+
+		batch_agent(b, i, &agent, &len);
+		if (add)
+			(void)tally_add(in->pending, agent, len); /* out of memory: written early, harmless */
+		else
+			tally_remove(in->pending, agent, len);
+	}
+}
+
 /*
  * A batch goes to Redis for the first time: its agents now wait on it. Only sent batches
  * count, never one still filling or queued, so a stats write is put off exactly when
@@ -164,31 +179,17 @@ static void ingest_remove(struct ingest *in, struct ingest_batch *ib)
  */
 static void ingest_hold_agents(struct ingest *in, struct ingest_batch *ib)
 {
-	if (ib->sent)
-		return;
-	ib->sent = true;
-	for (size_t i = 0; i < batch_count(ib->batch); i++) {
-		const char *agent;
-		size_t len;
-
-		batch_agent(ib->batch, i, &agent, &len);
-		/* Not counted (out of memory) only means the agent's stats are written early. */
-		(void)tally_add(in->pending, agent, len);
+	if (!ib->sent) {
+		ib->sent = true;
+		ingest_tally_agents(in, ib->batch, true);
 	}
 }
 
 /* The batch's events are applied: its agents no longer wait on it. */
 static void ingest_release_agents(struct ingest *in, const struct ingest_batch *ib)
 {
-	if (!ib->sent)
-		return;
-	for (size_t i = 0; i < batch_count(ib->batch); i++) {
-		const char *agent;
-		size_t len;
-
-		batch_agent(ib->batch, i, &agent, &len);
-		tally_remove(in->pending, agent, len);
-	}
+	if (ib->sent)
+		ingest_tally_agents(in, ib->batch, false);
 }
 
 /*

@@ -56,6 +56,15 @@ local WINDOW_SLOTS = #COUNTERS + 1
 local COUNTER_AT = {} -- counter -> its slot after the window's first bucket
 for i, c in ipairs(COUNTERS) do COUNTER_AT[c] = i end
 
+-- Whether stored sums t no longer fit now: other windows, or a window whose oldest bucket moved.
+local function sums_slid(t, ws, now)
+  if t[1] ~= ws.spec then return true end
+  for wi, w in ipairs(ws) do
+    if t[SUMS_HEAD + (wi - 1) * WINDOW_SLOTS + 1] ~= first_bucket(w, now) then return true end
+  end
+  return false
+end
+
 -- Reads an agent's sums, or starts them; fresh when the agent has none at all. A third
 -- result names an old key the sums were taken from, to delete once they are written.
 local function sums_load(P, agent, ws)
@@ -124,12 +133,9 @@ local function totals_unchanged(P, agent, ws, now, max_future, out)
     end
     return
   end
-  local t = cmsgpack.unpack(raw)
-  local same = t[1] == ws.spec
-  for wi, w in ipairs(ws) do
-    same = same and t[SUMS_HEAD + (wi - 1) * WINDOW_SLOTS + 1] == first_bucket(w, now)
+  if sums_slid(cmsgpack.unpack(raw), ws, now) then
+    return totals_update(P, agent, ws, now, max_future, nil, out)
   end
-  if not same then return totals_update(P, agent, ws, now, max_future, nil, out) end
   out[#out + 1] = agent
   out[#out + 1] = raw
   out[#out + 1] = redis.call('HGETALL', agent_key(P, agent, 'rules'))

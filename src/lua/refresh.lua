@@ -12,13 +12,7 @@ for i = 6, #ARGV do
   local agent = ARGV[i]
   -- Pending and firing rules need a look each pass even if no window slid (for, repeat).
   local slid = force or redis.call('SISMEMBER', P .. 'rules:active', agent) == 1
-  if not slid then
-    local t = sums_load(P, agent, ws)
-    for wi, w in ipairs(ws) do
-      if t[SUMS_HEAD + (wi - 1) * WINDOW_SLOTS + 1] ~= first_bucket(w, now) then slid = true end
-    end
-  end
-  if slid then
+  if slid or sums_slid(sums_load(P, agent, ws), ws, now) then
     totals_update(P, agent, ws, now, max_future, nil, out)
   end
 end
