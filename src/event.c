@@ -1,11 +1,13 @@
 /* event.c: parsing and validating one feedback event (pure, no I/O). */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
 #include "event.h"
+#include "jsonlex.h"
 #include "timestamp.h"
 
 #define EVENT_CATEGORY_MAX 128
@@ -13,6 +15,8 @@
 static const char *const event_type_names[] = {
 	"rating", "complaint", "message", "reply"
 };
+_Static_assert(sizeof event_type_names / sizeof event_type_names[0] == EVENT_TYPE_COUNT,
+    "one name per enum event_type");
 static const char *const severity_names[] = {
 	"low", "normal", "high", "critical"
 };
@@ -84,12 +88,12 @@ event_get_string(json_t *root, const char *name, bool required, size_t min, size
 	return true;
 }
 
-/* Finds a name in a table of contract names; -1 when absent. */
+/* Finds the len bytes at s in a table of contract names; -1 when absent. */
 static int
-event_lookup(const char *const *names, int count, const char *s)
+event_lookup(const char *const *names, int count, const char *s, size_t len)
 {
 	for (int i = 0; i < count; i++) {
-		if (strcmp(names[i], s) == 0)
+		if (strlen(names[i]) == len && memcmp(names[i], s, len) == 0)
 			return i;
 	}
 	return -1;
@@ -162,7 +166,8 @@ event_get_severity(json_t *root, struct event *ev, char *reason, size_t reason_s
 		return true;
 	if (!json_is_string(v))
 		return event_reject(reason, reason_size, "wrong type", "severity");
-	i = event_lookup(severity_names, SEVERITY_COUNT, json_string_value(v));
+	i = event_lookup(severity_names, SEVERITY_COUNT, json_string_value(v),
+	    json_string_length(v));
 	if (i < 0)
 		return event_reject(reason, reason_size, "unknown severity", NULL);
 	ev->severity = (enum severity)i;
@@ -186,9 +191,8 @@ event_fill(json_t *root, int64_t now_ms, int64_t max_future_ms, struct event *ev
 		return event_reject(reason, reason_size, "missing field", "type");
 	if (!json_is_string(type))
 		return event_reject(reason, reason_size, "wrong type", "type");
-	i = event_lookup(event_type_names,
-	    (int)(sizeof event_type_names / sizeof event_type_names[0]),
-	    json_string_value(type));
+	i = event_lookup(event_type_names, EVENT_TYPE_COUNT, json_string_value(type),
+	    json_string_length(type));
 	if (i < 0)
 		return event_reject(reason, reason_size, "unknown type", NULL);
 	ev->type = (enum event_type)i;
@@ -218,6 +222,30 @@ event_fill(json_t *root, int64_t now_ms, int64_t max_future_ms, struct event *ev
 	    ev->category, reason, reason_size);
 }
 
+/*
+ * Decodes buf as jansson does, except that a number too large to hold is read as the largest
+ * that can be held, with its sign and kind, rather than failing the whole message.
+ */
+static json_t *
+event_decode(const char *buf, size_t len, json_error_t *err)
+{
+	/* DECODE_ANY so a bare number is "not an object" rather than "not json". */
+	const size_t	 flags = JSON_REJECT_DUPLICATES | JSON_DECODE_ANY;
+	json_t		*root;
+	char		*clamped;
+	size_t		 clen;
+
+	root = json_loadb(buf, len, flags, err);
+	if (root != NULL || json_error_code(err) != json_error_numeric_overflow)
+		return root;
+	/* Only this rare path pays for the copy; out of memory leaves it "not json". */
+	if ((clamped = jsonlex_clamp_numbers(buf, len, &clen)) == NULL)
+		return NULL;
+	root = json_loadb(clamped, clen, flags, err);
+	free(clamped);
+	return root;
+}
+
 /* Parses and validates one message against the contract in docs/events.md. */
 bool
 event_parse(const char *buf, size_t len, int64_t now_ms, int64_t max_future_ms,
@@ -230,14 +258,14 @@ event_parse(const char *buf, size_t len, int64_t now_ms, int64_t max_future_ms,
 
 	if (reason != NULL && reason_size > 0)
 		reason[0] = '\0';
+	/* A Kafka tombstone: no value at all, told apart from an empty one. */
+	if (buf == NULL)
+		return event_reject(reason, reason_size, "null value", NULL);
 	/* Checked before decoding so a huge message costs nothing. */
 	if (len > EVENT_MAX_BYTES)
 		return event_reject(reason, reason_size, "too large", NULL);
-	if (buf == NULL)
-		return event_reject(reason, reason_size, "not json", NULL);
 
-	/* DECODE_ANY so a bare number is "not an object" rather than "not json". */
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
+	root = event_decode(buf, len, &err);
 	if (root == NULL)
 		return event_reject(reason, reason_size, event_json_error(&err), NULL);
 	if (!json_is_object(root)) {
@@ -259,27 +287,24 @@ event_parse(const char *buf, size_t len, int64_t now_ms, int64_t max_future_ms,
 int
 event_rejected_type(const char *buf, size_t len)
 {
-	json_t	*root, *type;
-	int	 i = -1;
+	const char	*type;
+	size_t		 tlen;
 
-	/* Only rejected messages come here, so parsing once more costs nothing that matters. */
-	if (buf == NULL || len > EVENT_MAX_BYTES)
+	/*
+	 * Read leniently: a message is often rejected for what jansson cannot read (its size,
+	 * bad UTF-8, \u0000, a huge number) while its type is plain to see.
+	 */
+	if (buf == NULL ||
+	    (type = jsonlex_member_string(buf, len, "type", &tlen)) == NULL)
 		return -1;
-	root = json_loadb(buf, len, JSON_DECODE_ANY, NULL);
-	type = json_is_object(root) ? json_object_get(root, "type") : NULL;
-	if (json_is_string(type))
-		i = event_lookup(event_type_names,
-		    (int)(sizeof event_type_names / sizeof event_type_names[0]),
-		    json_string_value(type));
-	json_decref(root);
-	return i;
+	return event_lookup(event_type_names, EVENT_TYPE_COUNT, type, tlen);
 }
 
 /* The contract name of a type ("rating"). */
 const char *
 event_type_name(enum event_type type)
 {
-	if ((unsigned)type >= sizeof event_type_names / sizeof event_type_names[0])
+	if ((unsigned)type >= (unsigned)EVENT_TYPE_COUNT)
 		return "unknown";
 	return event_type_names[type];
 }

@@ -11,6 +11,7 @@
 #define EVENT_REASON_SIZE 96
 
 enum event_type { EVENT_RATING, EVENT_COMPLAINT, EVENT_MESSAGE, EVENT_REPLY };
+#define EVENT_TYPE_COUNT 4
 enum severity { SEVERITY_LOW, SEVERITY_NORMAL, SEVERITY_HIGH, SEVERITY_CRITICAL };
 #define SEVERITY_COUNT 4
 
@@ -27,15 +28,18 @@ struct event {
 };
 
 /*
- * Parses and validates one message against the contract in docs/events.md.
- * On rejection returns false and writes a short reason ("missing field: agent_id").
+ * Parses and validates one message against the contract in docs/events.md; buf NULL is a
+ * Kafka tombstone ("null value"). A number too large to hold is read as the largest that can
+ * be held, with its sign and kind. On rejection returns false and writes a short reason
+ * ("missing field: agent_id").
  */
 bool event_parse(const char *buf, size_t len, int64_t now_ms, int64_t max_future_ms,
     struct event *out, char *reason, size_t reason_size);
 
 /*
- * The type of a message event_parse rejected, for counting dead letters by type:
- * its "type" when that is a JSON object's valid type string, else -1.
+ * The type of a message event_parse rejected, for counting dead letters by type: the last
+ * top-level "type" of a JSON object when that is a valid type string without escapes, else
+ * -1. Read whatever the message's size, UTF-8, \u0000s or numbers elsewhere.
  */
 int event_rejected_type(const char *buf, size_t len);
 

@@ -10,10 +10,12 @@ Env:       FEEDBACKD_BUILDDIR (default: repo root), FEEDBACKD_KEEP_TMP, FEEDBACK
 import json
 import os
 import random
+import re
 import sys
 import threading
 import time
 import unittest
+import urllib.request
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -187,6 +189,76 @@ class TestCore(h.FeedbackTestCase):
         self.assertEqual(redis.keys("fb:agent:{agent-bad*"), [], "malformed events counted")
         self.assertEqual(list(redis.zrange_withscores("fb:agents")), ["agent-ok"])
         self.assertEqual(self.stats_mismatch(redis, good), "")
+
+    def test_extreme_numbers_and_type_counts(self):
+        """Numbers too large to hold never make an event "not json"; a reject's readable type is counted."""
+        port = h.free_port()
+        redis, kafka, _ = self.stack({"http": {"listen": "127.0.0.1:%d" % port}})
+        ts = h.now_ms() - MINUTE
+
+        def raw(agent="agent-xn", **members):
+            """A rating as text: each member value is raw JSON, so any number goes in verbatim."""
+            d = {"event_id": '"%s"' % h.new_event_id(), "type": '"rating"', "agent_id": '"%s"' % agent,
+                 "ts": '"%s"' % h.iso(ts), "score": "4"}
+            d.update(members)
+            return "{" + ",".join('"%s":%s' % (k, v) for k, v in d.items() if v is not None) + "}"
+
+        def metrics():
+            """{(name, frozenset(labels)): value} of the daemon's /metrics."""
+            with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+                text = r.read().decode()
+            out = {}
+            for m in re.finditer(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$", text, re.M):
+                out[(m.group(1), frozenset(re.findall(r'(\w+)="([^"]*)"', m.group(2) or "")))] = float(m.group(3))
+            return out
+
+        good = [raw(agent="agent-xg", score="5", extra="1e400"),
+                raw(agent="agent-xg", score="2", extra="123456789012345678901234567890")]
+        # payload: (the exact `error` header, the type it is counted under)
+        bad = {
+            raw(score="99999999999999999999"): ("score out of range", "rating"),
+            raw(score="-99999999999999999999"): ("score out of range", "rating"),
+            raw(score="1e400"): ("wrong type: score", "rating"),
+            raw(ts="99999999999999999999"): ("ts in the future", "rating"),
+            raw(ts="-99999999999999999999"): ("bad ts", "rating"),
+            raw(ts="1e400"): ("wrong type: ts", "rating"),
+            raw(scale="99999999999999999999"): ("bad scale", "rating"),
+            # rejected for what jansson cannot read, the type still readable
+            raw(pad='"%s"' % ("x" * 70000)): ("too large", "rating"),
+            raw(agent="agent-\udcff").encode("utf-8", "surrogateescape"): ("invalid utf-8", "rating"),
+            raw(comment='"a\\u0000b"'): ("nul character", "rating"),
+            raw(score="1E+400", extra="-99999999999999999999"): ("wrong type: score", "rating"),
+            # no readable type
+            "not json {%s" % h.new_event_id(): ("not json", "unknown"),
+            '["rating", 1e400]': ("not an object", "unknown"),
+            raw(type='"praise"', extra="1e400"): ("unknown type", "unknown"),
+        }
+        h.produce(kafka.bootstrap, h.TOPIC_EVENTS, good + list(bad), key="agent-xn")
+        self.wait_stats(redis, good)
+        h.wait_until(lambda: len(h.consume_all(kafka.bootstrap, h.TOPIC_DLQ)) >= len(bad), 30, 0.5,
+                     what="%d DLQ records" % len(bad))
+        dead = ("feedbackd_events_dead_lettered_total", frozenset())
+        h.wait_until(lambda: metrics().get(dead, 0) >= len(bad), 30, 0.25, what="dead letters counted")
+        time.sleep(1.0)  # nothing more may arrive
+
+        dlq = h.consume_all(kafka.bootstrap, h.TOPIC_DLQ)
+        got = {}
+        for m in dlq:
+            got.setdefault(m["payload"], []).append(m["headers"].get("error"))
+        want = {h._as_bytes(p): [err] for p, (err, _) in bad.items()}
+        self.assertEqual(got, want)
+        self.assertEqual(self.stats_mismatch(redis, good), "")
+        self.assertEqual(redis.keys("fb:agent:{agent-xn*"), [], "rejected events counted")
+
+        m = metrics()
+
+        def events(t, r):
+            return m.get(("feedbackd_events_total", frozenset({("type", t), ("result", r)})))
+        counted = [t for _, t in bad.values()]
+        self.assertEqual(events("rating", "applied"), len(good))
+        self.assertEqual(events("rating", "dead_lettered"), counted.count("rating"))
+        self.assertEqual(events("unknown", "dead_lettered"), counted.count("unknown"))
+        self.assertEqual(m[dead], len(bad))
 
     def test_windows_slide(self):
         """With no new events a rating leaves the 1m window after 57.5-60 s; 1h keeps it."""

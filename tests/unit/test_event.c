@@ -82,6 +82,13 @@ static const struct ecase cases[] = {
 	REJECT("scale 5 score 0", RATING(",\"score\":0"), "score out of range"),
 	REJECT("scale 5 score 6", RATING(",\"score\":6,\"scale\":5"), "score out of range"),
 	REJECT("score beyond int", RATING(",\"score\":4294967301"), "score out of range"),
+	/* Numbers jansson cannot hold are read as the largest it can, with sign and kind. */
+	REJECT("score beyond int64", RATING(",\"score\":99999999999999999999"), "score out of range"),
+	REJECT("score below int64", RATING(",\"score\":-99999999999999999999"),
+	    "score out of range"),
+	REJECT("score real beyond double", RATING(",\"score\":1e400"), "wrong type: score"),
+	REJECT("scale beyond int64", RATING(",\"score\":4,\"scale\":99999999999999999999"),
+	    "bad scale"),
 	REJECT("scale 7", RATING(",\"score\":4,\"scale\":7"), "bad scale"),
 	REJECT("scale 5.0 real", RATING(",\"score\":4,\"scale\":5.0"), "wrong type: scale"),
 	REJECT("scale string", RATING(",\"score\":4,\"scale\":\"10\""), "wrong type: scale"),
@@ -120,6 +127,9 @@ static const struct ecase cases[] = {
 	REJECT("ts 6 min ahead", RATING_TS("\"2026-11-22T10:06:00Z\""), "ts in the future"),
 	REJECT("ts integer 6 min ahead", RATING_TS("1795341960000"), "ts in the future"),
 	REJECT("ts integer max", RATING_TS("9223372036854775807"), "ts in the future"),
+	REJECT("ts integer beyond int64", RATING_TS("99999999999999999999"), "ts in the future"),
+	REJECT("ts integer below int64", RATING_TS("-99999999999999999999"), "bad ts"),
+	REJECT("ts real beyond double", RATING_TS("1e400"), "wrong type: ts"),
 
 	/* Identifiers: lengths in bytes, unicode, control characters. */
 	OK_RATING("accented agent id",
@@ -220,6 +230,21 @@ static const struct ecase cases[] = {
 	OK_COMPLAINT("unknown fields ignored",
 	    COMPLAINT(",\"extra\":{\"nested\":[1,2,{\"x\":null}]},\"comment\":\"hi\",\"v\":2.5"),
 	    NULL, SEVERITY_NORMAL),
+	OK_RATING("unknown real beyond double", RATING(",\"score\":4,\"extra\":1e400"), "e1", "a1",
+	    T0, 4, 5),
+	OK_RATING("unknown integer of 30 digits",
+	    RATING(",\"score\":4,\"extra\":123456789012345678901234567890"), "e1", "a1", T0, 4, 5),
+	OK_RATING("unknown extreme numbers, every form and nested",
+	    RATING(",\"x\":[1E+400,-1e400,0.5e-400,-99999999999999999999],\"score\":5,"
+	    "\"y\":{\"z\":[2.5e999]}"), "e1", "a1", T0, 5, 5),
+	{ .name = "digits in strings kept beside a clamped number",
+	  .json = RATING_IDS("\"event_id\":\"99999999999999999999\",\"agent_id\":\"a\\\"1e400\","
+	      "\"category\":\"-1e400 \\\\\",\"extra\":1e400"),
+	  .type = EVENT_RATING, .event_id = "99999999999999999999", .agent_id = "a\"1e400",
+	  .category = "-1e400 \\", .ts_ms = T0, .score = 4, .scale = 5,
+	  .severity = SEVERITY_NORMAL },
+	OK_COMPLAINT("unknown extreme number last before the brace",
+	    COMPLAINT(",\"extra\":-1e400"), NULL, SEVERITY_NORMAL),
 	OK_TS("whitespace around members", " {\n\t\"event_id\" : \"e1\" , \"type\":\"rating\","
 	    "\"agent_id\":\"a1\"," TS0 ",\"score\":4 }\n", T0),
 
@@ -243,6 +268,20 @@ static const struct ecase cases[] = {
 	    "invalid utf-8"),
 	REJECT("truncated utf-8", RATING_IDS("\"event_id\":\"e1\",\"agent_id\":\"\xe5\xae\""),
 	    "invalid utf-8"),
+
+	/* A clamped number hides no other fault: the second decode reports it. */
+	REJECT("extreme number, then invalid utf-8",
+	    RATING(",\"score\":4,\"extra\":1e400,\"x\":\"\xff\""), "invalid utf-8"),
+	REJECT("extreme number, then \\u0000",
+	    RATING(",\"score\":4,\"extra\":1e400,\"x\":\"\\u0000\""), "nul character"),
+	REJECT("extreme number, then a duplicate key",
+	    RATING(",\"score\":4,\"extra\":1e400,\"extra\":1"), "duplicate key"),
+	REJECT("extreme number, then truncated", RHEAD TS0 ",\"score\":4,\"extra\":1e400",
+	    "not json"),
+	REJECT("extreme number in a string left open", RHEAD TS0 ",\"score\":99999999999999999999,"
+	    "\"x\":\"1e400}", "not json"),
+	REJECT("bare extreme real", "1e400", "not an object"),
+	REJECT("bare extreme integer", "-99999999999999999999", "not an object"),
 };
 
 /* Compares a string field of an accepted event; expected NULL means "". */
@@ -424,12 +463,100 @@ test_rejected_type(void **state)
 		{ "\"rating\"", -1 },
 		{ "garbage", -1 },
 		{ "", -1 },
+		/* Rejected for what jansson cannot read, with the type still plain to see. */
+		{ "{\"type\":\"rating\",\"score\":99999999999999999999}", EVENT_RATING },
+		{ "{\"type\":\"rating\",\"extra\":1e400,\"event_id\":7}", EVENT_RATING },
+		{ "{\"agent_id\":\"\xff\xfe\",\"type\":\"complaint\"}", EVENT_COMPLAINT },
+		{ "{\"agent_id\":\"a\\u0000\",\"type\":\"reply\"}", EVENT_REPLY },
+		{ "{\"type\":\"message\",\"x\":1,\"x\":2}", EVENT_MESSAGE },
+		/* Only the top level counts, and the last "type" there. */
+		{ "{\"x\":{\"type\":\"rating\"}}", -1 },
+		{ "{\"x\":[{\"type\":\"rating\"}],\"y\":\"\\\"type\\\":\\\"rating\\\"\"}", -1 },
+		{ "{\"x\":{\"type\":\"rating\"},\"type\":\"reply\"}", EVENT_REPLY },
+		{ "{\"type\":\"rating\",\"type\":\"complaint\"}", EVENT_COMPLAINT },
+		{ "{\"type\":\"rating\",\"type\":null}", -1 },
+		{ "{\"type\":[\"rating\"]}", -1 },
+		{ "{\"type\":{\"type\":\"rating\"}}", -1 },
+		/* An escaped type is not read; nor is a type in a broken object. */
+		{ "{\"type\":\"r\\u0061ting\"}", -1 },
+		{ "{\"type\":\"rating\\u0000\"}", -1 },
+		{ "{\"type\":\"rating\"", -1 },
+		{ "{\"type\":\"rating\"} x", -1 },
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof msgs / sizeof msgs[0]; i++)
 		assert_int_equal(event_rejected_type(msgs[i].text, strlen(msgs[i].text)), msgs[i].type);
 	assert_int_equal(event_rejected_type(NULL, 0), -1);
+	assert_int_equal(event_rejected_type(NULL, 10), -1);
+}
+
+/* Fills a len-byte rating whose "pad" member makes up the length, with extra members after it. */
+static char *
+padded_rating(size_t len, const char *extra)
+{
+	const char	*head = "{\"event_id\":\"e1\",\"type\":\"rating\",\"pad\":\"";
+	size_t		 hl = strlen(head), el = strlen(extra);
+	char		*buf = malloc(len);
+
+	assert_non_null(buf);
+	assert_true(len > hl + el + 2);
+	memcpy(buf, head, hl);
+	memset(buf + hl, 'x', len - hl - el - 2);
+	memcpy(buf + len - el - 2, "\"", 1);
+	memcpy(buf + len - el - 1, extra, el);
+	buf[len - 1] = '}';
+	return buf;
+}
+
+/* The type of a rejected message of any size, and with faults elsewhere, is still read. */
+static void
+test_rejected_type_large(void **state)
+{
+	static const struct {
+		size_t		 len;
+		const char	*extra;
+		const char	*reason;
+	} msgs[] = {
+		{ 70000, "", "too large" },
+		{ 1000000, "", "too large" },
+		{ 70000, ",\"agent_id\":\"\xff\"", "too large" },
+		{ 4096, ",\"agent_id\":\"\xff\"", "invalid utf-8" },
+		{ 4096, ",\"agent_id\":\"a\\u0000\"", "nul character" },
+		{ 4096, ",\"agent_id\":\"a1\",\"ts\":-99999999999999999999", "bad ts" },
+		{ EVENT_MAX_BYTES, ",\"score\":1e400", "missing field: agent_id" },
+	};
+	struct event	ev;
+	char		reason[EVENT_REASON_SIZE];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof msgs / sizeof msgs[0]; i++) {
+		char	*buf = padded_rating(msgs[i].len, msgs[i].extra);
+
+		assert_false(event_parse(buf, msgs[i].len, NOW, MAX_FUTURE, &ev, reason,
+		    sizeof reason));
+		assert_string_equal(reason, msgs[i].reason);
+		assert_int_equal(event_rejected_type(buf, msgs[i].len), EVENT_RATING);
+		free(buf);
+	}
+}
+
+/* A Kafka tombstone (NULL value) is told apart from an empty value. */
+static void
+test_null_value(void **state)
+{
+	struct event	ev;
+	char		reason[EVENT_REASON_SIZE];
+
+	(void)state;
+	assert_false(event_parse(NULL, 0, NOW, MAX_FUTURE, &ev, reason, sizeof reason));
+	assert_string_equal(reason, "null value");
+	/* Whatever length comes with it, and before the size check. */
+	assert_false(event_parse(NULL, EVENT_MAX_BYTES + 1, NOW, MAX_FUTURE, &ev, reason,
+	    sizeof reason));
+	assert_string_equal(reason, "null value");
+	assert_false(event_parse("", 0, NOW, MAX_FUTURE, &ev, reason, sizeof reason));
+	assert_string_equal(reason, "not json");
 }
 
 /* Runs the event tests. */
@@ -444,6 +571,8 @@ main(void)
 		cmocka_unit_test(test_reject_outputs),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_rejected_type),
+		cmocka_unit_test(test_rejected_type_large),
+		cmocka_unit_test(test_null_value),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

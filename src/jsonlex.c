@@ -1,0 +1,293 @@
+/* jsonlex.c: a lenient JSON lexer for what the strict parser cannot read (pure, no I/O). */
+
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonlex.h"
+
+/* jansson's JSON_PARSER_MAX_DEPTH: deeper input is not JSON to it either. */
+#define JSONLEX_MAX_DEPTH 2048
+
+/* The largest numbers jansson holds: json_int_t is int64_t, a real is a double. */
+#define JSONLEX_INT_MAX "9223372036854775807"
+#define JSONLEX_INT_MIN "-9223372036854775808"
+#define JSONLEX_REAL_MAX "1.7976931348623157e308"
+#define JSONLEX_REAL_MIN "-1.7976931348623157e308"
+
+/*
+ * Bounds the copy: the shortest number that overflows ("1e309", 5 bytes) grows the most,
+ * by 17 bytes; an overflowing integer has at least 19 digits and never grows.
+ */
+#define JSONLEX_MIN_CLAMPED 5
+#define JSONLEX_MAX_GROWTH 17
+
+enum jsonlex_number { JSONLEX_NOT_NUMBER, JSONLEX_INTEGER, JSONLEX_REAL };
+
+/* A cursor over the bytes being read. */
+struct jsonlex {
+	const char	*buf;
+	size_t		 len;
+	size_t		 pos;
+};
+
+/* The number of ASCII digits at the start of s (isdigit would follow the locale). */
+static size_t
+jsonlex_digits(const char *s, size_t n)
+{
+	size_t	i = 0;
+
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++;
+	return i;
+}
+
+/*
+ * The kind of the number at s by the JSON grammar, as jansson's lexer reads it. *len is how
+ * many bytes were read, for a malformed number up to where it went wrong, so that no byte is
+ * read twice.
+ */
+static enum jsonlex_number
+jsonlex_number(const char *s, size_t n, size_t *len)
+{
+	enum jsonlex_number	 kind = JSONLEX_INTEGER;
+	size_t			 i = 0, d;
+	bool			 ok;
+
+	if (n > 0 && s[0] == '-')
+		i++;
+	d = jsonlex_digits(s + i, n - i);
+	i += d;
+	/* jansson refuses a leading zero (01) rather than reading two numbers. */
+	ok = d == 1 || (d > 1 && s[i - d] != '0');
+	if (ok && i < n && s[i] == '.') {
+		kind = JSONLEX_REAL;
+		d = jsonlex_digits(s + i + 1, n - i - 1);
+		i += 1 + d;
+		ok = d > 0;
+	}
+	if (ok && i < n && (s[i] == 'e' || s[i] == 'E')) {
+		kind = JSONLEX_REAL;
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		d = jsonlex_digits(s + i, n - i);
+		i += d;
+		ok = d > 0;
+	}
+	*len = i;
+	return ok ? kind : JSONLEX_NOT_NUMBER;
+}
+
+/*
+ * The length of the string whose opening quote is at s, quotes included, or 0 when it never
+ * closes; *plain says it has no escapes. The bytes inside are not checked: that is the leniency.
+ */
+static size_t
+jsonlex_string(const char *s, size_t n, bool *plain)
+{
+	*plain = true;
+	for (size_t i = 1; i < n; i++) {
+		if (s[i] == '"')
+			return i + 1;
+		/* The escaped byte is skipped, so \" and \\ are read right. */
+		if (s[i] == '\\') {
+			*plain = false;
+			i++;
+		}
+	}
+	return 0;
+}
+
+/* The length of the literal true, false or null at s, or 0. */
+static size_t
+jsonlex_literal(const char *s, size_t n)
+{
+	static const char *const words[] = { "true", "false", "null" };
+
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+		size_t	wl = strlen(words[i]);
+
+		if (n >= wl && memcmp(s, words[i], wl) == 0)
+			return wl;
+	}
+	return 0;
+}
+
+/* What jansson holds in place of the NUL-terminated number tok, or NULL when it holds tok. */
+static const char *
+jsonlex_clamp(const char *tok, enum jsonlex_number kind)
+{
+	bool	neg = tok[0] == '-';
+	double	d;
+
+	/*
+	 * The conversions jansson's lexer makes, so both agree on what overflows (strtod reads
+	 * '.' because the daemon never calls setlocale).
+	 */
+	errno = 0;
+	if (kind == JSONLEX_INTEGER) {
+		(void)strtoll(tok, NULL, 10);
+		if (errno != ERANGE)
+			return NULL;
+		return neg ? JSONLEX_INT_MIN : JSONLEX_INT_MAX;
+	}
+	d = strtod(tok, NULL);
+	/* ERANGE with a tiny result is underflow, which jansson reads as 0 without complaint. */
+	if (errno != ERANGE || (d != HUGE_VAL && d != -HUGE_VAL))
+		return NULL;
+	return neg ? JSONLEX_REAL_MIN : JSONLEX_REAL_MAX;
+}
+
+/* Copies the number of n bytes at s to out, clamped as jansson needs; returns bytes written. */
+static size_t
+jsonlex_copy_number(char *out, const char *s, size_t n, enum jsonlex_number kind)
+{
+	const char	*repl;
+
+	memcpy(out, s, n);
+	/* strtoll and strtod need a terminated copy; the capacity leaves a byte for it. */
+	out[n] = '\0';
+	if ((repl = jsonlex_clamp(out, kind)) == NULL)
+		return n;
+	n = strlen(repl);
+	memcpy(out, repl, n);
+	return n;
+}
+
+/* A copy of buf with every number jansson cannot hold clamped to the largest it can. */
+char *
+jsonlex_clamp_numbers(const char *buf, size_t len, size_t *out_len)
+{
+	enum jsonlex_number	 kind;
+	char			*out;
+	size_t			 o = 0, n;
+	bool			 plain;
+
+	if (len > SIZE_MAX / (JSONLEX_MAX_GROWTH + 1) - 1)
+		return NULL;
+	/* Sized once for the worst case, so one pass over buf does it all. */
+	out = malloc(len + len / JSONLEX_MIN_CLAMPED * JSONLEX_MAX_GROWTH + 1);
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i += n) {
+		if (buf[i] == '"') {
+			/* Copied whole so its digits stay text; an unclosed one runs to the end. */
+			if ((n = jsonlex_string(buf + i, len - i, &plain)) == 0)
+				n = len - i;
+		} else if ((kind = jsonlex_number(buf + i, len - i, &n)) != JSONLEX_NOT_NUMBER) {
+			o += jsonlex_copy_number(out + o, buf + i, n, kind);
+			continue;
+		} else if (n == 0)
+			n = 1;
+		memcpy(out + o, buf + i, n);
+		o += n;
+	}
+	*out_len = o;
+	return out;
+}
+
+/* Skips blanks and returns the next byte, or '\0' at the end. */
+static char
+jsonlex_peek(struct jsonlex *lx)
+{
+	while (lx->pos < lx->len && (lx->buf[lx->pos] == ' ' || lx->buf[lx->pos] == '\t' ||
+	    lx->buf[lx->pos] == '\n' || lx->buf[lx->pos] == '\r'))
+		lx->pos++;
+	return lx->pos < lx->len ? lx->buf[lx->pos] : '\0';
+}
+
+/* Values and containers nest, so the two readers call each other. */
+static bool jsonlex_items(struct jsonlex *, int, const char *, const char **, size_t *);
+
+/*
+ * Reads the value at the cursor, checking only its shape; when it is a string without
+ * escapes, *str and *slen are its bytes, else *str is NULL.
+ */
+static bool
+jsonlex_value(struct jsonlex *lx, int depth, const char **str, size_t *slen)
+{
+	char		 c = jsonlex_peek(lx);
+	const char	*s = lx->buf + lx->pos;
+	size_t		 rest = lx->len - lx->pos, n;
+	bool		 plain;
+
+	*str = NULL;
+	*slen = 0;
+	if (c == '{' || c == '[')
+		return depth < JSONLEX_MAX_DEPTH && jsonlex_items(lx, depth + 1, NULL, NULL, NULL);
+	if (c == '"') {
+		if ((n = jsonlex_string(s, rest, &plain)) == 0)
+			return false;
+		if (plain) {
+			*str = s + 1;
+			*slen = n - 2;
+		}
+	} else if ((n = jsonlex_literal(s, rest)) == 0 &&
+	    jsonlex_number(s, rest, &n) == JSONLEX_NOT_NUMBER)
+		return false;
+	lx->pos += n;
+	return true;
+}
+
+/*
+ * Reads the object or array whose opening bracket is at the cursor, checking its shape. With
+ * key, *str and *slen come to hold the value of its last member named key, as jsonlex_value.
+ */
+static bool
+jsonlex_items(struct jsonlex *lx, int depth, const char *key, const char **str, size_t *slen)
+{
+	char		 close = lx->buf[lx->pos] == '{' ? '}' : ']', c;
+	const char	*name = NULL, *v;
+	size_t		 nlen = 0, vlen;
+
+	lx->pos++;
+	if (jsonlex_peek(lx) == close) {
+		lx->pos++;
+		return true;
+	}
+	for (;;) {
+		if (close == '}') {
+			if (jsonlex_peek(lx) != '"' || !jsonlex_value(lx, depth, &name, &nlen) ||
+			    jsonlex_peek(lx) != ':')
+				return false;
+			lx->pos++;
+		}
+		if (!jsonlex_value(lx, depth, &v, &vlen))
+			return false;
+		/* An escaped name is never key; a later member replaces an earlier, as in jansson. */
+		if (key != NULL && name != NULL && nlen == strlen(key) &&
+		    memcmp(name, key, nlen) == 0) {
+			*str = v;
+			*slen = vlen;
+		}
+		c = jsonlex_peek(lx);
+		if (c != ',' && c != close)
+			return false;
+		lx->pos++;
+		if (c == close)
+			return true;
+	}
+}
+
+/* The value of the last top-level member key of the object in buf, when a plain string. */
+const char *
+jsonlex_member_string(const char *buf, size_t len, const char *key, size_t *vlen)
+{
+	struct jsonlex	 lx = { buf, len, 0 };
+	const char	*str = NULL;
+	size_t		 n = 0;
+
+	*vlen = 0;
+	if (jsonlex_peek(&lx) != '{' || !jsonlex_items(&lx, 1, key, &str, &n))
+		return NULL;
+	/* Only blanks may follow the object, as for jansson. */
+	(void)jsonlex_peek(&lx);
+	if (lx.pos != len || str == NULL)
+		return NULL;
+	*vlen = n;
+	return str;
+}
