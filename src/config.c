@@ -124,6 +124,8 @@ static const struct config_key config_keys[] = {
 	    "database number for SELECT"),
 	KEY("redis", "prefix", CONFIG_STRING, prefix, "fb:",
 	    "prefix of every key feedbackd reads or writes"),
+	KEY("redis", "timeout", CONFIG_DURATION, redis_timeout_ms, "5s",
+	    "a connection with commands outstanding and no reply for this long is dropped"),
 
 	KEY("windows", "sizes", CONFIG_WINDOWS, windows, "1h,24h,7d,30d",
 	    "rolling windows, comma separated; the names appear in field names"),

@@ -42,6 +42,7 @@ struct config {
 	char *redis_password;
 	int redis_db;
 	char *prefix;                   /* key prefix, "fb:" */
+	int64_t redis_timeout_ms;       /* no reply for this long: the connection is dropped */
 
 	/* [windows] */
 	struct windows windows;

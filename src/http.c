@@ -110,11 +110,15 @@ static void http_healthz(struct http *h, struct evhttp_request *req)
 	char why[128] = "";
 	bool kafka = h->src.kafka_up != NULL && h->src.kafka_up(h->src.arg);
 	bool redis = h->src.redis_up != NULL && h->src.redis_up(h->src.arg);
+	/* A hung Redis is told apart from one that refuses or drops connections. */
+	bool hung = h->src.redis_unresponsive != NULL && h->src.redis_unresponsive(h->src.arg);
 	bool loop = http_mono_ms() - h->last_tick_ms <= HTTP_STALL_MS;
 
 	if (!kafka)
 		strcat(why, "kafka down");
-	if (!redis)
+	if (!redis && hung)
+		strcat(why, *why ? ", redis unresponsive" : "redis unresponsive");
+	else if (!redis)
 		strcat(why, *why ? ", redis down" : "redis down");
 	if (!loop)
 		strcat(why, *why ? ", event loop stalled" : "event loop stalled");

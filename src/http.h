@@ -12,11 +12,12 @@
  * Where the listener's answers come from; filled by the owner, copied by http_start.
  * Every callback may be NULL: gauges then stays as prefilled (rss, uptime from
  * metrics->started_ms, last_reload_ok true, redis_up/kafka_assigned from the
- * callbacks below), redis_up/kafka_up/ready then count as false.
+ * callbacks below), redis_up/kafka_up/ready/redis_unresponsive then count as false.
  */
 struct http_source {
 	void (*gauges)(void *arg, struct metrics_gauges *out); /* fill the live values */
 	bool (*redis_up)(void *arg);  /* connected, scripts loaded */
+	bool (*redis_unresponsive)(void *arg); /* not up because Redis stopped answering */
 	bool (*kafka_up)(void *arg);  /* brokers reachable */
 	bool (*ready)(void *arg);     /* the consumer group was joined (an assignment, even empty) */
 	const struct metrics *metrics;

@@ -1,6 +1,12 @@
 /* redis.c: one async hiredis connection in the libevent loop, with reconnects and scripts. */
 #include "redis.h"
 
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -13,20 +19,27 @@
 
 #define REDIS_BACKOFF_MIN_MS 100
 #define REDIS_BACKOFF_MAX_MS 5000
-#define REDIS_CONNECT_TIMEOUT_MS 5000
+/* The watchdog looks a few times per timeout, so one fires at most a quarter late. */
+#define REDIS_WATCH_DIVISOR 4
+#define REDIS_WATCH_MIN_MS 100
+/* Linux's upper bound for TCP_KEEPIDLE and TCP_KEEPINTVL. */
+#define REDIS_KEEPALIVE_MAX_S 32767
 
 struct redis {
 	struct event_base *base;
 	const struct config *cfg;
 	struct metrics *metrics;
 	redisAsyncContext *ac;
+	bool connected;           /* the TCP or socket connect of ac completed */
 	bool up;
+	bool unresponsive;        /* the last loss was a timeout: see redis_unresponsive() */
 	bool closing;
 	int setup_waiting;        /* setup replies still expected on this connection */
 	bool setup_failed;
 	int backoff_ms;
 	struct event *retry_ev;   /* reconnect after backoff */
-	struct event *timeout_ev; /* give up on a connect that hangs */
+	struct event *watch_ev;   /* the reply watchdog, armed while something is awaited */
+	struct timespec progress; /* last reply, or when the wait began: see redis_on_watch() */
 	size_t pending;
 	char sha[SCRIPT_COUNT][41];
 	redis_state_fn on_state;
@@ -92,16 +105,107 @@ static void redis_on_retry(evutil_socket_t fd, short what, void *arg)
 	redis_connect(arg);
 }
 
-/* A connect that neither succeeds nor fails in time is dropped and retried. */
-static void redis_on_timeout(evutil_socket_t fd, short what, void *arg)
+/* Writes where Redis is, for log lines: the socket path or host:port. */
+static void redis_where(const struct redis *r, char *buf, size_t size)
+{
+	const struct config *cfg = r->cfg;
+
+	if (cfg->redis_socket != NULL)
+		snprintf(buf, size, "%s", cfg->redis_socket);
+	else if (strchr(cfg->redis_host, ':') != NULL)
+		snprintf(buf, size, "[%s]:%d", cfg->redis_host, cfg->redis_port);
+	else
+		snprintf(buf, size, "%s:%d", cfg->redis_host, cfg->redis_port);
+}
+
+/*
+ * Something is awaited from Redis again: the watchdog measures from now and runs
+ * until nothing is (it is not armed on an idle connection, which costs no wake-ups).
+ */
+static void redis_watch(struct redis *r)
+{
+	int64_t period = r->cfg->redis_timeout_ms / REDIS_WATCH_DIVISOR;
+	struct timeval tv;
+
+	clock_gettime(CLOCK_MONOTONIC, &r->progress);
+	if (evtimer_pending(r->watch_ev, NULL))
+		return;
+	if (period < REDIS_WATCH_MIN_MS)
+		period = REDIS_WATCH_MIN_MS;
+	tv.tv_sec = (time_t)(period / 1000);
+	tv.tv_usec = (suseconds_t)(period % 1000) * 1000;
+	event_add(r->watch_ev, &tv);
+}
+
+/* One more command awaits its reply; the first one starts the watchdog's clock. */
+static void redis_sent(struct redis *r)
+{
+	if (r->pending++ == 0)
+		redis_watch(r);
+}
+
+/*
+ * Drops the connection from outside any hiredis callback (the watchdog) and does what
+ * redis_on_disconnect does for a lost one: every pending callback gets a NULL reply
+ * (so batches are retried), the owner hears !up, and a reconnect is scheduled.
+ */
+static void redis_drop(struct redis *r, bool timed_out)
+{
+	redisAsyncContext *ac = r->ac;
+	bool was_up = r->up;
+
+	/*
+	 * hiredis 0.14's redisAsyncFree fails the pending callbacks and then, if the connect
+	 * had completed, calls redis_on_disconnect with REDIS_OK; clearing r->ac first tells
+	 * that call the loss is handled here, so it happens exactly once. Clearing up first
+	 * makes the NULL-reply callbacks see Redis down and send nothing on the dying context.
+	 */
+	r->ac = NULL;
+	r->up = false;
+	r->connected = false;
+	r->unresponsive = timed_out;
+	if (timed_out)
+		r->metrics->redis_timeouts++;
+	redisAsyncFree(ac);
+	r->metrics->redis_reconnects++;
+	if (was_up && r->on_state != NULL)
+		r->on_state(r->state_arg, false);
+	redis_schedule_retry(r);
+}
+
+/*
+ * The watchdog. Redis answers every command within about 5 s even when it is busy (a
+ * script past busy-reply-threshold, formerly lua-time-limit, gets BUSY replies), so a
+ * connection with commands outstanding and no reply of any kind for [redis] timeout is
+ * hung (a stopped server, a dead host, a half-open connection) and is dropped. Progress
+ * is the last reply, not each command's age, so a long pipeline that keeps answering
+ * never trips it. A connect that gets no answer in that time is given up the same way.
+ */
+static void redis_on_watch(evutil_socket_t fd, short what, void *arg)
 {
 	struct redis *r = arg;
+	double idle, limit = (double)r->cfg->redis_timeout_ms / 1000.0;
+	char where[300];
 
 	(void)fd;
 	(void)what;
-	if (r->ac != NULL && !r->up) {
-		log_warn("redis: connect timed out");
-		redisAsyncDisconnect(r->ac);
+	if (r->ac == NULL || (r->connected && r->pending == 0)) {
+		event_del(r->watch_ev);
+		return;
+	}
+	idle = redis_elapsed(&r->progress);
+	if (idle < limit)
+		return;
+	event_del(r->watch_ev);
+	redis_where(r, where, sizeof(where));
+	if (r->connected) {
+		log_limited(LOG_WARNING, "redis-timeout", "redis: no reply for %.1f s from %s; reconnecting",
+		    idle, where);
+		redis_drop(r, true);
+	} else {
+		log_limited(LOG_WARNING, "redis-connect", "redis: connect to %s timed out after %.1f s",
+		    where, idle);
+		redis_drop(r, false);
 	}
 }
 
@@ -152,8 +256,10 @@ static void redis_on_reply(redisAsyncContext *ac, void *reply_ptr, void *privdat
 
 	(void)ac;
 	r->pending--;
-	if (reply != NULL)
+	if (reply != NULL) {
+		clock_gettime(CLOCK_MONOTONIC, &r->progress);
 		metrics_redis_latency(r->metrics, redis_elapsed(&req->sent));
+	}
 	if (reply != NULL && reply->type == REDIS_REPLY_ERROR && req->script >= 0 && !req->retried &&
 	    strncmp(reply->str, "NOSCRIPT", 8) == 0) {
 		/* The script cache was flushed (restart, failover, SCRIPT FLUSH): EVAL caches it again. */
@@ -177,7 +283,7 @@ static bool redis_send(struct redis *r, struct redis_request *req)
 	clock_gettime(CLOCK_MONOTONIC, &req->sent);
 	if (redisAsyncFormattedCommand(r->ac, redis_on_reply, req, req->cmd, req->len) != REDIS_OK)
 		return false;
-	r->pending++;
+	redis_sent(r);
 	return true;
 }
 
@@ -201,7 +307,7 @@ bool redis_command(struct redis *r, int argc, const char **argv, const size_t *l
 		redis_request_free(req);
 		return false;
 	}
-	r->pending++;
+	redis_sent(r);
 	return true;
 }
 
@@ -257,10 +363,12 @@ static void redis_on_setup(redisAsyncContext *ac, void *reply_ptr, void *privdat
 	struct redis *r = ac->data;
 	redisReply *reply = reply_ptr;
 	intptr_t script = (intptr_t)privdata;
+	char where[300];
 
 	r->pending--;
 	if (reply == NULL)
 		return;
+	clock_gettime(CLOCK_MONOTONIC, &r->progress);
 	if (reply->type == REDIS_REPLY_ERROR) {
 		log_err("redis: setup failed: %s", reply->str);
 		r->setup_failed = true;
@@ -274,10 +382,11 @@ static void redis_on_setup(redisAsyncContext *ac, void *reply_ptr, void *privdat
 		redisAsyncDisconnect(ac);
 		return;
 	}
-	evtimer_del(r->timeout_ev);
 	r->up = true;
+	r->unresponsive = false;
 	r->backoff_ms = REDIS_BACKOFF_MIN_MS;
-	log_notice("redis: connected to %s", r->cfg->redis_socket ? r->cfg->redis_socket : r->cfg->redis_host);
+	redis_where(r, where, sizeof(where));
+	log_notice("redis: connected to %s", where);
 	if (r->on_state != NULL)
 		r->on_state(r->state_arg, true);
 }
@@ -286,7 +395,7 @@ static void redis_on_setup(redisAsyncContext *ac, void *reply_ptr, void *privdat
 static void redis_setup_command(struct redis *r, intptr_t script, int argc, const char **argv)
 {
 	if (redisAsyncCommandArgv(r->ac, redis_on_setup, (void *)script, argc, argv, NULL) == REDIS_OK) {
-		r->pending++;
+		redis_sent(r);
 		r->setup_waiting++;
 	}
 }
@@ -301,10 +410,13 @@ static void redis_on_connect(const redisAsyncContext *ac, int status)
 	if (status != REDIS_OK) {
 		log_limited(LOG_WARNING, "redis-connect", "redis: cannot connect: %s", ac->errstr);
 		r->ac = NULL; /* hiredis frees the context after a failed connect */
-		evtimer_del(r->timeout_ev);
+		r->unresponsive = false; /* refused or unreachable: down, not hung */
 		redis_schedule_retry(r);
 		return;
 	}
+	/* The setup replies are awaited under the same timeout: a stopped server accepts connects. */
+	r->connected = true;
+	clock_gettime(CLOCK_MONOTONIC, &r->progress);
 	r->setup_failed = false;
 	r->setup_waiting = 0;
 	if (cfg->redis_password != NULL && cfg->redis_user != NULL)
@@ -325,10 +437,14 @@ static void redis_on_disconnect(const redisAsyncContext *ac, int status)
 	struct redis *r = ac->data;
 	bool was_up = r->up;
 
+	if (ac != r->ac)
+		return; /* dropped by redis_drop(), which did the rest */
 	r->ac = NULL;
 	r->up = false;
+	r->connected = false;
 	if (r->closing)
 		return;
+	r->unresponsive = false;
 	if (status != REDIS_OK)
 		log_limited(LOG_WARNING, "redis-connect", "redis: connection lost: %s", ac->errstr);
 	r->metrics->redis_reconnects++;
@@ -337,11 +453,34 @@ static void redis_on_disconnect(const redisAsyncContext *ac, int status)
 	redis_schedule_retry(r);
 }
 
+/*
+ * TCP keepalive finds a peer that vanished (host down, a NAT or firewall that forgot the
+ * connection) while no command is outstanding, which the watchdog cannot see. Probing after
+ * [redis] timeout of silence, three probes a third of it apart, reports such a connection
+ * lost about two timeouts after it went quiet, the same order as a hung command, for one
+ * empty segment per timeout on an idle connection. (hiredis 0.14's redisKeepAlive() does
+ * the same but its header is not installed; redisEnableKeepAlive() fixes 15 s.)
+ */
+static void redis_keepalive(struct redis *r)
+{
+	int64_t secs = (r->cfg->redis_timeout_ms + 999) / 1000;
+	int fd = r->ac->c.fd, on = 1, idle, interval, count = 3;
+
+	if (secs > REDIS_KEEPALIVE_MAX_S)
+		secs = REDIS_KEEPALIVE_MAX_S;
+	idle = (int)secs;
+	interval = idle / 3 > 0 ? idle / 3 : 1;
+	if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) != 0)
+		log_warn("redis: cannot enable TCP keepalive: %s", strerror(errno));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
+}
+
 /* Starts one connection attempt. */
 static void redis_connect(struct redis *r)
 {
 	const struct config *cfg = r->cfg;
-	struct timeval tv = {REDIS_CONNECT_TIMEOUT_MS / 1000, 0};
 
 	if (cfg->redis_socket != NULL)
 		r->ac = redisAsyncConnectUnix(cfg->redis_socket);
@@ -357,10 +496,13 @@ static void redis_connect(struct redis *r)
 		return;
 	}
 	r->ac->data = r;
+	r->connected = false;
+	if (cfg->redis_socket == NULL)
+		redis_keepalive(r);
 	redisLibeventAttach(r->ac, r->base);
 	redisAsyncSetConnectCallback(r->ac, redis_on_connect);
 	redisAsyncSetDisconnectCallback(r->ac, redis_on_disconnect);
-	evtimer_add(r->timeout_ev, &tv);
+	redis_watch(r);
 }
 
 /* See redis.h. */
@@ -378,7 +520,11 @@ struct redis *redis_new(struct event_base *base, const struct config *cfg, struc
 	r->state_arg = arg;
 	r->backoff_ms = REDIS_BACKOFF_MIN_MS;
 	r->retry_ev = evtimer_new(base, redis_on_retry, r);
-	r->timeout_ev = evtimer_new(base, redis_on_timeout, r);
+	r->watch_ev = event_new(base, -1, EV_PERSIST, redis_on_watch, r);
+	if (r->retry_ev == NULL || r->watch_ev == NULL) {
+		redis_free(r);
+		return NULL;
+	}
 	redis_connect(r);
 	return r;
 }
@@ -387,6 +533,12 @@ struct redis *redis_new(struct event_base *base, const struct config *cfg, struc
 bool redis_is_up(const struct redis *r)
 {
 	return r->up;
+}
+
+/* See redis.h. */
+bool redis_unresponsive(const struct redis *r)
+{
+	return !r->up && r->unresponsive;
 }
 
 /* See redis.h. */
@@ -403,7 +555,9 @@ void redis_free(struct redis *r)
 	r->closing = true;
 	if (r->ac != NULL)
 		redisAsyncFree(r->ac);
-	event_free(r->retry_ev);
-	event_free(r->timeout_ev);
+	if (r->retry_ev != NULL)
+		event_free(r->retry_ev);
+	if (r->watch_ev != NULL)
+		event_free(r->watch_ev);
 	free(r);
 }

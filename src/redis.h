@@ -19,12 +19,22 @@ typedef void (*redis_reply_fn)(void *arg, redisReply *reply);
 /* Called when the connection becomes usable (up) or is lost (!up). */
 typedef void (*redis_state_fn)(void *arg, bool up);
 
-/* Creates the connection and starts connecting; scripts are loaded on every (re)connect. */
+/*
+ * Creates the connection and starts connecting; scripts are loaded on every (re)connect.
+ * A connection that leaves commands unanswered for [redis] timeout is dropped like a
+ * lost one (callbacks get NULL, on_state hears !up) and reconnected.
+ */
 struct redis *redis_new(struct event_base *base, const struct config *cfg, struct metrics *metrics,
     redis_state_fn on_state, void *arg);
 
 /* True when connected, authenticated and the scripts are loaded. */
 bool redis_is_up(const struct redis *r);
+
+/*
+ * True when not up because Redis stopped answering: a connection was dropped after
+ * [redis] timeout without a reply, and no other kind of loss (refused, reset) came since.
+ */
+bool redis_unresponsive(const struct redis *r);
 
 /* Sends a command (argv strings with lengths; lens NULL means NUL-terminated); fn may be NULL. */
 bool redis_command(struct redis *r, int argc, const char **argv, const size_t *lens,

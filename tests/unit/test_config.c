@@ -136,6 +136,7 @@ test_config_equal(const struct config *a, const struct config *b)
 	test_str_equal(a->redis_password, b->redis_password);
 	assert_int_equal(a->redis_db, b->redis_db);
 	test_str_equal(a->prefix, b->prefix);
+	assert_int_equal(a->redis_timeout_ms, b->redis_timeout_ms);
 	assert_memory_equal(&a->windows, &b->windows, sizeof a->windows);
 	assert_int_equal(a->refresh_ms, b->refresh_ms);
 	assert_int_equal(a->batch_size, b->batch_size);
@@ -187,6 +188,7 @@ test_defaults(void **state)
 	assert_null(c->redis_password);
 	assert_int_equal(c->redis_db, 0);
 	assert_string_equal(c->prefix, "fb:");
+	assert_int_equal(c->redis_timeout_ms, 5000);
 	assert_int_equal(c->windows.count, 4);
 	assert_string_equal(c->windows.w[0].name, "1h");
 	assert_string_equal(c->windows.w[3].name, "30d");
@@ -282,7 +284,7 @@ test_shipped_conf_documents_defaults(void **state)
 	static const char *const keys[] = {
 		"brokers", "group", "topics", "dlq_topic", "alerts_topic",
 		"embedded_partitions", "host", "port", "socket", "user", "password",
-		"db", "prefix", "sizes", "refresh", "batch_size", "max_inflight_batches",
+		"db", "prefix", "timeout", "sizes", "refresh", "batch_size", "max_inflight_batches",
 		"dedupe_horizon", "max_future", "reply_target", "reply_target.low",
 		"reply_target.normal", "reply_target.high", "reply_target.critical",
 		"at_risk", "pair_horizon", "rescan", "listen", "level",
@@ -352,6 +354,7 @@ test_all_keys(void **state)
 	    "password = s3cret\n"
 	    "db = 15\n"
 	    "prefix = feedback:\n"
+	    "timeout = 1500ms\n"
 	    "[windows]\n"
 	    "sizes = 15m, 1d\n"
 	    "refresh = 90s\n"
@@ -386,6 +389,7 @@ test_all_keys(void **state)
 	assert_string_equal(c->redis_password, "s3cret");
 	assert_int_equal(c->redis_db, 15);
 	assert_string_equal(c->prefix, "feedback:");
+	assert_int_equal(c->redis_timeout_ms, 1500);
 	assert_int_equal(c->windows.count, 2);
 	assert_string_equal(c->windows.w[0].name, "15m");
 	assert_string_equal(c->windows.w[1].name, "1d");
@@ -534,9 +538,15 @@ test_duration_values(void **state)
 	    ":2: [sla] rescan: '1 s' is not a duration (like 500ms, 90s, 15m, 24h, 7d)");
 	test_fails(f, "[sla]\nreply_target.high = 2x\n",
 	    ":2: [sla] reply_target.high: '2x' is not a duration (like 500ms, 90s, 15m, 24h, 7d)");
+	test_fails(f, "[redis]\nport = 6380\ntimeout = 0ms\n",
+	    ":3: [redis] timeout: '0ms' is not a duration (like 500ms, 90s, 15m, 24h, 7d)");
+	test_fails(f, "[redis]\ntimeout = 5\n",
+	    ":2: [redis] timeout: '5' is not a duration (like 500ms, 90s, 15m, 24h, 7d)");
 	test_loads(f, "[ingest]\nmax_future = 90s\ndedupe_horizon = 36h\n");
 	assert_int_equal(f->cfg.max_future_ms, 90000);
 	assert_int_equal(f->cfg.dedupe_horizon_ms, 36 * HOUR_MS);
+	test_loads(f, "[redis]\ntimeout = 2s\n");
+	assert_int_equal(f->cfg.redis_timeout_ms, 2000);
 }
 
 /* The window list goes through windows_parse, whose reason is kept. */
