@@ -16,6 +16,7 @@ struct consumer {
 	rd_kafka_t *rk;
 	rd_kafka_queue_t *queue;
 	struct kafka_watch watch;
+	struct kafka_log log;
 	struct consumer_handler handler;
 	bool paused;       /* partitions paused: an outage */
 	bool held;         /* not draining the local queue: back-pressure */
@@ -196,7 +197,11 @@ struct consumer *consumer_new(struct event_base *base, const struct config *cfg,
 		free(c);
 		return NULL;
 	}
-	rd_kafka_set_log_queue(c->rk, NULL);
+	if (!kafka_log_start(&c->log, base, c->rk)) {
+		snprintf(err, err_size, "cannot watch the consumer's log queue");
+		consumer_free(c);
+		return NULL;
+	}
 	rd_kafka_poll_set_consumer(c->rk);
 	c->queue = rd_kafka_queue_get_consumer(c->rk);
 	topics = rd_kafka_topic_partition_list_new((int)cfg->topic_count);
@@ -224,6 +229,7 @@ static void consumer_set_paused(struct consumer *c, bool paused)
 
 	c->paused = paused;
 	if (rd_kafka_assignment(c->rk, &parts) == RD_KAFKA_RESP_ERR_NO_ERROR && parts != NULL) {
+		log_notice("kafka: %s fetching from %d partitions", paused ? "paused" : "resumed", parts->cnt);
 		if (paused)
 			rd_kafka_pause_partitions(c->rk, parts);
 		else
@@ -325,7 +331,9 @@ void consumer_free(struct consumer *c)
 	if (c == NULL)
 		return;
 	consumer_close(c);
-	rd_kafka_queue_destroy(c->queue);
+	if (c->queue != NULL)
+		rd_kafka_queue_destroy(c->queue);
+	kafka_log_stop(&c->log);
 	rd_kafka_destroy(c->rk);
 	free(c->stats);
 	free(c);

@@ -1,4 +1,4 @@
-/* dlq.h: dead letters: rejected messages, kept byte for byte, with the reason in headers. */
+/* dlq.h: dead letters: rejected messages, kept byte for byte (or cut to fit), with the reason in headers. */
 #ifndef FEEDBACKD_DLQ_H
 #define FEEDBACKD_DLQ_H
 
@@ -22,7 +22,9 @@ struct dlq *dlq_new(struct event_base *base, const struct config *cfg, struct pr
 
 /*
  * Sends msg to the DLQ with reason; type (enum event_type, or -1 when not known) is
- * only for metrics_dead_letter(); retried until delivered. Each delivered letter's source
+ * only for metrics_dead_letter(). A letter over the topic's max.message.bytes is cut to
+ * fit and marked (docs/events.md); transient failures are retried with a bounded backoff,
+ * and a permanent one gives the letter up (logged and counted). Each delivered letter's source
  * position is recorded in Redis, so a message read again (after a rebalance whose commit
  * failed) is recognised and not dead-lettered twice.
  */

@@ -3,17 +3,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "log.h"
 
-/* librdkafka's log lines, delivered through the queue and so in the loop thread. */
-static void kafka_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-	log_msg(level, "rdkafka %s: %s: %s", rd_kafka_name(rk), fac, buf);
-}
+/* Log lines written per wake-up before the loop regains control. */
+#define KAFKA_LOG_LINES_PER_WAKEUP 100
 
 /* See kafka.h. */
 bool kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err, size_t err_size)
@@ -52,7 +50,6 @@ rd_kafka_conf_t *kafka_conf_new(const struct config *cfg, const char *brokers, c
 		rd_kafka_conf_destroy(conf);
 		return NULL;
 	}
-	rd_kafka_conf_set_log_cb(conf, kafka_log);
 	return conf;
 }
 
@@ -98,4 +95,59 @@ void kafka_watch_stop(struct kafka_watch *w, rd_kafka_queue_t *q)
 	w->ev = NULL;
 	close(w->fds[0]);
 	close(w->fds[1]);
+}
+
+/* Writes up to max queued log lines; true when the queue may hold more. */
+static bool kafka_log_serve(struct kafka_log *l, int max)
+{
+	rd_kafka_event_t *ev;
+	int n = 0;
+
+	while (n < max && (ev = rd_kafka_queue_poll(l->queue, 0)) != NULL) {
+		const char *fac, *line;
+		int level;
+
+		if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_LOG && rd_kafka_event_log(ev, &fac, &line, &level) == 0)
+			log_msg(level, "rdkafka %s: %s: %s", rd_kafka_name(l->rk), fac, line);
+		rd_kafka_event_destroy(ev);
+		n++;
+	}
+	return n == max;
+}
+
+/* The log queue became non-empty. */
+static void kafka_log_on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct kafka_log *l = arg;
+
+	(void)fd;
+	(void)what;
+	kafka_watch_drain(&l->watch);
+	if (kafka_log_serve(l, KAFKA_LOG_LINES_PER_WAKEUP))
+		kafka_watch_kick(&l->watch);
+}
+
+/*
+ * See kafka.h. With log.queue set, librdkafka's threads only append to this queue (they
+ * never wait on the daemon's log), and the lines no longer wait in a consumer queue that
+ * is not read while partitions are paused.
+ */
+bool kafka_log_start(struct kafka_log *l, struct event_base *base, rd_kafka_t *rk)
+{
+	l->rk = rk;
+	l->queue = rd_kafka_queue_new(rk);
+	if (l->queue == NULL || rd_kafka_set_log_queue(rk, l->queue) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		return false;
+	return kafka_watch_start(&l->watch, base, l->queue, kafka_log_on_readable, l);
+}
+
+/* See kafka.h. */
+void kafka_log_stop(struct kafka_log *l)
+{
+	if (l->queue == NULL)
+		return;
+	kafka_watch_stop(&l->watch, l->queue);
+	kafka_log_serve(l, INT_MAX);
+	rd_kafka_queue_destroy(l->queue);
+	l->queue = NULL;
 }

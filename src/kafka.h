@@ -15,6 +15,13 @@ struct kafka_watch {
 	struct event *ev;
 };
 
+/* librdkafka's log lines, on a queue of their own that the loop serves as they come. */
+struct kafka_log {
+	rd_kafka_t *rk;
+	rd_kafka_queue_t *queue;
+	struct kafka_watch watch;
+};
+
 /* A configuration with brokers, logging and every rdkafka.* passthrough key set. */
 rd_kafka_conf_t *kafka_conf_new(const struct config *cfg, const char *brokers, char *err, size_t err_size);
 
@@ -37,5 +44,11 @@ void kafka_watch_kick(struct kafka_watch *w);
 
 /* Stops watching and closes the pipe. */
 void kafka_watch_stop(struct kafka_watch *w, rd_kafka_queue_t *q);
+
+/* Routes rk's log lines to the daemon's log, written in the loop when they happen. */
+bool kafka_log_start(struct kafka_log *l, struct event_base *base, rd_kafka_t *rk);
+
+/* Writes what is still queued and stops; call before destroying rk. */
+void kafka_log_stop(struct kafka_log *l);
 
 #endif

@@ -42,7 +42,8 @@ struct daemon {
 	struct metrics metrics;
 	struct embedded *embedded;
 	struct redis *redis;
-	struct producer *producer;
+	struct producer *producer;      /* alerts */
+	struct producer *dlq_producer;  /* dead letters, each in a request of its own */
 	struct dlq *dlq;
 	struct agentstats *stats;
 	struct ingest *ingest;
@@ -318,6 +319,14 @@ static bool main_redis_up(void *arg)
 	return redis_is_up(d->redis);
 }
 
+/* http_source: Redis is down because it stopped answering (a timeout), not refused. */
+static bool main_redis_unresponsive(void *arg)
+{
+	struct daemon *d = arg;
+
+	return redis_unresponsive(d->redis);
+}
+
 /* http_source: some broker connected (from librdkafka statistics; before the first, the join). */
 static bool main_kafka_up(void *arg)
 {
@@ -416,16 +425,22 @@ static bool main_setup(struct daemon *d)
 		main_setup_failed("redis", "");
 		return false;
 	}
-	/* 4. The producer for dead letters and alerts, before anything can produce. */
-	d->producer = producer_new(d->base, &d->cfg, brokers, main_on_fatal, d, err, sizeof(err));
+	/* 4. The producers for alerts and dead letters, before anything can produce. */
+	d->producer = producer_new(d->base, &d->cfg, brokers, PRODUCER_ALERTS, main_on_fatal, d, err, sizeof(err));
 	if (d->producer == NULL) {
 		main_setup_failed("kafka producer", err);
+		return false;
+	}
+	d->dlq_producer = producer_new(d->base, &d->cfg, brokers, PRODUCER_DEAD_LETTERS, main_on_fatal, d, err,
+	    sizeof(err));
+	if (d->dlq_producer == NULL) {
+		main_setup_failed("kafka dead-letter producer", err);
 		return false;
 	}
 	/* 5. The pipeline from message to Redis, then the consumer that feeds it. */
 	d->stats = agentstats_new(&d->cfg, d->redis, &d->metrics);
 	d->ingest = ingest_new(d->base, &d->cfg, &d->metrics, d->redis, d->stats);
-	d->dlq = dlq_new(d->base, &d->cfg, d->producer, d->redis, &d->metrics, ingest_dead_lettered, d->ingest);
+	d->dlq = dlq_new(d->base, &d->cfg, d->dlq_producer, d->redis, &d->metrics, ingest_dead_lettered, d->ingest);
 	if (d->stats == NULL || d->ingest == NULL || d->dlq == NULL)
 		return false;
 	handler.arg = d;
@@ -448,7 +463,8 @@ static bool main_setup(struct daemon *d)
 	d->refresh = refresh_new(d->base, &d->cfg, d->redis, d->stats);
 	/* 7b. The HTTP endpoint (/metrics, /healthz, /readyz) and STATUS= updates. */
 	if (d->cfg.http_listen != NULL) {
-		struct http_source src = {main_gauges, main_redis_up, main_kafka_up, main_ready, &d->metrics, d};
+		struct http_source src = {main_gauges, main_redis_up, main_redis_unresponsive, main_kafka_up, main_ready,
+		    &d->metrics, d};
 
 		d->http = http_start(d->base, d->cfg.http_listen, &src, err, sizeof(err));
 		if (d->http == NULL) {
@@ -484,15 +500,18 @@ static void main_teardown(struct daemon *d)
 		consumer_close(d->consumer);
 	if (d->producer != NULL)
 		producer_flush(d->producer, SHUTDOWN_FLUSH_MS);
+	if (d->dlq_producer != NULL)
+		producer_flush(d->dlq_producer, SHUTDOWN_FLUSH_MS);
 	for (int i = 0; i < 3; i++)
 		if (d->signals[i] != NULL)
 			event_free(d->signals[i]);
 	if (d->drain_ev != NULL)
 		event_free(d->drain_ev);
 	consumer_free(d->consumer);
-	/* These two fail their pending callbacks, which reach into every module below. */
+	/* These fail their pending callbacks, which reach into every module below. */
 	redis_free(d->redis);
 	producer_free(d->producer);
+	producer_free(d->dlq_producer);
 	refresh_free(d->refresh);
 	duewatch_free(d->duewatch);
 	quality_free(d->quality);

@@ -23,7 +23,6 @@ const char *const metrics_alert_rules[METRICS_ALERT_RULES] = {
 static const char *const metrics_alert_states[ALERT_STATE_COUNT] = {"firing", "resolved"};
 
 /* In the order of enum event_type and enum event_result. */
-static const char *const metrics_type_names[EVENT_TYPE_COUNT] = {"rating", "complaint", "message", "reply"};
 static const char *const metrics_result_names[RESULT_COUNT] = {"applied", "duplicate", "redelivered", "late"};
 
 /* Counts v in the first bucket whose upper bound holds it; above them all it is only in +Inf. */
@@ -224,10 +223,10 @@ static void metrics_events(FILE *fp, const struct metrics *m)
 	    "(type unknown when rejected before the type was read).");
 	for (int t = 0; t < EVENT_TYPE_COUNT; t++) {
 		for (int r = 0; r < RESULT_COUNT; r++)
-			fprintf(fp, "feedbackd_events_total{type=\"%s\",result=\"%s\"} %llu\n", metrics_type_names[t],
+			fprintf(fp, "feedbackd_events_total{type=\"%s\",result=\"%s\"} %llu\n", event_type_name((enum event_type)t),
 			    metrics_result_names[r], (unsigned long long)m->events[t][r]);
 		fprintf(fp, "feedbackd_events_total{type=\"%s\",result=\"dead_lettered\"} %llu\n",
-		    metrics_type_names[t], (unsigned long long)m->dead_lettered_by_type[t]);
+		    event_type_name((enum event_type)t), (unsigned long long)m->dead_lettered_by_type[t]);
 		typed += m->dead_lettered_by_type[t];
 	}
 	/* Whatever the total holds beyond the typed ones had no type (or was counted without one). */
@@ -250,7 +249,13 @@ bool metrics_render(const struct metrics *m, const struct metrics_gauges *g, cha
 	metrics_one(fp, "feedbackd_events_dead_lettered_total", "counter",
 	    "Invalid messages delivered to the dead-letter topic.", m->dead_lettered);
 	metrics_one(fp, "feedbackd_dead_letter_failures_total", "counter",
-	    "Attempts to produce a dead letter that failed (they are retried).", m->dlq_failures);
+	    "Attempts to produce a dead letter that failed transiently (they are retried).", m->dlq_failures);
+	metrics_one(fp, "feedbackd_dead_letters_truncated_total", "counter",
+	    "Dead letters cut to fit the dead-letter topic's size limit (headers keep the size and SHA-256).",
+	    m->dlq_truncated);
+	metrics_one(fp, "feedbackd_dead_letters_lost_total", "counter",
+	    "Dead letters given up after a permanent produce error (logged with their source position).",
+	    m->dlq_lost);
 
 	metrics_one(fp, "feedbackd_batches_total", "counter", "Batches of events sent to Redis.", m->batches);
 	metrics_one(fp, "feedbackd_batch_events_total", "counter", "Events in the batches sent to Redis.",
@@ -271,6 +276,8 @@ bool metrics_render(const struct metrics *m, const struct metrics_gauges *g, cha
 	    m->redis_errors);
 	metrics_one(fp, "feedbackd_redis_reconnects_total", "counter", "Connections to Redis started after a loss.",
 	    m->redis_reconnects);
+	metrics_one(fp, "feedbackd_redis_timeouts_total", "counter",
+	    "Connections to Redis dropped because a command went unanswered for [redis] timeout.", m->redis_timeouts);
 	metrics_one(fp, "feedbackd_redis_up", "gauge", "Whether Redis is connected and the scripts are loaded.",
 	    g->redis_up ? 1 : 0);
 

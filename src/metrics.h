@@ -9,7 +9,6 @@
 #include "event.h"
 
 enum event_result { RESULT_APPLIED, RESULT_DUPLICATE, RESULT_REDELIVERED, RESULT_LATE, RESULT_COUNT };
-#define EVENT_TYPE_COUNT 4
 #define METRICS_LATENCY_BUCKETS 12
 #define METRICS_BATCH_BUCKETS 13
 
@@ -22,7 +21,9 @@ struct metrics {
 	uint64_t events_by_result[RESULT_COUNT];         /* when the type is not known per event */
 	uint64_t dead_lettered;                          /* every dead letter delivered */
 	uint64_t dead_lettered_by_type[EVENT_TYPE_COUNT]; /* of which the type was known: metrics_dead_letter() */
-	uint64_t dlq_failures;
+	uint64_t dlq_failures;                           /* transient produce failures, retried */
+	uint64_t dlq_truncated;                          /* letters cut to fit the topic's size limit */
+	uint64_t dlq_lost;                               /* letters given up after a permanent error */
 	uint64_t batches;
 	uint64_t batch_events;
 	uint64_t batch_sizes[METRICS_BATCH_BUCKETS];     /* events per batch, per-bucket: metrics_batch() */
@@ -30,6 +31,7 @@ struct metrics {
 	uint64_t stats_deferred;                        /* agents whose stats write a later batch makes */
 	uint64_t redis_errors;
 	uint64_t redis_reconnects;
+	uint64_t redis_timeouts;                         /* connections dropped for not answering */
 	uint64_t redis_latency[METRICS_LATENCY_BUCKETS]; /* per-bucket counts; rendered cumulative */
 	double redis_latency_sum;
 	uint64_t redis_latency_count;

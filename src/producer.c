@@ -1,6 +1,8 @@
-/* producer.c: the idempotent Kafka producer for alerts and dead letters. */
+/* producer.c: an idempotent Kafka producer (one for alerts, one for dead letters). */
 #include "producer.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,10 +12,19 @@
 /* Delivery reports served per wake-up before the loop regains control. */
 #define PRODUCER_POLLS_PER_WAKEUP 1000
 
+/* librdkafka's own limit on message.max.bytes: the dead-letter producer checks sizes itself. */
+#define PRODUCER_UNCHECKED_BYTES "1000000000"
+#define PRODUCER_ADMIN_TIMEOUT_MS 10000
+
 struct producer {
 	rd_kafka_t *rk;
 	rd_kafka_queue_t *queue;
 	struct kafka_watch watch;
+	rd_kafka_queue_t *admin_queue; /* answers to producer_topic_limit() */
+	struct kafka_watch admin_watch;
+	producer_limit_fn limit_fn;    /* the one request in flight, if any */
+	void *limit_arg;
+	struct kafka_log log;
 	producer_fatal_fn fatal;
 	void *fatal_arg;
 };
@@ -65,9 +76,84 @@ static void producer_on_readable(evutil_socket_t fd, short what, void *arg)
 		kafka_watch_kick(&p->watch);
 }
 
+/* Reads max.message.bytes from a DescribeConfigs answer; -1 and why when it is not there. */
+static int64_t producer_limit_of(rd_kafka_event_t *ev, const char **why)
+{
+	const rd_kafka_DescribeConfigs_result_t *res = rd_kafka_event_DescribeConfigs_result(ev);
+	const rd_kafka_ConfigResource_t **rs;
+	const rd_kafka_ConfigEntry_t **entries;
+	size_t nr = 0, ne = 0;
+
+	*why = rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR ? rd_kafka_event_error_string(ev) : NULL;
+	if (*why != NULL || res == NULL)
+		return -1;
+	rs = rd_kafka_DescribeConfigs_result_resources(res, &nr);
+	if (nr != 1 || rd_kafka_ConfigResource_error(rs[0]) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		*why = nr == 1 ? rd_kafka_ConfigResource_error_string(rs[0]) : "no such topic";
+		return -1;
+	}
+	entries = rd_kafka_ConfigResource_configs(rs[0], &ne);
+	for (size_t i = 0; i < ne; i++) {
+		const char *v = rd_kafka_ConfigEntry_value(entries[i]);
+		char *end;
+		long long n;
+
+		if (strcmp(rd_kafka_ConfigEntry_name(entries[i]), "max.message.bytes") != 0 || v == NULL)
+			continue;
+		errno = 0;
+		n = strtoll(v, &end, 10);
+		if (errno == 0 && *end == '\0' && n > 0)
+			return n;
+	}
+	*why = "max.message.bytes not in the answer";
+	return -1;
+}
+
+/* The answer to producer_topic_limit(). */
+static void producer_on_admin(evutil_socket_t fd, short what, void *arg)
+{
+	struct producer *p = arg;
+	rd_kafka_event_t *ev;
+
+	(void)fd;
+	(void)what;
+	kafka_watch_drain(&p->admin_watch);
+	while ((ev = rd_kafka_queue_poll(p->admin_queue, 0)) != NULL) {
+		producer_limit_fn fn = p->limit_fn;
+		const char *why;
+		int64_t bytes = producer_limit_of(ev, &why);
+
+		p->limit_fn = NULL;
+		if (fn != NULL)
+			fn(p->limit_arg, bytes, why);
+		rd_kafka_event_destroy(ev);
+	}
+}
+
+/* Sets what a kind of producer needs beyond the shared configuration. */
+static bool producer_conf_kind(rd_kafka_conf_t *conf, const struct config *cfg, enum producer_kind kind,
+    char *err, size_t err_size)
+{
+	/* Idempotence: broker-side retries never duplicate or reorder a message. */
+	if (!kafka_conf_set(conf, "enable.idempotence", "true", err, err_size))
+		return false;
+	if (kind == PRODUCER_ALERTS)
+		return kafka_conf_set(conf, "linger.ms", "5", err, err_size);
+	return kafka_conf_set(conf, "batch.num.messages", "1", err, err_size) &&
+	    kafka_conf_default(conf, cfg, "message.max.bytes", PRODUCER_UNCHECKED_BYTES, err, err_size);
+}
+
+/* Undoes a partly made producer. */
+static void producer_abandon(struct producer *p, rd_kafka_conf_t *conf)
+{
+	if (conf != NULL)
+		rd_kafka_conf_destroy(conf);
+	free(p);
+}
+
 /* See producer.h. */
 struct producer *producer_new(struct event_base *base, const struct config *cfg, const char *brokers,
-    producer_fatal_fn fatal, void *arg, char *err, size_t err_size)
+    enum producer_kind kind, producer_fatal_fn fatal, void *arg, char *err, size_t err_size)
 {
 	struct producer *p = calloc(1, sizeof(*p));
 	rd_kafka_conf_t *conf;
@@ -77,15 +163,8 @@ struct producer *producer_new(struct event_base *base, const struct config *cfg,
 	p->fatal = fatal;
 	p->fatal_arg = arg;
 	conf = kafka_conf_new(cfg, brokers, err, err_size);
-	if (conf == NULL) {
-		free(p);
-		return NULL;
-	}
-	/* Idempotence: broker-side retries never duplicate or reorder an alert. */
-	if (!kafka_conf_set(conf, "enable.idempotence", "true", err, err_size) ||
-	    !kafka_conf_set(conf, "linger.ms", "5", err, err_size)) {
-		rd_kafka_conf_destroy(conf);
-		free(p);
+	if (conf == NULL || !producer_conf_kind(conf, cfg, kind, err, err_size)) {
+		producer_abandon(p, conf);
 		return NULL;
 	}
 	rd_kafka_conf_set_dr_msg_cb(conf, producer_on_delivery);
@@ -93,14 +172,15 @@ struct producer *producer_new(struct event_base *base, const struct config *cfg,
 	rd_kafka_conf_set_opaque(conf, p);
 	p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, err_size);
 	if (p->rk == NULL) {
-		rd_kafka_conf_destroy(conf);
-		free(p);
+		producer_abandon(p, conf);
 		return NULL;
 	}
-	rd_kafka_set_log_queue(p->rk, NULL);
 	p->queue = rd_kafka_queue_get_main(p->rk);
-	if (!kafka_watch_start(&p->watch, base, p->queue, producer_on_readable, p)) {
-		snprintf(err, err_size, "cannot watch the producer queue");
+	p->admin_queue = rd_kafka_queue_new(p->rk);
+	if (!kafka_log_start(&p->log, base, p->rk) ||
+	    !kafka_watch_start(&p->watch, base, p->queue, producer_on_readable, p) ||
+	    !kafka_watch_start(&p->admin_watch, base, p->admin_queue, producer_on_admin, p)) {
+		snprintf(err, err_size, "cannot watch the producer's queues");
 		producer_free(p);
 		return NULL;
 	}
@@ -108,14 +188,14 @@ struct producer *producer_new(struct event_base *base, const struct config *cfg,
 }
 
 /* See producer.h. */
-bool producer_send(struct producer *p, const char *topic, const void *key, size_t key_len,
+rd_kafka_resp_err_t producer_send(struct producer *p, const char *topic, const void *key, size_t key_len,
     const void *value, size_t value_len, rd_kafka_headers_t *headers, producer_done_fn done, void *arg)
 {
 	struct producer_cb *cb = malloc(sizeof(*cb));
 	rd_kafka_resp_err_t err;
 
 	if (cb == NULL)
-		return false;
+		return RD_KAFKA_RESP_ERR__FAIL; /* out of memory */
 	cb->done = done;
 	cb->arg = arg;
 	err = rd_kafka_producev(p->rk,
@@ -126,12 +206,28 @@ bool producer_send(struct producer *p, const char *topic, const void *key, size_
 	    RD_KAFKA_V_HEADERS(headers),
 	    RD_KAFKA_V_OPAQUE(cb),
 	    RD_KAFKA_V_END);
-	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-		log_limited(LOG_WARNING, "kafka-produce", "kafka: produce to %s: %s", topic, rd_kafka_err2str(err));
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
 		free(cb);
-		return false;
-	}
-	return true;
+	return err;
+}
+
+/* See producer.h. */
+void producer_topic_limit(struct producer *p, const char *topic, producer_limit_fn fn, void *arg)
+{
+	rd_kafka_ConfigResource_t *res;
+	rd_kafka_AdminOptions_t *opt;
+
+	/* One question at a time: a second asker while one is out is answered by the same reply. */
+	if (p->limit_fn != NULL)
+		return;
+	p->limit_fn = fn;
+	p->limit_arg = arg;
+	res = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
+	opt = rd_kafka_AdminOptions_new(p->rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+	rd_kafka_AdminOptions_set_request_timeout(opt, PRODUCER_ADMIN_TIMEOUT_MS, NULL, 0);
+	rd_kafka_DescribeConfigs(p->rk, &res, 1, opt, p->admin_queue);
+	rd_kafka_AdminOptions_destroy(opt);
+	rd_kafka_ConfigResource_destroy(res);
 }
 
 /* See producer.h. */
@@ -156,8 +252,12 @@ void producer_free(struct producer *p)
 	if (p == NULL)
 		return;
 	kafka_watch_stop(&p->watch, p->queue);
+	kafka_watch_stop(&p->admin_watch, p->admin_queue);
 	if (p->queue != NULL)
 		rd_kafka_queue_destroy(p->queue);
+	if (p->admin_queue != NULL)
+		rd_kafka_queue_destroy(p->admin_queue);
+	kafka_log_stop(&p->log);
 	rd_kafka_destroy(p->rk);
 	free(p);
 }

@@ -970,10 +970,21 @@ class RealKafka:
         self.create_topics(self.topics, self.partitions)
         return self
 
-    def create_topic(self, name, partitions=None):
-        self._run("create-topic", self.dir, name, str(partitions or self.partitions), timeout=120)
+    def create_topic(self, name, partitions=None, configs=None):
+        """configs: topic configs, e.g. {"max.message.bytes": 100000}."""
+        extra = ["%s=%s" % kv for kv in (configs or {}).items()]
+        self._run("create-topic", self.dir, name, str(partitions or self.partitions), *extra, timeout=120)
         if name not in self.topics:
             self.topics.append(name)
+
+    def group_offsets(self, group):
+        """{(topic, partition): (committed, log_end)} of a group; committed is None where the
+        group has committed nothing for that partition."""
+        out = {}
+        for line in self._run("group-offsets", self.dir, group).splitlines():
+            topic, part, committed, end = line.split()
+            out[(topic, int(part))] = (None if committed == "-" else int(committed), int(end))
+        return out
 
     def create_topics(self, names, partitions=None):
         """Several topics, two JVMs at a time (each create-topic is a JVM of about 0.9 s).

@@ -18,10 +18,13 @@ Env:  FEEDBACKD_SEED (random seed, printed), FEEDBACKD_CRASH_EVENTS (default 200
 """
 
 import collections
+import hashlib
 import json
 import os
 import random
+import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -583,6 +586,107 @@ class TestDelivery(h.FeedbackTestCase):
         self.assert_exact_stats(redis, wl)
         n, dups = self.assert_dlq(wl, exactly_once=False)
         self.note("%d malformed, %d DLQ records (%d duplicated)", len(wl.bad), n, dups)
+        d.stop()
+
+    # -- 6. no message may stall a partition ------------------------------------------
+
+    def big_rating(self, size):
+        """A valid-JSON rating of exactly size bytes (rejected as too large)."""
+        d = {"event_id": "big-" + uuid.uuid4().hex, "type": "rating", "agent_id": "ag-big",
+             "ts": h.iso(h.now_ms() - MINUTE), "score": 4, "pad": ""}
+        d["pad"] = "x" * (size - len(json.dumps(d)))
+        payload = json.dumps(d).encode()
+        self.assertEqual(len(payload), size)
+        return payload
+
+    def assert_moves_past(self, redis, d, big, dlq_topic, max_bytes):
+        """A 1,000,000-byte message amid valid events on partition 0: the valid events are
+        counted exactly, the big one reaches the DLQ once (whole, or cut to max_bytes and
+        marked), the group's committed offset of partition 0 reaches its end (real broker),
+        and SIGTERM is prompt."""
+        now = h.now_ms()
+        good = [h.rating("ag-1", 1 + i % 5, now - MINUTE - i) for i in range(20)]
+        h.produce(self.kafka.bootstrap, self.t_events, good[:10] + [big] + good[10:], key="ag-1", partition=0)
+        self.wait_stats(redis, good)
+        h.wait_until(lambda: h.consume_all(self.kafka.bootstrap, dlq_topic), 60, 0.5, what="the dead letter")
+        time.sleep(1)
+        [m] = h.consume_all(self.kafka.bootstrap, dlq_topic)
+        hd = m["headers"]
+        self.assertEqual((hd["error"], hd["source_topic"], hd["source_partition"], hd["source_offset"]),
+                         ("too large", self.t_events, "0", "10"))
+        if len(big) + 1024 <= max_bytes:
+            self.assertEqual(m["payload"], big)
+            self.assertNotIn("truncated", hd)
+        else:
+            self.assertEqual((hd["truncated"], hd["original_size"], hd["original_sha256"]),
+                             ("true", str(len(big)), hashlib.sha256(big).hexdigest()))
+            self.assertLessEqual(len(m["payload"]), max_bytes)
+            self.assertGreater(len(m["payload"]), max_bytes // 2)
+            self.assertEqual(m["payload"], big[:len(m["payload"])])
+        if REAL:
+            h.wait_until(lambda: self.kafka.group_offsets(self.group).get((self.t_events, 0), (None, 0))
+                         == (21, 21), 30, 0.5, what="partition 0's committed offset at its end (21)")
+        t = time.monotonic()
+        d.stop()
+        self.assertLess(time.monotonic() - t, 8, "SIGTERM took too long")
+        self.assertNotRegex(d.log(), r"giving up|not delivered")
+
+    def test_dlq_million_byte_message(self):
+        """A 1,000,000-byte message, which the broker accepts, is dead-lettered whole and the
+        partition moves on (librdkafka's producer refused anything over 1,000,000 bytes)."""
+        redis = self.start_redis()
+        d = self.start_daemon(self.kafka.bootstrap, redis, self.config())
+        self.assert_moves_past(redis, d, self.big_rating(1000000), self.t_dlq, 1048588)
+
+    @real_only
+    def test_dlq_truncated_to_topic_limit(self):
+        """The DLQ topic takes at most 100,000 bytes: the letter is cut to fit, with the
+        original's size and SHA-256 in headers, and the partition moves on."""
+        redis = self.start_redis()
+        small = "dlq-small." + self.group
+        self.kafka.create_topic(small, 1, {"max.message.bytes": 100000})
+        d = self.start_daemon(self.kafka.bootstrap, redis, self.config(kafka={"dlq_topic": small}))
+        self.assert_moves_past(redis, d, self.big_rating(1000000), small, 100000)
+        self.assertRegex(d.log(), r"dlq: %s takes records of up to 100000 bytes" % re.escape(small))
+
+    def test_tombstone_dead_lettered_as_null(self):
+        """A NULL value is dead-lettered as a NULL value, with reason `null value`."""
+        redis = self.start_redis()
+        d = self.start_daemon(self.kafka.bootstrap, redis, self.config())
+        # -Z sends an empty value as a NULL value (kcat skips an empty line without a key).
+        r = subprocess.run([h.KCAT, "-P", "-b", self.kafka.bootstrap, "-t", self.t_events, "-p", "1",
+                            "-Z", "-D", "\n", "-K", "\t"], input=b"the-key\t\n", stderr=subprocess.PIPE,
+                           timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        [src] = h.consume_all(self.kafka.bootstrap, self.t_events)
+        self.assertIsNone(src["payload"], "kcat did not produce a tombstone")
+        h.wait_until(lambda: h.consume_all(self.kafka.bootstrap, self.t_dlq), 30, 0.5, what="the dead letter")
+        [m] = h.consume_all(self.kafka.bootstrap, self.t_dlq)
+        self.assertIsNone(m["payload"])
+        self.assertEqual(m["key"], "the-key")
+        self.assertEqual(m["headers_list"], [("error", "null value"), ("source_topic", self.t_events),
+                                             ("source_partition", "1"), ("source_offset", str(src["offset"]))])
+        d.stop()
+
+    def test_rdkafka_log_lines_when_they_happen(self):
+        """librdkafka's lines are written when they happen: the PAUSE of an outage is in the
+        log while Redis is still down (it used to wait in the paused consumer's queue)."""
+        redis = self.start_redis(appendonly=True)
+        cfg = self.config(kafka={"rdkafka.debug": "topic"}, log={"level": "debug"})
+        d = self.start_daemon(self.kafka.bootstrap, redis, cfg)
+        events = [h.rating("ag-1", 5, h.now_ms() - MINUTE)]
+        h.produce(self.kafka.bootstrap, self.t_events, events, key="ag-1")
+        self.wait_stats(redis, events)
+        redis.stop()
+        t = time.monotonic()
+        d.wait_log(r"rdkafka \S+: PAUSE: ", 10)
+        self.assertLess(time.monotonic() - t, 10)
+        pause = [l for l in d.log().splitlines() if re.search(r"rdkafka \S+: PAUSE: ", l)]
+        self.assertRegex(pause[0], r"^\d{4}-\d\d-\d\dT[\d:.]+Z feedbackd\[\d+\]: debug: rdkafka ")
+        redis.start()
+        more = [h.rating("ag-1", 3, h.now_ms() - MINUTE)]
+        h.produce(self.kafka.bootstrap, self.t_events, more, key="ag-1")
+        self.wait_stats(redis, events + more)
         d.stop()
 
 

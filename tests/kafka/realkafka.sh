@@ -7,7 +7,11 @@
 #   realkafka.sh stop DIR                       stop it (TERM, KILL after 10 s)
 #   realkafka.sh restart DIR                    stop + start on the same ports
 #                                               and the same data (no reformat)
-#   realkafka.sh create-topic DIR NAME PARTS    create a topic (replication 1)
+#   realkafka.sh create-topic DIR NAME PARTS [KEY=VALUE...]
+#                                               create a topic (replication 1),
+#                                               with topic configs if given
+#   realkafka.sh group-offsets DIR GROUP        print "topic partition committed
+#                                               log-end" lines for a group
 #
 # State of one broker lives in DIR: server.properties, ports, cluster-id,
 # data/ (log.dirs), broker.log (+ broker.log.prev after a restart), pid,
@@ -52,7 +56,8 @@ usage: $prog fetch
        $prog start DIR
        $prog stop DIR
        $prog restart DIR
-       $prog create-topic DIR NAME PARTITIONS
+       $prog create-topic DIR NAME PARTITIONS [KEY=VALUE...]
+       $prog group-offsets DIR GROUP
 EOF
     exit 2
 }
@@ -350,18 +355,34 @@ cmd_restart() {
 }
 
 cmd_create_topic() {
-    local dir name parts
+    local dir name parts kv configs=()
     dir=$1 name=$2 parts=$3
+    shift 3
     [[ "$parts" =~ ^[1-9][0-9]*$ ]] || die "PARTITIONS must be a positive integer"
     [[ -f "$dir/bootstrap" ]] || die "no running broker in $dir"
     libs_ok || die "Kafka jars missing; run: $prog fetch"
     need_java
+    for kv in "$@"; do
+        [[ "$kv" == *=* ]] || die "topic config must be KEY=VALUE: $kv"
+        configs+=(--config "$kv")
+    done
     # kafka_2.13 3.9.1 has no kafka.admin.TopicCommand any more; the tool is
     # org.apache.kafka.tools.TopicCommand from the kafka-tools jar.
     kafka_tool org.apache.kafka.tools.TopicCommand \
         --bootstrap-server "$(cat "$dir/bootstrap")" \
         --create --topic "$name" --partitions "$parts" \
-        --replication-factor 1 >&2
+        --replication-factor 1 "${configs[@]}" >&2
+}
+
+# A group's committed offsets beside each partition's end, one line each.
+cmd_group_offsets() {
+    local dir=$1 group=$2
+    [[ -f "$dir/bootstrap" ]] || die "no running broker in $dir"
+    libs_ok || die "Kafka jars missing; run: $prog fetch"
+    need_java
+    kafka_tool org.apache.kafka.tools.consumer.group.ConsumerGroupCommand \
+        --bootstrap-server "$(cat "$dir/bootstrap")" --describe --group "$group" 2>/dev/null |
+        awk -v g="$group" '$1 == g && $3 ~ /^[0-9]+$/ { print $2, $3, $4, $5 }'
 }
 
 (($# >= 1)) || usage
@@ -385,8 +406,12 @@ restart)
     cmd_restart "$1"
     ;;
 create-topic)
-    (($# == 3)) || usage
-    cmd_create_topic "$1" "$2" "$3"
+    (($# >= 3)) || usage
+    cmd_create_topic "$@"
+    ;;
+group-offsets)
+    (($# == 2)) || usage
+    cmd_group_offsets "$1" "$2"
     ;;
 -h | --help | help)
     usage

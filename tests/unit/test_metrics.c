@@ -41,9 +41,15 @@ static const char want_full[] =
     "# HELP feedbackd_events_dead_lettered_total Invalid messages delivered to the dead-letter topic.\n"
     "# TYPE feedbackd_events_dead_lettered_total counter\n"
     "feedbackd_events_dead_lettered_total 9\n"
-    "# HELP feedbackd_dead_letter_failures_total Attempts to produce a dead letter that failed (they are retried).\n"
+    "# HELP feedbackd_dead_letter_failures_total Attempts to produce a dead letter that failed transiently (they are retried).\n"
     "# TYPE feedbackd_dead_letter_failures_total counter\n"
     "feedbackd_dead_letter_failures_total 1\n"
+    "# HELP feedbackd_dead_letters_truncated_total Dead letters cut to fit the dead-letter topic's size limit (headers keep the size and SHA-256).\n"
+    "# TYPE feedbackd_dead_letters_truncated_total counter\n"
+    "feedbackd_dead_letters_truncated_total 4\n"
+    "# HELP feedbackd_dead_letters_lost_total Dead letters given up after a permanent produce error (logged with their source position).\n"
+    "# TYPE feedbackd_dead_letters_lost_total counter\n"
+    "feedbackd_dead_letters_lost_total 6\n"
     "# HELP feedbackd_batches_total Batches of events sent to Redis.\n"
     "# TYPE feedbackd_batches_total counter\n"
     "feedbackd_batches_total 6\n"
@@ -97,6 +103,9 @@ static const char want_full[] =
     "# HELP feedbackd_redis_reconnects_total Connections to Redis started after a loss.\n"
     "# TYPE feedbackd_redis_reconnects_total counter\n"
     "feedbackd_redis_reconnects_total 1\n"
+    "# HELP feedbackd_redis_timeouts_total Connections to Redis dropped because a command went unanswered for [redis] timeout.\n"
+    "# TYPE feedbackd_redis_timeouts_total counter\n"
+    "feedbackd_redis_timeouts_total 7\n"
     "# HELP feedbackd_redis_up Whether Redis is connected and the scripts are loaded.\n"
     "# TYPE feedbackd_redis_up gauge\n"
     "feedbackd_redis_up 1\n"
@@ -191,6 +200,8 @@ test_render_full(void **state)
 	metrics_dead_letter(&m, EVENT_TYPE_COUNT);
 	m.dead_lettered++;
 	m.dlq_failures = 1;
+	m.dlq_truncated = 4;
+	m.dlq_lost = 6;
 	/* 6 batches of 25 events: 1, 2, then 3, 4 and 5 in the le="5" bucket, and 10. */
 	metrics_batch(&m, 1);
 	metrics_batch(&m, 2);
@@ -202,6 +213,7 @@ test_render_full(void **state)
 	m.stats_deferred = 11;
 	m.redis_errors = 3;
 	m.redis_reconnects = 1;
+	m.redis_timeouts = 7;
 	/* Powers of two, so the sum is exact: 2^-12, 2^-9, 0.25 and 8 (above every bound). */
 	metrics_redis_latency(&m, 0.000244140625);
 	metrics_redis_latency(&m, 0.001953125);
