@@ -1,12 +1,10 @@
 /* event.c: parsing and validating one feedback event (pure, no I/O). */
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "event.h"
+#include "jsondoc.h"
 #include "jsonlex.h"
 #include "timestamp.h"
 
@@ -34,18 +32,21 @@ event_reject(char *reason, size_t reason_size, const char *what, const char *fie
 	return false;
 }
 
-/* Why jansson refused the bytes, in the contract's short words. */
+/* Why the bytes are not an event's JSON object, in the contract's short words. */
 static const char *
-event_json_error(const json_error_t *err)
+event_json_error(enum jsondoc_status st)
 {
-	switch (json_error_code(err)) {
-	case json_error_duplicate_key:
+	switch (st) {
+	case JSONDOC_DUPLICATE_KEY:
 		return "duplicate key";
-	case json_error_invalid_utf8:
+	case JSONDOC_INVALID_UTF8:
 		return "invalid utf-8";
-	case json_error_null_character:
+	case JSONDOC_NUL_CHARACTER:
 		return "nul character";
+	case JSONDOC_NOT_OBJECT:
+		return "not an object";
 	default:
+		/* Out of memory too. */
 		return "not json";
 	}
 }
@@ -65,10 +66,10 @@ event_has_control(const char *s, size_t len)
 
 /* Copies string field name to out if its length is in [min, max]; absent ok unless required. */
 static bool
-event_get_string(json_t *root, const char *name, bool required, size_t min, size_t max,
+event_get_string(const struct jsondoc *doc, const char *name, bool required, size_t min, size_t max,
     char *out, char *reason, size_t reason_size)
 {
-	json_t	*v = json_object_get(root, name);
+	const struct jsondoc_value *v = jsondoc_get(doc, name);
 	size_t	 len;
 
 	out[0] = '\0';
@@ -77,13 +78,13 @@ event_get_string(json_t *root, const char *name, bool required, size_t min, size
 			return event_reject(reason, reason_size, "missing field", name);
 		return true;
 	}
-	if (!json_is_string(v))
+	if (v->kind != JSONDOC_STRING)
 		return event_reject(reason, reason_size, "wrong type", name);
-	len = json_string_length(v);
+	len = v->len;
 	if (len < min || len > max)
 		return event_reject(reason, reason_size, "bad length", name);
-	/* jansson refuses \u0000 by default, so the length and strlen agree. */
-	memcpy(out, json_string_value(v), len);
+	/* A \u0000 was refused, so the length and strlen agree. */
+	memcpy(out, v->str, len);
 	out[len] = '\0';
 	return true;
 }
@@ -101,21 +102,21 @@ event_lookup(const char *const *names, int count, const char *s, size_t len)
 
 /* Reads ts as an RFC 3339 string or integer epoch ms and refuses the far future. */
 static bool
-event_get_ts(json_t *root, int64_t now_ms, int64_t max_future_ms, int64_t *out,
+event_get_ts(const struct jsondoc *doc, int64_t now_ms, int64_t max_future_ms, int64_t *out,
     char *reason, size_t reason_size)
 {
-	json_t	*v = json_object_get(root, "ts");
+	const struct jsondoc_value *v = jsondoc_get(doc, "ts");
 	int64_t	 horizon = max_future_ms < 0 ? 0 : max_future_ms;
 
 	if (v == NULL)
 		return event_reject(reason, reason_size, "missing field", "ts");
-	if (json_is_string(v)) {
-		if (!ts_parse_rfc3339(json_string_value(v), json_string_length(v), out))
+	if (v->kind == JSONDOC_STRING) {
+		if (!ts_parse_rfc3339(v->str, v->len, out))
 			return event_reject(reason, reason_size, "bad ts", NULL);
-	} else if (json_is_integer(v)) {
-		if (json_integer_value(v) < 0)
+	} else if (v->kind == JSONDOC_INTEGER) {
+		if (v->integer < 0)
 			return event_reject(reason, reason_size, "bad ts", NULL);
-		*out = json_integer_value(v);
+		*out = v->integer;
 	} else
 		return event_reject(reason, reason_size, "wrong type", "ts");
 	/* Compared as a difference so a huge ts cannot overflow now + max. */
@@ -126,28 +127,28 @@ event_get_ts(json_t *root, int64_t now_ms, int64_t max_future_ms, int64_t *out,
 
 /* Reads the score and optional scale of a rating. */
 static bool
-event_get_rating(json_t *root, struct event *ev, char *reason, size_t reason_size)
+event_get_rating(const struct jsondoc *doc, struct event *ev, char *reason, size_t reason_size)
 {
-	json_t		*score = json_object_get(root, "score");
-	json_t		*scale = json_object_get(root, "scale");
-	json_int_t	 s, max, min;
+	const struct jsondoc_value	*score = jsondoc_get(doc, "score");
+	const struct jsondoc_value	*scale = jsondoc_get(doc, "scale");
+	int64_t		 s, max, min;
 
 	if (score == NULL)
 		return event_reject(reason, reason_size, "missing field", "score");
 	/* A real such as 4.0 is refused: scores are counted, never rounded. */
-	if (!json_is_integer(score))
+	if (score->kind != JSONDOC_INTEGER)
 		return event_reject(reason, reason_size, "wrong type", "score");
 	ev->scale = 5;
 	if (scale != NULL) {
-		if (!json_is_integer(scale))
+		if (scale->kind != JSONDOC_INTEGER)
 			return event_reject(reason, reason_size, "wrong type", "scale");
-		if (json_integer_value(scale) != 5 && json_integer_value(scale) != 10)
+		if (scale->integer != 5 && scale->integer != 10)
 			return event_reject(reason, reason_size, "bad scale", NULL);
-		ev->scale = (int)json_integer_value(scale);
+		ev->scale = (int)scale->integer;
 	}
 	min = ev->scale == 5 ? 1 : 0;
 	max = ev->scale;
-	s = json_integer_value(score);
+	s = score->integer;
 	if (s < min || s > max)
 		return event_reject(reason, reason_size, "score out of range", NULL);
 	ev->score = (int)s;
@@ -156,18 +157,18 @@ event_get_rating(json_t *root, struct event *ev, char *reason, size_t reason_siz
 
 /* Reads the optional severity of a complaint. */
 static bool
-event_get_severity(json_t *root, struct event *ev, char *reason, size_t reason_size)
+event_get_severity(const struct jsondoc *doc, struct event *ev, char *reason, size_t reason_size)
 {
-	json_t	*v = json_object_get(root, "severity");
+	const struct jsondoc_value *v = jsondoc_get(doc, "severity");
 	int	 i;
 
 	ev->severity = SEVERITY_NORMAL;
 	if (v == NULL)
 		return true;
-	if (!json_is_string(v))
+	if (v->kind != JSONDOC_STRING)
 		return event_reject(reason, reason_size, "wrong type", "severity");
-	i = event_lookup(severity_names, SEVERITY_COUNT, json_string_value(v),
-	    json_string_length(v));
+	i = event_lookup(severity_names, SEVERITY_COUNT, v->str,
+	    v->len);
 	if (i < 0)
 		return event_reject(reason, reason_size, "unknown severity", NULL);
 	ev->severity = (enum severity)i;
@@ -176,74 +177,50 @@ event_get_severity(json_t *root, struct event *ev, char *reason, size_t reason_s
 
 /* Validates every field of a decoded object into ev. */
 static bool
-event_fill(json_t *root, int64_t now_ms, int64_t max_future_ms, struct event *ev,
+event_fill(const struct jsondoc *doc, int64_t now_ms, int64_t max_future_ms, struct event *ev,
     char *reason, size_t reason_size)
 {
-	json_t	*type;
+	const struct jsondoc_value *type;
 	int	 i;
 
-	if (!event_get_string(root, "event_id", true, 1, EVENT_ID_MAX, ev->event_id,
+	if (!event_get_string(doc, "event_id", true, 1, EVENT_ID_MAX, ev->event_id,
 	    reason, reason_size))
 		return false;
 
-	type = json_object_get(root, "type");
+	type = jsondoc_get(doc, "type");
 	if (type == NULL)
 		return event_reject(reason, reason_size, "missing field", "type");
-	if (!json_is_string(type))
+	if (type->kind != JSONDOC_STRING)
 		return event_reject(reason, reason_size, "wrong type", "type");
-	i = event_lookup(event_type_names, EVENT_TYPE_COUNT, json_string_value(type),
-	    json_string_length(type));
+	i = event_lookup(event_type_names, EVENT_TYPE_COUNT, type->str,
+	    type->len);
 	if (i < 0)
 		return event_reject(reason, reason_size, "unknown type", NULL);
 	ev->type = (enum event_type)i;
 
-	if (!event_get_string(root, "agent_id", true, 1, EVENT_ID_MAX, ev->agent_id,
+	if (!event_get_string(doc, "agent_id", true, 1, EVENT_ID_MAX, ev->agent_id,
 	    reason, reason_size))
 		return false;
 	if (event_has_control(ev->agent_id, strlen(ev->agent_id)))
 		return event_reject(reason, reason_size, "control character", "agent_id");
 
-	if (!event_get_ts(root, now_ms, max_future_ms, &ev->ts_ms, reason, reason_size))
+	if (!event_get_ts(doc, now_ms, max_future_ms, &ev->ts_ms, reason, reason_size))
 		return false;
 
 	/* Only a rating may stand alone; everything else belongs to a ticket. */
-	if (!event_get_string(root, "ticket_id", ev->type != EVENT_RATING, 1,
+	if (!event_get_string(doc, "ticket_id", ev->type != EVENT_RATING, 1,
 	    EVENT_ID_MAX, ev->ticket_id, reason, reason_size))
 		return false;
 
 	if (ev->type == EVENT_RATING &&
-	    !event_get_rating(root, ev, reason, reason_size))
+	    !event_get_rating(doc, ev, reason, reason_size))
 		return false;
 	if (ev->type == EVENT_COMPLAINT &&
-	    !event_get_severity(root, ev, reason, reason_size))
+	    !event_get_severity(doc, ev, reason, reason_size))
 		return false;
 
-	return event_get_string(root, "category", false, 0, EVENT_CATEGORY_MAX,
+	return event_get_string(doc, "category", false, 0, EVENT_CATEGORY_MAX,
 	    ev->category, reason, reason_size);
-}
-
-/*
- * Decodes buf as jansson does, except that a number too large to hold is read as the largest
- * that can be held, with its sign and kind, rather than failing the whole message.
- */
-static json_t *
-event_decode(const char *buf, size_t len, json_error_t *err)
-{
-	/* DECODE_ANY so a bare number is "not an object" rather than "not json". */
-	const size_t	 flags = JSON_REJECT_DUPLICATES | JSON_DECODE_ANY;
-	json_t		*root;
-	char		*clamped;
-	size_t		 clen;
-
-	root = json_loadb(buf, len, flags, err);
-	if (root != NULL || json_error_code(err) != json_error_numeric_overflow)
-		return root;
-	/* Only this rare path pays for the copy; out of memory leaves it "not json". */
-	if ((clamped = jsonlex_clamp_numbers(buf, len, &clen)) == NULL)
-		return NULL;
-	root = json_loadb(clamped, clen, flags, err);
-	free(clamped);
-	return root;
 }
 
 /* Parses and validates one message against the contract in docs/events.md. */
@@ -251,10 +228,14 @@ bool
 event_parse(const char *buf, size_t len, int64_t now_ms, int64_t max_future_ms,
     struct event *out, char *reason, size_t reason_size)
 {
-	json_t		*root;
-	json_error_t	 err;
-	struct event	 ev;
-	bool		 ok;
+	/*
+	 * The thread's parser, not one passed in: event_parse's signature is the contract its
+	 * callers and tests use, the daemon parses on one thread, and jsondoc_thread frees it
+	 * when the thread ends, so nothing leaks.
+	 */
+	struct jsondoc		*doc;
+	enum jsondoc_status	 st;
+	struct event		 ev;
 
 	if (reason != NULL && reason_size > 0)
 		reason[0] = '\0';
@@ -265,22 +246,18 @@ event_parse(const char *buf, size_t len, int64_t now_ms, int64_t max_future_ms,
 	if (len > EVENT_MAX_BYTES)
 		return event_reject(reason, reason_size, "too large", NULL);
 
-	root = event_decode(buf, len, &err);
-	if (root == NULL)
-		return event_reject(reason, reason_size, event_json_error(&err), NULL);
-	if (!json_is_object(root)) {
-		json_decref(root);
-		return event_reject(reason, reason_size, "not an object", NULL);
-	}
+	if ((doc = jsondoc_thread()) == NULL)
+		return event_reject(reason, reason_size, "not json", NULL);
+	if ((st = jsondoc_parse(doc, buf, len)) != JSONDOC_OK)
+		return event_reject(reason, reason_size, event_json_error(st), NULL);
 
 	memset(&ev, 0, sizeof ev);
 	ev.severity = SEVERITY_NORMAL;
-	ok = event_fill(root, now_ms, max_future_ms, &ev, reason, reason_size);
-	json_decref(root);
 	/* out is only written for a valid event, never half-filled. */
-	if (ok)
-		*out = ev;
-	return ok;
+	if (!event_fill(doc, now_ms, max_future_ms, &ev, reason, reason_size))
+		return false;
+	*out = ev;
+	return true;
 }
 
 /* The type of a message event_parse rejected, for counting dead letters by type; -1 if none. */
@@ -291,8 +268,8 @@ event_rejected_type(const char *buf, size_t len)
 	size_t		 tlen;
 
 	/*
-	 * Read leniently: a message is often rejected for what jansson cannot read (its size,
-	 * bad UTF-8, \u0000, a huge number) while its type is plain to see.
+	 * Read leniently: a message is often rejected for what the strict parser refuses (its size,
+	 * bad UTF-8, a \u0000, a duplicate key) while its type is plain to see.
 	 */
 	if (buf == NULL ||
 	    (type = jsonlex_member_string(buf, len, "type", &tlen)) == NULL)

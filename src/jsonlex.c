@@ -1,29 +1,12 @@
-/* jsonlex.c: a lenient JSON lexer for what the strict parser cannot read (pure, no I/O). */
+/* jsonlex.c: a lenient JSON lexer for what the strict parser refuses (pure, no I/O). */
 
-#include <errno.h>
-#include <math.h>
 #include <stdbool.h>
-#include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "jsonlex.h"
 
-/* jansson's JSON_PARSER_MAX_DEPTH: deeper input is not JSON to it either. */
+/* The strict parser's depth limit (jansson's JSON_PARSER_MAX_DEPTH): deeper is not JSON. */
 #define JSONLEX_MAX_DEPTH 2048
-
-/* The largest numbers jansson holds: json_int_t is int64_t, a real is a double. */
-#define JSONLEX_INT_MAX "9223372036854775807"
-#define JSONLEX_INT_MIN "-9223372036854775808"
-#define JSONLEX_REAL_MAX "1.7976931348623157e308"
-#define JSONLEX_REAL_MIN "-1.7976931348623157e308"
-
-/*
- * Bounds the copy: the shortest number that overflows ("1e309", 5 bytes) grows the most,
- * by 17 bytes; an overflowing integer has at least 19 digits and never grows.
- */
-#define JSONLEX_MIN_CLAMPED 5
-#define JSONLEX_MAX_GROWTH 17
 
 enum jsonlex_number { JSONLEX_NOT_NUMBER, JSONLEX_INTEGER, JSONLEX_REAL };
 
@@ -46,7 +29,7 @@ jsonlex_digits(const char *s, size_t n)
 }
 
 /*
- * The kind of the number at s by the JSON grammar, as jansson's lexer reads it. *len is how
+ * The kind of the number at s by the JSON grammar, as the strict parser reads it. *len is how
  * many bytes were read, for a malformed number up to where it went wrong, so that no byte is
  * read twice.
  */
@@ -61,7 +44,7 @@ jsonlex_number(const char *s, size_t n, size_t *len)
 		i++;
 	d = jsonlex_digits(s + i, n - i);
 	i += d;
-	/* jansson refuses a leading zero (01) rather than reading two numbers. */
+	/* The grammar refuses a leading zero (01) rather than reading two numbers. */
 	ok = d == 1 || (d > 1 && s[i - d] != '0');
 	if (ok && i < n && s[i] == '.') {
 		kind = JSONLEX_REAL;
@@ -115,79 +98,6 @@ jsonlex_literal(const char *s, size_t n)
 			return wl;
 	}
 	return 0;
-}
-
-/* What jansson holds in place of the NUL-terminated number tok, or NULL when it holds tok. */
-static const char *
-jsonlex_clamp(const char *tok, enum jsonlex_number kind)
-{
-	bool	neg = tok[0] == '-';
-	double	d;
-
-	/*
-	 * The conversions jansson's lexer makes, so both agree on what overflows (strtod reads
-	 * '.' because the daemon never calls setlocale).
-	 */
-	errno = 0;
-	if (kind == JSONLEX_INTEGER) {
-		(void)strtoll(tok, NULL, 10);
-		if (errno != ERANGE)
-			return NULL;
-		return neg ? JSONLEX_INT_MIN : JSONLEX_INT_MAX;
-	}
-	d = strtod(tok, NULL);
-	/* ERANGE with a tiny result is underflow, which jansson reads as 0 without complaint. */
-	if (errno != ERANGE || (d != HUGE_VAL && d != -HUGE_VAL))
-		return NULL;
-	return neg ? JSONLEX_REAL_MIN : JSONLEX_REAL_MAX;
-}
-
-/* Copies the number of n bytes at s to out, clamped as jansson needs; returns bytes written. */
-static size_t
-jsonlex_copy_number(char *out, const char *s, size_t n, enum jsonlex_number kind)
-{
-	const char	*repl;
-
-	memcpy(out, s, n);
-	/* strtoll and strtod need a terminated copy; the capacity leaves a byte for it. */
-	out[n] = '\0';
-	if ((repl = jsonlex_clamp(out, kind)) == NULL)
-		return n;
-	n = strlen(repl);
-	memcpy(out, repl, n);
-	return n;
-}
-
-/* A copy of buf with every number jansson cannot hold clamped to the largest it can. */
-char *
-jsonlex_clamp_numbers(const char *buf, size_t len, size_t *out_len)
-{
-	enum jsonlex_number	 kind;
-	char			*out;
-	size_t			 o = 0, n;
-	bool			 plain;
-
-	if (len > SIZE_MAX / (JSONLEX_MAX_GROWTH + 1) - 1)
-		return NULL;
-	/* Sized once for the worst case, so one pass over buf does it all. */
-	out = malloc(len + len / JSONLEX_MIN_CLAMPED * JSONLEX_MAX_GROWTH + 1);
-	if (out == NULL)
-		return NULL;
-	for (size_t i = 0; i < len; i += n) {
-		if (buf[i] == '"') {
-			/* Copied whole so its digits stay text; an unclosed one runs to the end. */
-			if ((n = jsonlex_string(buf + i, len - i, &plain)) == 0)
-				n = len - i;
-		} else if ((kind = jsonlex_number(buf + i, len - i, &n)) != JSONLEX_NOT_NUMBER) {
-			o += jsonlex_copy_number(out + o, buf + i, n, kind);
-			continue;
-		} else if (n == 0)
-			n = 1;
-		memcpy(out + o, buf + i, n);
-		o += n;
-	}
-	*out_len = o;
-	return out;
 }
 
 /* Skips blanks and returns the next byte, or '\0' at the end. */
@@ -258,7 +168,7 @@ jsonlex_items(struct jsonlex *lx, int depth, const char *key, const char **str, 
 		}
 		if (!jsonlex_value(lx, depth, &v, &vlen))
 			return false;
-		/* An escaped name is never key; a later member replaces an earlier, as in jansson. */
+		/* An escaped name is never key; a later member replaces an earlier. */
 		if (key != NULL && name != NULL && nlen == strlen(key) &&
 		    memcmp(name, key, nlen) == 0) {
 			*str = v;
@@ -284,7 +194,7 @@ jsonlex_member_string(const char *buf, size_t len, const char *key, size_t *vlen
 	*vlen = 0;
 	if (jsonlex_peek(&lx) != '{' || !jsonlex_items(&lx, 1, key, &str, &n))
 		return NULL;
-	/* Only blanks may follow the object, as for jansson. */
+	/* Only blanks may follow the object, as for the strict parser. */
 	(void)jsonlex_peek(&lx);
 	if (lx.pos != len || str == NULL)
 		return NULL;

@@ -1,16 +1,8 @@
-/* jsonlex.h: a lenient JSON lexer for what the strict parser cannot read (pure, no I/O). */
+/* jsonlex.h: a lenient JSON lexer for what the strict parser refuses (pure, no I/O). */
 #ifndef FEEDBACKD_JSONLEX_H
 #define FEEDBACKD_JSONLEX_H
 
 #include <stddef.h>
-
-/*
- * A malloc'ed copy of the len bytes at buf in which every number jansson cannot hold (an
- * integer beyond int64, a real beyond double) is the largest it can hold of the same kind and
- * sign; strings and everything else are copied unchanged. Its length goes to *out_len.
- * NULL when out of memory.
- */
-char *jsonlex_clamp_numbers(const char *buf, size_t len, size_t *out_len);
 
 /*
  * The value of the last top-level member named key of the JSON object in buf, when that value

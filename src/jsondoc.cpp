@@ -1,0 +1,409 @@
+// jsondoc.cpp: JSON syntax for one event with simdjson's on-demand API (C++17, C interface).
+//
+// On-demand only checks what is visited, so every value is walked, every string and key
+// unescaped and every number's text checked: the document is refused exactly where jansson
+// (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY) refused it, with the same class of fault.
+
+#include <cerrno>
+#include <cfloat>
+#include <cmath>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include <simdjson.h>
+
+#include "jsondoc.h"
+
+namespace {
+
+namespace od = simdjson::ondemand;
+
+// jansson's JSON_PARSER_MAX_DEPTH: it counts every value, the top-level one being 1.
+constexpr size_t max_depth = 2048;
+// Up to this many keys an object's duplicates are found by a scan, beyond it by a hash set.
+constexpr size_t scan_keys = 16;
+
+// The keys seen so far in one open object.
+struct key_set {
+	std::vector<std::string_view> list;
+	std::unordered_set<std::string_view> set;
+
+	void clear()
+	{
+		list.clear();
+		set.clear();
+	}
+
+	// False when k was seen already: checked as each key is read, as jansson does.
+	bool add(std::string_view k)
+	{
+		if (list.size() < scan_keys) {
+			for (std::string_view s : list)
+				if (s == k)
+					return false;
+			list.push_back(k);
+			return true;
+		}
+		if (set.empty())
+			set.insert(list.begin(), list.end());
+		return set.insert(k).second;
+	}
+};
+
+bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+// The token without the blanks on-demand leaves after it.
+std::string_view trim(std::string_view tok)
+{
+	while (!tok.empty() && is_blank(tok.back()))
+		tok.remove_suffix(1);
+	return tok;
+}
+
+size_t digits(std::string_view s, size_t i)
+{
+	size_t n = 0;
+
+	while (i + n < s.size() && s[i + n] >= '0' && s[i + n] <= '9')
+		n++;
+	return n;
+}
+
+// Checks the JSON number grammar over the whole token; *real says it has a fraction or exponent.
+bool number_syntax(std::string_view s, bool *real)
+{
+	size_t i = s.size() > 0 && s[0] == '-' ? 1 : 0, d = digits(s, i);
+
+	*real = false;
+	// No leading zero (01), as in the grammar.
+	if (d == 0 || (d > 1 && s[i] == '0'))
+		return false;
+	i += d;
+	if (i < s.size() && s[i] == '.') {
+		*real = true;
+		if ((d = digits(s, i + 1)) == 0)
+			return false;
+		i += 1 + d;
+	}
+	if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+		*real = true;
+		i++;
+		if (i < s.size() && (s[i] == '+' || s[i] == '-'))
+			i++;
+		if ((d = digits(s, i)) == 0)
+			return false;
+		i += d;
+	}
+	return i == s.size();
+}
+
+// An integer's value, beyond int64 the bound of its sign (what jansson read after clamping).
+int64_t integer_value(std::string_view s)
+{
+	bool neg = s[0] == '-';
+	uint64_t v = 0, limit = neg ? UINT64_C(9223372036854775808) : INT64_MAX;
+
+	for (size_t i = neg ? 1 : 0; i < s.size(); i++) {
+		unsigned d = (unsigned)(s[i] - '0');
+
+		if (v > (limit - d) / 10)
+			return neg ? INT64_MIN : INT64_MAX;
+		v = v * 10 + d;
+	}
+	return neg ? (int64_t)(0 - v) : (int64_t)v;
+}
+
+// A real's value, beyond double +-DBL_MAX; an underflow is read as strtod reads it, as jansson.
+double real_value(std::string_view s)
+{
+	double d = 0;
+	std::from_chars_result r = std::from_chars(s.data(), s.data() + s.size(), d);
+
+	if (r.ec != std::errc::result_out_of_range)
+		return d;
+	// Rare: only strtod tells overflow from underflow; the daemon never calls setlocale.
+	std::string copy(s);
+	errno = 0;
+	d = std::strtod(copy.c_str(), nullptr);
+	if (errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL))
+		return d > 0 ? DBL_MAX : -DBL_MAX;
+	return d;
+}
+
+jsondoc_status of(simdjson::error_code e)
+{
+	switch (e) {
+	case simdjson::SUCCESS:
+		return JSONDOC_OK;
+	case simdjson::UTF8_ERROR:
+		return JSONDOC_INVALID_UTF8;
+	case simdjson::MEMALLOC:
+		return JSONDOC_NO_MEMORY;
+	default:
+		return JSONDOC_NOT_JSON;
+	}
+}
+
+} // namespace
+
+struct jsondoc {
+	od::parser parser;
+	// The message, copied with the SIMDJSON_PADDING bytes on-demand may read past its end.
+	std::vector<char> buf;
+	std::vector<std::pair<std::string_view, jsondoc_value>> members;
+	// One key set per depth, kept between documents so a parse allocates nothing.
+	std::vector<key_set> keys;
+
+	jsondoc_status parse(const char *in, size_t len);
+	jsondoc_status iterate(const char *prefix, const char *in, size_t len, const char *suffix,
+	    od::document &doc);
+	jsondoc_status value(od::value v, size_t depth, jsondoc_value *out);
+	jsondoc_status object(od::object obj, size_t depth, bool top);
+	jsondoc_status array(od::array arr, size_t depth, bool single);
+	jsondoc_status scalar(std::string_view tok, od::json_type t, jsondoc_value *out);
+};
+
+// Copies prefix, the message and suffix into the padded buffer and indexes them.
+jsondoc_status
+jsondoc::iterate(const char *prefix, const char *in, size_t len, const char *suffix,
+    od::document &doc)
+{
+	size_t pl = std::strlen(prefix), sl = std::strlen(suffix), n = pl + len + sl;
+
+	if (buf.size() < n + simdjson::SIMDJSON_PADDING)
+		buf.resize(n + simdjson::SIMDJSON_PADDING);
+	std::memcpy(buf.data(), prefix, pl);
+	if (len > 0)
+		std::memcpy(buf.data() + pl, in, len);
+	std::memcpy(buf.data() + pl + len, suffix, sl);
+	// A message larger than any before grows the parser's index, once.
+	if (parser.capacity() < n) {
+		simdjson::error_code e = parser.allocate(n, max_depth + 2);
+		if (e)
+			return of(e);
+	}
+	return of(parser.iterate(buf.data(), n, buf.size()).get(doc));
+}
+
+// Checks a number, string or literal; out, when given, receives its value.
+jsondoc_status
+jsondoc::scalar(std::string_view tok, od::json_type t, jsondoc_value *out)
+{
+	jsondoc_value v{};
+	bool real;
+
+	tok = trim(tok);
+	if (t == od::json_type::number) {
+		if (!number_syntax(tok, &real))
+			return JSONDOC_NOT_JSON;
+		v.kind = real ? JSONDOC_REAL : JSONDOC_INTEGER;
+		// Only top-level values are read: nested numbers need their syntax alone.
+		if (out != nullptr && real)
+			v.real = real_value(tok);
+		else if (out != nullptr)
+			v.integer = integer_value(tok);
+	} else if (t == od::json_type::boolean && (tok == "true" || tok == "false")) {
+		v.kind = JSONDOC_BOOL;
+		v.boolean = tok == "true";
+	} else if (t == od::json_type::null && tok == "null")
+		v.kind = JSONDOC_NULL;
+	else
+		return JSONDOC_NOT_JSON;
+	if (out != nullptr)
+		*out = v;
+	return JSONDOC_OK;
+}
+
+// Walks any value at depth (the top level is 1), unescaping strings and checking numbers.
+jsondoc_status
+jsondoc::value(od::value v, size_t depth, jsondoc_value *out)
+{
+	od::json_type t;
+	std::string_view s;
+	jsondoc_value str{};
+
+	if (depth > max_depth)
+		return JSONDOC_NOT_JSON;
+	if (v.type().get(t))
+		return JSONDOC_NOT_JSON;
+	switch (t) {
+	case od::json_type::object: {
+		od::object obj;
+		if (v.get_object().get(obj))
+			return JSONDOC_NOT_JSON;
+		if (out != nullptr)
+			out->kind = JSONDOC_OBJECT;
+		return object(obj, depth, false);
+	}
+	case od::json_type::array: {
+		od::array arr;
+		if (v.get_array().get(arr))
+			return JSONDOC_NOT_JSON;
+		if (out != nullptr)
+			out->kind = JSONDOC_ARRAY;
+		return array(arr, depth, false);
+	}
+	case od::json_type::string:
+		// Refuses bad escapes and lone surrogates; \u0000 decodes to a NUL byte.
+		if (v.get_string().get(s))
+			return JSONDOC_NOT_JSON;
+		if (std::memchr(s.data(), '\0', s.size()) != nullptr)
+			return JSONDOC_NUL_CHARACTER;
+		str.kind = JSONDOC_STRING;
+		str.str = s.data();
+		str.len = s.size();
+		if (out != nullptr)
+			*out = str;
+		return JSONDOC_OK;
+	default:
+		return scalar(v.raw_json_token(), t, out);
+	}
+}
+
+// Walks an object's members; at the top level keeps them for jsondoc_get.
+jsondoc_status
+jsondoc::object(od::object obj, size_t depth, bool top)
+{
+	jsondoc_status st;
+
+	if (keys.size() < depth)
+		keys.resize(depth);
+	keys[depth - 1].clear();
+	for (auto res : obj) {
+		od::field f;
+		std::string_view k;
+		jsondoc_value v{};
+
+		if (std::move(res).get(f) || f.unescaped_key().get(k))
+			return JSONDOC_NOT_JSON;
+		if (std::memchr(k.data(), '\0', k.size()) != nullptr)
+			return JSONDOC_NUL_CHARACTER;
+		// keys may grow deeper down, so the set is looked up again each time.
+		if (!keys[depth - 1].add(k))
+			return JSONDOC_DUPLICATE_KEY;
+		if ((st = value(f.value(), depth + 1, top ? &v : nullptr)) != JSONDOC_OK)
+			return st;
+		if (top)
+			members.emplace_back(k, v);
+	}
+	return JSONDOC_OK;
+}
+
+// Walks an array's elements; single refuses a second one (see parse).
+jsondoc_status
+jsondoc::array(od::array arr, size_t depth, bool single)
+{
+	jsondoc_status st;
+	size_t n = 0;
+
+	for (auto res : arr) {
+		od::value v;
+
+		if (std::move(res).get(v) || (single && n++ > 0))
+			return JSONDOC_NOT_JSON;
+		if ((st = value(v, depth + 1, nullptr)) != JSONDOC_OK)
+			return st;
+	}
+	return JSONDOC_OK;
+}
+
+jsondoc_status
+jsondoc::parse(const char *in, size_t len)
+{
+	od::document doc;
+	od::json_type t;
+	jsondoc_status st;
+	const char *loc;
+
+	members.clear();
+	if ((st = iterate("", in, len, "", doc)) != JSONDOC_OK)
+		return st;
+	if (doc.type().get(t))
+		return JSONDOC_NOT_JSON;
+	if (t == od::json_type::object) {
+		od::object obj;
+		if (doc.get_object().get(obj))
+			return JSONDOC_NOT_JSON;
+		st = object(obj, 1, true);
+	} else {
+		od::array arr;
+		/*
+		 * On-demand reads a scalar document apart; as the one element of an array it is
+		 * walked like any other value, and "1, 2" is refused as jansson does.
+		 */
+		if (t != od::json_type::array &&
+		    (st = iterate("[", in, len, "]", doc)) != JSONDOC_OK)
+			return st;
+		if (doc.get_array().get(arr))
+			return JSONDOC_NOT_JSON;
+		st = t == od::json_type::array ? array(arr, 1, false) : array(arr, 0, true);
+	}
+	if (st != JSONDOC_OK)
+		return st;
+	// Only blanks may follow: on-demand says so by having no location left.
+	if (!doc.current_location().get(loc))
+		return JSONDOC_NOT_JSON;
+	return t == od::json_type::object ? JSONDOC_OK : JSONDOC_NOT_OBJECT;
+}
+
+extern "C" {
+
+// A parser with its reusable buffers; NULL when out of memory.
+struct jsondoc *
+jsondoc_new(void)
+{
+	return new (std::nothrow) jsondoc();
+}
+
+// Frees a parser from jsondoc_new.
+void
+jsondoc_free(struct jsondoc *doc)
+{
+	delete doc;
+}
+
+// The calling thread's parser: a destructor frees it at thread (or process) exit.
+struct jsondoc *
+jsondoc_thread(void)
+{
+	static thread_local std::unique_ptr<jsondoc> doc(jsondoc_new());
+
+	return doc.get();
+}
+
+// Validates one JSON document that must be an object; C++ exceptions never cross into C.
+enum jsondoc_status
+jsondoc_parse(struct jsondoc *doc, const char *buf, size_t len)
+{
+	try {
+		return doc->parse(buf, len);
+	} catch (const std::bad_alloc &) {
+		doc->members.clear();
+		return JSONDOC_NO_MEMORY;
+	}
+}
+
+// The value of a top-level member after JSONDOC_OK; NULL when absent.
+const struct jsondoc_value *
+jsondoc_get(const struct jsondoc *doc, const char *key)
+{
+	std::string_view k(key);
+
+	for (const auto &m : doc->members)
+		if (m.first == k)
+			return &m.second;
+	return nullptr;
+}
+
+} // extern "C"
