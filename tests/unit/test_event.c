@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "event.h"
 
@@ -282,6 +283,44 @@ static const struct ecase cases[] = {
 	    "\"x\":\"1e400}", "not json"),
 	REJECT("bare extreme real", "1e400", "not an object"),
 	REJECT("bare extreme integer", "-99999999999999999999", "not an object"),
+
+	/* The whole document is checked, at any depth, as jansson checked it. */
+	REJECT("escaped duplicate key", RATING(",\"score\":4,\"a\":1,\"\\u0061\":2"),
+	    "duplicate key"),
+	REJECT("nested duplicate key", RATING(",\"score\":4,\"x\":[{\"y\":{\"k\":1,\"k\":2}}]"),
+	    "duplicate key"),
+	OK_RATING("same key in sibling objects", RATING(",\"score\":4,\"x\":[{\"k\":1},{\"k\":2}]"),
+	    "e1", "a1", T0, 4, 5),
+	REJECT("nested \\u0000", RATING(",\"score\":4,\"x\":{\"y\":[\"a\\u0000\"]}"),
+	    "nul character"),
+	REJECT("\\u0000 in a key", RATING(",\"score\":4,\"a\\u0000\":1"), "nul character"),
+	REJECT("invalid escape", RATING(",\"score\":4,\"x\":\"\\x\""), "not json"),
+	REJECT("bad \\u escape", RATING(",\"score\":4,\"x\":\"\\u12G4\""), "not json"),
+	REJECT("lone high surrogate", RATING(",\"score\":4,\"x\":\"\\ud800\""), "not json"),
+	REJECT("lone low surrogate", RATING(",\"score\":4,\"x\":\"\\udc00\""), "not json"),
+	REJECT("trailing comma in object", RATING(",\"score\":4,"), "not json"),
+	REJECT("trailing comma in array", RATING(",\"score\":4,\"x\":[1,]"), "not json"),
+	REJECT("missing comma in nested array", RATING(",\"score\":4,\"x\":[1 2]"), "not json"),
+	REJECT("leading zero", RATING(",\"score\":04"), "not json"),
+	REJECT("nested leading zero", RATING(",\"score\":4,\"x\":[01]"), "not json"),
+	REJECT("nested bad number", RATING(",\"score\":4,\"x\":{\"y\":1.}"), "not json"),
+	REJECT("nested bad literal", RATING(",\"score\":4,\"x\":[tru]"), "not json"),
+	REJECT("raw control character in a nested string",
+	    RATING(",\"score\":4,\"x\":[\"a\tb\"]"), "not json"),
+	REJECT("closing bracket after the object", RATING(",\"score\":4") "]", "not json"),
+	REJECT("two numbers", "1 2", "not json"),
+	REJECT("number, comma, object", "1,{}", "not json"),
+	REJECT("byte order mark", "\xef\xbb\xbf" RATING(",\"score\":4"), "not json"),
+	REJECT("array holding a duplicate key", "[{\"a\":1,\"a\":2}]", "duplicate key"),
+	REJECT("string holding \\u0000", "\"\\u0000\"", "nul character"),
+	REJECT("bare true", " true ", "not an object"),
+	OK_RATING("huge numbers nested in unknown fields",
+	    RATING(",\"score\":4,\"x\":[[1e400,[-99999999999999999999]],{\"y\":[[-1E+999]]}]"),
+	    "e1", "a1", T0, 4, 5),
+	REJECT("scale below int64", RATING(",\"score\":4,\"scale\":-99999999999999999999"),
+	    "bad scale"),
+	REJECT("scale real beyond double", RATING(",\"score\":4,\"scale\":-1e400"),
+	    "wrong type: scale"),
 };
 
 /* Compares a string field of an accepted event; expected NULL means "". */
@@ -559,6 +598,71 @@ test_null_value(void **state)
 	assert_string_equal(reason, "not json");
 }
 
+/* A 64 KiB object of 3,000 distinct keys: duplicates are found without comparing every pair. */
+static void
+test_many_keys(void **state)
+{
+	const char	*head = RATING(",\"score\":4");
+	size_t		 hl = strlen(head) - 1, o = hl;
+	char		*buf = malloc(EVENT_MAX_BYTES);
+	struct event	 ev;
+	char		 reason[EVENT_REASON_SIZE];
+	struct timespec	 t0, t1;
+
+	(void)state;
+	assert_non_null(buf);
+	memcpy(buf, head, hl);
+	for (int i = 0; i < 3000; i++)
+		o += (size_t)snprintf(buf + o, EVENT_MAX_BYTES - o, ",\"key-%07d\":%d", i, i);
+	assert_true(o < EVENT_MAX_BYTES - 16);
+	/* Blanks pad it to the limit; the last member comes back as a duplicate below. */
+	memset(buf + o, ' ', EVENT_MAX_BYTES - o - 1);
+	buf[EVENT_MAX_BYTES - 1] = '}';
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_true(event_parse(buf, EVENT_MAX_BYTES, NOW, MAX_FUTURE, &ev, reason,
+	    sizeof reason));
+	memcpy(buf + o, ",\"key-0002999\":1}", 17);
+	assert_false(event_parse(buf, o + 17, NOW, MAX_FUTURE, &ev, reason, sizeof reason));
+	assert_string_equal(reason, "duplicate key");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec) < 100000000L);
+	free(buf);
+}
+
+/* Nesting is bounded as jansson bounded it: 2,048 values deep, the top level being 1. */
+static void
+test_depth(void **state)
+{
+	size_t		 n = 2047, o = 0;
+	char		*buf = malloc(2 * n + 16);
+	struct event	 ev;
+	char		 reason[EVENT_REASON_SIZE];
+
+	(void)state;
+	assert_non_null(buf);
+	/* An object holding 2,046 arrays around a 1: the 1 is at depth 2,048. */
+	o += (size_t)sprintf(buf, "{\"x\":");
+	memset(buf + o, '[', n - 1);
+	o += n - 1;
+	buf[o++] = '1';
+	memset(buf + o, ']', n - 1);
+	o += n - 1;
+	buf[o++] = '}';
+	assert_false(event_parse(buf, o, NOW, MAX_FUTURE, &ev, reason, sizeof reason));
+	assert_string_equal(reason, "missing field: event_id");
+	/* One more array puts the 1 at depth 2,049. */
+	o = (size_t)sprintf(buf, "{\"x\":");
+	memset(buf + o, '[', n);
+	o += n;
+	buf[o++] = '1';
+	memset(buf + o, ']', n);
+	o += n;
+	buf[o++] = '}';
+	assert_false(event_parse(buf, o, NOW, MAX_FUTURE, &ev, reason, sizeof reason));
+	assert_string_equal(reason, "not json");
+	free(buf);
+}
+
 /* Runs the event tests. */
 int
 main(void)
@@ -573,6 +677,8 @@ main(void)
 		cmocka_unit_test(test_rejected_type),
 		cmocka_unit_test(test_rejected_type_large),
 		cmocka_unit_test(test_null_value),
+		cmocka_unit_test(test_many_keys),
+		cmocka_unit_test(test_depth),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
