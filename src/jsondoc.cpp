@@ -43,7 +43,7 @@ struct key_set {
 	}
 
 	// False when k was seen already: checked as each key is read, as jansson does.
-	bool add(std::string_view k)
+	[[gnu::noinline]] bool add(std::string_view k)
 	{
 		if (list.size() < scan_keys) {
 			for (std::string_view s : list)
@@ -168,9 +168,15 @@ struct jsondoc {
 	jsondoc_status parse(const char *in, size_t len);
 	jsondoc_status iterate(const char *prefix, const char *in, size_t len, const char *suffix,
 	    od::document &doc);
-	jsondoc_status value(od::value v, size_t depth, jsondoc_value *out);
-	jsondoc_status object(od::object obj, size_t depth, bool top);
-	jsondoc_status array(od::array arr, size_t depth, bool single);
+	// Not inlined into each other: the walk recurses up to 2,048 deep, so frames stay small
+	// (under ASan too, on the default 8 MiB stack).
+	[[gnu::noinline]] jsondoc_status value(od::value &v, size_t depth, jsondoc_value *out);
+	[[gnu::noinline]] jsondoc_status object(od::object obj, size_t depth, bool top);
+	[[gnu::noinline]] jsondoc_status array(od::array arr, size_t depth, bool single);
+	[[gnu::noinline]] jsondoc_status object_value(od::value &v, size_t depth, jsondoc_value *out);
+	[[gnu::noinline]] jsondoc_status array_value(od::value &v, size_t depth, jsondoc_value *out);
+	[[gnu::noinline]] jsondoc_status string(od::value &v, jsondoc_value *out);
+	[[gnu::noinline]] jsondoc_status field(od::field &f, size_t depth, bool top);
 	jsondoc_status scalar(std::string_view tok, od::json_type t, jsondoc_value *out);
 };
 
@@ -225,50 +231,93 @@ jsondoc::scalar(std::string_view tok, od::json_type t, jsondoc_value *out)
 	return JSONDOC_OK;
 }
 
+// An object value: walked, its members not kept.
+jsondoc_status
+jsondoc::object_value(od::value &v, size_t depth, jsondoc_value *out)
+{
+	od::object obj;
+
+	if (v.get_object().get(obj))
+		return JSONDOC_NOT_JSON;
+	if (out != nullptr)
+		out->kind = JSONDOC_OBJECT;
+	return object(obj, depth, false);
+}
+
+// An array value, walked.
+jsondoc_status
+jsondoc::array_value(od::value &v, size_t depth, jsondoc_value *out)
+{
+	od::array arr;
+
+	if (v.get_array().get(arr))
+		return JSONDOC_NOT_JSON;
+	if (out != nullptr)
+		out->kind = JSONDOC_ARRAY;
+	return array(arr, depth, false);
+}
+
+// A string, unescaped: bad escapes and lone surrogates are refused; \u0000 decodes to NUL.
+jsondoc_status
+jsondoc::string(od::value &v, jsondoc_value *out)
+{
+	std::string_view s;
+
+	if (v.get_string().get(s))
+		return JSONDOC_NOT_JSON;
+	if (std::memchr(s.data(), '\0', s.size()) != nullptr)
+		return JSONDOC_NUL_CHARACTER;
+	if (out != nullptr) {
+		*out = jsondoc_value{};
+		out->kind = JSONDOC_STRING;
+		out->str = s.data();
+		out->len = s.size();
+	}
+	return JSONDOC_OK;
+}
+
 // Walks any value at depth (the top level is 1), unescaping strings and checking numbers.
 jsondoc_status
-jsondoc::value(od::value v, size_t depth, jsondoc_value *out)
+jsondoc::value(od::value &v, size_t depth, jsondoc_value *out)
 {
 	od::json_type t;
-	std::string_view s;
-	jsondoc_value str{};
 
 	if (depth > max_depth)
 		return JSONDOC_NOT_JSON;
 	if (v.type().get(t))
 		return JSONDOC_NOT_JSON;
 	switch (t) {
-	case od::json_type::object: {
-		od::object obj;
-		if (v.get_object().get(obj))
-			return JSONDOC_NOT_JSON;
-		if (out != nullptr)
-			out->kind = JSONDOC_OBJECT;
-		return object(obj, depth, false);
-	}
-	case od::json_type::array: {
-		od::array arr;
-		if (v.get_array().get(arr))
-			return JSONDOC_NOT_JSON;
-		if (out != nullptr)
-			out->kind = JSONDOC_ARRAY;
-		return array(arr, depth, false);
-	}
+	case od::json_type::object:
+		return object_value(v, depth, out);
+	case od::json_type::array:
+		return array_value(v, depth, out);
 	case od::json_type::string:
-		// Refuses bad escapes and lone surrogates; \u0000 decodes to a NUL byte.
-		if (v.get_string().get(s))
-			return JSONDOC_NOT_JSON;
-		if (std::memchr(s.data(), '\0', s.size()) != nullptr)
-			return JSONDOC_NUL_CHARACTER;
-		str.kind = JSONDOC_STRING;
-		str.str = s.data();
-		str.len = s.size();
-		if (out != nullptr)
-			*out = str;
-		return JSONDOC_OK;
+		return string(v, out);
 	default:
 		return scalar(v.raw_json_token(), t, out);
 	}
+}
+
+// One member of an object at depth: key checks, then its value; kept at the top level.
+jsondoc_status
+jsondoc::field(od::field &f, size_t depth, bool top)
+{
+	std::string_view k;
+	jsondoc_value v{};
+	jsondoc_status st;
+
+	if (f.unescaped_key().get(k))
+		return JSONDOC_NOT_JSON;
+	if (std::memchr(k.data(), '\0', k.size()) != nullptr)
+		return JSONDOC_NUL_CHARACTER;
+	// keys may grow deeper down, so the set is looked up again each time.
+	if (!keys[depth - 1].add(k))
+		return JSONDOC_DUPLICATE_KEY;
+	if ((st = value(f.value(), depth + 1, top ? &v : nullptr)) != JSONDOC_OK)
+		return st;
+	if (top)
+		members.emplace_back(k, v);
+	return JSONDOC_OK;
 }
 
 // Walks an object's members; at the top level keeps them for jsondoc_get.
@@ -282,20 +331,11 @@ jsondoc::object(od::object obj, size_t depth, bool top)
 	keys[depth - 1].clear();
 	for (auto res : obj) {
 		od::field f;
-		std::string_view k;
-		jsondoc_value v{};
 
-		if (std::move(res).get(f) || f.unescaped_key().get(k))
+		if (std::move(res).get(f))
 			return JSONDOC_NOT_JSON;
-		if (std::memchr(k.data(), '\0', k.size()) != nullptr)
-			return JSONDOC_NUL_CHARACTER;
-		// keys may grow deeper down, so the set is looked up again each time.
-		if (!keys[depth - 1].add(k))
-			return JSONDOC_DUPLICATE_KEY;
-		if ((st = value(f.value(), depth + 1, top ? &v : nullptr)) != JSONDOC_OK)
+		if ((st = field(f, depth, top)) != JSONDOC_OK)
 			return st;
-		if (top)
-			members.emplace_back(k, v);
 	}
 	return JSONDOC_OK;
 }
