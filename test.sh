@@ -4,7 +4,8 @@
 #   2. builds with -Werror and runs `make check`: cmocka unit tests, the Lua scripts in a real
 #      redis-server, the systemd unit checks, and the integration tests (real redis-server,
 #      librdkafka's mock cluster and the real daemon)
-#   3. runs the same suite again in an ASan/UBSan build
+#   3. runs the same suite again in an ASan/UBSan build, then fuzzes the event parser for 60 s
+#      (tests/fuzz/run.sh, clang's libFuzzer with ASan/UBSan)
 #   4. runs the real Apache Kafka 3.9.1 tier (tests/kafka), skipped with a clear message when
 #      Java/Maven are missing, and a failure when FEEDBACKD_REQUIRE_REAL_KAFKA=1 (CI sets it)
 #   5. runs benchmark 1 reduced to 100k events, checking exact counts (bench/README.md)
@@ -52,6 +53,13 @@ if [ "${FEEDBACKD_SKIP_ASAN:-0}" != 1 ]; then
 	# code still fail the run because every test driver frees what it allocates.
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 	check _build-asan || status=1
+fi
+
+echo "==> fuzzing the event parser (60 s)"
+if tests/fuzz/run.sh 60 >_build/fuzz.out 2>&1; then
+	passed=$((passed + 1)); echo "PASS: tests/fuzz/run.sh 60"; cat _build/fuzz.out
+else
+	failed=$((failed + 1)); status=1; echo "FAIL: tests/fuzz/run.sh 60"; tail -60 _build/fuzz.out
 fi
 
 if [ -x tests/kafka/run.sh ]; then
