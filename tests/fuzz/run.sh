@@ -42,6 +42,7 @@ grep -E '^#[0-9]+.*(DONE|pulse|NEW|REDUCE)' "$log" | tail -1 || true
 grep -E '^stat::number_of_executed_units' "$log" || true
 if [ "$rc" -ne 0 ]; then
 	grep -E -A30 'ERROR: |runtime error|SUMMARY' "$log" | head -60
-	echo "fuzz_event: failed (exit $rc); reproducer in ${2:-the temporary directory}" >&2
+	trap - EXIT # keep the crash input (crash-*, leak-*) and the log for a reproducer
+	echo "fuzz_event: failed (exit $rc); crash input and log kept in $work" >&2
 fi
 exit "$rc"

@@ -629,36 +629,45 @@ test_many_keys(void **state)
 	free(buf);
 }
 
-/* Nesting is bounded as jansson bounded it: 2,048 values deep, the top level being 1. */
+/* Builds {"x": OPEN... 1 CLOSE...} with n levels of open/close around the 1; returns its length. */
+static size_t
+nested(char *buf, size_t n, const char *open, const char *close)
+{
+	size_t	o = (size_t)sprintf(buf, "{\"x\":");
+
+	for (size_t i = 0; i < n; i++)
+		o += (size_t)sprintf(buf + o, "%s", open);
+	buf[o++] = '1';
+	for (size_t i = 0; i < n; i++)
+		o += (size_t)sprintf(buf + o, "%s", close);
+	buf[o++] = '}';
+	return o;
+}
+
+/* Nesting is bounded: 512 values deep, the top level being 1 (docs/events.md). */
 static void
 test_depth(void **state)
 {
-	size_t		 n = 2047, o = 0;
-	char		*buf = malloc(2 * n + 16);
+	char		*buf = malloc(8 * 512 + 16);
 	struct event	 ev;
 	char		 reason[EVENT_REASON_SIZE];
+	size_t		 len;
 
 	(void)state;
 	assert_non_null(buf);
-	/* An object holding 2,046 arrays around a 1: the 1 is at depth 2,048. */
-	o += (size_t)sprintf(buf, "{\"x\":");
-	memset(buf + o, '[', n - 1);
-	o += n - 1;
-	buf[o++] = '1';
-	memset(buf + o, ']', n - 1);
-	o += n - 1;
-	buf[o++] = '}';
-	assert_false(event_parse(buf, o, NOW, MAX_FUTURE, &ev, reason, sizeof reason));
+	/* An object holding 510 arrays, or 510 objects, around a 1: the 1 is at depth 512. */
+	len = nested(buf, 510, "[", "]");
+	assert_false(event_parse(buf, len, NOW, MAX_FUTURE, &ev, reason, sizeof reason));
 	assert_string_equal(reason, "missing field: event_id");
-	/* One more array puts the 1 at depth 2,049. */
-	o = (size_t)sprintf(buf, "{\"x\":");
-	memset(buf + o, '[', n);
-	o += n;
-	buf[o++] = '1';
-	memset(buf + o, ']', n);
-	o += n;
-	buf[o++] = '}';
-	assert_false(event_parse(buf, o, NOW, MAX_FUTURE, &ev, reason, sizeof reason));
+	len = nested(buf, 510, "{\"a\":", "}");
+	assert_false(event_parse(buf, len, NOW, MAX_FUTURE, &ev, reason, sizeof reason));
+	assert_string_equal(reason, "missing field: event_id");
+	/* One more level puts the 1 at depth 513. */
+	len = nested(buf, 511, "[", "]");
+	assert_false(event_parse(buf, len, NOW, MAX_FUTURE, &ev, reason, sizeof reason));
+	assert_string_equal(reason, "not json");
+	len = nested(buf, 511, "{\"a\":", "}");
+	assert_false(event_parse(buf, len, NOW, MAX_FUTURE, &ev, reason, sizeof reason));
 	assert_string_equal(reason, "not json");
 	free(buf);
 }
