@@ -24,8 +24,12 @@
 /* A letter that cannot keep this much of its message is given up rather than sent hollow. */
 #define DLQ_MIN_KEPT 1024
 
-/* How a failed produce is handled. */
-enum dlq_failure { DLQ_TRANSIENT, DLQ_TOO_LARGE, DLQ_PERMANENT };
+/*
+ * How a failed produce is handled. DLQ_PRODUCER_GONE is the producer's own end (fatal
+ * idempotence error, shutdown): the letter stays pending, so its offset is never committed
+ * and the message is read again after the restart.
+ */
+enum dlq_failure { DLQ_TRANSIENT, DLQ_TOO_LARGE, DLQ_PERMANENT, DLQ_PRODUCER_GONE };
 
 /* One dead letter, owned here until the broker has it. */
 struct dlq_record {
@@ -58,6 +62,7 @@ struct dlq {
 	void *arg;
 	struct event *retry_ev;
 	struct dlq_record *retry;
+	struct dlq_record *parked; /* never finished: the producer is gone (see DLQ_PRODUCER_GONE) */
 	size_t pending;
 };
 
@@ -87,10 +92,24 @@ static void dlq_record_free(struct dlq_record *r)
 
 static void dlq_produce(struct dlq_record *r);
 
+/* Frees a list of records linked by next. */
+static void dlq_list_free(struct dlq_record *r)
+{
+	while (r != NULL) {
+		struct dlq_record *next = r->next;
+
+		dlq_record_free(r);
+		r = next;
+	}
+}
+
 /* Which failures are worth another try, and which are the letter's size. */
 static enum dlq_failure dlq_failure_of(rd_kafka_resp_err_t err)
 {
 	switch (err) {
+	case RD_KAFKA_RESP_ERR__FATAL:
+	case RD_KAFKA_RESP_ERR__DESTROY:
+		return DLQ_PRODUCER_GONE;
 	case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
 	case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
 		return DLQ_TOO_LARGE;
@@ -164,6 +183,18 @@ static void dlq_on_limit(void *arg, int64_t bytes, const char *why)
 	d->limit = bytes;
 }
 
+/* Gives a letter up: logged with what to fix and counted; its offset may then be committed. */
+static void dlq_give_up(struct dlq_record *r, const char *why)
+{
+	struct dlq *d = r->dlq;
+
+	d->metrics->dlq_lost++;
+	log_limited(LOG_ERR, "dlq-lost", "dlq: giving up the dead letter of %s (%s): %s; the message stays at "
+	    "that position of its topic; check that %s exists, that feedbackd may write to it and its "
+	    "max.message.bytes", r->position, r->reason, why, d->cfg->dlq_topic);
+	dlq_finish(r);
+}
+
 /* Handles a produce that failed, locally or in its delivery report. */
 static void dlq_failed(struct dlq_record *r, rd_kafka_resp_err_t err)
 {
@@ -174,13 +205,14 @@ static void dlq_failed(struct dlq_record *r, rd_kafka_resp_err_t err)
 		/* The limit may have changed since it was read: read it again, and keep at most half. */
 		producer_topic_limit(d->producer, d->cfg->dlq_topic, dlq_on_limit, d);
 		r->cap = r->sent / 2;
-		if (r->cap >= DLQ_MIN_KEPT) {
-			log_limited(LOG_WARNING, "dlq-size", "dlq: %s refused as too large (%zu bytes of it sent): "
-			    "sending at most %zu", r->position, r->sent, r->cap);
-			dlq_retry_at(r, ts_now_ms() + DLQ_RETRY_MIN_MS);
+		if (r->cap < DLQ_MIN_KEPT) {
+			dlq_give_up(r, rd_kafka_err2str(err));
 			return;
 		}
-		break;
+		log_limited(LOG_WARNING, "dlq-size", "dlq: %s refused as too large (%zu bytes of it sent): "
+		    "sending at most %zu", r->position, r->sent, r->cap);
+		dlq_retry_at(r, ts_now_ms() + DLQ_RETRY_MIN_MS);
+		return;
 	case DLQ_TRANSIENT:
 		d->metrics->dlq_failures++;
 		r->backoff_ms = r->backoff_ms == 0 ? DLQ_RETRY_MIN_MS : r->backoff_ms * 2;
@@ -191,14 +223,16 @@ static void dlq_failed(struct dlq_record *r, rd_kafka_resp_err_t err)
 		    d->cfg->dlq_topic, rd_kafka_err2str(err), r->backoff_ms / 1000);
 		dlq_retry_at(r, ts_now_ms() + r->backoff_ms);
 		return;
+	case DLQ_PRODUCER_GONE:
+		log_limited(LOG_WARNING, "dlq-delivery", "dlq: %s not delivered: %s; it is read again at the next "
+		    "start", r->position, rd_kafka_err2str(err));
+		r->next = d->parked;
+		d->parked = r;
+		return;
 	case DLQ_PERMANENT:
-		break;
+		dlq_give_up(r, rd_kafka_err2str(err));
+		return;
 	}
-	d->metrics->dlq_lost++;
-	log_limited(LOG_ERR, "dlq-lost", "dlq: giving up the dead letter of %s (%s): %s; the message stays at "
-	    "that position of its topic; check that %s exists and that feedbackd may write to it",
-	    r->position, r->reason, rd_kafka_err2str(err), d->cfg->dlq_topic);
-	dlq_finish(r);
 }
 
 /* The delivered position was recorded (or could not be: then at-least-once is what remains). */
@@ -281,6 +315,11 @@ static void dlq_produce(struct dlq_record *r)
 		/* The marks take room too: measure again with them in place. */
 		dlq_mark_truncated(h, r);
 		r->sent = dlq_room(r, h);
+		if (r->sent < DLQ_MIN_KEPT) {
+			rd_kafka_headers_destroy(h);
+			dlq_give_up(r, "the dead-letter topic's limit leaves no room for the message");
+			return;
+		}
 	}
 	err = producer_send(d->producer, d->cfg->dlq_topic, r->key, r->key_len, r->payload, r->sent, h,
 	    dlq_on_delivery, r);
@@ -406,12 +445,8 @@ void dlq_free(struct dlq *d)
 {
 	if (d == NULL)
 		return;
-	while (d->retry != NULL) {
-		struct dlq_record *next = d->retry->next;
-
-		dlq_record_free(d->retry);
-		d->retry = next;
-	}
+	dlq_list_free(d->retry);
+	dlq_list_free(d->parked);
 	event_free(d->retry_ev);
 	free(d);
 }

@@ -492,16 +492,20 @@ static bool main_setup(struct daemon *d)
 /* Closes everything in reverse order: offsets committed, alerts flushed, then freed. */
 static void main_teardown(struct daemon *d)
 {
+	int64_t flush_until;
+
 	http_stop(d->http);
 	if (d->status_ev != NULL)
 		event_free(d->status_ev);
 	notify_watchdog_stop();
 	if (d->consumer != NULL)
 		consumer_close(d->consumer);
+	/* Both producers share one flush deadline, so a stop stays within the unit's TimeoutStopSec. */
+	flush_until = ts_now_ms() + SHUTDOWN_FLUSH_MS;
 	if (d->producer != NULL)
 		producer_flush(d->producer, SHUTDOWN_FLUSH_MS);
 	if (d->dlq_producer != NULL)
-		producer_flush(d->dlq_producer, SHUTDOWN_FLUSH_MS);
+		producer_flush(d->dlq_producer, (int)(flush_until > ts_now_ms() ? flush_until - ts_now_ms() : 0));
 	for (int i = 0; i < 3; i++)
 		if (d->signals[i] != NULL)
 			event_free(d->signals[i]);

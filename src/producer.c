@@ -17,6 +17,7 @@
 #define PRODUCER_ADMIN_TIMEOUT_MS 10000
 
 struct producer {
+	enum producer_kind kind;
 	rd_kafka_t *rk;
 	rd_kafka_queue_t *queue;
 	struct kafka_watch watch;
@@ -160,6 +161,7 @@ struct producer *producer_new(struct event_base *base, const struct config *cfg,
 
 	if (p == NULL)
 		return NULL;
+	p->kind = kind;
 	p->fatal = fatal;
 	p->fatal_arg = arg;
 	conf = kafka_conf_new(cfg, brokers, err, err_size);
@@ -242,8 +244,10 @@ void producer_flush(struct producer *p, int timeout_ms)
 	rd_kafka_resp_err_t err = rd_kafka_flush(p->rk, timeout_ms);
 
 	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-		log_warn("kafka: %d messages still undelivered at shutdown; the outbox keeps alerts for next start",
-		    rd_kafka_outq_len(p->rk));
+		log_warn("kafka: %d %s still undelivered at shutdown; %s", rd_kafka_outq_len(p->rk),
+		    p->kind == PRODUCER_ALERTS ? "alerts" : "dead letters",
+		    p->kind == PRODUCER_ALERTS ? "the outbox keeps them for the next start" :
+		    "their messages are read again at the next start");
 }
 
 /* See producer.h. */

@@ -40,7 +40,8 @@ rd_kafka_resp_err_t producer_send(struct producer *p, const char *topic, const v
 
 /*
  * Asks the cluster for topic's max.message.bytes; fn runs once, in the loop, with the
- * answer. While a question is out, another is answered by the same reply (to its asker).
+ * answer. One question is out at a time: a call while one is out is dropped, and the
+ * reply goes to the first asker (the dead-letter queue is the only one).
  */
 void producer_topic_limit(struct producer *p, const char *topic, producer_limit_fn fn, void *arg);
 
