@@ -19,9 +19,6 @@
 
 #define REDIS_BACKOFF_MIN_MS 100
 #define REDIS_BACKOFF_MAX_MS 5000
-/* The watchdog looks a few times per timeout, so one fires at most a quarter late. */
-#define REDIS_WATCH_DIVISOR 4
-#define REDIS_WATCH_MIN_MS 100
 /* Linux's upper bound for TCP_KEEPIDLE and TCP_KEEPINTVL. */
 #define REDIS_KEEPALIVE_MAX_S 32767
 
@@ -118,23 +115,24 @@ static void redis_where(const struct redis *r, char *buf, size_t size)
 		snprintf(buf, size, "%s:%d", cfg->redis_host, cfg->redis_port);
 }
 
+/* Arms the watchdog to look again in ms milliseconds. */
+static void redis_watch_in(struct redis *r, int64_t ms)
+{
+	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+
+	evtimer_add(r->watch_ev, &tv);
+}
+
 /*
- * Something is awaited from Redis again: the watchdog measures from now and runs
- * until nothing is (it is not armed on an idle connection, which costs no wake-ups).
+ * Something is awaited from Redis again: the watchdog measures from now. It fires when
+ * the timeout would be reached and looks again only if replies came meanwhile, so it
+ * costs about one wake-up per timeout while busy and none on an idle connection.
  */
 static void redis_watch(struct redis *r)
 {
-	int64_t period = r->cfg->redis_timeout_ms / REDIS_WATCH_DIVISOR;
-	struct timeval tv;
-
 	clock_gettime(CLOCK_MONOTONIC, &r->progress);
-	if (evtimer_pending(r->watch_ev, NULL))
-		return;
-	if (period < REDIS_WATCH_MIN_MS)
-		period = REDIS_WATCH_MIN_MS;
-	tv.tv_sec = (time_t)(period / 1000);
-	tv.tv_usec = (suseconds_t)(period % 1000) * 1000;
-	event_add(r->watch_ev, &tv);
+	if (!evtimer_pending(r->watch_ev, NULL))
+		redis_watch_in(r, r->cfg->redis_timeout_ms);
 }
 
 /* One more command awaits its reply; the first one starts the watchdog's clock. */
@@ -174,10 +172,10 @@ static void redis_drop(struct redis *r, bool timed_out)
 }
 
 /*
- * The watchdog. Redis answers every command within about 5 s even when it is busy (a
- * script past busy-reply-threshold, formerly lua-time-limit, gets BUSY replies), so a
- * connection with commands outstanding and no reply of any kind for [redis] timeout is
- * hung (a stopped server, a dead host, a half-open connection) and is dropped. Progress
+ * The watchdog. Another client's long script does not starve us: Redis answers BUSY
+ * once a script has run for busy-reply-threshold (5 s), counted from the script's start.
+ * So a connection with commands outstanding and no reply of any kind for [redis] timeout
+ * is hung (a stopped server, a dead host, a half-open connection) and is dropped. Progress
  * is the last reply, not each command's age, so a long pipeline that keeps answering
  * never trips it. A connect that gets no answer in that time is given up the same way.
  */
@@ -189,14 +187,14 @@ static void redis_on_watch(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (r->ac == NULL || (r->connected && r->pending == 0)) {
-		event_del(r->watch_ev);
+	if (r->ac == NULL || (r->connected && r->pending == 0))
+		return;
+	idle = redis_elapsed(&r->progress);
+	if (idle < limit) {
+		/* A reply came since it was armed: the timeout now ends later. */
+		redis_watch_in(r, (int64_t)((limit - idle) * 1000.0) + 1);
 		return;
 	}
-	idle = redis_elapsed(&r->progress);
-	if (idle < limit)
-		return;
-	event_del(r->watch_ev);
 	redis_where(r, where, sizeof(where));
 	if (r->connected) {
 		log_limited(LOG_WARNING, "redis-timeout", "redis: no reply for %.1f s from %s; reconnecting",
@@ -520,7 +518,7 @@ struct redis *redis_new(struct event_base *base, const struct config *cfg, struc
 	r->state_arg = arg;
 	r->backoff_ms = REDIS_BACKOFF_MIN_MS;
 	r->retry_ev = evtimer_new(base, redis_on_retry, r);
-	r->watch_ev = event_new(base, -1, EV_PERSIST, redis_on_watch, r);
+	r->watch_ev = evtimer_new(base, redis_on_watch, r);
 	if (r->retry_ev == NULL || r->watch_ev == NULL) {
 		redis_free(r);
 		return NULL;
