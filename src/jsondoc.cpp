@@ -1,8 +1,9 @@
 // jsondoc.cpp: JSON syntax for one event with simdjson's on-demand API (C++17, C interface).
 //
 // On-demand only checks what is visited, so every value is walked, every string and key
-// unescaped and every number's text checked: the document is refused exactly where jansson
-// (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY) refused it, with the same class of fault.
+// unescaped and every number's text checked: a document is refused where jansson
+// (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY) refused it, with the same class of fault for a
+// single fault (of several, see enum jsondoc_status).
 
 #include <cerrno>
 #include <cfloat>
@@ -21,15 +22,15 @@
 #include <simdjson.h>
 
 #include "jsondoc.h"
+#include "jsonlex.h"
 
 namespace {
 
 namespace od = simdjson::ondemand;
 
-// Nesting allowed, counting every value and the top-level one as 1 (jansson allowed 2,048).
-// The walk recurses, four frames a level: 512 levels take about 250 KB of stack in the
-// daemon and 2.5 MB under ASan, both well inside the default 8 MiB.
-constexpr size_t max_depth = 512;
+// The walk recurses, a few frames a level: 512 levels take under 1 MB of stack in the
+// daemon and about 2.5 MB under ASan, both well inside the default 8 MiB (measured).
+constexpr size_t max_depth = JSONDOC_MAX_DEPTH;
 // Up to this many keys an object's duplicates are found by a scan, beyond it by a hash set.
 constexpr size_t scan_keys = 16;
 
@@ -38,6 +39,7 @@ struct key_set {
 	std::vector<std::string_view> list;
 	std::unordered_set<std::string_view> set;
 
+	// Forgets every key, keeping the memory for the next object.
 	void clear()
 	{
 		list.clear();
@@ -60,6 +62,7 @@ struct key_set {
 	}
 };
 
+// A blank of the JSON grammar.
 bool is_blank(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -73,41 +76,10 @@ std::string_view trim(std::string_view tok)
 	return tok;
 }
 
-size_t digits(std::string_view s, size_t i)
-{
-	size_t n = 0;
-
-	while (i + n < s.size() && s[i + n] >= '0' && s[i + n] <= '9')
-		n++;
-	return n;
-}
-
-// Checks the JSON number grammar over the whole token; *real says it has a fraction or exponent.
+// True when the whole token is a JSON number; *real says it has a fraction or exponent.
 bool number_syntax(std::string_view s, bool *real)
 {
-	size_t i = s.size() > 0 && s[0] == '-' ? 1 : 0, d = digits(s, i);
-
-	*real = false;
-	// No leading zero (01), as in the grammar.
-	if (d == 0 || (d > 1 && s[i] == '0'))
-		return false;
-	i += d;
-	if (i < s.size() && s[i] == '.') {
-		*real = true;
-		if ((d = digits(s, i + 1)) == 0)
-			return false;
-		i += 1 + d;
-	}
-	if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-		*real = true;
-		i++;
-		if (i < s.size() && (s[i] == '+' || s[i] == '-'))
-			i++;
-		if ((d = digits(s, i)) == 0)
-			return false;
-		i += d;
-	}
-	return i == s.size();
+	return !s.empty() && jsonlex_number(s.data(), s.size(), real) == s.size();
 }
 
 // An integer's value, beyond int64 the bound of its sign (what jansson read after clamping).
@@ -143,6 +115,7 @@ double real_value(std::string_view s)
 	return d;
 }
 
+// The class of fault a simdjson error code is.
 jsondoc_status of(simdjson::error_code e)
 {
 	switch (e) {
@@ -345,6 +318,7 @@ jsondoc::array(od::array arr, size_t depth, bool single)
 	return JSONDOC_OK;
 }
 
+// Validates one document and keeps its top-level members.
 jsondoc_status
 jsondoc::parse(const char *in, size_t len)
 {
@@ -386,26 +360,14 @@ jsondoc::parse(const char *in, size_t len)
 
 extern "C" {
 
-// A parser with its reusable buffers; NULL when out of memory.
-struct jsondoc *
-jsondoc_new(void)
-{
-	return new (std::nothrow) jsondoc();
-}
-
-// Frees a parser from jsondoc_new.
-void
-jsondoc_free(struct jsondoc *doc)
-{
-	delete doc;
-}
-
-// The calling thread's parser: a destructor frees it at thread (or process) exit.
+// The calling thread's parser, freed at thread (or process) exit; made again after a failure.
 struct jsondoc *
 jsondoc_thread(void)
 {
-	static thread_local std::unique_ptr<jsondoc> doc(jsondoc_new());
+	static thread_local std::unique_ptr<jsondoc> doc;
 
+	if (!doc)
+		doc.reset(new (std::nothrow) jsondoc());
 	return doc.get();
 }
 
@@ -418,6 +380,9 @@ jsondoc_parse(struct jsondoc *doc, const char *buf, size_t len)
 	} catch (const std::bad_alloc &) {
 		doc->members.clear();
 		return JSONDOC_NO_MEMORY;
+	} catch (...) {
+		doc->members.clear();
+		return JSONDOC_NOT_JSON;
 	}
 }
 

@@ -9,10 +9,16 @@
 extern "C" {
 #endif
 
-/* What jsondoc_parse found: the document's fault, the first one met reading it in order. */
+/* How deep values may nest, the top-level one being 1: deeper is not JSON here. */
+#define JSONDOC_MAX_DEPTH 512
+
+/*
+ * What jsondoc_parse found. Of several faults, invalid UTF-8 anywhere is found first
+ * (simdjson checks the whole input before the walk), then the first met in reading order.
+ */
 enum jsondoc_status {
 	JSONDOC_OK,
-	JSONDOC_NOT_JSON,	/* grammar, escapes, lone surrogates, depth beyond 2048 */
+	JSONDOC_NOT_JSON,	/* grammar, escapes, lone surrogates, depth beyond JSONDOC_MAX_DEPTH */
 	JSONDOC_INVALID_UTF8,
 	JSONDOC_NUL_CHARACTER,	/* a \u0000 in any string or key */
 	JSONDOC_DUPLICATE_KEY,	/* in any object, keys compared unescaped */
@@ -37,12 +43,6 @@ struct jsondoc_value {
 	double			 real;		/* JSONDOC_REAL */
 	int			 boolean;	/* JSONDOC_BOOL */
 };
-
-/* A parser with its reusable buffers; NULL when out of memory. */
-struct jsondoc *jsondoc_new(void);
-
-/* Frees a parser from jsondoc_new; NULL is fine. */
-void jsondoc_free(struct jsondoc *doc);
 
 /* The calling thread's own parser, made on first use and freed when the thread ends; or NULL. */
 struct jsondoc *jsondoc_thread(void);

@@ -3,12 +3,9 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "jsondoc.h"
 #include "jsonlex.h"
 
-/* The strict parser's depth limit (jansson's JSON_PARSER_MAX_DEPTH): deeper is not JSON. */
-#define JSONLEX_MAX_DEPTH 2048
-
-enum jsonlex_number { JSONLEX_NOT_NUMBER, JSONLEX_INTEGER, JSONLEX_REAL };
 
 /* A cursor over the bytes being read. */
 struct jsonlex {
@@ -28,41 +25,36 @@ jsonlex_digits(const char *s, size_t n)
 	return i;
 }
 
-/*
- * The kind of the number at s by the JSON grammar, as the strict parser reads it. *len is how
- * many bytes were read, for a malformed number up to where it went wrong, so that no byte is
- * read twice.
- */
-static enum jsonlex_number
-jsonlex_number(const char *s, size_t n, size_t *len)
+/* See jsonlex.h. */
+size_t
+jsonlex_number(const char *s, size_t n, bool *real)
 {
-	enum jsonlex_number	 kind = JSONLEX_INTEGER;
-	size_t			 i = 0, d;
-	bool			 ok;
+	size_t	i = 0, d;
 
+	*real = false;
 	if (n > 0 && s[0] == '-')
 		i++;
 	d = jsonlex_digits(s + i, n - i);
-	i += d;
 	/* The grammar refuses a leading zero (01) rather than reading two numbers. */
-	ok = d == 1 || (d > 1 && s[i - d] != '0');
-	if (ok && i < n && s[i] == '.') {
-		kind = JSONLEX_REAL;
-		d = jsonlex_digits(s + i + 1, n - i - 1);
+	if (d == 0 || (d > 1 && s[i] == '0'))
+		return 0;
+	i += d;
+	if (i < n && s[i] == '.') {
+		*real = true;
+		if ((d = jsonlex_digits(s + i + 1, n - i - 1)) == 0)
+			return 0;
 		i += 1 + d;
-		ok = d > 0;
 	}
-	if (ok && i < n && (s[i] == 'e' || s[i] == 'E')) {
-		kind = JSONLEX_REAL;
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		*real = true;
 		i++;
 		if (i < n && (s[i] == '+' || s[i] == '-'))
 			i++;
-		d = jsonlex_digits(s + i, n - i);
+		if ((d = jsonlex_digits(s + i, n - i)) == 0)
+			return 0;
 		i += d;
-		ok = d > 0;
 	}
-	*len = i;
-	return ok ? kind : JSONLEX_NOT_NUMBER;
+	return i;
 }
 
 /*
@@ -123,12 +115,15 @@ jsonlex_value(struct jsonlex *lx, int depth, const char **str, size_t *slen)
 	char		 c = jsonlex_peek(lx);
 	const char	*s = lx->buf + lx->pos;
 	size_t		 rest = lx->len - lx->pos, n;
-	bool		 plain;
+	bool		 plain, real;
 
 	*str = NULL;
 	*slen = 0;
+	/* The value is one deeper than its container; too deep is not JSON to the strict parser. */
+	if (depth >= JSONDOC_MAX_DEPTH)
+		return false;
 	if (c == '{' || c == '[')
-		return depth < JSONLEX_MAX_DEPTH && jsonlex_items(lx, depth + 1, NULL, NULL, NULL);
+		return jsonlex_items(lx, depth + 1, NULL, NULL, NULL);
 	if (c == '"') {
 		if ((n = jsonlex_string(s, rest, &plain)) == 0)
 			return false;
@@ -136,8 +131,7 @@ jsonlex_value(struct jsonlex *lx, int depth, const char **str, size_t *slen)
 			*str = s + 1;
 			*slen = n - 2;
 		}
-	} else if ((n = jsonlex_literal(s, rest)) == 0 &&
-	    jsonlex_number(s, rest, &n) == JSONLEX_NOT_NUMBER)
+	} else if ((n = jsonlex_literal(s, rest)) == 0 && (n = jsonlex_number(s, rest, &real)) == 0)
 		return false;
 	lx->pos += n;
 	return true;

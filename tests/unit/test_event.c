@@ -598,7 +598,10 @@ test_null_value(void **state)
 	assert_string_equal(reason, "not json");
 }
 
-/* A 64 KiB object of 3,000 distinct keys: duplicates are found without comparing every pair. */
+/*
+ * A 64 KiB object of 3,000 distinct keys parses, and a repeat of the last is found. (That
+ * it takes no quadratic time is a cost, measured by bench/parse, not asserted here.)
+ */
 static void
 test_many_keys(void **state)
 {
@@ -607,7 +610,6 @@ test_many_keys(void **state)
 	char		*buf = malloc(EVENT_MAX_BYTES);
 	struct event	 ev;
 	char		 reason[EVENT_REASON_SIZE];
-	struct timespec	 t0, t1;
 
 	(void)state;
 	assert_non_null(buf);
@@ -618,14 +620,11 @@ test_many_keys(void **state)
 	/* Blanks pad it to the limit; the last member comes back as a duplicate below. */
 	memset(buf + o, ' ', EVENT_MAX_BYTES - o - 1);
 	buf[EVENT_MAX_BYTES - 1] = '}';
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_true(event_parse(buf, EVENT_MAX_BYTES, NOW, MAX_FUTURE, &ev, reason,
 	    sizeof reason));
 	memcpy(buf + o, ",\"key-0002999\":1}", 17);
 	assert_false(event_parse(buf, o + 17, NOW, MAX_FUTURE, &ev, reason, sizeof reason));
 	assert_string_equal(reason, "duplicate key");
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	assert_true((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec) < 100000000L);
 	free(buf);
 }
 

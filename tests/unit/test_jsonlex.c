@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsondoc.h"
 #include "jsonlex.h"
 
 struct member_case {
@@ -117,7 +118,7 @@ test_member(void **state)
 	check_member("bytes after len", "{\"type\":\"reply\"}junk", 16, "type", "reply");
 }
 
-/* A message of any size is read, and nesting is bounded as jansson bounds it. */
+/* A message of any size is read, and nesting is bounded as the strict parser bounds it. */
 static void
 test_member_size_and_depth(void **state)
 {
@@ -136,8 +137,8 @@ test_member_size_and_depth(void **state)
 	assert_int_equal(vlen, 6);
 	assert_memory_equal(got, "rating", 6);
 
-	/* 2048 levels (the top object included) are read; 2049 are not, and nothing overflows. */
-	for (size_t depth = 2048; depth <= 2049; depth++) {
+	/* JSONDOC_MAX_DEPTH levels (the top object included) are read; one more is not. */
+	for (size_t depth = JSONDOC_MAX_DEPTH; depth <= JSONDOC_MAX_DEPTH + 1; depth++) {
 		size_t	o = 0;
 
 		memcpy(buf + o, "{\"type\":\"rating\",\"x\":", 21);
@@ -148,7 +149,7 @@ test_member_size_and_depth(void **state)
 		o += depth - 1;
 		buf[o++] = '}';
 		got = jsonlex_member_string(buf, o, "type", &vlen);
-		if (depth == 2048)
+		if (depth == JSONDOC_MAX_DEPTH)
 			assert_non_null(got);
 		else
 			assert_null(got);
