@@ -42,10 +42,11 @@ struct log_summary {
 };
 
 /*
- * The logger is the one process-wide global, as in tmux: every module, the
- * libevent callback and librdkafka's own threads log without being handed a
- * context. The level and journal flag are atomics because they are read from
- * those threads; the rate-limit table is guarded by its mutex.
+ * The logger is the one process-wide global, as in tmux: every module and the
+ * libevent callback log without being handed a context. librdkafka's lines now
+ * reach it through a queue served by the loop (kafka.c), but it stays safe to call
+ * from any thread: the level and journal flag are atomics and the rate-limit
+ * table is guarded by its mutex.
  */
 static struct {
 	atomic_int		 level;
