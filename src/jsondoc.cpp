@@ -5,11 +5,6 @@
 // (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY) refused it, with the same class of fault for a
 // single fault (of several, see enum jsondoc_status).
 
-#include <cerrno>
-#include <cfloat>
-#include <cmath>
-#include <charconv>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -98,23 +93,6 @@ int64_t integer_value(std::string_view s)
 	return neg ? (int64_t)(0 - v) : (int64_t)v;
 }
 
-// A real's value, beyond double +-DBL_MAX; an underflow is read as strtod reads it, as jansson.
-double real_value(std::string_view s)
-{
-	double d = 0;
-	std::from_chars_result r = std::from_chars(s.data(), s.data() + s.size(), d);
-
-	if (r.ec != std::errc::result_out_of_range)
-		return d;
-	// Rare: only strtod tells overflow from underflow; the daemon never calls setlocale.
-	std::string copy(s);
-	errno = 0;
-	d = std::strtod(copy.c_str(), nullptr);
-	if (errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL))
-		return d > 0 ? DBL_MAX : -DBL_MAX;
-	return d;
-}
-
 // The class of fault a simdjson error code is.
 jsondoc_status of(simdjson::error_code e)
 {
@@ -187,15 +165,12 @@ jsondoc::scalar(std::string_view tok, od::json_type t, jsondoc_value *out)
 		if (!number_syntax(tok, &real))
 			return JSONDOC_NOT_JSON;
 		v.kind = real ? JSONDOC_REAL : JSONDOC_INTEGER;
-		// Only top-level values are read: nested numbers need their syntax alone.
-		if (out != nullptr && real)
-			v.real = real_value(tok);
-		else if (out != nullptr)
+		// Only a top-level integer's value is read: the event's rules refuse every real.
+		if (out != nullptr && !real)
 			v.integer = integer_value(tok);
-	} else if (t == od::json_type::boolean && (tok == "true" || tok == "false")) {
+	} else if (t == od::json_type::boolean && (tok == "true" || tok == "false"))
 		v.kind = JSONDOC_BOOL;
-		v.boolean = tok == "true";
-	} else if (t == od::json_type::null && tok == "null")
+	else if (t == od::json_type::null && tok == "null")
 		v.kind = JSONDOC_NULL;
 	else
 		return JSONDOC_NOT_JSON;
