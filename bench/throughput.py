@@ -189,7 +189,7 @@ def redis_cpu(redis):
     return sum(float(m.group(1)) for m in re.finditer(r"used_cpu_(?:user|sys):([\d.]+)", info))
 
 
-# feedbackd's default rdkafka.queued.max.messages.kbytes (src/consumer.c)
+# feedbackd's default rdkafka.queued.max.messages.kbytes (src/io/consumer.c)
 PREFETCH_KB = "2048"
 TOTAL_FIELDS = ("ratings_30d", "complaints_30d", "replies_30d", "open_tickets")
 TOTAL_KEYS = ("ratings", "complaints", "replies", "open_tickets")

@@ -1,5 +1,5 @@
 -- Helpers shared by feedbackd's scripts; build-aux/lua2c.sh inlines this file.
--- Counter order must match enum counter in src/stats.h.
+-- Counter order must match enum counter in src/core/stats.h.
 local COUNTERS = {'r', 's5', 'sat', 'neu', 'dis', 'ssum', 'n10', 'pro', 'det',
                   'cmp', 'rep', 'rn', 'rsum', 'rmax', 'met', 'miss'}
 local MAXED = {rmax = true} -- kept as a maximum, never summed
@@ -85,7 +85,7 @@ end
 -- Brings an agent's window sums up to date and appends them to out, in one read and one
 -- write: a slid window is re-summed from its buckets, otherwise this call's in-window
 -- changes (a, from batch_touch, or nil) are added. out gets three elements: the agent;
--- the sums as stored (decoded by src/sums.c: one string, not ~70 integer replies, keeps
+-- the sums as stored (decoded by src/core/sums.c: one string, not ~70 integer replies, keeps
 -- the daemon's reply objects small); its quality rules' states as field/value pairs.
 local function totals_update(P, agent, ws, now, max_future, a, out)
   local t, fresh, old = sums_load(P, agent, ws)

@@ -12,10 +12,10 @@ if [ -z "$work" ]; then
 fi
 mkdir -p "$work/corpus"
 san=(-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -g -O1)
-clang++ -std=c++17 "${san[@]}" $(pkg-config --cflags simdjson) -I"$top/src" \
-	-c "$top/src/jsondoc.cpp" -o "$work/jsondoc.o"
-for f in src/event.c src/jsonlex.c src/timestamp.c tests/fuzz/fuzz_event.c; do
-	clang -std=c11 -D_GNU_SOURCE "${san[@]}" -I"$top/src" -c "$top/$f" \
+clang++ -std=c++17 "${san[@]}" $(pkg-config --cflags simdjson) -I"$top/src/core" \
+	-c "$top/src/core/jsondoc.cpp" -o "$work/jsondoc.o"
+for f in src/core/event.c src/core/jsonlex.c src/core/timestamp.c tests/fuzz/fuzz_event.c; do
+	clang -std=c11 -D_GNU_SOURCE "${san[@]}" -I"$top/src/core" -c "$top/$f" \
 		-o "$work/$(basename "$f" .c).o"
 done
 clang++ "${san[@]}" "$work"/*.o $(pkg-config --libs simdjson) -o "$work/fuzz_event"

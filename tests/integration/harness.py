@@ -572,7 +572,7 @@ class Daemon:
 
 
 # ----------------------------------------------------------------------------
-# events (contract: docs/events.md / src/event.c)
+# events (contract: docs/events.md / src/core/event.c)
 
 _eid_counter = itertools.count(1)
 _RUN = uuid.uuid4().hex[:8]
@@ -636,7 +636,7 @@ def parse_windows(sizes=DEFAULT_WINDOWS):
 
 
 def div_round(num, den):
-    """num/den rounded half away from zero, integers only (src/stats.c)."""
+    """num/den rounded half away from zero, integers only (src/core/stats.c)."""
     q, r = abs(num) // den, abs(num) % den
     if 2 * r >= den:
         q += 1

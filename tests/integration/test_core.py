@@ -133,7 +133,7 @@ class TestCore(h.FeedbackTestCase):
             d.update(kw)
             return {k: v for k, v in d.items() if v is not None}
 
-        # name: (payload, the exact `error` header: docs/events.md, src/event.c)
+        # name: (payload, the exact `error` header: docs/events.md, src/core/event.c)
         bad = {
             "not json": (("this is not json {%s" % tag).encode(), "not json"),
             "json array": (('[1, 2, "%s"]' % tag).encode(), "not an object"),
@@ -173,7 +173,7 @@ class TestCore(h.FeedbackTestCase):
                 continue
             m, s = hits[0], src[payload]
             reasons[name] = m["headers"].get("error")
-            # exactly these four headers, each once, in this order (src/dlq.c)
+            # exactly these four headers, each once, in this order (src/io/dlq.c)
             want = [("error", reason), ("source_topic", h.TOPIC_EVENTS),
                     ("source_partition", str(s["partition"])), ("source_offset", str(s["offset"]))]
             if m["headers_list"] != want:

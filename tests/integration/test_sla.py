@@ -44,7 +44,7 @@ def fnv_alert_id(rule, agent, ticket, since_ms):
 
 
 def dur(ms):
-    """Durations in alert text: 45s, 3m12s, 1h03m, 2d04h (src/alert.c alert_duration)."""
+    """Durations in alert text: 45s, 3m12s, 1h03m, 2d04h (src/core/alert.c alert_duration)."""
     s = max(ms, 0) // 1000
     if s < 60:
         return "%ds" % s
@@ -56,7 +56,7 @@ def dur(ms):
 
 
 def target_text(ms):
-    """A target in alert text as src/alert.c writes it: whole hours below 10 d stay hours
+    """A target in alert text as src/core/alert.c writes it: whole hours below 10 d stay hours
     ("24h"), else the largest exact unit ("90s", "2m", "10d")."""
     if ms % 3600000 == 0 and ms < 10 * 86400000:
         return "%dh" % (ms // 3600000)
@@ -224,7 +224,7 @@ class TestSla(h.FeedbackTestCase):
         at = ms_of(a["at"])
         latency = (at - c.due) / 1000.0
         # Decided is not published: the Kafka CreateTime is stamped by librdkafka when the
-        # daemon hands the alert over (src/producer.c sets no timestamp of its own).
+        # daemon hands the alert over (src/io/producer.c sets no timestamp of its own).
         on_topic = h.consume_all(kafka.bootstrap, h.TOPIC_ALERTS)
         self.assertEqual(len(on_topic), 1, "alerts on %s" % h.TOPIC_ALERTS)
         self.assertEqual(json.loads(on_topic[0]["payload"]), a, "the topic's alert is the stream's")
