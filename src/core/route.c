@@ -1,0 +1,237 @@
+/* route.c: the records one task sends another through the route topic, as MessagePack (pure). */
+#include "route.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <msgpack.h>
+
+/* Bumped when the layout below changes; a reader refuses other versions. */
+#define ROUTE_VERSION 1
+/* [version, src, seq, [records...]] */
+#define ROUTE_HEAD 4
+enum route_record { ROUTE_TICKET_PART, ROUTE_DELTA };
+/* [kind, type, agent, ticket, ts, severity, category] */
+#define ROUTE_TICKET_FIELDS 7
+/* [kind, agent, open, overdue, [ts, counter, value, ...]] */
+#define ROUTE_DELTA_FIELDS 5
+
+struct route_batch {
+	uint32_t src;
+	uint64_t seq;
+	size_t count;
+	msgpack_sbuffer body; /* the records, packed one after another */
+	msgpack_packer pk;
+	msgpack_sbuffer whole; /* made by route_batch_data */
+};
+
+/* Packs a string of known length. */
+static int route_pack_str(msgpack_packer *pk, const char *s)
+{
+	size_t len = strlen(s);
+
+	return msgpack_pack_str(pk, len) || msgpack_pack_str_body(pk, s, len);
+}
+
+/* See route.h. */
+struct route_batch *route_batch_new(uint32_t src, uint64_t seq)
+{
+	struct route_batch *b = calloc(1, sizeof(*b));
+
+	if (b == NULL)
+		return NULL;
+	b->src = src;
+	b->seq = seq;
+	msgpack_sbuffer_init(&b->body);
+	msgpack_sbuffer_init(&b->whole);
+	msgpack_packer_init(&b->pk, &b->body, msgpack_sbuffer_write);
+	return b;
+}
+
+/* See route.h. */
+bool route_batch_ticket_part(struct route_batch *b, const struct event *e)
+{
+	msgpack_packer *pk = &b->pk;
+
+	if (msgpack_pack_array(pk, ROUTE_TICKET_FIELDS) || msgpack_pack_int(pk, ROUTE_TICKET_PART) ||
+	    msgpack_pack_int(pk, (int)e->type) || route_pack_str(pk, e->agent_id) ||
+	    route_pack_str(pk, e->ticket_id) || msgpack_pack_int64(pk, e->ts_ms) ||
+	    msgpack_pack_int(pk, (int)e->severity) || route_pack_str(pk, e->category))
+		return false;
+	b->count++;
+	return true;
+}
+
+/* See route.h. */
+bool route_batch_delta(struct route_batch *b, const struct route_delta *d)
+{
+	msgpack_packer *pk = &b->pk;
+
+	if (d->add_count > ROUTE_ADDS_MAX)
+		return false;
+	if (msgpack_pack_array(pk, ROUTE_DELTA_FIELDS) || msgpack_pack_int(pk, ROUTE_DELTA) ||
+	    route_pack_str(pk, d->agent) || msgpack_pack_int64(pk, d->open) ||
+	    msgpack_pack_int64(pk, d->overdue) || msgpack_pack_array(pk, d->add_count * 3))
+		return false;
+	for (size_t i = 0; i < d->add_count; i++)
+		if (msgpack_pack_int64(pk, d->adds[i].ts_ms) || msgpack_pack_int(pk, (int)d->adds[i].counter) ||
+		    msgpack_pack_int64(pk, d->adds[i].value))
+			return false;
+	b->count++;
+	return true;
+}
+
+/* See route.h. */
+size_t route_batch_count(const struct route_batch *b)
+{
+	return b->count;
+}
+
+/* See route.h. */
+const char *route_batch_data(const struct route_batch *b, size_t *len)
+{
+	struct route_batch *m = (struct route_batch *)b; /* the encoding is a cache of the records */
+	msgpack_packer pk;
+
+	msgpack_sbuffer_clear(&m->whole);
+	msgpack_packer_init(&pk, &m->whole, msgpack_sbuffer_write);
+	if (msgpack_pack_array(&pk, ROUTE_HEAD) || msgpack_pack_int(&pk, ROUTE_VERSION) ||
+	    msgpack_pack_uint32(&pk, b->src) || msgpack_pack_uint64(&pk, b->seq) ||
+	    msgpack_pack_array(&pk, b->count) ||
+	    msgpack_sbuffer_write(&m->whole, b->body.data, b->body.size) != 0)
+		return NULL;
+	*len = m->whole.size;
+	return m->whole.data;
+}
+
+/* See route.h. */
+void route_batch_free(struct route_batch *b)
+{
+	if (b == NULL)
+		return;
+	msgpack_sbuffer_destroy(&b->body);
+	msgpack_sbuffer_destroy(&b->whole);
+	free(b);
+}
+
+/* An integer member within [min, max]. */
+static bool route_int(const msgpack_object *o, int64_t min, int64_t max, int64_t *out)
+{
+	int64_t v;
+
+	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER && o->via.u64 <= INT64_MAX)
+		v = (int64_t)o->via.u64;
+	else if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+		v = o->via.i64;
+	else
+		return false;
+	if (v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* A string member of 0-EVENT_ID_MAX bytes, NUL-terminated into out; min is the least length. */
+static bool route_str(const msgpack_object *o, size_t min, char out[EVENT_ID_MAX + 1])
+{
+	if (o->type != MSGPACK_OBJECT_STR || o->via.str.size < min || o->via.str.size > EVENT_ID_MAX ||
+	    memchr(o->via.str.ptr, '\0', o->via.str.size) != NULL)
+		return false;
+	memcpy(out, o->via.str.ptr, o->via.str.size);
+	out[o->via.str.size] = '\0';
+	return true;
+}
+
+/* Decodes a ticket part; only the clock's event types can have one. */
+static bool route_read_ticket(const msgpack_object *m, uint32_t n, struct event *e)
+{
+	int64_t type, sev;
+
+	memset(e, 0, sizeof(*e));
+	if (n != ROUTE_TICKET_FIELDS || !route_int(&m[1], EVENT_COMPLAINT, EVENT_REPLY, &type) ||
+	    !route_str(&m[2], 1, e->agent_id) || !route_str(&m[3], 1, e->ticket_id) ||
+	    !route_int(&m[4], 0, INT64_MAX, &e->ts_ms) ||
+	    !route_int(&m[5], SEVERITY_LOW, SEVERITY_CRITICAL, &sev) || !route_str(&m[6], 0, e->category))
+		return false;
+	e->type = (enum event_type)type;
+	e->severity = (enum severity)sev;
+	return true;
+}
+
+/* Decodes a delta record. */
+static bool route_read_delta(const msgpack_object *m, uint32_t n, struct route_delta *d)
+{
+	const msgpack_object_array *adds;
+
+	memset(d, 0, sizeof(*d));
+	if (n != ROUTE_DELTA_FIELDS || !route_str(&m[1], 1, d->agent) ||
+	    !route_int(&m[2], INT32_MIN, INT32_MAX, &d->open) ||
+	    !route_int(&m[3], INT32_MIN, INT32_MAX, &d->overdue) || m[4].type != MSGPACK_OBJECT_ARRAY)
+		return false;
+	adds = &m[4].via.array;
+	if (adds->size % 3 != 0 || adds->size / 3 > ROUTE_ADDS_MAX)
+		return false;
+	d->add_count = adds->size / 3;
+	for (size_t i = 0; i < d->add_count; i++) {
+		int64_t counter;
+
+		if (!route_int(&adds->ptr[3 * i], 0, INT64_MAX, &d->adds[i].ts_ms) ||
+		    !route_int(&adds->ptr[3 * i + 1], 0, COUNTER_COUNT - 1, &counter) ||
+		    !route_int(&adds->ptr[3 * i + 2], INT64_MIN, INT64_MAX, &d->adds[i].value))
+			return false;
+		d->adds[i].counter = (enum counter)counter;
+	}
+	return true;
+}
+
+/* Decodes one record and hands it to the reader. */
+static bool route_read_record(const msgpack_object *o, const struct route_reader *reader)
+{
+	const msgpack_object *m;
+	int64_t kind;
+
+	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size == 0)
+		return false;
+	m = o->via.array.ptr;
+	if (!route_int(&m[0], ROUTE_TICKET_PART, ROUTE_DELTA, &kind))
+		return false;
+	if (kind == ROUTE_TICKET_PART) {
+		struct event e;
+
+		return route_read_ticket(m, o->via.array.size, &e) && reader->ticket_part(reader->arg, &e);
+	}
+	struct route_delta d;
+
+	return route_read_delta(m, o->via.array.size, &d) && reader->delta(reader->arg, &d);
+}
+
+/* See route.h. */
+bool route_batch_read(const char *buf, size_t len, uint32_t *src, uint64_t *seq,
+    const struct route_reader *reader)
+{
+	msgpack_unpacked u;
+	size_t off = 0;
+	bool ok = false;
+	int64_t version, s, q;
+
+	msgpack_unpacked_init(&u);
+	if (msgpack_unpack_next(&u, buf, len, &off) != MSGPACK_UNPACK_SUCCESS || off != len)
+		goto out;
+	const msgpack_object *o = &u.data;
+	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != ROUTE_HEAD)
+		goto out;
+	const msgpack_object *m = o->via.array.ptr;
+	if (!route_int(&m[0], ROUTE_VERSION, ROUTE_VERSION, &version) ||
+	    !route_int(&m[1], 0, UINT32_MAX, &s) || !route_int(&m[2], 0, INT64_MAX, &q) ||
+	    m[3].type != MSGPACK_OBJECT_ARRAY)
+		goto out;
+	*src = (uint32_t)s;
+	*seq = (uint64_t)q;
+	for (uint32_t i = 0; i < m[3].via.array.size; i++)
+		if (!route_read_record(&m[3].via.array.ptr[i], reader))
+			goto out;
+	ok = true;
+out:
+	msgpack_unpacked_destroy(&u);
+	return ok;
+}

@@ -1,0 +1,64 @@
+/* route.h: the records one task sends another through the route topic, as MessagePack (pure). */
+#ifndef FEEDBACKD_ROUTE_H
+#define FEEDBACKD_ROUTE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "stats.h"
+
+/* Counter adds one delta record can carry: a reply that closes a clock makes at most five. */
+#define ROUTE_ADDS_MAX 8
+
+/* One counter add credited to an agent at an event time. */
+struct route_add {
+	int64_t ts_ms;
+	enum counter counter;
+	int64_t value;
+};
+
+/* What a ticket's clock did to an agent owned by another task. */
+struct route_delta {
+	char agent[EVENT_ID_MAX + 1];
+	int64_t open;    /* change of the agent's running clocks */
+	int64_t overdue; /* change of its overdue clocks */
+	size_t add_count;
+	struct route_add adds[ROUTE_ADDS_MAX];
+};
+
+/* Called for each record of a batch, in order; false stops the read (it then fails). */
+struct route_reader {
+	bool (*ticket_part)(void *arg, const struct event *e);
+	bool (*delta)(void *arg, const struct route_delta *d);
+	void *arg;
+};
+
+struct route_batch;
+
+/* Starts an empty batch from task src with sequence number seq; NULL when out of memory. */
+struct route_batch *route_batch_new(uint32_t src, uint64_t seq);
+
+/* Appends the reply-clock part of an event (type, agent, ticket, ts, severity, category). */
+bool route_batch_ticket_part(struct route_batch *b, const struct event *e);
+
+/* Appends a delta record. */
+bool route_batch_delta(struct route_batch *b, const struct route_delta *d);
+
+/* Records appended so far. */
+size_t route_batch_count(const struct route_batch *b);
+
+/* The encoded batch, valid until the batch is freed. */
+const char *route_batch_data(const struct route_batch *b, size_t *len);
+
+void route_batch_free(struct route_batch *b);
+
+/*
+ * Decodes a batch: its source task and sequence number, then every record to the reader.
+ * False on anything malformed (the reader may have seen the records before the fault).
+ */
+bool route_batch_read(const char *buf, size_t len, uint32_t *src, uint64_t *seq,
+    const struct route_reader *reader);
+
+#endif

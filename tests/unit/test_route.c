@@ -1,0 +1,213 @@
+/* test_route.c: route batches read back exactly what was written, and nothing malformed. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "route.h"
+
+/* What a reader saw, in order. */
+struct seen {
+	size_t parts, deltas;
+	struct event part[4];
+	struct route_delta delta[4];
+	bool stop_after_first;
+};
+
+/* Records a ticket part. */
+static bool seen_part(void *arg, const struct event *e)
+{
+	struct seen *s = arg;
+
+	if (s->parts < 4)
+		s->part[s->parts] = *e;
+	s->parts++;
+	return !s->stop_after_first;
+}
+
+/* Records a delta. */
+static bool seen_delta(void *arg, const struct route_delta *d)
+{
+	struct seen *s = arg;
+
+	if (s->deltas < 4)
+		s->delta[s->deltas] = *d;
+	s->deltas++;
+	return true;
+}
+
+/* A complaint with every ticket field set. */
+static struct event sample_event(void)
+{
+	struct event e;
+
+	memset(&e, 0, sizeof(e));
+	e.type = EVENT_COMPLAINT;
+	strcpy(e.agent_id, "a\xc3\xab-17");
+	strcpy(e.ticket_id, "T-1001");
+	strcpy(e.category, "billing");
+	e.ts_ms = 1795341600123;
+	e.severity = SEVERITY_CRITICAL;
+	return e;
+}
+
+/* A delta as a clock that closed late makes it. */
+static struct route_delta sample_delta(void)
+{
+	struct route_delta d;
+
+	memset(&d, 0, sizeof(d));
+	strcpy(d.agent, "a17");
+	d.open = -1;
+	d.overdue = 0;
+	d.add_count = 3;
+	d.adds[0] = (struct route_add){1795341600000, C_RESP_N, 1};
+	d.adds[1] = (struct route_add){1795341600000, C_RESP_MAX_MS, 86400001};
+	d.adds[2] = (struct route_add){1795255200000, C_SLA_MISSED, 1};
+	return d;
+}
+
+/* A batch of both kinds decodes to the same records, in order, with its source and sequence. */
+static void test_round_trip(void **state)
+{
+	struct route_batch *b = route_batch_new(7, 42);
+	struct event e = sample_event(), msg = sample_event();
+	struct route_delta d = sample_delta();
+	struct seen s = {0};
+	struct route_reader r = {seen_part, seen_delta, &s};
+	uint32_t src = 0;
+	uint64_t seq = 0;
+	size_t len;
+	const char *data;
+
+	(void)state;
+	msg.type = EVENT_MESSAGE;
+	memset(msg.category, 0, sizeof(msg.category));
+	msg.severity = SEVERITY_NORMAL;
+	assert_true(route_batch_ticket_part(b, &e));
+	assert_true(route_batch_delta(b, &d));
+	assert_true(route_batch_ticket_part(b, &msg));
+	assert_int_equal(route_batch_count(b), 3);
+	data = route_batch_data(b, &len);
+	assert_non_null(data);
+	assert_true(route_batch_read(data, len, &src, &seq, &r));
+	assert_int_equal(src, 7);
+	assert_int_equal(seq, 42);
+	assert_int_equal(s.parts, 2);
+	assert_int_equal(s.deltas, 1);
+	assert_memory_equal(&s.part[0], &e, sizeof(e));
+	assert_memory_equal(&s.part[1], &msg, sizeof(msg));
+	assert_memory_equal(&s.delta[0], &d, sizeof(d));
+	route_batch_free(b);
+}
+
+/* Every truncation of a valid batch, and a byte too many, is refused. */
+static void test_truncated(void **state)
+{
+	struct route_batch *b = route_batch_new(1, 2);
+	struct event e = sample_event();
+	struct route_delta d = sample_delta();
+	struct seen s = {0};
+	struct route_reader r = {seen_part, seen_delta, &s};
+	uint32_t src;
+	uint64_t seq;
+	size_t len;
+	const char *data;
+	char *longer;
+
+	(void)state;
+	assert_true(route_batch_ticket_part(b, &e));
+	assert_true(route_batch_delta(b, &d));
+	data = route_batch_data(b, &len);
+	for (size_t n = 0; n < len; n++)
+		assert_false(route_batch_read(data, n, &src, &seq, &r));
+	longer = malloc(len + 1);
+	memcpy(longer, data, len);
+	longer[len] = 0;
+	assert_false(route_batch_read(longer, len + 1, &src, &seq, &r));
+	assert_true(route_batch_read(longer, len, &src, &seq, &r));
+	free(longer);
+	route_batch_free(b);
+}
+
+/* A record whose reader says stop fails the read. */
+static void test_reader_stops(void **state)
+{
+	struct route_batch *b = route_batch_new(1, 2);
+	struct event e = sample_event();
+	struct seen s = {.stop_after_first = true};
+	struct route_reader r = {seen_part, seen_delta, &s};
+	uint32_t src;
+	uint64_t seq;
+	size_t len;
+	const char *data;
+
+	(void)state;
+	assert_true(route_batch_ticket_part(b, &e));
+	assert_true(route_batch_ticket_part(b, &e));
+	data = route_batch_data(b, &len);
+	assert_false(route_batch_read(data, len, &src, &seq, &r));
+	assert_int_equal(s.parts, 1);
+	route_batch_free(b);
+}
+
+/* Out-of-range values are refused: a rating as a ticket part, an unknown counter, a version. */
+static void test_out_of_range(void **state)
+{
+	struct route_batch *b;
+	struct event e = sample_event();
+	struct route_delta d = sample_delta();
+	struct seen s = {0};
+	struct route_reader r = {seen_part, seen_delta, &s};
+	uint32_t src;
+	uint64_t seq;
+	size_t len;
+	const char *data;
+	char *copy;
+
+	(void)state;
+	e.type = EVENT_RATING;
+	b = route_batch_new(1, 2);
+	assert_true(route_batch_ticket_part(b, &e));
+	data = route_batch_data(b, &len);
+	assert_false(route_batch_read(data, len, &src, &seq, &r));
+	route_batch_free(b);
+
+	d.adds[0].counter = COUNTER_COUNT; /* encoded as is; the reader must refuse it */
+	b = route_batch_new(1, 2);
+	assert_true(route_batch_delta(b, &d));
+	data = route_batch_data(b, &len);
+	assert_false(route_batch_read(data, len, &src, &seq, &r));
+	route_batch_free(b);
+
+	d = sample_delta();
+	d.add_count = ROUTE_ADDS_MAX + 1;
+	b = route_batch_new(1, 2);
+	assert_false(route_batch_delta(b, &d));
+	data = route_batch_data(b, &len);
+	copy = malloc(len);
+	memcpy(copy, data, len);
+	assert_true(route_batch_read(copy, len, &src, &seq, &r)); /* empty, but valid */
+	assert_int_equal((unsigned char)copy[1], 1); /* [0x94, version=1, ...] */
+	copy[1] = 2;
+	assert_false(route_batch_read(copy, len, &src, &seq, &r));
+	free(copy);
+	route_batch_free(b);
+	assert_int_equal(s.parts + s.deltas, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_reader_stops),
+		cmocka_unit_test(test_out_of_range),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
