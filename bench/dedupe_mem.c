@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dedupe.h"
 #include "idmap.h"
@@ -68,60 +70,82 @@ static void bench_uuid(uint64_t *seed, char buf[37])
 	    (unsigned)a & 0xfff, (unsigned)(b >> 48), (unsigned long long)(b & 0xffffffffffffULL));
 }
 
-/* Claims n random ids into d (growing or not), printing cost and memory under the given label. */
+/* Claims n random ids into a set made for `reserve` ids, printing cost and memory under label. */
 static void bench_dedupe(const char *label, size_t n, size_t reserve)
 {
+	enum { BATCH = 4096 };
+	static char ids[BATCH][37];
 	uint64_t seed = 42;
-	char id[37];
 	size_t rss0 = bench_rss();
 	struct dedupe *d = dedupe_new(reserve);
 	size_t fresh = 0;
-	double worst = 0, t0, t;
+	double worst = 0, total = 0;
 
 	if (d == NULL) {
 		fprintf(stderr, "out of memory\n");
 		exit(1);
 	}
-	t0 = bench_ns();
-	for (size_t i = 0; i < n; i++) {
-		double a, b;
+	/* ids are made a batch at a time, outside the timed part */
+	for (int replay = 0; replay < 2; replay++) {
+		seed = 42;
+		fresh = 0;
+		total = 0;
+		for (size_t i = 0; i < n; i += BATCH) {
+			size_t m = n - i < BATCH ? n - i : BATCH;
+			double t0;
 
-		bench_uuid(&seed, id);
-		a = bench_ns();
-		fresh += dedupe_claim(d, id, 36, NOW_MS + (int64_t)(i / 100), HORIZON_MS);
-		b = bench_ns();
-		if (b - a > worst)
-			worst = b - a;
+			for (size_t k = 0; k < m; k++)
+				bench_uuid(&seed, ids[k]);
+			t0 = bench_ns();
+			for (size_t k = 0; k < m; k++)
+				fresh += dedupe_claim(d, ids[k], 36, NOW_MS + (int64_t)(i / 100), HORIZON_MS);
+			t0 = bench_ns() - t0;
+			total += t0;
+			if (t0 > worst)
+				worst = t0;
+		}
+		if (replay == 0) {
+			printf("%s.ids %zu\n%s.new %zu\n%s.capacity %zu\n", label, n, label, fresh, label,
+			    dedupe_capacity(d));
+			printf("%s.dedupe_bytes %zu\n%s.dedupe_bytes_per_id %.2f\n", label, dedupe_bytes(d), label,
+			    (double)dedupe_bytes(d) / (double)n);
+			printf("%s.rss_delta_bytes %zu\n%s.rss_bytes_per_id %.2f\n", label, bench_rss() - rss0, label,
+			    (double)(bench_rss() - rss0) / (double)n);
+			printf("%s.ns_per_new_claim %.1f\n%s.worst_batch_of_%d_ns %.0f\n", label, total / (double)n, label,
+			    BATCH, worst);
+		} else {
+			printf("%s.ns_per_duplicate_claim %.1f\n%s.new_on_replay %zu\n", label, total / (double)n, label,
+			    fresh);
+		}
 	}
-	t = bench_ns() - t0;
-	printf("%s.ids %zu\n%s.new %zu\n%s.capacity %zu\n", label, n, label, fresh, label, dedupe_capacity(d));
-	printf("%s.dedupe_bytes %zu\n%s.dedupe_bytes_per_id %.2f\n", label, dedupe_bytes(d), label,
-	    (double)dedupe_bytes(d) / (double)n);
-	printf("%s.rss_delta_bytes %zu\n%s.rss_bytes_per_id %.2f\n", label, bench_rss() - rss0, label,
-	    (double)(bench_rss() - rss0) / (double)n);
-	printf("%s.ns_per_claim_incl_id_generation %.1f\n%s.worst_claim_ns %.0f\n", label, t / (double)n, label, worst);
-	/* duplicates: the same ids again, timed without generating them in the loop */
-	seed = 42;
-	t = 0;
-	fresh = 0;
-	for (size_t i = 0; i < n; i++) {
-		double a;
-
-		bench_uuid(&seed, id);
-		a = bench_ns();
-		fresh += dedupe_claim(d, id, 36, NOW_MS + 1000, HORIZON_MS);
-		t += bench_ns() - a;
-	}
-	printf("%s.ns_per_duplicate_claim %.1f\n%s.new_on_replay %zu\n", label, t / (double)n, label, fresh);
 	dedupe_free(d);
 }
 
-/* Maps 1,000,000 ticket ids and prints bytes per entry and the cost of a lookup. */
-static void bench_idmap(void)
+/* The other way to keep keys: one malloc per key and a pointer to it. Prints its bytes per key. */
+static void bench_malloc_keys(void)
 {
 	char key[32];
 	size_t rss0 = bench_rss();
-	struct idmap *m = idmap_new(0);
+	char **keys = malloc(TICKETS * sizeof(*keys));
+
+	for (uint32_t i = 0; i < TICKETS; i++) {
+		int n = snprintf(key, sizeof(key), "T-%09u", i * 7 + 123);
+
+		keys[i] = malloc((size_t)n);
+		memcpy(keys[i], key, (size_t)n);
+	}
+	printf("malloc_per_key.rss_bytes_per_key_incl_pointer %.2f\n", (double)(bench_rss() - rss0) / TICKETS);
+	for (uint32_t i = 0; i < TICKETS; i++)
+		free(keys[i]);
+	free(keys);
+}
+
+/* Maps 1,000,000 ticket ids in a map made for `expected`; prints bytes per entry and lookup cost. */
+static void bench_idmap(const char *label, size_t expected)
+{
+	char key[32];
+	size_t rss0 = bench_rss();
+	struct idmap *m = idmap_new(expected);
 	uint64_t seed = 7;
 	uint32_t *order = malloc(TICKETS * sizeof(*order));
 	uint64_t sum = 0;
@@ -136,9 +160,9 @@ static void bench_idmap(void)
 		}
 		order[i] = i;
 	}
-	printf("idmap.entries %zu\nidmap.bytes %zu\nidmap.bytes_per_entry %.2f\n", idmap_size(m), idmap_bytes(m),
-	    (double)idmap_bytes(m) / TICKETS);
-	printf("idmap.rss_delta_bytes %zu\nidmap.rss_bytes_per_entry %.2f\n", bench_rss() - rss0,
+	printf("%s.entries %zu\n%s.bytes %zu\n%s.bytes_per_entry %.2f\n", label, idmap_size(m), label,
+	    idmap_bytes(m), label, (double)idmap_bytes(m) / TICKETS);
+	printf("%s.rss_delta_bytes %zu\n%s.rss_bytes_per_entry %.2f\n", label, bench_rss() - rss0, label,
 	    (double)(bench_rss() - rss0) / TICKETS);
 	for (uint32_t i = TICKETS - 1; i > 0; i--) { /* random lookup order */
 		uint32_t j = (uint32_t)(bench_rnd(&seed) % (i + 1)), x = order[i];
@@ -146,22 +170,8 @@ static void bench_idmap(void)
 		order[i] = order[j];
 		order[j] = x;
 	}
-	for (int pass = 0; pass < 3; pass++) {
-		int lens[1];
-
-		t0 = bench_ns();
-		for (uint32_t i = 0; i < TICKETS; i++) {
-			uint32_t v = 0;
-
-			lens[0] = snprintf(key, sizeof(key), "T-%09u", order[i] * 7 + 123);
-			idmap_get(m, key, (size_t)lens[0], &v);
-			sum += v;
-		}
-		t = bench_ns() - t0;
-		printf("idmap.pass%d_ns_per_lookup_random_incl_snprintf %.1f\n", pass, t / TICKETS);
-	}
-	/* the same with keys made beforehand, so only the lookup is timed */
-	{
+	/* keys made beforehand, so only the lookup is timed; the first pass warms the caches */
+	for (int pass = 0; pass < 2; pass++) {
 		char *keys = malloc((size_t)TICKETS * 12);
 
 		for (uint32_t i = 0; i < TICKETS; i++)
@@ -174,7 +184,7 @@ static void bench_idmap(void)
 			sum += v;
 		}
 		t = bench_ns() - t0;
-		printf("idmap.ns_per_lookup_random %.1f\n", t / TICKETS);
+		printf("%s.pass%d_ns_per_lookup_random %.1f\n", label, pass, t / TICKETS);
 		t0 = bench_ns();
 		for (uint32_t i = 0; i < TICKETS; i++) {
 			uint32_t v = 0;
@@ -183,20 +193,79 @@ static void bench_idmap(void)
 			sum += v;
 		}
 		t = bench_ns() - t0;
-		printf("idmap.ns_per_lookup_hot_1024 %.1f\n", t / TICKETS);
+		printf("%s.pass%d_ns_per_lookup_hot_1024 %.1f\n", label, pass, t / TICKETS);
+		t0 = bench_ns();
+		for (uint32_t i = 0; i < TICKETS; i++) {
+			uint32_t v = 0;
+
+			idmap_get(m, keys + (size_t)(i % 100000) * 12, 11, &v);
+			sum += v;
+		}
+		t = bench_ns() - t0;
+		printf("%s.pass%d_ns_per_lookup_random_among_100000 %.1f\n", label, pass, t / TICKETS);
 		free(keys);
 	}
-	printf("idmap.checksum %llu\n", (unsigned long long)sum);
+	printf("%s.checksum %llu\n", label, (unsigned long long)sum);
 	free(order);
 	idmap_free(m);
+}
+
+/*
+ * The floor for any table of this size, as a reference: the latency of one random 16-byte
+ * read that depends on the one before (a random cycle through the array, Sattolo's shuffle).
+ */
+static void bench_floor(const char *label, size_t bytes)
+{
+	size_t n = bytes / 16;
+	uint64_t *a = calloc(n, 16);
+	uint64_t seed = 9, at = 0;
+	double t0;
+
+	for (size_t i = 0; i < n; i++)
+		a[2 * i] = i;
+	for (size_t i = n - 1; i > 0; i--) {
+		size_t j = (size_t)(bench_rnd(&seed) % i), x = a[2 * i];
+
+		a[2 * i] = a[2 * j];
+		a[2 * j] = x;
+	}
+	t0 = bench_ns();
+	for (size_t i = 0; i < 4000000; i++)
+		at = a[2 * at];
+	printf("%s.ns_per_dependent_random_read %.1f (at %llu)\n", label, (bench_ns() - t0) / 4000000,
+	    (unsigned long long)at);
+	free(a);
+}
+
+/* Runs one part in a child process, so each RSS delta starts from a fresh heap. */
+static void bench_part(int part, size_t n)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		switch (part) {
+		case 0: bench_idmap("idmap_grown", 0); break;
+		case 1: bench_idmap("idmap_sized", TICKETS); break;
+		case 2: bench_malloc_keys(); break;
+		case 3: bench_floor("floor_20MB", 20000000); break;
+		case 4: bench_dedupe("dedupe_grown", n, 0); break;
+		case 5: bench_dedupe("dedupe_reserved", n, n); break;
+		default: bench_floor("floor_188MB", 188235344); break;
+		}
+		fflush(stdout);
+		_exit(0);
+	}
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
 }
 
 int main(int argc, char **argv)
 {
 	size_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 10000000;
 
-	bench_dedupe("dedupe_grown", n, 0);
-	bench_dedupe("dedupe_reserved", n, n);
-	bench_idmap();
+	for (int part = 0; part <= 6; part++)
+		bench_part(part, n);
 	return 0;
 }

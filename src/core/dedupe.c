@@ -169,6 +169,7 @@ static void dedupe_set_le(uint8_t *p, uint64_t v, int n)
 		p[k] = (uint8_t)v;
 }
 
+/* See dedupe.h. */
 struct dedupe *dedupe_new(size_t expected_ids)
 {
 	uint32_t cap = dedupe_slots_for(expected_ids);
@@ -185,6 +186,7 @@ struct dedupe *dedupe_new(size_t expected_ids)
 	return d;
 }
 
+/* See dedupe.h. */
 void dedupe_free(struct dedupe *d)
 {
 	if (d == NULL)
@@ -193,6 +195,7 @@ void dedupe_free(struct dedupe *d)
 	free(d);
 }
 
+/* See dedupe.h. */
 bool dedupe_claim(struct dedupe *d, const void *id, size_t len, int64_t now_ms, int64_t horizon_ms)
 {
 	XXH128_hash_t h = XXH3_128bits(id, len);
@@ -219,6 +222,7 @@ bool dedupe_claim(struct dedupe *d, const void *id, size_t len, int64_t now_ms, 
 	return true;
 }
 
+/* See dedupe.h. */
 bool dedupe_last_record(const struct dedupe *d, uint8_t rec[DEDUPE_RECORD_SIZE])
 {
 	if (!d->has_last)
@@ -229,6 +233,7 @@ bool dedupe_last_record(const struct dedupe *d, uint8_t rec[DEDUPE_RECORD_SIZE])
 	return true;
 }
 
+/* See dedupe.h. */
 int dedupe_restore_record(struct dedupe *d, const uint8_t rec[DEDUPE_RECORD_SIZE], int64_t now_ms)
 {
 	struct dedupe_slot r = {
@@ -253,6 +258,7 @@ int dedupe_restore_record(struct dedupe *d, const uint8_t rec[DEDUPE_RECORD_SIZE
 	return 1;
 }
 
+/* See dedupe.h. */
 size_t dedupe_sweep(struct dedupe *d, int64_t now_ms, size_t slots)
 {
 	size_t removed = 0;
@@ -271,6 +277,7 @@ size_t dedupe_sweep(struct dedupe *d, int64_t now_ms, size_t slots)
 	return removed;
 }
 
+/* See dedupe.h. */
 bool dedupe_reserve(struct dedupe *d, size_t n)
 {
 	uint32_t cap;
@@ -281,36 +288,43 @@ bool dedupe_reserve(struct dedupe *d, size_t n)
 	return cap != 0 && dedupe_rehash(d, cap);
 }
 
+/* See dedupe.h. */
 size_t dedupe_count(const struct dedupe *d)
 {
 	return d->count;
 }
 
+/* See dedupe.h. */
 size_t dedupe_capacity(const struct dedupe *d)
 {
 	return d->cap;
 }
 
+/* See dedupe.h. */
 size_t dedupe_bytes(const struct dedupe *d)
 {
 	return sizeof(*d) + (size_t)d->cap * sizeof(*d->slots);
 }
 
+/* See dedupe.h. */
 uint64_t dedupe_unrecorded(const struct dedupe *d)
 {
 	return d->unrecorded;
 }
 
+/* See dedupe.h. */
 uint32_t dedupe_record_expiry(const uint8_t rec[DEDUPE_RECORD_SIZE])
 {
 	return (uint32_t)dedupe_get_le(rec + 12, 4);
 }
 
+/* See dedupe.h. */
 uint32_t dedupe_segment(const uint8_t rec[DEDUPE_RECORD_SIZE], uint32_t segment_s)
 {
 	return dedupe_record_expiry(rec) / segment_s;
 }
 
+/* See dedupe.h. */
 bool dedupe_segment_expired(uint32_t segment, uint32_t segment_s, int64_t now_ms)
 {
 	uint64_t last = ((uint64_t)segment + 1) * segment_s - 1; /* the latest expiry it can hold */

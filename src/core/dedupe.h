@@ -28,6 +28,7 @@ struct dedupe;
 
 /* An empty set sized for at least expected_ids records without growing; NULL when out of memory. */
 struct dedupe *dedupe_new(size_t expected_ids);
+/* Frees the set and everything in it; NULL is ignored. */
 void dedupe_free(struct dedupe *d);
 
 /*

@@ -6,39 +6,65 @@
 #include <xxhash.h>
 
 /*
- * Open addressing with linear probing over 12-byte slots (32 hash bits, the key's arena
- * offset, the value) and backward-shift deletion, so there are no tombstones. The home slot
- * is a multiply-shift of the stored hash bits: any capacity works, and growing rehashes
- * without reading a key. A lookup reads one slot run, then the key bytes once.
+ * Open addressing with linear probing over 16-byte slots and backward-shift deletion, so
+ * there are no tombstones. A key of up to IDMAP_INLINE bytes (a ticket id like
+ * "T-000123456") lives in its slot: a lookup reads one slot run and nothing else. A longer
+ * key lives in the arena and its slot keeps 32 hash bits to compare first. The home slot is a
+ * multiply-shift of hash bits, so any capacity works (no rounding up to a power of two).
  */
 #define IDMAP_MIN_SLOTS 16
 #define IDMAP_MAX_SLOTS UINT32_MAX
 /* Grow past 80 % full, by half. */
 #define IDMAP_LOAD_NUM 4
 #define IDMAP_LOAD_DEN 5
+#define IDMAP_INLINE 11
 #define IDMAP_MIN_ARENA 256
 
-/* One entry; off 0 (arena byte 0 is never a key) marks an empty slot. */
+/* One entry; len 0 marks an empty slot. */
 struct idmap_slot {
-	uint32_t hash;
-	uint32_t off; /* arena[off] is the key length, the key follows */
 	uint32_t value;
+	uint8_t len;
+	/* len <= IDMAP_INLINE: the key; longer: 32 hash bits, then the key's arena offset */
+	uint8_t key[IDMAP_INLINE];
 };
+
+_Static_assert(sizeof(struct idmap_slot) == 16, "an idmap slot is 16 bytes");
 
 struct idmap {
 	struct idmap_slot *slots;
 	uint32_t cap;
 	uint32_t count;
-	uint8_t *arena;
+	uint8_t *arena; /* the keys longer than IDMAP_INLINE */
 	size_t arena_len; /* bytes in use, garbage included */
 	size_t arena_cap;
 	size_t garbage; /* bytes of deleted keys */
 };
 
-/* The 32 hash bits a key is stored and placed by. */
+/* The 32 hash bits a key is placed by. */
 static uint32_t idmap_hash(const void *key, size_t len)
 {
 	return (uint32_t)(XXH3_64bits(key, len) >> 32);
+}
+
+/* A 32-bit field of a long key's slot: 0 the hash bits, 1 the arena offset. */
+static uint32_t idmap_field(const struct idmap_slot *s, int k)
+{
+	uint32_t v;
+
+	memcpy(&v, s->key + 4 * k, sizeof(v));
+	return v;
+}
+
+/* The hash bits of the key in slot s (an inline key is hashed again: cheaper than storing it). */
+static uint32_t idmap_slot_hash(const struct idmap_slot *s)
+{
+	return s->len <= IDMAP_INLINE ? idmap_hash(s->key, s->len) : idmap_field(s, 0);
+}
+
+/* The bytes of the key in slot s. */
+static const uint8_t *idmap_slot_key(const struct idmap *m, const struct idmap_slot *s)
+{
+	return s->len <= IDMAP_INLINE ? s->key : m->arena + idmap_field(s, 1);
 }
 
 /* The slot a key with these hash bits would take in an empty table of cap slots. */
@@ -74,9 +100,10 @@ static uint32_t idmap_find(const struct idmap *m, const void *key, size_t len, u
 	for (;;) {
 		const struct idmap_slot *s = &m->slots[i];
 
-		if (s->off == 0)
+		if (s->len == 0)
 			return i;
-		if (s->hash == hash && m->arena[s->off] == len && memcmp(m->arena + s->off + 1, key, len) == 0)
+		if (s->len == len && (len <= IDMAP_INLINE || idmap_field(s, 0) == hash) &&
+		    memcmp(idmap_slot_key(m, s), key, len) == 0)
 			return i;
 		i = idmap_next_slot(m, i);
 	}
@@ -87,7 +114,7 @@ static uint32_t idmap_free_slot(const struct idmap *m, uint32_t hash)
 {
 	uint32_t i = idmap_home(hash, m->cap);
 
-	while (m->slots[i].off != 0)
+	while (m->slots[i].len != 0)
 		i = idmap_next_slot(m, i);
 	return i;
 }
@@ -104,32 +131,29 @@ static bool idmap_rehash(struct idmap *m, uint32_t cap)
 	m->slots = slots;
 	m->cap = cap;
 	for (uint32_t i = 0; i < old_cap; i++) {
-		if (old[i].off != 0)
-			m->slots[idmap_free_slot(m, old[i].hash)] = old[i];
+		if (old[i].len != 0)
+			m->slots[idmap_free_slot(m, idmap_slot_hash(&old[i]))] = old[i];
 	}
 	free(old);
 	return true;
 }
 
-/* Copies the live keys into a fresh arena of cap bytes, dropping the garbage; false when out of memory. */
+/* Copies the live long keys into a fresh arena of cap bytes, dropping the garbage; false when out of memory. */
 static bool idmap_compact(struct idmap *m, size_t cap)
 {
 	uint8_t *arena = malloc(cap);
-	size_t len = 1;
+	uint32_t len = 0;
 
 	if (arena == NULL)
 		return false;
-	arena[0] = 0;
 	for (uint32_t i = 0; i < m->cap; i++) {
 		struct idmap_slot *s = &m->slots[i];
-		size_t n;
 
-		if (s->off == 0)
+		if (s->len <= IDMAP_INLINE)
 			continue;
-		n = 1 + (size_t)m->arena[s->off];
-		memcpy(arena + len, m->arena + s->off, n);
-		s->off = (uint32_t)len;
-		len += n;
+		memcpy(arena + len, idmap_slot_key(m, s), s->len);
+		memcpy(s->key + 4, &len, sizeof(len));
+		len += s->len;
 	}
 	free(m->arena);
 	m->arena = arena;
@@ -156,12 +180,15 @@ static bool idmap_arena_room(struct idmap *m, size_t need)
 			cap = (m->arena_len - m->garbage) + need;
 	} else {
 		cap = m->arena_cap + m->arena_cap / 2;
+		if (cap < IDMAP_MIN_ARENA)
+			cap = IDMAP_MIN_ARENA;
 		if (m->arena_len + need > cap)
 			cap = m->arena_len + need;
 	}
 	return cap <= UINT32_MAX && idmap_compact(m, cap);
 }
 
+/* See idmap.h. */
 struct idmap *idmap_new(size_t expected)
 {
 	uint32_t cap = idmap_slots_for(expected);
@@ -170,18 +197,15 @@ struct idmap *idmap_new(size_t expected)
 	if (m == NULL)
 		return NULL;
 	m->slots = calloc(cap, sizeof(*m->slots));
-	m->arena = malloc(IDMAP_MIN_ARENA);
-	if (m->slots == NULL || m->arena == NULL) {
-		idmap_free(m);
+	if (m->slots == NULL) {
+		free(m);
 		return NULL;
 	}
 	m->cap = cap;
-	m->arena[0] = 0;
-	m->arena_len = 1;
-	m->arena_cap = IDMAP_MIN_ARENA;
 	return m;
 }
 
+/* See idmap.h. */
 void idmap_free(struct idmap *m)
 {
 	if (m == NULL)
@@ -191,16 +215,18 @@ void idmap_free(struct idmap *m)
 	free(m);
 }
 
+/* See idmap.h. */
 int idmap_put(struct idmap *m, const void *key, size_t len, uint32_t value)
 {
 	uint32_t hash;
 	uint32_t i;
+	struct idmap_slot *s;
 
 	if (len == 0 || len > IDMAP_MAX_KEY)
 		return -1;
 	hash = idmap_hash(key, len);
 	i = idmap_find(m, key, len, hash);
-	if (m->slots[i].off != 0) {
+	if (m->slots[i].len != 0) {
 		m->slots[i].value = value;
 		return 0;
 	}
@@ -211,16 +237,27 @@ int idmap_put(struct idmap *m, const void *key, size_t len, uint32_t value)
 			return -1;
 		i = idmap_free_slot(m, hash);
 	}
-	if (!idmap_arena_room(m, 1 + len))
+	if (len > IDMAP_INLINE && !idmap_arena_room(m, len))
 		return -1;
-	m->arena[m->arena_len] = (uint8_t)len;
-	memcpy(m->arena + m->arena_len + 1, key, len);
-	m->slots[i] = (struct idmap_slot){.hash = hash, .off = (uint32_t)m->arena_len, .value = value};
-	m->arena_len += 1 + len;
+	s = &m->slots[i];
+	memset(s, 0, sizeof(*s));
+	s->value = value;
+	s->len = (uint8_t)len;
+	if (len <= IDMAP_INLINE) {
+		memcpy(s->key, key, len);
+	} else {
+		uint32_t off = (uint32_t)m->arena_len;
+
+		memcpy(s->key, &hash, sizeof(hash));
+		memcpy(s->key + 4, &off, sizeof(off));
+		memcpy(m->arena + off, key, len);
+		m->arena_len += len;
+	}
 	m->count++;
 	return 1;
 }
 
+/* See idmap.h. */
 bool idmap_get(const struct idmap *m, const void *key, size_t len, uint32_t *value)
 {
 	uint32_t i;
@@ -228,13 +265,14 @@ bool idmap_get(const struct idmap *m, const void *key, size_t len, uint32_t *val
 	if (len == 0 || len > IDMAP_MAX_KEY)
 		return false;
 	i = idmap_find(m, key, len, idmap_hash(key, len));
-	if (m->slots[i].off == 0)
+	if (m->slots[i].len == 0)
 		return false;
 	if (value != NULL)
 		*value = m->slots[i].value;
 	return true;
 }
 
+/* See idmap.h. */
 bool idmap_del(struct idmap *m, const void *key, size_t len, uint32_t *value)
 {
 	uint32_t hole;
@@ -242,14 +280,15 @@ bool idmap_del(struct idmap *m, const void *key, size_t len, uint32_t *value)
 	if (len == 0 || len > IDMAP_MAX_KEY)
 		return false;
 	hole = idmap_find(m, key, len, idmap_hash(key, len));
-	if (m->slots[hole].off == 0)
+	if (m->slots[hole].len == 0)
 		return false;
 	if (value != NULL)
 		*value = m->slots[hole].value;
-	m->garbage += 1 + len;
+	if (len > IDMAP_INLINE)
+		m->garbage += len;
 	/* Backward shift: an entry may fill the hole unless its home lies cyclically in (hole, j]. */
-	for (uint32_t j = idmap_next_slot(m, hole); m->slots[j].off != 0; j = idmap_next_slot(m, j)) {
-		uint32_t home = idmap_home(m->slots[j].hash, m->cap);
+	for (uint32_t j = idmap_next_slot(m, hole); m->slots[j].len != 0; j = idmap_next_slot(m, j)) {
+		uint32_t home = idmap_home(idmap_slot_hash(&m->slots[j]), m->cap);
 		bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
 
 		if (!stays) {
@@ -257,20 +296,21 @@ bool idmap_del(struct idmap *m, const void *key, size_t len, uint32_t *value)
 			hole = j;
 		}
 	}
-	m->slots[hole].off = 0;
+	m->slots[hole].len = 0;
 	m->count--;
 	return true;
 }
 
+/* See idmap.h. */
 bool idmap_next(const struct idmap *m, size_t *pos, const uint8_t **key, size_t *len, uint32_t *value)
 {
 	for (size_t i = *pos; i < m->cap; i++) {
 		const struct idmap_slot *s = &m->slots[i];
 
-		if (s->off == 0)
+		if (s->len == 0)
 			continue;
-		*key = m->arena + s->off + 1;
-		*len = m->arena[s->off];
+		*key = idmap_slot_key(m, s);
+		*len = s->len;
 		*value = s->value;
 		*pos = i + 1;
 		return true;
@@ -279,11 +319,13 @@ bool idmap_next(const struct idmap *m, size_t *pos, const uint8_t **key, size_t 
 	return false;
 }
 
+/* See idmap.h. */
 size_t idmap_size(const struct idmap *m)
 {
 	return m->count;
 }
 
+/* See idmap.h. */
 size_t idmap_bytes(const struct idmap *m)
 {
 	return sizeof(*m) + (size_t)m->cap * sizeof(*m->slots) + m->arena_cap;

@@ -10,8 +10,9 @@
  * The value is a uint32_t, not a pointer: the caller keeps its agents and tickets in its own
  * arrays and maps an id to a slot there. That is 4 bytes instead of 8 per entry, the value
  * stays valid when the caller's array is reallocated, and it can be written to a checkpoint
- * as it is. Keys are copied into the map's own arena (a length byte and the bytes); a key
- * need not end in NUL and may hold any byte.
+ * as it is. The map keeps its own copy of each key: up to 11 bytes inside the entry's
+ * 16-byte slot, longer ones in the map's key arena. A key need not end in NUL and may hold
+ * any byte.
  */
 #define IDMAP_MAX_KEY 128
 
@@ -19,6 +20,7 @@ struct idmap;
 
 /* An empty map sized for expected entries without growing; NULL when out of memory. */
 struct idmap *idmap_new(size_t expected);
+/* Frees the map and its keys; NULL is ignored. */
 void idmap_free(struct idmap *m);
 
 /*
