@@ -110,8 +110,9 @@ static uint32_t dedupe_find(struct dedupe *d, const struct dedupe_slot *rec, int
 	}
 }
 
-/* Moves every record into a fresh table of cap slots (cap > count); false when out of memory. */
-static bool dedupe_rehash(struct dedupe *d, uint32_t cap)
+/* Moves every record, but those expired at now_ms (if >= 0), into a fresh table of cap slots
+ * (cap > count); false when out of memory. */
+static bool dedupe_rehash(struct dedupe *d, uint32_t cap, int64_t now_ms)
 {
 	struct dedupe_slot *old = d->slots;
 	uint32_t old_cap = d->cap;
@@ -123,15 +124,20 @@ static bool dedupe_rehash(struct dedupe *d, uint32_t cap)
 	d->cap = cap;
 	d->cursor = 0;
 	for (uint32_t i = 0; i < old_cap; i++) {
-		if (old[i].exp != 0)
+		if (old[i].exp == 0)
+			continue;
+		if (now_ms >= 0 && !dedupe_live(old[i].exp, now_ms))
+			d->count--;
+		else
 			d->slots[dedupe_find(d, &old[i], -1)] = old[i];
 	}
 	free(old);
 	return true;
 }
 
-/* Makes room for one more record: grows by half past the load limit; false if there is no room. */
-static bool dedupe_room(struct dedupe *d)
+/* Makes room for one more record: grows by half past the load limit (dropping what expired by
+ * now_ms); false if there is no room. */
+static bool dedupe_room(struct dedupe *d, int64_t now_ms)
 {
 	if (d->count + 1 <= dedupe_limit(d->cap))
 		return true;
@@ -139,7 +145,7 @@ static bool dedupe_room(struct dedupe *d)
 
 	if (cap > DEDUPE_MAX_SLOTS)
 		cap = DEDUPE_MAX_SLOTS;
-	if (cap > d->cap && dedupe_rehash(d, (uint32_t)cap))
+	if (cap > d->cap && dedupe_rehash(d, (uint32_t)cap, now_ms))
 		return true;
 	return d->count + 2 <= d->cap; /* never fill the last slot: runs must end */
 }
@@ -210,7 +216,7 @@ bool dedupe_claim(struct dedupe *d, const void *id, size_t len, int64_t now_ms, 
 
 	if (d->slots[i].exp != 0)
 		return false; /* found live: an expired match was removed on the way */
-	if (!dedupe_room(d)) {
+	if (!dedupe_room(d, now_ms)) {
 		d->unrecorded++;
 		return true;
 	}
@@ -252,7 +258,7 @@ int dedupe_restore_record(struct dedupe *d, const uint8_t rec[DEDUPE_RECORD_SIZE
 		d->slots[i].exp = r.exp;
 		return 1;
 	}
-	if (!dedupe_room(d))
+	if (!dedupe_room(d, now_ms))
 		return -1;
 	dedupe_put(d, dedupe_find(d, &r, -1), &r);
 	return 1;
@@ -285,7 +291,7 @@ bool dedupe_reserve(struct dedupe *d, size_t n)
 	if (n <= dedupe_limit(d->cap))
 		return true;
 	cap = dedupe_slots_for(n);
-	return cap != 0 && dedupe_rehash(d, cap);
+	return cap != 0 && dedupe_rehash(d, cap, -1);
 }
 
 /* See dedupe.h. */

@@ -164,6 +164,35 @@ static void test_random_stream(void **state)
 	dedupe_free(d);
 }
 
+/* In a table that never grows (64 slots, up to 40 ids) runs wrap past the last slot: reclaim there too. */
+static void test_small_wrapping(void **state)
+{
+	struct model *m = calloc(1, sizeof(*m));
+	uint64_t seed = 23;
+	int64_t now = 1000000;
+
+	(void)state;
+	for (int round = 0; round < 200; round++) {
+		struct dedupe *d = dedupe_new(0);
+		unsigned base = (unsigned)(rnd(&seed) % (POOL - 40));
+
+		memset(m, 0, sizeof(*m));
+		for (int step = 0; step < 400; step++) {
+			uint64_t r = rnd(&seed);
+
+			now += (int64_t)((r >> 32) % 400);
+			claim_both(d, m, base + (unsigned)(r % 40), now);
+			if ((r >> 40) % 8 == 0)
+				dedupe_sweep(d, now, (size_t)((r >> 48) % 16));
+		}
+		assert_int_equal(dedupe_capacity(d), 64);
+		sweep_all(d, now);
+		assert_int_equal(dedupe_count(d), model_live(m, now));
+		dedupe_free(d);
+	}
+	free(m);
+}
+
 /* A sweep examines at most its budget; it removes exactly the expired records, never a live one. */
 static void test_sweep_bound(void **state)
 {
@@ -358,6 +387,7 @@ int main(void)
 	    cmocka_unit_test(test_record_layout),
 	    cmocka_unit_test(test_expiry_edges),
 	    cmocka_unit_test(test_random_stream),
+	    cmocka_unit_test(test_small_wrapping),
 	    cmocka_unit_test(test_sweep_bound),
 	    cmocka_unit_test(test_growth),
 	    cmocka_unit_test(test_restore),

@@ -214,6 +214,45 @@ static void test_random(void **state)
 	idmap_free(m);
 }
 
+/* In a map that never grows (16 slots, up to 12 keys) runs wrap past the last slot: deletes there too. */
+static void test_small_wrapping(void **state)
+{
+	struct model *mo = calloc(1, sizeof(*mo));
+	struct pool *p = pool_new();
+	uint64_t seed = 17;
+
+	(void)state;
+	for (int round = 0; round < 300; round++) {
+		struct idmap *m = idmap_new(0);
+		unsigned base = (unsigned)(rnd(&seed) % (POOL - 12));
+
+		memset(mo, 0, sizeof(*mo));
+		for (int step = 0; step < 200; step++) {
+			uint64_t r = rnd(&seed);
+			unsigned k = base + (unsigned)(r % 12), c = p->canon[k];
+			uint32_t v = 0xdeadbeef;
+
+			if ((r >> 32) % 2 == 0) {
+				assert_int_equal(idmap_put(m, p->key[k], p->len[k], (uint32_t)step), mo->present[c] ? 0 : 1);
+				mo->present[c] = true;
+				mo->value[c] = (uint32_t)step;
+			} else {
+				assert_int_equal(idmap_del(m, p->key[k], p->len[k], &v), mo->present[c]);
+				mo->present[c] = false;
+			}
+			for (unsigned j = base; j < base + 12; j++) {
+				assert_int_equal(idmap_get(m, p->key[j], p->len[j], &v), mo->present[p->canon[j]]);
+				if (mo->present[p->canon[j]])
+					assert_int_equal(v, mo->value[p->canon[j]]);
+			}
+		}
+		check_iteration(m, mo, p);
+		idmap_free(m);
+	}
+	free(p);
+	free(mo);
+}
+
 /* An empty map iterates nothing; ticket-like ids map to their own values. */
 static void test_sized(void **state)
 {
@@ -247,6 +286,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_basic),
 	    cmocka_unit_test(test_random),
+	    cmocka_unit_test(test_small_wrapping),
 	    cmocka_unit_test(test_sized),
 	};
 
