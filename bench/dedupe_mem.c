@@ -2,13 +2,17 @@
  * dedupe_mem.c: memory and cost of the dedupe set (10,000,000 UUID-like ids) and of the id
  * map (1,000,000 ticket ids "T-000123456").
  *
- * Build and run (about 10 s, ~450 MB peak: do not run it next to other heavy jobs):
+ * Build and run (about 30 s; peak ~330 MB while the growing set rehashes, holding its old and
+ * new tables; do not run it next to other heavy jobs):
  *   in a configured build dir:  make bench/dedupe_mem && ./bench/dedupe_mem
  *   or by hand from the top:     cc -O2 -std=c11 -D_GNU_SOURCE -Isrc/core bench/dedupe_mem.c \
  *                                  src/core/dedupe.c src/core/idmap.c -lxxhash -o /tmp/dedupe_mem
  * Optional argument: the number of dedupe ids (default 10000000).
  * It prints one "name value" line per figure; bytes per id are dedupe_bytes / ids and the
  * VmRSS growth / ids (RSS is read from /proc/self/status, so it counts every page touched).
+ * Each part runs in its own child process, so each RSS growth starts from a fresh heap. The
+ * floor_* lines are the latency of one dependent random read in an array of the table's
+ * size: what any single lookup there costs when its line is not cached.
  */
 #include <stdint.h>
 #include <stdio.h>
