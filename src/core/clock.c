@@ -460,14 +460,34 @@ clock_member_size(const unsigned char *p, size_t avail)
 	if (p[0] >= 0xa0 && p[0] <= 0xbf)
 		return 1 + (p[0] & 0x1f); /* fixstr */
 	switch (p[0]) {
-	case 0xcc: case 0xd0: return 2;
-	case 0xcd: case 0xd1: return 3;
-	case 0xca: case 0xce: case 0xd2: return 5;
-	case 0xcb: case 0xcf: case 0xd3: return 9;
-	case 0xc4: case 0xd9: head = 2; break;
-	case 0xc5: case 0xda: head = 3; break;
-	case 0xc6: case 0xdb: head = 5; break;
-	default: return 0;
+	case 0xcc: /* uint8, int8 */
+	case 0xd0:
+		return 2;
+	case 0xcd: /* 16 bits */
+	case 0xd1:
+		return 3;
+	case 0xca: /* 32 bits, float too */
+	case 0xce:
+	case 0xd2:
+		return 5;
+	case 0xcb: /* 64 bits, double too */
+	case 0xcf:
+	case 0xd3:
+		return 9;
+	case 0xc4: /* bin8, str8: a length byte */
+	case 0xd9:
+		head = 2;
+		break;
+	case 0xc5: /* 16-bit lengths */
+	case 0xda:
+		head = 3;
+		break;
+	case 0xc6: /* 32-bit lengths */
+	case 0xdb:
+		head = 5;
+		break;
+	default:
+		return 0;
 	}
 	if (avail < head)
 		return 0;
@@ -513,7 +533,8 @@ clock_decode(const char *buf, size_t len, struct clock_state *s, struct clock_te
 	/* One chunk holds a whole record's objects, so the zone allocates once. */
 	if (!msgpack_zone_init(&zone, CLOCK_RUNNING_LEN * sizeof(msgpack_object)))
 		return false;
-	ok = msgpack_unpack(buf, len, &off, &zone, &o) == MSGPACK_UNPACK_SUCCESS && off == len &&
+	/* SUCCESS means all of buf was used (else EXTRA_BYTES). */
+	ok = msgpack_unpack(buf, len, &off, &zone, &o) == MSGPACK_UNPACK_SUCCESS &&
 	    clock_unpack(&o, s, agent, category);
 	msgpack_zone_destroy(&zone);
 	if (!ok)

@@ -84,7 +84,9 @@ struct clock_add {
 
 /*
  * A call's effects, to apply in order. adds and the gauge deltas are for agent;
- * alerts are the outbox's facts, filled as the Lua scripts filled them.
+ * alerts are the outbox's facts, filled as the Lua scripts filled them (without "replied",
+ * which struct alert_facts has no member for: it is start + response_ms). About 4 KB:
+ * keep one and reuse it; each call resets the counts, not the arrays.
  */
 struct clock_effects {
 	enum clock_fate fate;
@@ -107,7 +109,7 @@ struct clock_opening {
 	bool late;                    /* older than the longest window: opens nothing */
 };
 
-/* How alerts and checkpoints name a clock: its ticket, and the strings of handles. */
+/* How alerts and records name a clock: its ticket, and the strings of handles (asked only then). */
 struct clock_names {
 	const char *ticket;
 	const char *(*name)(void *arg, uint32_t handle);
@@ -144,20 +146,24 @@ bool clock_fire(struct clock_state *s, int64_t now_ms, const struct clock_names 
 /* A running clock's deadline. */
 int64_t clock_due(const struct clock_state *s);
 
-/* When the ticket's timer must run: unfired at-risk point, deadline, early expiry, or CLOCK_NONE. */
+/* The ticket's timer: unfired at-risk point, else deadline; early expiry; or CLOCK_NONE. */
 int64_t clock_next(const struct clock_state *s);
 
 /* Appends the checkpoint record of a state (names give the handles' strings); false on error. */
 bool clock_pack(msgpack_packer *pk, const struct clock_state *s, const struct clock_names *names);
 
 /*
- * Reads a record clock_pack wrote (any version so far). Handles are left to the caller,
- * which interns agent and category (slices of o's strings; category len 0 = none).
+ * Reads a record clock_pack wrote (any version so far); on failure s is zeroed. The caller
+ * then sets s->agent and s->category to its handles for the strings given (slices of o's;
+ * a category of length 0 is CLOCK_NO_NAME). The timer to arm is clock_next(s).
  */
 bool clock_unpack(const msgpack_object *o, struct clock_state *s, struct clock_text *agent,
     struct clock_text *category);
 
-/* clock_unpack of bytes that hold exactly one record; the slices point into buf. */
+/*
+ * clock_unpack of bytes that hold exactly one record; the slices point into buf. Anything
+ * but a short flat array is refused before msgpack allocates what a header claims.
+ */
 bool clock_decode(const char *buf, size_t len, struct clock_state *s, struct clock_text *agent,
     struct clock_text *category);
 

@@ -144,19 +144,19 @@ test_lua_alert(const struct alert_facts *got, const char *rule, const char *stat
 	char json[1024];
 	int n;
 	struct alert_facts want;
+	const struct {
+		const char *key;
+		int64_t v;
+	} ints[] = { { "late_ms", x.late_ms }, { "remaining_ms", x.remaining_ms },
+		{ "response_ms", x.response_ms }, { "replied", x.replied } };
 
 	n = snprintf(json, sizeof(json), "{\"rule\":\"%s\",\"state\":\"%s\",\"agent\":\"a17\","
 	    "\"ticket\":\"T-1001\",\"since\":%" PRId64 ",\"at\":%" PRId64 ",\"start\":%" PRId64
 	    ",\"due\":%" PRId64 ",\"target\":86400000,\"severity\":\"high\",\"category\":\"billing\"",
 	    rule, state, since, at, start, start + DAY);
-	if (x.late_ms >= 0)
-		n += snprintf(json + n, sizeof(json) - (size_t)n, ",\"late_ms\":%" PRId64, x.late_ms);
-	if (x.remaining_ms >= 0)
-		n += snprintf(json + n, sizeof(json) - (size_t)n, ",\"remaining_ms\":%" PRId64, x.remaining_ms);
-	if (x.response_ms >= 0)
-		n += snprintf(json + n, sizeof(json) - (size_t)n, ",\"response_ms\":%" PRId64, x.response_ms);
-	if (x.replied >= 0)
-		n += snprintf(json + n, sizeof(json) - (size_t)n, ",\"replied\":%" PRId64, x.replied);
+	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
+		if (ints[i].v >= 0)
+			n += snprintf(json + n, sizeof(json) - (size_t)n, ",\"%s\":%" PRId64, ints[i].key, ints[i].v);
 	if (x.superseded >= 0)
 		n += snprintf(json + n, sizeof(json) - (size_t)n, ",\"superseded\":%s", x.superseded ? "true" : "false");
 	snprintf(json + n, sizeof(json) - (size_t)n, "}");
@@ -196,91 +196,78 @@ test_render(const struct alert_facts *f, const char *doc)
 	free(json);
 }
 
-/* docs/alerts.md, line 91 */
+/* The examples of docs/alerts.md, verbatim: the renderer must keep producing them. */
 static const char DOC_RISK_FIRING[] =
-	"{\"alert_id\":\"315d1a2cbdb2b300\",\"rule\":\"reply_sla_at_risk\",\"state\":\"firing\",\"agen"
-	"t_id\":\"a17\",\"ticket_id\":\"T-1001\",\"window\":null,\"value\":69120.23,\"threshold\":8640"
-	"0.0,\"samples\":null,\"since\":\"2026-11-22T04:12:00.000Z\",\"at\":\"2026-11-22T04:12:00."
-	"230Z\",\"message\":\"Ticket T-1001 (complaint, high, billing) for agent a17 has 4h47"
-	"m left of its 24h reply target\",\"opened_at\":\"2026-11-21T09:00:00.000Z\",\"deadline"
-	"\":\"2026-11-22T09:00:00.000Z\",\"remaining_s\":17279.77,\"severity\":\"high\",\"category\""
-	":\"billing\"}";
-/* docs/alerts.md, line 97 */
+	"{\"alert_id\":\"315d1a2cbdb2b300\",\"rule\":\"reply_sla_at_risk\",\"state\":\"firing\",\"agent_i"
+	"d\":\"a17\",\"ticket_id\":\"T-1001\",\"window\":null,\"value\":69120.23,\"threshold\":86400.0,\""
+	"samples\":null,\"since\":\"2026-11-22T04:12:00.000Z\",\"at\":\"2026-11-22T04:12:00.230Z\",\"mess"
+	"age\":\"Ticket T-1001 (complaint, high, billing) for agent a17 has 4h47m left of its 24h reply t"
+	"arget\",\"opened_at\":\"2026-11-21T09:00:00.000Z\",\"deadline\":\"2026-11-22T09:00:00.000Z\",\"r"
+	"emaining_s\":17279.77,\"severity\":\"high\",\"category\":\"billing\"}";
 static const char DOC_RISK_RESOLVED[] =
-	"{\"alert_id\":\"315d1a2cbdb2b300\",\"rule\":\"reply_sla_at_risk\",\"state\":\"resolved\",\"ag"
-	"ent_id\":\"a17\",\"ticket_id\":\"T-1001\",\"window\":null,\"value\":77400.0,\"threshold\":864"
-	"00.0,\"samples\":null,\"since\":\"2026-11-22T04:12:00.000Z\",\"at\":\"2026-11-22T06:30:00"
-	".400Z\",\"message\":\"Agent a17 replied to ticket T-1001 after 21h30m, within the 24"
-	"h reply target\",\"opened_at\":\"2026-11-21T09:00:00.000Z\",\"deadline\":\"2026-11-22T09"
-	":00:00.000Z\",\"response_s\":77400.0,\"severity\":\"high\",\"category\":\"billing\"}";
-/* docs/alerts.md, line 104 */
+	"{\"alert_id\":\"315d1a2cbdb2b300\",\"rule\":\"reply_sla_at_risk\",\"state\":\"resolved\",\"agent"
+	"_id\":\"a17\",\"ticket_id\":\"T-1001\",\"window\":null,\"value\":77400.0,\"threshold\":86400.0,"
+	"\"samples\":null,\"since\":\"2026-11-22T04:12:00.000Z\",\"at\":\"2026-11-22T06:30:00.400Z\",\"me"
+	"ssage\":\"Agent a17 replied to ticket T-1001 after 21h30m, within the 24h reply target\",\"opene"
+	"d_at\":\"2026-11-21T09:00:00.000Z\",\"deadline\":\"2026-11-22T09:00:00.000Z\",\"response_s\":774"
+	"00.0,\"severity\":\"high\",\"category\":\"billing\"}";
 static const char DOC_RISK_SUPERSEDED[] =
-	"{\"alert_id\":\"315d1a2cbdb2b300\",\"rule\":\"reply_sla_at_risk\",\"state\":\"resolved\",\"ag"
-	"ent_id\":\"a17\",\"ticket_id\":\"T-1001\",\"window\":null,\"value\":86400.12,\"threshold\":86"
-	"400.0,\"samples\":null,\"since\":\"2026-11-22T04:12:00.000Z\",\"at\":\"2026-11-22T09:00:0"
-	"0.120Z\",\"message\":\"Ticket T-1001 for agent a17 passed its 24h reply target (see "
-	"reply_sla_breach)\",\"opened_at\":\"2026-11-21T09:00:00.000Z\",\"deadline\":\"2026-11-22"
-	"T09:00:00.000Z\",\"severity\":\"high\",\"category\":\"billing\",\"superseded\":true}";
-/* docs/alerts.md, line 105 */
+	"{\"alert_id\":\"315d1a2cbdb2b300\",\"rule\":\"reply_sla_at_risk\",\"state\":\"resolved\",\"agent"
+	"_id\":\"a17\",\"ticket_id\":\"T-1001\",\"window\":null,\"value\":86400.12,\"threshold\":86400.0,"
+	"\"samples\":null,\"since\":\"2026-11-22T04:12:00.000Z\",\"at\":\"2026-11-22T09:00:00.120Z\",\"me"
+	"ssage\":\"Ticket T-1001 for agent a17 passed its 24h reply target (see reply_sla_breach)\",\"ope"
+	"ned_at\":\"2026-11-21T09:00:00.000Z\",\"deadline\":\"2026-11-22T09:00:00.000Z\",\"severity\":\"h"
+	"igh\",\"category\":\"billing\",\"superseded\":true}";
 static const char DOC_BREACH_FIRING[] =
-	"{\"alert_id\":\"1cf56f98c0a3b02a\",\"rule\":\"reply_sla_breach\",\"state\":\"firing\",\"agent"
-	"_id\":\"a17\",\"ticket_id\":\"T-1001\",\"window\":null,\"value\":86400.12,\"threshold\":86400"
-	".0,\"samples\":null,\"since\":\"2026-11-22T09:00:00.000Z\",\"at\":\"2026-11-22T09:00:00.1"
-	"20Z\",\"message\":\"Agent a17 missed the 24h reply target on ticket T-1001 (complain"
-	"t, high, billing): no reply 0s after the deadline\",\"opened_at\":\"2026-11-21T09:00"
-	":00.000Z\",\"deadline\":\"2026-11-22T09:00:00.000Z\",\"late_s\":0.12,\"severity\":\"high\","
-	"\"category\":\"billing\"}";
-/* docs/alerts.md, line 111 */
+	"{\"alert_id\":\"1cf56f98c0a3b02a\",\"rule\":\"reply_sla_breach\",\"state\":\"firing\",\"agent_id"
+	"\":\"a17\",\"ticket_id\":\"T-1001\",\"window\":null,\"value\":86400.12,\"threshold\":86400.0,\"s"
+	"amples\":null,\"since\":\"2026-11-22T09:00:00.000Z\",\"at\":\"2026-11-22T09:00:00.120Z\",\"messa"
+	"ge\":\"Agent a17 missed the 24h reply target on ticket T-1001 (complaint, high, billing): no rep"
+	"ly 0s after the deadline\",\"opened_at\":\"2026-11-21T09:00:00.000Z\",\"deadline\":\"2026-11-22T"
+	"09:00:00.000Z\",\"late_s\":0.12,\"severity\":\"high\",\"category\":\"billing\"}";
 static const char DOC_BREACH_LATE_REPLY[] =
-	"{\"alert_id\":\"1cf56f98c0a3b02a\",\"rule\":\"reply_sla_breach\",\"state\":\"resolved\",\"age"
-	"nt_id\":\"a17\",\"ticket_id\":\"T-1001\",\"window\":null,\"value\":91800.0,\"threshold\":8640"
-	"0.0,\"samples\":null,\"since\":\"2026-11-22T09:00:00.000Z\",\"at\":\"2026-11-22T10:30:00."
-	"500Z\",\"message\":\"Agent a17 replied to ticket T-1001 after 1d01h, 1h30m past the "
-	"24h reply target\",\"opened_at\":\"2026-11-21T09:00:00.000Z\",\"deadline\":\"2026-11-22T"
-	"09:00:00.000Z\",\"response_s\":91800.0,\"severity\":\"high\",\"category\":\"billing\"}";
-/* docs/alerts.md, line 119 */
+	"{\"alert_id\":\"1cf56f98c0a3b02a\",\"rule\":\"reply_sla_breach\",\"state\":\"resolved\",\"agent_"
+	"id\":\"a17\",\"ticket_id\":\"T-1001\",\"window\":null,\"value\":91800.0,\"threshold\":86400.0,\""
+	"samples\":null,\"since\":\"2026-11-22T09:00:00.000Z\",\"at\":\"2026-11-22T10:30:00.500Z\",\"mess"
+	"age\":\"Agent a17 replied to ticket T-1001 after 1d01h, 1h30m past the 24h reply target\",\"open"
+	"ed_at\":\"2026-11-21T09:00:00.000Z\",\"deadline\":\"2026-11-22T09:00:00.000Z\",\"response_s\":91"
+	"800.0,\"severity\":\"high\",\"category\":\"billing\"}";
 static const char DOC_BREACH_DELAYED_REPLY[] =
-	"{\"alert_id\":\"1cf56f98c0a3b02a\",\"rule\":\"reply_sla_breach\",\"state\":\"resolved\",\"age"
-	"nt_id\":\"a17\",\"ticket_id\":\"T-1001\",\"window\":null,\"value\":86370.0,\"threshold\":8640"
-	"0.0,\"samples\":null,\"since\":\"2026-11-22T09:00:00.000Z\",\"at\":\"2026-11-22T09:02:00."
-	"000Z\",\"message\":\"Agent a17 replied to ticket T-1001 after 23h59m, within the 24h"
-	" reply target, but the reply arrived after the breach was declared\",\"opened_at\":"
-	"\"2026-11-21T09:00:00.000Z\",\"deadline\":\"2026-11-22T09:00:00.000Z\",\"response_s\":86"
-	"370.0,\"severity\":\"high\",\"category\":\"billing\"}";
-/* docs/alerts.md, line 128 */
+	"{\"alert_id\":\"1cf56f98c0a3b02a\",\"rule\":\"reply_sla_breach\",\"state\":\"resolved\",\"agent_"
+	"id\":\"a17\",\"ticket_id\":\"T-1001\",\"window\":null,\"value\":86370.0,\"threshold\":86400.0,\""
+	"samples\":null,\"since\":\"2026-11-22T09:00:00.000Z\",\"at\":\"2026-11-22T09:02:00.000Z\",\"mess"
+	"age\":\"Agent a17 replied to ticket T-1001 after 23h59m, within the 24h reply target, but the re"
+	"ply arrived after the breach was declared\",\"opened_at\":\"2026-11-21T09:00:00.000Z\",\"deadlin"
+	"e\":\"2026-11-22T09:00:00.000Z\",\"response_s\":86370.0,\"severity\":\"high\",\"category\":\"bil"
+	"ling\"}";
 static const char DOC_DOWN_FIRING[] =
-	"{\"alert_id\":\"1cf56f98c0a3b02a\",\"rule\":\"reply_sla_breach\",\"state\":\"firing\",\"agent"
-	"_id\":\"a17\",\"ticket_id\":\"T-1001\",\"window\":null,\"value\":88800.3,\"threshold\":86400."
-	"0,\"samples\":null,\"since\":\"2026-11-22T09:00:00.000Z\",\"at\":\"2026-11-22T09:40:00.30"
-	"0Z\",\"message\":\"Agent a17 missed the 24h reply target on ticket T-1001 (complaint"
-	", high, billing): no reply 20m00s after the deadline\",\"opened_at\":\"2026-11-21T09"
-	":00:00.000Z\",\"deadline\":\"2026-11-22T09:00:00.000Z\",\"late_s\":1200.0,\"severity\":\"h"
-	"igh\",\"category\":\"billing\"}";
-/* docs/alerts.md, line 129 */
+	"{\"alert_id\":\"1cf56f98c0a3b02a\",\"rule\":\"reply_sla_breach\",\"state\":\"firing\",\"agent_id"
+	"\":\"a17\",\"ticket_id\":\"T-1001\",\"window\":null,\"value\":88800.3,\"threshold\":86400.0,\"sa"
+	"mples\":null,\"since\":\"2026-11-22T09:00:00.000Z\",\"at\":\"2026-11-22T09:40:00.300Z\",\"messag"
+	"e\":\"Agent a17 missed the 24h reply target on ticket T-1001 (complaint, high, billing): no repl"
+	"y 20m00s after the deadline\",\"opened_at\":\"2026-11-21T09:00:00.000Z\",\"deadline\":\"2026-11-"
+	"22T09:00:00.000Z\",\"late_s\":1200.0,\"severity\":\"high\",\"category\":\"billing\"}";
 static const char DOC_DOWN_RESOLVED[] =
-	"{\"alert_id\":\"1cf56f98c0a3b02a\",\"rule\":\"reply_sla_breach\",\"state\":\"resolved\",\"age"
-	"nt_id\":\"a17\",\"ticket_id\":\"T-1001\",\"window\":null,\"value\":87600.0,\"threshold\":8640"
-	"0.0,\"samples\":null,\"since\":\"2026-11-22T09:00:00.000Z\",\"at\":\"2026-11-22T09:40:00."
-	"300Z\",\"message\":\"Agent a17 replied to ticket T-1001 after 1d00h, 20m00s past the"
-	" 24h reply target\",\"opened_at\":\"2026-11-21T09:00:00.000Z\",\"deadline\":\"2026-11-22"
-	"T09:00:00.000Z\",\"response_s\":87600.0,\"severity\":\"high\",\"category\":\"billing\"}";
-/* docs/alerts.md, line 130 */
+	"{\"alert_id\":\"1cf56f98c0a3b02a\",\"rule\":\"reply_sla_breach\",\"state\":\"resolved\",\"agent_"
+	"id\":\"a17\",\"ticket_id\":\"T-1001\",\"window\":null,\"value\":87600.0,\"threshold\":86400.0,\""
+	"samples\":null,\"since\":\"2026-11-22T09:00:00.000Z\",\"at\":\"2026-11-22T09:40:00.300Z\",\"mess"
+	"age\":\"Agent a17 replied to ticket T-1001 after 1d00h, 20m00s past the 24h reply target\",\"ope"
+	"ned_at\":\"2026-11-21T09:00:00.000Z\",\"deadline\":\"2026-11-22T09:00:00.000Z\",\"response_s\":8"
+	"7600.0,\"severity\":\"high\",\"category\":\"billing\"}";
 static const char DOC_DOWN_RISK[] =
-	"{\"alert_id\":\"315d1a2cbdb2b300\",\"rule\":\"reply_sla_at_risk\",\"state\":\"resolved\",\"ag"
-	"ent_id\":\"a17\",\"ticket_id\":\"T-1001\",\"window\":null,\"value\":87600.0,\"threshold\":864"
-	"00.0,\"samples\":null,\"since\":\"2026-11-22T04:12:00.000Z\",\"at\":\"2026-11-22T09:40:00"
-	".300Z\",\"message\":\"Ticket T-1001 for agent a17 passed its 24h reply target (see r"
-	"eply_sla_breach)\",\"opened_at\":\"2026-11-21T09:00:00.000Z\",\"deadline\":\"2026-11-22T"
-	"09:00:00.000Z\",\"response_s\":87600.0,\"severity\":\"high\",\"category\":\"billing\",\"supe"
-	"rseded\":true}";
-/* docs/alerts.md, line 136 */
+	"{\"alert_id\":\"315d1a2cbdb2b300\",\"rule\":\"reply_sla_at_risk\",\"state\":\"resolved\",\"agent"
+	"_id\":\"a17\",\"ticket_id\":\"T-1001\",\"window\":null,\"value\":87600.0,\"threshold\":86400.0,"
+	"\"samples\":null,\"since\":\"2026-11-22T04:12:00.000Z\",\"at\":\"2026-11-22T09:40:00.300Z\",\"me"
+	"ssage\":\"Ticket T-1001 for agent a17 passed its 24h reply target (see reply_sla_breach)\",\"ope"
+	"ned_at\":\"2026-11-21T09:00:00.000Z\",\"deadline\":\"2026-11-22T09:00:00.000Z\",\"response_s\":8"
+	"7600.0,\"severity\":\"high\",\"category\":\"billing\",\"superseded\":true}";
 static const char DOC_MESSAGE_RISK[] =
-	"{\"alert_id\":\"1d8eb2428676f46c\",\"rule\":\"reply_sla_at_risk\",\"state\":\"firing\",\"agen"
-	"t_id\":\"a17\",\"ticket_id\":\"T-1002\",\"window\":null,\"value\":23040.23,\"threshold\":2880"
-	"0.0,\"samples\":null,\"since\":\"2026-11-21T15:24:00.000Z\",\"at\":\"2026-11-21T15:24:00."
-	"230Z\",\"message\":\"Ticket T-1002 (message) for agent a17 has 1h35m left of its 8h "
-	"reply target\",\"opened_at\":\"2026-11-21T09:00:00.000Z\",\"deadline\":\"2026-11-21T17:0"
-	"0:00.000Z\",\"remaining_s\":5759.77}";
+	"{\"alert_id\":\"1d8eb2428676f46c\",\"rule\":\"reply_sla_at_risk\",\"state\":\"firing\",\"agent_i"
+	"d\":\"a17\",\"ticket_id\":\"T-1002\",\"window\":null,\"value\":23040.23,\"threshold\":28800.0,\""
+	"samples\":null,\"since\":\"2026-11-21T15:24:00.000Z\",\"at\":\"2026-11-21T15:24:00.230Z\",\"mess"
+	"age\":\"Ticket T-1002 (message) for agent a17 has 1h35m left of its 8h reply target\",\"opened_a"
+	"t\":\"2026-11-21T09:00:00.000Z\",\"deadline\":\"2026-11-21T17:00:00.000Z\",\"remaining_s\":5759."
+	"77}";
 
 /* Kinds map from events, and name themselves as the alerts' severity. */
 static void
@@ -435,7 +422,7 @@ test_reply_met(void **state)
 	    (struct lua_extra){ -1, -1, DAY, DUE, 0 });
 }
 
-/* A reply older than the clock's start answers something older: ignored. */
+/* A reply older than the clock's start answers something older: ignored. As old: not. */
 static void
 test_reply_before_start(void **state)
 {
@@ -447,6 +434,11 @@ test_reply_before_start(void **state)
 	clock_reply(&s, &CFG, T0 - 1, T0 + HOUR, &TICKET, &e);
 	test_fx(&e, CLOCK_KEEP, false, RISK, 0, 0, 0, 0);
 	test_running(&s, CLOCK_OPEN, T0, T0, CLOCK_HIGH, false);
+	/* Stamped at the start exactly, it answers this clock: response time 0. */
+	clock_reply(&s, &CFG, T0, T0 + HOUR, &TICKET, &e);
+	test_fx(&e, CLOCK_DELETE, true, CLOCK_NONE, -1, 0, 4, 0);
+	test_resp(&e, A17, T0, T0);
+	test_add(&e, 3, A17, C_SLA_MET, T0, 1);
 }
 
 /* A reply after the deadline before the breach fired: missed, and paged if known in time. */
