@@ -21,7 +21,7 @@ struct timers *timers_new(void);
 /* Frees the heap (NULL is fine). */
 void timers_free(struct timers *t);
 
-/* Sets handle's deadline, inserting or moving it; false (unchanged) when out of memory. */
+/* Sets handle's deadline, inserting or moving it; false (unchanged): out of memory, or no handle. */
 bool timers_set(struct timers *t, uint32_t handle, int64_t due_ms);
 
 /* Drops handle's deadline; false when it had none. */
