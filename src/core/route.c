@@ -18,7 +18,6 @@ enum route_record { ROUTE_TICKET_PART, ROUTE_DELTA };
 
 struct route_batch {
 	uint32_t src;
-	uint64_t seq;
 	size_t count;
 	msgpack_sbuffer body; /* the records, packed one after another */
 	msgpack_packer pk;
@@ -34,14 +33,13 @@ static int route_pack_str(msgpack_packer *pk, const char *s)
 }
 
 /* See route.h. */
-struct route_batch *route_batch_new(uint32_t src, uint64_t seq)
+struct route_batch *route_batch_new(uint32_t src)
 {
 	struct route_batch *b = calloc(1, sizeof(*b));
 
 	if (b == NULL)
 		return NULL;
 	b->src = src;
-	b->seq = seq;
 	msgpack_sbuffer_init(&b->body);
 	msgpack_sbuffer_init(&b->whole);
 	msgpack_packer_init(&b->pk, &b->body, msgpack_sbuffer_write);
@@ -88,20 +86,19 @@ size_t route_batch_count(const struct route_batch *b)
 }
 
 /* See route.h. */
-const char *route_batch_data(const struct route_batch *b, size_t *len)
+const char *route_batch_data(struct route_batch *b, uint64_t seq, size_t *len)
 {
-	struct route_batch *m = (struct route_batch *)b; /* the encoding is a cache of the records */
 	msgpack_packer pk;
 
-	msgpack_sbuffer_clear(&m->whole);
-	msgpack_packer_init(&pk, &m->whole, msgpack_sbuffer_write);
+	msgpack_sbuffer_clear(&b->whole);
+	msgpack_packer_init(&pk, &b->whole, msgpack_sbuffer_write);
 	if (msgpack_pack_array(&pk, ROUTE_HEAD) || msgpack_pack_int(&pk, ROUTE_VERSION) ||
-	    msgpack_pack_uint32(&pk, b->src) || msgpack_pack_uint64(&pk, b->seq) ||
+	    msgpack_pack_uint32(&pk, b->src) || msgpack_pack_uint64(&pk, seq) ||
 	    msgpack_pack_array(&pk, b->count) ||
-	    msgpack_sbuffer_write(&m->whole, b->body.data, b->body.size) != 0)
+	    msgpack_sbuffer_write(&b->whole, b->body.data, b->body.size) != 0)
 		return NULL;
-	*len = m->whole.size;
-	return m->whole.data;
+	*len = b->whole.size;
+	return b->whole.data;
 }
 
 /* See route.h. */

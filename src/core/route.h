@@ -37,8 +37,8 @@ struct route_reader {
 
 struct route_batch;
 
-/* Starts an empty batch from task src with sequence number seq; NULL when out of memory. */
-struct route_batch *route_batch_new(uint32_t src, uint64_t seq);
+/* Starts an empty batch from task src; NULL when out of memory. */
+struct route_batch *route_batch_new(uint32_t src);
 
 /* Appends the reply-clock part of an event (type, agent, ticket, ts, severity, category). */
 bool route_batch_ticket_part(struct route_batch *b, const struct event *e);
@@ -49,8 +49,8 @@ bool route_batch_delta(struct route_batch *b, const struct route_delta *d);
 /* Records appended so far. */
 size_t route_batch_count(const struct route_batch *b);
 
-/* The encoded batch, valid until the batch is freed. */
-const char *route_batch_data(const struct route_batch *b, size_t *len);
+/* The batch encoded with sequence number seq, valid until the batch changes or is freed. */
+const char *route_batch_data(struct route_batch *b, uint64_t seq, size_t *len);
 
 void route_batch_free(struct route_batch *b);
 

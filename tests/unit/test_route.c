@@ -74,7 +74,7 @@ static struct route_delta sample_delta(void)
 /* A batch of both kinds decodes to the same records, in order, with its source and sequence. */
 static void test_round_trip(void **state)
 {
-	struct route_batch *b = route_batch_new(7, 42);
+	struct route_batch *b = route_batch_new(7);
 	struct event e = sample_event(), msg = sample_event();
 	struct route_delta d = sample_delta();
 	struct seen s = {0};
@@ -92,7 +92,7 @@ static void test_round_trip(void **state)
 	assert_true(route_batch_delta(b, &d));
 	assert_true(route_batch_ticket_part(b, &msg));
 	assert_int_equal(route_batch_count(b), 3);
-	data = route_batch_data(b, &len);
+	data = route_batch_data(b, 42, &len);
 	assert_non_null(data);
 	assert_true(route_batch_read(data, len, &src, &seq, &r));
 	assert_int_equal(src, 7);
@@ -108,7 +108,7 @@ static void test_round_trip(void **state)
 /* Every truncation of a valid batch, and a byte too many, is refused. */
 static void test_truncated(void **state)
 {
-	struct route_batch *b = route_batch_new(1, 2);
+	struct route_batch *b = route_batch_new(1);
 	struct event e = sample_event();
 	struct route_delta d = sample_delta();
 	struct seen s = {0};
@@ -122,7 +122,7 @@ static void test_truncated(void **state)
 	(void)state;
 	assert_true(route_batch_ticket_part(b, &e));
 	assert_true(route_batch_delta(b, &d));
-	data = route_batch_data(b, &len);
+	data = route_batch_data(b, 2, &len);
 	for (size_t n = 0; n < len; n++)
 		assert_false(route_batch_read(data, n, &src, &seq, &r));
 	longer = malloc(len + 1);
@@ -137,7 +137,7 @@ static void test_truncated(void **state)
 /* A record whose reader says stop fails the read. */
 static void test_reader_stops(void **state)
 {
-	struct route_batch *b = route_batch_new(1, 2);
+	struct route_batch *b = route_batch_new(1);
 	struct event e = sample_event();
 	struct seen s = {.stop_after_first = true};
 	struct route_reader r = {seen_part, seen_delta, &s};
@@ -149,7 +149,7 @@ static void test_reader_stops(void **state)
 	(void)state;
 	assert_true(route_batch_ticket_part(b, &e));
 	assert_true(route_batch_ticket_part(b, &e));
-	data = route_batch_data(b, &len);
+	data = route_batch_data(b, 2, &len);
 	assert_false(route_batch_read(data, len, &src, &seq, &r));
 	assert_int_equal(s.parts, 1);
 	route_batch_free(b);
@@ -171,24 +171,24 @@ static void test_out_of_range(void **state)
 
 	(void)state;
 	e.type = EVENT_RATING;
-	b = route_batch_new(1, 2);
+	b = route_batch_new(1);
 	assert_true(route_batch_ticket_part(b, &e));
-	data = route_batch_data(b, &len);
+	data = route_batch_data(b, 2, &len);
 	assert_false(route_batch_read(data, len, &src, &seq, &r));
 	route_batch_free(b);
 
 	d.adds[0].counter = COUNTER_COUNT; /* encoded as is; the reader must refuse it */
-	b = route_batch_new(1, 2);
+	b = route_batch_new(1);
 	assert_true(route_batch_delta(b, &d));
-	data = route_batch_data(b, &len);
+	data = route_batch_data(b, 2, &len);
 	assert_false(route_batch_read(data, len, &src, &seq, &r));
 	route_batch_free(b);
 
 	d = sample_delta();
 	d.add_count = ROUTE_ADDS_MAX + 1;
-	b = route_batch_new(1, 2);
+	b = route_batch_new(1);
 	assert_false(route_batch_delta(b, &d));
-	data = route_batch_data(b, &len);
+	data = route_batch_data(b, 2, &len);
 	copy = malloc(len);
 	memcpy(copy, data, len);
 	assert_true(route_batch_read(copy, len, &src, &seq, &r)); /* empty, but valid */

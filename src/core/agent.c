@@ -1,0 +1,227 @@
+/* agent.c: one agent's figures: its counters in every window, clock gauges and rule states (pure). */
+#include "agent.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Bumped when the packed layout changes; older checkpoints are then refused. */
+#define AGENT_VERSION 1
+/* [version, open, overdue, newest, counts, [kind, since, pending_since, last_sent] x RULE_COUNT] */
+#define AGENT_FIELDS 6
+#define AGENT_RULE_FIELDS 4
+
+/* See agent.h. */
+bool agent_plan_init(struct rolling_plan *plan, const struct windows *ws)
+{
+	enum rolling_kind kinds[COUNTER_COUNT];
+
+	for (size_t c = 0; c < COUNTER_COUNT; c++)
+		kinds[c] = c == C_RESP_MAX_MS ? ROLLING_MAX : ROLLING_SUM;
+	return rolling_plan_init(plan, ws, COUNTER_COUNT, kinds);
+}
+
+/* See agent.h. */
+size_t agent_incs_of(const struct event *e, struct rolling_inc out[AGENT_INCS_MAX])
+{
+	size_t n = 0;
+
+	switch (e->type) {
+	case EVENT_RATING:
+		out[n++] = (struct rolling_inc){C_RATINGS, 1};
+		if (e->scale == 5) {
+			out[n++] = (struct rolling_inc){C_S5, 1};
+			out[n++] = (struct rolling_inc){e->score >= 4 ? C_SATISFIED :
+			    e->score == 3 ? C_NEUTRAL : C_DISSATISFIED, 1};
+			out[n++] = (struct rolling_inc){C_SCORE_SUM, e->score};
+		} else {
+			out[n++] = (struct rolling_inc){C_N10, 1};
+			/* A passive (7-8) counts only as a scale-10 rating. */
+			if (e->score >= 9)
+				out[n++] = (struct rolling_inc){C_PROMOTERS, 1};
+			else if (e->score <= 6)
+				out[n++] = (struct rolling_inc){C_DETRACTORS, 1};
+		}
+		break;
+	case EVENT_COMPLAINT:
+		out[n++] = (struct rolling_inc){C_COMPLAINTS, 1};
+		break;
+	case EVENT_REPLY:
+		out[n++] = (struct rolling_inc){C_REPLIES, 1};
+		break;
+	case EVENT_MESSAGE:
+		break;
+	}
+	return n;
+}
+
+/* See agent.h. */
+bool agent_count(struct agent *a, const struct rolling_plan *plan, int64_t now_ms, int64_t ts,
+    const struct rolling_inc *incs, size_t n)
+{
+	return rolling_add(&a->counts, plan, now_ms, ts, incs, n) == ROLLING_ADDED;
+}
+
+/* See agent.h. */
+void agent_totals(const struct agent *a, const struct rolling_plan *plan, int64_t now_ms,
+    struct totals out[WINDOWS_MAX])
+{
+	int64_t flat[WINDOWS_MAX * COUNTER_COUNT];
+
+	rolling_totals(&a->counts, plan, now_ms, flat);
+	for (size_t w = 0; w < plan->tiers; w++)
+		memcpy(out[w].c, &flat[w * COUNTER_COUNT], sizeof(out[w].c));
+}
+
+/* The facts of the alert a rule's action publishes; a resolve belongs to the episode that fired. */
+static void agent_facts(enum rule_id id, const char *agent_id, const struct rule_config *rc,
+    const char *window, const struct rule_observation *obs, enum rule_action action,
+    const struct rule_state *episode, int64_t now_ms, struct alert_facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	snprintf(f->rule, sizeof(f->rule), "%s", rule_name(id));
+	snprintf(f->state, sizeof(f->state), "%s", action == RULE_RESOLVE ? "resolved" : "firing");
+	snprintf(f->agent, sizeof(f->agent), "%s", agent_id);
+	snprintf(f->window, sizeof(f->window), "%s", window);
+	rule_describe(id, rc, window, obs, action, f->message, sizeof(f->message));
+	f->since = episode->since_ms;
+	f->at = now_ms;
+	f->start = f->due = f->target = f->late_ms = f->remaining_ms = f->response_ms = -1;
+	f->repeat = action == RULE_REPEAT;
+	f->has_value = obs->has_value;
+	f->value = obs->value;
+	f->has_threshold = true;
+	f->threshold = rc->threshold;
+	f->samples = obs->samples;
+	f->has_interval = obs->has_interval;
+	f->lower = obs->lower;
+	f->upper = obs->upper;
+}
+
+/* See agent.h. */
+bool agent_evaluate(struct agent *a, const char *agent_id, const struct rule_config rules[RULE_COUNT],
+    const struct windows *ws, const struct totals totals[WINDOWS_MAX], int64_t now_ms,
+    struct agent_alerts *out)
+{
+	bool changed = false;
+
+	out->count = 0;
+	for (int i = 0; i < RULE_COUNT; i++) {
+		enum rule_id id = (enum rule_id)i;
+		const struct rule_config *rc = &rules[id];
+		struct rule_observation obs;
+		struct rule_state next;
+		enum rule_action action;
+
+		rule_observe(id, rc, &totals[rc->window], &obs);
+		action = rule_step(rc, &obs, &a->rules[id], now_ms, &next);
+		if (action == RULE_NONE)
+			continue;
+		if (action == RULE_FIRE || action == RULE_RESOLVE || action == RULE_REPEAT)
+			agent_facts(id, agent_id, rc, ws->w[rc->window].name, &obs, action,
+			    action == RULE_RESOLVE ? &a->rules[id] : &next, now_ms,
+			    &out->facts[out->count++]);
+		a->rules[id] = next;
+		changed = true;
+	}
+	return changed;
+}
+
+/* See agent.h. */
+bool agent_rules_active(const struct agent *a)
+{
+	for (int id = 0; id < RULE_COUNT; id++)
+		if (a->rules[id].kind != RULE_OK)
+			return true;
+	return false;
+}
+
+/* See agent.h. */
+bool agent_pack(msgpack_packer *pk, const struct agent *a, const struct rolling_plan *plan)
+{
+	if (msgpack_pack_array(pk, AGENT_FIELDS) || msgpack_pack_int(pk, AGENT_VERSION) ||
+	    msgpack_pack_int64(pk, a->open) || msgpack_pack_int64(pk, a->overdue) ||
+	    msgpack_pack_int64(pk, a->newest_ms) || !rolling_pack(pk, &a->counts, plan) ||
+	    msgpack_pack_array(pk, RULE_COUNT * AGENT_RULE_FIELDS))
+		return false;
+	for (int id = 0; id < RULE_COUNT; id++) {
+		const struct rule_state *r = &a->rules[id];
+
+		if (msgpack_pack_int(pk, (int)r->kind) || msgpack_pack_int64(pk, r->since_ms) ||
+		    msgpack_pack_int64(pk, r->pending_since_ms) || msgpack_pack_int64(pk, r->last_sent_ms))
+			return false;
+	}
+	return true;
+}
+
+/* An integer member within [min, max]. */
+static bool agent_int(const msgpack_object *o, int64_t min, int64_t max, int64_t *out)
+{
+	int64_t v;
+
+	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER && o->via.u64 <= INT64_MAX)
+		v = (int64_t)o->via.u64;
+	else if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+		v = o->via.i64;
+	else
+		return false;
+	if (v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* Reads the rule states; false on anything out of range. */
+static bool agent_unpack_rules(const msgpack_object *o, struct rule_state rules[RULE_COUNT])
+{
+	const msgpack_object *m = o->via.array.ptr;
+
+	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != RULE_COUNT * AGENT_RULE_FIELDS)
+		return false;
+	for (int id = 0; id < RULE_COUNT; id++, m += AGENT_RULE_FIELDS) {
+		int64_t kind;
+
+		if (!agent_int(&m[0], RULE_OK, RULE_FIRING, &kind) ||
+		    !agent_int(&m[1], 0, INT64_MAX, &rules[id].since_ms) ||
+		    !agent_int(&m[2], 0, INT64_MAX, &rules[id].pending_since_ms) ||
+		    !agent_int(&m[3], 0, INT64_MAX, &rules[id].last_sent_ms))
+			return false;
+		rules[id].kind = (enum rule_state_kind)kind;
+	}
+	return true;
+}
+
+/* See agent.h. */
+bool agent_decode(const char *buf, size_t len, struct agent *a, const struct rolling_plan *plan)
+{
+	msgpack_unpacked u;
+	struct agent next;
+	size_t off = 0;
+	int64_t version;
+	bool ok = false;
+
+	memset(&next, 0, sizeof(next));
+	msgpack_unpacked_init(&u);
+	if (msgpack_unpack_next(&u, buf, len, &off) != MSGPACK_UNPACK_SUCCESS || off != len ||
+	    u.data.type != MSGPACK_OBJECT_ARRAY || u.data.via.array.size != AGENT_FIELDS)
+		goto out;
+	const msgpack_object *m = u.data.via.array.ptr;
+	if (!agent_int(&m[0], AGENT_VERSION, AGENT_VERSION, &version) ||
+	    !agent_int(&m[1], INT32_MIN, INT32_MAX, &next.open) ||
+	    !agent_int(&m[2], INT32_MIN, INT32_MAX, &next.overdue) ||
+	    !agent_int(&m[3], 0, INT64_MAX, &next.newest_ms) || !agent_unpack_rules(&m[5], next.rules) ||
+	    !rolling_unpack(&m[4], &next.counts, plan))
+		goto out;
+	agent_free(a);
+	*a = next;
+	ok = true;
+out:
+	msgpack_unpacked_destroy(&u);
+	return ok;
+}
+
+/* See agent.h. */
+void agent_free(struct agent *a)
+{
+	rolling_free(&a->counts);
+	memset(a, 0, sizeof(*a));
+}

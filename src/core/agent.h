@@ -1,0 +1,69 @@
+/* agent.h: one agent's figures: its counters in every window, clock gauges and rule states (pure). */
+#ifndef FEEDBACKD_AGENT_H
+#define FEEDBACKD_AGENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+
+#include "alert.h"
+#include "event.h"
+#include "rolling.h"
+#include "rule.h"
+#include "stats.h"
+#include "window.h"
+
+/* The most counter increments one event makes (a scale-5 rating: r, s5, class, ssum). */
+#define AGENT_INCS_MAX 4
+
+struct agent {
+	struct rolling counts;                /* enum counter slots in every window */
+	int64_t open;                         /* reply clocks of this agent running now */
+	int64_t overdue;                      /* of those, the ones whose breach fired */
+	int64_t newest_ms;                    /* ts of the newest counted event (the caller's to move) */
+	struct rule_state rules[RULE_COUNT];
+};
+
+/* What the quality rules decided for an agent: the alerts to publish, in rule order. */
+struct agent_alerts {
+	size_t count;
+	struct alert_facts facts[RULE_COUNT];
+};
+
+/* The rolling layout of agent counters over ws: one slot per enum counter. */
+bool agent_plan_init(struct rolling_plan *plan, const struct windows *ws);
+
+/* The increments an event's own type credits to its agent (none for a message). */
+size_t agent_incs_of(const struct event *e, struct rolling_inc out[AGENT_INCS_MAX]);
+
+/* Counts increments at event time ts; false when ts is in no window (nothing changed). */
+bool agent_count(struct agent *a, const struct rolling_plan *plan, int64_t now_ms, int64_t ts,
+    const struct rolling_inc *incs, size_t n);
+
+/* Every window's totals at now_ms, out[w] for window w of the plan. */
+void agent_totals(const struct agent *a, const struct rolling_plan *plan, int64_t now_ms,
+    struct totals out[WINDOWS_MAX]);
+
+/*
+ * Runs every enabled quality rule on the totals at now_ms: moves the rule states and adds
+ * the alerts to publish. True when any rule state changed (the agent must be saved).
+ */
+bool agent_evaluate(struct agent *a, const char *agent_id, const struct rule_config rules[RULE_COUNT],
+    const struct windows *ws, const struct totals totals[WINDOWS_MAX], int64_t now_ms,
+    struct agent_alerts *out);
+
+/* True while some rule is pending or firing, so the agent is re-evaluated even when idle. */
+bool agent_rules_active(const struct agent *a);
+
+/* Appends the agent as one MessagePack object (versioned); false on a packer error. */
+bool agent_pack(msgpack_packer *pk, const struct agent *a, const struct rolling_plan *plan);
+
+/* Replaces *a by the agent in buf (exactly one object); false, *a unchanged, if malformed. */
+bool agent_decode(const char *buf, size_t len, struct agent *a, const struct rolling_plan *plan);
+
+/* Frees what the agent holds; it is then empty. */
+void agent_free(struct agent *a);
+
+#endif

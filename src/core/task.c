@@ -1,0 +1,907 @@
+/* task.c: one task's state and every domain decision on it, and what must be saved and sent (pure). */
+#include "task.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <msgpack.h>
+
+#include "idmap.h"
+#include "names.h"
+#include "route.h"
+#include "timers.h"
+
+/* Bumped when the meta or outbox layout changes. */
+#define TASK_VERSION 1
+/* Timers popped per round of task_tick, so one tick's stack array stays small. */
+#define TASK_TICK_ROUND 256
+
+struct task_agent {
+	struct agent a;
+	char *id;
+	bool dirty; /* its state changed: saved and shown at the next flush */
+	bool view;  /* only shown (and its rules re-checked) at the next flush */
+	bool listed; /* in dirty_agents */
+};
+
+struct task_ticket {
+	struct clock_state clock;
+	char *id;         /* NULL while the slot is free */
+	bool dirty;
+	bool holds_names; /* the clock holds a reference to its agent and category */
+	uint32_t next_free;
+};
+
+/* A growable array of 32-bit indexes. */
+struct task_list {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+/* The outbox, oldest first; entries leave it when delivered. */
+struct task_out {
+	struct task_outbox *v;
+	size_t n, cap;
+};
+
+struct task {
+	uint32_t id;
+	const struct task_config *cfg;
+	struct dedupe *dedupe;
+	struct names *names;
+
+	struct idmap *agent_index;
+	struct task_agent *agents;
+	uint32_t agent_count;
+	size_t agent_cap;
+	struct task_list dirty_agents;
+	struct timers *agent_timers; /* when an agent's windows slide or its rules are due */
+
+	struct idmap *ticket_index;
+	struct task_ticket *tickets;
+	uint32_t ticket_used, ticket_free;
+	size_t ticket_cap;
+	size_t ticket_live, ticket_overdue;
+	struct task_list dirty_tickets;
+	char **deleted;              /* ticket ids deleted since the last flush */
+	size_t deleted_n, deleted_cap;
+	struct timers *ticket_timers;
+
+	uint8_t *records;            /* dedupe records claimed since the last flush */
+	size_t records_n, records_cap;
+
+	struct route_batch **building; /* per destination task, NULL until a record is added */
+	struct task_out out;
+	size_t out_reported;         /* entries [0, out_reported) were given to a sink */
+	uint64_t next_seq;
+	uint64_t sendable_below;     /* entries with seq below this were committed */
+	uint64_t flushed_below;      /* next_seq at the last flush */
+	uint64_t *done;              /* delivered since the last flush */
+	size_t done_n, done_cap;
+	uint64_t *marks;             /* per source task: the last batch sequence applied */
+	bool marks_changed;
+};
+
+/* Grows an array of elements of size sz to hold at least n; false when out of memory. */
+static bool task_grow(void **v, size_t *cap, size_t n, size_t sz)
+{
+	size_t c = *cap ? *cap : 16;
+	void *p;
+
+	if (n <= *cap)
+		return true;
+	while (c < n)
+		c *= 2;
+	if ((p = realloc(*v, c * sz)) == NULL)
+		return false;
+	*v = p;
+	*cap = c;
+	return true;
+}
+
+/* Appends an index to a list. */
+static bool task_list_push(struct task_list *l, uint32_t i)
+{
+	if (!task_grow((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v)))
+		return false;
+	l->v[l->n++] = i;
+	return true;
+}
+
+/* See task.h. */
+struct task *task_new(uint32_t id, const struct task_config *cfg)
+{
+	struct task *t = calloc(1, sizeof(*t));
+
+	if (t == NULL)
+		return NULL;
+	t->id = id;
+	t->cfg = cfg;
+	t->ticket_free = UINT32_MAX;
+	t->next_seq = 1;
+	t->dedupe = dedupe_new(1024);
+	t->names = names_new();
+	t->agent_index = idmap_new(256);
+	t->ticket_index = idmap_new(256);
+	t->agent_timers = timers_new();
+	t->ticket_timers = timers_new();
+	t->building = calloc(cfg->tasks, sizeof(*t->building));
+	t->marks = calloc(cfg->tasks, sizeof(*t->marks));
+	if (t->dedupe == NULL || t->names == NULL || t->agent_index == NULL || t->ticket_index == NULL ||
+	    t->agent_timers == NULL || t->ticket_timers == NULL || t->building == NULL || t->marks == NULL) {
+		task_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* See task.h. */
+void task_free(struct task *t)
+{
+	if (t == NULL)
+		return;
+	for (uint32_t i = 0; i < t->agent_count; i++) {
+		agent_free(&t->agents[i].a);
+		free(t->agents[i].id);
+	}
+	for (uint32_t i = 0; i < t->ticket_used; i++)
+		free(t->tickets[i].id);
+	for (size_t i = 0; i < t->deleted_n; i++)
+		free(t->deleted[i]);
+	for (size_t i = 0; i < t->out.n; i++)
+		free(t->out.v[i].data);
+	for (uint32_t d = 0; t->building != NULL && d < t->cfg->tasks; d++)
+		route_batch_free(t->building[d]);
+	free(t->agents);
+	free(t->tickets);
+	free(t->deleted);
+	free(t->dirty_agents.v);
+	free(t->dirty_tickets.v);
+	free(t->records);
+	free(t->out.v);
+	free(t->done);
+	free(t->building);
+	free(t->marks);
+	dedupe_free(t->dedupe);
+	names_free(t->names);
+	idmap_free(t->agent_index);
+	idmap_free(t->ticket_index);
+	timers_free(t->agent_timers);
+	timers_free(t->ticket_timers);
+	free(t);
+}
+
+/* See task.h. */
+uint32_t task_id(const struct task *t)
+{
+	return t->id;
+}
+
+/* The task that owns an id. */
+static uint32_t task_owner(const struct task *t, const char *id)
+{
+	return t->cfg->owner(t->cfg->owner_arg, id, strlen(id));
+}
+
+/* An agent's slot, made on first use; UINT32_MAX when out of memory. */
+static uint32_t task_agent_slot(struct task *t, const char *id, size_t len)
+{
+	uint32_t i;
+
+	if (idmap_get(t->agent_index, id, len, &i))
+		return i;
+	if (!task_grow((void **)&t->agents, &t->agent_cap, (size_t)t->agent_count + 1, sizeof(*t->agents)))
+		return UINT32_MAX;
+	i = t->agent_count;
+	memset(&t->agents[i], 0, sizeof(t->agents[i]));
+	if ((t->agents[i].id = strndup(id, len)) == NULL || idmap_put(t->agent_index, id, len, i) < 0) {
+		free(t->agents[i].id);
+		return UINT32_MAX;
+	}
+	t->agent_count++;
+	return i;
+}
+
+/* Lists an agent for the next flush. */
+static void task_agent_list(struct task *t, uint32_t i)
+{
+	if (!t->agents[i].listed && task_list_push(&t->dirty_agents, i))
+		t->agents[i].listed = true;
+}
+
+/* Marks an agent whose state changed, to be saved and shown at the next flush. */
+static void task_agent_dirty(struct task *t, uint32_t i)
+{
+	t->agents[i].dirty = true;
+	task_agent_list(t, i);
+}
+
+/* Marks an agent to be shown again and its rules re-checked: its windows slid, or it was restored. */
+static void task_agent_view(struct task *t, uint32_t i)
+{
+	t->agents[i].view = true;
+	task_agent_list(t, i);
+}
+
+/* The batch being built for another task, made on first use. */
+static struct route_batch *task_building(struct task *t, uint32_t dest)
+{
+	if (t->building[dest] == NULL)
+		t->building[dest] = route_batch_new(t->id);
+	return t->building[dest];
+}
+
+/* Adds an entry to the outbox with the next sequence number; data becomes the outbox's. */
+static bool task_out_add(struct task *t, enum task_outbox_kind kind, uint32_t dest, char *data, size_t len)
+{
+	if (!task_grow((void **)&t->out.v, &t->out.cap, t->out.n + 1, sizeof(*t->out.v))) {
+		free(data);
+		return false;
+	}
+	t->out.v[t->out.n++] = (struct task_outbox){t->next_seq++, kind, dest, data, len};
+	return true;
+}
+
+/* Queues alert facts for publication. */
+static void task_alert(struct task *t, const struct alert_facts *f)
+{
+	char *json = alert_facts_json(f);
+
+	if (json != NULL)
+		task_out_add(t, TASK_OUT_ALERT, 0, json, strlen(json));
+}
+
+/* Applies counter adds and gauge changes to an agent this task owns. */
+static void task_agent_delta(struct task *t, const struct route_delta *d, int64_t now_ms)
+{
+	uint32_t i = task_agent_slot(t, d->agent, strlen(d->agent));
+	struct agent *a;
+
+	if (i == UINT32_MAX)
+		return;
+	a = &t->agents[i].a;
+	for (size_t k = 0; k < d->add_count; k++) {
+		struct rolling_inc inc = {(unsigned)d->adds[k].counter, d->adds[k].value};
+
+		rolling_add(&a->counts, &t->cfg->plan, now_ms, d->adds[k].ts_ms, &inc, 1);
+	}
+	a->open += d->open;
+	a->overdue += d->overdue;
+	task_agent_dirty(t, i);
+}
+
+/* The string of a name handle, for the clock module. */
+static const char *task_name(void *arg, uint32_t handle)
+{
+	return names_get(arg, handle);
+}
+
+/* Frees a ticket's slot. */
+static void task_ticket_forget(struct task *t, uint32_t i)
+{
+	struct task_ticket *k = &t->tickets[i];
+	char *id = k->id;
+
+	idmap_del(t->ticket_index, id, strlen(id), NULL);
+	timers_remove(t->ticket_timers, i);
+	if (task_grow((void **)&t->deleted, &t->deleted_cap, t->deleted_n + 1, sizeof(*t->deleted)))
+		t->deleted[t->deleted_n++] = id;
+	else
+		free(id);
+	k->id = NULL;
+	k->dirty = false;
+	k->next_free = t->ticket_free;
+	t->ticket_free = i;
+	t->ticket_live--;
+}
+
+/* Carries out a clock's effects: counters and gauges, alerts, its timer and its fate. */
+static void task_effects(struct task *t, uint32_t i, const struct clock_effects *fx, int64_t now_ms)
+{
+	struct task_ticket *k = &t->tickets[i];
+
+	if (fx->n_adds > 0 || fx->open_delta != 0 || fx->overdue_delta != 0) {
+		struct route_delta d = {.open = fx->open_delta, .overdue = fx->overdue_delta};
+		uint32_t dest;
+
+		snprintf(d.agent, sizeof(d.agent), "%s", names_get(t->names, fx->agent));
+		for (size_t a = 0; a < fx->n_adds && a < ROUTE_ADDS_MAX; a++)
+			d.adds[d.add_count++] = (struct route_add){fx->adds[a].ts, fx->adds[a].counter, fx->adds[a].value};
+		dest = task_owner(t, d.agent);
+		if (dest == t->id)
+			task_agent_delta(t, &d, now_ms);
+		else if (task_building(t, dest) != NULL)
+			route_batch_delta(t->building[dest], &d);
+	}
+	for (size_t a = 0; a < fx->n_alerts; a++)
+		task_alert(t, &fx->alerts[a]);
+	t->ticket_overdue += (size_t)(fx->overdue_delta > 0);
+	t->ticket_overdue -= (size_t)(fx->overdue_delta < 0);
+	if (fx->open_delta < 0 && k->holds_names) {
+		names_unref(t->names, k->clock.agent);
+		if (k->clock.category != CLOCK_NO_NAME)
+			names_unref(t->names, k->clock.category);
+		k->holds_names = false;
+	}
+	if (fx->fate == CLOCK_DELETE) {
+		task_ticket_forget(t, i);
+		return;
+	}
+	if (fx->next_ms == CLOCK_NONE)
+		timers_remove(t->ticket_timers, i);
+	else
+		timers_set(t->ticket_timers, i, fx->next_ms);
+	if (fx->changed && !k->dirty) {
+		k->dirty = true;
+		if (!task_list_push(&t->dirty_tickets, i))
+			k->dirty = false;
+	}
+}
+
+/* A ticket's slot, made (idle) on first use; UINT32_MAX when out of memory. */
+static uint32_t task_ticket_slot(struct task *t, const char *id, size_t len)
+{
+	uint32_t i;
+
+	if (idmap_get(t->ticket_index, id, len, &i))
+		return i;
+	if (t->ticket_free != UINT32_MAX) {
+		i = t->ticket_free;
+		t->ticket_free = t->tickets[i].next_free;
+	} else {
+		if (!task_grow((void **)&t->tickets, &t->ticket_cap, (size_t)t->ticket_used + 1, sizeof(*t->tickets)))
+			return UINT32_MAX;
+		i = t->ticket_used++;
+	}
+	memset(&t->tickets[i], 0, sizeof(t->tickets[i]));
+	if ((t->tickets[i].id = strndup(id, len)) == NULL || idmap_put(t->ticket_index, id, len, i) < 0) {
+		free(t->tickets[i].id);
+		t->tickets[i].id = NULL;
+		t->tickets[i].next_free = t->ticket_free;
+		t->ticket_free = i;
+		return UINT32_MAX;
+	}
+	t->ticket_live++;
+	return i;
+}
+
+/* The reply-clock part of an event, for a ticket this task owns. */
+static void task_ticket_part(struct task *t, const struct event *e, int64_t now_ms)
+{
+	uint32_t i = task_ticket_slot(t, e->ticket_id, strlen(e->ticket_id));
+	struct clock_names names = {e->ticket_id, task_name, t->names};
+	struct clock_effects fx;
+	struct task_ticket *k;
+
+	if (i == UINT32_MAX)
+		return;
+	k = &t->tickets[i];
+	if (e->type == EVENT_REPLY) {
+		clock_reply(&k->clock, &t->cfg->clocks, e->ts_ms, now_ms, &names, &fx);
+	} else {
+		struct clock_opening op = {
+			.kind = clock_kind_of(e->type, e->severity),
+			.agent = names_ref(t->names, e->agent_id, strlen(e->agent_id)),
+			.category = e->category[0] ? names_ref(t->names, e->category, strlen(e->category)) :
+			    CLOCK_NO_NAME,
+			.ts = e->ts_ms,
+			.late = e->ts_ms < now_ms - windows_longest_ms(t->cfg->windows),
+		};
+
+		if (op.agent == NAMES_NONE || op.category == NAMES_NONE) {
+			if (op.agent != NAMES_NONE)
+				names_unref(t->names, op.agent);
+			if (op.category != NAMES_NONE && op.category != CLOCK_NO_NAME)
+				names_unref(t->names, op.category);
+			if (k->clock.phase == CLOCK_IDLE)
+				task_ticket_forget(t, i);
+			return;
+		}
+		clock_open(&k->clock, &t->cfg->clocks, &op, now_ms, &fx);
+		if (fx.open_delta > 0) {
+			k->holds_names = true;
+		} else {
+			/* The effects may still name the opening agent (an early reply paired): apply first. */
+			task_effects(t, i, &fx, now_ms);
+			names_unref(t->names, op.agent);
+			if (op.category != CLOCK_NO_NAME)
+				names_unref(t->names, op.category);
+			return;
+		}
+	}
+	task_effects(t, i, &fx, now_ms);
+}
+
+/* See task.h. */
+enum task_result task_event(struct task *t, const struct event *e, int64_t now_ms)
+{
+	struct rolling_inc incs[AGENT_INCS_MAX];
+	uint8_t rec[DEDUPE_RECORD_SIZE];
+	bool late = e->ts_ms < now_ms - windows_longest_ms(t->cfg->windows);
+	size_t n;
+	uint32_t i;
+
+	if (!dedupe_claim(t->dedupe, e->event_id, strlen(e->event_id), now_ms, t->cfg->dedupe_horizon_ms))
+		return TASK_DUPLICATE;
+	if (dedupe_last_record(t->dedupe, rec) &&
+	    task_grow((void **)&t->records, &t->records_cap, (t->records_n + 1) * DEDUPE_RECORD_SIZE, 1)) {
+		memcpy(t->records + t->records_n * DEDUPE_RECORD_SIZE, rec, DEDUPE_RECORD_SIZE);
+		t->records_n++;
+	}
+	if (!late && (i = task_agent_slot(t, e->agent_id, strlen(e->agent_id))) != UINT32_MAX) {
+		struct agent *a = &t->agents[i].a;
+
+		n = agent_incs_of(e, incs);
+		if (n > 0)
+			agent_count(a, &t->cfg->plan, now_ms, e->ts_ms, incs, n);
+		if (e->ts_ms > a->newest_ms)
+			a->newest_ms = e->ts_ms;
+		task_agent_dirty(t, i);
+	}
+	/* A late complaint or message would only open a clock that breached long ago. */
+	if (e->type != EVENT_RATING && (e->type == EVENT_REPLY || !late)) {
+		uint32_t dest = task_owner(t, e->ticket_id);
+
+		if (dest == t->id)
+			task_ticket_part(t, e, now_ms);
+		else if (task_building(t, dest) != NULL)
+			route_batch_ticket_part(t->building[dest], e);
+	}
+	return late ? TASK_LATE : TASK_APPLIED;
+}
+
+/* The reader's view of a task applying a batch. */
+struct task_reading {
+	struct task *t;
+	int64_t now_ms;
+};
+
+/* A ticket part from another task. */
+static bool task_read_ticket(void *arg, const struct event *e)
+{
+	struct task_reading *r = arg;
+
+	task_ticket_part(r->t, e, r->now_ms);
+	return true;
+}
+
+/* A delta from another task. */
+static bool task_read_delta(void *arg, const struct route_delta *d)
+{
+	struct task_reading *r = arg;
+
+	task_agent_delta(r->t, d, r->now_ms);
+	return true;
+}
+
+/* Accepts any ticket part: the checking pass of task_batch reads without applying. */
+static bool task_check_ticket(void *arg, const struct event *e)
+{
+	(void)arg;
+	(void)e;
+	return true;
+}
+
+/* Accepts any delta, for the same checking pass. */
+static bool task_check_delta(void *arg, const struct route_delta *d)
+{
+	(void)arg;
+	(void)d;
+	return true;
+}
+
+/* See task.h. */
+bool task_batch(struct task *t, const char *buf, size_t len, int64_t now_ms)
+{
+	struct route_reader check = {task_check_ticket, task_check_delta, NULL};
+	struct task_reading r = {t, now_ms};
+	struct route_reader apply = {task_read_ticket, task_read_delta, &r};
+	uint32_t src;
+	uint64_t seq;
+
+	/* Read whole first, so a malformed batch changes nothing. */
+	if (!route_batch_read(buf, len, &src, &seq, &check) || src >= t->cfg->tasks)
+		return false;
+	if (seq <= t->marks[src])
+		return true;
+	route_batch_read(buf, len, &src, &seq, &apply);
+	t->marks[src] = seq;
+	t->marks_changed = true;
+	return true;
+}
+
+/* See task.h. */
+void task_tick(struct task *t, int64_t now_ms)
+{
+	uint32_t due[TASK_TICK_ROUND];
+	size_t n;
+
+	/* A fired at-risk point re-arms at the deadline, which may be due too: loop until none is. */
+	while ((n = timers_pop_due(t->ticket_timers, now_ms, due, TASK_TICK_ROUND)) > 0) {
+		for (size_t k = 0; k < n; k++) {
+			struct task_ticket *tk = &t->tickets[due[k]];
+			struct clock_names names = {tk->id, task_name, t->names};
+			struct clock_effects fx;
+
+			if (tk->id == NULL)
+				continue;
+			clock_fire(&tk->clock, now_ms, &names, &fx);
+			task_effects(t, due[k], &fx, now_ms);
+		}
+	}
+	while ((n = timers_pop_due(t->agent_timers, now_ms, due, TASK_TICK_ROUND)) > 0)
+		for (size_t k = 0; k < n; k++)
+			task_agent_view(t, due[k]);
+}
+
+/* See task.h. */
+int64_t task_next_tick(const struct task *t)
+{
+	int64_t a = INT64_MAX, b = INT64_MAX;
+	uint32_t h;
+
+	timers_peek(t->ticket_timers, &a, &h);
+	timers_peek(t->agent_timers, &b, &h);
+	return a < b ? a : b;
+}
+
+/* See task.h. */
+bool task_dirty(const struct task *t)
+{
+	if (t->dirty_agents.n || t->dirty_tickets.n || t->deleted_n || t->records_n ||
+	    t->out_reported < t->out.n || t->done_n || t->marks_changed)
+		return true;
+	for (uint32_t d = 0; d < t->cfg->tasks; d++)
+		if (t->building[d] != NULL && route_batch_count(t->building[d]) > 0)
+			return true;
+	return false;
+}
+
+/* Moves every batch built since the last flush into the outbox. */
+static void task_seal_batches(struct task *t)
+{
+	for (uint32_t d = 0; d < t->cfg->tasks; d++) {
+		struct route_batch *b = t->building[d];
+		const char *data;
+		char *copy;
+		size_t len;
+
+		if (b == NULL)
+			continue;
+		if (route_batch_count(b) > 0 && (data = route_batch_data(b, t->next_seq, &len)) != NULL &&
+		    (copy = malloc(len)) != NULL) {
+			memcpy(copy, data, len);
+			task_out_add(t, TASK_OUT_BATCH, d, copy, len);
+		}
+		route_batch_free(b);
+		t->building[d] = NULL;
+	}
+}
+
+/* Hands deleted and changed tickets to the sink. */
+static bool task_flush_tickets(struct task *t, msgpack_sbuffer *sb, const struct task_sink *sink)
+{
+	msgpack_packer pk;
+
+	for (size_t i = 0; i < t->deleted_n; i++) {
+		bool ok = sink->ticket(sink->arg, t->deleted[i], NULL, 0);
+
+		free(t->deleted[i]);
+		t->deleted[i] = NULL;
+		if (!ok) {
+			t->deleted_n = 0;
+			return false;
+		}
+	}
+	t->deleted_n = 0;
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+	for (size_t i = 0; i < t->dirty_tickets.n; i++) {
+		struct task_ticket *k = &t->tickets[t->dirty_tickets.v[i]];
+		struct clock_names names = {k->id, task_name, t->names};
+
+		if (k->id == NULL || !k->dirty)
+			continue;
+		k->dirty = false;
+		msgpack_sbuffer_clear(sb);
+		if (!clock_pack(&pk, &k->clock, &names) || !sink->ticket(sink->arg, k->id, sb->data, sb->size))
+			return false;
+	}
+	t->dirty_tickets.n = 0;
+	return true;
+}
+
+/* Re-checks one agent's rules and hands its state (when changed) and view to the sink. */
+static bool task_flush_agent(struct task *t, uint32_t i, msgpack_sbuffer *sb, int64_t now_ms,
+    const struct task_sink *sink)
+{
+	struct task_agent *ta = &t->agents[i];
+	struct task_view view = {.agent = ta->id};
+	struct agent_alerts alerts;
+	msgpack_packer pk;
+	int64_t next;
+
+	rolling_advance(&ta->a.counts, &t->cfg->plan, now_ms);
+	agent_totals(&ta->a, &t->cfg->plan, now_ms, view.totals);
+	if (agent_evaluate(&ta->a, ta->id, t->cfg->rules, t->cfg->windows, view.totals, now_ms, &alerts))
+		ta->dirty = true;
+	for (size_t k = 0; k < alerts.count; k++)
+		task_alert(t, &alerts.facts[k]);
+	view.open = ta->a.open;
+	view.overdue = ta->a.overdue;
+	view.newest_ms = ta->a.newest_ms;
+	next = rolling_next_change(&ta->a.counts, &t->cfg->plan, now_ms);
+	if (agent_rules_active(&ta->a) && now_ms + t->cfg->rules_refresh_ms < next)
+		next = now_ms + t->cfg->rules_refresh_ms;
+	if (next == INT64_MAX)
+		timers_remove(t->agent_timers, i);
+	else
+		timers_set(t->agent_timers, i, next);
+	msgpack_sbuffer_clear(sb);
+	if (ta->dirty) {
+		msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+		if (!agent_pack(&pk, &ta->a, &t->cfg->plan))
+			return false;
+	}
+	ta->dirty = false;
+	ta->view = false;
+	return sink->agent(sink->arg, ta->id, sb->size ? sb->data : NULL, sb->size, &view);
+}
+
+/* Encodes an outbox entry for the checkpoint: [version, kind, dest, data]. */
+static bool task_pack_outbox(msgpack_sbuffer *sb, const struct task_outbox *o)
+{
+	msgpack_packer pk;
+
+	msgpack_sbuffer_clear(sb);
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+	return !(msgpack_pack_array(&pk, 4) || msgpack_pack_int(&pk, TASK_VERSION) ||
+	    msgpack_pack_int(&pk, (int)o->kind) || msgpack_pack_uint32(&pk, o->dest) ||
+	    msgpack_pack_bin(&pk, o->len) || msgpack_pack_bin_body(&pk, o->data, o->len));
+}
+
+/* Encodes the meta record: [version, next outbox sequence, [mark per source task]]. */
+static bool task_pack_meta(const struct task *t, msgpack_sbuffer *sb)
+{
+	msgpack_packer pk;
+
+	msgpack_sbuffer_clear(sb);
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+	if (msgpack_pack_array(&pk, 3) || msgpack_pack_int(&pk, TASK_VERSION) ||
+	    msgpack_pack_uint64(&pk, t->next_seq) || msgpack_pack_array(&pk, t->cfg->tasks))
+		return false;
+	for (uint32_t s = 0; s < t->cfg->tasks; s++)
+		if (msgpack_pack_uint64(&pk, t->marks[s]))
+			return false;
+	return true;
+}
+
+/* See task.h. */
+bool task_flush(struct task *t, int64_t now_ms, const struct task_sink *sink)
+{
+	msgpack_sbuffer sb;
+	bool ok = false;
+
+	msgpack_sbuffer_init(&sb);
+	task_seal_batches(t);
+	if (!task_flush_tickets(t, &sb, sink))
+		goto out;
+	for (size_t i = 0; i < t->records_n; i++)
+		if (!sink->dedupe(sink->arg, t->records + i * DEDUPE_RECORD_SIZE))
+			goto out;
+	t->records_n = 0;
+	for (size_t i = 0; i < t->dirty_agents.n; i++) {
+		t->agents[t->dirty_agents.v[i]].listed = false;
+		if (!task_flush_agent(t, t->dirty_agents.v[i], &sb, now_ms, sink))
+			goto out;
+	}
+	t->dirty_agents.n = 0;
+	for (; t->out_reported < t->out.n; t->out_reported++) {
+		const struct task_outbox *o = &t->out.v[t->out_reported];
+
+		if (!task_pack_outbox(&sb, o) || !sink->outbox(sink->arg, o, sb.data, sb.size))
+			goto out;
+	}
+	for (size_t i = 0; i < t->done_n; i++)
+		if (!sink->outbox_done(sink->arg, t->done[i]))
+			goto out;
+	t->done_n = 0;
+	if (!task_pack_meta(t, &sb) || !sink->meta(sink->arg, sb.data, sb.size))
+		goto out;
+	t->marks_changed = false;
+	t->flushed_below = t->next_seq;
+	ok = true;
+out:
+	msgpack_sbuffer_destroy(&sb);
+	return ok;
+}
+
+/* See task.h. */
+void task_committed(struct task *t)
+{
+	t->sendable_below = t->flushed_below;
+}
+
+/* See task.h. */
+const struct task_outbox *task_outbox_next(const struct task *t, size_t *pos)
+{
+	if (*pos >= t->out.n || t->out.v[*pos].seq >= t->sendable_below)
+		return NULL;
+	return &t->out.v[(*pos)++];
+}
+
+/* See task.h. */
+void task_outbox_delivered(struct task *t, uint64_t seq)
+{
+	for (size_t i = 0; i < t->out.n; i++) {
+		if (t->out.v[i].seq != seq)
+			continue;
+		if (!task_grow((void **)&t->done, &t->done_cap, t->done_n + 1, sizeof(*t->done)))
+			return; /* stays in the outbox: sent again later, which consumers tolerate */
+		t->done[t->done_n++] = seq;
+		free(t->out.v[i].data);
+		memmove(&t->out.v[i], &t->out.v[i + 1], (t->out.n - i - 1) * sizeof(*t->out.v));
+		t->out.n--;
+		if (i < t->out_reported)
+			t->out_reported--;
+		return;
+	}
+}
+
+/* An unsigned member. */
+static bool task_uint(const msgpack_object *o, uint64_t max, uint64_t *out)
+{
+	if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER || o->via.u64 > max)
+		return false;
+	*out = o->via.u64;
+	return true;
+}
+
+/* Unpacks exactly one object from buf into u; false if buf holds anything else. */
+static bool task_unpack(msgpack_unpacked *u, const char *buf, size_t len)
+{
+	size_t off = 0;
+
+	return msgpack_unpack_next(u, buf, len, &off) == MSGPACK_UNPACK_SUCCESS && off == len;
+}
+
+/* See task.h. */
+bool task_restore_meta(struct task *t, const char *blob, size_t len)
+{
+	msgpack_unpacked u;
+	uint64_t version, seq;
+	bool ok = false;
+
+	msgpack_unpacked_init(&u);
+	if (!task_unpack(&u, blob, len) || u.data.type != MSGPACK_OBJECT_ARRAY || u.data.via.array.size != 3)
+		goto out;
+	const msgpack_object *m = u.data.via.array.ptr;
+	if (!task_uint(&m[0], TASK_VERSION, &version) || version != TASK_VERSION ||
+	    !task_uint(&m[1], UINT64_MAX, &seq) || seq == 0 || m[2].type != MSGPACK_OBJECT_ARRAY ||
+	    m[2].via.array.size != t->cfg->tasks)
+		goto out;
+	for (uint32_t s = 0; s < t->cfg->tasks; s++)
+		if (!task_uint(&m[2].via.array.ptr[s], UINT64_MAX, &t->marks[s]))
+			goto out;
+	t->next_seq = seq;
+	ok = true;
+out:
+	msgpack_unpacked_destroy(&u);
+	return ok;
+}
+
+/* See task.h. */
+bool task_restore_agent(struct task *t, const char *id, size_t id_len, const char *blob, size_t len)
+{
+	uint32_t i = task_agent_slot(t, id, id_len);
+
+	return i != UINT32_MAX && agent_decode(blob, len, &t->agents[i].a, &t->cfg->plan);
+}
+
+/* See task.h. */
+bool task_restore_ticket(struct task *t, const char *id, size_t id_len, const char *blob, size_t len,
+    int64_t now_ms)
+{
+	struct clock_state s;
+	struct clock_text agent, category;
+	struct task_ticket *k;
+	uint32_t i;
+	int64_t next;
+
+	(void)now_ms;
+	if (!clock_decode(blob, len, &s, &agent, &category) || (i = task_ticket_slot(t, id, id_len)) == UINT32_MAX)
+		return false;
+	k = &t->tickets[i];
+	if (s.phase == CLOCK_OPEN || s.phase == CLOCK_OVERDUE) {
+		s.agent = names_ref(t->names, agent.ptr, agent.len);
+		s.category = category.len ? names_ref(t->names, category.ptr, category.len) : CLOCK_NO_NAME;
+		if (s.agent == NAMES_NONE || s.category == NAMES_NONE) {
+			task_ticket_forget(t, i);
+			return false;
+		}
+		k->holds_names = true;
+		t->ticket_overdue += s.phase == CLOCK_OVERDUE;
+	}
+	k->clock = s;
+	if ((next = clock_next(&s)) != CLOCK_NONE)
+		timers_set(t->ticket_timers, i, next);
+	return true;
+}
+
+/* See task.h. */
+bool task_restore_outbox(struct task *t, uint64_t seq, const char *blob, size_t len)
+{
+	msgpack_unpacked u;
+	uint64_t version, kind, dest;
+	char *data;
+	bool ok = false;
+
+	msgpack_unpacked_init(&u);
+	if (!task_unpack(&u, blob, len) || u.data.type != MSGPACK_OBJECT_ARRAY || u.data.via.array.size != 4)
+		goto out;
+	const msgpack_object *m = u.data.via.array.ptr;
+	if (!task_uint(&m[0], TASK_VERSION, &version) || version != TASK_VERSION ||
+	    !task_uint(&m[1], TASK_OUT_ALERT, &kind) || !task_uint(&m[2], t->cfg->tasks - 1, &dest) ||
+	    m[3].type != MSGPACK_OBJECT_BIN || (data = malloc(m[3].via.bin.size + 1)) == NULL)
+		goto out;
+	memcpy(data, m[3].via.bin.ptr, m[3].via.bin.size);
+	data[m[3].via.bin.size] = '\0'; /* alert facts are JSON text */
+	if (!task_grow((void **)&t->out.v, &t->out.cap, t->out.n + 1, sizeof(*t->out.v))) {
+		free(data);
+		goto out;
+	}
+	t->out.v[t->out.n++] = (struct task_outbox){seq, (enum task_outbox_kind)kind, (uint32_t)dest, data,
+	    m[3].via.bin.size};
+	ok = true;
+out:
+	msgpack_unpacked_destroy(&u);
+	return ok;
+}
+
+/* See task.h. */
+bool task_restore_dedupe(struct task *t, const uint8_t rec[DEDUPE_RECORD_SIZE], int64_t now_ms)
+{
+	return dedupe_restore_record(t->dedupe, rec, now_ms) >= 0;
+}
+
+/* Orders outbox entries by sequence. */
+static int task_outbox_cmp(const void *a, const void *b)
+{
+	const struct task_outbox *x = a, *y = b;
+
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* See task.h. */
+void task_restore_done(struct task *t, int64_t now_ms)
+{
+	(void)now_ms;
+	qsort(t->out.v, t->out.n, sizeof(*t->out.v), task_outbox_cmp);
+	t->out_reported = t->out.n;
+	t->flushed_below = t->sendable_below = t->next_seq;
+	for (uint32_t i = 0; i < t->agent_count; i++)
+		task_agent_view(t, i);
+}
+
+/* See task.h. */
+size_t task_agents(const struct task *t)
+{
+	return t->agent_count;
+}
+
+/* See task.h. */
+size_t task_clocks(const struct task *t, size_t *overdue)
+{
+	size_t running = 0;
+
+	for (uint32_t i = 0; i < t->ticket_used; i++)
+		running += t->tickets[i].id != NULL && t->tickets[i].holds_names;
+	*overdue = t->ticket_overdue;
+	return running;
+}
+
+/* See task.h. */
+size_t task_dedupe_ids(const struct task *t)
+{
+	return dedupe_count(t->dedupe);
+}

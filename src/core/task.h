@@ -1,0 +1,128 @@
+/* task.h: one task's state and every domain decision on it, and what must be saved and sent (pure). */
+#ifndef FEEDBACKD_TASK_H
+#define FEEDBACKD_TASK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent.h"
+#include "clock.h"
+#include "dedupe.h"
+#include "event.h"
+#include "rolling.h"
+#include "rule.h"
+#include "window.h"
+
+/* Everything a task decides by; owned by the caller, never changed while tasks use it. */
+struct task_config {
+	const struct windows *windows;
+	struct rolling_plan plan;            /* agent_plan_init(windows) */
+	struct clock_config clocks;
+	const struct rule_config *rules;     /* RULE_COUNT of them */
+	int64_t dedupe_horizon_ms;
+	int64_t rules_refresh_ms;            /* an agent with a rule pending or firing is re-evaluated this often */
+	uint32_t tasks;                      /* how many tasks share the ids */
+	/* The task that owns an agent or ticket id: the route topic's partition for that key. */
+	uint32_t (*owner)(void *arg, const char *id, size_t len);
+	void *owner_arg;
+};
+
+/* What became of one event. */
+enum task_result {
+	TASK_APPLIED,   /* counted (or, for a message, handed to its clock) */
+	TASK_DUPLICATE, /* its event_id was seen within the horizon: nothing changed */
+	TASK_LATE,      /* older than every window: counts nothing (a late reply still stops its clock) */
+};
+
+/* One agent's view, for the contract stats hash. */
+struct task_view {
+	const char *agent;
+	struct totals totals[WINDOWS_MAX];
+	int64_t open, overdue, newest_ms;
+};
+
+/* An outbox entry: a route batch for another task, or an alert's facts as JSON. */
+enum task_outbox_kind { TASK_OUT_BATCH, TASK_OUT_ALERT };
+struct task_outbox {
+	uint64_t seq;                /* the task's outbox sequence: unique, increasing */
+	enum task_outbox_kind kind;
+	uint32_t dest;               /* TASK_OUT_BATCH: the task it is for */
+	char *data;                  /* the batch (route.h) or the facts (alert_facts_json) */
+	size_t len;
+};
+
+/* Called by task_flush for everything changed since the last flush; false aborts it. */
+struct task_sink {
+	/* blob NULL: only the view changed (the checkpoint keeps the agent as it is) */
+	bool (*agent)(void *arg, const char *id, const char *blob, size_t len, const struct task_view *view);
+	bool (*ticket)(void *arg, const char *id, const char *blob, size_t len); /* blob NULL: deleted */
+	bool (*dedupe)(void *arg, const uint8_t rec[DEDUPE_RECORD_SIZE]);
+	bool (*outbox)(void *arg, const struct task_outbox *entry, const char *blob, size_t len); /* new */
+	bool (*outbox_done)(void *arg, uint64_t seq);                               /* delivered entries */
+	bool (*meta)(void *arg, const char *blob, size_t len);                      /* sequences and marks */
+	void *arg;
+};
+
+struct task;
+
+/* An empty task number id; NULL when out of memory. */
+struct task *task_new(uint32_t id, const struct task_config *cfg);
+void task_free(struct task *t);
+
+/* The task's number. */
+uint32_t task_id(const struct task *t);
+
+/* An event whose agent this task owns: dedupe, the agent's counters, and its ticket part. */
+enum task_result task_event(struct task *t, const struct event *e, int64_t now_ms);
+
+/*
+ * A route batch (route.h) from another task; one already applied (its sequence at or below
+ * the source's mark) is skipped whole. False when malformed: nothing of it was applied.
+ */
+bool task_batch(struct task *t, const char *buf, size_t len, int64_t now_ms);
+
+/* Runs what is due at now_ms: clocks at risk or breached, windows that slid, rules to re-check. */
+void task_tick(struct task *t, int64_t now_ms);
+
+/* When task_tick has work next; INT64_MAX when never. */
+int64_t task_next_tick(const struct task *t);
+
+/* True when something changed since the last flush. */
+bool task_dirty(const struct task *t);
+
+/*
+ * Hands every change since the last flush to the sink, in this order: tickets, dedupe
+ * records, agents (re-checking their rules, which may add alerts), new outbox entries,
+ * delivered outbox entries, meta. The task forgets the changes once the sink has them: the
+ * caller must commit them all atomically, or drop the task and restore it. At most one
+ * flush may await its commit.
+ */
+bool task_flush(struct task *t, int64_t now_ms, const struct task_sink *sink);
+
+/* The last flush was committed: its outbox entries may now be sent. */
+void task_committed(struct task *t);
+
+/* Committed outbox entries not yet delivered, oldest first: *pos starts at 0. */
+const struct task_outbox *task_outbox_next(const struct task *t, size_t *pos);
+
+/* An outbox entry was delivered; it is deleted from the checkpoint by the next flush. */
+void task_outbox_delivered(struct task *t, uint64_t seq);
+
+/* Restore: the meta blob, then every agent, ticket, outbox entry and dedupe record; false if malformed. */
+bool task_restore_meta(struct task *t, const char *blob, size_t len);
+bool task_restore_agent(struct task *t, const char *id, size_t id_len, const char *blob, size_t len);
+bool task_restore_ticket(struct task *t, const char *id, size_t id_len, const char *blob, size_t len,
+    int64_t now_ms);
+bool task_restore_outbox(struct task *t, uint64_t seq, const char *blob, size_t len);
+bool task_restore_dedupe(struct task *t, const uint8_t rec[DEDUPE_RECORD_SIZE], int64_t now_ms);
+
+/* After a restore: every agent is marked changed, so its view and rules are written again. */
+void task_restore_done(struct task *t, int64_t now_ms);
+
+/* Gauges for /metrics. */
+size_t task_agents(const struct task *t);
+size_t task_clocks(const struct task *t, size_t *overdue);
+size_t task_dedupe_ids(const struct task *t);
+
+#endif

@@ -1,0 +1,239 @@
+/* deliver.c: sends a task's committed outbox: route batches to other tasks, alerts to Redis and Kafka. */
+#include "deliver.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alert.h"
+#include "log.h"
+#include "timestamp.h"
+
+/* Waits before entries that failed are sent again. */
+#define DELIVER_RETRY_MS 1000
+/* Room for an alert message's identity: "alert_id:state:at". */
+#define DELIVER_ID_SIZE 64
+
+/* One entry in flight; it is delivered when every place it goes has confirmed. */
+struct deliver_item {
+	struct deliver *d;
+	uint64_t seq;
+	int waiting;  /* confirmations still to come */
+	bool failed;
+};
+
+struct deliver {
+	const struct config *cfg;
+	struct metrics *metrics;
+	struct view *view;
+	struct producer *route;
+	struct producer *alerts;
+	deliver_done_fn done;
+	void *arg;
+	struct task *task;
+	struct event *retry_ev;
+	uint64_t sent_upto;  /* every entry up to this sequence was handed out */
+	size_t inflight;
+	bool dead;           /* freed by its owner while items were out */
+};
+
+/* Frees the deliverer itself. */
+static void deliver_release(struct deliver *d)
+{
+	if (d->retry_ev != NULL)
+		event_free(d->retry_ev);
+	free(d);
+}
+
+/* One confirmation (or failure) of an item. */
+static void deliver_confirm(struct deliver_item *it, bool ok)
+{
+	struct deliver *d = it->d;
+	struct timeval tv = {DELIVER_RETRY_MS / 1000, 0};
+
+	if (!ok)
+		it->failed = true;
+	if (--it->waiting > 0)
+		return;
+	d->inflight--;
+	if (d->dead) {
+		if (d->inflight == 0)
+			deliver_release(d);
+	} else if (it->failed) {
+		/* From the failed one on, everything is sent again; receivers drop what they had. */
+		if (it->seq - 1 < d->sent_upto)
+			d->sent_upto = it->seq - 1;
+		evtimer_add(d->retry_ev, &tv);
+	} else {
+		d->done(d->arg, it->seq);
+	}
+	free(it);
+}
+
+/* Kafka delivery report of a route batch or an alert. */
+static void deliver_on_kafka(void *arg, rd_kafka_resp_err_t err)
+{
+	struct deliver_item *it = arg;
+
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+		log_limited(LOG_WARNING, "deliver", "kafka: outbox entry %" PRIu64 " not delivered: %s; "
+		    "sending it again", it->seq, rd_kafka_err2str(err));
+	deliver_confirm(it, err == RD_KAFKA_RESP_ERR_NO_ERROR);
+}
+
+/* The view writes of an alert were answered. */
+static void deliver_on_view(void *arg, bool ok)
+{
+	deliver_confirm(arg, ok);
+}
+
+/* Sends a route batch to the task it is for. */
+static bool deliver_batch(struct deliver *d, struct deliver_item *it, const struct task_outbox *o)
+{
+	rd_kafka_headers_t *h = rd_kafka_headers_new(1);
+	rd_kafka_resp_err_t err;
+
+	rd_kafka_header_add(h, DELIVER_BATCH_HEADER, -1, "1", 1);
+	err = producer_send(d->route, d->cfg->route_topic, (int32_t)o->dest, NULL, 0, o->data, o->len, h,
+	    deliver_on_kafka, it);
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		rd_kafka_headers_destroy(h);
+		log_limited(LOG_WARNING, "deliver", "kafka: produce to %s: %s; retrying", d->cfg->route_topic,
+		    rd_kafka_err2str(err));
+		return false;
+	}
+	it->waiting = 1;
+	return true;
+}
+
+/* Publishes an alert: the stream and the agent's alerts hash, and the alerts topic. */
+static bool deliver_alert(struct deliver *d, struct deliver_item *it, const struct task_outbox *o)
+{
+	struct alert_facts f;
+	char id[DELIVER_ID_SIZE], aid[ALERT_ID_SIZE], field[2 * EVENT_ID_MAX + 40];
+	struct view_flush *vf;
+	rd_kafka_resp_err_t err;
+	char *json;
+	bool firing;
+
+	if (!alert_facts_parse(o->data, o->len, &f)) {
+		log_limited(LOG_ERR, "deliver", "outbox entry %" PRIu64 " is not an alert; dropped", o->seq);
+		return true; /* it->waiting 0: confirmed at once */
+	}
+	if ((json = alert_render(&f)) == NULL || (vf = view_flush_begin(d->view)) == NULL) {
+		free(json);
+		return false;
+	}
+	firing = strcmp(f.state, "firing") == 0;
+	alert_id(&f, aid);
+	snprintf(id, sizeof(id), "%s:%s:%" PRId64, aid, f.state, f.at);
+	alert_field(&f, field, sizeof(field));
+	view_alert(vf, id, f.agent, field, firing, json, ts_now_ms());
+	it->waiting = 2;
+	err = producer_send(d->alerts, d->cfg->alerts_topic, -1, f.agent, strlen(f.agent), json, strlen(json),
+	    NULL, deliver_on_kafka, it);
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		log_limited(LOG_WARNING, "kafka-produce", "kafka: produce to %s: %s; retrying", d->cfg->alerts_topic,
+		    rd_kafka_err2str(err));
+		d->metrics->alerts_failed++;
+		it->waiting = 1;
+		it->failed = true;
+	} else {
+		d->metrics->alerts_published++;
+		metrics_alert(d->metrics, f.rule, f.state);
+	}
+	free(json);
+	view_flush_end(vf, deliver_on_view, it);
+	return true;
+}
+
+/* See deliver.h. */
+void deliver_drive(struct deliver *d)
+{
+	const struct task_outbox *o;
+	size_t pos = 0;
+	struct timeval tv = {DELIVER_RETRY_MS / 1000, 0};
+
+	if (d->task == NULL || evtimer_pending(d->retry_ev, NULL))
+		return;
+	while ((o = task_outbox_next(d->task, &pos)) != NULL) {
+		struct deliver_item *it;
+		bool ok;
+
+		if (o->seq <= d->sent_upto)
+			continue;
+		if ((it = calloc(1, sizeof(*it))) == NULL)
+			break;
+		it->d = d;
+		it->seq = o->seq;
+		ok = o->kind == TASK_OUT_BATCH ? deliver_batch(d, it, o) : deliver_alert(d, it, o);
+		if (!ok) {
+			free(it);
+			evtimer_add(d->retry_ev, &tv);
+			return;
+		}
+		d->sent_upto = o->seq;
+		d->inflight++;
+		if (it->waiting == 0) {
+			it->waiting = 1;
+			deliver_confirm(it, true);
+		}
+	}
+}
+
+/* The retry timer. */
+static void deliver_on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	deliver_drive(arg);
+}
+
+/* See deliver.h. */
+struct deliver *deliver_new(struct event_base *base, const struct config *cfg, struct metrics *metrics,
+    struct view *view, struct producer *route, struct producer *alerts, deliver_done_fn done, void *arg)
+{
+	struct deliver *d = calloc(1, sizeof(*d));
+
+	if (d == NULL)
+		return NULL;
+	d->cfg = cfg;
+	d->metrics = metrics;
+	d->view = view;
+	d->route = route;
+	d->alerts = alerts;
+	d->done = done;
+	d->arg = arg;
+	if ((d->retry_ev = evtimer_new(base, deliver_on_retry, d)) == NULL) {
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+/* See deliver.h. */
+void deliver_attach(struct deliver *d, struct task *t)
+{
+	d->task = t;
+	d->sent_upto = 0;
+}
+
+/* See deliver.h. */
+bool deliver_idle(const struct deliver *d)
+{
+	return d->inflight == 0;
+}
+
+/* See deliver.h. */
+void deliver_free(struct deliver *d)
+{
+	if (d == NULL)
+		return;
+	evtimer_del(d->retry_ev);
+	d->task = NULL;
+	if (d->inflight > 0)
+		d->dead = true;
+	else
+		deliver_release(d);
+}

@@ -1,0 +1,683 @@
+/* engine.c: the tasks this instance owns: restore, apply, flush to Redis, deliver the outbox. */
+#include "engine.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deliver.h"
+#include "log.h"
+#include "partitioner.h"
+#include "taskstore.h"
+#include "timestamp.h"
+#include "view.h"
+
+/* A dedupe segment is this part of the horizon: few keys, little overstay. */
+#define ENGINE_SEGMENTS 24
+/* Waits before a claim, restore or commit that Redis refused or dropped is tried again. */
+#define ENGINE_RETRY_MS 500
+
+/* An input offset waiting for the commit that holds its effects. */
+struct engine_offset {
+	const char *topic;
+	int32_t partition;
+	int64_t offset;
+};
+
+/* Offsets of one flush (or of the changes not flushed yet). */
+struct engine_offsets {
+	struct engine_offset *v;
+	size_t n, cap;
+};
+
+/* An agent view of a committed flush, written to the contract keys afterwards. */
+struct engine_view {
+	char *agent;
+	struct task_view view;
+};
+
+enum engine_state {
+	ENGINE_CLAIMING,  /* generation increment sent */
+	ENGINE_RESTORING, /* checkpoint streaming back */
+	ENGINE_READY,     /* takes events */
+	ENGINE_CLOSING    /* revoked or fenced: last flush out, then freed */
+};
+
+struct engine_task {
+	struct engine *e;
+	uint32_t id;
+	enum engine_state state;
+	struct task *task;
+	struct taskstore *store;
+	struct taskstore_changes *changes;
+	bool committing;               /* changes are out; only their answer may build the next */
+	struct engine_offsets open;    /* offsets applied since the last flush */
+	struct engine_offsets flushed; /* offsets of the changes out */
+	struct engine_view *views;     /* views of the changes out */
+	size_t views_n, views_cap;
+	struct deliver *deliver;
+	struct event *flush_ev;
+	struct event *tick_ev;
+	struct event *retry_ev;
+	int64_t restore_started_ms;
+	size_t restored_entries;
+};
+
+struct engine {
+	struct event_base *base;
+	const struct config *cfg;
+	struct metrics *metrics;
+	struct redis *redis;
+	struct producer *route;
+	struct producer *alerts;
+	struct view *view;
+	struct engine_handler handler;
+	struct task_config tcfg;
+	struct engine_task **tasks;    /* by id; NULL when not owned */
+};
+
+static void engine_flush(struct engine_task *et);
+static void engine_claim(struct engine_task *et);
+
+/* See engine.h. */
+uint32_t engine_owner(const struct engine *e, const char *id, size_t len)
+{
+	return partitioner_of(e->cfg->partitioner, id, len, e->cfg->tasks);
+}
+
+/* task_config.owner. */
+static uint32_t engine_owner_cb(void *arg, const char *id, size_t len)
+{
+	return engine_owner(arg, id, len);
+}
+
+/* Appends an offset to a list; false when out of memory. */
+static bool engine_offsets_add(struct engine_offsets *l, const char *topic, int32_t partition, int64_t offset)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+		struct engine_offset *v = realloc(l->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return false;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = (struct engine_offset){topic, partition, offset};
+	return true;
+}
+
+/* Arms the flush timer unless it is armed or a commit is out (its answer flushes again). */
+static void engine_schedule_flush(struct engine_task *et)
+{
+	struct timeval tv = {et->e->cfg->flush_interval_ms / 1000, (et->e->cfg->flush_interval_ms % 1000) * 1000};
+
+	if (!et->committing && !evtimer_pending(et->flush_ev, NULL))
+		evtimer_add(et->flush_ev, &tv);
+}
+
+/* Arms the tick timer for the task's next clock or window change. */
+static void engine_schedule_tick(struct engine_task *et)
+{
+	int64_t next = task_next_tick(et->task), wait;
+	struct timeval tv;
+
+	if (next == INT64_MAX) {
+		evtimer_del(et->tick_ev);
+		return;
+	}
+	wait = next - ts_now_ms();
+	if (wait < 0)
+		wait = 0;
+	tv.tv_sec = wait / 1000;
+	tv.tv_usec = (wait % 1000) * 1000;
+	evtimer_add(et->tick_ev, &tv);
+}
+
+/* The tick timer: runs what is due and flushes the result. */
+static void engine_on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct engine_task *et = arg;
+
+	(void)fd;
+	(void)what;
+	if (et->state != ENGINE_READY)
+		return;
+	task_tick(et->task, ts_now_ms());
+	engine_schedule_tick(et);
+	if (task_dirty(et->task))
+		engine_schedule_flush(et);
+}
+
+/* The flush timer. */
+static void engine_on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	engine_flush(arg);
+}
+
+/* Frees a task that no longer has anything out. */
+static void engine_task_free(struct engine_task *et)
+{
+	if (et->e->tasks[et->id] == et)
+		et->e->tasks[et->id] = NULL;
+	for (size_t i = 0; i < et->views_n; i++)
+		free(et->views[i].agent);
+	free(et->views);
+	free(et->open.v);
+	free(et->flushed.v);
+	event_free(et->flush_ev);
+	event_free(et->tick_ev);
+	event_free(et->retry_ev);
+	deliver_free(et->deliver);
+	taskstore_changes_free(et->changes);
+	taskstore_free(et->store);
+	task_free(et->task);
+	free(et);
+}
+
+/* A closing task goes once its last commit answered and nothing is being delivered. */
+static void engine_task_maybe_free(struct engine_task *et)
+{
+	if (et->state == ENGINE_CLOSING && !et->committing && !taskstore_busy(et->store) &&
+	    deliver_idle(et->deliver))
+		engine_task_free(et);
+}
+
+/* Sink: a changed agent; its blob (when its state changed) and its view. */
+static bool engine_sink_agent(void *arg, const char *id, const char *blob, size_t len, const struct task_view *view)
+{
+	struct engine_task *et = arg;
+	struct engine_view *v;
+
+	if (blob != NULL && !taskstore_put(et->changes, TASKSTORE_AGENT, id, strlen(id), blob, len))
+		return false;
+	if (et->views_n == et->views_cap) {
+		size_t cap = et->views_cap ? et->views_cap * 2 : 64;
+		struct engine_view *p = realloc(et->views, cap * sizeof(*p));
+
+		if (p == NULL)
+			return false;
+		et->views = p;
+		et->views_cap = cap;
+	}
+	v = &et->views[et->views_n];
+	if ((v->agent = strdup(id)) == NULL)
+		return false;
+	v->view = *view;
+	v->view.agent = v->agent;
+	et->views_n++;
+	return true;
+}
+
+/* Sink: a changed or deleted ticket. */
+static bool engine_sink_ticket(void *arg, const char *id, const char *blob, size_t len)
+{
+	struct engine_task *et = arg;
+
+	if (blob == NULL)
+		return taskstore_del(et->changes, TASKSTORE_TICKET, id, strlen(id));
+	return taskstore_put(et->changes, TASKSTORE_TICKET, id, strlen(id), blob, len);
+}
+
+/* Sink: a new dedupe record. */
+static bool engine_sink_dedupe(void *arg, const uint8_t rec[DEDUPE_RECORD_SIZE])
+{
+	struct engine_task *et = arg;
+
+	return taskstore_dedupe(et->changes, rec, (int64_t)dedupe_record_expiry(rec) * 1000);
+}
+
+/* The checkpoint id of an outbox entry: its sequence number in decimal. */
+static void engine_outbox_id(uint64_t seq, char buf[24])
+{
+	snprintf(buf, 24, "%" PRIu64, seq);
+}
+
+/* Sink: a new outbox entry. */
+static bool engine_sink_outbox(void *arg, const struct task_outbox *o, const char *blob, size_t len)
+{
+	struct engine_task *et = arg;
+	char id[24];
+
+	engine_outbox_id(o->seq, id);
+	return taskstore_put(et->changes, TASKSTORE_OUTBOX, id, strlen(id), blob, len);
+}
+
+/* Sink: a delivered outbox entry. */
+static bool engine_sink_outbox_done(void *arg, uint64_t seq)
+{
+	struct engine_task *et = arg;
+	char id[24];
+
+	engine_outbox_id(seq, id);
+	return taskstore_del(et->changes, TASKSTORE_OUTBOX, id, strlen(id));
+}
+
+/* Sink: the task's sequences and marks. */
+static bool engine_sink_meta(void *arg, const char *blob, size_t len)
+{
+	struct engine_task *et = arg;
+
+	return taskstore_positions(et->changes, blob, len);
+}
+
+/* Writes the views of a committed flush; a failed write is shown again by a later flush. */
+static void engine_write_views(struct engine_task *et)
+{
+	struct view_flush *f;
+	int64_t now = ts_now_ms();
+
+	if (et->views_n == 0 || (f = view_flush_begin(et->e->view)) == NULL)
+		goto out;
+	for (size_t i = 0; i < et->views_n; i++) {
+		const struct task_view *v = &et->views[i].view;
+
+		view_agent_stats(f, v->agent, v->totals, v->open, v->overdue, now);
+		if (v->newest_ms > 0)
+			view_agent_seen(f, v->agent, v->newest_ms);
+	}
+	view_flush_end(f, NULL, NULL);
+out:
+	for (size_t i = 0; i < et->views_n; i++)
+		free(et->views[i].agent);
+	et->views_n = 0;
+}
+
+/* The answer to a commit. */
+static void engine_on_commit(void *arg, enum taskstore_result res)
+{
+	struct engine_task *et = arg;
+	struct engine *e = et->e;
+	struct timeval tv = {0, ENGINE_RETRY_MS * 1000};
+
+	if (res == TASKSTORE_FAILED) {
+		/* The same change set goes again, unchanged, once Redis answers. */
+		e->metrics->batch_retries++;
+		evtimer_add(et->retry_ev, &tv);
+		return;
+	}
+	et->committing = false;
+	if (res == TASKSTORE_FENCED) {
+		log_warn("engine: task %" PRIu32 " was claimed by another instance; dropping it", et->id);
+		for (size_t i = 0; i < et->views_n; i++)
+			free(et->views[i].agent);
+		et->views_n = 0;
+		et->flushed.n = 0;
+		if (et->state != ENGINE_CLOSING) {
+			et->state = ENGINE_CLOSING;
+			e->handler.task_lost(e->handler.arg, et->id);
+		}
+		engine_task_maybe_free(et);
+		return;
+	}
+	task_committed(et->task);
+	e->metrics->batches++;
+	metrics_batch(e->metrics, et->flushed.n);
+	engine_write_views(et);
+	for (size_t i = 0; i < et->flushed.n; i++)
+		e->handler.done(e->handler.arg, et->flushed.v[i].topic, et->flushed.v[i].partition,
+		    et->flushed.v[i].offset);
+	et->flushed.n = 0;
+	deliver_drive(et->deliver);
+	if (et->state == ENGINE_CLOSING) {
+		engine_task_maybe_free(et);
+		return;
+	}
+	if (task_dirty(et->task))
+		engine_schedule_flush(et);
+}
+
+/* Sends the change set out (again, after a failure). */
+static void engine_commit(struct engine_task *et)
+{
+	if (!taskstore_commit(et->store, et->changes, engine_on_commit, et)) {
+		struct timeval tv = {0, ENGINE_RETRY_MS * 1000};
+
+		evtimer_add(et->retry_ev, &tv); /* busy or Redis down: try again */
+	}
+}
+
+/* Builds the change set of everything since the last flush and commits it. */
+static void engine_flush(struct engine_task *et)
+{
+	struct task_sink sink = {engine_sink_agent, engine_sink_ticket, engine_sink_dedupe, engine_sink_outbox,
+		engine_sink_outbox_done, engine_sink_meta, et};
+	struct engine_offsets swap;
+
+	if (et->committing || (et->state != ENGINE_READY && et->state != ENGINE_CLOSING) ||
+	    !task_dirty(et->task))
+		return;
+	taskstore_changes_clear(et->changes);
+	if (!task_flush(et->task, ts_now_ms(), &sink)) {
+		/* Out of memory half way: the task's changes are gone, so its state is restored again. */
+		log_err("engine: task %" PRIu32 ": cannot build its checkpoint (out of memory); restoring it",
+		    et->id);
+		et->state = ENGINE_CLOSING;
+		et->e->handler.task_lost(et->e->handler.arg, et->id);
+		engine_task_maybe_free(et);
+		return;
+	}
+	swap = et->flushed;
+	et->flushed = et->open;
+	et->open = swap;
+	et->open.n = 0;
+	et->committing = true;
+	engine_commit(et);
+}
+
+/* The retry timer: whatever step waits on Redis is tried again. */
+static void engine_on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct engine_task *et = arg;
+
+	(void)fd;
+	(void)what;
+	if (et->committing)
+		engine_commit(et);
+	else if (et->state == ENGINE_CLAIMING || et->state == ENGINE_RESTORING)
+		engine_claim(et);
+}
+
+/* Restore: the meta record (NULL for a task never checkpointed). */
+static void engine_restore_meta(void *arg, uint64_t gen, uint64_t seq, const void *pos, size_t len)
+{
+	struct engine_task *et = arg;
+
+	(void)gen;
+	(void)seq;
+	if (pos != NULL && !task_restore_meta(et->task, pos, len))
+		log_limited(LOG_ERR, "restore", "engine: task %" PRIu32 ": unreadable meta record; starting "
+		    "its sequences afresh", et->id);
+}
+
+/* Restore: one agent, ticket or outbox entry. */
+static void engine_restore_entry(void *arg, enum taskstore_kind kind, const char *id, size_t id_len,
+    const void *blob, size_t len)
+{
+	struct engine_task *et = arg;
+	bool ok = false;
+
+	et->restored_entries++;
+	switch (kind) {
+	case TASKSTORE_AGENT:
+		ok = task_restore_agent(et->task, id, id_len, blob, len);
+		break;
+	case TASKSTORE_TICKET:
+		ok = task_restore_ticket(et->task, id, id_len, blob, len, ts_now_ms());
+		break;
+	case TASKSTORE_OUTBOX:
+		ok = task_restore_outbox(et->task, strtoull(id, NULL, 10), blob, len);
+		break;
+	default:
+		break;
+	}
+	if (!ok)
+		log_limited(LOG_ERR, "restore", "engine: task %" PRIu32 ": unreadable checkpoint entry '%.*s'; "
+		    "skipped", et->id, (int)id_len, id);
+}
+
+/* Restore: dedupe records. */
+static void engine_restore_dedupe(void *arg, const unsigned char *records, size_t n)
+{
+	struct engine_task *et = arg;
+	int64_t now = ts_now_ms();
+
+	for (size_t i = 0; i < n; i++)
+		task_restore_dedupe(et->task, records + i * DEDUPE_RECORD_SIZE, now);
+}
+
+/* Restore finished: the task takes events, its views are written again and its outbox re-sent. */
+static void engine_restore_done(void *arg, enum taskstore_result res)
+{
+	struct engine_task *et = arg;
+	struct engine *e = et->e;
+	struct timeval tv = {0, ENGINE_RETRY_MS * 1000};
+	int64_t now = ts_now_ms();
+
+	if (et->state == ENGINE_CLOSING) {
+		engine_task_maybe_free(et);
+		return;
+	}
+	if (res != TASKSTORE_OK) {
+		/* Start over with a fresh task: a partial restore is never used. */
+		task_free(et->task);
+		et->task = task_new(et->id, &e->tcfg);
+		et->state = ENGINE_CLAIMING;
+		evtimer_add(et->retry_ev, &tv);
+		return;
+	}
+	task_restore_done(et->task, now);
+	et->state = ENGINE_READY;
+	log_info("engine: task %" PRIu32 " restored in %" PRId64 " ms (%zu entries, %zu agents)", et->id,
+	    now - et->restore_started_ms, et->restored_entries, task_agents(et->task));
+	engine_schedule_tick(et);
+	deliver_drive(et->deliver);
+	engine_flush(et);
+	e->handler.task_ready(e->handler.arg, et->id);
+}
+
+/* The answer to a claim: restore under the new generation. */
+static void engine_on_claim(void *arg, enum taskstore_result res, uint64_t gen)
+{
+	struct engine_task *et = arg;
+	struct taskstore_restore_fns fns = {engine_restore_meta, engine_restore_entry, engine_restore_dedupe,
+		engine_restore_done};
+	struct timeval tv = {0, ENGINE_RETRY_MS * 1000};
+
+	(void)gen;
+	if (et->state == ENGINE_CLOSING) {
+		engine_task_maybe_free(et);
+		return;
+	}
+	if (res != TASKSTORE_OK ||
+	    !taskstore_restore(et->store, ts_now_ms(), et->e->cfg->dedupe_horizon_ms, &fns, et)) {
+		evtimer_add(et->retry_ev, &tv);
+		return;
+	}
+	et->state = ENGINE_RESTORING;
+}
+
+/* Claims the task's generation, fencing out any earlier owner. */
+static void engine_claim(struct engine_task *et)
+{
+	struct timeval tv = {0, ENGINE_RETRY_MS * 1000};
+
+	et->state = ENGINE_CLAIMING;
+	if (!taskstore_claim(et->store, engine_on_claim, et))
+		evtimer_add(et->retry_ev, &tv);
+}
+
+/* Delivery of an outbox entry finished. */
+static void engine_delivered(void *arg, uint64_t seq)
+{
+	struct engine_task *et = arg;
+
+	task_outbox_delivered(et->task, seq);
+	if (et->state == ENGINE_CLOSING)
+		engine_task_maybe_free(et);
+	else
+		engine_schedule_flush(et);
+}
+
+/* See engine.h. */
+void engine_assign(struct engine *e, uint32_t id)
+{
+	struct engine_task *et;
+	int64_t segment_ms = e->cfg->dedupe_horizon_ms / ENGINE_SEGMENTS;
+
+	if (id >= e->cfg->tasks || e->tasks[id] != NULL)
+		return;
+	if ((et = calloc(1, sizeof(*et))) == NULL)
+		goto fail;
+	et->e = e;
+	et->id = id;
+	et->restore_started_ms = ts_now_ms();
+	et->task = task_new(id, &e->tcfg);
+	et->store = taskstore_new(e->redis, e->cfg->prefix, e->cfg->group, (int)id, segment_ms > 0 ? segment_ms : 1);
+	et->changes = et->store != NULL ? taskstore_changes_new(et->store) : NULL;
+	et->deliver = deliver_new(e->cfg, e->metrics, e->view, e->route, e->alerts, engine_delivered, et);
+	et->flush_ev = evtimer_new(e->base, engine_on_flush, et);
+	et->tick_ev = evtimer_new(e->base, engine_on_tick, et);
+	et->retry_ev = evtimer_new(e->base, engine_on_retry, et);
+	if (et->task == NULL || et->changes == NULL || et->deliver == NULL || et->flush_ev == NULL ||
+	    et->tick_ev == NULL || et->retry_ev == NULL) {
+		engine_task_free(et);
+		goto fail;
+	}
+	deliver_attach(et->deliver, et->task);
+	e->tasks[id] = et;
+	engine_claim(et);
+	return;
+fail:
+	log_err("engine: out of memory taking task %" PRIu32, id);
+	e->handler.task_lost(e->handler.arg, id);
+}
+
+/* See engine.h. */
+void engine_revoke(struct engine *e, uint32_t id)
+{
+	struct engine_task *et = id < e->cfg->tasks ? e->tasks[id] : NULL;
+
+	if (et == NULL || et->state == ENGINE_CLOSING)
+		return;
+	if (et->state == ENGINE_READY && !et->committing)
+		engine_flush(et);
+	et->state = ENGINE_CLOSING;
+	/* Offsets of changes not committed stay uncommitted in Kafka: the next owner reads them again. */
+	et->open.n = 0;
+	evtimer_del(et->tick_ev);
+	engine_task_maybe_free(et);
+}
+
+/* See engine.h. */
+bool engine_ready(const struct engine *e, uint32_t id)
+{
+	return id < e->cfg->tasks && e->tasks[id] != NULL && e->tasks[id]->state == ENGINE_READY;
+}
+
+/* See engine.h. */
+enum task_result engine_event(struct engine *e, uint32_t id, const struct event *ev, const char *topic,
+    int32_t partition, int64_t offset)
+{
+	struct engine_task *et = e->tasks[id];
+	enum task_result r = task_event(et->task, ev, ts_now_ms());
+
+	engine_offsets_add(&et->open, topic, partition, offset);
+	engine_schedule_flush(et);
+	engine_schedule_tick(et);
+	return r;
+}
+
+/* See engine.h. */
+bool engine_batch(struct engine *e, uint32_t id, const char *buf, size_t len, const char *topic,
+    int32_t partition, int64_t offset)
+{
+	struct engine_task *et = e->tasks[id];
+	bool ok = task_batch(et->task, buf, len, ts_now_ms());
+
+	engine_offsets_add(&et->open, topic, partition, offset);
+	engine_schedule_flush(et);
+	engine_schedule_tick(et);
+	return ok;
+}
+
+/* See engine.h. */
+void engine_redis_up(struct engine *e)
+{
+	for (uint32_t id = 0; id < e->cfg->tasks; id++) {
+		struct engine_task *et = e->tasks[id];
+
+		if (et != NULL && !evtimer_pending(et->retry_ev, NULL) && et->committing)
+			engine_commit(et);
+	}
+}
+
+/* See engine.h. */
+bool engine_drain(struct engine *e)
+{
+	bool idle = true;
+
+	for (uint32_t id = 0; id < e->cfg->tasks; id++) {
+		struct engine_task *et = e->tasks[id];
+
+		if (et == NULL)
+			continue;
+		if (et->state == ENGINE_READY)
+			engine_flush(et);
+		if (et->committing || task_dirty(et->task) || !deliver_idle(et->deliver))
+			idle = false;
+	}
+	return idle;
+}
+
+/* See engine.h. */
+void engine_gauges(const struct engine *e, uint64_t *tasks, uint64_t *agents, uint64_t *clocks,
+    uint64_t *overdue, uint64_t *ids)
+{
+	*tasks = *agents = *clocks = *overdue = *ids = 0;
+	for (uint32_t id = 0; id < e->cfg->tasks; id++) {
+		const struct engine_task *et = e->tasks[id];
+		size_t late;
+
+		if (et == NULL || et->state != ENGINE_READY)
+			continue;
+		(*tasks)++;
+		*agents += task_agents(et->task);
+		*clocks += task_clocks(et->task, &late);
+		*overdue += late;
+		*ids += task_dedupe_ids(et->task);
+	}
+}
+
+/* See engine.h. */
+struct engine *engine_new(struct event_base *base, const struct config *cfg, struct metrics *metrics,
+    struct redis *redis, struct producer *route, struct producer *alerts,
+    const struct engine_handler *handler)
+{
+	struct engine *e = calloc(1, sizeof(*e));
+
+	if (e == NULL)
+		return NULL;
+	e->base = base;
+	e->cfg = cfg;
+	e->metrics = metrics;
+	e->redis = redis;
+	e->route = route;
+	e->alerts = alerts;
+	e->handler = *handler;
+	e->tcfg.windows = &cfg->windows;
+	e->tcfg.rules = cfg->rules;
+	e->tcfg.dedupe_horizon_ms = cfg->dedupe_horizon_ms;
+	e->tcfg.rules_refresh_ms = cfg->refresh_ms;
+	e->tcfg.tasks = (uint32_t)cfg->tasks;
+	e->tcfg.owner = engine_owner_cb;
+	e->tcfg.owner_arg = e;
+	e->tcfg.clocks.target_ms[CLOCK_MESSAGE] = cfg->reply_target_ms;
+	for (int s = 0; s < SEVERITY_COUNT; s++)
+		e->tcfg.clocks.target_ms[CLOCK_MESSAGE + 1 + s] = cfg->reply_target_severity_ms[s];
+	e->tcfg.clocks.pair_horizon_ms = cfg->pair_horizon_ms;
+	e->tcfg.clocks.at_risk_permille = (int)(cfg->at_risk * 1000 + 0.5);
+	if (!agent_plan_init(&e->tcfg.plan, &cfg->windows) ||
+	    (e->tasks = calloc(cfg->tasks, sizeof(*e->tasks))) == NULL ||
+	    (e->view = view_new(redis, cfg->prefix, &cfg->windows)) == NULL) {
+		engine_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+/* See engine.h. */
+void engine_free(struct engine *e)
+{
+	if (e == NULL)
+		return;
+	for (uint32_t id = 0; e->tasks != NULL && id < e->cfg->tasks; id++)
+		if (e->tasks[id] != NULL)
+			engine_task_free(e->tasks[id]);
+	free(e->tasks);
+	view_free(e->view);
+	free(e);
+}

@@ -1,0 +1,72 @@
+/* engine.h: the tasks this instance owns: restore, apply, flush to Redis, deliver the outbox. */
+#ifndef FEEDBACKD_ENGINE_H
+#define FEEDBACKD_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <event2/event.h>
+
+#include "config.h"
+#include "event.h"
+#include "metrics.h"
+#include "producer.h"
+#include "redis.h"
+#include "task.h"
+
+/* What the engine tells its owner. */
+struct engine_handler {
+	/* An offset's effects are committed to Redis: it may be committed to Kafka. */
+	void (*done)(void *arg, const char *topic, int32_t partition, int64_t offset);
+	/* A task finished restoring (its partitions may flow) or stopped owning its state. */
+	void (*task_ready)(void *arg, uint32_t task);
+	void (*task_lost)(void *arg, uint32_t task);
+	void *arg;
+};
+
+struct engine;
+
+/*
+ * The engine for cfg's tasks ([engine] tasks of them, route topic cfg->route_topic): state
+ * checkpointed through redis, route batches sent with route, alerts with alerts.
+ */
+struct engine *engine_new(struct event_base *base, const struct config *cfg, struct metrics *metrics,
+    struct redis *redis, struct producer *route, struct producer *alerts,
+    const struct engine_handler *handler);
+
+/* The task that owns an agent or ticket id (the route topic's partition for that key). */
+uint32_t engine_owner(const struct engine *e, const char *id, size_t len);
+
+/* This instance was given task id: claim it, restore it, then it becomes ready. */
+void engine_assign(struct engine *e, uint32_t id);
+
+/* The task was taken away: a last flush is tried (a newer owner fences it out), then it is dropped. */
+void engine_revoke(struct engine *e, uint32_t id);
+
+/* True when the task is restored and takes events. */
+bool engine_ready(const struct engine *e, uint32_t id);
+
+/*
+ * Applies an event to a ready task that owns its agent; the offset (topic must be a stable
+ * string) is reported done once the flush holding the effects is committed.
+ */
+enum task_result engine_event(struct engine *e, uint32_t id, const struct event *ev, const char *topic,
+    int32_t partition, int64_t offset);
+
+/* Applies a route batch to a ready task; false when malformed (nothing applied, offset done). */
+bool engine_batch(struct engine *e, uint32_t id, const char *buf, size_t len, const char *topic,
+    int32_t partition, int64_t offset);
+
+/* Redis came back: commits and restores that waited are sent. */
+void engine_redis_up(struct engine *e);
+
+/* Flushes every task now and reports whether nothing is left to commit or deliver (shutdown). */
+bool engine_drain(struct engine *e);
+
+/* Gauges for /metrics over the tasks owned. */
+void engine_gauges(const struct engine *e, uint64_t *tasks, uint64_t *agents, uint64_t *clocks,
+    uint64_t *overdue, uint64_t *ids);
+
+void engine_free(struct engine *e);
+
+#endif
