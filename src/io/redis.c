@@ -66,6 +66,7 @@ static const char *const redis_sources[SCRIPT_COUNT] = {
 	[SCRIPT_CLAIM] = script_src_claim,
 	[SCRIPT_OUTBOX] = script_src_outbox,
 	[SCRIPT_RULE] = script_src_rule,
+	[SCRIPT_VIEW_ALERT] = script_src_view_alert,
 };
 
 static void redis_connect(struct redis *r);
@@ -313,13 +314,22 @@ bool redis_command(struct redis *r, int argc, const char **argv, const size_t *l
 bool redis_script(struct redis *r, enum script s, int argc, const char **argv, const size_t *lens,
     redis_reply_fn fn, void *arg)
 {
+	/* Keys derived from arguments: these scripts target one Redis primary. */
+	return redis_script_keys(r, s, 0, argc, argv, lens, fn, arg);
+}
+
+/* See redis.h. */
+bool redis_script_keys(struct redis *r, enum script s, int nkeys, int argc, const char **argv,
+    const size_t *lens, redis_reply_fn fn, void *arg)
+{
 	struct redis_request *req;
 	const char **full;
 	size_t *full_lens;
+	char numkeys[16];
 	bool ok;
 	int n;
 
-	if (!r->up)
+	if (!r->up || nkeys < 0 || nkeys > argc)
 		return false;
 	full = calloc((size_t)argc + 3, sizeof(*full));
 	full_lens = calloc((size_t)argc + 3, sizeof(*full_lens));
@@ -332,14 +342,15 @@ bool redis_script(struct redis *r, enum script s, int argc, const char **argv, c
 	}
 	full[0] = "EVALSHA";
 	full[1] = r->sha[s];
-	full[2] = "0"; /* keys are derived from arguments: feedbackd targets one Redis primary */
+	snprintf(numkeys, sizeof(numkeys), "%d", nkeys);
+	full[2] = numkeys;
 	for (int i = 0; i < argc; i++) {
 		full[i + 3] = argv[i];
 		full_lens[i + 3] = lens != NULL ? lens[i] : strlen(argv[i]);
 	}
 	full_lens[0] = 7;
 	full_lens[1] = 40;
-	full_lens[2] = 1;
+	full_lens[2] = strlen(numkeys);
 	req->r = r;
 	req->fn = fn;
 	req->arg = arg;

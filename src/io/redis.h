@@ -44,6 +44,13 @@ bool redis_command(struct redis *r, int argc, const char **argv, const size_t *l
 bool redis_script(struct redis *r, enum script s, int argc, const char **argv, const size_t *lens,
     redis_reply_fn fn, void *arg);
 
+/*
+ * The same, with the first nkeys arguments declared as the script's keys (EVALSHA's numkeys),
+ * as Redis Cluster needs: they must all be in one slot.
+ */
+bool redis_script_keys(struct redis *r, enum script s, int nkeys, int argc, const char **argv,
+    const size_t *lens, redis_reply_fn fn, void *arg);
+
 /* Commands sent and not yet answered. */
 size_t redis_pending(const struct redis *r);
 

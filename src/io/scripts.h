@@ -9,6 +9,7 @@ enum script {
 	SCRIPT_CLAIM,       /* claim due reply clocks: at-risk and breach */
 	SCRIPT_OUTBOX,      /* alert outbox: commit to stream/hash, finish, re-drive leases */
 	SCRIPT_RULE,        /* move a quality rule's state, recording its alert */
+	SCRIPT_VIEW_ALERT,  /* append an alert to the stream once per identity (src/io/view.c) */
 	SCRIPT_COUNT
 };
 
@@ -18,5 +19,6 @@ extern const char script_src_stats_write[];
 extern const char script_src_claim[];
 extern const char script_src_outbox[];
 extern const char script_src_rule[];
+extern const char script_src_view_alert[];
 
 #endif

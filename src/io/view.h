@@ -1,0 +1,99 @@
+/* view.h: writes the public contract keys in Redis (agent stats, fb:agents, alerts) (I/O). */
+#ifndef FEEDBACKD_VIEW_H
+#define FEEDBACKD_VIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "redis.h"
+#include "stats.h"
+#include "window.h"
+
+/* The alerts stream keeps roughly this many messages (XADD MAXLEN ~). */
+#define VIEW_STREAM_MAXLEN 10000
+/* An alert identity is remembered this long in the sent set, so a re-send within it is dropped. */
+#define VIEW_SENT_HORIZON_MS (7LL * 24 * 3600 * 1000)
+/* ... and the sent set keeps at most this many identities (the newest). */
+#define VIEW_SENT_MAX 100000
+/* Most agents in one ZADD to the agents set. */
+#define VIEW_SEEN_CHUNK 1000
+/* Room for any key name: a prefix of up to 256 bytes and an EVENT_ID_MAX agent id. */
+#define VIEW_KEY_SIZE 512
+
+/*
+ * Key names, one function each (the one place their templates live). Each writes the
+ * key into buf and returns false when it does not fit. The agent keys carry the agent
+ * id in a hash tag, so one agent's keys are in one Redis Cluster slot.
+ */
+bool view_key_stats(const char *prefix, const char *agent, char *buf, size_t size);  /* P agent:{A}:stats */
+bool view_key_alerts(const char *prefix, const char *agent, char *buf, size_t size); /* P agent:{A}:alerts */
+bool view_key_agents(const char *prefix, char *buf, size_t size);                    /* P agents */
+bool view_key_stream(const char *prefix, char *buf, size_t size);                    /* P alerts */
+/*
+ * The sent set of the alerts stream, in the stream's slot: "{P alerts}:sent", or
+ * "P alerts:sent" when the prefix already holds a hash tag (which then decides the slot).
+ */
+bool view_key_sent(const char *prefix, char *buf, size_t size);
+
+struct view;
+struct view_flush;
+
+/* Told once per flush when every write of it is acknowledged (ok) or one failed (!ok). */
+typedef void (*view_done_fn)(void *arg, bool ok);
+
+/*
+ * A writer on connection r for key prefix prefix ([redis] prefix) and windows ws ([windows]
+ * sizes), both copied. NULL when out of memory or the prefix is longer than 256 bytes.
+ */
+struct view *view_new(struct redis *r, const char *prefix, const struct windows *ws);
+
+/* Frees the writer: every flush must be ended first; those awaiting replies finish on their own. */
+void view_free(struct view *v);
+
+/*
+ * Starts a flush: a set of writes whose acknowledgement is reported once. Several flushes
+ * may be open or in flight at once. NULL when out of memory.
+ */
+struct view_flush *view_flush_begin(struct view *v);
+
+/*
+ * Writes agent's fb:agent:{A}:stats hash: per window (per_window[i] for ws->w[i]) the fields
+ * of stats_render, then open_tickets, overdue_tickets and updated_at = now_ms. Fields with no
+ * value are deleted in the same MULTI/EXEC, so a reader never sees half of a write; without
+ * such fields it is one HSET. Absolute values: a repeat is harmless. Call it once per
+ * changed agent per flush.
+ */
+void view_agent_stats(struct view_flush *f, const char *agent, const struct totals *per_window,
+    int64_t open_tickets, int64_t overdue_tickets, int64_t now_ms);
+
+/*
+ * Raises agent's score in fb:agents to ts_ms, its newest counted event time (ZADD GT, so
+ * never lowers it). Agents are sent VIEW_SEEN_CHUNK to a ZADD; the rest at view_flush_end.
+ */
+void view_agent_seen(struct view_flush *f, const char *agent, int64_t ts_ms);
+
+/*
+ * Publishes one alert message: json (alert_render) is appended to fb:alerts unless its
+ * identity id was already appended within VIEW_SENT_HORIZON_MS (so a re-send after a crash
+ * is dropped), and the agent's fb:agent:{A}:alerts gets field (alert_field) = json when
+ * firing, or loses it when resolved (unguarded: see view_flush_end on re-sends). The id
+ * must name the message, not only its episode: "alert_id:state:at" (reminders are firing
+ * messages of the same episode with a later at). now_ms dates the identity for the sent
+ * set's trimming.
+ */
+void view_alert(struct view_flush *f, const char *id, const char *agent, const char *field, bool firing,
+    const char *json, int64_t now_ms);
+
+/*
+ * Sends what is still buffered and closes the flush: fn(arg, ok) is called once, when the
+ * last reply came, with ok false if any write was not sent or not accepted (connection
+ * lost, an error reply). fn may run before this returns (nothing in flight). The flush is
+ * freed after fn. On !ok the caller re-sends the same writes in a new flush; each is
+ * idempotent, but absolute: a re-send must not land after a newer write of the same key
+ * (it would put back older figures, or a resolved alert's field). So re-send failed flushes
+ * in their order before any newer flush, or re-render stats from the current state.
+ */
+void view_flush_end(struct view_flush *f, view_done_fn fn, void *arg);
+
+#endif
