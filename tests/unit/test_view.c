@@ -24,11 +24,11 @@
 #include <hiredis/hiredis.h>
 
 #include "config.h"
-#include "io/view.h"
 #include "log.h"
 #include "metrics.h"
 #include "redis.h"
 #include "scripts.h"
+#include "view.h"
 
 /* A stats hash with every field: 15 per default window and 3. */
 #define FULL_FIELDS 63
