@@ -9,22 +9,19 @@
 
 #include <event2/event.h>
 
-#include "agentstats.h"
-#include "alertpub.h"
 #include "config.h"
 #include "consumer.h"
 #include "dlq.h"
-#include "duewatch.h"
 #include "embedded.h"
+#include "engine.h"
 #include "http.h"
 #include "ingest.h"
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
+#include "partitioner.h"
 #include "producer.h"
-#include "quality.h"
 #include "redis.h"
-#include "refresh.h"
 #include "timestamp.h"
 
 #include "build-config.h"
@@ -41,17 +38,15 @@ struct daemon {
 	struct config cfg;
 	struct metrics metrics;
 	struct embedded *embedded;
+	const char *brokers;            /* the bootstrap list in use (the embedded one's, or cfg's) */
 	struct redis *redis;
 	struct producer *producer;      /* alerts */
 	struct producer *dlq_producer;  /* dead letters, each in a request of its own */
+	struct producer *route_producer; /* forwarded events and batches between tasks */
 	struct dlq *dlq;
-	struct agentstats *stats;
+	struct engine *engine;
 	struct ingest *ingest;
 	struct consumer *consumer;
-	struct refresh *refresh;
-	struct alertpub *alertpub;
-	struct duewatch *duewatch;
-	struct quality *quality;
 	struct event *signals[3];
 	struct event *drain_ev;
 	struct http *http;
@@ -89,18 +84,18 @@ static void main_on_drain(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
 	struct timeval tv = {0, SHUTDOWN_POLL_MS * 1000};
-	size_t batches = ingest_queued(d->ingest), letters = dlq_pending(d->dlq);
-	size_t alerts = alertpub_pending(d->alertpub);
-	/* An alert's Kafka delivery is confirmed before Redis records it: wait for Redis too. */
+	bool idle = d->engine == NULL || engine_drain(d->engine);
+	size_t forwards = d->ingest != NULL ? ingest_forwarding(d->ingest) : 0;
+	size_t letters = d->dlq != NULL ? dlq_pending(d->dlq) : 0;
 	size_t replies = redis_is_up(d->redis) ? redis_pending(d->redis) : 0;
 
 	(void)fd;
 	(void)what;
-	if ((batches == 0 && letters == 0 && alerts == 0 && replies == 0) || ts_now_ms() >= d->drain_deadline) {
-		if (batches || letters || alerts)
-			log_warn("shutdown: %zu batches, %zu dead letters and %zu alerts unconfirmed; batches and "
-			    "dead letters are re-read on the next start, alerts stay in the outbox", batches, letters,
-			    alerts);
+	if ((idle && forwards == 0 && letters == 0 && replies == 0) || ts_now_ms() >= d->drain_deadline) {
+		if (!idle || forwards || letters)
+			log_warn("shutdown: %s, %zu forwards and %zu dead letters unconfirmed; their events are "
+			    "read again on the next start, and the outbox keeps what was not delivered",
+			    idle ? "the tasks are saved" : "some task changes are not saved", forwards, letters);
 		event_base_loopbreak(d->base);
 		return;
 	}
@@ -116,7 +111,8 @@ static void main_stop(struct daemon *d, int exit_code)
 	notify_stopping();
 	notify_status("stopping: waiting for Redis to confirm what is in flight");
 	d->exit_code = exit_code;
-	ingest_stop(d->ingest);
+	if (d->ingest != NULL)
+		ingest_stop(d->ingest);
 	d->drain_deadline = ts_now_ms() + SHUTDOWN_DRAIN_MS;
 	main_on_drain(-1, 0, d);
 }
@@ -193,6 +189,13 @@ static void main_reload(struct daemon *d)
 	main_keep(&fresh.dlq_topic, &old.dlq_topic, "dlq_topic");
 	main_keep(&fresh.alerts_topic, &old.alerts_topic, "alerts_topic");
 	main_keep(&fresh.http_listen, &old.http_listen, "http listen");
+	main_keep(&fresh.route_topic, &old.route_topic, "route_topic");
+	if (!windows_equal(&fresh.windows, &old.windows) || fresh.tasks != old.tasks ||
+	    fresh.partitioner != old.partitioner)
+		log_warn("reload: [windows] sizes or [engine] tasks or partitioner changed; that needs a restart");
+	fresh.windows = old.windows;
+	fresh.tasks = old.tasks;
+	fresh.partitioner = old.partitioner;
 	if (fresh.redis_port != old.redis_port || fresh.redis_db != old.redis_db)
 		log_warn("reload: the redis port or db changed; that needs a restart");
 	fresh.redis_port = old.redis_port;
@@ -201,10 +204,8 @@ static void main_reload(struct daemon *d)
 	d->cfg = fresh;
 	config_free(&old);
 	log_set_level(main_log_level(d));
-	ingest_reconfigure(d->ingest);
-	refresh_reconfigure(d->refresh);
-	duewatch_reconfigure(d->duewatch);
-	refresh_run(d->refresh, true);
+	if (d->engine != NULL)
+		engine_reconfigure(d->engine);
 	log_notice("reload complete");
 	d->last_reload_ok = true;
 	if (d->ready_sent)
@@ -232,30 +233,10 @@ static void main_on_redis(void *arg, bool up)
 {
 	struct daemon *d = arg;
 
-	ingest_redis_state(d->ingest, up);
-	if (up) {
-		/* Deadlines that passed while Redis (or this daemon) was away fire now. */
-		refresh_run(d->refresh, true);
-		duewatch_check(d->duewatch);
-		alertpub_redrive(d->alertpub);
+	if (d->ingest != NULL)
+		ingest_redis_state(d->ingest, up);
+	if (up)
 		main_check_ready(d);
-	}
-}
-
-/* An applied batch recorded alerts. */
-static void main_on_outbox(void *arg, const redisReply *entries)
-{
-	struct daemon *d = arg;
-
-	alertpub_outbox(d->alertpub, entries);
-}
-
-/* An applied batch started a reply clock. */
-static void main_on_next_due(void *arg, int64_t due_ms)
-{
-	struct daemon *d = arg;
-
-	duewatch_expect(d->duewatch, due_ms);
 }
 
 /*
@@ -264,7 +245,8 @@ static void main_on_next_due(void *arg, int64_t due_ms)
  */
 static void main_check_ready(struct daemon *d)
 {
-	if (d->ready_sent || d->stopping || !redis_is_up(d->redis) || !consumer_joined(d->consumer))
+	if (d->ready_sent || d->stopping || !redis_is_up(d->redis) || d->consumer == NULL ||
+	    !consumer_joined(d->consumer))
 		return;
 	d->ready_sent = true;
 	notify_ready();
@@ -299,7 +281,7 @@ static void main_on_revoked(void *arg, const rd_kafka_topic_partition_list_t *pa
 static void main_gauges(void *arg, struct metrics_gauges *g)
 {
 	struct daemon *d = arg;
-	const char *stats = consumer_statistics(d->consumer);
+	const char *stats = d->consumer != NULL ? consumer_statistics(d->consumer) : NULL;
 	int brokers_up;
 
 	if (stats != NULL)
@@ -307,8 +289,10 @@ static void main_gauges(void *arg, struct metrics_gauges *g)
 	g->reloads = d->reloads;
 	g->last_reload_ok = d->reloads == 0 || d->last_reload_ok;
 	g->redis_up = redis_is_up(d->redis);
-	g->kafka_assigned = consumer_assigned(d->consumer);
-	duewatch_clocks(d->duewatch, &g->open_clocks, &g->overdue_clocks);
+	if (d->consumer != NULL)
+		g->kafka_assigned = consumer_assigned(d->consumer);
+	if (d->engine != NULL)
+		engine_gauges(d->engine, &g->tasks, &g->agents, &g->open_clocks, &g->overdue_clocks, &g->event_ids);
 }
 
 /* http_source: Redis connected and scripts loaded. */
@@ -332,11 +316,11 @@ static bool main_kafka_up(void *arg)
 {
 	static struct metrics_gauges scratch; /* large; the loop is single-threaded */
 	struct daemon *d = arg;
-	const char *stats = consumer_statistics(d->consumer);
+	const char *stats = d->consumer != NULL ? consumer_statistics(d->consumer) : NULL;
 	int brokers_up = 0;
 
 	if (stats == NULL || !metrics_kafka_stats(stats, &scratch, &brokers_up))
-		return consumer_joined(d->consumer);
+		return d->consumer != NULL && consumer_joined(d->consumer);
 	return brokers_up > 0;
 }
 
@@ -345,7 +329,7 @@ static bool main_ready(void *arg)
 {
 	struct daemon *d = arg;
 
-	return consumer_joined(d->consumer);
+	return d->consumer != NULL && consumer_joined(d->consumer);
 }
 
 /* Every few seconds: STATUS= for systemctl status (events/s, lag, open clocks). */
@@ -385,6 +369,70 @@ static void main_on_status(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Logs why a client was not built; its constructors leave err empty when only memory ran out. */
+static void main_setup_failed(const char *what, const char *err);
+
+/*
+ * 8. The route topic exists with cfg.tasks partitions: the pipeline is built, the tasks
+ * (engine), what feeds them (ingest, dlq), then the consumer that joins the group.
+ */
+static void main_on_route(void *arg, int partitions, const char *why)
+{
+	static const struct consumer_handler handler_template = {
+	    main_on_messages, main_on_assigned, main_on_revoked, main_on_fatal, NULL};
+	struct consumer_handler handler = handler_template;
+	struct engine_handler tasks = {ingest_done, ingest_task_ready, ingest_task_lost, NULL};
+	struct daemon *d = arg;
+	char err[512] = "";
+
+	if (d->stopping)
+		return;
+	if (partitions != d->cfg.tasks) {
+		if (partitions < 0)
+			log_err("kafka: route topic %s: %s", d->cfg.route_topic, why != NULL ? why : "no answer");
+		else
+			log_err("kafka: route topic %s has %d partitions, but [engine] tasks is %d: the tasks are "
+			    "its partitions, so set tasks = %d (or delete the topic while no instance runs)",
+			    d->cfg.route_topic, partitions, d->cfg.tasks, partitions);
+		main_stop(d, 1);
+		return;
+	}
+	d->ingest = ingest_new(&d->cfg, &d->metrics, d->route_producer, main_on_fatal, d);
+	if (d->ingest == NULL)
+		goto fail;
+	tasks.arg = d->ingest;
+	d->engine = engine_new(d->base, &d->cfg, &d->metrics, d->redis, d->route_producer, d->producer, &tasks);
+	d->dlq = dlq_new(d->base, &d->cfg, d->dlq_producer, d->redis, &d->metrics, ingest_dead_lettered, d->ingest);
+	if (d->engine == NULL || d->dlq == NULL)
+		goto fail;
+	handler.arg = d;
+	d->consumer = consumer_new(d->base, &d->cfg, d->brokers, true, &handler, err, sizeof(err));
+	if (d->consumer == NULL)
+		goto fail;
+	ingest_attach(d->ingest, d->consumer, d->dlq, d->engine);
+	ingest_redis_state(d->ingest, redis_is_up(d->redis));
+	log_info("engine: %d tasks on %s (partitioner %s)", d->cfg.tasks, d->cfg.route_topic,
+	    partitioner_name(d->cfg.partitioner));
+	return;
+fail:
+	main_setup_failed("pipeline", err);
+	main_stop(d, 1);
+}
+
+/* [engine] tasks = 0: the first input topic's partition count is known; the route topic is next. */
+static void main_on_tasks(void *arg, int partitions, const char *why)
+{
+	struct daemon *d = arg;
+
+	if (partitions <= 0) {
+		log_err("kafka: cannot read the partitions of %s: %s; set [engine] tasks", d->cfg.topics[0],
+		    why != NULL ? why : "no answer");
+		main_stop(d, 1);
+		return;
+	}
+	d->cfg.tasks = partitions;
+	producer_ensure_topic(d->route_producer, d->cfg.route_topic, d->cfg.tasks, main_on_route, d);
+}
+
 static void main_setup_failed(const char *what, const char *err)
 {
 	log_err("%s: %s", what, *err != '\0' ? err : "out of memory");
@@ -393,10 +441,6 @@ static void main_setup_failed(const char *what, const char *err)
 /* Builds every module in dependency order; false with a logged reason on failure. */
 static bool main_setup(struct daemon *d)
 {
-	static const struct consumer_handler handler_template = {
-	    main_on_messages, main_on_assigned, main_on_revoked, main_on_fatal, NULL};
-	struct consumer_handler handler = handler_template;
-	struct ingest_effects effects = {main_on_outbox, main_on_next_due, NULL};
 	const char *brokers = d->cfg.brokers;
 	char err[512] = "";
 	static const int signals[3] = {SIGTERM, SIGINT, SIGHUP};
@@ -419,13 +463,14 @@ static bool main_setup(struct daemon *d)
 		}
 		brokers = embedded_bootstrap(d->embedded);
 	}
+	d->brokers = brokers;
 	/* 3. Redis: connects in the background and reconnects by itself (so only memory can fail here). */
 	d->redis = redis_new(d->base, &d->cfg, &d->metrics, main_on_redis, d);
 	if (d->redis == NULL) {
 		main_setup_failed("redis", "");
 		return false;
 	}
-	/* 4. The producers for alerts and dead letters, before anything can produce. */
+	/* 4. The producers for alerts, dead letters and the route topic, before anything can produce. */
 	d->producer = producer_new(d->base, &d->cfg, brokers, PRODUCER_ALERTS, main_on_fatal, d, err, sizeof(err));
 	if (d->producer == NULL) {
 		main_setup_failed("kafka producer", err);
@@ -437,31 +482,18 @@ static bool main_setup(struct daemon *d)
 		main_setup_failed("kafka dead-letter producer", err);
 		return false;
 	}
-	/* 5. The pipeline from message to Redis, then the consumer that feeds it. */
-	d->stats = agentstats_new(&d->cfg, d->redis, &d->metrics);
-	d->ingest = ingest_new(d->base, &d->cfg, &d->metrics, d->redis, d->stats);
-	d->dlq = dlq_new(d->base, &d->cfg, d->dlq_producer, d->redis, &d->metrics, ingest_dead_lettered, d->ingest);
-	if (d->stats == NULL || d->ingest == NULL || d->dlq == NULL)
-		return false;
-	handler.arg = d;
-	d->consumer = consumer_new(d->base, &d->cfg, brokers, &handler, err, sizeof(err));
-	if (d->consumer == NULL) {
-		main_setup_failed("kafka consumer", err);
+	d->route_producer = producer_new(d->base, &d->cfg, brokers, PRODUCER_ROUTE, main_on_fatal, d, err,
+	    sizeof(err));
+	if (d->route_producer == NULL) {
+		main_setup_failed("kafka route producer", err);
 		return false;
 	}
-	/* 6. Alerts: the outbox publisher and the deadline timer that feeds it. */
-	d->alertpub = alertpub_new(d->base, &d->cfg, d->redis, d->producer, &d->metrics);
-	d->duewatch = duewatch_new(d->base, &d->cfg, d->redis, d->stats, d->alertpub, &d->metrics);
-	d->quality = quality_new(&d->cfg, d->redis, d->alertpub);
-	if (d->alertpub == NULL || d->duewatch == NULL || d->quality == NULL)
-		return false;
-	/* Every agent whose totals are read (batch, claim, refresh) gets its rules evaluated. */
-	agentstats_listen(d->stats, quality_evaluate, d->quality);
-	effects.arg = d;
-	ingest_attach(d->ingest, d->consumer, d->dlq, &effects);
-	/* 7. The periodic refresh that keeps idle windows sliding. */
-	d->refresh = refresh_new(d->base, &d->cfg, d->redis, d->stats);
-	/* 7b. The HTTP endpoint (/metrics, /healthz, /readyz) and STATUS= updates. */
+	/* 5. The route topic, whose partitions are the tasks: main_on_tasks goes on from there (step 9). */
+	if (d->cfg.tasks > 0)
+		producer_ensure_topic(d->route_producer, d->cfg.route_topic, d->cfg.tasks, main_on_route, d);
+	else
+		producer_partition_count(d->route_producer, d->cfg.topics[0], main_on_tasks, d);
+	/* 6. The HTTP endpoint (/metrics, /healthz, /readyz) and STATUS= updates. */
 	if (d->cfg.http_listen != NULL) {
 		struct http_source src = {main_gauges, main_redis_up, main_redis_unresponsive, main_kafka_up, main_ready,
 		    &d->metrics, d};
@@ -480,13 +512,13 @@ static bool main_setup(struct daemon *d)
 		if (d->status_ev == NULL || event_add(d->status_ev, &tv) != 0)
 			return false;
 	}
-	/* 8. Signals last: a stop can only begin once there is something to stop. */
+	/* 7. Signals: a stop can begin from here on. */
 	for (int i = 0; i < 3; i++) {
 		d->signals[i] = evsignal_new(d->base, signals[i], main_on_signal, d);
 		evsignal_add(d->signals[i], NULL);
 	}
 	d->drain_ev = evtimer_new(d->base, main_on_drain, d);
-	return d->refresh != NULL && d->drain_ev != NULL;
+	return d->drain_ev != NULL;
 }
 
 /* Closes everything in reverse order: offsets committed, alerts flushed, then freed. */
@@ -500,10 +532,12 @@ static void main_teardown(struct daemon *d)
 	notify_watchdog_stop();
 	if (d->consumer != NULL)
 		consumer_close(d->consumer);
-	/* Both producers share one flush deadline, so a stop stays within the unit's TimeoutStopSec. */
 	flush_until = ts_now_ms() + SHUTDOWN_FLUSH_MS;
+	/* The producers share one flush deadline, so a stop stays within the unit's TimeoutStopSec. */
+	if (d->route_producer != NULL)
+		producer_flush(d->route_producer, SHUTDOWN_FLUSH_MS);
 	if (d->producer != NULL)
-		producer_flush(d->producer, SHUTDOWN_FLUSH_MS);
+		producer_flush(d->producer, (int)(flush_until > ts_now_ms() ? flush_until - ts_now_ms() : 0));
 	if (d->dlq_producer != NULL)
 		producer_flush(d->dlq_producer, (int)(flush_until > ts_now_ms() ? flush_until - ts_now_ms() : 0));
 	for (int i = 0; i < 3; i++)
@@ -516,13 +550,10 @@ static void main_teardown(struct daemon *d)
 	redis_free(d->redis);
 	producer_free(d->producer);
 	producer_free(d->dlq_producer);
-	refresh_free(d->refresh);
-	duewatch_free(d->duewatch);
-	quality_free(d->quality);
+	producer_free(d->route_producer);
+	engine_free(d->engine);
 	ingest_free(d->ingest);
-	alertpub_free(d->alertpub);
 	dlq_free(d->dlq);
-	agentstats_free(d->stats);
 	embedded_stop(d->embedded);
 	if (d->base != NULL)
 		event_base_free(d->base);

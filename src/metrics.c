@@ -257,16 +257,13 @@ bool metrics_render(const struct metrics *m, const struct metrics_gauges *g, cha
 	    "Dead letters given up after a permanent produce error (logged with their source position).",
 	    m->dlq_lost);
 
-	metrics_one(fp, "feedbackd_batches_total", "counter", "Batches of events sent to Redis.", m->batches);
-	metrics_one(fp, "feedbackd_batch_events_total", "counter", "Events in the batches sent to Redis.",
+	metrics_one(fp, "feedbackd_batches_total", "counter", "Task checkpoints committed to Redis (each holds a flush of events).", m->batches);
+	metrics_one(fp, "feedbackd_batch_events_total", "counter", "Events and route batches in those checkpoints.",
 	    m->batch_events);
-	metrics_one(fp, "feedbackd_batch_retries_total", "counter", "Batches that Redis did not apply and were re-sent.",
+	metrics_one(fp, "feedbackd_batch_retries_total", "counter", "Checkpoint commits whose answer was lost and that were sent again.",
 	    m->batch_retries);
-	metrics_one(fp, "feedbackd_stats_writes_deferred_total", "counter",
-	    "Agent stats writes skipped because a batch not yet applied holds the agent and rewrites them.",
-	    m->stats_deferred);
 	/* Its sum and count are the two counters above, so the three always agree. */
-	metrics_histogram(fp, "feedbackd_batch_size_events", "Events per batch sent to Redis.", metrics_batch_bounds,
+	metrics_histogram(fp, "feedbackd_batch_size_events", "Events and route batches per checkpoint committed.", metrics_batch_bounds,
 	    m->batch_sizes, METRICS_BATCH_BUCKETS, (double)m->batch_events, m->batches);
 
 	metrics_histogram(fp, "feedbackd_redis_latency_seconds", "Redis command round-trip time.",
@@ -300,8 +297,15 @@ bool metrics_render(const struct metrics *m, const struct metrics_gauges *g, cha
 		metrics_label(fp, g->lag[i].topic);
 		fprintf(fp, "\",partition=\"%ld\"} %lld\n", (long)g->lag[i].partition, (long long)g->lag[i].lag);
 	}
-	metrics_signed(fp, "feedbackd_open_clocks", "Reply clocks open now.", g->open_clocks);
-	metrics_signed(fp, "feedbackd_overdue_clocks", "Open reply clocks past their deadline.", g->overdue_clocks);
+	metrics_one(fp, "feedbackd_tasks", "gauge", "Tasks (route topic partitions) this instance owns and has restored.",
+	    g->tasks);
+	metrics_one(fp, "feedbackd_agents", "gauge", "Agents in the tasks this instance owns.", g->agents);
+	metrics_one(fp, "feedbackd_open_clocks", "gauge", "Reply clocks open now in the tasks this instance owns.",
+	    g->open_clocks);
+	metrics_one(fp, "feedbackd_overdue_clocks", "gauge", "Of those, the clocks past their deadline.",
+	    g->overdue_clocks);
+	metrics_one(fp, "feedbackd_dedupe_ids", "gauge", "Event ids remembered for dedupe in the tasks this instance owns.",
+	    g->event_ids);
 
 	metrics_one(fp, "feedbackd_reloads_total", "counter", "Configuration reloads (SIGHUP) attempted.", g->reloads);
 	metrics_one(fp, "feedbackd_last_reload_success", "gauge",

@@ -28,7 +28,6 @@ struct metrics {
 	uint64_t batch_events;
 	uint64_t batch_sizes[METRICS_BATCH_BUCKETS];     /* events per batch, per-bucket: metrics_batch() */
 	uint64_t batch_retries;
-	uint64_t stats_deferred;                        /* agents whose stats write a later batch makes */
 	uint64_t redis_errors;
 	uint64_t redis_reconnects;
 	uint64_t redis_timeouts;                         /* connections dropped for not answering */
@@ -53,8 +52,11 @@ struct metrics_lag {
 
 /* Live values that are not counters: sampled when /metrics is asked for. */
 struct metrics_gauges {
-	int64_t open_clocks;            /* reply clocks open now */
-	int64_t overdue_clocks;         /* of which past their deadline */
+	uint64_t tasks;                 /* tasks this instance owns and has restored */
+	uint64_t agents;                /* agents in those tasks */
+	uint64_t open_clocks;           /* reply clocks open now in those tasks */
+	uint64_t overdue_clocks;        /* of which past their deadline */
+	uint64_t event_ids;             /* event ids held for dedupe in those tasks */
 	struct metrics_lag lag[METRICS_LAG_MAX];
 	size_t lag_count;
 	uint64_t rss_bytes;             /* resident set size: metrics_rss_bytes() */

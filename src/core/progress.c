@@ -15,7 +15,6 @@ struct progress_partition {
 	int64_t low;
 	int64_t high;
 	int64_t reported;
-	int64_t batched;
 	uint8_t *flags;
 	size_t head;
 	size_t cap;        /* a power of two */
@@ -73,7 +72,7 @@ static struct progress_partition *progress_find(struct progress *p, const char *
 	if (pp->topic == NULL)
 		return NULL;
 	pp->partition = partition;
-	pp->low = pp->high = pp->reported = pp->batched = -1;
+	pp->low = pp->high = pp->reported = -1;
 	p->count++;
 	return pp;
 }
@@ -164,19 +163,6 @@ bool progress_take(struct progress *p, const char *topic, int32_t partition, int
 	pp->reported = pp->low;
 	*next_offset = pp->low;
 	return true;
-}
-
-/* See progress.h. */
-int64_t progress_swap_batched(struct progress *p, const char *topic, int32_t partition, int64_t offset)
-{
-	struct progress_partition *pp = progress_find(p, topic, partition, true);
-	int64_t prev;
-
-	if (pp == NULL)
-		return -1;
-	prev = pp->batched;
-	pp->batched = offset;
-	return prev;
 }
 
 /* See progress.h. */

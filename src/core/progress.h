@@ -13,14 +13,11 @@ void progress_free(struct progress *p);
 /* Registers an offset taken from a partition; offsets arrive in increasing order. */
 bool progress_begin(struct progress *p, const char *topic, int32_t partition, int64_t offset);
 
-/* Marks one registered offset finished (applied in Redis, or its dead letter delivered). */
+/* Marks one registered offset finished (its effects committed, forwarded, or its dead letter delivered). */
 void progress_done(struct progress *p, const char *topic, int32_t partition, int64_t offset);
 
 /* The next offset to commit, when it moved since the last call: every offset below is finished. */
 bool progress_take(struct progress *p, const char *topic, int32_t partition, int64_t *next_offset);
-
-/* Remembers the last offset sent to Redis in a batch; returns the previous one (-1 if none). */
-int64_t progress_swap_batched(struct progress *p, const char *topic, int32_t partition, int64_t offset);
 
 /* Offsets registered and not finished, over all partitions. */
 uint64_t progress_unfinished(const struct progress *p);

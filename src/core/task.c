@@ -39,12 +39,6 @@ struct task_list {
 	size_t n, cap;
 };
 
-/* The outbox, oldest first; entries leave it when delivered. */
-struct task_out {
-	struct task_outbox *v;
-	size_t n, cap;
-};
-
 struct task {
 	uint32_t id;
 	const struct task_config *cfg;
@@ -72,13 +66,7 @@ struct task {
 	size_t records_n, records_cap;
 
 	struct route_batch **building; /* per destination task, NULL until a record is added */
-	struct task_out out;
-	size_t out_reported;         /* entries [0, out_reported) were given to a sink */
-	uint64_t next_seq;
-	uint64_t sendable_below;     /* entries with seq below this were committed */
-	uint64_t flushed_below;      /* next_seq at the last flush */
-	uint64_t *done;              /* delivered since the last flush */
-	size_t done_n, done_cap;
+	struct outbox out;
 	uint64_t *marks;             /* per source task: the last batch sequence applied */
 	bool marks_changed;
 };
@@ -119,7 +107,7 @@ struct task *task_new(uint32_t id, const struct task_config *cfg)
 	t->id = id;
 	t->cfg = cfg;
 	t->ticket_free = UINT32_MAX;
-	t->next_seq = 1;
+	outbox_init(&t->out);
 	t->dedupe = dedupe_new(1024);
 	t->names = names_new();
 	t->agent_index = idmap_new(256);
@@ -149,8 +137,6 @@ void task_free(struct task *t)
 		free(t->tickets[i].id);
 	for (size_t i = 0; i < t->deleted_n; i++)
 		free(t->deleted[i]);
-	for (size_t i = 0; i < t->out.n; i++)
-		free(t->out.v[i].data);
 	for (uint32_t d = 0; t->building != NULL && d < t->cfg->tasks; d++)
 		route_batch_free(t->building[d]);
 	free(t->agents);
@@ -159,8 +145,7 @@ void task_free(struct task *t)
 	free(t->dirty_agents.v);
 	free(t->dirty_tickets.v);
 	free(t->records);
-	free(t->out.v);
-	free(t->done);
+	outbox_free(&t->out);
 	free(t->building);
 	free(t->marks);
 	dedupe_free(t->dedupe);
@@ -232,24 +217,13 @@ static struct route_batch *task_building(struct task *t, uint32_t dest)
 	return t->building[dest];
 }
 
-/* Adds an entry to the outbox with the next sequence number; data becomes the outbox's. */
-static bool task_out_add(struct task *t, enum task_outbox_kind kind, uint32_t dest, char *data, size_t len)
-{
-	if (!task_grow((void **)&t->out.v, &t->out.cap, t->out.n + 1, sizeof(*t->out.v))) {
-		free(data);
-		return false;
-	}
-	t->out.v[t->out.n++] = (struct task_outbox){t->next_seq++, kind, dest, data, len};
-	return true;
-}
-
 /* Queues alert facts for publication. */
 static void task_alert(struct task *t, const struct alert_facts *f)
 {
 	char *json = alert_facts_json(f);
 
 	if (json != NULL)
-		task_out_add(t, TASK_OUT_ALERT, 0, json, strlen(json));
+		outbox_add(&t->out, OUTBOX_ALERT, 0, json, strlen(json));
 }
 
 /* Applies counter adds and gauge changes to an agent this task owns. */
@@ -383,17 +357,18 @@ static void task_ticket_part(struct task *t, const struct event *e, int64_t now_
 		struct clock_opening op = {
 			.kind = clock_kind_of(e->type, e->severity),
 			.agent = names_ref(t->names, e->agent_id, strlen(e->agent_id)),
-			.category = e->category[0] ? names_ref(t->names, e->category, strlen(e->category)) :
-			    CLOCK_NO_NAME,
+			.category = CLOCK_NO_NAME,
 			.ts = e->ts_ms,
 			.late = e->ts_ms < now_ms - windows_longest_ms(t->cfg->windows),
 		};
 
-		if (op.agent == NAMES_NONE || op.category == NAMES_NONE) {
-			if (op.agent != NAMES_NONE)
-				names_unref(t->names, op.agent);
-			if (op.category != NAMES_NONE && op.category != CLOCK_NO_NAME)
-				names_unref(t->names, op.category);
+		/* NAMES_NONE is CLOCK_NO_NAME's value: a failed category reference is told apart here. */
+		if (op.agent != NAMES_NONE && e->category[0] != '\0' &&
+		    (op.category = names_ref(t->names, e->category, strlen(e->category))) == NAMES_NONE) {
+			names_unref(t->names, op.agent);
+			op.agent = NAMES_NONE;
+		}
+		if (op.agent == NAMES_NONE) {
 			if (k->clock.phase == CLOCK_IDLE)
 				task_ticket_forget(t, i);
 			return;
@@ -550,7 +525,7 @@ int64_t task_next_tick(const struct task *t)
 bool task_dirty(const struct task *t)
 {
 	if (t->dirty_agents.n || t->dirty_tickets.n || t->deleted_n || t->records_n ||
-	    t->out_reported < t->out.n || t->done_n || t->marks_changed)
+	    outbox_changed(&t->out) || t->marks_changed)
 		return true;
 	for (uint32_t d = 0; d < t->cfg->tasks; d++)
 		if (t->building[d] != NULL && route_batch_count(t->building[d]) > 0)
@@ -569,10 +544,11 @@ static void task_seal_batches(struct task *t)
 
 		if (b == NULL)
 			continue;
-		if (route_batch_count(b) > 0 && (data = route_batch_data(b, t->next_seq, &len)) != NULL &&
-		    (copy = malloc(len)) != NULL) {
+		if (route_batch_count(b) > 0 && (data = route_batch_data(b, outbox_next_seq(&t->out), &len)) != NULL &&
+		    (copy = malloc(len + 1)) != NULL) {
 			memcpy(copy, data, len);
-			task_out_add(t, TASK_OUT_BATCH, d, copy, len);
+			copy[len] = '\0';
+			outbox_add(&t->out, OUTBOX_BATCH, d, copy, len);
 		}
 		route_batch_free(b);
 		t->building[d] = NULL;
@@ -648,18 +624,6 @@ static bool task_flush_agent(struct task *t, uint32_t i, msgpack_sbuffer *sb, in
 	return sink->agent(sink->arg, ta->id, sb->size ? sb->data : NULL, sb->size, &view);
 }
 
-/* Encodes an outbox entry for the checkpoint: [version, kind, dest, data]. */
-static bool task_pack_outbox(msgpack_sbuffer *sb, const struct task_outbox *o)
-{
-	msgpack_packer pk;
-
-	msgpack_sbuffer_clear(sb);
-	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	return !(msgpack_pack_array(&pk, 4) || msgpack_pack_int(&pk, TASK_VERSION) ||
-	    msgpack_pack_int(&pk, (int)o->kind) || msgpack_pack_uint32(&pk, o->dest) ||
-	    msgpack_pack_bin(&pk, o->len) || msgpack_pack_bin_body(&pk, o->data, o->len));
-}
-
 /* Encodes the meta record: [version, next outbox sequence, [mark per source task]]. */
 static bool task_pack_meta(const struct task *t, msgpack_sbuffer *sb)
 {
@@ -668,7 +632,7 @@ static bool task_pack_meta(const struct task *t, msgpack_sbuffer *sb)
 	msgpack_sbuffer_clear(sb);
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
 	if (msgpack_pack_array(&pk, 3) || msgpack_pack_int(&pk, TASK_VERSION) ||
-	    msgpack_pack_uint64(&pk, t->next_seq) || msgpack_pack_array(&pk, t->cfg->tasks))
+	    msgpack_pack_uint64(&pk, outbox_next_seq(&t->out)) || msgpack_pack_array(&pk, t->cfg->tasks))
 		return false;
 	for (uint32_t s = 0; s < t->cfg->tasks; s++)
 		if (msgpack_pack_uint64(&pk, t->marks[s]))
@@ -696,20 +660,11 @@ bool task_flush(struct task *t, int64_t now_ms, const struct task_sink *sink)
 			goto out;
 	}
 	t->dirty_agents.n = 0;
-	for (; t->out_reported < t->out.n; t->out_reported++) {
-		const struct task_outbox *o = &t->out.v[t->out_reported];
-
-		if (!task_pack_outbox(&sb, o) || !sink->outbox(sink->arg, o, sb.data, sb.size))
-			goto out;
-	}
-	for (size_t i = 0; i < t->done_n; i++)
-		if (!sink->outbox_done(sink->arg, t->done[i]))
-			goto out;
-	t->done_n = 0;
+	if (!outbox_flush(&t->out, &sink->outbox))
+		goto out;
 	if (!task_pack_meta(t, &sb) || !sink->meta(sink->arg, sb.data, sb.size))
 		goto out;
 	t->marks_changed = false;
-	t->flushed_below = t->next_seq;
 	ok = true;
 out:
 	msgpack_sbuffer_destroy(&sb);
@@ -717,35 +672,9 @@ out:
 }
 
 /* See task.h. */
-void task_committed(struct task *t)
+struct outbox *task_outbox(struct task *t)
 {
-	t->sendable_below = t->flushed_below;
-}
-
-/* See task.h. */
-const struct task_outbox *task_outbox_next(const struct task *t, size_t *pos)
-{
-	if (*pos >= t->out.n || t->out.v[*pos].seq >= t->sendable_below)
-		return NULL;
-	return &t->out.v[(*pos)++];
-}
-
-/* See task.h. */
-void task_outbox_delivered(struct task *t, uint64_t seq)
-{
-	for (size_t i = 0; i < t->out.n; i++) {
-		if (t->out.v[i].seq != seq)
-			continue;
-		if (!task_grow((void **)&t->done, &t->done_cap, t->done_n + 1, sizeof(*t->done)))
-			return; /* stays in the outbox: sent again later, which consumers tolerate */
-		t->done[t->done_n++] = seq;
-		free(t->out.v[i].data);
-		memmove(&t->out.v[i], &t->out.v[i + 1], (t->out.n - i - 1) * sizeof(*t->out.v));
-		t->out.n--;
-		if (i < t->out_reported)
-			t->out_reported--;
-		return;
-	}
+	return &t->out;
 }
 
 /* An unsigned member. */
@@ -783,7 +712,7 @@ bool task_restore_meta(struct task *t, const char *blob, size_t len)
 	for (uint32_t s = 0; s < t->cfg->tasks; s++)
 		if (!task_uint(&m[2].via.array.ptr[s], UINT64_MAX, &t->marks[s]))
 			goto out;
-	t->next_seq = seq;
+	outbox_restore_seq(&t->out, seq);
 	ok = true;
 out:
 	msgpack_unpacked_destroy(&u);
@@ -814,8 +743,13 @@ bool task_restore_ticket(struct task *t, const char *id, size_t id_len, const ch
 	k = &t->tickets[i];
 	if (s.phase == CLOCK_OPEN || s.phase == CLOCK_OVERDUE) {
 		s.agent = names_ref(t->names, agent.ptr, agent.len);
-		s.category = category.len ? names_ref(t->names, category.ptr, category.len) : CLOCK_NO_NAME;
-		if (s.agent == NAMES_NONE || s.category == NAMES_NONE) {
+		s.category = CLOCK_NO_NAME;
+		if (s.agent != NAMES_NONE && category.len > 0 &&
+		    (s.category = names_ref(t->names, category.ptr, category.len)) == NAMES_NONE) {
+			names_unref(t->names, s.agent);
+			s.agent = NAMES_NONE;
+		}
+		if (s.agent == NAMES_NONE) {
 			task_ticket_forget(t, i);
 			return false;
 		}
@@ -829,56 +763,22 @@ bool task_restore_ticket(struct task *t, const char *id, size_t id_len, const ch
 }
 
 /* See task.h. */
-bool task_restore_outbox(struct task *t, uint64_t seq, const char *blob, size_t len)
-{
-	msgpack_unpacked u;
-	uint64_t version, kind, dest;
-	char *data;
-	bool ok = false;
-
-	msgpack_unpacked_init(&u);
-	if (!task_unpack(&u, blob, len) || u.data.type != MSGPACK_OBJECT_ARRAY || u.data.via.array.size != 4)
-		goto out;
-	const msgpack_object *m = u.data.via.array.ptr;
-	if (!task_uint(&m[0], TASK_VERSION, &version) || version != TASK_VERSION ||
-	    !task_uint(&m[1], TASK_OUT_ALERT, &kind) || !task_uint(&m[2], t->cfg->tasks - 1, &dest) ||
-	    m[3].type != MSGPACK_OBJECT_BIN || (data = malloc(m[3].via.bin.size + 1)) == NULL)
-		goto out;
-	memcpy(data, m[3].via.bin.ptr, m[3].via.bin.size);
-	data[m[3].via.bin.size] = '\0'; /* alert facts are JSON text */
-	if (!task_grow((void **)&t->out.v, &t->out.cap, t->out.n + 1, sizeof(*t->out.v))) {
-		free(data);
-		goto out;
-	}
-	t->out.v[t->out.n++] = (struct task_outbox){seq, (enum task_outbox_kind)kind, (uint32_t)dest, data,
-	    m[3].via.bin.size};
-	ok = true;
-out:
-	msgpack_unpacked_destroy(&u);
-	return ok;
-}
-
-/* See task.h. */
 bool task_restore_dedupe(struct task *t, const uint8_t rec[DEDUPE_RECORD_SIZE], int64_t now_ms)
 {
 	return dedupe_restore_record(t->dedupe, rec, now_ms) >= 0;
-}
-
-/* Orders outbox entries by sequence. */
-static int task_outbox_cmp(const void *a, const void *b)
-{
-	const struct task_outbox *x = a, *y = b;
-
-	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
 /* See task.h. */
 void task_restore_done(struct task *t, int64_t now_ms)
 {
 	(void)now_ms;
-	qsort(t->out.v, t->out.n, sizeof(*t->out.v), task_outbox_cmp);
-	t->out_reported = t->out.n;
-	t->flushed_below = t->sendable_below = t->next_seq;
+	outbox_restore_done(&t->out);
+	task_show_all(t);
+}
+
+/* See task.h. */
+void task_show_all(struct task *t)
+{
 	for (uint32_t i = 0; i < t->agent_count; i++)
 		task_agent_view(t, i);
 }

@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "dedupe.h"
 #include "event.h"
+#include "outbox.h"
 #include "rolling.h"
 #include "rule.h"
 #include "window.h"
@@ -42,24 +43,13 @@ struct task_view {
 	int64_t open, overdue, newest_ms;
 };
 
-/* An outbox entry: a route batch for another task, or an alert's facts as JSON. */
-enum task_outbox_kind { TASK_OUT_BATCH, TASK_OUT_ALERT };
-struct task_outbox {
-	uint64_t seq;                /* the task's outbox sequence: unique, increasing */
-	enum task_outbox_kind kind;
-	uint32_t dest;               /* TASK_OUT_BATCH: the task it is for */
-	char *data;                  /* the batch (route.h) or the facts (alert_facts_json) */
-	size_t len;
-};
-
 /* Called by task_flush for everything changed since the last flush; false aborts it. */
 struct task_sink {
 	/* blob NULL: only the view changed (the checkpoint keeps the agent as it is) */
 	bool (*agent)(void *arg, const char *id, const char *blob, size_t len, const struct task_view *view);
 	bool (*ticket)(void *arg, const char *id, const char *blob, size_t len); /* blob NULL: deleted */
 	bool (*dedupe)(void *arg, const uint8_t rec[DEDUPE_RECORD_SIZE]);
-	bool (*outbox)(void *arg, const struct task_outbox *entry, const char *blob, size_t len); /* new */
-	bool (*outbox_done)(void *arg, uint64_t seq);                               /* delivered entries */
+	struct outbox_sink outbox;                                                   /* its entries */
 	bool (*meta)(void *arg, const char *blob, size_t len);                      /* sequences and marks */
 	void *arg;
 };
@@ -100,25 +90,21 @@ bool task_dirty(const struct task *t);
  */
 bool task_flush(struct task *t, int64_t now_ms, const struct task_sink *sink);
 
-/* The last flush was committed: its outbox entries may now be sent. */
-void task_committed(struct task *t);
+/* The task's outbox: committed entries are sent from it (outbox_committed, outbox_next). */
+struct outbox *task_outbox(struct task *t);
 
-/* Committed outbox entries not yet delivered, oldest first: *pos starts at 0. */
-const struct task_outbox *task_outbox_next(const struct task *t, size_t *pos);
-
-/* An outbox entry was delivered; it is deleted from the checkpoint by the next flush. */
-void task_outbox_delivered(struct task *t, uint64_t seq);
-
-/* Restore: the meta blob, then every agent, ticket, outbox entry and dedupe record; false if malformed. */
+/* Restore: the meta blob, then every agent, ticket, dedupe record (and outbox entry, to task_outbox). */
 bool task_restore_meta(struct task *t, const char *blob, size_t len);
 bool task_restore_agent(struct task *t, const char *id, size_t id_len, const char *blob, size_t len);
 bool task_restore_ticket(struct task *t, const char *id, size_t id_len, const char *blob, size_t len,
     int64_t now_ms);
-bool task_restore_outbox(struct task *t, uint64_t seq, const char *blob, size_t len);
 bool task_restore_dedupe(struct task *t, const uint8_t rec[DEDUPE_RECORD_SIZE], int64_t now_ms);
 
-/* After a restore: every agent is marked changed, so its view and rules are written again. */
+/* After a restore: every agent is shown again (view and rules), without saving it again. */
 void task_restore_done(struct task *t, int64_t now_ms);
+
+/* Every agent is shown again at the next flush (after a view write failed). */
+void task_show_all(struct task *t);
 
 /* Gauges for /metrics. */
 size_t task_agents(const struct task *t);

@@ -151,6 +151,18 @@ window_bucket_expiry_ms(const struct window *w, int64_t bucket)
 	return bucket * w->bucket_ms + w->span_ms + w->bucket_ms;
 }
 
+/* True when two window lists have the same names and spans, in the same order. */
+bool
+windows_equal(const struct windows *a, const struct windows *b)
+{
+	if (a->count != b->count)
+		return false;
+	for (size_t i = 0; i < a->count; i++)
+		if (a->w[i].span_ms != b->w[i].span_ms || strcmp(a->w[i].name, b->w[i].name) != 0)
+			return false;
+	return true;
+}
+
 /* The longest configured span; events older than this are "late". */
 int64_t
 windows_longest_ms(const struct windows *ws)

@@ -36,6 +36,9 @@ int64_t window_first_bucket(const struct window *w, int64_t now_ms);
 /* Epoch ms after which a bucket is never read again, for its key's expiry. */
 int64_t window_bucket_expiry_ms(const struct window *w, int64_t bucket);
 
+/* True when two window lists have the same names and spans, in the same order. */
+bool windows_equal(const struct windows *a, const struct windows *b);
+
 /* The longest configured span; events older than this are "late". */
 int64_t windows_longest_ms(const struct windows *ws);
 

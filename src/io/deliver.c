@@ -31,7 +31,7 @@ struct deliver {
 	struct producer *alerts;
 	deliver_done_fn done;
 	void *arg;
-	struct task *task;
+	struct outbox *outbox;
 	struct event *retry_ev;
 	uint64_t sent_upto;  /* every entry up to this sequence was handed out */
 	size_t inflight;
@@ -89,7 +89,7 @@ static void deliver_on_view(void *arg, bool ok)
 }
 
 /* Sends a route batch to the task it is for. */
-static bool deliver_batch(struct deliver *d, struct deliver_item *it, const struct task_outbox *o)
+static bool deliver_batch(struct deliver *d, struct deliver_item *it, const struct outbox_entry *o)
 {
 	rd_kafka_headers_t *h = rd_kafka_headers_new(1);
 	rd_kafka_resp_err_t err;
@@ -108,7 +108,7 @@ static bool deliver_batch(struct deliver *d, struct deliver_item *it, const stru
 }
 
 /* Publishes an alert: the stream and the agent's alerts hash, and the alerts topic. */
-static bool deliver_alert(struct deliver *d, struct deliver_item *it, const struct task_outbox *o)
+static bool deliver_alert(struct deliver *d, struct deliver_item *it, const struct outbox_entry *o)
 {
 	struct alert_facts f;
 	char id[DELIVER_ID_SIZE], aid[ALERT_ID_SIZE], field[2 * EVENT_ID_MAX + 40];
@@ -151,13 +151,13 @@ static bool deliver_alert(struct deliver *d, struct deliver_item *it, const stru
 /* See deliver.h. */
 void deliver_drive(struct deliver *d)
 {
-	const struct task_outbox *o;
+	const struct outbox_entry *o;
 	size_t pos = 0;
 	struct timeval tv = {DELIVER_RETRY_MS / 1000, 0};
 
-	if (d->task == NULL || evtimer_pending(d->retry_ev, NULL))
+	if (d->outbox == NULL || evtimer_pending(d->retry_ev, NULL))
 		return;
-	while ((o = task_outbox_next(d->task, &pos)) != NULL) {
+	while ((o = outbox_next(d->outbox, &pos)) != NULL) {
 		struct deliver_item *it;
 		bool ok;
 
@@ -167,7 +167,7 @@ void deliver_drive(struct deliver *d)
 			break;
 		it->d = d;
 		it->seq = o->seq;
-		ok = o->kind == TASK_OUT_BATCH ? deliver_batch(d, it, o) : deliver_alert(d, it, o);
+		ok = o->kind == OUTBOX_BATCH ? deliver_batch(d, it, o) : deliver_alert(d, it, o);
 		if (!ok) {
 			free(it);
 			evtimer_add(d->retry_ev, &tv);
@@ -213,9 +213,9 @@ struct deliver *deliver_new(struct event_base *base, const struct config *cfg, s
 }
 
 /* See deliver.h. */
-void deliver_attach(struct deliver *d, struct task *t)
+void deliver_attach(struct deliver *d, struct outbox *o)
 {
-	d->task = t;
+	d->outbox = o;
 	d->sent_upto = 0;
 }
 
@@ -231,7 +231,7 @@ void deliver_free(struct deliver *d)
 	if (d == NULL)
 		return;
 	evtimer_del(d->retry_ev);
-	d->task = NULL;
+	d->outbox = NULL;
 	if (d->inflight > 0)
 		d->dead = true;
 	else

@@ -9,7 +9,7 @@
 #include "config.h"
 #include "metrics.h"
 #include "producer.h"
-#include "task.h"
+#include "outbox.h"
 #include "view.h"
 
 /* The header that marks a route-topic message as a batch (route.h); a forwarded event has none. */
@@ -23,8 +23,8 @@ struct deliver;
 struct deliver *deliver_new(struct event_base *base, const struct config *cfg, struct metrics *metrics,
     struct view *view, struct producer *route, struct producer *alerts, deliver_done_fn done, void *arg);
 
-/* The task whose outbox is delivered. */
-void deliver_attach(struct deliver *d, struct task *t);
+/* The outbox delivered (a task's); NULL detaches. */
+void deliver_attach(struct deliver *d, struct outbox *o);
 
 /* Sends every committed entry not sent yet; a failed one is sent again, with all after it, later. */
 void deliver_drive(struct deliver *d);

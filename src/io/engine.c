@@ -56,6 +56,7 @@ struct engine_task {
 	struct engine_offsets flushed; /* offsets of the changes out */
 	struct engine_view *views;     /* views of the changes out */
 	size_t views_n, views_cap;
+	size_t views_out;              /* view flushes awaiting their answer */
 	struct deliver *deliver;
 	struct event *flush_ev;
 	struct event *tick_ev;
@@ -182,7 +183,7 @@ static void engine_task_free(struct engine_task *et)
 static void engine_task_maybe_free(struct engine_task *et)
 {
 	if (et->state == ENGINE_CLOSING && !et->committing && !taskstore_busy(et->store) &&
-	    deliver_idle(et->deliver))
+	    deliver_idle(et->deliver) && et->views_out == 0)
 		engine_task_free(et);
 }
 
@@ -237,7 +238,7 @@ static void engine_outbox_id(uint64_t seq, char buf[24])
 }
 
 /* Sink: a new outbox entry. */
-static bool engine_sink_outbox(void *arg, const struct task_outbox *o, const char *blob, size_t len)
+static bool engine_sink_outbox(void *arg, const struct outbox_entry *o, const char *blob, size_t len)
 {
 	struct engine_task *et = arg;
 	char id[24];
@@ -264,6 +265,19 @@ static bool engine_sink_meta(void *arg, const char *blob, size_t len)
 	return taskstore_positions(et->changes, blob, len);
 }
 
+/* The views of a flush were written, or not: then every agent is shown again from its state now. */
+static void engine_on_views(void *arg, bool ok)
+{
+	struct engine_task *et = arg;
+
+	et->views_out--;
+	if (!ok && et->state == ENGINE_READY) {
+		task_show_all(et->task);
+		engine_schedule_flush(et);
+	}
+	engine_task_maybe_free(et);
+}
+
 /* Writes the views of a committed flush; a failed write is shown again by a later flush. */
 static void engine_write_views(struct engine_task *et)
 {
@@ -272,6 +286,7 @@ static void engine_write_views(struct engine_task *et)
 
 	if (et->views_n == 0 || (f = view_flush_begin(et->e->view)) == NULL)
 		goto out;
+	et->views_out++;
 	for (size_t i = 0; i < et->views_n; i++) {
 		const struct task_view *v = &et->views[i].view;
 
@@ -279,7 +294,7 @@ static void engine_write_views(struct engine_task *et)
 		if (v->newest_ms > 0)
 			view_agent_seen(f, v->agent, v->newest_ms);
 	}
-	view_flush_end(f, NULL, NULL);
+	view_flush_end(f, engine_on_views, et);
 out:
 	for (size_t i = 0; i < et->views_n; i++)
 		free(et->views[i].agent);
@@ -313,8 +328,7 @@ static void engine_on_commit(void *arg, enum taskstore_result res)
 		engine_task_maybe_free(et);
 		return;
 	}
-	task_committed(et->task);
-	e->metrics->batches++;
+	outbox_committed(task_outbox(et->task));
 	metrics_batch(e->metrics, et->flushed.n);
 	engine_write_views(et);
 	for (size_t i = 0; i < et->flushed.n; i++)
@@ -343,8 +357,8 @@ static void engine_commit(struct engine_task *et)
 /* Builds the change set of everything since the last flush and commits it. */
 static void engine_flush(struct engine_task *et)
 {
-	struct task_sink sink = {engine_sink_agent, engine_sink_ticket, engine_sink_dedupe, engine_sink_outbox,
-		engine_sink_outbox_done, engine_sink_meta, et};
+	struct task_sink sink = {engine_sink_agent, engine_sink_ticket, engine_sink_dedupe,
+		{engine_sink_outbox, engine_sink_outbox_done, et}, engine_sink_meta, et};
 	struct engine_offsets swap;
 
 	if (et->committing || (et->state != ENGINE_READY && et->state != ENGINE_CLOSING) ||
@@ -409,7 +423,7 @@ static void engine_restore_entry(void *arg, enum taskstore_kind kind, const char
 		ok = task_restore_ticket(et->task, id, id_len, blob, len, ts_now_ms());
 		break;
 	case TASKSTORE_OUTBOX:
-		ok = task_restore_outbox(et->task, strtoull(id, NULL, 10), blob, len);
+		ok = outbox_restore(task_outbox(et->task), strtoull(id, NULL, 10), blob, len, et->e->cfg->tasks);
 		break;
 	default:
 		break;
@@ -445,6 +459,7 @@ static void engine_restore_done(void *arg, enum taskstore_result res)
 		/* Start over with a fresh task: a partial restore is never used. */
 		task_free(et->task);
 		et->task = task_new(et->id, &e->tcfg);
+		deliver_attach(et->deliver, et->task != NULL ? task_outbox(et->task) : NULL);
 		et->state = ENGINE_CLAIMING;
 		evtimer_add(et->retry_ev, &tv);
 		return;
@@ -495,7 +510,7 @@ static void engine_delivered(void *arg, uint64_t seq)
 {
 	struct engine_task *et = arg;
 
-	task_outbox_delivered(et->task, seq);
+	outbox_delivered(task_outbox(et->task), seq);
 	if (et->state == ENGINE_CLOSING)
 		engine_task_maybe_free(et);
 	else
@@ -518,7 +533,7 @@ void engine_assign(struct engine *e, uint32_t id)
 	et->task = task_new(id, &e->tcfg);
 	et->store = taskstore_new(e->redis, e->cfg->prefix, e->cfg->group, (int)id, segment_ms > 0 ? segment_ms : 1);
 	et->changes = et->store != NULL ? taskstore_changes_new(et->store) : NULL;
-	et->deliver = deliver_new(e->cfg, e->metrics, e->view, e->route, e->alerts, engine_delivered, et);
+	et->deliver = deliver_new(e->base, e->cfg, e->metrics, e->view, e->route, e->alerts, engine_delivered, et);
 	et->flush_ev = evtimer_new(e->base, engine_on_flush, et);
 	et->tick_ev = evtimer_new(e->base, engine_on_tick, et);
 	et->retry_ev = evtimer_new(e->base, engine_on_retry, et);
@@ -527,7 +542,7 @@ void engine_assign(struct engine *e, uint32_t id)
 		engine_task_free(et);
 		goto fail;
 	}
-	deliver_attach(et->deliver, et->task);
+	deliver_attach(et->deliver, task_outbox(et->task));
 	e->tasks[id] = et;
 	engine_claim(et);
 	return;
@@ -633,6 +648,20 @@ void engine_gauges(const struct engine *e, uint64_t *tasks, uint64_t *agents, ui
 }
 
 /* See engine.h. */
+void engine_reconfigure(struct engine *e)
+{
+	const struct config *cfg = e->cfg;
+
+	e->tcfg.clocks.target_ms[CLOCK_MESSAGE] = cfg->reply_target_ms;
+	for (int s = 0; s < SEVERITY_COUNT; s++)
+		e->tcfg.clocks.target_ms[CLOCK_MESSAGE + 1 + s] = cfg->reply_target_severity_ms[s];
+	e->tcfg.clocks.pair_horizon_ms = cfg->pair_horizon_ms;
+	e->tcfg.clocks.at_risk_permille = (int)(cfg->at_risk * 1000 + 0.5);
+	e->tcfg.dedupe_horizon_ms = cfg->dedupe_horizon_ms;
+	e->tcfg.rules_refresh_ms = cfg->refresh_ms;
+}
+
+/* See engine.h. */
 struct engine *engine_new(struct event_base *base, const struct config *cfg, struct metrics *metrics,
     struct redis *redis, struct producer *route, struct producer *alerts,
     const struct engine_handler *handler)
@@ -650,16 +679,10 @@ struct engine *engine_new(struct event_base *base, const struct config *cfg, str
 	e->handler = *handler;
 	e->tcfg.windows = &cfg->windows;
 	e->tcfg.rules = cfg->rules;
-	e->tcfg.dedupe_horizon_ms = cfg->dedupe_horizon_ms;
-	e->tcfg.rules_refresh_ms = cfg->refresh_ms;
 	e->tcfg.tasks = (uint32_t)cfg->tasks;
 	e->tcfg.owner = engine_owner_cb;
 	e->tcfg.owner_arg = e;
-	e->tcfg.clocks.target_ms[CLOCK_MESSAGE] = cfg->reply_target_ms;
-	for (int s = 0; s < SEVERITY_COUNT; s++)
-		e->tcfg.clocks.target_ms[CLOCK_MESSAGE + 1 + s] = cfg->reply_target_severity_ms[s];
-	e->tcfg.clocks.pair_horizon_ms = cfg->pair_horizon_ms;
-	e->tcfg.clocks.at_risk_permille = (int)(cfg->at_risk * 1000 + 0.5);
+	engine_reconfigure(e);
 	if (!agent_plan_init(&e->tcfg.plan, &cfg->windows) ||
 	    (e->tasks = calloc(cfg->tasks, sizeof(*e->tasks))) == NULL ||
 	    (e->view = view_new(redis, cfg->prefix, &cfg->windows)) == NULL) {

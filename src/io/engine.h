@@ -34,6 +34,9 @@ struct engine *engine_new(struct event_base *base, const struct config *cfg, str
     struct redis *redis, struct producer *route, struct producer *alerts,
     const struct engine_handler *handler);
 
+/* A reload changed targets, rules or horizons: tasks decide by the new ones from now on. */
+void engine_reconfigure(struct engine *e);
+
 /* The task that owns an agent or ticket id (the route topic's partition for that key). */
 uint32_t engine_owner(const struct engine *e, const char *id, size_t len);
 

@@ -1,33 +1,28 @@
-/* ingest.h: consumed messages to Redis effects, in order, with offsets stored only after. */
+/* ingest.h: consumed messages to the tasks: parsed, dead-lettered, applied in place or forwarded. */
 #ifndef FEEDBACKD_INGEST_H
 #define FEEDBACKD_INGEST_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <event2/event.h>
 #include <librdkafka/rdkafka.h>
 
-#include "agentstats.h"
 #include "config.h"
 #include "consumer.h"
 #include "dlq.h"
+#include "engine.h"
 #include "metrics.h"
-#include "redis.h"
+#include "producer.h"
 
 struct ingest;
 
-/* What an applied batch may cause besides counters: alerts to publish, a clock to watch. */
-struct ingest_effects {
-	void (*outbox)(void *arg, const redisReply *entries); /* key, facts pairs */
-	void (*next_due)(void *arg, int64_t due_ms);           /* a clock's next action */
-	void *arg;
-};
+/* Stage one of the pipeline; route forwards events whose agent another task owns; fatal stops the daemon. */
+struct ingest *ingest_new(const struct config *cfg, struct metrics *metrics, struct producer *route,
+    void (*fatal)(void *arg, const char *reason), void *fatal_arg);
 
-struct ingest *ingest_new(struct event_base *base, const struct config *cfg, struct metrics *metrics,
-    struct redis *redis, struct agentstats *stats);
-
-/* Wiring that exists only after ingest does (the consumer and DLQ call back into it). */
-void ingest_attach(struct ingest *in, struct consumer *consumer, struct dlq *dlq,
-    const struct ingest_effects *effects);
+/* Wiring that exists only after ingest does (they call back into it). */
+void ingest_attach(struct ingest *in, struct consumer *consumer, struct dlq *dlq, struct engine *engine);
 
 /* The consumer_handler callbacks; arg is the ingest. */
 void ingest_messages(void *arg, rd_kafka_message_t **msgs, size_t count);
@@ -37,14 +32,16 @@ void ingest_revoked(void *arg, const rd_kafka_topic_partition_list_t *parts);
 /* dlq_done_fn: a dead letter was delivered. */
 void ingest_dead_lettered(void *arg, const char *topic, int32_t partition, int64_t offset);
 
-/* Redis came back (send what waits) or went away (stop consuming). */
+/* The engine_handler callbacks; arg is the ingest. */
+void ingest_done(void *arg, const char *topic, int32_t partition, int64_t offset);
+void ingest_task_ready(void *arg, uint32_t task);
+void ingest_task_lost(void *arg, uint32_t task);
+
+/* Redis came back or went away: fetching resumes or pauses. */
 void ingest_redis_state(struct ingest *in, bool up);
 
-/* Reloadable settings changed (windows and targets are encoded once, here). */
-void ingest_reconfigure(struct ingest *in);
-
-/* Batches not yet confirmed by Redis. */
-size_t ingest_queued(const struct ingest *in);
+/* Forwards not yet acknowledged by Kafka. */
+size_t ingest_forwarding(const struct ingest *in);
 
 /* For shutdown: take no more messages. */
 void ingest_stop(struct ingest *in);

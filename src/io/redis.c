@@ -60,12 +60,6 @@ struct redis_request {
 };
 
 static const char *const redis_sources[SCRIPT_COUNT] = {
-	[SCRIPT_APPLY] = script_src_apply,
-	[SCRIPT_REFRESH] = script_src_refresh,
-	[SCRIPT_STATS_WRITE] = script_src_stats_write,
-	[SCRIPT_CLAIM] = script_src_claim,
-	[SCRIPT_OUTBOX] = script_src_outbox,
-	[SCRIPT_RULE] = script_src_rule,
 	[SCRIPT_VIEW_ALERT] = script_src_view_alert,
 };
 

@@ -1,0 +1,439 @@
+/* test_task.c: a task's decisions, what it saves and sends, and a restore that picks up exactly there. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "task.h"
+
+#define SEC INT64_C(1000)
+#define MIN (60 * SEC)
+#define HOUR (60 * MIN)
+#define DAY (24 * HOUR)
+/* 2026-11-22T10:00:00Z */
+#define T0 INT64_C(1795341600000)
+#define ENTRIES_MAX 64
+
+/* What one flush handed over, kept as copies. */
+struct capture {
+	size_t agents, views, tickets, deleted, records, added, removed, metas;
+	char agent_id[ENTRIES_MAX][32];
+	char *agent_blob[ENTRIES_MAX];
+	size_t agent_len[ENTRIES_MAX];
+	struct task_view view[ENTRIES_MAX];
+	char view_agent[ENTRIES_MAX][32];
+	char ticket_id[ENTRIES_MAX][32];
+	char *ticket_blob[ENTRIES_MAX];
+	size_t ticket_len[ENTRIES_MAX];
+	uint8_t record[ENTRIES_MAX][DEDUPE_RECORD_SIZE];
+	struct outbox_entry entry[ENTRIES_MAX];
+	char *entry_blob[ENTRIES_MAX];
+	size_t entry_len[ENTRIES_MAX];
+	char *meta;
+	size_t meta_len;
+};
+
+/* Copies len bytes. */
+static char *dup_bytes(const char *p, size_t len)
+{
+	char *c = malloc(len + 1);
+
+	assert_non_null(c);
+	memcpy(c, p, len);
+	c[len] = '\0';
+	return c;
+}
+
+/* Sink: an agent. */
+static bool cap_agent(void *arg, const char *id, const char *blob, size_t len, const struct task_view *v)
+{
+	struct capture *c = arg;
+
+	assert_true(c->views < ENTRIES_MAX);
+	snprintf(c->view_agent[c->views], 32, "%s", id);
+	c->view[c->views++] = *v;
+	if (blob != NULL) {
+		snprintf(c->agent_id[c->agents], 32, "%s", id);
+		c->agent_blob[c->agents] = dup_bytes(blob, len);
+		c->agent_len[c->agents++] = len;
+	}
+	return true;
+}
+
+/* Sink: a ticket. */
+static bool cap_ticket(void *arg, const char *id, const char *blob, size_t len)
+{
+	struct capture *c = arg;
+
+	if (blob == NULL) {
+		c->deleted++;
+		return true;
+	}
+	snprintf(c->ticket_id[c->tickets], 32, "%s", id);
+	c->ticket_blob[c->tickets] = dup_bytes(blob, len);
+	c->ticket_len[c->tickets++] = len;
+	return true;
+}
+
+/* Sink: a dedupe record. */
+static bool cap_record(void *arg, const uint8_t rec[DEDUPE_RECORD_SIZE])
+{
+	struct capture *c = arg;
+
+	memcpy(c->record[c->records++], rec, DEDUPE_RECORD_SIZE);
+	return true;
+}
+
+/* Sink: an outbox entry. */
+static bool cap_added(void *arg, const struct outbox_entry *e, const char *blob, size_t len)
+{
+	struct capture *c = arg;
+
+	c->entry[c->added] = *e;
+	c->entry[c->added].data = dup_bytes(e->data, e->len);
+	c->entry_blob[c->added] = dup_bytes(blob, len);
+	c->entry_len[c->added++] = len;
+	return true;
+}
+
+/* Sink: a delivered entry. */
+static bool cap_removed(void *arg, uint64_t seq)
+{
+	struct capture *c = arg;
+
+	(void)seq;
+	c->removed++;
+	return true;
+}
+
+/* Sink: meta. */
+static bool cap_meta(void *arg, const char *blob, size_t len)
+{
+	struct capture *c = arg;
+
+	free(c->meta);
+	c->meta = dup_bytes(blob, len);
+	c->meta_len = len;
+	c->metas++;
+	return true;
+}
+
+/* Frees what a capture copied and empties it. */
+static void cap_reset(struct capture *c)
+{
+	for (size_t i = 0; i < c->agents; i++)
+		free(c->agent_blob[i]);
+	for (size_t i = 0; i < c->tickets; i++)
+		free(c->ticket_blob[i]);
+	for (size_t i = 0; i < c->added; i++) {
+		free(c->entry[i].data);
+		free(c->entry_blob[i]);
+	}
+	free(c->meta);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Flushes t into c (emptied first). */
+static void flush(struct task *t, int64_t now, struct capture *c)
+{
+	struct task_sink sink = {cap_agent, cap_ticket, cap_record, {cap_added, cap_removed, c}, cap_meta, c};
+
+	cap_reset(c);
+	assert_true(task_flush(t, now, &sink));
+	assert_false(task_dirty(t));
+}
+
+/* Owner: ids starting with 'x' belong to task 1, all others to task 0. */
+static uint32_t owner(void *arg, const char *id, size_t len)
+{
+	(void)arg;
+	return len > 0 && id[0] == 'x';
+}
+
+static struct windows ws;
+static struct rule_config rules[RULE_COUNT];
+static struct task_config cfg;
+
+/* The default windows and rules, two tasks, 24 h targets, at risk at 80%. */
+static int setup(void **state)
+{
+	char reason[64];
+
+	(void)state;
+	assert_true(windows_parse("1h,24h,7d,30d", &ws, reason, sizeof(reason)));
+	for (int id = 0; id < RULE_COUNT; id++)
+		rule_defaults((enum rule_id)id, &ws, &rules[id]);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.windows = &ws;
+	assert_true(agent_plan_init(&cfg.plan, &ws));
+	for (int k = 0; k < CLOCK_KIND_COUNT; k++)
+		cfg.clocks.target_ms[k] = 24 * HOUR;
+	cfg.clocks.pair_horizon_ms = 7 * DAY;
+	cfg.clocks.at_risk_permille = 800;
+	cfg.rules = rules;
+	cfg.dedupe_horizon_ms = DAY;
+	cfg.rules_refresh_ms = MIN;
+	cfg.tasks = 2;
+	cfg.owner = owner;
+	return 0;
+}
+
+/* An event of type for agent (and ticket, when not NULL) at ts. */
+static struct event ev(const char *id, enum event_type type, const char *agent, const char *ticket, int64_t ts,
+    int score)
+{
+	struct event e;
+
+	memset(&e, 0, sizeof(e));
+	snprintf(e.event_id, sizeof(e.event_id), "%s", id);
+	e.type = type;
+	snprintf(e.agent_id, sizeof(e.agent_id), "%s", agent);
+	if (ticket != NULL)
+		snprintf(e.ticket_id, sizeof(e.ticket_id), "%s", ticket);
+	e.ts_ms = ts;
+	e.score = score;
+	e.scale = 5;
+	e.severity = SEVERITY_NORMAL;
+	return e;
+}
+
+/* The view of agent in c, or a failure. */
+static const struct task_view *view_of(const struct capture *c, const char *agent)
+{
+	for (size_t i = 0; i < c->views; i++)
+		if (strcmp(c->view_agent[i], agent) == 0)
+			return &c->view[i];
+	fail_msg("no view of %s", agent);
+	return NULL;
+}
+
+/* Ratings count in every window, a repeat id changes nothing, and a late event counts nowhere. */
+static void test_ratings(void **state)
+{
+	struct task *t = task_new(0, &cfg);
+	struct capture c = {0};
+	struct event e;
+	const struct task_view *v;
+
+	(void)state;
+	e = ev("e1", EVENT_RATING, "a1", NULL, T0 - 30 * MIN, 5);
+	assert_int_equal(task_event(t, &e, T0), TASK_APPLIED);
+	e = ev("e2", EVENT_RATING, "a1", NULL, T0 - 2 * HOUR, 2);
+	assert_int_equal(task_event(t, &e, T0), TASK_APPLIED);
+	e = ev("e1", EVENT_RATING, "a1", NULL, T0 - 30 * MIN, 5);
+	assert_int_equal(task_event(t, &e, T0), TASK_DUPLICATE);
+	e = ev("e3", EVENT_RATING, "a1", NULL, T0 - 31 * DAY, 4);
+	assert_int_equal(task_event(t, &e, T0), TASK_LATE);
+	flush(t, T0, &c);
+	assert_int_equal(c.records, 3); /* the late event's id is remembered too */
+	assert_int_equal(c.agents, 1);
+	v = view_of(&c, "a1");
+	assert_int_equal(v->totals[0].c[C_RATINGS], 1);
+	assert_int_equal(v->totals[0].c[C_SATISFIED], 1);
+	assert_int_equal(v->totals[1].c[C_RATINGS], 2);
+	assert_int_equal(v->totals[1].c[C_DISSATISFIED], 1);
+	assert_int_equal(v->totals[1].c[C_SCORE_SUM], 7);
+	assert_int_equal(v->totals[3].c[C_RATINGS], 2);
+	assert_int_equal(v->newest_ms, T0 - 30 * MIN);
+	assert_int_equal(task_agents(t), 1);
+	cap_reset(&c);
+	task_free(t);
+}
+
+/* A clock whose ticket is local: met, response time, and the open gauge back to zero. */
+static void test_local_clock(void **state)
+{
+	struct task *t = task_new(0, &cfg);
+	struct capture c = {0};
+	struct event e;
+	const struct task_view *v;
+	size_t overdue;
+
+	(void)state;
+	e = ev("m1", EVENT_MESSAGE, "a1", "T1", T0 - HOUR, 0);
+	task_event(t, &e, T0);
+	assert_int_equal(task_clocks(t, &overdue), 1);
+	flush(t, T0, &c);
+	assert_int_equal(c.tickets, 1);
+	assert_string_equal(c.ticket_id[0], "T1");
+	assert_int_equal(view_of(&c, "a1")->open, 1);
+	e = ev("r1", EVENT_REPLY, "a1", "T1", T0 - 30 * MIN, 0);
+	task_event(t, &e, T0);
+	flush(t, T0, &c);
+	assert_int_equal(c.deleted, 1);
+	v = view_of(&c, "a1");
+	assert_int_equal(v->open, 0);
+	assert_int_equal(v->totals[0].c[C_REPLIES], 1);
+	assert_int_equal(v->totals[0].c[C_RESP_N], 1);
+	assert_int_equal(v->totals[0].c[C_RESP_SUM_MS], 30 * MIN);
+	assert_int_equal(v->totals[0].c[C_SLA_MET], 1);
+	assert_int_equal(task_clocks(t, &overdue), 0);
+	cap_reset(&c);
+	task_free(t);
+}
+
+/* Hands every batch in c's new outbox entries to task to (as the route topic would). */
+static size_t deliver_batches(struct capture *c, struct task *to, int64_t now)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->added; i++) {
+		if (c->entry[i].kind != OUTBOX_BATCH || c->entry[i].dest != task_id(to))
+			continue;
+		assert_true(task_batch(to, c->entry[i].data, c->entry[i].len, now));
+		n++;
+	}
+	return n;
+}
+
+/* A ticket owned elsewhere: its part travels, its breach comes back as a delta, alerts are queued. */
+static void test_remote_clock(void **state)
+{
+	struct task *t0 = task_new(0, &cfg), *t1 = task_new(1, &cfg);
+	struct capture c0 = {0}, c1 = {0};
+	struct event e = ev("m1", EVENT_MESSAGE, "a1", "xT", T0 - HOUR, 0);
+	const struct task_view *v;
+	size_t overdue, alerts = 0;
+
+	(void)state;
+	task_event(t0, &e, T0);
+	flush(t0, T0, &c0);
+	assert_int_equal(c0.added, 1);
+	assert_int_equal(c0.entry[0].kind, OUTBOX_BATCH);
+	assert_int_equal(c0.entry[0].dest, 1);
+	assert_int_equal(deliver_batches(&c0, t1, T0), 1);
+	assert_true(task_batch(t1, c0.entry[0].data, c0.entry[0].len, T0)); /* again: skipped */
+	assert_int_equal(task_clocks(t1, &overdue), 1);
+	/* At 80% of the target the at-risk alert fires; past the deadline the breach supersedes it. */
+	assert_int_equal(task_next_tick(t1), T0 - HOUR + (24 * HOUR * 8) / 10);
+	task_tick(t1, T0 + 19 * HOUR);
+	assert_int_equal(task_next_tick(t1), T0 + 23 * HOUR);
+	task_tick(t1, T0 + 24 * HOUR);
+	assert_int_equal(task_clocks(t1, &overdue), 1);
+	assert_int_equal(overdue, 1);
+	flush(t1, T0 + 24 * HOUR, &c1);
+	for (size_t i = 0; i < c1.added; i++)
+		alerts += c1.entry[i].kind == OUTBOX_ALERT;
+	assert_int_equal(alerts, 3); /* at-risk firing, at-risk resolved (superseded), breach firing */
+	assert_int_equal(deliver_batches(&c1, t0, T0 + 24 * HOUR), 1);
+	flush(t0, T0 + 24 * HOUR, &c0);
+	v = view_of(&c0, "a1");
+	assert_int_equal(v->open, 1);
+	assert_int_equal(v->overdue, 1);
+	assert_int_equal(v->totals[1].c[C_SLA_MISSED], 1);
+	cap_reset(&c0);
+	cap_reset(&c1);
+	task_free(t0);
+	task_free(t1);
+}
+
+/* A task restored from what it flushed shows the same figures and knows the same ids. */
+static void test_restore(void **state)
+{
+	struct task *t = task_new(0, &cfg), *r = task_new(0, &cfg);
+	struct capture c = {0}, after = {0};
+	struct event e;
+
+	(void)state;
+	e = ev("e1", EVENT_RATING, "a1", NULL, T0 - 10 * MIN, 4);
+	task_event(t, &e, T0);
+	e = ev("m1", EVENT_COMPLAINT, "a2", "T9", T0 - 20 * MIN, 0);
+	task_event(t, &e, T0);
+	e = ev("x1", EVENT_MESSAGE, "a2", "xT", T0 - 5 * MIN, 0); /* a batch for task 1 in the outbox */
+	task_event(t, &e, T0);
+	flush(t, T0, &c);
+	assert_true(task_restore_meta(r, c.meta, c.meta_len));
+	for (size_t i = 0; i < c.agents; i++)
+		assert_true(task_restore_agent(r, c.agent_id[i], strlen(c.agent_id[i]), c.agent_blob[i], c.agent_len[i]));
+	for (size_t i = 0; i < c.tickets; i++)
+		assert_true(task_restore_ticket(r, c.ticket_id[i], strlen(c.ticket_id[i]), c.ticket_blob[i],
+		    c.ticket_len[i], T0));
+	for (size_t i = 0; i < c.added; i++)
+		assert_true(outbox_restore(task_outbox(r), c.entry[i].seq, c.entry_blob[i], c.entry_len[i], 2));
+	for (size_t i = 0; i < c.records; i++)
+		assert_true(task_restore_dedupe(r, c.record[i], T0));
+	task_restore_done(r, T0);
+	/* The restored outbox may be sent at once, and numbers go on after it. */
+	{
+		size_t pos = 0;
+		const struct outbox_entry *o = outbox_next(task_outbox(r), &pos);
+
+		assert_non_null(o);
+		assert_int_equal(o->seq, c.entry[0].seq);
+		assert_int_equal(outbox_next_seq(task_outbox(r)), c.entry[0].seq + 1);
+	}
+	e = ev("e1", EVENT_RATING, "a1", NULL, T0 - 10 * MIN, 4);
+	assert_int_equal(task_event(r, &e, T0 + SEC), TASK_DUPLICATE);
+	flush(r, T0 + SEC, &after);
+	assert_int_equal(after.agents, 0); /* shown again, not saved again */
+	assert_int_equal(after.views, 2);
+	assert_int_equal(view_of(&after, "a1")->totals[0].c[C_SATISFIED], 1);
+	assert_int_equal(view_of(&after, "a2")->totals[0].c[C_COMPLAINTS], 1);
+	assert_int_equal(view_of(&after, "a2")->open, 1);
+	{
+		size_t overdue, alerts = 0;
+		int64_t risk = T0 - 20 * MIN + (24 * HOUR * 8) / 10;
+
+		/* The restored clock's timer is armed: its at-risk alert fires on time. */
+		assert_int_equal(task_clocks(r, &overdue), 1);
+		assert_true(task_next_tick(r) <= risk);
+		task_tick(r, risk - 1);
+		flush(r, risk - 1, &after);
+		for (size_t i = 0; i < after.added; i++)
+			alerts += after.entry[i].kind == OUTBOX_ALERT;
+		assert_int_equal(alerts, 0);
+		task_tick(r, risk);
+		flush(r, risk, &after);
+		for (size_t i = 0; i < after.added; i++)
+			alerts += after.entry[i].kind == OUTBOX_ALERT &&
+			    strstr(after.entry[i].data, "reply_sla_at_risk") != NULL;
+		assert_int_equal(alerts, 1);
+	}
+	cap_reset(&c);
+	cap_reset(&after);
+	task_free(t);
+	task_free(r);
+}
+
+/* Enough bad ratings fire csat_below once, with its alert queued; the rule state is saved. */
+static void test_rule_fires(void **state)
+{
+	struct task *t = task_new(0, &cfg);
+	struct capture c = {0};
+	size_t alerts = 0;
+
+	(void)state;
+	for (int i = 0; i < 40; i++) {
+		char id[16];
+		struct event e;
+
+		snprintf(id, sizeof(id), "r%d", i);
+		e = ev(id, EVENT_RATING, "a1", NULL, T0 - (i + 1) * MIN, 1);
+		task_event(t, &e, T0);
+	}
+	flush(t, T0, &c);
+	for (size_t i = 0; i < c.added; i++)
+		if (c.entry[i].kind == OUTBOX_ALERT && strstr(c.entry[i].data, "\"csat_below\"") != NULL)
+			alerts++;
+	assert_int_equal(alerts, 1);
+	assert_int_equal(c.agents, 1);
+	cap_reset(&c);
+	task_free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ratings),
+		cmocka_unit_test(test_local_clock),
+		cmocka_unit_test(test_remote_clock),
+		cmocka_unit_test(test_restore),
+		cmocka_unit_test(test_rule_fires),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
