@@ -193,6 +193,11 @@ static void main_reload(struct daemon *d)
 	main_keep(&fresh.dlq_topic, &old.dlq_topic, "dlq_topic");
 	main_keep(&fresh.alerts_topic, &old.alerts_topic, "alerts_topic");
 	main_keep(&fresh.http_listen, &old.http_listen, "http listen");
+	main_keep(&fresh.route_topic, &old.route_topic, "route_topic");
+	if (fresh.tasks != old.tasks || fresh.partitioner != old.partitioner)
+		log_warn("reload: [engine] tasks or partitioner changed; that needs a restart");
+	fresh.tasks = old.tasks;
+	fresh.partitioner = old.partitioner;
 	if (fresh.redis_port != old.redis_port || fresh.redis_db != old.redis_db)
 		log_warn("reload: the redis port or db changed; that needs a restart");
 	fresh.redis_port = old.redis_port;
