@@ -114,8 +114,8 @@ static void alertpub_produce(struct alertpub_item *it)
 	struct alertpub *a = it->a;
 	struct timeval tv = {ALERTPUB_RETRY_MS / 1000, 0};
 
-	rd_kafka_resp_err_t err = producer_send(a->producer, a->cfg->alerts_topic, it->agent, strlen(it->agent),
-	    it->json, strlen(it->json), NULL, alertpub_on_delivery, it);
+	rd_kafka_resp_err_t err = producer_send(a->producer, a->cfg->alerts_topic, RD_KAFKA_PARTITION_UA, it->agent,
+	    strlen(it->agent), it->json, strlen(it->json), NULL, alertpub_on_delivery, it);
 
 	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		log_limited(LOG_WARNING, "kafka-produce", "kafka: produce to %s: %s; retrying", a->cfg->alerts_topic,
