@@ -449,7 +449,8 @@ static bool main_setup(struct daemon *d)
 	if (d->stats == NULL || d->ingest == NULL || d->dlq == NULL)
 		return false;
 	handler.arg = d;
-	d->consumer = consumer_new(d->base, &d->cfg, brokers, &handler, err, sizeof(err));
+	/* Not the route topic yet: today's ingest would read its records as events. */
+	d->consumer = consumer_new(d->base, &d->cfg, brokers, false, &handler, err, sizeof(err));
 	if (d->consumer == NULL) {
 		main_setup_failed("kafka consumer", err);
 		return false;
