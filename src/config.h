@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "partitioner.h"
 #include "rule.h"
 #include "window.h"
 
@@ -66,6 +67,12 @@ struct config {
 
 	/* [log] */
 	int log_level;                  /* LOG_ERR..LOG_DEBUG from <syslog.h> */
+
+	/* [engine] */
+	int tasks;                      /* route topic partitions; 0: the first input topic's */
+	char *route_topic;              /* never NULL once loaded: unset means "<group>.route" */
+	enum partitioner_kind partitioner; /* the input producers' partitioner */
+	int64_t flush_interval_ms;      /* how often a task's changes are committed to Redis */
 
 	/* [rule.csat_below] ... [rule.response_time_above], by enum rule_id */
 	struct rule_config rules[RULE_COUNT];

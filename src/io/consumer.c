@@ -23,6 +23,7 @@ struct consumer {
 	bool closed;
 	bool joined;       /* an assignment arrived, however small: see consumer_joined() */
 	int assigned;
+	rd_kafka_topic_partition_list_t *restoring; /* paused one by one, kept through outages */
 	char *stats; /* latest statistics JSON */
 	rd_kafka_message_t *msgs[CONSUMER_BATCH];
 };
@@ -41,6 +42,9 @@ static void consumer_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		else
 			rd_kafka_assign(rk, parts);
 		c->assigned += parts->cnt;
+		/* Partitions that arrive during an outage wait with the others. */
+		if (c->paused)
+			rd_kafka_pause_partitions(rk, parts);
 		/* A member of a group with more members than partitions is given none, and is still in. */
 		c->joined = true;
 		log_notice("kafka: assigned %d partitions (%s)", parts->cnt, cooperative ? "cooperative" : "eager");
@@ -48,6 +52,10 @@ static void consumer_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	} else {
 		/* Whatever finished is committed now, before another member takes over. */
 		c->handler.revoked(c->handler.arg, parts);
+		/* A partition that comes back is restored afresh; its owner pauses it again. */
+		for (int i = 0; i < parts->cnt; i++)
+			rd_kafka_topic_partition_list_del(c->restoring, parts->elems[i].topic,
+			    parts->elems[i].partition);
 		rd_kafka_commit(rk, NULL, 0);
 		if (cooperative)
 			error = rd_kafka_incremental_unassign(rk, parts);
@@ -155,7 +163,14 @@ static rd_kafka_conf_t *consumer_conf(const struct config *cfg, const char *brok
 	 * second: ~25,000 small events with 2 MB (bench/README.md). An rdkafka.* key may say
 	 * otherwise.
 	 */
-	if (!kafka_conf_default(conf, cfg, "queued.max.messages.kbytes", "2048", err, err_size) ||
+	/*
+	 * range, whatever an rdkafka.* key says: it gives partition q of every subscribed topic
+	 * with the same count to the same member, so input partition q is read where route
+	 * partition q (task q) lives and its events are applied without a hop. The default
+	 * (range,roundrobin) could fall to roundrobin, and cooperative-sticky ignores it.
+	 */
+	if (!kafka_conf_set(conf, "partition.assignment.strategy", "range", err, err_size) ||
+	    !kafka_conf_default(conf, cfg, "queued.max.messages.kbytes", "2048", err, err_size) ||
 	    !kafka_conf_set(conf, "group.id", cfg->group, err, err_size) ||
 	    !kafka_conf_set(conf, "enable.auto.offset.store", "false", err, err_size) ||
 	    !kafka_conf_set(conf, "auto.offset.reset", "earliest", err, err_size)) {
@@ -176,7 +191,7 @@ static rd_kafka_conf_t *consumer_conf(const struct config *cfg, const char *brok
 
 /* See consumer.h. */
 struct consumer *consumer_new(struct event_base *base, const struct config *cfg, const char *brokers,
-    const struct consumer_handler *handler, char *err, size_t err_size)
+    bool with_route, const struct consumer_handler *handler, char *err, size_t err_size)
 {
 	struct consumer *c = calloc(1, sizeof(*c));
 	rd_kafka_topic_partition_list_t *topics;
@@ -186,14 +201,17 @@ struct consumer *consumer_new(struct event_base *base, const struct config *cfg,
 	if (c == NULL)
 		return NULL;
 	c->handler = *handler;
+	c->restoring = rd_kafka_topic_partition_list_new(0);
 	conf = consumer_conf(cfg, brokers, c, err, err_size);
 	if (conf == NULL) {
+		rd_kafka_topic_partition_list_destroy(c->restoring);
 		free(c);
 		return NULL;
 	}
 	c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, err_size);
 	if (c->rk == NULL) {
 		rd_kafka_conf_destroy(conf);
+		rd_kafka_topic_partition_list_destroy(c->restoring);
 		free(c);
 		return NULL;
 	}
@@ -204,9 +222,11 @@ struct consumer *consumer_new(struct event_base *base, const struct config *cfg,
 	}
 	rd_kafka_poll_set_consumer(c->rk);
 	c->queue = rd_kafka_queue_get_consumer(c->rk);
-	topics = rd_kafka_topic_partition_list_new((int)cfg->topic_count);
+	topics = rd_kafka_topic_partition_list_new((int)cfg->topic_count + 1);
 	for (size_t i = 0; i < cfg->topic_count; i++)
 		rd_kafka_topic_partition_list_add(topics, cfg->topics[i], RD_KAFKA_PARTITION_UA);
+	if (with_route)
+		rd_kafka_topic_partition_list_add(topics, cfg->route_topic, RD_KAFKA_PARTITION_UA);
 	rerr = rd_kafka_subscribe(c->rk, topics);
 	rd_kafka_topic_partition_list_destroy(topics);
 	if (rerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -222,7 +242,7 @@ struct consumer *consumer_new(struct event_base *base, const struct config *cfg,
 	return c;
 }
 
-/* Pauses or resumes every assigned partition. */
+/* Pauses or resumes every assigned partition; those paused for a restore stay paused. */
 static void consumer_set_paused(struct consumer *c, bool paused)
 {
 	rd_kafka_topic_partition_list_t *parts = NULL;
@@ -230,12 +250,52 @@ static void consumer_set_paused(struct consumer *c, bool paused)
 	c->paused = paused;
 	if (rd_kafka_assignment(c->rk, &parts) == RD_KAFKA_RESP_ERR_NO_ERROR && parts != NULL) {
 		log_notice("kafka: %s fetching from %d partitions", paused ? "paused" : "resumed", parts->cnt);
+		if (!paused) {
+			for (int i = 0; i < c->restoring->cnt; i++)
+				rd_kafka_topic_partition_list_del(parts, c->restoring->elems[i].topic,
+				    c->restoring->elems[i].partition);
+		}
 		if (paused)
 			rd_kafka_pause_partitions(c->rk, parts);
 		else
 			rd_kafka_resume_partitions(c->rk, parts);
 		rd_kafka_topic_partition_list_destroy(parts);
 	}
+}
+
+/* Pauses or resumes one partition in librdkafka. */
+static void consumer_set_partition(struct consumer *c, const char *topic, int32_t partition, bool paused)
+{
+	rd_kafka_topic_partition_list_t *one = rd_kafka_topic_partition_list_new(1);
+
+	rd_kafka_topic_partition_list_add(one, topic, partition);
+	if (paused)
+		rd_kafka_pause_partitions(c->rk, one);
+	else
+		rd_kafka_resume_partitions(c->rk, one);
+	rd_kafka_topic_partition_list_destroy(one);
+}
+
+/* See consumer.h. */
+bool consumer_pause_partition(struct consumer *c, const char *topic, int32_t partition)
+{
+	if (rd_kafka_topic_partition_list_find(c->restoring, topic, partition) == NULL &&
+	    rd_kafka_topic_partition_list_add(c->restoring, topic, partition) == NULL)
+		return false;
+	/* During an outage it is paused already; the set keeps it so once the outage ends. */
+	if (!c->paused)
+		consumer_set_partition(c, topic, partition, true);
+	return true;
+}
+
+/* See consumer.h. */
+void consumer_resume_partition(struct consumer *c, const char *topic, int32_t partition)
+{
+	if (!rd_kafka_topic_partition_list_del(c->restoring, topic, partition))
+		return;
+	/* During an outage consumer_resume brings it back with the others. */
+	if (!c->paused)
+		consumer_set_partition(c, topic, partition, false);
 }
 
 /* See consumer.h. */
@@ -335,6 +395,7 @@ void consumer_free(struct consumer *c)
 		rd_kafka_queue_destroy(c->queue);
 	kafka_log_stop(&c->log);
 	rd_kafka_destroy(c->rk);
+	rd_kafka_topic_partition_list_destroy(c->restoring);
 	free(c->stats);
 	free(c);
 }

@@ -20,9 +20,15 @@ struct consumer_handler {
 
 struct consumer;
 
-/* Creates the consumer and subscribes to cfg's topics. */
+/*
+ * Creates the consumer and subscribes to cfg's input topics, and to cfg->route_topic
+ * too when with_route. The assigned and revoked callbacks get every partition, route
+ * ones included: the owner tells them apart by topic name. The range assignor is
+ * forced (whatever rdkafka.* says) so input partition q and route partition q go to
+ * the same member when the counts agree.
+ */
 struct consumer *consumer_new(struct event_base *base, const struct config *cfg, const char *brokers,
-    const struct consumer_handler *handler, char *err, size_t err_size);
+    bool with_route, const struct consumer_handler *handler, char *err, size_t err_size);
 
 /*
  * Stops taking messages from the local queue until consumer_release. Fetching goes on
@@ -35,6 +41,16 @@ void consumer_release(struct consumer *c);
 void consumer_pause(struct consumer *c);
 void consumer_resume(struct consumer *c);
 bool consumer_paused(const struct consumer *c);
+
+/*
+ * Pauses or resumes fetching one assigned partition, as while its task restores. A
+ * partition paused so stays paused through consumer_pause/consumer_resume (an outage)
+ * until consumer_resume_partition; a revoke forgets it. Pausing drops what was
+ * prefetched for it; resuming fetches again from the last message handed out.
+ * Pausing returns false only when out of memory (the partition is then not paused).
+ */
+bool consumer_pause_partition(struct consumer *c, const char *topic, int32_t partition);
+void consumer_resume_partition(struct consumer *c, const char *topic, int32_t partition);
 
 /* The latest librdkafka statistics JSON (NULL before the first); see metrics_kafka_stats(). */
 const char *consumer_statistics(const struct consumer *c);

@@ -321,8 +321,8 @@ static void dlq_produce(struct dlq_record *r)
 			return;
 		}
 	}
-	err = producer_send(d->producer, d->cfg->dlq_topic, r->key, r->key_len, r->payload, r->sent, h,
-	    dlq_on_delivery, r);
+	err = producer_send(d->producer, d->cfg->dlq_topic, RD_KAFKA_PARTITION_UA, r->key, r->key_len, r->payload,
+	    r->sent, h, dlq_on_delivery, r);
 	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		rd_kafka_headers_destroy(h);
 		dlq_failed(r, err);

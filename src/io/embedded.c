@@ -50,8 +50,11 @@ struct embedded *embedded_start(const struct config *cfg, char *err, size_t err_
 	}
 	for (size_t i = 0; ok && i < cfg->topic_count; i++)
 		ok = embedded_topic(e, cfg->topics[i], cfg->embedded_partitions, err, err_size);
+	/* The mock cluster does not answer CreateTopics, so the route topic is made here. */
 	ok = ok && embedded_topic(e, cfg->dlq_topic, 1, err, err_size) &&
-	    embedded_topic(e, cfg->alerts_topic, 1, err, err_size);
+	    embedded_topic(e, cfg->alerts_topic, 1, err, err_size) &&
+	    embedded_topic(e, cfg->route_topic, cfg->tasks > 0 ? cfg->tasks : cfg->embedded_partitions, err,
+	    err_size);
 	if (!ok) {
 		embedded_stop(e);
 		return NULL;

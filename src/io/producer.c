@@ -1,4 +1,4 @@
-/* producer.c: an idempotent Kafka producer (one for alerts, one for dead letters). */
+/* producer.c: an idempotent Kafka producer (alerts, dead letters, route records), and topic admin. */
 #include "producer.h"
 
 #include <errno.h>
@@ -16,7 +16,21 @@
 #define PRODUCER_UNCHECKED_BYTES "1000000000"
 #define PRODUCER_ADMIN_TIMEOUT_MS 10000
 
+/* Room for why a topic question failed. */
+#define PRODUCER_WHY_SIZE 256
+
+/* One producer_ensure_topic() or producer_partition_count() answer on its way to the loop. */
+struct producer_count {
+	struct producer *p;
+	producer_count_fn fn;
+	void *arg;
+	int partitions;
+	char why[PRODUCER_WHY_SIZE];
+	char *topic;      /* the topic being created, for the count after TOPIC_ALREADY_EXISTS */
+};
+
 struct producer {
+	struct event_base *base;
 	enum producer_kind kind;
 	rd_kafka_t *rk;
 	rd_kafka_queue_t *queue;
@@ -25,9 +39,20 @@ struct producer {
 	struct kafka_watch admin_watch;
 	producer_limit_fn limit_fn;    /* the one request in flight, if any */
 	void *limit_arg;
+	struct producer_count *creating; /* the one producer_ensure_topic() awaiting CreateTopics */
 	struct kafka_log log;
 	producer_fatal_fn fatal;
 	void *fatal_arg;
+};
+
+/* What each kind carries, and what becomes of it when undelivered at shutdown. */
+static const struct {
+	const char *what;
+	const char *after;
+} producer_kinds[] = {
+	[PRODUCER_ALERTS] = {"alerts", "the outbox keeps them for the next start"},
+	[PRODUCER_DEAD_LETTERS] = {"dead letters", "their messages are read again at the next start"},
+	[PRODUCER_ROUTE] = {"route records", "the task outboxes keep them for the next start"},
 };
 
 /* What a message carries until its delivery report. */
@@ -110,7 +135,109 @@ static int64_t producer_limit_of(rd_kafka_event_t *ev, const char **why)
 	return -1;
 }
 
-/* The answer to producer_topic_limit(). */
+/* Runs a count answer's callback from the loop and frees it. */
+static void producer_count_run(evutil_socket_t fd, short what, void *arg)
+{
+	struct producer_count *c = arg;
+
+	(void)fd;
+	(void)what;
+	c->fn(c->arg, c->partitions, c->partitions < 0 ? c->why : NULL);
+	free(c->topic);
+	free(c);
+}
+
+/* Hands a count answer to the loop, so a callback never runs inside the call that asked. */
+static void producer_count_post(struct producer_count *c)
+{
+	static const struct timeval now = {0, 0};
+
+	if (event_base_once(c->p->base, -1, EV_TIMEOUT, producer_count_run, c, &now) != 0) {
+		/* Only when out of memory; answering late beats never answering. */
+		producer_count_run(-1, 0, c);
+	}
+}
+
+/* A new count answer for fn; NULL when out of memory. */
+static struct producer_count *producer_count_new(struct producer *p, producer_count_fn fn, void *arg)
+{
+	struct producer_count *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->p = p;
+	c->fn = fn;
+	c->arg = arg;
+	c->partitions = -1;
+	return c;
+}
+
+/*
+ * Reads topic's partition count into c (blocking, up to PRODUCER_ADMIN_TIMEOUT_MS). Asks
+ * for every topic: a request naming the topic would let a broker with
+ * auto.create.topics.enable create it with its defaults. True when the topic is absent.
+ */
+static bool producer_count_read(struct producer *p, const char *topic, struct producer_count *c)
+{
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_resp_err_t err = rd_kafka_metadata(p->rk, 1, NULL, &md, PRODUCER_ADMIN_TIMEOUT_MS);
+	bool absent = true;
+
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		snprintf(c->why, sizeof(c->why), "metadata: %s", rd_kafka_err2str(err));
+		return false;
+	}
+	for (int i = 0; i < md->topic_cnt; i++) {
+		const struct rd_kafka_metadata_topic *t = &md->topics[i];
+
+		if (strcmp(t->topic, topic) != 0)
+			continue;
+		absent = false;
+		if (t->err != RD_KAFKA_RESP_ERR_NO_ERROR)
+			snprintf(c->why, sizeof(c->why), "%s: %s", topic, rd_kafka_err2str(t->err));
+		else
+			c->partitions = t->partition_cnt;
+	}
+	if (absent)
+		snprintf(c->why, sizeof(c->why), "%s: no such topic", topic);
+	rd_kafka_metadata_destroy(md);
+	return absent;
+}
+
+/* The answer to producer_ensure_topic()'s CreateTopics. */
+static void producer_on_created(struct producer *p, rd_kafka_event_t *ev)
+{
+	struct producer_count *c = p->creating;
+	const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
+	const rd_kafka_topic_result_t **ts;
+	size_t n = 0;
+	rd_kafka_resp_err_t err = rd_kafka_event_error(ev);
+	const char *why = rd_kafka_event_error_string(ev);
+
+	if (c == NULL)
+		return;
+	p->creating = NULL;
+	if (err == RD_KAFKA_RESP_ERR_NO_ERROR && res != NULL) {
+		ts = rd_kafka_CreateTopics_result_topics(res, &n);
+		if (n == 1) {
+			err = rd_kafka_topic_result_error(ts[0]);
+			why = rd_kafka_topic_result_error_string(ts[0]);
+		}
+	}
+	if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		log_notice("kafka: created topic %s with %d partitions", c->topic, c->partitions);
+	} else if (err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+		/* Another instance made it meanwhile: its count is what counts. */
+		c->partitions = -1;
+		producer_count_read(p, c->topic, c);
+	} else {
+		c->partitions = -1;
+		snprintf(c->why, sizeof(c->why), "create %s: %s", c->topic, why != NULL ? why : rd_kafka_err2str(err));
+	}
+	producer_count_post(c);
+}
+
+/* Answers on the admin queue: producer_topic_limit()'s and producer_ensure_topic()'s. */
 static void producer_on_admin(evutil_socket_t fd, short what, void *arg)
 {
 	struct producer *p = arg;
@@ -122,8 +249,14 @@ static void producer_on_admin(evutil_socket_t fd, short what, void *arg)
 	while ((ev = rd_kafka_queue_poll(p->admin_queue, 0)) != NULL) {
 		producer_limit_fn fn = p->limit_fn;
 		const char *why;
-		int64_t bytes = producer_limit_of(ev, &why);
+		int64_t bytes;
 
+		if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_CREATETOPICS_RESULT) {
+			producer_on_created(p, ev);
+			rd_kafka_event_destroy(ev);
+			continue;
+		}
+		bytes = producer_limit_of(ev, &why);
 		p->limit_fn = NULL;
 		if (fn != NULL)
 			fn(p->limit_arg, bytes, why);
@@ -140,6 +273,15 @@ static bool producer_conf_kind(rd_kafka_conf_t *conf, const struct config *cfg, 
 		return false;
 	if (kind == PRODUCER_ALERTS)
 		return kafka_conf_set(conf, "linger.ms", "5", err, err_size);
+	/*
+	 * Route records: batches of one task must arrive in order. Gapless makes a lost message
+	 * fatal rather than skipped, and a message that never times out cannot be lost while
+	 * the ones after it go through.
+	 */
+	if (kind == PRODUCER_ROUTE)
+		return kafka_conf_set(conf, "enable.gapless.guarantee", "true", err, err_size) &&
+		    kafka_conf_set(conf, "message.timeout.ms", "0", err, err_size) &&
+		    kafka_conf_set(conf, "linger.ms", "5", err, err_size);
 	return kafka_conf_set(conf, "batch.num.messages", "1", err, err_size) &&
 	    kafka_conf_default(conf, cfg, "message.max.bytes", PRODUCER_UNCHECKED_BYTES, err, err_size);
 }
@@ -161,6 +303,7 @@ struct producer *producer_new(struct event_base *base, const struct config *cfg,
 
 	if (p == NULL)
 		return NULL;
+	p->base = base;
 	p->kind = kind;
 	p->fatal = fatal;
 	p->fatal_arg = arg;
@@ -190,8 +333,9 @@ struct producer *producer_new(struct event_base *base, const struct config *cfg,
 }
 
 /* See producer.h. */
-rd_kafka_resp_err_t producer_send(struct producer *p, const char *topic, const void *key, size_t key_len,
-    const void *value, size_t value_len, rd_kafka_headers_t *headers, producer_done_fn done, void *arg)
+rd_kafka_resp_err_t producer_send(struct producer *p, const char *topic, int32_t partition, const void *key,
+    size_t key_len, const void *value, size_t value_len, rd_kafka_headers_t *headers, producer_done_fn done,
+    void *arg)
 {
 	struct producer_cb *cb = malloc(sizeof(*cb));
 	rd_kafka_resp_err_t err;
@@ -202,6 +346,7 @@ rd_kafka_resp_err_t producer_send(struct producer *p, const char *topic, const v
 	cb->arg = arg;
 	err = rd_kafka_producev(p->rk,
 	    RD_KAFKA_V_TOPIC(topic),
+	    RD_KAFKA_V_PARTITION(partition),
 	    RD_KAFKA_V_KEY(key, key_len),
 	    RD_KAFKA_V_VALUE((void *)value, value_len),
 	    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
@@ -233,6 +378,63 @@ void producer_topic_limit(struct producer *p, const char *topic, producer_limit_
 }
 
 /* See producer.h. */
+void producer_ensure_topic(struct producer *p, const char *topic, int partitions, producer_count_fn fn,
+    void *arg)
+{
+	struct producer_count *c = producer_count_new(p, fn, arg);
+	rd_kafka_NewTopic_t *nt;
+	rd_kafka_AdminOptions_t *opt;
+	char why[PRODUCER_WHY_SIZE / 2]; /* room to quote it in c->why */
+
+	if (c == NULL) {
+		fn(arg, -1, "out of memory");
+		return;
+	}
+	if (p->creating != NULL) {
+		snprintf(c->why, sizeof(c->why), "another topic is being created");
+		producer_count_post(c);
+		return;
+	}
+	if (!producer_count_read(p, topic, c)) {
+		producer_count_post(c); /* it exists (or the cluster did not say): answered */
+		return;
+	}
+	if ((c->topic = strdup(topic)) == NULL) {
+		snprintf(c->why, sizeof(c->why), "out of memory");
+		producer_count_post(c);
+		return;
+	}
+	c->partitions = partitions;
+	/* -1: the brokers' default.replication.factor. */
+	nt = rd_kafka_NewTopic_new(topic, partitions, -1, why, sizeof(why));
+	if (nt == NULL) {
+		c->partitions = -1;
+		snprintf(c->why, sizeof(c->why), "create %.*s: %s", (int)sizeof(why) / 2, topic, why);
+		producer_count_post(c);
+		return;
+	}
+	p->creating = c;
+	opt = rd_kafka_AdminOptions_new(p->rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+	rd_kafka_AdminOptions_set_request_timeout(opt, PRODUCER_ADMIN_TIMEOUT_MS, NULL, 0);
+	rd_kafka_CreateTopics(p->rk, &nt, 1, opt, p->admin_queue);
+	rd_kafka_AdminOptions_destroy(opt);
+	rd_kafka_NewTopic_destroy(nt);
+}
+
+/* See producer.h. */
+void producer_partition_count(struct producer *p, const char *topic, producer_count_fn fn, void *arg)
+{
+	struct producer_count *c = producer_count_new(p, fn, arg);
+
+	if (c == NULL) {
+		fn(arg, -1, "out of memory");
+		return;
+	}
+	producer_count_read(p, topic, c);
+	producer_count_post(c);
+}
+
+/* See producer.h. */
 int producer_outq(const struct producer *p)
 {
 	return rd_kafka_outq_len(p->rk);
@@ -245,9 +447,7 @@ void producer_flush(struct producer *p, int timeout_ms)
 
 	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
 		log_warn("kafka: %d %s still undelivered at shutdown; %s", rd_kafka_outq_len(p->rk),
-		    p->kind == PRODUCER_ALERTS ? "alerts" : "dead letters",
-		    p->kind == PRODUCER_ALERTS ? "the outbox keeps them for the next start" :
-		    "their messages are read again at the next start");
+		    producer_kinds[p->kind].what, producer_kinds[p->kind].after);
 }
 
 /* See producer.h. */
@@ -263,5 +463,9 @@ void producer_free(struct producer *p)
 		rd_kafka_queue_destroy(p->admin_queue);
 	kafka_log_stop(&p->log);
 	rd_kafka_destroy(p->rk);
+	if (p->creating != NULL) {
+		free(p->creating->topic);
+		free(p->creating);
+	}
 	free(p);
 }

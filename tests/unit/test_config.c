@@ -151,6 +151,10 @@ test_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->rescan_ms, b->rescan_ms);
 	test_str_equal(a->http_listen, b->http_listen);
 	assert_int_equal(a->log_level, b->log_level);
+	assert_int_equal(a->tasks, b->tasks);
+	test_str_equal(a->route_topic, b->route_topic);
+	assert_int_equal(a->partitioner, b->partitioner);
+	assert_int_equal(a->flush_interval_ms, b->flush_interval_ms);
 	for (int r = 0; r < RULE_COUNT; r++)
 		test_rule_equal(&a->rules[r], &b->rules[r]);
 }
@@ -206,6 +210,10 @@ test_defaults(void **state)
 	assert_int_equal(c->rescan_ms, 5000);
 	assert_string_equal(c->http_listen, "127.0.0.1:9187");
 	assert_int_equal(c->log_level, LOG_INFO);
+	assert_int_equal(c->tasks, 0);
+	assert_string_equal(c->route_topic, "feedbackd.route");
+	assert_int_equal(c->partitioner, PARTITIONER_CONSISTENT_RANDOM);
+	assert_int_equal(c->flush_interval_ms, 20);
 
 	/* The rules: windows 1 and 2 are 24h and 7d. */
 	for (int r = 0; r < RULE_COUNT; r++) {
@@ -289,7 +297,8 @@ test_shipped_conf_documents_defaults(void **state)
 		"reply_target.normal", "reply_target.high", "reply_target.critical",
 		"at_risk", "pair_horizon", "rescan", "listen", "level",
 		"enabled", "window", "threshold", "min_samples", "mode", "confidence",
-		"margin", "for", "repeat_interval",
+		"margin", "for", "repeat_interval", "tasks", "route_topic", "partitioner",
+		"flush_interval",
 	};
 	struct fixture	*f = *state;
 	struct config	 def;
@@ -758,7 +767,56 @@ test_cross_key_rules(void **state)
 	test_fails(f, "[kafka]\ntopics = in, out\n\nalerts_topic = out\n",
 	    ":4: [kafka] alerts_topic: 'out' is also an input topic");
 	test_fails(f, "[kafka]\ndlq_topic = same\nalerts_topic = same\n",
-	    ":3: [kafka] dlq_topic and alerts_topic are both 'same'");
+	    ":3: [kafka] dlq_topic and [kafka] alerts_topic are both 'same'");
+	test_fails(f, "[kafka]\ntopics = in\n[engine]\nroute_topic = in\n",
+	    ":4: [engine] route_topic: 'in' is also an input topic");
+	test_fails(f, "[engine]\nroute_topic = feedback.alerts\n",
+	    ":2: [kafka] alerts_topic and [engine] route_topic are both 'feedback.alerts'");
+	/* The derived name clashes too, on the group's line. */
+	test_fails(f, "[kafka]\ndlq_topic = g.route\ngroup = g\n",
+	    ":3: [kafka] dlq_topic and [engine] route_topic are both 'g.route'");
+}
+
+/* [engine]: tasks, the route topic named after the group, the partitioner, flush_interval. */
+static void
+test_engine(void **state)
+{
+	struct fixture	*f = *state;
+
+	/* Unset or empty, the route topic follows the group wherever the group line is. */
+	test_loads(f, "[engine]\ntasks = 12\n[kafka]\ngroup = billing\n");
+	assert_string_equal(f->cfg.route_topic, "billing.route");
+	assert_int_equal(f->cfg.tasks, 12);
+	test_loads(f, "[engine]\nroute_topic =\n[kafka]\ngroup = g2\n");
+	assert_string_equal(f->cfg.route_topic, "g2.route");
+	test_loads(f, "[kafka]\ngroup = g3\n[engine]\nroute_topic = my.route\n"
+	    "partitioner = murmur2_random\nflush_interval = 10s\ntasks = 1024\n");
+	assert_string_equal(f->cfg.route_topic, "my.route");
+	assert_int_equal(f->cfg.partitioner, PARTITIONER_MURMUR2_RANDOM);
+	assert_int_equal(f->cfg.flush_interval_ms, 10000);
+	assert_int_equal(f->cfg.tasks, 1024);
+	test_loads(f, "[engine]\nflush_interval = 1ms\npartitioner = consistent_random\n");
+	assert_int_equal(f->cfg.flush_interval_ms, 1);
+	assert_int_equal(f->cfg.partitioner, PARTITIONER_CONSISTENT_RANDOM);
+
+	test_fails(f, "[engine]\ntasks = -1\n",
+	    ":2: [engine] tasks: '-1' is not an integer between 0 and 1024");
+	test_fails(f, "[engine]\ntasks = 1025\n",
+	    ":2: [engine] tasks: '1025' is not an integer between 0 and 1024");
+	test_fails(f, "[engine]\nflush_interval = 10001ms\n",
+	    ":2: [engine] flush_interval: '10001ms' is not a duration from 1ms to 10s");
+	test_fails(f, "[engine]\nflush_interval = 0\n",
+	    ":2: [engine] flush_interval: '0' is not a duration (like 500ms, 90s, 15m, 24h, 7d)");
+	test_fails(f, "[engine]\npartitioner = murmur2\n",
+	    ":2: [engine] partitioner: 'murmur2' is not consistent_random or murmur2_random");
+	test_fails(f, "[engine]\nroute_topic = a b\n",
+	    ":2: [engine] route_topic: 'a b' is not a valid topic name");
+	/* A group that makes no topic name is refused only when it would name the route topic. */
+	test_fails(f, "[kafka]\ngroup = my group\n",
+	    ":2: [kafka] group: 'my group.route' (the name of an unset [engine] route_topic) is "
+	    "not a valid topic name; set route_topic");
+	test_loads(f, "[kafka]\ngroup = my group\n[engine]\nroute_topic = r\n");
+	assert_string_equal(f->cfg.route_topic, "r");
 }
 
 /* Files that cannot be read, and lines inih cannot take whole. */
@@ -1078,6 +1136,7 @@ main(void)
 		T(test_string_values),
 		T(test_topics_values),
 		T(test_cross_key_rules),
+		T(test_engine),
 		T(test_file_errors),
 		T(test_layout),
 		T(test_rule_overrides),
