@@ -1,0 +1,759 @@
+/* rolling.c: one owner's counters in every rolling window, exact to 1% of each span (pure). */
+#include "rolling.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "timestamp.h"
+
+/*
+ * Buffer layout: [int64 due][uint32 section length per tier][section of the coarsest tier]
+ * ... [section of tier 0]. The finest section is last, so the hot inserts move little.
+ * A section lists its buckets newest first, so the bucket events usually hit is first.
+ * A bucket record: varint header (the first: its bucket index; the others: the previous
+ * index minus this one, >= 1), a bitmask of ceil(slots / 8) bytes of its non-zero slots,
+ * then one varint per set bit, each in 1..INT64_MAX.
+ */
+#define ROLLING_DUE_SIZE sizeof(int64_t)
+/* Tier 0's granularity divides a day, so its buckets line up with hours and days. */
+#define ROLLING_GRAN_PERIOD_MS INT64_C(86400000)
+/* The finest granularity, as a fraction of the shortest span. */
+#define ROLLING_GRAN_PARTS 100
+/* A varint of 64 bits takes at most 10 bytes. */
+#define ROLLING_VARINT_MAX 10
+/* The largest record, plus the re-encoded header of the record after it. */
+#define ROLLING_REC_MAX \
+	(ROLLING_VARINT_MAX + ROLLING_SLOTS_MAX / 8 + ROLLING_SLOTS_MAX * ROLLING_VARINT_MAX + ROLLING_VARINT_MAX)
+/* "First record of its section": no previous index. */
+#define ROLLING_NO_PREV INT64_C(-1)
+/* The buffer never grows past this, so offsets fit in uint32_t. */
+#define ROLLING_LEN_MAX (UINT32_MAX / 2)
+/* pack's array: version, plan id, section lengths, the sections' bytes. */
+#define ROLLING_PACK_MEMBERS 4
+
+/* The bytes before the first section. */
+static size_t
+rolling_hdr_size(const struct rolling_plan *plan)
+{
+	return ROLLING_DUE_SIZE + plan->tiers * sizeof(uint32_t);
+}
+
+/* The byte length of tier t's section. */
+static uint32_t
+rolling_sec_len(const struct rolling *r, size_t t)
+{
+	uint32_t	v;
+
+	memcpy(&v, r->buf + ROLLING_DUE_SIZE + t * sizeof v, sizeof v);
+	return v;
+}
+
+/* Sets the byte length of tier t's section. */
+static void
+rolling_set_sec_len(struct rolling *r, size_t t, uint32_t v)
+{
+	memcpy(r->buf + ROLLING_DUE_SIZE + t * sizeof v, &v, sizeof v);
+}
+
+/* The earliest now at which rolling_advance() has work (kept at the buffer's start). */
+static int64_t
+rolling_due(const struct rolling *r)
+{
+	int64_t	v;
+
+	memcpy(&v, r->buf, sizeof v);
+	return v;
+}
+
+/* Sets the time rolling_advance() next has work. */
+static void
+rolling_set_due(struct rolling *r, int64_t v)
+{
+	memcpy(r->buf, &v, sizeof v);
+}
+
+/* The offset of tier t's section: after the header and every coarser section. */
+static size_t
+rolling_sec_start(const struct rolling *r, const struct rolling_plan *plan, size_t t)
+{
+	size_t	off = rolling_hdr_size(plan);
+
+	for (size_t u = t + 1; u < plan->tiers; u++)
+		off += rolling_sec_len(r, u);
+	return off;
+}
+
+/* Writes v as a LEB128 varint; returns its length. */
+static size_t
+rolling_varint_put(uint8_t *p, uint64_t v)
+{
+	size_t	n = 0;
+
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+/* Reads a varint of at most 64 bits before end; NULL when cut short or too long. */
+static const uint8_t *
+rolling_varint_get(const uint8_t *p, const uint8_t *end, uint64_t *out)
+{
+	uint64_t	v = 0;
+
+	for (unsigned shift = 0; p < end && shift < 64; shift += 7) {
+		uint8_t	b = *p++;
+
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if ((b & 0x80) == 0) {
+			*out = v;
+			return p;
+		}
+	}
+	return NULL;
+}
+
+/* The bytes of a bucket's slot mask. */
+static size_t
+rolling_mask_size(const struct rolling_plan *plan)
+{
+	return (plan->slots + 7) / 8;
+}
+
+/*
+ * Reads a record's header and mask (prev: the previous record's index, or
+ * ROLLING_NO_PREV); returns where its values start, NULL when malformed.
+ */
+static const uint8_t *
+rolling_head(const uint8_t *p, const uint8_t *end, const struct rolling_plan *plan, size_t t,
+    int64_t prev, int64_t *idx, uint64_t *mask)
+{
+	uint64_t	h, m = 0;
+	size_t		mb = rolling_mask_size(plan);
+
+	if ((p = rolling_varint_get(p, end, &h)) == NULL || (size_t)(end - p) < mb)
+		return NULL;
+	if (prev == ROLLING_NO_PREV) {
+		if (h > (uint64_t)(ROLLING_TS_MAX / plan->gran_ms[t]))
+			return NULL;
+		*idx = (int64_t)h;
+	} else {
+		/* Newest first: every later record is strictly older. */
+		if (h == 0 || h > (uint64_t)prev)
+			return NULL;
+		*idx = prev - (int64_t)h;
+	}
+	for (size_t i = 0; i < mb; i++)
+		m |= (uint64_t)p[i] << (8 * i);
+	if (m == 0 || (plan->slots < 64 && m >> plan->slots != 0))
+		return NULL;
+	*mask = m;
+	return p + mb;
+}
+
+/* Reads (vals != NULL: into vals[slot]) a record's values; returns its end, NULL if malformed. */
+static const uint8_t *
+rolling_vals(const uint8_t *p, const uint8_t *end, uint64_t mask, int64_t *vals)
+{
+	for (unsigned s = 0; mask != 0; s++, mask >>= 1) {
+		uint64_t	v;
+
+		if ((mask & 1) == 0)
+			continue;
+		if ((p = rolling_varint_get(p, end, &v)) == NULL || v == 0 || v > INT64_MAX)
+			return NULL;
+		if (vals != NULL)
+			vals[s] = (int64_t)v;
+	}
+	return p;
+}
+
+/* Encodes a record of header h and the non-zero vals; returns its length. */
+static size_t
+rolling_write(uint8_t *out, const struct rolling_plan *plan, uint64_t h, const int64_t *vals)
+{
+	size_t		n = rolling_varint_put(out, h), mb = rolling_mask_size(plan);
+	uint64_t	m = 0;
+	uint8_t		*mp = out + n;
+
+	n += mb;
+	for (size_t s = 0; s < plan->slots; s++) {
+		if (vals[s] != 0) {
+			m |= UINT64_C(1) << s;
+			n += rolling_varint_put(out + n, (uint64_t)vals[s]);
+		}
+	}
+	for (size_t i = 0; i < mb; i++)
+		mp[i] = (uint8_t)(m >> (8 * i));
+	return n;
+}
+
+/* Merges v into cur by slot s's kind; sums saturate instead of overflowing. */
+static int64_t
+rolling_merge_one(const struct rolling_plan *plan, size_t s, int64_t cur, int64_t v)
+{
+	if ((plan->max_slots >> s & 1) != 0)
+		return v > cur ? v : cur;
+	return v > INT64_MAX - cur ? INT64_MAX : cur + v;
+}
+
+/* Merges every slot of src into dst. */
+static void
+rolling_merge(const struct rolling_plan *plan, int64_t *dst, const int64_t *src)
+{
+	for (size_t s = 0; s < plan->slots; s++)
+		if (src[s] != 0)
+			dst[s] = rolling_merge_one(plan, s, dst[s], src[s]);
+}
+
+/* The earliest now at which time x no longer counts in window i. */
+static int64_t
+rolling_out(const struct rolling_plan *plan, size_t i, int64_t x)
+{
+	return ts_floor_div(x, plan->gran_ms[i]) * plan->gran_ms[i] + plan->span_ms[i] + 1;
+}
+
+/* The earliest now at which time x counts in none of windows 0..j-1. */
+static int64_t
+rolling_out_before(const struct rolling_plan *plan, size_t j, int64_t x)
+{
+	int64_t	t = INT64_MIN;
+
+	for (size_t i = 0; i < j; i++) {
+		int64_t	o = rolling_out(plan, i, x);
+
+		if (o > t)
+			t = o;
+	}
+	return t;
+}
+
+/*
+ * The earliest now at which a tier-j bucket holding time a is out of every finer window,
+ * so merging into it can never blur their edges.
+ */
+static int64_t
+rolling_merge_due(const struct rolling_plan *plan, size_t j, int64_t a)
+{
+	int64_t	g = plan->gran_ms[j];
+
+	return rolling_out_before(plan, j, ts_floor_div(a, g) * g + g - 1);
+}
+
+/* Where the tier-t bucket starting at a belongs at now: a tier >= t, or -1 (in no window). */
+static int
+rolling_target(const struct rolling_plan *plan, int64_t now, size_t t, int64_t a)
+{
+	size_t	j = t;
+
+	if (now >= rolling_out_before(plan, plan->tiers, a + plan->gran_ms[t] - 1))
+		return -1;
+	while (j + 1 < plan->tiers && now >= rolling_merge_due(plan, j + 1, a))
+		j++;
+	return (int)j;
+}
+
+/* The earliest now at which the tier-t bucket starting at a must move or go. */
+static int64_t
+rolling_rec_due(const struct rolling_plan *plan, size_t t, int64_t a)
+{
+	int64_t	due = rolling_out_before(plan, plan->tiers, a + plan->gran_ms[t] - 1);
+
+	if (t + 1 < plan->tiers) {
+		int64_t	m = rolling_merge_due(plan, t + 1, a);
+
+		if (m < due)
+			due = m;
+	}
+	return due;
+}
+
+/* Replaces old_len bytes at off (in tier t's section) by src; false when out of memory. */
+static bool
+rolling_splice(struct rolling *r, size_t t, size_t off, size_t old_len, const uint8_t *src,
+    size_t new_len)
+{
+	size_t	len = r->len - old_len + new_len;
+
+	if (len > r->cap) {
+		size_t	 cap = r->cap + r->cap / 4 + 32;
+		uint8_t	*p;
+
+		if (len > ROLLING_LEN_MAX)
+			return false;
+		/* Grow by a quarter: amortized O(1) yet little slack, as memory is the constraint. */
+		if (cap < len)
+			cap = len;
+		if (cap > ROLLING_LEN_MAX)
+			cap = ROLLING_LEN_MAX;
+		if ((p = realloc(r->buf, cap)) == NULL)
+			return false;
+		r->buf = p;
+		r->cap = (uint32_t)cap;
+	}
+	memmove(r->buf + off + new_len, r->buf + off + old_len, r->len - off - old_len);
+	if (new_len > 0)
+		memcpy(r->buf + off, src, new_len);
+	rolling_set_sec_len(r, t, (uint32_t)(rolling_sec_len(r, t) + new_len - old_len));
+	r->len = (uint32_t)len;
+	return true;
+}
+
+/* Gives an empty r its header: no sections, nothing due; false when out of memory. */
+static bool
+rolling_start(struct rolling *r, const struct rolling_plan *plan)
+{
+	size_t	h = rolling_hdr_size(plan);
+
+	if ((r->buf = calloc(1, h)) == NULL)
+		return false;
+	r->len = r->cap = (uint32_t)h;
+	rolling_set_due(r, INT64_MAX);
+	return true;
+}
+
+/* Merges vals into tier t's bucket idx, inserting it in order if new; false when out of memory. */
+static bool
+rolling_put(struct rolling *r, const struct rolling_plan *plan, size_t t, int64_t idx,
+    const int64_t *vals)
+{
+	uint8_t		 tmp[ROLLING_REC_MAX];
+	int64_t		 cur[ROLLING_SLOTS_MAX], ridx = ROLLING_NO_PREV, prev = ROLLING_NO_PREV, due;
+	uint64_t	 mask = 0, h;
+	size_t		 base, rel = 0, n, old = 0;
+	const uint8_t	*p = NULL, *q = NULL, *end;
+
+	if (r->buf == NULL && !rolling_start(r, plan))
+		return false;
+	base = rolling_sec_start(r, plan, t);
+	end = r->buf + base + rolling_sec_len(r, t);
+	while ((p = r->buf + base + rel) < end) {
+		if ((q = rolling_head(p, end, plan, t, prev, &ridx, &mask)) == NULL || ridx <= idx)
+			break;
+		prev = ridx;
+		rel = (size_t)(rolling_vals(q, end, mask, NULL) - (r->buf + base));
+	}
+	h = (uint64_t)(prev == ROLLING_NO_PREV ? idx : prev - idx);
+	if (p < end && q != NULL && ridx == idx) {
+		const uint8_t	*next;
+
+		memset(cur, 0, plan->slots * sizeof cur[0]);
+		next = rolling_vals(q, end, mask, cur);
+		rolling_merge(plan, cur, vals);
+		n = rolling_write(tmp, plan, h, cur);
+		return rolling_splice(r, t, base + rel, (size_t)(next - p), tmp, n);
+	}
+	n = rolling_write(tmp, plan, h, vals);
+	if (p < end && q != NULL) {
+		/* The older record after the new one now counts from the new one's index. */
+		old = (size_t)(rolling_varint_get(p, end, &h) - p);
+		n += rolling_varint_put(tmp + n, (uint64_t)(idx - ridx));
+	}
+	if (!rolling_splice(r, t, base + rel, old, tmp, n))
+		return false;
+	due = rolling_rec_due(plan, t, idx * plan->gran_ms[t]);
+	if (due < rolling_due(r))
+		rolling_set_due(r, due);
+	return true;
+}
+
+/* Removes the record at rel in tier t's section (prev: the index before it); never fails. */
+static void
+rolling_take(struct rolling *r, const struct rolling_plan *plan, size_t t, size_t rel,
+    int64_t prev)
+{
+	size_t		 base = rolling_sec_start(r, plan, t), n = 0, old;
+	const uint8_t	*p = r->buf + base + rel, *end = p - rel + rolling_sec_len(r, t), *next;
+	uint8_t		 tmp[ROLLING_VARINT_MAX];
+	int64_t		 idx = 0, fidx = 0;
+	uint64_t	 mask = 0, fmask = 0, h;
+
+	next = rolling_head(p, end, plan, t, prev, &idx, &mask);
+	next = rolling_vals(next, end, mask, NULL);
+	old = (size_t)(next - p);
+	if (next < end && rolling_head(next, end, plan, t, idx, &fidx, &fmask) != NULL) {
+		/* The record after it now counts from the one before (a shorter or equal splice). */
+		old += (size_t)(rolling_varint_get(next, end, &h) - next);
+		n = rolling_varint_put(tmp, (uint64_t)(prev == ROLLING_NO_PREV ? fidx : prev - fidx));
+	}
+	(void)rolling_splice(r, t, base + rel, old, tmp, n);
+}
+
+/* See rolling.h. */
+bool
+rolling_plan_init(struct rolling_plan *plan, const struct windows *ws, size_t slots,
+    const enum rolling_kind *kinds)
+{
+	struct rolling_plan	p;
+	uint32_t		id = UINT32_C(2166136261);
+
+	memset(&p, 0, sizeof p);
+	if (ws == NULL || ws->count == 0 || ws->count > WINDOWS_MAX || slots == 0 ||
+	    slots > ROLLING_SLOTS_MAX)
+		return false;
+	p.tiers = ws->count;
+	p.slots = slots;
+	for (size_t i = 0; i < p.tiers; i++) {
+		int64_t	span = ws->w[i].span_ms, most = span / ROLLING_GRAN_PARTS;
+
+		if (span < ROLLING_GRAN_PARTS || span > ROLLING_TS_MAX ||
+		    (i > 0 && span <= p.span_ms[i - 1]))
+			return false;
+		p.span_ms[i] = span;
+		if (i > 0) {
+			/* Nested tiers: a coarse bucket is whole fine buckets, so merging is exact. */
+			p.gran_ms[i] = most / p.gran_ms[i - 1] * p.gran_ms[i - 1];
+			continue;
+		}
+		for (int64_t d = 1; d * d <= ROLLING_GRAN_PERIOD_MS; d++) {
+			int64_t	e = ROLLING_GRAN_PERIOD_MS / d;
+
+			if (ROLLING_GRAN_PERIOD_MS % d != 0)
+				continue;
+			if (d <= most && d > p.gran_ms[0])
+				p.gran_ms[0] = d;
+			if (e <= most && e > p.gran_ms[0])
+				p.gran_ms[0] = e;
+		}
+	}
+	for (size_t s = 0; s < slots; s++) {
+		if (kinds[s] != ROLLING_SUM && kinds[s] != ROLLING_MAX)
+			return false;
+		if (kinds[s] == ROLLING_MAX)
+			p.max_slots |= UINT64_C(1) << s;
+	}
+	/* FNV-1a over every figure, so a checkpoint of another layout is refused. */
+	for (size_t i = 0; i < 2 * WINDOWS_MAX + 3; i++) {
+		uint64_t	v = i < WINDOWS_MAX ? (uint64_t)p.span_ms[i] :
+				    i < 2 * WINDOWS_MAX ? (uint64_t)p.gran_ms[i - WINDOWS_MAX] :
+				    i == 2 * WINDOWS_MAX ? p.max_slots :
+				    i == 2 * WINDOWS_MAX + 1 ? (uint64_t)p.slots : (uint64_t)ROLLING_VERSION;
+
+		for (int b = 0; b < 8; b++) {
+			id ^= (uint8_t)(v >> (8 * b));
+			id *= UINT32_C(16777619);
+		}
+	}
+	p.id = id;
+	*plan = p;
+	return true;
+}
+
+/* See rolling.h. */
+enum rolling_result
+rolling_add(struct rolling *r, const struct rolling_plan *plan, int64_t now_ms, int64_t ts_ms,
+    const struct rolling_inc *incs, size_t n)
+{
+	int64_t	vals[ROLLING_SLOTS_MAX];
+	int	t = 0;
+	bool	any = false;
+
+	if (ts_ms < 0 || ts_ms > ROLLING_TS_MAX || now_ms < 0 || now_ms > ROLLING_TS_MAX)
+		return ROLLING_INVALID;
+	memset(vals, 0, plan->slots * sizeof vals[0]);
+	for (size_t i = 0; i < n; i++) {
+		if (incs[i].slot >= plan->slots || incs[i].value < 0)
+			return ROLLING_INVALID;
+		if (incs[i].value > 0) {
+			vals[incs[i].slot] = rolling_merge_one(plan, incs[i].slot,
+			    vals[incs[i].slot], incs[i].value);
+			any = true;
+		}
+	}
+	/* Fast path: younger than tier 0's horizon means tier 0, with no division needed. */
+	if (now_ms - ts_ms > plan->span_ms[0] - plan->gran_ms[0] &&
+	    (t = rolling_target(plan, now_ms, 0, ts_floor_div(ts_ms, plan->gran_ms[0]) *
+	    plan->gran_ms[0])) < 0)
+		return ROLLING_LATE;
+	if (!any)
+		return ROLLING_ADDED;
+	if (!rolling_put(r, plan, (size_t)t, ts_floor_div(ts_ms, plan->gran_ms[t]), vals))
+		return ROLLING_INVALID;
+	return ROLLING_ADDED;
+}
+
+/* See rolling.h. */
+bool
+rolling_advance(struct rolling *r, const struct rolling_plan *plan, int64_t now_ms)
+{
+	int64_t	due = INT64_MAX, vals[ROLLING_SLOTS_MAX];
+
+	if (r->buf == NULL || now_ms < rolling_due(r))
+		return true;
+	for (size_t t = 0; t < plan->tiers; t++) {
+		int64_t	prev = ROLLING_NO_PREV;
+		size_t	rel = 0;
+
+		while (rel < rolling_sec_len(r, t)) {
+			size_t		 base = rolling_sec_start(r, plan, t);
+			const uint8_t	*p = r->buf + base + rel, *q, *next;
+			const uint8_t	*end = r->buf + base + rolling_sec_len(r, t);
+			int64_t		 idx = 0, a;
+			uint64_t	 mask = 0;
+			int		 to;
+
+			if ((q = rolling_head(p, end, plan, t, prev, &idx, &mask)) == NULL)
+				break;
+			a = idx * plan->gran_ms[t];
+			if ((to = rolling_target(plan, now_ms, t, a)) == (int)t) {
+				int64_t	d = rolling_rec_due(plan, t, a);
+
+				if (d < due)
+					due = d;
+				prev = idx;
+				next = rolling_vals(q, end, mask, NULL);
+				rel = (size_t)(next - (r->buf + base));
+				continue;
+			}
+			if (to > (int)t) {
+				memset(vals, 0, plan->slots * sizeof vals[0]);
+				(void)rolling_vals(q, end, mask, vals);
+				/* Put before taking: out of memory then loses nothing; retried next call. */
+				if (!rolling_put(r, plan, (size_t)to,
+				    ts_floor_div(a, plan->gran_ms[to]), vals)) {
+					rolling_set_due(r, now_ms);
+					return false;
+				}
+			}
+			rolling_take(r, plan, t, rel, prev);
+		}
+	}
+	if (r->len == rolling_hdr_size(plan)) {
+		/* Nothing left in any window: an idle owner costs no heap at all. */
+		rolling_free(r);
+		return true;
+	}
+	rolling_set_due(r, due);
+	if (r->cap > r->len + r->len / 2 + 64) {
+		uint8_t	*p = realloc(r->buf, r->len + r->len / 4);
+
+		if (p != NULL) {
+			r->buf = p;
+			r->cap = r->len + r->len / 4;
+		}
+	}
+	return true;
+}
+
+/*
+ * thr[t][i]: the smallest tier-t bucket index still in window i at now, i.e. whose start
+ * is >= the window's cutoff ceil((now - span) / gran) * gran.
+ */
+static void
+rolling_thresholds(const struct rolling_plan *plan, int64_t now,
+    int64_t thr[WINDOWS_MAX][WINDOWS_MAX])
+{
+	for (size_t i = 0; i < plan->tiers; i++) {
+		int64_t	g = plan->gran_ms[i];
+		int64_t	cut = -ts_floor_div(plan->span_ms[i] - now, g) * g;
+
+		for (size_t t = 0; t < plan->tiers; t++)
+			thr[t][i] = -ts_floor_div(-cut, plan->gran_ms[t]);
+	}
+}
+
+/* See rolling.h. */
+void
+rolling_totals(const struct rolling *r, const struct rolling_plan *plan, int64_t now_ms,
+    int64_t *out)
+{
+	int64_t	thr[WINDOWS_MAX][WINDOWS_MAX], vals[ROLLING_SLOTS_MAX];
+
+	memset(out, 0, plan->tiers * plan->slots * sizeof out[0]);
+	if (r->buf == NULL)
+		return;
+	rolling_thresholds(plan, now_ms, thr);
+	for (size_t t = 0; t < plan->tiers; t++) {
+		const uint8_t	*p = r->buf + rolling_sec_start(r, plan, t);
+		const uint8_t	*end = p + rolling_sec_len(r, t);
+		int64_t		 prev = ROLLING_NO_PREV;
+
+		while (p < end) {
+			int64_t		 idx = 0;
+			uint64_t	 mask = 0;
+			bool		 in = false;
+
+			if ((p = rolling_head(p, end, plan, t, prev, &idx, &mask)) == NULL)
+				break;
+			for (size_t i = 0; i < plan->tiers; i++)
+				in = in || idx >= thr[t][i];
+			/* Newest first: once in no window, every older record is out too. */
+			if (!in)
+				break;
+			memset(vals, 0, plan->slots * sizeof vals[0]);
+			p = rolling_vals(p, end, mask, vals);
+			for (size_t i = 0; i < plan->tiers; i++)
+				if (idx >= thr[t][i])
+					rolling_merge(plan, out + i * plan->slots, vals);
+			prev = idx;
+		}
+	}
+}
+
+/* See rolling.h. */
+int64_t
+rolling_next_change(const struct rolling *r, const struct rolling_plan *plan, int64_t now_ms)
+{
+	int64_t	thr[WINDOWS_MAX][WINDOWS_MAX], best = INT64_MAX;
+
+	if (r->buf == NULL)
+		return INT64_MAX;
+	rolling_thresholds(plan, now_ms, thr);
+	for (size_t t = 0; t < plan->tiers; t++) {
+		size_t		 base = rolling_sec_start(r, plan, t);
+		const uint8_t	*p = r->buf + base, *end = p + rolling_sec_len(r, t);
+		int64_t		 prev = ROLLING_NO_PREV, oldest[WINDOWS_MAX];
+
+		for (size_t i = 0; i < plan->tiers; i++)
+			oldest[i] = ROLLING_NO_PREV;
+		while (p < end) {
+			int64_t		 idx = 0;
+			uint64_t	 mask = 0;
+
+			if ((p = rolling_head(p, end, plan, t, prev, &idx, &mask)) == NULL)
+				break;
+			p = rolling_vals(p, end, mask, NULL);
+			/* Newest first: the last one seen in a window is its oldest there. */
+			for (size_t i = 0; i < plan->tiers; i++)
+				if (idx >= thr[t][i])
+					oldest[i] = idx;
+			prev = idx;
+		}
+		for (size_t i = 0; i < plan->tiers; i++) {
+			int64_t	leave;
+
+			if (oldest[i] == ROLLING_NO_PREV)
+				continue;
+			leave = rolling_out(plan, i, oldest[i] * plan->gran_ms[t]);
+			if (leave < best)
+				best = leave;
+		}
+	}
+	return best;
+}
+
+/* See rolling.h. */
+size_t
+rolling_bytes(const struct rolling *r)
+{
+	return r->cap;
+}
+
+/* See rolling.h. */
+void
+rolling_free(struct rolling *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+	r->len = r->cap = 0;
+}
+
+/* See rolling.h. */
+bool
+rolling_pack(msgpack_packer *pk, const struct rolling *r, const struct rolling_plan *plan)
+{
+	size_t	h = rolling_hdr_size(plan);
+	bool	ok;
+
+	ok = msgpack_pack_array(pk, ROLLING_PACK_MEMBERS) == 0 &&
+	    msgpack_pack_uint32(pk, ROLLING_VERSION) == 0 &&
+	    msgpack_pack_uint32(pk, plan->id) == 0 &&
+	    msgpack_pack_array(pk, plan->tiers) == 0;
+	for (size_t t = 0; ok && t < plan->tiers; t++)
+		ok = msgpack_pack_uint32(pk, r->buf != NULL ? rolling_sec_len(r, t) : 0) == 0;
+	if (!ok || msgpack_pack_bin(pk, r->buf != NULL ? r->len - h : 0) != 0)
+		return false;
+	return r->buf == NULL || msgpack_pack_bin_body(pk, r->buf + h, r->len - h) == 0;
+}
+
+/* Whether o is a MessagePack unsigned integer equal to v. */
+static bool
+rolling_is_uint(const msgpack_object *o, uint64_t v)
+{
+	return o->type == MSGPACK_OBJECT_POSITIVE_INTEGER && o->via.u64 == v;
+}
+
+/* Checks every record of every section of a fresh buffer and works out its due time. */
+static bool
+rolling_check(struct rolling *r, const struct rolling_plan *plan)
+{
+	int64_t	due = INT64_MAX;
+
+	for (size_t t = 0; t < plan->tiers; t++) {
+		size_t		 base = rolling_sec_start(r, plan, t);
+		const uint8_t	*p = r->buf + base, *end = p + rolling_sec_len(r, t);
+		int64_t		 prev = ROLLING_NO_PREV;
+
+		while (p < end) {
+			int64_t		 idx = 0, d;
+			uint64_t	 mask = 0;
+
+			if ((p = rolling_head(p, end, plan, t, prev, &idx, &mask)) == NULL ||
+			    (p = rolling_vals(p, end, mask, NULL)) == NULL)
+				return false;
+			if ((d = rolling_rec_due(plan, t, idx * plan->gran_ms[t])) < due)
+				due = d;
+			prev = idx;
+		}
+	}
+	rolling_set_due(r, due);
+	return true;
+}
+
+/* See rolling.h. */
+bool
+rolling_unpack(const msgpack_object *o, struct rolling *r, const struct rolling_plan *plan)
+{
+	const msgpack_object	*m, *lens;
+	struct rolling		 n = { NULL, 0, 0 };
+	size_t			 h = rolling_hdr_size(plan), total = 0;
+
+	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != ROLLING_PACK_MEMBERS)
+		return false;
+	m = o->via.array.ptr;
+	if (!rolling_is_uint(&m[0], ROLLING_VERSION) || !rolling_is_uint(&m[1], plan->id) ||
+	    m[2].type != MSGPACK_OBJECT_ARRAY || m[2].via.array.size != plan->tiers ||
+	    m[3].type != MSGPACK_OBJECT_BIN || m[3].via.bin.size > ROLLING_LEN_MAX - h)
+		return false;
+	lens = m[2].via.array.ptr;
+	for (size_t t = 0; t < plan->tiers; t++) {
+		if (lens[t].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+		    lens[t].via.u64 > m[3].via.bin.size - total)
+			return false;
+		total += (size_t)lens[t].via.u64;
+	}
+	if (total != m[3].via.bin.size)
+		return false;
+	if (total > 0) {
+		if ((n.buf = malloc(h + total)) == NULL)
+			return false;
+		n.len = n.cap = (uint32_t)(h + total);
+		memcpy(n.buf + h, m[3].via.bin.ptr, total);
+		for (size_t t = 0; t < plan->tiers; t++)
+			rolling_set_sec_len(&n, t, (uint32_t)lens[t].via.u64);
+		if (!rolling_check(&n, plan)) {
+			rolling_free(&n);
+			return false;
+		}
+	}
+	rolling_free(r);
+	*r = n;
+	return true;
+}
+
+/* See rolling.h. */
+bool
+rolling_decode(const char *buf, size_t len, struct rolling *r, const struct rolling_plan *plan)
+{
+	msgpack_unpacked	u;
+	size_t			off = 0;
+	bool			ok;
+
+	msgpack_unpacked_init(&u);
+	ok = msgpack_unpack_next(&u, buf, len, &off) == MSGPACK_UNPACK_SUCCESS && off == len &&
+	    rolling_unpack(&u.data, r, plan);
+	msgpack_unpacked_destroy(&u);
+	return ok;
+}
