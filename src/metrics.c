@@ -257,13 +257,13 @@ bool metrics_render(const struct metrics *m, const struct metrics_gauges *g, cha
 	    "Dead letters given up after a permanent produce error (logged with their source position).",
 	    m->dlq_lost);
 
-	metrics_one(fp, "feedbackd_batches_total", "counter", "Task checkpoints committed to Redis (each holds a flush of events).", m->batches);
+	metrics_one(fp, "feedbackd_batches_total", "counter", "Task checkpoints committed to Redis.", m->batches);
 	metrics_one(fp, "feedbackd_batch_events_total", "counter", "Events and route batches in those checkpoints.",
 	    m->batch_events);
-	metrics_one(fp, "feedbackd_batch_retries_total", "counter", "Checkpoint commits whose answer was lost and that were sent again.",
+	metrics_one(fp, "feedbackd_batch_retries_total", "counter", "Checkpoint commits sent again after no answer.",
 	    m->batch_retries);
 	/* Its sum and count are the two counters above, so the three always agree. */
-	metrics_histogram(fp, "feedbackd_batch_size_events", "Events and route batches per checkpoint committed.", metrics_batch_bounds,
+	metrics_histogram(fp, "feedbackd_batch_size_events", "Events and route batches per checkpoint.", metrics_batch_bounds,
 	    m->batch_sizes, METRICS_BATCH_BUCKETS, (double)m->batch_events, m->batches);
 
 	metrics_histogram(fp, "feedbackd_redis_latency_seconds", "Redis command round-trip time.",

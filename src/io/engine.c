@@ -76,6 +76,7 @@ struct engine {
 	struct engine_handler handler;
 	struct task_config tcfg;
 	struct engine_task **tasks;    /* by id; NULL when not owned */
+	uint32_t ntasks;               /* [engine] tasks, settled at start */
 };
 
 static void engine_flush(struct engine_task *et);
@@ -84,7 +85,7 @@ static void engine_claim(struct engine_task *et);
 /* See engine.h. */
 uint32_t engine_owner(const struct engine *e, const char *id, size_t len)
 {
-	return partitioner_of(e->cfg->partitioner, id, len, e->cfg->tasks);
+	return partitioner_of(e->cfg->partitioner, id, len, e->ntasks);
 }
 
 /* task_config.owner. */
@@ -423,7 +424,7 @@ static void engine_restore_entry(void *arg, enum taskstore_kind kind, const char
 		ok = task_restore_ticket(et->task, id, id_len, blob, len, ts_now_ms());
 		break;
 	case TASKSTORE_OUTBOX:
-		ok = outbox_restore(task_outbox(et->task), strtoull(id, NULL, 10), blob, len, et->e->cfg->tasks);
+		ok = outbox_restore(task_outbox(et->task), strtoull(id, NULL, 10), blob, len, et->e->ntasks);
 		break;
 	default:
 		break;
@@ -523,7 +524,7 @@ void engine_assign(struct engine *e, uint32_t id)
 	struct engine_task *et;
 	int64_t segment_ms = e->cfg->dedupe_horizon_ms / ENGINE_SEGMENTS;
 
-	if (id >= e->cfg->tasks || e->tasks[id] != NULL)
+	if (id >= e->ntasks || e->tasks[id] != NULL)
 		return;
 	if ((et = calloc(1, sizeof(*et))) == NULL)
 		goto fail;
@@ -554,7 +555,7 @@ fail:
 /* See engine.h. */
 void engine_revoke(struct engine *e, uint32_t id)
 {
-	struct engine_task *et = id < e->cfg->tasks ? e->tasks[id] : NULL;
+	struct engine_task *et = id < e->ntasks ? e->tasks[id] : NULL;
 
 	if (et == NULL || et->state == ENGINE_CLOSING)
 		return;
@@ -570,7 +571,7 @@ void engine_revoke(struct engine *e, uint32_t id)
 /* See engine.h. */
 bool engine_ready(const struct engine *e, uint32_t id)
 {
-	return id < e->cfg->tasks && e->tasks[id] != NULL && e->tasks[id]->state == ENGINE_READY;
+	return id < e->ntasks && e->tasks[id] != NULL && e->tasks[id]->state == ENGINE_READY;
 }
 
 /* See engine.h. */
@@ -602,7 +603,7 @@ bool engine_batch(struct engine *e, uint32_t id, const char *buf, size_t len, co
 /* See engine.h. */
 void engine_redis_up(struct engine *e)
 {
-	for (uint32_t id = 0; id < e->cfg->tasks; id++) {
+	for (uint32_t id = 0; id < e->ntasks; id++) {
 		struct engine_task *et = e->tasks[id];
 
 		if (et != NULL && !evtimer_pending(et->retry_ev, NULL) && et->committing)
@@ -615,7 +616,7 @@ bool engine_drain(struct engine *e)
 {
 	bool idle = true;
 
-	for (uint32_t id = 0; id < e->cfg->tasks; id++) {
+	for (uint32_t id = 0; id < e->ntasks; id++) {
 		struct engine_task *et = e->tasks[id];
 
 		if (et == NULL)
@@ -633,7 +634,7 @@ void engine_gauges(const struct engine *e, uint64_t *tasks, uint64_t *agents, ui
     uint64_t *overdue, uint64_t *ids)
 {
 	*tasks = *agents = *clocks = *overdue = *ids = 0;
-	for (uint32_t id = 0; id < e->cfg->tasks; id++) {
+	for (uint32_t id = 0; id < e->ntasks; id++) {
 		const struct engine_task *et = e->tasks[id];
 		size_t late;
 
@@ -679,12 +680,13 @@ struct engine *engine_new(struct event_base *base, const struct config *cfg, str
 	e->handler = *handler;
 	e->tcfg.windows = &cfg->windows;
 	e->tcfg.rules = cfg->rules;
-	e->tcfg.tasks = (uint32_t)cfg->tasks;
+	e->ntasks = (uint32_t)cfg->tasks;
+	e->tcfg.tasks = e->ntasks;
 	e->tcfg.owner = engine_owner_cb;
 	e->tcfg.owner_arg = e;
 	engine_reconfigure(e);
 	if (!agent_plan_init(&e->tcfg.plan, &cfg->windows) ||
-	    (e->tasks = calloc(cfg->tasks, sizeof(*e->tasks))) == NULL ||
+	    (e->tasks = calloc(e->ntasks, sizeof(*e->tasks))) == NULL ||
 	    (e->view = view_new(redis, cfg->prefix, &cfg->windows)) == NULL) {
 		engine_free(e);
 		return NULL;
@@ -697,7 +699,7 @@ void engine_free(struct engine *e)
 {
 	if (e == NULL)
 		return;
-	for (uint32_t id = 0; e->tasks != NULL && id < e->cfg->tasks; id++)
+	for (uint32_t id = 0; e->tasks != NULL && id < e->ntasks; id++)
 		if (e->tasks[id] != NULL)
 			engine_task_free(e->tasks[id]);
 	free(e->tasks);

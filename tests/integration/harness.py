@@ -39,7 +39,10 @@ REDIS_SERVER = shutil.which("redis-server") or "redis-server"
 TOPIC_EVENTS = "feedback.events"
 TOPIC_DLQ = "feedback.dlq"
 TOPIC_ALERTS = "feedback.alerts"
-ALL_TOPICS = (TOPIC_EVENTS, TOPIC_DLQ, TOPIC_ALERTS)
+# The internal route topic: the mock cluster cannot create topics on request, so it is made
+# up front, named after the input topic as Daemon configures it.
+TOPIC_ROUTE = TOPIC_EVENTS + ".route"
+ALL_TOPICS = (TOPIC_EVENTS, TOPIC_DLQ, TOPIC_ALERTS, TOPIC_ROUTE)
 
 DEFAULT_WINDOWS = "1h,24h,7d,30d"
 SECOND = 1000
@@ -482,6 +485,9 @@ class Daemon:
         }
         for sec, kv in (config or {}).items():
             sections.setdefault(sec, {}).update(kv)
+        # One route topic per input topic, so tests on a shared broker never share one.
+        first = sections["kafka"].get("topics", TOPIC_EVENTS).split(",")[0].strip()
+        sections.setdefault("engine", {}).setdefault("route_topic", first + ".route")
         self.sections = sections
         self.config_path = os.path.join(tmpdir, "feedbackd-%d.conf" % self.n)
         with open(self.config_path, "w") as f:

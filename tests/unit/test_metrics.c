@@ -50,19 +50,16 @@ static const char want_full[] =
     "# HELP feedbackd_dead_letters_lost_total Dead letters given up after a permanent produce error (logged with their source position).\n"
     "# TYPE feedbackd_dead_letters_lost_total counter\n"
     "feedbackd_dead_letters_lost_total 6\n"
-    "# HELP feedbackd_batches_total Batches of events sent to Redis.\n"
+    "# HELP feedbackd_batches_total Task checkpoints committed to Redis.\n"
     "# TYPE feedbackd_batches_total counter\n"
     "feedbackd_batches_total 6\n"
-    "# HELP feedbackd_batch_events_total Events in the batches sent to Redis.\n"
+    "# HELP feedbackd_batch_events_total Events and route batches in those checkpoints.\n"
     "# TYPE feedbackd_batch_events_total counter\n"
     "feedbackd_batch_events_total 25\n"
-    "# HELP feedbackd_batch_retries_total Batches that Redis did not apply and were re-sent.\n"
+    "# HELP feedbackd_batch_retries_total Checkpoint commits sent again after no answer.\n"
     "# TYPE feedbackd_batch_retries_total counter\n"
     "feedbackd_batch_retries_total 2\n"
-    "# HELP feedbackd_stats_writes_deferred_total Agent stats writes skipped because a batch not yet applied holds the agent and rewrites them.\n"
-    "# TYPE feedbackd_stats_writes_deferred_total counter\n"
-    "feedbackd_stats_writes_deferred_total 11\n"
-    "# HELP feedbackd_batch_size_events Events per batch sent to Redis.\n"
+    "# HELP feedbackd_batch_size_events Events and route batches per checkpoint.\n"
     "# TYPE feedbackd_batch_size_events histogram\n"
     "feedbackd_batch_size_events_bucket{le=\"1\"} 1\n"
     "feedbackd_batch_size_events_bucket{le=\"2\"} 2\n"
@@ -135,12 +132,21 @@ static const char want_full[] =
     "# TYPE feedbackd_consumer_lag gauge\n"
     "feedbackd_consumer_lag{topic=\"feedback.events\",partition=\"0\"} 5\n"
     "feedbackd_consumer_lag{topic=\"feedback.events\",partition=\"3\"} 0\n"
-    "# HELP feedbackd_open_clocks Reply clocks open now.\n"
+    "# HELP feedbackd_tasks Tasks (route topic partitions) this instance owns and has restored.\n"
+    "# TYPE feedbackd_tasks gauge\n"
+    "feedbackd_tasks 2\n"
+    "# HELP feedbackd_agents Agents in the tasks this instance owns.\n"
+    "# TYPE feedbackd_agents gauge\n"
+    "feedbackd_agents 30\n"
+    "# HELP feedbackd_open_clocks Reply clocks open now in the tasks this instance owns.\n"
     "# TYPE feedbackd_open_clocks gauge\n"
     "feedbackd_open_clocks 12\n"
-    "# HELP feedbackd_overdue_clocks Open reply clocks past their deadline.\n"
+    "# HELP feedbackd_overdue_clocks Of those, the clocks past their deadline.\n"
     "# TYPE feedbackd_overdue_clocks gauge\n"
     "feedbackd_overdue_clocks 4\n"
+    "# HELP feedbackd_dedupe_ids Event ids remembered for dedupe in the tasks this instance owns.\n"
+    "# TYPE feedbackd_dedupe_ids gauge\n"
+    "feedbackd_dedupe_ids 500\n"
     "# HELP feedbackd_reloads_total Configuration reloads (SIGHUP) attempted.\n"
     "# TYPE feedbackd_reloads_total counter\n"
     "feedbackd_reloads_total 3\n"
@@ -210,7 +216,6 @@ test_render_full(void **state)
 	metrics_batch(&m, 5);
 	metrics_batch(&m, 10);
 	m.batch_retries = 2;
-	m.stats_deferred = 11;
 	m.redis_errors = 3;
 	m.redis_reconnects = 1;
 	m.redis_timeouts = 7;
@@ -239,6 +244,9 @@ test_render_full(void **state)
 	g.lag[2].partition = 3;
 	g.lag[2].lag = 0;
 	g.lag_count = 3;
+	g.tasks = 2;
+	g.agents = 30;
+	g.event_ids = 500;
 	g.open_clocks = 12;
 	g.overdue_clocks = 4;
 	g.reloads = 3;
@@ -268,7 +276,7 @@ test_render_zero(void **state)
 	assert_non_null(strstr(text, "\nfeedbackd_events_total{type=\"unknown\",result=\"dead_lettered\"} 0\n"));
 	assert_non_null(strstr(text, "\nfeedbackd_batch_size_events_bucket{le=\"1\"} 0\n"));
 	assert_non_null(strstr(text, "\nfeedbackd_batch_size_events_count 0\n"));
-	assert_non_null(strstr(text, "# TYPE feedbackd_consumer_lag gauge\n# HELP feedbackd_open_clocks "));
+	assert_non_null(strstr(text, "# TYPE feedbackd_consumer_lag gauge\n# HELP feedbackd_tasks "));
 	assert_non_null(strstr(text, "\nfeedbackd_redis_up 0\n"));
 	assert_non_null(strstr(text, "\nfeedbackd_uptime_seconds 0\n"));
 	/* Every sample line ends with a newline and the text ends with one. */
