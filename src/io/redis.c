@@ -67,6 +67,7 @@ static const char *const redis_sources[SCRIPT_COUNT] = {
 	[SCRIPT_OUTBOX] = script_src_outbox,
 	[SCRIPT_RULE] = script_src_rule,
 	[SCRIPT_VIEW_ALERT] = script_src_view_alert,
+	[SCRIPT_CHECKPOINT] = script_src_checkpoint,
 };
 
 static void redis_connect(struct redis *r);

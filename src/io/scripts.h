@@ -10,6 +10,7 @@ enum script {
 	SCRIPT_OUTBOX,      /* alert outbox: commit to stream/hash, finish, re-drive leases */
 	SCRIPT_RULE,        /* move a quality rule's state, recording its alert */
 	SCRIPT_VIEW_ALERT,  /* append an alert to the stream once per identity (src/io/view.c) */
+	SCRIPT_CHECKPOINT,  /* one task's checkpoint commit: fence, sequence, generic writes */
 	SCRIPT_COUNT
 };
 
@@ -20,5 +21,6 @@ extern const char script_src_claim[];
 extern const char script_src_outbox[];
 extern const char script_src_rule[];
 extern const char script_src_view_alert[];
+extern const char script_src_checkpoint[];
 
 #endif
