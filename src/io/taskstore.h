@@ -64,8 +64,9 @@ typedef void (*taskstore_commit_fn)(void *arg, enum taskstore_result res);
  * entries (a field may, rarely, come twice with the same blob: HSCAN's guarantee, so
  * treat each as an upsert), dedupe records of every live segment (n whole records, each
  * segment possibly in several calls; records in them may have expired: compare their
- * expiry), then done exactly once with TASKSTORE_OK or TASKSTORE_FAILED. Pointers are
- * valid only during the call. Only done may free the task.
+ * expiry), then done exactly once: TASKSTORE_OK, TASKSTORE_FAILED, or TASKSTORE_FENCED
+ * when another owner claimed the task after our claim (then nothing else is streamed).
+ * Pointers are valid only during the call. Only done may free the task.
  */
 struct taskstore_restore_fns {
 	void (*meta)(void *arg, uint64_t gen, uint64_t seq, const void *pos, size_t pos_len);
