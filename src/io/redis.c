@@ -61,6 +61,7 @@ struct redis_request {
 
 static const char *const redis_sources[SCRIPT_COUNT] = {
 	[SCRIPT_VIEW_ALERT] = script_src_view_alert,
+	[SCRIPT_CHECKPOINT] = script_src_checkpoint,
 };
 
 static void redis_connect(struct redis *r);

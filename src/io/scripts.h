@@ -4,9 +4,11 @@
 
 enum script {
 	SCRIPT_VIEW_ALERT,  /* append an alert to the stream once per identity (src/io/view.c) */
+	SCRIPT_CHECKPOINT,  /* one task's checkpoint commit: fence, sequence, generic writes */
 	SCRIPT_COUNT
 };
 
 extern const char script_src_view_alert[];
+extern const char script_src_checkpoint[];
 
 #endif

@@ -1,0 +1,29 @@
+/* redisserver.h: a private redis-server for a test, on a free loopback port in a temp dir. */
+#ifndef FEEDBACKD_TEST_REDISSERVER_H
+#define FEEDBACKD_TEST_REDISSERVER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <hiredis/hiredis.h>
+
+struct redisserver {
+	char dir[64];
+	int port;
+	pid_t pid;
+	redisContext *rc; /* a synchronous connection for the test's own looks */
+};
+
+/*
+ * Starts redis-server; with cluster, as a one-node Redis Cluster owning all 16384 slots,
+ * returning once the cluster state is ok. False on failure, with nothing left behind.
+ */
+bool redisserver_start(struct redisserver *s, bool cluster);
+
+/* Runs a command on the test's connection; NULL (after printing why) when no reply came. */
+redisReply *redisserver_command(struct redisserver *s, const char *fmt, ...);
+
+/* Stops the server and removes its directory; false when something was left behind. */
+bool redisserver_stop(struct redisserver *s);
+
+#endif
