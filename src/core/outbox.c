@@ -195,7 +195,8 @@ static int outbox_cmp(const void *a, const void *b)
 /* See outbox.h. */
 void outbox_restore_done(struct outbox *o)
 {
-	qsort(o->v, o->n, sizeof(*o->v), outbox_cmp);
+	if (o->n > 1)
+		qsort(o->v, o->n, sizeof(*o->v), outbox_cmp);
 	/* An entry numbered at or past the saved next number cannot be: keep numbers unique. */
 	if (o->n > 0 && o->v[o->n - 1].seq >= o->next_seq)
 		o->next_seq = o->v[o->n - 1].seq + 1;

@@ -29,7 +29,8 @@ struct task_ticket {
 	struct clock_state clock;
 	char *id;         /* NULL while the slot is free */
 	bool dirty;
-	bool holds_names; /* the clock holds a reference to its agent and category */
+	bool holds_names; /* the running clock holds a reference to these two names */
+	uint32_t agent, category;
 	uint32_t next_free;
 };
 
@@ -270,6 +271,23 @@ static void task_ticket_forget(struct task *t, uint32_t i)
 	t->ticket_live--;
 }
 
+/* The clock holds its agent and category names from here until it ends. */
+static void task_ticket_hold(struct task_ticket *k, uint32_t agent, uint32_t category)
+{
+	k->holds_names = true;
+	k->agent = agent;
+	k->category = category;
+}
+
+/* Releases the names a running clock held. */
+static void task_ticket_release(struct task *t, struct task_ticket *k)
+{
+	names_unref(t->names, k->agent);
+	if (k->category != CLOCK_NO_NAME)
+		names_unref(t->names, k->category);
+	k->holds_names = false;
+}
+
 /* Carries out a clock's effects: counters and gauges, alerts, its timer and its fate. */
 static void task_effects(struct task *t, uint32_t i, const struct clock_effects *fx, int64_t now_ms)
 {
@@ -292,12 +310,9 @@ static void task_effects(struct task *t, uint32_t i, const struct clock_effects 
 		task_alert(t, &fx->alerts[a]);
 	t->ticket_overdue += (size_t)(fx->overdue_delta > 0);
 	t->ticket_overdue -= (size_t)(fx->overdue_delta < 0);
-	if (fx->open_delta < 0 && k->holds_names) {
-		names_unref(t->names, k->clock.agent);
-		if (k->clock.category != CLOCK_NO_NAME)
-			names_unref(t->names, k->clock.category);
-		k->holds_names = false;
-	}
+	/* The clock's own copy of its handles is gone by now: the ticket's are released. */
+	if (fx->open_delta < 0 && k->holds_names)
+		task_ticket_release(t, k);
 	if (fx->fate == CLOCK_DELETE) {
 		task_ticket_forget(t, i);
 		return;
@@ -375,7 +390,7 @@ static void task_ticket_part(struct task *t, const struct event *e, int64_t now_
 		}
 		clock_open(&k->clock, &t->cfg->clocks, &op, now_ms, &fx);
 		if (fx.open_delta > 0) {
-			k->holds_names = true;
+			task_ticket_hold(k, op.agent, op.category);
 		} else {
 			/* The effects may still name the opening agent (an early reply paired): apply first. */
 			task_effects(t, i, &fx, now_ms);
@@ -753,7 +768,7 @@ bool task_restore_ticket(struct task *t, const char *id, size_t id_len, const ch
 			task_ticket_forget(t, i);
 			return false;
 		}
-		k->holds_names = true;
+		task_ticket_hold(k, s.agent, s.category);
 		t->ticket_overdue += s.phase == CLOCK_OVERDUE;
 	}
 	k->clock = s;

@@ -657,11 +657,22 @@ def fixed(scaled, decimals):
     return "%s%d.%0*d" % (sign, mag // p, decimals, mag % p)
 
 
-def in_window(ts, now, span):
-    """Bucket of ts starts at or after now - span (bucket_ms = span / 24)."""
-    bms = span // 24
-    first = -((span - now) // bms)  # ceil((now - span) / bms)
-    return ts // bms >= first
+def granularities(spans):
+    """Each window's bucket length, as src/core/rolling.c lays them out: the shortest
+    window's is the largest divisor of a day within span/100; each next one the largest
+    multiple of the one before within its own span/100 (nested, so merging is exact)."""
+    day, out = 86400000, []
+    divisors = [d for k in range(1, 9296) if day % k == 0 for d in (k, day // k)]
+    for span in spans:
+        most = span // 100
+        out.append(max(d for d in divisors if d <= most) if not out else most // out[-1] * out[-1])
+    return out
+
+
+def in_window(ts, now, span, spans):
+    """ts counts in the window of this span: its bucket starts at or after now - span."""
+    gran = granularities(spans)[spans.index(span)]
+    return ts // gran * gran >= now - span
 
 
 COUNTERS = ("r", "s5", "sat", "neu", "dis", "ssum", "n10", "pro", "det",
@@ -751,10 +762,11 @@ def expected_stats(events, now, sizes=DEFAULT_WINDOWS, reply_target_ms=DAY):
     out = {}
     for agent, items in contrib.items():
         h = {}
+        spans = [sp for _, sp in windows]
         for name, span in windows:
             t = dict.fromkeys(COUNTERS, 0)
             for ts, c in items:
-                if in_window(ts, now, span):
+                if in_window(ts, now, span, spans):
                     for k, v in c.items():
                         t[k] = max(t[k], v) if k == "rmax" else t[k] + v
             h.update(render_window(name, t))

@@ -272,6 +272,22 @@ static void test_local_clock(void **state)
 	assert_int_equal(v->totals[0].c[C_RESP_SUM_MS], 30 * MIN);
 	assert_int_equal(v->totals[0].c[C_SLA_MET], 1);
 	assert_int_equal(task_clocks(t, &overdue), 0);
+	/* The next clock of the same agent still names it (the last one let its names go). */
+	e = ev("m2", EVENT_MESSAGE, "a1", "T2", T0 - 10 * MIN, 0);
+	snprintf(e.category, sizeof(e.category), "billing");
+	task_event(t, &e, T0);
+	flush(t, T0, &c);
+	assert_int_equal(c.tickets, 1);
+	{
+		struct clock_state s;
+		struct clock_text agent, category;
+
+		assert_true(clock_decode(c.ticket_blob[0], c.ticket_len[0], &s, &agent, &category));
+		assert_int_equal(agent.len, 2);
+		assert_memory_equal(agent.ptr, "a1", 2);
+		assert_int_equal(category.len, 7);
+		assert_memory_equal(category.ptr, "billing", 7);
+	}
 	cap_reset(&c);
 	task_free(t);
 }
