@@ -50,8 +50,7 @@ struct config {
 	int64_t refresh_ms;
 
 	/* [ingest] */
-	int batch_size;                 /* most events per Redis script call */
-	int max_inflight_batches;       /* then the open batch fills to batch_size */
+	int batch_size;                 /* a task commits at once when this many events wait */
 	int64_t dedupe_horizon_ms;
 	int64_t max_future_ms;          /* events further ahead are rejected */
 
@@ -60,7 +59,6 @@ struct config {
 	int64_t reply_target_severity_ms[SEVERITY_COUNT]; /* complaints, by severity */
 	double at_risk;                                  /* fraction of target; 0 disables */
 	int64_t pair_horizon_ms;                         /* how long an early reply waits */
-	int64_t rescan_ms;                               /* re-read deadlines set by others */
 
 	/* [http] */
 	char *http_listen;              /* "127.0.0.1:9187", or NULL when "off" */

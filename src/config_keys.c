@@ -24,6 +24,7 @@
 enum config_type {
 	CONFIG_STRING,		/* must not be empty */
 	CONFIG_OPTSTRING,	/* empty means unset (NULL) */
+	CONFIG_OBSOLETE,	/* accepted and ignored, with a warning: the key lost its meaning */
 	CONFIG_TOPIC,		/* one Kafka topic name */
 	CONFIG_OPTTOPIC,	/* a topic name; empty means unset (NULL) */
 	CONFIG_TOPICS,		/* comma-separated topic names */
@@ -60,6 +61,9 @@ struct config_key {
 
 #define KEY(sec, key, type, field, def, help) \
 	{ sec, key, type, offsetof(struct config, field), def, 0, 0, help, 0 }
+/* A key that lost its meaning: still accepted, so old files load, and reported. */
+#define OBSOLETE(sec, key, why) \
+	{ sec, key, CONFIG_OBSOLETE, 0, NULL, 0, 0, why, 0 }
 #define INT(sec, key, field, def, min, max, help) \
 	{ sec, key, CONFIG_INT, offsetof(struct config, field), def, min, max, help, 0 }
 #define DURATION(sec, key, field, def, min_ms, max_ms, help) \
@@ -131,9 +135,8 @@ static const struct config_key config_keys_table[] = {
 	    "how often idle agents' windows are slid forward"),
 
 	INT("ingest", "batch_size", batch_size, "8000", 1, 10000,
-	    "most events per Redis script call"),
-	INT("ingest", "max_inflight_batches", max_inflight_batches, "2", 1, 64,
-	    "batches awaiting Redis at once; then the open batch fills to batch_size"),
+	    "a task commits to Redis at once when it holds this many events not yet committed"),
+	OBSOLETE("ingest", "max_inflight_batches", "each task has one commit in flight at a time"),
 	KEY("ingest", "dedupe_horizon", CONFIG_DURATION, dedupe_horizon_ms, "24h",
 	    "how long an event_id is remembered to drop duplicates"),
 	KEY("ingest", "max_future", CONFIG_DURATION, max_future_ms, "5m",
@@ -149,8 +152,7 @@ static const struct config_key config_keys_table[] = {
 	    "fraction of the deadline that raises an at-risk alert; 0 disables"),
 	KEY("sla", "pair_horizon", CONFIG_DURATION, pair_horizon_ms, "7d",
 	    "how long a reply that arrived before its message waits for it"),
-	KEY("sla", "rescan", CONFIG_DURATION, rescan_ms, "5s",
-	    "how often deadlines set by other instances are re-read"),
+	OBSOLETE("sla", "rescan", "the task that owns a clock fires it from its own timer"),
 
 	KEY("http", "listen", CONFIG_LISTEN, http_listen, "127.0.0.1:9187",
 	    "HOST:PORT of the health and metrics endpoint, or off"),
@@ -448,6 +450,11 @@ config_keys_value(struct config *cfg, const struct config_key *k, const char *va
 	char		*end;
 	struct windows	 ws;
 
+	if (k->type == CONFIG_OBSOLETE) {
+		log_warn("config: [%s] %s no longer has an effect (%s); remove it", k->section, k->name,
+		    k->help);
+		return true;
+	}
 	n = snprintf(reason, size, "[%s] %s: ", k->section, k->name);
 	if (n < 0 || (size_t)n >= size)
 		n = 0;
@@ -455,6 +462,8 @@ config_keys_value(struct config *cfg, const struct config_key *k, const char *va
 	size -= (size_t)n;
 
 	switch (k->type) {
+	case CONFIG_OBSOLETE: /* reported above */
+		break;
 	case CONFIG_STRING:
 		if (*value == '\0')
 			return config_keys_reject(reason, size, "must not be empty");

@@ -375,6 +375,8 @@ static void engine_flush(struct engine_task *et)
 		engine_task_maybe_free(et);
 		return;
 	}
+	/* The flush set the agents' next window changes and rule checks: the timer follows them. */
+	engine_schedule_tick(et);
 	swap = et->flushed;
 	et->flushed = et->open;
 	et->open = swap;
@@ -574,6 +576,18 @@ bool engine_ready(const struct engine *e, uint32_t id)
 	return id < e->ntasks && e->tasks[id] != NULL && e->tasks[id]->state == ENGINE_READY;
 }
 
+/* Something was applied: commit at once past [ingest] batch_size, else at the flush interval. */
+static void engine_applied(struct engine_task *et)
+{
+	if (et->open.n >= (size_t)et->e->cfg->batch_size && !et->committing) {
+		evtimer_del(et->flush_ev);
+		engine_flush(et);
+		return;
+	}
+	engine_schedule_flush(et);
+	engine_schedule_tick(et);
+}
+
 /* See engine.h. */
 enum task_result engine_event(struct engine *e, uint32_t id, const struct event *ev, const char *topic,
     int32_t partition, int64_t offset)
@@ -582,8 +596,7 @@ enum task_result engine_event(struct engine *e, uint32_t id, const struct event 
 	enum task_result r = task_event(et->task, ev, ts_now_ms());
 
 	engine_offsets_add(&et->open, topic, partition, offset);
-	engine_schedule_flush(et);
-	engine_schedule_tick(et);
+	engine_applied(et);
 	return r;
 }
 
@@ -595,8 +608,7 @@ bool engine_batch(struct engine *e, uint32_t id, const char *buf, size_t len, co
 	bool ok = task_batch(et->task, buf, len, ts_now_ms());
 
 	engine_offsets_add(&et->open, topic, partition, offset);
-	engine_schedule_flush(et);
-	engine_schedule_tick(et);
+	engine_applied(et);
 	return ok;
 }
 

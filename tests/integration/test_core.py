@@ -49,9 +49,20 @@ class TestCore(h.FeedbackTestCase):
             self.assertTrue(v.isdigit(), "updated_at %r not epoch ms" % v)
             self.assertLess(abs(int(v) - h.now_ms()), 10 * MINUTE, "updated_at %s far from now" % v)
 
-    def offsets_applied(self, redis):
-        """Sum over partitions of the applied high-water marks (0 when none yet)."""
-        return sum(int(v) + 1 for v in redis.hgetall("fb:offsets:" + GROUP).values())
+    @staticmethod
+    def shown(redis, agents):
+        """Ratings and replies the stats hashes show over all agents (30d): how far a run got."""
+        total = 0
+        for a in agents:
+            st = redis.hgetall(h.stats_key(a))
+            total += int(st.get("ratings_30d", 0)) + int(st.get("replies_30d", 0))
+        return total
+
+    @staticmethod
+    def expected_shown(events):
+        """What shown() must reach once every one of events is applied."""
+        want = h.expected_stats(events, h.now_ms())
+        return sum(int(st["ratings_30d"]) + int(st["replies_30d"]) for st in want.values())
 
     # -- tests -----------------------------------------------------------------
 
@@ -261,7 +272,7 @@ class TestCore(h.FeedbackTestCase):
         self.assertEqual(m[dead], len(bad))
 
     def test_windows_slide(self):
-        """With no new events a rating leaves the 1m window after 57.5-60 s; 1h keeps it."""
+        """With no new events a rating leaves the 1m window after 59.4-60 s (buckets of 600 ms); 1h keeps it."""
         sizes = "1m,1h"
         redis, kafka, _ = self.stack(config={"windows": {"sizes": sizes, "refresh": "2s"}})
         ts = h.now_ms()
@@ -293,8 +304,7 @@ class TestCore(h.FeedbackTestCase):
         rnd = random.Random(42)
         redis = self.start_redis()
         kafka = self.start_kafka()
-        cfg = {"ingest": {"batch_size": "10", "max_inflight_batches": "1"}}
-        d = self.start_daemon(kafka.bootstrap, redis, cfg)
+        d = self.start_daemon(kafka.bootstrap, redis)
         now = h.now_ms()
         # ages kept away from every window edge (and the 40 d ones are late)
         bands = [(1 * MINUTE, 45 * MINUTE), (90 * MINUTE, 22 * HOUR), (26 * HOUR, 6 * DAY),
@@ -318,22 +328,30 @@ class TestCore(h.FeedbackTestCase):
         for i in rnd.sample(range(1500), 40):
             keyed.insert(rnd.randint(i + 1, 1500), keyed[i])
         first, rest = keyed[:1540], keyed[1540:]
-        h.produce(kafka.bootstrap, h.TOPIC_EVENTS, first)
-        applied = h.wait_until(lambda: self.offsets_applied(redis), 30, 0.01,
-                               what="the first batch applied")
+        whole = self.expected_shown([e for _, e in first])
+
+        def trickle():
+            # In small steps, so that the stop lands while the first part is still arriving.
+            for i in range(0, len(first), 70):
+                h.produce(kafka.bootstrap, h.TOPIC_EVENTS, first[i:i + 70])
+                time.sleep(0.15)
+        th = threading.Thread(target=trickle)
+        th.start()
+        applied = h.wait_until(lambda: self.shown(redis, agents), 30, 0.01,
+                               what="the first events shown")
         if how == "term":
             d.stop()
         else:
             d.kill()
-        after = self.offsets_applied(redis)
-        sys.stderr.write("\n[%s after %d, with %d of %d records applied] "
-                         % (how, applied, after, len(first)))
-        # The high-water marks move in the same atomic step as the counters, so they say
-        # exactly how far the first run got: the stop must have hit the stream midway.
+        after = self.shown(redis, agents)
+        sys.stderr.write("\n[%s after %d, with %d of %d events shown] " % (how, applied, after, whole))
+        # The views are written only from committed checkpoints: the stop must have hit the
+        # stream midway for the restart to prove anything.
         self.assertGreater(after, 0, "nothing applied before the %s" % how)
-        self.assertGreaterEqual(after, applied, "applied offsets went backwards")
-        self.assertLess(after, len(first), "the whole first part was applied before the %s: "
+        self.assertGreaterEqual(after, applied, "shown events went backwards")
+        self.assertLess(after, whole, "the whole first part was applied before the %s: "
                         "the stop was not mid-stream" % how)
+        th.join(60)
         d.start()
         d.wait_ready(timeout=60)
         h.produce(kafka.bootstrap, h.TOPIC_EVENTS, rest)
@@ -409,9 +427,9 @@ class TestCore(h.FeedbackTestCase):
         1. events applied; 2. SCRIPT FLUSH, more events; 3. SCRIPT FLUSH again and again while
         many small batches are in flight. Stats must be exact after each phase."""
         rnd = random.Random(7)
-        # small batches, several in flight; no rescan or refresh to reload the cache first
-        cfg = {"ingest": {"batch_size": "5", "max_inflight_batches": "4"},
-               "sla": {"rescan": "1h"}, "windows": {"sizes": h.DEFAULT_WINDOWS, "refresh": "1h"}}
+        # frequent small commits; no refresh to reload the cache first
+        cfg = {"engine": {"flush_interval": "1ms"},
+               "windows": {"sizes": h.DEFAULT_WINDOWS, "refresh": "1h"}}
         redis, kafka, _ = self.stack(config=cfg)
         now = h.now_ms()
         agents = ["agent-N%d" % i for i in range(4)]
@@ -442,11 +460,11 @@ class TestCore(h.FeedbackTestCase):
         if noscript1 is not None:
             self.assertGreaterEqual(noscript1, 1, "the daemon never met NOSCRIPT: the flush was not exercised")
         self.assertGreaterEqual(eval1, 1, "no EVAL retry: the NOSCRIPT path was not exercised")
-        self.assertEqual(self.offsets_applied(redis), len(phase1) + len(phase2))
 
         # 3. flushes while batches are in flight (pipelined EVALSHAs meet NOSCRIPT together)
         phase3 = self.clock_stream(rnd, "p3", 1500, now, agents)
-        base, total = len(phase1) + len(phase2), len(phase1) + len(phase2) + len(phase3)
+        base = self.shown(redis, agents)
+        total = self.expected_shown(events + [e for _, e in phase3])
         done = threading.Event()
         failure = []
 
@@ -463,7 +481,7 @@ class TestCore(h.FeedbackTestCase):
         deadline = time.monotonic() + 60
         try:
             while time.monotonic() < deadline:
-                got = self.offsets_applied(redis)
+                got = self.shown(redis, agents)
                 if got >= total and done.is_set():
                     break
                 redis.cmd("SCRIPT", "FLUSH")
@@ -480,7 +498,7 @@ class TestCore(h.FeedbackTestCase):
         self.assertGreaterEqual(midway, 3, "too few flushes landed while phase 3 was being applied")
         time.sleep(2)
         self.assertEqual(self.stats_mismatch(redis, events), "")
-        self.assertEqual(self.offsets_applied(redis), total)
+        self.assertEqual(self.shown(redis, agents), total)
         self.assert_agents(redis, events)
         self.assertEqual(h.consume_all(kafka.bootstrap, h.TOPIC_DLQ), [], "nothing to the DLQ")
 

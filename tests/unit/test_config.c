@@ -140,7 +140,6 @@ test_config_equal(const struct config *a, const struct config *b)
 	assert_memory_equal(&a->windows, &b->windows, sizeof a->windows);
 	assert_int_equal(a->refresh_ms, b->refresh_ms);
 	assert_int_equal(a->batch_size, b->batch_size);
-	assert_int_equal(a->max_inflight_batches, b->max_inflight_batches);
 	assert_int_equal(a->dedupe_horizon_ms, b->dedupe_horizon_ms);
 	assert_int_equal(a->max_future_ms, b->max_future_ms);
 	assert_int_equal(a->reply_target_ms, b->reply_target_ms);
@@ -148,7 +147,6 @@ test_config_equal(const struct config *a, const struct config *b)
 		assert_int_equal(a->reply_target_severity_ms[s], b->reply_target_severity_ms[s]);
 	assert_true(a->at_risk == b->at_risk);
 	assert_int_equal(a->pair_horizon_ms, b->pair_horizon_ms);
-	assert_int_equal(a->rescan_ms, b->rescan_ms);
 	test_str_equal(a->http_listen, b->http_listen);
 	assert_int_equal(a->log_level, b->log_level);
 	assert_int_equal(a->tasks, b->tasks);
@@ -199,7 +197,6 @@ test_defaults(void **state)
 	assert_int_equal(c->windows.w[3].span_ms, 30 * DAY_MS);
 	assert_int_equal(c->refresh_ms, 60000);
 	assert_int_equal(c->batch_size, 8000);
-	assert_int_equal(c->max_inflight_batches, 2);
 	assert_int_equal(c->dedupe_horizon_ms, DAY_MS);
 	assert_int_equal(c->max_future_ms, 5 * 60000);
 	assert_int_equal(c->reply_target_ms, DAY_MS);
@@ -207,7 +204,6 @@ test_defaults(void **state)
 		assert_int_equal(c->reply_target_severity_ms[s], DAY_MS);
 	assert_true(c->at_risk == 0.8);
 	assert_int_equal(c->pair_horizon_ms, 7 * DAY_MS);
-	assert_int_equal(c->rescan_ms, 5000);
 	assert_string_equal(c->http_listen, "127.0.0.1:9187");
 	assert_int_equal(c->log_level, LOG_INFO);
 	assert_int_equal(c->tasks, 0);
@@ -292,10 +288,10 @@ test_shipped_conf_documents_defaults(void **state)
 	static const char *const keys[] = {
 		"brokers", "group", "topics", "dlq_topic", "alerts_topic",
 		"embedded_partitions", "host", "port", "socket", "user", "password",
-		"db", "prefix", "timeout", "sizes", "refresh", "batch_size", "max_inflight_batches",
+		"db", "prefix", "timeout", "sizes", "refresh", "batch_size",
 		"dedupe_horizon", "max_future", "reply_target", "reply_target.low",
 		"reply_target.normal", "reply_target.high", "reply_target.critical",
-		"at_risk", "pair_horizon", "rescan", "listen", "level",
+		"at_risk", "pair_horizon", "listen", "level",
 		"enabled", "window", "threshold", "min_samples", "mode", "confidence",
 		"margin", "for", "repeat_interval", "tasks", "route_topic", "partitioner",
 		"flush_interval",
@@ -404,14 +400,12 @@ test_all_keys(void **state)
 	assert_string_equal(c->windows.w[1].name, "1d");
 	assert_int_equal(c->refresh_ms, 90000);
 	assert_int_equal(c->batch_size, 10000);
-	assert_int_equal(c->max_inflight_batches, 1);
 	assert_int_equal(c->dedupe_horizon_ms, 2 * DAY_MS);
 	assert_int_equal(c->max_future_ms, 500);
 	assert_int_equal(c->reply_target_ms, 4 * HOUR_MS);
 	assert_int_equal(c->reply_target_severity_ms[SEVERITY_CRITICAL], 30 * 60000);
 	assert_true(c->at_risk == 0.0);
 	assert_int_equal(c->pair_horizon_ms, DAY_MS);
-	assert_int_equal(c->rescan_ms, 1000);
 	assert_string_equal(c->http_listen, "[::1]:8080");
 	assert_int_equal(c->log_level, LOG_DEBUG);
 }
@@ -524,13 +518,9 @@ test_ingest_limits(void **state)
 	    ":2: [ingest] batch_size: '0' is not an integer between 1 and 10000");
 	test_fails(f, "[ingest]\nbatch_size = 10001\n",
 	    ":2: [ingest] batch_size: '10001' is not an integer between 1 and 10000");
-	test_fails(f, "[ingest]\nmax_inflight_batches = 0\n",
-	    ":2: [ingest] max_inflight_batches: '0' is not an integer between 1 and 64");
-	test_fails(f, "[ingest]\nmax_inflight_batches = 65\n",
-	    ":2: [ingest] max_inflight_batches: '65' is not an integer between 1 and 64");
-	test_loads(f, "[ingest]\nbatch_size = 1\nmax_inflight_batches = 64\n");
+	/* Keys that lost their meaning still load, whatever their value, so old files do. */
+	test_loads(f, "[ingest]\nbatch_size = 1\nmax_inflight_batches = anything\n[sla]\nrescan = 0\n");
 	assert_int_equal(f->cfg.batch_size, 1);
-	assert_int_equal(f->cfg.max_inflight_batches, 64);
 }
 
 /* Durations need a unit and must be positive. */
@@ -543,8 +533,8 @@ test_duration_values(void **state)
 	    ":2: [ingest] max_future: '5' is not a duration (like 500ms, 90s, 15m, 24h, 7d)");
 	test_fails(f, "[windows]\nrefresh = 0s\n",
 	    ":2: [windows] refresh: '0s' is not a duration (like 500ms, 90s, 15m, 24h, 7d)");
-	test_fails(f, "[sla]\nrescan = 1 s\n",
-	    ":2: [sla] rescan: '1 s' is not a duration (like 500ms, 90s, 15m, 24h, 7d)");
+	test_fails(f, "[sla]\npair_horizon = 1 s\n",
+	    ":2: [sla] pair_horizon: '1 s' is not a duration (like 500ms, 90s, 15m, 24h, 7d)");
 	test_fails(f, "[sla]\nreply_target.high = 2x\n",
 	    ":2: [sla] reply_target.high: '2x' is not a duration (like 500ms, 90s, 15m, 24h, 7d)");
 	test_fails(f, "[redis]\nport = 6380\ntimeout = 0ms\n",
