@@ -258,8 +258,8 @@ class TestDelivery(h.FeedbackTestCase):
         h.produce_bulk(self.kafka.bootstrap, self.t_events, records, tmpdir=self.tmp, **kw)
 
     def applied(self, redis):
-        """Sum over partitions of (highest applied offset + 1)."""
-        return sum(int(v) + 1 for v in redis.hgetall("fb:offsets:" + self.group).values())
+        """Distinct events committed so far (records, less duplicates and dead letters)."""
+        return h.committed_events(redis, self.group)
 
     # -- assertions ----------------------------------------------------------
 

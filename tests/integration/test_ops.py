@@ -263,7 +263,8 @@ class TestOps(h.FeedbackTestCase):
         self.rewrite_config(d, {"rule.complaints_above": {"threshold": "2"}})
         os.kill(d.proc.pid, signal.SIGHUP)
         h.wait_until(lambda: self.complaint_alerts(port) == (1, 0), 10, what="complaints_above firing")
-        self.assertEqual(redis.hgetall("fb:agent:{agent-r}:rules")["complaints_above"].split(":")[0], "firing")
+        self.assertEqual(h.rule_states(h.agent_records(redis)["agent-r"])["complaints_above"].split(":")[0],
+                         "firing")
         m = self.metrics(port)
         self.assertEqual(m[("feedbackd_reloads_total", frozenset())], 1)
         self.assertEqual(m[("feedbackd_last_reload_success", frozenset())], 1)
@@ -289,7 +290,7 @@ class TestOps(h.FeedbackTestCase):
         self.produce_complaints(kafka, port, 1)
         time.sleep(2.0)
         self.assertEqual(self.complaint_alerts(port), (0, 0))
-        self.assertNotIn("complaints_above", redis.hgetall("fb:agent:{agent-r}:rules"))
+        self.assertNotIn("complaints_above", h.rule_states(h.agent_records(redis)["agent-r"]))
         # The same change in a valid file fires at once: it would have been seen.
         self.rewrite_config(d, {})
         os.kill(d.proc.pid, signal.SIGHUP)

@@ -4,7 +4,8 @@
 Each test starts a fresh redis-server, tests/mockkafka and src/feedbackd with short windows
 ([windows] sizes = 1m,1h, refresh = 2s), and reads every alert back from the Kafka alerts
 topic AND the fb:alerts stream, and checks the agent's alerts hash, rule-state hash
-(fb:agent:{A}:rules) and the fb:rules:active set (docs/alert-rules.md, docs/alerts.md).
+(kept in each agent's checkpoint record) and which agents have a rule pending or firing
+(docs/alert-rules.md, docs/alerts.md).
 
 Run all:   FEEDBACKD_BUILDDIR=_build python3 tests/integration/test_quality.py -v
 Run one:   ... test_quality.py -v TestQuality.test_csat_fires_once
@@ -178,14 +179,16 @@ class TestQuality(h.FeedbackTestCase):
             self.assertLess(abs(a["upper"] - interval[1]), 1e-6, "upper %r vs %r" % (a["upper"], interval[1]))
 
     def rules_state(self, redis, agent):
-        return redis.hgetall("fb:agent:{%s}:rules" % agent)
+        record = h.agent_records(redis).get(agent)
+        return h.rule_states(record) if record is not None else {}
 
     def alerts_hash(self, redis, agent):
         return {k: v.encode("utf-8", "surrogateescape")
                 for k, v in redis.hgetall("fb:agent:{%s}:alerts" % agent).items()}
 
     def active(self, redis):
-        return set(redis.cmd("SMEMBERS", "fb:rules:active"))
+        """Agents with a rule pending or firing (re-checked even while idle)."""
+        return {a for a, r in h.agent_records(redis).items() if h.rule_states(r)}
 
     def assert_firing_state(self, redis, agent, rule, alert, pending_since=0, last_sent=None):
         """Rule state 'firing:SINCE:PENDING_SINCE:LAST_SENT', the alert in the hash, agent active."""
@@ -197,7 +200,7 @@ class TestQuality(h.FeedbackTestCase):
         self.assertIn(agent, self.active(redis))
 
     def assert_quiet(self, redis, agent):
-        """No rule state, no firing alert, not in fb:rules:active."""
+        """No rule state, no firing alert, no rule pending or firing."""
         self.assertEqual(self.rules_state(redis, agent), {}, "rule state of %s" % agent)
         self.assertEqual(self.alerts_hash(redis, agent), {}, "alerts hash of %s" % agent)
         self.assertNotIn(agent, self.active(redis))
@@ -208,7 +211,7 @@ class TestQuality(h.FeedbackTestCase):
 
     def wait_outbox_empty(self, redis, timeout=20.0):
         """Every alert decided so far has its Kafka delivery confirmed (docs/alerts.md, Delivery)."""
-        h.wait_until(lambda: redis.cmd("HLEN", "fb:outbox") == 0, timeout, 0.1, what="fb:outbox empty")
+        h.wait_until(lambda: h.outbox_entries(redis) == 0, timeout, 0.1, what="the tasks' outboxes empty")
 
     def reload(self, d, changes, expect="reload complete"):
         """Rewrites the daemon's config with changes merged in, sends SIGHUP, waits for `expect`."""
