@@ -157,7 +157,8 @@ def report(res, out=sys.stdout):
     p("raw: clocks shown in the stats hashes (open_tickets) %.1f s after the produce started (%.1f s before the "
       "first deadline); produce %.1f s; feedbackd_open_clocks %s then, %s at the end (%s overdue); alerts on the "
       "topic %s" % (res["applied_s_after_produce_start"], res["applied_before_first_deadline_s"], res["produce_s"],
-                    res["open_clocks_metric"], res["open_clocks_left"], res["overdue_clocks"],
+                    *(None if v is None else int(v) for v in (res["open_clocks_metric"], res["open_clocks_left"],
+                                                               res["overdue_clocks"])),
                     res["alerts_by_rule_state"]))
     p("raw: histogram of (Kafka ts - deadline) in 100 ms bins (bin: count, 100 = >= 10 s): %s"
       % " ".join("%s:%d" % kv for kv in res["histogram_100ms"].items()))

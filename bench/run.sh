@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run.sh: every feedbackd benchmark in order, then a summary table.
 #
-#   bench/run.sh                     full sizes (about 15-25 min on 2 cores, plus bench/scale.py's 11,000,000 events)
+#   bench/run.sh                     full sizes (about 15-25 min on 2 cores, plus bench/scale.py's 10,000,000 events)
 #   bench/run.sh --quick             reduced sizes (a few minutes; figures not comparable with the targets)
 #   bench/run.sh --builddir DIR      the daemon to measure (default $FEEDBACKD_BUILDDIR or _build)
 #   bench/run.sh --out DIR           keep each benchmark's JSON and output in DIR (default: a temp dir, kept)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark 7: memory at scale, and restore after a crash.
 
-    bench/scale.py                 # 100,000 agents, 10,000,000 ids, 1,000,000 open clocks
+    bench/scale.py                 # 100,000 agents, 10,000,000 ids (= events), 1,000,000 open clocks
     bench/scale.py --quick         # 1/20 of that, to try it out
     bench/scale.py --agents 20000 --ids 2000000 --clocks 200000 --history 5
 
@@ -12,16 +12,19 @@ here.  What the targets constrain is the STATE, and this scheme builds it honest
 
   history  --history (10) ratings per agent, ts evenly spread from 29.5 days to
            25 hours before now: every agent has counters spread over the whole 30-day
-           window (bucket state of 30 days), and these ids are older than the 24 h
-           dedupe horizon (the daemon may drop them).
-  last 24 h --ids (10,000,000) events with distinct ids, ts evenly spread from 23 h to
-           1 minute before now, agents round robin: all of them in the dedupe horizon.
-           --clocks (1,000,000) of them are `message` events on distinct tickets that
-           never get a reply (1,000,000 open clocks; [sla] reply_target = 7d, so none
-           is at risk or breached), the rest ratings (score 1-5 in turn).
+           window (bucket state of 30 days).
+  last 24 h the rest of the --ids (10,000,000) events, ts evenly spread from 23 h to
+           1 minute before now, agents round robin.  --clocks (1,000,000) of them
+           are `message` events on distinct tickets that never get a reply
+           (1,000,000 open clocks; [sla] reply_target = 7d, so none is at risk or
+           breached), the rest ratings (score 1-5 in turn).
 
-So 100,000 x 10 + 10,000,000 = 11,000,000 events by default (~1.4 GB of `KEY\\x1fJSON`
-lines, streamed to a file, then one `kcat -P -l`, produced while the daemon runs).
+Every event has its own id, and the daemon's dedupe horizon (24 h) counts from when
+it first saw an id (src/core/dedupe.h), not from the event's ts: all --ids ids are in
+the horizon while the run lasts (feedbackd_dedupe_ids shows it).  So by default
+100,000 x 10 history + 9,000,000 recent = 10,000,000 events (~1.2 GB of
+`KEY\x1fJSON` lines, streamed to a file, then one `kcat -P -l`, produced while the
+daemon runs).
 The run waits until the stats hashes show every event (ratings_30d summed over the
 agents = all ratings, open_tickets summed = --clocks; Redis is polled once /metrics
 counts every event, at least every 10 s before), printing progress every 10 s, then
@@ -59,6 +62,7 @@ def gen_state(path, agents, history, ids, clocks, now, run):
     h_start, h_span = now - int(29.5 * DAY), int(29.5 * DAY) - 25 * c.gen_events.HOUR
     r_start, r_span = now - 23 * c.gen_events.HOUR, 23 * c.gen_events.HOUR - c.gen_events.MIN
     n_hist = agents * history
+    recent = ids - n_hist
     rating = '%s\x1f{"event_id":"%s-%d","type":"rating","agent_id":"%s","ts":%d,"score":%d}'
     message = '%s\x1f{"event_id":"%s-%d","type":"message","agent_id":"%s","ts":%d,"ticket_id":"%s-k%d"}'
     with open(path, "w", encoding="utf-8", buffering=1 << 22) as f:
@@ -69,11 +73,11 @@ def gen_state(path, agents, history, ids, clocks, now, run):
             if len(buf) >= 100_000:
                 f.write("\n".join(buf) + "\n")
                 buf = []
-        for j in range(ids):
+        for j in range(recent):
             i = n_hist + j
             a = names[j % agents]
-            ts = r_start + r_span * j // ids
-            if (j * clocks) // ids != ((j + 1) * clocks) // ids:  # exactly `clocks` of them
+            ts = r_start + r_span * j // recent
+            if (j * clocks) // recent != ((j + 1) * clocks) // recent:  # exactly `clocks` of them
                 buf.append(message % (a, run, i, a, ts, run, j))
             else:
                 buf.append(rating % (a, run, i, a, ts, j % 5 + 1))
@@ -82,7 +86,7 @@ def gen_state(path, agents, history, ids, clocks, now, run):
                 buf = []
         if buf:
             f.write("\n".join(buf) + "\n")
-    return names, [n_hist + ids - clocks, 0, 0, clocks], n_hist + ids
+    return names, [ids - clocks, 0, 0, clocks], ids
 
 
 def gauges(st):
@@ -197,9 +201,10 @@ def run(args):
                                         "sc%d" % os.getpid())
         res.update({"events": total, "gen_s": time.monotonic() - t0, "bytes": os.path.getsize(path),
                     "want": dict(zip(c.TOTAL_FIELDS, want))})
-        c.log("generated %d events (%.0f MB) in %.1f s: %d history ratings, %d ids in the last 24 h of which "
-              "%d messages (open clocks)" % (total, res["bytes"] / 1e6, res["gen_s"], args.agents * args.history,
-                                            args.ids, args.clocks))
+        c.log("generated %d events with distinct ids (%.0f MB) in %.1f s: %d history ratings, %d events in the "
+              "last 24 h of which %d messages (open clocks)"
+              % (total, res["bytes"] / 1e6, res["gen_s"], args.agents * args.history,
+                 args.ids - args.agents * args.history, args.clocks))
         d = st.make_daemon({"sla": {"reply_target": "7d"}})
         t_start = time.monotonic()
         st.start_daemon(d)
@@ -239,7 +244,7 @@ def run(args):
 def report(res):
     ok = lambda b: ("met" if b else "NOT met") if res["full"] else "(reduced size: not comparable)"  # noqa: E731
     print("== Benchmark 7: memory at scale and restore (%s Kafka, %d agents x %d history ratings over 30 d, "
-          "%d ids in the last 24 h, %d open clocks, %d partitions) =="
+          "%d ids in all, %d open clocks, %d partitions) =="
           % (res["kafka"], res["agents"], res["history"], res["ids"], res["clocks"], res["partitions"]))
     print("fed %d events; the stats hashes showed them all %.1f s after the daemon's exec (%.0f events/s; "
           "produce %.1f s, generate %.1f s, %.0f MB)"
@@ -272,7 +277,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--agents", type=int, default=None, help="default 100,000 (5,000 with --quick)")
     ap.add_argument("--ids", type=int, default=None,
-                    help="events with distinct ids in the last 24 h (default 10,000,000; 500,000 with --quick)")
+                    help="events in all, each with its own id (default 10,000,000; 500,000 with --quick)")
     ap.add_argument("--clocks", type=int, default=None,
                     help="of those, messages never replied to (default 1,000,000; 50,000 with --quick)")
     ap.add_argument("--history", type=int, default=10, help="ratings per agent spread over the 30 days (default 10)")
@@ -288,8 +293,8 @@ def main():
     for k, v in FULL.items():
         if getattr(args, k) is None:
             setattr(args, k, v // div)
-    if args.clocks > args.ids:
-        ap.error("--clocks must be at most --ids")
+    if args.clocks > args.ids - args.agents * args.history:
+        ap.error("--ids must hold --agents x --history history ratings plus --clocks messages")
     c.set_builddir(args.builddir)
     res = run(args)
     report(res)
