@@ -85,7 +85,9 @@ class Phase:
             el = time.monotonic() - t0
             if el >= nxt:
                 nxt += 1.0
-                self.timeline.append((round(el, 2), self.vis[self.produced], self.shown()))
+                shown = self.shown()
+                # produced: by the end of the round of HMGETs, so never less than it saw
+                self.timeline.append((round(el, 2), self.vis[self.produced], shown))
             time.sleep(0.02)
 
     def go(self, lines):
@@ -227,6 +229,9 @@ def run_phase(st, rate, duration, args, idx):
     ph.warmup = args.warmup
     c.log("phase %d: producing %d events/s for %.0f s, a probe every %d ms" % (idx + 1, rate, duration, args.probe_every))
     ph.go(lines)
+    if not d.running():
+        raise RuntimeError("feedbackd exited (rc %s) during the load; log tail:\n%s"
+                           % (d.proc.returncode, d.log_tail()))
     res = ph.result()
     res["topic"] = topic
     try:
