@@ -67,6 +67,14 @@ def main():
         v = c.mib(max(r["rss_peak"], r["rss_hwm"] or 0))
         row("4 memory", "peak RSS MiB, %dk open clocks" % (r["clocks"] // 1000), "%.1f" % v,
             "(part of scale: <= 512)", None)
+    i = load(d, "idle")
+    if i:
+        row("5 idle", "CPU s per minute (%d agents)" % i["agents"], "%.2f" % i["cpu_s_per_min"], "<= 0.5",
+            i["cpu_s_per_min"] <= 0.5)
+    g = load(d, "callgrind")
+    if g:
+        row("6 callgrind", "instructions per event (%dk events)" % (g["events"] // 1000), "%.0f" % g["ir_per_event"],
+            "compare commits", None)
     sc = load(d, "scale")
     if sc:
         size = "%dk agents, %dk ids, %dk clocks" % (sc["agents"] // 1000, sc["ids"] // 1000, sc["clocks"] // 1000)
@@ -79,14 +87,6 @@ def main():
             v = r.get("fresh_event_s")
             row("", "restore: kill -9 to a fresh event shown, s", "%.2f" % v if v is not None else "never",
                 "<= 10", (v is not None and v <= 10) if sc["full"] else None)
-    i = load(d, "idle")
-    if i:
-        row("5 idle", "CPU s per minute (%d agents)" % i["agents"], "%.2f" % i["cpu_s_per_min"], "<= 0.5",
-            i["cpu_s_per_min"] <= 0.5)
-    g = load(d, "callgrind")
-    if g:
-        row("6 callgrind", "instructions per event (%dk events)" % (g["events"] // 1000), "%.0f" % g["ir_per_event"],
-            "compare commits", None)
     for i in range(len(rows) - 1, 0, -1):  # name each benchmark once
         if rows[i][0] == rows[i - 1][0]:
             rows[i][0] = ""
