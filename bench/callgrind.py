@@ -3,7 +3,7 @@
 
 Pre-loads a fixed, seeded set of --events (50,000) mixed events into a fresh
 8-partition topic, runs feedbackd under `valgrind --tool=callgrind` until
-fb:offsets shows every partition applied and the stats hashes hold every event, sends
+the stats hashes show every event (bench/common.py's StatsWait), sends
 SIGTERM, and divides the Ir total of the daemon process (all threads, including
 start-up, librdkafka and shutdown) by the number of events.  Prints the
 callgrind_annotate top functions (self cost, and inclusive).
@@ -43,14 +43,12 @@ def one_run(args, events, label):
         st.start()
         res["kafka"] = "real" if st.real else "mock"
         summary = None
-        hw = {}
         if events:
             path = os.path.join(st.tmp, "events.txt")
             lines, summary = c.gen_events.gen_mixed(events, args.agents, int(time.time() * 1000), 3_600_000,
                                                     args.seed, "cg", "rfc3339")
             c.gen_events.write_lines(path, lines)
             c.produce_file(st.bootstrap, c.TOPIC, path)
-            hw = c.end_offsets(st.bootstrap, c.TOPIC, args.partitions)
         out = os.path.join(st.tmp, "callgrind.out")
         vg = [args.valgrind, "--tool=callgrind", "--callgrind-out-file=" + out, "--trace-children=no"]
         vg += args.valgrind_arg or []
@@ -59,10 +57,9 @@ def one_run(args, events, label):
         t0 = time.monotonic()
         st.start_daemon(d)
         d.wait_log(h.DEFAULT_READY, timeout=300)
-        if hw:
-            c.wait_applied(st.redis, hw, timeout=args.timeout, interval=0.2, daemon=d)
-            import throughput
-            throughput.wait_stats_totals(st.redis, summary, args.timeout, d)
+        if summary:
+            agents, want = c.expect_mixed(summary)
+            c.wait_stats(st.redis, agents, want, timeout=args.timeout, interval=0.2, daemon=d)
         else:
             time.sleep(args.idle_wait)
         res["wall_s"] = time.monotonic() - t0

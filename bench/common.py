@@ -38,6 +38,10 @@ import harness as h  # noqa: E402
 import gen_events  # noqa: E402
 
 TOPIC = h.TOPIC_EVENTS
+# The daemon's internal route topic; harness.Daemon sets [engine] route_topic to
+# "<first input topic>.route".  Same partition count as the input topic: the daemon's
+# [engine] tasks defaults to that count and it refuses a route topic that differs.
+TOPIC_ROUTE = h.TOPIC_ROUTE
 GROUP = "feedbackd-bench"
 KCAT = h.KCAT
 
@@ -152,12 +156,14 @@ class Stack:
         elif mode == "mock":
             warn_loud("--kafka mock: the librdkafka MOCK cluster, reduced sizes, figures NOT comparable")
         self.real = mode == "real"
-        topics = topics or {TOPIC: self.partitions, h.TOPIC_DLQ: 1, h.TOPIC_ALERTS: 1}
+        topics = topics or {TOPIC: self.partitions, TOPIC_ROUTE: self.partitions, h.TOPIC_DLQ: 1,
+                            h.TOPIC_ALERTS: 1}
         if self.real:
             self.kafka = h.RealKafka(self.tmp, partitions=self.partitions, topics=()).start()
             self.kafka.create_topics(topics)
         else:
-            # the mock creates every topic with the same partition count
+            # the mock creates every topic with the same partition count, the route topic
+            # included (it cannot create one on request)
             if not os.access(h.MOCKKAFKA, os.X_OK):
                 log("building %s" % h.MOCKKAFKA)
                 subprocess.run(["make", "-C", h.BUILDDIR, "tests/mockkafka"], check=True,
@@ -167,6 +173,12 @@ class Stack:
             self.redis.port, "real" if self.real else "MOCK", self.kafka.bootstrap,
             time.monotonic() - t0, self.tmp))
         return self
+
+    def create_input_topic(self, name):
+        """A further input topic and its route topic (as harness.Daemon names it), each with
+        self.partitions; real broker only (the mock's topics are fixed at its start)."""
+        assert self.real, "the mock cluster cannot create topics after its start"
+        self.kafka.create_topics({name: self.partitions, name + ".route": self.partitions})
 
     @property
     def bootstrap(self):
@@ -312,39 +324,105 @@ def pipeline(redis, cmds):
     return out
 
 
-def applied_offsets(redis, topic=TOPIC, group=GROUP):
-    """{partition: highest applied offset} from fb:offsets:<group>."""
-    flat = redis.cmd("HGETALL", "fb:offsets:%s" % group) or []
-    out = {}
-    for k, v in zip(flat[0::2], flat[1::2]):
-        t, _, p = k.rpartition(":")
-        if t == topic:
-            out[int(p)] = int(v)
-    return out
+# What the issue's targets are defined on: "until the stats hashes show every event".
+# Sums over all agents of these contract fields, compared with what the generator wrote.
+TOTAL_FIELDS = ("ratings_30d", "complaints_30d", "replies_30d", "open_tickets")
+TOTAL_KEYS = ("ratings", "complaints", "replies", "open_tickets")
 
 
-def applied_count(redis, hw_start=None, topic=TOPIC, group=GROUP):
-    """Events applied so far = sum over partitions of (applied offset + 1 - start offset)."""
-    hw_start = hw_start or {}
-    return sum(o + 1 - hw_start.get(p, 0) for p, o in applied_offsets(redis, topic, group).items())
+def expect_mixed(summary):
+    """(agents, wanted sums of TOTAL_FIELDS) for a gen_events.gen_mixed summary."""
+    return sorted(summary["per_agent"]), [summary["totals"][k] for k in TOTAL_KEYS]
 
 
-def wait_applied(redis, hw, timeout=600, interval=0.02, on_poll=None, daemon=None):
-    """Waits until fb:offsets shows every partition at hw-1; returns time.monotonic() then."""
-    want = {p: o - 1 for p, o in hw.items() if o > 0}
-    deadline = time.monotonic() + timeout
-    while True:
-        got = applied_offsets(redis)
-        now = time.monotonic()
-        if all(got.get(p, -1) >= o for p, o in want.items()):
-            return now
-        if on_poll:
-            on_poll(now, got)
-        if daemon is not None and not daemon.running():
-            raise RuntimeError("feedbackd exited (rc %s); log tail:\n%s" % (daemon.proc.returncode, daemon.log_tail()))
-        if now > deadline:
-            raise RuntimeError("not all applied after %.0f s: want %r got %r" % (timeout, want, got))
-        time.sleep(interval)
+def expect_clocks(n, agents=gen_events.CLOCK_AGENTS):
+    """(agents, wanted sums) for gen_events.gen_clocks(n, ..., agents): n open tickets."""
+    return [gen_events.agent_name(i) for i in range(min(n, agents))], [0, 0, 0, n]
+
+
+def stats_totals(redis, agents):
+    """Sums of TOTAL_FIELDS over the agents' stats hashes (pipelined HMGETs, 5,000 a write)."""
+    tot = [0] * len(TOTAL_FIELDS)
+    for got in pipeline(redis, [["HMGET", h.stats_key(a)] + list(TOTAL_FIELDS) for a in agents]):
+        for j, v in enumerate(got):
+            tot[j] += int(v) if v is not None else 0
+    return tot
+
+
+def events_seen(stack):
+    """Events the daemon counted as applied or duplicate (/metrics), or None without /metrics."""
+    try:
+        m = stack.metrics()
+    except OSError:
+        return None
+    return sum(v for k, v in m.items() if k.startswith("feedbackd_events_total{")
+               and ('result="applied"' in k or 'result="duplicate"' in k))
+
+
+class StatsWait:
+    """Waits until the stats hashes show every event: the sums of TOTAL_FIELDS over `agents`
+    equal `want`.  .polls counts the rounds of HMGETs sent to Redis (their Redis CPU is part
+    of any Redis CPU figure taken meanwhile; .poll_cost() measures one round afterwards).
+
+    gate(): optional, cheap, checked every `interval`; Redis is polled only once it is true
+    (or at least every `every` seconds), so that a 10,000-agent round is not sent every
+    10 ms while the daemon is still far from done."""
+
+    def __init__(self, redis, agents, want, gate=None, every=1.0):
+        self.redis, self.agents, self.want = redis, list(agents), list(want)
+        self.gate, self.every = gate, every
+        self.polls = 0
+        self.first_nonzero = None
+        self.last = None
+
+    def poll(self):
+        self.polls += 1
+        self.last = stats_totals(self.redis, self.agents)
+        if self.first_nonzero is None and any(self.last):
+            self.first_nonzero = time.monotonic()
+        return self.last == self.want
+
+    def wait(self, timeout=600, interval=0.02, daemon=None, on_poll=None):
+        """Returns time.monotonic() of the first poll that saw every event."""
+        deadline = time.monotonic() + timeout
+        last_redis = 0.0
+        while True:
+            now = time.monotonic()
+            if self.gate is None or self.gate() or now - last_redis >= self.every:
+                last_redis = now
+                if self.poll():
+                    return time.monotonic()
+                if on_poll:
+                    on_poll(now, self.last)
+            if daemon is not None and not daemon.running():
+                raise RuntimeError("feedbackd exited (rc %s); log tail:\n%s"
+                                   % (daemon.proc.returncode, daemon.log_tail()))
+            if now > deadline:
+                raise RuntimeError("stats sums %r after %.0f s, expected %r (%s)"
+                                   % (self.last, timeout, self.want, ",".join(TOTAL_FIELDS)))
+            time.sleep(interval)
+
+    def poll_cost(self, rounds=3):
+        """Redis CPU seconds of one round of this wait's HMGETs (mean of `rounds`)."""
+        c0 = redis_cpu(self.redis)
+        for _ in range(rounds):
+            stats_totals(self.redis, self.agents)
+        return (redis_cpu(self.redis) - c0) / rounds
+
+
+def wait_stats(redis, agents, want, timeout=600, interval=0.05, daemon=None):
+    """StatsWait without a gate; returns the time every event showed."""
+    return StatsWait(redis, agents, want).wait(timeout, interval, daemon)
+
+
+def redis_cpu(redis):
+    """used_cpu_user + used_cpu_sys of the redis-server, seconds (INFO cpu)."""
+    info = redis.cmd("INFO", "cpu")
+    return sum(float(m.group(1)) for m in re.finditer(r"used_cpu_(?:user|sys):([\d.]+)", info))
+
+
+def redis_used_memory(redis):
+    return int(re.search(r"used_memory:(\d+)", redis.cmd("INFO", "memory")).group(1))
 
 
 # ----------------------------------------------------------------------------

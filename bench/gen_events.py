@@ -145,7 +145,11 @@ def gen_mixed(n, agents, now, span, seed, run, ts_format="rfc3339"):
     return out, summary
 
 
-def gen_clocks(n, now, spread, run, agents=1000, ts_format="ms"):
+# gen_clocks' agents (bench/common.py's expect_clocks names the same ones)
+CLOCK_AGENTS = 1000
+
+
+def gen_clocks(n, now, spread, run, agents=CLOCK_AGENTS, ts_format="ms"):
     """n `message` events on n distinct tickets, ts evenly over [now, now + spread)."""
     iso = IsoCache()
     out = []

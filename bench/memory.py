@@ -7,21 +7,25 @@
 
 4a: peak RSS during benchmark 1 (bench/throughput.py, 1,000,000 events), or read from
 its --json file.  4b: pre-loads --clocks (1,000,000) `message` events on distinct
-tickets (a 24 h target, so none fires), starts feedbackd, waits until fb:offsets shows
-them applied, then samples VmRSS every 100 ms for --hold seconds while it holds the
-open clocks.  Prints the peak and the settled RSS (VmRSS, and the kernel's VmHWM), plus
-the raw numbers: fb:due size, Redis used_memory, feedbackd_open_clocks.
+tickets of 10,000 agents (a 24 h target, so none fires), starts feedbackd, waits until
+the stats hashes show them (open_tickets summed over the agents = --clocks), then
+samples VmRSS every 100 ms for --hold seconds while it holds the open clocks.  Prints
+the peak and the settled RSS (VmRSS, and the kernel's VmHWM), plus the raw numbers:
+feedbackd_open_clocks, Redis used_memory.  The engine's target for benchmark 1 is
+<= 128 MiB; the 1,000,000 clocks are part of bench/scale.py's <= 512 MiB.
 """
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import time
 
 import common as c
 from common import h
+
+
+MEM_AGENTS = 10_000
 
 
 def hold_clocks(args):
@@ -33,18 +37,18 @@ def hold_clocks(args):
         path = os.path.join(st.tmp, "clocks.txt")
         now = int(time.time() * 1000)
         c.gen_events.write_lines(path, c.gen_events.gen_clocks(n, now - 60_000, 60_000, "mm%d" % os.getpid(),
-                                                               agents=10_000))
+                                                               agents=MEM_AGENTS))
         res["produce_s"] = c.produce_file(st.bootstrap, c.TOPIC, path)
         os.unlink(path)
-        hw = c.end_offsets(st.bootstrap, c.TOPIC, args.partitions)
         d = st.make_daemon({"sla": {"reply_target": "24h"}})
         t0 = time.monotonic()
         st.start_daemon(d)
         sampler = c.RssSampler(d.proc.pid, 0.1)
         sampler.start()
-        t_applied = c.wait_applied(st.redis, hw, timeout=args.timeout, interval=0.1, daemon=d)
+        agents, want = c.expect_clocks(n, MEM_AGENTS)
+        t_applied = c.wait_stats(st.redis, agents, want, timeout=args.timeout, interval=0.1, daemon=d)
         res["apply_s"] = t_applied - t0
-        c.log("%d clocks applied in %.1f s; holding them for %.0f s" % (n, res["apply_s"], args.hold))
+        c.log("%d clocks shown in the stats hashes %.1f s after exec; holding them for %.0f s" % (n, res["apply_s"], args.hold))
         peak_load = sampler.peak
         t_hold = time.monotonic()
         time.sleep(args.hold)
@@ -54,8 +58,7 @@ def hold_clocks(args):
             "rss_peak_while_loading": peak_load, "rss_peak": sampler.peak,
             "rss_hold_max": max(hold) if hold else None, "rss_hold_last": hold[-1] if hold else None,
             "rss_hwm": c.proc_status(d.proc.pid, "VmHWM"),
-            "due": int(st.redis.cmd("ZCARD", "fb:due")),
-            "redis_used_memory": int(re.search(r"used_memory:(\d+)", st.redis.cmd("INFO", "memory")).group(1)),
+            "redis_used_memory": c.redis_used_memory(st.redis),
         })
         try:
             m = st.metrics()
@@ -95,17 +98,18 @@ def main():
         os.unlink(jf)
     out["clocks"] = hold_clocks(args)
 
-    print("== Benchmark 4: memory (target <= 64 MiB) ==")
+    print("== Benchmark 4: memory (target: <= 128 MiB peak in benchmark 1) ==")
     t = out.get("throughput")
     if t:
         print("4a peak RSS during benchmark 1 (%d events, %s Kafka): %.1f MiB VmHWM (%.1f MiB max VmRSS sample)"
               % (t["events"], t["kafka"], c.mib(t["rss_hwm"]), c.mib(t["rss_peak_sampled"])))
+        print("4a target <= 128 MiB: %s" % ("met" if c.mib(t["rss_hwm"]) <= 128 else "NOT met"))
     r = out["clocks"]
     print("4b RSS holding %d open clocks (%s Kafka): %.1f MiB peak VmRSS (VmHWM %.1f MiB; %.1f MiB while loading), "
           "%.1f MiB settled" % (r["clocks"], r["kafka"], c.mib(r["rss_peak"]), c.mib(r["rss_hwm"]),
                                 c.mib(r["rss_peak_while_loading"]), c.mib(r["rss_hold_last"])))
-    print("raw 4b: applied in %.1f s (%.0f events/s), fb:due %d, feedbackd_open_clocks %s, redis used_memory %.1f MiB, "
-          "produce %.1f s" % (r["apply_s"], r["clocks"] / r["apply_s"], r["due"], r["open_clocks_metric"],
+    print("raw 4b: shown in the stats hashes %.1f s after exec (%.0f events/s), feedbackd_open_clocks %s, "
+          "redis used_memory %.1f MiB, produce %.1f s" % (r["apply_s"], r["clocks"] / r["apply_s"], r["open_clocks_metric"],
                               c.mib(r["redis_used_memory"]), r["produce_s"]))
     c.write_json(args.json, out)
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run.sh: every feedbackd benchmark in order, then a summary table.
 #
-#   bench/run.sh                     full sizes (about 15-25 min on 2 cores, depending on the daemon's speed)
+#   bench/run.sh                     full sizes (about 15-25 min on 2 cores, plus bench/scale.py's 10,000,000 events)
 #   bench/run.sh --quick             reduced sizes (a few minutes; figures not comparable with the targets)
 #   bench/run.sh --builddir DIR      the daemon to measure (default $FEEDBACKD_BUILDDIR or _build)
 #   bench/run.sh --out DIR           keep each benchmark's JSON and output in DIR (default: a temp dir, kept)
@@ -38,6 +38,7 @@ if ((quick)); then
 	mem=(--clocks 100000 --hold 5)
 	idle=(--duration 20)
 	cg=(--events 10000)
+	scale=(--quick)
 else
 	tput=(--check)
 	lat=()
@@ -45,6 +46,7 @@ else
 	mem=()
 	idle=()
 	cg=()
+	scale=()
 fi
 
 status=0
@@ -72,6 +74,7 @@ else
 fi
 step idle python3 "$here/idle.py" "${common[@]}" "${idle[@]}" --json "$out/idle.json"
 step callgrind "$here/callgrind.sh" "${common[@]}" "${cg[@]}" --json "$out/callgrind.json"
+step scale python3 "$here/scale.py" "${common[@]}" "${scale[@]}" --json "$out/scale.json"
 
 python3 "$here/summary.py" "$out" | tee "$out/summary.txt"
 echo "results: $out" >&2

@@ -6,19 +6,27 @@
 
 Pre-loads the mixed events (bench/gen_events.py) into a fresh 8-partition topic, times
 `kcat -C ... -e -o beginning > /dev/null` over it (the ceiling), then starts feedbackd
-and measures the time until fb:offsets:<group> shows every partition's last offset
-applied (the apply script writes it in the same call as the counters).  Prints events/s
-from the daemon's start and from its partition assignment, the ratio to kcat, the
-daemon's peak RSS (VmHWM, and the 50 ms VmRSS samples), CPU used, and the /metrics
-counters behind the figures.  --check then compares every agent's ratings_30d,
-satisfied_30d, neutral_30d, dissatisfied_30d, nps_ratings_30d, complaints_30d,
-replies_30d and open_tickets with the generator's exact counts (exit 1 on a mismatch).
+and measures the time until the stats hashes show every event: the sums of
+ratings_30d, complaints_30d, replies_30d and open_tickets over all agents equal the
+generator's totals (pipelined HMGETs; Redis is asked every 20 ms once /metrics counts
+every event, at least once a second before).  Prints events/s from the daemon's exec
+and from its partition assignment, the ratio to kcat, Redis and daemon CPU per event
+(/proc and INFO cpu), the daemon's peak RSS (VmHWM and 50 ms VmRSS samples) and the
+/metrics counters behind the figures.  Then, in the same session on the same topic
+(Redis flushed), the Python peer of ../shared/bench/peer.py (--peer; skipped when
+it or confluent-kafka is missing) from exec to its result line, and the ratio.
+--check compares every agent's ratings_30d, satisfied_30d, neutral_30d,
+dissatisfied_30d, nps_ratings_30d, complaints_30d, replies_30d and open_tickets with
+the generator's exact counts (exit 1 on a mismatch).
 """
 import argparse
 import calendar
 import os
 import re
+import signal
+import subprocess
 import sys
+import threading
 import time
 
 import common as c
@@ -81,43 +89,39 @@ def run(args):
         c.log("kcat -C with queued.max.messages.kbytes=%s read %d events in %.2f s"
               % (res["prefetch_kb"], args.events, res["kcat_prefetch_s"]))
         d = st.make_daemon(cfg)
-        rcpu0 = redis_cpu(st.redis)
+        agents, want = c.expect_mixed(summary)
+        sw = c.StatsWait(st.redis, agents, want,
+                         gate=lambda: (c.events_seen(st) or 0) >= args.events)
+        rcpu0 = c.redis_cpu(st.redis)
         t_start = time.monotonic()
         st.start_daemon(d)
         sampler = c.RssSampler(d.proc.pid, 0.05)
         sampler.start()
-        first = {}
-
-        def on_poll(now, got):
-            if got and "first_applied" not in first:
-                first["first_applied"] = now
         d.wait_log(h.DEFAULT_READY, timeout=120)
         t_ready = time.monotonic()
-        t_done = c.wait_applied(st.redis, hw, timeout=args.timeout, interval=0.01, on_poll=on_poll, daemon=d)
-        c.log("fb:offsets shows every event applied %.3f s after the daemon's exec" % (t_done - t_start))
-        # offsets are written by the apply script; the contract stats hashes are written by a
-        # later call (stats_write), so also wait until the dashboards' totals are complete
-        t_stats = wait_stats_totals(st.redis, summary, timeout=args.timeout, daemon=d)
+        t_done = sw.wait(timeout=args.timeout, interval=0.02, daemon=d)
+        rcpu1 = c.redis_cpu(st.redis)
         cpu, ut, stt = c.cpu_seconds(d.proc.pid)
-        res["redis_cpu_s"] = redis_cpu(st.redis) - rcpu0
         threads = c.thread_cpu(d.proc.pid)
         sampler.stop()
         hwm = c.proc_status(d.proc.pid, "VmHWM")
+        c.log("the stats hashes show every event %.3f s after the daemon's exec (%d rounds of HMGETs)"
+              % (t_done - t_start, sw.polls))
         try:
             m = st.metrics()
         except OSError as e:
             m = {}
             c.log("metrics: %r" % e)
+        poll_cpu = sw.poll_cost()
         res.update({
-            "start_to_offsets_s": t_done - t_start,
-            "offsets_eps": args.events / (t_done - t_start),
-            "stats_after_offsets_s": t_stats - t_done,
-            "start_to_done_s": t_stats - t_start,
+            "start_to_done_s": t_done - t_start,
             "ready_s": t_ready - t_start,
-            "ready_to_done_s": t_stats - t_ready,
-            "first_applied_s": (first.get("first_applied", t_done) - t_start),
-            "eps": args.events / (t_stats - t_start),
-            "eps_from_ready": args.events / (t_stats - t_ready),
+            "ready_to_done_s": t_done - t_ready,
+            "first_shown_s": (sw.first_nonzero or t_done) - t_start,
+            "eps": args.events / (t_done - t_start),
+            "eps_from_ready": args.events / (t_done - t_ready),
+            "redis_cpu_s": rcpu1 - rcpu0,
+            "stats_polls": sw.polls, "stats_poll_redis_cpu_s": poll_cpu,
             "cpu_s": cpu, "utime_s": ut, "stime_s": stt,
             "threads_cpu_s": sorted(([n, round(s, 2)] for n, s in threads.values()), key=lambda x: -x[1]),
             "rss_peak_sampled": sampler.peak, "rss_hwm": hwm,
@@ -126,11 +130,13 @@ def run(args):
                                                                      "feedbackd_redis_latency_seconds_sum",
                                                                      "feedbackd_redis_latency_seconds_count",
                                                                      "feedbackd_redis_errors", "feedbackd_alerts_published",
-                                                                     "feedbackd_events_dead"))},
+                                                                     "feedbackd_events_dead", "feedbackd_tasks",
+                                                                     "feedbackd_agents", "feedbackd_dedupe_ids",
+                                                                     "feedbackd_open_clocks"))},
         })
+        res["redis_cpu_net_s"] = res["redis_cpu_s"] - sw.polls * poll_cpu
         res["ratio_to_kcat"] = res["eps"] / res["kcat_eps"]
-        info = st.redis.cmd("INFO", "memory")
-        res["redis_used_memory"] = int(re.search(r"used_memory:(\d+)", info).group(1))
+        res["redis_used_memory"] = c.redis_used_memory(st.redis)
 
         if args.check:
             res["check"] = check(st.redis, summary)
@@ -138,7 +144,51 @@ def run(args):
             res["fetch_trace"] = fetch_trace(d.log())
         d.stop(timeout=60)
         st.daemon = None
+        if args.peer != "none":
+            res["peer"] = run_peer(st, args, summary)
+            if res["peer"].get("eps"):
+                res["ratio_to_peer"] = res["eps"] / res["peer"]["eps"]
     return res
+
+
+def run_peer(st, args, summary):
+    """The Python peer (peer.py BOOTSTRAP TOPIC REDIS_PORT EXPECTED batched) on the same topic
+    from offset 0 with Redis flushed: wall from exec to its result line, Redis and peer CPU."""
+    peer = args.peer
+    if not os.path.exists(peer):
+        c.log("peer %s missing: no ratio to the peer" % peer)
+        return {"skipped": "%s missing" % peer}
+    r = subprocess.run([args.peer_python, "-c", "import confluent_kafka, redis"], stderr=subprocess.PIPE)
+    if r.returncode != 0:
+        c.log("peer: %s cannot import confluent_kafka and redis: skipped" % args.peer_python)
+        return {"skipped": "confluent_kafka/redis missing for %s" % args.peer_python}
+    st.redis.cmd("FLUSHALL")
+    r0 = c.redis_cpu(st.redis)
+    t0 = time.monotonic()
+    env = dict(os.environ, PYTHONUNBUFFERED="1")  # its result line arrives when printed
+    p = h._spawn([args.peer_python, peer, st.bootstrap, c.TOPIC, str(st.redis.port), str(args.events),
+                  "batched"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    killer = threading.Timer(args.timeout, lambda: h._killpg(p, signal.SIGKILL))
+    killer.start()
+    line = p.stdout.readline().decode().strip()
+    t1 = time.monotonic()
+    r1 = c.redis_cpu(st.redis)
+    try:
+        pc = c.cpu_seconds(p.pid)[0]
+    except OSError:
+        pc = None
+    hwm = c.proc_status(p.pid, "VmHWM")
+    p.communicate()
+    killer.cancel()
+    h._reap(p, 5)
+    mt = re.match(r"events (\d+) seconds ([\d.]+) rate (\d+)", line)
+    if not mt:
+        raise RuntimeError("peer: no result line (rc %s): %r" % (p.returncode, line))
+    n = int(mt.group(1))
+    out = {"path": peer, "events": n, "wall_s": t1 - t0, "eps": n / (t1 - t0), "self_s": float(mt.group(2)),
+           "self_eps": float(mt.group(3)), "redis_cpu_s": r1 - r0, "cpu_s": pc, "vmhwm": hwm, "line": line}
+    c.log("peer batched: %s; %.3f s from exec" % (line, t1 - t0))
+    return out
 
 
 
@@ -183,40 +233,9 @@ def fetch_trace(log):
             "messages_per_cycle": per_cycle[1:]}
 
 
-def redis_cpu(redis):
-    """used_cpu_user + used_cpu_sys of the redis-server, seconds."""
-    info = redis.cmd("INFO", "cpu")
-    return sum(float(m.group(1)) for m in re.finditer(r"used_cpu_(?:user|sys):([\d.]+)", info))
-
-
 # feedbackd's default rdkafka.queued.max.messages.kbytes (src/io/consumer.c)
 PREFETCH_KB = "2048"
-TOTAL_FIELDS = ("ratings_30d", "complaints_30d", "replies_30d", "open_tickets")
-TOTAL_KEYS = ("ratings", "complaints", "replies", "open_tickets")
-
-
-def stats_totals(redis, agents):
-    """Sums of TOTAL_FIELDS over the agents' stats hashes (one pipelined round of HMGETs)."""
-    tot = [0] * len(TOTAL_FIELDS)
-    for got in c.pipeline(redis, [["HMGET", h.stats_key(a)] + list(TOTAL_FIELDS) for a in agents]):
-        for j, v in enumerate(got):
-            tot[j] += int(v) if v is not None else 0
-    return tot
-
-
-def wait_stats_totals(redis, summary, timeout, daemon):
-    """Waits until the summed stats fields equal the generator's totals; returns that time."""
-    agents = sorted(summary["per_agent"])
-    want = [summary["totals"][k] for k in TOTAL_KEYS]
-    deadline = time.monotonic() + timeout
-    while True:
-        got = stats_totals(redis, agents)
-        now = time.monotonic()
-        if got == want:
-            return now
-        if not daemon.running() or now > deadline:
-            raise RuntimeError("stats totals %r, expected %r (%s)" % (got, want, ",".join(TOTAL_FIELDS)))
-        time.sleep(0.05)
+PEER = os.path.join(os.path.dirname(c.REPO), "shared", "bench", "peer.py")
 
 
 def check(redis, summary):
@@ -245,31 +264,45 @@ def check(redis, summary):
     return out
 
 
+def met(ok):
+    return "met" if ok else "NOT met"
+
+
 def report(res, out=sys.stdout):
     p = lambda *a: print(*a, file=out)  # noqa: E731
     n = res["events"]
     p("== Benchmark 1: throughput (%s Kafka, %d events, %d agents, %d partitions) =="
       % (res["kafka"], n, res["agents"], res["partitions"]))
-    p("feedbackd: %10.0f events/s   (%d events in %.3f s from exec until every agent's stats hash holds them)"
-      % (res["eps"], n, res["start_to_done_s"]))
-    p("           %10.0f events/s   (%.3f s from exec until fb:offsets shows every partition applied; "
-      "the stats hashes completed %.3f s later)"
-      % (res["offsets_eps"], res["start_to_offsets_s"], res["stats_after_offsets_s"]))
-    p("           %10.0f events/s   (%.3f s from partition assignment at +%.3f s; first batch applied at +%.3f s)"
-      % (res["eps_from_ready"], res["ready_to_done_s"], res["ready_s"], res["first_applied_s"]))
-    p("kcat -C:   %10.0f events/s   (%s s to read the topic to the end, best taken)"
-      % (res["kcat_eps"], " / ".join("%.3f" % x for x in res["kcat_s_runs"])))
-    p("ratio feedbackd / kcat: %.3f   (target >= 0.6; events/s target >= 300000)" % res["ratio_to_kcat"])
+    p("feedbackd: %10.0f events/s   (%d events in %.3f s from exec until the stats hashes show every event; "
+      "target >= 300000: %s)" % (res["eps"], n, res["start_to_done_s"], met(res["eps"] >= 300_000)))
+    p("           %10.0f events/s   (%.3f s from partition assignment at +%.3f s; first event shown at +%.3f s)"
+      % (res["eps_from_ready"], res["ready_to_done_s"], res["ready_s"], res["first_shown_s"]))
+    p("kcat -C:   %10.0f events/s   (%s s to read the topic to the end, best taken); feedbackd / kcat %.3f"
+      % (res["kcat_eps"], " / ".join("%.3f" % x for x in res["kcat_s_runs"]), res["ratio_to_kcat"]))
     p("kcat -C, %s KB prefetch: %7.0f events/s   (%.3f s; feedbackd's prefetch, nothing done per message)"
       % (res["prefetch_kb"], res["kcat_prefetch_eps"], res["kcat_prefetch_s"]))
-    p("peak RSS (4a): %.1f MiB VmHWM, %.1f MiB max of %d VmRSS samples at 50 ms   (target <= 64 MiB)"
-      % (c.mib(res["rss_hwm"]), c.mib(res["rss_peak_sampled"]), res["rss_samples"]))
-    p("daemon CPU: %.2f s (user %.2f, sys %.2f) = %.1f us/event; by thread: %s"
-      % (res["cpu_s"], res["utime_s"], res["stime_s"], 1e6 * res["cpu_s"] / n,
+    pe = res.get("peer") or {}
+    if pe.get("eps"):
+        p("peer.py:   %10.0f events/s   (batched, %d events in %.3f s from exec to its result line; self-timed "
+          "from its first message %.0f/s; Redis %.2f us/event, peer CPU %.2f us/event)"
+          % (pe["eps"], pe["events"], pe["wall_s"], pe["self_eps"], 1e6 * pe["redis_cpu_s"] / pe["events"],
+             1e6 * (pe["cpu_s"] or 0) / pe["events"]))
+        p("ratio feedbackd / peer: %.2f   (both from exec, same topic, same session; target >= 5: %s)"
+          % (res["ratio_to_peer"], met(res["ratio_to_peer"] >= 5)))
+    else:
+        p("peer.py: not run (%s)" % pe.get("skipped", "--peer none"))
+    p("redis-server CPU: %.3f us/event net of the benchmark's own polls (target <= 2: %s); %.2f s in all, "
+      "%.0f%% of one core; the %d polls of %d HMGETs cost about %.3f s of it (%.1f ms each, measured after)"
+      % (1e6 * res["redis_cpu_net_s"] / n, met(1e6 * res["redis_cpu_net_s"] / n <= 2), res["redis_cpu_s"],
+         100 * res["redis_cpu_s"] / res["start_to_done_s"], res["stats_polls"], res["agents"],
+         res["stats_polls"] * res["stats_poll_redis_cpu_s"], 1000 * res["stats_poll_redis_cpu_s"]))
+    p("daemon CPU: %.3f us/event (target <= 3: %s); %.2f s (user %.2f, sys %.2f) from exec to done, start-up "
+      "included; by thread: %s"
+      % (1e6 * res["cpu_s"] / n, met(1e6 * res["cpu_s"] / n <= 3), res["cpu_s"], res["utime_s"], res["stime_s"],
          ", ".join("%s %.2f" % (a, b) for a, b in res["threads_cpu_s"][:8])))
-    if "redis_cpu_s" in res:
-        p("redis-server CPU meanwhile: %.2f s = %.1f us/event (%.0f%% of one core over the run)"
-          % (res["redis_cpu_s"], 1e6 * res["redis_cpu_s"] / n, 100 * res["redis_cpu_s"] / res["start_to_done_s"]))
+    p("daemon peak RSS: %.1f MiB VmHWM, %.1f MiB max of %d VmRSS samples at 50 ms   (target <= 128 MiB: %s)"
+      % (c.mib(res["rss_hwm"]), c.mib(res["rss_peak_sampled"]), res["rss_samples"],
+         met(c.mib(res["rss_hwm"]) <= 128)))
     p("raw: generate %.2f s, produce %.2f s (%.1f MB), end offsets %s, redis used_memory %.1f MiB"
       % (res["gen_s"], res["produce_s"], res["bytes"] / 1e6,
          ",".join("%s:%s" % kv for kv in sorted(res["end_offsets"].items(), key=lambda kv: int(kv[0]))),
@@ -280,13 +313,16 @@ def report(res, out=sys.stdout):
         be = m.get("feedbackd_batch_events_total", 0)
         rl = m.get("feedbackd_redis_latency_seconds_sum", 0)
         rc = m.get("feedbackd_redis_latency_seconds_count", 0)
-        p("raw /metrics: batches %d, batch events %d (%.0f per batch), batch retries %d, redis calls %d "
-          "(mean %.2f ms), redis errors %d"
+        p("raw /metrics: checkpoints %d, events and route batches in them %d (%.0f per checkpoint), "
+          "retries %d, redis calls %d (mean %.2f ms), redis errors %d"
           % (b, be, be / b if b else 0, m.get("feedbackd_batch_retries_total", 0), rc,
              1000 * rl / rc if rc else 0, m.get("feedbackd_redis_errors_total", 0)))
         ev = {k.split("{", 1)[1].rstrip("}"): int(v) for k, v in m.items()
               if k.startswith("feedbackd_events_total{") and v}
         p("raw /metrics events_total: %s" % ", ".join("%s=%d" % kv for kv in sorted(ev.items())))
+        p("raw /metrics gauges: %s" % ", ".join("%s=%d" % (k[len("feedbackd_"):], v) for k, v in sorted(m.items())
+                                                  if k in ("feedbackd_tasks", "feedbackd_agents",
+                                                           "feedbackd_dedupe_ids", "feedbackd_open_clocks")))
     if "fetch_trace" in res:
         ft = res["fetch_trace"]
         st = sorted(ft["stalls_s"])
@@ -327,8 +363,13 @@ def main():
     ap.add_argument("--fetch-trace", action="store_true",
                     help="log librdkafka's fetch decisions and print the prefetch cycles (slower)")
     ap.add_argument("--check", action="store_true", help="verify exact counts per agent (exit 1 if wrong)")
-    ap.add_argument("--timeout", type=float, default=900, help="seconds to wait for all applied")
+    ap.add_argument("--timeout", type=float, default=900, help="seconds to wait for every event to show")
     ap.add_argument("--mock-max", type=int, default=100_000, help="events cap with the mock cluster")
+    ap.add_argument("--peer", default=PEER,
+                    help="the Python peer to run after feedbackd on the same topic (default %(default)s; "
+                         "'none' skips it)")
+    ap.add_argument("--peer-python", default=sys.executable,
+                    help="python with confluent_kafka and redis for the peer (default: this one)")
     ap.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE",
                     help="extra daemon config, e.g. --set ingest.batch_size=2000")
     c.add_common_args(ap)
