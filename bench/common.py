@@ -415,6 +415,22 @@ def wait_stats(redis, agents, want, timeout=600, interval=0.05, daemon=None):
     return StatsWait(redis, agents, want).wait(timeout, interval, daemon)
 
 
+def wait_applied(redis, hw, timeout=600, interval=0.05, daemon=None, group=None):
+    """Waits until the tasks' checkpoints hold every event of the topic (one 16-byte id
+    record per applied event, committed with its effects); returns time.monotonic() then.
+    For ../shared/bench/side_by_side.sh, which measured this as "offsets applied"."""
+    want = sum(hw.values())
+    deadline = time.monotonic() + timeout
+    while True:
+        if h.committed_events(redis, group or GROUP) >= want:
+            return time.monotonic()
+        if daemon is not None and daemon.proc.poll() is not None:
+            raise RuntimeError("feedbackd exited:\n" + daemon.log_tail())
+        if time.monotonic() > deadline:
+            raise RuntimeError("timed out waiting for %d events committed" % want)
+        time.sleep(interval)
+
+
 def redis_cpu(redis):
     """used_cpu_user + used_cpu_sys of the redis-server, seconds (INFO cpu)."""
     info = redis.cmd("INFO", "cpu")
