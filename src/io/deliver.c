@@ -142,6 +142,7 @@ static bool deliver_alert(struct deliver *d, struct deliver_item *it, const stru
 	} else {
 		d->metrics->alerts_published++;
 		metrics_alert(d->metrics, f.rule, f.state);
+		log_info("alert %s %s agent=%s%s%s", f.rule, f.state, f.agent, f.ticket[0] ? " ticket=" : "", f.ticket);
 	}
 	free(json);
 	view_flush_end(vf, deliver_on_view, it);

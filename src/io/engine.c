@@ -12,6 +12,7 @@
 #include "taskstore.h"
 #include "timestamp.h"
 #include "view.h"
+#include "viewq.h"
 
 /* A dedupe segment is this part of the horizon: few keys, little overstay. */
 #define ENGINE_SEGMENTS 24
@@ -56,7 +57,7 @@ struct engine_task {
 	struct engine_offsets flushed; /* offsets of the changes out */
 	struct engine_view *views;     /* views of the changes out */
 	size_t views_n, views_cap;
-	size_t views_out;              /* view flushes awaiting their answer */
+	struct viewq *viewq;           /* views of committed changes, to Redis a round at a time */
 	struct deliver *deliver;
 	struct event *flush_ev;
 	struct event *tick_ev;
@@ -174,6 +175,7 @@ static void engine_task_free(struct engine_task *et)
 	event_free(et->tick_ev);
 	event_free(et->retry_ev);
 	deliver_free(et->deliver);
+	viewq_free(et->viewq);
 	taskstore_changes_free(et->changes);
 	taskstore_free(et->store);
 	task_free(et->task);
@@ -184,7 +186,7 @@ static void engine_task_free(struct engine_task *et)
 static void engine_task_maybe_free(struct engine_task *et)
 {
 	if (et->state == ENGINE_CLOSING && !et->committing && !taskstore_busy(et->store) &&
-	    deliver_idle(et->deliver) && et->views_out == 0)
+	    deliver_idle(et->deliver))
 		engine_task_free(et);
 }
 
@@ -266,40 +268,27 @@ static bool engine_sink_meta(void *arg, const char *blob, size_t len)
 	return taskstore_positions(et->changes, blob, len);
 }
 
-/* The views of a flush were written, or not: then every agent is shown again from its state now. */
-static void engine_on_views(void *arg, bool ok)
+/* A round of views was not written: every agent is shown again from its state now. */
+static void engine_views_failed(void *arg)
 {
 	struct engine_task *et = arg;
 
-	et->views_out--;
-	if (!ok && et->state == ENGINE_READY) {
-		task_show_all(et->task);
-		engine_schedule_flush(et);
-	}
-	engine_task_maybe_free(et);
+	if (et->state != ENGINE_READY)
+		return;
+	task_show_all(et->task);
+	engine_schedule_flush(et);
 }
 
-/* Writes the views of a committed flush; a failed write is shown again by a later flush. */
+/* Queues the views of a committed flush; the queue writes the newest of each agent. */
 static void engine_write_views(struct engine_task *et)
 {
-	struct view_flush *f;
-	int64_t now = ts_now_ms();
-
-	if (et->views_n == 0 || (f = view_flush_begin(et->e->view)) == NULL)
-		goto out;
-	et->views_out++;
 	for (size_t i = 0; i < et->views_n; i++) {
-		const struct task_view *v = &et->views[i].view;
-
-		view_agent_stats(f, v->agent, v->totals, v->open, v->overdue, now);
-		if (v->newest_ms > 0)
-			view_agent_seen(f, v->agent, v->newest_ms);
-	}
-	view_flush_end(f, engine_on_views, et);
-out:
-	for (size_t i = 0; i < et->views_n; i++)
+		/* Out of memory: that agent is shown with its next change. */
+		(void)viewq_put(et->viewq, &et->views[i].view);
 		free(et->views[i].agent);
+	}
 	et->views_n = 0;
+	viewq_kick(et->viewq);
 }
 
 /* The answer to a commit. */
@@ -537,10 +526,11 @@ void engine_assign(struct engine *e, uint32_t id)
 	et->store = taskstore_new(e->redis, e->cfg->prefix, e->cfg->group, (int)id, segment_ms > 0 ? segment_ms : 1);
 	et->changes = et->store != NULL ? taskstore_changes_new(et->store) : NULL;
 	et->deliver = deliver_new(e->base, e->cfg, e->metrics, e->view, e->route, e->alerts, engine_delivered, et);
+	et->viewq = viewq_new(e->view, engine_views_failed, et);
 	et->flush_ev = evtimer_new(e->base, engine_on_flush, et);
 	et->tick_ev = evtimer_new(e->base, engine_on_tick, et);
 	et->retry_ev = evtimer_new(e->base, engine_on_retry, et);
-	if (et->task == NULL || et->changes == NULL || et->deliver == NULL || et->flush_ev == NULL ||
+	if (et->task == NULL || et->changes == NULL || et->deliver == NULL || et->viewq == NULL || et->flush_ev == NULL ||
 	    et->tick_ev == NULL || et->retry_ev == NULL) {
 		engine_task_free(et);
 		goto fail;

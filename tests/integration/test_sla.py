@@ -420,7 +420,10 @@ class TestSla(h.FeedbackTestCase):
             self.assertEqual(a, c.expect(BREACH, "firing", at))
             self.assertGreaterEqual(at, restarted)
             self.assertGreaterEqual(a["late_s"] * 1000, restarted - c.due, "late_s shorter than the downtime")
-            self.assertLess(at - restarted, 5 * SECOND, "breach %d ms after the restart" % (at - restarted))
+            # A restarted member fires its clocks once the group gives it their tasks back and
+            # it restored them: the group's rebalance (its initial delay, and the killed
+            # member's session) dominates; the restore target is 10 s.
+            self.assertLess(at - restarted, 10 * SECOND, "breach %d ms after the restart" % (at - restarted))
         self.assertEqual(len({a["alert_id"] for a in alerts}), 20, "20 distinct alert_ids")
         topic, _ = self.read_alerts(kafka, redis)
         fired = [json.loads(raw)["alert_id"] for _, raw in topic]

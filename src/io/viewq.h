@@ -1,0 +1,30 @@
+/* viewq.h: committed agent views waiting for Redis: the newest per agent, one round at a time. */
+#ifndef FEEDBACKD_VIEWQ_H
+#define FEEDBACKD_VIEWQ_H
+
+#include <stdbool.h>
+
+#include "task.h"
+#include "view.h"
+
+struct viewq;
+
+/* A queue writing through view; failed runs when a round was not fully written. */
+struct viewq *viewq_new(struct view *view, void (*failed)(void *arg), void *arg);
+
+/* Queues an agent's view (copied), replacing an older one of the same agent; false when out of memory. */
+bool viewq_put(struct viewq *q, const struct task_view *v);
+
+/*
+ * Writes everything queued in one round unless a round is out; the next round starts when
+ * it answers. So under load a round carries more agents, each once, whatever the commits.
+ */
+void viewq_kick(struct viewq *q);
+
+/* True when nothing is queued or out. */
+bool viewq_idle(const struct viewq *q);
+
+/* Frees the queue; a round still out finishes without it. */
+void viewq_free(struct viewq *q);
+
+#endif
