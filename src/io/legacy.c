@@ -24,8 +24,9 @@
 /* The start-up check retries an unreachable Redis after this long, doubling up to the max. */
 #define LEGACY_RETRY_MIN_MS 100
 #define LEGACY_RETRY_MAX_MS 5000
-/* The longest wait for each Kafka request of --rebuild. */
+/* The longest wait for each Kafka request of --rebuild, and for its consumer to join the group. */
 #define LEGACY_KAFKA_TIMEOUT_MS 15000
+#define LEGACY_JOIN_TIMEOUT_MS 60000
 /* Room for the "found" list of the start-up check. */
 #define LEGACY_FOUND_SIZE 2048
 /* The unfinished-rebuild marker, after the prefix. */
@@ -274,74 +275,105 @@ static bool legacy_add_topic(rd_kafka_t *rk, const rd_kafka_metadata_t *md, cons
 	return true;
 }
 
-/* The error of an offset commit that only a live member of the group explains. */
+/* The error of an offset commit that only another member of the group explains. */
 static bool legacy_member_error(rd_kafka_resp_err_t e)
 {
 	return e == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID || e == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
 	    e == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS;
 }
 
-/* The first error in an AlterConsumerGroupOffsets result: the request's, the group's, or a partition's. */
-static rd_kafka_resp_err_t legacy_alter_error(rd_kafka_event_t *ev, const char **why)
+/* What the group gave the rebuild's consumer when it joined. */
+struct legacy_join {
+	bool joined;
+	int assigned;
+};
+
+/* The group's assignment: only counted, never fetched (the consumer is there to commit as a member). */
+static void legacy_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
+    void *opaque)
 {
-	const rd_kafka_AlterConsumerGroupOffsets_result_t *res = rd_kafka_event_AlterConsumerGroupOffsets_result(ev);
-	const rd_kafka_group_result_t **groups;
-	size_t count = 0;
+	struct legacy_join *j = opaque;
 
-	*why = rd_kafka_event_error_string(ev);
-	if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR || res == NULL)
-		return rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR ? rd_kafka_event_error(ev)
-		    : RD_KAFKA_RESP_ERR__BAD_MSG;
-	groups = rd_kafka_AlterConsumerGroupOffsets_result_groups(res, &count);
-	for (size_t g = 0; g < count; g++) {
-		const rd_kafka_error_t *ge = rd_kafka_group_result_error(groups[g]);
-		const rd_kafka_topic_partition_list_t *parts = rd_kafka_group_result_partitions(groups[g]);
+	j->joined = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+	j->assigned = j->joined ? parts->cnt : 0;
+	rd_kafka_assign(rk, NULL);
+}
 
-		if (ge != NULL) {
-			*why = rd_kafka_error_string(ge);
-			return rd_kafka_error_code(ge);
-		}
-		for (int i = 0; parts != NULL && i < parts->cnt; i++) {
-			if (parts->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-				*why = rd_kafka_err2str(parts->elems[i].err);
-				return parts->elems[i].err;
-			}
-		}
+/* The members of the group as the brokers describe it; -1 when they cannot (the mock cluster). */
+static int legacy_members(rd_kafka_t *rk, const char *group)
+{
+	const struct rd_kafka_group_list *list;
+	int members = -1;
+
+	if (rd_kafka_list_groups(rk, group, &list, LEGACY_KAFKA_TIMEOUT_MS) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		return -1;
+	for (int i = 0; i < list->group_cnt; i++)
+		if (strcmp(list->groups[i].group, group) == 0)
+			members = list->groups[i].member_cnt;
+	rd_kafka_group_list_destroy(list);
+	return members;
+}
+
+/* Subscribes to the topics of list and waits until the group gives an assignment. */
+static rd_kafka_resp_err_t legacy_join(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *list)
+{
+	const struct legacy_join *join = rd_kafka_opaque(rk);
+	rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(list->cnt);
+	int64_t deadline = log_clock_ms() + LEGACY_JOIN_TIMEOUT_MS;
+	rd_kafka_resp_err_t e;
+
+	for (int i = 0; i < list->cnt; i++)
+		if (rd_kafka_topic_partition_list_find(topics, list->elems[i].topic, RD_KAFKA_PARTITION_UA) == NULL)
+			rd_kafka_topic_partition_list_add(topics, list->elems[i].topic, RD_KAFKA_PARTITION_UA);
+	e = rd_kafka_subscribe(rk, topics);
+	rd_kafka_topic_partition_list_destroy(topics);
+	while (e == RD_KAFKA_RESP_ERR_NO_ERROR && !join->joined) {
+		rd_kafka_message_t *msg;
+
+		if (log_clock_ms() >= deadline)
+			return RD_KAFKA_RESP_ERR__TIMED_OUT;
+		if ((msg = rd_kafka_consumer_poll(rk, 100)) != NULL)
+			rd_kafka_message_destroy(msg);
 	}
-	return RD_KAFKA_RESP_ERR_NO_ERROR;
+	return e;
 }
 
 /*
- * Commits list as the group's offsets with the admin API. Kafka takes such a commit only
- * from an empty group (a live member's commits would race it), so that is checked here too.
+ * Commits list as the group's offsets from a consumer that joined it. Kafka takes offsets
+ * only from a member of a group that has members (the mock cluster, once a group exists,
+ * even when it is empty), and a member given every partition is alone in it: so no other
+ * member's commits undo these. The commit is read back to be sure.
  */
-static bool legacy_alter(rd_kafka_t *rk, const struct config *cfg, const rd_kafka_topic_partition_list_t *list,
+static bool legacy_commit(rd_kafka_t *rk, const struct config *cfg, rd_kafka_topic_partition_list_t *list,
     char *err, size_t size)
 {
-	rd_kafka_AlterConsumerGroupOffsets_t *alter = rd_kafka_AlterConsumerGroupOffsets_new(cfg->group, list);
-	rd_kafka_AdminOptions_t *options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS);
-	rd_kafka_queue_t *queue = rd_kafka_queue_new(rk);
-	rd_kafka_event_t *ev;
-	rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__TIMED_OUT;
-	const char *why = "no answer";
-	char ignored[128];
+	const struct legacy_join *join = rd_kafka_opaque(rk);
+	rd_kafka_topic_partition_list_t *check;
+	int members = legacy_members(rk, cfg->group);
+	rd_kafka_resp_err_t e;
 
-	rd_kafka_AdminOptions_set_request_timeout(options, LEGACY_KAFKA_TIMEOUT_MS, ignored, sizeof(ignored));
-	rd_kafka_AlterConsumerGroupOffsets(rk, &alter, 1, options, queue);
-	ev = rd_kafka_queue_poll(queue, LEGACY_KAFKA_TIMEOUT_MS + 5000);
-	if (ev != NULL)
-		e = legacy_alter_error(ev, &why);
+	if (members > 0) {
+		snprintf(err, size, "group %s has %d active members: stop every feedbackd instance of the group and "
+		    "run --rebuild again", cfg->group, members);
+		return false;
+	}
+	if ((e = legacy_join(rk, list)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		snprintf(err, size, "cannot join group %s: %s", cfg->group, rd_kafka_err2str(e));
+		return false;
+	}
+	e = join->assigned < list->cnt ? RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID : rd_kafka_commit(rk, list, 0);
+	check = rd_kafka_topic_partition_list_copy(list);
+	if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
+		e = rd_kafka_committed(rk, check, LEGACY_KAFKA_TIMEOUT_MS);
+	for (int i = 0; e == RD_KAFKA_RESP_ERR_NO_ERROR && i < list->cnt; i++)
+		if (check->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR || check->elems[i].offset != list->elems[i].offset)
+			e = check->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR ? check->elems[i].err : RD_KAFKA_RESP_ERR__FAIL;
+	rd_kafka_topic_partition_list_destroy(check);
 	if (legacy_member_error(e))
-		snprintf(err, size, "group %s has active members (%s): stop every feedbackd instance of the group and "
-		    "run --rebuild again (a killed instance leaves the group after its session.timeout.ms)",
-		    cfg->group, why);
+		snprintf(err, size, "group %s has other active members: stop every feedbackd instance of the group and "
+		    "run --rebuild again (a killed instance leaves the group after its session.timeout.ms)", cfg->group);
 	else if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
-		snprintf(err, size, "cannot commit the offsets of group %s: %s", cfg->group, why);
-	if (ev != NULL)
-		rd_kafka_event_destroy(ev);
-	rd_kafka_queue_destroy(queue);
-	rd_kafka_AdminOptions_destroy(options);
-	rd_kafka_AlterConsumerGroupOffsets_destroy(alter);
+		snprintf(err, size, "cannot commit the offsets of group %s: %s", cfg->group, rd_kafka_err2str(e));
 	return e == RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 
@@ -356,6 +388,7 @@ static bool legacy_reset_offsets(const struct config *cfg, char *done, size_t do
 	rd_kafka_t *rk = NULL;
 	const rd_kafka_metadata_t *md = NULL;
 	rd_kafka_topic_partition_list_t *list = NULL;
+	struct legacy_join join = {false, 0};
 	rd_kafka_resp_err_t e;
 	int inputs = 0, routes = 0;
 	bool ok = false;
@@ -365,13 +398,17 @@ static bool legacy_reset_offsets(const struct config *cfg, char *done, size_t do
 		return true;
 	}
 	conf = kafka_conf_new(cfg, cfg->brokers, err, size);
-	if (conf == NULL || !kafka_conf_set(conf, "log.queue", "false", err, size)) {
+	if (conf == NULL || !kafka_conf_set(conf, "log.queue", "false", err, size) ||
+	    !kafka_conf_set(conf, "group.id", cfg->group, err, size) ||
+	    !kafka_conf_set(conf, "enable.auto.commit", "false", err, size)) {
 		if (conf != NULL)
 			rd_kafka_conf_destroy(conf);
 		return false;
 	}
 	rd_kafka_conf_set_log_cb(conf, legacy_on_kafka_log);
-	if ((rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, size)) == NULL) {
+	rd_kafka_conf_set_rebalance_cb(conf, legacy_on_rebalance);
+	rd_kafka_conf_set_opaque(conf, &join);
+	if ((rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, size)) == NULL) {
 		rd_kafka_conf_destroy(conf);
 		return false;
 	}
@@ -387,7 +424,7 @@ static bool legacy_reset_offsets(const struct config *cfg, char *done, size_t do
 			goto out;
 	if (!legacy_add_topic(rk, md, cfg->route_topic, true, list, &routes, err, size))
 		goto out;
-	ok = list->cnt == 0 || legacy_alter(rk, cfg, list, err, size);
+	ok = list->cnt == 0 || legacy_commit(rk, cfg, list, err, size);
 	if (ok)
 		snprintf(done, done_size, "group %s: %d input partitions set to their first offset, %d partitions of %s "
 		    "to their end", cfg->group, inputs, routes, cfg->route_topic);
@@ -396,6 +433,7 @@ out:
 		rd_kafka_topic_partition_list_destroy(list);
 	if (md != NULL)
 		rd_kafka_metadata_destroy(md);
+	rd_kafka_consumer_close(rk);
 	rd_kafka_destroy(rk);
 	return ok;
 }
@@ -523,6 +561,7 @@ static bool legacy_sweep(redisContext *c, const struct config *cfg, struct legac
 		return false;
 	}
 	*err = '\0';
+	s->said_ms = log_clock_ms();
 	do {
 		redisReply *reply = NULL;
 
@@ -587,7 +626,7 @@ static bool legacy_unlink_fixed(redisContext *c, const struct config *cfg, struc
 int legacy_rebuild(const struct config *cfg)
 {
 	char err[1024] = "", where[300], marker[VIEW_KEY_SIZE], now[TS_RFC3339_SIZE], kafka[512] = "";
-	struct legacy_sweep sweep = {0, 0, log_clock_ms()};
+	struct legacy_sweep sweep = {0, 0, 0};
 	redisContext *c;
 
 	redis_where(cfg, where, sizeof(where));
