@@ -622,6 +622,13 @@ class TestOps(h.FeedbackTestCase):
         # A run of this release: its offsets are committed, its checkpoints and views written.
         d = self.start_daemon(kafka.bootstrap, redis)
         self.wait_stats(redis, first, timeout=30)
+        # Not while an instance runs: refused, nothing changed.
+        before = redis.keys("*")
+        rc, out = self.rebuild(d)
+        self.assertEqual(rc, 1, out)
+        self.assertRegex(out, r"group feedbackd-test has (other|\d+) active members: stop every feedbackd "
+                              r"instance of the group and run --rebuild again.*; nothing was changed")
+        self.assertEqual(redis.keys("*"), before)
         d.stop()
         self.assertTrue(redis.keys("fb:task:*"))
         # Then the previous release's keys turn up, with a figure no event explains.
