@@ -31,6 +31,8 @@
 #define LEGACY_FOUND_SIZE 2048
 /* The unfinished-rebuild marker, after the prefix. */
 #define LEGACY_MARKER "rebuild"
+/* The previous release's committed positions of a group, after the prefix and before the group. */
+#define LEGACY_OFFSETS "offsets:"
 /*
  * This group's task checkpoints, after the prefix: "task:{<group>:<p>}:..." (the template
  * is taskstore.c's; it exports no name for it yet).
@@ -58,19 +60,13 @@ static const struct legacy_fixed {
 static const char *const legacy_families[] = {"evt:", "agent:", "ticket:"};
 #define LEGACY_FAMILY_COUNT (sizeof(legacy_families) / sizeof(legacy_families[0]))
 
-/* A key name under the prefix, or "" when it does not fit (a prefix over 256 bytes is refused by view_new). */
-static void legacy_key(char *buf, size_t size, const struct config *cfg, const char *name)
+/*
+ * A key name under the prefix: name then suffix (the group, or ""); "" when it does not
+ * fit (a prefix over 256 bytes is refused by view_new anyway).
+ */
+static void legacy_key(char *buf, size_t size, const struct config *cfg, const char *name, const char *suffix)
 {
-	int n = snprintf(buf, size, "%s%s", cfg->prefix, name);
-
-	if (n < 0 || (size_t)n >= size)
-		*buf = '\0';
-}
-
-/* The previous release's offsets key of this group: P offsets:<group>. */
-static void legacy_offsets_key(char *buf, size_t size, const struct config *cfg)
-{
-	int n = snprintf(buf, size, "%soffsets:%s", cfg->prefix, cfg->group);
+	int n = snprintf(buf, size, "%s%s%s", cfg->prefix, name, suffix);
 
 	if (n < 0 || (size_t)n >= size)
 		*buf = '\0';
@@ -169,19 +165,19 @@ static bool legacy_find(redisContext *c, const struct config *cfg, char *found, 
 
 	*found = '\0';
 	*started = '\0';
-	legacy_key(key, sizeof(key), cfg, LEGACY_MARKER);
+	legacy_key(key, sizeof(key), cfg, LEGACY_MARKER, "");
 	if ((reply = legacy_command(c, 2, (const char *[]){"GET", key}, err, size)) == NULL)
 		return false;
 	if (reply->type == REDIS_REPLY_STRING)
 		snprintf(started, started_size, "%s", reply->str);
 	freeReplyObject(reply);
-	legacy_offsets_key(key, sizeof(key), cfg);
+	legacy_key(key, sizeof(key), cfg, LEGACY_OFFSETS, cfg->group);
 	if (!legacy_look(c, key, found, found_size, err, size))
 		return false;
 	for (size_t i = 0; i < LEGACY_FIXED_COUNT; i++) {
 		if (!legacy_fixed[i].marker)
 			continue;
-		legacy_key(key, sizeof(key), cfg, legacy_fixed[i].name);
+		legacy_key(key, sizeof(key), cfg, legacy_fixed[i].name, "");
 		if (!legacy_look(c, key, found, found_size, err, size))
 			return false;
 	}
@@ -339,10 +335,10 @@ static rd_kafka_resp_err_t legacy_join(rd_kafka_t *rk, const rd_kafka_topic_part
 }
 
 /*
- * Commits list as the group's offsets from a consumer that joined it. Kafka takes offsets
- * only from a member of a group that has members (the mock cluster, once a group exists,
- * even when it is empty), and a member given every partition is alone in it: so no other
- * member's commits undo these. The commit is read back to be sure.
+ * Commits list as the group's offsets from a consumer that joined it: Kafka takes offsets
+ * from outside a group only while it is empty, the mock cluster never once the group
+ * exists. A member given every partition is alone in the group, so no other member's
+ * commits undo these. The commit is read back to be sure.
  */
 static bool legacy_commit(rd_kafka_t *rk, const struct config *cfg, rd_kafka_topic_partition_list_t *list,
     char *err, size_t size)
@@ -361,7 +357,12 @@ static bool legacy_commit(rd_kafka_t *rk, const struct config *cfg, rd_kafka_top
 		snprintf(err, size, "cannot join group %s: %s", cfg->group, rd_kafka_err2str(e));
 		return false;
 	}
-	e = join->assigned < list->cnt ? RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID : rd_kafka_commit(rk, list, 0);
+	if (join->assigned < list->cnt) {
+		snprintf(err, size, "group %s has other active members (it gave %d of %d partitions): stop every "
+		    "feedbackd instance of the group and run --rebuild again", cfg->group, join->assigned, list->cnt);
+		return false;
+	}
+	e = rd_kafka_commit(rk, list, 0);
 	check = rd_kafka_topic_partition_list_copy(list);
 	if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
 		e = rd_kafka_committed(rk, check, LEGACY_KAFKA_TIMEOUT_MS);
@@ -603,8 +604,8 @@ static bool legacy_unlink_fixed(redisContext *c, const struct config *cfg, struc
 	redisReply *reply;
 
 	for (size_t i = 0; i < LEGACY_FIXED_COUNT; i++)
-		legacy_key(keys[i], sizeof(keys[i]), cfg, legacy_fixed[i].name);
-	legacy_offsets_key(keys[LEGACY_FIXED_COUNT], VIEW_KEY_SIZE, cfg);
+		legacy_key(keys[i], sizeof(keys[i]), cfg, legacy_fixed[i].name, "");
+	legacy_key(keys[LEGACY_FIXED_COUNT], VIEW_KEY_SIZE, cfg, LEGACY_OFFSETS, cfg->group);
 	if (!view_key_agents(cfg->prefix, keys[LEGACY_FIXED_COUNT + 1], VIEW_KEY_SIZE) ||
 	    !view_key_stream(cfg->prefix, keys[LEGACY_FIXED_COUNT + 2], VIEW_KEY_SIZE) ||
 	    !view_key_sent(cfg->prefix, keys[LEGACY_FIXED_COUNT + 3], VIEW_KEY_SIZE)) {
@@ -634,7 +635,7 @@ int legacy_rebuild(const struct config *cfg)
 		log_err("rebuild: cannot use redis at %s: %s; nothing was changed", where, err);
 		return 1;
 	}
-	legacy_key(marker, sizeof(marker), cfg, LEGACY_MARKER);
+	legacy_key(marker, sizeof(marker), cfg, LEGACY_MARKER, "");
 	ts_format_rfc3339(ts_now_ms(), now, sizeof(now));
 	/* Set first: from here on a start is refused until a run of --rebuild completes. */
 	if (!legacy_run(c, 3, (const char *[]){"SET", marker, now}, err, sizeof(err))) {
