@@ -16,6 +16,7 @@
 #include "engine.h"
 #include "http.h"
 #include "ingest.h"
+#include "legacy.h"
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
@@ -72,9 +73,11 @@ static int main_log_level(const struct daemon *d)
 static void main_usage(FILE *out)
 {
 	fprintf(out,
-	    "usage: feedbackd [-v] [-c FILE] [--check-config] [--version]\n"
+	    "usage: feedbackd [-v] [-c FILE] [--check-config] [--rebuild] [--version]\n"
 	    "  -c, --config FILE   configuration file (default " SYSCONFDIR "/feedbackd/feedbackd.conf)\n"
 	    "      --check-config  validate the configuration and exit (0 valid, 1 invalid)\n"
+	    "      --rebuild       with every instance stopped: delete the figures in Redis and reset the\n"
+	    "                      group's offsets, so the next start rebuilds them from Kafka; then exit\n"
 	    "  -v, --verbose       log at debug level\n"
 	    "      --version       print the version and exit\n");
 }
@@ -464,7 +467,14 @@ static bool main_setup(struct daemon *d)
 		brokers = embedded_bootstrap(d->embedded);
 	}
 	d->brokers = brokers;
-	/* 3. Redis: connects in the background and reconnects by itself (so only memory can fail here). */
+	/*
+	 * 3. Redis: refused while it holds the previous release's state (legacy.h), which would
+	 * be mixed with new figures; then it connects in the background and reconnects by
+	 * itself (so only memory can fail here).
+	 */
+	notify_status("starting: looking for the previous release's keys in Redis");
+	if (!legacy_check(&d->cfg))
+		return false;
 	d->redis = redis_new(d->base, &d->cfg, &d->metrics, main_on_redis, d);
 	if (d->redis == NULL) {
 		main_setup_failed("redis", "");
@@ -566,12 +576,13 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 	    {"config", required_argument, NULL, 'c'},
 	    {"check-config", no_argument, NULL, 'C'},
+	    {"rebuild", no_argument, NULL, 'R'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0}};
 	const char *path = SYSCONFDIR "/feedbackd/feedbackd.conf";
-	bool check = false, verbose = false;
+	bool check = false, rebuild = false, verbose = false;
 	struct daemon d;
 	char err[CONFIG_ERROR_SIZE];
 	int opt;
@@ -580,6 +591,7 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'c': path = optarg; break;
 		case 'C': check = true; break;
+		case 'R': rebuild = true; break;
 		case 'v': verbose = true; break;
 		case 'V': printf("feedbackd %s\n", PACKAGE_VERSION); return 0;
 		case 'h': main_usage(stdout); return 0;
@@ -611,6 +623,12 @@ int main(int argc, char **argv)
 	 * RSS in benchmark 1, for about 1 us of CPU per event).
 	 */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	if (rebuild) {
+		int rc = legacy_rebuild(&d.cfg);
+
+		config_free(&d.cfg);
+		return rc;
+	}
 	log_notice("feedbackd %s starting with %s", PACKAGE_VERSION, path);
 	if (main_setup(&d)) {
 		event_base_dispatch(d.base);

@@ -98,11 +98,9 @@ static void redis_on_retry(evutil_socket_t fd, short what, void *arg)
 	redis_connect(arg);
 }
 
-/* Writes where Redis is, for log lines: the socket path or host:port. */
-static void redis_where(const struct redis *r, char *buf, size_t size)
+/* See redis.h. */
+void redis_where(const struct config *cfg, char *buf, size_t size)
 {
-	const struct config *cfg = r->cfg;
-
 	if (cfg->redis_socket != NULL)
 		snprintf(buf, size, "%s", cfg->redis_socket);
 	else if (strchr(cfg->redis_host, ':') != NULL)
@@ -191,7 +189,7 @@ static void redis_on_watch(evutil_socket_t fd, short what, void *arg)
 		redis_watch_in(r, (int64_t)((limit - idle) * 1000.0) + 1);
 		return;
 	}
-	redis_where(r, where, sizeof(where));
+	redis_where(r->cfg, where, sizeof(where));
 	if (r->connected) {
 		log_limited(LOG_WARNING, "redis-timeout", "redis: no reply for %.1f s from %s; reconnecting",
 		    idle, where);
@@ -389,7 +387,7 @@ static void redis_on_setup(redisAsyncContext *ac, void *reply_ptr, void *privdat
 	r->up = true;
 	r->unresponsive = false;
 	r->backoff_ms = REDIS_BACKOFF_MIN_MS;
-	redis_where(r, where, sizeof(where));
+	redis_where(r->cfg, where, sizeof(where));
 	log_notice("redis: connected to %s", where);
 	if (r->on_state != NULL)
 		r->on_state(r->state_arg, true);
@@ -404,12 +402,32 @@ static void redis_setup_command(struct redis *r, intptr_t script, int argc, cons
 	}
 }
 
+/* See redis.h. */
+void redis_login(const struct config *cfg, struct redis_login *l)
+{
+	l->count = 0;
+	if (cfg->redis_password != NULL) {
+		int n = 0;
+
+		l->argv[l->count][n++] = "AUTH";
+		if (cfg->redis_user != NULL)
+			l->argv[l->count][n++] = cfg->redis_user;
+		l->argv[l->count][n++] = cfg->redis_password;
+		l->argc[l->count++] = n;
+	}
+	if (cfg->redis_db != 0) {
+		snprintf(l->db, sizeof(l->db), "%d", cfg->redis_db);
+		l->argv[l->count][0] = "SELECT";
+		l->argv[l->count][1] = l->db;
+		l->argc[l->count++] = 2;
+	}
+}
+
 /* TCP or socket connection established: authenticate, select and load the scripts. */
 static void redis_on_connect(const redisAsyncContext *ac, int status)
 {
 	struct redis *r = ac->data;
-	const struct config *cfg = r->cfg;
-	char db[16];
+	struct redis_login login;
 
 	if (status != REDIS_OK) {
 		log_limited(LOG_WARNING, "redis-connect", "redis: cannot connect: %s", ac->errstr);
@@ -423,14 +441,9 @@ static void redis_on_connect(const redisAsyncContext *ac, int status)
 	clock_gettime(CLOCK_MONOTONIC, &r->progress);
 	r->setup_failed = false;
 	r->setup_waiting = 0;
-	if (cfg->redis_password != NULL && cfg->redis_user != NULL)
-		redis_setup_command(r, -1, 3, (const char *[]){"AUTH", cfg->redis_user, cfg->redis_password});
-	else if (cfg->redis_password != NULL)
-		redis_setup_command(r, -1, 2, (const char *[]){"AUTH", cfg->redis_password});
-	if (cfg->redis_db != 0) {
-		snprintf(db, sizeof(db), "%d", cfg->redis_db);
-		redis_setup_command(r, -1, 2, (const char *[]){"SELECT", db});
-	}
+	redis_login(r->cfg, &login);
+	for (int i = 0; i < login.count; i++)
+		redis_setup_command(r, -1, login.argc[i], login.argv[i]);
 	for (intptr_t s = 0; s < SCRIPT_COUNT; s++)
 		redis_setup_command(r, s, 3, (const char *[]){"SCRIPT", "LOAD", redis_sources[s]});
 }

@@ -13,6 +13,20 @@
 
 struct redis;
 
+/* Writes where [redis] points, for log lines: the socket path, host:port or [v6]:port. */
+void redis_where(const struct config *cfg, char *buf, size_t size);
+
+/* The commands that open a session as [redis] asks, in order: AUTH (user, password), SELECT. */
+struct redis_login {
+	int count;
+	int argc[2];
+	const char *argv[2][3]; /* point into the config and db */
+	char db[16];
+};
+
+/* Fills l from cfg; its argv point into cfg and l, so both must outlive their use. */
+void redis_login(const struct config *cfg, struct redis_login *l);
+
 /* A reply callback; reply is NULL when the connection failed before an answer. */
 typedef void (*redis_reply_fn)(void *arg, redisReply *reply);
 

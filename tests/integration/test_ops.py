@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Operations integration tests: /metrics, /healthz, /readyz, --check-config, sd_notify, SIGHUP, logging.
+"""Operations integration tests: /metrics, /healthz, /readyz, --check-config, sd_notify, SIGHUP, logging,
+and --rebuild of a Redis the previous release wrote.
 
 Each test starts a fresh redis-server, tests/mockkafka and src/feedbackd (harness.py).
 Run all:   python3 tests/integration/test_ops.py -v
@@ -562,6 +563,109 @@ class TestOps(h.FeedbackTestCase):
         status = [l for m in got for l in m.split("\n") if l.startswith("STATUS=")]
         self.assertTrue(all(len(s) < 200 for s in status), status)
 
+
+    # -- the previous release's Redis: refused, then --rebuild ------------------
+
+    # Keys of the previous release's layout (src/lua of 1.x), one of each kind.
+    LEGACY = {
+        "fb:offsets:feedbackd-test": ("HSET", "fb:offsets:feedbackd-test", "feedback.events:0", "7"),
+        "fb:due": ("ZADD", "fb:due", "1", "t-old"),
+        "fb:clocks": ("HSET", "fb:clocks", "open", "1"),
+        "fb:outbox": ("RPUSH", "fb:outbox", "x"),
+        "fb:outbox:json": ("HSET", "fb:outbox:json", "1", "{}"),
+        "fb:rules:active": ("SADD", "fb:rules:active", "agent-1"),
+        "fb:evt:e-old": ("SET", "fb:evt:e-old", "1"),
+        "fb:ticket:{t-old}": ("HSET", "fb:ticket:{t-old}", "state", "open"),
+        "fb:agent:{agent-1}:sums": ("HSET", "fb:agent:{agent-1}:sums", "n", "3"),
+        "fb:agent:{ghost}:b:1h:5": ("HSET", "fb:agent:{ghost}:b:1h:5", "n", "1"),
+    }
+
+    def seed_legacy(self, redis):
+        for args in self.LEGACY.values():
+            redis.cmd(*args)
+
+    def rebuild(self, d):
+        """Runs feedbackd --rebuild with d's configuration: (exit code, output)."""
+        r = subprocess.run([h.FEEDBACKD, "-c", d.config_path, "--rebuild"], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+        return r.returncode, r.stdout.decode("utf-8", "replace")
+
+    def test_legacy_redis_refused(self):
+        """The previous release's keys: exit 1 with the way to rebuild, and Redis left alone."""
+        redis = self.start_redis()
+        kafka = self.start_kafka()
+        self.seed_legacy(redis)
+        before = redis.keys("*")
+        d = self.make_daemon(kafka.bootstrap, redis).start()
+        self.assertEqual(d.proc.wait(timeout=30), 1, d.log_tail())
+        log = d.log()
+        self.assertIn("fb:offsets:feedbackd-test, fb:due, fb:clocks, fb:outbox, fb:rules:active", log)
+        self.assertIn("run `feedbackd --rebuild -c %s` once" % d.config_path, log)
+        self.assertIn("the longest window (30d)", log)
+        self.assertNotRegex(log, h.DEFAULT_READY)
+        self.assertEqual(redis.keys("*"), before)
+        # An unfinished rebuild blocks the start just the same.
+        redis.cmd("DEL", *before)
+        redis.cmd("SET", "fb:rebuild", "2026-12-01T10:00:00.000Z")
+        d.kill()
+        d.start()
+        self.assertEqual(d.proc.wait(timeout=30), 1, d.log_tail())
+        self.assertIn("started at 2026-12-01T10:00:00.000Z did not finish", d.log())
+
+    def test_rebuild_from_kafka(self):
+        """--rebuild clears old and new state, resets offsets; the next start rebuilds exact stats."""
+        redis = self.start_redis()
+        kafka = self.start_kafka()
+        ts = h.now_ms() - 20 * MINUTE
+        first = [h.rating("agent-%d" % (i % 3), 1 + i % 5, ts + i * SECOND) for i in range(12)]
+        first += [h.message("agent-1", ts, "t-1"), h.reply("agent-2", ts + MINUTE, "t-1")]
+        h.produce(kafka.bootstrap, h.TOPIC_EVENTS, first)
+        # A run of this release: its offsets are committed, its checkpoints and views written.
+        d = self.start_daemon(kafka.bootstrap, redis)
+        self.wait_stats(redis, first, timeout=30)
+        # Not while an instance runs: refused, nothing changed.
+        before = redis.keys("*")
+        rc, out = self.rebuild(d)
+        self.assertEqual(rc, 1, out)
+        self.assertRegex(out, r"group feedbackd-test has (other|\d+) active members[^:]*: stop every feedbackd "
+                              r"instance of the group and run --rebuild again.*; nothing was changed")
+        self.assertEqual(redis.keys("*"), before)
+        d.stop()
+        self.assertTrue(redis.keys("fb:task:*"))
+        # Then the previous release's keys turn up, with a figure no event explains.
+        self.seed_legacy(redis)
+        redis.cmd("HSET", "fb:agent:{ghost}:stats", "ratings_count_1h", "9")
+        redis.cmd("ZADD", "fb:agents", "1", "ghost")
+        redis.cmd("SET", "fb:dlq:feedbackd-test", "kept")  # not a figure: stays
+        d.start()
+        self.assertEqual(d.proc.wait(timeout=30), 1, d.log_tail())
+        d.kill()
+        second = [h.rating("agent-%d" % (i % 4), 5 - i % 5, ts + (20 + i) * SECOND) for i in range(8)]
+        h.produce(kafka.bootstrap, h.TOPIC_EVENTS, second)
+
+        rc, out = self.rebuild(d)
+        self.assertEqual(rc, 0, out)
+        self.assertRegex(out, r"(?m)^rebuild: \d+ keys deleted \(scanned \d+\)$")
+        m = re.search(r"(?m)^rebuild: done: (\d+) keys deleted \(scanned (\d+)\); group feedbackd-test: "
+                      r"(\d+) input partitions set to their first offset, (\d+) partitions of "
+                      r"feedback.events.route to their end", out)
+        self.assertIsNotNone(m, out)
+        self.assertEqual((m.group(3), m.group(4)), (str(self.partitions), str(self.partitions)), out)
+        self.assertGreaterEqual(int(m.group(1)), len(self.LEGACY) + 3, out)
+        self.assertEqual(redis.keys("*"), ["fb:dlq:feedbackd-test"])
+        # Twice is harmless: nothing left to delete, offsets reset again.
+        rc, out = self.rebuild(d)
+        self.assertEqual(rc, 0, out)
+        # What it scans: the dead-letter positions, kept, and its own unfinished-run marker.
+        self.assertRegex(out, r"rebuild: done: 0 keys deleted \(scanned 2\)")
+
+        # Every event is read again, the old ones included: the stats are exact, no ghost.
+        d.start()
+        d.wait_ready()
+        self.wait_stats(redis, first + second, timeout=30)
+        self.assertEqual(redis.hgetall("fb:agent:{ghost}:stats"), {})
+        self.assertNotIn("ghost", redis.zrange_withscores("fb:agents"))
+        d.stop()
 
 if __name__ == "__main__":
     unittest.main()
