@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # test.sh: the whole test suite, from a bare Debian 12 machine (run as root to install).
 #   1. installs what is missing (scripts/deps.sh, Java and Maven included for the real broker)
-#   2. builds with -Werror and runs `make check`: cmocka unit tests, the Lua scripts in a real
-#      redis-server, the systemd unit checks, and the integration tests (real redis-server,
+#   2. builds with -Werror and runs `make check`: cmocka unit tests (some against a real
+#      redis-server), the systemd unit checks, and the integration tests (real redis-server,
 #      librdkafka's mock cluster and the real daemon)
 #   3. runs the same suite again in an ASan/UBSan build, then fuzzes the event parser for 60 s
 #      (tests/fuzz/run.sh, clang's libFuzzer with ASan/UBSan)

@@ -337,6 +337,17 @@ config_validate(struct config_parse *p)
 	}
 	if (!config_validate_outputs(p))
 		return false;
+	/* The task checkpoints' hash tag is {<group>:<task>} after the prefix: braces would move it. */
+	if (strpbrk(cfg->prefix, "{}") != NULL) {
+		config_fail(p, config_line_of(p, "redis", "prefix"),
+		    "[redis] prefix: '%s' holds a brace, which would change the keys' cluster slots", cfg->prefix);
+		return false;
+	}
+	if (strpbrk(cfg->group, "{}") != NULL) {
+		config_fail(p, config_line_of(p, "kafka", "group"),
+		    "[kafka] group: '%s' holds a brace, which would change the task keys' cluster slots", cfg->group);
+		return false;
+	}
 	return config_rule_windows(p) && config_rule_margins(p);
 }
 

@@ -132,7 +132,7 @@ static const struct config_key config_keys_table[] = {
 	KEY("windows", "sizes", CONFIG_WINDOWS, windows, "1h,24h,7d,30d",
 	    "rolling windows, comma separated; the names appear in field names"),
 	KEY("windows", "refresh", CONFIG_DURATION, refresh_ms, "60s",
-	    "how often idle agents' windows are slid forward"),
+	    "how often an agent with a rule pending or firing is evaluated again while idle"),
 
 	INT("ingest", "batch_size", batch_size, "8000", 1, 10000,
 	    "a task commits to Redis at once when it holds this many events not yet committed"),

@@ -33,6 +33,8 @@
 #define SHUTDOWN_FLUSH_MS 10000
 /* How often STATUS= is sent to systemd (and readiness re-checked). */
 #define STATUS_INTERVAL_MS 5000
+/* How often the route topic's set-up is tried again while Kafka does not answer. */
+#define MAIN_ROUTE_RETRY_MS 2000
 
 struct daemon {
 	struct event_base *base;
@@ -50,6 +52,7 @@ struct daemon {
 	struct consumer *consumer;
 	struct event *signals[3];
 	struct event *drain_ev;
+	struct event *route_retry_ev;   /* the route topic's set-up, asked again while Kafka is away */
 	struct http *http;
 	struct event *status_ev;
 	bool ready_sent;          /* READY=1 went out (Redis up and the group joined) */
@@ -374,6 +377,39 @@ static void main_on_status(evutil_socket_t fd, short what, void *arg)
 /* Logs why a client was not built; its constructors leave err empty when only memory ran out. */
 static void main_setup_failed(const char *what, const char *err);
 
+static void main_on_route(void *arg, int partitions, const char *why);
+static void main_on_tasks(void *arg, int partitions, const char *why);
+
+/* Settles the route topic: its partition count, then the topic itself (created when missing). */
+static void main_route_setup(struct daemon *d)
+{
+	if (d->cfg.tasks > 0)
+		producer_ensure_topic(d->route_producer, d->cfg.route_topic, d->cfg.tasks, main_on_route, d);
+	else
+		producer_partition_count(d->route_producer, d->cfg.topics[0], main_on_tasks, d);
+}
+
+/* Kafka did not answer about the topics yet: say so now and then, and ask again. */
+static void main_route_later(struct daemon *d, const char *what, const char *why)
+{
+	struct timeval tv = {MAIN_ROUTE_RETRY_MS / 1000, (MAIN_ROUTE_RETRY_MS % 1000) * 1000};
+
+	log_limited(LOG_WARNING, "route-setup", "kafka: %s: %s; asking again every %d s", what,
+	    why != NULL ? why : "no answer", MAIN_ROUTE_RETRY_MS / 1000);
+	evtimer_add(d->route_retry_ev, &tv);
+}
+
+/* The retry timer of the route topic's set-up. */
+static void main_on_route_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	if (!d->stopping)
+		main_route_setup(d);
+}
+
 /*
  * 8. The route topic exists with cfg.tasks partitions: the pipeline is built, the tasks
  * (engine), what feeds them (ingest, dlq), then the consumer that joins the group.
@@ -389,13 +425,14 @@ static void main_on_route(void *arg, int partitions, const char *why)
 
 	if (d->stopping)
 		return;
+	if (partitions < 0) {
+		main_route_later(d, d->cfg.route_topic, why);
+		return;
+	}
 	if (partitions != d->cfg.tasks) {
-		if (partitions < 0)
-			log_err("kafka: route topic %s: %s", d->cfg.route_topic, why != NULL ? why : "no answer");
-		else
-			log_err("kafka: route topic %s has %d partitions, but [engine] tasks is %d: the tasks are "
-			    "its partitions, so set tasks = %d (or delete the topic while no instance runs)",
-			    d->cfg.route_topic, partitions, d->cfg.tasks, partitions);
+		log_err("kafka: route topic %s has %d partitions, but [engine] tasks is %d: the tasks are "
+		    "its partitions, so set tasks = %d (or delete the topic while no instance runs)",
+		    d->cfg.route_topic, partitions, d->cfg.tasks, partitions);
 		main_stop(d, 1);
 		return;
 	}
@@ -427,9 +464,7 @@ static void main_on_tasks(void *arg, int partitions, const char *why)
 	struct daemon *d = arg;
 
 	if (partitions <= 0) {
-		log_err("kafka: cannot read the partitions of %s: %s; set [engine] tasks", d->cfg.topics[0],
-		    why != NULL ? why : "no answer");
-		main_stop(d, 1);
+		main_route_later(d, d->cfg.topics[0], why);
 		return;
 	}
 	d->cfg.tasks = partitions;
@@ -498,12 +533,7 @@ static bool main_setup(struct daemon *d)
 		main_setup_failed("kafka route producer", err);
 		return false;
 	}
-	/* 5. The route topic, whose partitions are the tasks: main_on_tasks goes on from there (step 9). */
-	if (d->cfg.tasks > 0)
-		producer_ensure_topic(d->route_producer, d->cfg.route_topic, d->cfg.tasks, main_on_route, d);
-	else
-		producer_partition_count(d->route_producer, d->cfg.topics[0], main_on_tasks, d);
-	/* 6. The HTTP endpoint (/metrics, /healthz, /readyz) and STATUS= updates. */
+	/* 5. The HTTP endpoint (/metrics, /healthz, /readyz) and STATUS= updates. */
 	if (d->cfg.http_listen != NULL) {
 		struct http_source src = {main_gauges, main_redis_up, main_redis_unresponsive, main_kafka_up, main_ready,
 		    &d->metrics, d};
@@ -522,6 +552,11 @@ static bool main_setup(struct daemon *d)
 		if (d->status_ev == NULL || event_add(d->status_ev, &tv) != 0)
 			return false;
 	}
+	/* 6. The route topic, whose partitions are the tasks: main_on_route goes on from there (step 8). */
+	d->route_retry_ev = evtimer_new(d->base, main_on_route_retry, d);
+	if (d->route_retry_ev == NULL)
+		return false;
+	main_route_setup(d);
 	/* 7. Signals: a stop can begin from here on. */
 	for (int i = 0; i < 3; i++) {
 		d->signals[i] = evsignal_new(d->base, signals[i], main_on_signal, d);
@@ -555,6 +590,8 @@ static void main_teardown(struct daemon *d)
 			event_free(d->signals[i]);
 	if (d->drain_ev != NULL)
 		event_free(d->drain_ev);
+	if (d->route_retry_ev != NULL)
+		event_free(d->route_retry_ev);
 	consumer_free(d->consumer);
 	/* These fail their pending callbacks, which reach into every module below. */
 	redis_free(d->redis);

@@ -19,11 +19,13 @@
 /* Waits before a claim, restore or commit that Redis refused or dropped is tried again. */
 #define ENGINE_RETRY_MS 500
 
-/* An input offset waiting for the commit that holds its effects. */
+/* An input offset waiting for the commit that holds its effects (and counts its event then). */
 struct engine_offset {
 	const char *topic;
 	int32_t partition;
 	int64_t offset;
+	int8_t type;       /* enum event_type, or -1 for a route batch */
+	uint8_t result;    /* enum task_result of the event */
 };
 
 /* Offsets of one flush (or of the changes not flushed yet). */
@@ -96,7 +98,8 @@ static uint32_t engine_owner_cb(void *arg, const char *id, size_t len)
 }
 
 /* Appends an offset to a list; false when out of memory. */
-static bool engine_offsets_add(struct engine_offsets *l, const char *topic, int32_t partition, int64_t offset)
+static bool engine_offsets_add(struct engine_offsets *l, const char *topic, int32_t partition, int64_t offset,
+    int type, enum task_result result)
 {
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 256;
@@ -107,7 +110,7 @@ static bool engine_offsets_add(struct engine_offsets *l, const char *topic, int3
 		l->v = v;
 		l->cap = cap;
 	}
-	l->v[l->n++] = (struct engine_offset){topic, partition, offset};
+	l->v[l->n++] = (struct engine_offset){topic, partition, offset, (int8_t)type, (uint8_t)result};
 	return true;
 }
 
@@ -291,6 +294,24 @@ static void engine_write_views(struct engine_task *et)
 	viewq_kick(et->viewq);
 }
 
+/* Counts the events of a committed flush: the metrics say what Redis holds, not what is in memory. */
+static void engine_count(struct engine *e, const struct engine_offsets *l)
+{
+	static const enum event_result results[] = {
+		[TASK_APPLIED] = RESULT_APPLIED, [TASK_DUPLICATE] = RESULT_DUPLICATE, [TASK_LATE] = RESULT_LATE,
+	};
+	size_t events = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->v[i].type < 0)
+			continue;
+		e->metrics->events[l->v[i].type][results[l->v[i].result]]++;
+		e->metrics->events_by_result[results[l->v[i].result]]++;
+		events++;
+	}
+	metrics_batch(e->metrics, events);
+}
+
 /* The answer to a commit. */
 static void engine_on_commit(void *arg, enum taskstore_result res)
 {
@@ -319,18 +340,25 @@ static void engine_on_commit(void *arg, enum taskstore_result res)
 		return;
 	}
 	outbox_committed(task_outbox(et->task));
-	metrics_batch(e->metrics, et->flushed.n);
 	engine_write_views(et);
-	for (size_t i = 0; i < et->flushed.n; i++)
-		e->handler.done(e->handler.arg, et->flushed.v[i].topic, et->flushed.v[i].partition,
-		    et->flushed.v[i].offset);
-	et->flushed.n = 0;
+	engine_count(e, &et->flushed);
+	{
+		/* Emptied first, so whoever hears of the last offset sees nothing left uncommitted here. */
+		size_t n = et->flushed.n;
+
+		et->flushed.n = 0;
+		for (size_t i = 0; i < n; i++)
+			e->handler.done(e->handler.arg, et->flushed.v[i].topic, et->flushed.v[i].partition,
+			    et->flushed.v[i].offset);
+	}
 	deliver_drive(et->deliver);
 	if (et->state == ENGINE_CLOSING) {
 		engine_task_maybe_free(et);
 		return;
 	}
-	if (task_dirty(et->task))
+	if (et->open.n >= (size_t)e->cfg->batch_size)
+		engine_flush(et);
+	else if (task_dirty(et->task))
 		engine_schedule_flush(et);
 }
 
@@ -579,15 +607,14 @@ static void engine_applied(struct engine_task *et)
 }
 
 /* See engine.h. */
-enum task_result engine_event(struct engine *e, uint32_t id, const struct event *ev, const char *topic,
+void engine_event(struct engine *e, uint32_t id, const struct event *ev, const char *topic,
     int32_t partition, int64_t offset)
 {
 	struct engine_task *et = e->tasks[id];
 	enum task_result r = task_event(et->task, ev, ts_now_ms());
 
-	engine_offsets_add(&et->open, topic, partition, offset);
+	engine_offsets_add(&et->open, topic, partition, offset, (int)ev->type, r);
 	engine_applied(et);
-	return r;
 }
 
 /* See engine.h. */
@@ -597,9 +624,20 @@ bool engine_batch(struct engine *e, uint32_t id, const char *buf, size_t len, co
 	struct engine_task *et = e->tasks[id];
 	bool ok = task_batch(et->task, buf, len, ts_now_ms());
 
-	engine_offsets_add(&et->open, topic, partition, offset);
+	engine_offsets_add(&et->open, topic, partition, offset, -1, TASK_APPLIED);
 	engine_applied(et);
 	return ok;
+}
+
+/* See engine.h. */
+size_t engine_uncommitted(const struct engine *e)
+{
+	size_t n = 0;
+
+	for (uint32_t id = 0; id < e->ntasks; id++)
+		if (e->tasks[id] != NULL)
+			n += e->tasks[id]->open.n + e->tasks[id]->flushed.n;
+	return n;
 }
 
 /* See engine.h. */
@@ -662,6 +700,15 @@ void engine_reconfigure(struct engine *e)
 	e->tcfg.clocks.at_risk_permille = (int)(cfg->at_risk * 1000 + 0.5);
 	e->tcfg.dedupe_horizon_ms = cfg->dedupe_horizon_ms;
 	e->tcfg.rules_refresh_ms = cfg->refresh_ms;
+	/* Changed rules apply to every agent now, not at its next event. */
+	for (uint32_t id = 0; e->tasks != NULL && id < e->ntasks; id++) {
+		struct engine_task *et = e->tasks[id];
+
+		if (et != NULL && et->state == ENGINE_READY) {
+			task_show_all(et->task);
+			engine_schedule_flush(et);
+		}
+	}
 }
 
 /* See engine.h. */

@@ -34,7 +34,7 @@ struct engine *engine_new(struct event_base *base, const struct config *cfg, str
     struct redis *redis, struct producer *route, struct producer *alerts,
     const struct engine_handler *handler);
 
-/* A reload changed targets, rules or horizons: tasks decide by the new ones from now on. */
+/* A reload changed targets, rules or horizons: tasks use them now, every agent's rules re-checked. */
 void engine_reconfigure(struct engine *e);
 
 /* The task that owns an agent or ticket id (the route topic's partition for that key). */
@@ -51,14 +51,18 @@ bool engine_ready(const struct engine *e, uint32_t id);
 
 /*
  * Applies an event to a ready task that owns its agent; the offset (topic must be a stable
- * string) is reported done once the flush holding the effects is committed.
+ * string) is reported done, and the event counted in the metrics, once the flush holding
+ * the effects is committed.
  */
-enum task_result engine_event(struct engine *e, uint32_t id, const struct event *ev, const char *topic,
+void engine_event(struct engine *e, uint32_t id, const struct event *ev, const char *topic,
     int32_t partition, int64_t offset);
 
 /* Applies a route batch to a ready task; false when malformed (nothing applied, offset done). */
 bool engine_batch(struct engine *e, uint32_t id, const char *buf, size_t len, const char *topic,
     int32_t partition, int64_t offset);
+
+/* Events applied here and not committed yet, over every task: what back-pressure watches. */
+size_t engine_uncommitted(const struct engine *e);
 
 /* Redis came back: commits and restores that waited are sent. */
 void engine_redis_up(struct engine *e);

@@ -12,8 +12,11 @@
 #include "progress.h"
 #include "timestamp.h"
 
-/* Forwards in flight above which the consumer stops handing over messages. */
+/* Forwards in flight, or events not committed yet, above which the consumer stops handing over
+ * messages (librdkafka's bounded prefetch then stops the fetching): memory stays bounded while
+ * the broker or Redis is slow. */
 #define INGEST_FORWARDS_MAX 100000
+#define INGEST_UNCOMMITTED_MAX 100000
 
 /* An event on its way to the task that owns its agent. */
 struct ingest_forward {
@@ -34,6 +37,7 @@ struct ingest {
 	void (*fatal)(void *arg, const char *reason);
 	void *fatal_arg;
 	size_t forwarding;
+	bool holding;       /* the consumer is held for back-pressure */
 	bool redis_down;
 	bool stopped;
 };
@@ -74,21 +78,12 @@ static void ingest_backpressure(struct ingest *in)
 		consumer_pause(in->consumer);
 	else
 		consumer_resume(in->consumer);
-	if (in->forwarding >= INGEST_FORWARDS_MAX)
+	in->holding = in->forwarding >= INGEST_FORWARDS_MAX ||
+	    engine_uncommitted(in->engine) >= INGEST_UNCOMMITTED_MAX;
+	if (in->holding)
 		consumer_hold(in->consumer);
 	else
 		consumer_release(in->consumer);
-}
-
-/* Counts an applied event's result. */
-static void ingest_count(struct ingest *in, enum event_type type, enum task_result r)
-{
-	static const enum event_result results[] = {
-		[TASK_APPLIED] = RESULT_APPLIED, [TASK_DUPLICATE] = RESULT_DUPLICATE, [TASK_LATE] = RESULT_LATE,
-	};
-
-	in->metrics->events[type][results[r]]++;
-	in->metrics->events_by_result[results[r]]++;
 }
 
 /* A forward was acknowledged: the event is the owner's now, so its offset is done here. */
@@ -149,7 +144,7 @@ static void ingest_event(struct ingest *in, const rd_kafka_message_t *m, const c
 	owner = engine_owner(in->engine, ev.agent_id, strlen(ev.agent_id));
 	/* In place only where this partition's offsets are the task's own: input q feeds task q. */
 	if (owner == (uint32_t)m->partition && engine_ready(in->engine, owner))
-		ingest_count(in, ev.type, engine_event(in->engine, owner, &ev, topic, m->partition, m->offset));
+		engine_event(in->engine, owner, &ev, topic, m->partition, m->offset);
 	else
 		ingest_forward(in, m, topic, owner, &ev);
 }
@@ -188,7 +183,7 @@ static void ingest_route(struct ingest *in, const rd_kafka_message_t *m, const c
 		dlq_send(in->dlq, m, event_rejected_type(m->payload, m->len), reason);
 		return;
 	}
-	ingest_count(in, ev.type, engine_event(in->engine, task, &ev, topic, m->partition, m->offset));
+	engine_event(in->engine, task, &ev, topic, m->partition, m->offset);
 }
 
 /* See ingest.h. */
@@ -269,7 +264,11 @@ void ingest_dead_lettered(void *arg, const char *topic, int32_t partition, int64
 /* See ingest.h. */
 void ingest_done(void *arg, const char *topic, int32_t partition, int64_t offset)
 {
-	ingest_finish(arg, topic, partition, offset);
+	struct ingest *in = arg;
+
+	ingest_finish(in, topic, partition, offset);
+	if (in->holding)
+		ingest_backpressure(in);
 }
 
 /* See ingest.h. */

@@ -15,6 +15,8 @@
 /* librdkafka's own limit on message.max.bytes: the dead-letter producer checks sizes itself. */
 #define PRODUCER_UNCHECKED_BYTES "1000000000"
 #define PRODUCER_ADMIN_TIMEOUT_MS 10000
+/* Metadata is read blocking at start-up only, briefly: the caller retries, the loop stays live. */
+#define PRODUCER_METADATA_TIMEOUT_MS 1000
 
 /* Room for why a topic question failed. */
 #define PRODUCER_WHY_SIZE 256
@@ -173,14 +175,14 @@ static struct producer_count *producer_count_new(struct producer *p, producer_co
 }
 
 /*
- * Reads topic's partition count into c (blocking, up to PRODUCER_ADMIN_TIMEOUT_MS). Asks
+ * Reads topic's partition count into c (blocking, up to PRODUCER_METADATA_TIMEOUT_MS). Asks
  * for every topic: a request naming the topic would let a broker with
  * auto.create.topics.enable create it with its defaults. True when the topic is absent.
  */
 static bool producer_count_read(struct producer *p, const char *topic, struct producer_count *c)
 {
 	const struct rd_kafka_metadata *md = NULL;
-	rd_kafka_resp_err_t err = rd_kafka_metadata(p->rk, 1, NULL, &md, PRODUCER_ADMIN_TIMEOUT_MS);
+	rd_kafka_resp_err_t err = rd_kafka_metadata(p->rk, 1, NULL, &md, PRODUCER_METADATA_TIMEOUT_MS);
 	bool absent = true;
 
 	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {

@@ -63,7 +63,7 @@ void producer_topic_limit(struct producer *p, const char *topic, producer_limit_
  * default replication factor) when it does not; fn then runs once, in the loop, never
  * before this returns, with the topic's partition count, which may differ from
  * partitions when the topic already existed (the caller refuses a mismatch). For
- * start-up: whether it exists is read with a blocking metadata request (up to 10 s);
+ * start-up: whether it exists is read with a blocking metadata request (up to 1 s);
  * only the creation is asynchronous. One call at a time: another while one is out is
  * answered at once with -1. librdkafka 2.0's mock cluster (brokers = embedded) does
  * not answer CreateTopics, so there the topic must exist already (embedded.c creates it).
@@ -72,7 +72,7 @@ void producer_ensure_topic(struct producer *p, const char *topic, int partitions
     void *arg);
 
 /*
- * The partition count of topic, read with a blocking metadata request (up to 10 s;
+ * The partition count of topic, read with a blocking metadata request (up to 1 s;
  * for start-up, to resolve [engine] tasks = 0). fn runs once, in the loop, never
  * before this returns; -1 and why when the topic does not exist or the cluster did
  * not answer.

@@ -453,6 +453,11 @@ test_unknown_section(void **state)
 	struct fixture	*f = *state;
 
 	test_fails(f, "[redis]\nport = 1\n[reids]\nhost = x\n", ":3: unknown section [reids]");
+	/* Braces would move the {group:task} hash tag of the task checkpoints. */
+	test_fails(f, "[redis]\nprefix = {x}:\n",
+	    ":2: [redis] prefix: '{x}:' holds a brace, which would change the keys' cluster slots");
+	test_fails(f, "[kafka]\ngroup = g}\n[engine]\nroute_topic = r\n",
+	    ":2: [kafka] group: 'g}' holds a brace, which would change the task keys' cluster slots");
 	test_fails(f, "[kafka]\n\n[nothing]\n", ":3: unknown section [nothing]");
 	test_fails(f, "[Redis]\n", ":1: unknown section [Redis]");
 	test_fails(f, "[]\n", ":1: unknown section []");
