@@ -236,7 +236,8 @@ class TestDelivery(h.FeedbackTestCase):
         self.t_events, self.t_dlq, self.t_alerts = "ev." + tag, "dlq." + tag, "alerts." + tag
         self.group = "g." + tag
         self.t0 = time.monotonic()
-        topics = (self.t_events, self.t_dlq, self.t_alerts)
+        # The route topic as the harness names it (Daemon: the first input topic + ".route").
+        topics = (self.t_events, self.t_dlq, self.t_alerts, self.t_events + ".route")
         if REAL:
             _broker.create_topics(topics, 4)
             self.kafka = _broker
