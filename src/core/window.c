@@ -1,25 +1,13 @@
-/* window.c: rolling windows and their time buckets (pure arithmetic). */
+/* window.c: the configured rolling windows: names and spans (pure). */
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "timestamp.h"
 #include "window.h"
 
-/* Below this a bucket would be under one second wide. */
-#define WINDOW_MIN_SPAN_MS (WINDOW_BUCKETS * INT64_C(1000))
-
-/* Ceiling division for b > 0. */
-static int64_t
-window_ceil_div(int64_t a, int64_t b)
-{
-	int64_t	q = a / b;
-
-	if (a % b != 0 && a > 0)
-		q++;
-	return q;
-}
+/* The shortest window: its 1% edge (core/rolling.c) stays a whole number of milliseconds. */
+#define WINDOW_MIN_SPAN_MS INT64_C(24000)
 
 /* Blanks and tabs around list items are allowed in the config file. */
 static int
@@ -59,7 +47,6 @@ window_parse_item(const char *item, size_t len, struct window *w, char *reason,
 		return window_reject(reason, reason_size, "bad window", item, len);
 	if (w->span_ms < WINDOW_MIN_SPAN_MS)
 		return window_reject(reason, reason_size, "window too short", item, len);
-	w->bucket_ms = w->span_ms / WINDOW_BUCKETS;
 	return true;
 }
 
@@ -71,7 +58,7 @@ windows_insert(struct windows *ws, const struct window *w, char *reason,
 	size_t	i = ws->count;
 
 	for (size_t j = 0; j < ws->count; j++) {
-		/* "1h" and "60m" would share bucket keys, so spans must differ. */
+		/* "1h" and "60m" would be the same figures under two names, so spans must differ. */
 		if (ws->w[j].span_ms == w->span_ms)
 			return window_reject(reason, reason_size, "duplicate window",
 			    w->name, strlen(w->name));
@@ -129,28 +116,6 @@ windows_parse(const char *list, struct windows *out, char *reason, size_t reason
 	return true;
 }
 
-/* The bucket that holds time ts_ms. */
-int64_t
-window_bucket_of(const struct window *w, int64_t ts_ms)
-{
-	return ts_floor_div(ts_ms, w->bucket_ms);
-}
-
-/* The oldest bucket still inside the window at now_ms: its start is >= now - span. */
-int64_t
-window_first_bucket(const struct window *w, int64_t now_ms)
-{
-	return window_ceil_div(now_ms - w->span_ms, w->bucket_ms);
-}
-
-/* Epoch ms after which a bucket is never read again, for its key's expiry. */
-int64_t
-window_bucket_expiry_ms(const struct window *w, int64_t bucket)
-{
-	/* The bucket's start plus the span is when it slides out; one bucket of slack. */
-	return bucket * w->bucket_ms + w->span_ms + w->bucket_ms;
-}
-
 /* True when two window lists have the same names and spans, in the same order. */
 bool
 windows_equal(const struct windows *a, const struct windows *b)
@@ -175,17 +140,4 @@ windows_longest_ms(const struct windows *ws)
 			longest = ws->w[i].span_ms;
 	}
 	return longest;
-}
-
-/* See window.h. */
-void windows_encode(const struct windows *ws, char *buf, size_t size)
-{
-	size_t used = 0;
-
-	if (size == 0)
-		return;
-	buf[0] = '\0';
-	for (size_t i = 0; i < ws->count && used < size; i++)
-		used += (size_t)snprintf(buf + used, size - used, "%s%s:%" PRId64 ":%" PRId64, i ? ";" : "",
-		    ws->w[i].name, ws->w[i].span_ms, ws->w[i].bucket_ms);
 }

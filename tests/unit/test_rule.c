@@ -35,7 +35,6 @@ test_windows(struct windows *ws, const int64_t *spans, const char *const *names,
 	for (size_t i = 0; i < n; i++) {
 		snprintf(ws->w[i].name, sizeof ws->w[i].name, "%s", names[i]);
 		ws->w[i].span_ms = spans[i];
-		ws->w[i].bucket_ms = spans[i] / WINDOW_BUCKETS;
 	}
 }
 
