@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mpack.h"
+
 /* Bumped when the packed layout changes; older checkpoints are then refused. */
 #define AGENT_VERSION 1
 /* [version, open, overdue, newest, counts, [kind, since, pending_since, last_sent] x RULE_COUNT] */
@@ -153,23 +155,6 @@ bool agent_pack(msgpack_packer *pk, const struct agent *a, const struct rolling_
 	return true;
 }
 
-/* An integer member within [min, max]. */
-static bool agent_int(const msgpack_object *o, int64_t min, int64_t max, int64_t *out)
-{
-	int64_t v;
-
-	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER && o->via.u64 <= INT64_MAX)
-		v = (int64_t)o->via.u64;
-	else if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-		v = o->via.i64;
-	else
-		return false;
-	if (v < min || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
 /* Reads the rule states; false on anything out of range. */
 static bool agent_unpack_rules(const msgpack_object *o, struct rule_state rules[RULE_COUNT])
 {
@@ -180,10 +165,10 @@ static bool agent_unpack_rules(const msgpack_object *o, struct rule_state rules[
 	for (int id = 0; id < RULE_COUNT; id++, m += AGENT_RULE_FIELDS) {
 		int64_t kind;
 
-		if (!agent_int(&m[0], RULE_OK, RULE_FIRING, &kind) ||
-		    !agent_int(&m[1], 0, INT64_MAX, &rules[id].since_ms) ||
-		    !agent_int(&m[2], 0, INT64_MAX, &rules[id].pending_since_ms) ||
-		    !agent_int(&m[3], 0, INT64_MAX, &rules[id].last_sent_ms))
+		if (!mpack_int(&m[0], RULE_OK, RULE_FIRING, &kind) ||
+		    !mpack_int(&m[1], 0, INT64_MAX, &rules[id].since_ms) ||
+		    !mpack_int(&m[2], 0, INT64_MAX, &rules[id].pending_since_ms) ||
+		    !mpack_int(&m[3], 0, INT64_MAX, &rules[id].last_sent_ms))
 			return false;
 		rules[id].kind = (enum rule_state_kind)kind;
 	}
@@ -195,20 +180,18 @@ bool agent_decode(const char *buf, size_t len, struct agent *a, const struct rol
 {
 	msgpack_unpacked u;
 	struct agent next;
-	size_t off = 0;
 	int64_t version;
 	bool ok = false;
 
 	memset(&next, 0, sizeof(next));
 	msgpack_unpacked_init(&u);
-	if (msgpack_unpack_next(&u, buf, len, &off) != MSGPACK_UNPACK_SUCCESS || off != len ||
-	    u.data.type != MSGPACK_OBJECT_ARRAY || u.data.via.array.size != AGENT_FIELDS)
+	if (!mpack_one(&u, buf, len) || u.data.type != MSGPACK_OBJECT_ARRAY || u.data.via.array.size != AGENT_FIELDS)
 		goto out;
 	const msgpack_object *m = u.data.via.array.ptr;
-	if (!agent_int(&m[0], AGENT_VERSION, AGENT_VERSION, &version) ||
-	    !agent_int(&m[1], INT32_MIN, INT32_MAX, &next.open) ||
-	    !agent_int(&m[2], INT32_MIN, INT32_MAX, &next.overdue) ||
-	    !agent_int(&m[3], 0, INT64_MAX, &next.newest_ms) || !agent_unpack_rules(&m[5], next.rules) ||
+	if (!mpack_int(&m[0], AGENT_VERSION, AGENT_VERSION, &version) ||
+	    !mpack_int(&m[1], INT32_MIN, INT32_MAX, &next.open) ||
+	    !mpack_int(&m[2], INT32_MIN, INT32_MAX, &next.overdue) ||
+	    !mpack_int(&m[3], 0, INT64_MAX, &next.newest_ms) || !agent_unpack_rules(&m[5], next.rules) ||
 	    !rolling_unpack(&m[4], &next.counts, plan))
 		goto out;
 	agent_free(a);

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mpack.h"
+
 #define CLOCK_RECORD_V1 1
 /* Record lengths per phase: version and phase, then the phase's members. */
 #define CLOCK_IDLE_LEN 2
@@ -363,19 +365,6 @@ clock_pack(msgpack_packer *pk, const struct clock_state *s, const struct clock_n
 	    clock_pack_str(pk, clock_name(names, s->category));
 }
 
-/* Reads an integer member within [lo, hi]. */
-static bool
-clock_int(const msgpack_object *o, int64_t lo, int64_t hi, int64_t *out)
-{
-	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER && o->via.u64 <= INT64_MAX)
-		*out = (int64_t)o->via.u64;
-	else if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-		*out = o->via.i64;
-	else
-		return false;
-	return *out >= lo && *out <= hi;
-}
-
 /* Reads a string member of at most EVENT_ID_MAX bytes, at least min. */
 static bool
 clock_str(const msgpack_object *o, size_t min, struct clock_text *out)
@@ -394,11 +383,11 @@ clock_unpack_running(const msgpack_object *m, struct clock_state *s, struct cloc
 {
 	int64_t permille, kind;
 
-	if (!clock_int(&m[0], INT64_MIN, INT64_MAX, &s->start) ||
-	    !clock_int(&m[1], INT64_MIN, INT64_MAX, &s->created) ||
-	    !clock_int(&m[2], 0, INT64_MAX / CLOCK_PERMILLE_MAX, &s->target) ||
-	    !clock_int(&m[3], 0, CLOCK_PERMILLE_MAX, &permille) ||
-	    !clock_int(&m[4], 0, CLOCK_KIND_COUNT - 1, &kind) ||
+	if (!mpack_int(&m[0], INT64_MIN, INT64_MAX, &s->start) ||
+	    !mpack_int(&m[1], INT64_MIN, INT64_MAX, &s->created) ||
+	    !mpack_int(&m[2], 0, INT64_MAX / CLOCK_PERMILLE_MAX, &s->target) ||
+	    !mpack_int(&m[3], 0, CLOCK_PERMILLE_MAX, &permille) ||
+	    !mpack_int(&m[4], 0, CLOCK_KIND_COUNT - 1, &kind) ||
 	    m[5].type != MSGPACK_OBJECT_BOOLEAN || !clock_str(&m[6], 1, agent) ||
 	    !clock_str(&m[7], 0, category))
 		return false;
@@ -422,16 +411,16 @@ clock_unpack(const msgpack_object *o, struct clock_state *s, struct clock_text *
 	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < CLOCK_IDLE_LEN)
 		return false;
 	m = o->via.array.ptr;
-	if (!clock_int(&m[0], CLOCK_RECORD_V1, CLOCK_RECORD_V1, &version) ||
-	    !clock_int(&m[1], CLOCK_IDLE, CLOCK_OVERDUE, &phase))
+	if (!mpack_int(&m[0], CLOCK_RECORD_V1, CLOCK_RECORD_V1, &version) ||
+	    !mpack_int(&m[1], CLOCK_IDLE, CLOCK_OVERDUE, &phase))
 		return false;
 	switch (phase) {
 	case CLOCK_IDLE:
 		return o->via.array.size == CLOCK_IDLE_LEN;
 	case CLOCK_EARLY:
 		if (o->via.array.size != CLOCK_EARLY_LEN ||
-		    !clock_int(&m[2], INT64_MIN, INT64_MAX, &s->early) ||
-		    !clock_int(&m[3], INT64_MIN, INT64_MAX, &s->expires))
+		    !mpack_int(&m[2], INT64_MIN, INT64_MAX, &s->early) ||
+		    !mpack_int(&m[3], INT64_MIN, INT64_MAX, &s->expires))
 			break;
 		s->phase = CLOCK_EARLY;
 		return true;

@@ -6,6 +6,8 @@
 
 #include <msgpack.h>
 
+#include "mpack.h"
+
 /* Bumped when the entry record changes. */
 #define OUTBOX_VERSION 1
 /* [version, kind, dest, data] */
@@ -147,31 +149,20 @@ void outbox_restore_seq(struct outbox *o, uint64_t next_seq)
 	o->next_seq = next_seq;
 }
 
-/* An unsigned member no larger than max. */
-static bool outbox_uint(const msgpack_object *m, uint64_t max, uint64_t *out)
-{
-	if (m->type != MSGPACK_OBJECT_POSITIVE_INTEGER || m->via.u64 > max)
-		return false;
-	*out = m->via.u64;
-	return true;
-}
-
 /* See outbox.h. */
 bool outbox_restore(struct outbox *o, uint64_t seq, const char *blob, size_t len, uint32_t tasks)
 {
 	msgpack_unpacked u;
 	uint64_t version, kind, dest;
-	size_t off = 0;
 	char *data;
 	bool ok = false;
 
 	msgpack_unpacked_init(&u);
-	if (msgpack_unpack_next(&u, blob, len, &off) != MSGPACK_UNPACK_SUCCESS || off != len ||
-	    u.data.type != MSGPACK_OBJECT_ARRAY || u.data.via.array.size != OUTBOX_FIELDS)
+	if (!mpack_one(&u, blob, len) || u.data.type != MSGPACK_OBJECT_ARRAY || u.data.via.array.size != OUTBOX_FIELDS)
 		goto out;
 	const msgpack_object *m = u.data.via.array.ptr;
-	if (!outbox_uint(&m[0], OUTBOX_VERSION, &version) || version != OUTBOX_VERSION ||
-	    !outbox_uint(&m[1], OUTBOX_ALERT, &kind) || tasks == 0 || !outbox_uint(&m[2], tasks - 1, &dest) ||
+	if (!mpack_uint(&m[0], OUTBOX_VERSION, &version) || version != OUTBOX_VERSION ||
+	    !mpack_uint(&m[1], OUTBOX_ALERT, &kind) || tasks == 0 || !mpack_uint(&m[2], tasks - 1, &dest) ||
 	    m[3].type != MSGPACK_OBJECT_BIN || seq == 0 || !outbox_room(o) ||
 	    (data = malloc(m[3].via.bin.size + 1)) == NULL)
 		goto out;

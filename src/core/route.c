@@ -6,6 +6,8 @@
 
 #include <msgpack.h>
 
+#include "mpack.h"
+
 /* Bumped when the layout below changes; a reader refuses other versions. */
 #define ROUTE_VERSION 1
 /* [version, src, seq, [records...]] */
@@ -111,23 +113,6 @@ void route_batch_free(struct route_batch *b)
 	free(b);
 }
 
-/* An integer member within [min, max]. */
-static bool route_int(const msgpack_object *o, int64_t min, int64_t max, int64_t *out)
-{
-	int64_t v;
-
-	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER && o->via.u64 <= INT64_MAX)
-		v = (int64_t)o->via.u64;
-	else if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-		v = o->via.i64;
-	else
-		return false;
-	if (v < min || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
 /* A string member of 0-EVENT_ID_MAX bytes, NUL-terminated into out; min is the least length. */
 static bool route_str(const msgpack_object *o, size_t min, char out[EVENT_ID_MAX + 1])
 {
@@ -145,10 +130,10 @@ static bool route_read_ticket(const msgpack_object *m, uint32_t n, struct event 
 	int64_t type, sev;
 
 	memset(e, 0, sizeof(*e));
-	if (n != ROUTE_TICKET_FIELDS || !route_int(&m[1], EVENT_COMPLAINT, EVENT_REPLY, &type) ||
+	if (n != ROUTE_TICKET_FIELDS || !mpack_int(&m[1], EVENT_COMPLAINT, EVENT_REPLY, &type) ||
 	    !route_str(&m[2], 1, e->agent_id) || !route_str(&m[3], 1, e->ticket_id) ||
-	    !route_int(&m[4], 0, INT64_MAX, &e->ts_ms) ||
-	    !route_int(&m[5], SEVERITY_LOW, SEVERITY_CRITICAL, &sev) || !route_str(&m[6], 0, e->category))
+	    !mpack_int(&m[4], 0, INT64_MAX, &e->ts_ms) ||
+	    !mpack_int(&m[5], SEVERITY_LOW, SEVERITY_CRITICAL, &sev) || !route_str(&m[6], 0, e->category))
 		return false;
 	e->type = (enum event_type)type;
 	e->severity = (enum severity)sev;
@@ -162,8 +147,8 @@ static bool route_read_delta(const msgpack_object *m, uint32_t n, struct route_d
 
 	memset(d, 0, sizeof(*d));
 	if (n != ROUTE_DELTA_FIELDS || !route_str(&m[1], 1, d->agent) ||
-	    !route_int(&m[2], INT32_MIN, INT32_MAX, &d->open) ||
-	    !route_int(&m[3], INT32_MIN, INT32_MAX, &d->overdue) || m[4].type != MSGPACK_OBJECT_ARRAY)
+	    !mpack_int(&m[2], INT32_MIN, INT32_MAX, &d->open) ||
+	    !mpack_int(&m[3], INT32_MIN, INT32_MAX, &d->overdue) || m[4].type != MSGPACK_OBJECT_ARRAY)
 		return false;
 	adds = &m[4].via.array;
 	if (adds->size % 3 != 0 || adds->size / 3 > ROUTE_ADDS_MAX)
@@ -172,9 +157,9 @@ static bool route_read_delta(const msgpack_object *m, uint32_t n, struct route_d
 	for (size_t i = 0; i < d->add_count; i++) {
 		int64_t counter;
 
-		if (!route_int(&adds->ptr[3 * i], 0, INT64_MAX, &d->adds[i].ts_ms) ||
-		    !route_int(&adds->ptr[3 * i + 1], 0, COUNTER_COUNT - 1, &counter) ||
-		    !route_int(&adds->ptr[3 * i + 2], INT64_MIN, INT64_MAX, &d->adds[i].value))
+		if (!mpack_int(&adds->ptr[3 * i], 0, INT64_MAX, &d->adds[i].ts_ms) ||
+		    !mpack_int(&adds->ptr[3 * i + 1], 0, COUNTER_COUNT - 1, &counter) ||
+		    !mpack_int(&adds->ptr[3 * i + 2], INT64_MIN, INT64_MAX, &d->adds[i].value))
 			return false;
 		d->adds[i].counter = (enum counter)counter;
 	}
@@ -190,7 +175,7 @@ static bool route_read_record(const msgpack_object *o, const struct route_reader
 	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size == 0)
 		return false;
 	m = o->via.array.ptr;
-	if (!route_int(&m[0], ROUTE_TICKET_PART, ROUTE_DELTA, &kind))
+	if (!mpack_int(&m[0], ROUTE_TICKET_PART, ROUTE_DELTA, &kind))
 		return false;
 	if (kind == ROUTE_TICKET_PART) {
 		struct event e;
@@ -207,19 +192,18 @@ bool route_batch_read(const char *buf, size_t len, uint32_t *src, uint64_t *seq,
     const struct route_reader *reader)
 {
 	msgpack_unpacked u;
-	size_t off = 0;
 	bool ok = false;
 	int64_t version, s, q;
 
 	msgpack_unpacked_init(&u);
-	if (msgpack_unpack_next(&u, buf, len, &off) != MSGPACK_UNPACK_SUCCESS || off != len)
+	if (!mpack_one(&u, buf, len))
 		goto out;
 	const msgpack_object *o = &u.data;
 	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != ROUTE_HEAD)
 		goto out;
 	const msgpack_object *m = o->via.array.ptr;
-	if (!route_int(&m[0], ROUTE_VERSION, ROUTE_VERSION, &version) ||
-	    !route_int(&m[1], 0, UINT32_MAX, &s) || !route_int(&m[2], 0, INT64_MAX, &q) ||
+	if (!mpack_int(&m[0], ROUTE_VERSION, ROUTE_VERSION, &version) ||
+	    !mpack_int(&m[1], 0, UINT32_MAX, &s) || !mpack_int(&m[2], 0, INT64_MAX, &q) ||
 	    m[3].type != MSGPACK_OBJECT_ARRAY)
 		goto out;
 	*src = (uint32_t)s;

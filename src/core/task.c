@@ -8,6 +8,7 @@
 #include <msgpack.h>
 
 #include "idmap.h"
+#include "mpack.h"
 #include "names.h"
 #include "route.h"
 #include "timers.h"
@@ -692,23 +693,6 @@ struct outbox *task_outbox(struct task *t)
 	return &t->out;
 }
 
-/* An unsigned member. */
-static bool task_uint(const msgpack_object *o, uint64_t max, uint64_t *out)
-{
-	if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER || o->via.u64 > max)
-		return false;
-	*out = o->via.u64;
-	return true;
-}
-
-/* Unpacks exactly one object from buf into u; false if buf holds anything else. */
-static bool task_unpack(msgpack_unpacked *u, const char *buf, size_t len)
-{
-	size_t off = 0;
-
-	return msgpack_unpack_next(u, buf, len, &off) == MSGPACK_UNPACK_SUCCESS && off == len;
-}
-
 /* See task.h. */
 bool task_restore_meta(struct task *t, const char *blob, size_t len)
 {
@@ -717,15 +701,15 @@ bool task_restore_meta(struct task *t, const char *blob, size_t len)
 	bool ok = false;
 
 	msgpack_unpacked_init(&u);
-	if (!task_unpack(&u, blob, len) || u.data.type != MSGPACK_OBJECT_ARRAY || u.data.via.array.size != 3)
+	if (!mpack_one(&u, blob, len) || u.data.type != MSGPACK_OBJECT_ARRAY || u.data.via.array.size != 3)
 		goto out;
 	const msgpack_object *m = u.data.via.array.ptr;
-	if (!task_uint(&m[0], TASK_VERSION, &version) || version != TASK_VERSION ||
-	    !task_uint(&m[1], UINT64_MAX, &seq) || seq == 0 || m[2].type != MSGPACK_OBJECT_ARRAY ||
+	if (!mpack_uint(&m[0], TASK_VERSION, &version) || version != TASK_VERSION ||
+	    !mpack_uint(&m[1], UINT64_MAX, &seq) || seq == 0 || m[2].type != MSGPACK_OBJECT_ARRAY ||
 	    m[2].via.array.size != t->cfg->tasks)
 		goto out;
 	for (uint32_t s = 0; s < t->cfg->tasks; s++)
-		if (!task_uint(&m[2].via.array.ptr[s], UINT64_MAX, &t->marks[s]))
+		if (!mpack_uint(&m[2].via.array.ptr[s], UINT64_MAX, &t->marks[s]))
 			goto out;
 	outbox_restore_seq(&t->out, seq);
 	ok = true;
