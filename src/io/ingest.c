@@ -9,7 +9,7 @@
 #include "deliver.h"
 #include "event.h"
 #include "log.h"
-#include "progress.h"
+#include "offsets.h"
 #include "timestamp.h"
 
 /* Forwards in flight, or events not committed yet, above which the consumer stops handing over
@@ -33,7 +33,7 @@ struct ingest {
 	struct consumer *consumer;
 	struct dlq *dlq;
 	struct engine *engine;
-	struct progress *progress;
+	struct offsets *offsets;    /* which consumed offsets are done, per partition */
 	void (*fatal)(void *arg, const char *reason);
 	void *fatal_arg;
 	size_t forwarding;
@@ -58,14 +58,14 @@ static void ingest_store(struct ingest *in, const char *topic, int32_t partition
 {
 	int64_t next;
 
-	if (in->consumer != NULL && progress_take(in->progress, topic, partition, &next))
+	if (in->consumer != NULL && offsets_take(in->offsets, topic, partition, &next))
 		consumer_store(in->consumer, topic, partition, next);
 }
 
 /* Marks an offset finished and stores what that allows. */
 static void ingest_finish(struct ingest *in, const char *topic, int32_t partition, int64_t offset)
 {
-	progress_done(in->progress, topic, partition, offset);
+	offsets_done(in->offsets, topic, partition, offset);
 	ingest_store(in, topic, partition);
 }
 
@@ -196,7 +196,7 @@ void ingest_messages(void *arg, rd_kafka_message_t **msgs, size_t count)
 		const rd_kafka_message_t *m = msgs[i];
 		const char *topic = ingest_topic(in, rd_kafka_topic_name(m->rkt));
 
-		if (topic == NULL || !progress_begin(in->progress, topic, m->partition, m->offset)) {
+		if (topic == NULL || !offsets_begin(in->offsets, topic, m->partition, m->offset)) {
 			log_limited(LOG_ERR, "ingest", "ingest: cannot track %s/%" PRId32 "@%" PRId64,
 			    rd_kafka_topic_name(m->rkt), m->partition, m->offset);
 			continue;
@@ -226,7 +226,7 @@ void ingest_assigned(void *arg, const rd_kafka_topic_partition_list_t *parts)
 	struct ingest *in = arg;
 
 	for (int i = 0; i < parts->cnt; i++)
-		progress_forget(in->progress, parts->elems[i].topic, parts->elems[i].partition);
+		offsets_forget(in->offsets, parts->elems[i].topic, parts->elems[i].partition);
 	/* A task's partitions wait for its restore; the engine says when it is ready. */
 	for (int i = 0; i < parts->cnt; i++) {
 		uint32_t task = (uint32_t)parts->elems[i].partition;
@@ -249,7 +249,7 @@ void ingest_revoked(void *arg, const rd_kafka_topic_partition_list_t *parts)
 		int32_t partition = parts->elems[i].partition;
 
 		ingest_store(in, topic, partition);
-		progress_forget(in->progress, topic, partition);
+		offsets_forget(in->offsets, topic, partition);
 		if (strcmp(topic, in->cfg->route_topic) == 0)
 			engine_revoke(in->engine, (uint32_t)partition);
 	}
@@ -318,7 +318,7 @@ struct ingest *ingest_new(const struct config *cfg, struct metrics *metrics, str
 	in->route = route;
 	in->fatal = fatal;
 	in->fatal_arg = fatal_arg;
-	if ((in->progress = progress_new()) == NULL) {
+	if ((in->offsets = offsets_new()) == NULL) {
 		free(in);
 		return NULL;
 	}
@@ -346,6 +346,6 @@ void ingest_free(struct ingest *in)
 {
 	if (in == NULL)
 		return;
-	progress_free(in->progress);
+	offsets_free(in->offsets);
 	free(in);
 }

@@ -1,5 +1,5 @@
-/* progress.c: which offsets of each partition are finished, so commits never skip one (pure). */
-#include "progress.h"
+/* offsets.c: which offsets of each partition are finished, so commits never skip one (pure). */
+#include "offsets.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +9,7 @@
  * kept in a ring that starts at head. Offsets skipped by the broker (compaction,
  * transaction markers) count as finished.
  */
-struct progress_partition {
+struct offsets_partition {
 	char *topic;
 	int32_t partition;
 	int64_t low;
@@ -21,20 +21,20 @@ struct progress_partition {
 	size_t unfinished;
 };
 
-struct progress {
-	struct progress_partition *parts;
+struct offsets {
+	struct offsets_partition *parts;
 	size_t count;
 	size_t cap;
 };
 
-/* See progress.h. */
-struct progress *progress_new(void)
+/* See offsets.h. */
+struct offsets *offsets_new(void)
 {
-	return calloc(1, sizeof(struct progress));
+	return calloc(1, sizeof(struct offsets));
 }
 
-/* See progress.h. */
-void progress_free(struct progress *p)
+/* See offsets.h. */
+void offsets_free(struct offsets *p)
 {
 	if (p == NULL)
 		return;
@@ -47,10 +47,10 @@ void progress_free(struct progress *p)
 }
 
 /* Finds a partition, creating it when create is true. */
-static struct progress_partition *progress_find(struct progress *p, const char *topic, int32_t partition,
+static struct offsets_partition *offsets_find(struct offsets *p, const char *topic, int32_t partition,
     bool create)
 {
-	struct progress_partition *pp;
+	struct offsets_partition *pp;
 
 	for (size_t i = 0; i < p->count; i++)
 		if (p->parts[i].partition == partition && strcmp(p->parts[i].topic, topic) == 0)
@@ -59,7 +59,7 @@ static struct progress_partition *progress_find(struct progress *p, const char *
 		return NULL;
 	if (p->count == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 8;
-		struct progress_partition *parts = realloc(p->parts, cap * sizeof(*parts));
+		struct offsets_partition *parts = realloc(p->parts, cap * sizeof(*parts));
 
 		if (parts == NULL)
 			return NULL;
@@ -78,13 +78,13 @@ static struct progress_partition *progress_find(struct progress *p, const char *
 }
 
 /* The flag slot of an offset inside [low, high). */
-static uint8_t *progress_slot(struct progress_partition *pp, int64_t offset)
+static uint8_t *offsets_slot(struct offsets_partition *pp, int64_t offset)
 {
 	return &pp->flags[(pp->head + (size_t)(offset - pp->low)) & (pp->cap - 1)];
 }
 
 /* Makes room for n registered offsets, keeping the ring's order. */
-static bool progress_reserve(struct progress_partition *pp, size_t n)
+static bool offsets_reserve(struct offsets_partition *pp, size_t n)
 {
 	size_t cap = pp->cap ? pp->cap : 64;
 	size_t used = (size_t)(pp->high - pp->low);
@@ -107,19 +107,19 @@ static bool progress_reserve(struct progress_partition *pp, size_t n)
 }
 
 /* Moves low past every finished offset at the front. */
-static void progress_advance(struct progress_partition *pp)
+static void offsets_advance(struct offsets_partition *pp)
 {
-	while (pp->low < pp->high && *progress_slot(pp, pp->low)) {
-		*progress_slot(pp, pp->low) = 0;
+	while (pp->low < pp->high && *offsets_slot(pp, pp->low)) {
+		*offsets_slot(pp, pp->low) = 0;
 		pp->head = (pp->head + 1) & (pp->cap - 1);
 		pp->low++;
 	}
 }
 
-/* See progress.h. */
-bool progress_begin(struct progress *p, const char *topic, int32_t partition, int64_t offset)
+/* See offsets.h. */
+bool offsets_begin(struct offsets *p, const char *topic, int32_t partition, int64_t offset)
 {
-	struct progress_partition *pp = progress_find(p, topic, partition, true);
+	struct offsets_partition *pp = offsets_find(p, topic, partition, true);
 
 	if (pp == NULL)
 		return false;
@@ -130,33 +130,33 @@ bool progress_begin(struct progress *p, const char *topic, int32_t partition, in
 	}
 	if (offset < pp->high)
 		return true; /* already registered (a re-fetch after pause) */
-	if (!progress_reserve(pp, (size_t)(offset + 1 - pp->low)))
+	if (!offsets_reserve(pp, (size_t)(offset + 1 - pp->low)))
 		return false;
 	for (int64_t gap = pp->high; gap < offset; gap++)
-		*progress_slot(pp, gap) = 1;
-	*progress_slot(pp, offset) = 0;
+		*offsets_slot(pp, gap) = 1;
+	*offsets_slot(pp, offset) = 0;
 	pp->high = offset + 1;
 	pp->unfinished++;
-	progress_advance(pp);
+	offsets_advance(pp);
 	return true;
 }
 
-/* See progress.h. */
-void progress_done(struct progress *p, const char *topic, int32_t partition, int64_t offset)
+/* See offsets.h. */
+void offsets_done(struct offsets *p, const char *topic, int32_t partition, int64_t offset)
 {
-	struct progress_partition *pp = progress_find(p, topic, partition, false);
+	struct offsets_partition *pp = offsets_find(p, topic, partition, false);
 
-	if (pp == NULL || offset < pp->low || offset >= pp->high || *progress_slot(pp, offset))
+	if (pp == NULL || offset < pp->low || offset >= pp->high || *offsets_slot(pp, offset))
 		return;
-	*progress_slot(pp, offset) = 1;
+	*offsets_slot(pp, offset) = 1;
 	pp->unfinished--;
-	progress_advance(pp);
+	offsets_advance(pp);
 }
 
-/* See progress.h. */
-bool progress_take(struct progress *p, const char *topic, int32_t partition, int64_t *next_offset)
+/* See offsets.h. */
+bool offsets_take(struct offsets *p, const char *topic, int32_t partition, int64_t *next_offset)
 {
-	struct progress_partition *pp = progress_find(p, topic, partition, false);
+	struct offsets_partition *pp = offsets_find(p, topic, partition, false);
 
 	if (pp == NULL || pp->low < 0 || pp->low == pp->reported)
 		return false;
@@ -165,8 +165,8 @@ bool progress_take(struct progress *p, const char *topic, int32_t partition, int
 	return true;
 }
 
-/* See progress.h. */
-uint64_t progress_unfinished(const struct progress *p)
+/* See offsets.h. */
+uint64_t offsets_unfinished(const struct offsets *p)
 {
 	uint64_t n = 0;
 
@@ -175,10 +175,10 @@ uint64_t progress_unfinished(const struct progress *p)
 	return n;
 }
 
-/* See progress.h. */
-void progress_forget(struct progress *p, const char *topic, int32_t partition)
+/* See offsets.h. */
+void offsets_forget(struct offsets *p, const char *topic, int32_t partition)
 {
-	struct progress_partition *pp = progress_find(p, topic, partition, false);
+	struct offsets_partition *pp = offsets_find(p, topic, partition, false);
 
 	if (pp == NULL)
 		return;
