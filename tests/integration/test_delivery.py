@@ -541,7 +541,8 @@ class TestDelivery(h.FeedbackTestCase):
         self._rebalance()
 
     def test_rebalance_cooperative(self):
-        """The same with partition.assignment.strategy = cooperative-sticky."""
+        """The same with partition.assignment.strategy = cooperative-sticky asked for: feedbackd
+        keeps the range assignor (input partition q and task q together), whatever it is told."""
         self._rebalance("cooperative-sticky")
 
     # -- 5. DLQ under an outage -------------------------------------------------------
