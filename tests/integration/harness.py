@@ -840,15 +840,17 @@ def raw_counters(events, reply_target_ms=DAY, late_before=None, now=None, target
     return contrib, clocks
 
 
-def expected_stats(events, now, sizes=DEFAULT_WINDOWS, reply_target_ms=DAY):
+def expected_stats(events, now, sizes=DEFAULT_WINDOWS, reply_target_ms=DAY, targets=None):
     """{agent: {field: value}} as the contract stats hash must hold it at time now.
+
+    targets: {severity: ms} for complaints, as [sla] reply_target.<severity> sets them.
 
     updated_at is left out (check it separately). Events older than the longest
     window are ignored; an agent with only such events has no expected hash.
     """
     windows = parse_windows(sizes)
     longest = max(span for _, span in windows)
-    contrib, clocks = raw_counters(events, reply_target_ms, now - longest, now)
+    contrib, clocks = raw_counters(events, reply_target_ms, now - longest, now, targets)
     out = {}
     for agent, items in contrib.items():
         h = {}
@@ -990,9 +992,10 @@ class FeedbackTestCase(unittest.TestCase):
 
     # -- assertions ------------------------------------------------------------
 
-    def stats_mismatch(self, redis, events, sizes=DEFAULT_WINDOWS, agents=None, reply_target_ms=DAY):
+    def stats_mismatch(self, redis, events, sizes=DEFAULT_WINDOWS, agents=None, reply_target_ms=DAY,
+                       targets=None):
         """'' when every agent's stats hash equals the calculator's, else a diff."""
-        want = expected_stats(events, now_ms(), sizes, reply_target_ms)
+        want = expected_stats(events, now_ms(), sizes, reply_target_ms, targets)
         out = []
         for agent in sorted(agents or want):
             got = redis.hgetall(stats_key(agent))
@@ -1002,12 +1005,14 @@ class FeedbackTestCase(unittest.TestCase):
                 out.append("agent %s:\n%s" % (agent, d))
         return "\n".join(out)
 
-    def wait_stats(self, redis, events, timeout=60.0, sizes=DEFAULT_WINDOWS, reply_target_ms=DAY):
+    def wait_stats(self, redis, events, timeout=60.0, sizes=DEFAULT_WINDOWS, reply_target_ms=DAY,
+                   targets=None):
         """Waits until the stats of every agent in events equal the calculator's exactly."""
         last = [""]
 
         def ok():
-            last[0] = self.stats_mismatch(redis, events, sizes, reply_target_ms=reply_target_ms)
+            last[0] = self.stats_mismatch(redis, events, sizes, reply_target_ms=reply_target_ms,
+                                          targets=targets)
             return last[0] == ""
         try:
             wait_until(ok, timeout, 0.25, what="exact stats")
