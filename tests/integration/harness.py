@@ -226,11 +226,14 @@ def _decode(v):
 class Redis:
     """A private redis-server on 127.0.0.1:port with its data in tmpdir."""
 
-    def __init__(self, tmpdir, appendonly=False, port=None):
+    def __init__(self, tmpdir, appendonly=False, port=None, cluster=False):
         self.dir = os.path.join(tmpdir, "redis-%d" % free_port())
         os.makedirs(self.dir, exist_ok=True)
         self.port = port or free_port()
         self.appendonly = appendonly
+        # cluster: a one-node Redis Cluster holding every slot. It refuses any command whose
+        # keys span slots (CROSSSLOT), which is what tests of the one-slot rule rely on.
+        self.cluster_port = free_port() if cluster else None
         self.proc = None
         self.client = None
         self.logfile = os.path.join(self.dir, "redis.log")
@@ -241,6 +244,9 @@ class Redis:
         argv = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "yes" if self.appendonly else "no",
                 "--dir", self.dir, "--logfile", self.logfile, "--daemonize", "no"]
+        if self.cluster_port is not None:
+            argv += ["--cluster-enabled", "yes", "--cluster-port", str(self.cluster_port),
+                     "--cluster-config-file", os.path.join(self.dir, "nodes.conf")]
         self.proc = _spawn(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
 
@@ -254,7 +260,19 @@ class Redis:
             finally:
                 c.close()
         wait_until(ping, timeout, 0.05, what="redis PING on port %d" % self.port)
+        if self.cluster_port is not None:
+            self._claim_slots(timeout)
         return self
+
+    def cluster_info(self):
+        return dict(l.split(":", 1) for l in self.cmd("CLUSTER", "INFO").split() if ":" in l)
+
+    def _claim_slots(self, timeout):
+        """Gives this node every slot (a restart finds them in nodes.conf) and waits for state ok."""
+        if self.cluster_info().get("cluster_slots_assigned") != "16384":
+            self.cmd("CLUSTER", "ADDSLOTSRANGE", 0, 16383)  # Redis 7.0 or later
+        wait_until(lambda: self.cluster_info().get("cluster_state") == "ok", timeout, 0.05,
+                   what="cluster_state:ok on port %d" % self.port)
 
     def _conn(self):
         if self.client is None:
@@ -822,15 +840,17 @@ def raw_counters(events, reply_target_ms=DAY, late_before=None, now=None, target
     return contrib, clocks
 
 
-def expected_stats(events, now, sizes=DEFAULT_WINDOWS, reply_target_ms=DAY):
+def expected_stats(events, now, sizes=DEFAULT_WINDOWS, reply_target_ms=DAY, targets=None):
     """{agent: {field: value}} as the contract stats hash must hold it at time now.
+
+    targets: {severity: ms} for complaints, as [sla] reply_target.<severity> sets them.
 
     updated_at is left out (check it separately). Events older than the longest
     window are ignored; an agent with only such events has no expected hash.
     """
     windows = parse_windows(sizes)
     longest = max(span for _, span in windows)
-    contrib, clocks = raw_counters(events, reply_target_ms, now - longest, now)
+    contrib, clocks = raw_counters(events, reply_target_ms, now - longest, now, targets)
     out = {}
     for agent, items in contrib.items():
         h = {}
@@ -941,8 +961,8 @@ class FeedbackTestCase(unittest.TestCase):
 
     # -- fixtures ------------------------------------------------------------
 
-    def start_redis(self, appendonly=False):
-        r = Redis(self.tmp, appendonly=appendonly)
+    def start_redis(self, appendonly=False, cluster=False):
+        r = Redis(self.tmp, appendonly=appendonly, cluster=cluster)
         self.addCleanup(r.kill)
         return r.start()
 
@@ -972,9 +992,10 @@ class FeedbackTestCase(unittest.TestCase):
 
     # -- assertions ------------------------------------------------------------
 
-    def stats_mismatch(self, redis, events, sizes=DEFAULT_WINDOWS, agents=None, reply_target_ms=DAY):
+    def stats_mismatch(self, redis, events, sizes=DEFAULT_WINDOWS, agents=None, reply_target_ms=DAY,
+                       targets=None):
         """'' when every agent's stats hash equals the calculator's, else a diff."""
-        want = expected_stats(events, now_ms(), sizes, reply_target_ms)
+        want = expected_stats(events, now_ms(), sizes, reply_target_ms, targets)
         out = []
         for agent in sorted(agents or want):
             got = redis.hgetall(stats_key(agent))
@@ -984,12 +1005,14 @@ class FeedbackTestCase(unittest.TestCase):
                 out.append("agent %s:\n%s" % (agent, d))
         return "\n".join(out)
 
-    def wait_stats(self, redis, events, timeout=60.0, sizes=DEFAULT_WINDOWS, reply_target_ms=DAY):
+    def wait_stats(self, redis, events, timeout=60.0, sizes=DEFAULT_WINDOWS, reply_target_ms=DAY,
+                   targets=None):
         """Waits until the stats of every agent in events equal the calculator's exactly."""
         last = [""]
 
         def ok():
-            last[0] = self.stats_mismatch(redis, events, sizes, reply_target_ms=reply_target_ms)
+            last[0] = self.stats_mismatch(redis, events, sizes, reply_target_ms=reply_target_ms,
+                                          targets=targets)
             return last[0] == ""
         try:
             wait_until(ok, timeout, 0.25, what="exact stats")

@@ -502,6 +502,104 @@ class TestCore(h.FeedbackTestCase):
         self.assert_agents(redis, events)
         self.assertEqual(h.consume_all(kafka.bootstrap, h.TOPIC_DLQ), [], "nothing to the DLQ")
 
+    @staticmethod
+    def keying_stream(rnd, now, agents, n):
+        """About n events as (agent, ticket or None, JSON) whose figures do not depend on the
+        order the tasks see them in: each ticket has one opener and at most one reply stamped
+        after it (an early reply pairs up as that reply would have closed the clock), late
+        clocks are missed either way. Ages avoid the 1h and 24h window edges (bands 1-50 min,
+        70 min-20 h; late openers 26-30 h, missed at 2-6 h). A few events come twice."""
+        bands = ((MINUTE, 50 * MINUTE), (70 * MINUTE, 20 * HOUR))
+
+        def ago(below=None):
+            """An age in the bands, below `below` (None when none is)."""
+            if below is not None and below <= MINUTE:
+                return None
+            while True:
+                lo, hi = rnd.choice(bands)
+                age = rnd.randint(lo, hi)
+                if below is None or age < below:
+                    return age
+        out = []
+        while len(out) < n:
+            a, r, t = rnd.choice(agents), rnd.random(), "t-k%d" % len(out)
+            if r < 0.40:
+                scale, ticket = rnd.choice((5, 10)), (t if rnd.random() < 0.3 else None)
+                lo = 1 if scale == 5 else 0
+                out.append((a, ticket, h.rating(a, rnd.randint(lo, scale), now - ago(), scale, ticket=ticket)))
+            elif r < 0.98:
+                late = rnd.random() < 0.06
+                opened = rnd.randint(26 * HOUR, 30 * HOUR) if late else ago()
+                if r < 0.65:
+                    out.append((a, t, h.complaint(a, now - opened, t, rnd.choice(("low", "normal", "high")),
+                                                  category=rnd.choice((None, "billing")))))
+                else:
+                    out.append((a, t, h.message(a, now - opened, t)))
+                # a late clock's reply more than 24 h after it (missed), others any time after it
+                answered = ago(opened - DAY - 10 * MINUTE) if late else ago(opened - SECOND)
+                if rnd.random() < 0.8 and answered is not None:
+                    who = a if rnd.random() < 0.85 else rnd.choice(agents)
+                    out.append((who, t, h.reply(who, now - answered, t)))
+            else:  # a reply on a ticket nobody opened
+                out.append((a, t, h.reply(a, now - ago(), t)))
+            if rnd.random() < 0.02:
+                out.append(rnd.choice(out))  # the same event again
+        return out
+
+    def test_keying(self):
+        """The same events keyed by agent, by ticket and at random end with the same figures.
+
+        Keyed by agent, most events are applied where they are read; keyed by ticket or at
+        random, most are forwarded to their agent's task, and a ticket's opener and reply can
+        reach its task in either order. Every run must end with exactly the calculator's
+        stats hashes (so also equal to each other) and fb:agents."""
+        started = time.monotonic()
+        rnd = random.Random(2024)
+        now = h.now_ms()
+        agents = ["agent-K%d" % i for i in range(8)]
+        stream = self.keying_stream(rnd, now, agents, 2000)
+        events = [e for _, _, e in stream]
+        keyings = {
+            "agent": [(a, e) for a, _, e in stream],
+            "ticket": [(t or a, e) for a, t, e in stream],
+            "random": [("k%d" % rnd.randrange(10 ** 9), e) for _, _, e in stream],
+        }
+        # the stream holds what makes order matter: cross-agent replies, late and overdue
+        # clocks, early replies' pairs, duplicates
+        want = h.expected_stats(events, now)
+        for field in ("overdue_tickets", "reply_sla_missed_30d", "reply_sla_met_30d", "open_tickets"):
+            self.assertGreater(sum(int(st[field]) for st in want.values()), 0, field)
+        self.assertGreater(len(events) - len(set(events)), 10, "duplicates")
+        crossed = {json.loads(e)["ticket_id"]: json.loads(e)["agent_id"] for e in events
+                   if json.loads(e)["type"] in ("complaint", "message")}
+        self.assertGreater(sum(1 for e in map(json.loads, events) if e["type"] == "reply"
+                               and crossed.get(e["ticket_id"], e["agent_id"]) != e["agent_id"]), 10,
+                           "replies to another agent's ticket")
+        runs = {}
+        for name, keyed in keyings.items():
+            redis, kafka, d = self.stack()
+            h.produce(kafka.bootstrap, h.TOPIC_EVENTS, keyed)
+            self.wait_stats(redis, events, timeout=40)
+            self.assert_agents(redis, events)
+            stats = {}
+            for key in redis.keys("fb:agent:*:stats"):
+                stats[key] = redis.hgetall(key)
+                stats[key].pop("updated_at")
+            runs[name] = (stats, redis.zrange_withscores("fb:agents"))
+            routed = len(h.consume_all(kafka.bootstrap, h.TOPIC_ROUTE))
+            self.assertEqual(h.consume_all(kafka.bootstrap, h.TOPIC_DLQ), [], "nothing to the DLQ")
+            sys.stderr.write("\n[keyed by %s: %d records on the route topic] " % (name, routed))
+            if name == "random":
+                self.assertGreater(routed, 0, "nothing forwarded: the keying did not matter")
+            d.stop()
+            kafka.stop()
+            redis.stop()
+        want = runs["agent"]
+        self.assertEqual(sorted(want[0]), sorted(h.stats_key(a) for a in agents))
+        for name in ("ticket", "random"):
+            self.assertEqual(runs[name], want, "keyed by %s vs by agent" % name)
+        sys.stderr.write("[%d events, %.1f s] " % (len(stream), time.monotonic() - started))
+
     def test_embedded_kafka(self):
         """brokers = embedded starts an in-process mock cluster and logs its bootstrap."""
         redis = self.start_redis()
