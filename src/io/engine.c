@@ -276,6 +276,8 @@ static void engine_views_failed(void *arg)
 {
 	struct engine_task *et = arg;
 
+	log_limited(LOG_WARNING, "views", "redis: a round of stats writes for task %" PRIu32 " was not fully "
+	    "written; its agents are written again", et->id);
 	if (et->state != ENGINE_READY)
 		return;
 	task_show_all(et->task);
