@@ -153,9 +153,19 @@ rolling_head(const uint8_t *p, const uint8_t *end, const struct rolling_plan *pl
 	return p + mb;
 }
 
-/* Reads (vals != NULL: into vals[slot]) a record's values; returns its end, NULL if malformed. */
+/* Merges v into cur by slot s's kind; sums saturate instead of overflowing. */
+static int64_t
+rolling_merge_one(const struct rolling_plan *plan, size_t s, int64_t cur, int64_t v)
+{
+	if ((plan->max_slots >> s & 1) != 0)
+		return v > cur ? v : cur;
+	return v > INT64_MAX - cur ? INT64_MAX : cur + v;
+}
+
+/* Reads a record's values, merged into dst[slot] unless dst is NULL; returns its end, NULL if malformed. */
 static const uint8_t *
-rolling_vals(const uint8_t *p, const uint8_t *end, uint64_t mask, int64_t *vals)
+rolling_vals(const uint8_t *p, const uint8_t *end, const struct rolling_plan *plan,
+    uint64_t mask, int64_t *dst)
 {
 	for (unsigned s = 0; mask != 0; s++, mask >>= 1) {
 		uint64_t	v;
@@ -164,9 +174,18 @@ rolling_vals(const uint8_t *p, const uint8_t *end, uint64_t mask, int64_t *vals)
 			continue;
 		if ((p = rolling_varint_get(p, end, &v)) == NULL || v == 0 || v > INT64_MAX)
 			return NULL;
-		if (vals != NULL)
-			vals[s] = (int64_t)v;
+		if (dst != NULL)
+			dst[s] = rolling_merge_one(plan, s, dst[s], (int64_t)v);
 	}
+	return p;
+}
+
+/* Skips a trusted record's values: one varint per set bit, each ending in a byte < 0x80. */
+static const uint8_t *
+rolling_skip(const uint8_t *p, uint64_t mask)
+{
+	for (int k = __builtin_popcountll(mask); k > 0; p++)
+		k -= *p < 0x80;
 	return p;
 }
 
@@ -188,15 +207,6 @@ rolling_write(uint8_t *out, const struct rolling_plan *plan, uint64_t h, const i
 	for (size_t i = 0; i < mb; i++)
 		mp[i] = (uint8_t)(m >> (8 * i));
 	return n;
-}
-
-/* Merges v into cur by slot s's kind; sums saturate instead of overflowing. */
-static int64_t
-rolling_merge_one(const struct rolling_plan *plan, size_t s, int64_t cur, int64_t v)
-{
-	if ((plan->max_slots >> s & 1) != 0)
-		return v > cur ? v : cur;
-	return v > INT64_MAX - cur ? INT64_MAX : cur + v;
 }
 
 /* Merges every slot of src into dst. */
@@ -242,15 +252,41 @@ rolling_merge_due(const struct rolling_plan *plan, size_t j, int64_t a)
 	return rolling_out_before(plan, j, ts_floor_div(a, g) * g + g - 1);
 }
 
-/* Where the tier-t bucket starting at a belongs at now: a tier >= t, or -1 (in no window). */
+/* Where every window's edge is at one now, and what follows for merging and dropping. */
+struct rolling_edges {
+	int64_t	cut[WINDOWS_MAX];   /* window i holds the buckets starting at or after cut[i] */
+	int64_t	merge[WINDOWS_MAX]; /* j >= 1: times before merge[j] are out of windows < j */
+	int64_t	gone;               /* times before this are in no window */
+};
+
+/* Works out the edges at now: cut[i] = ceil((now - span) / gran) * gran. */
+static void
+rolling_edges(const struct rolling_plan *plan, int64_t now, struct rolling_edges *e)
+{
+	int64_t	least = INT64_MAX;
+
+	for (size_t i = 0; i < plan->tiers; i++) {
+		int64_t	g = plan->gran_ms[i];
+
+		e->cut[i] = -ts_floor_div(plan->span_ms[i] - now, g) * g;
+		/* A tier-i bucket must end by the edge of every finer window: floor to g. */
+		e->merge[i] = ts_floor_div(least, g) * g;
+		if (e->cut[i] < least)
+			least = e->cut[i];
+	}
+	e->gone = least;
+}
+
+/* Where the tier-t bucket starting at a belongs: a tier >= t, or -1 (in no window). */
 static int
-rolling_target(const struct rolling_plan *plan, int64_t now, size_t t, int64_t a)
+rolling_target(const struct rolling_plan *plan, const struct rolling_edges *e, size_t t,
+    int64_t a)
 {
 	size_t	j = t;
 
-	if (now >= rolling_out_before(plan, plan->tiers, a + plan->gran_ms[t] - 1))
+	if (a + plan->gran_ms[t] <= e->gone)
 		return -1;
-	while (j + 1 < plan->tiers && now >= rolling_merge_due(plan, j + 1, a))
+	while (j + 1 < plan->tiers && a < e->merge[j + 1])
 		j++;
 	return (int)j;
 }
@@ -333,14 +369,14 @@ rolling_put(struct rolling *r, const struct rolling_plan *plan, size_t t, int64_
 		if ((q = rolling_head(p, end, plan, t, prev, &ridx, &mask)) == NULL || ridx <= idx)
 			break;
 		prev = ridx;
-		rel = (size_t)(rolling_vals(q, end, mask, NULL) - (r->buf + base));
+		rel = (size_t)(rolling_skip(q, mask) - (r->buf + base));
 	}
 	h = (uint64_t)(prev == ROLLING_NO_PREV ? idx : prev - idx);
 	if (p < end && q != NULL && ridx == idx) {
 		const uint8_t	*next;
 
 		memset(cur, 0, plan->slots * sizeof cur[0]);
-		next = rolling_vals(q, end, mask, cur);
+		next = rolling_vals(q, end, plan, mask, cur);
 		rolling_merge(plan, cur, vals);
 		n = rolling_write(tmp, plan, h, cur);
 		return rolling_splice(r, t, base + rel, (size_t)(next - p), tmp, n);
@@ -371,7 +407,7 @@ rolling_take(struct rolling *r, const struct rolling_plan *plan, size_t t, size_
 	uint64_t	 mask = 0, fmask = 0, h;
 
 	next = rolling_head(p, end, plan, t, prev, &idx, &mask);
-	next = rolling_vals(next, end, mask, NULL);
+	next = rolling_skip(next, mask);
 	old = (size_t)(next - p);
 	if (next < end && rolling_head(next, end, plan, t, idx, &fidx, &fmask) != NULL) {
 		/* The record after it now counts from the one before (a shorter or equal splice). */
@@ -462,11 +498,16 @@ rolling_add(struct rolling *r, const struct rolling_plan *plan, int64_t now_ms, 
 			any = true;
 		}
 	}
-	/* Fast path: younger than tier 0's horizon means tier 0, with no division needed. */
-	if (now_ms - ts_ms > plan->span_ms[0] - plan->gran_ms[0] &&
-	    (t = rolling_target(plan, now_ms, 0, ts_floor_div(ts_ms, plan->gran_ms[0]) *
-	    plan->gran_ms[0])) < 0)
-		return ROLLING_LATE;
+	/* Fast path: younger than tier 0's horizon means tier 0, with no edge to work out. */
+	if (now_ms - ts_ms > plan->span_ms[0] - plan->gran_ms[0]) {
+		struct rolling_edges	e;
+
+		rolling_edges(plan, now_ms, &e);
+		t = rolling_target(plan, &e, 0, ts_floor_div(ts_ms, plan->gran_ms[0]) *
+		    plan->gran_ms[0]);
+		if (t < 0)
+			return ROLLING_LATE;
+	}
 	if (!any)
 		return ROLLING_ADDED;
 	if (!rolling_put(r, plan, (size_t)t, ts_floor_div(ts_ms, plan->gran_ms[t]), vals))
@@ -478,10 +519,12 @@ rolling_add(struct rolling *r, const struct rolling_plan *plan, int64_t now_ms, 
 bool
 rolling_advance(struct rolling *r, const struct rolling_plan *plan, int64_t now_ms)
 {
-	int64_t	due = INT64_MAX, vals[ROLLING_SLOTS_MAX];
+	int64_t			due = INT64_MAX, vals[ROLLING_SLOTS_MAX];
+	struct rolling_edges	e;
 
 	if (r->buf == NULL || now_ms < rolling_due(r))
 		return true;
+	rolling_edges(plan, now_ms, &e);
 	for (size_t t = 0; t < plan->tiers; t++) {
 		int64_t	prev = ROLLING_NO_PREV;
 		size_t	rel = 0;
@@ -497,19 +540,15 @@ rolling_advance(struct rolling *r, const struct rolling_plan *plan, int64_t now_
 			if ((q = rolling_head(p, end, plan, t, prev, &idx, &mask)) == NULL)
 				break;
 			a = idx * plan->gran_ms[t];
-			if ((to = rolling_target(plan, now_ms, t, a)) == (int)t) {
-				int64_t	d = rolling_rec_due(plan, t, a);
-
-				if (d < due)
-					due = d;
+			if ((to = rolling_target(plan, &e, t, a)) == (int)t) {
 				prev = idx;
-				next = rolling_vals(q, end, mask, NULL);
+				next = rolling_skip(q, mask);
 				rel = (size_t)(next - (r->buf + base));
 				continue;
 			}
 			if (to > (int)t) {
 				memset(vals, 0, plan->slots * sizeof vals[0]);
-				(void)rolling_vals(q, end, mask, vals);
+				(void)rolling_vals(q, end, plan, mask, vals);
 				/* Put before taking: out of memory then loses nothing; retried next call. */
 				if (!rolling_put(r, plan, (size_t)to,
 				    ts_floor_div(a, plan->gran_ms[to]), vals)) {
@@ -519,6 +558,9 @@ rolling_advance(struct rolling *r, const struct rolling_plan *plan, int64_t now_
 			}
 			rolling_take(r, plan, t, rel, prev);
 		}
+		/* Due times grow with a, so the oldest record kept decides the section's. */
+		if (prev != ROLLING_NO_PREV && rolling_rec_due(plan, t, prev * plan->gran_ms[t]) < due)
+			due = rolling_rec_due(plan, t, prev * plan->gran_ms[t]);
 	}
 	if (r->len == rolling_hdr_size(plan)) {
 		/* Nothing left in any window: an idle owner costs no heap at all. */
@@ -526,32 +568,29 @@ rolling_advance(struct rolling *r, const struct rolling_plan *plan, int64_t now_
 		return true;
 	}
 	rolling_set_due(r, due);
-	if (r->cap > r->len + r->len / 2 + 64) {
-		uint8_t	*p = realloc(r->buf, r->len + r->len / 4);
+	/* Give back slack beyond one growth step, so a burst does not pin memory for good. */
+	if (r->cap > r->len + r->len / 4 + 64) {
+		uint8_t	*p = realloc(r->buf, r->len + r->len / 8);
 
 		if (p != NULL) {
 			r->buf = p;
-			r->cap = r->len + r->len / 4;
+			r->cap = r->len + r->len / 8;
 		}
 	}
 	return true;
 }
 
-/*
- * thr[t][i]: the smallest tier-t bucket index still in window i at now, i.e. whose start
- * is >= the window's cutoff ceil((now - span) / gran) * gran.
- */
+/* thr[t][i]: the smallest tier-t bucket index still in window i at now (start >= cut[i]). */
 static void
 rolling_thresholds(const struct rolling_plan *plan, int64_t now,
     int64_t thr[WINDOWS_MAX][WINDOWS_MAX])
 {
-	for (size_t i = 0; i < plan->tiers; i++) {
-		int64_t	g = plan->gran_ms[i];
-		int64_t	cut = -ts_floor_div(plan->span_ms[i] - now, g) * g;
+	struct rolling_edges	e;
 
+	rolling_edges(plan, now, &e);
+	for (size_t i = 0; i < plan->tiers; i++)
 		for (size_t t = 0; t < plan->tiers; t++)
-			thr[t][i] = -ts_floor_div(-cut, plan->gran_ms[t]);
-	}
+			thr[t][i] = -ts_floor_div(-e.cut[i], plan->gran_ms[t]);
 }
 
 /* See rolling.h. */
@@ -560,10 +599,14 @@ rolling_totals(const struct rolling *r, const struct rolling_plan *plan, int64_t
     int64_t *out)
 {
 	int64_t	thr[WINDOWS_MAX][WINDOWS_MAX], vals[ROLLING_SLOTS_MAX];
+	int64_t	band[WINDOWS_MAX * ROLLING_SLOTS_MAX];
+	size_t	n = plan->tiers * plan->slots;
 
-	memset(out, 0, plan->tiers * plan->slots * sizeof out[0]);
+	memset(out, 0, n * sizeof out[0]);
 	if (r->buf == NULL)
 		return;
+	/* band[i]: buckets in windows i..last exactly, merged once, folded up at the end. */
+	memset(band, 0, n * sizeof band[0]);
 	rolling_thresholds(plan, now_ms, thr);
 	for (size_t t = 0; t < plan->tiers; t++) {
 		const uint8_t	*p = r->buf + rolling_sec_start(r, plan, t);
@@ -573,22 +616,37 @@ rolling_totals(const struct rolling *r, const struct rolling_plan *plan, int64_t
 		while (p < end) {
 			int64_t		 idx = 0;
 			uint64_t	 mask = 0;
-			bool		 in = false;
+			size_t		 first = plan->tiers;
+			bool		 suffix = true;
 
 			if ((p = rolling_head(p, end, plan, t, prev, &idx, &mask)) == NULL)
 				break;
-			for (size_t i = 0; i < plan->tiers; i++)
-				in = in || idx >= thr[t][i];
+			for (size_t i = 0; i < plan->tiers; i++) {
+				if (idx >= thr[t][i])
+					first = first < i ? first : i;
+				else if (first < plan->tiers)
+					suffix = false;
+			}
 			/* Newest first: once in no window, every older record is out too. */
-			if (!in)
+			if (first == plan->tiers)
 				break;
+			prev = idx;
+			if (suffix) {
+				p = rolling_vals(p, end, plan, mask, band + first * plan->slots);
+				continue;
+			}
+			/* Windows within 1% of each other can skip one: merge window by window. */
 			memset(vals, 0, plan->slots * sizeof vals[0]);
-			p = rolling_vals(p, end, mask, vals);
+			p = rolling_vals(p, end, plan, mask, vals);
 			for (size_t i = 0; i < plan->tiers; i++)
 				if (idx >= thr[t][i])
 					rolling_merge(plan, out + i * plan->slots, vals);
-			prev = idx;
 		}
+	}
+	for (size_t i = 0; i < plan->tiers; i++) {
+		if (i > 0)
+			rolling_merge(plan, band + i * plan->slots, band + (i - 1) * plan->slots);
+		rolling_merge(plan, out + i * plan->slots, band + i * plan->slots);
 	}
 }
 
@@ -614,7 +672,7 @@ rolling_next_change(const struct rolling *r, const struct rolling_plan *plan, in
 
 			if ((p = rolling_head(p, end, plan, t, prev, &idx, &mask)) == NULL)
 				break;
-			p = rolling_vals(p, end, mask, NULL);
+			p = rolling_skip(p, mask);
 			/* Newest first: the last one seen in a window is its oldest there. */
 			for (size_t i = 0; i < plan->tiers; i++)
 				if (idx >= thr[t][i])
@@ -691,7 +749,7 @@ rolling_check(struct rolling *r, const struct rolling_plan *plan)
 			uint64_t	 mask = 0;
 
 			if ((p = rolling_head(p, end, plan, t, prev, &idx, &mask)) == NULL ||
-			    (p = rolling_vals(p, end, mask, NULL)) == NULL)
+			    (p = rolling_vals(p, end, plan, mask, NULL)) == NULL)
 				return false;
 			if ((d = rolling_rec_due(plan, t, idx * plan->gran_ms[t])) < due)
 				due = d;
@@ -743,6 +801,71 @@ rolling_unpack(const msgpack_object *o, struct rolling *r, const struct rolling_
 	return true;
 }
 
+/* The bytes after a MessagePack header byte b: its fixed payload, or its length's size. */
+static size_t
+rolling_mp_fixed(uint8_t b, size_t *len_size)
+{
+	static const uint8_t	fixed[0x20] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 8, 1, 2, 4, 8, /* c0-cf: nil..uint64 */
+		1, 2, 4, 8, 2, 3, 5, 9, 17, 0, 0, 0, 0, 0, 0, 0, /* d0-df: int8..fixext16 */
+	};
+	static const uint8_t	lens[0x20] = {
+		0, 0, 0, 0, 1, 2, 4, 1, 2, 4, 0, 0, 0, 0, 0, 0, /* c4-c9: bin, ext */
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 4, 2, 4, 2, 4, /* d9-df: str, array, map */
+	};
+
+	*len_size = lens[b - 0xc0];
+	return fixed[b - 0xc0];
+}
+
+/*
+ * Whether buf is one MessagePack object whose arrays and maps never claim more items than
+ * bytes remain: msgpack_unpack_next() allocates for the claim before reading the items.
+ */
+static bool
+rolling_mp_bounded(const uint8_t *p, size_t len)
+{
+	const uint8_t	*end = p + len;
+	uint64_t	 want = 1;
+
+	while (want-- > 0) {
+		uint64_t	n = 0, items = 0;
+		size_t		ls = 0;
+		uint8_t		b;
+
+		if (p >= end)
+			return false;
+		b = *p++;
+		if (b >= 0x80 && b <= 0x8f)
+			items = 2 * (uint64_t)(b & 0x0f);
+		else if (b >= 0x90 && b <= 0x9f)
+			items = b & 0x0f;
+		else if (b >= 0xa0 && b <= 0xbf)
+			n = b & 0x1f;
+		else if (b >= 0xc0 && b <= 0xdf) {
+			if (b == 0xc1)
+				return false;
+			n = rolling_mp_fixed(b, &ls);
+		}
+		if ((size_t)(end - p) < ls)
+			return false;
+		for (size_t i = 0; i < ls; i++)
+			n = n << 8 | *p++;
+		if (b >= 0xdc && b <= 0xdf) {
+			/* array 16/32, map 16/32 */
+			items = b >= 0xde ? 2 * n : n;
+			n = 0;
+		} else if (b == 0xc7 || b == 0xc8 || b == 0xc9) {
+			n++; /* an ext's type byte */
+		}
+		if (n > (uint64_t)(end - p) || items > (uint64_t)(end - p))
+			return false;
+		p += n;
+		want += items;
+	}
+	return true;
+}
+
 /* See rolling.h. */
 bool
 rolling_decode(const char *buf, size_t len, struct rolling *r, const struct rolling_plan *plan)
@@ -751,6 +874,8 @@ rolling_decode(const char *buf, size_t len, struct rolling *r, const struct roll
 	size_t			off = 0;
 	bool			ok;
 
+	if (!rolling_mp_bounded((const uint8_t *)buf, len))
+		return false;
 	msgpack_unpacked_init(&u);
 	ok = msgpack_unpack_next(&u, buf, len, &off) == MSGPACK_UNPACK_SUCCESS && off == len &&
 	    rolling_unpack(&u.data, r, plan);
