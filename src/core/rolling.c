@@ -240,18 +240,6 @@ rolling_out_before(const struct rolling_plan *plan, size_t j, int64_t x)
 	return t;
 }
 
-/*
- * The earliest now at which a tier-j bucket holding time a is out of every finer window,
- * so merging into it can never blur their edges.
- */
-static int64_t
-rolling_merge_due(const struct rolling_plan *plan, size_t j, int64_t a)
-{
-	int64_t	g = plan->gran_ms[j];
-
-	return rolling_out_before(plan, j, ts_floor_div(a, g) * g + g - 1);
-}
-
 /* Where every window's edge is at one now, and what follows for merging and dropping. */
 struct rolling_edges {
 	int64_t	cut[WINDOWS_MAX];   /* window i holds the buckets starting at or after cut[i] */
@@ -295,15 +283,14 @@ rolling_target(const struct rolling_plan *plan, const struct rolling_edges *e, s
 static int64_t
 rolling_rec_due(const struct rolling_plan *plan, size_t t, int64_t a)
 {
-	int64_t	due = rolling_out_before(plan, plan->tiers, a + plan->gran_ms[t] - 1);
+	int64_t	due = rolling_out_before(plan, plan->tiers, a + plan->gran_ms[t] - 1), g, m;
 
-	if (t + 1 < plan->tiers) {
-		int64_t	m = rolling_merge_due(plan, t + 1, a);
-
-		if (m < due)
-			due = m;
-	}
-	return due;
+	if (t + 1 == plan->tiers)
+		return due;
+	/* It merges once its whole tier t + 1 bucket is out of every finer window. */
+	g = plan->gran_ms[t + 1];
+	m = rolling_out_before(plan, t + 1, ts_floor_div(a, g) * g + g - 1);
+	return m < due ? m : due;
 }
 
 /* Replaces old_len bytes at off (in tier t's section) by src; false when out of memory. */
@@ -460,17 +447,11 @@ rolling_plan_init(struct rolling_plan *plan, const struct windows *ws, size_t sl
 		if (kinds[s] == ROLLING_MAX)
 			p.max_slots |= UINT64_C(1) << s;
 	}
-	/* FNV-1a over every figure, so a checkpoint of another layout is refused. */
-	for (size_t i = 0; i < 2 * WINDOWS_MAX + 3; i++) {
-		uint64_t	v = i < WINDOWS_MAX ? (uint64_t)p.span_ms[i] :
-				    i < 2 * WINDOWS_MAX ? (uint64_t)p.gran_ms[i - WINDOWS_MAX] :
-				    i == 2 * WINDOWS_MAX ? p.max_slots :
-				    i == 2 * WINDOWS_MAX + 1 ? (uint64_t)p.slots : (uint64_t)ROLLING_VERSION;
-
-		for (int b = 0; b < 8; b++) {
-			id ^= (uint8_t)(v >> (8 * b));
-			id *= UINT32_C(16777619);
-		}
+	/* FNV-1a over every figure (the struct is zeroed, so its padding too), so a checkpoint
+	 * of another layout is refused. */
+	for (size_t i = 0; i < sizeof p; i++) {
+		id ^= ((const uint8_t *)&p)[i];
+		id *= UINT32_C(16777619);
 	}
 	p.id = id;
 	*plan = p;
@@ -801,67 +782,38 @@ rolling_unpack(const msgpack_object *o, struct rolling *r, const struct rolling_
 	return true;
 }
 
-/* The bytes after a MessagePack header byte b: its fixed payload, or its length's size. */
-static size_t
-rolling_mp_fixed(uint8_t b, size_t *len_size)
-{
-	static const uint8_t	fixed[0x20] = {
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 8, 1, 2, 4, 8, /* c0-cf: nil..uint64 */
-		1, 2, 4, 8, 2, 3, 5, 9, 17, 0, 0, 0, 0, 0, 0, 0, /* d0-df: int8..fixext16 */
-	};
-	static const uint8_t	lens[0x20] = {
-		0, 0, 0, 0, 1, 2, 4, 1, 2, 4, 0, 0, 0, 0, 0, 0, /* c4-c9: bin, ext */
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 4, 2, 4, 2, 4, /* d9-df: str, array, map */
-	};
-
-	*len_size = lens[b - 0xc0];
-	return fixed[b - 0xc0];
-}
-
 /*
- * Whether buf is one MessagePack object whose arrays and maps never claim more items than
- * bytes remain: msgpack_unpack_next() allocates for the claim before reading the items.
+ * Whether buf is one complete object of only what rolling_pack() writes (fixarrays, unsigned
+ * integers, bins): msgpack_unpack_next() would allocate for a huge array's claim first.
  */
 static bool
-rolling_mp_bounded(const uint8_t *p, size_t len)
+rolling_mp_plain(const uint8_t *p, size_t len)
 {
 	const uint8_t	*end = p + len;
-	uint64_t	 want = 1;
+	size_t		 want = 1;
 
 	while (want-- > 0) {
-		uint64_t	n = 0, items = 0;
-		size_t		ls = 0;
+		uint64_t	n = 0;
 		uint8_t		b;
 
 		if (p >= end)
 			return false;
-		b = *p++;
-		if (b >= 0x80 && b <= 0x8f)
-			items = 2 * (uint64_t)(b & 0x0f);
-		else if (b >= 0x90 && b <= 0x9f)
-			items = b & 0x0f;
-		else if (b >= 0xa0 && b <= 0xbf)
-			n = b & 0x1f;
-		else if (b >= 0xc0 && b <= 0xdf) {
-			if (b == 0xc1)
+		if ((b = *p++) >= 0x90 && b <= 0x9f)
+			want += b & 0x0f;
+		else if (b >= 0xcc && b <= 0xcf)
+			n = UINT64_C(1) << (b - 0xcc);
+		else if (b >= 0xc4 && b <= 0xc6) {
+			size_t	ls = (size_t)1 << (b - 0xc4);
+
+			if ((size_t)(end - p) < ls)
 				return false;
-			n = rolling_mp_fixed(b, &ls);
-		}
-		if ((size_t)(end - p) < ls)
+			for (size_t i = 0; i < ls; i++)
+				n = n << 8 | *p++;
+		} else if (b > 0x7f)
 			return false;
-		for (size_t i = 0; i < ls; i++)
-			n = n << 8 | *p++;
-		if (b >= 0xdc && b <= 0xdf) {
-			/* array 16/32, map 16/32 */
-			items = b >= 0xde ? 2 * n : n;
-			n = 0;
-		} else if (b == 0xc7 || b == 0xc8 || b == 0xc9) {
-			n++; /* an ext's type byte */
-		}
-		if (n > (uint64_t)(end - p) || items > (uint64_t)(end - p))
+		if (n > (uint64_t)(end - p))
 			return false;
 		p += n;
-		want += items;
 	}
 	return true;
 }
@@ -874,7 +826,7 @@ rolling_decode(const char *buf, size_t len, struct rolling *r, const struct roll
 	size_t			off = 0;
 	bool			ok;
 
-	if (!rolling_mp_bounded((const uint8_t *)buf, len))
+	if (!rolling_mp_plain((const uint8_t *)buf, len))
 		return false;
 	msgpack_unpacked_init(&u);
 	ok = msgpack_unpack_next(&u, buf, len, &off) == MSGPACK_UNPACK_SUCCESS && off == len &&
