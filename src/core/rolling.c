@@ -153,9 +153,19 @@ rolling_head(const uint8_t *p, const uint8_t *end, const struct rolling_plan *pl
 	return p + mb;
 }
 
-/* Reads (vals != NULL: into vals[slot]) a record's values; returns its end, NULL if malformed. */
+/* Merges v into cur by slot s's kind; sums saturate instead of overflowing. */
+static int64_t
+rolling_merge_one(const struct rolling_plan *plan, size_t s, int64_t cur, int64_t v)
+{
+	if ((plan->max_slots >> s & 1) != 0)
+		return v > cur ? v : cur;
+	return v > INT64_MAX - cur ? INT64_MAX : cur + v;
+}
+
+/* Reads a record's values, merged into dst[slot] unless dst is NULL; returns its end, NULL if malformed. */
 static const uint8_t *
-rolling_vals(const uint8_t *p, const uint8_t *end, uint64_t mask, int64_t *vals)
+rolling_vals(const uint8_t *p, const uint8_t *end, const struct rolling_plan *plan,
+    uint64_t mask, int64_t *dst)
 {
 	for (unsigned s = 0; mask != 0; s++, mask >>= 1) {
 		uint64_t	v;
@@ -164,9 +174,18 @@ rolling_vals(const uint8_t *p, const uint8_t *end, uint64_t mask, int64_t *vals)
 			continue;
 		if ((p = rolling_varint_get(p, end, &v)) == NULL || v == 0 || v > INT64_MAX)
 			return NULL;
-		if (vals != NULL)
-			vals[s] = (int64_t)v;
+		if (dst != NULL)
+			dst[s] = rolling_merge_one(plan, s, dst[s], (int64_t)v);
 	}
+	return p;
+}
+
+/* Skips a trusted record's values: one varint per set bit, each ending in a byte < 0x80. */
+static const uint8_t *
+rolling_skip(const uint8_t *p, uint64_t mask)
+{
+	for (int k = __builtin_popcountll(mask); k > 0; p++)
+		k -= *p < 0x80;
 	return p;
 }
 
@@ -188,15 +207,6 @@ rolling_write(uint8_t *out, const struct rolling_plan *plan, uint64_t h, const i
 	for (size_t i = 0; i < mb; i++)
 		mp[i] = (uint8_t)(m >> (8 * i));
 	return n;
-}
-
-/* Merges v into cur by slot s's kind; sums saturate instead of overflowing. */
-static int64_t
-rolling_merge_one(const struct rolling_plan *plan, size_t s, int64_t cur, int64_t v)
-{
-	if ((plan->max_slots >> s & 1) != 0)
-		return v > cur ? v : cur;
-	return v > INT64_MAX - cur ? INT64_MAX : cur + v;
 }
 
 /* Merges every slot of src into dst. */
@@ -230,27 +240,41 @@ rolling_out_before(const struct rolling_plan *plan, size_t j, int64_t x)
 	return t;
 }
 
-/*
- * The earliest now at which a tier-j bucket holding time a is out of every finer window,
- * so merging into it can never blur their edges.
- */
-static int64_t
-rolling_merge_due(const struct rolling_plan *plan, size_t j, int64_t a)
-{
-	int64_t	g = plan->gran_ms[j];
+/* Where every window's edge is at one now, and what follows for merging and dropping. */
+struct rolling_edges {
+	int64_t	cut[WINDOWS_MAX];   /* window i holds the buckets starting at or after cut[i] */
+	int64_t	merge[WINDOWS_MAX]; /* j >= 1: times before merge[j] are out of windows < j */
+	int64_t	gone;               /* times before this are in no window */
+};
 
-	return rolling_out_before(plan, j, ts_floor_div(a, g) * g + g - 1);
+/* Works out the edges at now: cut[i] = ceil((now - span) / gran) * gran. */
+static void
+rolling_edges(const struct rolling_plan *plan, int64_t now, struct rolling_edges *e)
+{
+	int64_t	least = INT64_MAX;
+
+	for (size_t i = 0; i < plan->tiers; i++) {
+		int64_t	g = plan->gran_ms[i];
+
+		e->cut[i] = -ts_floor_div(plan->span_ms[i] - now, g) * g;
+		/* A tier-i bucket must end by the edge of every finer window: floor to g. */
+		e->merge[i] = ts_floor_div(least, g) * g;
+		if (e->cut[i] < least)
+			least = e->cut[i];
+	}
+	e->gone = least;
 }
 
-/* Where the tier-t bucket starting at a belongs at now: a tier >= t, or -1 (in no window). */
+/* Where the tier-t bucket starting at a belongs: a tier >= t, or -1 (in no window). */
 static int
-rolling_target(const struct rolling_plan *plan, int64_t now, size_t t, int64_t a)
+rolling_target(const struct rolling_plan *plan, const struct rolling_edges *e, size_t t,
+    int64_t a)
 {
 	size_t	j = t;
 
-	if (now >= rolling_out_before(plan, plan->tiers, a + plan->gran_ms[t] - 1))
+	if (a + plan->gran_ms[t] <= e->gone)
 		return -1;
-	while (j + 1 < plan->tiers && now >= rolling_merge_due(plan, j + 1, a))
+	while (j + 1 < plan->tiers && a < e->merge[j + 1])
 		j++;
 	return (int)j;
 }
@@ -259,15 +283,14 @@ rolling_target(const struct rolling_plan *plan, int64_t now, size_t t, int64_t a
 static int64_t
 rolling_rec_due(const struct rolling_plan *plan, size_t t, int64_t a)
 {
-	int64_t	due = rolling_out_before(plan, plan->tiers, a + plan->gran_ms[t] - 1);
+	int64_t	due = rolling_out_before(plan, plan->tiers, a + plan->gran_ms[t] - 1), g, m;
 
-	if (t + 1 < plan->tiers) {
-		int64_t	m = rolling_merge_due(plan, t + 1, a);
-
-		if (m < due)
-			due = m;
-	}
-	return due;
+	if (t + 1 == plan->tiers)
+		return due;
+	/* It merges once its whole tier t + 1 bucket is out of every finer window. */
+	g = plan->gran_ms[t + 1];
+	m = rolling_out_before(plan, t + 1, ts_floor_div(a, g) * g + g - 1);
+	return m < due ? m : due;
 }
 
 /* Replaces old_len bytes at off (in tier t's section) by src; false when out of memory. */
@@ -333,14 +356,14 @@ rolling_put(struct rolling *r, const struct rolling_plan *plan, size_t t, int64_
 		if ((q = rolling_head(p, end, plan, t, prev, &ridx, &mask)) == NULL || ridx <= idx)
 			break;
 		prev = ridx;
-		rel = (size_t)(rolling_vals(q, end, mask, NULL) - (r->buf + base));
+		rel = (size_t)(rolling_skip(q, mask) - (r->buf + base));
 	}
 	h = (uint64_t)(prev == ROLLING_NO_PREV ? idx : prev - idx);
 	if (p < end && q != NULL && ridx == idx) {
 		const uint8_t	*next;
 
 		memset(cur, 0, plan->slots * sizeof cur[0]);
-		next = rolling_vals(q, end, mask, cur);
+		next = rolling_vals(q, end, plan, mask, cur);
 		rolling_merge(plan, cur, vals);
 		n = rolling_write(tmp, plan, h, cur);
 		return rolling_splice(r, t, base + rel, (size_t)(next - p), tmp, n);
@@ -371,7 +394,7 @@ rolling_take(struct rolling *r, const struct rolling_plan *plan, size_t t, size_
 	uint64_t	 mask = 0, fmask = 0, h;
 
 	next = rolling_head(p, end, plan, t, prev, &idx, &mask);
-	next = rolling_vals(next, end, mask, NULL);
+	next = rolling_skip(next, mask);
 	old = (size_t)(next - p);
 	if (next < end && rolling_head(next, end, plan, t, idx, &fidx, &fmask) != NULL) {
 		/* The record after it now counts from the one before (a shorter or equal splice). */
@@ -424,17 +447,11 @@ rolling_plan_init(struct rolling_plan *plan, const struct windows *ws, size_t sl
 		if (kinds[s] == ROLLING_MAX)
 			p.max_slots |= UINT64_C(1) << s;
 	}
-	/* FNV-1a over every figure, so a checkpoint of another layout is refused. */
-	for (size_t i = 0; i < 2 * WINDOWS_MAX + 3; i++) {
-		uint64_t	v = i < WINDOWS_MAX ? (uint64_t)p.span_ms[i] :
-				    i < 2 * WINDOWS_MAX ? (uint64_t)p.gran_ms[i - WINDOWS_MAX] :
-				    i == 2 * WINDOWS_MAX ? p.max_slots :
-				    i == 2 * WINDOWS_MAX + 1 ? (uint64_t)p.slots : (uint64_t)ROLLING_VERSION;
-
-		for (int b = 0; b < 8; b++) {
-			id ^= (uint8_t)(v >> (8 * b));
-			id *= UINT32_C(16777619);
-		}
+	/* FNV-1a over every figure (the struct is zeroed, so its padding too), so a checkpoint
+	 * of another layout is refused. */
+	for (size_t i = 0; i < sizeof p; i++) {
+		id ^= ((const uint8_t *)&p)[i];
+		id *= UINT32_C(16777619);
 	}
 	p.id = id;
 	*plan = p;
@@ -462,11 +479,16 @@ rolling_add(struct rolling *r, const struct rolling_plan *plan, int64_t now_ms, 
 			any = true;
 		}
 	}
-	/* Fast path: younger than tier 0's horizon means tier 0, with no division needed. */
-	if (now_ms - ts_ms > plan->span_ms[0] - plan->gran_ms[0] &&
-	    (t = rolling_target(plan, now_ms, 0, ts_floor_div(ts_ms, plan->gran_ms[0]) *
-	    plan->gran_ms[0])) < 0)
-		return ROLLING_LATE;
+	/* Fast path: younger than tier 0's horizon means tier 0, with no edge to work out. */
+	if (now_ms - ts_ms > plan->span_ms[0] - plan->gran_ms[0]) {
+		struct rolling_edges	e;
+
+		rolling_edges(plan, now_ms, &e);
+		t = rolling_target(plan, &e, 0, ts_floor_div(ts_ms, plan->gran_ms[0]) *
+		    plan->gran_ms[0]);
+		if (t < 0)
+			return ROLLING_LATE;
+	}
 	if (!any)
 		return ROLLING_ADDED;
 	if (!rolling_put(r, plan, (size_t)t, ts_floor_div(ts_ms, plan->gran_ms[t]), vals))
@@ -478,10 +500,12 @@ rolling_add(struct rolling *r, const struct rolling_plan *plan, int64_t now_ms, 
 bool
 rolling_advance(struct rolling *r, const struct rolling_plan *plan, int64_t now_ms)
 {
-	int64_t	due = INT64_MAX, vals[ROLLING_SLOTS_MAX];
+	int64_t			due = INT64_MAX, vals[ROLLING_SLOTS_MAX];
+	struct rolling_edges	e;
 
 	if (r->buf == NULL || now_ms < rolling_due(r))
 		return true;
+	rolling_edges(plan, now_ms, &e);
 	for (size_t t = 0; t < plan->tiers; t++) {
 		int64_t	prev = ROLLING_NO_PREV;
 		size_t	rel = 0;
@@ -497,19 +521,15 @@ rolling_advance(struct rolling *r, const struct rolling_plan *plan, int64_t now_
 			if ((q = rolling_head(p, end, plan, t, prev, &idx, &mask)) == NULL)
 				break;
 			a = idx * plan->gran_ms[t];
-			if ((to = rolling_target(plan, now_ms, t, a)) == (int)t) {
-				int64_t	d = rolling_rec_due(plan, t, a);
-
-				if (d < due)
-					due = d;
+			if ((to = rolling_target(plan, &e, t, a)) == (int)t) {
 				prev = idx;
-				next = rolling_vals(q, end, mask, NULL);
+				next = rolling_skip(q, mask);
 				rel = (size_t)(next - (r->buf + base));
 				continue;
 			}
 			if (to > (int)t) {
 				memset(vals, 0, plan->slots * sizeof vals[0]);
-				(void)rolling_vals(q, end, mask, vals);
+				(void)rolling_vals(q, end, plan, mask, vals);
 				/* Put before taking: out of memory then loses nothing; retried next call. */
 				if (!rolling_put(r, plan, (size_t)to,
 				    ts_floor_div(a, plan->gran_ms[to]), vals)) {
@@ -519,6 +539,9 @@ rolling_advance(struct rolling *r, const struct rolling_plan *plan, int64_t now_
 			}
 			rolling_take(r, plan, t, rel, prev);
 		}
+		/* Due times grow with a, so the oldest record kept decides the section's. */
+		if (prev != ROLLING_NO_PREV && rolling_rec_due(plan, t, prev * plan->gran_ms[t]) < due)
+			due = rolling_rec_due(plan, t, prev * plan->gran_ms[t]);
 	}
 	if (r->len == rolling_hdr_size(plan)) {
 		/* Nothing left in any window: an idle owner costs no heap at all. */
@@ -526,32 +549,29 @@ rolling_advance(struct rolling *r, const struct rolling_plan *plan, int64_t now_
 		return true;
 	}
 	rolling_set_due(r, due);
-	if (r->cap > r->len + r->len / 2 + 64) {
-		uint8_t	*p = realloc(r->buf, r->len + r->len / 4);
+	/* Give back slack beyond one growth step, so a burst does not pin memory for good. */
+	if (r->cap > r->len + r->len / 4 + 64) {
+		uint8_t	*p = realloc(r->buf, r->len + r->len / 8);
 
 		if (p != NULL) {
 			r->buf = p;
-			r->cap = r->len + r->len / 4;
+			r->cap = r->len + r->len / 8;
 		}
 	}
 	return true;
 }
 
-/*
- * thr[t][i]: the smallest tier-t bucket index still in window i at now, i.e. whose start
- * is >= the window's cutoff ceil((now - span) / gran) * gran.
- */
+/* thr[t][i]: the smallest tier-t bucket index still in window i at now (start >= cut[i]). */
 static void
 rolling_thresholds(const struct rolling_plan *plan, int64_t now,
     int64_t thr[WINDOWS_MAX][WINDOWS_MAX])
 {
-	for (size_t i = 0; i < plan->tiers; i++) {
-		int64_t	g = plan->gran_ms[i];
-		int64_t	cut = -ts_floor_div(plan->span_ms[i] - now, g) * g;
+	struct rolling_edges	e;
 
+	rolling_edges(plan, now, &e);
+	for (size_t i = 0; i < plan->tiers; i++)
 		for (size_t t = 0; t < plan->tiers; t++)
-			thr[t][i] = -ts_floor_div(-cut, plan->gran_ms[t]);
-	}
+			thr[t][i] = -ts_floor_div(-e.cut[i], plan->gran_ms[t]);
 }
 
 /* See rolling.h. */
@@ -560,10 +580,14 @@ rolling_totals(const struct rolling *r, const struct rolling_plan *plan, int64_t
     int64_t *out)
 {
 	int64_t	thr[WINDOWS_MAX][WINDOWS_MAX], vals[ROLLING_SLOTS_MAX];
+	int64_t	band[WINDOWS_MAX * ROLLING_SLOTS_MAX];
+	size_t	n = plan->tiers * plan->slots;
 
-	memset(out, 0, plan->tiers * plan->slots * sizeof out[0]);
+	memset(out, 0, n * sizeof out[0]);
 	if (r->buf == NULL)
 		return;
+	/* band[i]: buckets in windows i..last exactly, merged once, folded up at the end. */
+	memset(band, 0, n * sizeof band[0]);
 	rolling_thresholds(plan, now_ms, thr);
 	for (size_t t = 0; t < plan->tiers; t++) {
 		const uint8_t	*p = r->buf + rolling_sec_start(r, plan, t);
@@ -573,22 +597,37 @@ rolling_totals(const struct rolling *r, const struct rolling_plan *plan, int64_t
 		while (p < end) {
 			int64_t		 idx = 0;
 			uint64_t	 mask = 0;
-			bool		 in = false;
+			size_t		 first = plan->tiers;
+			bool		 suffix = true;
 
 			if ((p = rolling_head(p, end, plan, t, prev, &idx, &mask)) == NULL)
 				break;
-			for (size_t i = 0; i < plan->tiers; i++)
-				in = in || idx >= thr[t][i];
+			for (size_t i = 0; i < plan->tiers; i++) {
+				if (idx >= thr[t][i])
+					first = first < i ? first : i;
+				else if (first < plan->tiers)
+					suffix = false;
+			}
 			/* Newest first: once in no window, every older record is out too. */
-			if (!in)
+			if (first == plan->tiers)
 				break;
+			prev = idx;
+			if (suffix) {
+				p = rolling_vals(p, end, plan, mask, band + first * plan->slots);
+				continue;
+			}
+			/* Windows within 1% of each other can skip one: merge window by window. */
 			memset(vals, 0, plan->slots * sizeof vals[0]);
-			p = rolling_vals(p, end, mask, vals);
+			p = rolling_vals(p, end, plan, mask, vals);
 			for (size_t i = 0; i < plan->tiers; i++)
 				if (idx >= thr[t][i])
 					rolling_merge(plan, out + i * plan->slots, vals);
-			prev = idx;
 		}
+	}
+	for (size_t i = 0; i < plan->tiers; i++) {
+		if (i > 0)
+			rolling_merge(plan, band + i * plan->slots, band + (i - 1) * plan->slots);
+		rolling_merge(plan, out + i * plan->slots, band + i * plan->slots);
 	}
 }
 
@@ -614,7 +653,7 @@ rolling_next_change(const struct rolling *r, const struct rolling_plan *plan, in
 
 			if ((p = rolling_head(p, end, plan, t, prev, &idx, &mask)) == NULL)
 				break;
-			p = rolling_vals(p, end, mask, NULL);
+			p = rolling_skip(p, mask);
 			/* Newest first: the last one seen in a window is its oldest there. */
 			for (size_t i = 0; i < plan->tiers; i++)
 				if (idx >= thr[t][i])
@@ -691,7 +730,7 @@ rolling_check(struct rolling *r, const struct rolling_plan *plan)
 			uint64_t	 mask = 0;
 
 			if ((p = rolling_head(p, end, plan, t, prev, &idx, &mask)) == NULL ||
-			    (p = rolling_vals(p, end, mask, NULL)) == NULL)
+			    (p = rolling_vals(p, end, plan, mask, NULL)) == NULL)
 				return false;
 			if ((d = rolling_rec_due(plan, t, idx * plan->gran_ms[t])) < due)
 				due = d;
@@ -743,6 +782,42 @@ rolling_unpack(const msgpack_object *o, struct rolling *r, const struct rolling_
 	return true;
 }
 
+/*
+ * Whether buf is one complete object of only what rolling_pack() writes (fixarrays, unsigned
+ * integers, bins): msgpack_unpack_next() would allocate for a huge array's claim first.
+ */
+static bool
+rolling_mp_plain(const uint8_t *p, size_t len)
+{
+	const uint8_t	*end = p + len;
+	size_t		 want = 1;
+
+	while (want-- > 0) {
+		uint64_t	n = 0;
+		uint8_t		b;
+
+		if (p >= end)
+			return false;
+		if ((b = *p++) >= 0x90 && b <= 0x9f)
+			want += b & 0x0f;
+		else if (b >= 0xcc && b <= 0xcf)
+			n = UINT64_C(1) << (b - 0xcc);
+		else if (b >= 0xc4 && b <= 0xc6) {
+			size_t	ls = (size_t)1 << (b - 0xc4);
+
+			if ((size_t)(end - p) < ls)
+				return false;
+			for (size_t i = 0; i < ls; i++)
+				n = n << 8 | *p++;
+		} else if (b > 0x7f)
+			return false;
+		if (n > (uint64_t)(end - p))
+			return false;
+		p += n;
+	}
+	return true;
+}
+
 /* See rolling.h. */
 bool
 rolling_decode(const char *buf, size_t len, struct rolling *r, const struct rolling_plan *plan)
@@ -751,6 +826,8 @@ rolling_decode(const char *buf, size_t len, struct rolling *r, const struct roll
 	size_t			off = 0;
 	bool			ok;
 
+	if (!rolling_mp_plain((const uint8_t *)buf, len))
+		return false;
 	msgpack_unpacked_init(&u);
 	ok = msgpack_unpack_next(&u, buf, len, &off) == MSGPACK_UNPACK_SUCCESS && off == len &&
 	    rolling_unpack(&u.data, r, plan);

@@ -38,6 +38,7 @@ struct setup {
 	int64_t start;
 	uint64_t seed;
 	int steps;
+	unsigned tiers_used; /* the tiers the stream must have put buckets in */
 };
 
 static uint64_t rng;
@@ -253,19 +254,17 @@ static unsigned tiers_used(const msgpack_sbuffer *sb)
 	return used;
 }
 
-/* Replaces r by decode(encode(r)), checking the copy packs to the same bytes; returns tiers_used. */
-static unsigned round_trip(struct rolling *r, const struct rolling_plan *p)
+/* Replaces r by decode(encode(r)), checking the copy packs to the same bytes. */
+static void round_trip(struct rolling *r, const struct rolling_plan *p)
 {
 	msgpack_sbuffer sb = pack(r, p);
 	struct rolling copy = { NULL, 0, 0 };
-	unsigned used = tiers_used(&sb);
 
 	assert_true(rolling_decode(sb.data, sb.size, &copy, p));
 	assert_same_state(r, &copy, p);
 	rolling_free(r);
 	*r = copy;
 	msgpack_sbuffer_destroy(&sb);
-	return used;
 }
 
 /* Runs one random stream against the model, checking totals and next changes at every step. */
@@ -310,8 +309,14 @@ static void run_stream(const struct setup *su)
 			assert_true(rolling_advance(&r, &p, now));
 			assert_totals(&r, &m, &p, now);
 		}
-		if (rnd() % 8 == 0)
-			used |= round_trip(&r, &p);
+		if (rnd() % 8 == 0) {
+			round_trip(&r, &p);
+		} else {
+			msgpack_sbuffer sb = pack(&r, &p);
+
+			used |= tiers_used(&sb);
+			msgpack_sbuffer_destroy(&sb);
+		}
 		if (rnd() % 8 == 0) {
 			/* Idempotent: a second advance at the same now changes nothing. */
 			struct rolling before = { NULL, 0, 0 };
@@ -335,8 +340,8 @@ static void run_stream(const struct setup *su)
 		}
 		now = random_now(&r, &p, now);
 	}
-	/* The stream did reach every tier, so merges were exercised. */
-	assert_int_equal(used, (1u << p.tiers) - 1);
+	/* The stream did reach the tiers it should, so merges were exercised. */
+	assert_int_equal(used, su->tiers_used);
 	/* After the longest window has passed with no event, nothing is held at all. */
 	now += p.span_ms[p.tiers - 1] + 6 * MIN_MS;
 	assert_true(rolling_advance(&r, &p, now));
@@ -350,14 +355,19 @@ static void run_stream(const struct setup *su)
 static void test_streams(void **state)
 {
 	static const struct setup setups[] = {
-	    { "1h,24h,7d,30d", COUNTER_COUNT, UINT64_C(1) << C_RESP_MAX_MS, T0, 1, 5000 },
-	    { "1h,24h,7d,30d", COUNTER_COUNT, UINT64_C(1) << C_RESP_MAX_MS, T0 + 4321, 7, 5000 },
+	    { "1h,24h,7d,30d", COUNTER_COUNT, UINT64_C(1) << C_RESP_MAX_MS, T0, 1, 5000, 0xf },
+	    { "1h,24h,7d,30d", COUNTER_COUNT, UINT64_C(1) << C_RESP_MAX_MS, T0 + 4321, 7, 5000, 0xf },
 	    /* Starting at the epoch: now - span is negative for a while. */
-	    { "24s,1m,90s,5m", COUNTER_COUNT, UINT64_C(1) << C_RESP_MAX_MS, 0, 2, 3000 },
+	    { "24s,1m,90s,5m", COUNTER_COUNT, UINT64_C(1) << C_RESP_MAX_MS, 0, 2, 3000, 0xf },
 	    /* Windows within 1% of each other, 64 slots with MAX ones at both ends. */
-	    { "100s,101s,2h", ROLLING_SLOTS_MAX, (UINT64_C(1) << 63) | 1 | (UINT64_C(1) << 20), T0 + 12345, 3, 2000 },
-	    { "25s", 3, 2, T0, 5, 1500 },
-	    { "90s,1h,36h,8d", 9, UINT64_C(0x180), T0 + 999, 11, 2000 },
+	    { "100s,101s,2h", ROLLING_SLOTS_MAX, (UINT64_C(1) << 63) | 1 | (UINT64_C(1) << 20), T0 + 12345, 3, 2000, 0x7 },
+	    { "25s", 3, 2, T0, 5, 1500, 0x1 },
+	    { "90s,1h,36h,8d", 9, UINT64_C(0x180), T0 + 999, 11, 2000, 0xf },
+	    /*
+	     * 99.5 d in 12 h buckets, 100 d in 1 d buckets: the longer window's edge can pass the
+	     * other's, and no 1 d bucket can be out of the first window yet in the second.
+	     */
+	    { "2388h,100d", 5, UINT64_C(0x10), T0 + 7, 13, 3000, 0x1 },
 	};
 
 	(void)state;
