@@ -14,6 +14,7 @@ Environment:
 
 import atexit
 import datetime
+import functools
 import itertools
 import json
 import os
@@ -747,6 +748,7 @@ def fixed(scaled, decimals):
     return "%s%d.%0*d" % (sign, mag // p, decimals, mag % p)
 
 
+@functools.lru_cache(maxsize=None)
 def granularities(spans):
     """Each window's bucket length, as src/core/rolling.c lays them out: the shortest
     window's is the largest divisor of a day within span/100; each next one the largest
@@ -761,7 +763,7 @@ def granularities(spans):
 
 def in_window(ts, now, span, spans):
     """ts counts in the window of this span: its bucket starts at or after now - span."""
-    gran = granularities(spans)[spans.index(span)]
+    gran = granularities(tuple(spans))[spans.index(span)]
     return ts // gran * gran >= now - span
 
 
