@@ -234,7 +234,7 @@ def fetch_trace(log):
 
 
 # feedbackd's default rdkafka.queued.max.messages.kbytes (src/io/consumer.c)
-PREFETCH_KB = "2048"
+PREFETCH_KB = "16384"
 PEER = os.path.join(os.path.dirname(c.REPO), "shared", "bench", "peer.py")
 
 

@@ -157,11 +157,11 @@ static rd_kafka_conf_t *consumer_conf(const struct config *cfg, const char *brok
 		return NULL;
 	/*
 	 * Offsets are stored by feedbackd only after their effects are in Redis. librdkafka
-	 * prefetches up to 64 MB by default; 2 MB keeps the daemon to its memory budget. A full
-	 * prefetch stops fetching, and librdkafka 2.0 looks again only when its broker thread
-	 * wakes (once a second), so under a backlog the consumer brings about one prefetch per
-	 * second: ~25,000 small events with 2 MB (bench/README.md). An rdkafka.* key may say
-	 * otherwise.
+	 * prefetches up to 64 MB by default. A full prefetch stops fetching, and librdkafka 2.0
+	 * looks again only when its broker thread wakes (about once a second), so under a
+	 * backlog the consumer brings about one prefetch per second: 2 MB held benchmark 1 to
+	 * ~24,000 events/s, 16 MB gives ~67,000 (bench/README.md) for ~14 MB more memory. An
+	 * rdkafka.* key may say otherwise.
 	 */
 	/*
 	 * range, whatever an rdkafka.* key says: it gives partition q of every subscribed topic
@@ -170,7 +170,7 @@ static rd_kafka_conf_t *consumer_conf(const struct config *cfg, const char *brok
 	 * (range,roundrobin) could fall to roundrobin, and cooperative-sticky ignores it.
 	 */
 	if (!kafka_conf_set(conf, "partition.assignment.strategy", "range", err, err_size) ||
-	    !kafka_conf_default(conf, cfg, "queued.max.messages.kbytes", "2048", err, err_size) ||
+	    !kafka_conf_default(conf, cfg, "queued.max.messages.kbytes", "16384", err, err_size) ||
 	    !kafka_conf_set(conf, "group.id", cfg->group, err, err_size) ||
 	    !kafka_conf_set(conf, "enable.auto.offset.store", "false", err, err_size) ||
 	    !kafka_conf_set(conf, "auto.offset.reset", "earliest", err, err_size)) {

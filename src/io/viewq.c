@@ -7,6 +7,13 @@
 #include "idmap.h"
 #include "timestamp.h"
 
+/*
+ * A round starts no sooner than this many times the last round's duration after that one
+ * began: with Redis busy, views give way to commits (about a third of Redis at most), and
+ * each agent's figures are simply newer when written.
+ */
+#define VIEWQ_PACE 3
+
 /* One agent's queued view; the agent's id is owned here. */
 struct viewq_item {
 	char *agent;
@@ -15,6 +22,9 @@ struct viewq_item {
 
 struct viewq {
 	struct view *view;
+	struct event *pace_ev;    /* the next round, when the pace holds it back */
+	int64_t round_start_ms;
+	int64_t round_ms;         /* how long the last round took */
 	void (*failed)(void *arg);
 	void *arg;
 	struct idmap *index;      /* agent -> position in items */
@@ -41,11 +51,21 @@ static void viewq_release(struct viewq *q)
 		free(q->items[i].agent);
 	free(q->items);
 	idmap_free(q->index);
+	if (q->pace_ev != NULL)
+		event_free(q->pace_ev);
 	free(q);
 }
 
+/* The pace timer: the held-back round goes now. */
+static void viewq_on_pace(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	viewq_kick(arg);
+}
+
 /* See viewq.h. */
-struct viewq *viewq_new(struct view *view, void (*failed)(void *arg), void *arg)
+struct viewq *viewq_new(struct event_base *base, struct view *view, void (*failed)(void *arg), void *arg)
 {
 	struct viewq *q = calloc(1, sizeof(*q));
 
@@ -54,7 +74,8 @@ struct viewq *viewq_new(struct view *view, void (*failed)(void *arg), void *arg)
 	q->view = view;
 	q->failed = failed;
 	q->arg = arg;
-	if ((q->index = idmap_new(64)) == NULL) {
+	if ((q->index = idmap_new(64)) == NULL || (q->pace_ev = evtimer_new(base, viewq_on_pace, q)) == NULL) {
+		idmap_free(q->index);
 		free(q);
 		return NULL;
 	}
@@ -103,6 +124,7 @@ static void viewq_on_round(void *arg, bool ok)
 	struct viewq *q = arg;
 
 	q->out = false;
+	q->round_ms = ts_now_ms() - q->round_start_ms;
 	if (q->dead) {
 		viewq_release(q);
 		return;
@@ -118,8 +140,19 @@ void viewq_kick(struct viewq *q)
 	struct view_flush *f;
 	int64_t now = ts_now_ms();
 
-	if (q->out || q->n == 0 || (f = view_flush_begin(q->view)) == NULL)
+	int64_t wait = q->round_start_ms + VIEWQ_PACE * q->round_ms - now;
+
+	if (q->out || q->n == 0 || evtimer_pending(q->pace_ev, NULL))
 		return;
+	if (wait > 0) {
+		struct timeval tv = {wait / 1000, (wait % 1000) * 1000};
+
+		evtimer_add(q->pace_ev, &tv);
+		return;
+	}
+	if ((f = view_flush_begin(q->view)) == NULL)
+		return;
+	q->round_start_ms = now;
 	for (size_t i = 0; i < q->n; i++) {
 		const struct task_view *v = &q->items[i].view;
 
@@ -143,6 +176,7 @@ void viewq_free(struct viewq *q)
 {
 	if (q == NULL)
 		return;
+	evtimer_del(q->pace_ev);
 	if (q->out)
 		q->dead = true;
 	else

@@ -3,6 +3,7 @@
 #define FEEDBACKD_VIEWQ_H
 
 #include <stdbool.h>
+#include <event2/event.h>
 
 #include "task.h"
 #include "view.h"
@@ -10,14 +11,15 @@
 struct viewq;
 
 /* A queue writing through view; failed runs when a round was not fully written. */
-struct viewq *viewq_new(struct view *view, void (*failed)(void *arg), void *arg);
+struct viewq *viewq_new(struct event_base *base, struct view *view, void (*failed)(void *arg), void *arg);
 
 /* Queues an agent's view (copied), replacing an older one of the same agent; false when out of memory. */
 bool viewq_put(struct viewq *q, const struct task_view *v);
 
 /*
- * Writes everything queued in one round unless a round is out; the next round starts when
- * it answers. So under load a round carries more agents, each once, whatever the commits.
+ * Writes everything queued in one round unless a round is out or paced back; the next round
+ * starts when it answers, and no sooner than a few times its duration after it began. So
+ * under load a round carries more agents, each once, whatever the commits.
  */
 void viewq_kick(struct viewq *q);
 
