@@ -24,7 +24,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness as h  # noqa: E402
-from harness import MINUTE, SECOND  # noqa: E402
+from harness import HOUR, MINUTE, SECOND  # noqa: E402
 
 SIZES = "1m,1h"
 REFRESH_MS = 1 * SECOND
@@ -301,7 +301,7 @@ class TestQuality(h.FeedbackTestCase):
         ts = h.now_ms()
         h.produce(kafka.bootstrap, h.TOPIC_EVENTS,
                   [h.complaint(agent, ts, "T-%d" % i) for i in range(3)], key=agent)
-        bucket = MINUTE // 24
+        bucket = h.granularities((MINUTE, HOUR))[0]  # the 1m window's buckets (core/rolling.c)
         leaves = ts // bucket * bucket + MINUTE + 1  # first ms at which their bucket is out of the window
         [a] = self.published(redis, kafka, 1)
         self.check_alert(a, "complaints_above", agent, "firing", "1m", 3.0, 2.0, 3,
@@ -386,7 +386,7 @@ class TestQuality(h.FeedbackTestCase):
         ts = h.now_ms()
         h.produce(kafka.bootstrap, h.TOPIC_EVENTS,
                   [h.complaint(agent, ts, "T-%d" % i) for i in range(3)], key=agent)
-        bucket = span // 24
+        bucket = h.granularities((span, HOUR))[0]  # the 45s window's buckets (core/rolling.c)
         leaves = ts // bucket * bucket + span + 1
         [a] = self.published(redis, kafka, 1)
         self.check_alert(a, "complaints_above", agent, "firing", "45s", 3.0, 2.0, 3,
