@@ -111,11 +111,12 @@ void outbox_committed(struct outbox *o)
 }
 
 /* See outbox.h. */
-const struct outbox_entry *outbox_next(const struct outbox *o, size_t *pos)
+const struct outbox_entry *outbox_after(const struct outbox *o, uint64_t seq)
 {
-	if (*pos >= o->n || o->v[*pos].seq >= o->sendable_below)
-		return NULL;
-	return &o->v[(*pos)++];
+	for (size_t i = 0; i < o->n && o->v[i].seq < o->sendable_below; i++)
+		if (o->v[i].seq > seq)
+			return &o->v[i];
+	return NULL;
 }
 
 /* See outbox.h. */

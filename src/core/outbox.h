@@ -55,8 +55,8 @@ bool outbox_flush(struct outbox *o, const struct outbox_sink *sink);
 /* The last flush was committed: its entries may be sent. */
 void outbox_committed(struct outbox *o);
 
-/* Committed entries not yet delivered, oldest first; *pos starts at 0. */
-const struct outbox_entry *outbox_next(const struct outbox *o, size_t *pos);
+/* The oldest committed entry numbered above seq, not yet delivered; NULL when none. */
+const struct outbox_entry *outbox_after(const struct outbox *o, uint64_t seq);
 
 /* An entry reached everywhere it goes; the next flush removes it from the checkpoint. */
 void outbox_delivered(struct outbox *o, uint64_t seq);

@@ -88,6 +88,12 @@ size_t route_batch_count(const struct route_batch *b)
 }
 
 /* See route.h. */
+size_t route_batch_bytes(const struct route_batch *b)
+{
+	return b->body.size;
+}
+
+/* See route.h. */
 const char *route_batch_data(struct route_batch *b, uint64_t seq, size_t *len)
 {
 	msgpack_packer pk;

@@ -49,6 +49,9 @@ bool route_batch_delta(struct route_batch *b, const struct route_delta *d);
 /* Records appended so far. */
 size_t route_batch_count(const struct route_batch *b);
 
+/* Bytes of the records appended so far (the encoded batch is a few bytes more). */
+size_t route_batch_bytes(const struct route_batch *b);
+
 /* The batch encoded with sequence number seq, valid until the batch changes or is freed. */
 const char *route_batch_data(struct route_batch *b, uint64_t seq, size_t *len);
 

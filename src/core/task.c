@@ -15,6 +15,8 @@
 
 /* Bumped when the meta or outbox layout changes. */
 #define TASK_VERSION 1
+/* A batch for another task is sealed at this size, well under a Kafka message's 1 MB. */
+#define TASK_BATCH_BYTES (256 * 1024)
 /* Timers popped per round of task_tick, so one tick's stack array stays small. */
 #define TASK_TICK_ROUND 256
 
@@ -211,9 +213,31 @@ static void task_agent_view(struct task *t, uint32_t i)
 	task_agent_list(t, i);
 }
 
-/* The batch being built for another task, made on first use. */
+/* Moves the batch built for task d into the outbox, numbered; the next record starts another. */
+static void task_seal(struct task *t, uint32_t d)
+{
+	struct route_batch *b = t->building[d];
+	const char *data;
+	char *copy;
+	size_t len;
+
+	if (b == NULL)
+		return;
+	if (route_batch_count(b) > 0 && (data = route_batch_data(b, outbox_next_seq(&t->out), &len)) != NULL &&
+	    (copy = malloc(len + 1)) != NULL) {
+		memcpy(copy, data, len);
+		copy[len] = '\0';
+		outbox_add(&t->out, OUTBOX_BATCH, d, copy, len);
+	}
+	route_batch_free(b);
+	t->building[d] = NULL;
+}
+
+/* The batch being built for another task: a new one on first use or once the last is full. */
 static struct route_batch *task_building(struct task *t, uint32_t dest)
 {
+	if (t->building[dest] != NULL && route_batch_bytes(t->building[dest]) >= TASK_BATCH_BYTES)
+		task_seal(t, dest);
 	if (t->building[dest] == NULL)
 		t->building[dest] = route_batch_new(t->id);
 	return t->building[dest];
@@ -552,23 +576,8 @@ bool task_dirty(const struct task *t)
 /* Moves every batch built since the last flush into the outbox. */
 static void task_seal_batches(struct task *t)
 {
-	for (uint32_t d = 0; d < t->cfg->tasks; d++) {
-		struct route_batch *b = t->building[d];
-		const char *data;
-		char *copy;
-		size_t len;
-
-		if (b == NULL)
-			continue;
-		if (route_batch_count(b) > 0 && (data = route_batch_data(b, outbox_next_seq(&t->out), &len)) != NULL &&
-		    (copy = malloc(len + 1)) != NULL) {
-			memcpy(copy, data, len);
-			copy[len] = '\0';
-			outbox_add(&t->out, OUTBOX_BATCH, d, copy, len);
-		}
-		route_batch_free(b);
-		t->building[d] = NULL;
-	}
+	for (uint32_t d = 0; d < t->cfg->tasks; d++)
+		task_seal(t, d);
 }
 
 /* Hands deleted and changed tickets to the sink. */

@@ -103,7 +103,7 @@ static bool deliver_batch(struct deliver *d, struct deliver_item *it, const stru
 		    rd_kafka_err2str(err));
 		return false;
 	}
-	it->waiting = 1;
+	it->waiting++;
 	return true;
 }
 
@@ -119,7 +119,7 @@ static bool deliver_alert(struct deliver *d, struct deliver_item *it, const stru
 
 	if (!alert_facts_parse(o->data, o->len, &f)) {
 		log_limited(LOG_ERR, "deliver", "outbox entry %" PRIu64 " is not an alert; dropped", o->seq);
-		return true; /* it->waiting 0: confirmed at once */
+		return true; /* no leg: done when the caller lets it go */
 	}
 	if ((json = alert_render(&f)) == NULL || (vf = view_flush_begin(d->view)) == NULL) {
 		free(json);
@@ -130,21 +130,21 @@ static bool deliver_alert(struct deliver *d, struct deliver_item *it, const stru
 	snprintf(id, sizeof(id), "%s:%s:%" PRId64, aid, f.state, f.at);
 	alert_field(&f, field, sizeof(field));
 	view_alert(vf, id, f.agent, field, firing, json, ts_now_ms());
-	it->waiting = 2;
 	err = producer_send(d->alerts, d->cfg->alerts_topic, -1, f.agent, strlen(f.agent), json, strlen(json),
 	    NULL, deliver_on_kafka, it);
 	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		log_limited(LOG_WARNING, "kafka-produce", "kafka: produce to %s: %s; retrying", d->cfg->alerts_topic,
 		    rd_kafka_err2str(err));
 		d->metrics->alerts_failed++;
-		it->waiting = 1;
 		it->failed = true;
 	} else {
+		it->waiting++;
 		d->metrics->alerts_published++;
 		metrics_alert(d->metrics, f.rule, f.state);
 		log_info("alert %s %s agent=%s%s%s", f.rule, f.state, f.agent, f.ticket[0] ? " ticket=" : "", f.ticket);
 	}
 	free(json);
+	it->waiting++; /* the view leg, which may answer before view_flush_end returns */
 	view_flush_end(vf, deliver_on_view, it);
 	return true;
 }
@@ -153,33 +153,28 @@ static bool deliver_alert(struct deliver *d, struct deliver_item *it, const stru
 void deliver_drive(struct deliver *d)
 {
 	const struct outbox_entry *o;
-	size_t pos = 0;
-	struct timeval tv = {DELIVER_RETRY_MS / 1000, 0};
 
 	if (d->outbox == NULL || evtimer_pending(d->retry_ev, NULL))
 		return;
-	while ((o = outbox_next(d->outbox, &pos)) != NULL) {
-		struct deliver_item *it;
+	/* By number, not position: a delivery confirmed at once removes its entry from the outbox. */
+	while ((o = outbox_after(d->outbox, d->sent_upto)) != NULL) {
+		struct deliver_item *it = calloc(1, sizeof(*it));
 		bool ok;
 
-		if (o->seq <= d->sent_upto)
-			continue;
-		if ((it = calloc(1, sizeof(*it))) == NULL)
+		if (it == NULL)
 			break;
 		it->d = d;
 		it->seq = o->seq;
-		ok = o->kind == OUTBOX_BATCH ? deliver_batch(d, it, o) : deliver_alert(d, it, o);
-		if (!ok) {
-			free(it);
-			evtimer_add(d->retry_ev, &tv);
-			return;
-		}
-		d->sent_upto = o->seq;
+		/* One hold of our own until the legs are out, so none can finish the item under us. */
+		it->waiting = 1;
 		d->inflight++;
-		if (it->waiting == 0) {
-			it->waiting = 1;
-			deliver_confirm(it, true);
-		}
+		d->sent_upto = o->seq;
+		ok = o->kind == OUTBOX_BATCH ? deliver_batch(d, it, o) : deliver_alert(d, it, o);
+		if (!ok)
+			it->failed = true;
+		deliver_confirm(it, true);
+		if (!ok || evtimer_pending(d->retry_ev, NULL))
+			return;
 	}
 }
 

@@ -66,6 +66,9 @@ struct engine_task {
 	struct event *retry_ev;
 	int64_t restore_started_ms;
 	size_t restored_entries;
+	bool meta_bad;                 /* the checkpoint's meta record could not be read */
+	struct engine_task *next_closing;
+	struct event *free_ev;         /* frees a closing task from the loop, never under a callback */
 };
 
 struct engine {
@@ -79,6 +82,7 @@ struct engine {
 	struct engine_handler handler;
 	struct task_config tcfg;
 	struct engine_task **tasks;    /* by id; NULL when not owned */
+	struct engine_task *closing;   /* tasks let go of, finishing what they had out */
 	uint32_t ntasks;               /* [engine] tasks, settled at start */
 };
 
@@ -167,8 +171,14 @@ static void engine_on_flush(evutil_socket_t fd, short what, void *arg)
 /* Frees a task that no longer has anything out. */
 static void engine_task_free(struct engine_task *et)
 {
+	struct engine_task **pp = &et->e->closing;
+
 	if (et->e->tasks[et->id] == et)
 		et->e->tasks[et->id] = NULL;
+	while (*pp != NULL && *pp != et)
+		pp = &(*pp)->next_closing;
+	if (*pp == et)
+		*pp = et->next_closing;
 	for (size_t i = 0; i < et->views_n; i++)
 		free(et->views[i].agent);
 	free(et->views);
@@ -177,6 +187,8 @@ static void engine_task_free(struct engine_task *et)
 	event_free(et->flush_ev);
 	event_free(et->tick_ev);
 	event_free(et->retry_ev);
+	if (et->free_ev != NULL)
+		event_free(et->free_ev);
 	deliver_free(et->deliver);
 	viewq_free(et->viewq);
 	taskstore_changes_free(et->changes);
@@ -191,6 +203,36 @@ static void engine_task_maybe_free(struct engine_task *et)
 	if (et->state == ENGINE_CLOSING && !et->committing && !taskstore_busy(et->store) &&
 	    deliver_idle(et->deliver))
 		engine_task_free(et);
+}
+
+/*
+ * Lets a task go: it finishes what it has out (a last commit, deliveries) and is freed, while
+ * its id is free at once for a new task should the group give it back.
+ */
+static void engine_close(struct engine_task *et, bool lost)
+{
+	struct engine *e = et->e;
+
+	if (et->state == ENGINE_CLOSING)
+		return;
+	et->state = ENGINE_CLOSING;
+	evtimer_del(et->tick_ev);
+	if (e->tasks[et->id] == et) {
+		e->tasks[et->id] = NULL;
+		et->next_closing = e->closing;
+		e->closing = et;
+	}
+	if (lost)
+		e->handler.task_lost(e->handler.arg, et->id);
+	engine_task_maybe_free(et);
+}
+
+/* The free timer: a closing task whose last delivery ended goes now. */
+static void engine_on_free(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	engine_task_maybe_free(arg);
 }
 
 /* Sink: a changed agent; its blob (when its state changed) and its view. */
@@ -334,11 +376,10 @@ static void engine_on_commit(void *arg, enum taskstore_result res)
 			free(et->views[i].agent);
 		et->views_n = 0;
 		et->flushed.n = 0;
-		if (et->state != ENGINE_CLOSING) {
-			et->state = ENGINE_CLOSING;
-			e->handler.task_lost(e->handler.arg, et->id);
-		}
-		engine_task_maybe_free(et);
+		if (et->state != ENGINE_CLOSING)
+			engine_close(et, true);
+		else
+			engine_task_maybe_free(et);
 		return;
 	}
 	outbox_committed(task_outbox(et->task));
@@ -387,11 +428,9 @@ static void engine_flush(struct engine_task *et)
 	taskstore_changes_clear(et->changes);
 	if (!task_flush(et->task, ts_now_ms(), &sink)) {
 		/* Out of memory half way: the task's changes are gone, so its state is restored again. */
-		log_err("engine: task %" PRIu32 ": cannot build its checkpoint (out of memory); restoring it",
-		    et->id);
-		et->state = ENGINE_CLOSING;
-		et->e->handler.task_lost(et->e->handler.arg, et->id);
-		engine_task_maybe_free(et);
+		log_err("engine: task %" PRIu32 ": cannot build its checkpoint (out of memory); dropping it "
+		    "until the group gives it again", et->id);
+		engine_close(et, true);
 		return;
 	}
 	/* The flush set the agents' next window changes and rule checks: the timer follows them. */
@@ -424,9 +463,9 @@ static void engine_restore_meta(void *arg, uint64_t gen, uint64_t seq, const voi
 
 	(void)gen;
 	(void)seq;
+	/* Its outbox numbers and marks cannot be guessed: numbering afresh would lose or repeat batches. */
 	if (pos != NULL && !task_restore_meta(et->task, pos, len))
-		log_limited(LOG_ERR, "restore", "engine: task %" PRIu32 ": unreadable meta record; starting "
-		    "its sequences afresh", et->id);
+		et->meta_bad = true;
 }
 
 /* Restore: one agent, ticket or outbox entry. */
@@ -475,6 +514,20 @@ static void engine_restore_done(void *arg, enum taskstore_result res)
 
 	if (et->state == ENGINE_CLOSING) {
 		engine_task_maybe_free(et);
+		return;
+	}
+	if (res == TASKSTORE_FENCED) {
+		/* Another member claimed it since: it is theirs; claiming again would fence them out. */
+		log_warn("engine: task %" PRIu32 " was claimed by another instance while restoring; dropping it",
+		    et->id);
+		engine_close(et, true);
+		return;
+	}
+	if (res == TASKSTORE_OK && et->meta_bad) {
+		log_err("engine: task %" PRIu32 ": its checkpoint's meta record is unreadable (written by "
+		    "another release?); not running it: run `feedbackd --rebuild` with every instance stopped",
+		    et->id);
+		engine_close(et, true);
 		return;
 	}
 	if (res != TASKSTORE_OK) {
@@ -532,9 +585,11 @@ static void engine_delivered(void *arg, uint64_t seq)
 {
 	struct engine_task *et = arg;
 
+	struct timeval now = {0, 0};
+
 	outbox_delivered(task_outbox(et->task), seq);
 	if (et->state == ENGINE_CLOSING)
-		engine_task_maybe_free(et);
+		evtimer_add(et->free_ev, &now); /* not here: the deliverer is still in its loop */
 	else
 		engine_schedule_flush(et);
 }
@@ -560,8 +615,9 @@ void engine_assign(struct engine *e, uint32_t id)
 	et->flush_ev = evtimer_new(e->base, engine_on_flush, et);
 	et->tick_ev = evtimer_new(e->base, engine_on_tick, et);
 	et->retry_ev = evtimer_new(e->base, engine_on_retry, et);
+	et->free_ev = evtimer_new(e->base, engine_on_free, et);
 	if (et->task == NULL || et->changes == NULL || et->deliver == NULL || et->viewq == NULL || et->flush_ev == NULL ||
-	    et->tick_ev == NULL || et->retry_ev == NULL) {
+	    et->tick_ev == NULL || et->retry_ev == NULL || et->free_ev == NULL) {
 		engine_task_free(et);
 		goto fail;
 	}
@@ -583,11 +639,9 @@ void engine_revoke(struct engine *e, uint32_t id)
 		return;
 	if (et->state == ENGINE_READY && !et->committing)
 		engine_flush(et);
-	et->state = ENGINE_CLOSING;
 	/* Offsets of changes not committed stay uncommitted in Kafka: the next owner reads them again. */
 	et->open.n = 0;
-	evtimer_del(et->tick_ev);
-	engine_task_maybe_free(et);
+	engine_close(et, false);
 }
 
 /* See engine.h. */
@@ -668,6 +722,9 @@ bool engine_drain(struct engine *e)
 		if (et->committing || task_dirty(et->task) || !deliver_idle(et->deliver))
 			idle = false;
 	}
+	for (const struct engine_task *et = e->closing; et != NULL; et = et->next_closing)
+		if (et->committing || !deliver_idle(et->deliver))
+			idle = false;
 	return idle;
 }
 
@@ -753,6 +810,8 @@ void engine_free(struct engine *e)
 	for (uint32_t id = 0; e->tasks != NULL && id < e->ntasks; id++)
 		if (e->tasks[id] != NULL)
 			engine_task_free(e->tasks[id]);
+	while (e->closing != NULL)
+		engine_task_free(e->closing);
 	free(e->tasks);
 	view_free(e->view);
 	free(e);

@@ -114,17 +114,20 @@ static void ingest_forward(struct ingest *in, const rd_kafka_message_t *m, const
 	rd_kafka_resp_err_t err;
 
 	if (f == NULL) {
-		log_limited(LOG_ERR, "forward", "ingest: out of memory forwarding %s/%" PRId32 "@%" PRId64, topic,
-		    m->partition, m->offset);
-		return; /* never done: read again after a restart */
+		/* Its offset could never be done: stop, and the next start reads it again. */
+		log_err("ingest: out of memory forwarding %s/%" PRId32 "@%" PRId64 "; stopping", topic, m->partition,
+		    m->offset);
+		in->fatal(in->fatal_arg, "out of memory");
+		return;
 	}
 	*f = (struct ingest_forward){in, topic, m->partition, m->offset};
 	err = producer_send(in->route, in->cfg->route_topic, (int32_t)owner, ev->agent_id, strlen(ev->agent_id),
 	    m->payload, m->len, NULL, ingest_on_forwarded, f);
 	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-		log_limited(LOG_ERR, "forward", "kafka: cannot queue a forward to %s: %s", in->cfg->route_topic,
-		    rd_kafka_err2str(err));
+		log_err("kafka: cannot queue a forward of %s/%" PRId32 "@%" PRId64 " to %s: %s; stopping (the next "
+		    "start reads it again)", topic, m->partition, m->offset, in->cfg->route_topic, rd_kafka_err2str(err));
 		free(f);
+		in->fatal(in->fatal_arg, "the route topic's producer refused a forward");
 		return;
 	}
 	in->forwarding++;

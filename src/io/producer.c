@@ -280,9 +280,11 @@ static bool producer_conf_kind(rd_kafka_conf_t *conf, const struct config *cfg, 
 	 * fatal rather than skipped, and a message that never times out cannot be lost while
 	 * the ones after it go through.
 	 */
+	/* Room for ten times what ingest forwards before it holds the consumer (100,000), batches included. */
 	if (kind == PRODUCER_ROUTE)
 		return kafka_conf_set(conf, "enable.gapless.guarantee", "true", err, err_size) &&
 		    kafka_conf_set(conf, "message.timeout.ms", "0", err, err_size) &&
+		    kafka_conf_set(conf, "queue.buffering.max.messages", "1000000", err, err_size) &&
 		    kafka_conf_set(conf, "linger.ms", "5", err, err_size);
 	return kafka_conf_set(conf, "batch.num.messages", "1", err, err_size) &&
 	    kafka_conf_default(conf, cfg, "message.max.bytes", PRODUCER_UNCHECKED_BYTES, err, err_size);

@@ -375,8 +375,7 @@ static void test_restore(void **state)
 	task_restore_done(r, T0);
 	/* The restored outbox may be sent at once, and numbers go on after it. */
 	{
-		size_t pos = 0;
-		const struct outbox_entry *o = outbox_next(task_outbox(r), &pos);
+		const struct outbox_entry *o = outbox_after(task_outbox(r), 0);
 
 		assert_non_null(o);
 		assert_int_equal(o->seq, c.entry[0].seq);
