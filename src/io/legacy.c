@@ -13,6 +13,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "redis.h"
+#include "taskstore.h"
 #include "timestamp.h"
 #include "view.h"
 #include "window.h"
@@ -33,12 +34,6 @@
 #define LEGACY_MARKER "rebuild"
 /* The previous release's committed positions of a group, after the prefix and before the group. */
 #define LEGACY_OFFSETS "offsets:"
-/*
- * This group's task checkpoints, after the prefix: "task:{<group>:<p>}:..." (the template
- * is taskstore.c's; it exports no name for it yet).
- */
-#define LEGACY_TASK_FORMAT "%stask:{%s:"
-
 /* The previous release's keys with fixed names, after the prefix; markers are what the check looks for. */
 static const struct legacy_fixed {
 	const char *name;
@@ -554,10 +549,10 @@ static bool legacy_sweep(redisContext *c, const struct config *cfg, struct legac
 {
 	char pattern[2 * VIEW_KEY_SIZE], task[VIEW_KEY_SIZE], cursor[32] = "0";
 	bool unlinking = false;
-	int n = snprintf(task, sizeof(task), LEGACY_TASK_FORMAT, cfg->prefix, cfg->group);
 
 	/* The checkpoints are under the prefix too, so one pattern finds all. */
-	if (n < 0 || (size_t)n >= sizeof(task) || !legacy_pattern(cfg->prefix, pattern, sizeof(pattern))) {
+	if (!taskstore_group_keys(cfg->prefix, cfg->group, task, sizeof(task)) ||
+	    !legacy_pattern(cfg->prefix, pattern, sizeof(pattern))) {
 		snprintf(err, size, "the prefix or group is too long");
 		return false;
 	}

@@ -17,6 +17,8 @@
 #define TASKSTORE_NUM 24
 /* The commit script's KEYS before the dedupe segments: meta, then one hash per kind. */
 #define TASKSTORE_FIXED_KEYS (1 + TASKSTORE_KINDS)
+/* Room for the start shared by a group's task keys (taskstore_group_keys). */
+#define TASKSTORE_KEY_START 1024
 
 /* The task's fixed keys after its base: meta, then the hash of each kind. */
 static const char *const taskstore_key_names[TASKSTORE_FIXED_KEYS] = {
@@ -138,18 +140,27 @@ static void taskstore_destroy(struct taskstore *ts)
 }
 
 /* See taskstore.h. */
+bool taskstore_group_keys(const char *prefix, const char *group, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%stask:{%s:", prefix, group);
+
+	return n >= 0 && (size_t)n < size;
+}
+
+/* See taskstore.h. */
 struct taskstore *taskstore_new(struct redis *r, const char *prefix, const char *group,
     int partition, int64_t segment_ms)
 {
 	struct taskstore *ts;
-	char *base = NULL;
+	char *base = NULL, start[TASKSTORE_KEY_START];
 	bool ok;
 	int n;
 
 	if (strchr(prefix, '{') != NULL || strpbrk(group, "{}") != NULL || segment_ms <= 0)
 		return NULL;
 	ts = calloc(1, sizeof(*ts));
-	n = ts != NULL ? asprintf(&base, "%stask:{%s:%d}:", prefix, group, partition) : -1;
+	n = ts != NULL && taskstore_group_keys(prefix, group, start, sizeof(start)) ?
+	    asprintf(&base, "%s%d}:", start, partition) : -1;
 	if (n < 0) {
 		free(ts);
 		return NULL;

@@ -85,6 +85,12 @@ struct taskstore_restore_fns {
 struct taskstore *taskstore_new(struct redis *r, const char *prefix, const char *group,
     int partition, int64_t segment_ms);
 
+/*
+ * The start every checkpoint key of group's tasks shares, "PREFIX task:{<group>:", into buf;
+ * false when it does not fit. What --rebuild deletes, and the base of taskstore_new's keys.
+ */
+bool taskstore_group_keys(const char *prefix, const char *group, char *buf, size_t size);
+
 /* The task's Redis Cluster slot: the node to send its calls to. */
 unsigned taskstore_slot(const struct taskstore *ts);
 
