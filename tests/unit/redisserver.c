@@ -13,8 +13,8 @@
 
 #define REDISSERVER_ARGS_MAX 32
 
-/* A loopback port nobody listens on now (the kernel's pick), or -1. */
-static int redisserver_free_port(void)
+/* See redisserver.h. */
+int redisserver_free_port(void)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t len = sizeof(sa);

@@ -14,6 +14,9 @@ struct redisserver {
 	redisContext *rc; /* a synchronous connection for the test's own looks */
 };
 
+/* A loopback port nobody listens on now (the kernel's pick), or -1. */
+int redisserver_free_port(void);
+
 /*
  * Starts redis-server; with cluster, as a one-node Redis Cluster owning all 16384 slots,
  * returning once the cluster state is ok. False on failure, with nothing left behind.

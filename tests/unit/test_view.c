@@ -11,13 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
 #include <syslog.h>
 #include <time.h>
-#include <unistd.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <cmocka.h>
 
 #include <event2/event.h>
@@ -27,6 +22,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "redis.h"
+#include "redisserver.h"
 #include "scripts.h"
 #include "view.h"
 
@@ -35,10 +31,7 @@
 #define NOW 1795341660123LL
 
 struct server {
-	char dir[64];
-	pid_t pid;
-	int port;
-	redisContext *rc;           /* synchronous, for the assertions */
+	struct redisserver rs;      /* the private redis-server, with a connection for the assertions */
 	struct redis *redis;        /* the connection under test */
 	struct view *view;
 };
@@ -51,21 +44,6 @@ static bool up;
 static int done_calls;
 static bool done_ok;
 
-/* A free TCP port on 127.0.0.1 (the kernel's pick); 0 on failure. */
-static int free_port(void)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = 0;
-
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
 /* Runs a command on the synchronous connection; fails the test on no reply. */
 static redisReply *cmd(const char *fmt, ...)
 {
@@ -73,10 +51,10 @@ static redisReply *cmd(const char *fmt, ...)
 	redisReply *r;
 
 	va_start(ap, fmt);
-	r = redisvCommand(cur->rc, fmt, ap);
+	r = redisvCommand(cur->rs.rc, fmt, ap);
 	va_end(ap);
 	if (r == NULL)
-		fail_msg("no reply from redis-server: %s", cur->rc->errstr);
+		fail_msg("no reply from redis-server: %s", cur->rs.rc->errstr);
 	return r;
 }
 
@@ -88,7 +66,7 @@ static long long cmd_int(const char *fmt, ...)
 	long long n;
 
 	va_start(ap, fmt);
-	r = redisvCommand(cur->rc, fmt, ap);
+	r = redisvCommand(cur->rs.rc, fmt, ap);
 	va_end(ap);
 	assert_non_null(r);
 	assert_int_equal(r->type, REDIS_REPLY_INTEGER);
@@ -140,97 +118,27 @@ static bool finish(struct view_flush *f)
 	return done_ok;
 }
 
-/* Stops s's server, closes its connections and removes its directory. */
+/* Closes s's connections, then stops its server. */
 static void server_stop(struct server *s)
 {
-	char path[128];
-
 	view_free(s->view);
 	redis_free(s->redis);
-	if (s->rc != NULL)
-		redisFree(s->rc);
-	if (s->pid > 0) {
-		kill(s->pid, SIGTERM);
-		waitpid(s->pid, NULL, 0);
-	}
-	if (s->dir[0] != '\0') {
-		const char *files[] = {"nodes.conf", "dump.rdb", "redis.log"};
-
-		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-			snprintf(path, sizeof(path), "%s/%s", s->dir, files[i]);
-			unlink(path);
-		}
-		rmdir(s->dir);
-	}
+	redisserver_stop(&s->rs);
 	free(s);
-}
-
-/* Waits until CLUSTER INFO of the server says cluster_state:ok; false after 10 s. */
-static bool cluster_ok(struct server *s)
-{
-	for (int i = 0; i < 200; i++) {
-		redisReply *r = redisCommand(s->rc, "CLUSTER INFO");
-		bool ok = r != NULL && r->type == REDIS_REPLY_STRING && strstr(r->str, "cluster_state:ok") != NULL;
-
-		freeReplyObject(r);
-		if (ok)
-			return true;
-		usleep(50000);
-	}
-	return false;
 }
 
 /* Starts a private redis-server (cluster: owning all slots), the connection and a view. */
 static struct server *server_start(bool cluster)
 {
 	struct server *s = calloc(1, sizeof(*s));
-	char port[16], bus[16];
-	redisReply *r;
 
 	if (s == NULL)
 		return NULL;
-	snprintf(s->dir, sizeof(s->dir), "/tmp/feedbackd-view-XXXXXX");
-	s->port = free_port();
-	snprintf(port, sizeof(port), "%d", s->port);
-	snprintf(bus, sizeof(bus), "%d", free_port());
-	if (mkdtemp(s->dir) == NULL || s->port == 0) {
-		s->dir[0] = '\0';
-		server_stop(s);
+	if (!redisserver_start(&s->rs, cluster)) {
+		free(s);
 		return NULL;
 	}
-	s->pid = fork();
-	if (s->pid == 0) {
-		if (cluster)
-			execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
-			    "--appendonly", "no", "--dir", s->dir, "--logfile", "redis.log", "--cluster-enabled", "yes",
-			    "--cluster-config-file", "nodes.conf", "--cluster-port", bus, (char *)NULL);
-		else
-			execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
-			    "--appendonly", "no", "--dir", s->dir, "--logfile", "redis.log", (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; s->pid > 0 && i < 100 && s->rc == NULL; i++) {
-		s->rc = redisConnect("127.0.0.1", s->port);
-		if (s->rc != NULL && s->rc->err) {
-			redisFree(s->rc);
-			s->rc = NULL;
-			usleep(50000);
-		}
-	}
-	if (s->rc == NULL) {
-		fprintf(stderr, "test_view: could not start redis-server on port %d\n", s->port);
-		server_stop(s);
-		return NULL;
-	}
-	if (cluster) {
-		r = redisCommand(s->rc, "CLUSTER ADDSLOTSRANGE 0 16383");
-		freeReplyObject(r);
-		if (!cluster_ok(s)) {
-			server_stop(s);
-			return NULL;
-		}
-	}
-	cfg.redis_port = s->port;
+	cfg.redis_port = s->rs.port;
 	up = false;
 	s->redis = redis_new(base, &cfg, &metrics, on_state, NULL);
 	if (s->redis == NULL || !loop_until(&up)) {
@@ -617,7 +525,7 @@ static void test_down_fails(void **state)
 	struct totals t[4];
 
 	(void)state;
-	down.redis_port = free_port(); /* nobody listens there */
+	down.redis_port = redisserver_free_port(); /* nobody listens there */
 	r = redis_new(base, &down, &metrics, NULL, NULL);
 	v = view_new(r, "fb:", &cfg.windows);
 	assert_non_null(v);
