@@ -5,6 +5,8 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "probe.h"
+
 /*
  * Open addressing with linear probing over 16-byte slots, any capacity (the home slot is a
  * multiply-shift of hash bits, not a mask), so the table need not round up to a power of
@@ -37,13 +39,13 @@ struct dedupe {
 /* The slot an id hashing to lo would take in an empty table of cap slots. */
 static uint32_t dedupe_home(uint64_t lo, uint32_t cap)
 {
-	return (uint32_t)(((lo >> 32) * (uint64_t)cap) >> 32);
+	return probe_home((uint32_t)(lo >> 32), cap);
 }
 
 /* The slot after i, wrapping. */
 static uint32_t dedupe_next(const struct dedupe *d, uint32_t i)
 {
-	return i + 1 == d->cap ? 0 : i + 1;
+	return probe_next(i, d->cap);
 }
 
 /* True if a record with expiry exp (seconds) is live at now_ms. */
@@ -77,11 +79,7 @@ static void dedupe_remove_at(struct dedupe *d, uint32_t i)
 	uint32_t hole = i;
 
 	for (uint32_t j = dedupe_next(d, i); d->slots[j].exp != 0; j = dedupe_next(d, j)) {
-		uint32_t home = dedupe_home(d->slots[j].lo, d->cap);
-		/* j may move to the hole unless its home lies cyclically in (hole, j]. */
-		bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
-
-		if (!stays) {
+		if (probe_may_fill(hole, j, dedupe_home(d->slots[j].lo, d->cap))) {
 			d->slots[hole] = d->slots[j];
 			hole = j;
 		}

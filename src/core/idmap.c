@@ -5,6 +5,8 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "probe.h"
+
 /*
  * Open addressing with linear probing over 16-byte slots and backward-shift deletion, so
  * there are no tombstones. A key of up to IDMAP_INLINE bytes (a ticket id like
@@ -70,13 +72,13 @@ static const uint8_t *idmap_slot_key(const struct idmap *m, const struct idmap_s
 /* The slot a key with these hash bits would take in an empty table of cap slots. */
 static uint32_t idmap_home(uint32_t hash, uint32_t cap)
 {
-	return (uint32_t)(((uint64_t)hash * cap) >> 32);
+	return probe_home(hash, cap);
 }
 
 /* The slot after i, wrapping. */
 static uint32_t idmap_next_slot(const struct idmap *m, uint32_t i)
 {
-	return i + 1 == m->cap ? 0 : i + 1;
+	return probe_next(i, m->cap);
 }
 
 /* Slots for n entries at the growth load, at least the minimum; 0 if that is too many. */
@@ -286,12 +288,9 @@ bool idmap_del(struct idmap *m, const void *key, size_t len, uint32_t *value)
 		*value = m->slots[hole].value;
 	if (len > IDMAP_INLINE)
 		m->garbage += len;
-	/* Backward shift: an entry may fill the hole unless its home lies cyclically in (hole, j]. */
+	/* Backward shift, so no tombstones are left. */
 	for (uint32_t j = idmap_next_slot(m, hole); m->slots[j].len != 0; j = idmap_next_slot(m, j)) {
-		uint32_t home = idmap_home(idmap_slot_hash(&m->slots[j]), m->cap);
-		bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
-
-		if (!stays) {
+		if (probe_may_fill(hole, j, idmap_home(idmap_slot_hash(&m->slots[j]), m->cap))) {
 			m->slots[hole] = m->slots[j];
 			hole = j;
 		}
