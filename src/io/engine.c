@@ -658,8 +658,8 @@ static void engine_applied(struct engine_task *et)
 		engine_flush(et);
 		return;
 	}
+	/* Not the tick timer: the flush that follows re-arms it once for every change it holds. */
 	engine_schedule_flush(et);
-	engine_schedule_tick(et);
 }
 
 /* See engine.h. */
