@@ -21,6 +21,17 @@ struct deliver_item {
 	uint64_t seq;
 	int waiting;  /* confirmations still to come */
 	bool failed;
+	bool alert;   /* an alert: its Kafka leg is remembered once confirmed */
+};
+
+/*
+ * Alerts whose Kafka leg is confirmed while another leg (Redis) is not: a retry sends only
+ * what is missing, so an outage of Redis does not repeat the alert on Kafka every retry.
+ * Ascending sequences; an entry leaves when its alert is delivered everywhere.
+ */
+struct deliver_sent {
+	uint64_t *v;
+	size_t n, cap;
 };
 
 struct deliver {
@@ -34,6 +45,7 @@ struct deliver {
 	struct outbox *outbox;
 	struct event *retry_ev;
 	uint64_t sent_upto;  /* every entry up to this sequence was handed out */
+	struct deliver_sent on_kafka;
 	size_t inflight;
 	bool dead;           /* freed by its owner while items were out */
 };
@@ -43,7 +55,64 @@ static void deliver_release(struct deliver *d)
 {
 	if (d->retry_ev != NULL)
 		event_free(d->retry_ev);
+	free(d->on_kafka.v);
 	free(d);
+}
+
+/* Where seq is in the remembered Kafka legs, or would go. */
+static size_t deliver_sent_find(const struct deliver_sent *s, uint64_t seq)
+{
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->v[mid] < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* True when the Kafka leg of alert seq was confirmed before. */
+static bool deliver_sent_has(const struct deliver_sent *s, uint64_t seq)
+{
+	size_t i = deliver_sent_find(s, seq);
+
+	return i < s->n && s->v[i] == seq;
+}
+
+/* Remembers that the Kafka leg of alert seq is confirmed (out of memory: it may be sent again). */
+static void deliver_sent_add(struct deliver_sent *s, uint64_t seq)
+{
+	size_t i = deliver_sent_find(s, seq);
+
+	if (i < s->n && s->v[i] == seq)
+		return;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 16;
+		uint64_t *v = realloc(s->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return;
+		s->v = v;
+		s->cap = cap;
+	}
+	memmove(s->v + i + 1, s->v + i, (s->n - i) * sizeof(*s->v));
+	s->v[i] = seq;
+	s->n++;
+}
+
+/* Forgets alert seq: delivered everywhere. */
+static void deliver_sent_del(struct deliver_sent *s, uint64_t seq)
+{
+	size_t i = deliver_sent_find(s, seq);
+
+	if (i < s->n && s->v[i] == seq) {
+		memmove(s->v + i, s->v + i + 1, (s->n - i - 1) * sizeof(*s->v));
+		s->n--;
+	}
 }
 
 /* One confirmation (or failure) of an item. */
@@ -66,6 +135,8 @@ static void deliver_confirm(struct deliver_item *it, bool ok)
 			d->sent_upto = it->seq - 1;
 		evtimer_add(d->retry_ev, &tv);
 	} else {
+		if (it->alert)
+			deliver_sent_del(&d->on_kafka, it->seq);
 		d->done(d->arg, it->seq);
 	}
 	free(it);
@@ -79,6 +150,8 @@ static void deliver_on_kafka(void *arg, rd_kafka_resp_err_t err)
 	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
 		log_limited(LOG_WARNING, "deliver", "kafka: outbox entry %" PRIu64 " not delivered: %s; "
 		    "sending it again", it->seq, rd_kafka_err2str(err));
+	else if (it->alert && !it->d->dead)
+		deliver_sent_add(&it->d->on_kafka, it->seq);
 	deliver_confirm(it, err == RD_KAFKA_RESP_ERR_NO_ERROR);
 }
 
@@ -107,13 +180,33 @@ static bool deliver_batch(struct deliver *d, struct deliver_item *it, const stru
 	return true;
 }
 
+/* The Kafka leg of an alert: its message on the alerts topic. */
+static void deliver_alert_kafka(struct deliver *d, struct deliver_item *it, const struct alert_facts *f,
+    const char *json)
+{
+	rd_kafka_resp_err_t err;
+
+	err = producer_send(d->alerts, d->cfg->alerts_topic, -1, f->agent, strlen(f->agent), json, strlen(json),
+	    NULL, deliver_on_kafka, it);
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		log_limited(LOG_WARNING, "kafka-produce", "kafka: produce to %s: %s; retrying", d->cfg->alerts_topic,
+		    rd_kafka_err2str(err));
+		d->metrics->alerts_failed++;
+		it->failed = true;
+		return;
+	}
+	it->waiting++;
+	d->metrics->alerts_published++;
+	metrics_alert(d->metrics, f->rule, f->state);
+	log_info("alert %s %s agent=%s%s%s", f->rule, f->state, f->agent, f->ticket[0] ? " ticket=" : "", f->ticket);
+}
+
 /* Publishes an alert: the stream and the agent's alerts hash, and the alerts topic. */
 static bool deliver_alert(struct deliver *d, struct deliver_item *it, const struct outbox_entry *o)
 {
 	struct alert_facts f;
 	char id[DELIVER_ID_SIZE], aid[ALERT_ID_SIZE], field[2 * EVENT_ID_MAX + 40];
 	struct view_flush *vf;
-	rd_kafka_resp_err_t err;
 	char *json;
 	bool firing;
 
@@ -130,19 +223,10 @@ static bool deliver_alert(struct deliver *d, struct deliver_item *it, const stru
 	snprintf(id, sizeof(id), "%s:%s:%" PRId64, aid, f.state, f.at);
 	alert_field(&f, field, sizeof(field));
 	view_alert(vf, id, f.agent, field, firing, json, ts_now_ms());
-	err = producer_send(d->alerts, d->cfg->alerts_topic, -1, f.agent, strlen(f.agent), json, strlen(json),
-	    NULL, deliver_on_kafka, it);
-	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-		log_limited(LOG_WARNING, "kafka-produce", "kafka: produce to %s: %s; retrying", d->cfg->alerts_topic,
-		    rd_kafka_err2str(err));
-		d->metrics->alerts_failed++;
-		it->failed = true;
-	} else {
-		it->waiting++;
-		d->metrics->alerts_published++;
-		metrics_alert(d->metrics, f.rule, f.state);
-		log_info("alert %s %s agent=%s%s%s", f.rule, f.state, f.agent, f.ticket[0] ? " ticket=" : "", f.ticket);
-	}
+	it->alert = true;
+	/* A retry whose Kafka leg was confirmed before sends only the Redis leg again. */
+	if (!deliver_sent_has(&d->on_kafka, o->seq))
+		deliver_alert_kafka(d, it, &f, json);
 	free(json);
 	it->waiting++; /* the view leg, which may answer before view_flush_end returns */
 	view_flush_end(vf, deliver_on_view, it);
@@ -213,6 +297,7 @@ void deliver_attach(struct deliver *d, struct outbox *o)
 {
 	d->outbox = o;
 	d->sent_upto = 0;
+	d->on_kafka.n = 0;
 }
 
 /* See deliver.h. */
