@@ -13,8 +13,6 @@ Environment:
 """
 
 import atexit
-import datetime
-import functools
 import itertools
 import json
 import os
@@ -28,7 +26,15 @@ import sys
 import tempfile
 import time
 import unittest
-import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+# The parts below live in their own modules; the tests reach them as h.<name>.
+from checkpoint import agent_records, committed_events, outbox_entries, rule_states, unpack  # noqa: E402,F401
+from events import complaint, iso, message, new_event_id, parse_ts, rating, reply  # noqa: E402,F401
+from expected import (DAY, DEFAULT_WINDOWS, HOUR, MINUTE, SECOND, diff_dicts, div_round,  # noqa: E402,F401
+                      expected_stats, granularities, parse_duration, parse_windows, stats_key)
+from resp import RedisError, RespClient, _decode  # noqa: E402,F401
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILDDIR = os.path.abspath(os.environ.get("FEEDBACKD_BUILDDIR", REPO))
@@ -45,11 +51,6 @@ TOPIC_ALERTS = "feedback.alerts"
 TOPIC_ROUTE = TOPIC_EVENTS + ".route"
 ALL_TOPICS = (TOPIC_EVENTS, TOPIC_DLQ, TOPIC_ALERTS, TOPIC_ROUTE)
 
-DEFAULT_WINDOWS = "1h,24h,7d,30d"
-SECOND = 1000
-MINUTE = 60 * SECOND
-HOUR = 60 * MINUTE
-DAY = 24 * HOUR
 
 # ----------------------------------------------------------------------------
 # processes: every child gets its own process group and is killed at exit
@@ -108,12 +109,6 @@ def now_ms():
     return int(time.time() * 1000)
 
 
-def iso(ts_ms):
-    """Epoch ms -> RFC 3339 UTC with milliseconds: 2026-11-22T10:00:00.123Z."""
-    dt = datetime.datetime.fromtimestamp(ts_ms // 1000, tz=datetime.timezone.utc)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S") + ".%03dZ" % (ts_ms % 1000)
-
-
 def wait_until(fn, timeout=30.0, interval=0.2, what=None):
     """Polls fn() until it returns a truthy value; returns it or raises AssertionError.
 
@@ -139,89 +134,6 @@ def wait_until(fn, timeout=30.0, interval=0.2, what=None):
 
 # ----------------------------------------------------------------------------
 # Redis: server process plus a minimal RESP2 client
-
-
-class RedisError(Exception):
-    pass
-
-
-class RespClient:
-    """A minimal, synchronous RESP2 client over one TCP connection."""
-
-    def __init__(self, host, port, timeout=10.0):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
-        self.buf = b""
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    @staticmethod
-    def encode(args):
-        out = [b"*%d\r\n" % len(args)]
-        for a in args:
-            if isinstance(a, bytes):
-                b = a
-            elif isinstance(a, str):
-                b = a.encode("utf-8", "surrogateescape")
-            else:
-                b = str(a).encode()
-            out.append(b"$%d\r\n%s\r\n" % (len(b), b))
-        return b"".join(out)
-
-    def _fill(self):
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise ConnectionError("redis closed the connection")
-        self.buf += chunk
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            self._fill()
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def _exact(self, n):
-        while len(self.buf) < n + 2:
-            self._fill()
-        data, self.buf = self.buf[:n], self.buf[n + 2:]
-        return data
-
-    def read_reply(self):
-        line = self._line()
-        kind, rest = line[:1], line[1:]
-        if kind == b"+":
-            return rest
-        if kind == b"-":
-            return RedisError(rest.decode("utf-8", "replace"))
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            n = int(rest)
-            return None if n < 0 else self._exact(n)
-        if kind == b"*":
-            n = int(rest)
-            return None if n < 0 else [self.read_reply() for _ in range(n)]
-        raise RedisError("bad RESP reply type %r" % (line,))
-
-    def call(self, *args):
-        """Sends one command; returns bytes/int/list/None, raises RedisError on -ERR."""
-        self.sock.sendall(self.encode(args))
-        r = self.read_reply()
-        if isinstance(r, RedisError):
-            raise r
-        return r
-
-
-def _decode(v):
-    """RESP reply with bytes turned into str (utf-8, surrogateescape keeps bad bytes)."""
-    if isinstance(v, bytes):
-        return v.decode("utf-8", "surrogateescape")
-    if isinstance(v, list):
-        return [_decode(x) for x in v]
-    return v
 
 
 class Redis:
@@ -594,322 +506,6 @@ class Daemon:
     def cleanup(self):
         if self.proc is not None:
             self.kill()
-
-
-# ----------------------------------------------------------------------------
-# events (contract: docs/events.md / src/core/event.c)
-
-_eid_counter = itertools.count(1)
-_RUN = uuid.uuid4().hex[:8]
-
-
-def new_event_id():
-    return "e-%s-%07d" % (_RUN, next(_eid_counter))
-
-
-def _event(kind, agent, ts_ms, eid, **fields):
-    d = {"event_id": eid or new_event_id(), "type": kind, "agent_id": agent, "ts": iso(ts_ms)}
-    d.update({k: v for k, v in fields.items() if v is not None})
-    return d
-
-
-def rating(agent, score, ts_ms, scale=5, eid=None, ticket=None, as_dict=False):
-    d = _event("rating", agent, ts_ms, eid, score=score, scale=scale, ticket_id=ticket)
-    return d if as_dict else json.dumps(d)
-
-
-def complaint(agent, ts_ms, ticket, severity=None, eid=None, category=None, as_dict=False):
-    d = _event("complaint", agent, ts_ms, eid, ticket_id=ticket, severity=severity,
-               category=category)
-    return d if as_dict else json.dumps(d)
-
-
-def message(agent, ts_ms, ticket, eid=None, as_dict=False):
-    d = _event("message", agent, ts_ms, eid, ticket_id=ticket)
-    return d if as_dict else json.dumps(d)
-
-
-def reply(agent, ts_ms, ticket, eid=None, as_dict=False):
-    d = _event("reply", agent, ts_ms, eid, ticket_id=ticket)
-    return d if as_dict else json.dumps(d)
-
-
-def parse_ts(v):
-    """An event's ts (RFC 3339 text or epoch ms) -> epoch ms."""
-    if isinstance(v, int):
-        return v
-    dt = datetime.datetime.fromisoformat(v.replace("Z", "+00:00"))
-    return int(round(dt.timestamp() * 1000))
-
-
-# ----------------------------------------------------------------------------
-# the engine's task checkpoints (internal keys: tests read them only to see rule states
-# and the outbox, which no contract key shows)
-
-def unpack(buf, i=0):
-    """One MessagePack object of buf at i -> (value, next index); the types the daemon writes."""
-    b = buf[i]
-    if b <= 0x7f:
-        return b, i + 1
-    if b >= 0xe0:
-        return b - 0x100, i + 1
-    if 0x90 <= b <= 0x9f or b in (0xdc, 0xdd):
-        n, i = (b & 0x0f, i + 1) if b <= 0x9f else (
-            (int.from_bytes(buf[i + 1:i + 3], "big"), i + 3) if b == 0xdc else (int.from_bytes(buf[i + 1:i + 5], "big"), i + 5))
-        out = []
-        for _ in range(n):
-            v, i = unpack(buf, i)
-            out.append(v)
-        return out, i
-    if 0xa0 <= b <= 0xbf or b in (0xd9, 0xda, 0xdb, 0xc4, 0xc5, 0xc6):
-        if 0xa0 <= b <= 0xbf:
-            n, i = b & 0x1f, i + 1
-        else:
-            w = {0xd9: 1, 0xc4: 1, 0xda: 2, 0xc5: 2, 0xdb: 4, 0xc6: 4}[b]
-            n, i = int.from_bytes(buf[i + 1:i + 1 + w], "big"), i + 1 + w
-        return bytes(buf[i:i + n]), i + n
-    fixed = {0xcc: (1, False), 0xcd: (2, False), 0xce: (4, False), 0xcf: (8, False),
-             0xd0: (1, True), 0xd1: (2, True), 0xd2: (4, True), 0xd3: (8, True)}
-    if b in fixed:
-        w, signed = fixed[b]
-        return int.from_bytes(buf[i + 1:i + 1 + w], "big", signed=signed), i + 1 + w
-    if b in (0xc0, 0xc2, 0xc3):
-        return {0xc0: None, 0xc2: False, 0xc3: True}[b], i + 1
-    raise ValueError("msgpack byte 0x%02x at %d not read here" % (b, i))
-
-
-# Rule names in src/core/rule.h's order, as an agent's checkpoint record keeps their states.
-RULE_NAMES = ("csat_below", "nps_below", "complaints_above", "complaint_rate_above", "response_time_above")
-RULE_KINDS = ("ok", "pending", "firing")
-
-
-def agent_records(redis, group="feedbackd-test"):
-    """{agent: decoded checkpoint record} over every task of group."""
-    out = {}
-    for key in redis.keys("fb:task:{%s:*}:agents" % group):
-        flat = redis.cmd_raw("HGETALL", key)
-        for k, v in zip(flat[0::2], flat[1::2]):
-            out[k.decode()] = unpack(v)[0]
-    return out
-
-
-def rule_states(record):
-    """{rule: text} of an agent record's rules that are not OK, as the previous release wrote
-    them: 'firing:SINCE:PENDING_SINCE:LAST_SENT' or 'pending:0:SINCE:0'."""
-    flat, out = record[5], {}
-    for n, name in enumerate(RULE_NAMES):
-        kind, since, pending, last = flat[4 * n:4 * n + 4]
-        if kind:
-            out[name] = "%s:%d:%d:%d" % (RULE_KINDS[kind], since, pending, last)
-    return out
-
-
-def committed_events(redis, group="feedbackd-test"):
-    """Distinct events whose effects the tasks have committed: each adds its 16-byte id
-    record to a dedupe segment of its task's checkpoint, in the same commit."""
-    return sum(redis.cmd("STRLEN", k) for k in redis.keys("fb:task:{%s:*}:dd:*" % group)) // 16
-
-
-def outbox_entries(redis, group="feedbackd-test"):
-    """Outbox entries (alerts and batches) not yet confirmed delivered, over every task."""
-    return sum(redis.cmd("HLEN", k) for k in redis.keys("fb:task:{%s:*}:outbox" % group))
-
-
-# expected stats (design notes: windows, buckets, counters, rendering)
-
-UNITS = {"ms": 1, "s": SECOND, "m": MINUTE, "h": HOUR, "d": DAY}
-
-
-def parse_duration(s):
-    m = re.fullmatch(r"(\d+)(ms|s|m|h|d)", s.strip())
-    if not m:
-        raise ValueError("bad duration %r" % s)
-    return int(m.group(1)) * UNITS[m.group(2)]
-
-
-def parse_windows(sizes=DEFAULT_WINDOWS):
-    """'1h,24h' -> [('1h', 3600000), ('24h', 86400000)]."""
-    return [(w.strip(), parse_duration(w)) for w in sizes.split(",")]
-
-
-def div_round(num, den):
-    """num/den rounded half away from zero, integers only (src/core/stats.c)."""
-    q, r = abs(num) // den, abs(num) % den
-    if 2 * r >= den:
-        q += 1
-    return q if num >= 0 else -q
-
-
-def fixed(scaled, decimals):
-    """(725, 1) -> '72.5'; (-5, 1) -> '-0.5'."""
-    if decimals == 0:
-        return str(scaled)
-    sign, mag, p = "-" if scaled < 0 else "", abs(scaled), 10 ** decimals
-    return "%s%d.%0*d" % (sign, mag // p, decimals, mag % p)
-
-
-@functools.lru_cache(maxsize=None)
-def granularities(spans):
-    """Each window's bucket length, as src/core/rolling.c lays them out: the shortest
-    window's is the largest divisor of a day within span/100; each next one the largest
-    multiple of the one before within its own span/100 (nested, so merging is exact)."""
-    day, out = 86400000, []
-    divisors = [d for k in range(1, 9296) if day % k == 0 for d in (k, day // k)]
-    for span in spans:
-        most = span // 100
-        out.append(max(d for d in divisors if d <= most) if not out else most // out[-1] * out[-1])
-    return out
-
-
-def in_window(ts, now, span, spans):
-    """ts counts in the window of this span: its bucket starts at or after now - span."""
-    gran = granularities(tuple(spans))[spans.index(span)]
-    return ts // gran * gran >= now - span
-
-
-COUNTERS = ("r", "s5", "sat", "neu", "dis", "ssum", "n10", "pro", "det",
-            "cmp", "rep", "rn", "rsum", "rmax", "met", "miss")
-
-
-def raw_counters(events, reply_target_ms=DAY, late_before=None, now=None, targets=None,
-                 pair_horizon_ms=7 * DAY):
-    """Per agent, a list of (ts, {counter: delta}) contributions, plus open clocks.
-
-    Reply clocks as in src/lua/_clock.lua: a message or complaint on a ticket without
-    a clock starts one (target: reply_target_ms, or targets[severity] for complaints),
-    unless an earlier-seen reply at or after it (within pair_horizon_ms) answers it at
-    once.  A reply stops the ticket's clock: rn, rsum, rmax at the reply's ts; met at
-    the reply's ts, or miss at start + target.  A clock still open after its deadline
-    (now) is overdue and counts miss at start + target.  Events are taken in order,
-    deduplicated by event_id; ts < late_before is ignored altogether.
-    """
-    seen, contrib, clocks, early = set(), {}, {}, {}
-    targets = targets or {}
-
-    def answer(agent, start, replied, target):
-        dt = replied - start
-        contrib.setdefault(agent, []).append((replied, {"rn": 1, "rsum": dt, "rmax": dt}))
-        if dt <= target:
-            contrib[agent].append((replied, {"met": 1}))
-        else:
-            contrib[agent].append((start + target, {"miss": 1}))
-
-    for ev in events:
-        if isinstance(ev, (str, bytes)):
-            ev = json.loads(ev)
-        if ev["event_id"] in seen:
-            continue
-        seen.add(ev["event_id"])
-        a, ts, kind = ev["agent_id"], parse_ts(ev["ts"]), ev["type"]
-        if late_before is not None and ts < late_before:
-            continue
-        c = {}
-        if kind == "rating":
-            c["r"] = 1
-            s = ev["score"]
-            if ev.get("scale", 5) == 5:
-                c.update(s5=1, ssum=s, sat=int(s >= 4), neu=int(s == 3), dis=int(s <= 2))
-            else:
-                c.update(n10=1, pro=int(s >= 9), det=int(s <= 6))
-        elif kind in ("complaint", "message"):
-            if kind == "complaint":
-                c["cmp"] = 1
-                target = targets.get(ev.get("severity", "normal"), reply_target_ms)
-            else:
-                target = reply_target_ms
-            t = ev["ticket_id"]
-            if t in clocks:
-                ag, start, tg = clocks[t]
-                if ts < start:
-                    clocks[t] = (ag, ts, tg)
-            elif t in early and early[t] >= ts and early[t] - ts <= pair_horizon_ms:
-                answer(a, ts, early.pop(t), target)
-            else:
-                clocks[t] = (a, ts, target)
-        elif kind == "reply":
-            c["rep"] = 1
-            t = ev["ticket_id"]
-            if t not in clocks:
-                early[t] = min(ts, early.get(t, ts))
-            elif ts >= clocks[t][1]:
-                ag, start, tg = clocks.pop(t)
-                answer(ag, start, ts, tg)
-        contrib.setdefault(a, []).append((ts, c))
-    if now is not None:
-        for ag, start, tg in clocks.values():
-            if now >= start + tg:
-                contrib.setdefault(ag, []).append((start + tg, {"miss": 1}))
-    return contrib, clocks
-
-
-def expected_stats(events, now, sizes=DEFAULT_WINDOWS, reply_target_ms=DAY, targets=None):
-    """{agent: {field: value}} as the contract stats hash must hold it at time now.
-
-    targets: {severity: ms} for complaints, as [sla] reply_target.<severity> sets them.
-
-    updated_at is left out (check it separately). Events older than the longest
-    window are ignored; an agent with only such events has no expected hash.
-    """
-    windows = parse_windows(sizes)
-    longest = max(span for _, span in windows)
-    contrib, clocks = raw_counters(events, reply_target_ms, now - longest, now, targets)
-    out = {}
-    for agent, items in contrib.items():
-        h = {}
-        spans = [sp for _, sp in windows]
-        for name, span in windows:
-            t = dict.fromkeys(COUNTERS, 0)
-            for ts, c in items:
-                if in_window(ts, now, span, spans):
-                    for k, v in c.items():
-                        t[k] = max(t[k], v) if k == "rmax" else t[k] + v
-            h.update(render_window(name, t))
-        open_ = [(ts, tg) for (a, ts, tg) in clocks.values() if a == agent]
-        h["open_tickets"] = str(len(open_))
-        h["overdue_tickets"] = str(sum(1 for ts, tg in open_ if now >= ts + tg))
-        out[agent] = h
-    return out
-
-
-def render_window(name, t):
-    """The contract fields of one window from raw totals (absent fields left out)."""
-    h = {}
-
-    def put(prefix, have, scaled, decimals=0):
-        if have:
-            h["%s_%s" % (prefix, name)] = fixed(scaled, decimals)
-
-    put("ratings", True, t["r"])
-    put("satisfied", True, t["sat"])
-    put("neutral", True, t["neu"])
-    put("dissatisfied", True, t["dis"])
-    s5, n10, rep, rn = t["s5"], t["n10"], t["rep"], t["rn"]
-    put("csat", s5 > 0, s5 and div_round(1000 * t["sat"], s5), 1)
-    put("score_avg", s5 > 0, s5 and div_round(100 * t["ssum"], s5), 2)
-    put("nps_ratings", True, n10)
-    put("nps", n10 > 0, n10 and div_round(1000 * (t["pro"] - t["det"]), n10), 1)
-    put("complaints", True, t["cmp"])
-    put("replies", True, rep)
-    put("complaint_rate", rep > 0, rep and div_round(1000 * t["cmp"], rep), 1)
-    put("resp_avg_s", rn > 0, rn and div_round(t["rsum"], rn * 1000))
-    put("resp_max_s", rn > 0, div_round(t["rmax"], 1000))
-    put("reply_sla_met", True, t["met"])
-    put("reply_sla_missed", True, t["miss"])
-    return h
-
-
-def stats_key(agent, prefix="fb:"):
-    return "%sagent:{%s}:stats" % (prefix, agent)
-
-
-def diff_dicts(want, got):
-    """Readable difference of two flat dicts, one line per field."""
-    lines = []
-    for k in sorted(set(want) | set(got)):
-        w, g = want.get(k, "<absent>"), got.get(k, "<absent>")
-        if w != g:
-            lines.append("  %-28s expected %-12s got %s" % (k, w, g))
-    return "\n".join(lines)
 
 
 # ----------------------------------------------------------------------------

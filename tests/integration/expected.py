@@ -1,0 +1,209 @@
+"""The calculator of the exact contents of every `fb:agent:{A}:stats` hash, from the events a
+test produced (docs/windows.md: windows and buckets; docs/reply-clocks.md: clocks)."""
+
+import functools
+import json
+import re
+
+from events import parse_ts
+
+SECOND = 1000
+MINUTE = 60 * SECOND
+HOUR = 60 * MINUTE
+DAY = 24 * HOUR
+DEFAULT_WINDOWS = "1h,24h,7d,30d"
+
+
+UNITS = {"ms": 1, "s": SECOND, "m": MINUTE, "h": HOUR, "d": DAY}
+
+
+def parse_duration(s):
+    m = re.fullmatch(r"(\d+)(ms|s|m|h|d)", s.strip())
+    if not m:
+        raise ValueError("bad duration %r" % s)
+    return int(m.group(1)) * UNITS[m.group(2)]
+
+
+def parse_windows(sizes=DEFAULT_WINDOWS):
+    """'1h,24h' -> [('1h', 3600000), ('24h', 86400000)]."""
+    return [(w.strip(), parse_duration(w)) for w in sizes.split(",")]
+
+
+def div_round(num, den):
+    """num/den rounded half away from zero, integers only (src/core/stats.c)."""
+    q, r = abs(num) // den, abs(num) % den
+    if 2 * r >= den:
+        q += 1
+    return q if num >= 0 else -q
+
+
+def fixed(scaled, decimals):
+    """(725, 1) -> '72.5'; (-5, 1) -> '-0.5'."""
+    if decimals == 0:
+        return str(scaled)
+    sign, mag, p = "-" if scaled < 0 else "", abs(scaled), 10 ** decimals
+    return "%s%d.%0*d" % (sign, mag // p, decimals, mag % p)
+
+
+@functools.lru_cache(maxsize=None)
+def granularities(spans):
+    """Each window's bucket length, as src/core/rolling.c lays them out: the shortest
+    window's is the largest divisor of a day within span/100; each next one the largest
+    multiple of the one before within its own span/100 (nested, so merging is exact)."""
+    day, out = 86400000, []
+    divisors = [d for k in range(1, 9296) if day % k == 0 for d in (k, day // k)]
+    for span in spans:
+        most = span // 100
+        out.append(max(d for d in divisors if d <= most) if not out else most // out[-1] * out[-1])
+    return out
+
+
+def in_window(ts, now, span, spans):
+    """ts counts in the window of this span: its bucket starts at or after now - span."""
+    gran = granularities(tuple(spans))[spans.index(span)]
+    return ts // gran * gran >= now - span
+
+
+COUNTERS = ("r", "s5", "sat", "neu", "dis", "ssum", "n10", "pro", "det",
+            "cmp", "rep", "rn", "rsum", "rmax", "met", "miss")
+
+
+def raw_counters(events, reply_target_ms=DAY, late_before=None, now=None, targets=None,
+                 pair_horizon_ms=7 * DAY):
+    """Per agent, a list of (ts, {counter: delta}) contributions, plus open clocks.
+
+    Reply clocks as in src/core/clock.c: a message or complaint on a ticket without
+    a clock starts one (target: reply_target_ms, or targets[severity] for complaints),
+    unless an earlier-seen reply at or after it (within pair_horizon_ms) answers it at
+    once.  A reply stops the ticket's clock: rn, rsum, rmax at the reply's ts; met at
+    the reply's ts, or miss at start + target.  A clock still open after its deadline
+    (now) is overdue and counts miss at start + target.  Events are taken in order,
+    deduplicated by event_id; ts < late_before is ignored altogether.
+    """
+    seen, contrib, clocks, early = set(), {}, {}, {}
+    targets = targets or {}
+
+    def answer(agent, start, replied, target):
+        dt = replied - start
+        contrib.setdefault(agent, []).append((replied, {"rn": 1, "rsum": dt, "rmax": dt}))
+        if dt <= target:
+            contrib[agent].append((replied, {"met": 1}))
+        else:
+            contrib[agent].append((start + target, {"miss": 1}))
+
+    for ev in events:
+        if isinstance(ev, (str, bytes)):
+            ev = json.loads(ev)
+        if ev["event_id"] in seen:
+            continue
+        seen.add(ev["event_id"])
+        a, ts, kind = ev["agent_id"], parse_ts(ev["ts"]), ev["type"]
+        if late_before is not None and ts < late_before:
+            continue
+        c = {}
+        if kind == "rating":
+            c["r"] = 1
+            s = ev["score"]
+            if ev.get("scale", 5) == 5:
+                c.update(s5=1, ssum=s, sat=int(s >= 4), neu=int(s == 3), dis=int(s <= 2))
+            else:
+                c.update(n10=1, pro=int(s >= 9), det=int(s <= 6))
+        elif kind in ("complaint", "message"):
+            if kind == "complaint":
+                c["cmp"] = 1
+                target = targets.get(ev.get("severity", "normal"), reply_target_ms)
+            else:
+                target = reply_target_ms
+            t = ev["ticket_id"]
+            if t in clocks:
+                ag, start, tg = clocks[t]
+                if ts < start:
+                    clocks[t] = (ag, ts, tg)
+            elif t in early and early[t] >= ts and early[t] - ts <= pair_horizon_ms:
+                answer(a, ts, early.pop(t), target)
+            else:
+                clocks[t] = (a, ts, target)
+        elif kind == "reply":
+            c["rep"] = 1
+            t = ev["ticket_id"]
+            if t not in clocks:
+                early[t] = min(ts, early.get(t, ts))
+            elif ts >= clocks[t][1]:
+                ag, start, tg = clocks.pop(t)
+                answer(ag, start, ts, tg)
+        contrib.setdefault(a, []).append((ts, c))
+    if now is not None:
+        for ag, start, tg in clocks.values():
+            if now >= start + tg:
+                contrib.setdefault(ag, []).append((start + tg, {"miss": 1}))
+    return contrib, clocks
+
+
+def expected_stats(events, now, sizes=DEFAULT_WINDOWS, reply_target_ms=DAY, targets=None):
+    """{agent: {field: value}} as the contract stats hash must hold it at time now.
+
+    targets: {severity: ms} for complaints, as [sla] reply_target.<severity> sets them.
+
+    updated_at is left out (check it separately). Events older than the longest
+    window are ignored; an agent with only such events has no expected hash.
+    """
+    windows = parse_windows(sizes)
+    longest = max(span for _, span in windows)
+    contrib, clocks = raw_counters(events, reply_target_ms, now - longest, now, targets)
+    out = {}
+    for agent, items in contrib.items():
+        h = {}
+        spans = [sp for _, sp in windows]
+        for name, span in windows:
+            t = dict.fromkeys(COUNTERS, 0)
+            for ts, c in items:
+                if in_window(ts, now, span, spans):
+                    for k, v in c.items():
+                        t[k] = max(t[k], v) if k == "rmax" else t[k] + v
+            h.update(render_window(name, t))
+        open_ = [(ts, tg) for (a, ts, tg) in clocks.values() if a == agent]
+        h["open_tickets"] = str(len(open_))
+        h["overdue_tickets"] = str(sum(1 for ts, tg in open_ if now >= ts + tg))
+        out[agent] = h
+    return out
+
+
+def render_window(name, t):
+    """The contract fields of one window from raw totals (absent fields left out)."""
+    h = {}
+
+    def put(prefix, have, scaled, decimals=0):
+        if have:
+            h["%s_%s" % (prefix, name)] = fixed(scaled, decimals)
+
+    put("ratings", True, t["r"])
+    put("satisfied", True, t["sat"])
+    put("neutral", True, t["neu"])
+    put("dissatisfied", True, t["dis"])
+    s5, n10, rep, rn = t["s5"], t["n10"], t["rep"], t["rn"]
+    put("csat", s5 > 0, s5 and div_round(1000 * t["sat"], s5), 1)
+    put("score_avg", s5 > 0, s5 and div_round(100 * t["ssum"], s5), 2)
+    put("nps_ratings", True, n10)
+    put("nps", n10 > 0, n10 and div_round(1000 * (t["pro"] - t["det"]), n10), 1)
+    put("complaints", True, t["cmp"])
+    put("replies", True, rep)
+    put("complaint_rate", rep > 0, rep and div_round(1000 * t["cmp"], rep), 1)
+    put("resp_avg_s", rn > 0, rn and div_round(t["rsum"], rn * 1000))
+    put("resp_max_s", rn > 0, div_round(t["rmax"], 1000))
+    put("reply_sla_met", True, t["met"])
+    put("reply_sla_missed", True, t["miss"])
+    return h
+
+
+def stats_key(agent, prefix="fb:"):
+    return "%sagent:{%s}:stats" % (prefix, agent)
+
+
+def diff_dicts(want, got):
+    """Readable difference of two flat dicts, one line per field."""
+    lines = []
+    for k in sorted(set(want) | set(got)):
+        w, g = want.get(k, "<absent>"), got.get(k, "<absent>")
+        if w != g:
+            lines.append("  %-28s expected %-12s got %s" % (k, w, g))
+    return "\n".join(lines)
