@@ -187,8 +187,18 @@ static int outbox_cmp(const void *a, const void *b)
 /* See outbox.h. */
 void outbox_restore_done(struct outbox *o)
 {
+	size_t kept = 0;
+
 	if (o->n > 1)
 		qsort(o->v, o->n, sizeof(*o->v), outbox_cmp);
+	/* The same entry read twice (HSCAN may repeat one) is kept once. */
+	for (size_t i = 0; i < o->n; i++) {
+		if (kept > 0 && o->v[kept - 1].seq == o->v[i].seq)
+			free(o->v[i].data);
+		else
+			o->v[kept++] = o->v[i];
+	}
+	o->n = kept;
 	/* An entry numbered at or past the saved next number cannot be: keep numbers unique. */
 	if (o->n > 0 && o->v[o->n - 1].seq >= o->next_seq)
 		o->next_seq = o->v[o->n - 1].seq + 1;

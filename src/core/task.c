@@ -749,6 +749,11 @@ bool task_restore_ticket(struct task *t, const char *id, size_t id_len, const ch
 	if (!clock_decode(blob, len, &s, &agent, &category) || (i = task_ticket_slot(t, id, id_len)) == UINT32_MAX)
 		return false;
 	k = &t->tickets[i];
+	if (k->holds_names) {
+		/* The same record again (HSCAN may repeat one): drop what the first copy took. */
+		t->ticket_overdue -= k->clock.phase == CLOCK_OVERDUE;
+		task_ticket_release(t, k);
+	}
 	if (s.phase == CLOCK_OPEN || s.phase == CLOCK_OVERDUE) {
 		s.agent = names_ref(t->names, agent.ptr, agent.len);
 		s.category = CLOCK_NO_NAME;

@@ -414,6 +414,59 @@ static void test_restore(void **state)
 	task_free(r);
 }
 
+/* HSCAN may return a field twice: every record restored twice gives the same task as once. */
+static void test_restore_repeats(void **state)
+{
+	struct task *t = task_new(0, &cfg), *r = task_new(0, &cfg);
+	struct capture c = {0}, after = {0};
+	struct event e;
+	size_t overdue;
+
+	(void)state;
+	e = ev("m1", EVENT_MESSAGE, "a2", "T9", T0 - 30 * HOUR, 0);
+	task_event(t, &e, T0);
+	e = ev("x1", EVENT_MESSAGE, "a2", "xT", T0 - 5 * MIN, 0); /* a batch for task 1 in the outbox */
+	task_event(t, &e, T0);
+	task_tick(t, T0);
+	flush(t, T0, &c);
+	assert_int_equal(task_clocks(t, &overdue), 1);
+	assert_int_equal(overdue, 1);
+	assert_true(task_restore_meta(r, c.meta, c.meta_len));
+	for (int twice = 0; twice < 2; twice++) {
+		for (size_t i = 0; i < c.agents; i++)
+			assert_true(task_restore_agent(r, c.agent_id[i], strlen(c.agent_id[i]), c.agent_blob[i],
+			    c.agent_len[i]));
+		for (size_t i = 0; i < c.tickets; i++)
+			assert_true(task_restore_ticket(r, c.ticket_id[i], strlen(c.ticket_id[i]), c.ticket_blob[i],
+			    c.ticket_len[i], T0));
+		for (size_t i = 0; i < c.added; i++)
+			assert_true(outbox_restore(task_outbox(r), c.entry[i].seq, c.entry_blob[i], c.entry_len[i], 2));
+	}
+	task_restore_done(r, T0);
+	assert_int_equal(task_clocks(r, &overdue), 1);
+	assert_int_equal(overdue, 1);
+	/* Each outbox entry once. */
+	for (size_t i = 0; i < c.added; i++) {
+		const struct outbox_entry *o = outbox_after(task_outbox(r), i == 0 ? 0 : c.entry[i - 1].seq);
+
+		assert_non_null(o);
+		assert_int_equal(o->seq, c.entry[i].seq);
+	}
+	assert_null(outbox_after(task_outbox(r), c.entry[c.added - 1].seq));
+	/* The reply ends the one clock: nothing open or overdue is left behind. */
+	e = ev("r1", EVENT_REPLY, "a2", "T9", T0 - MIN, 0);
+	task_event(r, &e, T0 + SEC);
+	flush(r, T0 + SEC, &after);
+	assert_int_equal(task_clocks(r, &overdue), 0);
+	assert_int_equal(overdue, 0);
+	assert_int_equal(view_of(&after, "a2")->open, 0);
+	assert_int_equal(view_of(&after, "a2")->overdue, 0);
+	cap_reset(&c);
+	cap_reset(&after);
+	task_free(t);
+	task_free(r);
+}
+
 /* Enough bad ratings fire csat_below once, with its alert queued; the rule state is saved. */
 static void test_rule_fires(void **state)
 {
@@ -447,6 +500,7 @@ int main(void)
 		cmocka_unit_test(test_local_clock),
 		cmocka_unit_test(test_remote_clock),
 		cmocka_unit_test(test_restore),
+		cmocka_unit_test(test_restore_repeats),
 		cmocka_unit_test(test_rule_fires),
 	};
 
