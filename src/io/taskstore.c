@@ -403,9 +403,13 @@ bool taskstore_restore(struct taskstore *ts, int64_t now_ms, int64_t horizon_ms,
 	ts->phase = TASKSTORE_META;
 	ts->kind = 0;
 	strcpy(ts->cursor, "0");
-	/* A record expiring at e lives in segment floor(e / S): these hold all not yet expired. */
+	/*
+	 * A record expiring at e lives in segment floor(e / S): these hold all not yet expired.
+	 * One segment more, as the writer's clock may have been ahead of ours (and expiries are
+	 * rounded up to a second): a record it wrote may expire after our now + horizon.
+	 */
 	ts->seg = taskstore_floor_div(now_ms, ts->segment_ms);
-	ts->seg_last = taskstore_floor_div(now_ms + horizon_ms, ts->segment_ms);
+	ts->seg_last = taskstore_floor_div(now_ms + horizon_ms, ts->segment_ms) + 1;
 	ts->offset = 0;
 	return true;
 }
