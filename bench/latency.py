@@ -12,6 +12,13 @@ for an agent never seen before.  A poller asks Redis every ~1 ms
 records when each probe appears.  Latency = appearance - hand-over to the producer, so
 it includes the producer's linger (linger.ms=5), the broker, the daemon and Redis.
 
+Quality alerts: every --alert-every ms (default 1000) another agent never seen before
+gets six complaints in one write, ts = now: the sixth takes its complaints_24h past
+`[rule.complaints_above]`'s default threshold of 5, so the rule fires on it.  The same
+poller asks `EXISTS fb:agent:{A}:alerts` (the firing alerts hash, written with the
+alert's fb:alerts entry and its message to the alerts topic) and records when it
+appears.  Alert latency = appearance - hand-over of the write holding the six.
+
 Whether the daemon keeps up is read from the stats hashes once a second (a thread sums
 ratings_30d, complaints_30d and replies_30d over the load's agents; messages show only
 as open_tickets, so they are left out on both sides).  If the rate shown over the
@@ -39,6 +46,10 @@ class Phase:
         self.sent_at = {}     # probe agent -> time.time() handed to kcat
         self.seen_at = {}     # probe agent -> time.time() seen in Redis
         self.outstanding = []
+        self.alert_every = None   # seconds between quality-alert probes (set by run_phase)
+        self.asent_at = {}    # alert-probe agent -> time.time() its six complaints were handed over
+        self.aseen_at = {}    # alert-probe agent -> time.time() its firing alert was seen
+        self.aoutstanding = []
         self.lock = threading.Lock()
         self.done_producing = False
         self.stop_poll = False
@@ -52,22 +63,39 @@ class Phase:
         return a, '%s\x1f{"event_id":"%s","type":"rating","agent_id":"%s","ts":%d,"score":5}' % (
             a, a, a, ms)
 
+    def alert_probe_lines(self, i, now_s):
+        """Six complaints, ts = now, for an agent never seen before: the sixth fires
+        complaints_above (threshold 5 over 24h)."""
+        a = "qprobe-%s-%d" % (self.run, i)
+        ms = int(now_s * 1000)
+        return a, ['%s\x1f{"event_id":"%s-c%d","type":"complaint","agent_id":"%s","ts":%d,"ticket_id":"%s-t%d"}'
+                   % (a, a, k, a, ms, a, k) for k in range(6)]
+
+    def poll_once(self, cl, pending, command, seen):
+        """One pipelined round of command(agent) over the agents in pending; records those
+        answered with a value (not nil, not 0) in seen, and drops them from pending."""
+        with self.lock:
+            out = list(pending)
+        if not out:
+            return
+        cl.sock.sendall(b"".join(cl.encode(command(a)) for a in out))
+        replies = [cl.read_reply() for _ in out]
+        now = time.time()
+        hit = [a for a, r in zip(out, replies) if r not in (None, 0) and not isinstance(r, Exception)]
+        if hit:
+            with self.lock:
+                for a in hit:
+                    seen[a] = now
+                pending[:] = [a for a in pending if a not in seen]
+
     def poller(self):
         cl = h.RespClient("127.0.0.1", self.st.redis.port)
         try:
             while not self.stop_poll:
-                with self.lock:
-                    out = list(self.outstanding)
-                if out:
-                    cl.sock.sendall(b"".join(cl.encode(["HGET", h.stats_key(a), "ratings_1h"]) for a in out))
-                    replies = [cl.read_reply() for _ in out]
-                    now = time.time()
-                    hit = [a for a, r in zip(out, replies) if r is not None and not isinstance(r, Exception)]
-                    if hit:
-                        with self.lock:
-                            for a in hit:
-                                self.seen_at[a] = now
-                            self.outstanding = [a for a in self.outstanding if a not in self.seen_at]
+                self.poll_once(cl, self.outstanding, lambda a: ["HGET", h.stats_key(a), "ratings_1h"],
+                               self.seen_at)
+                self.poll_once(cl, self.aoutstanding, lambda a: ["EXISTS", "fb:agent:{%s}:alerts" % a],
+                               self.aseen_at)
                 time.sleep(0.001)
         finally:
             cl.close()
@@ -107,6 +135,8 @@ class Phase:
         t_wall0 = time.time()
         next_probe = 0.0
         probe_i = 0
+        next_alert = self.alert_every / 2
+        alert_i = 0
         tt = threading.Thread(target=self.sampler, args=(t0,), daemon=True)
         tt.start()
         try:
@@ -124,19 +154,29 @@ class Phase:
                     send_probe = a
                 else:
                     send_probe = None
+                send_alert = None
+                if el >= next_alert:
+                    send_alert, alines = self.alert_probe_lines(alert_i, t_wall0 + el)
+                    alert_i += 1
+                    next_alert += self.alert_every
+                    buf.extend(alines)
                 if due > self.produced:
                     buf.extend(lines[self.produced:due])
                     self.produced = due
                 if buf:
                     data = ("\n".join(buf) + "\n").encode()
-                    if send_probe:
-                        # the probe is first in the write: stamp it just before
-                        with self.lock:
-                            self.sent_at[send_probe] = time.time()
+                    # the probes are first in the write: stamp them just before
+                    with self.lock:
+                        now = time.time()
+                        if send_probe:
+                            self.sent_at[send_probe] = now
                             self.outstanding.append(send_probe)
+                        if send_alert:
+                            self.asent_at[send_alert] = now
+                            self.aoutstanding.append(send_alert)
                     kc.stdin.write(data)
                     kc.stdin.flush()
-                nxt = min(next_probe, (int(el / 0.01) + 1) * 0.01)
+                nxt = min(next_probe, next_alert, (int(el / 0.01) + 1) * 0.01)
                 time.sleep(max(0.0, nxt - (time.monotonic() - t0)))
             el_end = time.monotonic() - t0
             self.done_producing = True
@@ -155,7 +195,7 @@ class Phase:
             deadline = time.monotonic() + self.drain_timeout
             while time.monotonic() < deadline:
                 with self.lock:
-                    if not self.outstanding:
+                    if not self.outstanding and not self.aoutstanding:
                         break
                 time.sleep(0.05)
             self.drain_s = time.monotonic() - t0 - el_end
@@ -174,6 +214,7 @@ class Phase:
                 if a in self.seen_at and a not in steady]
         missing = [a for a in steady if a not in self.seen_at]
         pc = c.percentiles(lat)
+        alat = [1000 * (self.aseen_at[a] - t) for a, t in self.asent_at.items() if a in self.aseen_at]
         # shown and produced rates over the second half of the run (steady state), of the
         # ratings, complaints and replies; scaled by their share to an events/s estimate
         tl = self.timeline
@@ -200,6 +241,8 @@ class Phase:
                 "offered_eps": self.produced_total / self.wall,
                 "probes_sent": len(steady), "probes_seen": len(lat), "probes_missing": len(missing),
                 "latency_ms": pc, "timeline": tl, "drain_s": self.drain_s,
+                "alert_probes_sent": len(self.asent_at), "alert_probes_seen": len(alat),
+                "alert_latency_ms": c.percentiles(alat), "alert_latencies_ms": sorted(round(x, 2) for x in alat),
                 "latencies_ms": sorted(round(x, 2) for x in lat)}
 
 
@@ -227,6 +270,7 @@ def run_phase(st, rate, duration, args, idx):
     ph.agents = [c.gen_events.agent_name(i) for i in range(args.agents)]
     ph.drain_timeout = args.drain_timeout
     ph.warmup = args.warmup
+    ph.alert_every = args.alert_every / 1000.0
     c.log("phase %d: producing %d events/s for %.0f s, a probe every %d ms" % (idx + 1, rate, duration, args.probe_every))
     ph.go(lines)
     if not d.running():
@@ -261,6 +305,14 @@ def report_phase(r, out=sys.stdout, label=""):
              r["probes_sent"], r["probes_missing"]))
     else:
         p("%s no probe seen (%d sent)" % (label, r["probes_sent"]))
+    A = r["alert_latency_ms"]
+    if A.get("n"):
+        p("%s quality alert after its triggering event: p50 %.1f ms, p99 %.1f ms, max %.1f ms (min %.1f; %d alerts "
+          "seen of %d probes; raw ms: %s)"
+          % (label, A["p50"], A["p99"], A["max"], A["min"], r["alert_probes_seen"], r["alert_probes_sent"],
+             " ".join("%.0f" % x for x in r["alert_latencies_ms"])))
+    else:
+        p("%s no quality alert seen (%d probes)" % (label, r["alert_probes_sent"]))
     W = r["warmup_latency_ms"]
     if W.get("n"):
         p("%s (first %.0f s, excluded above: %d probes, p50 %.1f ms, max %.1f ms)"
@@ -276,6 +328,11 @@ def report(res, out=sys.stdout):
     ok = any(r["rate"] >= 50_000 and r["sustained"] and r["latency_ms"].get("p99", 1e9) <= 50
              for r in res["phases"])
     print("target: p99 <= 50 ms at 50000 events/s: %s" % ("met" if ok else "NOT met"), file=out)
+    aok = any(r["rate"] >= 50_000 and r["sustained"] and r["alert_probes_sent"] > 0
+              and r["alert_probes_seen"] == r["alert_probes_sent"] and r["alert_latency_ms"]["max"] <= 1000
+              for r in res["phases"])
+    print("target: every quality alert <= 1 s after its triggering event, at 50000 events/s: %s"
+          % ("met" if aok else "NOT met"), file=out)
 
 
 def main():
@@ -283,6 +340,7 @@ def main():
     ap.add_argument("--rate", type=int, default=50_000)
     ap.add_argument("--duration", type=float, default=20.0)
     ap.add_argument("--probe-every", type=int, default=20, help="ms between probes")
+    ap.add_argument("--alert-every", type=int, default=1000, help="ms between quality-alert probes")
     ap.add_argument("--agents", type=int, default=10_000)
     ap.add_argument("--partitions", type=int, default=8)
     ap.add_argument("--seed", type=int, default=11)
