@@ -55,10 +55,11 @@ def partitions(n):
         return fn
     return mark
 
-# Event ages, kept away from every window edge (bucket = span/24) and from the 24 h reply
-# deadline, with room for a test run of up to 15 minutes.
+# Event ages, kept away from every window edge and from the 24 h reply deadline, with room
+# for a test run of up to 15 minutes. An OLD clock's miss counts at start + 24 h, so its
+# start is kept away from 48 h and 8 d too (the miss then sits on the 24h or 7d edge).
 YOUNG = [(1 * MINUTE, 40 * MINUTE), (90 * MINUTE, 21 * HOUR)]       # clocks still running
-OLD = [(27 * HOUR, 6 * DAY), (8 * DAY, 27 * DAY)]                    # deadline already passed
+OLD = [(27 * HOUR, 46 * HOUR), (50 * HOUR, 6 * DAY), (8 * DAY + 2 * HOUR, 27 * DAY)]  # deadline passed
 LATE = [(32 * DAY, 40 * DAY)]                                        # older than 30d: ignored
 SEVERITIES = (None, "low", "normal", "high", "critical")
 
