@@ -704,6 +704,9 @@ void engine_redis_up(struct engine *e)
 
 		if (et != NULL && !evtimer_pending(et->retry_ev, NULL) && et->committing)
 			engine_commit(et);
+		/* Views held while Redis was away go now. */
+		if (et != NULL)
+			viewq_kick(et->viewq);
 	}
 }
 

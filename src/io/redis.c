@@ -29,6 +29,7 @@ struct redis {
 	redisAsyncContext *ac;
 	bool connected;           /* the TCP or socket connect of ac completed */
 	bool up;
+	uint64_t session;         /* times up became true */
 	bool unresponsive;        /* the last loss was a timeout: see redis_unresponsive() */
 	bool closing;
 	int setup_waiting;        /* setup replies still expected on this connection */
@@ -385,6 +386,7 @@ static void redis_on_setup(redisAsyncContext *ac, void *reply_ptr, void *privdat
 		return;
 	}
 	r->up = true;
+	r->session++;
 	r->unresponsive = false;
 	r->backoff_ms = REDIS_BACKOFF_MIN_MS;
 	redis_where(r->cfg, where, sizeof(where));
@@ -550,6 +552,12 @@ struct redis *redis_new(struct event_base *base, const struct config *cfg, struc
 bool redis_is_up(const struct redis *r)
 {
 	return r->up;
+}
+
+/* See redis.h. */
+uint64_t redis_session(const struct redis *r)
+{
+	return r->session;
 }
 
 /* See redis.h. */

@@ -44,6 +44,9 @@ struct redis *redis_new(struct event_base *base, const struct config *cfg, struc
 /* True when connected, authenticated and the scripts are loaded. */
 bool redis_is_up(const struct redis *r);
 
+/* Counts the times the connection came up: what one session wrote may be gone in the next. */
+uint64_t redis_session(const struct redis *r);
+
 /*
  * True when not up because Redis stopped answering: a connection was dropped after
  * [redis] timeout without a reply, and no other kind of loss (refused, reset) came since.

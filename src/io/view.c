@@ -10,8 +10,12 @@
 #define VIEW_PREFIX_MAX 256
 /* Room for the fields of one stats hash: 15 per window for WINDOWS_MAX windows, and 3. */
 #define VIEW_FIELDS_MAX 128
-/* Room for the text of those fields and values (stats.c's field and value sizes: 64, 32). */
-#define VIEW_TEXT_SIZE (VIEW_FIELDS_MAX * 96)
+/* Room for a field's name: the longest figure prefix (16), "_" and a window name (15), NUL. */
+#define VIEW_NAME_SIZE 40
+/* Room for a value's text: an int64_t with its sign, point and NUL. */
+#define VIEW_VALUE_SIZE 24
+/* Room for the text of one hash's values. */
+#define VIEW_TEXT_SIZE (VIEW_FIELDS_MAX * VIEW_VALUE_SIZE)
 /* The longest command built here: ZADD key GT and a chunk of score/member pairs. */
 #define VIEW_ARGV_MAX (3 + 2 * VIEW_SEEN_CHUNK)
 /* Room for an int64_t in decimal, with its sign and NUL. */
@@ -24,13 +28,15 @@ struct view {
 	char agents_key[VIEW_KEY_SIZE];
 	char stream_key[VIEW_KEY_SIZE];
 	char sent_key[VIEW_KEY_SIZE];
+	size_t fields;                         /* memo entries: 15 per window, open and overdue */
+	char name[VIEW_FIELDS_MAX][VIEW_NAME_SIZE]; /* each field's name, then updated_at's */
+	int decimals[VIEW_FIELDS_MAX];         /* of each memo field's text */
 	/* Scratch for the command being built; redis_command copies it, so it is reused. */
 	const char *argv[VIEW_ARGV_MAX];
 	const char *del[2 + VIEW_FIELDS_MAX];
 	int argc, delc;
 	char text[VIEW_TEXT_SIZE];
 	size_t used;
-	bool overflow;   /* a rendered hash did not fit the scratch: it is not written at all */
 };
 
 struct view_flush {
@@ -44,6 +50,9 @@ struct view_flush {
 	char *seen;
 	size_t seen_len, seen_cap;
 	int seen_count;
+	/* What each stats write's HSET must answer (fields it adds; -1: unknown), in sending order. */
+	int32_t *expect;
+	size_t expect_head, expect_n, expect_cap;
 };
 
 /* snprintf into buf; false when it did not fit. */
@@ -123,6 +132,14 @@ struct view *view_new(struct redis *r, const char *prefix, const struct windows 
 	v->redis = r;
 	memcpy(v->prefix, prefix, strlen(prefix) + 1);
 	v->windows = *ws;
+	for (size_t w = 0; w < ws->count; w++)
+		for (int i = 0; i < STATS_FIGURES; i++) {
+			view_format(v->name[v->fields], VIEW_NAME_SIZE, "%s_%s", stats_figure_prefix(i), ws->w[w].name);
+			v->decimals[v->fields++] = stats_figure_decimals(i);
+		}
+	strcpy(v->name[v->fields++], "open_tickets");
+	strcpy(v->name[v->fields++], "overdue_tickets");
+	strcpy(v->name[v->fields], "updated_at");
 	if (!view_key_agents(prefix, v->agents_key, sizeof(v->agents_key)) ||
 	    !view_key_stream(prefix, v->stream_key, sizeof(v->stream_key)) ||
 	    !view_key_sent(prefix, v->sent_key, sizeof(v->sent_key))) {
@@ -136,6 +153,24 @@ struct view *view_new(struct redis *r, const char *prefix, const struct windows 
 void view_free(struct view *v)
 {
 	free(v);
+}
+
+/* See view.h. */
+bool view_up(const struct view *v)
+{
+	return redis_is_up(v->redis);
+}
+
+/* See view.h. */
+uint64_t view_session(const struct view *v)
+{
+	return redis_session(v->redis);
+}
+
+/* See view.h. */
+size_t view_memo_fields(const struct view *v)
+{
+	return v->fields;
 }
 
 /* See view.h. */
@@ -155,6 +190,7 @@ static void view_flush_settle(struct view_flush *f)
 		return;
 	f->fn(f->arg, !f->failed);
 	free(f->seen);
+	free(f->expect);
 	free(f);
 }
 
@@ -176,10 +212,27 @@ static void view_on_reply(void *arg, redisReply *reply)
 	view_flush_settle(f);
 }
 
-/* Sends one command of flush f; false (and the flush failed) when it could not be sent. */
-static bool view_send(struct view_flush *f, int argc, const char **argv)
+/*
+ * The reply that ends a stats write (its HSET, or the EXEC whose first answer is the HSET's):
+ * beyond view_on_reply, the fields it added must be those expected.
+ */
+static void view_on_stats_reply(void *arg, redisReply *reply)
 {
-	if (!redis_command(f->v->redis, argc, argv, NULL, view_on_reply, f)) {
+	struct view_flush *f = arg;
+	int32_t want = f->expect[f->expect_head++];
+	const redisReply *hset = reply;
+
+	if (reply != NULL && reply->type == REDIS_REPLY_ARRAY)
+		hset = reply->elements > 0 ? reply->element[0] : NULL;
+	if (want >= 0 && hset != NULL && hset->type == REDIS_REPLY_INTEGER && hset->integer != want)
+		f->failed = true;
+	view_on_reply(arg, reply);
+}
+
+/* Sends one command of flush f, its reply to fn; false (and the flush failed) when not sent. */
+static bool view_send(struct view_flush *f, int argc, const char **argv, redis_reply_fn fn)
+{
+	if (!redis_command(f->v->redis, argc, argv, NULL, fn, f)) {
 		f->failed = true;
 		return false;
 	}
@@ -187,77 +240,79 @@ static bool view_send(struct view_flush *f, int argc, const char **argv)
 	return true;
 }
 
-/* Copies s into the view's scratch text; NULL (and overflow) when it is full. */
-static const char *view_keep(struct view *v, const char *s)
+/* Remembers what the HSET of the stats write being sent must answer; false when out of memory. */
+static bool view_expect(struct view_flush *f, int32_t added)
 {
-	size_t n = strlen(s) + 1;
-	char *at = v->text + v->used;
+	if (f->expect_n == f->expect_cap) {
+		size_t cap = f->expect_cap > 0 ? f->expect_cap * 2 : 256;
+		int32_t *p = realloc(f->expect, cap * sizeof(*p));
 
-	if (n > sizeof(v->text) - v->used) {
-		v->overflow = true;
-		return NULL;
+		if (p == NULL) {
+			f->failed = true;
+			return false;
+		}
+		f->expect = p;
+		f->expect_cap = cap;
 	}
-	memcpy(at, s, n);
-	v->used += n;
-	return at;
-}
-
-/* stats_render's callback: a field with a value goes to the HSET, one without to the HDEL. */
-static void view_on_field(void *ctx, const char *field, const char *value)
-{
-	struct view *v = ctx;
-	const char *f = view_keep(v, field), *val = value != NULL ? view_keep(v, value) : NULL;
-
-	if (f == NULL || (value != NULL && val == NULL) || v->argc + 2 > 2 + 2 * VIEW_FIELDS_MAX ||
-	    v->delc + 1 > 2 + VIEW_FIELDS_MAX) {
-		v->overflow = true;
-		return;
-	}
-	if (value == NULL) {
-		v->del[v->delc++] = f;
-	} else {
-		v->argv[v->argc++] = f;
-		v->argv[v->argc++] = val;
-	}
-}
-
-/* Emits one integer field through view_on_field. */
-static void view_int_field(struct view *v, const char *field, int64_t value)
-{
-	char num[VIEW_NUM_SIZE];
-
-	snprintf(num, sizeof(num), "%" PRId64, value);
-	view_on_field(v, field, num);
+	f->expect[f->expect_n++] = added;
+	return true;
 }
 
 /*
- * Sends the HSET and HDEL in v's scratch as one transaction. If a command cannot be queued
- * after MULTI (the connection is going away or memory ran out) the transaction is
- * discarded, so a half of it never lands.
+ * Sends the HSET and HDEL in v's scratch as one transaction; true when its EXEC went. If a
+ * command cannot be queued after MULTI (the connection is going away or memory ran out) the
+ * transaction is discarded, so a half of it never lands.
  */
-static void view_transaction(struct view_flush *f)
+static bool view_transaction(struct view_flush *f)
 {
 	struct view *v = f->v;
 
-	if (!view_send(f, 1, (const char *[]){"MULTI"}))
-		return;
-	if (view_send(f, v->argc, v->argv) && view_send(f, v->delc, v->del))
-		view_send(f, 1, (const char *[]){"EXEC"});
-	else
-		view_send(f, 1, (const char *[]){"DISCARD"});
+	if (!view_send(f, 1, (const char *[]){"MULTI"}, view_on_reply))
+		return false;
+	if (view_send(f, v->argc, v->argv, view_on_reply) && view_send(f, v->delc, v->del, view_on_reply))
+		return view_send(f, 1, (const char *[]){"EXEC"}, view_on_stats_reply);
+	view_send(f, 1, (const char *[]){"DISCARD"}, view_on_reply);
+	return false;
+}
+
+/* A figure's memo entry: its value when it fits, else VIEW_MEMO_WIDE; VIEW_MEMO_ABSENT without one. */
+static int32_t view_memo_code(int64_t value, bool have)
+{
+	if (!have)
+		return VIEW_MEMO_ABSENT;
+	return value > VIEW_MEMO_WIDE && value <= INT32_MAX ? (int32_t)value : VIEW_MEMO_WIDE;
+}
+
+/* Adds field k (v->name) = value with decimals to the HSET being built. */
+static void view_set(struct view *v, size_t k, int64_t value, int decimals)
+{
+	char *text = v->text + v->used;
+
+	v->used += stats_format_fixed(value, decimals, text, VIEW_VALUE_SIZE) + 1;
+	v->argv[v->argc++] = v->name[k];
+	v->argv[v->argc++] = text;
 }
 
 /* See view.h. */
 void view_agent_stats(struct view_flush *f, const char *agent, const struct totals *per_window,
-    int64_t open_tickets, int64_t overdue_tickets, int64_t now_ms)
+    int64_t open_tickets, int64_t overdue_tickets, int64_t now_ms, int32_t *memo)
 {
 	struct view *v = f->v;
 	char key[VIEW_KEY_SIZE];
+	int64_t value[VIEW_FIELDS_MAX];
+	bool have[VIEW_FIELDS_MAX];
+	size_t fixed = v->windows.count * STATS_FIGURES;
+	int32_t added = memo != NULL ? 0 : -1;
 
 	if (!view_key_stats(v->prefix, agent, key, sizeof(key))) {
 		f->failed = true;
 		return;
 	}
+	for (size_t i = 0; i < v->windows.count; i++)
+		stats_figures(&per_window[i], value + i * STATS_FIGURES, have + i * STATS_FIGURES);
+	value[fixed] = open_tickets;
+	value[fixed + 1] = overdue_tickets;
+	have[fixed] = have[fixed + 1] = true;
 	v->argv[0] = "HSET";
 	v->argv[1] = key;
 	v->argc = 2;
@@ -265,18 +320,29 @@ void view_agent_stats(struct view_flush *f, const char *agent, const struct tota
 	v->del[1] = key;
 	v->delc = 2;
 	v->used = 0;
-	v->overflow = false;
-	for (size_t i = 0; i < v->windows.count; i++)
-		stats_render(v->windows.w[i].name, &per_window[i], view_on_field, v);
-	view_int_field(v, "open_tickets", open_tickets);
-	view_int_field(v, "overdue_tickets", overdue_tickets);
-	view_int_field(v, "updated_at", now_ms);
-	if (v->overflow)
-		f->failed = true;
-	else if (v->delc == 2)
-		view_send(f, v->argc, v->argv); /* one HSET is atomic by itself */
-	else
-		view_transaction(f);
+	for (size_t k = 0; k < v->fields; k++) {
+		int32_t code = view_memo_code(value[k], have[k]);
+		int32_t was = memo != NULL ? memo[k] : VIEW_MEMO_UNKNOWN;
+
+		if (code == was && code != VIEW_MEMO_WIDE)
+			continue;
+		if (was == VIEW_MEMO_UNKNOWN)
+			added = -1;
+		else if (was == VIEW_MEMO_ABSENT && added >= 0)
+			added++;
+		if (memo != NULL)
+			memo[k] = code;
+		if (have[k])
+			view_set(v, k, value[k], v->decimals[k]);
+		else
+			v->del[v->delc++] = v->name[k];
+	}
+	view_set(v, v->fields, now_ms, 0);
+	if (!view_expect(f, added))
+		return;
+	/* One HSET is atomic by itself. Only an HSET or EXEC sent has a reply to take the expectation. */
+	if (!(v->delc == 2 ? view_send(f, v->argc, v->argv, view_on_stats_reply) : view_transaction(f)))
+		f->expect_n--;
 }
 
 /* Sends the buffered agents as one ZADD GT and empties the buffer. */
@@ -295,7 +361,7 @@ static void view_seen_send(struct view_flush *f)
 		v->argv[argc++] = p;
 		p += strlen(p) + 1;
 	}
-	view_send(f, argc, v->argv);
+	view_send(f, argc, v->argv, view_on_reply);
 	f->seen_len = 0;
 	f->seen_count = 0;
 }
@@ -352,9 +418,9 @@ void view_alert(struct view_flush *f, const char *id, const char *agent, const c
 		return;
 	}
 	if (firing)
-		view_send(f, 4, (const char *[]){"HSET", key, field, json});
+		view_send(f, 4, (const char *[]){"HSET", key, field, json}, view_on_reply);
 	else
-		view_send(f, 3, (const char *[]){"HDEL", key, field});
+		view_send(f, 3, (const char *[]){"HDEL", key, field}, view_on_reply);
 }
 
 /* See view.h. */
