@@ -1,15 +1,12 @@
 /* stats.c: the raw per-window counters and the dashboard figures made from them (pure). */
 
-#include <inttypes.h>
-#include <stdio.h>
+#include <string.h>
 
 #include "stats.h"
 
-/* Room for the longest contract field prefix, "_", and a 15-byte window name. */
-#define STATS_FIELD_SIZE 64
-/* Room for any int64_t in decimal, sign and point included. */
+/* Room for any int64_t in decimal, sign and point included: 21 bytes at most. */
 #define STATS_VALUE_SIZE 32
-/* 10^18 is the largest power of ten an int64_t holds. */
+/* More decimals are cut to this many: an int64_t has at most 19 digits. */
 #define STATS_MAX_DECIMALS 18
 
 static const char *const stats_counter_names[COUNTER_COUNT] = {
@@ -44,30 +41,41 @@ stats_div_round(int64_t num, int64_t den)
 	return q;
 }
 
-/* Fixed-point formatting: (725, 1) -> "72.5", (-35, 1) -> "-3.5", (412, 2) -> "4.12". */
+/*
+ * Fixed-point formatting: (725, 1) -> "72.5", (-35, 1) -> "-3.5", (412, 2) -> "4.12". Digits
+ * are made from the right, with no snprintf: this runs for every figure written.
+ */
 size_t
 stats_format_fixed(int64_t scaled, int decimals, char *buf, size_t size)
 {
-	uint64_t	mag, p = 1;
-	int		n;
+	char		 text[STATS_VALUE_SIZE], *p = text + sizeof text;
+	uint64_t	 mag;
+	int		 digits = 0;
+	size_t		 len, n;
 
-	if (buf == NULL || size == 0)
-		return 0;
 	if (decimals < 0)
 		decimals = 0;
 	if (decimals > STATS_MAX_DECIMALS)
 		decimals = STATS_MAX_DECIMALS;
-	for (int i = 0; i < decimals; i++)
-		p *= 10;
 	/* Unsigned magnitude, so INT64_MIN has one too. */
 	mag = scaled < 0 ? (uint64_t)0 - (uint64_t)scaled : (uint64_t)scaled;
+	/* At least one digit before the point: 7 with 2 decimals is "0.07". */
+	do {
+		*--p = (char)('0' + mag % 10);
+		mag /= 10;
+		if (++digits == decimals)
+			*--p = '.';
+	} while (mag > 0 || digits <= decimals);
 	/* The sign is written apart so -0.5 keeps it though its integer part is 0. */
-	if (decimals == 0)
-		n = snprintf(buf, size, "%s%" PRIu64, scaled < 0 ? "-" : "", mag);
-	else
-		n = snprintf(buf, size, "%s%" PRIu64 ".%0*" PRIu64, scaled < 0 ? "-" : "",
-		    mag / p, decimals, mag % p);
-	return (size_t)n;
+	if (scaled < 0)
+		*--p = '-';
+	len = (size_t)(text + sizeof text - p);
+	if (buf == NULL || size == 0)
+		return len;
+	n = len < size - 1 ? len : size - 1;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	return len;
 }
 
 /* Percent of scale-5 ratings that are satisfied, x10. */
@@ -186,22 +194,5 @@ stats_figures(const struct totals *t, int64_t value[STATS_FIGURES], bool have[ST
 			have[i] = true;
 		} else
 			have[i] = f->ratio(t, &value[i]);
-	}
-}
-
-/* Emits every contract field of one window ("csat_24h" = "72.0", ...). */
-void
-stats_render(const char *window_name, const struct totals *t, stats_field_fn fn, void *ctx)
-{
-	char	field[STATS_FIELD_SIZE], value[STATS_VALUE_SIZE];
-	int64_t	v[STATS_FIGURES];
-	bool	have[STATS_FIGURES];
-
-	stats_figures(t, v, have);
-	for (int i = 0; i < STATS_FIGURES; i++) {
-		snprintf(field, sizeof field, "%s_%s", stats_table[i].prefix, window_name);
-		if (have[i])
-			stats_format_fixed(v[i], stats_table[i].decimals, value, sizeof value);
-		fn(ctx, field, have[i] ? value : NULL);
 	}
 }

@@ -50,12 +50,6 @@ int stats_figure_decimals(int i);
  */
 void stats_figures(const struct totals *t, int64_t value[STATS_FIGURES], bool have[STATS_FIGURES]);
 
-/* Called once per contract field; value is NULL when the field must be absent. */
-typedef void (*stats_field_fn)(void *ctx, const char *field, const char *value);
-
-/* Emits every contract field of one window ("csat_24h" = "72.0", ...). */
-void stats_render(const char *window_name, const struct totals *t, stats_field_fn fn, void *ctx);
-
 /* num/den rounded half away from zero; den must be > 0. */
 int64_t stats_div_round(int64_t num, int64_t den);
 
