@@ -57,6 +57,13 @@ bool redis_unresponsive(const struct redis *r);
 bool redis_command(struct redis *r, int argc, const char **argv, const size_t *lens,
     redis_reply_fn fn, void *arg);
 
+/*
+ * Sends a command already in RESP (len bytes of "*<argc>\r\n$<len>\r\n<arg>\r\n..."), which
+ * hiredis copies as it is: for callers that build many arguments, which redis_command would
+ * format again one by one. fn may be NULL.
+ */
+bool redis_formatted(struct redis *r, const char *cmd, size_t len, redis_reply_fn fn, void *arg);
+
 /* Runs a script by its SHA; a NOSCRIPT answer is retried with its source, invisibly. */
 bool redis_script(struct redis *r, enum script s, int argc, const char **argv, const size_t *lens,
     redis_reply_fn fn, void *arg);

@@ -19,6 +19,7 @@
 #include <hiredis/hiredis.h>
 
 #include "config.h"
+#include "event.h"
 #include "log.h"
 #include "metrics.h"
 #include "redis.h"
@@ -198,6 +199,25 @@ static void test_reconnect_full(void **state)
 	viewq_free(q);
 }
 
+/* The longest agent id: its key and its fb:agents entry are written whole. */
+static void test_long_id(void **state)
+{
+	struct viewq *q = viewq_new(base, writer, on_failed, NULL);
+	char agent[EVENT_ID_MAX + 1];
+	redisReply *r;
+
+	(void)state;
+	memset(agent, 'x', EVENT_ID_MAX);
+	agent[EVENT_ID_MAX] = '\0';
+	show(q, agent, 1);
+	assert_fields(agent, ALL_FIELDS);
+	r = redisserver_command(&srv, "ZSCORE fb:agents %s", agent);
+	assert_non_null(r);
+	assert_string_equal(r->str, "1000");
+	freeReplyObject(r);
+	viewq_free(q);
+}
+
 /* Starts the server, the connection and the writer the tests share. */
 static int setup(void **state)
 {
@@ -226,6 +246,7 @@ int main(void)
 		cmocka_unit_test_setup(test_changed_only, clean),
 		cmocka_unit_test_setup(test_failure_full, clean),
 		cmocka_unit_test_setup(test_reconnect_full, clean),
+		cmocka_unit_test_setup(test_long_id, clean),
 	};
 	int failed;
 
