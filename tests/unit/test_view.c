@@ -435,9 +435,9 @@ static void test_memo_absent(void **state)
 /* A value too wide for the memo is written every time; a deleted hash fails the next write. */
 static void test_memo_wide_and_stale(void **state)
 {
+	char want[128];
 	int32_t memo[FULL_FIELDS - 1];
 	struct totals t[4];
-	char want[128];
 
 	(void)state;
 	memo_start(memo, t, 0);
