@@ -704,10 +704,17 @@ void engine_redis_up(struct engine *e)
 
 		if (et != NULL && !evtimer_pending(et->retry_ev, NULL) && et->committing)
 			engine_commit(et);
-		/* Views held while Redis was away go now. */
-		if (et != NULL)
-			viewq_kick(et->viewq);
 	}
+}
+
+/* See engine.h. */
+void engine_views_up(struct engine *e)
+{
+	for (uint32_t id = 0; id < e->ntasks; id++)
+		if (e->tasks[id] != NULL)
+			viewq_kick(e->tasks[id]->viewq);
+	for (struct engine_task *et = e->closing; et != NULL; et = et->next_closing)
+		viewq_kick(et->viewq);
 }
 
 /* See engine.h. */
@@ -775,7 +782,7 @@ void engine_reconfigure(struct engine *e)
 
 /* See engine.h. */
 struct engine *engine_new(struct event_base *base, const struct config *cfg, struct metrics *metrics,
-    struct redis *redis, struct producer *route, struct producer *alerts,
+    struct redis *redis, struct redis *views, struct producer *route, struct producer *alerts,
     const struct engine_handler *handler)
 {
 	struct engine *e = calloc(1, sizeof(*e));
@@ -798,7 +805,7 @@ struct engine *engine_new(struct event_base *base, const struct config *cfg, str
 	engine_reconfigure(e);
 	if (!agent_plan_init(&e->tcfg.plan, &cfg->windows) ||
 	    (e->tasks = calloc(e->ntasks, sizeof(*e->tasks))) == NULL ||
-	    (e->view = view_new(redis, cfg->prefix, &cfg->windows)) == NULL) {
+	    (e->view = view_new(views, cfg->prefix, &cfg->windows)) == NULL) {
 		engine_free(e);
 		return NULL;
 	}
