@@ -313,13 +313,14 @@ static bool engine_sink_meta(void *arg, const char *blob, size_t len)
 	return taskstore_positions(et->changes, blob, len);
 }
 
-/* A round of views was not written: every agent is shown again from its state now. */
+/* A round of views was not written, or found a hash changed: every agent is shown again, in full. */
 static void engine_views_failed(void *arg)
 {
 	struct engine_task *et = arg;
 
 	log_limited(LOG_WARNING, "views", "redis: a round of stats writes for task %" PRIu32 " was not fully "
-	    "written; its agents are written again", et->id);
+	    "written, or found a stats hash changed by another client; its agents are written again in full",
+	    et->id);
 	if (et->state != ENGINE_READY)
 		return;
 	task_show_all(et->task);
