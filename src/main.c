@@ -42,7 +42,8 @@ struct daemon {
 	struct metrics metrics;
 	struct embedded *embedded;
 	const char *brokers;            /* the bootstrap list in use (the embedded one's, or cfg's) */
-	struct redis *redis;
+	struct redis *redis;            /* checkpoints (commits, claims, restores) and dead letters */
+	struct redis *views;            /* the contract keys: stats, fb:agents, alerts (engine_new) */
 	struct producer *producer;      /* alerts */
 	struct producer *dlq_producer;  /* dead letters, each in a request of its own */
 	struct producer *route_producer; /* forwarded events and batches between tasks */
@@ -93,7 +94,8 @@ static void main_on_drain(evutil_socket_t fd, short what, void *arg)
 	bool idle = d->engine == NULL || engine_drain(d->engine);
 	size_t forwards = d->ingest != NULL ? ingest_forwarding(d->ingest) : 0;
 	size_t letters = d->dlq != NULL ? dlq_pending(d->dlq) : 0;
-	size_t replies = redis_is_up(d->redis) ? redis_pending(d->redis) : 0;
+	size_t replies = (redis_is_up(d->redis) ? redis_pending(d->redis) : 0) +
+	    (redis_is_up(d->views) ? redis_pending(d->views) : 0);
 
 	(void)fd;
 	(void)what;
@@ -245,13 +247,30 @@ static void main_on_redis(void *arg, bool up)
 		main_check_ready(d);
 }
 
+/* The views' connection connected or lost: views wait while it is down, and go when it is back. */
+static void main_on_views(void *arg, bool up)
+{
+	struct daemon *d = arg;
+
+	if (up && d->engine != NULL)
+		engine_views_up(d->engine);
+	if (up)
+		main_check_ready(d);
+}
+
+/* Redis counts as up when both connections are: the one for commits and the one for views. */
+static bool main_redis_both_up(const struct daemon *d)
+{
+	return redis_is_up(d->redis) && redis_is_up(d->views);
+}
+
 /*
  * READY=1 once, when Redis is up and the group was joined. The join may give no
  * partitions (more instances than partitions): such a standby is ready all the same.
  */
 static void main_check_ready(struct daemon *d)
 {
-	if (d->ready_sent || d->stopping || !redis_is_up(d->redis) || d->consumer == NULL ||
+	if (d->ready_sent || d->stopping || !main_redis_both_up(d) || d->consumer == NULL ||
 	    !consumer_joined(d->consumer))
 		return;
 	d->ready_sent = true;
@@ -294,27 +313,25 @@ static void main_gauges(void *arg, struct metrics_gauges *g)
 		metrics_kafka_stats(stats, g, &brokers_up);
 	g->reloads = d->reloads;
 	g->last_reload_ok = d->reloads == 0 || d->last_reload_ok;
-	g->redis_up = redis_is_up(d->redis);
+	g->redis_up = main_redis_both_up(d);
 	if (d->consumer != NULL)
 		g->kafka_assigned = consumer_assigned(d->consumer);
 	if (d->engine != NULL)
 		engine_gauges(d->engine, &g->tasks, &g->agents, &g->open_clocks, &g->overdue_clocks, &g->event_ids);
 }
 
-/* http_source: Redis connected and scripts loaded. */
+/* http_source: Redis connected and scripts loaded, on both connections. */
 static bool main_redis_up(void *arg)
 {
-	struct daemon *d = arg;
-
-	return redis_is_up(d->redis);
+	return main_redis_both_up(arg);
 }
 
-/* http_source: Redis is down because it stopped answering (a timeout), not refused. */
+/* http_source: Redis is down because it stopped answering (a timeout), not refused, on either connection. */
 static bool main_redis_unresponsive(void *arg)
 {
 	struct daemon *d = arg;
 
-	return redis_unresponsive(d->redis);
+	return redis_unresponsive(d->redis) || redis_unresponsive(d->views);
 }
 
 /* http_source: some broker connected (from librdkafka statistics; before the first, the join). */
@@ -440,7 +457,8 @@ static void main_on_route(void *arg, int partitions, const char *why)
 	if (d->ingest == NULL)
 		goto fail;
 	tasks.arg = d->ingest;
-	d->engine = engine_new(d->base, &d->cfg, &d->metrics, d->redis, d->route_producer, d->producer, &tasks);
+	d->engine = engine_new(d->base, &d->cfg, &d->metrics, d->redis, d->views, d->route_producer, d->producer,
+	    &tasks);
 	d->dlq = dlq_new(d->base, &d->cfg, d->dlq_producer, d->redis, &d->metrics, ingest_dead_lettered, d->ingest);
 	if (d->engine == NULL || d->dlq == NULL)
 		goto fail;
@@ -505,13 +523,15 @@ static bool main_setup(struct daemon *d)
 	/*
 	 * 3. Redis: refused while it holds the previous release's state (legacy.h), which would
 	 * be mixed with new figures; then it connects in the background and reconnects by
-	 * itself (so only memory can fail here).
+	 * itself (so only memory can fail here). Two connections: the contract keys' writes,
+	 * many and large, go on their own, so the checkpoint commits never queue behind them.
 	 */
 	notify_status("starting: looking for the previous release's keys in Redis");
 	if (!legacy_check(&d->cfg))
 		return false;
 	d->redis = redis_new(d->base, &d->cfg, &d->metrics, main_on_redis, d);
-	if (d->redis == NULL) {
+	d->views = d->redis != NULL ? redis_new(d->base, &d->cfg, &d->metrics, main_on_views, d) : NULL;
+	if (d->views == NULL) {
 		main_setup_failed("redis", "");
 		return false;
 	}
@@ -595,6 +615,7 @@ static void main_teardown(struct daemon *d)
 	consumer_free(d->consumer);
 	/* These fail their pending callbacks, which reach into every module below. */
 	redis_free(d->redis);
+	redis_free(d->views);
 	producer_free(d->producer);
 	producer_free(d->dlq_producer);
 	producer_free(d->route_producer);

@@ -1,15 +1,12 @@
 /* stats.c: the raw per-window counters and the dashboard figures made from them (pure). */
 
-#include <inttypes.h>
-#include <stdio.h>
+#include <string.h>
 
 #include "stats.h"
 
-/* Room for the longest contract field prefix, "_", and a 15-byte window name. */
-#define STATS_FIELD_SIZE 64
-/* Room for any int64_t in decimal, sign and point included. */
+/* Room for any int64_t in decimal, sign and point included: 21 bytes at most. */
 #define STATS_VALUE_SIZE 32
-/* 10^18 is the largest power of ten an int64_t holds. */
+/* More decimals are cut to this many: an int64_t has at most 19 digits. */
 #define STATS_MAX_DECIMALS 18
 
 static const char *const stats_counter_names[COUNTER_COUNT] = {
@@ -44,28 +41,41 @@ stats_div_round(int64_t num, int64_t den)
 	return q;
 }
 
-/* Fixed-point formatting: (725, 1) -> "72.5", (-35, 1) -> "-3.5", (412, 2) -> "4.12". */
-void
+/*
+ * Fixed-point formatting: (725, 1) -> "72.5", (-35, 1) -> "-3.5", (412, 2) -> "4.12". Digits
+ * are made from the right, with no snprintf: this runs for every figure written.
+ */
+size_t
 stats_format_fixed(int64_t scaled, int decimals, char *buf, size_t size)
 {
-	uint64_t	mag, p = 1;
+	char		 text[STATS_VALUE_SIZE], *p = text + sizeof text;
+	uint64_t	 mag;
+	int		 digits = 0;
+	size_t		 len, n;
 
-	if (buf == NULL || size == 0)
-		return;
 	if (decimals < 0)
 		decimals = 0;
 	if (decimals > STATS_MAX_DECIMALS)
 		decimals = STATS_MAX_DECIMALS;
-	for (int i = 0; i < decimals; i++)
-		p *= 10;
 	/* Unsigned magnitude, so INT64_MIN has one too. */
 	mag = scaled < 0 ? (uint64_t)0 - (uint64_t)scaled : (uint64_t)scaled;
+	/* At least one digit before the point: 7 with 2 decimals is "0.07". */
+	do {
+		*--p = (char)('0' + mag % 10);
+		mag /= 10;
+		if (++digits == decimals)
+			*--p = '.';
+	} while (mag > 0 || digits <= decimals);
 	/* The sign is written apart so -0.5 keeps it though its integer part is 0. */
-	if (decimals == 0)
-		snprintf(buf, size, "%s%" PRIu64, scaled < 0 ? "-" : "", mag);
-	else
-		snprintf(buf, size, "%s%" PRIu64 ".%0*" PRIu64, scaled < 0 ? "-" : "",
-		    mag / p, decimals, mag % p);
+	if (scaled < 0)
+		*--p = '-';
+	len = (size_t)(text + sizeof text - p);
+	if (buf == NULL || size == 0)
+		return len;
+	n = len < size - 1 ? len : size - 1;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	return len;
 }
 
 /* Percent of scale-5 ratings that are satisfied, x10. */
@@ -120,50 +130,69 @@ stats_resp_avg_s(const struct totals *t, int64_t *out)
 	return true;
 }
 
-/* Emits one field "<prefix>_<window>", value absent when have is false. */
-static void
-stats_emit(stats_field_fn fn, void *ctx, const char *prefix, const char *window_name,
-    bool have, int64_t scaled, int decimals)
+/* The longest response time of replies that closed a clock, in whole seconds; defined with the mean. */
+static bool
+stats_resp_max_s(const struct totals *t, int64_t *out)
 {
-	char	field[STATS_FIELD_SIZE], value[STATS_VALUE_SIZE];
-
-	snprintf(field, sizeof field, "%s_%s", prefix, window_name);
-	if (!have) {
-		fn(ctx, field, NULL);
-		return;
-	}
-	stats_format_fixed(scaled, decimals, value, sizeof value);
-	fn(ctx, field, value);
+	if (t->c[C_RESP_N] <= 0)
+		return false;
+	*out = stats_div_round(t->c[C_RESP_MAX_MS], 1000);
+	return true;
 }
 
-/* Emits every contract field of one window ("csat_24h" = "72.0", ...). */
-void
-stats_render(const char *window_name, const struct totals *t, stats_field_fn fn, void *ctx)
-{
-	const int64_t	*c = t->c;
-	int64_t		 v = 0;
-	bool		 have;
+/* How one figure of a window is made: a count shown as it is, or a ratio that may be absent. */
+struct stats_figure {
+	const char *prefix;
+	int decimals;
+	int counter;   /* enum counter of a plain count (always present), or -1 */
+	bool (*ratio)(const struct totals *t, int64_t *out);
+};
 
-	stats_emit(fn, ctx, "ratings", window_name, true, c[C_RATINGS], 0);
-	stats_emit(fn, ctx, "satisfied", window_name, true, c[C_SATISFIED], 0);
-	stats_emit(fn, ctx, "neutral", window_name, true, c[C_NEUTRAL], 0);
-	stats_emit(fn, ctx, "dissatisfied", window_name, true, c[C_DISSATISFIED], 0);
-	have = stats_csat_tenths(t, &v);
-	stats_emit(fn, ctx, "csat", window_name, have, v, 1);
-	have = stats_score_avg_hundredths(t, &v);
-	stats_emit(fn, ctx, "score_avg", window_name, have, v, 2);
-	stats_emit(fn, ctx, "nps_ratings", window_name, true, c[C_N10], 0);
-	have = stats_nps_tenths(t, &v);
-	stats_emit(fn, ctx, "nps", window_name, have, v, 1);
-	stats_emit(fn, ctx, "complaints", window_name, true, c[C_COMPLAINTS], 0);
-	stats_emit(fn, ctx, "replies", window_name, true, c[C_REPLIES], 0);
-	have = stats_complaint_rate_tenths(t, &v);
-	stats_emit(fn, ctx, "complaint_rate", window_name, have, v, 1);
-	have = stats_resp_avg_s(t, &v);
-	stats_emit(fn, ctx, "resp_avg_s", window_name, have, v, 0);
-	/* The max is meaningful exactly when the mean is. */
-	stats_emit(fn, ctx, "resp_max_s", window_name, have,
-	    stats_div_round(c[C_RESP_MAX_MS], 1000), 0);
-	stats_emit(fn, ctx, "reply_sla_met", window_name, true, c[C_SLA_MET], 0);
-	stats_emit(fn, ctx, "reply_sla_missed", window_name, true, c[C_SLA_MISSED], 0);
+/* The figures of one window, in the order of docs/redis-keys.md: the one list of them. */
+static const struct stats_figure stats_table[STATS_FIGURES] = {
+	{"ratings", 0, C_RATINGS, NULL},
+	{"satisfied", 0, C_SATISFIED, NULL},
+	{"neutral", 0, C_NEUTRAL, NULL},
+	{"dissatisfied", 0, C_DISSATISFIED, NULL},
+	{"csat", 1, -1, stats_csat_tenths},
+	{"score_avg", 2, -1, stats_score_avg_hundredths},
+	{"nps_ratings", 0, C_N10, NULL},
+	{"nps", 1, -1, stats_nps_tenths},
+	{"complaints", 0, C_COMPLAINTS, NULL},
+	{"replies", 0, C_REPLIES, NULL},
+	{"complaint_rate", 1, -1, stats_complaint_rate_tenths},
+	{"resp_avg_s", 0, -1, stats_resp_avg_s},
+	{"resp_max_s", 0, -1, stats_resp_max_s},
+	{"reply_sla_met", 0, C_SLA_MET, NULL},
+	{"reply_sla_missed", 0, C_SLA_MISSED, NULL},
+};
+
+/* Figure i's field prefix ("csat" for "csat_24h"). */
+const char *
+stats_figure_prefix(int i)
+{
+	return stats_table[i].prefix;
+}
+
+/* The decimals of figure i's text. */
+int
+stats_figure_decimals(int i)
+{
+	return stats_table[i].decimals;
+}
+
+/* One window's figures as scaled integers, and which of them have a value. */
+void
+stats_figures(const struct totals *t, int64_t value[STATS_FIGURES], bool have[STATS_FIGURES])
+{
+	for (int i = 0; i < STATS_FIGURES; i++) {
+		const struct stats_figure *f = &stats_table[i];
+
+		value[i] = 0;
+		if (f->ratio == NULL) {
+			value[i] = t->c[f->counter];
+			have[i] = true;
+		} else
+			have[i] = f->ratio(t, &value[i]);
+	}
 }

@@ -34,17 +34,30 @@ struct totals {
 /* The short field name of a counter in Redis ("sat"). */
 const char *stats_counter_name(enum counter c);
 
-/* Called once per contract field; value is NULL when the field must be absent. */
-typedef void (*stats_field_fn)(void *ctx, const char *field, const char *value);
+/* Figures per window: the fields "<prefix>_<window>" of docs/redis-keys.md, in its order. */
+#define STATS_FIGURES 15
 
-/* Emits every contract field of one window ("csat_24h" = "72.0", ...). */
-void stats_render(const char *window_name, const struct totals *t, stats_field_fn fn, void *ctx);
+/* Figure i's field prefix ("csat" for "csat_24h"); i < STATS_FIGURES. */
+const char *stats_figure_prefix(int i);
+
+/* The decimals of figure i's text (csat: 1, "72.5"); i < STATS_FIGURES. */
+int stats_figure_decimals(int i);
+
+/*
+ * One window's figures: value[i] is figure i scaled by 10^decimals (its text is
+ * stats_format_fixed(value[i], stats_figure_decimals(i))); have[i] is false when the figure
+ * has no value, and its field is absent.
+ */
+void stats_figures(const struct totals *t, int64_t value[STATS_FIGURES], bool have[STATS_FIGURES]);
 
 /* num/den rounded half away from zero; den must be > 0. */
 int64_t stats_div_round(int64_t num, int64_t den);
 
-/* Fixed-point formatting: (725, 1) -> "72.5", (-35, 1) -> "-3.5", (412, 2) -> "4.12". */
-void stats_format_fixed(int64_t scaled, int decimals, char *buf, size_t size);
+/*
+ * Fixed-point formatting: (725, 1) -> "72.5", (-35, 1) -> "-3.5", (412, 2) -> "4.12". Returns
+ * the text's length; a buffer too short for it gets a terminated prefix.
+ */
+size_t stats_format_fixed(int64_t scaled, int decimals, char *buf, size_t size);
 
 /* Figures as scaled integers; false when there are no samples. */
 bool stats_csat_tenths(const struct totals *t, int64_t *out);        /* percent x10 */

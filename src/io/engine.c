@@ -313,13 +313,14 @@ static bool engine_sink_meta(void *arg, const char *blob, size_t len)
 	return taskstore_positions(et->changes, blob, len);
 }
 
-/* A round of views was not written: every agent is shown again from its state now. */
+/* A round of views was not written, or found a hash changed: every agent is shown again, in full. */
 static void engine_views_failed(void *arg)
 {
 	struct engine_task *et = arg;
 
 	log_limited(LOG_WARNING, "views", "redis: a round of stats writes for task %" PRIu32 " was not fully "
-	    "written; its agents are written again", et->id);
+	    "written, or found a stats hash changed by another client; its agents are written again in full",
+	    et->id);
 	if (et->state != ENGINE_READY)
 		return;
 	task_show_all(et->task);
@@ -708,6 +709,16 @@ void engine_redis_up(struct engine *e)
 }
 
 /* See engine.h. */
+void engine_views_up(struct engine *e)
+{
+	for (uint32_t id = 0; id < e->ntasks; id++)
+		if (e->tasks[id] != NULL)
+			viewq_kick(e->tasks[id]->viewq);
+	for (struct engine_task *et = e->closing; et != NULL; et = et->next_closing)
+		viewq_kick(et->viewq);
+}
+
+/* See engine.h. */
 bool engine_drain(struct engine *e)
 {
 	bool idle = true;
@@ -772,7 +783,7 @@ void engine_reconfigure(struct engine *e)
 
 /* See engine.h. */
 struct engine *engine_new(struct event_base *base, const struct config *cfg, struct metrics *metrics,
-    struct redis *redis, struct producer *route, struct producer *alerts,
+    struct redis *redis, struct redis *views, struct producer *route, struct producer *alerts,
     const struct engine_handler *handler)
 {
 	struct engine *e = calloc(1, sizeof(*e));
@@ -795,7 +806,7 @@ struct engine *engine_new(struct event_base *base, const struct config *cfg, str
 	engine_reconfigure(e);
 	if (!agent_plan_init(&e->tcfg.plan, &cfg->windows) ||
 	    (e->tasks = calloc(e->ntasks, sizeof(*e->tasks))) == NULL ||
-	    (e->view = view_new(redis, cfg->prefix, &cfg->windows)) == NULL) {
+	    (e->view = view_new(views, cfg->prefix, &cfg->windows)) == NULL) {
 		engine_free(e);
 		return NULL;
 	}

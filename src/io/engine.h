@@ -28,10 +28,12 @@ struct engine;
 
 /*
  * The engine for cfg's tasks ([engine] tasks of them, route topic cfg->route_topic): state
- * checkpointed through redis, route batches sent with route, alerts with alerts.
+ * checkpointed through redis, the contract keys (views, alerts) written through views, a
+ * connection of their own so that commits never queue behind them; route batches sent with
+ * route, alerts with alerts.
  */
 struct engine *engine_new(struct event_base *base, const struct config *cfg, struct metrics *metrics,
-    struct redis *redis, struct producer *route, struct producer *alerts,
+    struct redis *redis, struct redis *views, struct producer *route, struct producer *alerts,
     const struct engine_handler *handler);
 
 /* A reload changed targets, rules or horizons: tasks use them now, every agent's rules re-checked. */
@@ -66,6 +68,9 @@ size_t engine_uncommitted(const struct engine *e);
 
 /* Redis came back: commits and restores that waited are sent. */
 void engine_redis_up(struct engine *e);
+
+/* The views' connection came back: the views held meanwhile are written (in full). */
+void engine_views_up(struct engine *e);
 
 /* Flushes every task now and reports whether nothing is left to commit or deliver (shutdown). */
 bool engine_drain(struct engine *e);

@@ -29,6 +29,7 @@ struct redis {
 	redisAsyncContext *ac;
 	bool connected;           /* the TCP or socket connect of ac completed */
 	bool up;
+	uint64_t session;         /* times up became true */
 	bool unresponsive;        /* the last loss was a timeout: see redis_unresponsive() */
 	bool closing;
 	int setup_waiting;        /* setup replies still expected on this connection */
@@ -211,6 +212,9 @@ static void redis_request_free(struct redis_request *req)
 /* Sends a script request's command text on the current connection. */
 static bool redis_send(struct redis *r, struct redis_request *req);
 
+/* Sends RESP text cmd for req on the current connection; false (req not taken) when it cannot. */
+static bool redis_send_text(struct redis *r, struct redis_request *req, const char *cmd, size_t len);
+
 /* The EVALSHA header of a formatted command: "*N", "EVALSHA" and the SHA as RESP. */
 static size_t redis_evalsha_header(int argc)
 {
@@ -268,14 +272,48 @@ static void redis_on_reply(redisAsyncContext *ac, void *reply_ptr, void *privdat
 }
 
 /* See above. */
-static bool redis_send(struct redis *r, struct redis_request *req)
+static bool redis_send_text(struct redis *r, struct redis_request *req, const char *cmd, size_t len)
 {
 	if (r->ac == NULL)
 		return false;
 	clock_gettime(CLOCK_MONOTONIC, &req->sent);
-	if (redisAsyncFormattedCommand(r->ac, redis_on_reply, req, req->cmd, req->len) != REDIS_OK)
+	if (redisAsyncFormattedCommand(r->ac, redis_on_reply, req, cmd, len) != REDIS_OK)
 		return false;
 	redis_sent(r);
+	return true;
+}
+
+/* See above. */
+static bool redis_send(struct redis *r, struct redis_request *req)
+{
+	return redis_send_text(r, req, req->cmd, req->len);
+}
+
+/* A request answered to fn, for a command (a script's sets script); NULL when down or out of memory. */
+static struct redis_request *redis_request_new(struct redis *r, redis_reply_fn fn, void *arg)
+{
+	struct redis_request *req;
+
+	if (!r->up || (req = calloc(1, sizeof(*req))) == NULL)
+		return NULL;
+	req->r = r;
+	req->fn = fn;
+	req->arg = arg;
+	req->script = -1;
+	return req;
+}
+
+/* See redis.h. */
+bool redis_formatted(struct redis *r, const char *cmd, size_t len, redis_reply_fn fn, void *arg)
+{
+	struct redis_request *req = redis_request_new(r, fn, arg);
+
+	if (req == NULL)
+		return false;
+	if (!redis_send_text(r, req, cmd, len)) {
+		redis_request_free(req);
+		return false;
+	}
 	return true;
 }
 
@@ -283,17 +321,10 @@ static bool redis_send(struct redis *r, struct redis_request *req)
 bool redis_command(struct redis *r, int argc, const char **argv, const size_t *lens,
     redis_reply_fn fn, void *arg)
 {
-	struct redis_request *req;
+	struct redis_request *req = redis_request_new(r, fn, arg);
 
-	if (!r->up)
-		return false;
-	req = calloc(1, sizeof(*req));
 	if (req == NULL)
 		return false;
-	req->r = r;
-	req->fn = fn;
-	req->arg = arg;
-	req->script = -1;
 	clock_gettime(CLOCK_MONOTONIC, &req->sent);
 	if (redisAsyncCommandArgv(r->ac, redis_on_reply, req, argc, argv, lens) != REDIS_OK) {
 		redis_request_free(req);
@@ -322,11 +353,11 @@ bool redis_script_keys(struct redis *r, enum script s, int nkeys, int argc, cons
 	bool ok;
 	int n;
 
-	if (!r->up || nkeys < 0 || nkeys > argc)
+	if (nkeys < 0 || nkeys > argc)
 		return false;
 	full = calloc((size_t)argc + 3, sizeof(*full));
 	full_lens = calloc((size_t)argc + 3, sizeof(*full_lens));
-	req = calloc(1, sizeof(*req));
+	req = redis_request_new(r, fn, arg);
 	if (full == NULL || full_lens == NULL || req == NULL) {
 		free(full);
 		free(full_lens);
@@ -344,9 +375,6 @@ bool redis_script_keys(struct redis *r, enum script s, int nkeys, int argc, cons
 	full_lens[0] = 7;
 	full_lens[1] = 40;
 	full_lens[2] = strlen(numkeys);
-	req->r = r;
-	req->fn = fn;
-	req->arg = arg;
 	req->script = (int)s;
 	req->argc = argc + 3;
 	n = redisFormatCommandArgv(&req->cmd, req->argc, full, full_lens);
@@ -385,6 +413,7 @@ static void redis_on_setup(redisAsyncContext *ac, void *reply_ptr, void *privdat
 		return;
 	}
 	r->up = true;
+	r->session++;
 	r->unresponsive = false;
 	r->backoff_ms = REDIS_BACKOFF_MIN_MS;
 	redis_where(r->cfg, where, sizeof(where));
@@ -550,6 +579,12 @@ struct redis *redis_new(struct event_base *base, const struct config *cfg, struc
 bool redis_is_up(const struct redis *r)
 {
 	return r->up;
+}
+
+/* See redis.h. */
+uint64_t redis_session(const struct redis *r)
+{
+	return r->session;
 }
 
 /* See redis.h. */

@@ -44,6 +44,9 @@ struct redis *redis_new(struct event_base *base, const struct config *cfg, struc
 /* True when connected, authenticated and the scripts are loaded. */
 bool redis_is_up(const struct redis *r);
 
+/* Counts the times the connection came up: what one session wrote may be gone in the next. */
+uint64_t redis_session(const struct redis *r);
+
 /*
  * True when not up because Redis stopped answering: a connection was dropped after
  * [redis] timeout without a reply, and no other kind of loss (refused, reset) came since.
@@ -53,6 +56,13 @@ bool redis_unresponsive(const struct redis *r);
 /* Sends a command (argv strings with lengths; lens NULL means NUL-terminated); fn may be NULL. */
 bool redis_command(struct redis *r, int argc, const char **argv, const size_t *lens,
     redis_reply_fn fn, void *arg);
+
+/*
+ * Sends a command already in RESP (len bytes of "*<argc>\r\n$<len>\r\n<arg>\r\n..."), which
+ * hiredis copies as it is: for callers that build many arguments, which redis_command would
+ * format again one by one. fn may be NULL.
+ */
+bool redis_formatted(struct redis *r, const char *cmd, size_t len, redis_reply_fn fn, void *arg);
 
 /* Runs a script by its SHA; a NOSCRIPT answer is retried with its source, invisibly. */
 bool redis_script(struct redis *r, enum script s, int argc, const char **argv, const size_t *lens,

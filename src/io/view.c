@@ -10,12 +10,23 @@
 #define VIEW_PREFIX_MAX 256
 /* Room for the fields of one stats hash: 15 per window for WINDOWS_MAX windows, and 3. */
 #define VIEW_FIELDS_MAX 128
-/* Room for the text of those fields and values (stats.c's field and value sizes: 64, 32). */
-#define VIEW_TEXT_SIZE (VIEW_FIELDS_MAX * 96)
-/* The longest command built here: ZADD key GT and a chunk of score/member pairs. */
-#define VIEW_ARGV_MAX (3 + 2 * VIEW_SEEN_CHUNK)
-/* Room for an int64_t in decimal, with its sign and NUL. */
+/* Room for a field's name as RESP: "$32\r\n", the longest prefix (16), "_", a window name (15), CRLF. */
+#define VIEW_NAME_SIZE 48
+/* Room for an int64_t in decimal, with its sign, point and NUL. */
 #define VIEW_NUM_SIZE 24
+/* Room for the "*<argc>\r\n" of a command, kept free before its arguments. */
+#define VIEW_HEAD 16
+/* Room for one stats command as RESP: its head, name, key, and every field with its value. */
+#define VIEW_CMD_SIZE (VIEW_HEAD + 16 + VIEW_KEY_SIZE + 16 + VIEW_FIELDS_MAX * (VIEW_NAME_SIZE + VIEW_NUM_SIZE + 8))
+/* Room kept before the agents of a ZADD: its head, name, key and GT. */
+#define VIEW_SEEN_ROOM (VIEW_HEAD + 16 + VIEW_KEY_SIZE + 16)
+
+/* A command built as RESP in buf, whose "*<argc>" head is written last, before its arguments. */
+struct view_cmd {
+	size_t len;   /* bytes of buf in use, VIEW_HEAD of them kept for the head */
+	int argc;
+	char buf[VIEW_CMD_SIZE];
+};
 
 struct view {
 	struct redis *redis;
@@ -24,13 +35,19 @@ struct view {
 	char agents_key[VIEW_KEY_SIZE];
 	char stream_key[VIEW_KEY_SIZE];
 	char sent_key[VIEW_KEY_SIZE];
-	/* Scratch for the command being built; redis_command copies it, so it is reused. */
-	const char *argv[VIEW_ARGV_MAX];
-	const char *del[2 + VIEW_FIELDS_MAX];
-	int argc, delc;
-	char text[VIEW_TEXT_SIZE];
-	size_t used;
-	bool overflow;   /* a rendered hash did not fit the scratch: it is not written at all */
+	/* A stats key is head + agent + tail ("fb:agent:{", "}:stats"), split from view_key_stats. */
+	char stats_head[VIEW_KEY_SIZE];
+	char stats_tail[VIEW_KEY_SIZE];
+	size_t stats_head_len, stats_tail_len;
+	/* ZADD's arguments before its agents, as RESP: "ZADD", fb:agents and "GT". */
+	char zadd[VIEW_SEEN_ROOM - VIEW_HEAD];
+	size_t zadd_len;
+	size_t fields;                               /* memo entries: 15 per window, open and overdue */
+	char name[VIEW_FIELDS_MAX][VIEW_NAME_SIZE];  /* each field's name as RESP, then updated_at's */
+	size_t name_len[VIEW_FIELDS_MAX];
+	int decimals[VIEW_FIELDS_MAX];               /* of each memo field's text */
+	/* The stats write being built; redis_formatted copies it, so it is reused. */
+	struct view_cmd hset, hdel;
 };
 
 struct view_flush {
@@ -40,10 +57,13 @@ struct view_flush {
 	bool ended;
 	view_done_fn fn;
 	void *arg;
-	/* Agents for the next ZADD to fb:agents: "score\0agent\0" each. */
+	/* The next ZADD to fb:agents as RESP: VIEW_SEEN_ROOM bytes kept, then score and agent each. */
 	char *seen;
 	size_t seen_len, seen_cap;
 	int seen_count;
+	/* What each stats write's HSET must answer (fields it adds; -1: unknown), in sending order. */
+	int32_t *expect;
+	size_t expect_head, expect_n, expect_cap;
 };
 
 /* snprintf into buf; false when it did not fit. */
@@ -110,10 +130,72 @@ bool view_key_sent(const char *prefix, char *buf, size_t size)
 	return view_format(buf, size, "{%s}:sent", stream);
 }
 
+/* Writes the RESP of one argument, s (n bytes), at p; returns the end. */
+static char *view_resp(char *p, const char *s, size_t n)
+{
+	*p++ = '$';
+	p += stats_format_fixed((int64_t)n, 0, p, VIEW_NUM_SIZE);
+	*p++ = '\r';
+	*p++ = '\n';
+	memcpy(p, s, n);
+	p += n;
+	*p++ = '\r';
+	*p++ = '\n';
+	return p;
+}
+
+/* Writes a command's head, "*<argc>\r\n", so that it ends at end; returns where it starts. */
+static char *view_head(char *end, int argc)
+{
+	char head[VIEW_HEAD];
+	size_t n = 1;
+
+	head[0] = '*';
+	n += stats_format_fixed(argc, 0, head + 1, sizeof(head) - 1);
+	head[n++] = '\r';
+	head[n++] = '\n';
+	memcpy(end - n, head, n);
+	return end - n;
+}
+
+/* Starts command name on key (key_len bytes) in c. */
+static void view_cmd_start(struct view_cmd *c, const char *name, const char *key, size_t key_len)
+{
+	char *p = view_resp(c->buf + VIEW_HEAD, name, strlen(name));
+
+	c->len = (size_t)(view_resp(p, key, key_len) - c->buf);
+	c->argc = 2;
+}
+
+/* Adds an argument already in RESP to c. */
+static void view_cmd_resp(struct view_cmd *c, const char *resp, size_t n)
+{
+	memcpy(c->buf + c->len, resp, n);
+	c->len += n;
+	c->argc++;
+}
+
+/* Adds value with decimals (its text as stats_format_fixed writes it) to c. */
+static void view_cmd_number(struct view_cmd *c, int64_t value, int decimals)
+{
+	char text[VIEW_NUM_SIZE];
+	size_t n = stats_format_fixed(value, decimals, text, sizeof(text));
+
+	c->len = (size_t)(view_resp(c->buf + c->len, text, n) - c->buf);
+	c->argc++;
+}
+
+/* Sets field k's name, as RESP. */
+static void view_name(struct view *v, size_t k, const char *name)
+{
+	v->name_len[k] = (size_t)(view_resp(v->name[k], name, strlen(name)) - v->name[k]);
+}
+
 /* See view.h. */
 struct view *view_new(struct redis *r, const char *prefix, const struct windows *ws)
 {
 	struct view *v;
+	char *mark;
 
 	if (strlen(prefix) > VIEW_PREFIX_MAX || ws->count > WINDOWS_MAX)
 		return NULL;
@@ -123,12 +205,32 @@ struct view *view_new(struct redis *r, const char *prefix, const struct windows 
 	v->redis = r;
 	memcpy(v->prefix, prefix, strlen(prefix) + 1);
 	v->windows = *ws;
+	for (size_t w = 0; w < ws->count; w++)
+		for (int i = 0; i < STATS_FIGURES; i++) {
+			char name[VIEW_NAME_SIZE];
+
+			view_format(name, sizeof(name), "%s_%s", stats_figure_prefix(i), ws->w[w].name);
+			view_name(v, v->fields, name);
+			v->decimals[v->fields++] = stats_figure_decimals(i);
+		}
+	view_name(v, v->fields++, "open_tickets");
+	view_name(v, v->fields++, "overdue_tickets");
+	view_name(v, v->fields, "updated_at"); /* not in the memo: it changes with every write */
+	/* The agent's place in the stats key: the last \x01, as the template adds none after the agent. */
 	if (!view_key_agents(prefix, v->agents_key, sizeof(v->agents_key)) ||
 	    !view_key_stream(prefix, v->stream_key, sizeof(v->stream_key)) ||
-	    !view_key_sent(prefix, v->sent_key, sizeof(v->sent_key))) {
+	    !view_key_sent(prefix, v->sent_key, sizeof(v->sent_key)) ||
+	    !view_key_stats(prefix, "\x01", v->stats_head, sizeof(v->stats_head)) ||
+	    (mark = strrchr(v->stats_head, '\x01')) == NULL) {
 		free(v);
 		return NULL;
 	}
+	*mark = '\0';
+	v->stats_head_len = strlen(v->stats_head);
+	memcpy(v->stats_tail, mark + 1, strlen(mark + 1) + 1);
+	v->stats_tail_len = strlen(v->stats_tail);
+	v->zadd_len = (size_t)(view_resp(view_resp(view_resp(v->zadd, "ZADD", 4), v->agents_key,
+	    strlen(v->agents_key)), "GT", 2) - v->zadd);
 	return v;
 }
 
@@ -136,6 +238,24 @@ struct view *view_new(struct redis *r, const char *prefix, const struct windows 
 void view_free(struct view *v)
 {
 	free(v);
+}
+
+/* See view.h. */
+bool view_up(const struct view *v)
+{
+	return redis_is_up(v->redis);
+}
+
+/* See view.h. */
+uint64_t view_session(const struct view *v)
+{
+	return redis_session(v->redis);
+}
+
+/* See view.h. */
+size_t view_memo_fields(const struct view *v)
+{
+	return v->fields;
 }
 
 /* See view.h. */
@@ -155,6 +275,7 @@ static void view_flush_settle(struct view_flush *f)
 		return;
 	f->fn(f->arg, !f->failed);
 	free(f->seen);
+	free(f->expect);
 	free(f);
 }
 
@@ -176,10 +297,27 @@ static void view_on_reply(void *arg, redisReply *reply)
 	view_flush_settle(f);
 }
 
-/* Sends one command of flush f; false (and the flush failed) when it could not be sent. */
-static bool view_send(struct view_flush *f, int argc, const char **argv)
+/*
+ * The reply that ends a stats write (its HSET, or the EXEC whose first answer is the HSET's):
+ * beyond view_on_reply, the fields it added must be those expected.
+ */
+static void view_on_stats_reply(void *arg, redisReply *reply)
 {
-	if (!redis_command(f->v->redis, argc, argv, NULL, view_on_reply, f)) {
+	struct view_flush *f = arg;
+	int32_t want = f->expect[f->expect_head++];
+	const redisReply *hset = reply;
+
+	if (reply != NULL && reply->type == REDIS_REPLY_ARRAY)
+		hset = reply->elements > 0 ? reply->element[0] : NULL;
+	if (want >= 0 && hset != NULL && hset->type == REDIS_REPLY_INTEGER && hset->integer != want)
+		f->failed = true;
+	view_on_reply(arg, reply);
+}
+
+/* Sends one command of flush f (RESP text), its reply to fn; false (and the flush failed) when not sent. */
+static bool view_send(struct view_flush *f, const char *cmd, size_t len, redis_reply_fn fn)
+{
+	if (!redis_formatted(f->v->redis, cmd, len, fn, f)) {
 		f->failed = true;
 		return false;
 	}
@@ -187,116 +325,131 @@ static bool view_send(struct view_flush *f, int argc, const char **argv)
 	return true;
 }
 
-/* Copies s into the view's scratch text; NULL (and overflow) when it is full. */
-static const char *view_keep(struct view *v, const char *s)
+/* Sends command c of flush f, its reply to fn. */
+static bool view_send_cmd(struct view_flush *f, struct view_cmd *c, redis_reply_fn fn)
 {
-	size_t n = strlen(s) + 1;
-	char *at = v->text + v->used;
+	const char *start = view_head(c->buf + VIEW_HEAD, c->argc);
 
-	if (n > sizeof(v->text) - v->used) {
-		v->overflow = true;
-		return NULL;
-	}
-	memcpy(at, s, n);
-	v->used += n;
-	return at;
+	return view_send(f, start, (size_t)(c->buf + c->len - start), fn);
 }
 
-/* stats_render's callback: a field with a value goes to the HSET, one without to the HDEL. */
-static void view_on_field(void *ctx, const char *field, const char *value)
+/* Sends one of the transaction's commands without arguments ("MULTI"). */
+static bool view_send_word(struct view_flush *f, const char *word, redis_reply_fn fn)
 {
-	struct view *v = ctx;
-	const char *f = view_keep(v, field), *val = value != NULL ? view_keep(v, value) : NULL;
+	char cmd[VIEW_HEAD + 16];
+	char *start = view_head(cmd + VIEW_HEAD, 1);
 
-	if (f == NULL || (value != NULL && val == NULL) || v->argc + 2 > 2 + 2 * VIEW_FIELDS_MAX ||
-	    v->delc + 1 > 2 + VIEW_FIELDS_MAX) {
-		v->overflow = true;
-		return;
-	}
-	if (value == NULL) {
-		v->del[v->delc++] = f;
-	} else {
-		v->argv[v->argc++] = f;
-		v->argv[v->argc++] = val;
-	}
+	return view_send(f, start, (size_t)(view_resp(cmd + VIEW_HEAD, word, strlen(word)) - start), fn);
 }
 
-/* Emits one integer field through view_on_field. */
-static void view_int_field(struct view *v, const char *field, int64_t value)
+/* Remembers what the HSET of the stats write being sent must answer; false when out of memory. */
+static bool view_expect(struct view_flush *f, int32_t added)
 {
-	char num[VIEW_NUM_SIZE];
+	if (f->expect_n == f->expect_cap) {
+		size_t cap = f->expect_cap > 0 ? f->expect_cap * 2 : 256;
+		int32_t *p = realloc(f->expect, cap * sizeof(*p));
 
-	snprintf(num, sizeof(num), "%" PRId64, value);
-	view_on_field(v, field, num);
+		if (p == NULL) {
+			f->failed = true;
+			return false;
+		}
+		f->expect = p;
+		f->expect_cap = cap;
+	}
+	f->expect[f->expect_n++] = added;
+	return true;
 }
 
 /*
- * Sends the HSET and HDEL in v's scratch as one transaction. If a command cannot be queued
- * after MULTI (the connection is going away or memory ran out) the transaction is
- * discarded, so a half of it never lands.
+ * Sends the HSET and HDEL being built as one transaction; true when its EXEC went. If a
+ * command cannot be queued after MULTI (the connection is going away or memory ran out) the
+ * transaction is discarded, so a half of it never lands.
  */
-static void view_transaction(struct view_flush *f)
+static bool view_transaction(struct view_flush *f)
 {
 	struct view *v = f->v;
 
-	if (!view_send(f, 1, (const char *[]){"MULTI"}))
-		return;
-	if (view_send(f, v->argc, v->argv) && view_send(f, v->delc, v->del))
-		view_send(f, 1, (const char *[]){"EXEC"});
-	else
-		view_send(f, 1, (const char *[]){"DISCARD"});
+	if (!view_send_word(f, "MULTI", view_on_reply))
+		return false;
+	if (view_send_cmd(f, &v->hset, view_on_reply) && view_send_cmd(f, &v->hdel, view_on_reply))
+		return view_send_word(f, "EXEC", view_on_stats_reply);
+	view_send_word(f, "DISCARD", view_on_reply);
+	return false;
+}
+
+/* A figure's memo entry: its value when it fits, else VIEW_MEMO_WIDE; VIEW_MEMO_ABSENT without one. */
+static int32_t view_memo_code(int64_t value, bool have)
+{
+	if (!have)
+		return VIEW_MEMO_ABSENT;
+	return value > VIEW_MEMO_WIDE && value <= INT32_MAX ? (int32_t)value : VIEW_MEMO_WIDE;
 }
 
 /* See view.h. */
 void view_agent_stats(struct view_flush *f, const char *agent, const struct totals *per_window,
-    int64_t open_tickets, int64_t overdue_tickets, int64_t now_ms)
+    int64_t open_tickets, int64_t overdue_tickets, int64_t now_ms, int32_t *memo)
 {
 	struct view *v = f->v;
 	char key[VIEW_KEY_SIZE];
+	size_t agent_len = strlen(agent), key_len = v->stats_head_len + agent_len + v->stats_tail_len;
+	int64_t value[VIEW_FIELDS_MAX];
+	bool have[VIEW_FIELDS_MAX];
+	size_t fixed = v->windows.count * STATS_FIGURES;
+	int32_t added = memo != NULL ? 0 : -1;
 
-	if (!view_key_stats(v->prefix, agent, key, sizeof(key))) {
+	if (key_len >= sizeof(key)) {
 		f->failed = true;
 		return;
 	}
-	v->argv[0] = "HSET";
-	v->argv[1] = key;
-	v->argc = 2;
-	v->del[0] = "HDEL";
-	v->del[1] = key;
-	v->delc = 2;
-	v->used = 0;
-	v->overflow = false;
+	memcpy(key, v->stats_head, v->stats_head_len);
+	memcpy(key + v->stats_head_len, agent, agent_len);
+	memcpy(key + v->stats_head_len + agent_len, v->stats_tail, v->stats_tail_len);
 	for (size_t i = 0; i < v->windows.count; i++)
-		stats_render(v->windows.w[i].name, &per_window[i], view_on_field, v);
-	view_int_field(v, "open_tickets", open_tickets);
-	view_int_field(v, "overdue_tickets", overdue_tickets);
-	view_int_field(v, "updated_at", now_ms);
-	if (v->overflow)
-		f->failed = true;
-	else if (v->delc == 2)
-		view_send(f, v->argc, v->argv); /* one HSET is atomic by itself */
-	else
-		view_transaction(f);
+		stats_figures(&per_window[i], value + i * STATS_FIGURES, have + i * STATS_FIGURES);
+	value[fixed] = open_tickets;
+	value[fixed + 1] = overdue_tickets;
+	have[fixed] = have[fixed + 1] = true;
+	view_cmd_start(&v->hset, "HSET", key, key_len);
+	view_cmd_start(&v->hdel, "HDEL", key, key_len);
+	for (size_t k = 0; k < v->fields; k++) {
+		int32_t code = view_memo_code(value[k], have[k]);
+		int32_t was = memo != NULL ? memo[k] : VIEW_MEMO_UNKNOWN;
+
+		if (code == was && code != VIEW_MEMO_WIDE)
+			continue;
+		if (was == VIEW_MEMO_UNKNOWN)
+			added = -1;
+		else if (was == VIEW_MEMO_ABSENT && added >= 0)
+			added++;
+		if (memo != NULL)
+			memo[k] = code;
+		if (have[k]) {
+			view_cmd_resp(&v->hset, v->name[k], v->name_len[k]);
+			view_cmd_number(&v->hset, value[k], v->decimals[k]);
+		} else
+			view_cmd_resp(&v->hdel, v->name[k], v->name_len[k]);
+	}
+	view_cmd_resp(&v->hset, v->name[v->fields], v->name_len[v->fields]);
+	view_cmd_number(&v->hset, now_ms, 0);
+	if (!view_expect(f, added))
+		return;
+	/* One HSET is atomic by itself. Only an HSET or EXEC sent has a reply to take the expectation. */
+	if (!(v->hdel.argc == 2 ? view_send_cmd(f, &v->hset, view_on_stats_reply) : view_transaction(f)))
+		f->expect_n--;
 }
 
 /* Sends the buffered agents as one ZADD GT and empties the buffer. */
 static void view_seen_send(struct view_flush *f)
 {
 	struct view *v = f->v;
-	const char *p = f->seen;
-	int argc = 3;
+	char *start;
 
 	if (f->seen_count == 0)
 		return;
-	v->argv[0] = "ZADD";
-	v->argv[1] = v->agents_key;
-	v->argv[2] = "GT";
-	for (int i = 0; i < 2 * f->seen_count; i++) {
-		v->argv[argc++] = p;
-		p += strlen(p) + 1;
-	}
-	view_send(f, argc, v->argv);
-	f->seen_len = 0;
+	memcpy(f->seen + VIEW_SEEN_ROOM - v->zadd_len, v->zadd, v->zadd_len);
+	start = view_head(f->seen + VIEW_SEEN_ROOM - v->zadd_len, 3 + 2 * f->seen_count);
+	view_send(f, start, (size_t)(f->seen + f->seen_len - start), view_on_reply);
+	f->seen_len = VIEW_SEEN_ROOM;
 	f->seen_count = 0;
 }
 
@@ -304,11 +457,11 @@ static void view_seen_send(struct view_flush *f)
 void view_agent_seen(struct view_flush *f, const char *agent, int64_t ts_ms)
 {
 	char score[VIEW_NUM_SIZE];
-	size_t ns, na, need;
+	size_t ns = stats_format_fixed(ts_ms, 0, score, sizeof(score)), na = strlen(agent);
+	/* As RESP an argument takes a "$", its length's digits and two CRLFs more. */
+	size_t need = (f->seen_len > 0 ? f->seen_len : VIEW_SEEN_ROOM) + ns + na + 2 * (5 + VIEW_NUM_SIZE);
+	char *p;
 
-	ns = (size_t)snprintf(score, sizeof(score), "%" PRId64, ts_ms) + 1;
-	na = strlen(agent) + 1;
-	need = f->seen_len + ns + na;
 	if (need > f->seen_cap) {
 		size_t cap = f->seen_cap > 0 ? f->seen_cap : 4096;
 		char *grown;
@@ -323,9 +476,10 @@ void view_agent_seen(struct view_flush *f, const char *agent, int64_t ts_ms)
 		f->seen = grown;
 		f->seen_cap = cap;
 	}
-	memcpy(f->seen + f->seen_len, score, ns);
-	memcpy(f->seen + f->seen_len + ns, agent, na);
-	f->seen_len = need;
+	if (f->seen_len == 0)
+		f->seen_len = VIEW_SEEN_ROOM;
+	p = view_resp(f->seen + f->seen_len, score, ns);
+	f->seen_len = (size_t)(view_resp(p, agent, na) - f->seen);
 	if (++f->seen_count == VIEW_SEEN_CHUNK)
 		view_seen_send(f);
 }
@@ -351,10 +505,11 @@ void view_alert(struct view_flush *f, const char *id, const char *agent, const c
 		f->failed = true;
 		return;
 	}
-	if (firing)
-		view_send(f, 4, (const char *[]){"HSET", key, field, json});
+	if (firing ? redis_command(v->redis, 4, (const char *[]){"HSET", key, field, json}, NULL, view_on_reply, f) :
+	    redis_command(v->redis, 3, (const char *[]){"HDEL", key, field}, NULL, view_on_reply, f))
+		f->pending++;
 	else
-		view_send(f, 3, (const char *[]){"HDEL", key, field});
+		f->failed = true;
 }
 
 /* See view.h. */

@@ -51,6 +51,15 @@ struct view *view_new(struct redis *r, const char *prefix, const struct windows 
 /* Frees the writer: every flush must be ended first; those awaiting replies finish on their own. */
 void view_free(struct view *v);
 
+/* True when its connection is up: a flush started now can be sent. */
+bool view_up(const struct view *v);
+
+/*
+ * Its connection's number (redis_session): when it changed, what an earlier one wrote may be
+ * missing (a restarted or failed-over server), so memos are forgotten.
+ */
+uint64_t view_session(const struct view *v);
+
 /*
  * Starts a flush: a set of writes whose acknowledgement is reported once. Several flushes
  * may be open or in flight at once. NULL when out of memory.
@@ -58,14 +67,31 @@ void view_free(struct view *v);
 struct view_flush *view_flush_begin(struct view *v);
 
 /*
+ * What a stats hash holds as this process last wrote it, for writing only what changed: one
+ * int32_t per field but updated_at (view_memo_fields), each the figure's scaled value
+ * (stats_figures; open_tickets and overdue_tickets as they are) or one of these.
+ */
+#define VIEW_MEMO_UNKNOWN INT32_MIN       /* not known: written (or deleted) at the next write */
+#define VIEW_MEMO_ABSENT (INT32_MIN + 1)  /* deleted */
+#define VIEW_MEMO_WIDE (INT32_MIN + 2)    /* set to a value too wide for the memo: written every time */
+
+/* The entries of one agent's memo: 15 per window, open_tickets and overdue_tickets. */
+size_t view_memo_fields(const struct view *v);
+
+/*
  * Writes agent's fb:agent:{A}:stats hash: per window (per_window[i] for ws->w[i]) the fields
- * of stats_render, then open_tickets, overdue_tickets and updated_at = now_ms. Fields with no
- * value are deleted in the same MULTI/EXEC, so a reader never sees half of a write; without
- * such fields it is one HSET. Absolute values: a repeat is harmless. Call it once per
+ * of stats_figures, then open_tickets, overdue_tickets and updated_at = now_ms. With memo
+ * (view_memo_fields entries) only the fields whose value differs from it, and updated_at, are
+ * written, and memo then holds what was written; a NULL memo, or one all VIEW_MEMO_UNKNOWN,
+ * writes every field. Fields with no value are deleted in the same MULTI/EXEC, so a reader
+ * never sees half of a write; without such fields it is one HSET. Absolute values: a repeat
+ * is harmless. When memo was fully known, the HSET must add exactly the fields memo had
+ * absent; more means the hash was changed behind the writer's back (deleted, say), and the
+ * flush fails, so that its caller forgets its memos and writes in full. Call it once per
  * changed agent per flush.
  */
 void view_agent_stats(struct view_flush *f, const char *agent, const struct totals *per_window,
-    int64_t open_tickets, int64_t overdue_tickets, int64_t now_ms);
+    int64_t open_tickets, int64_t overdue_tickets, int64_t now_ms, int32_t *memo);
 
 /*
  * Raises agent's score in fb:agents to ts_ms, its newest counted event time (ZADD GT, so

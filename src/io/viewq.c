@@ -1,6 +1,7 @@
 /* viewq.c: committed agent views waiting for Redis: the newest per agent, one round at a time. */
 #include "viewq.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,10 +14,13 @@
  * each agent's figures are simply newer when written.
  */
 #define VIEWQ_PACE 3
+/* An agent not queued. */
+#define VIEWQ_NONE UINT32_MAX
 
-/* One agent's queued view; the agent's id is owned here. */
+/* One agent's queued view: its slot, and its id at names + name. */
 struct viewq_item {
-	char *agent;
+	uint32_t slot;
+	uint32_t name;
 	struct task_view view;
 };
 
@@ -27,30 +31,35 @@ struct viewq {
 	int64_t round_ms;         /* how long the last round took */
 	void (*failed)(void *arg);
 	void *arg;
-	struct idmap *index;      /* agent -> position in items */
-	struct viewq_item *items;
+	/* Every agent ever queued has a slot, for the queue's life: its memo and its queue position. */
+	struct idmap *slots;      /* agent -> slot */
+	int32_t *memo;            /* view_memo_fields() per slot: what its hash holds (view.h) */
+	uint32_t *queued;         /* per slot: its position in items, or VIEWQ_NONE */
+	size_t nslots, slots_cap, fields;
+	uint64_t session;         /* the connection the memos were written on (view_session) */
+	struct viewq_item *items; /* the queue */
 	size_t n, cap;
+	char *names;              /* the queued agents' ids, NUL-terminated, for this round */
+	size_t names_len, names_cap;
 	bool out;                 /* a round awaits its answer */
 	bool dead;                /* freed by its owner while a round was out */
 };
 
-/* Frees the queued items and forgets them. */
-static void viewq_clear(struct viewq *q)
+/* Forgets what every hash holds: each agent's next write is in full. */
+static void viewq_forget(struct viewq *q)
 {
-	for (size_t i = 0; i < q->n; i++)
-		free(q->items[i].agent);
-	q->n = 0;
-	idmap_free(q->index);
-	q->index = idmap_new(64);
+	for (size_t i = 0; i < q->nslots * q->fields; i++)
+		q->memo[i] = VIEW_MEMO_UNKNOWN;
 }
 
 /* Frees the queue itself. */
 static void viewq_release(struct viewq *q)
 {
-	for (size_t i = 0; i < q->n; i++)
-		free(q->items[i].agent);
 	free(q->items);
-	idmap_free(q->index);
+	free(q->names);
+	free(q->memo);
+	free(q->queued);
+	idmap_free(q->slots);
 	if (q->pace_ev != NULL)
 		event_free(q->pace_ev);
 	free(q);
@@ -74,47 +83,87 @@ struct viewq *viewq_new(struct event_base *base, struct view *view, void (*faile
 	q->view = view;
 	q->failed = failed;
 	q->arg = arg;
-	if ((q->index = idmap_new(64)) == NULL || (q->pace_ev = evtimer_new(base, viewq_on_pace, q)) == NULL) {
-		idmap_free(q->index);
-		free(q);
+	q->fields = view_memo_fields(view);
+	if ((q->slots = idmap_new(64)) == NULL || (q->pace_ev = evtimer_new(base, viewq_on_pace, q)) == NULL) {
+		viewq_release(q);
 		return NULL;
 	}
 	return q;
+}
+
+/* realloc for an array of n elements of size, NULL on overflow too. */
+static void *viewq_realloc(void *p, size_t n, size_t size)
+{
+	return n > SIZE_MAX / size ? NULL : realloc(p, n * size);
+}
+
+/* The slot of agent (len bytes), made on first sight with nothing known; false when out of memory. */
+static bool viewq_slot(struct viewq *q, const char *agent, size_t len, uint32_t *slot)
+{
+	if (idmap_get(q->slots, agent, len, slot))
+		return true;
+	if (q->nslots == q->slots_cap) {
+		size_t cap = q->slots_cap ? q->slots_cap * 2 : 64;
+		int32_t *memo = viewq_realloc(q->memo, cap, q->fields * sizeof(*memo));
+		uint32_t *queued;
+
+		if (memo == NULL)
+			return false;
+		q->memo = memo;
+		if ((queued = viewq_realloc(q->queued, cap, sizeof(*queued))) == NULL)
+			return false;
+		q->queued = queued;
+		q->slots_cap = cap;
+	}
+	if (idmap_put(q->slots, agent, len, (uint32_t)q->nslots) < 0)
+		return false;
+	*slot = (uint32_t)q->nslots++;
+	q->queued[*slot] = VIEWQ_NONE;
+	for (size_t i = 0; i < q->fields; i++)
+		q->memo[*slot * q->fields + i] = VIEW_MEMO_UNKNOWN;
+	return true;
 }
 
 /* See viewq.h. */
 bool viewq_put(struct viewq *q, const struct task_view *v)
 {
 	size_t len = strlen(v->agent);
-	uint32_t i;
+	struct viewq_item *it;
+	uint32_t slot;
 
-	if (q->index == NULL)
+	if (!viewq_slot(q, v->agent, len, &slot))
 		return false;
-	if (idmap_get(q->index, v->agent, len, &i)) {
-		char *agent = q->items[i].agent;
-
-		q->items[i].view = *v;
-		q->items[i].view.agent = agent;
+	if (q->queued[slot] != VIEWQ_NONE) {
+		q->items[q->queued[slot]].view = *v;
 		return true;
 	}
 	if (q->n == q->cap) {
 		size_t cap = q->cap ? q->cap * 2 : 64;
-		struct viewq_item *p = realloc(q->items, cap * sizeof(*p));
+		struct viewq_item *items = viewq_realloc(q->items, cap, sizeof(*items));
 
-		if (p == NULL)
+		if (items == NULL)
 			return false;
-		q->items = p;
+		q->items = items;
 		q->cap = cap;
 	}
-	if ((q->items[q->n].agent = strdup(v->agent)) == NULL)
-		return false;
-	if (idmap_put(q->index, v->agent, len, (uint32_t)q->n) < 0) {
-		free(q->items[q->n].agent);
-		return false;
+	if (q->names_len + len + 1 > q->names_cap) {
+		size_t cap = q->names_cap ? q->names_cap : 4096;
+		char *names;
+
+		while (cap < q->names_len + len + 1)
+			cap *= 2;
+		if ((names = realloc(q->names, cap)) == NULL)
+			return false;
+		q->names = names;
+		q->names_cap = cap;
 	}
-	q->items[q->n].view = *v;
-	q->items[q->n].view.agent = q->items[q->n].agent;
-	q->n++;
+	it = &q->items[q->n];
+	it->slot = slot;
+	it->name = (uint32_t)q->names_len;
+	it->view = *v;
+	memcpy(q->names + q->names_len, v->agent, len + 1);
+	q->names_len += len + 1;
+	q->queued[slot] = (uint32_t)q->n++;
 	return true;
 }
 
@@ -129,8 +178,11 @@ static void viewq_on_round(void *arg, bool ok)
 		viewq_release(q);
 		return;
 	}
-	if (!ok)
+	if (!ok) {
+		/* What landed is not known: every agent is written in full again. */
+		viewq_forget(q);
 		q->failed(q->arg);
+	}
 	viewq_kick(q);
 }
 
@@ -139,10 +191,10 @@ void viewq_kick(struct viewq *q)
 {
 	struct view_flush *f;
 	int64_t now = ts_now_ms();
-
 	int64_t wait = q->round_start_ms + VIEWQ_PACE * q->round_ms - now;
 
-	if (q->out || q->n == 0 || evtimer_pending(q->pace_ev, NULL))
+	/* With the connection down the views wait, newest per agent, until it is back. */
+	if (q->out || q->n == 0 || evtimer_pending(q->pace_ev, NULL) || !view_up(q->view))
 		return;
 	if (wait > 0) {
 		struct timeval tv = {wait / 1000, (wait % 1000) * 1000};
@@ -152,15 +204,24 @@ void viewq_kick(struct viewq *q)
 	}
 	if ((f = view_flush_begin(q->view)) == NULL)
 		return;
+	if (view_session(q->view) != q->session) {
+		/* A new connection, maybe to a server that lost writes: nothing is known of the hashes. */
+		viewq_forget(q);
+		q->session = view_session(q->view);
+	}
 	q->round_start_ms = now;
 	for (size_t i = 0; i < q->n; i++) {
-		const struct task_view *v = &q->items[i].view;
+		const struct viewq_item *it = &q->items[i];
+		const char *agent = q->names + it->name;
 
-		view_agent_stats(f, v->agent, v->totals, v->open, v->overdue, now);
-		if (v->newest_ms > 0)
-			view_agent_seen(f, v->agent, v->newest_ms);
+		view_agent_stats(f, agent, it->view.totals, it->view.open, it->view.overdue, now,
+		    q->memo + (size_t)it->slot * q->fields);
+		if (it->view.newest_ms > 0)
+			view_agent_seen(f, agent, it->view.newest_ms);
+		q->queued[it->slot] = VIEWQ_NONE;
 	}
-	viewq_clear(q);
+	q->n = 0;
+	q->names_len = 0;
 	q->out = true;
 	view_flush_end(f, viewq_on_round, q);
 }

@@ -10,7 +10,11 @@
 
 struct viewq;
 
-/* A queue writing through view; failed runs when a round was not fully written. */
+/*
+ * A queue writing through view, which remembers what each agent's hash holds to write only
+ * what changed (view_agent_stats' memo); failed runs when a round was not fully written, or
+ * found a hash changed behind its back, and every agent's next write is then in full.
+ */
 struct viewq *viewq_new(struct event_base *base, struct view *view, void (*failed)(void *arg), void *arg);
 
 /* Queues an agent's view (copied), replacing an older one of the same agent; false when out of memory. */
@@ -19,7 +23,9 @@ bool viewq_put(struct viewq *q, const struct task_view *v);
 /*
  * Writes everything queued in one round unless a round is out or paced back; the next round
  * starts when it answers, and no sooner than a few times its duration after it began. So
- * under load a round carries more agents, each once, whatever the commits.
+ * under load a round carries more agents, each once, whatever the commits. While the view's
+ * connection is down nothing goes: kick again when it is back (a new connection's first
+ * writes are in full).
  */
 void viewq_kick(struct viewq *q);
 

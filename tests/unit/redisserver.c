@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -133,6 +134,53 @@ redisReply *redisserver_command(struct redisserver *s, const char *fmt, ...)
 	if (r == NULL)
 		fprintf(stderr, "redis-server: no reply: %s\n", s->rc->errstr);
 	return r;
+}
+
+/* See redisserver.h. */
+long long redisserver_calls(struct redisserver *s, const char *name)
+{
+	redisReply *r = redisserver_command(s, "INFO commandstats");
+	char needle[64];
+	const char *at;
+	long long n = 0;
+
+	snprintf(needle, sizeof(needle), "cmdstat_%s:calls=", name);
+	if (r != NULL && r->type == REDIS_REPLY_STRING && (at = strstr(r->str, needle)) != NULL)
+		n = atoll(at + strlen(needle));
+	freeReplyObject(r);
+	return n;
+}
+
+/* See redisserver.h. */
+redisContext *redisserver_monitor(struct redisserver *s)
+{
+	struct timeval tv = {5, 0};
+	redisContext *mon = redisConnectWithTimeout("127.0.0.1", s->port, tv);
+	redisReply *r;
+
+	if (mon == NULL || mon->err || redisSetTimeout(mon, tv) != REDIS_OK ||
+	    (r = redisCommand(mon, "MONITOR")) == NULL) {
+		redisFree(mon);
+		return NULL;
+	}
+	freeReplyObject(r);
+	return mon;
+}
+
+/* See redisserver.h. */
+bool redisserver_monitored(redisContext *mon, char *buf, size_t size)
+{
+	redisReply *r = NULL;
+	const char *cmd;
+
+	if (redisGetReply(mon, (void **)&r) != REDIS_OK || r == NULL || r->type != REDIS_REPLY_STATUS ||
+	    (cmd = strstr(r->str, "] ")) == NULL) {
+		freeReplyObject(r);
+		return false;
+	}
+	snprintf(buf, size, "%s", cmd + 2);
+	freeReplyObject(r);
+	return true;
 }
 
 /* See redisserver.h. */

@@ -26,6 +26,18 @@ bool redisserver_start(struct redisserver *s, bool cluster);
 /* Runs a command on the test's connection; NULL (after printing why) when no reply came. */
 redisReply *redisserver_command(struct redisserver *s, const char *fmt, ...);
 
+/* How often the server ran command name (lower case) since the last CONFIG RESETSTAT. */
+long long redisserver_calls(struct redisserver *s, const char *name);
+
+/* A second connection that MONITORs the server: it sees every command run from now on. NULL on failure. */
+redisContext *redisserver_monitor(struct redisserver *s);
+
+/*
+ * The next command the monitor saw, as the server prints it without time and client
+ * ("\"HSET\" \"k\" \"f\" \"v\""), into buf; false when none came within 5 s.
+ */
+bool redisserver_monitored(redisContext *mon, char *buf, size_t size);
+
 /* Stops the server and removes its directory; false when something was left behind. */
 bool redisserver_stop(struct redisserver *s);
 

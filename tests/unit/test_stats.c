@@ -116,6 +116,11 @@ static const struct fixed_case fixed_cases[] = {
 	{ INT64_MAX, 3, "9223372036854775.807" },
 	{ INT64_MIN, 0, "-9223372036854775808" },
 	{ INT64_MIN, 2, "-92233720368547758.08" },
+	{ 1, 18, "0.000000000000000001" },
+	{ -1, 20, "-0.000000000000000001" },	/* cut to 18 decimals */
+	{ 5, -1, "5" },
+	{ 10, 0, "10" },
+	{ 1000, 3, "1.000" },
 };
 
 /* Every row of the fixed-point table. */
@@ -126,12 +131,12 @@ test_format_fixed(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof fixed_cases / sizeof fixed_cases[0]; i++) {
-		stats_format_fixed(fixed_cases[i].scaled, fixed_cases[i].decimals, buf,
-		    sizeof buf);
+		assert_int_equal(stats_format_fixed(fixed_cases[i].scaled,
+		    fixed_cases[i].decimals, buf, sizeof buf), strlen(fixed_cases[i].want));
 		assert_string_equal(buf, fixed_cases[i].want);
 	}
-	/* A short buffer gets a terminated prefix. */
-	stats_format_fixed(-1234, 2, buf, 4);
+	/* A short buffer gets a terminated prefix; the length is the whole text's. */
+	assert_int_equal(stats_format_fixed(-1234, 2, buf, 4), 6);
 	assert_string_equal(buf, "-12");
 }
 
@@ -328,7 +333,7 @@ test_resp_avg(void **state)
 
 #define RENDER_FIELDS 15
 
-/* What stats_render emitted, in order. */
+/* The fields of one window, in order. */
 struct capture {
 	int	n;
 	char	field[RENDER_FIELDS + 1][64];
@@ -336,19 +341,22 @@ struct capture {
 	bool	present[RENDER_FIELDS + 1];
 };
 
-/* Records one emitted field; more than expected is caught by the count. */
+/* One window's fields as the stats hash has them: "<prefix>_<window>" and the figure's text. */
 static void
-capture_field(void *ctx, const char *field, const char *value)
+render(const char *window, const struct totals *t, struct capture *cap)
 {
-	struct capture	*cap = ctx;
+	int64_t	v[STATS_FIGURES];
+	bool	have[STATS_FIGURES];
 
-	if (cap->n > RENDER_FIELDS)
-		fail_msg("too many fields, last %s", field);
-	snprintf(cap->field[cap->n], sizeof cap->field[cap->n], "%s", field);
-	cap->present[cap->n] = value != NULL;
-	snprintf(cap->value[cap->n], sizeof cap->value[cap->n], "%s",
-	    value != NULL ? value : "");
-	cap->n++;
+	stats_figures(t, v, have);
+	for (int i = 0; i < STATS_FIGURES; i++) {
+		snprintf(cap->field[i], sizeof cap->field[i], "%s_%s", stats_figure_prefix(i), window);
+		cap->present[i] = have[i];
+		if (have[i])
+			stats_format_fixed(v[i], stats_figure_decimals(i), cap->value[i],
+			    sizeof cap->value[i]);
+	}
+	cap->n = STATS_FIGURES;
 }
 
 /* Renders t for window and compares against want[]: {field, value or NULL}. */
@@ -358,7 +366,7 @@ check_render(const char *window, const struct totals *t, const char *const want[
 	struct capture	cap;
 
 	memset(&cap, 0, sizeof cap);
-	stats_render(window, t, capture_field, &cap);
+	render(window, t, &cap);
 	assert_int_equal(cap.n, RENDER_FIELDS);
 	for (int i = 0; i < RENDER_FIELDS; i++) {
 		if (strcmp(cap.field[i], want[i][0]) != 0)
@@ -496,7 +504,7 @@ test_render_one_rating(void **state)
 	t.c[C_S5] = 1;
 	t.c[C_SATISFIED] = 1;
 	t.c[C_SCORE_SUM] = 5;
-	stats_render("1h", &t, capture_field, &cap);
+	render("1h", &t, &cap);
 	assert_int_equal(cap.n, RENDER_FIELDS);
 	assert_string_equal(cap.field[4], "csat_1h");
 	assert_string_equal(cap.value[4], "100.0");

@@ -190,17 +190,7 @@ static int flush_db(void **state)
 /* How often Redis ran command name (lower case) since the last CONFIG RESETSTAT. */
 static long long calls_of(const char *name)
 {
-	redisReply *r = cmd("INFO commandstats");
-	char needle[64];
-	const char *at;
-	long long n = 0;
-
-	snprintf(needle, sizeof(needle), "cmdstat_%s:calls=", name);
-	at = strstr(r->str, needle);
-	if (at != NULL)
-		n = atoll(at + strlen(needle));
-	freeReplyObject(r);
-	return n;
+	return redisserver_calls(&cur->rs, name);
 }
 
 /* Microseconds Redis spent in command name since the last CONFIG RESETSTAT. */
@@ -307,7 +297,7 @@ static void test_stats_full(void **state)
 
 	(void)state;
 	fill_totals(t, true);
-	view_agent_stats(f, "a17", t, 2, 1, NOW);
+	view_agent_stats(f, "a17", t, 2, 1, NOW, NULL);
 	assert_true(finish(f));
 	assert_stats("fb:agent:{a17}:stats", true, "2", "1", "1795341660123");
 	assert_int_equal(cmd_int("HLEN fb:agent:{a17}:stats"), FULL_FIELDS);
@@ -325,13 +315,13 @@ static void test_stats_absent_deleted(void **state)
 	(void)state;
 	fill_totals(t, true);
 	f = view_flush_begin(cur->view);
-	view_agent_stats(f, "a17", t, 2, 1, NOW);
-	view_agent_stats(f, "a18", t, 0, 0, NOW);
+	view_agent_stats(f, "a17", t, 2, 1, NOW, NULL);
+	view_agent_stats(f, "a18", t, 0, 0, NOW, NULL);
 	assert_true(finish(f));
 	fill_totals(t, false);
 	for (int replay = 0; replay < 2; replay++) {
 		f = view_flush_begin(cur->view);
-		view_agent_stats(f, "a17", t, 1, 0, NOW + 1000);
+		view_agent_stats(f, "a17", t, 1, 0, NOW + 1000, NULL);
 		assert_true(finish(f));
 		assert_stats("fb:agent:{a17}:stats", false, "1", "0", "1795341661123"); /* 12 fields gone */
 	}
@@ -342,9 +332,124 @@ static void test_stats_absent_deleted(void **state)
 	/* the figures come back when defined again */
 	fill_totals(t, true);
 	f = view_flush_begin(cur->view);
-	view_agent_stats(f, "a17", t, 3, 2, NOW + 2000);
+	view_agent_stats(f, "a17", t, 3, 2, NOW + 2000, NULL);
 	assert_true(finish(f));
 	assert_stats("fb:agent:{a17}:stats", true, "3", "2", "1795341662123");
+}
+
+/* Writes a17's stats with memo in a flush of its own; asserts its result and Redis's commands. */
+static void write_seen(const struct totals *t, int64_t open, int64_t now, int32_t *memo, bool ok,
+    const char *const *want, size_t n)
+{
+	redisContext *mon = redisserver_monitor(&cur->rs);
+	struct view_flush *f = view_flush_begin(cur->view);
+	char got[4096];
+
+	assert_non_null(mon);
+	view_agent_stats(f, "a17", t, open, 0, now, memo);
+	assert_int_equal(finish(f), ok);
+	for (size_t i = 0; i < n; i++) {
+		assert_true(redisserver_monitored(mon, got, sizeof(got)));
+		if (want[i] != NULL)
+			assert_string_equal(got, want[i]);
+	}
+	redisFree(mon);
+}
+
+/* A memo with nothing known (as a new queue has), and a17's first write with it: in full. */
+static void memo_start(int32_t *memo, struct totals t[4], int64_t open)
+{
+	assert_int_equal(view_memo_fields(cur->view), FULL_FIELDS - 1);
+	for (int i = 0; i < FULL_FIELDS - 1; i++)
+		memo[i] = VIEW_MEMO_UNKNOWN;
+	fill_totals(t, true);
+	write_seen(t, open, NOW, memo, true, NULL, 0);
+}
+
+/* Asserts field of a17's hash holds want. */
+static void assert_a17(const char *field, const char *want)
+{
+	redisReply *r = cmd("HGET fb:agent:{a17}:stats %s", field);
+
+	assert_string_equal(r->str, want);
+	freeReplyObject(r);
+}
+
+/* With a memo only changed fields go, with updated_at; the hash is what a full write makes. */
+static void test_memo_changed_only(void **state)
+{
+	int32_t memo[FULL_FIELDS - 1];
+	struct totals t[4];
+
+	(void)state;
+	memo_start(memo, t, 2);
+	assert_stats("fb:agent:{a17}:stats", true, "2", "0", "1795341660123");
+	write_seen(t, 2, NOW + 1, memo, true,
+	    (const char *[]){"\"HSET\" \"fb:agent:{a17}:stats\" \"updated_at\" \"1795341660124\""}, 1);
+	t[1].c[C_RATINGS] = 11;
+	t[3].c[C_SLA_MET] = 4;
+	write_seen(t, 3, NOW + 2, memo, true, (const char *[]){"\"HSET\" \"fb:agent:{a17}:stats\" \"ratings_24h\" "
+	    "\"11\" \"reply_sla_met_30d\" \"4\" \"open_tickets\" \"3\" \"updated_at\" \"1795341660125\""}, 1);
+	assert_a17("ratings_24h", "11");
+	assert_a17("reply_sla_met_30d", "4");
+	assert_int_equal(cmd_int("HLEN fb:agent:{a17}:stats"), FULL_FIELDS);
+	assert_int_equal(calls_of("hset"), 3);
+	assert_int_equal(calls_of("multi"), 0);
+}
+
+/* A figure that becomes undefined is deleted (MULTI/EXEC), and set again when it comes back. */
+static void test_memo_absent(void **state)
+{
+	int32_t memo[FULL_FIELDS - 1];
+	struct totals t[4];
+	char got[4096];
+	const char *hset = "\"HSET\" \"fb:agent:{a17}:stats\" \"ratings_1h\" \"3\" ";
+	redisContext *mon;
+
+	(void)state;
+	memo_start(memo, t, 1);
+	fill_totals(t, false);
+	mon = redisserver_monitor(&cur->rs);
+	write_seen(t, 1, NOW + 1, memo, true, (const char *[]){"\"MULTI\"", NULL, "\"HDEL\" \"fb:agent:{a17}:stats\" "
+	    "\"nps_1h\" \"complaint_rate_1h\" \"resp_avg_s_1h\" \"resp_max_s_1h\" \"csat_7d\" \"score_avg_7d\" "
+	    "\"csat_30d\" \"score_avg_30d\" \"nps_30d\" \"complaint_rate_30d\" \"resp_avg_s_30d\" \"resp_max_s_30d\"",
+	    "\"EXEC\""}, 4);
+	/* The HSET between: only what changed, and nothing of 24h, whose figures did not. */
+	for (int i = 0; i < 2; i++)
+		assert_true(redisserver_monitored(mon, got, sizeof(got)));
+	assert_true(strncmp(got, hset, strlen(hset)) == 0);
+	assert_null(strstr(got, "_24h"));
+	assert_non_null(strstr(got, "\"updated_at\" \"1795341660124\""));
+	redisFree(mon);
+	assert_stats("fb:agent:{a17}:stats", false, "1", "0", "1795341660124");
+	write_seen(t, 1, NOW + 2, memo, true,
+	    (const char *[]){"\"HSET\" \"fb:agent:{a17}:stats\" \"updated_at\" \"1795341660125\""}, 1);
+	/* Back: the 12 fields are added, as the memo expects (a mismatch would fail the flush). */
+	fill_totals(t, true);
+	write_seen(t, 1, NOW + 3, memo, true, NULL, 0);
+	assert_stats("fb:agent:{a17}:stats", true, "1", "0", "1795341660126");
+	assert_int_equal(calls_of("multi"), 1);
+	assert_int_equal(calls_of("hdel"), 1);
+}
+
+/* A value too wide for the memo is written every time; a deleted hash fails the next write. */
+static void test_memo_wide_and_stale(void **state)
+{
+	char want[128];
+	int32_t memo[FULL_FIELDS - 1];
+	struct totals t[4];
+
+	(void)state;
+	memo_start(memo, t, 0);
+	t[0].c[C_RATINGS] = INT64_C(5000000000);
+	for (long long at = NOW + 1; at <= NOW + 2; at++) {
+		snprintf(want, sizeof(want), "\"HSET\" \"fb:agent:{a17}:stats\" \"ratings_1h\" \"5000000000\" "
+		    "\"updated_at\" \"%lld\"", at);
+		write_seen(t, 0, at, memo, true, (const char *[]){want}, 1);
+	}
+	freeReplyObject(cmd("DEL fb:agent:{a17}:stats"));
+	write_seen(t, 1, NOW + 3, memo, false, NULL, 0);
+	assert_int_equal(cmd_int("HLEN fb:agent:{a17}:stats"), 3); /* ratings_1h, open_tickets, updated_at */
 }
 
 /* fb:agents keeps each agent's newest time (ZADD GT), in chunks of VIEW_SEEN_CHUNK. */
@@ -505,11 +610,11 @@ static void test_error_fails(void **state)
 	freeReplyObject(cmd("SET fb:agent:{a1}:stats x"));
 	fill_totals(t, false);
 	f = view_flush_begin(cur->view);
-	view_agent_stats(f, "a1", t, 0, 0, NOW); /* MULTI/EXEC: the errors are inside EXEC's array */
+	view_agent_stats(f, "a1", t, 0, 0, NOW, NULL); /* MULTI/EXEC: the errors are inside EXEC's array */
 	assert_false(finish(f));
 	fill_totals(t, true);
 	f = view_flush_begin(cur->view);
-	view_agent_stats(f, "a1", t, 0, 0, NOW);
+	view_agent_stats(f, "a1", t, 0, 0, NOW, NULL);
 	assert_false(finish(f));
 	f = view_flush_begin(cur->view);
 	assert_true(finish(f)); /* an empty flush is acknowledged at once */
@@ -531,7 +636,7 @@ static void test_down_fails(void **state)
 	assert_non_null(v);
 	fill_totals(t, false);
 	f = view_flush_begin(v);
-	view_agent_stats(f, "a1", t, 0, 0, NOW);
+	view_agent_stats(f, "a1", t, 0, 0, NOW, NULL);
 	view_agent_seen(f, "a1", 1);
 	view_alert(f, "i", "a1", "csat_below", true, "{}", NOW);
 	done_calls = 0;
@@ -578,9 +683,9 @@ static void test_cluster_accepts(void **state)
 	(void)state;
 	fill_totals(full, true);
 	fill_totals(mixed_t, false);
-	view_agent_stats(f, "a1", full, 1, 0, NOW);
-	view_agent_stats(f, "a2", full, 1, 0, NOW);
-	view_agent_stats(f, "a2", mixed_t, 1, 0, NOW);
+	view_agent_stats(f, "a1", full, 1, 0, NOW, NULL);
+	view_agent_stats(f, "a2", full, 1, 0, NOW, NULL);
+	view_agent_stats(f, "a2", mixed_t, 1, 0, NOW, NULL);
 	view_agent_seen(f, "a1", 5);
 	view_agent_seen(f, "a2", 6);
 	view_alert(f, "k:firing:1", "a1", "csat_below", true, "{\"state\":\"firing\"}", NOW);
@@ -652,7 +757,7 @@ static void test_bench_cpu(void **state)
 		fill_totals(t, full);
 		for (int i = 0; i < 10000; i++) {
 			snprintf(agent, sizeof(agent), "agent-%05d", i);
-			view_agent_stats(f, agent, t, 1, 0, NOW);
+			view_agent_stats(f, agent, t, 1, 0, NOW, NULL);
 		}
 		assert_true(finish(f));
 		after = redis_cpu();
@@ -670,6 +775,9 @@ int main(void)
 	const struct CMUnitTest plain[] = {
 		cmocka_unit_test_setup(test_stats_full, flush_db),
 		cmocka_unit_test_setup(test_stats_absent_deleted, flush_db),
+		cmocka_unit_test_setup(test_memo_changed_only, flush_db),
+		cmocka_unit_test_setup(test_memo_absent, flush_db),
+		cmocka_unit_test_setup(test_memo_wide_and_stale, flush_db),
 		cmocka_unit_test_setup(test_agents_gt, flush_db),
 		cmocka_unit_test_setup(test_alerts_once, flush_db),
 		cmocka_unit_test_setup(test_sent_trimmed, flush_db),

@@ -1,0 +1,261 @@
+/*
+ * test_viewq.c: the queue of agent views (src/io/viewq.c) writing through src/io/view.c and
+ * src/io/redis.c into a private redis-server: the newest view per agent, in full from a new
+ * queue, then only the fields that changed; in full again after a failed round or on a new
+ * connection; held while the connection is down.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+
+#include "config.h"
+#include "event.h"
+#include "log.h"
+#include "metrics.h"
+#include "redis.h"
+#include "redisserver.h"
+#include "view.h"
+#include "viewq.h"
+
+/* Every field of a hash with all figures defined: 15 per default window and 3. */
+#define ALL_FIELDS 63
+
+static struct redisserver srv;
+static struct event_base *base;
+static struct config cfg;
+static struct metrics metrics;
+static struct redis *conn;
+static struct view *writer;
+static bool conn_up;
+static int failures;
+
+/* The connection's state. */
+static void on_state(void *arg, bool is_up)
+{
+	(void)arg;
+	conn_up = is_up;
+}
+
+/* The queue's failure callback (the engine shows every agent again there). */
+static void on_failed(void *arg)
+{
+	(void)arg;
+	failures++;
+}
+
+/* Turns the loop until done(q) or 10 s passed; false on the timeout. */
+static bool turn_until(bool (*done)(const struct viewq *q), const struct viewq *q)
+{
+	time_t end = time(NULL) + 10;
+
+	while (!done(q) && time(NULL) < end)
+		event_base_loop(base, EVLOOP_ONCE);
+	return done(q);
+}
+
+/* turn_until's test: the connection is up. */
+static bool is_up(const struct viewq *q)
+{
+	(void)q;
+	return conn_up;
+}
+
+/* turn_until's test: the connection is down. */
+static bool is_down(const struct viewq *q)
+{
+	(void)q;
+	return !conn_up;
+}
+
+/* Queues agent's view (every figure defined, open_tickets = open), writes it and waits for the answer. */
+static void show(struct viewq *q, const char *agent, int64_t open)
+{
+	/* r s5 sat neu dis ssum n10 pro det cmp rep rn rsum rmax met miss */
+	static const int64_t c[COUNTER_COUNT] = {10, 8, 6, 1, 1, 33, 2, 1, 1, 2, 8, 4, 10000, 4499, 3, 1};
+	struct task_view v = {.agent = agent, .open = open, .newest_ms = 1000};
+
+	for (int w = 0; w < 4; w++)
+		memcpy(v.totals[w].c, c, sizeof(c));
+	assert_true(viewq_put(q, &v));
+	viewq_kick(q);
+	assert_true(turn_until(viewq_idle, q));
+}
+
+/* The value of field in agent's stats hash ("" when absent). */
+static void assert_field(const char *agent, const char *field, const char *want)
+{
+	redisReply *r = redisserver_command(&srv, "HGET fb:agent:{%s}:stats %s", agent, field);
+
+	assert_non_null(r);
+	assert_string_equal(r->type == REDIS_REPLY_STRING ? r->str : "", want);
+	freeReplyObject(r);
+}
+
+/* Asserts agent's stats hash has n fields. */
+static void assert_fields(const char *agent, long long n)
+{
+	redisReply *r = redisserver_command(&srv, "HLEN fb:agent:{%s}:stats", agent);
+
+	assert_non_null(r);
+	assert_int_equal(r->integer, n);
+	freeReplyObject(r);
+}
+
+/* Runs a command for its effect. */
+static void run(const char *command)
+{
+	freeReplyObject(redisserver_command(&srv, command));
+}
+
+/* Each test starts from an empty database and no failures. */
+static int clean(void **state)
+{
+	(void)state;
+	run("FLUSHALL");
+	run("CONFIG RESETSTAT");
+	failures = 0;
+	return 0;
+}
+
+/* A new queue writes in full; then only what changed is sent, the newest of each agent once. */
+static void test_changed_only(void **state)
+{
+	struct viewq *q = viewq_new(base, writer, on_failed, NULL);
+	struct task_view v = {.agent = "a1", .open = 9};
+
+	(void)state;
+	show(q, "a1", 1);
+	assert_fields("a1", ALL_FIELDS);
+	/* A field changed behind the queue's back stays so: unchanged fields are not sent. */
+	run("HSET fb:agent:{a1}:stats satisfied_1h junk");
+	assert_true(viewq_put(q, &v)); /* replaced before the round by the newer view below */
+	show(q, "a1", 2);
+	assert_field("a1", "satisfied_1h", "junk");
+	assert_field("a1", "open_tickets", "2");
+	assert_field("a1", "ratings_30d", "10");
+	assert_int_equal(redisserver_calls(&srv, "hset"), 3);
+	viewq_free(q);
+	/* A new queue (a task assigned again) knows nothing: in full. */
+	q = viewq_new(base, writer, on_failed, NULL);
+	show(q, "a1", 2);
+	assert_field("a1", "satisfied_1h", "6");
+	assert_int_equal(failures, 0);
+	viewq_free(q);
+}
+
+/* A failed round, or a hash found changed, makes every agent's next write a full one. */
+static void test_failure_full(void **state)
+{
+	struct viewq *q = viewq_new(base, writer, on_failed, NULL);
+
+	(void)state;
+	show(q, "a1", 1);
+	run("HSET fb:agent:{a1}:stats satisfied_1h junk");
+	run("SET fb:agent:{a2}:stats x"); /* a2's write is refused: the round fails */
+	show(q, "a2", 1);
+	assert_int_equal(failures, 1);
+	assert_field("a1", "satisfied_1h", "junk");
+	show(q, "a1", 1);
+	assert_field("a1", "satisfied_1h", "6");
+	/* The hash deleted by someone else: the HSET adds more than expected. */
+	run("DEL fb:agent:{a1}:stats");
+	show(q, "a1", 2);
+	assert_int_equal(failures, 2);
+	show(q, "a1", 2);
+	assert_fields("a1", ALL_FIELDS);
+	viewq_free(q);
+}
+
+/* Down, the views wait; on the new connection, whose server may have lost writes, they go in full. */
+static void test_reconnect_full(void **state)
+{
+	struct viewq *q = viewq_new(base, writer, on_failed, NULL);
+	struct task_view v = {.agent = "a1", .open = 5};
+
+	(void)state;
+	show(q, "a1", 1);
+	run("HSET fb:agent:{a1}:stats satisfied_1h junk");
+	run("CLIENT KILL TYPE normal SKIPME yes");
+	assert_true(turn_until(is_down, q));
+	assert_true(viewq_put(q, &v));
+	viewq_kick(q);
+	assert_false(viewq_idle(q));
+	assert_field("a1", "open_tickets", "1");
+	assert_true(turn_until(is_up, q));
+	show(q, "a1", 5);
+	assert_field("a1", "satisfied_1h", "6");
+	assert_field("a1", "open_tickets", "5");
+	assert_int_equal(failures, 0);
+	viewq_free(q);
+}
+
+/* The longest agent id: its key and its fb:agents entry are written whole. */
+static void test_long_id(void **state)
+{
+	struct viewq *q = viewq_new(base, writer, on_failed, NULL);
+	char agent[EVENT_ID_MAX + 1];
+	redisReply *r;
+
+	(void)state;
+	memset(agent, 'x', EVENT_ID_MAX);
+	agent[EVENT_ID_MAX] = '\0';
+	show(q, agent, 1);
+	assert_fields(agent, ALL_FIELDS);
+	r = redisserver_command(&srv, "ZSCORE fb:agents %s", agent);
+	assert_non_null(r);
+	assert_string_equal(r->str, "1000");
+	freeReplyObject(r);
+	viewq_free(q);
+}
+
+/* Starts the server, the connection and the writer the tests share. */
+static int setup(void **state)
+{
+	(void)state;
+	if (!redisserver_start(&srv, false))
+		return -1;
+	cfg.redis_port = srv.port;
+	conn = redis_new(base, &cfg, &metrics, on_state, NULL);
+	writer = conn != NULL && turn_until(is_up, NULL) ? view_new(conn, cfg.prefix, &cfg.windows) : NULL;
+	return writer != NULL ? 0 : -1;
+}
+
+/* Frees what setup made. */
+static int teardown(void **state)
+{
+	(void)state;
+	view_free(writer);
+	redis_free(conn);
+	return redisserver_stop(&srv) ? 0 : -1;
+}
+
+/* Runs the queue tests. */
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_changed_only, clean),
+		cmocka_unit_test_setup(test_failure_full, clean),
+		cmocka_unit_test_setup(test_reconnect_full, clean),
+		cmocka_unit_test_setup(test_long_id, clean),
+	};
+	int failed;
+
+	log_setup(LOG_CRIT, false);
+	config_defaults(&cfg);
+	if ((base = event_base_new()) == NULL)
+		return 1;
+	failed = cmocka_run_group_tests_name("viewq", tests, setup, teardown);
+	event_base_free(base);
+	config_free(&cfg);
+	return failed;
+}
