@@ -110,12 +110,14 @@ class Progress(threading.Thread):
 
     def run(self):
         last_n, last_t = 0, time.monotonic()
+        # A connection of its own: the stats polls use st.redis's from the main thread.
+        conn = h.RespClient("127.0.0.1", self.st.redis.port)
         while not self.halt.wait(self.every):
             now = time.monotonic()
             n = c.events_seen(self.st) or 0
             rss = c.proc_status(self.pid, "VmRSS")
             try:
-                rmem = c.redis_used_memory(self.st.redis)
+                rmem = int(re.search(r"used_memory:(\d+)", h._decode(conn.call("INFO", "memory"))).group(1))
             except Exception:  # noqa: BLE001  (Redis busy with a big poll: skip this figure)
                 rmem = None
             cpu = c.cpu_seconds(self.pid)[0] if rss is not None else None
@@ -126,6 +128,7 @@ class Progress(threading.Thread):
             self.lines.append(line)
             c.log(line)
             last_n, last_t = n, now
+        conn.close()
 
     def stop(self):
         self.halt.set()
