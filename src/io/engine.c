@@ -34,10 +34,15 @@ struct engine_offsets {
 	size_t n, cap;
 };
 
-/* An agent view of a committed flush, written to the contract keys afterwards. */
+/*
+ * An agent view of a flush, written to the contract keys once it is committed: one block
+ * with the configured windows' totals only (a task_view has room for WINDOWS_MAX) and the id.
+ * A flush of 100,000 agents holds 100,000 of these until its commit answers.
+ */
 struct engine_view {
-	char *agent;
-	struct task_view view;
+	int64_t open, overdue, newest_ms;
+	char *agent;                   /* after the totals, in the same block */
+	struct totals totals[];
 };
 
 enum engine_state {
@@ -57,7 +62,7 @@ struct engine_task {
 	bool committing;               /* changes are out; only their answer may build the next */
 	struct engine_offsets open;    /* offsets applied since the last flush */
 	struct engine_offsets flushed; /* offsets of the changes out */
-	struct engine_view *views;     /* views of the changes out */
+	struct engine_view **views;    /* views of the changes out */
 	size_t views_n, views_cap;
 	struct viewq *viewq;           /* views of committed changes, to Redis a round at a time */
 	struct deliver *deliver;
@@ -168,6 +173,14 @@ static void engine_on_flush(evutil_socket_t fd, short what, void *arg)
 	engine_flush(arg);
 }
 
+/* Forgets the views of the changes out. */
+static void engine_views_drop(struct engine_task *et)
+{
+	for (size_t i = 0; i < et->views_n; i++)
+		free(et->views[i]);
+	et->views_n = 0;
+}
+
 /* Frees a task that no longer has anything out. */
 static void engine_task_free(struct engine_task *et)
 {
@@ -179,8 +192,7 @@ static void engine_task_free(struct engine_task *et)
 		pp = &(*pp)->next_closing;
 	if (*pp == et)
 		*pp = et->next_closing;
-	for (size_t i = 0; i < et->views_n; i++)
-		free(et->views[i].agent);
+	engine_views_drop(et);
 	free(et->views);
 	free(et->open.v);
 	free(et->flushed.v);
@@ -239,25 +251,29 @@ static void engine_on_free(evutil_socket_t fd, short what, void *arg)
 static bool engine_sink_agent(void *arg, const char *id, const char *blob, size_t len, const struct task_view *view)
 {
 	struct engine_task *et = arg;
+	size_t windows = et->e->cfg->windows.count, id_len = strlen(id);
 	struct engine_view *v;
 
-	if (blob != NULL && !taskstore_put(et->changes, TASKSTORE_AGENT, id, strlen(id), blob, len))
+	if (blob != NULL && !taskstore_put(et->changes, TASKSTORE_AGENT, id, id_len, blob, len))
 		return false;
 	if (et->views_n == et->views_cap) {
 		size_t cap = et->views_cap ? et->views_cap * 2 : 64;
-		struct engine_view *p = realloc(et->views, cap * sizeof(*p));
+		struct engine_view **p = realloc(et->views, cap * sizeof(*p));
 
 		if (p == NULL)
 			return false;
 		et->views = p;
 		et->views_cap = cap;
 	}
-	v = &et->views[et->views_n];
-	if ((v->agent = strdup(id)) == NULL)
+	if ((v = malloc(sizeof(*v) + windows * sizeof(v->totals[0]) + id_len + 1)) == NULL)
 		return false;
-	v->view = *view;
-	v->view.agent = v->agent;
-	et->views_n++;
+	v->open = view->open;
+	v->overdue = view->overdue;
+	v->newest_ms = view->newest_ms;
+	memcpy(v->totals, view->totals, windows * sizeof(v->totals[0]));
+	v->agent = (char *)&v->totals[windows];
+	memcpy(v->agent, id, id_len + 1);
+	et->views[et->views_n++] = v;
 	return true;
 }
 
@@ -329,12 +345,21 @@ static void engine_views_failed(void *arg)
 /* Queues the views of a committed flush; the queue writes the newest of each agent. */
 static void engine_write_views(struct engine_task *et)
 {
+	struct task_view tv;
+
+	memset(&tv, 0, sizeof(tv));
 	for (size_t i = 0; i < et->views_n; i++) {
+		const struct engine_view *v = et->views[i];
+
+		tv.agent = v->agent;
+		tv.open = v->open;
+		tv.overdue = v->overdue;
+		tv.newest_ms = v->newest_ms;
+		memcpy(tv.totals, v->totals, et->e->cfg->windows.count * sizeof(tv.totals[0]));
 		/* Out of memory: that agent is shown with its next change. */
-		(void)viewq_put(et->viewq, &et->views[i].view);
-		free(et->views[i].agent);
+		(void)viewq_put(et->viewq, &tv);
 	}
-	et->views_n = 0;
+	engine_views_drop(et);
 	viewq_kick(et->viewq);
 }
 
@@ -372,9 +397,7 @@ static void engine_on_commit(void *arg, enum taskstore_result res)
 	et->committing = false;
 	if (res == TASKSTORE_FENCED) {
 		log_warn("engine: task %" PRIu32 " was claimed by another instance; dropping it", et->id);
-		for (size_t i = 0; i < et->views_n; i++)
-			free(et->views[i].agent);
-		et->views_n = 0;
+		engine_views_drop(et);
 		et->flushed.n = 0;
 		if (et->state != ENGINE_CLOSING)
 			engine_close(et, true);
