@@ -35,15 +35,17 @@ struct engine_offsets {
 };
 
 /*
- * An agent view of a flush, written to the contract keys once it is committed: one block
- * with the configured windows' totals only (a task_view has room for WINDOWS_MAX) and the id.
- * A flush of 100,000 agents holds 100,000 of these until its commit answers.
+ * An agent view of a flush, written to the contract keys once it is committed. A flush's
+ * views are packed one after another in one buffer (a flush of 100,000 agents holds them
+ * all until its commit answers): the configured windows' totals only (a task_view has
+ * room for WINDOWS_MAX), then the id and its NUL, padded to the next view's alignment.
  */
 struct engine_view {
 	int64_t open, overdue, newest_ms;
-	char *agent;                   /* after the totals, in the same block */
 	struct totals totals[];
 };
+/* A flush's views buffer is given back when its commit answered if it grew past this. */
+#define ENGINE_VIEWS_KEEP (256 * 1024)
 
 enum engine_state {
 	ENGINE_CLAIMING,  /* generation increment sent */
@@ -62,8 +64,8 @@ struct engine_task {
 	bool committing;               /* changes are out; only their answer may build the next */
 	struct engine_offsets open;    /* offsets applied since the last flush */
 	struct engine_offsets flushed; /* offsets of the changes out */
-	struct engine_view **views;    /* views of the changes out */
-	size_t views_n, views_cap;
+	char *views;                   /* views of the changes out, packed (struct engine_view) */
+	size_t views_len, views_cap;
 	struct viewq *viewq;           /* views of committed changes, to Redis a round at a time */
 	struct deliver *deliver;
 	struct event *flush_ev;
@@ -173,12 +175,23 @@ static void engine_on_flush(evutil_socket_t fd, short what, void *arg)
 	engine_flush(arg);
 }
 
-/* Forgets the views of the changes out. */
+/* Forgets the views of the changes out; a buffer a large flush grew is given back. */
 static void engine_views_drop(struct engine_task *et)
 {
-	for (size_t i = 0; i < et->views_n; i++)
-		free(et->views[i]);
-	et->views_n = 0;
+	et->views_len = 0;
+	if (et->views_cap > ENGINE_VIEWS_KEEP) {
+		free(et->views);
+		et->views = NULL;
+		et->views_cap = 0;
+	}
+}
+
+/* The bytes of a packed view with n windows and an id of len bytes, up to the next one's start. */
+static size_t engine_view_size(size_t windows, size_t len)
+{
+	size_t a = _Alignof(struct engine_view), n = sizeof(struct engine_view) + windows * sizeof(struct totals);
+
+	return (n + len + 1 + a - 1) / a * a;
 }
 
 /* Frees a task that no longer has anything out. */
@@ -192,7 +205,6 @@ static void engine_task_free(struct engine_task *et)
 		pp = &(*pp)->next_closing;
 	if (*pp == et)
 		*pp = et->next_closing;
-	engine_views_drop(et);
 	free(et->views);
 	free(et->open.v);
 	free(et->flushed.v);
@@ -251,29 +263,29 @@ static void engine_on_free(evutil_socket_t fd, short what, void *arg)
 static bool engine_sink_agent(void *arg, const char *id, const char *blob, size_t len, const struct task_view *view)
 {
 	struct engine_task *et = arg;
-	size_t windows = et->e->cfg->windows.count, id_len = strlen(id);
+	size_t windows = et->e->cfg->windows.count, id_len = strlen(id), size = engine_view_size(windows, id_len);
 	struct engine_view *v;
 
 	if (blob != NULL && !taskstore_put(et->changes, TASKSTORE_AGENT, id, id_len, blob, len))
 		return false;
-	if (et->views_n == et->views_cap) {
-		size_t cap = et->views_cap ? et->views_cap * 2 : 64;
-		struct engine_view **p = realloc(et->views, cap * sizeof(*p));
+	if (et->views_len + size > et->views_cap) {
+		size_t cap = et->views_cap ? et->views_cap * 2 : 64 * size;
+		char *p;
 
-		if (p == NULL)
+		while (cap < et->views_len + size)
+			cap *= 2;
+		if ((p = realloc(et->views, cap)) == NULL)
 			return false;
 		et->views = p;
 		et->views_cap = cap;
 	}
-	if ((v = malloc(sizeof(*v) + windows * sizeof(v->totals[0]) + id_len + 1)) == NULL)
-		return false;
+	v = (struct engine_view *)(void *)(et->views + et->views_len);
 	v->open = view->open;
 	v->overdue = view->overdue;
 	v->newest_ms = view->newest_ms;
 	memcpy(v->totals, view->totals, windows * sizeof(v->totals[0]));
-	v->agent = (char *)&v->totals[windows];
-	memcpy(v->agent, id, id_len + 1);
-	et->views[et->views_n++] = v;
+	memcpy(&v->totals[windows], id, id_len + 1);
+	et->views_len += size;
 	return true;
 }
 
@@ -345,17 +357,19 @@ static void engine_views_failed(void *arg)
 /* Queues the views of a committed flush; the queue writes the newest of each agent. */
 static void engine_write_views(struct engine_task *et)
 {
+	size_t windows = et->e->cfg->windows.count;
 	struct task_view tv;
 
 	memset(&tv, 0, sizeof(tv));
-	for (size_t i = 0; i < et->views_n; i++) {
-		const struct engine_view *v = et->views[i];
+	for (size_t off = 0; off < et->views_len;) {
+		const struct engine_view *v = (const struct engine_view *)(const void *)(et->views + off);
 
-		tv.agent = v->agent;
+		tv.agent = (const char *)&v->totals[windows];
+		off += engine_view_size(windows, strlen(tv.agent));
 		tv.open = v->open;
 		tv.overdue = v->overdue;
 		tv.newest_ms = v->newest_ms;
-		memcpy(tv.totals, v->totals, et->e->cfg->windows.count * sizeof(tv.totals[0]));
+		memcpy(tv.totals, v->totals, windows * sizeof(tv.totals[0]));
 		/* Out of memory: that agent is shown with its next change. */
 		(void)viewq_put(et->viewq, &tv);
 	}
