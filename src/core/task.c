@@ -56,6 +56,7 @@ struct task {
 	uint32_t agent_count;
 	size_t agent_cap;
 	struct task_list dirty_agents;
+	uint32_t show_next, show_end; /* agents [show_next, show_end) still to be shown again */
 	struct timers *agent_timers; /* when an agent's windows slide or its rules are due */
 
 	struct idmap *ticket_index;
@@ -570,7 +571,7 @@ int64_t task_next_tick(const struct task *t)
 bool task_dirty(const struct task *t)
 {
 	if (t->dirty_agents.n || t->dirty_tickets.n || t->deleted_n || t->records_n ||
-	    outbox_changed(&t->out) || t->marks_changed)
+	    outbox_changed(&t->out) || t->marks_changed || t->show_next < t->show_end)
 		return true;
 	for (uint32_t d = 0; d < t->cfg->tasks; d++)
 		if (t->building[d] != NULL && route_batch_count(t->building[d]) > 0)
@@ -684,6 +685,8 @@ bool task_flush(struct task *t, int64_t now_ms, const struct task_sink *sink)
 		if (!sink->dedupe(sink->arg, t->records + i * DEDUPE_RECORD_SIZE))
 			goto out;
 	t->records_n = 0;
+	for (uint32_t n = 0; n < TASK_SHOW_PER_FLUSH && t->show_next < t->show_end; n++)
+		task_agent_view(t, t->show_next++);
 	for (size_t i = 0; i < t->dirty_agents.n; i++) {
 		t->agents[t->dirty_agents.v[i]].listed = false;
 		if (!task_flush_agent(t, t->dirty_agents.v[i], &sb, now_ms, sink))
@@ -785,8 +788,8 @@ void task_restore_done(struct task *t, int64_t now_ms)
 /* See task.h. */
 void task_show_all(struct task *t)
 {
-	for (uint32_t i = 0; i < t->agent_count; i++)
-		task_agent_view(t, i);
+	t->show_next = 0;
+	t->show_end = t->agent_count;
 }
 
 /* See task.h. */

@@ -561,6 +561,114 @@ static void test_rule_resolves(void **state)
 	task_free(q);
 }
 
+/* Sink: counts views (n[0]) and saved agent states (n[1]). */
+static bool count_agent(void *arg, const char *id, const char *blob, size_t len, const struct task_view *v)
+{
+	size_t *n = arg;
+
+	(void)id;
+	(void)len;
+	(void)v;
+	n[0]++;
+	n[1] += blob != NULL;
+	return true;
+}
+
+/* Sink: accepts a ticket, record, outbox change or meta without keeping it. */
+static bool count_ticket(void *arg, const char *id, const char *blob, size_t len)
+{
+	(void)arg;
+	(void)id;
+	(void)blob;
+	(void)len;
+	return true;
+}
+
+/* Sink: accepts a dedupe record. */
+static bool count_record(void *arg, const uint8_t rec[DEDUPE_RECORD_SIZE])
+{
+	(void)arg;
+	(void)rec;
+	return true;
+}
+
+/* Sink: accepts a new outbox entry. */
+static bool count_added(void *arg, const struct outbox_entry *e, const char *blob, size_t len)
+{
+	(void)arg;
+	(void)e;
+	(void)blob;
+	(void)len;
+	return true;
+}
+
+/* Sink: accepts a delivered entry. */
+static bool count_removed(void *arg, uint64_t seq)
+{
+	(void)arg;
+	(void)seq;
+	return true;
+}
+
+/* Sink: accepts the meta record. */
+static bool count_meta(void *arg, const char *blob, size_t len)
+{
+	(void)arg;
+	(void)blob;
+	(void)len;
+	return true;
+}
+
+/* Flushes t, counting its views and saved agents into n. */
+static void flush_count(struct task *t, int64_t now, size_t n[2])
+{
+	struct task_sink sink = {count_agent, count_ticket, count_record, {count_added, count_removed, NULL},
+		count_meta, n};
+
+	n[0] = n[1] = 0;
+	assert_true(task_flush(t, now, &sink));
+}
+
+/* Showing every agent again goes TASK_SHOW_PER_FLUSH a flush, besides the agents that changed. */
+static void test_show_all_paced(void **state)
+{
+	struct task *t = task_new(0, &cfg);
+	const size_t agents = 2 * TASK_SHOW_PER_FLUSH + 5;
+	size_t n[2];
+	char id[16], agent[16];
+	struct event e;
+
+	(void)state;
+	for (size_t i = 0; i < agents; i++) {
+		snprintf(id, sizeof(id), "r%zu", i);
+		snprintf(agent, sizeof(agent), "a%zu", i);
+		e = ev(id, EVENT_RATING, agent, NULL, T0 - MIN, 5);
+		task_event(t, &e, T0);
+	}
+	flush_count(t, T0, n);
+	assert_int_equal(n[0], agents);
+	assert_int_equal(n[1], agents);
+	assert_false(task_dirty(t));
+	task_show_all(t);
+	assert_true(task_dirty(t));
+	e = ev("f1", EVENT_RATING, "fresh", NULL, T0, 4);
+	task_event(t, &e, T0 + SEC);
+	flush_count(t, T0 + SEC, n);
+	assert_int_equal(n[0], TASK_SHOW_PER_FLUSH + 1); /* the changed agent goes in the first flush */
+	assert_int_equal(n[1], 1);
+	assert_true(task_dirty(t));
+	flush_count(t, T0 + 2 * SEC, n);
+	assert_int_equal(n[0], TASK_SHOW_PER_FLUSH);
+	assert_int_equal(n[1], 0);
+	assert_true(task_dirty(t));
+	flush_count(t, T0 + 3 * SEC, n);
+	assert_int_equal(n[0], 5);
+	assert_false(task_dirty(t));
+	flush_count(t, T0 + 4 * SEC, n);
+	assert_int_equal(n[0], 0);
+	task_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -571,6 +679,7 @@ int main(void)
 		cmocka_unit_test(test_rule_fires),
 		cmocka_unit_test(test_ticket_names),
 		cmocka_unit_test(test_rule_resolves),
+		cmocka_unit_test(test_show_all_paced),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
