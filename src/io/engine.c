@@ -44,6 +44,8 @@ struct engine_view {
 	int64_t open, overdue, newest_ms;
 	struct totals totals[];
 };
+/* Offsets of one flush kept allocated for the next (24 bytes each); a larger list is freed. */
+#define ENGINE_OFFSETS_KEEP 16384
 /* A flush's views buffer is given back when its commit answered if it grew past this. */
 #define ENGINE_VIEWS_KEEP (256 * 1024)
 
@@ -106,6 +108,16 @@ uint32_t engine_owner(const struct engine *e, const char *id, size_t len)
 static uint32_t engine_owner_cb(void *arg, const char *id, size_t len)
 {
 	return engine_owner(arg, id, len);
+}
+
+/* Frees a list's array when it is empty and has grown past ENGINE_OFFSETS_KEEP entries (a burst). */
+static void engine_offsets_shrink(struct engine_offsets *l)
+{
+	if (l->n == 0 && l->cap > ENGINE_OFFSETS_KEEP) {
+		free(l->v);
+		l->v = NULL;
+		l->cap = 0;
+	}
 }
 
 /* Appends an offset to a list; false when out of memory. */
@@ -420,6 +432,7 @@ static void engine_on_commit(void *arg, enum taskstore_result res)
 		return;
 	}
 	outbox_committed(task_outbox(et->task));
+	taskstore_changes_clear(et->changes);
 	engine_write_views(et);
 	engine_count(e, &et->flushed);
 	{
@@ -430,6 +443,7 @@ static void engine_on_commit(void *arg, enum taskstore_result res)
 		for (size_t i = 0; i < n; i++)
 			e->handler.done(e->handler.arg, et->flushed.v[i].topic, et->flushed.v[i].partition,
 			    et->flushed.v[i].offset);
+		engine_offsets_shrink(&et->flushed);
 	}
 	deliver_drive(et->deliver);
 	if (et->state == ENGINE_CLOSING) {
