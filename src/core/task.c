@@ -116,8 +116,9 @@ struct task *task_new(uint32_t id, const struct task_config *cfg)
 	t->ticket_free = UINT32_MAX;
 	outbox_init(&t->out);
 	t->dedupe = dedupe_new(1024);
-	t->agent_index = idmap_new(256);
-	t->ticket_index = idmap_new(256);
+	/* The maps borrow the ids the agents and tickets keep anyway. */
+	t->agent_index = idmap_new_borrowing(256);
+	t->ticket_index = idmap_new_borrowing(256);
 	t->agent_timers = timers_new();
 	t->ticket_timers = timers_new();
 	t->building = calloc(cfg->tasks, sizeof(*t->building));
@@ -185,7 +186,7 @@ static uint32_t task_agent_slot(struct task *t, const char *id, size_t len)
 		return UINT32_MAX;
 	i = t->agent_count;
 	memset(&t->agents[i], 0, sizeof(t->agents[i]));
-	if ((t->agents[i].id = strndup(id, len)) == NULL || idmap_put(t->agent_index, id, len, i) < 0) {
+	if ((t->agents[i].id = strndup(id, len)) == NULL || idmap_put(t->agent_index, t->agents[i].id, len, i) < 0) {
 		free(t->agents[i].id);
 		return UINT32_MAX;
 	}
@@ -288,20 +289,48 @@ static void task_ticket_handles(uint32_t i, bool has_category, uint32_t *agent, 
 	*category = has_category ? 2 * i + 1 : CLOCK_NO_NAME;
 }
 
+/* A ticket's block "ID\0AGENT\0CATEGORY\0" (see struct task_ticket); NULL when out of memory. */
+static char *task_ticket_text(const char *id, size_t id_len, const char *agent, size_t agent_len,
+    const char *category, size_t category_len)
+{
+	char *p = malloc(id_len + agent_len + category_len + 3);
+
+	if (p == NULL)
+		return NULL;
+	memcpy(p, id, id_len);
+	p[id_len] = '\0';
+	memcpy(p + id_len + 1, agent, agent_len);
+	p[id_len + 1 + agent_len] = '\0';
+	memcpy(p + id_len + agent_len + 2, category, category_len);
+	p[id_len + agent_len + category_len + 2] = '\0';
+	return p;
+}
+
+/* Whether the NUL-terminated s is the len bytes at p. */
+static bool task_same(const char *s, const char *p, size_t len)
+{
+	return strncmp(s, p, len) == 0 && s[len] == '\0';
+}
+
 /* Sets the agent and category kept with ticket i's id; false when out of memory (unchanged). */
 static bool task_ticket_names(struct task *t, uint32_t i, const char *agent, size_t agent_len,
     const char *category, size_t category_len)
 {
 	struct task_ticket *k = &t->tickets[i];
 	size_t id_len = strlen(k->text);
-	char *p = realloc(k->text, id_len + agent_len + category_len + 3);
+	const char *a = k->text + id_len + 1, *c = a + strlen(a) + 1;
+	char *p;
 
-	if (p == NULL)
+	if (task_same(a, agent, agent_len) && task_same(c, category, category_len))
+		return true; /* as the block was made: the usual case */
+	/* A new block, not realloc: the ticket map borrows the id, and learns its new place first. */
+	if ((p = task_ticket_text(k->text, id_len, agent, agent_len, category, category_len)) == NULL)
 		return false;
-	memcpy(p + id_len + 1, agent, agent_len);
-	p[id_len + 1 + agent_len] = '\0';
-	memcpy(p + id_len + agent_len + 2, category, category_len);
-	p[id_len + agent_len + category_len + 2] = '\0';
+	if (idmap_put(t->ticket_index, p, id_len, i) < 0) {
+		free(p);
+		return false;
+	}
+	free(k->text);
 	k->text = p;
 	return true;
 }
@@ -368,8 +397,12 @@ static void task_effects(struct task *t, uint32_t i, const struct clock_effects 
 	}
 }
 
-/* A ticket's slot, made (idle) on first use; UINT32_MAX when out of memory. */
-static uint32_t task_ticket_slot(struct task *t, const char *id, size_t len)
+/*
+ * A ticket's slot, made (idle) on first use with the names of the event that made it (empty
+ * for a reply), so the usual opener keeps them as they are; UINT32_MAX when out of memory.
+ */
+static uint32_t task_ticket_slot(struct task *t, const char *id, size_t len, const struct clock_text *agent,
+    const struct clock_text *category)
 {
 	uint32_t i;
 
@@ -384,15 +417,14 @@ static uint32_t task_ticket_slot(struct task *t, const char *id, size_t len)
 		i = t->ticket_used++;
 	}
 	memset(&t->tickets[i], 0, sizeof(t->tickets[i]));
-	/* No agent nor category yet: two empty names after the id. */
-	if ((t->tickets[i].text = calloc(1, len + 3)) == NULL || idmap_put(t->ticket_index, id, len, i) < 0) {
+	t->tickets[i].text = task_ticket_text(id, len, agent->ptr, agent->len, category->ptr, category->len);
+	if (t->tickets[i].text == NULL || idmap_put(t->ticket_index, t->tickets[i].text, len, i) < 0) {
 		free(t->tickets[i].text);
 		t->tickets[i].text = NULL;
 		t->tickets[i].next_free = t->ticket_free;
 		t->ticket_free = i;
 		return UINT32_MAX;
 	}
-	memcpy(t->tickets[i].text, id, len);
 	t->ticket_live++;
 	return i;
 }
@@ -400,7 +432,10 @@ static uint32_t task_ticket_slot(struct task *t, const char *id, size_t len)
 /* The reply-clock part of an event, for a ticket this task owns. */
 static void task_ticket_part(struct task *t, const struct event *e, int64_t now_ms)
 {
-	uint32_t i = task_ticket_slot(t, e->ticket_id, strlen(e->ticket_id));
+	bool reply = e->type == EVENT_REPLY;
+	struct clock_text agent = {reply ? "" : e->agent_id, reply ? 0 : strlen(e->agent_id)};
+	struct clock_text category = {reply ? "" : e->category, reply ? 0 : strlen(e->category)};
+	uint32_t i = task_ticket_slot(t, e->ticket_id, strlen(e->ticket_id), &agent, &category);
 	struct clock_names names = {e->ticket_id, task_name, t};
 	struct clock_effects fx;
 	struct task_ticket *k;
@@ -408,7 +443,7 @@ static void task_ticket_part(struct task *t, const struct event *e, int64_t now_
 	if (i == UINT32_MAX)
 		return;
 	k = &t->tickets[i];
-	if (e->type == EVENT_REPLY) {
+	if (reply) {
 		clock_reply(&k->clock, &t->cfg->clocks, e->ts_ms, now_ms, &names, &fx);
 	} else {
 		struct clock_opening op = {
@@ -422,8 +457,7 @@ static void task_ticket_part(struct task *t, const struct event *e, int64_t now_
 		 * same ones). Otherwise this event's names are kept: a new clock, or the early reply it
 		 * pairs with, goes by them.
 		 */
-		if (!task_ticket_running(k) && !task_ticket_names(t, i, e->agent_id, strlen(e->agent_id),
-		    e->category, strlen(e->category))) {
+		if (!task_ticket_running(k) && !task_ticket_names(t, i, agent.ptr, agent.len, category.ptr, category.len)) {
 			if (k->clock.phase == CLOCK_IDLE)
 				task_ticket_forget(t, i);
 			return;
@@ -754,7 +788,8 @@ bool task_restore_ticket(struct task *t, const char *id, size_t id_len, const ch
 	int64_t next;
 
 	(void)now_ms;
-	if (!clock_decode(blob, len, &s, &agent, &category) || (i = task_ticket_slot(t, id, id_len)) == UINT32_MAX)
+	if (!clock_decode(blob, len, &s, &agent, &category) ||
+	    (i = task_ticket_slot(t, id, id_len, &agent, &category)) == UINT32_MAX)
 		return false;
 	k = &t->tickets[i];
 	if (s.phase == CLOCK_OPEN || s.phase == CLOCK_OVERDUE) {

@@ -425,10 +425,11 @@ static void test_ticket_names(void **state)
 	size_t overdue, breaches = 0;
 
 	(void)state;
+	/* Ids over 11 bytes: the ticket map reads them from the tickets' own blocks. */
 	/* An early reply waits; the message it answers pairs with it under the message's agent. */
-	e = ev("r0", EVENT_REPLY, "a9", "T0", T0 - 10 * MIN, 0);
+	e = ev("r0", EVENT_REPLY, "a9", "T0-paired-early-reply", T0 - 10 * MIN, 0);
 	task_event(t, &e, T0);
-	e = ev("m0", EVENT_MESSAGE, "a2", "T0", T0 - 40 * MIN, 0);
+	e = ev("m0", EVENT_MESSAGE, "a2", "T0-paired-early-reply", T0 - 40 * MIN, 0);
 	snprintf(e.category, sizeof(e.category), "refunds");
 	task_event(t, &e, T0);
 	assert_int_equal(task_clocks(t, &overdue), 0);
@@ -437,10 +438,10 @@ static void test_ticket_names(void **state)
 	assert_int_equal(view_of(&c, "a2")->totals[0].c[C_RESP_SUM_MS], 30 * MIN);
 	assert_int_equal(view_of(&c, "a9")->totals[0].c[C_RESP_N], 0);
 	/* A running clock keeps its first agent and category when another message names others. */
-	e = ev("m1", EVENT_MESSAGE, "a1", "T1", T0 - 2 * HOUR, 0);
+	e = ev("m1", EVENT_MESSAGE, "a1", "T1-kept-by-its-opener", T0 - 2 * HOUR, 0);
 	snprintf(e.category, sizeof(e.category), "billing");
 	task_event(t, &e, T0);
-	e = ev("m2", EVENT_MESSAGE, "a3", "T1", T0 - HOUR, 0);
+	e = ev("m2", EVENT_MESSAGE, "a3", "T1-kept-by-its-opener", T0 - HOUR, 0);
 	task_event(t, &e, T0);
 	flush(t, T0, &c);
 	assert_int_equal(c.tickets, 1);
@@ -457,7 +458,7 @@ static void test_ticket_names(void **state)
 		breaches += c.entry[i].kind == OUTBOX_ALERT && strstr(c.entry[i].data, "\"reply_sla_breach\"") &&
 		    strstr(c.entry[i].data, "\"agent\":\"a1\"") && strstr(c.entry[i].data, "\"category\":\"billing\"");
 	assert_int_equal(breaches, 1);
-	e = ev("r1", EVENT_REPLY, "a3", "T1", T0 + 23 * HOUR, 0);
+	e = ev("r1", EVENT_REPLY, "a3", "T1-kept-by-its-opener", T0 + 23 * HOUR, 0);
 	task_event(t, &e, T0 + 23 * HOUR);
 	flush(t, T0 + 23 * HOUR, &c);
 	assert_int_equal(c.deleted, 1);
