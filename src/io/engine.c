@@ -44,10 +44,13 @@ struct engine_view {
 	int64_t open, overdue, newest_ms;
 	struct totals totals[];
 };
-/* Offsets of one flush kept allocated for the next (24 bytes each); a larger list is freed. */
-#define ENGINE_OFFSETS_KEEP 16384
-/* A flush's views buffer is given back when its commit answered if it grew past this. */
-#define ENGINE_VIEWS_KEEP (256 * 1024)
+/*
+ * What a task keeps allocated between flushes: enough for benchmark 1's (a few thousand
+ * events, 2-3 MB of views), so those reuse their pages; a burst's larger offset list (24
+ * bytes an entry) or views buffer is freed once its commit answered.
+ */
+#define ENGINE_OFFSETS_KEEP 65536
+#define ENGINE_VIEWS_KEEP (4 * 1024 * 1024)
 
 enum engine_state {
 	ENGINE_CLAIMING,  /* generation increment sent */

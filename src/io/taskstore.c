@@ -86,8 +86,11 @@ struct taskstore {
 	size_t offset;
 };
 
-/* A change set keeps a buffer for the next flush up to this size, and gives back a larger one. */
-#define TASKSTORE_KEEP (256 * 1024)
+/*
+ * A change set keeps a buffer for the next flush up to this size (a flush of a few thousand
+ * events reuses its pages), and gives back a larger one.
+ */
+#define TASKSTORE_KEEP (4 * 1024 * 1024)
 
 /* Frees an array of cap elements of size elem when it is larger than TASKSTORE_KEEP. */
 static void taskstore_shrink(void **p, size_t *cap, size_t elem)
