@@ -2,6 +2,7 @@
 #include "agent.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mpack.h"
@@ -99,13 +100,48 @@ static void agent_facts(enum rule_id id, const char *agent_id, const struct rule
 	f->upper = obs->upper;
 }
 
+/* Every rule OK: the states of an agent whose rules is NULL. */
+static const struct rule_state agent_all_ok[RULE_COUNT];
+
+/* The agent's rule states, read-only. */
+static const struct rule_state *agent_rules(const struct agent *a)
+{
+	return a->rules != NULL ? a->rules : agent_all_ok;
+}
+
+/* Whether RULE_COUNT states are all OK with no times: what a NULL block stands for. */
+static bool agent_all_zero(const struct rule_state *rules)
+{
+	for (int id = 0; id < RULE_COUNT; id++)
+		if (rules[id].kind != RULE_OK || rules[id].since_ms != 0 || rules[id].pending_since_ms != 0 ||
+		    rules[id].last_sent_ms != 0)
+			return false;
+	return true;
+}
+
+/* Keeps states as the agent's, in a block only when needed; false when out of memory (unchanged). */
+static bool agent_set_rules(struct agent *a, const struct rule_state states[RULE_COUNT])
+{
+	if (agent_all_zero(states)) {
+		free(a->rules);
+		a->rules = NULL;
+		return true;
+	}
+	if (a->rules == NULL && (a->rules = malloc(RULE_COUNT * sizeof(*a->rules))) == NULL)
+		return false;
+	memcpy(a->rules, states, RULE_COUNT * sizeof(*a->rules));
+	return true;
+}
+
 /* See agent.h. */
 bool agent_evaluate(struct agent *a, const char *agent_id, const struct rule_config rules[RULE_COUNT],
     const struct windows *ws, const struct totals totals[WINDOWS_MAX], int64_t now_ms,
     struct agent_alerts *out)
 {
+	struct rule_state states[RULE_COUNT];
 	bool changed = false;
 
+	memcpy(states, agent_rules(a), sizeof(states));
 	out->count = 0;
 	for (int i = 0; i < RULE_COUNT; i++) {
 		enum rule_id id = (enum rule_id)i;
@@ -115,15 +151,20 @@ bool agent_evaluate(struct agent *a, const char *agent_id, const struct rule_con
 		enum rule_action action;
 
 		rule_observe(id, rc, &totals[rc->window], &obs);
-		action = rule_step(rc, &obs, &a->rules[id], now_ms, &next);
+		action = rule_step(rc, &obs, &states[id], now_ms, &next);
 		if (action == RULE_NONE)
 			continue;
 		if (action == RULE_FIRE || action == RULE_RESOLVE || action == RULE_REPEAT)
 			agent_facts(id, agent_id, rc, ws->w[rc->window].name, &obs, action,
-			    action == RULE_RESOLVE ? &a->rules[id] : &next, now_ms,
+			    action == RULE_RESOLVE ? &states[id] : &next, now_ms,
 			    &out->facts[out->count++]);
-		a->rules[id] = next;
+		states[id] = next;
 		changed = true;
+	}
+	/* Out of memory: the rules stay as they were and are evaluated again at the next flush. */
+	if (changed && !agent_set_rules(a, states)) {
+		out->count = 0;
+		return false;
 	}
 	return changed;
 }
@@ -131,7 +172,7 @@ bool agent_evaluate(struct agent *a, const char *agent_id, const struct rule_con
 /* See agent.h. */
 bool agent_rules_active(const struct agent *a)
 {
-	for (int id = 0; id < RULE_COUNT; id++)
+	for (int id = 0; a->rules != NULL && id < RULE_COUNT; id++)
 		if (a->rules[id].kind != RULE_OK)
 			return true;
 	return false;
@@ -146,7 +187,7 @@ bool agent_pack(msgpack_packer *pk, const struct agent *a, const struct rolling_
 	    msgpack_pack_array(pk, RULE_COUNT * AGENT_RULE_FIELDS))
 		return false;
 	for (int id = 0; id < RULE_COUNT; id++) {
-		const struct rule_state *r = &a->rules[id];
+		const struct rule_state *r = &agent_rules(a)[id];
 
 		if (msgpack_pack_int(pk, (int)r->kind) || msgpack_pack_int64(pk, r->since_ms) ||
 		    msgpack_pack_int64(pk, r->pending_since_ms) || msgpack_pack_int64(pk, r->last_sent_ms))
@@ -179,6 +220,7 @@ static bool agent_unpack_rules(const msgpack_object *o, struct rule_state rules[
 bool agent_decode(const char *buf, size_t len, struct agent *a, const struct rolling_plan *plan)
 {
 	msgpack_unpacked u;
+	struct rule_state rules[RULE_COUNT];
 	struct agent next;
 	int64_t version;
 	bool ok = false;
@@ -191,9 +233,13 @@ bool agent_decode(const char *buf, size_t len, struct agent *a, const struct rol
 	if (!mpack_int(&m[0], AGENT_VERSION, AGENT_VERSION, &version) ||
 	    !mpack_int(&m[1], INT32_MIN, INT32_MAX, &next.open) ||
 	    !mpack_int(&m[2], INT32_MIN, INT32_MAX, &next.overdue) ||
-	    !mpack_int(&m[3], 0, INT64_MAX, &next.newest_ms) || !agent_unpack_rules(&m[5], next.rules) ||
-	    !rolling_unpack(&m[4], &next.counts, plan))
+	    !mpack_int(&m[3], 0, INT64_MAX, &next.newest_ms) || !agent_unpack_rules(&m[5], rules) ||
+	    !agent_set_rules(&next, rules))
 		goto out;
+	if (!rolling_unpack(&m[4], &next.counts, plan)) {
+		free(next.rules);
+		goto out;
+	}
 	agent_free(a);
 	*a = next;
 	ok = true;
@@ -206,5 +252,6 @@ out:
 void agent_free(struct agent *a)
 {
 	rolling_free(&a->counts);
+	free(a->rules);
 	memset(a, 0, sizeof(*a));
 }

@@ -18,12 +18,14 @@
 /* The most counter increments one event makes (a scale-5 rating: r, s5, class, ssum). */
 #define AGENT_INCS_MAX 4
 
+/* One agent; a zeroed struct is an agent with nothing counted and every rule OK. */
 struct agent {
 	struct rolling counts;                /* enum counter slots in every window */
 	int64_t open;                         /* reply clocks of this agent running now */
 	int64_t overdue;                      /* of those, the ones whose breach fired */
 	int64_t newest_ms;                    /* ts of the newest counted event (the caller's to move) */
-	struct rule_state rules[RULE_COUNT];
+	/* RULE_COUNT states, malloc'ed; NULL while each is OK with no times (most agents, most of the time). */
+	struct rule_state *rules;
 };
 
 /* What the quality rules decided for an agent: the alerts to publish, in rule order. */

@@ -18,6 +18,8 @@
 /* Grow past 85 % full: unsuccessful probes average ~23 slots (6 cache lines, sequential). */
 #define DEDUPE_LOAD_NUM 17
 #define DEDUPE_LOAD_DEN 20
+/* The table grows by 1 / DEDUPE_GROWTH_DIV of its slots (see dedupe_room). */
+#define DEDUPE_GROWTH_DIV 4
 
 /* One record in memory; expiry 0 marks an empty slot. */
 struct dedupe_slot {
@@ -133,13 +135,17 @@ static bool dedupe_rehash(struct dedupe *d, uint32_t cap, int64_t now_ms)
 	return true;
 }
 
-/* Makes room for one more record: grows by half past the load limit (dropping what expired by
- * now_ms); false if there is no room. */
+/*
+ * Makes room for one more record: grows by a quarter past the load limit (dropping what expired
+ * by now_ms); false if there is no room. A quarter, not a half: the table is most of the
+ * daemon's memory at scale and sits between 68 % and 85 % full instead of 57 % and 85 %, for
+ * twice the (amortised, growth-only) moves.
+ */
 static bool dedupe_room(struct dedupe *d, int64_t now_ms)
 {
 	if (d->count + 1 <= dedupe_limit(d->cap))
 		return true;
-	uint64_t cap = (uint64_t)d->cap + d->cap / 2;
+	uint64_t cap = (uint64_t)d->cap + d->cap / DEDUPE_GROWTH_DIV;
 
 	if (cap > DEDUPE_MAX_SLOTS)
 		cap = DEDUPE_MAX_SLOTS;

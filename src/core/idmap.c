@@ -26,11 +26,15 @@
 struct idmap_slot {
 	uint32_t value;
 	uint8_t len;
-	/* len <= IDMAP_INLINE: the key; longer: 32 hash bits, then the key's arena offset */
+	/*
+	 * len <= IDMAP_INLINE: the key; longer: 32 hash bits, then the key's arena offset, or in a
+	 * borrowing map the key's address, then its hash bits 8-31
+	 */
 	uint8_t key[IDMAP_INLINE];
 };
 
 _Static_assert(sizeof(struct idmap_slot) == 16, "an idmap slot is 16 bytes");
+_Static_assert(sizeof(const uint8_t *) + 3 <= IDMAP_INLINE, "a borrowed key's address and 24 hash bits fit a slot");
 
 struct idmap {
 	struct idmap_slot *slots;
@@ -40,6 +44,7 @@ struct idmap {
 	size_t arena_len; /* bytes in use, garbage included */
 	size_t arena_cap;
 	size_t garbage; /* bytes of deleted keys */
+	bool borrows;   /* long keys are the caller's (idmap_new_borrowing) */
 };
 
 /* The 32 hash bits a key is placed by. */
@@ -57,16 +62,45 @@ static uint32_t idmap_field(const struct idmap_slot *s, int k)
 	return v;
 }
 
-/* The hash bits of the key in slot s (an inline key is hashed again: cheaper than storing it). */
-static uint32_t idmap_slot_hash(const struct idmap_slot *s)
+/* The caller's address of a borrowed long key in slot s. */
+static const uint8_t *idmap_borrowed(const struct idmap_slot *s)
 {
-	return s->len <= IDMAP_INLINE ? idmap_hash(s->key, s->len) : idmap_field(s, 0);
+	const uint8_t *p;
+
+	memcpy(&p, s->key, sizeof(p));
+	return p;
+}
+
+/* The hash bits a long key's slot keeps to compare first: all 32, or 24 in a borrowing map. */
+static uint32_t idmap_check_bits(const struct idmap *m, uint32_t hash)
+{
+	return m->borrows ? hash >> 8 : hash;
+}
+
+/* The check bits kept in a long key's slot. */
+static uint32_t idmap_slot_check(const struct idmap *m, const struct idmap_slot *s)
+{
+	const uint8_t *c = s->key + sizeof(const uint8_t *);
+
+	if (!m->borrows)
+		return idmap_field(s, 0);
+	return (uint32_t)c[0] | (uint32_t)c[1] << 8 | (uint32_t)c[2] << 16;
 }
 
 /* The bytes of the key in slot s. */
 static const uint8_t *idmap_slot_key(const struct idmap *m, const struct idmap_slot *s)
 {
-	return s->len <= IDMAP_INLINE ? s->key : m->arena + idmap_field(s, 1);
+	if (s->len <= IDMAP_INLINE)
+		return s->key;
+	return m->borrows ? idmap_borrowed(s) : m->arena + idmap_field(s, 1);
+}
+
+/* The hash bits of the key in slot s (an inline or borrowed key is hashed again: no room to keep them). */
+static uint32_t idmap_slot_hash(const struct idmap *m, const struct idmap_slot *s)
+{
+	if (s->len <= IDMAP_INLINE || m->borrows)
+		return idmap_hash(idmap_slot_key(m, s), s->len);
+	return idmap_field(s, 0);
 }
 
 /* The slot a key with these hash bits would take in an empty table of cap slots. */
@@ -104,7 +138,7 @@ static uint32_t idmap_find(const struct idmap *m, const void *key, size_t len, u
 
 		if (s->len == 0)
 			return i;
-		if (s->len == len && (len <= IDMAP_INLINE || idmap_field(s, 0) == hash) &&
+		if (s->len == len && (len <= IDMAP_INLINE || idmap_slot_check(m, s) == idmap_check_bits(m, hash)) &&
 		    memcmp(idmap_slot_key(m, s), key, len) == 0)
 			return i;
 		i = idmap_next_slot(m, i);
@@ -134,7 +168,7 @@ static bool idmap_rehash(struct idmap *m, uint32_t cap)
 	m->cap = cap;
 	for (uint32_t i = 0; i < old_cap; i++) {
 		if (old[i].len != 0)
-			m->slots[idmap_free_slot(m, idmap_slot_hash(&old[i]))] = old[i];
+			m->slots[idmap_free_slot(m, idmap_slot_hash(m, &old[i]))] = old[i];
 	}
 	free(old);
 	return true;
@@ -208,6 +242,16 @@ struct idmap *idmap_new(size_t expected)
 }
 
 /* See idmap.h. */
+struct idmap *idmap_new_borrowing(size_t expected)
+{
+	struct idmap *m = idmap_new(expected);
+
+	if (m != NULL)
+		m->borrows = true;
+	return m;
+}
+
+/* See idmap.h. */
 void idmap_free(struct idmap *m)
 {
 	if (m == NULL)
@@ -230,6 +274,8 @@ int idmap_put(struct idmap *m, const void *key, size_t len, uint32_t value)
 	i = idmap_find(m, key, len, hash);
 	if (m->slots[i].len != 0) {
 		m->slots[i].value = value;
+		if (m->borrows && len > IDMAP_INLINE)
+			memcpy(m->slots[i].key, &key, sizeof(key)); /* the caller may have moved it */
 		return 0;
 	}
 	if ((uint64_t)m->count + 1 > (uint64_t)m->cap * IDMAP_LOAD_NUM / IDMAP_LOAD_DEN) {
@@ -239,7 +285,7 @@ int idmap_put(struct idmap *m, const void *key, size_t len, uint32_t value)
 			return -1;
 		i = idmap_free_slot(m, hash);
 	}
-	if (len > IDMAP_INLINE && !idmap_arena_room(m, len))
+	if (len > IDMAP_INLINE && !m->borrows && !idmap_arena_room(m, len))
 		return -1;
 	s = &m->slots[i];
 	memset(s, 0, sizeof(*s));
@@ -247,6 +293,12 @@ int idmap_put(struct idmap *m, const void *key, size_t len, uint32_t value)
 	s->len = (uint8_t)len;
 	if (len <= IDMAP_INLINE) {
 		memcpy(s->key, key, len);
+	} else if (m->borrows) {
+		uint32_t check = idmap_check_bits(m, hash);
+
+		memcpy(s->key, &key, sizeof(key));
+		for (size_t b = 0; b < 3; b++)
+			s->key[sizeof(key) + b] = (uint8_t)(check >> (8 * b));
 	} else {
 		uint32_t off = (uint32_t)m->arena_len;
 
@@ -286,11 +338,11 @@ bool idmap_del(struct idmap *m, const void *key, size_t len, uint32_t *value)
 		return false;
 	if (value != NULL)
 		*value = m->slots[hole].value;
-	if (len > IDMAP_INLINE)
+	if (len > IDMAP_INLINE && !m->borrows)
 		m->garbage += len;
 	/* Backward shift, so no tombstones are left. */
 	for (uint32_t j = idmap_next_slot(m, hole); m->slots[j].len != 0; j = idmap_next_slot(m, j)) {
-		if (probe_may_fill(hole, j, idmap_home(idmap_slot_hash(&m->slots[j]), m->cap))) {
+		if (probe_may_fill(hole, j, idmap_home(idmap_slot_hash(m, &m->slots[j]), m->cap))) {
 			m->slots[hole] = m->slots[j];
 			hole = j;
 		}

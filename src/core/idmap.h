@@ -20,6 +20,14 @@ struct idmap;
 
 /* An empty map sized for expected entries without growing; NULL when out of memory. */
 struct idmap *idmap_new(size_t expected);
+/*
+ * An empty map that borrows its long keys (over 11 bytes) instead of copying them: such a
+ * key's bytes must stay at the address given to idmap_put, unchanged, until its entry is
+ * deleted, or put again from its new address (a put of an existing key takes the address it
+ * is given). For keys the caller keeps anyway, such as a task's ticket ids: one copy, not two.
+ */
+struct idmap *idmap_new_borrowing(size_t expected);
+
 /* Frees the map and its keys; NULL is ignored. */
 void idmap_free(struct idmap *m);
 

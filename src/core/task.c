@@ -9,7 +9,6 @@
 
 #include "idmap.h"
 #include "mpack.h"
-#include "names.h"
 #include "route.h"
 #include "timers.h"
 
@@ -28,13 +27,17 @@ struct task_agent {
 	bool listed; /* in dirty_agents */
 };
 
+/*
+ * A ticket's id, its clock's agent and category in one block: "ID\0AGENT\0CATEGORY\0". A clock's
+ * name handles are 2 x its slot (the agent) and 2 x its slot + 1 (the category), so every
+ * name lives with its ticket: a task's clocks rarely share an agent (1,000,000 clocks of
+ * 100,000 agents over 8 tasks), and a shared, counted table cost 70 bytes a name for nothing.
+ */
 struct task_ticket {
 	struct clock_state clock;
-	char *id;         /* NULL while the slot is free */
-	bool dirty;
-	bool holds_names; /* the running clock holds a reference to these two names */
-	uint32_t agent, category;
+	char *text;       /* NULL while the slot is free */
 	uint32_t next_free;
+	bool dirty;
 };
 
 /* A growable array of 32-bit indexes. */
@@ -47,13 +50,13 @@ struct task {
 	uint32_t id;
 	const struct task_config *cfg;
 	struct dedupe *dedupe;
-	struct names *names;
 
 	struct idmap *agent_index;
 	struct task_agent *agents;
 	uint32_t agent_count;
 	size_t agent_cap;
 	struct task_list dirty_agents;
+	uint32_t show_next, show_end; /* agents [show_next, show_end) still to be shown again */
 	struct timers *agent_timers; /* when an agent's windows slide or its rules are due */
 
 	struct idmap *ticket_index;
@@ -113,14 +116,14 @@ struct task *task_new(uint32_t id, const struct task_config *cfg)
 	t->ticket_free = UINT32_MAX;
 	outbox_init(&t->out);
 	t->dedupe = dedupe_new(1024);
-	t->names = names_new();
-	t->agent_index = idmap_new(256);
-	t->ticket_index = idmap_new(256);
+	/* The maps borrow the ids the agents and tickets keep anyway. */
+	t->agent_index = idmap_new_borrowing(256);
+	t->ticket_index = idmap_new_borrowing(256);
 	t->agent_timers = timers_new();
 	t->ticket_timers = timers_new();
 	t->building = calloc(cfg->tasks, sizeof(*t->building));
 	t->marks = calloc(cfg->tasks, sizeof(*t->marks));
-	if (t->dedupe == NULL || t->names == NULL || t->agent_index == NULL || t->ticket_index == NULL ||
+	if (t->dedupe == NULL || t->agent_index == NULL || t->ticket_index == NULL ||
 	    t->agent_timers == NULL || t->ticket_timers == NULL || t->building == NULL || t->marks == NULL) {
 		task_free(t);
 		return NULL;
@@ -138,7 +141,7 @@ void task_free(struct task *t)
 		free(t->agents[i].id);
 	}
 	for (uint32_t i = 0; i < t->ticket_used; i++)
-		free(t->tickets[i].id);
+		free(t->tickets[i].text);
 	for (size_t i = 0; i < t->deleted_n; i++)
 		free(t->deleted[i]);
 	for (uint32_t d = 0; t->building != NULL && d < t->cfg->tasks; d++)
@@ -153,7 +156,6 @@ void task_free(struct task *t)
 	free(t->building);
 	free(t->marks);
 	dedupe_free(t->dedupe);
-	names_free(t->names);
 	idmap_free(t->agent_index);
 	idmap_free(t->ticket_index);
 	timers_free(t->agent_timers);
@@ -184,7 +186,7 @@ static uint32_t task_agent_slot(struct task *t, const char *id, size_t len)
 		return UINT32_MAX;
 	i = t->agent_count;
 	memset(&t->agents[i], 0, sizeof(t->agents[i]));
-	if ((t->agents[i].id = strndup(id, len)) == NULL || idmap_put(t->agent_index, id, len, i) < 0) {
+	if ((t->agents[i].id = strndup(id, len)) == NULL || idmap_put(t->agent_index, t->agents[i].id, len, i) < 0) {
 		free(t->agents[i].id);
 		return UINT32_MAX;
 	}
@@ -271,17 +273,79 @@ static void task_agent_delta(struct task *t, const struct route_delta *d, int64_
 	task_agent_dirty(t, i);
 }
 
-/* The string of a name handle, for the clock module. */
+/* The string of a clock's name handle (see struct task_ticket), for the clock module. */
 static const char *task_name(void *arg, uint32_t handle)
 {
-	return names_get(arg, handle);
+	const char *p = ((struct task *)arg)->tickets[handle / 2].text;
+
+	p += strlen(p) + 1;
+	return handle % 2 == 0 ? p : p + strlen(p) + 1;
+}
+
+/* How the clock of ticket i names its agent and, when it has one, its category. */
+static void task_ticket_handles(uint32_t i, bool has_category, uint32_t *agent, uint32_t *category)
+{
+	*agent = 2 * i;
+	*category = has_category ? 2 * i + 1 : CLOCK_NO_NAME;
+}
+
+/* A ticket's block "ID\0AGENT\0CATEGORY\0" (see struct task_ticket); NULL when out of memory. */
+static char *task_ticket_text(const char *id, size_t id_len, const char *agent, size_t agent_len,
+    const char *category, size_t category_len)
+{
+	char *p = malloc(id_len + agent_len + category_len + 3);
+
+	if (p == NULL)
+		return NULL;
+	memcpy(p, id, id_len);
+	p[id_len] = '\0';
+	memcpy(p + id_len + 1, agent, agent_len);
+	p[id_len + 1 + agent_len] = '\0';
+	memcpy(p + id_len + agent_len + 2, category, category_len);
+	p[id_len + agent_len + category_len + 2] = '\0';
+	return p;
+}
+
+/* Whether the NUL-terminated s is the len bytes at p. */
+static bool task_same(const char *s, const char *p, size_t len)
+{
+	return strncmp(s, p, len) == 0 && s[len] == '\0';
+}
+
+/* Sets the agent and category kept with ticket i's id; false when out of memory (unchanged). */
+static bool task_ticket_names(struct task *t, uint32_t i, const char *agent, size_t agent_len,
+    const char *category, size_t category_len)
+{
+	struct task_ticket *k = &t->tickets[i];
+	size_t id_len = strlen(k->text);
+	const char *a = k->text + id_len + 1, *c = a + strlen(a) + 1;
+	char *p;
+
+	if (task_same(a, agent, agent_len) && task_same(c, category, category_len))
+		return true; /* as the block was made: the usual case */
+	/* A new block, not realloc: the ticket map borrows the id, and learns its new place first. */
+	if ((p = task_ticket_text(k->text, id_len, agent, agent_len, category, category_len)) == NULL)
+		return false;
+	if (idmap_put(t->ticket_index, p, id_len, i) < 0) {
+		free(p);
+		return false;
+	}
+	free(k->text);
+	k->text = p;
+	return true;
+}
+
+/* Whether a ticket's clock runs (open or overdue): it names an agent then. */
+static bool task_ticket_running(const struct task_ticket *k)
+{
+	return k->clock.phase == CLOCK_OPEN || k->clock.phase == CLOCK_OVERDUE;
 }
 
 /* Frees a ticket's slot. */
 static void task_ticket_forget(struct task *t, uint32_t i)
 {
 	struct task_ticket *k = &t->tickets[i];
-	char *id = k->id;
+	char *id = k->text; /* its id ends at the first NUL */
 
 	idmap_del(t->ticket_index, id, strlen(id), NULL);
 	timers_remove(t->ticket_timers, i);
@@ -289,28 +353,11 @@ static void task_ticket_forget(struct task *t, uint32_t i)
 		t->deleted[t->deleted_n++] = id;
 	else
 		free(id);
-	k->id = NULL;
+	k->text = NULL;
 	k->dirty = false;
 	k->next_free = t->ticket_free;
 	t->ticket_free = i;
 	t->ticket_live--;
-}
-
-/* The clock holds its agent and category names from here until it ends. */
-static void task_ticket_hold(struct task_ticket *k, uint32_t agent, uint32_t category)
-{
-	k->holds_names = true;
-	k->agent = agent;
-	k->category = category;
-}
-
-/* Releases the names a running clock held. */
-static void task_ticket_release(struct task *t, struct task_ticket *k)
-{
-	names_unref(t->names, k->agent);
-	if (k->category != CLOCK_NO_NAME)
-		names_unref(t->names, k->category);
-	k->holds_names = false;
 }
 
 /* Carries out a clock's effects: counters and gauges, alerts, its timer and its fate. */
@@ -322,7 +369,7 @@ static void task_effects(struct task *t, uint32_t i, const struct clock_effects 
 		struct route_delta d = {.open = fx->open_delta, .overdue = fx->overdue_delta};
 		uint32_t dest;
 
-		snprintf(d.agent, sizeof(d.agent), "%s", names_get(t->names, fx->agent));
+		snprintf(d.agent, sizeof(d.agent), "%s", task_name(t, fx->agent));
 		for (size_t a = 0; a < fx->n_adds && a < ROUTE_ADDS_MAX; a++)
 			d.adds[d.add_count++] = (struct route_add){fx->adds[a].ts, fx->adds[a].counter, fx->adds[a].value};
 		dest = task_owner(t, d.agent);
@@ -335,9 +382,6 @@ static void task_effects(struct task *t, uint32_t i, const struct clock_effects 
 		task_alert(t, &fx->alerts[a]);
 	t->ticket_overdue += (size_t)(fx->overdue_delta > 0);
 	t->ticket_overdue -= (size_t)(fx->overdue_delta < 0);
-	/* The clock's own copy of its handles is gone by now: the ticket's are released. */
-	if (fx->open_delta < 0 && k->holds_names)
-		task_ticket_release(t, k);
 	if (fx->fate == CLOCK_DELETE) {
 		task_ticket_forget(t, i);
 		return;
@@ -353,8 +397,12 @@ static void task_effects(struct task *t, uint32_t i, const struct clock_effects 
 	}
 }
 
-/* A ticket's slot, made (idle) on first use; UINT32_MAX when out of memory. */
-static uint32_t task_ticket_slot(struct task *t, const char *id, size_t len)
+/*
+ * A ticket's slot, made (idle) on first use with the names of the event that made it (empty
+ * for a reply), so the usual opener keeps them as they are; UINT32_MAX when out of memory.
+ */
+static uint32_t task_ticket_slot(struct task *t, const char *id, size_t len, const struct clock_text *agent,
+    const struct clock_text *category)
 {
 	uint32_t i;
 
@@ -369,9 +417,10 @@ static uint32_t task_ticket_slot(struct task *t, const char *id, size_t len)
 		i = t->ticket_used++;
 	}
 	memset(&t->tickets[i], 0, sizeof(t->tickets[i]));
-	if ((t->tickets[i].id = strndup(id, len)) == NULL || idmap_put(t->ticket_index, id, len, i) < 0) {
-		free(t->tickets[i].id);
-		t->tickets[i].id = NULL;
+	t->tickets[i].text = task_ticket_text(id, len, agent->ptr, agent->len, category->ptr, category->len);
+	if (t->tickets[i].text == NULL || idmap_put(t->ticket_index, t->tickets[i].text, len, i) < 0) {
+		free(t->tickets[i].text);
+		t->tickets[i].text = NULL;
 		t->tickets[i].next_free = t->ticket_free;
 		t->ticket_free = i;
 		return UINT32_MAX;
@@ -383,47 +432,38 @@ static uint32_t task_ticket_slot(struct task *t, const char *id, size_t len)
 /* The reply-clock part of an event, for a ticket this task owns. */
 static void task_ticket_part(struct task *t, const struct event *e, int64_t now_ms)
 {
-	uint32_t i = task_ticket_slot(t, e->ticket_id, strlen(e->ticket_id));
-	struct clock_names names = {e->ticket_id, task_name, t->names};
+	bool reply = e->type == EVENT_REPLY;
+	struct clock_text agent = {reply ? "" : e->agent_id, reply ? 0 : strlen(e->agent_id)};
+	struct clock_text category = {reply ? "" : e->category, reply ? 0 : strlen(e->category)};
+	uint32_t i = task_ticket_slot(t, e->ticket_id, strlen(e->ticket_id), &agent, &category);
+	struct clock_names names = {e->ticket_id, task_name, t};
 	struct clock_effects fx;
 	struct task_ticket *k;
 
 	if (i == UINT32_MAX)
 		return;
 	k = &t->tickets[i];
-	if (e->type == EVENT_REPLY) {
+	if (reply) {
 		clock_reply(&k->clock, &t->cfg->clocks, e->ts_ms, now_ms, &names, &fx);
 	} else {
 		struct clock_opening op = {
 			.kind = clock_kind_of(e->type, e->severity),
-			.agent = names_ref(t->names, e->agent_id, strlen(e->agent_id)),
-			.category = CLOCK_NO_NAME,
 			.ts = e->ts_ms,
 			.late = e->ts_ms < now_ms - windows_longest_ms(t->cfg->windows),
 		};
 
-		/* NAMES_NONE is CLOCK_NO_NAME's value: a failed category reference is told apart here. */
-		if (op.agent != NAMES_NONE && e->category[0] != '\0' &&
-		    (op.category = names_ref(t->names, e->category, strlen(e->category))) == NAMES_NONE) {
-			names_unref(t->names, op.agent);
-			op.agent = NAMES_NONE;
-		}
-		if (op.agent == NAMES_NONE) {
+		/*
+		 * A running clock keeps the names it started with (and goes by its own handles, the
+		 * same ones). Otherwise this event's names are kept: a new clock, or the early reply it
+		 * pairs with, goes by them.
+		 */
+		if (!task_ticket_running(k) && !task_ticket_names(t, i, agent.ptr, agent.len, category.ptr, category.len)) {
 			if (k->clock.phase == CLOCK_IDLE)
 				task_ticket_forget(t, i);
 			return;
 		}
+		task_ticket_handles(i, e->category[0] != '\0', &op.agent, &op.category);
 		clock_open(&k->clock, &t->cfg->clocks, &op, now_ms, &fx);
-		if (fx.open_delta > 0) {
-			task_ticket_hold(k, op.agent, op.category);
-		} else {
-			/* The effects may still name the opening agent (an early reply paired): apply first. */
-			task_effects(t, i, &fx, now_ms);
-			names_unref(t->names, op.agent);
-			if (op.category != CLOCK_NO_NAME)
-				names_unref(t->names, op.category);
-			return;
-		}
 	}
 	task_effects(t, i, &fx, now_ms);
 }
@@ -536,10 +576,10 @@ void task_tick(struct task *t, int64_t now_ms)
 	while ((n = timers_pop_due(t->ticket_timers, now_ms, due, TASK_TICK_ROUND)) > 0) {
 		for (size_t k = 0; k < n; k++) {
 			struct task_ticket *tk = &t->tickets[due[k]];
-			struct clock_names names = {tk->id, task_name, t->names};
+			struct clock_names names = {tk->text, task_name, t};
 			struct clock_effects fx;
 
-			if (tk->id == NULL)
+			if (tk->text == NULL)
 				continue;
 			clock_fire(&tk->clock, now_ms, &names, &fx);
 			task_effects(t, due[k], &fx, now_ms);
@@ -565,7 +605,7 @@ int64_t task_next_tick(const struct task *t)
 bool task_dirty(const struct task *t)
 {
 	if (t->dirty_agents.n || t->dirty_tickets.n || t->deleted_n || t->records_n ||
-	    outbox_changed(&t->out) || t->marks_changed)
+	    outbox_changed(&t->out) || t->marks_changed || t->show_next < t->show_end)
 		return true;
 	for (uint32_t d = 0; d < t->cfg->tasks; d++)
 		if (t->building[d] != NULL && route_batch_count(t->building[d]) > 0)
@@ -599,13 +639,13 @@ static bool task_flush_tickets(struct task *t, msgpack_sbuffer *sb, const struct
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
 	for (size_t i = 0; i < t->dirty_tickets.n; i++) {
 		struct task_ticket *k = &t->tickets[t->dirty_tickets.v[i]];
-		struct clock_names names = {k->id, task_name, t->names};
+		struct clock_names names = {k->text, task_name, t};
 
-		if (k->id == NULL || !k->dirty)
+		if (k->text == NULL || !k->dirty)
 			continue;
 		k->dirty = false;
 		msgpack_sbuffer_clear(sb);
-		if (!clock_pack(&pk, &k->clock, &names) || !sink->ticket(sink->arg, k->id, sb->data, sb->size))
+		if (!clock_pack(&pk, &k->clock, &names) || !sink->ticket(sink->arg, k->text, sb->data, sb->size))
 			return false;
 	}
 	t->dirty_tickets.n = 0;
@@ -679,6 +719,8 @@ bool task_flush(struct task *t, int64_t now_ms, const struct task_sink *sink)
 		if (!sink->dedupe(sink->arg, t->records + i * DEDUPE_RECORD_SIZE))
 			goto out;
 	t->records_n = 0;
+	for (uint32_t n = 0; n < TASK_SHOW_PER_FLUSH && t->show_next < t->show_end; n++)
+		task_agent_view(t, t->show_next++);
 	for (size_t i = 0; i < t->dirty_agents.n; i++) {
 		t->agents[t->dirty_agents.v[i]].listed = false;
 		if (!task_flush_agent(t, t->dirty_agents.v[i], &sb, now_ms, sink))
@@ -746,27 +788,18 @@ bool task_restore_ticket(struct task *t, const char *id, size_t id_len, const ch
 	int64_t next;
 
 	(void)now_ms;
-	if (!clock_decode(blob, len, &s, &agent, &category) || (i = task_ticket_slot(t, id, id_len)) == UINT32_MAX)
+	if (!clock_decode(blob, len, &s, &agent, &category) ||
+	    (i = task_ticket_slot(t, id, id_len, &agent, &category)) == UINT32_MAX)
 		return false;
 	k = &t->tickets[i];
-	if (k->holds_names) {
-		/* The same record again (HSCAN may repeat one): drop what the first copy took. */
-		t->ticket_overdue -= k->clock.phase == CLOCK_OVERDUE;
-		task_ticket_release(t, k);
-	}
+	/* The same record again (HSCAN may repeat one): the first copy's overdue count goes. */
+	t->ticket_overdue -= k->clock.phase == CLOCK_OVERDUE;
 	if (s.phase == CLOCK_OPEN || s.phase == CLOCK_OVERDUE) {
-		s.agent = names_ref(t->names, agent.ptr, agent.len);
-		s.category = CLOCK_NO_NAME;
-		if (s.agent != NAMES_NONE && category.len > 0 &&
-		    (s.category = names_ref(t->names, category.ptr, category.len)) == NAMES_NONE) {
-			names_unref(t->names, s.agent);
-			s.agent = NAMES_NONE;
-		}
-		if (s.agent == NAMES_NONE) {
+		if (!task_ticket_names(t, i, agent.ptr, agent.len, category.ptr, category.len)) {
 			task_ticket_forget(t, i);
 			return false;
 		}
-		task_ticket_hold(k, s.agent, s.category);
+		task_ticket_handles(i, category.len > 0, &s.agent, &s.category);
 		t->ticket_overdue += s.phase == CLOCK_OVERDUE;
 	}
 	k->clock = s;
@@ -792,8 +825,8 @@ void task_restore_done(struct task *t, int64_t now_ms)
 /* See task.h. */
 void task_show_all(struct task *t)
 {
-	for (uint32_t i = 0; i < t->agent_count; i++)
-		task_agent_view(t, i);
+	t->show_next = 0;
+	t->show_end = t->agent_count;
 }
 
 /* See task.h. */
@@ -808,7 +841,7 @@ size_t task_clocks(const struct task *t, size_t *overdue)
 	size_t running = 0;
 
 	for (uint32_t i = 0; i < t->ticket_used; i++)
-		running += t->tickets[i].id != NULL && t->tickets[i].holds_names;
+		running += t->tickets[i].text != NULL && task_ticket_running(&t->tickets[i]);
 	*overdue = t->ticket_overdue;
 	return running;
 }

@@ -100,10 +100,18 @@ bool task_restore_ticket(struct task *t, const char *id, size_t id_len, const ch
     int64_t now_ms);
 bool task_restore_dedupe(struct task *t, const uint8_t rec[DEDUPE_RECORD_SIZE], int64_t now_ms);
 
-/* After a restore: every agent is shown again (view and rules), without saving it again. */
+/*
+ * After a restore: every agent is shown again (view and rules), without saving it again,
+ * TASK_SHOW_PER_FLUSH a flush (as task_show_all).
+ */
 void task_restore_done(struct task *t, int64_t now_ms);
 
-/* Every agent is shown again at the next flush (after a view write failed). */
+/*
+ * Every agent is shown again (after a view write failed, or a restore), TASK_SHOW_PER_FLUSH a
+ * flush on top of the changed ones: so a change made meanwhile is not queued behind all of
+ * them (100,000 agents' views take seconds to write). task_dirty stays true until done.
+ */
+#define TASK_SHOW_PER_FLUSH 1024
 void task_show_all(struct task *t);
 
 /* Gauges for /metrics. */

@@ -34,11 +34,23 @@ struct engine_offsets {
 	size_t n, cap;
 };
 
-/* An agent view of a committed flush, written to the contract keys afterwards. */
+/*
+ * An agent view of a flush, written to the contract keys once it is committed. A flush's
+ * views are packed one after another in one buffer (a flush of 100,000 agents holds them
+ * all until its commit answers): the configured windows' totals only (a task_view has
+ * room for WINDOWS_MAX), then the id and its NUL, padded to the next view's alignment.
+ */
 struct engine_view {
-	char *agent;
-	struct task_view view;
+	int64_t open, overdue, newest_ms;
+	struct totals totals[];
 };
+/*
+ * What a task keeps allocated between flushes: enough for benchmark 1's (a few thousand
+ * events, 2-3 MB of views), so those reuse their pages; a burst's larger offset list (24
+ * bytes an entry) or views buffer is freed once its commit answered.
+ */
+#define ENGINE_OFFSETS_KEEP 65536
+#define ENGINE_VIEWS_KEEP (4 * 1024 * 1024)
 
 enum engine_state {
 	ENGINE_CLAIMING,  /* generation increment sent */
@@ -57,8 +69,8 @@ struct engine_task {
 	bool committing;               /* changes are out; only their answer may build the next */
 	struct engine_offsets open;    /* offsets applied since the last flush */
 	struct engine_offsets flushed; /* offsets of the changes out */
-	struct engine_view *views;     /* views of the changes out */
-	size_t views_n, views_cap;
+	char *views;                   /* views of the changes out, packed (struct engine_view) */
+	size_t views_len, views_cap;
 	struct viewq *viewq;           /* views of committed changes, to Redis a round at a time */
 	struct deliver *deliver;
 	struct event *flush_ev;
@@ -99,6 +111,16 @@ uint32_t engine_owner(const struct engine *e, const char *id, size_t len)
 static uint32_t engine_owner_cb(void *arg, const char *id, size_t len)
 {
 	return engine_owner(arg, id, len);
+}
+
+/* Frees a list's array when it is empty and has grown past ENGINE_OFFSETS_KEEP entries (a burst). */
+static void engine_offsets_shrink(struct engine_offsets *l)
+{
+	if (l->n == 0 && l->cap > ENGINE_OFFSETS_KEEP) {
+		free(l->v);
+		l->v = NULL;
+		l->cap = 0;
+	}
 }
 
 /* Appends an offset to a list; false when out of memory. */
@@ -168,6 +190,25 @@ static void engine_on_flush(evutil_socket_t fd, short what, void *arg)
 	engine_flush(arg);
 }
 
+/* Forgets the views of the changes out; a buffer a large flush grew is given back. */
+static void engine_views_drop(struct engine_task *et)
+{
+	et->views_len = 0;
+	if (et->views_cap > ENGINE_VIEWS_KEEP) {
+		free(et->views);
+		et->views = NULL;
+		et->views_cap = 0;
+	}
+}
+
+/* The bytes of a packed view with n windows and an id of len bytes, up to the next one's start. */
+static size_t engine_view_size(size_t windows, size_t len)
+{
+	size_t a = _Alignof(struct engine_view), n = sizeof(struct engine_view) + windows * sizeof(struct totals);
+
+	return (n + len + 1 + a - 1) / a * a;
+}
+
 /* Frees a task that no longer has anything out. */
 static void engine_task_free(struct engine_task *et)
 {
@@ -179,8 +220,6 @@ static void engine_task_free(struct engine_task *et)
 		pp = &(*pp)->next_closing;
 	if (*pp == et)
 		*pp = et->next_closing;
-	for (size_t i = 0; i < et->views_n; i++)
-		free(et->views[i].agent);
 	free(et->views);
 	free(et->open.v);
 	free(et->flushed.v);
@@ -239,25 +278,29 @@ static void engine_on_free(evutil_socket_t fd, short what, void *arg)
 static bool engine_sink_agent(void *arg, const char *id, const char *blob, size_t len, const struct task_view *view)
 {
 	struct engine_task *et = arg;
+	size_t windows = et->e->cfg->windows.count, id_len = strlen(id), size = engine_view_size(windows, id_len);
 	struct engine_view *v;
 
-	if (blob != NULL && !taskstore_put(et->changes, TASKSTORE_AGENT, id, strlen(id), blob, len))
+	if (blob != NULL && !taskstore_put(et->changes, TASKSTORE_AGENT, id, id_len, blob, len))
 		return false;
-	if (et->views_n == et->views_cap) {
-		size_t cap = et->views_cap ? et->views_cap * 2 : 64;
-		struct engine_view *p = realloc(et->views, cap * sizeof(*p));
+	if (et->views_len + size > et->views_cap) {
+		size_t cap = et->views_cap ? et->views_cap * 2 : 64 * size;
+		char *p;
 
-		if (p == NULL)
+		while (cap < et->views_len + size)
+			cap *= 2;
+		if ((p = realloc(et->views, cap)) == NULL)
 			return false;
 		et->views = p;
 		et->views_cap = cap;
 	}
-	v = &et->views[et->views_n];
-	if ((v->agent = strdup(id)) == NULL)
-		return false;
-	v->view = *view;
-	v->view.agent = v->agent;
-	et->views_n++;
+	v = (struct engine_view *)(void *)(et->views + et->views_len);
+	v->open = view->open;
+	v->overdue = view->overdue;
+	v->newest_ms = view->newest_ms;
+	memcpy(v->totals, view->totals, windows * sizeof(v->totals[0]));
+	memcpy(&v->totals[windows], id, id_len + 1);
+	et->views_len += size;
 	return true;
 }
 
@@ -330,12 +373,23 @@ static void engine_views_failed(void *arg)
 /* Queues the views of a committed flush; the queue writes the newest of each agent. */
 static void engine_write_views(struct engine_task *et)
 {
-	for (size_t i = 0; i < et->views_n; i++) {
+	size_t windows = et->e->cfg->windows.count;
+	struct task_view tv;
+
+	memset(&tv, 0, sizeof(tv));
+	for (size_t off = 0; off < et->views_len;) {
+		const struct engine_view *v = (const struct engine_view *)(const void *)(et->views + off);
+
+		tv.agent = (const char *)&v->totals[windows];
+		off += engine_view_size(windows, strlen(tv.agent));
+		tv.open = v->open;
+		tv.overdue = v->overdue;
+		tv.newest_ms = v->newest_ms;
+		memcpy(tv.totals, v->totals, windows * sizeof(tv.totals[0]));
 		/* Out of memory: that agent is shown with its next change. */
-		(void)viewq_put(et->viewq, &et->views[i].view);
-		free(et->views[i].agent);
+		(void)viewq_put(et->viewq, &tv);
 	}
-	et->views_n = 0;
+	engine_views_drop(et);
 	viewq_kick(et->viewq);
 }
 
@@ -373,9 +427,7 @@ static void engine_on_commit(void *arg, enum taskstore_result res)
 	et->committing = false;
 	if (res == TASKSTORE_FENCED) {
 		log_warn("engine: task %" PRIu32 " was claimed by another instance; dropping it", et->id);
-		for (size_t i = 0; i < et->views_n; i++)
-			free(et->views[i].agent);
-		et->views_n = 0;
+		engine_views_drop(et);
 		et->flushed.n = 0;
 		if (et->state != ENGINE_CLOSING)
 			engine_close(et, true);
@@ -384,6 +436,7 @@ static void engine_on_commit(void *arg, enum taskstore_result res)
 		return;
 	}
 	outbox_committed(task_outbox(et->task));
+	taskstore_changes_clear(et->changes);
 	engine_write_views(et);
 	engine_count(e, &et->flushed);
 	{
@@ -394,6 +447,7 @@ static void engine_on_commit(void *arg, enum taskstore_result res)
 		for (size_t i = 0; i < n; i++)
 			e->handler.done(e->handler.arg, et->flushed.v[i].topic, et->flushed.v[i].partition,
 			    et->flushed.v[i].offset);
+		engine_offsets_shrink(&et->flushed);
 	}
 	deliver_drive(et->deliver);
 	if (et->state == ENGINE_CLOSING) {

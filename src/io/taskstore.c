@@ -86,6 +86,22 @@ struct taskstore {
 	size_t offset;
 };
 
+/*
+ * A change set keeps a buffer for the next flush up to this size (a flush of a few thousand
+ * events reuses its pages), and gives back a larger one.
+ */
+#define TASKSTORE_KEEP (4 * 1024 * 1024)
+
+/* Frees an array of cap elements of size elem when it is larger than TASKSTORE_KEEP. */
+static void taskstore_shrink(void **p, size_t *cap, size_t elem)
+{
+	if (*cap * elem > TASKSTORE_KEEP) {
+		free(*p);
+		*p = NULL;
+		*cap = 0;
+	}
+}
+
 /* Grows an array to hold need elements of size elem; false when out of memory. */
 static bool taskstore_grow(void **p, size_t *cap, size_t need, size_t elem)
 {
@@ -432,6 +448,11 @@ void taskstore_changes_clear(struct taskstore_changes *cs)
 	cs->has_pos = false;
 	cs->nsegs = 0;
 	cs->bytes = 0;
+	/* A burst's flush may have grown them to tens of MB: that is not kept for the quiet ones. */
+	taskstore_shrink((void **)&cs->ops, &cs->ops_cap, sizeof(*cs->ops));
+	taskstore_shrink((void **)&cs->buf, &cs->cap, 1);
+	for (size_t i = 0; i < cs->nalloc; i++)
+		taskstore_shrink((void **)&cs->segs[i].data, &cs->segs[i].cap, 1);
 }
 
 /* See taskstore.h. */

@@ -123,7 +123,7 @@ void taskstore_free(struct taskstore *ts);
 /* An empty change set for ts's segment length; NULL when out of memory. */
 struct taskstore_changes *taskstore_changes_new(const struct taskstore *ts);
 
-/* Empties cs for the next flush, keeping its buffers. */
+/* Empties cs for the next flush, keeping its buffers up to 4 MiB each (larger ones are freed). */
 void taskstore_changes_clear(struct taskstore_changes *cs);
 
 /* Frees cs. */

@@ -148,21 +148,24 @@ static void check_iteration(const struct idmap *m, const struct model *mo, const
 		assert_int_equal(seen[k], mo->present[k]);
 }
 
-/* A random mix of puts, gets and deletes answers as the model, through growth and arena compaction. */
-static void test_random(void **state)
+/*
+ * A random mix of puts, gets and deletes on m answers as the model, through growth (and arena
+ * compaction). Keys come from a scratch buffer, or for a borrowing map from the pool's own,
+ * which stay put.
+ */
+static void random_mix(struct idmap *m, bool borrowing)
 {
-	struct idmap *m = idmap_new(0);
 	struct model *mo = calloc(1, sizeof(*mo));
 	struct pool *p = pool_new();
 	uint64_t seed = 3;
 	size_t bytes_max = 0;
 
-	(void)state;
 	for (int step = 0; step < 300000; step++) {
 		uint64_t r = rnd(&seed);
 		unsigned k = (unsigned)(r % POOL), c = p->canon[k];
-		char buf[IDMAP_MAX_KEY];
-		size_t len = key_of(k, buf);
+		char scratch[IDMAP_MAX_KEY];
+		size_t len = key_of(k, scratch);
+		const char *buf = borrowing ? p->key[k] : scratch;
 		uint32_t v = 0xdeadbeef;
 		/* phases: grow to most of the pool, shrink to little, grow again */
 		unsigned put_pct = (step / 50000) % 2 == 0 ? 70 : 25;
@@ -197,13 +200,11 @@ static void test_random(void **state)
 	assert_true(idmap_bytes(m) <= bytes_max);
 	for (int round = 0; round < 20; round++) {
 		for (unsigned k = 0; k < POOL; k++) {
-			char buf[IDMAP_MAX_KEY];
-			size_t len = key_of(k, buf);
 			unsigned c = p->canon[k];
 
 			if (mo->present[c] && c == k) {
-				assert_true(idmap_del(m, buf, len, NULL));
-				assert_int_equal(idmap_put(m, buf, len, mo->value[c]), 1);
+				assert_true(idmap_del(m, p->key[k], p->len[k], NULL));
+				assert_int_equal(idmap_put(m, p->key[k], p->len[k], mo->value[c]), 1);
 			}
 		}
 		assert_true(idmap_bytes(m) <= bytes_max);
@@ -212,6 +213,69 @@ static void test_random(void **state)
 	free(p);
 	free(mo);
 	idmap_free(m);
+}
+
+/* The random mix on a map that copies its keys. */
+static void test_random(void **state)
+{
+	(void)state;
+	random_mix(idmap_new(0), false);
+}
+
+/* The random mix on a map that borrows its long keys. */
+static void test_random_borrowing(void **state)
+{
+	(void)state;
+	random_mix(idmap_new_borrowing(0), true);
+}
+
+/* A borrowing map reads long keys where the caller keeps them: found from a copy, followed when moved. */
+static void test_borrowing(void **state)
+{
+	struct idmap *m = idmap_new_borrowing(0), *copying = idmap_new(0);
+	static char keys[100][24];
+	char copy[24], *moved = malloc(24), shortkey[8] = "a123";
+	size_t pos = 0, len;
+	const uint8_t *key;
+	uint32_t v;
+
+	(void)state;
+	for (unsigned k = 0; k < 100; k++) {
+		snprintf(keys[k], sizeof(keys[k]), "ticket-%016u", k);
+		assert_int_equal(idmap_put(m, keys[k], 23, k), 1);
+		assert_int_equal(idmap_put(copying, keys[k], 23, k), 1);
+	}
+	/* Same slots, but no arena of copies. */
+	assert_true(idmap_bytes(m) < idmap_bytes(copying));
+	for (unsigned k = 0; k < 100; k++) {
+		memcpy(copy, keys[k], sizeof(copy));
+		assert_true(idmap_get(m, copy, 23, &v));
+		assert_int_equal(v, k);
+	}
+	/* Iteration gives the caller's own addresses. */
+	while (idmap_next(m, &pos, &key, &len, &v)) {
+		assert_int_equal(len, 23);
+		assert_ptr_equal(key, keys[v]);
+	}
+	/* A key put again from a new place is read there: the old one may change. */
+	memcpy(moved, keys[7], 24);
+	assert_int_equal(idmap_put(m, moved, 23, 7), 0);
+	memset(keys[7], 'x', 23);
+	assert_true(idmap_get(m, moved, 23, &v));
+	assert_int_equal(v, 7);
+	assert_false(idmap_get(m, keys[7], 23, NULL));
+	assert_true(idmap_del(m, moved, 23, &v));
+	assert_int_equal(v, 7);
+	free(moved);
+	for (unsigned k = 0; k < 100; k++)
+		assert_int_equal(idmap_get(m, keys[k], 23, &v), k != 7);
+	/* A short key is kept in its slot: the caller's buffer may change. */
+	assert_int_equal(idmap_put(m, shortkey, 4, 500), 1);
+	shortkey[0] = 'z';
+	assert_true(idmap_get(m, "a123", 4, &v));
+	assert_int_equal(v, 500);
+	idmap_free(m);
+	idmap_free(copying);
 }
 
 /* In a map that never grows (16 slots, up to 12 keys) runs wrap past the last slot: deletes there too. */
@@ -286,6 +350,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_basic),
 	    cmocka_unit_test(test_random),
+	    cmocka_unit_test(test_random_borrowing),
+	    cmocka_unit_test(test_borrowing),
 	    cmocka_unit_test(test_small_wrapping),
 	    cmocka_unit_test(test_sized),
 	};

@@ -467,6 +467,62 @@ static void test_restore_repeats(void **state)
 	task_free(r);
 }
 
+/* The agent and category a ticket's clock goes by: the opening event's, kept until the clock ends. */
+static void test_ticket_names(void **state)
+{
+	struct task *t = task_new(0, &cfg);
+	struct capture c = {0};
+	struct event e;
+	struct clock_state s;
+	struct clock_text agent, category;
+	size_t overdue, breaches = 0;
+
+	(void)state;
+	/* Ids over 11 bytes: the ticket map reads them from the tickets' own blocks. */
+	/* An early reply waits; the message it answers pairs with it under the message's agent. */
+	e = ev("r0", EVENT_REPLY, "a9", "T0-paired-early-reply", T0 - 10 * MIN, 0);
+	task_event(t, &e, T0);
+	e = ev("m0", EVENT_MESSAGE, "a2", "T0-paired-early-reply", T0 - 40 * MIN, 0);
+	snprintf(e.category, sizeof(e.category), "refunds");
+	task_event(t, &e, T0);
+	assert_int_equal(task_clocks(t, &overdue), 0);
+	flush(t, T0, &c);
+	assert_int_equal(view_of(&c, "a2")->totals[0].c[C_RESP_N], 1);
+	assert_int_equal(view_of(&c, "a2")->totals[0].c[C_RESP_SUM_MS], 30 * MIN);
+	assert_int_equal(view_of(&c, "a9")->totals[0].c[C_RESP_N], 0);
+	/* A running clock keeps its first agent and category when another message names others. */
+	e = ev("m1", EVENT_MESSAGE, "a1", "T1-kept-by-its-opener", T0 - 2 * HOUR, 0);
+	snprintf(e.category, sizeof(e.category), "billing");
+	task_event(t, &e, T0);
+	e = ev("m2", EVENT_MESSAGE, "a3", "T1-kept-by-its-opener", T0 - HOUR, 0);
+	task_event(t, &e, T0);
+	flush(t, T0, &c);
+	assert_int_equal(c.tickets, 1);
+	assert_true(clock_decode(c.ticket_blob[0], c.ticket_len[0], &s, &agent, &category));
+	assert_int_equal(agent.len, 2);
+	assert_memory_equal(agent.ptr, "a1", 2);
+	assert_int_equal(category.len, 7);
+	assert_memory_equal(category.ptr, "billing", 7);
+	assert_int_equal(view_of(&c, "a1")->open, 1);
+	/* Its breach names them too, and the reply's figures go to a1, not to a3. */
+	task_tick(t, T0 - 2 * HOUR + 24 * HOUR);
+	flush(t, T0 - 2 * HOUR + 24 * HOUR, &c);
+	for (size_t i = 0; i < c.added; i++)
+		breaches += c.entry[i].kind == OUTBOX_ALERT && strstr(c.entry[i].data, "\"reply_sla_breach\"") &&
+		    strstr(c.entry[i].data, "\"agent\":\"a1\"") && strstr(c.entry[i].data, "\"category\":\"billing\"");
+	assert_int_equal(breaches, 1);
+	e = ev("r1", EVENT_REPLY, "a3", "T1-kept-by-its-opener", T0 + 23 * HOUR, 0);
+	task_event(t, &e, T0 + 23 * HOUR);
+	flush(t, T0 + 23 * HOUR, &c);
+	assert_int_equal(c.deleted, 1);
+	assert_int_equal(view_of(&c, "a1")->open, 0);
+	assert_int_equal(view_of(&c, "a1")->overdue, 0);
+	assert_int_equal(view_of(&c, "a1")->totals[1].c[C_RESP_SUM_MS], 25 * HOUR);
+	assert_int_equal(task_clocks(t, &overdue), 0);
+	cap_reset(&c);
+	task_free(t);
+}
+
 /* Enough bad ratings fire csat_below once, with its alert queued; the rule state is saved. */
 static void test_rule_fires(void **state)
 {
@@ -493,6 +549,180 @@ static void test_rule_fires(void **state)
 	task_free(t);
 }
 
+/* Alerts in c's new outbox entries for csat_below in state st ("firing", "resolved"). */
+static size_t csat_alerts(const struct capture *c, const char *st)
+{
+	char want[32];
+	size_t n = 0;
+
+	snprintf(want, sizeof(want), "\"state\":\"%s\"", st);
+	for (size_t i = 0; i < c->added; i++)
+		n += c->entry[i].kind == OUTBOX_ALERT && strstr(c->entry[i].data, "\"csat_below\"") != NULL &&
+		    strstr(c->entry[i].data, want) != NULL;
+	return n;
+}
+
+/* A fired rule is saved and restored firing (no second alert); once resolved, it is saved and restored OK. */
+static void test_rule_resolves(void **state)
+{
+	struct task *t = task_new(0, &cfg), *r = task_new(0, &cfg), *q = task_new(0, &cfg);
+	struct capture c = {0}, after = {0}, last = {0};
+	size_t resolved = 0, fired = 0;
+	char id[16];
+	struct event e;
+
+	(void)state;
+	for (int i = 0; i < 40; i++) {
+		snprintf(id, sizeof(id), "b%d", i);
+		e = ev(id, EVENT_RATING, "a1", NULL, T0 - (i + 1) * MIN, 1);
+		task_event(t, &e, T0);
+	}
+	flush(t, T0, &c);
+	assert_int_equal(csat_alerts(&c, "firing"), 1);
+	assert_int_equal(c.agents, 1);
+	assert_true(task_restore_meta(r, c.meta, c.meta_len));
+	assert_true(task_restore_agent(r, "a1", 2, c.agent_blob[0], c.agent_len[0]));
+	task_restore_done(r, T0);
+	flush(r, T0 + SEC, &after);
+	assert_int_equal(after.added, 0);
+	assert_int_equal(after.agents, 0);
+	/* Good ratings, flushed 50 at a time (a capture holds 64 ids): it resolves once. */
+	for (int i = 0; i < 2000; i++) {
+		snprintf(id, sizeof(id), "g%d", i);
+		e = ev(id, EVENT_RATING, "a1", NULL, T0 - 30 * MIN, 5);
+		task_event(r, &e, T0 + SEC);
+		if (i % 50 == 49) {
+			flush(r, T0 + SEC, &after);
+			resolved += csat_alerts(&after, "resolved");
+			fired += csat_alerts(&after, "firing");
+			assert_int_equal(after.agents, 1);
+		}
+	}
+	assert_int_equal(resolved, 1);
+	assert_int_equal(fired, 0);
+	assert_true(task_restore_meta(q, after.meta, after.meta_len));
+	assert_true(task_restore_agent(q, "a1", 2, after.agent_blob[0], after.agent_len[0]));
+	task_restore_done(q, T0 + 2 * SEC);
+	flush(q, T0 + 3 * SEC, &last);
+	assert_int_equal(last.added, 0);
+	assert_int_equal(last.agents, 0);
+	assert_int_equal(view_of(&last, "a1")->totals[1].c[C_RATINGS], 2040);
+	cap_reset(&c);
+	cap_reset(&after);
+	cap_reset(&last);
+	task_free(t);
+	task_free(r);
+	task_free(q);
+}
+
+/* Sink: counts views (n[0]) and saved agent states (n[1]). */
+static bool count_agent(void *arg, const char *id, const char *blob, size_t len, const struct task_view *v)
+{
+	size_t *n = arg;
+
+	(void)id;
+	(void)len;
+	(void)v;
+	n[0]++;
+	n[1] += blob != NULL;
+	return true;
+}
+
+/* Sink: accepts a ticket, record, outbox change or meta without keeping it. */
+static bool count_ticket(void *arg, const char *id, const char *blob, size_t len)
+{
+	(void)arg;
+	(void)id;
+	(void)blob;
+	(void)len;
+	return true;
+}
+
+/* Sink: accepts a dedupe record. */
+static bool count_record(void *arg, const uint8_t rec[DEDUPE_RECORD_SIZE])
+{
+	(void)arg;
+	(void)rec;
+	return true;
+}
+
+/* Sink: accepts a new outbox entry. */
+static bool count_added(void *arg, const struct outbox_entry *e, const char *blob, size_t len)
+{
+	(void)arg;
+	(void)e;
+	(void)blob;
+	(void)len;
+	return true;
+}
+
+/* Sink: accepts a delivered entry. */
+static bool count_removed(void *arg, uint64_t seq)
+{
+	(void)arg;
+	(void)seq;
+	return true;
+}
+
+/* Sink: accepts the meta record. */
+static bool count_meta(void *arg, const char *blob, size_t len)
+{
+	(void)arg;
+	(void)blob;
+	(void)len;
+	return true;
+}
+
+/* Flushes t, counting its views and saved agents into n. */
+static void flush_count(struct task *t, int64_t now, size_t n[2])
+{
+	struct task_sink sink = {count_agent, count_ticket, count_record, {count_added, count_removed, NULL},
+		count_meta, n};
+
+	n[0] = n[1] = 0;
+	assert_true(task_flush(t, now, &sink));
+}
+
+/* Showing every agent again goes TASK_SHOW_PER_FLUSH a flush, besides the agents that changed. */
+static void test_show_all_paced(void **state)
+{
+	struct task *t = task_new(0, &cfg);
+	const size_t agents = 2 * TASK_SHOW_PER_FLUSH + 5;
+	size_t n[2];
+	char id[16], agent[16];
+	struct event e;
+
+	(void)state;
+	for (size_t i = 0; i < agents; i++) {
+		snprintf(id, sizeof(id), "r%zu", i);
+		snprintf(agent, sizeof(agent), "a%zu", i);
+		e = ev(id, EVENT_RATING, agent, NULL, T0 - MIN, 5);
+		task_event(t, &e, T0);
+	}
+	flush_count(t, T0, n);
+	assert_int_equal(n[0], agents);
+	assert_int_equal(n[1], agents);
+	assert_false(task_dirty(t));
+	task_show_all(t);
+	assert_true(task_dirty(t));
+	e = ev("f1", EVENT_RATING, "fresh", NULL, T0, 4);
+	task_event(t, &e, T0 + SEC);
+	flush_count(t, T0 + SEC, n);
+	assert_int_equal(n[0], TASK_SHOW_PER_FLUSH + 1); /* the changed agent goes in the first flush */
+	assert_int_equal(n[1], 1);
+	assert_true(task_dirty(t));
+	flush_count(t, T0 + 2 * SEC, n);
+	assert_int_equal(n[0], TASK_SHOW_PER_FLUSH);
+	assert_int_equal(n[1], 0);
+	assert_true(task_dirty(t));
+	flush_count(t, T0 + 3 * SEC, n);
+	assert_int_equal(n[0], 5);
+	assert_false(task_dirty(t));
+	flush_count(t, T0 + 4 * SEC, n);
+	assert_int_equal(n[0], 0);
+	task_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -502,6 +732,9 @@ int main(void)
 		cmocka_unit_test(test_restore),
 		cmocka_unit_test(test_restore_repeats),
 		cmocka_unit_test(test_rule_fires),
+		cmocka_unit_test(test_ticket_names),
+		cmocka_unit_test(test_rule_resolves),
+		cmocka_unit_test(test_show_all_paced),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
