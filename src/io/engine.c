@@ -67,6 +67,7 @@ struct engine_task {
 	struct taskstore *store;
 	struct taskstore_changes *changes;
 	bool committing;               /* changes are out; only their answer may build the next */
+	bool fenced;                   /* another instance claimed it: nothing more is committed */
 	struct engine_offsets open;    /* offsets applied since the last flush */
 	struct engine_offsets flushed; /* offsets of the changes out */
 	char *views;                   /* views of the changes out, packed (struct engine_view) */
@@ -236,12 +237,23 @@ static void engine_task_free(struct engine_task *et)
 	free(et);
 }
 
-/* A closing task goes once its last commit answered and nothing is being delivered. */
+/*
+ * A closing task goes once its last commit answered and nothing is being delivered. Entries
+ * delivered since that commit get one more, which records them as done: otherwise the next
+ * owner restores them and sends their alerts again (unless it claimed the task first; the
+ * commit is then fenced, and it does).
+ */
 static void engine_task_maybe_free(struct engine_task *et)
 {
-	if (et->state == ENGINE_CLOSING && !et->committing && !taskstore_busy(et->store) &&
-	    deliver_idle(et->deliver))
-		engine_task_free(et);
+	if (et->state != ENGINE_CLOSING || et->committing || taskstore_busy(et->store) ||
+	    !deliver_idle(et->deliver))
+		return;
+	if (!et->fenced && outbox_changed(task_outbox(et->task))) {
+		engine_flush(et);
+		if (et->committing)
+			return;
+	}
+	engine_task_free(et);
 }
 
 /*
@@ -427,6 +439,7 @@ static void engine_on_commit(void *arg, enum taskstore_result res)
 	et->committing = false;
 	if (res == TASKSTORE_FENCED) {
 		log_warn("engine: task %" PRIu32 " was claimed by another instance; dropping it", et->id);
+		et->fenced = true;
 		engine_views_drop(et);
 		et->flushed.n = 0;
 		if (et->state != ENGINE_CLOSING)
