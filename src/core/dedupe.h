@@ -34,7 +34,7 @@ void dedupe_free(struct dedupe *d);
 /*
  * True if id (len bytes) is new at now_ms, or seen before but expired: it is recorded with
  * expiry now_ms + horizon_ms (as above). False if it is live: nothing changes. now_ms >= 0,
- * horizon_ms > 0. Amortised O(1), no allocation unless the table grows (by a quarter, then a
+ * horizon_ms > 0. Amortised O(1), no allocation unless the table grows (by half, then a
  * one-off rehash; size the set with dedupe_new or dedupe_reserve to avoid that). If the table
  * is full and cannot grow, the id is reported new and not recorded (counted by
  * dedupe_unrecorded): applying a rare duplicate beats dropping an event.

@@ -247,8 +247,8 @@ static void test_growth(void **state)
 	}
 	assert_int_equal(dedupe_count(d), 20000);
 	assert_true(dedupe_capacity(d) * 17 >= 20000 * 20); /* at most 85 % full */
-	/* Grown a quarter at a time from 64 slots: 80, 100, 125, ..., 20902 (up to 17766 ids), 26127. */
-	assert_int_equal(dedupe_capacity(d), 26127);
+	/* Grown by half at a time from 64 slots: 96, 144, 216, ..., 18663 (up to 15863 ids), 27994. */
+	assert_int_equal(dedupe_capacity(d), 27994);
 	assert_int_equal(dedupe_bytes(d), overhead + 16 * dedupe_capacity(d));
 	for (unsigned k = 0; k < 20000; k++) {
 		size_t len = id_of(k, buf);
