@@ -20,7 +20,6 @@ dissatisfied_30d, nps_ratings_30d, complaints_30d, replies_30d and open_tickets 
 the generator's exact counts (exit 1 on a mismatch).
 """
 import argparse
-import calendar
 import os
 import re
 import signal
@@ -97,10 +96,9 @@ def run(args):
             cfg.setdefault(sec, {})[key] = val
         if args.fetch_trace:
             cfg.setdefault("kafka", {})["rdkafka.debug"] = "fetch"
-            # logged from librdkafka's own threads (log.c is thread-safe), so the times are
+            # written by librdkafka's own logger to stderr from its threads, so the times are
             # librdkafka's, not when the daemon's loop got round to the queued log lines
             cfg["kafka"]["rdkafka.log.queue"] = "false"
-            cfg.setdefault("log", {})["level"] = "debug"
 
         # kcat with the daemon's bounded prefetch and no work per message. It empties the queue
         # while a fetch is still arriving, so it seldom waits for librdkafka's 1 s re-check of a
@@ -215,7 +213,8 @@ def run_peer(st, args, summary):
 
 
 
-FETCH_STATE = re.compile(r"^(\S+)Z .*FETCH: .*Topic \S+ \[(\d+)\] .* is (fetchable|not fetchable: [\w.]+)")
+# librdkafka's own log format (rdkafka.log.queue=false): "%7|<unix time>|FETCH|<client>| ..."
+FETCH_STATE = re.compile(r"^%\d\|([\d.]+)\|FETCH\|.*Topic (\S+) \[(\d+)\] .* is (fetchable|not fetchable: [\w.]+)")
 FETCH_ENQUEUE = re.compile(r"Enqueue (\d+) message\(s\)")
 
 
@@ -226,9 +225,8 @@ def fetch_trace(log):
     over queued.max.messages.kbytes; the stall is the time until they are fetchable again.
     Only the lowest partition's transitions are timed: the queue is shared, so all move
     together."""
-    def ts(text):
-        return calendar.timegm(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")) + float("0" + text[19:])
-    parts = [int(m.group(2)) for m in map(FETCH_STATE.search, log.splitlines()) if m]
+    ts = float
+    parts = [int(m.group(3)) for m in map(FETCH_STATE.search, log.splitlines()) if m and m.group(2) == c.TOPIC]
     part = min(parts) if parts else None
     states, enqueued, per_cycle = [], 0, []
     for line in log.splitlines():
@@ -239,10 +237,11 @@ def fetch_trace(log):
         m = FETCH_STATE.search(line)
         if not m:
             continue
-        if int(m.group(2)) != part:
+        if m.group(2) != c.TOPIC or int(m.group(3)) != part:
             continue
-        full = m.group(3).startswith("not fetchable: queued.max.messages")
-        if not full and m.group(3) != "fetchable":
+        # either bound of the local queue: queued.max.messages.kbytes or queued.min.messages
+        full = m.group(4).startswith(("not fetchable: queued.max.messages", "not fetchable: queued.min.messages"))
+        if not full and m.group(4) != "fetchable":
             continue
         states.append((ts(m.group(1)), full))
         if not full:
