@@ -12,10 +12,18 @@
 #define CONSUMER_BATCH 1000
 #define CONSUMER_READS_PER_WAKEUP 4
 
-struct consumer {
-	rd_kafka_t *rk;
+/* A local queue that the loop drains: the consumer queue or the route topic's own. */
+struct consumer_source {
+	struct consumer *c;
 	rd_kafka_queue_t *queue;
 	struct kafka_watch watch;
+};
+
+struct consumer {
+	rd_kafka_t *rk;
+	struct consumer_source input; /* input partitions, and the group's events */
+	struct consumer_source route; /* route partitions (queue NULL without the route): consumer_route_apart */
+	const char *route_topic;
 	struct kafka_log log;
 	struct consumer_handler handler;
 	bool paused;       /* partitions paused: an outage */
@@ -28,6 +36,37 @@ struct consumer {
 	rd_kafka_message_t *msgs[CONSUMER_BATCH];
 };
 
+/*
+ * Sends the route partitions among parts to a queue of their own, before they are assigned.
+ * librdkafka 2.0 stops fetching a partition while the queue its messages end in holds
+ * queued.min.messages or queued.max.messages.kbytes (forwarding followed), and its broker
+ * thread looks again only when something wakes it: a response, an op, or its 1 s timeout
+ * (fetch.queue.backoff.ms, which adds a wake-up for a drained queue, came in 2.1). With one
+ * queue for all, a backlog fills it and every partition stops until that timeout, so the
+ * consumer brought about one prefetch a second. On a queue of their own the route
+ * partitions stay fetchable while the input queue is full: a Fetch for them is always
+ * outstanding, and its answer (a batch, or nothing after fetch.wait.max.ms) wakes the
+ * broker thread to look at the input partitions again. A forward set by the application
+ * survives the fetch start of an assignment; a revoke clears it, so each assignment sets it.
+ */
+static void consumer_route_apart(struct consumer *c, const rd_kafka_topic_partition_list_t *parts)
+{
+	for (int i = 0; c->route.queue != NULL && i < parts->cnt; i++) {
+		rd_kafka_queue_t *q;
+
+		if (strcmp(parts->elems[i].topic, c->route_topic) != 0)
+			continue;
+		q = rd_kafka_queue_get_partition(c->rk, parts->elems[i].topic, parts->elems[i].partition);
+		if (q == NULL) {
+			log_err("kafka: no queue for %s [%d]; it is read with the input", parts->elems[i].topic,
+			    (int)parts->elems[i].partition);
+			continue;
+		}
+		rd_kafka_queue_forward(q, c->route.queue);
+		rd_kafka_queue_destroy(q);
+	}
+}
+
 /* Applies an assignment change with the protocol the group negotiated. */
 static void consumer_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_topic_partition_list_t *parts, void *opaque)
@@ -37,6 +76,7 @@ static void consumer_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	rd_kafka_error_t *error = NULL;
 
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		consumer_route_apart(c, parts);
 		if (cooperative)
 			error = rd_kafka_incremental_assign(rk, parts);
 		else
@@ -123,20 +163,21 @@ static void consumer_deliver(struct consumer *c, ssize_t n)
 		rd_kafka_message_destroy(c->msgs[i]);
 }
 
-/* The consumer queue became non-empty: take what is there, a bounded amount at a time. */
+/* A local queue became non-empty: take what is there, a bounded amount at a time. */
 static void consumer_on_readable(evutil_socket_t fd, short what, void *arg)
 {
-	struct consumer *c = arg;
+	struct consumer_source *src = arg;
+	struct consumer *c = src->c;
 
 	(void)fd;
 	(void)what;
-	kafka_watch_drain(&c->watch);
+	kafka_watch_drain(&src->watch);
 	for (int round = 0; round < CONSUMER_READS_PER_WAKEUP; round++) {
 		ssize_t n;
 
 		if (c->paused || c->held || c->closed)
 			return;
-		n = rd_kafka_consume_batch_queue(c->queue, 0, c->msgs, CONSUMER_BATCH);
+		n = rd_kafka_consume_batch_queue(src->queue, 0, c->msgs, CONSUMER_BATCH);
 		if (n <= 0)
 			return;
 		consumer_deliver(c, n);
@@ -144,7 +185,22 @@ static void consumer_on_readable(evutil_socket_t fd, short what, void *arg)
 			return;
 	}
 	/* The pipe only signals empty -> non-empty, so come back for the rest. */
-	kafka_watch_kick(&c->watch);
+	kafka_watch_kick(&src->watch);
+}
+
+/* Serves both local queues again soon, after a hold or a pause. */
+static void consumer_kick(struct consumer *c)
+{
+	kafka_watch_kick(&c->input.watch);
+	if (c->route.queue != NULL)
+		kafka_watch_kick(&c->route.watch);
+}
+
+/* Starts draining one local queue from the loop. */
+static bool consumer_source_start(struct consumer *c, struct consumer_source *src, struct event_base *base)
+{
+	src->c = c;
+	return kafka_watch_start(&src->watch, base, src->queue, consumer_on_readable, src);
 }
 
 /* Builds the consumer's configuration. */
@@ -221,7 +277,11 @@ struct consumer *consumer_new(struct event_base *base, const struct config *cfg,
 		return NULL;
 	}
 	rd_kafka_poll_set_consumer(c->rk);
-	c->queue = rd_kafka_queue_get_consumer(c->rk);
+	c->input.queue = rd_kafka_queue_get_consumer(c->rk);
+	if (with_route) {
+		c->route_topic = cfg->route_topic;
+		c->route.queue = rd_kafka_queue_new(c->rk);
+	}
 	topics = rd_kafka_topic_partition_list_new((int)cfg->topic_count + 1);
 	for (size_t i = 0; i < cfg->topic_count; i++)
 		rd_kafka_topic_partition_list_add(topics, cfg->topics[i], RD_KAFKA_PARTITION_UA);
@@ -234,8 +294,9 @@ struct consumer *consumer_new(struct event_base *base, const struct config *cfg,
 		consumer_free(c);
 		return NULL;
 	}
-	if (!kafka_watch_start(&c->watch, base, c->queue, consumer_on_readable, c)) {
-		snprintf(err, err_size, "cannot watch the consumer queue");
+	if (!consumer_source_start(c, &c->input, base) ||
+	    (c->route.queue != NULL && !consumer_source_start(c, &c->route, base))) {
+		snprintf(err, err_size, "cannot watch the consumer queues");
 		consumer_free(c);
 		return NULL;
 	}
@@ -311,7 +372,7 @@ void consumer_release(struct consumer *c)
 		return;
 	c->held = false;
 	if (!c->paused)
-		kafka_watch_kick(&c->watch);
+		consumer_kick(c);
 }
 
 /* See consumer.h. */
@@ -328,7 +389,7 @@ void consumer_resume(struct consumer *c)
 		return;
 	consumer_set_paused(c, false);
 	if (!c->held)
-		kafka_watch_kick(&c->watch);
+		consumer_kick(c);
 }
 
 /* See consumer.h. */
@@ -379,7 +440,9 @@ void consumer_close(struct consumer *c)
 	if (c->closed)
 		return;
 	c->closed = true;
-	kafka_watch_stop(&c->watch, c->queue);
+	kafka_watch_stop(&c->input.watch, c->input.queue);
+	if (c->route.queue != NULL)
+		kafka_watch_stop(&c->route.watch, c->route.queue);
 	err = rd_kafka_consumer_close(c->rk);
 	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
 		log_warn("kafka: consumer close: %s", rd_kafka_err2str(err));
@@ -391,8 +454,10 @@ void consumer_free(struct consumer *c)
 	if (c == NULL)
 		return;
 	consumer_close(c);
-	if (c->queue != NULL)
-		rd_kafka_queue_destroy(c->queue);
+	if (c->input.queue != NULL)
+		rd_kafka_queue_destroy(c->input.queue);
+	if (c->route.queue != NULL)
+		rd_kafka_queue_destroy(c->route.queue);
 	kafka_log_stop(&c->log);
 	rd_kafka_destroy(c->rk);
 	rd_kafka_topic_partition_list_destroy(c->restoring);
