@@ -1,6 +1,7 @@
 /* consumer.c: the Kafka group consumer, driven by the libevent loop. */
 #include "consumer.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,9 @@ struct consumer_source {
 	struct consumer *c;
 	rd_kafka_queue_t *queue;
 	struct kafka_watch watch;
+	bool filled;  /* held at least half a prefetch since it was last found empty */
+	int64_t msg_len; /* the size of the last message taken, to tell a queue's size by */
+	rd_kafka_topic_partition_list_t *taken; /* the next offset of each partition taken from meanwhile */
 };
 
 struct consumer {
@@ -33,6 +37,8 @@ struct consumer {
 	int assigned;
 	rd_kafka_topic_partition_list_t *restoring; /* paused one by one, kept through outages */
 	char *stats; /* latest statistics JSON */
+	int64_t prefetch_msgs;     /* librdkafka's queued.min.messages */
+	int64_t prefetch_bytes;    /* and queued.max.messages.kbytes, in bytes */
 	rd_kafka_message_t *msgs[CONSUMER_BATCH];
 };
 
@@ -67,6 +73,16 @@ static void consumer_route_apart(struct consumer *c, const rd_kafka_topic_partit
 	}
 }
 
+/* Forgets where the loop took messages from a queue. */
+static void consumer_forget(struct consumer_source *src)
+{
+	if (src->taken != NULL && src->taken->cnt > 0) {
+		rd_kafka_topic_partition_list_destroy(src->taken);
+		src->taken = rd_kafka_topic_partition_list_new(0);
+	}
+	src->filled = false;
+}
+
 /* Applies an assignment change with the protocol the group negotiated. */
 static void consumer_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_topic_partition_list_t *parts, void *opaque)
@@ -75,6 +91,9 @@ static void consumer_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
 	rd_kafka_error_t *error = NULL;
 
+	/* A partition may come back at its committed offset: what was taken before says nothing. */
+	consumer_forget(&c->input);
+	consumer_forget(&c->route);
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
 		consumer_route_apart(c, parts);
 		if (cooperative)
@@ -141,8 +160,51 @@ static void consumer_error(rd_kafka_t *rk, int err, const char *reason, void *op
 	    rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
-/* Hands one read's messages to the owner, after logging the error events among them. */
-static void consumer_deliver(struct consumer *c, ssize_t n)
+/*
+ * Wakes librdkafka's fetcher once the loop emptied a queue that had filled. A full queue
+ * stops fetching its partitions, and librdkafka 2.0's broker thread looks again only when
+ * something wakes it (see consumer_route_apart), which the route partitions' Fetch does
+ * only while their own queue is not full too (input not keyed by agent fills both). A seek
+ * does wake it ("seek done"). Each partition taken from is sought to the offset after the
+ * last message taken: rd_kafka_seek_partitions moves the partition's version at once, so
+ * messages of it still queued or in flight are dropped and fetched again from that offset,
+ * and nothing is lost or taken twice. The queue is empty, so nothing queued is dropped;
+ * a Fetch in flight for those partitions, if any, is fetched again. Partitions paused
+ * while their task restores are left alone.
+ */
+static void consumer_nudge(struct consumer *c, struct consumer_source *src)
+{
+	rd_kafka_topic_partition_list_t *seek = src->taken;
+	rd_kafka_error_t *error;
+
+	src->taken = rd_kafka_topic_partition_list_new(seek->cnt);
+	src->filled = false;
+	for (int i = 0; i < c->restoring->cnt; i++)
+		rd_kafka_topic_partition_list_del(seek, c->restoring->elems[i].topic, c->restoring->elems[i].partition);
+	if (seek->cnt > 0 && (error = rd_kafka_seek_partitions(c->rk, seek, 0)) != NULL) {
+		log_limited(LOG_WARNING, "kafka-seek", "kafka: seek: %s", rd_kafka_error_string(error));
+		rd_kafka_error_destroy(error);
+	}
+	rd_kafka_topic_partition_list_destroy(seek);
+}
+
+/* Notes the next offset of a partition taken from src, for consumer_nudge. */
+static void consumer_taken(struct consumer_source *src, const rd_kafka_message_t *m)
+{
+	const char *topic = rd_kafka_topic_name(m->rkt);
+	rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_find(src->taken, topic, m->partition);
+
+	if (tp == NULL)
+		tp = rd_kafka_topic_partition_list_add(src->taken, topic, m->partition);
+	tp->offset = m->offset + 1;
+}
+
+/*
+ * Hands one read's messages to the owner, after logging the error events among them. When
+ * the read emptied its queue, the nudge goes first, so the Fetch it brings about overlaps
+ * the work on these messages.
+ */
+static void consumer_deliver(struct consumer *c, struct consumer_source *src, ssize_t n, bool emptied)
 {
 	size_t good = 0;
 
@@ -150,6 +212,9 @@ static void consumer_deliver(struct consumer *c, ssize_t n)
 		rd_kafka_message_t *m = c->msgs[i];
 
 		if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			/* A read holds runs of one partition: note each run's end. */
+			if (i + 1 == n || c->msgs[i + 1]->rkt != m->rkt || c->msgs[i + 1]->partition != m->partition)
+				consumer_taken(src, m);
 			c->msgs[good++] = m;
 			continue;
 		}
@@ -157,10 +222,20 @@ static void consumer_deliver(struct consumer *c, ssize_t n)
 			log_limited(LOG_WARNING, "kafka-consume", "kafka: consume: %s", rd_kafka_message_errstr(m));
 		rd_kafka_message_destroy(m);
 	}
+	if (emptied && src->filled && !c->paused && !c->held && !c->closed)
+		consumer_nudge(c, src);
 	if (good > 0)
 		c->handler.messages(c->handler.arg, c->msgs, good);
 	for (size_t i = 0; i < good; i++)
 		rd_kafka_message_destroy(c->msgs[i]);
+}
+
+/* Whether a queue holds half a prefetch or more, by count or (about) by size. */
+static bool consumer_filled(const struct consumer *c, const struct consumer_source *src)
+{
+	int64_t len = (int64_t)rd_kafka_queue_length(src->queue);
+
+	return 2 * len >= c->prefetch_msgs || 2 * len * src->msg_len >= c->prefetch_bytes;
 }
 
 /* A local queue became non-empty: take what is there, a bounded amount at a time. */
@@ -177,10 +252,17 @@ static void consumer_on_readable(evutil_socket_t fd, short what, void *arg)
 
 		if (c->paused || c->held || c->closed)
 			return;
+		if (!src->filled)
+			src->filled = consumer_filled(c, src);
 		n = rd_kafka_consume_batch_queue(src->queue, 0, c->msgs, CONSUMER_BATCH);
-		if (n <= 0)
+		if (n <= 0) {
+			/* The last read took the queue's last message: emptied all the same. */
+			if (n == 0)
+				consumer_deliver(c, src, 0, true);
 			return;
-		consumer_deliver(c, n);
+		}
+		src->msg_len = (int64_t)c->msgs[n - 1]->len;
+		consumer_deliver(c, src, n, n < CONSUMER_BATCH);
 		if (n < CONSUMER_BATCH)
 			return;
 	}
@@ -245,6 +327,29 @@ static rd_kafka_conf_t *consumer_conf(const struct config *cfg, const char *brok
 	return conf;
 }
 
+/* An integer property as librdkafka took it; INT64_MAX when it cannot tell. */
+static int64_t consumer_conf_int(rd_kafka_t *rk, const char *name)
+{
+	char buf[32];
+	size_t size = sizeof(buf);
+	long long v;
+
+	if (rd_kafka_conf_get(rd_kafka_conf(rk), name, buf, &size) != RD_KAFKA_CONF_OK ||
+	    (v = strtoll(buf, NULL, 10)) <= 0)
+		return INT64_MAX;
+	return v;
+}
+
+/* Frees what the consumer holds besides librdkafka's handle. */
+static void consumer_discard(struct consumer *c)
+{
+	rd_kafka_topic_partition_list_destroy(c->restoring);
+	rd_kafka_topic_partition_list_destroy(c->input.taken);
+	rd_kafka_topic_partition_list_destroy(c->route.taken);
+	free(c->stats);
+	free(c);
+}
+
 /* See consumer.h. */
 struct consumer *consumer_new(struct event_base *base, const struct config *cfg, const char *brokers,
     bool with_route, const struct consumer_handler *handler, char *err, size_t err_size)
@@ -258,19 +363,23 @@ struct consumer *consumer_new(struct event_base *base, const struct config *cfg,
 		return NULL;
 	c->handler = *handler;
 	c->restoring = rd_kafka_topic_partition_list_new(0);
+	c->input.taken = rd_kafka_topic_partition_list_new(0);
+	c->route.taken = rd_kafka_topic_partition_list_new(0);
 	conf = consumer_conf(cfg, brokers, c, err, err_size);
 	if (conf == NULL) {
-		rd_kafka_topic_partition_list_destroy(c->restoring);
-		free(c);
+		consumer_discard(c);
 		return NULL;
 	}
 	c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, err_size);
 	if (c->rk == NULL) {
 		rd_kafka_conf_destroy(conf);
-		rd_kafka_topic_partition_list_destroy(c->restoring);
-		free(c);
+		consumer_discard(c);
 		return NULL;
 	}
+	c->prefetch_msgs = consumer_conf_int(c->rk, "queued.min.messages");
+	c->prefetch_bytes = consumer_conf_int(c->rk, "queued.max.messages.kbytes");
+	if (c->prefetch_bytes < INT64_MAX / 1024)
+		c->prefetch_bytes *= 1024;
 	if (!kafka_log_start(&c->log, base, c->rk)) {
 		snprintf(err, err_size, "cannot watch the consumer's log queue");
 		consumer_free(c);
@@ -460,7 +569,5 @@ void consumer_free(struct consumer *c)
 		rd_kafka_queue_destroy(c->route.queue);
 	kafka_log_stop(&c->log);
 	rd_kafka_destroy(c->rk);
-	rd_kafka_topic_partition_list_destroy(c->restoring);
-	free(c->stats);
-	free(c);
+	consumer_discard(c);
 }
