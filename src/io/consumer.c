@@ -294,12 +294,14 @@ static rd_kafka_conf_t *consumer_conf(const struct config *cfg, const char *brok
 	if (conf == NULL)
 		return NULL;
 	/*
-	 * Offsets are stored by feedbackd only after their effects are in Redis. librdkafka
-	 * prefetches up to 64 MB by default. A full prefetch stops fetching, and librdkafka 2.0
-	 * looks again only when its broker thread wakes (about once a second), so under a
-	 * backlog the consumer brings about one prefetch per second: 2 MB held benchmark 1 to
-	 * ~24,000 events/s, 16 MB gives ~67,000 (bench/README.md) for ~14 MB more memory. An
-	 * rdkafka.* key may say otherwise.
+	 * Offsets are stored by feedbackd only after their effects are in Redis. With the route
+	 * partitions apart (consumer_route_apart) and consumer_nudge, librdkafka looks at a full
+	 * queue again at most fetch.wait.max.ms later (100 ms here instead of 500) or as soon as
+	 * the loop empties it, not a second later, so its prefetch only has to cover that:
+	 * 12,500 messages or 2 MB per local queue (librdkafka: 100,000 and 64 MB), plus what one
+	 * Fetch brings on top, at most 128 KB per partition (1 MB). Benchmark 1 went from
+	 * ~100,000 to ~140,000 events/s and its peak RSS from ~165 to ~125 MiB
+	 * (bench/README.md). An rdkafka.* key may say otherwise.
 	 */
 	/*
 	 * range, whatever an rdkafka.* key says: it gives partition q of every subscribed topic
@@ -308,7 +310,10 @@ static rd_kafka_conf_t *consumer_conf(const struct config *cfg, const char *brok
 	 * (range,roundrobin) could fall to roundrobin, and cooperative-sticky ignores it.
 	 */
 	if (!kafka_conf_set(conf, "partition.assignment.strategy", "range", err, err_size) ||
-	    !kafka_conf_default(conf, cfg, "queued.max.messages.kbytes", "16384", err, err_size) ||
+	    !kafka_conf_default(conf, cfg, "fetch.wait.max.ms", "100", err, err_size) ||
+	    !kafka_conf_default(conf, cfg, "queued.min.messages", "12500", err, err_size) ||
+	    !kafka_conf_default(conf, cfg, "queued.max.messages.kbytes", "2048", err, err_size) ||
+	    !kafka_conf_default(conf, cfg, "max.partition.fetch.bytes", "131072", err, err_size) ||
 	    !kafka_conf_set(conf, "group.id", cfg->group, err, err_size) ||
 	    !kafka_conf_set(conf, "enable.auto.offset.store", "false", err, err_size) ||
 	    !kafka_conf_set(conf, "auto.offset.reset", "earliest", err, err_size)) {
