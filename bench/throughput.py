@@ -20,7 +20,6 @@ dissatisfied_30d, nps_ratings_30d, complaints_30d, replies_30d and open_tickets 
 the generator's exact counts (exit 1 on a mismatch).
 """
 import argparse
-import calendar
 import os
 import re
 import signal
@@ -97,20 +96,22 @@ def run(args):
             cfg.setdefault(sec, {})[key] = val
         if args.fetch_trace:
             cfg.setdefault("kafka", {})["rdkafka.debug"] = "fetch"
-            # logged from librdkafka's own threads (log.c is thread-safe), so the times are
+            # written by librdkafka's own logger to stderr from its threads, so the times are
             # librdkafka's, not when the daemon's loop got round to the queued log lines
             cfg["kafka"]["rdkafka.log.queue"] = "false"
-            cfg.setdefault("log", {})["level"] = "debug"
 
-        # kcat with the daemon's bounded prefetch and no work per message. It empties the queue
+        # kcat with the daemon's consumer settings and no work per message. It empties the queue
         # while a fetch is still arriving, so it seldom waits for librdkafka's 1 s re-check of a
-        # full prefetch; feedbackd, which parses as it takes, does (--fetch-trace).
-        res["prefetch_kb"] = cfg.get("kafka", {}).get("rdkafka.queued.max.messages.kbytes", PREFETCH_KB)
+        # full prefetch; feedbackd, which does work per message, relies on src/io/consumer.c's
+        # wake-ups for that (--fetch-trace).
+        res["prefetch"] = {k: cfg.get("kafka", {}).get("rdkafka." + k, v) for k, v in PREFETCH.items()}
+        res["prefetch_kb"] = res["prefetch"]["queued.max.messages.kbytes"]
         res["kcat_prefetch_s"] = c.time_kcat_consume(
-            st.bootstrap, c.TOPIC, ["queued.max.messages.kbytes=%s" % res["prefetch_kb"]])
+            st.bootstrap, c.TOPIC, ["%s=%s" % kv for kv in sorted(res["prefetch"].items())])
         res["kcat_prefetch_eps"] = args.events / res["kcat_prefetch_s"]
-        c.log("kcat -C with queued.max.messages.kbytes=%s read %d events in %.2f s"
-              % (res["prefetch_kb"], args.events, res["kcat_prefetch_s"]))
+        c.log("kcat -C with %s read %d events in %.2f s"
+              % (", ".join("%s=%s" % kv for kv in sorted(res["prefetch"].items())), args.events,
+                 res["kcat_prefetch_s"]))
         d = st.make_daemon(cfg)
         agents, want = c.expect_mixed(summary)
         sw = c.StatsWait(st.redis, agents, want,
@@ -215,20 +216,21 @@ def run_peer(st, args, summary):
 
 
 
-FETCH_STATE = re.compile(r"^(\S+)Z .*FETCH: .*Topic \S+ \[(\d+)\] .* is (fetchable|not fetchable: [\w.]+)")
+# librdkafka's own log format (rdkafka.log.queue=false): "%7|<unix time>|FETCH|<client>| ..."
+FETCH_STATE = re.compile(r"^%\d\|([\d.]+)\|FETCH\|.*Topic (\S+) \[(\d+)\] .* is (fetchable|not fetchable: [\w.]+)")
 FETCH_ENQUEUE = re.compile(r"Enqueue (\d+) message\(s\)")
 
 
 def fetch_trace(log):
     """librdkafka's fetch decisions (debug=fetch) in the daemon log, as prefetch cycles.
 
-    A cycle starts when the partitions become fetchable and ends when the local queue is
-    over queued.max.messages.kbytes; the stall is the time until they are fetchable again.
-    Only the lowest partition's transitions are timed: the queue is shared, so all move
-    together."""
-    def ts(text):
-        return calendar.timegm(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")) + float("0" + text[19:])
-    parts = [int(m.group(2)) for m in map(FETCH_STATE.search, log.splitlines()) if m]
+    A cycle starts when the input partitions become fetchable and ends when their local
+    queue is over queued.min.messages or queued.max.messages.kbytes; the stall is the time
+    until they are fetchable again. Only the lowest input partition's transitions are timed:
+    the input partitions share one queue, so all move together (the route partitions have
+    a queue of their own)."""
+    ts = float
+    parts = [int(m.group(3)) for m in map(FETCH_STATE.search, log.splitlines()) if m and m.group(2) == c.TOPIC]
     part = min(parts) if parts else None
     states, enqueued, per_cycle = [], 0, []
     for line in log.splitlines():
@@ -239,10 +241,11 @@ def fetch_trace(log):
         m = FETCH_STATE.search(line)
         if not m:
             continue
-        if int(m.group(2)) != part:
+        if m.group(2) != c.TOPIC or int(m.group(3)) != part:
             continue
-        full = m.group(3).startswith("not fetchable: queued.max.messages")
-        if not full and m.group(3) != "fetchable":
+        # either bound of the local queue: queued.max.messages.kbytes or queued.min.messages
+        full = m.group(4).startswith(("not fetchable: queued.max.messages", "not fetchable: queued.min.messages"))
+        if not full and m.group(4) != "fetchable":
             continue
         states.append((ts(m.group(1)), full))
         if not full:
@@ -256,8 +259,9 @@ def fetch_trace(log):
             "messages_per_cycle": per_cycle[1:]}
 
 
-# feedbackd's default rdkafka.queued.max.messages.kbytes (src/io/consumer.c)
-PREFETCH_KB = "16384"
+# feedbackd's consumer defaults that bound and pace its prefetch (src/io/consumer.c)
+PREFETCH = {"queued.min.messages": "12500", "queued.max.messages.kbytes": "2048",
+            "max.partition.fetch.bytes": "131072", "fetch.wait.max.ms": "100"}
 PEER = os.path.join(os.path.dirname(c.REPO), "shared", "bench", "peer.py")
 
 
@@ -304,8 +308,8 @@ def report(res, out=sys.stdout):
       % (res["eps_from_ready"], res["ready_to_done_s"], res["ready_s"], res["first_shown_s"]))
     p("kcat -C:   %10.0f events/s   (%s s to read the topic to the end, best taken); feedbackd / kcat %.3f"
       % (res["kcat_eps"], " / ".join("%.3f" % x for x in res["kcat_s_runs"]), res["ratio_to_kcat"]))
-    p("kcat -C, %s KB prefetch: %7.0f events/s   (%.3f s; feedbackd's prefetch, nothing done per message)"
-      % (res["prefetch_kb"], res["kcat_prefetch_eps"], res["kcat_prefetch_s"]))
+    p("kcat -C, %s KB prefetch: %7.0f events/s   (%.3f s; feedbackd's consumer settings, nothing done per "
+      "message)" % (res["prefetch_kb"], res["kcat_prefetch_eps"], res["kcat_prefetch_s"]))
     pe = res.get("peer") or {}
     if pe.get("eps"):
         p("peer.py:   %10.0f events/s   (batched, %d events in %.3f s from exec to its result line; self-timed "

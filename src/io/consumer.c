@@ -1,6 +1,7 @@
 /* consumer.c: the Kafka group consumer, driven by the libevent loop. */
 #include "consumer.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +13,21 @@
 #define CONSUMER_BATCH 1000
 #define CONSUMER_READS_PER_WAKEUP 4
 
-struct consumer {
-	rd_kafka_t *rk;
+/* A local queue that the loop drains: the consumer queue or the route topic's own. */
+struct consumer_source {
+	struct consumer *c;
 	rd_kafka_queue_t *queue;
 	struct kafka_watch watch;
+	bool filled;  /* held at least half a prefetch since it was last found empty */
+	int64_t msg_len; /* the size of the last message taken, to tell a queue's size by */
+	rd_kafka_topic_partition_list_t *taken; /* the next offset of each partition taken from meanwhile */
+};
+
+struct consumer {
+	rd_kafka_t *rk;
+	struct consumer_source input; /* input partitions, and the group's events */
+	struct consumer_source route; /* route partitions (queue NULL without the route): consumer_route_apart */
+	const char *route_topic;
 	struct kafka_log log;
 	struct consumer_handler handler;
 	bool paused;       /* partitions paused: an outage */
@@ -25,8 +37,51 @@ struct consumer {
 	int assigned;
 	rd_kafka_topic_partition_list_t *restoring; /* paused one by one, kept through outages */
 	char *stats; /* latest statistics JSON */
+	int64_t prefetch_msgs;     /* librdkafka's queued.min.messages */
+	int64_t prefetch_bytes;    /* and queued.max.messages.kbytes, in bytes */
 	rd_kafka_message_t *msgs[CONSUMER_BATCH];
 };
+
+/*
+ * Sends the route partitions among parts to a queue of their own, before they are assigned.
+ * librdkafka 2.0 stops fetching a partition while the queue its messages end in holds
+ * queued.min.messages or queued.max.messages.kbytes (forwarding followed), and its broker
+ * thread looks again only when something wakes it: a response, an op, or its 1 s timeout
+ * (fetch.queue.backoff.ms, which adds a wake-up for a drained queue, came in 2.1). With one
+ * queue for all, a backlog fills it and every partition stops until that timeout, so the
+ * consumer brought about one prefetch a second. On a queue of their own the route
+ * partitions stay fetchable while the input queue is full: a Fetch for them is always
+ * outstanding, and its answer (a batch, or nothing after fetch.wait.max.ms) wakes the
+ * broker thread to look at the input partitions again. A forward set by the application
+ * survives the fetch start of an assignment; a revoke clears it, so each assignment sets it.
+ */
+static void consumer_route_apart(struct consumer *c, const rd_kafka_topic_partition_list_t *parts)
+{
+	for (int i = 0; c->route.queue != NULL && i < parts->cnt; i++) {
+		rd_kafka_queue_t *q;
+
+		if (strcmp(parts->elems[i].topic, c->route_topic) != 0)
+			continue;
+		q = rd_kafka_queue_get_partition(c->rk, parts->elems[i].topic, parts->elems[i].partition);
+		if (q == NULL) {
+			log_err("kafka: no queue for %s [%d]; it is read with the input", parts->elems[i].topic,
+			    (int)parts->elems[i].partition);
+			continue;
+		}
+		rd_kafka_queue_forward(q, c->route.queue);
+		rd_kafka_queue_destroy(q);
+	}
+}
+
+/* Forgets where the loop took messages from a queue. */
+static void consumer_forget(struct consumer_source *src)
+{
+	if (src->taken != NULL && src->taken->cnt > 0) {
+		rd_kafka_topic_partition_list_destroy(src->taken);
+		src->taken = rd_kafka_topic_partition_list_new(0);
+	}
+	src->filled = false;
+}
 
 /* Applies an assignment change with the protocol the group negotiated. */
 static void consumer_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
@@ -36,7 +91,11 @@ static void consumer_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
 	rd_kafka_error_t *error = NULL;
 
+	/* A partition may come back at its committed offset: what was taken before says nothing. */
+	consumer_forget(&c->input);
+	consumer_forget(&c->route);
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		consumer_route_apart(c, parts);
 		if (cooperative)
 			error = rd_kafka_incremental_assign(rk, parts);
 		else
@@ -101,8 +160,51 @@ static void consumer_error(rd_kafka_t *rk, int err, const char *reason, void *op
 	    rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
-/* Hands one read's messages to the owner, after logging the error events among them. */
-static void consumer_deliver(struct consumer *c, ssize_t n)
+/*
+ * Wakes librdkafka's fetcher once the loop emptied a queue that had filled. A full queue
+ * stops fetching its partitions, and librdkafka 2.0's broker thread looks again only when
+ * something wakes it (see consumer_route_apart), which the route partitions' Fetch does
+ * only while their own queue is not full too (input not keyed by agent fills both). A seek
+ * does wake it ("seek done"). Each partition taken from is sought to the offset after the
+ * last message taken: rd_kafka_seek_partitions moves the partition's version at once, so
+ * messages of it still queued or in flight are dropped and fetched again from that offset,
+ * and nothing is lost or taken twice. The queue is empty, so nothing queued is dropped;
+ * a Fetch in flight for those partitions, if any, is fetched again. Partitions paused
+ * while their task restores are left alone.
+ */
+static void consumer_nudge(struct consumer *c, struct consumer_source *src)
+{
+	rd_kafka_topic_partition_list_t *seek = src->taken;
+	rd_kafka_error_t *error;
+
+	src->taken = rd_kafka_topic_partition_list_new(seek->cnt);
+	src->filled = false;
+	for (int i = 0; i < c->restoring->cnt; i++)
+		rd_kafka_topic_partition_list_del(seek, c->restoring->elems[i].topic, c->restoring->elems[i].partition);
+	if (seek->cnt > 0 && (error = rd_kafka_seek_partitions(c->rk, seek, 0)) != NULL) {
+		log_limited(LOG_WARNING, "kafka-seek", "kafka: seek: %s", rd_kafka_error_string(error));
+		rd_kafka_error_destroy(error);
+	}
+	rd_kafka_topic_partition_list_destroy(seek);
+}
+
+/* Notes the next offset of a partition taken from src, for consumer_nudge. */
+static void consumer_taken(struct consumer_source *src, const rd_kafka_message_t *m)
+{
+	const char *topic = rd_kafka_topic_name(m->rkt);
+	rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_find(src->taken, topic, m->partition);
+
+	if (tp == NULL)
+		tp = rd_kafka_topic_partition_list_add(src->taken, topic, m->partition);
+	tp->offset = m->offset + 1;
+}
+
+/*
+ * Hands one read's messages to the owner, after logging the error events among them. When
+ * the read emptied its queue, the nudge goes first, so the Fetch it brings about overlaps
+ * the work on these messages.
+ */
+static void consumer_deliver(struct consumer *c, struct consumer_source *src, ssize_t n, bool emptied)
 {
 	size_t good = 0;
 
@@ -110,6 +212,9 @@ static void consumer_deliver(struct consumer *c, ssize_t n)
 		rd_kafka_message_t *m = c->msgs[i];
 
 		if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			/* A read holds runs of one partition: note each run's end. */
+			if (i + 1 == n || c->msgs[i + 1]->rkt != m->rkt || c->msgs[i + 1]->partition != m->partition)
+				consumer_taken(src, m);
 			c->msgs[good++] = m;
 			continue;
 		}
@@ -117,34 +222,67 @@ static void consumer_deliver(struct consumer *c, ssize_t n)
 			log_limited(LOG_WARNING, "kafka-consume", "kafka: consume: %s", rd_kafka_message_errstr(m));
 		rd_kafka_message_destroy(m);
 	}
+	if (emptied && src->filled && !c->paused && !c->held && !c->closed)
+		consumer_nudge(c, src);
 	if (good > 0)
 		c->handler.messages(c->handler.arg, c->msgs, good);
 	for (size_t i = 0; i < good; i++)
 		rd_kafka_message_destroy(c->msgs[i]);
 }
 
-/* The consumer queue became non-empty: take what is there, a bounded amount at a time. */
+/* Whether a queue holds half a prefetch or more, by count or (about) by size. */
+static bool consumer_filled(const struct consumer *c, const struct consumer_source *src)
+{
+	int64_t len = (int64_t)rd_kafka_queue_length(src->queue);
+
+	return 2 * len >= c->prefetch_msgs || 2 * len * src->msg_len >= c->prefetch_bytes;
+}
+
+/* A local queue became non-empty: take what is there, a bounded amount at a time. */
 static void consumer_on_readable(evutil_socket_t fd, short what, void *arg)
 {
-	struct consumer *c = arg;
+	struct consumer_source *src = arg;
+	struct consumer *c = src->c;
 
 	(void)fd;
 	(void)what;
-	kafka_watch_drain(&c->watch);
+	kafka_watch_drain(&src->watch);
 	for (int round = 0; round < CONSUMER_READS_PER_WAKEUP; round++) {
 		ssize_t n;
 
 		if (c->paused || c->held || c->closed)
 			return;
-		n = rd_kafka_consume_batch_queue(c->queue, 0, c->msgs, CONSUMER_BATCH);
-		if (n <= 0)
+		if (!src->filled)
+			src->filled = consumer_filled(c, src);
+		n = rd_kafka_consume_batch_queue(src->queue, 0, c->msgs, CONSUMER_BATCH);
+		if (n <= 0) {
+			/* The last read took the queue's last message: emptied all the same. */
+			if (n == 0)
+				consumer_deliver(c, src, 0, true);
 			return;
-		consumer_deliver(c, n);
+		}
+		src->msg_len = (int64_t)c->msgs[n - 1]->len;
+		consumer_deliver(c, src, n, n < CONSUMER_BATCH);
 		if (n < CONSUMER_BATCH)
 			return;
 	}
 	/* The pipe only signals empty -> non-empty, so come back for the rest. */
-	kafka_watch_kick(&c->watch);
+	kafka_watch_kick(&src->watch);
+}
+
+/* Serves both local queues again soon, after a hold or a pause. */
+static void consumer_kick(struct consumer *c)
+{
+	kafka_watch_kick(&c->input.watch);
+	if (c->route.queue != NULL)
+		kafka_watch_kick(&c->route.watch);
+}
+
+/* Starts draining one local queue from the loop. */
+static bool consumer_source_start(struct consumer *c, struct consumer_source *src, struct event_base *base)
+{
+	src->c = c;
+	return kafka_watch_start(&src->watch, base, src->queue, consumer_on_readable, src);
 }
 
 /* Builds the consumer's configuration. */
@@ -156,12 +294,14 @@ static rd_kafka_conf_t *consumer_conf(const struct config *cfg, const char *brok
 	if (conf == NULL)
 		return NULL;
 	/*
-	 * Offsets are stored by feedbackd only after their effects are in Redis. librdkafka
-	 * prefetches up to 64 MB by default. A full prefetch stops fetching, and librdkafka 2.0
-	 * looks again only when its broker thread wakes (about once a second), so under a
-	 * backlog the consumer brings about one prefetch per second: 2 MB held benchmark 1 to
-	 * ~24,000 events/s, 16 MB gives ~67,000 (bench/README.md) for ~14 MB more memory. An
-	 * rdkafka.* key may say otherwise.
+	 * Offsets are stored by feedbackd only after their effects are in Redis. With the route
+	 * partitions apart (consumer_route_apart) and consumer_nudge, librdkafka looks at a full
+	 * queue again at most fetch.wait.max.ms later (100 ms here instead of 500) or as soon as
+	 * the loop empties it, not a second later, so its prefetch only has to cover that:
+	 * 12,500 messages or 2 MB per local queue (librdkafka: 100,000 and 64 MB), plus what one
+	 * Fetch brings on top, at most 128 KB per partition (1 MB). Benchmark 1 went from
+	 * ~100,000 to ~140,000 events/s and its peak RSS from ~165 to ~125 MiB
+	 * (bench/README.md). An rdkafka.* key may say otherwise.
 	 */
 	/*
 	 * range, whatever an rdkafka.* key says: it gives partition q of every subscribed topic
@@ -170,7 +310,10 @@ static rd_kafka_conf_t *consumer_conf(const struct config *cfg, const char *brok
 	 * (range,roundrobin) could fall to roundrobin, and cooperative-sticky ignores it.
 	 */
 	if (!kafka_conf_set(conf, "partition.assignment.strategy", "range", err, err_size) ||
-	    !kafka_conf_default(conf, cfg, "queued.max.messages.kbytes", "16384", err, err_size) ||
+	    !kafka_conf_default(conf, cfg, "fetch.wait.max.ms", "100", err, err_size) ||
+	    !kafka_conf_default(conf, cfg, "queued.min.messages", "12500", err, err_size) ||
+	    !kafka_conf_default(conf, cfg, "queued.max.messages.kbytes", "2048", err, err_size) ||
+	    !kafka_conf_default(conf, cfg, "max.partition.fetch.bytes", "131072", err, err_size) ||
 	    !kafka_conf_set(conf, "group.id", cfg->group, err, err_size) ||
 	    !kafka_conf_set(conf, "enable.auto.offset.store", "false", err, err_size) ||
 	    !kafka_conf_set(conf, "auto.offset.reset", "earliest", err, err_size)) {
@@ -189,6 +332,29 @@ static rd_kafka_conf_t *consumer_conf(const struct config *cfg, const char *brok
 	return conf;
 }
 
+/* An integer property as librdkafka took it; INT64_MAX when it cannot tell. */
+static int64_t consumer_conf_int(rd_kafka_t *rk, const char *name)
+{
+	char buf[32];
+	size_t size = sizeof(buf);
+	long long v;
+
+	if (rd_kafka_conf_get(rd_kafka_conf(rk), name, buf, &size) != RD_KAFKA_CONF_OK ||
+	    (v = strtoll(buf, NULL, 10)) <= 0)
+		return INT64_MAX;
+	return v;
+}
+
+/* Frees what the consumer holds besides librdkafka's handle. */
+static void consumer_discard(struct consumer *c)
+{
+	rd_kafka_topic_partition_list_destroy(c->restoring);
+	rd_kafka_topic_partition_list_destroy(c->input.taken);
+	rd_kafka_topic_partition_list_destroy(c->route.taken);
+	free(c->stats);
+	free(c);
+}
+
 /* See consumer.h. */
 struct consumer *consumer_new(struct event_base *base, const struct config *cfg, const char *brokers,
     bool with_route, const struct consumer_handler *handler, char *err, size_t err_size)
@@ -202,26 +368,34 @@ struct consumer *consumer_new(struct event_base *base, const struct config *cfg,
 		return NULL;
 	c->handler = *handler;
 	c->restoring = rd_kafka_topic_partition_list_new(0);
+	c->input.taken = rd_kafka_topic_partition_list_new(0);
+	c->route.taken = rd_kafka_topic_partition_list_new(0);
 	conf = consumer_conf(cfg, brokers, c, err, err_size);
 	if (conf == NULL) {
-		rd_kafka_topic_partition_list_destroy(c->restoring);
-		free(c);
+		consumer_discard(c);
 		return NULL;
 	}
 	c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, err_size);
 	if (c->rk == NULL) {
 		rd_kafka_conf_destroy(conf);
-		rd_kafka_topic_partition_list_destroy(c->restoring);
-		free(c);
+		consumer_discard(c);
 		return NULL;
 	}
+	c->prefetch_msgs = consumer_conf_int(c->rk, "queued.min.messages");
+	c->prefetch_bytes = consumer_conf_int(c->rk, "queued.max.messages.kbytes");
+	if (c->prefetch_bytes < INT64_MAX / 1024)
+		c->prefetch_bytes *= 1024;
 	if (!kafka_log_start(&c->log, base, c->rk)) {
 		snprintf(err, err_size, "cannot watch the consumer's log queue");
 		consumer_free(c);
 		return NULL;
 	}
 	rd_kafka_poll_set_consumer(c->rk);
-	c->queue = rd_kafka_queue_get_consumer(c->rk);
+	c->input.queue = rd_kafka_queue_get_consumer(c->rk);
+	if (with_route) {
+		c->route_topic = cfg->route_topic;
+		c->route.queue = rd_kafka_queue_new(c->rk);
+	}
 	topics = rd_kafka_topic_partition_list_new((int)cfg->topic_count + 1);
 	for (size_t i = 0; i < cfg->topic_count; i++)
 		rd_kafka_topic_partition_list_add(topics, cfg->topics[i], RD_KAFKA_PARTITION_UA);
@@ -234,8 +408,9 @@ struct consumer *consumer_new(struct event_base *base, const struct config *cfg,
 		consumer_free(c);
 		return NULL;
 	}
-	if (!kafka_watch_start(&c->watch, base, c->queue, consumer_on_readable, c)) {
-		snprintf(err, err_size, "cannot watch the consumer queue");
+	if (!consumer_source_start(c, &c->input, base) ||
+	    (c->route.queue != NULL && !consumer_source_start(c, &c->route, base))) {
+		snprintf(err, err_size, "cannot watch the consumer queues");
 		consumer_free(c);
 		return NULL;
 	}
@@ -311,7 +486,7 @@ void consumer_release(struct consumer *c)
 		return;
 	c->held = false;
 	if (!c->paused)
-		kafka_watch_kick(&c->watch);
+		consumer_kick(c);
 }
 
 /* See consumer.h. */
@@ -328,7 +503,7 @@ void consumer_resume(struct consumer *c)
 		return;
 	consumer_set_paused(c, false);
 	if (!c->held)
-		kafka_watch_kick(&c->watch);
+		consumer_kick(c);
 }
 
 /* See consumer.h. */
@@ -379,7 +554,9 @@ void consumer_close(struct consumer *c)
 	if (c->closed)
 		return;
 	c->closed = true;
-	kafka_watch_stop(&c->watch, c->queue);
+	kafka_watch_stop(&c->input.watch, c->input.queue);
+	if (c->route.queue != NULL)
+		kafka_watch_stop(&c->route.watch, c->route.queue);
 	err = rd_kafka_consumer_close(c->rk);
 	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
 		log_warn("kafka: consumer close: %s", rd_kafka_err2str(err));
@@ -391,11 +568,11 @@ void consumer_free(struct consumer *c)
 	if (c == NULL)
 		return;
 	consumer_close(c);
-	if (c->queue != NULL)
-		rd_kafka_queue_destroy(c->queue);
+	if (c->input.queue != NULL)
+		rd_kafka_queue_destroy(c->input.queue);
+	if (c->route.queue != NULL)
+		rd_kafka_queue_destroy(c->route.queue);
 	kafka_log_stop(&c->log);
 	rd_kafka_destroy(c->rk);
-	rd_kafka_topic_partition_list_destroy(c->restoring);
-	free(c->stats);
-	free(c);
+	consumer_discard(c);
 }

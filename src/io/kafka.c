@@ -130,13 +130,25 @@ static void kafka_log_on_readable(evutil_socket_t fd, short what, void *arg)
 /*
  * See kafka.h. With log.queue set, librdkafka's threads only append to this queue (they
  * never wait on the daemon's log), and the lines no longer wait in a consumer queue that
- * is not read while partitions are paused.
+ * is not read while partitions are paused. An rdkafka.log.queue = false key leaves the
+ * lines to librdkafka's own logger, which writes them to stderr from its threads with its
+ * own times (bench/throughput.py --fetch-trace times the fetcher so).
  */
 bool kafka_log_start(struct kafka_log *l, struct event_base *base, rd_kafka_t *rk)
 {
+	rd_kafka_resp_err_t err;
+
 	l->rk = rk;
 	l->queue = rd_kafka_queue_new(rk);
-	if (l->queue == NULL || rd_kafka_set_log_queue(rk, l->queue) != RD_KAFKA_RESP_ERR_NO_ERROR)
+	if (l->queue == NULL)
+		return false;
+	err = rd_kafka_set_log_queue(rk, l->queue);
+	if (err == RD_KAFKA_RESP_ERR__NOT_CONFIGURED) {
+		rd_kafka_queue_destroy(l->queue);
+		l->queue = NULL;
+		return true;
+	}
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
 		return false;
 	return kafka_watch_start(&l->watch, base, l->queue, kafka_log_on_readable, l);
 }

@@ -293,13 +293,15 @@ def _as_bytes(m):
     return m if isinstance(m, bytes) else m.encode("utf-8", "surrogateescape")
 
 
-def produce(bootstrap, topic, messages, key=None, partition=None, headers=None, timeout=60):
+def produce(bootstrap, topic, messages, key=None, partition=None, headers=None, timeout=60, batch=None):
     """Produces messages (str or bytes, or (key, value) tuples) with kcat; waits for delivery.
 
     Fast path: one kcat call, newline-delimited, keys split at \\x1f.  Messages holding
     a newline, \\x1f or NUL, or empty ones, go one file per message (kcat sends each file
     argument as exactly one message), so any byte string is delivered byte-identical.
     key applies to plain (non-tuple) messages; partition None = kcat's partitioner.
+    batch: at most this many messages per record batch (the mock cluster answers a Fetch
+    with one record batch per partition).
     """
     items = []
     for m in messages:
@@ -312,6 +314,8 @@ def produce(bootstrap, topic, messages, key=None, partition=None, headers=None, 
     if any(not v for _, v in items):
         raise ValueError("kcat cannot produce an empty message")
     base = [KCAT, "-P", "-b", bootstrap, "-t", topic, "-X", "message.max.bytes=10000000"]
+    if batch is not None:
+        base += ["-X", "batch.num.messages=%d" % batch]
     if partition is not None:
         base += ["-p", str(partition)]
     for h, v in (headers or {}).items():

@@ -23,7 +23,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness as h  # noqa: E402
-from harness import DAY, MINUTE, SECOND  # noqa: E402
+from harness import DAY, HOUR, MINUTE, SECOND  # noqa: E402
 
 TYPES = ("rating", "complaint", "message", "reply")
 RESULTS = ("applied", "duplicate", "redelivered", "late", "dead_lettered")
@@ -221,6 +221,40 @@ class TestOps(h.FeedbackTestCase):
         self.assertGreaterEqual(sizes["1"], 1, "the first commit held the first event alone")
         self.assertGreaterEqual(batches, 2)
         self.assertEqual(sizes["+Inf"], batches)
+
+    def test_backlog_fetched_as_the_queue_drains(self):
+        """A backlog larger than the prefetch is fetched again as the local queues drain.
+
+        librdkafka 2.0 stops fetching a partition while its queue holds queued.min.messages
+        and looks again only when its broker thread wakes, at the latest after 1 s. Keyed by
+        agent, the route partitions (on a queue of their own, nearly empty) keep a Fetch
+        outstanding that wakes it every fetch.wait.max.ms; keyed at random, both queues fill
+        and the loop wakes it with a seek once it emptied one (src/io/consumer.c). With a
+        prefetch of 100 messages and record batches of 100, the 12,000 events took one 1 s
+        cycle per ~400 (30 s) when every partition shared the one queue, and 22 s keyed at
+        random with the route partitions apart but no seek."""
+        n = 12000
+        agents = ["agent-f%d" % i for i in range(48)]
+        for keying in ("agent", "random"):
+            port = h.free_port()
+            redis = self.start_redis()
+            kafka = self.start_kafka()
+            ts = h.now_ms() - HOUR
+            h.produce(kafka.bootstrap, h.TOPIC_EVENTS,
+                      [(agents[i % 48] if keying == "agent" else "k%d" % i,
+                        h.rating(agents[i % 48], 1 + i % 5, ts + i)) for i in range(n)], batch=100)
+            d = self.start_daemon(kafka.bootstrap, redis, {"http": {"listen": "127.0.0.1:%d" % port},
+                                                           "kafka": {"rdkafka.queued.min.messages": "100"}})
+            applied = lambda: events_by(self.metrics(port)).get(("rating", "applied"), 0)  # noqa: E731
+            h.wait_until(lambda: applied() > 0, 30, 0.02, what="the first event applied")
+            started = time.monotonic()
+            h.wait_until(lambda: applied() == n, 60, 0.05, what="%d events applied" % n)
+            took = time.monotonic() - started
+            sys.stderr.write("[keyed by %s: %d events in %.1f s] " % (keying, n, took))
+            self.assertLess(took, 5.0, "keyed by %s: the consumer waited for librdkafka's 1 s wake-ups" % keying)
+            d.stop()
+            kafka.stop()
+            redis.stop()
 
     # -- SIGHUP ----------------------------------------------------------------------
 
