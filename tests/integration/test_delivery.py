@@ -291,8 +291,10 @@ class TestDelivery(h.FeedbackTestCase):
         """Waits until every agent's stats hash equals the calculator's, then checks again
         after 2 s with a fresh `now`; also no stats hash for any agent not expected.
         With a short reply target the calculator runs with a fresh `now` on every poll: the
-        clocks of the last events fall due while the test waits, and the daemon breaches them.
-        (The workloads keep long-target clocks clear of their deadlines, so once is enough.)"""
+        clocks of the last events fall due while the test waits, and the daemon breaches them;
+        the recheck then waits for the last deadline, so that none falls between computing
+        and reading. (The workloads keep long-target clocks clear of their deadlines, so once
+        is enough.)"""
         last = [[]]
         fixed = None if reply_target_ms < HOUR else \
             h.expected_stats(wl.events, h.now_ms(), reply_target_ms=reply_target_ms)
@@ -303,6 +305,11 @@ class TestDelivery(h.FeedbackTestCase):
             return not last[0]
         try:
             h.wait_until(ok, timeout, 0.5, what="exact stats")
+            if fixed is None:
+                # The recheck must not race a deadline: let the last clocks fall due first.
+                last_due = max(h.parse_ts(e["ts"]) for e in wl.events) + reply_target_ms + SECOND
+                time.sleep(max(0.0, (last_due - h.now_ms()) / 1000.0))
+                h.wait_until(ok, timeout, 0.5, what="exact stats after the last deadline")
         except AssertionError:
             self.fail("stats not as expected after %ds (%d of %d agents differ):\n%s"
                       % (timeout, len(last[0]), len(wl.agents), "\n".join(last[0][:8])))
