@@ -238,15 +238,15 @@ static void engine_task_free(struct engine_task *et)
 }
 
 /*
- * A closing task goes once its last commit answered and nothing is being delivered. Entries
- * delivered since that commit get one more, which records them as done: otherwise the next
- * owner restores them and sends their alerts again (unless it claimed the task first; the
- * commit is then fenced, and it does).
+ * A closing task goes once its last commit answered, its views are written and nothing is
+ * being delivered. Entries delivered since that commit get one more, which records them as
+ * done: otherwise the next owner restores them and sends their alerts again (unless it
+ * claimed the task first; the commit is then fenced, and it does).
  */
 static void engine_task_maybe_free(struct engine_task *et)
 {
 	if (et->state != ENGINE_CLOSING || et->committing || taskstore_busy(et->store) ||
-	    !deliver_idle(et->deliver))
+	    !deliver_idle(et->deliver) || !viewq_idle(et->viewq))
 		return;
 	if (!et->fenced && outbox_changed(task_outbox(et->task))) {
 		engine_flush(et);
@@ -256,9 +256,20 @@ static void engine_task_maybe_free(struct engine_task *et)
 	engine_task_free(et);
 }
 
+/* Frees a closing task from the loop: the callback that says it may go is still running. */
+static void engine_task_free_soon(void *arg)
+{
+	struct engine_task *et = arg;
+	struct timeval now = {0, 0};
+
+	evtimer_add(et->free_ev, &now);
+}
+
 /*
- * Lets a task go: it finishes what it has out (a last commit, deliveries) and is freed, while
- * its id is free at once for a new task should the group give it back.
+ * Lets a task go: it finishes what it has out (a last commit, its views, deliveries) and is
+ * freed, while its id is free at once for a new task should the group give it back. Its views
+ * go unpaced from now on, so none lands after the next owner's (which writes only what changed
+ * once it wrote an agent in full: a late one would leave stale figures for good).
  */
 static void engine_close(struct engine_task *et, bool lost)
 {
@@ -268,6 +279,7 @@ static void engine_close(struct engine_task *et, bool lost)
 		return;
 	et->state = ENGINE_CLOSING;
 	evtimer_del(et->tick_ev);
+	viewq_close(et->viewq, engine_task_free_soon);
 	if (e->tasks[et->id] == et) {
 		e->tasks[et->id] = NULL;
 		et->next_closing = e->closing;
@@ -653,11 +665,9 @@ static void engine_delivered(void *arg, uint64_t seq)
 {
 	struct engine_task *et = arg;
 
-	struct timeval now = {0, 0};
-
 	outbox_delivered(task_outbox(et->task), seq);
 	if (et->state == ENGINE_CLOSING)
-		evtimer_add(et->free_ev, &now); /* not here: the deliverer is still in its loop */
+		engine_task_free_soon(et); /* not here: the deliverer is still in its loop */
 	else
 		engine_schedule_flush(et);
 }
