@@ -36,7 +36,7 @@ rating for a new agent produced right after the restart.  Prints the time from t
 kill until (a) that rating shows in its agent's stats hash (polled every 10 ms) and
 (b) the last `engine: task N restored` log line of the new process (log timestamp;
 also the per-task restore times the log gives).  Target <= 10 s.  The daemon runs with
-static group membership (rdkafka.group.instance.id, as man/feedbackd.conf.5 recommends for
+static group membership ([kafka] group_instance_id, as man/feedbackd.conf.5 recommends for
 fast restarts), so the restarted process takes its partitions back at once; with
 --dynamic-membership it must first wait for the killed member's session (6 s in the
 harness config) to expire.
@@ -214,7 +214,7 @@ def run(args):
                  args.ids - args.agents * args.history, args.clocks))
         config = {"sla": {"reply_target": "7d"}}
         if not args.dynamic_membership:
-            config["kafka"] = {"rdkafka.group.instance.id": "bench-scale"}
+            config["kafka"] = {"group_instance_id": "bench-scale"}
         d = st.make_daemon(config)
         t_start = time.monotonic()
         st.start_daemon(d)
@@ -299,7 +299,7 @@ def main():
     ap.add_argument("--restore-timeout", type=float, default=120)
     ap.add_argument("--no-restore", action="store_true")
     ap.add_argument("--dynamic-membership", action="store_true",
-                    help="no rdkafka.group.instance.id: the restart waits for the killed member's session")
+                    help="no [kafka] group_instance_id: the restart waits for the killed member's session")
     c.add_common_args(ap)
     args = ap.parse_args()
     div = QUICK_DIV if args.quick else 1

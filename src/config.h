@@ -27,6 +27,7 @@ struct config {
 	/* [kafka] */
 	char *brokers;                  /* "embedded" starts the mock cluster in-process */
 	char *group;
+	char *group_instance_id;        /* static group membership (the consumer's); NULL: dynamic */
 	char *topics[CONFIG_TOPICS_MAX];
 	size_t topic_count;
 	char *dlq_topic;

@@ -103,6 +103,8 @@ static const struct config_key config_keys_table[] = {
 	    "bootstrap servers host:port,...; \"embedded\" runs a mock cluster in-process"),
 	KEY("kafka", "group", CONFIG_STRING, group, "feedbackd",
 	    "consumer group id"),
+	KEY("kafka", "group_instance_id", CONFIG_OPTSTRING, group_instance_id, NULL,
+	    "static group membership: this instance's name, kept across restarts; empty: dynamic"),
 	KEY("kafka", "topics", CONFIG_TOPICS, topics, "feedback.events",
 	    "input topics, comma separated"),
 	KEY("kafka", "dlq_topic", CONFIG_TOPIC, dlq_topic, "feedback.dlq",

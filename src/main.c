@@ -189,6 +189,7 @@ static void main_reload(struct daemon *d)
 	/* Connection settings stay as they are (the clients were built from them); say so if changed. */
 	main_keep(&fresh.brokers, &old.brokers, "brokers");
 	main_keep(&fresh.group, &old.group, "group");
+	main_keep(&fresh.group_instance_id, &old.group_instance_id, "group_instance_id");
 	main_keep(&fresh.prefix, &old.prefix, "prefix");
 	main_keep(&fresh.redis_host, &old.redis_host, "redis host");
 	main_keep(&fresh.redis_socket, &old.redis_socket, "redis socket");

@@ -314,7 +314,7 @@ static rd_kafka_conf_t *consumer_conf(const struct config *cfg, const char *brok
 	    !kafka_conf_default(conf, cfg, "queued.min.messages", "12500", err, err_size) ||
 	    !kafka_conf_default(conf, cfg, "queued.max.messages.kbytes", "2048", err, err_size) ||
 	    !kafka_conf_default(conf, cfg, "max.partition.fetch.bytes", "131072", err, err_size) ||
-	    !kafka_conf_set(conf, "group.id", cfg->group, err, err_size) ||
+	    !kafka_conf_group(conf, cfg, err, err_size) ||
 	    !kafka_conf_set(conf, "enable.auto.offset.store", "false", err, err_size) ||
 	    !kafka_conf_set(conf, "auto.offset.reset", "earliest", err, err_size)) {
 		rd_kafka_conf_destroy(conf);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "deliver.h"
+#include "flushset.h"
 #include "log.h"
 #include "partitioner.h"
 #include "taskstore.h"
@@ -35,22 +36,11 @@ struct engine_offsets {
 };
 
 /*
- * An agent view of a flush, written to the contract keys once it is committed. A flush's
- * views are packed one after another in one buffer (a flush of 100,000 agents holds them
- * all until its commit answers): the configured windows' totals only (a task_view has
- * room for WINDOWS_MAX), then the id and its NUL, padded to the next view's alignment.
- */
-struct engine_view {
-	int64_t open, overdue, newest_ms;
-	struct totals totals[];
-};
-/*
- * What a task keeps allocated between flushes: enough for benchmark 1's (a few thousand
- * events, 2-3 MB of views), so those reuse their pages; a burst's larger offset list (24
- * bytes an entry) or views buffer is freed once its commit answered.
+ * The offset list a task keeps allocated between flushes: enough for benchmark 1's (a few
+ * thousand events), so those reuse their pages; a burst's larger one (24 bytes an entry) is
+ * freed once its commit answered.
  */
 #define ENGINE_OFFSETS_KEEP 65536
-#define ENGINE_VIEWS_KEEP (4 * 1024 * 1024)
 
 enum engine_state {
 	ENGINE_CLAIMING,  /* generation increment sent */
@@ -65,13 +55,11 @@ struct engine_task {
 	enum engine_state state;
 	struct task *task;
 	struct taskstore *store;
-	struct taskstore_changes *changes;
+	struct flushset *flush;        /* the changes out (or being built) and their views */
 	bool committing;               /* changes are out; only their answer may build the next */
 	bool fenced;                   /* another instance claimed it: nothing more is committed */
 	struct engine_offsets open;    /* offsets applied since the last flush */
 	struct engine_offsets flushed; /* offsets of the changes out */
-	char *views;                   /* views of the changes out, packed (struct engine_view) */
-	size_t views_len, views_cap;
 	struct viewq *viewq;           /* views of committed changes, to Redis a round at a time */
 	struct deliver *deliver;
 	struct event *flush_ev;
@@ -191,25 +179,6 @@ static void engine_on_flush(evutil_socket_t fd, short what, void *arg)
 	engine_flush(arg);
 }
 
-/* Forgets the views of the changes out; a buffer a large flush grew is given back. */
-static void engine_views_drop(struct engine_task *et)
-{
-	et->views_len = 0;
-	if (et->views_cap > ENGINE_VIEWS_KEEP) {
-		free(et->views);
-		et->views = NULL;
-		et->views_cap = 0;
-	}
-}
-
-/* The bytes of a packed view with n windows and an id of len bytes, up to the next one's start. */
-static size_t engine_view_size(size_t windows, size_t len)
-{
-	size_t a = _Alignof(struct engine_view), n = sizeof(struct engine_view) + windows * sizeof(struct totals);
-
-	return (n + len + 1 + a - 1) / a * a;
-}
-
 /* Frees a task that no longer has anything out. */
 static void engine_task_free(struct engine_task *et)
 {
@@ -221,7 +190,6 @@ static void engine_task_free(struct engine_task *et)
 		pp = &(*pp)->next_closing;
 	if (*pp == et)
 		*pp = et->next_closing;
-	free(et->views);
 	free(et->open.v);
 	free(et->flushed.v);
 	event_free(et->flush_ev);
@@ -231,22 +199,22 @@ static void engine_task_free(struct engine_task *et)
 		event_free(et->free_ev);
 	deliver_free(et->deliver);
 	viewq_free(et->viewq);
-	taskstore_changes_free(et->changes);
+	flushset_free(et->flush);
 	taskstore_free(et->store);
 	task_free(et->task);
 	free(et);
 }
 
 /*
- * A closing task goes once its last commit answered and nothing is being delivered. Entries
- * delivered since that commit get one more, which records them as done: otherwise the next
- * owner restores them and sends their alerts again (unless it claimed the task first; the
- * commit is then fenced, and it does).
+ * A closing task goes once its last commit answered, its views are written and nothing is
+ * being delivered. Entries delivered since that commit get one more, which records them as
+ * done: otherwise the next owner restores them and sends their alerts again (unless it
+ * claimed the task first; the commit is then fenced, and it does).
  */
 static void engine_task_maybe_free(struct engine_task *et)
 {
 	if (et->state != ENGINE_CLOSING || et->committing || taskstore_busy(et->store) ||
-	    !deliver_idle(et->deliver))
+	    !deliver_idle(et->deliver) || !viewq_idle(et->viewq))
 		return;
 	if (!et->fenced && outbox_changed(task_outbox(et->task))) {
 		engine_flush(et);
@@ -256,9 +224,20 @@ static void engine_task_maybe_free(struct engine_task *et)
 	engine_task_free(et);
 }
 
+/* Frees a closing task from the loop: the callback that says it may go is still running. */
+static void engine_task_free_soon(void *arg)
+{
+	struct engine_task *et = arg;
+	struct timeval now = {0, 0};
+
+	evtimer_add(et->free_ev, &now);
+}
+
 /*
- * Lets a task go: it finishes what it has out (a last commit, deliveries) and is freed, while
- * its id is free at once for a new task should the group give it back.
+ * Lets a task go: it finishes what it has out (a last commit, its views, deliveries) and is
+ * freed, while its id is free at once for a new task should the group give it back. Its views
+ * go unpaced from now on, so none lands after the next owner's (which writes only what changed
+ * once it wrote an agent in full: a late one would leave stale figures for good).
  */
 static void engine_close(struct engine_task *et, bool lost)
 {
@@ -268,6 +247,7 @@ static void engine_close(struct engine_task *et, bool lost)
 		return;
 	et->state = ENGINE_CLOSING;
 	evtimer_del(et->tick_ev);
+	viewq_close(et->viewq, engine_task_free_soon);
 	if (e->tasks[et->id] == et) {
 		e->tasks[et->id] = NULL;
 		et->next_closing = e->closing;
@@ -286,88 +266,6 @@ static void engine_on_free(evutil_socket_t fd, short what, void *arg)
 	engine_task_maybe_free(arg);
 }
 
-/* Sink: a changed agent; its blob (when its state changed) and its view. */
-static bool engine_sink_agent(void *arg, const char *id, const char *blob, size_t len, const struct task_view *view)
-{
-	struct engine_task *et = arg;
-	size_t windows = et->e->cfg->windows.count, id_len = strlen(id), size = engine_view_size(windows, id_len);
-	struct engine_view *v;
-
-	if (blob != NULL && !taskstore_put(et->changes, TASKSTORE_AGENT, id, id_len, blob, len))
-		return false;
-	if (et->views_len + size > et->views_cap) {
-		size_t cap = et->views_cap ? et->views_cap * 2 : 64 * size;
-		char *p;
-
-		while (cap < et->views_len + size)
-			cap *= 2;
-		if ((p = realloc(et->views, cap)) == NULL)
-			return false;
-		et->views = p;
-		et->views_cap = cap;
-	}
-	v = (struct engine_view *)(void *)(et->views + et->views_len);
-	v->open = view->open;
-	v->overdue = view->overdue;
-	v->newest_ms = view->newest_ms;
-	memcpy(v->totals, view->totals, windows * sizeof(v->totals[0]));
-	memcpy(&v->totals[windows], id, id_len + 1);
-	et->views_len += size;
-	return true;
-}
-
-/* Sink: a changed or deleted ticket. */
-static bool engine_sink_ticket(void *arg, const char *id, const char *blob, size_t len)
-{
-	struct engine_task *et = arg;
-
-	if (blob == NULL)
-		return taskstore_del(et->changes, TASKSTORE_TICKET, id, strlen(id));
-	return taskstore_put(et->changes, TASKSTORE_TICKET, id, strlen(id), blob, len);
-}
-
-/* Sink: a new dedupe record. */
-static bool engine_sink_dedupe(void *arg, const uint8_t rec[DEDUPE_RECORD_SIZE])
-{
-	struct engine_task *et = arg;
-
-	return taskstore_dedupe(et->changes, rec, (int64_t)dedupe_record_expiry(rec) * 1000);
-}
-
-/* The checkpoint id of an outbox entry: its sequence number in decimal. */
-static void engine_outbox_id(uint64_t seq, char buf[24])
-{
-	snprintf(buf, 24, "%" PRIu64, seq);
-}
-
-/* Sink: a new outbox entry. */
-static bool engine_sink_outbox(void *arg, const struct outbox_entry *o, const char *blob, size_t len)
-{
-	struct engine_task *et = arg;
-	char id[24];
-
-	engine_outbox_id(o->seq, id);
-	return taskstore_put(et->changes, TASKSTORE_OUTBOX, id, strlen(id), blob, len);
-}
-
-/* Sink: a delivered outbox entry. */
-static bool engine_sink_outbox_done(void *arg, uint64_t seq)
-{
-	struct engine_task *et = arg;
-	char id[24];
-
-	engine_outbox_id(seq, id);
-	return taskstore_del(et->changes, TASKSTORE_OUTBOX, id, strlen(id));
-}
-
-/* Sink: the task's sequences and marks. */
-static bool engine_sink_meta(void *arg, const char *blob, size_t len)
-{
-	struct engine_task *et = arg;
-
-	return taskstore_positions(et->changes, blob, len);
-}
-
 /* A round of views was not written, or found a hash changed: every agent is shown again, in full. */
 static void engine_views_failed(void *arg)
 {
@@ -382,26 +280,19 @@ static void engine_views_failed(void *arg)
 	engine_schedule_flush(et);
 }
 
+/* Queues one view of a committed flush. */
+static void engine_write_view(void *arg, const struct task_view *v)
+{
+	struct engine_task *et = arg;
+
+	/* Out of memory: that agent is shown with its next change. */
+	(void)viewq_put(et->viewq, v);
+}
+
 /* Queues the views of a committed flush; the queue writes the newest of each agent. */
 static void engine_write_views(struct engine_task *et)
 {
-	size_t windows = et->e->cfg->windows.count;
-	struct task_view tv;
-
-	memset(&tv, 0, sizeof(tv));
-	for (size_t off = 0; off < et->views_len;) {
-		const struct engine_view *v = (const struct engine_view *)(const void *)(et->views + off);
-
-		tv.agent = (const char *)&v->totals[windows];
-		off += engine_view_size(windows, strlen(tv.agent));
-		tv.open = v->open;
-		tv.overdue = v->overdue;
-		tv.newest_ms = v->newest_ms;
-		memcpy(tv.totals, v->totals, windows * sizeof(tv.totals[0]));
-		/* Out of memory: that agent is shown with its next change. */
-		(void)viewq_put(et->viewq, &tv);
-	}
-	engine_views_drop(et);
+	flushset_views(et->flush, engine_write_view, et);
 	viewq_kick(et->viewq);
 }
 
@@ -440,7 +331,7 @@ static void engine_on_commit(void *arg, enum taskstore_result res)
 	if (res == TASKSTORE_FENCED) {
 		log_warn("engine: task %" PRIu32 " was claimed by another instance; dropping it", et->id);
 		et->fenced = true;
-		engine_views_drop(et);
+		flushset_drop_views(et->flush);
 		et->flushed.n = 0;
 		if (et->state != ENGINE_CLOSING)
 			engine_close(et, true);
@@ -449,7 +340,7 @@ static void engine_on_commit(void *arg, enum taskstore_result res)
 		return;
 	}
 	outbox_committed(task_outbox(et->task));
-	taskstore_changes_clear(et->changes);
+	taskstore_changes_clear(flushset_changes(et->flush));
 	engine_write_views(et);
 	engine_count(e, &et->flushed);
 	{
@@ -476,7 +367,7 @@ static void engine_on_commit(void *arg, enum taskstore_result res)
 /* Sends the change set out (again, after a failure). */
 static void engine_commit(struct engine_task *et)
 {
-	if (!taskstore_commit(et->store, et->changes, engine_on_commit, et)) {
+	if (!taskstore_commit(et->store, flushset_changes(et->flush), engine_on_commit, et)) {
 		struct timeval tv = {0, ENGINE_RETRY_MS * 1000};
 
 		evtimer_add(et->retry_ev, &tv); /* busy or Redis down: try again */
@@ -486,14 +377,13 @@ static void engine_commit(struct engine_task *et)
 /* Builds the change set of everything since the last flush and commits it. */
 static void engine_flush(struct engine_task *et)
 {
-	struct task_sink sink = {engine_sink_agent, engine_sink_ticket, engine_sink_dedupe,
-		{engine_sink_outbox, engine_sink_outbox_done, et}, engine_sink_meta, et};
+	struct task_sink sink = flushset_sink(et->flush);
 	struct engine_offsets swap;
 
 	if (et->committing || (et->state != ENGINE_READY && et->state != ENGINE_CLOSING) ||
 	    !task_dirty(et->task))
 		return;
-	taskstore_changes_clear(et->changes);
+	taskstore_changes_clear(flushset_changes(et->flush));
 	if (!task_flush(et->task, ts_now_ms(), &sink)) {
 		/* Out of memory half way: the task's changes are gone, so its state is restored again. */
 		log_err("engine: task %" PRIu32 ": cannot build its checkpoint (out of memory); dropping it "
@@ -653,11 +543,9 @@ static void engine_delivered(void *arg, uint64_t seq)
 {
 	struct engine_task *et = arg;
 
-	struct timeval now = {0, 0};
-
 	outbox_delivered(task_outbox(et->task), seq);
 	if (et->state == ENGINE_CLOSING)
-		evtimer_add(et->free_ev, &now); /* not here: the deliverer is still in its loop */
+		engine_task_free_soon(et); /* not here: the deliverer is still in its loop */
 	else
 		engine_schedule_flush(et);
 }
@@ -677,14 +565,14 @@ void engine_assign(struct engine *e, uint32_t id)
 	et->restore_started_ms = ts_now_ms();
 	et->task = task_new(id, &e->tcfg);
 	et->store = taskstore_new(e->redis, e->cfg->prefix, e->cfg->group, (int)id, segment_ms > 0 ? segment_ms : 1);
-	et->changes = et->store != NULL ? taskstore_changes_new(et->store) : NULL;
+	et->flush = et->store != NULL ? flushset_new(et->store, e->cfg->windows.count) : NULL;
 	et->deliver = deliver_new(e->base, e->cfg, e->metrics, e->view, e->route, e->alerts, engine_delivered, et);
 	et->viewq = viewq_new(e->base, e->view, engine_views_failed, et);
 	et->flush_ev = evtimer_new(e->base, engine_on_flush, et);
 	et->tick_ev = evtimer_new(e->base, engine_on_tick, et);
 	et->retry_ev = evtimer_new(e->base, engine_on_retry, et);
 	et->free_ev = evtimer_new(e->base, engine_on_free, et);
-	if (et->task == NULL || et->changes == NULL || et->deliver == NULL || et->viewq == NULL || et->flush_ev == NULL ||
+	if (et->task == NULL || et->flush == NULL || et->deliver == NULL || et->viewq == NULL || et->flush_ev == NULL ||
 	    et->tick_ev == NULL || et->retry_ev == NULL || et->free_ev == NULL) {
 		engine_task_free(et);
 		goto fail;

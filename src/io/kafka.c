@@ -54,6 +54,14 @@ rd_kafka_conf_t *kafka_conf_new(const struct config *cfg, const char *brokers, c
 }
 
 /* See kafka.h. */
+bool kafka_conf_group(rd_kafka_conf_t *conf, const struct config *cfg, char *err, size_t err_size)
+{
+	return kafka_conf_set(conf, "group.id", cfg->group, err, err_size) &&
+	    (cfg->group_instance_id == NULL ||
+	    kafka_conf_set(conf, "group.instance.id", cfg->group_instance_id, err, err_size));
+}
+
+/* See kafka.h. */
 bool kafka_watch_start(struct kafka_watch *w, struct event_base *base, rd_kafka_queue_t *q,
     event_callback_fn cb, void *arg)
 {

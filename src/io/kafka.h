@@ -32,6 +32,13 @@ bool kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, 
 bool kafka_conf_default(rd_kafka_conf_t *conf, const struct config *cfg, const char *name, const char *value,
     char *err, size_t err_size);
 
+/*
+ * Sets the consumer's group: group.id, and group.instance.id from [kafka] group_instance_id
+ * when set (static membership; over an rdkafka.group.instance.id key, which also reaches the
+ * producers, where it means nothing).
+ */
+bool kafka_conf_group(rd_kafka_conf_t *conf, const struct config *cfg, char *err, size_t err_size);
+
 /* Calls cb in the loop whenever q becomes non-empty. */
 bool kafka_watch_start(struct kafka_watch *w, struct event_base *base, rd_kafka_queue_t *q,
     event_callback_fn cb, void *arg);

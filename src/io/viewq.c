@@ -41,8 +41,10 @@ struct viewq {
 	size_t n, cap;
 	char *names;              /* the queued agents' ids, NUL-terminated, for this round */
 	size_t names_len, names_cap;
-	bool out;                 /* a round awaits its answer */
+	size_t out;               /* rounds awaiting their answer (more than one only once closing) */
 	bool dead;                /* freed by its owner while a round was out */
+	bool closing;             /* its owner let its agents go: rounds go at once (viewq_close) */
+	void (*idle)(void *arg);  /* told when a closing queue has nothing left queued or out */
 };
 
 /* Forgets what every hash holds: each agent's next write is in full. */
@@ -50,6 +52,15 @@ static void viewq_forget(struct viewq *q)
 {
 	for (size_t i = 0; i < q->nslots * q->fields; i++)
 		q->memo[i] = VIEW_MEMO_UNKNOWN;
+}
+
+/* Empties the queue: its agents are no longer queued. */
+static void viewq_drop(struct viewq *q)
+{
+	for (size_t i = 0; i < q->n; i++)
+		q->queued[q->items[i].slot] = VIEWQ_NONE;
+	q->n = 0;
+	q->names_len = 0;
 }
 
 /* Frees the queue itself. */
@@ -172,10 +183,11 @@ static void viewq_on_round(void *arg, bool ok)
 {
 	struct viewq *q = arg;
 
-	q->out = false;
+	q->out--;
 	q->round_ms = ts_now_ms() - q->round_start_ms;
 	if (q->dead) {
-		viewq_release(q);
+		if (q->out == 0)
+			viewq_release(q);
 		return;
 	}
 	if (!ok) {
@@ -184,6 +196,8 @@ static void viewq_on_round(void *arg, bool ok)
 		q->failed(q->arg);
 	}
 	viewq_kick(q);
+	if (q->closing && viewq_idle(q))
+		q->idle(q->arg);
 }
 
 /* See viewq.h. */
@@ -193,10 +207,18 @@ void viewq_kick(struct viewq *q)
 	int64_t now = ts_now_ms();
 	int64_t wait = q->round_start_ms + VIEWQ_PACE * q->round_ms - now;
 
-	/* With the connection down the views wait, newest per agent, until it is back. */
-	if (q->out || q->n == 0 || evtimer_pending(q->pace_ev, NULL) || !view_up(q->view))
+	if ((q->out > 0 && !q->closing) || q->n == 0 || evtimer_pending(q->pace_ev, NULL))
 		return;
-	if (wait > 0) {
+	if (!view_up(q->view)) {
+		/*
+		 * With the connection down the views wait, newest per agent, until it is back; a
+		 * closing queue's could land after a new owner's by then, and are dropped.
+		 */
+		if (q->closing)
+			viewq_drop(q);
+		return;
+	}
+	if (wait > 0 && !q->closing) {
 		struct timeval tv = {wait / 1000, (wait % 1000) * 1000};
 
 		evtimer_add(q->pace_ev, &tv);
@@ -218,18 +240,25 @@ void viewq_kick(struct viewq *q)
 		    q->memo + (size_t)it->slot * q->fields);
 		if (it->view.newest_ms > 0)
 			view_agent_seen(f, agent, it->view.newest_ms);
-		q->queued[it->slot] = VIEWQ_NONE;
 	}
-	q->n = 0;
-	q->names_len = 0;
-	q->out = true;
+	viewq_drop(q);
+	q->out++;
 	view_flush_end(f, viewq_on_round, q);
 }
 
 /* See viewq.h. */
 bool viewq_idle(const struct viewq *q)
 {
-	return !q->out && q->n == 0;
+	return q->out == 0 && q->n == 0;
+}
+
+/* See viewq.h. */
+void viewq_close(struct viewq *q, void (*idle)(void *arg))
+{
+	q->closing = true;
+	q->idle = idle;
+	evtimer_del(q->pace_ev);
+	viewq_kick(q);
 }
 
 /* See viewq.h. */
@@ -238,7 +267,7 @@ void viewq_free(struct viewq *q)
 	if (q == NULL)
 		return;
 	evtimer_del(q->pace_ev);
-	if (q->out)
+	if (q->out > 0)
 		q->dead = true;
 	else
 		viewq_release(q);

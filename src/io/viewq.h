@@ -32,6 +32,16 @@ void viewq_kick(struct viewq *q);
 /* True when nothing is queued or out. */
 bool viewq_idle(const struct viewq *q);
 
+/*
+ * Its owner lets its agents go (a revoked task) while a new owner may write them next, in
+ * full once, then only what changed: so nothing of this queue may land after that. From now
+ * on what is queued is written at once, neither paced nor behind a round still out (one
+ * connection keeps the order of its writes); with the connection down it is dropped. idle
+ * runs (arg as given to viewq_new) when a round's answer leaves nothing queued or out; it
+ * must not free the queue.
+ */
+void viewq_close(struct viewq *q, void (*idle)(void *arg));
+
 /* Frees the queue; a round still out finishes without it. */
 void viewq_free(struct viewq *q);
 

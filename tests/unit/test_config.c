@@ -46,6 +46,7 @@ test_config_equal(const struct config *a, const struct config *b)
 {
 	test_str_equal(a->brokers, b->brokers);
 	test_str_equal(a->group, b->group);
+	test_str_equal(a->group_instance_id, b->group_instance_id);
 	assert_int_equal(a->topic_count, b->topic_count);
 	for (size_t i = 0; i < a->topic_count; i++)
 		test_str_equal(a->topics[i], b->topics[i]);
@@ -131,7 +132,7 @@ static void
 test_shipped_conf_documents_defaults(void **state)
 {
 	static const char *const keys[] = {
-		"brokers", "group", "topics", "dlq_topic", "alerts_topic",
+		"brokers", "group", "group_instance_id", "topics", "dlq_topic", "alerts_topic",
 		"embedded_partitions", "host", "port", "socket", "user", "password",
 		"db", "prefix", "timeout", "sizes", "refresh", "batch_size",
 		"dedupe_horizon", "max_future", "reply_target", "reply_target.low",

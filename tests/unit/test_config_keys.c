@@ -27,6 +27,7 @@ test_defaults(void **state)
 	assert_null(c->path);
 	assert_string_equal(c->brokers, "embedded");
 	assert_string_equal(c->group, "feedbackd");
+	assert_null(c->group_instance_id);
 	assert_int_equal(c->topic_count, 1);
 	assert_string_equal(c->topics[0], "feedback.events");
 	assert_string_equal(c->dlq_topic, "feedback.dlq");
@@ -105,6 +106,7 @@ test_all_keys(void **state)
 	    "[kafka]\n"
 	    "brokers = k1:9092,k2:9092\n"
 	    "group = fbd-test\n"
+	    "group_instance_id = host-a\n"
 	    "topics = a.events , b_events,c-events\n"
 	    "dlq_topic = my.dlq\n"
 	    "alerts_topic = my.alerts\n"
@@ -138,6 +140,7 @@ test_all_keys(void **state)
 	    "level = debug\n");
 	assert_string_equal(c->brokers, "k1:9092,k2:9092");
 	assert_string_equal(c->group, "fbd-test");
+	assert_string_equal(c->group_instance_id, "host-a");
 	assert_int_equal(c->topic_count, 3);
 	assert_string_equal(c->topics[0], "a.events");
 	assert_string_equal(c->topics[1], "b_events");
@@ -335,6 +338,8 @@ test_string_values(void **state)
 	assert_null(f->cfg.redis_socket);
 	assert_null(f->cfg.redis_user);
 	assert_string_equal(f->cfg.redis_password, "a b  c");
+	test_loads(f, "[kafka]\ngroup_instance_id =\n");
+	assert_null(f->cfg.group_instance_id);
 	/* " ;" starts a comment, as the shipped file warns. */
 	test_loads(f, "[redis]\npassword = abc ; comment\nhost = h;x\n");
 	assert_string_equal(f->cfg.redis_password, "abc");

@@ -2,7 +2,8 @@
  * test_viewq.c: the queue of agent views (src/io/viewq.c) writing through src/io/view.c and
  * src/io/redis.c into a private redis-server: the newest view per agent, in full from a new
  * queue, then only the fields that changed; in full again after a failed round or on a new
- * connection; held while the connection is down.
+ * connection; held while the connection is down; a closed queue's writes never land after a
+ * new owner's.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -38,6 +39,7 @@ static struct redis *conn;
 static struct view *writer;
 static bool conn_up;
 static int failures;
+static int idles;
 
 /* The connection's state. */
 static void on_state(void *arg, bool is_up)
@@ -51,6 +53,13 @@ static void on_failed(void *arg)
 {
 	(void)arg;
 	failures++;
+}
+
+/* A closed queue's idle callback (the engine frees the closing task there). */
+static void on_idle(void *arg)
+{
+	(void)arg;
+	idles++;
 }
 
 /* Turns the loop until done(q) or 10 s passed; false on the timeout. */
@@ -117,6 +126,13 @@ static void run(const char *command)
 	freeReplyObject(redisserver_command(&srv, command));
 }
 
+/* Closes the writer's connection on the server and waits until the client sees it (it reconnects). */
+static void drop_connection(void)
+{
+	run("CLIENT KILL TYPE normal SKIPME yes");
+	assert_true(turn_until(is_down, NULL));
+}
+
 /* Each test starts from an empty database and no failures. */
 static int clean(void **state)
 {
@@ -124,6 +140,7 @@ static int clean(void **state)
 	run("FLUSHALL");
 	run("CONFIG RESETSTAT");
 	failures = 0;
+	idles = 0;
 	return 0;
 }
 
@@ -185,8 +202,7 @@ static void test_reconnect_full(void **state)
 	(void)state;
 	show(q, "a1", 1);
 	run("HSET fb:agent:{a1}:stats satisfied_1h junk");
-	run("CLIENT KILL TYPE normal SKIPME yes");
-	assert_true(turn_until(is_down, q));
+	drop_connection();
 	assert_true(viewq_put(q, &v));
 	viewq_kick(q);
 	assert_false(viewq_idle(q));
@@ -196,6 +212,58 @@ static void test_reconnect_full(void **state)
 	assert_field("a1", "satisfied_1h", "6");
 	assert_field("a1", "open_tickets", "5");
 	assert_int_equal(failures, 0);
+	viewq_free(q);
+}
+
+/*
+ * A revoked task's queue, closed with a round out and a newer view queued behind it, sends
+ * that view at once: it lands before the next owner's first (full) write on the connection,
+ * which is what the hash keeps (the next owner then writes only what changed).
+ */
+static void test_close_before_new_owner(void **state)
+{
+	struct viewq *old = viewq_new(base, writer, on_failed, NULL), *q;
+	struct task_view v = {.agent = "a1", .open = 2};
+
+	(void)state;
+	show(old, "a1", 1);
+	assert_true(viewq_put(old, &v));
+	viewq_kick(old); /* a round out, not answered yet */
+	v.open = 3;
+	assert_true(viewq_put(old, &v));
+	viewq_kick(old);
+	assert_false(viewq_idle(old));
+	viewq_close(old, on_idle);
+	q = viewq_new(base, writer, on_failed, NULL);
+	show(q, "a1", 4);
+	assert_true(turn_until(viewq_idle, old));
+	assert_field("a1", "open_tickets", "4");
+	assert_field("a1", "satisfied_1h", "6");
+	assert_int_equal(idles, 1);
+	assert_int_equal(failures, 0);
+	viewq_free(old);
+	viewq_free(q);
+}
+
+/* A closed queue's views are dropped while the connection is down: they would land after a new owner's. */
+static void test_close_down(void **state)
+{
+	struct viewq *old = viewq_new(base, writer, on_failed, NULL), *q = viewq_new(base, writer, on_failed, NULL);
+	struct task_view v = {.agent = "a1", .open = 7};
+
+	(void)state;
+	show(old, "a1", 1);
+	drop_connection();
+	assert_true(viewq_put(old, &v));
+	viewq_close(old, on_idle);
+	assert_true(viewq_idle(old));
+	assert_true(turn_until(is_up, NULL));
+	show(q, "a1", 8);
+	viewq_kick(old);
+	assert_true(turn_until(viewq_idle, old));
+	assert_field("a1", "open_tickets", "8");
+	assert_int_equal(failures, 0);
+	viewq_free(old);
 	viewq_free(q);
 }
 
@@ -246,6 +314,8 @@ int main(void)
 		cmocka_unit_test_setup(test_changed_only, clean),
 		cmocka_unit_test_setup(test_failure_full, clean),
 		cmocka_unit_test_setup(test_reconnect_full, clean),
+		cmocka_unit_test_setup(test_close_before_new_owner, clean),
+		cmocka_unit_test_setup(test_close_down, clean),
 		cmocka_unit_test_setup(test_long_id, clean),
 	};
 	int failed;
