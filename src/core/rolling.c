@@ -577,13 +577,15 @@ rolling_thresholds(const struct rolling_plan *plan, int64_t now,
 /* See rolling.h. */
 void
 rolling_totals(const struct rolling *r, const struct rolling_plan *plan, int64_t now_ms,
-    int64_t *out)
+    int64_t *out, int64_t *next_change)
 {
 	int64_t	thr[WINDOWS_MAX][WINDOWS_MAX], vals[ROLLING_SLOTS_MAX];
-	int64_t	band[WINDOWS_MAX * ROLLING_SLOTS_MAX];
+	int64_t	band[WINDOWS_MAX * ROLLING_SLOTS_MAX], best = INT64_MAX;
 	size_t	n = plan->tiers * plan->slots;
 
 	memset(out, 0, n * sizeof out[0]);
+	if (next_change != NULL)
+		*next_change = INT64_MAX;
 	if (r->buf == NULL)
 		return;
 	/* band[i]: buckets in windows i..last exactly, merged once, folded up at the end. */
@@ -592,8 +594,10 @@ rolling_totals(const struct rolling *r, const struct rolling_plan *plan, int64_t
 	for (size_t t = 0; t < plan->tiers; t++) {
 		const uint8_t	*p = r->buf + rolling_sec_start(r, plan, t);
 		const uint8_t	*end = p + rolling_sec_len(r, t);
-		int64_t		 prev = ROLLING_NO_PREV;
+		int64_t		 prev = ROLLING_NO_PREV, oldest[WINDOWS_MAX];
 
+		for (size_t i = 0; i < plan->tiers; i++)
+			oldest[i] = ROLLING_NO_PREV;
 		while (p < end) {
 			int64_t		 idx = 0;
 			uint64_t	 mask = 0;
@@ -603,9 +607,11 @@ rolling_totals(const struct rolling *r, const struct rolling_plan *plan, int64_t
 			if ((p = rolling_head(p, end, plan, t, prev, &idx, &mask)) == NULL)
 				break;
 			for (size_t i = 0; i < plan->tiers; i++) {
-				if (idx >= thr[t][i])
+				if (idx >= thr[t][i]) {
 					first = first < i ? first : i;
-				else if (first < plan->tiers)
+					/* Newest first: the last one seen in a window is its oldest there. */
+					oldest[i] = idx;
+				} else if (first < plan->tiers)
 					suffix = false;
 			}
 			/* Newest first: once in no window, every older record is out too. */
@@ -623,43 +629,6 @@ rolling_totals(const struct rolling *r, const struct rolling_plan *plan, int64_t
 				if (idx >= thr[t][i])
 					rolling_merge(plan, out + i * plan->slots, vals);
 		}
-	}
-	for (size_t i = 0; i < plan->tiers; i++) {
-		if (i > 0)
-			rolling_merge(plan, band + i * plan->slots, band + (i - 1) * plan->slots);
-		rolling_merge(plan, out + i * plan->slots, band + i * plan->slots);
-	}
-}
-
-/* See rolling.h. */
-int64_t
-rolling_next_change(const struct rolling *r, const struct rolling_plan *plan, int64_t now_ms)
-{
-	int64_t	thr[WINDOWS_MAX][WINDOWS_MAX], best = INT64_MAX;
-
-	if (r->buf == NULL)
-		return INT64_MAX;
-	rolling_thresholds(plan, now_ms, thr);
-	for (size_t t = 0; t < plan->tiers; t++) {
-		size_t		 base = rolling_sec_start(r, plan, t);
-		const uint8_t	*p = r->buf + base, *end = p + rolling_sec_len(r, t);
-		int64_t		 prev = ROLLING_NO_PREV, oldest[WINDOWS_MAX];
-
-		for (size_t i = 0; i < plan->tiers; i++)
-			oldest[i] = ROLLING_NO_PREV;
-		while (p < end) {
-			int64_t		 idx = 0;
-			uint64_t	 mask = 0;
-
-			if ((p = rolling_head(p, end, plan, t, prev, &idx, &mask)) == NULL)
-				break;
-			p = rolling_skip(p, mask);
-			/* Newest first: the last one seen in a window is its oldest there. */
-			for (size_t i = 0; i < plan->tiers; i++)
-				if (idx >= thr[t][i])
-					oldest[i] = idx;
-			prev = idx;
-		}
 		for (size_t i = 0; i < plan->tiers; i++) {
 			int64_t	leave;
 
@@ -670,7 +639,13 @@ rolling_next_change(const struct rolling *r, const struct rolling_plan *plan, in
 				best = leave;
 		}
 	}
-	return best;
+	for (size_t i = 0; i < plan->tiers; i++) {
+		if (i > 0)
+			rolling_merge(plan, band + i * plan->slots, band + (i - 1) * plan->slots);
+		rolling_merge(plan, out + i * plan->slots, band + i * plan->slots);
+	}
+	if (next_change != NULL)
+		*next_change = best;
 }
 
 /* See rolling.h. */

@@ -83,17 +83,13 @@ bool rolling_advance(struct rolling *r, const struct rolling_plan *plan, int64_t
 
 /*
  * Every window's totals at now_ms by the rule above: out[w * plan->slots + s] for window w
- * and slot s (plan->tiers * plan->slots values). Exact whether or not advanced.
+ * and slot s (plan->tiers * plan->slots values). Exact whether or not advanced. Unless
+ * next_change is NULL, also (from the same pass over the buckets) the earliest time > now_ms
+ * at which a bucket leaves some window, so the totals may change with no new event (a MAX
+ * tie can leave them equal); INT64_MAX when never.
  */
 void rolling_totals(const struct rolling *r, const struct rolling_plan *plan, int64_t now_ms,
-    int64_t *out);
-
-/*
- * The earliest time > now_ms at which a bucket leaves some window, so the totals may
- * change with no new event (a MAX tie can leave them equal); INT64_MAX when never.
- */
-int64_t rolling_next_change(const struct rolling *r, const struct rolling_plan *plan,
-    int64_t now_ms);
+    int64_t *out, int64_t *next_change);
 
 /* Heap bytes held (the buffer's capacity; the allocator adds its own small overhead). */
 size_t rolling_bytes(const struct rolling *r);

@@ -663,7 +663,7 @@ static bool task_flush_agent(struct task *t, uint32_t i, msgpack_sbuffer *sb, in
 	int64_t next;
 
 	rolling_advance(&ta->a.counts, &t->cfg->plan, now_ms);
-	agent_totals(&ta->a, &t->cfg->plan, now_ms, view.totals);
+	agent_totals(&ta->a, &t->cfg->plan, now_ms, view.totals, &next);
 	if (agent_evaluate(&ta->a, ta->id, t->cfg->rules, t->cfg->windows, view.totals, now_ms, &alerts))
 		ta->dirty = true;
 	for (size_t k = 0; k < alerts.count; k++)
@@ -671,7 +671,6 @@ static bool task_flush_agent(struct task *t, uint32_t i, msgpack_sbuffer *sb, in
 	view.open = ta->a.open;
 	view.overdue = ta->a.overdue;
 	view.newest_ms = ta->a.newest_ms;
-	next = rolling_next_change(&ta->a.counts, &t->cfg->plan, now_ms);
 	if (agent_rules_active(&ta->a) && now_ms + t->cfg->rules_refresh_ms < next)
 		next = now_ms + t->cfg->rules_refresh_ms;
 	if (next == INT64_MAX)

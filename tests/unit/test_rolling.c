@@ -176,7 +176,7 @@ static void assert_totals(const struct rolling *r, const struct model *m, const 
 {
 	int64_t got[WINDOWS_MAX * ROLLING_SLOTS_MAX], want[WINDOWS_MAX * ROLLING_SLOTS_MAX];
 
-	rolling_totals(r, p, now, got);
+	rolling_totals(r, p, now, got, NULL);
 	model_totals(m, p, now, want);
 	for (size_t k = 0; k < p->tiers * p->slots; k++)
 		if (got[k] != want[k])
@@ -206,6 +206,15 @@ static int64_t random_ts(const struct rolling_plan *p, int64_t now)
 	return ts < 0 ? 0 : ts;
 }
 
+/* The next change rolling_totals reports at now. */
+static int64_t next_change(const struct rolling *r, const struct rolling_plan *p, int64_t now)
+{
+	int64_t out[WINDOWS_MAX * ROLLING_SLOTS_MAX], nc;
+
+	rolling_totals(r, p, now, out, &nc);
+	return nc;
+}
+
 /* 1-4 random increments: mostly counts of 1, sometimes large (response times) or 0. */
 static size_t random_incs(const struct rolling_plan *p, struct rolling_inc *incs)
 {
@@ -223,7 +232,7 @@ static size_t random_incs(const struct rolling_plan *p, struct rolling_inc *incs
 /* The next now: a small step, exactly on the next edge or just before it, a span, or days. */
 static int64_t random_now(const struct rolling *r, const struct rolling_plan *p, int64_t now)
 {
-	int64_t k = rnd_in(0, 99), nc = rolling_next_change(r, p, now);
+	int64_t k = rnd_in(0, 99), nc = next_change(r, p, now);
 	size_t i = (size_t)rnd_in(0, (int64_t)p->tiers - 1);
 
 	if (k < 30)
@@ -331,7 +340,7 @@ static void run_stream(const struct setup *su)
 			msgpack_sbuffer_destroy(&sb);
 		}
 		model_prune(&m, &p, now);
-		nc = rolling_next_change(&r, &p, now);
+		nc = next_change(&r, &p, now);
 		assert_int_equal(nc, model_next_change(&m, &p, now));
 		if (nc != INT64_MAX) {
 			assert_true(nc > now);
@@ -346,7 +355,7 @@ static void run_stream(const struct setup *su)
 	now += p.span_ms[p.tiers - 1] + 6 * MIN_MS;
 	assert_true(rolling_advance(&r, &p, now));
 	assert_int_equal(rolling_bytes(&r), 0);
-	assert_int_equal(rolling_next_change(&r, &p, now), INT64_MAX);
+	assert_int_equal(next_change(&r, &p, now), INT64_MAX);
 	rolling_free(&r);
 	free(m.e);
 }
@@ -451,7 +460,7 @@ static int64_t total0(const struct rolling *r, const struct rolling_plan *p, int
 {
 	int64_t out[WINDOWS_MAX * ROLLING_SLOTS_MAX];
 
-	rolling_totals(r, p, now, out);
+	rolling_totals(r, p, now, out, NULL);
 	return out[w * p->slots];
 }
 
@@ -530,7 +539,7 @@ static void test_invalid_and_limits(void **state)
 	assert_int_equal(rolling_add(&r, &p, ROLLING_TS_MAX + 1, T0, mixed, 1), ROLLING_INVALID);
 	assert_same_state(&r, &before, &p);
 	assert_int_equal(rolling_add(&r, &p, T0, T0 + 1, more, 2), ROLLING_ADDED);
-	rolling_totals(&r, &p, T0, out);
+	rolling_totals(&r, &p, T0, out, NULL);
 	for (size_t w = 0; w < p.tiers; w++) {
 		assert_int_equal(out[w * p.slots + C_SCORE_SUM], INT64_MAX);
 		assert_int_equal(out[w * p.slots + C_RESP_MAX_MS], 5);
@@ -594,8 +603,8 @@ static void test_decode_rejects(void **state)
 			continue;
 		decoded++;
 		/* Whatever decodes is a well-formed state: every call works on it. */
-		rolling_totals(&f, &p, T0 + 30 * DAY_MS, out);
-		(void)rolling_next_change(&f, &p, T0 + 30 * DAY_MS);
+		rolling_totals(&f, &p, T0 + 30 * DAY_MS, out, NULL);
+		(void)next_change(&f, &p, T0 + 30 * DAY_MS);
 		(void)rolling_add(&f, &p, T0 + 30 * DAY_MS, T0 + 29 * DAY_MS, &inc, 1);
 		assert_true(rolling_advance(&f, &p, T0 + 31 * DAY_MS));
 		round_trip(&f, &p);
