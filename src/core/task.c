@@ -263,10 +263,19 @@ static void task_agent_delta(struct task *t, const struct route_delta *d, int64_
 	if (i == UINT32_MAX)
 		return;
 	a = &t->agents[i].a;
-	for (size_t k = 0; k < d->add_count; k++) {
-		struct rolling_inc inc = {(unsigned)d->adds[k].counter, d->adds[k].value};
+	/*
+	 * One rolling_add per event time (a closing reply's adds share one), as the adds one by
+	 * one would do: a negative value, which rolling_add refuses alone, is left out.
+	 */
+	for (size_t k = 0, j; k < d->add_count; k = j) {
+		struct rolling_inc incs[ROUTE_ADDS_MAX];
+		size_t n = 0;
 
-		rolling_add(&a->counts, &t->cfg->plan, now_ms, d->adds[k].ts_ms, &inc, 1);
+		for (j = k; j < d->add_count && d->adds[j].ts_ms == d->adds[k].ts_ms; j++)
+			if (d->adds[j].value >= 0)
+				incs[n++] = (struct rolling_inc){(unsigned)d->adds[j].counter, d->adds[j].value};
+		if (n > 0)
+			rolling_add(&a->counts, &t->cfg->plan, now_ms, d->adds[k].ts_ms, incs, n);
 	}
 	a->open += d->open;
 	a->overdue += d->overdue;
@@ -367,9 +376,10 @@ static void task_effects(struct task *t, uint32_t i, const struct clock_effects 
 
 	if (fx->n_adds > 0 || fx->open_delta != 0 || fx->overdue_delta != 0) {
 		struct route_delta d = {.open = fx->open_delta, .overdue = fx->overdue_delta};
+		const char *agent = task_name(t, fx->agent);
 		uint32_t dest;
 
-		snprintf(d.agent, sizeof(d.agent), "%s", task_name(t, fx->agent));
+		memcpy(d.agent, agent, strnlen(agent, sizeof(d.agent) - 1)); /* d is zeroed: the NUL is there */
 		for (size_t a = 0; a < fx->n_adds && a < ROUTE_ADDS_MAX; a++)
 			d.adds[d.add_count++] = (struct route_add){fx->adds[a].ts, fx->adds[a].counter, fx->adds[a].value};
 		dest = task_owner(t, d.agent);
@@ -510,7 +520,17 @@ enum task_result task_event(struct task *t, const struct event *e, int64_t now_m
 struct task_reading {
 	struct task *t;
 	int64_t now_ms;
+	bool known; /* the batch comes from one of the tasks */
 };
+
+/* Applies a batch only from a known task and above the mark kept for it: a repeat is skipped. */
+static bool task_read_wanted(void *arg, uint32_t src, uint64_t seq)
+{
+	struct task_reading *r = arg;
+
+	r->known = src < r->t->cfg->tasks;
+	return r->known && seq > r->t->marks[src];
+}
 
 /* A ticket part from another task. */
 static bool task_read_ticket(void *arg, const struct event *e)
@@ -530,39 +550,21 @@ static bool task_read_delta(void *arg, const struct route_delta *d)
 	return true;
 }
 
-/* Accepts any ticket part: the checking pass of task_batch reads without applying. */
-static bool task_check_ticket(void *arg, const struct event *e)
-{
-	(void)arg;
-	(void)e;
-	return true;
-}
-
-/* Accepts any delta, for the same checking pass. */
-static bool task_check_delta(void *arg, const struct route_delta *d)
-{
-	(void)arg;
-	(void)d;
-	return true;
-}
-
 /* See task.h. */
 bool task_batch(struct task *t, const char *buf, size_t len, int64_t now_ms)
 {
-	struct route_reader check = {task_check_ticket, task_check_delta, NULL};
-	struct task_reading r = {t, now_ms};
-	struct route_reader apply = {task_read_ticket, task_read_delta, &r};
+	struct task_reading r = {t, now_ms, false};
+	struct route_reader apply = {task_read_wanted, task_read_ticket, task_read_delta, &r};
 	uint32_t src;
 	uint64_t seq;
 
-	/* Read whole first, so a malformed batch changes nothing. */
-	if (!route_batch_read(buf, len, &src, &seq, &check) || src >= t->cfg->tasks)
+	/* The reader sees the records only once the whole batch was read well. */
+	if (!route_batch_read(buf, len, &src, &seq, &apply) || !r.known)
 		return false;
-	if (seq <= t->marks[src])
-		return true;
-	route_batch_read(buf, len, &src, &seq, &apply);
-	t->marks[src] = seq;
-	t->marks_changed = true;
+	if (seq > t->marks[src]) {
+		t->marks[src] = seq;
+		t->marks_changed = true;
+	}
 	return true;
 }
 
