@@ -384,77 +384,6 @@ static void test_streams(void **state)
 		run_stream(&setups[k]);
 }
 
-/* Tier granularities: the documented ones for the default windows, and the rules for any. */
-static void test_granularity(void **state)
-{
-	struct rolling_plan p = engine_plan("1h,24h,7d,30d");
-	static const int64_t want[] = { 36000, 864000, 6048000, 24192000 };
-
-	(void)state;
-	assert_int_equal(p.tiers, 4);
-	for (size_t i = 0; i < 4; i++)
-		assert_int_equal(p.gran_ms[i], want[i]);
-	rng = 99;
-	for (int round = 0; round < 2000; round++) {
-		struct windows ws;
-		enum rolling_kind kinds[1] = { ROLLING_SUM };
-
-		memset(&ws, 0, sizeof ws);
-		ws.count = (size_t)rnd_in(1, WINDOWS_MAX);
-		for (size_t i = 0; i < ws.count; i++)
-			ws.w[i].span_ms = (i > 0 ? ws.w[i - 1].span_ms : 99) + rnd_in(1, rnd() % 3 == 0 ? 1000 : 40 * DAY_MS);
-		assert_true(rolling_plan_init(&p, &ws, 1, kinds));
-		assert_int_equal(86400000 % p.gran_ms[0], 0);
-		/* The largest divisor of a day within 1% of the shortest span. */
-		for (int64_t d = 1; d * d <= 86400000; d++) {
-			int64_t pair[2] = { d, 86400000 / d };
-
-			for (int k = 0; k < 2; k++)
-				if (86400000 % d == 0 && pair[k] > p.gran_ms[0] && pair[k] <= ws.w[0].span_ms / 100)
-					fail_msg("span %lld: gran %lld but %lld divides a day", (long long)ws.w[0].span_ms,
-					    (long long)p.gran_ms[0], (long long)pair[k]);
-		}
-		for (size_t i = 0; i < ws.count; i++) {
-			assert_true(p.gran_ms[i] >= 1);
-			assert_true(p.gran_ms[i] * 100 <= ws.w[i].span_ms);
-			if (i > 0) {
-				assert_int_equal(p.gran_ms[i] % p.gran_ms[i - 1], 0);
-				assert_true((p.gran_ms[i] + p.gran_ms[i - 1]) * 100 > ws.w[i].span_ms);
-			}
-		}
-	}
-}
-
-/* plan_init refuses what it cannot lay out. */
-static void test_plan_rejects(void **state)
-{
-	struct windows ws;
-	struct rolling_plan p;
-	enum rolling_kind kinds[ROLLING_SLOTS_MAX + 1];
-
-	(void)state;
-	for (size_t s = 0; s <= ROLLING_SLOTS_MAX; s++)
-		kinds[s] = ROLLING_SUM;
-	assert_true(windows_parse("1h,24h", &ws, NULL, 0));
-	assert_true(rolling_plan_init(&p, &ws, ROLLING_SLOTS_MAX, kinds));
-	assert_false(rolling_plan_init(&p, &ws, 0, kinds));
-	assert_false(rolling_plan_init(&p, &ws, ROLLING_SLOTS_MAX + 1, kinds));
-	kinds[3] = (enum rolling_kind)7;
-	assert_false(rolling_plan_init(&p, &ws, 4, kinds));
-	assert_true(rolling_plan_init(&p, &ws, 3, kinds));
-	kinds[3] = ROLLING_SUM;
-	ws.w[1].span_ms = ws.w[0].span_ms; /* not ascending */
-	assert_false(rolling_plan_init(&p, &ws, 1, kinds));
-	ws.count = 1;
-	ws.w[0].span_ms = 99;              /* under 1 ms of granularity */
-	assert_false(rolling_plan_init(&p, &ws, 1, kinds));
-	ws.w[0].span_ms = 100;
-	assert_true(rolling_plan_init(&p, &ws, 1, kinds));
-	assert_int_equal(p.gran_ms[0], 1);
-	ws.count = 0;
-	assert_false(rolling_plan_init(&p, &ws, 1, kinds));
-}
-
 /* Window w's total of slot 0 at now. */
 static int64_t total0(const struct rolling *r, const struct rolling_plan *p, int64_t now, size_t w)
 {
@@ -622,8 +551,6 @@ static void test_decode_rejects(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_granularity),
-	    cmocka_unit_test(test_plan_rejects),
 	    cmocka_unit_test(test_edge_bound),
 	    cmocka_unit_test(test_invalid_and_limits),
 	    cmocka_unit_test(test_streams),
