@@ -176,11 +176,21 @@ rolling_vals(const uint8_t *p, const uint8_t *end, const struct rolling_plan *pl
 	return p;
 }
 
+/* The set bits of m (SWAR: __builtin_popcountll is a table-driven libgcc call without -mpopcnt). */
+static int
+rolling_bits(uint64_t m)
+{
+	m -= (m >> 1) & UINT64_C(0x5555555555555555);
+	m = (m & UINT64_C(0x3333333333333333)) + ((m >> 2) & UINT64_C(0x3333333333333333));
+	m = (m + (m >> 4)) & UINT64_C(0x0f0f0f0f0f0f0f0f);
+	return (int)((m * UINT64_C(0x0101010101010101)) >> 56);
+}
+
 /* Skips a trusted record's values: one varint per set bit, each ending in a byte < 0x80. */
 static const uint8_t *
 rolling_skip(const uint8_t *p, uint64_t mask)
 {
-	for (int k = __builtin_popcountll(mask); k > 0; p++)
+	for (int k = rolling_bits(mask); k > 0; p++)
 		k -= *p < 0x80;
 	return p;
 }
@@ -312,7 +322,9 @@ rolling_splice(struct rolling *r, size_t t, size_t off, size_t old_len, const ui
 		r->buf = p;
 		r->cap = (uint32_t)cap;
 	}
-	memmove(r->buf + off + new_len, r->buf + off + old_len, r->len - off - old_len);
+	/* The usual merge keeps a record's length: then nothing after it moves. */
+	if (new_len != old_len)
+		memmove(r->buf + off + new_len, r->buf + off + old_len, r->len - off - old_len);
 	if (new_len > 0)
 		memcpy(r->buf + off, src, new_len);
 	rolling_set_sec_len(r, t, (uint32_t)(rolling_sec_len(r, t) + new_len - old_len));
