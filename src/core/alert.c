@@ -1,6 +1,7 @@
 /* alert.c: an alert's facts, its contract JSON, its deterministic id and its text (pure). */
 #include "alert.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -11,66 +12,303 @@
 
 #include "timestamp.h"
 
-/* Copies a string member, or "" when absent or not a string. */
-static void alert_get_str(json_t *obj, const char *key, char *buf, size_t size)
+/* The length of the UTF-8 sequence at s (of n bytes) as jansson checks it; 0 when invalid. */
+static size_t alert_utf8_len(const unsigned char *s, size_t n)
 {
-	const char *s = json_string_value(json_object_get(obj, key));
+	size_t k = s[0] < 0x80 ? 1 : s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3 :
+	    s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
+	uint32_t c;
 
-	snprintf(buf, size, "%s", s != NULL ? s : "");
+	if (k == 0 || k > n)
+		return 0;
+	c = k == 1 ? s[0] : (uint32_t)(s[0] & (0x7f >> k));
+	for (size_t i = 1; i < k; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and beyond U+10FFFF are refused. */
+	if ((k == 3 && c < 0x800) || (k == 4 && (c < 0x10000 || c > 0x10ffff)) || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	return k;
+}
+
+/*
+ * The facts of an outbox entry, read. What alert_facts_json wrote (no blank, no nesting,
+ * strings escaped as it escapes them) is scanned directly into members; anything else, such
+ * as the Lua release's entries, is parsed by jansson. Either way the members are looked up
+ * alike (the last of a repeated key wins, as in jansson), so both give the same facts.
+ */
+#define ALERT_MEMBERS_MAX 32
+
+/* One scanned member: its key's bytes, and its value. */
+struct alert_member {
+	const char *key;
+	size_t key_len;
+	enum { ALERT_STRING, ALERT_INTEGER, ALERT_REAL, ALERT_LITERAL } kind;
+	const char *text;   /* ALERT_STRING: its escaped bytes; ALERT_LITERAL: true, false or null */
+	size_t len;
+	int64_t integer;
+	double real;
+};
+
+/* The facts' object: scanned members, or, when obj is not NULL, jansson's. */
+struct alert_doc {
+	json_t *obj;
+	size_t n;
+	struct alert_member m[ALERT_MEMBERS_MAX];
+};
+
+/* The last member named key, or NULL. */
+static const struct alert_member *alert_doc_member(const struct alert_doc *d, const char *key)
+{
+	size_t len = strlen(key);
+
+	for (size_t i = d->n; i-- > 0;)
+		if (d->m[i].key_len == len && memcmp(d->m[i].key, key, len) == 0)
+			return &d->m[i];
+	return NULL;
+}
+
+/* The byte a scanned escape stands for, after its backslash; 0 for one left to jansson. */
+static char alert_unescape(const char *p, const char *end)
+{
+	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	const char *c;
+	unsigned v = 0;
+
+	if (p >= end)
+		return 0;
+	if (*p != 'u')
+		return *p != '\0' && (c = strchr(from, *p)) != NULL ? to[c - from] : 0;
+	if (end - p < 5 || p[1] != '0' || p[2] != '0')
+		return 0;
+	for (int i = 3; i < 5; i++) {
+		int h = p[i] >= '0' && p[i] <= '9' ? p[i] - '0' : p[i] >= 'a' && p[i] <= 'f' ? p[i] - 'a' + 10 :
+		    p[i] >= 'A' && p[i] <= 'F' ? p[i] - 'A' + 10 : -1;
+
+		if (h < 0)
+			return 0;
+		v = v * 16 + (unsigned)h;
+	}
+	/* Only \u0001..\u007f: \u0000 is refused by jansson, the rest is left to it. */
+	return v >= 1 && v <= 0x7f ? (char)v : 0;
+}
+
+/* Scans a string at *p: its escaped bytes; false for anything left to jansson. */
+static bool alert_scan_string(const char **p, const char *end, const char **text, size_t *len)
+{
+	const char *q = *p + 1;
+	size_t k;
+
+	if (*p >= end || **p != '"')
+		return false;
+	while (q < end && *q != '"') {
+		if ((unsigned char)*q < 0x20)
+			return false;
+		if (*q == '\\') {
+			if (alert_unescape(q + 1, end) == 0)
+				return false;
+			q += q[1] == 'u' ? 6 : 2;
+		} else if ((k = alert_utf8_len((const unsigned char *)q, (size_t)(end - q))) == 0) {
+			return false;
+		} else {
+			q += k;
+		}
+	}
+	if (q >= end)
+		return false;
+	*text = *p + 1;
+	*len = (size_t)(q - *text);
+	*p = q + 1;
+	return true;
+}
+
+/* Scans a number at *p by JSON's grammar into m; false for anything left to jansson. */
+static bool alert_scan_number(const char **p, const char *end, struct alert_member *m)
+{
+	const char *q = *p, *digits;
+	char buf[64];
+	bool real = false;
+
+	q += q < end && *q == '-';
+	digits = q;
+	while (q < end && *q >= '0' && *q <= '9')
+		q++;
+	if (q == digits || (*digits == '0' && q - digits > 1))
+		return false;
+	if (q < end && *q == '.') {
+		real = true;
+		digits = ++q;
+		while (q < end && *q >= '0' && *q <= '9')
+			q++;
+		if (q == digits)
+			return false;
+	}
+	if (q < end && (*q == 'e' || *q == 'E')) {
+		real = true;
+		q++;
+		q += q < end && (*q == '+' || *q == '-');
+		digits = q;
+		while (q < end && *q >= '0' && *q <= '9')
+			q++;
+		if (q == digits)
+			return false;
+	}
+	if ((size_t)(q - *p) >= sizeof(buf))
+		return false;
+	memcpy(buf, *p, (size_t)(q - *p));
+	buf[q - *p] = '\0';
+	errno = 0;
+	if (real) {
+		m->kind = ALERT_REAL;
+		m->real = strtod(buf, NULL);
+		/* jansson refuses a real out of range; left to it. */
+		if (errno != 0 || !isfinite(m->real))
+			return false;
+	} else {
+		m->kind = ALERT_INTEGER;
+		m->integer = strtoll(buf, NULL, 10);
+		if (errno != 0)
+			return false;
+	}
+	*p = q;
+	return true;
+}
+
+/* Scans a flat object with nothing between its tokens into d; false for anything left to jansson. */
+static bool alert_scan(const char *json, size_t len, struct alert_doc *d)
+{
+	const char *p = json, *end = json + len;
+
+	d->obj = NULL;
+	d->n = 0;
+	if (p >= end || *p++ != '{')
+		return false;
+	while (p < end && *p != '}') {
+		struct alert_member *m = &d->m[d->n];
+
+		if (d->n == ALERT_MEMBERS_MAX || (d->n > 0 && *p++ != ','))
+			return false;
+		if (!alert_scan_string(&p, end, &m->key, &m->key_len) || memchr(m->key, '\\', m->key_len) != NULL ||
+		    p >= end || *p++ != ':' || p >= end)
+			return false;
+		if (*p == '"') {
+			m->kind = ALERT_STRING;
+			if (!alert_scan_string(&p, end, &m->text, &m->len))
+				return false;
+		} else if (*p == '-' || (*p >= '0' && *p <= '9')) {
+			if (!alert_scan_number(&p, end, m))
+				return false;
+		} else {
+			static const char *const literals[] = {"true", "false", "null"};
+			size_t i = 0;
+
+			while (i < 3 && ((size_t)(end - p) < strlen(literals[i]) ||
+			    memcmp(p, literals[i], strlen(literals[i])) != 0))
+				i++;
+			if (i == 3)
+				return false;
+			m->kind = ALERT_LITERAL;
+			m->text = literals[i];
+			p += strlen(literals[i]);
+		}
+		d->n++;
+	}
+	return p < end && p + 1 == end;
+}
+
+/* Copies a string member (truncated to size), or "" when absent or not a string. */
+static void alert_get_str(const struct alert_doc *d, const char *key, char *buf, size_t size)
+{
+	const struct alert_member *m;
+	size_t n = 0;
+
+	if (d->obj != NULL) {
+		const char *s = json_string_value(json_object_get(d->obj, key));
+
+		snprintf(buf, size, "%s", s != NULL ? s : "");
+		return;
+	}
+	if ((m = alert_doc_member(d, key)) != NULL && m->kind == ALERT_STRING) {
+		for (const char *q = m->text, *end = q + m->len; q < end && n + 1 < size; q++) {
+			buf[n++] = *q == '\\' ? alert_unescape(q + 1, end) : *q;
+			q += *q != '\\' ? 0 : q[1] == 'u' ? 5 : 1;
+		}
+	}
+	buf[n] = '\0';
+}
+
+/* Reads a number member into *out; false when absent or not a number. */
+static bool alert_get_real(const struct alert_doc *d, const char *key, double *out)
+{
+	const struct alert_member *m;
+
+	if (d->obj != NULL) {
+		json_t *v = json_object_get(d->obj, key);
+
+		if (!json_is_number(v))
+			return false;
+		*out = json_number_value(v);
+		return true;
+	}
+	if ((m = alert_doc_member(d, key)) == NULL || (m->kind != ALERT_INTEGER && m->kind != ALERT_REAL))
+		return false;
+	*out = m->kind == ALERT_INTEGER ? (double)m->integer : m->real;
+	return true;
 }
 
 /* Reads an integer member; Lua's cjson writes numbers as reals, so both are taken. */
-static int64_t alert_get_int(json_t *obj, const char *key)
+static int64_t alert_get_int(const struct alert_doc *d, const char *key)
 {
-	json_t *v = json_object_get(obj, key);
+	double v;
 
-	return json_is_number(v) ? (int64_t)json_number_value(v) : -1;
+	return alert_get_real(d, key, &v) ? (int64_t)v : -1;
 }
 
-/* Reads a real member into *out; false when absent. */
-static bool alert_get_real(json_t *obj, const char *key, double *out)
+/* Whether a member is the literal true. */
+static bool alert_get_true(const struct alert_doc *d, const char *key)
 {
-	json_t *v = json_object_get(obj, key);
+	const struct alert_member *m;
 
-	if (!json_is_number(v))
-		return false;
-	*out = json_number_value(v);
-	return true;
+	if (d->obj != NULL)
+		return json_is_true(json_object_get(d->obj, key));
+	return (m = alert_doc_member(d, key)) != NULL && m->kind == ALERT_LITERAL && strcmp(m->text, "true") == 0;
 }
 
 /* See alert.h. */
 bool alert_facts_parse(const char *json, size_t len, struct alert_facts *f)
 {
-	json_t *obj = json_loadb(json, len, 0, NULL);
+	struct alert_doc d;
 
-	if (!json_is_object(obj)) {
-		json_decref(obj);
+	if (!alert_scan(json, len, &d) && !json_is_object(d.obj = json_loadb(json, len, 0, NULL))) {
+		json_decref(d.obj);
 		return false;
 	}
 	memset(f, 0, sizeof(*f));
-	alert_get_str(obj, "rule", f->rule, sizeof(f->rule));
-	alert_get_str(obj, "state", f->state, sizeof(f->state));
-	alert_get_str(obj, "agent", f->agent, sizeof(f->agent));
-	alert_get_str(obj, "ticket", f->ticket, sizeof(f->ticket));
-	alert_get_str(obj, "window", f->window, sizeof(f->window));
-	alert_get_str(obj, "severity", f->severity, sizeof(f->severity));
-	alert_get_str(obj, "category", f->category, sizeof(f->category));
-	alert_get_str(obj, "message", f->message, sizeof(f->message));
-	f->since = alert_get_int(obj, "since");
-	f->at = alert_get_int(obj, "at");
-	f->start = alert_get_int(obj, "start");
-	f->due = alert_get_int(obj, "due");
-	f->target = alert_get_int(obj, "target");
-	f->late_ms = alert_get_int(obj, "late_ms");
-	f->remaining_ms = alert_get_int(obj, "remaining_ms");
-	f->response_ms = alert_get_int(obj, "response_ms");
-	f->samples = alert_get_int(obj, "samples");
-	f->superseded = json_is_true(json_object_get(obj, "superseded"));
-	f->repeat = json_is_true(json_object_get(obj, "repeat"));
-	f->has_value = alert_get_real(obj, "value", &f->value);
-	f->has_threshold = alert_get_real(obj, "threshold", &f->threshold);
-	f->has_interval = alert_get_real(obj, "lower", &f->lower) && alert_get_real(obj, "upper", &f->upper);
-	json_decref(obj);
+	alert_get_str(&d, "rule", f->rule, sizeof(f->rule));
+	alert_get_str(&d, "state", f->state, sizeof(f->state));
+	alert_get_str(&d, "agent", f->agent, sizeof(f->agent));
+	alert_get_str(&d, "ticket", f->ticket, sizeof(f->ticket));
+	alert_get_str(&d, "window", f->window, sizeof(f->window));
+	alert_get_str(&d, "severity", f->severity, sizeof(f->severity));
+	alert_get_str(&d, "category", f->category, sizeof(f->category));
+	alert_get_str(&d, "message", f->message, sizeof(f->message));
+	f->since = alert_get_int(&d, "since");
+	f->at = alert_get_int(&d, "at");
+	f->start = alert_get_int(&d, "start");
+	f->due = alert_get_int(&d, "due");
+	f->target = alert_get_int(&d, "target");
+	f->late_ms = alert_get_int(&d, "late_ms");
+	f->remaining_ms = alert_get_int(&d, "remaining_ms");
+	f->response_ms = alert_get_int(&d, "response_ms");
+	f->samples = alert_get_int(&d, "samples");
+	f->superseded = alert_get_true(&d, "superseded");
+	f->repeat = alert_get_true(&d, "repeat");
+	f->has_value = alert_get_real(&d, "value", &f->value);
+	f->has_threshold = alert_get_real(&d, "threshold", &f->threshold);
+	f->has_interval = alert_get_real(&d, "lower", &f->lower) && alert_get_real(&d, "upper", &f->upper);
+	json_decref(d.obj);
 	return f->rule[0] != '\0' && f->agent[0] != '\0' && f->since >= 0 && f->at >= 0 &&
 	    (strcmp(f->state, "firing") == 0 || strcmp(f->state, "resolved") == 0);
 }
@@ -122,27 +360,6 @@ static void alert_json_key(struct alert_json *j, const char *key)
 	alert_json_put(j, "\"", 1);
 	alert_json_put(j, key, strlen(key));
 	alert_json_put(j, "\":", 2);
-}
-
-/* The length of the UTF-8 sequence at s (of n bytes) as jansson checks it; 0 when invalid. */
-static size_t alert_utf8_len(const unsigned char *s, size_t n)
-{
-	size_t k = s[0] < 0x80 ? 1 : s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3 :
-	    s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
-	uint32_t c;
-
-	if (k == 0 || k > n)
-		return 0;
-	c = k == 1 ? s[0] : (uint32_t)(s[0] & (0x7f >> k));
-	for (size_t i = 1; i < k; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and beyond U+10FFFF are refused. */
-	if ((k == 3 && c < 0x800) || (k == 4 && (c < 0x10000 || c > 0x10ffff)) || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	return k;
 }
 
 /* A string member, escaped as jansson does; left out unless value is UTF-8. */

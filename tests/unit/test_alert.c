@@ -334,6 +334,35 @@ static double random_real(void)
 	}
 }
 
+/* Random facts: every field set or absent, odd strings, reals of any size. */
+static void random_facts(struct alert_facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	random_text(f->rule, sizeof(f->rule));
+	strcpy(f->state, next() % 2 ? "firing" : "resolved");
+	random_text(f->agent, sizeof(f->agent));
+	if (next() % 2)
+		random_text(f->ticket, sizeof(f->ticket));
+	random_text(f->window, sizeof(f->window));
+	random_text(f->severity, sizeof(f->severity));
+	random_text(f->category, sizeof(f->category));
+	random_text(f->message, sizeof(f->message));
+	f->since = next() % 4 ? (int64_t)next() * 1000 : -1;
+	f->at = (int64_t)next() * 1000 + next() % 1000;
+	f->start = next() % 2 ? f->at - next() % 100000000 : -1;
+	f->due = f->target = f->late_ms = f->remaining_ms = f->response_ms = next() % 3 ? (int64_t)(next() % 100000000) : -1;
+	f->samples = next() % 2 ? (int64_t)next() : -1;
+	f->superseded = next() % 2;
+	f->repeat = next() % 2;
+	f->has_value = next() % 2;
+	f->has_threshold = next() % 2;
+	f->has_interval = next() % 2;
+	f->value = random_real();
+	f->threshold = random_real();
+	f->lower = random_real();
+	f->upper = random_real();
+}
+
 /* Asserts that jansson, reading json and writing it again compactly, gives the same text. */
 static void assert_as_jansson(const char *json)
 {
@@ -357,30 +386,7 @@ static void test_written_as_jansson(void **state)
 
 	(void)state;
 	for (int round = 0; round < 3000; round++) {
-		memset(&f, 0, sizeof(f));
-		random_text(f.rule, sizeof(f.rule));
-		strcpy(f.state, next() % 2 ? "firing" : "resolved");
-		random_text(f.agent, sizeof(f.agent));
-		if (next() % 2)
-			random_text(f.ticket, sizeof(f.ticket));
-		random_text(f.window, sizeof(f.window));
-		random_text(f.severity, sizeof(f.severity));
-		random_text(f.category, sizeof(f.category));
-		random_text(f.message, sizeof(f.message));
-		f.since = next() % 4 ? (int64_t)next() * 1000 : -1;
-		f.at = (int64_t)next() * 1000 + next() % 1000;
-		f.start = next() % 2 ? f.at - next() % 100000000 : -1;
-		f.due = f.target = f.late_ms = f.remaining_ms = f.response_ms = next() % 3 ? (int64_t)(next() % 100000000) : -1;
-		f.samples = next() % 2 ? (int64_t)next() : -1;
-		f.superseded = next() % 2;
-		f.repeat = next() % 2;
-		f.has_value = next() % 2;
-		f.has_threshold = next() % 2;
-		f.has_interval = next() % 2;
-		f.value = random_real();
-		f.threshold = random_real();
-		f.lower = random_real();
-		f.upper = random_real();
+		random_facts(&f);
 		json = alert_facts_json(&f);
 		assert_as_jansson(json);
 		free(json);
@@ -424,6 +430,61 @@ static void test_written_leaves_out(void **state)
 	free(json);
 }
 
+/* Reads json twice, as it is and after a blank (which only jansson reads), and asserts the same outcome. */
+static void assert_read_alike(const char *json)
+{
+	size_t len = strlen(json);
+	char *spaced = malloc(len + 2);
+	struct alert_facts a, b;
+	bool ra, rb;
+
+	assert_non_null(spaced);
+	spaced[0] = ' ';
+	memcpy(spaced + 1, json, len + 1);
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	ra = alert_facts_parse(json, len, &a);
+	rb = alert_facts_parse(spaced, len + 1, &b);
+	if (ra != rb || memcmp(&a, &b, sizeof(a)) != 0)
+		fail_msg("read differently: %s", json);
+	free(spaced);
+}
+
+/* The facts alert_facts_json writes, and odd ones too, read the same as jansson reads them. */
+static void test_read_as_jansson(void **state)
+{
+	static const char *const odd[] = {
+	    "{\"rule\":\"r\",\"state\":\"firing\",\"agent\":\"a\",\"since\":1,\"at\":2,\"since\":\"x\"}",
+	    "{\"rule\":\"r\",\"state\":\"firing\",\"agent\":\"a\",\"since\":1.9e3,\"at\":-0,\"lower\":1}",
+	    "{\"rule\":\"r\",\"state\":\"resolved\",\"agent\":\"\\u0041\\/\\n\",\"since\":9007199254740993,\"at\":1,"
+	    "\"upper\":2,\"value\":1E-400,\"threshold\":true,\"repeat\":true,\"superseded\":false}",
+	    "{\"rule\":\"r\",\"state\":\"firing\",\"agent\":\"a\",\"since\":1,\"at\":2,\"x\":{\"y\":[1]}}",
+	    "{\"rule\":\"r\",\"state\":\"firing\",\"agent\":\"\\ud83d\\ude00\",\"since\":1,\"at\":2}",
+	    "{\"rule\":\"r\",\"state\":\"firing\",\"agent\":\"a\",\"since\":01,\"at\":2}",
+	    "{\"rule\":\"r\",\"state\":\"firing\",\"agent\":\"a\",\"since\":99999999999999999999,\"at\":2}",
+	    "{\"rule\":\"r\",\"state\":\"firing\",\"agent\":\"a\",\"since\":1,\"at\":2,}",
+	    "{\"rule\":\"r\",\"state\":\"firing\",\"agent\":\"\xc3\",\"since\":1,\"at\":2}",
+	    "{\"rule\":\"r\",\"state\":\"firing\",\"agent\":\"a\",\"since\":1,\"at\":2,\"value\":1e999}",
+	    "{\"ru\\u006ce\":\"r\",\"state\":\"firing\",\"agent\":\"a\",\"since\":1,\"at\":2,\"samples\":null}",
+	    "{\"rule\":\"r\",\"state\":\"firing\",\"agent\":\"a\",\"since\":1,\"at\":2} ",
+	    "{\"rule\":\"r\",\"state\":\"firing\",\"agent\":\"a\",\"since\":1,\"at\":2}x",
+	    "{\"rule\":\"r\",\"state\":\"firing\",\"agent\":\"a\",\"since\":1,\"at\":2,\"lower\":1,\"upper\":2.5}",
+	    "{}", "{\"rule\"}", "{\"rule\":}", "{\"rule\":\"r", "-", "{\"rule\":-,\"x\":1}", "{\"a\":1.}", "{\"a\":1e}",
+	};
+	struct alert_facts f;
+	char *json;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++)
+		assert_read_alike(odd[i]);
+	for (int round = 0; round < 2000; round++) {
+		random_facts(&f);
+		json = alert_facts_json(&f);
+		assert_read_alike(json);
+		free(json);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -439,6 +500,7 @@ int main(void)
 	    cmocka_unit_test(test_render_quality),
 	    cmocka_unit_test(test_written_as_jansson),
 	    cmocka_unit_test(test_written_leaves_out),
+	    cmocka_unit_test(test_read_as_jansson),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
