@@ -281,7 +281,8 @@ bool alert_facts_parse(const char *json, size_t len, struct alert_facts *f)
 {
 	struct alert_doc d;
 
-	if (!alert_scan(json, len, &d) && !json_is_object(d.obj = json_loadb(json, len, 0, NULL))) {
+	/* json_is_object reads its argument twice: the parse is assigned first. */
+	if (!alert_scan(json, len, &d) && (d.obj = json_loadb(json, len, 0, NULL), !json_is_object(d.obj))) {
 		json_decref(d.obj);
 		return false;
 	}
