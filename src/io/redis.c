@@ -40,8 +40,6 @@ struct redis {
 	struct timespec progress; /* last reply, or when the wait began: see redis_on_watch() */
 	size_t pending;
 	char sha[SCRIPT_COUNT][41];
-	char *spare;              /* a script command's buffer kept for the next one (see redis_cmd_buffer) */
-	size_t spare_cap;
 	redis_state_fn on_state;
 	void *state_arg;
 };
@@ -58,7 +56,7 @@ struct redis_request {
 	bool retried;
 	int argc;
 	char *cmd;                /* RESP text, scripts only */
-	size_t len, cap;
+	size_t len;
 	struct timespec sent;
 };
 
@@ -204,41 +202,10 @@ static void redis_on_watch(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/*
- * A commit's command runs to megabytes: a buffer that large, malloc'ed afresh, comes as new
- * pages (mmap) whose faults cost more than writing it. The largest buffer given back, up to
- * this size, is kept for the next command.
- */
-#define REDIS_SPARE_MAX (8 * 1024 * 1024)
-
-/* A buffer for a command of size bytes: the kept one when large enough; NULL when out of memory. */
-static char *redis_cmd_buffer(struct redis *r, size_t size, size_t *cap)
-{
-	char *p;
-
-	if (r->spare != NULL && r->spare_cap >= size) {
-		p = r->spare;
-		*cap = r->spare_cap;
-		r->spare = NULL;
-		r->spare_cap = 0;
-		return p;
-	}
-	*cap = size;
-	return malloc(size);
-}
-
-/* Frees a request; its command buffer is kept when it is the largest one under REDIS_SPARE_MAX. */
+/* Frees a request and its command text. */
 static void redis_request_free(struct redis_request *req)
 {
-	struct redis *r = req->r;
-
-	if (req->cmd != NULL && req->cap > r->spare_cap && req->cap <= REDIS_SPARE_MAX) {
-		free(r->spare);
-		r->spare = req->cmd;
-		r->spare_cap = req->cap;
-	} else {
-		free(req->cmd);
-	}
+	free(req->cmd);
 	free(req);
 }
 
@@ -272,7 +239,6 @@ static bool redis_request_eval(struct redis_request *req, const char *src)
 	memcpy(cmd + n + src_len + 2, req->cmd + header, rest);
 	free(req->cmd);
 	req->cmd = cmd;
-	req->cap = size;
 	req->len = (size_t)n + src_len + 2 + rest;
 	return true;
 }
@@ -417,7 +383,7 @@ bool redis_script_keys(struct redis *r, enum script s, int nkeys, int argc, cons
 		return false;
 	for (int i = 0; i < argc; i++)
 		size += bulk_max + (lens != NULL ? lens[i] : strlen(argv[i]));
-	if ((req = redis_request_new(r, fn, arg)) == NULL || (req->cmd = redis_cmd_buffer(r, size, &req->cap)) == NULL) {
+	if ((req = redis_request_new(r, fn, arg)) == NULL || (req->cmd = malloc(size)) == NULL) {
 		free(req);
 		return false;
 	}
@@ -665,6 +631,5 @@ void redis_free(struct redis *r)
 		event_free(r->retry_ev);
 	if (r->watch_ev != NULL)
 		event_free(r->watch_ev);
-	free(r->spare);
 	free(r);
 }
