@@ -75,6 +75,7 @@ fi
 step idle python3 "$here/idle.py" "${common[@]}" "${idle[@]}" --json "$out/idle.json"
 step callgrind "$here/callgrind.sh" "${common[@]}" "${cg[@]}" --json "$out/callgrind.json"
 step scale python3 "$here/scale.py" "${common[@]}" "${scale[@]}" --json "$out/scale.json"
+step windows "$builddir/bench/window_edge"
 
 python3 "$here/summary.py" "$out" | tee "$out/summary.txt"
 echo "results: $out" >&2
