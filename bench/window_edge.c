@@ -38,7 +38,7 @@ static bool counts(const struct rolling_plan *plan, size_t w, int64_t now_ms, in
 	bool in = false;
 
 	if (rolling_add(&r, plan, now_ms, now_ms - age_ms, &inc, 1) == ROLLING_ADDED) {
-		rolling_totals(&r, plan, now_ms, totals);
+		rolling_totals(&r, plan, now_ms, totals, NULL);
 		in = totals[w * plan->slots] == 1;
 	}
 	rolling_free(&r);

@@ -437,7 +437,7 @@ static void main_on_route(void *arg, int partitions, const char *why)
 	static const struct consumer_handler handler_template = {
 	    main_on_messages, main_on_assigned, main_on_revoked, main_on_fatal, NULL};
 	struct consumer_handler handler = handler_template;
-	struct engine_handler tasks = {ingest_done, ingest_task_ready, ingest_task_lost, NULL};
+	struct engine_handler tasks = {ingest_done, ingest_settled, ingest_task_ready, ingest_task_lost, NULL};
 	struct daemon *d = arg;
 	char err[512] = "";
 

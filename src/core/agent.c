@@ -66,11 +66,11 @@ bool agent_count(struct agent *a, const struct rolling_plan *plan, int64_t now_m
 
 /* See agent.h. */
 void agent_totals(const struct agent *a, const struct rolling_plan *plan, int64_t now_ms,
-    struct totals out[WINDOWS_MAX])
+    struct totals out[WINDOWS_MAX], int64_t *next_change)
 {
 	int64_t flat[WINDOWS_MAX * COUNTER_COUNT];
 
-	rolling_totals(&a->counts, plan, now_ms, flat);
+	rolling_totals(&a->counts, plan, now_ms, flat, next_change);
 	for (size_t w = 0; w < plan->tiers; w++)
 		memcpy(out[w].c, &flat[w * COUNTER_COUNT], sizeof(out[w].c));
 }

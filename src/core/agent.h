@@ -44,9 +44,9 @@ size_t agent_incs_of(const struct event *e, struct rolling_inc out[AGENT_INCS_MA
 bool agent_count(struct agent *a, const struct rolling_plan *plan, int64_t now_ms, int64_t ts,
     const struct rolling_inc *incs, size_t n);
 
-/* Every window's totals at now_ms, out[w] for window w of the plan. */
+/* Every window's totals at now_ms, out[w] for window w of the plan; next_change as rolling_totals. */
 void agent_totals(const struct agent *a, const struct rolling_plan *plan, int64_t now_ms,
-    struct totals out[WINDOWS_MAX]);
+    struct totals out[WINDOWS_MAX], int64_t *next_change);
 
 /*
  * Runs every enabled quality rule on the totals at now_ms: moves the rule states and adds

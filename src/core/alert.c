@@ -1,7 +1,9 @@
 /* alert.c: an alert's facts, its contract JSON, its deterministic id and its text (pure). */
 #include "alert.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,129 +12,495 @@
 
 #include "timestamp.h"
 
-/* Copies a string member, or "" when absent or not a string. */
-static void alert_get_str(json_t *obj, const char *key, char *buf, size_t size)
+/* The length of the UTF-8 sequence at s (of n bytes) as jansson checks it; 0 when invalid. */
+static size_t alert_utf8_len(const unsigned char *s, size_t n)
 {
-	const char *s = json_string_value(json_object_get(obj, key));
+	size_t k = s[0] < 0x80 ? 1 : s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3 :
+	    s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
+	uint32_t c;
 
-	snprintf(buf, size, "%s", s != NULL ? s : "");
+	if (k == 0 || k > n)
+		return 0;
+	c = k == 1 ? s[0] : (uint32_t)(s[0] & (0x7f >> k));
+	for (size_t i = 1; i < k; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and beyond U+10FFFF are refused. */
+	if ((k == 3 && c < 0x800) || (k == 4 && (c < 0x10000 || c > 0x10ffff)) || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	return k;
+}
+
+/*
+ * The facts of an outbox entry, read. What alert_facts_json wrote (no blank, no nesting,
+ * strings escaped as it escapes them) is scanned directly into members; anything else, such
+ * as the Lua release's entries, is parsed by jansson. Either way the members are looked up
+ * alike (the last of a repeated key wins, as in jansson), so both give the same facts.
+ */
+#define ALERT_MEMBERS_MAX 32
+
+/* One scanned member: its key's bytes, and its value. */
+struct alert_member {
+	const char *key;
+	size_t key_len;
+	enum { ALERT_STRING, ALERT_INTEGER, ALERT_REAL, ALERT_LITERAL } kind;
+	const char *text;   /* ALERT_STRING: its escaped bytes; ALERT_LITERAL: true, false or null */
+	size_t len;
+	int64_t integer;
+	double real;
+};
+
+/* The facts' object: scanned members, or, when obj is not NULL, jansson's. */
+struct alert_doc {
+	json_t *obj;
+	size_t n;
+	struct alert_member m[ALERT_MEMBERS_MAX];
+};
+
+/* The last member named key, or NULL. */
+static const struct alert_member *alert_doc_member(const struct alert_doc *d, const char *key)
+{
+	size_t len = strlen(key);
+
+	for (size_t i = d->n; i-- > 0;)
+		if (d->m[i].key_len == len && memcmp(d->m[i].key, key, len) == 0)
+			return &d->m[i];
+	return NULL;
+}
+
+/* The byte a scanned escape stands for, after its backslash; 0 for one left to jansson. */
+static char alert_unescape(const char *p, const char *end)
+{
+	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	const char *c;
+	unsigned v = 0;
+
+	if (p >= end)
+		return 0;
+	if (*p != 'u')
+		return *p != '\0' && (c = strchr(from, *p)) != NULL ? to[c - from] : 0;
+	if (end - p < 5 || p[1] != '0' || p[2] != '0')
+		return 0;
+	for (int i = 3; i < 5; i++) {
+		int h = p[i] >= '0' && p[i] <= '9' ? p[i] - '0' : p[i] >= 'a' && p[i] <= 'f' ? p[i] - 'a' + 10 :
+		    p[i] >= 'A' && p[i] <= 'F' ? p[i] - 'A' + 10 : -1;
+
+		if (h < 0)
+			return 0;
+		v = v * 16 + (unsigned)h;
+	}
+	/* Only \u0001..\u007f: \u0000 is refused by jansson, the rest is left to it. */
+	return v >= 1 && v <= 0x7f ? (char)v : 0;
+}
+
+/* Scans a string at *p: its escaped bytes; false for anything left to jansson. */
+static bool alert_scan_string(const char **p, const char *end, const char **text, size_t *len)
+{
+	const char *q = *p + 1;
+	size_t k;
+
+	if (*p >= end || **p != '"')
+		return false;
+	while (q < end && *q != '"') {
+		if ((unsigned char)*q < 0x20)
+			return false;
+		if (*q == '\\') {
+			if (alert_unescape(q + 1, end) == 0)
+				return false;
+			q += q[1] == 'u' ? 6 : 2;
+		} else if ((k = alert_utf8_len((const unsigned char *)q, (size_t)(end - q))) == 0) {
+			return false;
+		} else {
+			q += k;
+		}
+	}
+	if (q >= end)
+		return false;
+	*text = *p + 1;
+	*len = (size_t)(q - *text);
+	*p = q + 1;
+	return true;
+}
+
+/* Scans a number at *p by JSON's grammar into m; false for anything left to jansson. */
+static bool alert_scan_number(const char **p, const char *end, struct alert_member *m)
+{
+	const char *q = *p, *digits;
+	char buf[64];
+	bool real = false;
+
+	q += q < end && *q == '-';
+	digits = q;
+	while (q < end && *q >= '0' && *q <= '9')
+		q++;
+	if (q == digits || (*digits == '0' && q - digits > 1))
+		return false;
+	if (q < end && *q == '.') {
+		real = true;
+		digits = ++q;
+		while (q < end && *q >= '0' && *q <= '9')
+			q++;
+		if (q == digits)
+			return false;
+	}
+	if (q < end && (*q == 'e' || *q == 'E')) {
+		real = true;
+		q++;
+		q += q < end && (*q == '+' || *q == '-');
+		digits = q;
+		while (q < end && *q >= '0' && *q <= '9')
+			q++;
+		if (q == digits)
+			return false;
+	}
+	if ((size_t)(q - *p) >= sizeof(buf))
+		return false;
+	memcpy(buf, *p, (size_t)(q - *p));
+	buf[q - *p] = '\0';
+	errno = 0;
+	if (real) {
+		m->kind = ALERT_REAL;
+		m->real = strtod(buf, NULL);
+		/* jansson refuses a real out of range; left to it. */
+		if (errno != 0 || !isfinite(m->real))
+			return false;
+	} else {
+		m->kind = ALERT_INTEGER;
+		m->integer = strtoll(buf, NULL, 10);
+		if (errno != 0)
+			return false;
+	}
+	*p = q;
+	return true;
+}
+
+/* Scans a flat object with nothing between its tokens into d; false for anything left to jansson. */
+static bool alert_scan(const char *json, size_t len, struct alert_doc *d)
+{
+	const char *p = json, *end = json + len;
+
+	d->obj = NULL;
+	d->n = 0;
+	if (p >= end || *p++ != '{')
+		return false;
+	while (p < end && *p != '}') {
+		struct alert_member *m = &d->m[d->n];
+
+		if (d->n == ALERT_MEMBERS_MAX || (d->n > 0 && *p++ != ','))
+			return false;
+		if (!alert_scan_string(&p, end, &m->key, &m->key_len) || memchr(m->key, '\\', m->key_len) != NULL ||
+		    p >= end || *p++ != ':' || p >= end)
+			return false;
+		if (*p == '"') {
+			m->kind = ALERT_STRING;
+			if (!alert_scan_string(&p, end, &m->text, &m->len))
+				return false;
+		} else if (*p == '-' || (*p >= '0' && *p <= '9')) {
+			if (!alert_scan_number(&p, end, m))
+				return false;
+		} else {
+			static const char *const literals[] = {"true", "false", "null"};
+			size_t i = 0;
+
+			while (i < 3 && ((size_t)(end - p) < strlen(literals[i]) ||
+			    memcmp(p, literals[i], strlen(literals[i])) != 0))
+				i++;
+			if (i == 3)
+				return false;
+			m->kind = ALERT_LITERAL;
+			m->text = literals[i];
+			p += strlen(literals[i]);
+		}
+		d->n++;
+	}
+	return p < end && p + 1 == end;
+}
+
+/* Copies a string member (truncated to size), or "" when absent or not a string. */
+static void alert_get_str(const struct alert_doc *d, const char *key, char *buf, size_t size)
+{
+	const struct alert_member *m;
+	size_t n = 0;
+
+	if (d->obj != NULL) {
+		const char *s = json_string_value(json_object_get(d->obj, key));
+
+		snprintf(buf, size, "%s", s != NULL ? s : "");
+		return;
+	}
+	if ((m = alert_doc_member(d, key)) != NULL && m->kind == ALERT_STRING) {
+		for (const char *q = m->text, *end = q + m->len; q < end && n + 1 < size; q++) {
+			buf[n++] = *q == '\\' ? alert_unescape(q + 1, end) : *q;
+			q += *q != '\\' ? 0 : q[1] == 'u' ? 5 : 1;
+		}
+	}
+	buf[n] = '\0';
+}
+
+/* Reads a number member into *out; false when absent or not a number. */
+static bool alert_get_real(const struct alert_doc *d, const char *key, double *out)
+{
+	const struct alert_member *m;
+
+	if (d->obj != NULL) {
+		json_t *v = json_object_get(d->obj, key);
+
+		if (!json_is_number(v))
+			return false;
+		*out = json_number_value(v);
+		return true;
+	}
+	if ((m = alert_doc_member(d, key)) == NULL || (m->kind != ALERT_INTEGER && m->kind != ALERT_REAL))
+		return false;
+	*out = m->kind == ALERT_INTEGER ? (double)m->integer : m->real;
+	return true;
 }
 
 /* Reads an integer member; Lua's cjson writes numbers as reals, so both are taken. */
-static int64_t alert_get_int(json_t *obj, const char *key)
+static int64_t alert_get_int(const struct alert_doc *d, const char *key)
 {
-	json_t *v = json_object_get(obj, key);
+	double v;
 
-	return json_is_number(v) ? (int64_t)json_number_value(v) : -1;
+	return alert_get_real(d, key, &v) ? (int64_t)v : -1;
 }
 
-/* Reads a real member into *out; false when absent. */
-static bool alert_get_real(json_t *obj, const char *key, double *out)
+/* Whether a member is the literal true. */
+static bool alert_get_true(const struct alert_doc *d, const char *key)
 {
-	json_t *v = json_object_get(obj, key);
+	const struct alert_member *m;
 
-	if (!json_is_number(v))
-		return false;
-	*out = json_number_value(v);
-	return true;
+	if (d->obj != NULL)
+		return json_is_true(json_object_get(d->obj, key));
+	return (m = alert_doc_member(d, key)) != NULL && m->kind == ALERT_LITERAL && strcmp(m->text, "true") == 0;
 }
 
 /* See alert.h. */
 bool alert_facts_parse(const char *json, size_t len, struct alert_facts *f)
 {
-	json_t *obj = json_loadb(json, len, 0, NULL);
+	struct alert_doc d;
 
-	if (!json_is_object(obj)) {
-		json_decref(obj);
+	/* json_is_object reads its argument twice: the parse is assigned first. */
+	if (!alert_scan(json, len, &d) && (d.obj = json_loadb(json, len, 0, NULL), !json_is_object(d.obj))) {
+		json_decref(d.obj);
 		return false;
 	}
 	memset(f, 0, sizeof(*f));
-	alert_get_str(obj, "rule", f->rule, sizeof(f->rule));
-	alert_get_str(obj, "state", f->state, sizeof(f->state));
-	alert_get_str(obj, "agent", f->agent, sizeof(f->agent));
-	alert_get_str(obj, "ticket", f->ticket, sizeof(f->ticket));
-	alert_get_str(obj, "window", f->window, sizeof(f->window));
-	alert_get_str(obj, "severity", f->severity, sizeof(f->severity));
-	alert_get_str(obj, "category", f->category, sizeof(f->category));
-	alert_get_str(obj, "message", f->message, sizeof(f->message));
-	f->since = alert_get_int(obj, "since");
-	f->at = alert_get_int(obj, "at");
-	f->start = alert_get_int(obj, "start");
-	f->due = alert_get_int(obj, "due");
-	f->target = alert_get_int(obj, "target");
-	f->late_ms = alert_get_int(obj, "late_ms");
-	f->remaining_ms = alert_get_int(obj, "remaining_ms");
-	f->response_ms = alert_get_int(obj, "response_ms");
-	f->samples = alert_get_int(obj, "samples");
-	f->superseded = json_is_true(json_object_get(obj, "superseded"));
-	f->repeat = json_is_true(json_object_get(obj, "repeat"));
-	f->has_value = alert_get_real(obj, "value", &f->value);
-	f->has_threshold = alert_get_real(obj, "threshold", &f->threshold);
-	f->has_interval = alert_get_real(obj, "lower", &f->lower) && alert_get_real(obj, "upper", &f->upper);
-	json_decref(obj);
+	alert_get_str(&d, "rule", f->rule, sizeof(f->rule));
+	alert_get_str(&d, "state", f->state, sizeof(f->state));
+	alert_get_str(&d, "agent", f->agent, sizeof(f->agent));
+	alert_get_str(&d, "ticket", f->ticket, sizeof(f->ticket));
+	alert_get_str(&d, "window", f->window, sizeof(f->window));
+	alert_get_str(&d, "severity", f->severity, sizeof(f->severity));
+	alert_get_str(&d, "category", f->category, sizeof(f->category));
+	alert_get_str(&d, "message", f->message, sizeof(f->message));
+	f->since = alert_get_int(&d, "since");
+	f->at = alert_get_int(&d, "at");
+	f->start = alert_get_int(&d, "start");
+	f->due = alert_get_int(&d, "due");
+	f->target = alert_get_int(&d, "target");
+	f->late_ms = alert_get_int(&d, "late_ms");
+	f->remaining_ms = alert_get_int(&d, "remaining_ms");
+	f->response_ms = alert_get_int(&d, "response_ms");
+	f->samples = alert_get_int(&d, "samples");
+	f->superseded = alert_get_true(&d, "superseded");
+	f->repeat = alert_get_true(&d, "repeat");
+	f->has_value = alert_get_real(&d, "value", &f->value);
+	f->has_threshold = alert_get_real(&d, "threshold", &f->threshold);
+	f->has_interval = alert_get_real(&d, "lower", &f->lower) && alert_get_real(&d, "upper", &f->upper);
+	json_decref(d.obj);
 	return f->rule[0] != '\0' && f->agent[0] != '\0' && f->since >= 0 && f->at >= 0 &&
 	    (strcmp(f->state, "firing") == 0 || strcmp(f->state, "resolved") == 0);
 }
 
+/*
+ * JSON text written as jansson's json_dumps(JSON_COMPACT | JSON_REAL_PRECISION(10)) writes
+ * an object built member by member, without building one: the facts and the contract JSON
+ * of every alert, 1 event in 50 of benchmark 1. Like json_object_set_new given what
+ * json_string or json_real refuse (a string that is not UTF-8, a real that is not finite),
+ * such a member is left out.
+ */
+struct alert_json {
+	char *data;     /* NULL once out of memory */
+	size_t len, cap;
+};
+
+/* Appends n bytes. */
+static void alert_json_put(struct alert_json *j, const char *s, size_t n)
+{
+	if (j->data != NULL && j->len + n + 1 > j->cap) {
+		size_t cap = 2 * (j->len + n + 1);
+		char *p = realloc(j->data, cap);
+
+		if (p == NULL)
+			free(j->data);
+		j->data = p;
+		j->cap = cap;
+	}
+	if (j->data != NULL) {
+		memcpy(j->data + j->len, s, n);
+		j->len += n;
+	}
+}
+
+/* Starts an object. */
+static void alert_json_begin(struct alert_json *j)
+{
+	j->len = 0;
+	j->cap = 1024;
+	if ((j->data = malloc(j->cap)) != NULL)
+		j->data[j->len++] = '{';
+}
+
+/* Writes a member's key (a plain ASCII name), after a comma unless it is the first. */
+static void alert_json_key(struct alert_json *j, const char *key)
+{
+	if (j->len > 1)
+		alert_json_put(j, ",", 1);
+	alert_json_put(j, "\"", 1);
+	alert_json_put(j, key, strlen(key));
+	alert_json_put(j, "\":", 2);
+}
+
+/* A string member, escaped as jansson does; left out unless value is UTF-8. */
+static void alert_json_str(struct alert_json *j, const char *key, const char *value)
+{
+	const unsigned char *s = (const unsigned char *)value;
+	size_t n = strlen(value), run = 0;
+
+	for (size_t i = 0, k; i < n; i += k)
+		if ((k = alert_utf8_len(s + i, n - i)) == 0)
+			return;
+	alert_json_key(j, key);
+	alert_json_put(j, "\"", 1);
+	for (size_t i = 0; i < n; i++) {
+		char esc[8];
+
+		if (s[i] >= 0x20 && s[i] != '"' && s[i] != '\\')
+			continue;
+		alert_json_put(j, value + run, i - run);
+		run = i + 1;
+		switch (s[i]) {
+		case '"': alert_json_put(j, "\\\"", 2); break;
+		case '\\': alert_json_put(j, "\\\\", 2); break;
+		case '\b': alert_json_put(j, "\\b", 2); break;
+		case '\f': alert_json_put(j, "\\f", 2); break;
+		case '\n': alert_json_put(j, "\\n", 2); break;
+		case '\r': alert_json_put(j, "\\r", 2); break;
+		case '\t': alert_json_put(j, "\\t", 2); break;
+		default:
+			snprintf(esc, sizeof(esc), "\\u%04X", s[i]);
+			alert_json_put(j, esc, 6);
+		}
+	}
+	alert_json_put(j, value + run, n - run);
+	alert_json_put(j, "\"", 1);
+}
+
+/* A member whose value is literal JSON text: an integer, null, true. */
+static void alert_json_raw(struct alert_json *j, const char *key, const char *text)
+{
+	alert_json_key(j, key);
+	alert_json_put(j, text, strlen(text));
+}
+
+/* An integer member. */
+static void alert_json_int(struct alert_json *j, const char *key, int64_t value)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%" PRId64, value);
+	alert_json_raw(j, key, buf);
+}
+
+/* A real member as jansson writes it: 10 digits, ".0" on a whole number, a bare exponent. */
+static void alert_json_real(struct alert_json *j, const char *key, double value)
+{
+	char buf[40], *e;
+	int n;
+
+	if (!isfinite(value))
+		return;
+	n = snprintf(buf, sizeof(buf), "%.10g", value);
+	if (strchr(buf, '.') == NULL && strchr(buf, 'e') == NULL)
+		memcpy(buf + n, ".0", 3);
+	if ((e = strchr(buf, 'e')) != NULL) {
+		/* "1e+20" and "1e-05" are written "1e20" and "1e-5". */
+		char *digits = e + 1 + (e[1] == '-'), *from = e + 2;
+
+		while (*from == '0')
+			from++;
+		memmove(digits, from, strlen(from) + 1);
+	}
+	alert_json_raw(j, key, buf);
+}
+
+/* Ends the object: the text, NUL-terminated, for the caller to free; NULL when out of memory. */
+static char *alert_json_end(struct alert_json *j)
+{
+	alert_json_put(j, "}", 1);
+	if (j->data != NULL)
+		j->data[j->len] = '\0';
+	return j->data;
+}
+
 /* Sets key to a string unless it is empty. */
-static void alert_set_str(json_t *obj, const char *key, const char *value)
+static void alert_set_str(struct alert_json *j, const char *key, const char *value)
 {
 	if (value[0] != '\0')
-		json_object_set_new(obj, key, json_string(value));
+		alert_json_str(j, key, value);
 }
 
 /* Sets key to an integer unless it is absent (-1). */
-static void alert_set_int(json_t *obj, const char *key, int64_t value)
+static void alert_set_int(struct alert_json *j, const char *key, int64_t value)
 {
 	if (value >= 0)
-		json_object_set_new(obj, key, json_integer(value));
+		alert_json_int(j, key, value);
 }
 
-/* Adds a quality alert's interval, then serialises and releases obj. */
-static char *alert_finish(json_t *obj, const struct alert_facts *f)
+/* Adds a quality alert's interval, then ends the object. */
+static char *alert_finish(struct alert_json *j, const struct alert_facts *f)
 {
-	char *out;
-
 	if (f->has_interval) {
-		json_object_set_new(obj, "lower", json_real(f->lower));
-		json_object_set_new(obj, "upper", json_real(f->upper));
+		alert_json_real(j, "lower", f->lower);
+		alert_json_real(j, "upper", f->upper);
 	}
-	out = json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(10));
-	json_decref(obj);
-	return out;
+	return alert_json_end(j);
 }
 
 /* See alert.h. */
 char *alert_facts_json(const struct alert_facts *f)
 {
-	json_t *obj = json_object();
+	struct alert_json j;
 
-	alert_set_str(obj, "rule", f->rule);
-	alert_set_str(obj, "state", f->state);
-	alert_set_str(obj, "agent", f->agent);
-	alert_set_str(obj, "ticket", f->ticket);
-	alert_set_str(obj, "window", f->window);
-	alert_set_str(obj, "severity", f->severity);
-	alert_set_str(obj, "category", f->category);
-	alert_set_str(obj, "message", f->message);
-	alert_set_int(obj, "since", f->since);
-	alert_set_int(obj, "at", f->at);
-	alert_set_int(obj, "start", f->start);
-	alert_set_int(obj, "due", f->due);
-	alert_set_int(obj, "target", f->target);
-	alert_set_int(obj, "late_ms", f->late_ms);
-	alert_set_int(obj, "remaining_ms", f->remaining_ms);
-	alert_set_int(obj, "response_ms", f->response_ms);
-	alert_set_int(obj, "samples", f->samples);
+	alert_json_begin(&j);
+	alert_set_str(&j, "rule", f->rule);
+	alert_set_str(&j, "state", f->state);
+	alert_set_str(&j, "agent", f->agent);
+	alert_set_str(&j, "ticket", f->ticket);
+	alert_set_str(&j, "window", f->window);
+	alert_set_str(&j, "severity", f->severity);
+	alert_set_str(&j, "category", f->category);
+	alert_set_str(&j, "message", f->message);
+	alert_set_int(&j, "since", f->since);
+	alert_set_int(&j, "at", f->at);
+	alert_set_int(&j, "start", f->start);
+	alert_set_int(&j, "due", f->due);
+	alert_set_int(&j, "target", f->target);
+	alert_set_int(&j, "late_ms", f->late_ms);
+	alert_set_int(&j, "remaining_ms", f->remaining_ms);
+	alert_set_int(&j, "response_ms", f->response_ms);
+	alert_set_int(&j, "samples", f->samples);
 	if (f->superseded)
-		json_object_set_new(obj, "superseded", json_true());
+		alert_json_raw(&j, "superseded", "true");
 	if (f->repeat)
-		json_object_set_new(obj, "repeat", json_true());
+		alert_json_raw(&j, "repeat", "true");
 	if (f->has_value)
-		json_object_set_new(obj, "value", json_real(f->value));
+		alert_json_real(&j, "value", f->value);
 	if (f->has_threshold)
-		json_object_set_new(obj, "threshold", json_real(f->threshold));
-	return alert_finish(obj, f);
+		alert_json_real(&j, "threshold", f->threshold);
+	return alert_finish(&j, f);
 }
 
 /* Feeds bytes into a 64-bit FNV-1a hash. */
@@ -238,71 +606,90 @@ static void alert_clock_message(const struct alert_facts *f, char *buf, size_t s
 }
 
 /* Sets key to an RFC 3339 time, or null when absent. */
-static void alert_set_time(json_t *obj, const char *key, int64_t ms)
+static void alert_set_time(struct alert_json *j, const char *key, int64_t ms)
 {
 	char buf[TS_RFC3339_SIZE];
 
 	if (ms < 0) {
-		json_object_set_new(obj, key, json_null());
+		alert_json_raw(j, key, "null");
 		return;
 	}
 	ts_format_rfc3339(ms, buf, sizeof(buf));
-	json_object_set_new(obj, key, json_string(buf));
+	alert_json_str(j, key, buf);
 }
 
 /* Sets key to a number of seconds from ms, or leaves it out. */
-static void alert_set_seconds(json_t *obj, const char *key, int64_t ms)
+static void alert_set_seconds(struct alert_json *j, const char *key, int64_t ms)
 {
 	if (ms >= 0)
-		json_object_set_new(obj, key, json_real((double)ms / 1000.0));
+		alert_json_real(j, key, (double)ms / 1000.0);
+}
+
+/* Sets key to a string, or null when it is empty. */
+static void alert_set_str_or_null(struct alert_json *j, const char *key, const char *value)
+{
+	if (value[0] != '\0')
+		alert_json_str(j, key, value);
+	else
+		alert_json_raw(j, key, "null");
 }
 
 /* See alert.h. */
 char *alert_render(const struct alert_facts *f)
 {
-	json_t *obj = json_object();
+	struct alert_json j;
 	char id[ALERT_ID_SIZE], text[ALERT_TEXT_SIZE];
 	bool clock = f->ticket[0] != '\0';
 
 	alert_id(f, id);
-	json_object_set_new(obj, "alert_id", json_string(id));
-	json_object_set_new(obj, "rule", json_string(f->rule));
-	json_object_set_new(obj, "state", json_string(f->state));
-	json_object_set_new(obj, "agent_id", json_string(f->agent));
-	json_object_set_new(obj, "ticket_id", clock ? json_string(f->ticket) : json_null());
-	json_object_set_new(obj, "window", f->window[0] ? json_string(f->window) : json_null());
+	alert_json_begin(&j);
+	alert_json_str(&j, "alert_id", id);
+	alert_json_str(&j, "rule", f->rule);
+	alert_json_str(&j, "state", f->state);
+	alert_json_str(&j, "agent_id", f->agent);
+	alert_set_str_or_null(&j, "ticket_id", f->ticket);
+	alert_set_str_or_null(&j, "window", f->window);
 	if (clock) {
 		/* A clock's value is how long the customer has waited; its threshold the target. */
 		int64_t waited = f->response_ms >= 0 ? f->response_ms : f->at - f->start;
 
-		json_object_set_new(obj, "value", json_real((double)waited / 1000.0));
-		json_object_set_new(obj, "threshold", json_real((double)f->target / 1000.0));
-		json_object_set_new(obj, "samples", json_null());
+		alert_json_real(&j, "value", (double)waited / 1000.0);
+		alert_json_real(&j, "threshold", (double)f->target / 1000.0);
+		alert_json_raw(&j, "samples", "null");
 	} else {
-		json_object_set_new(obj, "value", f->has_value ? json_real(f->value) : json_null());
-		json_object_set_new(obj, "threshold", f->has_threshold ? json_real(f->threshold) : json_null());
-		json_object_set_new(obj, "samples", f->samples >= 0 ? json_integer(f->samples) : json_null());
+		if (f->has_value)
+			alert_json_real(&j, "value", f->value);
+		else
+			alert_json_raw(&j, "value", "null");
+		if (f->has_threshold)
+			alert_json_real(&j, "threshold", f->threshold);
+		else
+			alert_json_raw(&j, "threshold", "null");
+		if (f->samples >= 0)
+			alert_json_int(&j, "samples", f->samples);
+		else
+			alert_json_raw(&j, "samples", "null");
 	}
-	alert_set_time(obj, "since", f->since);
-	alert_set_time(obj, "at", f->at);
+	alert_set_time(&j, "since", f->since);
+	alert_set_time(&j, "at", f->at);
 	if (f->message[0] != '\0')
 		snprintf(text, sizeof(text), "%s", f->message);
 	else
 		alert_clock_message(f, text, sizeof(text));
-	json_object_set_new(obj, "message", json_string(text));
+	alert_json_str(&j, "message", text);
 	if (clock) {
-		alert_set_time(obj, "opened_at", f->start);
-		alert_set_time(obj, "deadline", f->due);
-		alert_set_seconds(obj, "late_s", f->late_ms);
-		alert_set_seconds(obj, "remaining_s", f->remaining_ms);
-		alert_set_seconds(obj, "response_s", f->response_ms);
+		alert_set_time(&j, "opened_at", f->start);
+		alert_set_time(&j, "deadline", f->due);
+		alert_set_seconds(&j, "late_s", f->late_ms);
+		alert_set_seconds(&j, "remaining_s", f->remaining_ms);
+		alert_set_seconds(&j, "response_s", f->response_ms);
 		if (strcmp(f->severity, "message") != 0)
-			alert_set_str(obj, "severity", f->severity);
-		alert_set_str(obj, "category", f->category);
+			alert_set_str(&j, "severity", f->severity);
+		alert_set_str(&j, "category", f->category);
 		if (f->superseded)
-			json_object_set_new(obj, "superseded", json_true());
+			alert_json_raw(&j, "superseded", "true");
 	}
 	if (f->repeat)
-		json_object_set_new(obj, "repeat", json_true());
-	return alert_finish(obj, f);
+		alert_json_raw(&j, "repeat", "true");
+	return alert_finish(&j, f);
 }

@@ -15,10 +15,6 @@
  * then one varint per set bit, each in 1..INT64_MAX.
  */
 #define ROLLING_DUE_SIZE sizeof(int64_t)
-/* Tier 0's granularity divides a day, so its buckets line up with hours and days. */
-#define ROLLING_GRAN_PERIOD_MS INT64_C(86400000)
-/* The finest granularity, as a fraction of the shortest span. */
-#define ROLLING_GRAN_PARTS 100
 /* A varint of 64 bits takes at most 10 bytes. */
 #define ROLLING_VARINT_MAX 10
 /* The largest record, plus the re-encoded header of the record after it. */
@@ -180,11 +176,21 @@ rolling_vals(const uint8_t *p, const uint8_t *end, const struct rolling_plan *pl
 	return p;
 }
 
+/* The set bits of m (SWAR: __builtin_popcountll is a table-driven libgcc call without -mpopcnt). */
+static int
+rolling_bits(uint64_t m)
+{
+	m -= (m >> 1) & UINT64_C(0x5555555555555555);
+	m = (m & UINT64_C(0x3333333333333333)) + ((m >> 2) & UINT64_C(0x3333333333333333));
+	m = (m + (m >> 4)) & UINT64_C(0x0f0f0f0f0f0f0f0f);
+	return (int)((m * UINT64_C(0x0101010101010101)) >> 56);
+}
+
 /* Skips a trusted record's values: one varint per set bit, each ending in a byte < 0x80. */
 static const uint8_t *
 rolling_skip(const uint8_t *p, uint64_t mask)
 {
-	for (int k = __builtin_popcountll(mask); k > 0; p++)
+	for (int k = rolling_bits(mask); k > 0; p++)
 		k -= *p < 0x80;
 	return p;
 }
@@ -316,7 +322,9 @@ rolling_splice(struct rolling *r, size_t t, size_t off, size_t old_len, const ui
 		r->buf = p;
 		r->cap = (uint32_t)cap;
 	}
-	memmove(r->buf + off + new_len, r->buf + off + old_len, r->len - off - old_len);
+	/* The usual merge keeps a record's length: then nothing after it moves. */
+	if (new_len != old_len)
+		memmove(r->buf + off + new_len, r->buf + off + old_len, r->len - off - old_len);
 	if (new_len > 0)
 		memcpy(r->buf + off, src, new_len);
 	rolling_set_sec_len(r, t, (uint32_t)(rolling_sec_len(r, t) + new_len - old_len));
@@ -402,60 +410,6 @@ rolling_take(struct rolling *r, const struct rolling_plan *plan, size_t t, size_
 		n = rolling_varint_put(tmp, (uint64_t)(prev == ROLLING_NO_PREV ? fidx : prev - fidx));
 	}
 	(void)rolling_splice(r, t, base + rel, old, tmp, n);
-}
-
-/* See rolling.h. */
-bool
-rolling_plan_init(struct rolling_plan *plan, const struct windows *ws, size_t slots,
-    const enum rolling_kind *kinds)
-{
-	struct rolling_plan	p;
-	uint32_t		id = UINT32_C(2166136261);
-
-	memset(&p, 0, sizeof p);
-	if (ws == NULL || ws->count == 0 || ws->count > WINDOWS_MAX || slots == 0 ||
-	    slots > ROLLING_SLOTS_MAX)
-		return false;
-	p.tiers = ws->count;
-	p.slots = slots;
-	for (size_t i = 0; i < p.tiers; i++) {
-		int64_t	span = ws->w[i].span_ms, most = span / ROLLING_GRAN_PARTS;
-
-		if (span < ROLLING_GRAN_PARTS || span > ROLLING_TS_MAX ||
-		    (i > 0 && span <= p.span_ms[i - 1]))
-			return false;
-		p.span_ms[i] = span;
-		if (i > 0) {
-			/* Nested tiers: a coarse bucket is whole fine buckets, so merging is exact. */
-			p.gran_ms[i] = most / p.gran_ms[i - 1] * p.gran_ms[i - 1];
-			continue;
-		}
-		for (int64_t d = 1; d * d <= ROLLING_GRAN_PERIOD_MS; d++) {
-			int64_t	e = ROLLING_GRAN_PERIOD_MS / d;
-
-			if (ROLLING_GRAN_PERIOD_MS % d != 0)
-				continue;
-			if (d <= most && d > p.gran_ms[0])
-				p.gran_ms[0] = d;
-			if (e <= most && e > p.gran_ms[0])
-				p.gran_ms[0] = e;
-		}
-	}
-	for (size_t s = 0; s < slots; s++) {
-		if (kinds[s] != ROLLING_SUM && kinds[s] != ROLLING_MAX)
-			return false;
-		if (kinds[s] == ROLLING_MAX)
-			p.max_slots |= UINT64_C(1) << s;
-	}
-	/* FNV-1a over every figure (the struct is zeroed, so its padding too), so a checkpoint
-	 * of another layout is refused. */
-	for (size_t i = 0; i < sizeof p; i++) {
-		id ^= ((const uint8_t *)&p)[i];
-		id *= UINT32_C(16777619);
-	}
-	p.id = id;
-	*plan = p;
-	return true;
 }
 
 /* See rolling.h. */
@@ -577,13 +531,15 @@ rolling_thresholds(const struct rolling_plan *plan, int64_t now,
 /* See rolling.h. */
 void
 rolling_totals(const struct rolling *r, const struct rolling_plan *plan, int64_t now_ms,
-    int64_t *out)
+    int64_t *out, int64_t *next_change)
 {
 	int64_t	thr[WINDOWS_MAX][WINDOWS_MAX], vals[ROLLING_SLOTS_MAX];
-	int64_t	band[WINDOWS_MAX * ROLLING_SLOTS_MAX];
+	int64_t	band[WINDOWS_MAX * ROLLING_SLOTS_MAX], best = INT64_MAX;
 	size_t	n = plan->tiers * plan->slots;
 
 	memset(out, 0, n * sizeof out[0]);
+	if (next_change != NULL)
+		*next_change = INT64_MAX;
 	if (r->buf == NULL)
 		return;
 	/* band[i]: buckets in windows i..last exactly, merged once, folded up at the end. */
@@ -592,8 +548,10 @@ rolling_totals(const struct rolling *r, const struct rolling_plan *plan, int64_t
 	for (size_t t = 0; t < plan->tiers; t++) {
 		const uint8_t	*p = r->buf + rolling_sec_start(r, plan, t);
 		const uint8_t	*end = p + rolling_sec_len(r, t);
-		int64_t		 prev = ROLLING_NO_PREV;
+		int64_t		 prev = ROLLING_NO_PREV, oldest[WINDOWS_MAX];
 
+		for (size_t i = 0; i < plan->tiers; i++)
+			oldest[i] = ROLLING_NO_PREV;
 		while (p < end) {
 			int64_t		 idx = 0;
 			uint64_t	 mask = 0;
@@ -603,9 +561,11 @@ rolling_totals(const struct rolling *r, const struct rolling_plan *plan, int64_t
 			if ((p = rolling_head(p, end, plan, t, prev, &idx, &mask)) == NULL)
 				break;
 			for (size_t i = 0; i < plan->tiers; i++) {
-				if (idx >= thr[t][i])
+				if (idx >= thr[t][i]) {
 					first = first < i ? first : i;
-				else if (first < plan->tiers)
+					/* Newest first: the last one seen in a window is its oldest there. */
+					oldest[i] = idx;
+				} else if (first < plan->tiers)
 					suffix = false;
 			}
 			/* Newest first: once in no window, every older record is out too. */
@@ -623,43 +583,6 @@ rolling_totals(const struct rolling *r, const struct rolling_plan *plan, int64_t
 				if (idx >= thr[t][i])
 					rolling_merge(plan, out + i * plan->slots, vals);
 		}
-	}
-	for (size_t i = 0; i < plan->tiers; i++) {
-		if (i > 0)
-			rolling_merge(plan, band + i * plan->slots, band + (i - 1) * plan->slots);
-		rolling_merge(plan, out + i * plan->slots, band + i * plan->slots);
-	}
-}
-
-/* See rolling.h. */
-int64_t
-rolling_next_change(const struct rolling *r, const struct rolling_plan *plan, int64_t now_ms)
-{
-	int64_t	thr[WINDOWS_MAX][WINDOWS_MAX], best = INT64_MAX;
-
-	if (r->buf == NULL)
-		return INT64_MAX;
-	rolling_thresholds(plan, now_ms, thr);
-	for (size_t t = 0; t < plan->tiers; t++) {
-		size_t		 base = rolling_sec_start(r, plan, t);
-		const uint8_t	*p = r->buf + base, *end = p + rolling_sec_len(r, t);
-		int64_t		 prev = ROLLING_NO_PREV, oldest[WINDOWS_MAX];
-
-		for (size_t i = 0; i < plan->tiers; i++)
-			oldest[i] = ROLLING_NO_PREV;
-		while (p < end) {
-			int64_t		 idx = 0;
-			uint64_t	 mask = 0;
-
-			if ((p = rolling_head(p, end, plan, t, prev, &idx, &mask)) == NULL)
-				break;
-			p = rolling_skip(p, mask);
-			/* Newest first: the last one seen in a window is its oldest there. */
-			for (size_t i = 0; i < plan->tiers; i++)
-				if (idx >= thr[t][i])
-					oldest[i] = idx;
-			prev = idx;
-		}
 		for (size_t i = 0; i < plan->tiers; i++) {
 			int64_t	leave;
 
@@ -670,7 +593,13 @@ rolling_next_change(const struct rolling *r, const struct rolling_plan *plan, in
 				best = leave;
 		}
 	}
-	return best;
+	for (size_t i = 0; i < plan->tiers; i++) {
+		if (i > 0)
+			rolling_merge(plan, band + i * plan->slots, band + (i - 1) * plan->slots);
+		rolling_merge(plan, out + i * plan->slots, band + i * plan->slots);
+	}
+	if (next_change != NULL)
+		*next_change = best;
 }
 
 /* See rolling.h. */

@@ -8,38 +8,10 @@
 
 #include <msgpack.h>
 
-#include "window.h"
+#include "rolling_plan.h"
 
-/* Most counters ("slots") a bucket can hold. */
-#define ROLLING_SLOTS_MAX 64
-/* Event times and now_ms must lie in [0, ROLLING_TS_MAX]; spans must be under it too. */
-#define ROLLING_TS_MAX (INT64_MAX / 4)
 /* The version written by rolling_pack(). */
 #define ROLLING_VERSION 1
-
-/* How a slot merges: summed, or the largest value kept (e.g. the longest response). */
-enum rolling_kind {
-	ROLLING_SUM,
-	ROLLING_MAX
-};
-
-/*
- * The shared, read-only layout: one tier per window. Tier i has granularity gran_ms[i],
- * at most span_ms[i] / 100 and a multiple of gran_ms[i - 1]; tier 0's divides a day.
- * Window i decides by tier i's buckets: an event at ts counts in window i at now iff
- *   floor(ts / gran_ms[i]) * gran_ms[i] >= now - span_ms[i]
- * (Unix-epoch aligned floor). So it counts at least until ts + span - gran + 1 (so at
- * now = ts + span - span/100), never after ts + span, and from the moment it is added
- * (future ts too). Build with rolling_plan_init(); never written afterwards.
- */
-struct rolling_plan {
-	size_t tiers;                       /* = windows, ascending by span */
-	int64_t span_ms[WINDOWS_MAX];
-	int64_t gran_ms[WINDOWS_MAX];
-	size_t slots;                       /* counters per bucket, 1..ROLLING_SLOTS_MAX */
-	uint64_t max_slots;                 /* bit s set: slot s is ROLLING_MAX, else ROLLING_SUM */
-	uint32_t id;                        /* fingerprint of all the above, in checkpoints */
-};
 
 /*
  * One owner's buckets (an agent's, a team's): only non-empty buckets, only non-zero
@@ -63,13 +35,6 @@ enum rolling_result {
 	ROLLING_INVALID, /* a slot, value or ts out of range, or no memory; nothing changed */
 };
 
-/*
- * Lays out tiers for ws (1..WINDOWS_MAX windows, spans ascending, 100 ms..ROLLING_TS_MAX)
- * and slots counters whose kinds[s] say how each merges; false when out of range.
- */
-bool rolling_plan_init(struct rolling_plan *plan, const struct windows *ws, size_t slots,
-    const enum rolling_kind *kinds);
-
 /* Adds (or maxes) one event's increments into the bucket of ts_ms, all or nothing. */
 enum rolling_result rolling_add(struct rolling *r, const struct rolling_plan *plan,
     int64_t now_ms, int64_t ts_ms, const struct rolling_inc *incs, size_t n);
@@ -83,17 +48,13 @@ bool rolling_advance(struct rolling *r, const struct rolling_plan *plan, int64_t
 
 /*
  * Every window's totals at now_ms by the rule above: out[w * plan->slots + s] for window w
- * and slot s (plan->tiers * plan->slots values). Exact whether or not advanced.
+ * and slot s (plan->tiers * plan->slots values). Exact whether or not advanced. Unless
+ * next_change is NULL, also (from the same pass over the buckets) the earliest time > now_ms
+ * at which a bucket leaves some window, so the totals may change with no new event (a MAX
+ * tie can leave them equal); INT64_MAX when never.
  */
 void rolling_totals(const struct rolling *r, const struct rolling_plan *plan, int64_t now_ms,
-    int64_t *out);
-
-/*
- * The earliest time > now_ms at which a bucket leaves some window, so the totals may
- * change with no new event (a MAX tie can leave them equal); INT64_MAX when never.
- */
-int64_t rolling_next_change(const struct rolling *r, const struct rolling_plan *plan,
-    int64_t now_ms);
+    int64_t *out, int64_t *next_change);
 
 /* Heap bytes held (the buffer's capacity; the allocator adds its own small overhead). */
 size_t rolling_bytes(const struct rolling *r);

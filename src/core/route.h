@@ -28,8 +28,10 @@ struct route_delta {
 	struct route_add adds[ROUTE_ADDS_MAX];
 };
 
-/* Called for each record of a batch, in order; false stops the read (it then fails). */
+/* What a read hands over: whether the records are wanted, then each record, in order. */
 struct route_reader {
+	bool (*wanted)(void *arg, uint32_t src, uint64_t seq); /* false: the records are skipped */
+	/* false stops the read (it then fails) */
 	bool (*ticket_part)(void *arg, const struct event *e);
 	bool (*delta)(void *arg, const struct route_delta *d);
 	void *arg;
@@ -58,8 +60,9 @@ const char *route_batch_data(struct route_batch *b, uint64_t seq, size_t *len);
 void route_batch_free(struct route_batch *b);
 
 /*
- * Decodes a batch: its source task and sequence number, then every record to the reader.
- * False on anything malformed (the reader may have seen the records before the fault).
+ * Decodes a batch: its source task and sequence number, then, once the whole batch was
+ * checked and reader->wanted says so, every record to the reader. False on anything
+ * malformed (the reader then saw nothing) or when the reader stopped.
  */
 bool route_batch_read(const char *buf, size_t len, uint32_t *src, uint64_t *seq,
     const struct route_reader *reader);

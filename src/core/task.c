@@ -10,6 +10,7 @@
 #include "idmap.h"
 #include "mpack.h"
 #include "route.h"
+#include "tickets.h"
 #include "timers.h"
 
 /* Bumped when the meta or outbox layout changes. */
@@ -25,19 +26,6 @@ struct task_agent {
 	bool dirty; /* its state changed: saved and shown at the next flush */
 	bool view;  /* only shown (and its rules re-checked) at the next flush */
 	bool listed; /* in dirty_agents */
-};
-
-/*
- * A ticket's id, its clock's agent and category in one block: "ID\0AGENT\0CATEGORY\0". A clock's
- * name handles are 2 x its slot (the agent) and 2 x its slot + 1 (the category), so every
- * name lives with its ticket: a task's clocks rarely share an agent (1,000,000 clocks of
- * 100,000 agents over 8 tasks), and a shared, counted table cost 70 bytes a name for nothing.
- */
-struct task_ticket {
-	struct clock_state clock;
-	char *text;       /* NULL while the slot is free */
-	uint32_t next_free;
-	bool dirty;
 };
 
 /* A growable array of 32-bit indexes. */
@@ -59,11 +47,8 @@ struct task {
 	uint32_t show_next, show_end; /* agents [show_next, show_end) still to be shown again */
 	struct timers *agent_timers; /* when an agent's windows slide or its rules are due */
 
-	struct idmap *ticket_index;
-	struct task_ticket *tickets;
-	uint32_t ticket_used, ticket_free;
-	size_t ticket_cap;
-	size_t ticket_live, ticket_overdue;
+	struct tickets tickets;
+	size_t ticket_overdue;
 	struct task_list dirty_tickets;
 	char **deleted;              /* ticket ids deleted since the last flush */
 	size_t deleted_n, deleted_cap;
@@ -113,17 +98,15 @@ struct task *task_new(uint32_t id, const struct task_config *cfg)
 		return NULL;
 	t->id = id;
 	t->cfg = cfg;
-	t->ticket_free = UINT32_MAX;
 	outbox_init(&t->out);
 	t->dedupe = dedupe_new(1024);
-	/* The maps borrow the ids the agents and tickets keep anyway. */
+	/* The map borrows the ids the agents keep anyway. */
 	t->agent_index = idmap_new_borrowing(256);
-	t->ticket_index = idmap_new_borrowing(256);
 	t->agent_timers = timers_new();
 	t->ticket_timers = timers_new();
 	t->building = calloc(cfg->tasks, sizeof(*t->building));
 	t->marks = calloc(cfg->tasks, sizeof(*t->marks));
-	if (t->dedupe == NULL || t->agent_index == NULL || t->ticket_index == NULL ||
+	if (!tickets_init(&t->tickets) || t->dedupe == NULL || t->agent_index == NULL ||
 	    t->agent_timers == NULL || t->ticket_timers == NULL || t->building == NULL || t->marks == NULL) {
 		task_free(t);
 		return NULL;
@@ -140,14 +123,12 @@ void task_free(struct task *t)
 		agent_free(&t->agents[i].a);
 		free(t->agents[i].id);
 	}
-	for (uint32_t i = 0; i < t->ticket_used; i++)
-		free(t->tickets[i].text);
 	for (size_t i = 0; i < t->deleted_n; i++)
 		free(t->deleted[i]);
 	for (uint32_t d = 0; t->building != NULL && d < t->cfg->tasks; d++)
 		route_batch_free(t->building[d]);
 	free(t->agents);
-	free(t->tickets);
+	tickets_free(&t->tickets);
 	free(t->deleted);
 	free(t->dirty_agents.v);
 	free(t->dirty_tickets.v);
@@ -157,7 +138,6 @@ void task_free(struct task *t)
 	free(t->marks);
 	dedupe_free(t->dedupe);
 	idmap_free(t->agent_index);
-	idmap_free(t->ticket_index);
 	timers_free(t->agent_timers);
 	timers_free(t->ticket_timers);
 	free(t);
@@ -263,113 +243,48 @@ static void task_agent_delta(struct task *t, const struct route_delta *d, int64_
 	if (i == UINT32_MAX)
 		return;
 	a = &t->agents[i].a;
-	for (size_t k = 0; k < d->add_count; k++) {
-		struct rolling_inc inc = {(unsigned)d->adds[k].counter, d->adds[k].value};
+	/*
+	 * One rolling_add per event time (a closing reply's adds share one), as the adds one by
+	 * one would do: a negative value, which rolling_add refuses alone, is left out.
+	 */
+	for (size_t k = 0, j; k < d->add_count; k = j) {
+		struct rolling_inc incs[ROUTE_ADDS_MAX];
+		size_t n = 0;
 
-		rolling_add(&a->counts, &t->cfg->plan, now_ms, d->adds[k].ts_ms, &inc, 1);
+		for (j = k; j < d->add_count && d->adds[j].ts_ms == d->adds[k].ts_ms; j++)
+			if (d->adds[j].value >= 0)
+				incs[n++] = (struct rolling_inc){(unsigned)d->adds[j].counter, d->adds[j].value};
+		if (n > 0)
+			rolling_add(&a->counts, &t->cfg->plan, now_ms, d->adds[k].ts_ms, incs, n);
 	}
 	a->open += d->open;
 	a->overdue += d->overdue;
 	task_agent_dirty(t, i);
 }
 
-/* The string of a clock's name handle (see struct task_ticket), for the clock module. */
-static const char *task_name(void *arg, uint32_t handle)
-{
-	const char *p = ((struct task *)arg)->tickets[handle / 2].text;
-
-	p += strlen(p) + 1;
-	return handle % 2 == 0 ? p : p + strlen(p) + 1;
-}
-
-/* How the clock of ticket i names its agent and, when it has one, its category. */
-static void task_ticket_handles(uint32_t i, bool has_category, uint32_t *agent, uint32_t *category)
-{
-	*agent = 2 * i;
-	*category = has_category ? 2 * i + 1 : CLOCK_NO_NAME;
-}
-
-/* A ticket's block "ID\0AGENT\0CATEGORY\0" (see struct task_ticket); NULL when out of memory. */
-static char *task_ticket_text(const char *id, size_t id_len, const char *agent, size_t agent_len,
-    const char *category, size_t category_len)
-{
-	char *p = malloc(id_len + agent_len + category_len + 3);
-
-	if (p == NULL)
-		return NULL;
-	memcpy(p, id, id_len);
-	p[id_len] = '\0';
-	memcpy(p + id_len + 1, agent, agent_len);
-	p[id_len + 1 + agent_len] = '\0';
-	memcpy(p + id_len + agent_len + 2, category, category_len);
-	p[id_len + agent_len + category_len + 2] = '\0';
-	return p;
-}
-
-/* Whether the NUL-terminated s is the len bytes at p. */
-static bool task_same(const char *s, const char *p, size_t len)
-{
-	return strncmp(s, p, len) == 0 && s[len] == '\0';
-}
-
-/* Sets the agent and category kept with ticket i's id; false when out of memory (unchanged). */
-static bool task_ticket_names(struct task *t, uint32_t i, const char *agent, size_t agent_len,
-    const char *category, size_t category_len)
-{
-	struct task_ticket *k = &t->tickets[i];
-	size_t id_len = strlen(k->text);
-	const char *a = k->text + id_len + 1, *c = a + strlen(a) + 1;
-	char *p;
-
-	if (task_same(a, agent, agent_len) && task_same(c, category, category_len))
-		return true; /* as the block was made: the usual case */
-	/* A new block, not realloc: the ticket map borrows the id, and learns its new place first. */
-	if ((p = task_ticket_text(k->text, id_len, agent, agent_len, category, category_len)) == NULL)
-		return false;
-	if (idmap_put(t->ticket_index, p, id_len, i) < 0) {
-		free(p);
-		return false;
-	}
-	free(k->text);
-	k->text = p;
-	return true;
-}
-
-/* Whether a ticket's clock runs (open or overdue): it names an agent then. */
-static bool task_ticket_running(const struct task_ticket *k)
-{
-	return k->clock.phase == CLOCK_OPEN || k->clock.phase == CLOCK_OVERDUE;
-}
-
-/* Frees a ticket's slot. */
+/* Frees a ticket's slot; its id waits for the next flush, which deletes its record. */
 static void task_ticket_forget(struct task *t, uint32_t i)
 {
-	struct task_ticket *k = &t->tickets[i];
-	char *id = k->text; /* its id ends at the first NUL */
+	char *id = tickets_forget(&t->tickets, i);
 
-	idmap_del(t->ticket_index, id, strlen(id), NULL);
 	timers_remove(t->ticket_timers, i);
 	if (task_grow((void **)&t->deleted, &t->deleted_cap, t->deleted_n + 1, sizeof(*t->deleted)))
 		t->deleted[t->deleted_n++] = id;
 	else
 		free(id);
-	k->text = NULL;
-	k->dirty = false;
-	k->next_free = t->ticket_free;
-	t->ticket_free = i;
-	t->ticket_live--;
 }
 
 /* Carries out a clock's effects: counters and gauges, alerts, its timer and its fate. */
 static void task_effects(struct task *t, uint32_t i, const struct clock_effects *fx, int64_t now_ms)
 {
-	struct task_ticket *k = &t->tickets[i];
+	struct tickets_slot *k = &t->tickets.v[i];
 
 	if (fx->n_adds > 0 || fx->open_delta != 0 || fx->overdue_delta != 0) {
 		struct route_delta d = {.open = fx->open_delta, .overdue = fx->overdue_delta};
+		const char *agent = tickets_name(&t->tickets, fx->agent);
 		uint32_t dest;
 
-		snprintf(d.agent, sizeof(d.agent), "%s", task_name(t, fx->agent));
+		memcpy(d.agent, agent, strnlen(agent, sizeof(d.agent) - 1)); /* d is zeroed: the NUL is there */
 		for (size_t a = 0; a < fx->n_adds && a < ROUTE_ADDS_MAX; a++)
 			d.adds[d.add_count++] = (struct route_add){fx->adds[a].ts, fx->adds[a].counter, fx->adds[a].value};
 		dest = task_owner(t, d.agent);
@@ -397,52 +312,20 @@ static void task_effects(struct task *t, uint32_t i, const struct clock_effects 
 	}
 }
 
-/*
- * A ticket's slot, made (idle) on first use with the names of the event that made it (empty
- * for a reply), so the usual opener keeps them as they are; UINT32_MAX when out of memory.
- */
-static uint32_t task_ticket_slot(struct task *t, const char *id, size_t len, const struct clock_text *agent,
-    const struct clock_text *category)
-{
-	uint32_t i;
-
-	if (idmap_get(t->ticket_index, id, len, &i))
-		return i;
-	if (t->ticket_free != UINT32_MAX) {
-		i = t->ticket_free;
-		t->ticket_free = t->tickets[i].next_free;
-	} else {
-		if (!task_grow((void **)&t->tickets, &t->ticket_cap, (size_t)t->ticket_used + 1, sizeof(*t->tickets)))
-			return UINT32_MAX;
-		i = t->ticket_used++;
-	}
-	memset(&t->tickets[i], 0, sizeof(t->tickets[i]));
-	t->tickets[i].text = task_ticket_text(id, len, agent->ptr, agent->len, category->ptr, category->len);
-	if (t->tickets[i].text == NULL || idmap_put(t->ticket_index, t->tickets[i].text, len, i) < 0) {
-		free(t->tickets[i].text);
-		t->tickets[i].text = NULL;
-		t->tickets[i].next_free = t->ticket_free;
-		t->ticket_free = i;
-		return UINT32_MAX;
-	}
-	t->ticket_live++;
-	return i;
-}
-
 /* The reply-clock part of an event, for a ticket this task owns. */
 static void task_ticket_part(struct task *t, const struct event *e, int64_t now_ms)
 {
 	bool reply = e->type == EVENT_REPLY;
 	struct clock_text agent = {reply ? "" : e->agent_id, reply ? 0 : strlen(e->agent_id)};
 	struct clock_text category = {reply ? "" : e->category, reply ? 0 : strlen(e->category)};
-	uint32_t i = task_ticket_slot(t, e->ticket_id, strlen(e->ticket_id), &agent, &category);
-	struct clock_names names = {e->ticket_id, task_name, t};
+	uint32_t i = tickets_slot(&t->tickets, e->ticket_id, strlen(e->ticket_id), &agent, &category);
+	struct clock_names names = {e->ticket_id, tickets_name, &t->tickets};
 	struct clock_effects fx;
-	struct task_ticket *k;
+	struct tickets_slot *k;
 
 	if (i == UINT32_MAX)
 		return;
-	k = &t->tickets[i];
+	k = &t->tickets.v[i];
 	if (reply) {
 		clock_reply(&k->clock, &t->cfg->clocks, e->ts_ms, now_ms, &names, &fx);
 	} else {
@@ -457,12 +340,12 @@ static void task_ticket_part(struct task *t, const struct event *e, int64_t now_
 		 * same ones). Otherwise this event's names are kept: a new clock, or the early reply it
 		 * pairs with, goes by them.
 		 */
-		if (!task_ticket_running(k) && !task_ticket_names(t, i, agent.ptr, agent.len, category.ptr, category.len)) {
+		if (!tickets_running(k) && !tickets_rename(&t->tickets, i, &agent, &category)) {
 			if (k->clock.phase == CLOCK_IDLE)
 				task_ticket_forget(t, i);
 			return;
 		}
-		task_ticket_handles(i, e->category[0] != '\0', &op.agent, &op.category);
+		tickets_handles(i, e->category[0] != '\0', &op.agent, &op.category);
 		clock_open(&k->clock, &t->cfg->clocks, &op, now_ms, &fx);
 	}
 	task_effects(t, i, &fx, now_ms);
@@ -510,7 +393,17 @@ enum task_result task_event(struct task *t, const struct event *e, int64_t now_m
 struct task_reading {
 	struct task *t;
 	int64_t now_ms;
+	bool known; /* the batch comes from one of the tasks */
 };
+
+/* Applies a batch only from a known task and above the mark kept for it: a repeat is skipped. */
+static bool task_read_wanted(void *arg, uint32_t src, uint64_t seq)
+{
+	struct task_reading *r = arg;
+
+	r->known = src < r->t->cfg->tasks;
+	return r->known && seq > r->t->marks[src];
+}
 
 /* A ticket part from another task. */
 static bool task_read_ticket(void *arg, const struct event *e)
@@ -530,39 +423,21 @@ static bool task_read_delta(void *arg, const struct route_delta *d)
 	return true;
 }
 
-/* Accepts any ticket part: the checking pass of task_batch reads without applying. */
-static bool task_check_ticket(void *arg, const struct event *e)
-{
-	(void)arg;
-	(void)e;
-	return true;
-}
-
-/* Accepts any delta, for the same checking pass. */
-static bool task_check_delta(void *arg, const struct route_delta *d)
-{
-	(void)arg;
-	(void)d;
-	return true;
-}
-
 /* See task.h. */
 bool task_batch(struct task *t, const char *buf, size_t len, int64_t now_ms)
 {
-	struct route_reader check = {task_check_ticket, task_check_delta, NULL};
-	struct task_reading r = {t, now_ms};
-	struct route_reader apply = {task_read_ticket, task_read_delta, &r};
+	struct task_reading r = {t, now_ms, false};
+	struct route_reader apply = {task_read_wanted, task_read_ticket, task_read_delta, &r};
 	uint32_t src;
 	uint64_t seq;
 
-	/* Read whole first, so a malformed batch changes nothing. */
-	if (!route_batch_read(buf, len, &src, &seq, &check) || src >= t->cfg->tasks)
+	/* The reader sees the records only once the whole batch was read well. */
+	if (!route_batch_read(buf, len, &src, &seq, &apply) || !r.known)
 		return false;
-	if (seq <= t->marks[src])
-		return true;
-	route_batch_read(buf, len, &src, &seq, &apply);
-	t->marks[src] = seq;
-	t->marks_changed = true;
+	if (seq > t->marks[src]) {
+		t->marks[src] = seq;
+		t->marks_changed = true;
+	}
 	return true;
 }
 
@@ -575,8 +450,8 @@ void task_tick(struct task *t, int64_t now_ms)
 	/* A fired at-risk point re-arms at the deadline, which may be due too: loop until none is. */
 	while ((n = timers_pop_due(t->ticket_timers, now_ms, due, TASK_TICK_ROUND)) > 0) {
 		for (size_t k = 0; k < n; k++) {
-			struct task_ticket *tk = &t->tickets[due[k]];
-			struct clock_names names = {tk->text, task_name, t};
+			struct tickets_slot *tk = &t->tickets.v[due[k]];
+			struct clock_names names = {tk->text, tickets_name, &t->tickets};
 			struct clock_effects fx;
 
 			if (tk->text == NULL)
@@ -638,8 +513,8 @@ static bool task_flush_tickets(struct task *t, msgpack_sbuffer *sb, const struct
 	t->deleted_n = 0;
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
 	for (size_t i = 0; i < t->dirty_tickets.n; i++) {
-		struct task_ticket *k = &t->tickets[t->dirty_tickets.v[i]];
-		struct clock_names names = {k->text, task_name, t};
+		struct tickets_slot *k = &t->tickets.v[t->dirty_tickets.v[i]];
+		struct clock_names names = {k->text, tickets_name, &t->tickets};
 
 		if (k->text == NULL || !k->dirty)
 			continue;
@@ -663,7 +538,7 @@ static bool task_flush_agent(struct task *t, uint32_t i, msgpack_sbuffer *sb, in
 	int64_t next;
 
 	rolling_advance(&ta->a.counts, &t->cfg->plan, now_ms);
-	agent_totals(&ta->a, &t->cfg->plan, now_ms, view.totals);
+	agent_totals(&ta->a, &t->cfg->plan, now_ms, view.totals, &next);
 	if (agent_evaluate(&ta->a, ta->id, t->cfg->rules, t->cfg->windows, view.totals, now_ms, &alerts))
 		ta->dirty = true;
 	for (size_t k = 0; k < alerts.count; k++)
@@ -671,7 +546,6 @@ static bool task_flush_agent(struct task *t, uint32_t i, msgpack_sbuffer *sb, in
 	view.open = ta->a.open;
 	view.overdue = ta->a.overdue;
 	view.newest_ms = ta->a.newest_ms;
-	next = rolling_next_change(&ta->a.counts, &t->cfg->plan, now_ms);
 	if (agent_rules_active(&ta->a) && now_ms + t->cfg->rules_refresh_ms < next)
 		next = now_ms + t->cfg->rules_refresh_ms;
 	if (next == INT64_MAX)
@@ -783,23 +657,23 @@ bool task_restore_ticket(struct task *t, const char *id, size_t id_len, const ch
 {
 	struct clock_state s;
 	struct clock_text agent, category;
-	struct task_ticket *k;
+	struct tickets_slot *k;
 	uint32_t i;
 	int64_t next;
 
 	(void)now_ms;
 	if (!clock_decode(blob, len, &s, &agent, &category) ||
-	    (i = task_ticket_slot(t, id, id_len, &agent, &category)) == UINT32_MAX)
+	    (i = tickets_slot(&t->tickets, id, id_len, &agent, &category)) == UINT32_MAX)
 		return false;
-	k = &t->tickets[i];
+	k = &t->tickets.v[i];
 	/* The same record again (HSCAN may repeat one): the first copy's overdue count goes. */
 	t->ticket_overdue -= k->clock.phase == CLOCK_OVERDUE;
 	if (s.phase == CLOCK_OPEN || s.phase == CLOCK_OVERDUE) {
-		if (!task_ticket_names(t, i, agent.ptr, agent.len, category.ptr, category.len)) {
+		if (!tickets_rename(&t->tickets, i, &agent, &category)) {
 			task_ticket_forget(t, i);
 			return false;
 		}
-		task_ticket_handles(i, category.len > 0, &s.agent, &s.category);
+		tickets_handles(i, category.len > 0, &s.agent, &s.category);
 		t->ticket_overdue += s.phase == CLOCK_OVERDUE;
 	}
 	k->clock = s;
@@ -840,8 +714,8 @@ size_t task_clocks(const struct task *t, size_t *overdue)
 {
 	size_t running = 0;
 
-	for (uint32_t i = 0; i < t->ticket_used; i++)
-		running += t->tickets[i].text != NULL && task_ticket_running(&t->tickets[i]);
+	for (uint32_t i = 0; i < t->tickets.used; i++)
+		running += t->tickets.v[i].text != NULL && tickets_running(&t->tickets.v[i]);
 	*overdue = t->ticket_overdue;
 	return running;
 }

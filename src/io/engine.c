@@ -351,6 +351,7 @@ static void engine_on_commit(void *arg, enum taskstore_result res)
 		for (size_t i = 0; i < n; i++)
 			e->handler.done(e->handler.arg, et->flushed.v[i].topic, et->flushed.v[i].partition,
 			    et->flushed.v[i].offset);
+		e->handler.settled(e->handler.arg);
 		engine_offsets_shrink(&et->flushed);
 	}
 	deliver_drive(et->deliver);

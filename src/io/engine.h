@@ -16,8 +16,10 @@
 
 /* What the engine tells its owner. */
 struct engine_handler {
-	/* An offset's effects are committed to Redis: it may be committed to Kafka. */
+	/* An offset's effects are committed to Redis: it may be committed to Kafka once settled. */
 	void (*done)(void *arg, const char *topic, int32_t partition, int64_t offset);
+	/* Every offset of a commit went to done: what they allow is stored for Kafka, once a partition. */
+	void (*settled)(void *arg);
 	/* A task finished restoring (its partitions may flow) or stopped owning its state. */
 	void (*task_ready)(void *arg, uint32_t task);
 	void (*task_lost)(void *arg, uint32_t task);

@@ -18,6 +18,12 @@
 #define INGEST_FORWARDS_MAX 100000
 #define INGEST_UNCOMMITTED_MAX 100000
 
+/* A partition some of whose offsets became done by a commit, stored once the commit settled. */
+struct ingest_partition {
+	const char *topic;
+	int32_t partition;
+};
+
 /* An event on its way to the task that owns its agent. */
 struct ingest_forward {
 	struct ingest *in;
@@ -37,6 +43,8 @@ struct ingest {
 	void (*fatal)(void *arg, const char *reason);
 	void *fatal_arg;
 	size_t forwarding;
+	struct ingest_partition *unstored; /* partitions of the commit being settled */
+	size_t unstored_n, unstored_cap;
 	bool holding;       /* the consumer is held for back-pressure */
 	bool redis_down;
 	bool stopped;
@@ -268,8 +276,36 @@ void ingest_dead_lettered(void *arg, const char *topic, int32_t partition, int64
 void ingest_done(void *arg, const char *topic, int32_t partition, int64_t offset)
 {
 	struct ingest *in = arg;
+	size_t i = in->unstored_n;
 
-	ingest_finish(in, topic, partition, offset);
+	offsets_done(in->offsets, topic, partition, offset);
+	/* A commit's offsets come a partition after another: the last one noted is the usual match. */
+	while (i > 0 && (in->unstored[i - 1].partition != partition || strcmp(in->unstored[i - 1].topic, topic) != 0))
+		i--;
+	if (i > 0)
+		return;
+	if (in->unstored_n == in->unstored_cap) {
+		size_t cap = in->unstored_cap ? 2 * in->unstored_cap : 8;
+		struct ingest_partition *p = realloc(in->unstored, cap * sizeof(*p));
+
+		if (p == NULL) {
+			ingest_store(in, topic, partition); /* out of memory: stored at once, as one */
+			return;
+		}
+		in->unstored = p;
+		in->unstored_cap = cap;
+	}
+	in->unstored[in->unstored_n++] = (struct ingest_partition){topic, partition};
+}
+
+/* See ingest.h. */
+void ingest_settled(void *arg)
+{
+	struct ingest *in = arg;
+
+	for (size_t i = 0; i < in->unstored_n; i++)
+		ingest_store(in, in->unstored[i].topic, in->unstored[i].partition);
+	in->unstored_n = 0;
 	if (in->holding)
 		ingest_backpressure(in);
 }
@@ -350,5 +386,6 @@ void ingest_free(struct ingest *in)
 	if (in == NULL)
 		return;
 	offsets_free(in->offsets);
+	free(in->unstored);
 	free(in);
 }

@@ -34,6 +34,7 @@ void ingest_dead_lettered(void *arg, const char *topic, int32_t partition, int64
 
 /* The engine_handler callbacks; arg is the ingest. */
 void ingest_done(void *arg, const char *topic, int32_t partition, int64_t offset);
+void ingest_settled(void *arg);
 void ingest_task_ready(void *arg, uint32_t task);
 void ingest_task_lost(void *arg, uint32_t task);
 

@@ -342,49 +342,69 @@ bool redis_script(struct redis *r, enum script s, int argc, const char **argv, c
 	return redis_script_keys(r, s, 0, argc, argv, lens, fn, arg);
 }
 
+/* Writes n in decimal at p; returns its length. */
+static size_t redis_put_num(char *p, size_t n)
+{
+	char digits[24];
+	size_t k = 0;
+
+	do
+		digits[k++] = (char)('0' + n % 10);
+	while ((n /= 10) > 0);
+	for (size_t i = 0; i < k; i++)
+		p[i] = digits[k - 1 - i];
+	return k;
+}
+
+/* Writes one RESP bulk string at p ("$len", the bytes, each line ended); returns its length. */
+static size_t redis_put_bulk(char *p, const char *s, size_t len)
+{
+	size_t n = 0;
+
+	p[n++] = '$';
+	n += redis_put_num(p + n, len);
+	memcpy(p + n, "\r\n", 2);
+	memcpy(p + n + 2, s, len);
+	memcpy(p + n + 2 + len, "\r\n", 2);
+	return n + 4 + len;
+}
+
 /* See redis.h. */
 bool redis_script_keys(struct redis *r, enum script s, int nkeys, int argc, const char **argv,
     const size_t *lens, redis_reply_fn fn, void *arg)
 {
+	/* The RESP text as hiredis formats it, written in one pass: a commit's runs to megabytes. */
+	const size_t bulk_max = 1 + 20 + 2 + 2; /* "$", the length, two line ends */
 	struct redis_request *req;
-	const char **full;
-	size_t *full_lens;
 	char numkeys[16];
-	bool ok;
-	int n;
+	size_t size = 1 + 20 + 2 + 3 * bulk_max + 7 + 40 + sizeof(numkeys), n = 0;
 
 	if (nkeys < 0 || nkeys > argc)
 		return false;
-	full = calloc((size_t)argc + 3, sizeof(*full));
-	full_lens = calloc((size_t)argc + 3, sizeof(*full_lens));
-	req = redis_request_new(r, fn, arg);
-	if (full == NULL || full_lens == NULL || req == NULL) {
-		free(full);
-		free(full_lens);
+	for (int i = 0; i < argc; i++)
+		size += bulk_max + (lens != NULL ? lens[i] : strlen(argv[i]));
+	if ((req = redis_request_new(r, fn, arg)) == NULL || (req->cmd = malloc(size)) == NULL) {
 		free(req);
 		return false;
 	}
-	full[0] = "EVALSHA";
-	full[1] = r->sha[s];
 	snprintf(numkeys, sizeof(numkeys), "%d", nkeys);
-	full[2] = numkeys;
-	for (int i = 0; i < argc; i++) {
-		full[i + 3] = argv[i];
-		full_lens[i + 3] = lens != NULL ? lens[i] : strlen(argv[i]);
-	}
-	full_lens[0] = 7;
-	full_lens[1] = 40;
-	full_lens[2] = strlen(numkeys);
 	req->script = (int)s;
 	req->argc = argc + 3;
-	n = redisFormatCommandArgv(&req->cmd, req->argc, full, full_lens);
-	req->len = n > 0 ? (size_t)n : 0;
-	ok = n > 0 && redis_send(r, req);
-	free(full);
-	free(full_lens);
-	if (!ok)
+	req->cmd[n++] = '*';
+	n += redis_put_num(req->cmd + n, (size_t)req->argc);
+	memcpy(req->cmd + n, "\r\n", 2);
+	n += 2;
+	n += redis_put_bulk(req->cmd + n, "EVALSHA", 7);
+	n += redis_put_bulk(req->cmd + n, r->sha[s], 40);
+	n += redis_put_bulk(req->cmd + n, numkeys, strlen(numkeys));
+	for (int i = 0; i < argc; i++)
+		n += redis_put_bulk(req->cmd + n, argv[i], lens != NULL ? lens[i] : strlen(argv[i]));
+	req->len = n;
+	if (!redis_send(r, req)) {
 		redis_request_free(req);
-	return ok;
+		return false;
+	}
+	return true;
 }
 
 /* A reply to one of the setup commands (AUTH, SELECT, SCRIPT LOAD) on a new connection. */

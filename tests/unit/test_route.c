@@ -16,7 +16,20 @@ struct seen {
 	struct event part[4];
 	struct route_delta delta[4];
 	bool stop_after_first;
+	bool skip;              /* wanted says no */
+	uint32_t src;           /* what wanted was asked about */
+	uint64_t seq;
 };
+
+/* Wants every batch unless told to skip; notes what it was asked. */
+static bool want_all(void *arg, uint32_t src, uint64_t seq)
+{
+	struct seen *s = arg;
+
+	s->src = src;
+	s->seq = seq;
+	return !s->skip;
+}
 
 /* Records a ticket part. */
 static bool seen_part(void *arg, const struct event *e)
@@ -78,7 +91,7 @@ static void test_round_trip(void **state)
 	struct event e = sample_event(), msg = sample_event();
 	struct route_delta d = sample_delta();
 	struct seen s = {0};
-	struct route_reader r = {seen_part, seen_delta, &s};
+	struct route_reader r = {want_all, seen_part, seen_delta, &s};
 	uint32_t src = 0;
 	uint64_t seq = 0;
 	size_t len;
@@ -112,7 +125,7 @@ static void test_truncated(void **state)
 	struct event e = sample_event();
 	struct route_delta d = sample_delta();
 	struct seen s = {0};
-	struct route_reader r = {seen_part, seen_delta, &s};
+	struct route_reader r = {want_all, seen_part, seen_delta, &s};
 	uint32_t src;
 	uint64_t seq;
 	size_t len;
@@ -140,7 +153,7 @@ static void test_reader_stops(void **state)
 	struct route_batch *b = route_batch_new(1);
 	struct event e = sample_event();
 	struct seen s = {.stop_after_first = true};
-	struct route_reader r = {seen_part, seen_delta, &s};
+	struct route_reader r = {want_all, seen_part, seen_delta, &s};
 	uint32_t src;
 	uint64_t seq;
 	size_t len;
@@ -162,7 +175,7 @@ static void test_out_of_range(void **state)
 	struct event e = sample_event();
 	struct route_delta d = sample_delta();
 	struct seen s = {0};
-	struct route_reader r = {seen_part, seen_delta, &s};
+	struct route_reader r = {want_all, seen_part, seen_delta, &s};
 	uint32_t src;
 	uint64_t seq;
 	size_t len;
@@ -200,6 +213,43 @@ static void test_out_of_range(void **state)
 	assert_int_equal(s.parts + s.deltas, 0);
 }
 
+/* Records reach the reader only from a batch checked whole, and wanted. */
+static void test_wanted_after_check(void **state)
+{
+	struct seen s = {.skip = true};
+	struct route_reader r = {want_all, seen_part, seen_delta, &s};
+	struct route_batch *b = route_batch_new(3);
+	struct route_delta bad = sample_delta();
+	struct event e = sample_event();
+	const char *data;
+	uint64_t seq;
+	uint32_t src;
+	size_t len;
+
+	(void)state;
+	assert_true(route_batch_ticket_part(b, &e));
+	data = route_batch_data(b, 9, &len);
+	/* Read and checked, but not wanted: nothing handed over. */
+	assert_true(route_batch_read(data, len, &src, &seq, &r));
+	assert_int_equal(s.src, 3);
+	assert_int_equal(s.seq, 9);
+	assert_int_equal(src, 3);
+	assert_int_equal(seq, 9);
+	assert_int_equal(s.parts, 0);
+	s.skip = false;
+	assert_true(route_batch_read(data, len, &src, &seq, &r));
+	assert_int_equal(s.parts, 1);
+	/* A bad last record: none of the good ones before it is handed over. */
+	bad.adds[0].counter = COUNTER_COUNT;
+	assert_true(route_batch_ticket_part(b, &e));
+	assert_true(route_batch_delta(b, &bad));
+	data = route_batch_data(b, 10, &len);
+	assert_false(route_batch_read(data, len, &src, &seq, &r));
+	assert_int_equal(s.parts, 1);
+	assert_int_equal(s.deltas, 0);
+	route_batch_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +257,7 @@ int main(void)
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_reader_stops),
 		cmocka_unit_test(test_out_of_range),
+		cmocka_unit_test(test_wanted_after_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

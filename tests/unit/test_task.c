@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "route.h"
 #include "task.h"
 
 #define SEC INT64_C(1000)
@@ -324,6 +325,20 @@ static void test_remote_clock(void **state)
 	assert_int_equal(deliver_batches(&c0, t1, T0), 1);
 	assert_true(task_batch(t1, c0.entry[0].data, c0.entry[0].len, T0)); /* again: skipped */
 	assert_int_equal(task_clocks(t1, &overdue), 1);
+	/* Cut short, it is refused and nothing of it applied; from a task beyond the count too. */
+	assert_false(task_batch(t0, c0.entry[0].data, c0.entry[0].len - 1, T0));
+	assert_int_equal(task_clocks(t0, &overdue), 0);
+	{
+		struct route_batch *b = route_batch_new(2);
+		size_t len;
+		const char *data;
+
+		assert_true(route_batch_ticket_part(b, &e));
+		data = route_batch_data(b, 1, &len);
+		assert_false(task_batch(t0, data, len, T0));
+		assert_int_equal(task_clocks(t0, &overdue), 0);
+		route_batch_free(b);
+	}
 	/* At 80% of the target the at-risk alert fires; past the deadline the breach supersedes it. */
 	assert_int_equal(task_next_tick(t1), T0 - HOUR + (24 * HOUR * 8) / 10);
 	task_tick(t1, T0 + 19 * HOUR);
