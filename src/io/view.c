@@ -259,6 +259,12 @@ size_t view_memo_fields(const struct view *v)
 }
 
 /* See view.h. */
+size_t view_window_count(const struct view *v)
+{
+	return v->windows.count;
+}
+
+/* See view.h. */
 struct view_flush *view_flush_begin(struct view *v)
 {
 	struct view_flush *f = calloc(1, sizeof(*f));

@@ -78,6 +78,9 @@ struct view_flush *view_flush_begin(struct view *v);
 /* The entries of one agent's memo: 15 per window, open_tickets and overdue_tickets. */
 size_t view_memo_fields(const struct view *v);
 
+/* The windows written ([windows] sizes): view_agent_stats reads that many totals. */
+size_t view_window_count(const struct view *v);
+
 /*
  * Writes agent's fb:agent:{A}:stats hash: per window (per_window[i] for ws->w[i]) the fields
  * of stats_figures, then open_tickets, overdue_tickets and updated_at = now_ms. With memo

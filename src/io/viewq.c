@@ -16,12 +16,22 @@
 #define VIEWQ_PACE 3
 /* An agent not queued. */
 #define VIEWQ_NONE UINT32_MAX
+/*
+ * Bytes of queue (items or names) kept allocated after a round went out: a burst's larger
+ * buffer is given back, so a queue that held every agent of its task does not keep that.
+ */
+#define VIEWQ_KEEP (256 * 1024)
 
-/* One agent's queued view: its slot, and its id at names + name. */
+/*
+ * One agent's queued view: its slot, its id at names + name, and the totals of the configured
+ * windows only (view_window_count; a task_view has room for WINDOWS_MAX): items are
+ * viewq.item bytes apart.
+ */
 struct viewq_item {
 	uint32_t slot;
 	uint32_t name;
-	struct task_view view;
+	int64_t open, overdue, newest_ms;
+	struct totals totals[];
 };
 
 struct viewq {
@@ -37,8 +47,8 @@ struct viewq {
 	uint32_t *queued;         /* per slot: its position in items, or VIEWQ_NONE */
 	size_t nslots, slots_cap, fields;
 	uint64_t session;         /* the connection the memos were written on (view_session) */
-	struct viewq_item *items; /* the queue */
-	size_t n, cap;
+	char *items;              /* the queue: n items of item bytes each */
+	size_t n, cap, item, windows;
 	char *names;              /* the queued agents' ids, NUL-terminated, for this round */
 	size_t names_len, names_cap;
 	bool out;                 /* a round awaits its answer */
@@ -65,6 +75,21 @@ static void viewq_release(struct viewq *q)
 	free(q);
 }
 
+/* Gives back the empty queue's buffers when a burst made them larger than VIEWQ_KEEP. */
+static void viewq_shrink(struct viewq *q)
+{
+	if (q->cap * q->item > VIEWQ_KEEP) {
+		free(q->items);
+		q->items = NULL;
+		q->cap = 0;
+	}
+	if (q->names_cap > VIEWQ_KEEP) {
+		free(q->names);
+		q->names = NULL;
+		q->names_cap = 0;
+	}
+}
+
 /* The pace timer: the held-back round goes now. */
 static void viewq_on_pace(evutil_socket_t fd, short what, void *arg)
 {
@@ -84,6 +109,8 @@ struct viewq *viewq_new(struct event_base *base, struct view *view, void (*faile
 	q->failed = failed;
 	q->arg = arg;
 	q->fields = view_memo_fields(view);
+	q->windows = view_window_count(view);
+	q->item = sizeof(struct viewq_item) + q->windows * sizeof(struct totals);
 	if ((q->slots = idmap_new(64)) == NULL || (q->pace_ev = evtimer_new(base, viewq_on_pace, q)) == NULL) {
 		viewq_release(q);
 		return NULL;
@@ -124,6 +151,21 @@ static bool viewq_slot(struct viewq *q, const char *agent, size_t len, uint32_t 
 	return true;
 }
 
+/* Queued item i. */
+static struct viewq_item *viewq_at(const struct viewq *q, size_t i)
+{
+	return (struct viewq_item *)(void *)(q->items + i * q->item);
+}
+
+/* Sets an item's view. */
+static void viewq_set(const struct viewq *q, struct viewq_item *it, const struct task_view *v)
+{
+	it->open = v->open;
+	it->overdue = v->overdue;
+	it->newest_ms = v->newest_ms;
+	memcpy(it->totals, v->totals, q->windows * sizeof(it->totals[0]));
+}
+
 /* See viewq.h. */
 bool viewq_put(struct viewq *q, const struct task_view *v)
 {
@@ -134,12 +176,12 @@ bool viewq_put(struct viewq *q, const struct task_view *v)
 	if (!viewq_slot(q, v->agent, len, &slot))
 		return false;
 	if (q->queued[slot] != VIEWQ_NONE) {
-		q->items[q->queued[slot]].view = *v;
+		viewq_set(q, viewq_at(q, q->queued[slot]), v);
 		return true;
 	}
 	if (q->n == q->cap) {
-		size_t cap = q->cap ? q->cap * 2 : 64;
-		struct viewq_item *items = viewq_realloc(q->items, cap, sizeof(*items));
+		size_t cap = q->cap ? q->cap + q->cap / 2 : 64;
+		char *items = viewq_realloc(q->items, cap, q->item);
 
 		if (items == NULL)
 			return false;
@@ -157,10 +199,10 @@ bool viewq_put(struct viewq *q, const struct task_view *v)
 		q->names = names;
 		q->names_cap = cap;
 	}
-	it = &q->items[q->n];
+	it = viewq_at(q, q->n);
 	it->slot = slot;
 	it->name = (uint32_t)q->names_len;
-	it->view = *v;
+	viewq_set(q, it, v);
 	memcpy(q->names + q->names_len, v->agent, len + 1);
 	q->names_len += len + 1;
 	q->queued[slot] = (uint32_t)q->n++;
@@ -211,17 +253,18 @@ void viewq_kick(struct viewq *q)
 	}
 	q->round_start_ms = now;
 	for (size_t i = 0; i < q->n; i++) {
-		const struct viewq_item *it = &q->items[i];
+		const struct viewq_item *it = viewq_at(q, i);
 		const char *agent = q->names + it->name;
 
-		view_agent_stats(f, agent, it->view.totals, it->view.open, it->view.overdue, now,
+		view_agent_stats(f, agent, it->totals, it->open, it->overdue, now,
 		    q->memo + (size_t)it->slot * q->fields);
-		if (it->view.newest_ms > 0)
-			view_agent_seen(f, agent, it->view.newest_ms);
+		if (it->newest_ms > 0)
+			view_agent_seen(f, agent, it->newest_ms);
 		q->queued[it->slot] = VIEWQ_NONE;
 	}
 	q->n = 0;
 	q->names_len = 0;
+	viewq_shrink(q);
 	q->out = true;
 	view_flush_end(f, viewq_on_round, q);
 }
