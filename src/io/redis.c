@@ -13,6 +13,7 @@
 
 #include <hiredis/async.h>
 #include <hiredis/adapters/libevent.h>
+#include <hiredis/sds.h>
 
 #include "log.h"
 #include "timestamp.h"
@@ -597,6 +598,12 @@ bool redis_unresponsive(const struct redis *r)
 size_t redis_pending(const struct redis *r)
 {
 	return r->pending;
+}
+
+/* See redis.h. */
+size_t redis_unsent(const struct redis *r)
+{
+	return r->ac != NULL && r->ac->c.obuf != NULL ? sdslen(r->ac->c.obuf) : 0;
 }
 
 /* See redis.h. */

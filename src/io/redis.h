@@ -78,6 +78,9 @@ bool redis_script_keys(struct redis *r, enum script s, int nkeys, int argc, cons
 /* Commands sent and not yet answered. */
 size_t redis_pending(const struct redis *r);
 
+/* Bytes of commands sent that hiredis still holds, not yet written to the socket. */
+size_t redis_unsent(const struct redis *r);
+
 /* Disconnects (pending callbacks get NULL) and frees. */
 void redis_free(struct redis *r);
 

@@ -247,6 +247,12 @@ bool view_up(const struct view *v)
 }
 
 /* See view.h. */
+size_t view_unsent(const struct view *v)
+{
+	return redis_unsent(v->redis);
+}
+
+/* See view.h. */
 uint64_t view_session(const struct view *v)
 {
 	return redis_session(v->redis);

@@ -54,6 +54,9 @@ void view_free(struct view *v);
 /* True when its connection is up: a flush started now can be sent. */
 bool view_up(const struct view *v);
 
+/* Bytes of writes sent on its connection and not yet on the socket (redis_unsent). */
+size_t view_unsent(const struct view *v);
+
 /*
  * Its connection's number (redis_session): when it changed, what an earlier one wrote may be
  * missing (a restarted or failed-over server), so memos are forgotten.

@@ -21,6 +21,14 @@
  * buffer is given back, so a queue that held every agent of its task does not keep that.
  */
 #define VIEWQ_KEEP (256 * 1024)
+/*
+ * A round stops taking agents once the views' connection holds this many bytes not yet on
+ * the socket (every task's rounds share it); the rest wait for the next round, as items
+ * (~550 bytes) rather than as RESP (~2.5 KB for a write in full, as after a restore).
+ */
+#define VIEWQ_UNSENT_MAX (4 * 1024 * 1024)
+/* How long a round waits for that connection to drain below VIEWQ_UNSENT_MAX before looking again. */
+#define VIEWQ_DRAIN_MS 10
 
 /*
  * One agent's queued view: its slot, its id at names + name, and the totals of the configured
@@ -75,6 +83,12 @@ static void viewq_release(struct viewq *q)
 	free(q);
 }
 
+/* Queued item i. */
+static struct viewq_item *viewq_at(const struct viewq *q, size_t i)
+{
+	return (struct viewq_item *)(void *)(q->items + i * q->item);
+}
+
 /* Gives back the empty queue's buffers when a burst made them larger than VIEWQ_KEEP. */
 static void viewq_shrink(struct viewq *q)
 {
@@ -88,6 +102,28 @@ static void viewq_shrink(struct viewq *q)
 		q->names = NULL;
 		q->names_cap = 0;
 	}
+}
+
+/* The first `sent` items went in a round: the rest move to the front, names too; an empty queue shrinks. */
+static void viewq_keep_rest(struct viewq *q, size_t sent)
+{
+	size_t at = 0;
+
+	q->n -= sent;
+	memmove(q->items, q->items + sent * q->item, q->n * q->item);
+	/* Names lie in queue order, so each moves to an offset at or below its own. */
+	for (size_t i = 0; i < q->n; i++) {
+		struct viewq_item *it = viewq_at(q, i);
+		size_t len = strlen(q->names + it->name) + 1;
+
+		memmove(q->names + at, q->names + it->name, len);
+		it->name = (uint32_t)at;
+		at += len;
+		q->queued[it->slot] = (uint32_t)i;
+	}
+	q->names_len = at;
+	if (q->n == 0)
+		viewq_shrink(q);
 }
 
 /* The pace timer: the held-back round goes now. */
@@ -149,12 +185,6 @@ static bool viewq_slot(struct viewq *q, const char *agent, size_t len, uint32_t 
 	for (size_t i = 0; i < q->fields; i++)
 		q->memo[*slot * q->fields + i] = VIEW_MEMO_UNKNOWN;
 	return true;
-}
-
-/* Queued item i. */
-static struct viewq_item *viewq_at(const struct viewq *q, size_t i)
-{
-	return (struct viewq_item *)(void *)(q->items + i * q->item);
 }
 
 /* Sets an item's view. */
@@ -234,10 +264,13 @@ void viewq_kick(struct viewq *q)
 	struct view_flush *f;
 	int64_t now = ts_now_ms();
 	int64_t wait = q->round_start_ms + VIEWQ_PACE * q->round_ms - now;
+	size_t i;
 
 	/* With the connection down the views wait, newest per agent, until it is back. */
 	if (q->out || q->n == 0 || evtimer_pending(q->pace_ev, NULL) || !view_up(q->view))
 		return;
+	if (wait <= 0 && view_unsent(q->view) >= VIEWQ_UNSENT_MAX)
+		wait = VIEWQ_DRAIN_MS;
 	if (wait > 0) {
 		struct timeval tv = {wait / 1000, (wait % 1000) * 1000};
 
@@ -252,7 +285,7 @@ void viewq_kick(struct viewq *q)
 		q->session = view_session(q->view);
 	}
 	q->round_start_ms = now;
-	for (size_t i = 0; i < q->n; i++) {
+	for (i = 0; i < q->n && (i == 0 || view_unsent(q->view) < VIEWQ_UNSENT_MAX); i++) {
 		const struct viewq_item *it = viewq_at(q, i);
 		const char *agent = q->names + it->name;
 
@@ -262,9 +295,7 @@ void viewq_kick(struct viewq *q)
 			view_agent_seen(f, agent, it->newest_ms);
 		q->queued[it->slot] = VIEWQ_NONE;
 	}
-	q->n = 0;
-	q->names_len = 0;
-	viewq_shrink(q);
+	viewq_keep_rest(q, i);
 	q->out = true;
 	view_flush_end(f, viewq_on_round, q);
 }
