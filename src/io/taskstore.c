@@ -455,16 +455,31 @@ void taskstore_changes_clear(struct taskstore_changes *cs)
 		taskstore_shrink((void **)&cs->segs[i].data, &cs->segs[i].cap, 1);
 }
 
-/* See taskstore.h. */
-void taskstore_changes_free(struct taskstore_changes *cs)
+/* Frees every buffer of cs, emptied. */
+static void taskstore_changes_drop(struct taskstore_changes *cs)
 {
-	if (cs == NULL)
-		return;
 	for (size_t i = 0; i < cs->nalloc; i++)
 		free(cs->segs[i].data);
 	free(cs->segs);
 	free(cs->ops);
 	free(cs->buf);
+}
+
+/* See taskstore.h. */
+void taskstore_changes_release(struct taskstore_changes *cs)
+{
+	int64_t segment_ms = cs->segment_ms;
+
+	taskstore_changes_drop(cs);
+	*cs = (struct taskstore_changes){.segment_ms = segment_ms};
+}
+
+/* See taskstore.h. */
+void taskstore_changes_free(struct taskstore_changes *cs)
+{
+	if (cs == NULL)
+		return;
+	taskstore_changes_drop(cs);
 	free(cs);
 }
 

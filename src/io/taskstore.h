@@ -126,6 +126,9 @@ struct taskstore_changes *taskstore_changes_new(const struct taskstore *ts);
 /* Empties cs for the next flush, keeping its buffers up to 4 MiB each (larger ones are freed). */
 void taskstore_changes_clear(struct taskstore_changes *cs);
 
+/* Empties cs and frees every buffer it kept: for a task with nothing more to flush. */
+void taskstore_changes_release(struct taskstore_changes *cs);
+
 /* Frees cs. */
 void taskstore_changes_free(struct taskstore_changes *cs);
 
