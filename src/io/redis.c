@@ -55,6 +55,7 @@ struct redis_request {
 	void *arg;
 	int script;               /* enum script, or -1 */
 	bool retried;
+	bool borrowed;            /* cmd is the caller's (redis_script_send), not freed here */
 	int argc;
 	char *cmd;                /* RESP text, scripts only */
 	size_t len;
@@ -203,10 +204,11 @@ static void redis_on_watch(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Frees a request and its command text. */
+/* Frees a request and its command text, unless that is the caller's. */
 static void redis_request_free(struct redis_request *req)
 {
-	free(req->cmd);
+	if (!req->borrowed)
+		free(req->cmd);
 	free(req);
 }
 
@@ -238,7 +240,9 @@ static bool redis_request_eval(struct redis_request *req, const char *src)
 	memcpy(cmd + n, src, src_len);
 	memcpy(cmd + n + src_len, "\r\n", 2);
 	memcpy(cmd + n + src_len + 2, req->cmd + header, rest);
-	free(req->cmd);
+	if (!req->borrowed)
+		free(req->cmd);
+	req->borrowed = false;
 	req->cmd = cmd;
 	req->len = (size_t)n + src_len + 2 + rest;
 	return true;
@@ -344,48 +348,83 @@ bool redis_script(struct redis *r, enum script s, int argc, const char **argv, c
 }
 
 /* See redis.h. */
+char *redis_script_format(const struct redis *r, enum script s, int nkeys, int argc, const char **argv,
+    const size_t *lens, size_t *len)
+{
+	const char **full;
+	size_t *full_lens;
+	char numkeys[16], *cmd = NULL;
+	int n = -1;
+
+	if (!r->up || nkeys < 0 || nkeys > argc)
+		return NULL;
+	full = calloc((size_t)argc + 3, sizeof(*full));
+	full_lens = calloc((size_t)argc + 3, sizeof(*full_lens));
+	if (full != NULL && full_lens != NULL) {
+		full[0] = "EVALSHA";
+		full[1] = r->sha[s];
+		snprintf(numkeys, sizeof(numkeys), "%d", nkeys);
+		full[2] = numkeys;
+		for (int i = 0; i < argc; i++) {
+			full[i + 3] = argv[i];
+			full_lens[i + 3] = lens != NULL ? lens[i] : strlen(argv[i]);
+		}
+		full_lens[0] = 7;
+		full_lens[1] = 40;
+		full_lens[2] = strlen(numkeys);
+		n = redisFormatCommandArgv(&cmd, argc + 3, full, full_lens);
+	}
+	free(full);
+	free(full_lens);
+	if (n <= 0) {
+		free(cmd);
+		return NULL;
+	}
+	*len = (size_t)n;
+	return cmd;
+}
+
+/* Sends script s's call cmd (redis_script_format's), owned by the request or borrowed. */
+static bool redis_script_call(struct redis *r, enum script s, char *cmd, size_t len, bool borrowed,
+    redis_reply_fn fn, void *arg)
+{
+	struct redis_request *req = redis_request_new(r, fn, arg);
+
+	if (req == NULL)
+		return false;
+	req->script = (int)s;
+	req->argc = atoi(cmd + 1); /* "*<argc>\r\n" */
+	req->cmd = cmd;
+	req->len = len;
+	req->borrowed = borrowed;
+	if (!redis_send(r, req)) {
+		req->borrowed = true; /* the caller keeps cmd on failure */
+		redis_request_free(req);
+		return false;
+	}
+	return true;
+}
+
+/* See redis.h. */
+bool redis_script_send(struct redis *r, enum script s, const char *cmd, size_t len, redis_reply_fn fn, void *arg)
+{
+	return redis_script_call(r, s, (char *)cmd, len, true, fn, arg);
+}
+
+/* See redis.h. */
 bool redis_script_keys(struct redis *r, enum script s, int nkeys, int argc, const char **argv,
     const size_t *lens, redis_reply_fn fn, void *arg)
 {
-	struct redis_request *req;
-	const char **full;
-	size_t *full_lens;
-	char numkeys[16];
-	bool ok;
-	int n;
+	size_t len;
+	char *cmd = redis_script_format(r, s, nkeys, argc, argv, lens, &len);
 
-	if (nkeys < 0 || nkeys > argc)
+	if (cmd == NULL)
 		return false;
-	full = calloc((size_t)argc + 3, sizeof(*full));
-	full_lens = calloc((size_t)argc + 3, sizeof(*full_lens));
-	req = redis_request_new(r, fn, arg);
-	if (full == NULL || full_lens == NULL || req == NULL) {
-		free(full);
-		free(full_lens);
-		free(req);
+	if (!redis_script_call(r, s, cmd, len, false, fn, arg)) {
+		free(cmd);
 		return false;
 	}
-	full[0] = "EVALSHA";
-	full[1] = r->sha[s];
-	snprintf(numkeys, sizeof(numkeys), "%d", nkeys);
-	full[2] = numkeys;
-	for (int i = 0; i < argc; i++) {
-		full[i + 3] = argv[i];
-		full_lens[i + 3] = lens != NULL ? lens[i] : strlen(argv[i]);
-	}
-	full_lens[0] = 7;
-	full_lens[1] = 40;
-	full_lens[2] = strlen(numkeys);
-	req->script = (int)s;
-	req->argc = argc + 3;
-	n = redisFormatCommandArgv(&req->cmd, req->argc, full, full_lens);
-	req->len = n > 0 ? (size_t)n : 0;
-	ok = n > 0 && redis_send(r, req);
-	free(full);
-	free(full_lens);
-	if (!ok)
-		redis_request_free(req);
-	return ok;
+	return true;
 }
 
 /* A reply to one of the setup commands (AUTH, SELECT, SCRIPT LOAD) on a new connection. */

@@ -742,6 +742,7 @@ static void test_cluster(void **state)
 static void measure(struct taskstore *ts, struct taskstore_changes *cs, const char *what, double units)
 {
 	double cpu, usec;
+	size_t bytes = taskstore_changes_bytes(cs); /* the commit empties cs */
 
 	freeReplyObject(redisserver_command(&plain.srv, "CONFIG RESETSTAT"));
 	cpu = info_field("cpu", "used_cpu_user:") + info_field("cpu", "used_cpu_sys:");
@@ -749,7 +750,7 @@ static void measure(struct taskstore *ts, struct taskstore_changes *cs, const ch
 	cpu = info_field("cpu", "used_cpu_user:") + info_field("cpu", "used_cpu_sys:") - cpu;
 	usec = info_field("commandstats", "cmdstat_evalsha:calls=1,usec=");
 	printf("measure: %s: %zu bytes, Redis CPU %.0f us (%.2f us per unit), script %.0f us (%.2f us per unit)\n",
-	    what, taskstore_changes_bytes(cs), cpu * 1e6, cpu * 1e6 / units, usec, usec / units);
+	    what, bytes, cpu * 1e6, cpu * 1e6 / units, usec, usec / units);
 }
 
 /* With TASKSTORE_MEASURE set: Redis's CPU per committed 2.5 KB agent blob and dedupe record. */
