@@ -51,7 +51,7 @@ struct viewq {
 	void *arg;
 	/* Every agent ever queued has a slot, for the queue's life: its memo and its queue position. */
 	struct idmap *slots;      /* agent -> slot */
-	int32_t *memo;            /* view_memo_fields() per slot: what its hash holds (view.h) */
+	view_memo_t *memo;        /* view_memo_fields() per slot: what its hash holds (view.h) */
 	uint32_t *queued;         /* per slot: its position in items, or VIEWQ_NONE */
 	size_t nslots, slots_cap, fields;
 	uint64_t session;         /* the connection the memos were written on (view_session) */
@@ -167,7 +167,7 @@ static bool viewq_slot(struct viewq *q, const char *agent, size_t len, uint32_t 
 		return true;
 	if (q->nslots == q->slots_cap) {
 		size_t cap = q->slots_cap ? q->slots_cap * 2 : 64;
-		int32_t *memo = viewq_realloc(q->memo, cap, q->fields * sizeof(*memo));
+		view_memo_t *memo = viewq_realloc(q->memo, cap, q->fields * sizeof(*memo));
 		uint32_t *queued;
 
 		if (memo == NULL)

@@ -338,7 +338,7 @@ static void test_stats_absent_deleted(void **state)
 }
 
 /* Writes a17's stats with memo in a flush of its own; asserts its result and Redis's commands. */
-static void write_seen(const struct totals *t, int64_t open, int64_t now, int32_t *memo, bool ok,
+static void write_seen(const struct totals *t, int64_t open, int64_t now, view_memo_t *memo, bool ok,
     const char *const *want, size_t n)
 {
 	redisContext *mon = redisserver_monitor(&cur->rs);
@@ -357,7 +357,7 @@ static void write_seen(const struct totals *t, int64_t open, int64_t now, int32_
 }
 
 /* A memo with nothing known (as a new queue has), and a17's first write with it: in full. */
-static void memo_start(int32_t *memo, struct totals t[4], int64_t open)
+static void memo_start(view_memo_t *memo, struct totals t[4], int64_t open)
 {
 	assert_int_equal(view_memo_fields(cur->view), FULL_FIELDS - 1);
 	for (int i = 0; i < FULL_FIELDS - 1; i++)
@@ -378,7 +378,7 @@ static void assert_a17(const char *field, const char *want)
 /* With a memo only changed fields go, with updated_at; the hash is what a full write makes. */
 static void test_memo_changed_only(void **state)
 {
-	int32_t memo[FULL_FIELDS - 1];
+	view_memo_t memo[FULL_FIELDS - 1];
 	struct totals t[4];
 
 	(void)state;
@@ -400,7 +400,7 @@ static void test_memo_changed_only(void **state)
 /* A figure that becomes undefined is deleted (MULTI/EXEC), and set again when it comes back. */
 static void test_memo_absent(void **state)
 {
-	int32_t memo[FULL_FIELDS - 1];
+	view_memo_t memo[FULL_FIELDS - 1];
 	struct totals t[4];
 	char got[4096];
 	const char *hset = "\"HSET\" \"fb:agent:{a17}:stats\" \"ratings_1h\" \"3\" ";
@@ -436,19 +436,20 @@ static void test_memo_absent(void **state)
 static void test_memo_wide_and_stale(void **state)
 {
 	char want[128];
-	int32_t memo[FULL_FIELDS - 1];
+	view_memo_t memo[FULL_FIELDS - 1];
 	struct totals t[4];
 
 	(void)state;
 	memo_start(memo, t, 0);
-	t[0].c[C_RATINGS] = INT64_C(5000000000);
-	for (long long at = NOW + 1; at <= NOW + 2; at++) {
-		snprintf(want, sizeof(want), "\"HSET\" \"fb:agent:{a17}:stats\" \"ratings_1h\" \"5000000000\" "
-		    "\"updated_at\" \"%lld\"", at);
+	/* just past the memo's 16 bits, then past 32 */
+	for (long long at = NOW + 1; at <= NOW + 4; at++) {
+		t[0].c[C_RATINGS] = at <= NOW + 2 ? 32768 : INT64_C(5000000000);
+		snprintf(want, sizeof(want), "\"HSET\" \"fb:agent:{a17}:stats\" \"ratings_1h\" \"%lld\" "
+		    "\"updated_at\" \"%lld\"", (long long)t[0].c[C_RATINGS], at);
 		write_seen(t, 0, at, memo, true, (const char *[]){want}, 1);
 	}
 	freeReplyObject(cmd("DEL fb:agent:{a17}:stats"));
-	write_seen(t, 1, NOW + 3, memo, false, NULL, 0);
+	write_seen(t, 1, NOW + 5, memo, false, NULL, 0);
 	assert_int_equal(cmd_int("HLEN fb:agent:{a17}:stats"), 3); /* ratings_1h, open_tickets, updated_at */
 }
 
