@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 /*
- * An id is kept as a 16-byte record, which is also its checkpoint form (little-endian):
+ * An id's record, as the checkpoint keeps it, is 16 bytes (little-endian):
  *   bytes 0-11   the low 96 bits of XXH3-128(id, seed 0): XXH128_hash_t.low64, then the low
  *                32 bits of .high64
  *   bytes 12-15  expiry, whole seconds since the epoch, rounded up:
