@@ -22,13 +22,11 @@
  */
 #define VIEWQ_KEEP (256 * 1024)
 /*
- * A round stops taking agents once the views' connection holds this many bytes not yet on
- * the socket (every task's rounds share it); the rest wait for the next round, as items
- * (~550 bytes) rather than as RESP (~2.5 KB for a write in full, as after a restore).
+ * A round stops taking agents once it added this many bytes to what the views' connection
+ * holds not yet on the socket; the rest wait for the next round, as items (~550 bytes)
+ * rather than as RESP (~2.5 KB for a write in full, as every agent's first after a restore).
  */
-#define VIEWQ_UNSENT_MAX (4 * 1024 * 1024)
-/* How long a round waits for that connection to drain below VIEWQ_UNSENT_MAX before looking again. */
-#define VIEWQ_DRAIN_MS 10
+#define VIEWQ_ROUND_BYTES (4 * 1024 * 1024)
 
 /*
  * One agent's queued view: its slot, its id at names + name, and the totals of the configured
@@ -264,13 +262,11 @@ void viewq_kick(struct viewq *q)
 	struct view_flush *f;
 	int64_t now = ts_now_ms();
 	int64_t wait = q->round_start_ms + VIEWQ_PACE * q->round_ms - now;
-	size_t i;
+	size_t i, unsent = view_unsent(q->view);
 
 	/* With the connection down the views wait, newest per agent, until it is back. */
 	if (q->out || q->n == 0 || evtimer_pending(q->pace_ev, NULL) || !view_up(q->view))
 		return;
-	if (wait <= 0 && view_unsent(q->view) >= VIEWQ_UNSENT_MAX)
-		wait = VIEWQ_DRAIN_MS;
 	if (wait > 0) {
 		struct timeval tv = {wait / 1000, (wait % 1000) * 1000};
 
@@ -285,7 +281,7 @@ void viewq_kick(struct viewq *q)
 		q->session = view_session(q->view);
 	}
 	q->round_start_ms = now;
-	for (i = 0; i < q->n && (i == 0 || view_unsent(q->view) < VIEWQ_UNSENT_MAX); i++) {
+	for (i = 0; i < q->n && view_unsent(q->view) - unsent < VIEWQ_ROUND_BYTES; i++) {
 		const struct viewq_item *it = viewq_at(q, i);
 		const char *agent = q->names + it->name;
 

@@ -226,8 +226,8 @@ static void test_long_id(void **state)
 }
 
 /*
- * A round stops taking agents once the connection holds a few MB not yet sent: 4,000 writes
- * in full (~9 MB of RESP) go in several rounds, each agent once, the queue's order kept.
+ * A round stops taking agents once it added a few MB not yet sent: 4,000 writes in full
+ * (~9 MB of RESP) go in several rounds, each agent once, the queue's order kept.
  */
 static void test_round_bound(void **state)
 {
