@@ -17,10 +17,11 @@
 /* An agent not queued. */
 #define VIEWQ_NONE UINT32_MAX
 /*
- * Bytes of queue (items or names) kept allocated after a round went out: a burst's larger
- * buffer is given back, so a queue that held every agent of its task does not keep that.
+ * Bytes of queue (items or names) kept allocated after a round went out: enough for
+ * benchmark 1's rounds (~1,250 agents a task, 680 KB), which reuse their pages; a burst's
+ * larger buffer is given back, so a queue that held every agent of its task does not keep it.
  */
-#define VIEWQ_KEEP (256 * 1024)
+#define VIEWQ_KEEP (1024 * 1024)
 /*
  * A round stops taking agents once it added this many bytes to what the views' connection
  * holds not yet on the socket; the rest wait for the next round, as items (~550 bytes)
