@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 /*
- * An id is kept as a 16-byte record, which is also its checkpoint form (little-endian):
+ * An id's record, as the checkpoint keeps it, is 16 bytes (little-endian):
  *   bytes 0-11   the low 96 bits of XXH3-128(id, seed 0): XXH128_hash_t.low64, then the low
  *                32 bits of .high64
  *   bytes 12-15  expiry, whole seconds since the epoch, rounded up:
@@ -16,11 +16,17 @@
  * least the horizon (as SET NX PX: a key expires once now > its deadline) and at most 999 ms
  * longer. Expiry 0 never occurs in a valid record.
  *
- * Two ids are taken for one when their 96 bits agree. With n = 10,000,000 live ids a new id
- * is wrongly called a duplicate with probability n / 2^96 = 1.3e-22; at 300,000 events/s
- * for a year (9.5e12 claims) that is 1.2e-9 in all: far below the chance of losing an event
- * to a hardware fault, so it needs no handling. The hash is unkeyed (the checkpoint must
- * read the same in any process), which is fine for ids from our own producers.
+ * In memory a record takes 12 bytes (dedupe.c), which hold 80 of the 96 hash bits: two ids
+ * are taken for one when those 80 bits agree. With n = 10,000,000 live ids in one task a new
+ * id is wrongly called a duplicate (and dropped) with probability n / 2^80 = 8.3e-18; at
+ * 300,000 events/s for a year (9.5e12 claims) that is 7.8e-5 in all, 1 in 12,800 years (and
+ * n is a task's share: 1.25M of 10M over 8 tasks, 1 in 100,000 years). That is below the
+ * chance of losing an event to a hardware fault, so it needs no handling; the checkpoint keeps
+ * all 96 bits. The hash is unkeyed (the checkpoint must read the same in any process), which
+ * is fine for ids from our own producers.
+ *
+ * Memory keeps expiries modulo 2^24 s, so an id is held at most 2^23 s (97 days) whatever
+ * the horizon: a longer one acts as 97 days.
  */
 #define DEDUPE_RECORD_SIZE 16
 
@@ -34,7 +40,7 @@ void dedupe_free(struct dedupe *d);
 /*
  * True if id (len bytes) is new at now_ms, or seen before but expired: it is recorded with
  * expiry now_ms + horizon_ms (as above). False if it is live: nothing changes. now_ms >= 0,
- * horizon_ms > 0. Amortised O(1), no allocation unless the table grows (by half, then a
+ * horizon_ms > 0. Amortised O(1), no allocation unless the table grows (by a quarter, then a
  * one-off rehash; size the set with dedupe_new or dedupe_reserve to avoid that). If the table
  * is full and cannot grow, the id is reported new and not recorded (counted by
  * dedupe_unrecorded): applying a rare duplicate beats dropping an event.

@@ -363,6 +363,8 @@ static void engine_on_commit(void *arg, enum taskstore_result res)
 		engine_flush(et);
 	else if (task_dirty(et->task))
 		engine_schedule_flush(et);
+	else
+		taskstore_changes_release(flushset_changes(et->flush)); /* quiet: its buffers are not kept */
 }
 
 /* Sends the change set out (again, after a failure). */

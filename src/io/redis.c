@@ -13,6 +13,7 @@
 
 #include <hiredis/async.h>
 #include <hiredis/adapters/libevent.h>
+#include <hiredis/sds.h>
 
 #include "log.h"
 #include "timestamp.h"
@@ -54,6 +55,7 @@ struct redis_request {
 	void *arg;
 	int script;               /* enum script, or -1 */
 	bool retried;
+	bool borrowed;            /* cmd is the caller's (redis_script_send), not freed here */
 	int argc;
 	char *cmd;                /* RESP text, scripts only */
 	size_t len;
@@ -202,10 +204,11 @@ static void redis_on_watch(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Frees a request and its command text. */
+/* Frees a request and its command text, unless that is the caller's. */
 static void redis_request_free(struct redis_request *req)
 {
-	free(req->cmd);
+	if (!req->borrowed)
+		free(req->cmd);
 	free(req);
 }
 
@@ -237,7 +240,9 @@ static bool redis_request_eval(struct redis_request *req, const char *src)
 	memcpy(cmd + n, src, src_len);
 	memcpy(cmd + n + src_len, "\r\n", 2);
 	memcpy(cmd + n + src_len + 2, req->cmd + header, rest);
-	free(req->cmd);
+	if (!req->borrowed)
+		free(req->cmd);
+	req->borrowed = false;
 	req->cmd = cmd;
 	req->len = (size_t)n + src_len + 2 + rest;
 	return true;
@@ -370,38 +375,72 @@ static size_t redis_put_bulk(char *p, const char *s, size_t len)
 }
 
 /* See redis.h. */
-bool redis_script_keys(struct redis *r, enum script s, int nkeys, int argc, const char **argv,
-    const size_t *lens, redis_reply_fn fn, void *arg)
+char *redis_script_format(const struct redis *r, enum script s, int nkeys, int argc, const char **argv,
+    const size_t *lens, size_t *len)
 {
 	/* The RESP text as hiredis formats it, written in one pass: a commit's runs to megabytes. */
 	const size_t bulk_max = 1 + 20 + 2 + 2; /* "$", the length, two line ends */
-	struct redis_request *req;
-	char numkeys[16];
+	char numkeys[16], *cmd;
 	size_t size = 1 + 20 + 2 + 3 * bulk_max + 7 + 40 + sizeof(numkeys), n = 0;
 
-	if (nkeys < 0 || nkeys > argc)
-		return false;
+	if (!r->up || nkeys < 0 || nkeys > argc)
+		return NULL;
 	for (int i = 0; i < argc; i++)
 		size += bulk_max + (lens != NULL ? lens[i] : strlen(argv[i]));
-	if ((req = redis_request_new(r, fn, arg)) == NULL || (req->cmd = malloc(size)) == NULL) {
-		free(req);
+	if ((cmd = malloc(size)) == NULL)
+		return NULL;
+	snprintf(numkeys, sizeof(numkeys), "%d", nkeys);
+	cmd[n++] = '*';
+	n += redis_put_num(cmd + n, (size_t)argc + 3);
+	memcpy(cmd + n, "\r\n", 2);
+	n += 2;
+	n += redis_put_bulk(cmd + n, "EVALSHA", 7);
+	n += redis_put_bulk(cmd + n, r->sha[s], 40);
+	n += redis_put_bulk(cmd + n, numkeys, strlen(numkeys));
+	for (int i = 0; i < argc; i++)
+		n += redis_put_bulk(cmd + n, argv[i], lens != NULL ? lens[i] : strlen(argv[i]));
+	*len = n;
+	return cmd;
+}
+
+/* Sends script s's call cmd (redis_script_format's), owned by the request or borrowed. */
+static bool redis_script_call(struct redis *r, enum script s, char *cmd, size_t len, bool borrowed,
+    redis_reply_fn fn, void *arg)
+{
+	struct redis_request *req = redis_request_new(r, fn, arg);
+
+	if (req == NULL)
+		return false;
+	req->script = (int)s;
+	req->argc = atoi(cmd + 1); /* "*<argc>\r\n" */
+	req->cmd = cmd;
+	req->len = len;
+	req->borrowed = borrowed;
+	if (!redis_send(r, req)) {
+		req->borrowed = true; /* the caller keeps cmd on failure */
+		redis_request_free(req);
 		return false;
 	}
-	snprintf(numkeys, sizeof(numkeys), "%d", nkeys);
-	req->script = (int)s;
-	req->argc = argc + 3;
-	req->cmd[n++] = '*';
-	n += redis_put_num(req->cmd + n, (size_t)req->argc);
-	memcpy(req->cmd + n, "\r\n", 2);
-	n += 2;
-	n += redis_put_bulk(req->cmd + n, "EVALSHA", 7);
-	n += redis_put_bulk(req->cmd + n, r->sha[s], 40);
-	n += redis_put_bulk(req->cmd + n, numkeys, strlen(numkeys));
-	for (int i = 0; i < argc; i++)
-		n += redis_put_bulk(req->cmd + n, argv[i], lens != NULL ? lens[i] : strlen(argv[i]));
-	req->len = n;
-	if (!redis_send(r, req)) {
-		redis_request_free(req);
+	return true;
+}
+
+/* See redis.h. */
+bool redis_script_send(struct redis *r, enum script s, const char *cmd, size_t len, redis_reply_fn fn, void *arg)
+{
+	return redis_script_call(r, s, (char *)cmd, len, true, fn, arg);
+}
+
+/* See redis.h. */
+bool redis_script_keys(struct redis *r, enum script s, int nkeys, int argc, const char **argv,
+    const size_t *lens, redis_reply_fn fn, void *arg)
+{
+	size_t len;
+	char *cmd = redis_script_format(r, s, nkeys, argc, argv, lens, &len);
+
+	if (cmd == NULL)
+		return false;
+	if (!redis_script_call(r, s, cmd, len, false, fn, arg)) {
+		free(cmd);
 		return false;
 	}
 	return true;
@@ -617,6 +656,12 @@ bool redis_unresponsive(const struct redis *r)
 size_t redis_pending(const struct redis *r)
 {
 	return r->pending;
+}
+
+/* See redis.h. */
+size_t redis_unsent(const struct redis *r)
+{
+	return r->ac != NULL && r->ac->c.obuf != NULL ? sdslen(r->ac->c.obuf) : 0;
 }
 
 /* See redis.h. */

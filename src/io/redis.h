@@ -75,8 +75,25 @@ bool redis_script(struct redis *r, enum script s, int argc, const char **argv, c
 bool redis_script_keys(struct redis *r, enum script s, int nkeys, int argc, const char **argv,
     const size_t *lens, redis_reply_fn fn, void *arg);
 
+/*
+ * The call redis_script_keys would send, as RESP (malloc'd, *len bytes), for a caller that
+ * keeps it to send again (redis_script_send) without its arguments; NULL when down or out of
+ * memory. A script's SHA does not change, so the text stays good across connections.
+ */
+char *redis_script_format(const struct redis *r, enum script s, int nkeys, int argc, const char **argv,
+    const size_t *lens, size_t *len);
+
+/*
+ * Sends a call made by redis_script_format; cmd stays the caller's and must live until fn
+ * is called (a NOSCRIPT retry reads it). False when not sent.
+ */
+bool redis_script_send(struct redis *r, enum script s, const char *cmd, size_t len, redis_reply_fn fn, void *arg);
+
 /* Commands sent and not yet answered. */
 size_t redis_pending(const struct redis *r);
+
+/* Bytes of commands sent that hiredis still holds, not yet written to the socket. */
+size_t redis_unsent(const struct redis *r);
 
 /* Disconnects (pending callbacks get NULL) and frees. */
 void redis_free(struct redis *r);

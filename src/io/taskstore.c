@@ -79,6 +79,8 @@ struct taskstore {
 	struct taskstore_restore_fns fns;
 	void *arg;
 	uint64_t commit_seq;
+	char *call;                       /* the commit being made, as RESP, until answered OK or FENCED */
+	size_t call_len;
 	enum taskstore_phase phase;
 	int kind;
 	char cursor[TASKSTORE_NUM];
@@ -146,9 +148,17 @@ static uint64_t taskstore_number(const redisReply *r)
 	return *end == '\0' ? v : 0;
 }
 
+/* Forgets the commit call kept for a retry. */
+static void taskstore_drop_call(struct taskstore *ts)
+{
+	free(ts->call);
+	ts->call = NULL;
+}
+
 /* Frees a task's own memory. */
 static void taskstore_destroy(struct taskstore *ts)
 {
+	taskstore_drop_call(ts);
 	for (int i = 0; i < TASKSTORE_FIXED_KEYS; i++)
 		free(ts->keys[i]);
 	free(ts->seg_key);
@@ -260,6 +270,7 @@ bool taskstore_claim(struct taskstore *ts, taskstore_claim_fn fn, void *arg)
 
 	if (ts->busy || !redis_command(ts->r, 4, argv, lens, taskstore_on_claim, ts))
 		return false;
+	taskstore_drop_call(ts); /* it carries the old generation */
 	ts->busy = true;
 	ts->claim_fn = fn;
 	ts->arg = arg;
@@ -455,16 +466,31 @@ void taskstore_changes_clear(struct taskstore_changes *cs)
 		taskstore_shrink((void **)&cs->segs[i].data, &cs->segs[i].cap, 1);
 }
 
-/* See taskstore.h. */
-void taskstore_changes_free(struct taskstore_changes *cs)
+/* Frees every buffer of cs, emptied. */
+static void taskstore_changes_drop(struct taskstore_changes *cs)
 {
-	if (cs == NULL)
-		return;
 	for (size_t i = 0; i < cs->nalloc; i++)
 		free(cs->segs[i].data);
 	free(cs->segs);
 	free(cs->ops);
 	free(cs->buf);
+}
+
+/* See taskstore.h. */
+void taskstore_changes_release(struct taskstore_changes *cs)
+{
+	int64_t segment_ms = cs->segment_ms;
+
+	taskstore_changes_drop(cs);
+	*cs = (struct taskstore_changes){.segment_ms = segment_ms};
+}
+
+/* See taskstore.h. */
+void taskstore_changes_free(struct taskstore_changes *cs)
+{
+	if (cs == NULL)
+		return;
+	taskstore_changes_drop(cs);
 	free(cs);
 }
 
@@ -655,26 +681,27 @@ static void taskstore_on_commit(void *arg, redisReply *reply)
 	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER && (reply->integer == 1 || reply->integer == 2)) {
 		res = TASKSTORE_OK;
 		ts->seq = ts->commit_seq;
+		taskstore_drop_call(ts);
 	} else if (reply != NULL && reply->type == REDIS_REPLY_INTEGER && reply->integer == 0) {
 		res = TASKSTORE_FENCED;
 		ts->restored = false; /* no more commits under this generation */
+		taskstore_drop_call(ts);
 	} else if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
 		log_limited(LOG_ERR, "taskstore", "taskstore: commit to %s: %s", ts->keys[0], reply->str);
 	}
 	ts->commit_fn(ts->arg, res);
 }
 
-/* See taskstore.h. */
-bool taskstore_commit(struct taskstore *ts, struct taskstore_changes *cs, taskstore_commit_fn fn,
-    void *arg)
+/*
+ * Builds cs's commit call into ts->call (its sequence the next after the last applied) and
+ * empties cs: the call is all a retry needs, so the change set's copy is not kept beside it.
+ */
+static bool taskstore_build(struct taskstore *ts, struct taskstore_changes *cs)
 {
 	size_t seg_key_size = ts->base_len + sizeof("dd:") + TASKSTORE_NUM, groups, items, argc;
 	struct taskstore_args a = {0};
 	char *seg_keys;
-	bool sent = false;
 
-	if (ts->busy || !ts->restored || !redis_is_up(ts->r))
-		return false;
 	groups = (cs->has_pos ? 1 : 0) + cs->nsegs;
 	items = 2 * groups;
 	for (size_t i = 0; i < cs->nops; i = taskstore_run_end(cs, i))
@@ -687,18 +714,32 @@ bool taskstore_commit(struct taskstore *ts, struct taskstore_changes *cs, taskst
 	a.nums = malloc((2 + 2 * groups + cs->nsegs) * sizeof(*a.nums));
 	seg_keys = malloc(cs->nsegs * seg_key_size + 1);
 	/* One commit at a time, so the sequence is the next one after the last applied: a retry
-	 * of an unchanged change set carries the same number and Redis skips it when applied. */
+	 * of an unchanged call carries the same number and Redis skips it when applied. */
 	ts->commit_seq = ts->seq + 1;
 	if (a.argv != NULL && a.lens != NULL && a.nums != NULL && seg_keys != NULL && argc <= INT32_MAX) {
 		taskstore_fill(ts, cs, &a, seg_keys, seg_key_size);
-		sent = redis_script_keys(ts->r, SCRIPT_CHECKPOINT, TASKSTORE_FIXED_KEYS + (int)cs->nsegs, a.argc,
-		    a.argv, a.lens, taskstore_on_commit, ts);
+		ts->call = redis_script_format(ts->r, SCRIPT_CHECKPOINT, TASKSTORE_FIXED_KEYS + (int)cs->nsegs, a.argc,
+		    a.argv, a.lens, &ts->call_len);
 	}
 	free(a.argv);
 	free(a.lens);
 	free(a.nums);
 	free(seg_keys);
-	if (!sent)
+	if (ts->call == NULL)
+		return false;
+	taskstore_changes_clear(cs);
+	return true;
+}
+
+/* See taskstore.h. */
+bool taskstore_commit(struct taskstore *ts, struct taskstore_changes *cs, taskstore_commit_fn fn,
+    void *arg)
+{
+	if (ts->busy || !ts->restored || !redis_is_up(ts->r))
+		return false;
+	if (ts->call == NULL && !taskstore_build(ts, cs))
+		return false;
+	if (!redis_script_send(ts->r, SCRIPT_CHECKPOINT, ts->call, ts->call_len, taskstore_on_commit, ts))
 		return false;
 	ts->busy = true;
 	ts->commit_fn = fn;

@@ -21,8 +21,10 @@
  * Use: taskstore_claim, then taskstore_restore, then taskstore_commit per flush. A task
  * runs one call at a time (a second is refused until the first has called back). A commit
  * is one script call, atomic, carrying the generation (fence) and a sequence number (so a
- * retry is a no-op): after TASKSTORE_FAILED, retry the SAME change set, unchanged, until
- * it answers OK or FENCED; only then build the next one.
+ * retry is a no-op): after TASKSTORE_FAILED, call taskstore_commit again until it answers
+ * OK or FENCED; only then build the next change set. The store keeps the call it built
+ * (RESP) for those retries and empties the change set then, so a commit's bytes are held
+ * once (twice while hiredis writes them), not also as a change set.
  *
  * Size: a commit is one command, so all of it sits in Redis's memory at once and Redis
  * serves nobody else while it runs (measured: ~5 us of Redis CPU per 2.5 KB blob, ~9 us
@@ -110,9 +112,10 @@ bool taskstore_restore(struct taskstore *ts, int64_t now_ms, int64_t horizon_ms,
     const struct taskstore_restore_fns *fns, void *arg);
 
 /*
- * Applies cs atomically if the task's generation is still the claimed one. False when not
- * sent: busy, Redis down, no claim and restore yet, or fenced; cs is then untouched and may
- * be sent again.
+ * Applies cs atomically if the task's generation is still the claimed one: its call is built
+ * and cs emptied (taskstore_changes_clear); until that call is answered OK or FENCED, further
+ * calls send it again and ignore cs. False when not sent: busy, Redis down, no claim and
+ * restore yet, or fenced; call again later.
  */
 bool taskstore_commit(struct taskstore *ts, struct taskstore_changes *cs, taskstore_commit_fn fn,
     void *arg);
@@ -125,6 +128,9 @@ struct taskstore_changes *taskstore_changes_new(const struct taskstore *ts);
 
 /* Empties cs for the next flush, keeping its buffers up to 4 MiB each (larger ones are freed). */
 void taskstore_changes_clear(struct taskstore_changes *cs);
+
+/* Empties cs and frees every buffer it kept: for a task with nothing more to flush. */
+void taskstore_changes_release(struct taskstore_changes *cs);
 
 /* Frees cs. */
 void taskstore_changes_free(struct taskstore_changes *cs);

@@ -247,6 +247,12 @@ bool view_up(const struct view *v)
 }
 
 /* See view.h. */
+size_t view_unsent(const struct view *v)
+{
+	return redis_unsent(v->redis);
+}
+
+/* See view.h. */
 uint64_t view_session(const struct view *v)
 {
 	return redis_session(v->redis);
@@ -256,6 +262,12 @@ uint64_t view_session(const struct view *v)
 size_t view_memo_fields(const struct view *v)
 {
 	return v->fields;
+}
+
+/* See view.h. */
+size_t view_window_count(const struct view *v)
+{
+	return v->windows.count;
 }
 
 /* See view.h. */
@@ -378,16 +390,16 @@ static bool view_transaction(struct view_flush *f)
 }
 
 /* A figure's memo entry: its value when it fits, else VIEW_MEMO_WIDE; VIEW_MEMO_ABSENT without one. */
-static int32_t view_memo_code(int64_t value, bool have)
+static view_memo_t view_memo_code(int64_t value, bool have)
 {
 	if (!have)
 		return VIEW_MEMO_ABSENT;
-	return value > VIEW_MEMO_WIDE && value <= INT32_MAX ? (int32_t)value : VIEW_MEMO_WIDE;
+	return value > VIEW_MEMO_WIDE && value <= INT16_MAX ? (view_memo_t)value : VIEW_MEMO_WIDE;
 }
 
 /* See view.h. */
 void view_agent_stats(struct view_flush *f, const char *agent, const struct totals *per_window,
-    int64_t open_tickets, int64_t overdue_tickets, int64_t now_ms, int32_t *memo)
+    int64_t open_tickets, int64_t overdue_tickets, int64_t now_ms, view_memo_t *memo)
 {
 	struct view *v = f->v;
 	char key[VIEW_KEY_SIZE];
@@ -412,8 +424,8 @@ void view_agent_stats(struct view_flush *f, const char *agent, const struct tota
 	view_cmd_start(&v->hset, "HSET", key, key_len);
 	view_cmd_start(&v->hdel, "HDEL", key, key_len);
 	for (size_t k = 0; k < v->fields; k++) {
-		int32_t code = view_memo_code(value[k], have[k]);
-		int32_t was = memo != NULL ? memo[k] : VIEW_MEMO_UNKNOWN;
+		view_memo_t code = view_memo_code(value[k], have[k]);
+		view_memo_t was = memo != NULL ? memo[k] : VIEW_MEMO_UNKNOWN;
 
 		if (code == was && code != VIEW_MEMO_WIDE)
 			continue;

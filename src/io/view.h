@@ -54,6 +54,9 @@ void view_free(struct view *v);
 /* True when its connection is up: a flush started now can be sent. */
 bool view_up(const struct view *v);
 
+/* Bytes of writes sent on its connection and not yet on the socket (redis_unsent). */
+size_t view_unsent(const struct view *v);
+
 /*
  * Its connection's number (redis_session): when it changed, what an earlier one wrote may be
  * missing (a restarted or failed-over server), so memos are forgotten.
@@ -68,15 +71,21 @@ struct view_flush *view_flush_begin(struct view *v);
 
 /*
  * What a stats hash holds as this process last wrote it, for writing only what changed: one
- * int32_t per field but updated_at (view_memo_fields), each the figure's scaled value
- * (stats_figures; open_tickets and overdue_tickets as they are) or one of these.
+ * view_memo_t per field but updated_at (view_memo_fields), each the figure's scaled value
+ * (stats_figures; open_tickets and overdue_tickets as they are) or one of these. 16 bits
+ * (124 bytes an agent with the default four windows): the figures of a typical agent fit
+ * (csat in tenths, counts, seconds up to 9 h); a wider one is written every time.
  */
-#define VIEW_MEMO_UNKNOWN INT32_MIN       /* not known: written (or deleted) at the next write */
-#define VIEW_MEMO_ABSENT (INT32_MIN + 1)  /* deleted */
-#define VIEW_MEMO_WIDE (INT32_MIN + 2)    /* set to a value too wide for the memo: written every time */
+typedef int16_t view_memo_t;
+#define VIEW_MEMO_UNKNOWN INT16_MIN       /* not known: written (or deleted) at the next write */
+#define VIEW_MEMO_ABSENT (INT16_MIN + 1)  /* deleted */
+#define VIEW_MEMO_WIDE (INT16_MIN + 2)    /* set to a value too wide for the memo: written every time */
 
 /* The entries of one agent's memo: 15 per window, open_tickets and overdue_tickets. */
 size_t view_memo_fields(const struct view *v);
+
+/* The windows written ([windows] sizes): view_agent_stats reads that many totals. */
+size_t view_window_count(const struct view *v);
 
 /*
  * Writes agent's fb:agent:{A}:stats hash: per window (per_window[i] for ws->w[i]) the fields
@@ -91,7 +100,7 @@ size_t view_memo_fields(const struct view *v);
  * changed agent per flush.
  */
 void view_agent_stats(struct view_flush *f, const char *agent, const struct totals *per_window,
-    int64_t open_tickets, int64_t overdue_tickets, int64_t now_ms, int32_t *memo);
+    int64_t open_tickets, int64_t overdue_tickets, int64_t now_ms, view_memo_t *memo);
 
 /*
  * Raises agent's score in fb:agents to ts_ms, its newest counted event time (ZADD GT, so

@@ -16,12 +16,29 @@
 #define VIEWQ_PACE 3
 /* An agent not queued. */
 #define VIEWQ_NONE UINT32_MAX
+/*
+ * Bytes of queue (items or names) kept allocated after a round went out: enough for
+ * benchmark 1's rounds (~1,250 agents a task, 680 KB), which reuse their pages; a burst's
+ * larger buffer is given back, so a queue that held every agent of its task does not keep it.
+ */
+#define VIEWQ_KEEP (1024 * 1024)
+/*
+ * A round stops taking agents once it added this many bytes to what the views' connection
+ * holds not yet on the socket; the rest wait for the next round, as items (~550 bytes)
+ * rather than as RESP (~2.5 KB for a write in full, as every agent's first after a restore).
+ */
+#define VIEWQ_ROUND_BYTES (4 * 1024 * 1024)
 
-/* One agent's queued view: its slot, and its id at names + name. */
+/*
+ * One agent's queued view: its slot, its id at names + name, and the totals of the configured
+ * windows only (view_window_count; a task_view has room for WINDOWS_MAX): items are
+ * viewq.item bytes apart.
+ */
 struct viewq_item {
 	uint32_t slot;
 	uint32_t name;
-	struct task_view view;
+	int64_t open, overdue, newest_ms;
+	struct totals totals[];
 };
 
 struct viewq {
@@ -33,12 +50,12 @@ struct viewq {
 	void *arg;
 	/* Every agent ever queued has a slot, for the queue's life: its memo and its queue position. */
 	struct idmap *slots;      /* agent -> slot */
-	int32_t *memo;            /* view_memo_fields() per slot: what its hash holds (view.h) */
+	view_memo_t *memo;        /* view_memo_fields() per slot: what its hash holds (view.h) */
 	uint32_t *queued;         /* per slot: its position in items, or VIEWQ_NONE */
 	size_t nslots, slots_cap, fields;
 	uint64_t session;         /* the connection the memos were written on (view_session) */
-	struct viewq_item *items; /* the queue */
-	size_t n, cap;
+	char *items;              /* the queue: n items of item bytes each */
+	size_t n, cap, item, windows;
 	char *names;              /* the queued agents' ids, NUL-terminated, for this round */
 	size_t names_len, names_cap;
 	size_t out;               /* rounds awaiting their answer (more than one only once closing) */
@@ -54,15 +71,6 @@ static void viewq_forget(struct viewq *q)
 		q->memo[i] = VIEW_MEMO_UNKNOWN;
 }
 
-/* Empties the queue: its agents are no longer queued. */
-static void viewq_drop(struct viewq *q)
-{
-	for (size_t i = 0; i < q->n; i++)
-		q->queued[q->items[i].slot] = VIEWQ_NONE;
-	q->n = 0;
-	q->names_len = 0;
-}
-
 /* Frees the queue itself. */
 static void viewq_release(struct viewq *q)
 {
@@ -74,6 +82,59 @@ static void viewq_release(struct viewq *q)
 	if (q->pace_ev != NULL)
 		event_free(q->pace_ev);
 	free(q);
+}
+
+/* Queued item i. */
+static struct viewq_item *viewq_at(const struct viewq *q, size_t i)
+{
+	return (struct viewq_item *)(void *)(q->items + i * q->item);
+}
+
+/* Gives back the empty queue's buffers when a burst made them larger than VIEWQ_KEEP. */
+static void viewq_shrink(struct viewq *q)
+{
+	if (q->cap * q->item > VIEWQ_KEEP) {
+		free(q->items);
+		q->items = NULL;
+		q->cap = 0;
+	}
+	if (q->names_cap > VIEWQ_KEEP) {
+		free(q->names);
+		q->names = NULL;
+		q->names_cap = 0;
+	}
+}
+
+/* The first `sent` items went in a round: the rest move to the front, names too; an empty queue shrinks. */
+static void viewq_keep_rest(struct viewq *q, size_t sent)
+{
+	size_t at = 0;
+
+	q->n -= sent;
+	memmove(q->items, q->items + sent * q->item, q->n * q->item);
+	/* Names lie in queue order, so each moves to an offset at or below its own. */
+	for (size_t i = 0; i < q->n; i++) {
+		struct viewq_item *it = viewq_at(q, i);
+		size_t len = strlen(q->names + it->name) + 1;
+
+		memmove(q->names + at, q->names + it->name, len);
+		it->name = (uint32_t)at;
+		at += len;
+		q->queued[it->slot] = (uint32_t)i;
+	}
+	q->names_len = at;
+	if (q->n == 0)
+		viewq_shrink(q);
+}
+
+/* Empties the queue: its agents are no longer queued. */
+static void viewq_drop(struct viewq *q)
+{
+	for (size_t i = 0; i < q->n; i++)
+		q->queued[viewq_at(q, i)->slot] = VIEWQ_NONE;
+	q->n = 0;
+	q->names_len = 0;
+	viewq_shrink(q);
 }
 
 /* The pace timer: the held-back round goes now. */
@@ -95,6 +156,8 @@ struct viewq *viewq_new(struct event_base *base, struct view *view, void (*faile
 	q->failed = failed;
 	q->arg = arg;
 	q->fields = view_memo_fields(view);
+	q->windows = view_window_count(view);
+	q->item = sizeof(struct viewq_item) + q->windows * sizeof(struct totals);
 	if ((q->slots = idmap_new(64)) == NULL || (q->pace_ev = evtimer_new(base, viewq_on_pace, q)) == NULL) {
 		viewq_release(q);
 		return NULL;
@@ -115,7 +178,7 @@ static bool viewq_slot(struct viewq *q, const char *agent, size_t len, uint32_t 
 		return true;
 	if (q->nslots == q->slots_cap) {
 		size_t cap = q->slots_cap ? q->slots_cap * 2 : 64;
-		int32_t *memo = viewq_realloc(q->memo, cap, q->fields * sizeof(*memo));
+		view_memo_t *memo = viewq_realloc(q->memo, cap, q->fields * sizeof(*memo));
 		uint32_t *queued;
 
 		if (memo == NULL)
@@ -135,6 +198,15 @@ static bool viewq_slot(struct viewq *q, const char *agent, size_t len, uint32_t 
 	return true;
 }
 
+/* Sets an item's view. */
+static void viewq_set(const struct viewq *q, struct viewq_item *it, const struct task_view *v)
+{
+	it->open = v->open;
+	it->overdue = v->overdue;
+	it->newest_ms = v->newest_ms;
+	memcpy(it->totals, v->totals, q->windows * sizeof(it->totals[0]));
+}
+
 /* See viewq.h. */
 bool viewq_put(struct viewq *q, const struct task_view *v)
 {
@@ -145,12 +217,12 @@ bool viewq_put(struct viewq *q, const struct task_view *v)
 	if (!viewq_slot(q, v->agent, len, &slot))
 		return false;
 	if (q->queued[slot] != VIEWQ_NONE) {
-		q->items[q->queued[slot]].view = *v;
+		viewq_set(q, viewq_at(q, q->queued[slot]), v);
 		return true;
 	}
 	if (q->n == q->cap) {
-		size_t cap = q->cap ? q->cap * 2 : 64;
-		struct viewq_item *items = viewq_realloc(q->items, cap, sizeof(*items));
+		size_t cap = q->cap ? q->cap + q->cap / 2 : 64;
+		char *items = viewq_realloc(q->items, cap, q->item);
 
 		if (items == NULL)
 			return false;
@@ -168,10 +240,10 @@ bool viewq_put(struct viewq *q, const struct task_view *v)
 		q->names = names;
 		q->names_cap = cap;
 	}
-	it = &q->items[q->n];
+	it = viewq_at(q, q->n);
 	it->slot = slot;
 	it->name = (uint32_t)q->names_len;
-	it->view = *v;
+	viewq_set(q, it, v);
 	memcpy(q->names + q->names_len, v->agent, len + 1);
 	q->names_len += len + 1;
 	q->queued[slot] = (uint32_t)q->n++;
@@ -206,6 +278,7 @@ void viewq_kick(struct viewq *q)
 	struct view_flush *f;
 	int64_t now = ts_now_ms();
 	int64_t wait = q->round_start_ms + VIEWQ_PACE * q->round_ms - now;
+	size_t i, unsent = view_unsent(q->view);
 
 	if ((q->out > 0 && !q->closing) || q->n == 0 || evtimer_pending(q->pace_ev, NULL))
 		return;
@@ -232,16 +305,17 @@ void viewq_kick(struct viewq *q)
 		q->session = view_session(q->view);
 	}
 	q->round_start_ms = now;
-	for (size_t i = 0; i < q->n; i++) {
-		const struct viewq_item *it = &q->items[i];
+	for (i = 0; i < q->n && view_unsent(q->view) - unsent < VIEWQ_ROUND_BYTES; i++) {
+		const struct viewq_item *it = viewq_at(q, i);
 		const char *agent = q->names + it->name;
 
-		view_agent_stats(f, agent, it->view.totals, it->view.open, it->view.overdue, now,
+		view_agent_stats(f, agent, it->totals, it->open, it->overdue, now,
 		    q->memo + (size_t)it->slot * q->fields);
-		if (it->view.newest_ms > 0)
-			view_agent_seen(f, agent, it->view.newest_ms);
+		if (it->newest_ms > 0)
+			view_agent_seen(f, agent, it->newest_ms);
+		q->queued[it->slot] = VIEWQ_NONE;
 	}
-	viewq_drop(q);
+	viewq_keep_rest(q, i);
 	q->out++;
 	view_flush_end(f, viewq_on_round, q);
 }

@@ -21,11 +21,13 @@ struct viewq *viewq_new(struct event_base *base, struct view *view, void (*faile
 bool viewq_put(struct viewq *q, const struct task_view *v);
 
 /*
- * Writes everything queued in one round unless a round is out or paced back; the next round
+ * Writes what is queued in one round unless a round is out or paced back; the next round
  * starts when it answers, and no sooner than a few times its duration after it began. So
- * under load a round carries more agents, each once, whatever the commits. While the view's
- * connection is down nothing goes: kick again when it is back (a new connection's first
- * writes are in full).
+ * under load a round carries more agents, each once, whatever the commits. A round stops
+ * taking agents once it added a few MB of commands not yet on the socket (the rest go in the
+ * next round), so writes in full after a restore do not pile up as RESP.
+ * While the view's connection is down nothing goes: kick again when it is back (a new
+ * connection's first writes are in full).
  */
 void viewq_kick(struct viewq *q);
 

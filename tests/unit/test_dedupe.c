@@ -13,6 +13,10 @@
 
 #define POOL 3000
 #define HORIZON_MS 5000
+/* The smallest table (dedupe.c): 2^16 slots. */
+#define MIN_SLOTS 65536
+/* Ids that fill a fresh table past its load limit, so it grows. */
+#define FILL 60000
 
 /* The naive model: every id ever claimed with its expiry in seconds (0: never claimed). */
 struct model {
@@ -130,6 +134,15 @@ static void test_expiry_edges(void **state)
 	dedupe_free(d);
 }
 
+/* Claims FILL ids that stay live for the whole test ("fill-<k>"), so the table grows near its limit. */
+static void fill(struct dedupe *d, int64_t now_ms)
+{
+	char buf[32];
+
+	for (unsigned k = 0; k < FILL; k++)
+		assert_true(dedupe_claim(d, buf, (size_t)snprintf(buf, sizeof(buf), "fill-%u", k), now_ms, 1000000000));
+}
+
 /* A random stream with time moving forward answers exactly as the model, through growth. */
 static void test_random_stream(void **state)
 {
@@ -140,7 +153,8 @@ static void test_random_stream(void **state)
 	size_t cap0 = dedupe_capacity(d);
 
 	(void)state;
-	assert_int_equal(cap0, 64);
+	assert_int_equal(cap0, MIN_SLOTS);
+	fill(d, now);
 	for (int step = 0; step < 200000; step++) {
 		uint64_t r = rnd(&seed);
 		unsigned k = (unsigned)(r % POOL);
@@ -156,7 +170,7 @@ static void test_random_stream(void **state)
 	}
 	assert_true(dedupe_capacity(d) > cap0);
 	sweep_all(d, now);
-	assert_int_equal(dedupe_count(d), model_live(m, now));
+	assert_int_equal(dedupe_count(d), model_live(m, now) + FILL);
 	/* after the sweep it still answers as the model */
 	for (unsigned k = 0; k < POOL; k++)
 		claim_both(d, m, k, now);
@@ -164,32 +178,53 @@ static void test_random_stream(void **state)
 	dedupe_free(d);
 }
 
-/* In a table that never grows (64 slots, up to 40 ids) runs wrap past the last slot: reclaim there too. */
+/* Ids homed in the last 16 of MIN_SLOTS slots: "wrap-<k>" whose hash word x has its top 16 bits >= 0xfff0. */
+#define WRAP_IDS 64
+
+/* Finds WRAP_IDS such ids, written into ids[i]. */
+static void wrap_ids(char ids[WRAP_IDS][32])
+{
+	unsigned found = 0;
+
+	for (unsigned k = 0; found < WRAP_IDS; k++) {
+		size_t len = (size_t)snprintf(ids[found], 32, "wrap-%u", k);
+
+		if (XXH3_128bits(ids[found], len).low64 >> 48 >= 0xfff0)
+			found++;
+	}
+}
+
+/* In a table that never grows (MIN_SLOTS slots, up to 40 ids homed at its end) runs wrap past the last slot: reclaim there too. */
 static void test_small_wrapping(void **state)
 {
 	struct model *m = calloc(1, sizeof(*m));
+	char (*ids)[32] = malloc(WRAP_IDS * sizeof(*ids));
 	uint64_t seed = 23;
 	int64_t now = 1000000;
 
 	(void)state;
+	wrap_ids(ids);
 	for (int round = 0; round < 200; round++) {
 		struct dedupe *d = dedupe_new(0);
-		unsigned base = (unsigned)(rnd(&seed) % (POOL - 40));
+		unsigned base = (unsigned)(rnd(&seed) % (WRAP_IDS - 40));
 
 		memset(m, 0, sizeof(*m));
 		for (int step = 0; step < 400; step++) {
 			uint64_t r = rnd(&seed);
+			unsigned k = base + (unsigned)(r % 40);
 
 			now += (int64_t)((r >> 32) % 400);
-			claim_both(d, m, base + (unsigned)(r % 40), now);
+			assert_int_equal(dedupe_claim(d, ids[k], strlen(ids[k]), now, HORIZON_MS),
+			    model_claim(m, k, now, HORIZON_MS));
 			if ((r >> 40) % 8 == 0)
 				dedupe_sweep(d, now, (size_t)((r >> 48) % 16));
 		}
-		assert_int_equal(dedupe_capacity(d), 64);
+		assert_int_equal(dedupe_capacity(d), MIN_SLOTS);
 		sweep_all(d, now);
 		assert_int_equal(dedupe_count(d), model_live(m, now));
 		dedupe_free(d);
 	}
+	free(ids);
 	free(m);
 }
 
@@ -202,7 +237,7 @@ static void test_sweep_bound(void **state)
 	size_t total = 0;
 
 	(void)state;
-	assert_int_equal(cap, 1000 * 20 / 17 + 1);
+	assert_int_equal(cap, MIN_SLOTS);
 	for (unsigned k = 0; k < 1000; k++) {
 		size_t len = id_of(k, buf);
 
@@ -236,29 +271,29 @@ static void test_sweep_bound(void **state)
 static void test_growth(void **state)
 {
 	struct dedupe *d = dedupe_new(0);
-	size_t overhead = dedupe_bytes(d) - 16 * dedupe_capacity(d);
+	size_t overhead = dedupe_bytes(d) - 12 * dedupe_capacity(d);
 	char buf[32];
 
 	(void)state;
-	for (unsigned k = 0; k < 20000; k++) {
+	for (unsigned k = 0; k < 100000; k++) {
 		size_t len = id_of(k, buf);
 
 		assert_true(dedupe_claim(d, buf, len, 5000, 1000000));
 	}
-	assert_int_equal(dedupe_count(d), 20000);
-	assert_true(dedupe_capacity(d) * 17 >= 20000 * 20); /* at most 85 % full */
-	/* Grown by half at a time from 64 slots: 96, 144, 216, ..., 18663 (up to 15863 ids), 27994. */
-	assert_int_equal(dedupe_capacity(d), 27994);
-	assert_int_equal(dedupe_bytes(d), overhead + 16 * dedupe_capacity(d));
-	for (unsigned k = 0; k < 20000; k++) {
+	assert_int_equal(dedupe_count(d), 100000);
+	assert_true(dedupe_capacity(d) * 9 >= 100000 * 10); /* at most 90 % full */
+	/* Grown by a quarter at a time from 65536 slots: 81920, 102400 (up to 92160 ids), 128000. */
+	assert_int_equal(dedupe_capacity(d), 128000);
+	assert_int_equal(dedupe_bytes(d), overhead + 12 * dedupe_capacity(d));
+	for (unsigned k = 0; k < 100000; k++) {
 		size_t len = id_of(k, buf);
 
 		assert_false(dedupe_claim(d, buf, len, 6000, 1000000));
 	}
-	assert_true(dedupe_reserve(d, 100000));
-	assert_int_equal(dedupe_capacity(d), 100000 * 20 / 17 + 1);
-	assert_int_equal(dedupe_count(d), 20000);
-	for (unsigned k = 0; k < 20000; k++) {
+	assert_true(dedupe_reserve(d, 300000));
+	assert_int_equal(dedupe_capacity(d), 300000 * 10 / 9 + 1);
+	assert_int_equal(dedupe_count(d), 100000);
+	for (unsigned k = 0; k < 100000; k++) {
 		size_t len = id_of(k, buf);
 
 		assert_false(dedupe_claim(d, buf, len, 7000, 1000000));
@@ -361,6 +396,39 @@ static void test_restore_order(void **state)
 	dedupe_free(b);
 }
 
+/*
+ * Expiries kept modulo 2^24 s stay exact across the years: an id expired long ago is new, however
+ * far the clock moved (one past 2^24 s would read as live without the table's base moving); one
+ * claimed for longer than 2^23 s is held 2^23 s; a clock stepping back keeps what it holds.
+ */
+static void test_long_spans(void **state)
+{
+	struct dedupe *d = dedupe_new(0);
+	struct dedupe *r = dedupe_new(0);
+	int64_t t = 1700000000000, span = (1LL << 23) * 1000, wrap = (1LL << 24) * 1000;
+	uint8_t rec[DEDUPE_RECORD_SIZE];
+
+	(void)state;
+	assert_true(dedupe_claim(d, "a", 1, t, 10000));
+	assert_true(dedupe_claim(d, "b", 1, t, 400LL * 86400 * 1000)); /* 400 days: held 2^23 s */
+	assert_true(dedupe_last_record(d, rec));
+	assert_int_equal(dedupe_record_expiry(rec), (t + 400LL * 86400 * 1000) / 1000); /* the checkpoint keeps it */
+	assert_false(dedupe_claim(d, "a", 1, t + 10000, 10000));
+	assert_false(dedupe_claim(d, "b", 1, t + span - 2000, 10000));
+	assert_true(dedupe_claim(d, "a", 1, t + wrap + 5000, 10000)); /* would read as live modulo 2^24 s */
+	assert_true(dedupe_claim(d, "b", 1, t + wrap + 5000, 10000));
+	assert_int_equal(dedupe_count(d), 2);
+	assert_false(dedupe_claim(d, "a", 1, t + wrap + 9000, 10000));
+	assert_false(dedupe_claim(d, "a", 1, t + wrap - 3600000, 10000)); /* the clock went back an hour */
+	assert_int_equal(dedupe_count(d), 2);
+	/* restored, the 400-day record is held 2^23 s too */
+	assert_int_equal(dedupe_restore_record(r, rec, t + 1000), 1);
+	assert_false(dedupe_claim(r, "b", 1, t + span - 2000, 10000));
+	assert_true(dedupe_claim(r, "b", 1, t + span + 1000, 10000));
+	dedupe_free(r);
+	dedupe_free(d);
+}
+
 /* Segments group records by expiry; a segment can go once its last possible second has passed. */
 static void test_segments(void **state)
 {
@@ -394,6 +462,7 @@ int main(void)
 	    cmocka_unit_test(test_growth),
 	    cmocka_unit_test(test_restore),
 	    cmocka_unit_test(test_restore_order),
+	    cmocka_unit_test(test_long_spans),
 	    cmocka_unit_test(test_segments),
 	};
 

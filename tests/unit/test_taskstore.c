@@ -101,7 +101,7 @@ static void test_fencing(void **state)
 	struct taskstore *a = taskstore_new(test_plain.redis, "fb:", "g", 7, 1000);
 	struct taskstore *b = taskstore_new(test_plain.redis, "fb:", "g", 7, 1000);
 	struct taskstore_changes *cs = taskstore_changes_new(a);
-	unsigned char rec[TASKSTORE_DEDUPE_SIZE], want[1][TASKSTORE_DEDUPE_SIZE];
+	unsigned char rec[TASKSTORE_DEDUPE_SIZE], want[2][TASKSTORE_DEDUPE_SIZE];
 	const char *want_a[] = {"0:a=1"};
 	const char *want_b[] = {"0:a=1", "0:b=B"};
 
@@ -131,12 +131,14 @@ static void test_fencing(void **state)
 	assert_int_equal(test_got.pos_len, -1);
 	test_check_entries(want_a, 1);
 	test_check_records(want, 1);
-	taskstore_changes_clear(cs);
+	taskstore_changes_release(cs); /* buffers freed, the segment length kept */
 	test_put(cs, TASKSTORE_AGENT, "b", "B");
+	assert_true(taskstore_dedupe(cs, test_record(&want[1], 7), test_now_ms() + 2000));
 	assert_int_equal(test_commit(&test_plain, b, cs), TASKSTORE_OK);
 	assert_int_equal(test_restore(&test_plain, b, test_now_ms()), TASKSTORE_OK);
 	assert_int_equal(test_got.seq, 2);
 	test_check_entries(want_b, 2);
+	test_check_records(want, 2);
 	taskstore_changes_free(cs);
 	taskstore_free(a);
 	taskstore_free(b);

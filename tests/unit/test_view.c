@@ -81,7 +81,7 @@ static void test_stats_absent_deleted(void **state)
 }
 
 /* Writes a17's stats with memo in a flush of its own; asserts its result and Redis's commands. */
-static void write_seen(const struct totals *t, int64_t open, int64_t now, int32_t *memo, bool ok,
+static void write_seen(const struct totals *t, int64_t open, int64_t now, view_memo_t *memo, bool ok,
     const char *const *want, size_t n)
 {
 	redisContext *mon = redisserver_monitor(&test_cur->rs);
@@ -100,7 +100,7 @@ static void write_seen(const struct totals *t, int64_t open, int64_t now, int32_
 }
 
 /* A memo with nothing known (as a new queue has), and a17's first write with it: in full. */
-static void memo_start(int32_t *memo, struct totals t[4], int64_t open)
+static void memo_start(view_memo_t *memo, struct totals t[4], int64_t open)
 {
 	assert_int_equal(view_memo_fields(test_cur->view), TEST_FULL_FIELDS - 1);
 	for (int i = 0; i < TEST_FULL_FIELDS - 1; i++)
@@ -121,7 +121,7 @@ static void assert_a17(const char *field, const char *want)
 /* With a memo only changed fields go, with updated_at; the hash is what a full write makes. */
 static void test_memo_changed_only(void **state)
 {
-	int32_t memo[TEST_FULL_FIELDS - 1];
+	view_memo_t memo[TEST_FULL_FIELDS - 1];
 	struct totals t[4];
 
 	(void)state;
@@ -143,7 +143,7 @@ static void test_memo_changed_only(void **state)
 /* A figure that becomes undefined is deleted (MULTI/EXEC), and set again when it comes back. */
 static void test_memo_absent(void **state)
 {
-	int32_t memo[TEST_FULL_FIELDS - 1];
+	view_memo_t memo[TEST_FULL_FIELDS - 1];
 	struct totals t[4];
 	char got[4096];
 	const char *hset = "\"HSET\" \"fb:agent:{a17}:stats\" \"ratings_1h\" \"3\" ";
@@ -179,19 +179,20 @@ static void test_memo_absent(void **state)
 static void test_memo_wide_and_stale(void **state)
 {
 	char want[128];
-	int32_t memo[TEST_FULL_FIELDS - 1];
+	view_memo_t memo[TEST_FULL_FIELDS - 1];
 	struct totals t[4];
 
 	(void)state;
 	memo_start(memo, t, 0);
-	t[0].c[C_RATINGS] = INT64_C(5000000000);
-	for (long long at = TEST_NOW + 1; at <= TEST_NOW + 2; at++) {
-		snprintf(want, sizeof(want), "\"HSET\" \"fb:agent:{a17}:stats\" \"ratings_1h\" \"5000000000\" "
-		    "\"updated_at\" \"%lld\"", at);
+	/* just past the memo's 16 bits, then past 32 */
+	for (long long at = TEST_NOW + 1; at <= TEST_NOW + 4; at++) {
+		t[0].c[C_RATINGS] = at <= TEST_NOW + 2 ? 32768 : INT64_C(5000000000);
+		snprintf(want, sizeof(want), "\"HSET\" \"fb:agent:{a17}:stats\" \"ratings_1h\" \"%lld\" "
+		    "\"updated_at\" \"%lld\"", (long long)t[0].c[C_RATINGS], at);
 		write_seen(t, 0, at, memo, true, (const char *[]){want}, 1);
 	}
 	freeReplyObject(test_cmd("DEL fb:agent:{a17}:stats"));
-	write_seen(t, 1, TEST_NOW + 3, memo, false, NULL, 0);
+	write_seen(t, 1, TEST_NOW + 5, memo, false, NULL, 0);
 	assert_int_equal(test_cmd_int("HLEN fb:agent:{a17}:stats"), 3); /* ratings_1h, open_tickets, updated_at */
 }
 

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -86,8 +87,8 @@ static bool is_down(const struct viewq *q)
 	return !conn_up;
 }
 
-/* Queues agent's view (every figure defined, open_tickets = open), writes it and waits for the answer. */
-static void show(struct viewq *q, const char *agent, int64_t open)
+/* Queues agent's view: every figure defined, open_tickets = open. */
+static void queue(struct viewq *q, const char *agent, int64_t open)
 {
 	/* r s5 sat neu dis ssum n10 pro det cmp rep rn rsum rmax met miss */
 	static const int64_t c[COUNTER_COUNT] = {10, 8, 6, 1, 1, 33, 2, 1, 1, 2, 8, 4, 10000, 4499, 3, 1};
@@ -96,6 +97,12 @@ static void show(struct viewq *q, const char *agent, int64_t open)
 	for (int w = 0; w < 4; w++)
 		memcpy(v.totals[w].c, c, sizeof(c));
 	assert_true(viewq_put(q, &v));
+}
+
+/* Queues agent's view (as queue), writes it and waits for the answer. */
+static void show(struct viewq *q, const char *agent, int64_t open)
+{
+	queue(q, agent, open);
 	viewq_kick(q);
 	assert_true(turn_until(viewq_idle, q));
 }
@@ -286,6 +293,44 @@ static void test_long_id(void **state)
 	viewq_free(q);
 }
 
+/*
+ * A round stops taking agents once it added a few MB not yet sent: 4,000 writes in full
+ * (~9 MB of RESP) go in several rounds, each agent once, the queue's order kept.
+ */
+static void test_round_bound(void **state)
+{
+	struct viewq *q = viewq_new(base, writer, on_failed, NULL);
+	char agent[32];
+	redisReply *r;
+
+	(void)state;
+	for (int i = 0; i < 4000; i++) {
+		snprintf(agent, sizeof(agent), "r%d", i);
+		queue(q, agent, i);
+	}
+	viewq_kick(q);
+	assert_true(view_unsent(writer) > 1024 * 1024);
+	assert_true(view_unsent(writer) < 6 * 1024 * 1024);
+	queue(q, "r7", 7000); /* the first round took r7: it is queued again, last */
+	queue(q, "r3999", 8000); /* still queued: replaced in place */
+	assert_true(turn_until(viewq_idle, q));
+	assert_int_equal(redisserver_calls(&srv, "hset"), 4001);
+	for (int i = 0; i < 4000; i += 123) {
+		snprintf(agent, sizeof(agent), "r%d", i);
+		assert_fields(agent, ALL_FIELDS);
+	}
+	assert_field("r0", "open_tickets", "0");
+	assert_field("r7", "open_tickets", "7000");
+	assert_field("r3998", "open_tickets", "3998");
+	assert_field("r3999", "open_tickets", "8000");
+	r = redisserver_command(&srv, "ZCARD fb:agents");
+	assert_non_null(r);
+	assert_int_equal(r->integer, 4000);
+	freeReplyObject(r);
+	assert_int_equal(failures, 0);
+	viewq_free(q);
+}
+
 /* Starts the server, the connection and the writer the tests share. */
 static int setup(void **state)
 {
@@ -317,6 +362,7 @@ int main(void)
 		cmocka_unit_test_setup(test_close_before_new_owner, clean),
 		cmocka_unit_test_setup(test_close_down, clean),
 		cmocka_unit_test_setup(test_long_id, clean),
+		cmocka_unit_test_setup(test_round_bound, clean),
 	};
 	int failed;
 
