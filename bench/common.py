@@ -470,6 +470,21 @@ def cpu_seconds(pid, task=None):
     return (ut + st) / CLK_TCK, ut / CLK_TCK, st / CLK_TCK
 
 
+def machine_cpu():
+    """(busy, all) CPU seconds of the whole machine so far, summed over its cores (/proc/stat)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return (sum(v) - v[3] - v[4]) / CLK_TCK, sum(v) / CLK_TCK
+
+
+def broker_cpu(stack):
+    """The real broker's CPU seconds so far, or None (the mock, or its pid unknown)."""
+    try:
+        return cpu_seconds(stack.kafka.pid())[0] if stack.real else None
+    except (OSError, TypeError, ValueError):
+        return None
+
+
 def thread_cpu(pid):
     """{tid: (name, cpu seconds)} for every thread of pid."""
     out = {}

@@ -80,8 +80,11 @@ def run(args):
         os.unlink(path)
 
         # the ceiling: a plain kcat consumer reading the topic to the end
+        kb0 = c.broker_cpu(st)
         kc = [c.time_kcat_consume(st.bootstrap, c.TOPIC) for _ in range(args.kcat_runs)]
+        kb1 = c.broker_cpu(st)
         res["kcat_s_runs"] = kc
+        res["kcat_broker_cpu_s"] = None if kb0 is None or kb1 is None else (kb1 - kb0) / len(kc)
         res["kcat_s"] = min(kc)
         res["kcat_eps"] = args.events / res["kcat_s"]
         c.log("kcat -C read %d events in %s s" % (args.events, ", ".join("%.2f" % x for x in kc)))
@@ -117,6 +120,7 @@ def run(args):
         sw = c.StatsWait(st.redis, agents, want,
                          gate=lambda: (c.events_seen(st) or 0) >= args.events)
         rcpu0 = c.redis_cpu(st.redis)
+        kb0, mc0 = c.broker_cpu(st), c.machine_cpu()
         t_start = time.monotonic()
         st.start_daemon(d)
         sampler = c.RssSampler(d.proc.pid, 0.05)
@@ -125,6 +129,7 @@ def run(args):
         t_ready = time.monotonic()
         t_done = sw.wait(timeout=args.timeout, interval=0.02, daemon=d)
         rcpu1 = c.redis_cpu(st.redis)
+        kb1, mc1 = c.broker_cpu(st), c.machine_cpu()
         cpu, ut, stt = c.cpu_seconds(d.proc.pid)
         threads = c.thread_cpu(d.proc.pid)
         sampler.stop()
@@ -145,6 +150,8 @@ def run(args):
             "eps": args.events / (t_done - t_start),
             "eps_from_ready": args.events / (t_done - t_ready),
             "redis_cpu_s": rcpu1 - rcpu0,
+            "broker_cpu_s": None if kb0 is None or kb1 is None else kb1 - kb0,
+            "machine_busy_s": mc1[0] - mc0[0], "machine_all_s": mc1[1] - mc0[1],
             "stats_polls": sw.polls, "stats_poll_redis_cpu_s": poll_cpu,
             "cpu_s": cpu, "utime_s": ut, "stime_s": stt,
             "threads_cpu_s": sorted(([n, round(s, 2)] for n, s in threads.values()), key=lambda x: -x[1]),
@@ -329,6 +336,16 @@ def report(res, out=sys.stdout):
       "included; by thread: %s"
       % (1e6 * res["cpu_s"] / n, met(1e6 * res["cpu_s"] / n <= 3), res["cpu_s"], res["utime_s"], res["stime_s"],
          ", ".join("%s %.2f" % (a, b) for a, b in res["threads_cpu_s"][:8])))
+    if res.get("broker_cpu_s") is not None:
+        p("broker CPU: %.3f us/event from the daemon's exec until done (%.0f%% of one core); reading the topic "
+          "with kcat it spent %.3f us/event" % (1e6 * res["broker_cpu_s"] / n, 100 * res["broker_cpu_s"] /
+                                                res["start_to_done_s"],
+                                                1e6 * (res["kcat_broker_cpu_s"] or 0) / n))
+    cores = os.cpu_count() or 1
+    p("machine: %.0f%% of one core busy from the daemon's exec until done, of the %d%% its %d cores have "
+      "(the daemon, Redis, the broker, this script's polls, anything else running); at 300,000 events/s the "
+      "daemon and Redis CPU targets alone would take 150%%"
+      % (100 * cores * res["machine_busy_s"] / res["machine_all_s"], 100 * cores, cores))
     p("daemon peak RSS: %.1f MiB VmHWM, %.1f MiB max of %d VmRSS samples at 50 ms   (target <= 128 MiB: %s)"
       % (c.mib(res["rss_hwm"]), c.mib(res["rss_peak_sampled"]), res["rss_samples"],
          met(c.mib(res["rss_hwm"]) <= 128)))
