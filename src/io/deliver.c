@@ -262,12 +262,24 @@ void deliver_drive(struct deliver *d)
 	}
 }
 
-/* The retry timer. */
+/* The retry timer: it waits for the deliveries still out, which may yet confirm. */
 static void deliver_on_retry(evutil_socket_t fd, short what, void *arg)
 {
+	struct deliver *d = arg;
+	struct timeval tv = {DELIVER_RETRY_MS / 1000, 0};
+
 	(void)fd;
 	(void)what;
-	deliver_drive(arg);
+	/*
+	 * Sending an alert again while its first delivery report is pending (a broker restarting
+	 * takes longer than the retry's second) would put it on the topic twice; once it is
+	 * confirmed, on_kafka keeps it from being sent again.
+	 */
+	if (d->inflight > 0) {
+		evtimer_add(d->retry_ev, &tv);
+		return;
+	}
+	deliver_drive(d);
 }
 
 /* See deliver.h. */
