@@ -262,24 +262,12 @@ void deliver_drive(struct deliver *d)
 	}
 }
 
-/* The retry timer: it waits for the deliveries still out, which may yet confirm. */
+/* The retry timer. */
 static void deliver_on_retry(evutil_socket_t fd, short what, void *arg)
 {
-	struct deliver *d = arg;
-	struct timeval tv = {DELIVER_RETRY_MS / 1000, 0};
-
 	(void)fd;
 	(void)what;
-	/*
-	 * Sending an alert again while its first delivery report is pending (a broker restarting
-	 * takes longer than the retry's second) would put it on the topic twice; once it is
-	 * confirmed, on_kafka keeps it from being sent again.
-	 */
-	if (d->inflight > 0) {
-		evtimer_add(d->retry_ev, &tv);
-		return;
-	}
-	deliver_drive(d);
+	deliver_drive(arg);
 }
 
 /* See deliver.h. */
