@@ -46,8 +46,25 @@ struct view {
 	char name[VIEW_FIELDS_MAX][VIEW_NAME_SIZE];  /* each field's name as RESP, then updated_at's */
 	size_t name_len[VIEW_FIELDS_MAX];
 	int decimals[VIEW_FIELDS_MAX];               /* of each memo field's text */
+	size_t layout[VIEW_FIELDS_MAX];              /* memo entries in the hash's order: see view_layout */
 	/* The stats write being built; redis_formatted copies it, so it is reused. */
 	struct view_cmd hset, hdel;
+};
+
+/*
+ * The order of a stats hash's fields, by figure (each in every window, in window order),
+ * the ones that change with the commonest events first; updated_at, which every write
+ * changes, comes before them all. Why: Redis keeps a hash this small as a listpack and
+ * finds a field by scanning it from the front, so an HSET of a rating's 17 fields costs
+ * 1.9 us of Redis CPU with them in front and 8.2 us with them last. A hash keeps its
+ * fields' order only while none is added, so a write that adds one rewrites the hash
+ * whole (view_agent_stats).
+ */
+static const char *const view_layout[STATS_FIGURES + 1] = {
+	"ratings", "csat", "score_avg", "satisfied", "dissatisfied", "neutral", "nps_ratings", "nps",
+	"replies", "resp_avg_s", "complaint_rate", "reply_sla_met",
+	"tickets", /* open_tickets and overdue_tickets */
+	"complaints", "resp_max_s", "reply_sla_missed",
 };
 
 struct view_flush {
@@ -191,6 +208,31 @@ static void view_name(struct view *v, size_t k, const char *name)
 	v->name_len[k] = (size_t)(view_resp(v->name[k], name, strlen(name)) - v->name[k]);
 }
 
+/* Fills v->layout from view_layout; false when a figure is missing from it, or listed twice. */
+static bool view_layout_init(struct view *v)
+{
+	size_t n = 0, windows = v->windows.count, fixed = windows * STATS_FIGURES;
+
+	for (size_t r = 0; r < STATS_FIGURES + 1; r++) {
+		size_t before = n;
+
+		if (n + windows + 2 > VIEW_FIELDS_MAX) /* a figure listed twice: stop before the end */
+			return false;
+		if (strcmp(view_layout[r], "tickets") == 0) {
+			v->layout[n++] = fixed;
+			v->layout[n++] = fixed + 1;
+			continue;
+		}
+		for (int i = 0; i < STATS_FIGURES && n == before; i++)
+			if (strcmp(view_layout[r], stats_figure_prefix(i)) == 0)
+				for (size_t w = 0; w < windows; w++)
+					v->layout[n++] = w * STATS_FIGURES + (size_t)i;
+		if (n != before + windows)
+			return false;
+	}
+	return n == v->fields;
+}
+
 /* See view.h. */
 struct view *view_new(struct redis *r, const char *prefix, const struct windows *ws)
 {
@@ -217,7 +259,7 @@ struct view *view_new(struct redis *r, const char *prefix, const struct windows 
 	view_name(v, v->fields++, "overdue_tickets");
 	view_name(v, v->fields, "updated_at"); /* not in the memo: it changes with every write */
 	/* The agent's place in the stats key: the last \x01, as the template adds none after the agent. */
-	if (!view_key_agents(prefix, v->agents_key, sizeof(v->agents_key)) ||
+	if (!view_layout_init(v) || !view_key_agents(prefix, v->agents_key, sizeof(v->agents_key)) ||
 	    !view_key_stream(prefix, v->stream_key, sizeof(v->stream_key)) ||
 	    !view_key_sent(prefix, v->sent_key, sizeof(v->sent_key)) ||
 	    !view_key_stats(prefix, "\x01", v->stats_head, sizeof(v->stats_head)) ||
@@ -310,8 +352,8 @@ static void view_on_reply(void *arg, redisReply *reply)
 }
 
 /*
- * The reply that ends a stats write (its HSET, or the EXEC whose first answer is the HSET's):
- * beyond view_on_reply, the fields it added must be those expected.
+ * The reply that ends a stats write (its HSET, or the EXEC whose first answer is the HSET's
+ * when the write is checked): beyond view_on_reply, the fields it added must be those expected.
  */
 static void view_on_stats_reply(void *arg, redisReply *reply)
 {
@@ -373,17 +415,15 @@ static bool view_expect(struct view_flush *f, int32_t added)
 }
 
 /*
- * Sends the HSET and HDEL being built as one transaction; true when its EXEC went. If a
- * command cannot be queued after MULTI (the connection is going away or memory ran out) the
- * transaction is discarded, so a half of it never lands.
+ * Sends commands a and b as one transaction; true when its EXEC went. If a command cannot be
+ * queued after MULTI (the connection is going away or memory ran out) the transaction is
+ * discarded, so a half of it never lands.
  */
-static bool view_transaction(struct view_flush *f)
+static bool view_transaction(struct view_flush *f, struct view_cmd *a, struct view_cmd *b)
 {
-	struct view *v = f->v;
-
 	if (!view_send_word(f, "MULTI", view_on_reply))
 		return false;
-	if (view_send_cmd(f, &v->hset, view_on_reply) && view_send_cmd(f, &v->hdel, view_on_reply))
+	if (view_send_cmd(f, a, view_on_reply) && view_send_cmd(f, b, view_on_reply))
 		return view_send_word(f, "EXEC", view_on_stats_reply);
 	view_send_word(f, "DISCARD", view_on_reply);
 	return false;
@@ -397,6 +437,20 @@ static view_memo_t view_memo_code(int64_t value, bool have)
 	return value > VIEW_MEMO_WIDE && value <= INT16_MAX ? (view_memo_t)value : VIEW_MEMO_WIDE;
 }
 
+/*
+ * True when the write must replace the hash whole: nothing is known of it, or a field comes
+ * back (an HSET would add it at the hash's end, out of view_layout's order).
+ */
+static bool view_whole(const view_memo_t *memo, const bool *have, size_t fields)
+{
+	if (memo == NULL)
+		return true;
+	for (size_t k = 0; k < fields; k++)
+		if (memo[k] == VIEW_MEMO_UNKNOWN || (memo[k] == VIEW_MEMO_ABSENT && have[k]))
+			return true;
+	return false;
+}
+
 /* See view.h. */
 void view_agent_stats(struct view_flush *f, const char *agent, const struct totals *per_window,
     int64_t open_tickets, int64_t overdue_tickets, int64_t now_ms, view_memo_t *memo)
@@ -405,9 +459,8 @@ void view_agent_stats(struct view_flush *f, const char *agent, const struct tota
 	char key[VIEW_KEY_SIZE];
 	size_t agent_len = strlen(agent), key_len = v->stats_head_len + agent_len + v->stats_tail_len;
 	int64_t value[VIEW_FIELDS_MAX];
-	bool have[VIEW_FIELDS_MAX];
+	bool have[VIEW_FIELDS_MAX], whole;
 	size_t fixed = v->windows.count * STATS_FIGURES;
-	int32_t added = memo != NULL ? 0 : -1;
 
 	if (key_len >= sizeof(key)) {
 		f->failed = true;
@@ -421,32 +474,31 @@ void view_agent_stats(struct view_flush *f, const char *agent, const struct tota
 	value[fixed] = open_tickets;
 	value[fixed + 1] = overdue_tickets;
 	have[fixed] = have[fixed + 1] = true;
+	whole = view_whole(memo, have, v->fields);
 	view_cmd_start(&v->hset, "HSET", key, key_len);
-	view_cmd_start(&v->hdel, "HDEL", key, key_len);
-	for (size_t k = 0; k < v->fields; k++) {
+	view_cmd_resp(&v->hset, v->name[v->fields], v->name_len[v->fields]);
+	view_cmd_number(&v->hset, now_ms, 0);
+	view_cmd_start(&v->hdel, whole ? "DEL" : "HDEL", key, key_len);
+	for (size_t j = 0; j < v->fields; j++) {
+		size_t k = v->layout[j];
 		view_memo_t code = view_memo_code(value[k], have[k]);
-		view_memo_t was = memo != NULL ? memo[k] : VIEW_MEMO_UNKNOWN;
 
-		if (code == was && code != VIEW_MEMO_WIDE)
+		if (!whole && code == memo[k] && code != VIEW_MEMO_WIDE)
 			continue;
-		if (was == VIEW_MEMO_UNKNOWN)
-			added = -1;
-		else if (was == VIEW_MEMO_ABSENT && added >= 0)
-			added++;
 		if (memo != NULL)
 			memo[k] = code;
 		if (have[k]) {
 			view_cmd_resp(&v->hset, v->name[k], v->name_len[k]);
 			view_cmd_number(&v->hset, value[k], v->decimals[k]);
-		} else
+		} else if (!whole)
 			view_cmd_resp(&v->hdel, v->name[k], v->name_len[k]);
 	}
-	view_cmd_resp(&v->hset, v->name[v->fields], v->name_len[v->fields]);
-	view_cmd_number(&v->hset, now_ms, 0);
-	if (!view_expect(f, added))
+	/* A partial write sets only fields the memo holds, so its HSET adds none (-1: not checked). */
+	if (!view_expect(f, whole ? -1 : 0))
 		return;
 	/* One HSET is atomic by itself. Only an HSET or EXEC sent has a reply to take the expectation. */
-	if (!(v->hdel.argc == 2 ? view_send_cmd(f, &v->hset, view_on_stats_reply) : view_transaction(f)))
+	if (whole ? !view_transaction(f, &v->hdel, &v->hset) :
+	    !(v->hdel.argc == 2 ? view_send_cmd(f, &v->hset, view_on_stats_reply) : view_transaction(f, &v->hset, &v->hdel)))
 		f->expect_n--;
 }
 

@@ -89,15 +89,16 @@ size_t view_window_count(const struct view *v);
 
 /*
  * Writes agent's fb:agent:{A}:stats hash: per window (per_window[i] for ws->w[i]) the fields
- * of stats_figures, then open_tickets, overdue_tickets and updated_at = now_ms. With memo
- * (view_memo_fields entries) only the fields whose value differs from it, and updated_at, are
- * written, and memo then holds what was written; a NULL memo, or one all VIEW_MEMO_UNKNOWN,
- * writes every field. Fields with no value are deleted in the same MULTI/EXEC, so a reader
- * never sees half of a write; without such fields it is one HSET. Absolute values: a repeat
- * is harmless. When memo was fully known, the HSET must add exactly the fields memo had
- * absent; more means the hash was changed behind the writer's back (deleted, say), and the
- * flush fails, so that its caller forgets its memos and writes in full. Call it once per
- * changed agent per flush.
+ * of stats_figures, then open_tickets, overdue_tickets and updated_at = now_ms; a figure
+ * with no value is absent. With memo (view_memo_fields entries) only updated_at and the
+ * fields whose value differs from it are written, in one HSET, or with the HDEL of those
+ * that lost their value in one MULTI/EXEC; memo then holds what was written. Without a
+ * memo, with one not fully known, or when a field comes back, the hash is replaced whole
+ * (MULTI, DEL, HSET, EXEC), which keeps its fields in the order that makes later writes
+ * cheap for Redis (view.c). A reader never sees half of a write; absolute values, so a
+ * repeat is harmless. A partial write's HSET must add no field; one that does means the
+ * hash was changed behind the writer's back (deleted, say), and the flush fails, so that
+ * its caller forgets its memos and writes in full. Call it once per changed agent per flush.
  */
 void view_agent_stats(struct view_flush *f, const char *agent, const struct totals *per_window,
     int64_t open_tickets, int64_t overdue_tickets, int64_t now_ms, view_memo_t *memo);

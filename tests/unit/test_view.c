@@ -32,24 +32,63 @@ static long long usec_of(const char *name)
 	return n;
 }
 
-/* Every figure: exact contents, 63 fields in one HSET without a transaction. */
+/* The figures in the hash's order (view.c's view_layout): each in the four windows, in turn. */
+static const char *const layout_figures[] = {
+	"ratings", "csat", "score_avg", "satisfied", "dissatisfied", "neutral", "nps_ratings", "nps",
+	"replies", "resp_avg_s", "complaint_rate", "reply_sla_met", NULL, "complaints", "resp_max_s",
+	"reply_sla_missed",
+};
+
+/* Asserts that key's fields are in the layout order: updated_at, then each figure (NULL: the tickets). */
+static void assert_layout(const char *key)
+{
+	static const char *const windows[4] = {"1h", "24h", "7d", "30d"};
+	char order[TEST_FULL_FIELDS][32];
+	size_t n = 0, at = 0;
+	redisReply *r = test_cmd("HGETALL %s", key);
+
+	snprintf(order[n++], sizeof(order[0]), "updated_at");
+	for (size_t i = 0; i < sizeof(layout_figures) / sizeof(layout_figures[0]); i++) {
+		if (layout_figures[i] == NULL) {
+			snprintf(order[n++], sizeof(order[0]), "open_tickets");
+			snprintf(order[n++], sizeof(order[0]), "overdue_tickets");
+			continue;
+		}
+		for (int w = 0; w < 4; w++)
+			snprintf(order[n++], sizeof(order[0]), "%s_%s", layout_figures[i], windows[w]);
+	}
+	assert_int_equal(n, TEST_FULL_FIELDS);
+	/* the hash's fields are the list's present ones, in its order */
+	for (size_t i = 0; i < r->elements; i += 2) {
+		while (at < n && strcmp(order[at], r->element[i]->str) != 0)
+			at++;
+		if (at == n)
+			fail_msg("field %s (the %zu-th) is out of the layout's order", r->element[i]->str, i / 2 + 1);
+	}
+	freeReplyObject(r);
+}
+
+/* Every figure: exact contents, 63 fields, the hash replaced whole (MULTI, DEL, HSET, EXEC) in layout order. */
 static void test_stats_full(void **state)
 {
 	struct view_flush *f = view_flush_begin(test_cur->view);
 	struct totals t[4];
 
 	(void)state;
+	freeReplyObject(test_cmd("HSET fb:agent:{a17}:stats stray 1 ratings_30d 999"));
 	test_fill_totals(t, true);
 	view_agent_stats(f, "a17", t, 2, 1, TEST_NOW, NULL);
 	assert_true(test_finish(f));
-	test_assert_stats("fb:agent:{a17}:stats", true, "2", "1", "1795341660123");
+	test_assert_stats("fb:agent:{a17}:stats", true, "2", "1", "1795341660123"); /* "stray" is gone */
+	assert_layout("fb:agent:{a17}:stats");
 	assert_int_equal(test_cmd_int("HLEN fb:agent:{a17}:stats"), TEST_FULL_FIELDS);
-	assert_int_equal(test_calls_of("hset"), 1);
-	assert_int_equal(test_calls_of("exec"), 0);
+	assert_int_equal(test_calls_of("hset"), 2);
+	assert_int_equal(test_calls_of("del"), 1);
+	assert_int_equal(test_calls_of("exec"), 1);
 	assert_int_equal(test_cmd_int("DBSIZE"), 1);
 }
 
-/* Figures that become undefined are deleted in one transaction; a replay changes nothing. */
+/* Without a memo, figures that become undefined are gone after the whole write; a replay changes nothing. */
 static void test_stats_absent_deleted(void **state)
 {
 	struct totals t[4];
@@ -68,9 +107,9 @@ static void test_stats_absent_deleted(void **state)
 		assert_true(test_finish(f));
 		test_assert_stats("fb:agent:{a17}:stats", false, "1", "0", "1795341661123"); /* 12 fields gone */
 	}
-	assert_int_equal(test_calls_of("multi"), 2);
-	assert_int_equal(test_calls_of("exec"), 2);
-	assert_int_equal(test_calls_of("hdel"), 2);
+	assert_int_equal(test_calls_of("multi"), 4);
+	assert_int_equal(test_calls_of("del"), 4);
+	assert_int_equal(test_calls_of("hdel"), 0);
 	test_assert_stats("fb:agent:{a18}:stats", true, "0", "0", "1795341660123"); /* another agent: untouched */
 	/* the figures come back when defined again */
 	test_fill_totals(t, true);
@@ -78,6 +117,7 @@ static void test_stats_absent_deleted(void **state)
 	view_agent_stats(f, "a17", t, 3, 2, TEST_NOW + 2000, NULL);
 	assert_true(test_finish(f));
 	test_assert_stats("fb:agent:{a17}:stats", true, "3", "2", "1795341662123");
+	assert_layout("fb:agent:{a17}:stats");
 }
 
 /* Writes a17's stats with memo in a flush of its own; asserts its result and Redis's commands. */
@@ -131,13 +171,13 @@ static void test_memo_changed_only(void **state)
 	    (const char *[]){"\"HSET\" \"fb:agent:{a17}:stats\" \"updated_at\" \"1795341660124\""}, 1);
 	t[1].c[C_RATINGS] = 11;
 	t[3].c[C_SLA_MET] = 4;
-	write_seen(t, 3, TEST_NOW + 2, memo, true, (const char *[]){"\"HSET\" \"fb:agent:{a17}:stats\" \"ratings_24h\" "
-	    "\"11\" \"reply_sla_met_30d\" \"4\" \"open_tickets\" \"3\" \"updated_at\" \"1795341660125\""}, 1);
+	write_seen(t, 3, TEST_NOW + 2, memo, true, (const char *[]){"\"HSET\" \"fb:agent:{a17}:stats\" \"updated_at\" "
+	    "\"1795341660125\" \"ratings_24h\" \"11\" \"reply_sla_met_30d\" \"4\" \"open_tickets\" \"3\""}, 1);
 	assert_a17("ratings_24h", "11");
 	assert_a17("reply_sla_met_30d", "4");
 	assert_int_equal(test_cmd_int("HLEN fb:agent:{a17}:stats"), TEST_FULL_FIELDS);
 	assert_int_equal(test_calls_of("hset"), 3);
-	assert_int_equal(test_calls_of("multi"), 0);
+	assert_int_equal(test_calls_of("multi"), 1); /* the first write's, whole */
 }
 
 /* A figure that becomes undefined is deleted (MULTI/EXEC), and set again when it comes back. */
@@ -146,7 +186,7 @@ static void test_memo_absent(void **state)
 	view_memo_t memo[TEST_FULL_FIELDS - 1];
 	struct totals t[4];
 	char got[4096];
-	const char *hset = "\"HSET\" \"fb:agent:{a17}:stats\" \"ratings_1h\" \"3\" ";
+	const char *hset = "\"HSET\" \"fb:agent:{a17}:stats\" \"updated_at\" \"1795341660124\" \"ratings_1h\" \"3\" ";
 	redisContext *mon;
 
 	(void)state;
@@ -154,25 +194,30 @@ static void test_memo_absent(void **state)
 	test_fill_totals(t, false);
 	mon = redisserver_monitor(&test_cur->rs);
 	write_seen(t, 1, TEST_NOW + 1, memo, true, (const char *[]){"\"MULTI\"", NULL, "\"HDEL\" \"fb:agent:{a17}:stats\" "
-	    "\"nps_1h\" \"complaint_rate_1h\" \"resp_avg_s_1h\" \"resp_max_s_1h\" \"csat_7d\" \"score_avg_7d\" "
-	    "\"csat_30d\" \"score_avg_30d\" \"nps_30d\" \"complaint_rate_30d\" \"resp_avg_s_30d\" \"resp_max_s_30d\"",
+	    "\"csat_7d\" \"csat_30d\" \"score_avg_7d\" \"score_avg_30d\" \"nps_1h\" \"nps_30d\" \"resp_avg_s_1h\" "
+	    "\"resp_avg_s_30d\" \"complaint_rate_1h\" \"complaint_rate_30d\" \"resp_max_s_1h\" \"resp_max_s_30d\"",
 	    "\"EXEC\""}, 4);
 	/* The HSET between: only what changed, and nothing of 24h, whose figures did not. */
 	for (int i = 0; i < 2; i++)
 		assert_true(redisserver_monitored(mon, got, sizeof(got)));
 	assert_true(strncmp(got, hset, strlen(hset)) == 0);
 	assert_null(strstr(got, "_24h"));
-	assert_non_null(strstr(got, "\"updated_at\" \"1795341660124\""));
 	redisFree(mon);
 	test_assert_stats("fb:agent:{a17}:stats", false, "1", "0", "1795341660124");
 	write_seen(t, 1, TEST_NOW + 2, memo, true,
 	    (const char *[]){"\"HSET\" \"fb:agent:{a17}:stats\" \"updated_at\" \"1795341660125\""}, 1);
-	/* Back: the 12 fields are added, as the memo expects (a mismatch would fail the flush). */
+	/* Back: an HSET would add the 12 at the hash's end, so the hash is replaced whole, in order. */
 	test_fill_totals(t, true);
-	write_seen(t, 1, TEST_NOW + 3, memo, true, NULL, 0);
+	write_seen(t, 1, TEST_NOW + 3, memo, true,
+	    (const char *[]){"\"MULTI\"", "\"DEL\" \"fb:agent:{a17}:stats\"", NULL, "\"EXEC\""}, 4);
 	test_assert_stats("fb:agent:{a17}:stats", true, "1", "0", "1795341660126");
-	assert_int_equal(test_calls_of("multi"), 1);
+	assert_layout("fb:agent:{a17}:stats");
+	assert_int_equal(test_calls_of("multi"), 3); /* the first write, the deletion, the return */
 	assert_int_equal(test_calls_of("hdel"), 1);
+	/* and then only what changes again, with nothing added */
+	t[2].c[C_RATINGS]++;
+	write_seen(t, 1, TEST_NOW + 4, memo, true, (const char *[]){"\"HSET\" \"fb:agent:{a17}:stats\" \"updated_at\" "
+	    "\"1795341660127\" \"ratings_7d\" \"11\""}, 1);
 }
 
 /* A value too wide for the memo is written every time; a deleted hash fails the next write. */
@@ -187,8 +232,8 @@ static void test_memo_wide_and_stale(void **state)
 	/* just past the memo's 16 bits, then past 32 */
 	for (long long at = TEST_NOW + 1; at <= TEST_NOW + 4; at++) {
 		t[0].c[C_RATINGS] = at <= TEST_NOW + 2 ? 32768 : INT64_C(5000000000);
-		snprintf(want, sizeof(want), "\"HSET\" \"fb:agent:{a17}:stats\" \"ratings_1h\" \"%lld\" "
-		    "\"updated_at\" \"%lld\"", (long long)t[0].c[C_RATINGS], at);
+		snprintf(want, sizeof(want), "\"HSET\" \"fb:agent:{a17}:stats\" \"updated_at\" \"%lld\" "
+		    "\"ratings_1h\" \"%lld\"", at, (long long)t[0].c[C_RATINGS]);
 		write_seen(t, 0, at, memo, true, (const char *[]){want}, 1);
 	}
 	freeReplyObject(test_cmd("DEL fb:agent:{a17}:stats"));
@@ -243,6 +288,7 @@ static void test_agents_gt(void **state)
 /* An error reply fails the flush, in a transaction or not; the callback still comes once. */
 static void test_error_fails(void **state)
 {
+	view_memo_t memo[TEST_FULL_FIELDS - 1];
 	struct totals t[4];
 	struct view_flush *f;
 
@@ -251,15 +297,28 @@ static void test_error_fails(void **state)
 	f = view_flush_begin(test_cur->view);
 	view_agent_seen(f, "a1", 1);
 	assert_false(test_finish(f));
+	/* a whole write replaces the key, whatever it held */
+	freeReplyObject(test_cmd("SET fb:agent:{a1}:stats x"));
+	for (int i = 0; i < TEST_FULL_FIELDS - 1; i++)
+		memo[i] = VIEW_MEMO_UNKNOWN;
+	test_fill_totals(t, true);
+	f = view_flush_begin(test_cur->view);
+	view_agent_stats(f, "a1", t, 0, 0, TEST_NOW, memo);
+	assert_true(test_finish(f));
+	test_assert_stats("fb:agent:{a1}:stats", true, "0", "0", "1795341660123");
+	/* a partial one on a key of another type fails: MULTI/EXEC, the errors inside EXEC's array */
 	freeReplyObject(test_cmd("SET fb:agent:{a1}:stats x"));
 	test_fill_totals(t, false);
 	f = view_flush_begin(test_cur->view);
-	view_agent_stats(f, "a1", t, 0, 0, TEST_NOW, NULL); /* MULTI/EXEC: the errors are inside EXEC's array */
+	view_agent_stats(f, "a1", t, 0, 0, TEST_NOW, memo);
 	assert_false(test_finish(f));
-	test_fill_totals(t, true);
+	/* and so does a lone HSET */
+	t[0].c[C_RATINGS]++;
 	f = view_flush_begin(test_cur->view);
-	view_agent_stats(f, "a1", t, 0, 0, TEST_NOW, NULL);
+	view_agent_stats(f, "a1", t, 0, 0, TEST_NOW, memo);
 	assert_false(test_finish(f));
+	assert_int_equal(test_calls_of("exec"), 2);
+	assert_int_equal(test_calls_of("hset"), 3);
 	f = view_flush_begin(test_cur->view);
 	assert_true(test_finish(f)); /* an empty flush is acknowledged at once */
 }

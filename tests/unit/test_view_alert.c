@@ -144,18 +144,22 @@ static void test_keys(void **state)
 	}
 }
 
-/* Every kind of call is accepted by a cluster node, in both stats paths. */
+/* Every kind of call is accepted by a cluster node, in every stats path: whole, HSET, HSET with HDEL. */
 static void test_cluster_accepts(void **state)
 {
 	struct view_flush *f = view_flush_begin(test_cur->view);
 	struct totals full[4], mixed_t[4];
+	view_memo_t memo1[TEST_FULL_FIELDS - 1], memo2[TEST_FULL_FIELDS - 1];
 
 	(void)state;
+	for (int i = 0; i < TEST_FULL_FIELDS - 1; i++)
+		memo1[i] = memo2[i] = VIEW_MEMO_UNKNOWN;
 	test_fill_totals(full, true);
 	test_fill_totals(mixed_t, false);
-	view_agent_stats(f, "a1", full, 1, 0, TEST_NOW, NULL);
-	view_agent_stats(f, "a2", full, 1, 0, TEST_NOW, NULL);
-	view_agent_stats(f, "a2", mixed_t, 1, 0, TEST_NOW, NULL);
+	view_agent_stats(f, "a1", full, 1, 0, TEST_NOW, memo1);
+	view_agent_stats(f, "a1", full, 1, 0, TEST_NOW, memo1);
+	view_agent_stats(f, "a2", full, 1, 0, TEST_NOW, memo2);
+	view_agent_stats(f, "a2", mixed_t, 1, 0, TEST_NOW, memo2);
 	view_agent_seen(f, "a1", 5);
 	view_agent_seen(f, "a2", 6);
 	view_alert(f, "k:firing:1", "a1", "csat_below", true, "{\"state\":\"firing\"}", TEST_NOW);
@@ -166,7 +170,8 @@ static void test_cluster_accepts(void **state)
 	assert_int_equal(test_cmd_int("ZCARD fb:agents"), 2);
 	assert_int_equal(test_cmd_int("XLEN fb:alerts"), 2);
 	assert_int_equal(test_cmd_int("EXISTS fb:agent:{a1}:alerts"), 0);
-	assert_int_equal(test_calls_of("exec"), 1);
+	assert_int_equal(test_calls_of("exec"), 3);  /* two whole writes and a2's HSET with HDEL */
+	assert_int_equal(test_calls_of("del"), 2);
 }
 
 /* The control: the same node refuses calls that span slots, so the test above can fail. */

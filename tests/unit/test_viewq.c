@@ -184,9 +184,10 @@ static void test_failure_full(void **state)
 
 	(void)state;
 	show(q, "a1", 1);
-	run("HSET fb:agent:{a1}:stats satisfied_1h junk");
-	run("SET fb:agent:{a2}:stats x"); /* a2's write is refused: the round fails */
 	show(q, "a2", 1);
+	run("HSET fb:agent:{a1}:stats satisfied_1h junk");
+	run("SET fb:agent:{a2}:stats x"); /* a2's next write, a partial one, is refused: the round fails */
+	show(q, "a2", 2);
 	assert_int_equal(failures, 1);
 	assert_field("a1", "satisfied_1h", "junk");
 	show(q, "a1", 1);
