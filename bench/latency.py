@@ -243,7 +243,10 @@ class Phase:
                 "latency_ms": pc, "timeline": tl, "drain_s": self.drain_s,
                 "alert_probes_sent": len(self.asent_at), "alert_probes_seen": len(alat),
                 "alert_latency_ms": c.percentiles(alat), "alert_latencies_ms": sorted(round(x, 2) for x in alat),
-                "latencies_ms": sorted(round(x, 2) for x in lat)}
+                "latencies_ms": sorted(round(x, 2) for x in lat),
+                # every probe in the order sent: (s after the first, ms), so spikes show their period
+                "probe_series": sorted((round(t - t_first, 3), round(1000 * (self.seen_at[a] - t), 2))
+                                       for a, t in self.sent_at.items() if a in self.seen_at)}
 
 
 def run_phase(st, rate, duration, args, idx):
