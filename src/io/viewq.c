@@ -305,7 +305,8 @@ void viewq_kick(struct viewq *q)
 		q->session = view_session(q->view);
 	}
 	q->round_start_ms = now;
-	for (i = 0; i < q->n && view_unsent(q->view) - unsent < VIEWQ_ROUND_BYTES; i++) {
+	/* A closing queue's views all go in this round: a later one could land after a new owner's. */
+	for (i = 0; i < q->n && (q->closing || view_unsent(q->view) - unsent < VIEWQ_ROUND_BYTES); i++) {
 		const struct viewq_item *it = viewq_at(q, i);
 		const char *agent = q->names + it->name;
 

@@ -332,6 +332,27 @@ static void test_round_bound(void **state)
 	viewq_free(q);
 }
 
+/* A closing queue is not bounded: all of its 4,000 writes in full go at once, in one round. */
+static void test_close_unbounded(void **state)
+{
+	struct viewq *q = viewq_new(base, writer, on_failed, NULL);
+	char agent[32];
+
+	(void)state;
+	for (int i = 0; i < 4000; i++) {
+		snprintf(agent, sizeof(agent), "c%d", i);
+		queue(q, agent, i);
+	}
+	viewq_close(q, on_idle);
+	assert_true(view_unsent(writer) > 6 * 1024 * 1024);
+	assert_true(turn_until(viewq_idle, q));
+	assert_int_equal(redisserver_calls(&srv, "hset"), 4000);
+	assert_field("c3999", "open_tickets", "3999");
+	assert_int_equal(idles, 1);
+	assert_int_equal(failures, 0);
+	viewq_free(q);
+}
+
 /* Starts the server, the connection and the writer the tests share. */
 static int setup(void **state)
 {
@@ -364,6 +385,7 @@ int main(void)
 		cmocka_unit_test_setup(test_close_down, clean),
 		cmocka_unit_test_setup(test_long_id, clean),
 		cmocka_unit_test_setup(test_round_bound, clean),
+		cmocka_unit_test_setup(test_close_unbounded, clean),
 	};
 	int failed;
 
