@@ -24,12 +24,8 @@ struct deliver_item {
 	bool alert;   /* an alert: its Kafka leg is remembered once confirmed */
 };
 
-/*
- * Alerts whose Kafka leg is confirmed while another leg (Redis) is not: a retry sends only
- * what is missing, so an outage of Redis does not repeat the alert on Kafka every retry.
- * Ascending sequences; an entry leaves when its alert is delivered everywhere.
- */
-struct deliver_sent {
+/* A set of outbox sequences, ascending. */
+struct deliver_seqs {
 	uint64_t *v;
 	size_t n, cap;
 };
@@ -45,7 +41,17 @@ struct deliver {
 	struct outbox *outbox;
 	struct event *retry_ev;
 	uint64_t sent_upto;  /* every entry up to this sequence was handed out */
-	struct deliver_sent on_kafka;
+	/*
+	 * Alerts whose Kafka leg is confirmed while another leg (Redis) is not: a retry sends
+	 * only what is missing, so an outage of Redis does not repeat the alert on Kafka every
+	 * retry. An entry leaves when its alert is delivered everywhere.
+	 */
+	struct deliver_seqs on_kafka;
+	/*
+	 * Entries out now. A retry skips them: one still waiting for its report (the broker is
+	 * away, say) is sent again only if that report fails, never while it may still land.
+	 */
+	struct deliver_seqs out;
 	size_t inflight;
 	bool dead;           /* freed by its owner while items were out */
 };
@@ -56,11 +62,12 @@ static void deliver_release(struct deliver *d)
 	if (d->retry_ev != NULL)
 		event_free(d->retry_ev);
 	free(d->on_kafka.v);
+	free(d->out.v);
 	free(d);
 }
 
-/* Where seq is in the remembered Kafka legs, or would go. */
-static size_t deliver_sent_find(const struct deliver_sent *s, uint64_t seq)
+/* Where seq is in s, or would go. */
+static size_t deliver_seqs_find(const struct deliver_seqs *s, uint64_t seq)
 {
 	size_t lo = 0, hi = s->n;
 
@@ -75,39 +82,40 @@ static size_t deliver_sent_find(const struct deliver_sent *s, uint64_t seq)
 	return lo;
 }
 
-/* True when the Kafka leg of alert seq was confirmed before. */
-static bool deliver_sent_has(const struct deliver_sent *s, uint64_t seq)
+/* True when seq is in s. */
+static bool deliver_seqs_has(const struct deliver_seqs *s, uint64_t seq)
 {
-	size_t i = deliver_sent_find(s, seq);
+	size_t i = deliver_seqs_find(s, seq);
 
 	return i < s->n && s->v[i] == seq;
 }
 
-/* Remembers that the Kafka leg of alert seq is confirmed (out of memory: it may be sent again). */
-static void deliver_sent_add(struct deliver_sent *s, uint64_t seq)
+/* Adds seq to s; false when out of memory. */
+static bool deliver_seqs_add(struct deliver_seqs *s, uint64_t seq)
 {
-	size_t i = deliver_sent_find(s, seq);
+	size_t i = deliver_seqs_find(s, seq);
 
 	if (i < s->n && s->v[i] == seq)
-		return;
+		return true;
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? 2 * s->cap : 16;
 		uint64_t *v = realloc(s->v, cap * sizeof(*v));
 
 		if (v == NULL)
-			return;
+			return false;
 		s->v = v;
 		s->cap = cap;
 	}
 	memmove(s->v + i + 1, s->v + i, (s->n - i) * sizeof(*s->v));
 	s->v[i] = seq;
 	s->n++;
+	return true;
 }
 
-/* Forgets alert seq: delivered everywhere. */
-static void deliver_sent_del(struct deliver_sent *s, uint64_t seq)
+/* Removes seq from s. */
+static void deliver_seqs_del(struct deliver_seqs *s, uint64_t seq)
 {
-	size_t i = deliver_sent_find(s, seq);
+	size_t i = deliver_seqs_find(s, seq);
 
 	if (i < s->n && s->v[i] == seq) {
 		memmove(s->v + i, s->v + i + 1, (s->n - i - 1) * sizeof(*s->v));
@@ -126,6 +134,7 @@ static void deliver_confirm(struct deliver_item *it, bool ok)
 	if (--it->waiting > 0)
 		return;
 	d->inflight--;
+	deliver_seqs_del(&d->out, it->seq);
 	if (d->dead) {
 		if (d->inflight == 0)
 			deliver_release(d);
@@ -136,7 +145,7 @@ static void deliver_confirm(struct deliver_item *it, bool ok)
 		evtimer_add(d->retry_ev, &tv);
 	} else {
 		if (it->alert)
-			deliver_sent_del(&d->on_kafka, it->seq);
+			deliver_seqs_del(&d->on_kafka, it->seq);
 		d->done(d->arg, it->seq);
 	}
 	free(it);
@@ -151,7 +160,7 @@ static void deliver_on_kafka(void *arg, rd_kafka_resp_err_t err)
 		log_limited(LOG_WARNING, "deliver", "kafka: outbox entry %" PRIu64 " not delivered: %s; "
 		    "sending it again", it->seq, rd_kafka_err2str(err));
 	else if (it->alert && !it->d->dead)
-		deliver_sent_add(&it->d->on_kafka, it->seq);
+		deliver_seqs_add(&it->d->on_kafka, it->seq); /* out of memory: it may be sent again */
 	deliver_confirm(it, err == RD_KAFKA_RESP_ERR_NO_ERROR);
 }
 
@@ -225,7 +234,7 @@ static bool deliver_alert(struct deliver *d, struct deliver_item *it, const stru
 	view_alert(vf, id, f.agent, field, firing, json, ts_now_ms());
 	it->alert = true;
 	/* A retry whose Kafka leg was confirmed before sends only the Redis leg again. */
-	if (!deliver_sent_has(&d->on_kafka, o->seq))
+	if (!deliver_seqs_has(&d->on_kafka, o->seq))
 		deliver_alert_kafka(d, it, &f, json);
 	free(json);
 	it->waiting++; /* the view leg, which may answer before view_flush_end returns */
@@ -242,11 +251,19 @@ void deliver_drive(struct deliver *d)
 		return;
 	/* By number, not position: a delivery confirmed at once removes its entry from the outbox. */
 	while ((o = outbox_after(d->outbox, d->sent_upto)) != NULL) {
-		struct deliver_item *it = calloc(1, sizeof(*it));
+		struct deliver_item *it;
 		bool ok;
 
-		if (it == NULL)
+		if (deliver_seqs_has(&d->out, o->seq)) {
+			d->sent_upto = o->seq;
+			continue;
+		}
+		if ((it = calloc(1, sizeof(*it))) == NULL)
 			break;
+		if (!deliver_seqs_add(&d->out, o->seq)) {
+			free(it);
+			break;
+		}
 		it->d = d;
 		it->seq = o->seq;
 		/* One hold of our own until the legs are out, so none can finish the item under us. */

@@ -17,10 +17,13 @@
 /* What the mocks saw, and the answers they still owe. */
 static struct {
 	int kafka_sends, view_alerts;
-	producer_done_fn kafka_fn;
+	producer_done_fn kafka_fn;        /* the last send's */
 	void *kafka_arg;
-	view_done_fn view_fn;
+	void *kafka_args[8];              /* every send's, in order */
+	view_done_fn view_fn;             /* the last flush's */
 	void *view_arg;
+	void *view_args[8];
+	int view_flushes;
 	uint64_t done[8];
 	int done_n;
 } seen;
@@ -38,7 +41,8 @@ rd_kafka_resp_err_t __wrap_producer_send(struct producer *p, const char *topic, 
 {
 	(void)p, (void)partition, (void)key, (void)key_len, (void)value, (void)value_len, (void)headers;
 	assert_string_equal(topic, "alerts.t");
-	seen.kafka_sends++;
+	assert_true(seen.kafka_sends < 8);
+	seen.kafka_args[seen.kafka_sends++] = arg;
 	seen.kafka_fn = done;
 	seen.kafka_arg = arg;
 	return RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -69,6 +73,8 @@ void __wrap_view_flush_end(struct view_flush *f, view_done_fn fn, void *arg);
 void __wrap_view_flush_end(struct view_flush *f, view_done_fn fn, void *arg)
 {
 	(void)f;
+	assert_true(seen.view_flushes < 8);
+	seen.view_args[seen.view_flushes++] = arg;
 	seen.view_fn = fn;
 	seen.view_arg = arg;
 }
@@ -109,8 +115,8 @@ struct fixture {
 	struct deliver *d;
 };
 
-/* Builds the fixture and hands out the alert. */
-static void fixture_start(struct fixture *x)
+/* Builds the fixture with n alerts committed (entries 1..n) and hands them out. */
+static void fixture_start_n(struct fixture *x, int n)
 {
 	const struct outbox_sink sink = {sink_added, sink_removed, NULL};
 
@@ -120,7 +126,8 @@ static void fixture_start(struct fixture *x)
 	x->cfg.alerts_topic = "alerts.t";
 	x->cfg.route_topic = "route.t";
 	outbox_init(&x->ob);
-	assert_true(outbox_add(&x->ob, OUTBOX_ALERT, 0, strdup(breach_facts), strlen(breach_facts)));
+	for (int i = 0; i < n; i++)
+		assert_true(outbox_add(&x->ob, OUTBOX_ALERT, 0, strdup(breach_facts), strlen(breach_facts)));
 	assert_true(outbox_flush(&x->ob, &sink));
 	outbox_committed(&x->ob);
 	x->d = deliver_new(x->base, &x->cfg, &x->metrics, (struct view *)&dummy_flush,
@@ -128,6 +135,12 @@ static void fixture_start(struct fixture *x)
 	assert_non_null(x->d);
 	deliver_attach(x->d, &x->ob);
 	deliver_drive(x->d);
+}
+
+/* Builds the fixture with one alert and hands it out. */
+static void fixture_start(struct fixture *x)
+{
+	fixture_start_n(x, 1);
 }
 
 /* Frees the fixture. */
@@ -213,6 +226,41 @@ static void test_kafka_retry_sends_again(void **state)
 	fixture_stop(&x);
 }
 
+/*
+ * Entry 1 fails on Kafka while entry 2's message still waits for its report (the broker is
+ * away): the retry sends entry 1 again but not entry 2, which may yet land. Entry 2 goes
+ * again only when its own report fails.
+ */
+static void test_retry_skips_entries_out(void **state)
+{
+	struct fixture x;
+
+	(void)state;
+	fixture_start_n(&x, 2);
+	assert_int_equal(seen.kafka_sends, 2);
+	seen.view_fn(seen.view_args[0], true);
+	seen.view_fn(seen.view_args[1], true);
+	seen.kafka_fn(seen.kafka_args[0], RD_KAFKA_RESP_ERR__TRANSPORT);
+	run_retry(&x);
+	assert_int_equal(seen.kafka_sends, 3);   /* entry 1 only */
+	assert_int_equal(seen.view_alerts, 3);
+	assert_false(deliver_idle(x.d));
+	seen.kafka_fn(seen.kafka_args[2], RD_KAFKA_RESP_ERR_NO_ERROR);
+	seen.view_fn(seen.view_args[2], true);
+	assert_int_equal(seen.done_n, 1);
+	assert_int_equal(seen.done[0], 1);
+	/* entry 2's first message fails after all: now it goes again, once */
+	seen.kafka_fn(seen.kafka_args[1], RD_KAFKA_RESP_ERR__MSG_TIMED_OUT);
+	run_retry(&x);
+	assert_int_equal(seen.kafka_sends, 4);
+	seen.kafka_fn(seen.kafka_args[3], RD_KAFKA_RESP_ERR_NO_ERROR);
+	seen.view_fn(seen.view_args[3], true);
+	assert_int_equal(seen.done_n, 2);
+	assert_int_equal(seen.done[1], 2);
+	assert_true(deliver_idle(x.d));
+	fixture_stop(&x);
+}
+
 /* Runs the tests. */
 int main(void)
 {
@@ -220,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_alert_delivered),
 		cmocka_unit_test(test_redis_retry_keeps_kafka_leg),
 		cmocka_unit_test(test_kafka_retry_sends_again),
+		cmocka_unit_test(test_retry_skips_entries_out),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
