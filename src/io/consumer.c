@@ -33,6 +33,7 @@ struct consumer {
 	bool paused;       /* partitions paused: an outage */
 	bool held;         /* not draining the local queue: back-pressure */
 	bool closed;
+	bool rebalanced;   /* the assignment changed during the current read (its callback runs inside it) */
 	bool joined;       /* an assignment arrived, however small: see consumer_joined() */
 	int assigned;
 	rd_kafka_topic_partition_list_t *restoring; /* paused one by one, kept through outages */
@@ -91,6 +92,7 @@ static void consumer_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
 	rd_kafka_error_t *error = NULL;
 
+	c->rebalanced = true;
 	/* A partition may come back at its committed offset: what was taken before says nothing. */
 	consumer_forget(&c->input);
 	consumer_forget(&c->route);
@@ -212,8 +214,14 @@ static void consumer_deliver(struct consumer *c, struct consumer_source *src, ss
 		rd_kafka_message_t *m = c->msgs[i];
 
 		if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-			/* A read holds runs of one partition: note each run's end. */
-			if (i + 1 == n || c->msgs[i + 1]->rkt != m->rkt || c->msgs[i + 1]->partition != m->partition)
+			/*
+			 * A read holds runs of one partition: note each run's end. Not after a
+			 * rebalance within the read: consumer_forget ran before these were noted, and
+			 * a partition given back resumes at its committed offset, which a nudge to
+			 * past them would skip.
+			 */
+			if (!c->rebalanced &&
+			    (i + 1 == n || c->msgs[i + 1]->rkt != m->rkt || c->msgs[i + 1]->partition != m->partition))
 				consumer_taken(src, m);
 			c->msgs[good++] = m;
 			continue;
@@ -254,6 +262,7 @@ static void consumer_on_readable(evutil_socket_t fd, short what, void *arg)
 			return;
 		if (!src->filled)
 			src->filled = consumer_filled(c, src);
+		c->rebalanced = false;
 		n = rd_kafka_consume_batch_queue(src->queue, 0, c->msgs, CONSUMER_BATCH);
 		if (n <= 0) {
 			/* The last read took the queue's last message: emptied all the same. */
