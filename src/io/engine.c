@@ -9,6 +9,7 @@
 #include "deliver.h"
 #include "flushset.h"
 #include "log.h"
+#include "offsetlist.h"
 #include "partitioner.h"
 #include "taskstore.h"
 #include "timestamp.h"
@@ -19,28 +20,6 @@
 #define ENGINE_SEGMENTS 24
 /* Waits before a claim, restore or commit that Redis refused or dropped is tried again. */
 #define ENGINE_RETRY_MS 500
-
-/* An input offset waiting for the commit that holds its effects (and counts its event then). */
-struct engine_offset {
-	const char *topic;
-	int32_t partition;
-	int64_t offset;
-	int8_t type;       /* enum event_type, or -1 for a route batch */
-	uint8_t result;    /* enum task_result of the event */
-};
-
-/* Offsets of one flush (or of the changes not flushed yet). */
-struct engine_offsets {
-	struct engine_offset *v;
-	size_t n, cap;
-};
-
-/*
- * The offset list a task keeps allocated between flushes: enough for benchmark 1's (a few
- * thousand events), so those reuse their pages; a burst's larger one (24 bytes an entry) is
- * freed once its commit answered.
- */
-#define ENGINE_OFFSETS_KEEP 65536
 
 enum engine_state {
 	ENGINE_CLAIMING,  /* generation increment sent */
@@ -58,8 +37,8 @@ struct engine_task {
 	struct flushset *flush;        /* the changes out (or being built) and their views */
 	bool committing;               /* changes are out; only their answer may build the next */
 	bool fenced;                   /* another instance claimed it: nothing more is committed */
-	struct engine_offsets open;    /* offsets applied since the last flush */
-	struct engine_offsets flushed; /* offsets of the changes out */
+	struct offsetlist open;    /* offsets applied since the last flush */
+	struct offsetlist flushed; /* offsets of the changes out */
 	struct viewq *viewq;           /* views of committed changes, to Redis a round at a time */
 	struct deliver *deliver;
 	struct event *flush_ev;
@@ -100,33 +79,6 @@ uint32_t engine_owner(const struct engine *e, const char *id, size_t len)
 static uint32_t engine_owner_cb(void *arg, const char *id, size_t len)
 {
 	return engine_owner(arg, id, len);
-}
-
-/* Frees a list's array when it is empty and has grown past ENGINE_OFFSETS_KEEP entries (a burst). */
-static void engine_offsets_shrink(struct engine_offsets *l)
-{
-	if (l->n == 0 && l->cap > ENGINE_OFFSETS_KEEP) {
-		free(l->v);
-		l->v = NULL;
-		l->cap = 0;
-	}
-}
-
-/* Appends an offset to a list; false when out of memory. */
-static bool engine_offsets_add(struct engine_offsets *l, const char *topic, int32_t partition, int64_t offset,
-    int type, enum task_result result)
-{
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 256;
-		struct engine_offset *v = realloc(l->v, cap * sizeof(*v));
-
-		if (v == NULL)
-			return false;
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n++] = (struct engine_offset){topic, partition, offset, (int8_t)type, (uint8_t)result};
-	return true;
 }
 
 /* Arms the flush timer unless it is armed or a commit is out (its answer flushes again). */
@@ -190,8 +142,8 @@ static void engine_task_free(struct engine_task *et)
 		pp = &(*pp)->next_closing;
 	if (*pp == et)
 		*pp = et->next_closing;
-	free(et->open.v);
-	free(et->flushed.v);
+	offsetlist_free(&et->open);
+	offsetlist_free(&et->flushed);
 	event_free(et->flush_ev);
 	event_free(et->tick_ev);
 	event_free(et->retry_ev);
@@ -296,23 +248,6 @@ static void engine_write_views(struct engine_task *et)
 	viewq_kick(et->viewq);
 }
 
-/* Counts the events of a committed flush: the metrics say what Redis holds, not what is in memory. */
-static void engine_count(struct engine *e, const struct engine_offsets *l)
-{
-	static const enum event_result results[] = {
-		[TASK_APPLIED] = RESULT_APPLIED, [TASK_DUPLICATE] = RESULT_DUPLICATE, [TASK_LATE] = RESULT_LATE,
-	};
-	size_t events = 0;
-
-	for (size_t i = 0; i < l->n; i++) {
-		if (l->v[i].type < 0)
-			continue;
-		e->metrics->events[l->v[i].type][results[l->v[i].result]]++;
-		e->metrics->events_by_result[results[l->v[i].result]]++;
-		events++;
-	}
-	metrics_batch(e->metrics, events);
-}
 
 /* The answer to a commit. */
 static void engine_on_commit(void *arg, enum taskstore_result res)
@@ -342,7 +277,7 @@ static void engine_on_commit(void *arg, enum taskstore_result res)
 	outbox_committed(task_outbox(et->task));
 	taskstore_changes_clear(flushset_changes(et->flush));
 	engine_write_views(et);
-	engine_count(e, &et->flushed);
+	offsetlist_count(&et->flushed, e->metrics); /* the metrics say what Redis holds */
 	{
 		/* Emptied first, so whoever hears of the last offset sees nothing left uncommitted here. */
 		size_t n = et->flushed.n;
@@ -352,7 +287,7 @@ static void engine_on_commit(void *arg, enum taskstore_result res)
 			e->handler.done(e->handler.arg, et->flushed.v[i].topic, et->flushed.v[i].partition,
 			    et->flushed.v[i].offset);
 		e->handler.settled(e->handler.arg);
-		engine_offsets_shrink(&et->flushed);
+		offsetlist_shrink(&et->flushed);
 	}
 	deliver_drive(et->deliver);
 	if (et->state == ENGINE_CLOSING) {
@@ -381,7 +316,7 @@ static void engine_commit(struct engine_task *et)
 static void engine_flush(struct engine_task *et)
 {
 	struct task_sink sink = flushset_sink(et->flush);
-	struct engine_offsets swap;
+	struct offsetlist swap;
 
 	if (et->committing || (et->state != ENGINE_READY && et->state != ENGINE_CLOSING) ||
 	    !task_dirty(et->task))
@@ -628,7 +563,7 @@ void engine_event(struct engine *e, uint32_t id, const struct event *ev, const c
 	struct engine_task *et = e->tasks[id];
 	enum task_result r = task_event(et->task, ev, ts_now_ms());
 
-	engine_offsets_add(&et->open, topic, partition, offset, (int)ev->type, r);
+	offsetlist_add(&et->open, topic, partition, offset, (int)ev->type, r);
 	engine_applied(et);
 }
 
@@ -639,7 +574,7 @@ bool engine_batch(struct engine *e, uint32_t id, const char *buf, size_t len, co
 	struct engine_task *et = e->tasks[id];
 	bool ok = task_batch(et->task, buf, len, ts_now_ms());
 
-	engine_offsets_add(&et->open, topic, partition, offset, -1, TASK_APPLIED);
+	offsetlist_add(&et->open, topic, partition, offset, -1, TASK_APPLIED);
 	engine_applied(et);
 	return ok;
 }
