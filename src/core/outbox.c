@@ -144,6 +144,37 @@ void outbox_delivered(struct outbox *o, uint64_t seq)
 	}
 }
 
+/* True when o holds entry seq, committed or not (entries are in sequence order). */
+static bool outbox_holds(const struct outbox *o, uint64_t seq)
+{
+	size_t lo = 0, hi = o->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (o->v[mid].seq == seq)
+			return true;
+		if (o->v[mid].seq < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* See outbox.h. */
+void outbox_delivered_by(struct outbox *o, const struct outbox *prev)
+{
+	for (size_t i = 0; i < o->n;) {
+		size_t n = o->n;
+
+		if (o->v[i].seq < prev->next_seq && !outbox_holds(prev, o->v[i].seq))
+			outbox_delivered(o, o->v[i].seq);
+		if (o->n == n) /* kept (or out of memory: then sent again, which receivers tolerate) */
+			i++;
+	}
+}
+
 /* See outbox.h. */
 void outbox_restore_seq(struct outbox *o, uint64_t next_seq)
 {

@@ -61,6 +61,14 @@ const struct outbox_entry *outbox_after(const struct outbox *o, uint64_t seq);
 /* An entry reached everywhere it goes; the next flush removes it from the checkpoint. */
 void outbox_delivered(struct outbox *o, uint64_t seq);
 
+/*
+ * prev is an earlier holder of the same task that finished delivering (it let the task go,
+ * and this process was given it back): every entry of o numbered below prev's next number
+ * that prev no longer holds was delivered by prev, so it is delivered here too, to be
+ * removed by o's next flush rather than sent again.
+ */
+void outbox_delivered_by(struct outbox *o, const struct outbox *prev);
+
 /* Restore: the next number, then each saved entry (any order), then done; false if malformed. */
 void outbox_restore_seq(struct outbox *o, uint64_t next_seq);
 bool outbox_restore(struct outbox *o, uint64_t seq, const char *blob, size_t len, uint32_t tasks);

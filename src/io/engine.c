@@ -47,6 +47,8 @@ struct engine_task {
 	int64_t restore_started_ms;
 	size_t restored_entries;
 	bool meta_bad;                 /* the checkpoint's meta record could not be read */
+	bool held;                     /* delivers nothing until its closing twins are gone (engine_handover) */
+	bool delivering;               /* restored, and its outbox handed to its deliverer */
 	struct engine_task *next_closing;
 	struct event *free_ev;         /* frees a closing task from the loop, never under a callback */
 };
@@ -131,6 +133,39 @@ static void engine_on_flush(evutil_socket_t fd, short what, void *arg)
 	engine_flush(arg);
 }
 
+/* A closing task of et's id, other than et and skip; NULL when none. */
+static struct engine_task *engine_twin(const struct engine_task *et, const struct engine_task *skip)
+{
+	for (struct engine_task *t = et->e->closing; t != NULL; t = t->next_closing)
+		if (t->id == et->id && t != et && t != skip)
+			return t;
+	return NULL;
+}
+
+/*
+ * A closing task is gone while this process holds its id again, under a task that restored
+ * the checkpoint and waits for it: the entries it delivered since its last commit are in that
+ * checkpoint too (its commit recording them was fenced by the new claim, or never made), so
+ * they are dropped there rather than sent twice. With no earlier holder left, it delivers.
+ */
+static void engine_handover(struct engine_task *old)
+{
+	struct engine_task *et = old->e->tasks[old->id];
+
+	if (et == NULL || !et->held || et->state != ENGINE_READY)
+		return;
+	/* One that never delivered (held, or gone before its restore) says nothing of its outbox. */
+	if (old->delivering)
+		outbox_delivered_by(task_outbox(et->task), task_outbox(old->task));
+	if (engine_twin(et, old) != NULL)
+		return;
+	et->held = false;
+	et->delivering = true;
+	deliver_attach(et->deliver, task_outbox(et->task));
+	deliver_drive(et->deliver);
+	engine_schedule_flush(et);
+}
+
 /* Frees a task that no longer has anything out. */
 static void engine_task_free(struct engine_task *et)
 {
@@ -140,8 +175,10 @@ static void engine_task_free(struct engine_task *et)
 		et->e->tasks[et->id] = NULL;
 	while (*pp != NULL && *pp != et)
 		pp = &(*pp)->next_closing;
-	if (*pp == et)
+	if (*pp == et) {
 		*pp = et->next_closing;
+		engine_handover(et);
+	}
 	offsetlist_free(&et->open);
 	offsetlist_free(&et->flushed);
 	event_free(et->flush_ev);
@@ -160,13 +197,19 @@ static void engine_task_free(struct engine_task *et)
 /*
  * A closing task goes once its last commit answered, its views are written and nothing is
  * being delivered. Entries delivered since that commit get one more, which records them as
- * done: otherwise the next owner restores them and sends their alerts again (unless it
- * claimed the task first; the commit is then fenced, and it does).
+ * done: otherwise the next owner restores them and sends their alerts again. If the next owner
+ * claimed the task first, that commit is fenced: another instance then sends them again (at
+ * least once), while a successor here drops them (engine_handover).
  */
 static void engine_task_maybe_free(struct engine_task *et)
 {
+	const struct engine_task *next = et->e->tasks[et->id];
+
 	if (et->state != ENGINE_CLOSING || et->committing || taskstore_busy(et->store) ||
 	    !deliver_idle(et->deliver) || !viewq_idle(et->viewq))
+		return;
+	/* Its successor here has not restored yet: what this one delivered is dropped there once it has. */
+	if (next != NULL && next->held && next->state != ENGINE_READY)
 		return;
 	if (!et->fenced && outbox_changed(task_outbox(et->task))) {
 		engine_flush(et);
@@ -185,6 +228,14 @@ static void engine_task_free_soon(void *arg)
 	evtimer_add(et->free_ev, &now);
 }
 
+/* Has every closing twin of et try to go (from the loop): et no longer waits for them. */
+static void engine_twins_may_go(struct engine_task *et)
+{
+	for (struct engine_task *t = et->e->closing; t != NULL; t = t->next_closing)
+		if (t->id == et->id && t != et)
+			engine_task_free_soon(t);
+}
+
 /*
  * Lets a task go: it finishes what it has out (a last commit, its views, deliveries) and is
  * freed, while its id is free at once for a new task should the group give it back. Its views
@@ -200,6 +251,8 @@ static void engine_close(struct engine_task *et, bool lost)
 	et->state = ENGINE_CLOSING;
 	evtimer_del(et->tick_ev);
 	viewq_close(et->viewq, engine_task_free_soon);
+	if (et->held)
+		engine_twins_may_go(et);
 	if (e->tasks[et->id] == et) {
 		e->tasks[et->id] = NULL;
 		et->next_closing = e->closing;
@@ -430,7 +483,7 @@ static void engine_restore_done(void *arg, enum taskstore_result res)
 		/* Start over with a fresh task: a partial restore is never used. */
 		task_free(et->task);
 		et->task = task_new(et->id, &e->tcfg);
-		deliver_attach(et->deliver, et->task != NULL ? task_outbox(et->task) : NULL);
+		deliver_attach(et->deliver, et->task != NULL && !et->held ? task_outbox(et->task) : NULL);
 		et->state = ENGINE_CLAIMING;
 		evtimer_add(et->retry_ev, &tv);
 		return;
@@ -440,7 +493,12 @@ static void engine_restore_done(void *arg, enum taskstore_result res)
 	log_info("engine: task %" PRIu32 " restored in %" PRId64 " ms (%zu entries, %zu agents)", et->id,
 	    now - et->restore_started_ms, et->restored_entries, task_agents(et->task));
 	engine_schedule_tick(et);
-	deliver_drive(et->deliver);
+	if (et->held) {
+		engine_twins_may_go(et);
+	} else {
+		et->delivering = true;
+		deliver_drive(et->deliver);
+	}
 	engine_flush(et);
 	e->handler.task_ready(e->handler.arg, et->id);
 }
@@ -515,7 +573,9 @@ void engine_assign(struct engine *e, uint32_t id)
 		engine_task_free(et);
 		goto fail;
 	}
-	deliver_attach(et->deliver, task_outbox(et->task));
+	/* An earlier holder of the id still closing here: deliveries wait for it (engine_handover). */
+	et->held = engine_twin(et, NULL) != NULL;
+	deliver_attach(et->deliver, et->held ? NULL : task_outbox(et->task));
 	e->tasks[id] = et;
 	engine_claim(et);
 	return;
