@@ -618,10 +618,10 @@ static void engine_applied(struct engine_task *et)
 
 /* See engine.h. */
 void engine_event(struct engine *e, uint32_t id, const struct event *ev, const char *topic,
-    int32_t partition, int64_t offset)
+    int32_t partition, int64_t offset, int64_t now_ms)
 {
 	struct engine_task *et = e->tasks[id];
-	enum task_result r = task_event(et->task, ev, ts_now_ms());
+	enum task_result r = task_event(et->task, ev, now_ms);
 
 	offsetlist_add(&et->open, topic, partition, offset, (int)ev->type, r);
 	engine_applied(et);
@@ -629,10 +629,10 @@ void engine_event(struct engine *e, uint32_t id, const struct event *ev, const c
 
 /* See engine.h. */
 bool engine_batch(struct engine *e, uint32_t id, const char *buf, size_t len, const char *topic,
-    int32_t partition, int64_t offset)
+    int32_t partition, int64_t offset, int64_t now_ms)
 {
 	struct engine_task *et = e->tasks[id];
-	bool ok = task_batch(et->task, buf, len, ts_now_ms());
+	bool ok = task_batch(et->task, buf, len, now_ms);
 
 	offsetlist_add(&et->open, topic, partition, offset, -1, TASK_APPLIED);
 	engine_applied(et);

@@ -54,16 +54,17 @@ void engine_revoke(struct engine *e, uint32_t id);
 bool engine_ready(const struct engine *e, uint32_t id);
 
 /*
- * Applies an event to a ready task that owns its agent; the offset (topic must be a stable
- * string) is reported done, and the event counted in the metrics, once the flush holding
- * the effects is committed.
+ * Applies an event to a ready task that owns its agent, at now_ms (the time it was read:
+ * one clock reading serves a whole read). The offset (topic must be a stable string) is
+ * reported done, and the event counted in the metrics, once the flush holding the effects
+ * is committed.
  */
 void engine_event(struct engine *e, uint32_t id, const struct event *ev, const char *topic,
-    int32_t partition, int64_t offset);
+    int32_t partition, int64_t offset, int64_t now_ms);
 
-/* Applies a route batch to a ready task; false when malformed (nothing applied, offset done). */
+/* Applies a route batch to a ready task at now_ms; false when malformed (nothing applied, offset done). */
 bool engine_batch(struct engine *e, uint32_t id, const char *buf, size_t len, const char *topic,
-    int32_t partition, int64_t offset);
+    int32_t partition, int64_t offset, int64_t now_ms);
 
 /* Events applied here and not committed yet, over every task: what back-pressure watches. */
 size_t engine_uncommitted(const struct engine *e);

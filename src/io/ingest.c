@@ -155,7 +155,7 @@ static void ingest_event(struct ingest *in, const rd_kafka_message_t *m, const c
 	owner = engine_owner(in->engine, ev.agent_id, strlen(ev.agent_id));
 	/* In place only where this partition's offsets are the task's own: input q feeds task q. */
 	if (owner == (uint32_t)m->partition && engine_ready(in->engine, owner))
-		engine_event(in->engine, owner, &ev, topic, m->partition, m->offset);
+		engine_event(in->engine, owner, &ev, topic, m->partition, m->offset, now);
 	else
 		ingest_forward(in, m, topic, owner, &ev);
 }
@@ -185,7 +185,7 @@ static void ingest_route(struct ingest *in, const rd_kafka_message_t *m, const c
 		return;
 	}
 	if (ingest_is_batch(m)) {
-		if (!engine_batch(in->engine, task, m->payload, m->len, topic, m->partition, m->offset))
+		if (!engine_batch(in->engine, task, m->payload, m->len, topic, m->partition, m->offset, now))
 			log_limited(LOG_ERR, "route", "ingest: malformed batch at %s/%" PRId32 "@%" PRId64 "; skipped",
 			    topic, m->partition, m->offset);
 		return;
@@ -194,7 +194,7 @@ static void ingest_route(struct ingest *in, const rd_kafka_message_t *m, const c
 		dlq_send(in->dlq, m, event_rejected_type(m->payload, m->len), reason);
 		return;
 	}
-	engine_event(in->engine, task, &ev, topic, m->partition, m->offset);
+	engine_event(in->engine, task, &ev, topic, m->partition, m->offset, now);
 }
 
 /* See ingest.h. */
