@@ -289,6 +289,23 @@ def run_phase(st, rate, duration, args, idx):
     return res
 
 
+def warm_broker(st, rate, args):
+    """
+    The same load for args.broker_warmup seconds, unmeasured, on a topic and group of its own;
+    then Redis is flushed. A freshly started broker spends most of its CPU compiling (JIT) the
+    code of the daemon's kinds of request at first (bench/README.md, benchmark 1, step 3).
+    Returns the seconds and the broker's CPU per event.
+    """
+    kb0 = c.broker_cpu(st)
+    r = run_phase(st, rate, args.broker_warmup, args, 9)
+    kb1 = c.broker_cpu(st)
+    st.redis.cmd("FLUSHALL")
+    us = None if kb0 is None or kb1 is None or not r["produced"] else 1e6 * (kb1 - kb0) / r["produced"]
+    c.log("broker warm-up: %.0f s at %d events/s on its own topic, broker %s us/event"
+          % (args.broker_warmup, rate, "?" if us is None else "%.2f" % us))
+    return {"s": args.broker_warmup, "rate": rate, "broker_us_per_event": us}
+
+
 def report_phase(r, out=sys.stdout, label=""):
     p = lambda *a: print(*a, file=out)  # noqa: E731
     L = r["latency_ms"]
@@ -326,6 +343,11 @@ def report_phase(r, out=sys.stdout, label=""):
 def report(res, out=sys.stdout):
     print("== Benchmark 2: latency (%s Kafka, target %d events/s for %.0f s, probe every %d ms) =="
           % (res["kafka"], res["rate"], res["duration"], res["probe_every_ms"]), file=out)
+    w = res.get("broker_warmup")
+    print("broker warm-up: %s" % ("none" if not w else "%.0f s of the same load first, unmeasured, broker %s us/event "
+                                  "in it (its JVM compiling the daemon's requests' code)"
+                                  % (w["s"], "?" if w["broker_us_per_event"] is None
+                                     else "%.2f" % w["broker_us_per_event"])), file=out)
     for i, r in enumerate(res["phases"]):
         report_phase(r, out, "[%d events/s]" % r["rate"])
     ok = any(r["rate"] >= 50_000 and r["sustained"] and r["latency_ms"].get("p99", 1e9) <= 50
@@ -352,6 +374,10 @@ def main():
                     help="seconds to wait for probes still in flight after the load stops")
     ap.add_argument("--warmup", type=float, default=2.0,
                     help="probes sent in the first WARMUP seconds are reported apart (default 2)")
+    ap.add_argument("--broker-warmup", type=float, default=30.0,
+                    help="seconds of the same load, unmeasured, on a topic and group of their own first, "
+                         "so that the real broker's JVM has compiled the code of the daemon's requests "
+                         "(default %(default)s; 0: a cold broker; see bench/README.md)")
     ap.add_argument("--fallback-factor", type=float, default=0.8)
     ap.add_argument("--no-fallback", action="store_true")
     c.add_common_args(ap)
@@ -367,6 +393,8 @@ def main():
         if not st.real and rate > 20000:
             c.warn_loud("mock Kafka: reducing --rate %d -> 20000" % rate)
             rate = 20000
+        if st.real and args.broker_warmup > 0:
+            res["broker_warmup"] = warm_broker(st, rate, args)
         r1 = run_phase(st, rate, args.duration, args, 0)
         res["phases"].append(r1)
         report_phase(r1, sys.stderr, "[phase 1]")
