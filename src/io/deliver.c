@@ -50,9 +50,9 @@ struct deliver {
 	/*
 	 * Entries out now. A retry skips them: one still waiting for its report (the broker is
 	 * away, say) is sent again only if that report fails, never while it may still land.
+	 * Its count is the number of items in flight.
 	 */
 	struct deliver_seqs out;
-	size_t inflight;
 	bool dead;           /* freed by its owner while items were out */
 };
 
@@ -133,10 +133,9 @@ static void deliver_confirm(struct deliver_item *it, bool ok)
 		it->failed = true;
 	if (--it->waiting > 0)
 		return;
-	d->inflight--;
 	deliver_seqs_del(&d->out, it->seq);
 	if (d->dead) {
-		if (d->inflight == 0)
+		if (d->out.n == 0)
 			deliver_release(d);
 	} else if (it->failed) {
 		/* From the failed one on, everything is sent again; receivers drop what they had. */
@@ -268,7 +267,6 @@ void deliver_drive(struct deliver *d)
 		it->seq = o->seq;
 		/* One hold of our own until the legs are out, so none can finish the item under us. */
 		it->waiting = 1;
-		d->inflight++;
 		d->sent_upto = o->seq;
 		ok = o->kind == OUTBOX_BATCH ? deliver_batch(d, it, o) : deliver_alert(d, it, o);
 		if (!ok)
@@ -320,7 +318,7 @@ void deliver_attach(struct deliver *d, struct outbox *o)
 /* See deliver.h. */
 bool deliver_idle(const struct deliver *d)
 {
-	return d->inflight == 0;
+	return d->out.n == 0;
 }
 
 /* See deliver.h. */
@@ -330,7 +328,7 @@ void deliver_free(struct deliver *d)
 		return;
 	evtimer_del(d->retry_ev);
 	d->outbox = NULL;
-	if (d->inflight > 0)
+	if (d->out.n > 0)
 		d->dead = true;
 	else
 		deliver_release(d);
