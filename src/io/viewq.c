@@ -61,6 +61,7 @@ struct viewq {
 	size_t out;               /* rounds awaiting their answer (more than one only once closing) */
 	bool dead;                /* freed by its owner while a round was out */
 	bool closing;             /* its owner let its agents go: rounds go at once (viewq_close) */
+	bool quiet;               /* its owner expects no new views soon: rounds are not paced */
 	void (*idle)(void *arg);  /* told when a closing queue has nothing left queued or out */
 };
 
@@ -291,7 +292,7 @@ void viewq_kick(struct viewq *q)
 			viewq_drop(q);
 		return;
 	}
-	if (wait > 0 && !q->closing) {
+	if (wait > 0 && !q->closing && !q->quiet) {
 		struct timeval tv = {wait / 1000, (wait % 1000) * 1000};
 
 		evtimer_add(q->pace_ev, &tv);
@@ -319,6 +320,16 @@ void viewq_kick(struct viewq *q)
 	viewq_keep_rest(q, i);
 	q->out++;
 	view_flush_end(f, viewq_on_round, q);
+}
+
+/* See viewq.h. */
+void viewq_quiet(struct viewq *q, bool quiet)
+{
+	q->quiet = quiet;
+	if (quiet && evtimer_pending(q->pace_ev, NULL)) {
+		evtimer_del(q->pace_ev);
+		viewq_kick(q);
+	}
 }
 
 /* See viewq.h. */

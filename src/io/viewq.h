@@ -22,14 +22,22 @@ bool viewq_put(struct viewq *q, const struct task_view *v);
 
 /*
  * Writes what is queued in one round unless a round is out or paced back; the next round
- * starts when it answers, and no sooner than a few times its duration after it began. So
- * under load a round carries more agents, each once, whatever the commits. A round stops
+ * starts when it answers, and, unless the queue is quiet, no sooner than a few times its
+ * duration after it began. So under load a round carries more agents, each once, whatever
+ * the commits. A round stops
  * taking agents once it added a few MB of commands not yet on the socket (the rest go in the
  * next round), so writes in full after a restore do not pile up as RESP.
  * While the view's connection is down nothing goes: kick again when it is back (a new
  * connection's first writes are in full).
  */
 void viewq_kick(struct viewq *q);
+
+/*
+ * Whether its owner expects no new views soon (it has nothing applied but not committed).
+ * Pacing only waits for more changes to write together, so a quiet queue's rounds go at
+ * once: the end of a burst is shown without the pace's wait.
+ */
+void viewq_quiet(struct viewq *q, bool quiet);
 
 /* True when nothing is queued or out. */
 bool viewq_idle(const struct viewq *q);

@@ -3,7 +3,7 @@
  * src/io/redis.c into a private redis-server: the newest view per agent, in full from a new
  * queue, then only the fields that changed; in full again after a failed round or on a new
  * connection; held while the connection is down; a closed queue's writes never land after a
- * new owner's.
+ * new owner's; paced under load, not when quiet.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -353,6 +353,39 @@ static void test_close_unbounded(void **state)
 	viewq_free(q);
 }
 
+/* Turns the loop for ms milliseconds. */
+static void turn_for(long ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	event_base_loopexit(base, &tv);
+	event_base_dispatch(base);
+}
+
+/* A round waits a few times the last one's duration, unless the queue is quiet. */
+static void test_quiet_not_paced(void **state)
+{
+	struct viewq *q = viewq_new(base, writer, on_failed, NULL);
+
+	(void)state;
+	show(q, "a1", 1);
+	/* Redis holds the next round's writes for 300 ms: the pace after it is about 600 ms. */
+	run("CLIENT PAUSE 300 WRITE");
+	show(q, "a1", 2);
+	queue(q, "a1", 3);
+	viewq_kick(q);
+	turn_for(100);
+	assert_field("a1", "open_tickets", "2");
+	assert_false(viewq_idle(q));
+	/* Nothing more is coming: what waits goes at once. */
+	viewq_quiet(q, true);
+	turn_for(100);
+	assert_field("a1", "open_tickets", "3");
+	assert_true(viewq_idle(q));
+	assert_int_equal(failures, 0);
+	viewq_free(q);
+}
+
 /* Starts the server, the connection and the writer the tests share. */
 static int setup(void **state)
 {
@@ -386,6 +419,7 @@ int main(void)
 		cmocka_unit_test_setup(test_long_id, clean),
 		cmocka_unit_test_setup(test_round_bound, clean),
 		cmocka_unit_test_setup(test_close_unbounded, clean),
+		cmocka_unit_test_setup(test_quiet_not_paced, clean),
 	};
 	int failed;
 
