@@ -470,6 +470,19 @@ def cpu_seconds(pid, task=None):
     return (ut + st) / CLK_TCK, ut / CLK_TCK, st / CLK_TCK
 
 
+def cpu_reference(rounds=10):
+    """CPU seconds of one fixed piece of work (summing 10,000,000 integers in this Python),
+    `rounds` times: how fast a core of this machine runs just now. On the 2-core VM the same
+    work took 0.129 to 0.204 s within 5 s of each other (2026-12-06), so every CPU-per-event
+    figure taken here moves with it."""
+    out = []
+    for _ in range(rounds):
+        t = time.process_time()
+        sum(range(10_000_000))
+        out.append(time.process_time() - t)
+    return out
+
+
 def machine_cpu():
     """(busy, all) CPU seconds of the whole machine so far, summed over its cores (/proc/stat)."""
     with open("/proc/stat") as f:

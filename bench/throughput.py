@@ -118,6 +118,7 @@ def run(args):
               % (", ".join("%s=%s" % kv for kv in sorted(res["prefetch"].items())), args.events,
                  res["kcat_prefetch_s"]))
         res["broker_warmup"] = warm_broker(st, cfg, summary, args) if st.real else []
+        res["cpu_reference_before"] = c.cpu_reference()
         d = st.make_daemon(cfg)
         agents, want = c.expect_mixed(summary)
         progress = Progress(st, d, 0.05)
@@ -141,6 +142,7 @@ def run(args):
         sampler.stop()
         progress.stop()
         hwm = c.proc_status(d.proc.pid, "VmHWM")
+        res["cpu_reference_after"] = c.cpu_reference()
         c.log("the stats hashes show every event %.3f s after the daemon's exec (%d rounds of HMGETs)"
               % (t_done - t_start, sw.polls))
         try:
@@ -450,6 +452,12 @@ def report(res, out=sys.stdout):
       "(the daemon, Redis, the broker, this script's polls, anything else running); at 300,000 events/s the "
       "daemon and Redis CPU targets alone would take 150%%"
       % (100 * cores * res["machine_busy_s"] / res["machine_all_s"], 100 * cores, cores))
+    ref = sorted(res["cpu_reference_before"] + res["cpu_reference_after"])
+    p("core speed: a fixed piece of work (bench/common.py cpu_reference) took %.3f-%.3f s of CPU, median %.3f, in "
+      "10 rounds just before the daemon's exec and 10 just after done (the machine, not the daemon: every CPU "
+      "figure above moves with it); raw before %s, after %s"
+      % (ref[0], ref[-1], ref[len(ref) // 2], " ".join("%.3f" % x for x in res["cpu_reference_before"]),
+         " ".join("%.3f" % x for x in res["cpu_reference_after"])))
     p("daemon peak RSS: %.1f MiB VmHWM, %.1f MiB max of %d VmRSS samples at 50 ms   (target <= 128 MiB: %s)"
       % (c.mib(res["rss_hwm"]), c.mib(res["rss_peak_sampled"]), res["rss_samples"],
          met(c.mib(res["rss_hwm"]) <= 128)))
