@@ -55,6 +55,7 @@ class Phase:
         self.done_producing = False
         self.stop_poll = False
         self.timeline = []    # (t, produced, shown): ratings+complaints+replies
+        self.alerts = []      # (t, alert messages the daemon published so far: /metrics)
         self.produced = 0
         self.vis = [0]        # vis[i]: ratings, complaints and replies of the sampled agents among lines[:i]
 
@@ -106,6 +107,14 @@ class Phase:
         (messages only show as open_tickets, so they are left out of the count on both sides)."""
         return sum(c.stats_totals(self.st.redis, self.agents)[:3])
 
+    def published(self):
+        """Alert messages the daemon published so far (firing and resolved, every rule)."""
+        try:
+            m = self.st.metrics()
+        except OSError:
+            return 0
+        return int(sum(v for k, v in m.items() if k.startswith("feedbackd_alerts_published_total{")))
+
     def sampler(self, t0):
         """Once a second: (t, produced, shown), in its own thread so that the paced producer
         does not wait for the 10,000-agent round of HMGETs."""
@@ -117,6 +126,7 @@ class Phase:
                 shown = self.shown()
                 # produced: by the end of the round of HMGETs, so never less than it saw
                 self.timeline.append((round(el, 2), self.vis[self.produced], shown))
+                self.alerts.append((round(el, 2), self.published()))
             time.sleep(0.02)
 
     def go(self, lines):
@@ -244,6 +254,7 @@ class Phase:
                 "offered_eps": self.produced_total / self.wall,
                 "probes_sent": len(steady), "probes_seen": len(lat), "probes_missing": len(missing),
                 "latency_ms": pc, "timeline": tl, "drain_s": self.drain_s,
+                "alerts_published": self.alerts,
                 "alert_probes_sent": len(self.asent_at), "alert_probes_seen": len(alat),
                 "alert_latency_ms": c.percentiles(alat), "alert_latencies_ms": sorted(round(x, 2) for x in alat),
                 "latencies_ms": sorted(round(x, 2) for x in lat),
@@ -343,6 +354,16 @@ def report_phase(r, out=sys.stdout, label=""):
         p("%s (first %.0f s, excluded above: %d probes, p50 %.1f ms, max %.1f ms)"
           % (label, r["warmup_s"], W["n"], W["p50"], W["max"]))
     p("%s raw timeline (s, ratings+complaints+replies of the sampled agents produced / shown): %s" % (label, " ".join("%s:%d/%d" % x for x in r["timeline"])))
+    al = r["alerts_published"]
+    if al:
+        # every fresh agent fires each rule once on reaching its minimum samples: a wave that
+        # passes; a measured span inside it carries that load too
+        before = [n for t, n in al if t <= r["warmup_s"]]
+        w = before[-1] if before else 0
+        span = al[-1][0] - (r["warmup_s"] if before else 0)
+        p("%s alert messages the daemon published: %d in the first %.0f s, %d after (%.0f a second); raw per second: %s"
+          % (label, w, r["warmup_s"], al[-1][1] - w, (al[-1][1] - w) / span if span > 0 else 0,
+             " ".join("%s:%d" % x for x in al)))
 
 
 def report(res, out=sys.stdout):
