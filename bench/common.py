@@ -490,12 +490,17 @@ def machine_cpu():
     return (sum(v) - v[3] - v[4]) / CLK_TCK, sum(v) / CLK_TCK
 
 
-def broker_cpu(stack):
-    """The real broker's CPU seconds so far, or None (the mock, or its pid unknown)."""
+def process_cpu(pid):
+    """CPU seconds of pid so far, or None (no such process, or pid unknown)."""
     try:
-        return cpu_seconds(stack.kafka.pid())[0] if stack.real else None
+        return cpu_seconds(pid)[0]
     except (OSError, TypeError, ValueError):
         return None
+
+
+def broker_cpu(stack):
+    """The real broker's CPU seconds so far, or None (the mock, or its pid unknown)."""
+    return process_cpu(stack.kafka.pid()) if stack.real else None
 
 
 def thread_cpu(pid):

@@ -204,21 +204,14 @@ class Progress(threading.Thread):
         self.committed = []   # (seconds from t0 when /metrics answered, events committed)
         self._halt = threading.Event()
 
-    @staticmethod
-    def _cpu(pid):
-        try:
-            return c.cpu_seconds(pid)[0]
-        except (OSError, TypeError, ValueError):
-            return 0.0
-
     def start(self, t0):
         self.t0, self.pid = t0, self.d.proc.pid
         super().start()
 
     def run(self):
         while not self._halt.is_set():
-            self.cpu.append((time.monotonic() - self.t0, self._cpu(self.pid), self._cpu(self.st.redis.proc.pid),
-                             c.broker_cpu(self.st) or 0.0))
+            self.cpu.append((time.monotonic() - self.t0, c.process_cpu(self.pid) or 0.0,
+                             c.process_cpu(self.st.redis.proc.pid) or 0.0, c.broker_cpu(self.st) or 0.0))
             n = c.events_seen(self.st) or 0
             self.committed.append((time.monotonic() - self.t0, n))
             self._halt.wait(self.interval)
@@ -454,9 +447,10 @@ def report(res, out=sys.stdout):
       % (100 * cores * res["machine_busy_s"] / res["machine_all_s"], 100 * cores, cores))
     ref = sorted(res["cpu_reference_before"] + res["cpu_reference_after"])
     p("core speed: a fixed piece of work (bench/common.py cpu_reference) took %.3f-%.3f s of CPU, median %.3f, in "
-      "10 rounds just before the daemon's exec and 10 just after done (the machine, not the daemon: every CPU "
+      "%d rounds just before the daemon's exec and %d just after done (the machine, not the daemon: every CPU "
       "figure above moves with it); raw before %s, after %s"
-      % (ref[0], ref[-1], ref[len(ref) // 2], " ".join("%.3f" % x for x in res["cpu_reference_before"]),
+      % (ref[0], ref[-1], ref[len(ref) // 2], len(res["cpu_reference_before"]), len(res["cpu_reference_after"]),
+         " ".join("%.3f" % x for x in res["cpu_reference_before"]),
          " ".join("%.3f" % x for x in res["cpu_reference_after"])))
     p("daemon peak RSS: %.1f MiB VmHWM, %.1f MiB max of %d VmRSS samples at 50 ms   (target <= 128 MiB: %s)"
       % (c.mib(res["rss_hwm"]), c.mib(res["rss_peak_sampled"]), res["rss_samples"],
