@@ -56,6 +56,7 @@ class Phase:
         self.stop_poll = False
         self.timeline = []    # (t, produced, shown): ratings+complaints+replies
         self.alerts = []      # (t, alert messages the daemon published so far: /metrics)
+        self.view_delay = []  # (t, feedbackd_view_delay_seconds so far: {le: cumulative count}, sum)
         self.produced = 0
         self.vis = [0]        # vis[i]: ratings, complaints and replies of the sampled agents among lines[:i]
 
@@ -107,13 +108,17 @@ class Phase:
         (messages only show as open_tickets, so they are left out of the count on both sides)."""
         return sum(c.stats_totals(self.st.redis, self.agents)[:3])
 
-    def published(self):
-        """Alert messages the daemon published so far (firing and resolved, every rule)."""
+    def daemon_counts(self):
+        """From /metrics: alert messages the daemon published so far (firing and resolved,
+        every rule), and its view delay histogram ({le: cumulative count}, sum)."""
         try:
             m = self.st.metrics()
         except OSError:
-            return 0
-        return int(sum(v for k, v in m.items() if k.startswith("feedbackd_alerts_published_total{")))
+            return 0, ({}, 0.0)
+        head = 'feedbackd_view_delay_seconds_bucket{le="'
+        buckets = {k[len(head):-2]: int(v) for k, v in m.items() if k.startswith(head)}
+        return (int(sum(v for k, v in m.items() if k.startswith("feedbackd_alerts_published_total{"))),
+                (buckets, m.get("feedbackd_view_delay_seconds_sum", 0.0)))
 
     def sampler(self, t0):
         """Once a second: (t, produced, shown), in its own thread so that the paced producer
@@ -126,7 +131,9 @@ class Phase:
                 shown = self.shown()
                 # produced: by the end of the round of HMGETs, so never less than it saw
                 self.timeline.append((round(el, 2), self.vis[self.produced], shown))
-                self.alerts.append((round(el, 2), self.published()))
+                published, delay = self.daemon_counts()
+                self.alerts.append((round(el, 2), published))
+                self.view_delay.append((round(el, 2),) + delay)
             time.sleep(0.02)
 
     def go(self, lines):
@@ -254,7 +261,7 @@ class Phase:
                 "offered_eps": self.produced_total / self.wall,
                 "probes_sent": len(steady), "probes_seen": len(lat), "probes_missing": len(missing),
                 "latency_ms": pc, "timeline": tl, "drain_s": self.drain_s,
-                "alerts_published": self.alerts,
+                "alerts_published": self.alerts, "view_delay": self.view_delay,
                 "alert_probes_sent": len(self.asent_at), "alert_probes_seen": len(alat),
                 "alert_latency_ms": c.percentiles(alat), "alert_latencies_ms": sorted(round(x, 2) for x in alat),
                 "latencies_ms": sorted(round(x, 2) for x in lat),
@@ -322,6 +329,30 @@ def warm_broker(st, rate, args):
     return {"s": args.broker_warmup, "rate": rate, "broker_us_per_event": us}
 
 
+def view_delay_line(r):
+    """The daemon's view delay over the measured span (after the warm-up) from two snapshots
+    of its histogram: percentiles as the bucket bound they fall in."""
+    vd = r.get("view_delay") or []
+    before = [x for x in vd if x[0] <= r["warmup_s"]]
+    if not vd or not vd[-1][1]:
+        return None
+    t0, b0, s0 = before[-1] if before else (0.0, {}, 0.0)
+    t1, b1, s1 = vd[-1]
+    bounds = sorted(b1, key=lambda le: float("inf") if le == "+Inf" else float(le))
+    cum = [(le, b1[le] - b0.get(le, 0)) for le in bounds]
+    n = cum[-1][1]
+    if n <= 0:
+        return None
+
+    def pct(p):
+        return next(le for le, k in cum if k >= p * n)
+    return ("daemon's share, from a change applied to the stats write that shows it answered "
+            "(feedbackd_view_delay_seconds, %.0f-%.0f s): %d writes, mean %.1f ms, p50 <= %s s, p90 <= %s s, "
+            "p99 <= %s s; raw cumulative counts by bound: %s"
+            % (t0, t1, n, 1000 * (s1 - s0) / n, pct(0.5), pct(0.9), pct(0.99),
+               " ".join("%s:%d" % x for x in cum)))
+
+
 def report_phase(r, out=sys.stdout, label=""):
     p = lambda *a: print(*a, file=out)  # noqa: E731
     L = r["latency_ms"]
@@ -349,6 +380,9 @@ def report_phase(r, out=sys.stdout, label=""):
              " ".join("%.0f" % x for x in r["alert_latencies_ms"])))
     else:
         p("%s no quality alert seen (%d probes)" % (label, r["alert_probes_sent"]))
+    vdl = view_delay_line(r)
+    if vdl:
+        p("%s %s" % (label, vdl))
     W = r["warmup_latency_ms"]
     if W.get("n"):
         p("%s (first %.0f s, excluded above: %d probes, p50 %.1f ms, max %.1f ms)"

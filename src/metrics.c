@@ -44,6 +44,14 @@ void metrics_redis_latency(struct metrics *m, double seconds)
 }
 
 /* See metrics.h. */
+void metrics_view_delay(struct metrics *m, double seconds)
+{
+	metrics_observe(metrics_latency_bounds, m->view_delay, METRICS_LATENCY_BUCKETS, seconds);
+	m->view_delay_sum += seconds;
+	m->view_delay_count++;
+}
+
+/* See metrics.h. */
 void metrics_batch(struct metrics *m, size_t events)
 {
 	metrics_observe(metrics_batch_bounds, m->batch_sizes, METRICS_BATCH_BUCKETS, (double)events);
@@ -269,6 +277,9 @@ bool metrics_render(const struct metrics *m, const struct metrics_gauges *g, cha
 	metrics_histogram(fp, "feedbackd_redis_latency_seconds", "Redis command round-trip time.",
 	    metrics_latency_bounds, m->redis_latency, METRICS_LATENCY_BUCKETS, m->redis_latency_sum,
 	    m->redis_latency_count);
+	metrics_histogram(fp, "feedbackd_view_delay_seconds",
+	    "From a change applied (an event, a route batch) to the answer of the stats write that shows it.",
+	    metrics_latency_bounds, m->view_delay, METRICS_LATENCY_BUCKETS, m->view_delay_sum, m->view_delay_count);
 	metrics_one(fp, "feedbackd_redis_errors_total", "counter", "Redis commands answered with an error.",
 	    m->redis_errors);
 	metrics_one(fp, "feedbackd_redis_reconnects_total", "counter", "Connections to Redis started after a loss.",

@@ -34,6 +34,9 @@ struct metrics {
 	uint64_t redis_latency[METRICS_LATENCY_BUCKETS]; /* per-bucket counts; rendered cumulative */
 	double redis_latency_sum;
 	uint64_t redis_latency_count;
+	uint64_t view_delay[METRICS_LATENCY_BUCKETS];    /* per-bucket counts: metrics_view_delay() */
+	double view_delay_sum;
+	uint64_t view_delay_count;
 	uint64_t alerts_published;
 	uint64_t alerts_failed;
 	uint64_t clocks_fired;
@@ -78,6 +81,12 @@ extern const char *const metrics_alert_rules[METRICS_ALERT_RULES];
 
 /* Records one Redis round trip. */
 void metrics_redis_latency(struct metrics *m, double seconds);
+
+/*
+ * Records one stats write answered: seconds from the oldest change it shows (an event or a
+ * route batch applied) to its answer, the daemon's share of a dashboard's delay.
+ */
+void metrics_view_delay(struct metrics *m, double seconds);
 
 /* Records one batch sent to Redis: batches, batch_events and the size histogram. */
 void metrics_batch(struct metrics *m, size_t events);

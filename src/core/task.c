@@ -26,6 +26,7 @@ struct task_agent {
 	bool dirty; /* its state changed: saved and shown at the next flush */
 	bool view;  /* only shown (and its rules re-checked) at the next flush */
 	bool listed; /* in dirty_agents */
+	int64_t since_ms; /* the now_ms of its oldest change not yet flushed; 0: none */
 };
 
 /* A growable array of 32-bit indexes. */
@@ -181,10 +182,12 @@ static void task_agent_list(struct task *t, uint32_t i)
 		t->agents[i].listed = true;
 }
 
-/* Marks an agent whose state changed, to be saved and shown at the next flush. */
-static void task_agent_dirty(struct task *t, uint32_t i)
+/* Marks an agent whose state changed at now_ms, to be saved and shown at the next flush. */
+static void task_agent_dirty(struct task *t, uint32_t i, int64_t now_ms)
 {
 	t->agents[i].dirty = true;
+	if (t->agents[i].since_ms == 0)
+		t->agents[i].since_ms = now_ms;
 	task_agent_list(t, i);
 }
 
@@ -259,7 +262,7 @@ static void task_agent_delta(struct task *t, const struct route_delta *d, int64_
 	}
 	a->open += d->open;
 	a->overdue += d->overdue;
-	task_agent_dirty(t, i);
+	task_agent_dirty(t, i, now_ms);
 }
 
 /* Frees a ticket's slot; its id waits for the next flush, which deletes its record. */
@@ -375,7 +378,7 @@ enum task_result task_event(struct task *t, const struct event *e, int64_t now_m
 			agent_count(a, &t->cfg->plan, now_ms, e->ts_ms, incs, n);
 		if (e->ts_ms > a->newest_ms)
 			a->newest_ms = e->ts_ms;
-		task_agent_dirty(t, i);
+		task_agent_dirty(t, i, now_ms);
 	}
 	/* A late complaint or message would only open a clock that breached long ago. */
 	if (e->type != EVENT_RATING && (e->type == EVENT_REPLY || !late)) {
@@ -532,7 +535,7 @@ static bool task_flush_agent(struct task *t, uint32_t i, msgpack_sbuffer *sb, in
     const struct task_sink *sink)
 {
 	struct task_agent *ta = &t->agents[i];
-	struct task_view view = {.agent = ta->id};
+	struct task_view view = {.agent = ta->id, .since_ms = ta->since_ms};
 	struct agent_alerts alerts;
 	msgpack_packer pk;
 	int64_t next;
@@ -560,6 +563,7 @@ static bool task_flush_agent(struct task *t, uint32_t i, msgpack_sbuffer *sb, in
 	}
 	ta->dirty = false;
 	ta->view = false;
+	ta->since_ms = 0;
 	return sink->agent(sink->arg, ta->id, sb->size ? sb->data : NULL, sb->size, &view);
 }
 

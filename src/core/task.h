@@ -41,6 +41,8 @@ struct task_view {
 	const char *agent;
 	struct totals totals[WINDOWS_MAX];
 	int64_t open, overdue, newest_ms;
+	/* the now_ms of the oldest change it shows (an event, a batch); 0: none (windows slid, restored) */
+	int64_t since_ms;
 };
 
 /* Called by task_flush for everything changed since the last flush; false aborts it. */

@@ -564,7 +564,7 @@ void engine_assign(struct engine *e, uint32_t id)
 	et->store = taskstore_new(e->redis, e->cfg->prefix, e->cfg->group, (int)id, segment_ms > 0 ? segment_ms : 1);
 	et->flush = et->store != NULL ? flushset_new(et->store, e->cfg->windows.count) : NULL;
 	et->deliver = deliver_new(e->base, e->cfg, e->metrics, e->view, e->route, e->alerts, engine_delivered, et);
-	et->viewq = viewq_new(e->base, e->view, engine_views_failed, et);
+	et->viewq = viewq_new(e->base, e->view, e->metrics, engine_views_failed, et);
 	et->flush_ev = evtimer_new(e->base, engine_on_flush, et);
 	et->tick_ev = evtimer_new(e->base, engine_on_tick, et);
 	et->retry_ev = evtimer_new(e->base, engine_on_retry, et);

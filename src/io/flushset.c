@@ -13,7 +13,7 @@
  * room for WINDOWS_MAX), then the id and its NUL, padded to the next view's alignment.
  */
 struct flushset_view {
-	int64_t open, overdue, newest_ms;
+	int64_t open, overdue, newest_ms, since_ms;
 	struct totals totals[];
 };
 /*
@@ -94,6 +94,7 @@ void flushset_views(struct flushset *fs, void (*fn)(void *arg, const struct task
 		tv.open = v->open;
 		tv.overdue = v->overdue;
 		tv.newest_ms = v->newest_ms;
+		tv.since_ms = v->since_ms;
 		memcpy(tv.totals, v->totals, fs->windows * sizeof(tv.totals[0]));
 		fn(arg, &tv);
 	}
@@ -124,6 +125,7 @@ static bool flushset_agent(void *arg, const char *id, const char *blob, size_t l
 	v->open = view->open;
 	v->overdue = view->overdue;
 	v->newest_ms = view->newest_ms;
+	v->since_ms = view->since_ms;
 	memcpy(v->totals, view->totals, fs->windows * sizeof(v->totals[0]));
 	memcpy(&v->totals[fs->windows], id, id_len + 1);
 	fs->views_len += size;

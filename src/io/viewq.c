@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "idmap.h"
+#include "metrics.h"
 #include "timestamp.h"
 
 /*
@@ -38,6 +39,7 @@ struct viewq_item {
 	uint32_t slot;
 	uint32_t name;
 	int64_t open, overdue, newest_ms;
+	int64_t since_ms; /* the oldest change it shows (task_view.since_ms); 0: none */
 	struct totals totals[];
 };
 
@@ -48,6 +50,9 @@ struct viewq {
 	int64_t round_ms;         /* how long the last round took */
 	void (*failed)(void *arg);
 	void *arg;
+	struct metrics *metrics;  /* feedbackd_view_delay_seconds */
+	int64_t *round_since;     /* the since_ms of the round out, observed when it answers */
+	size_t round_since_n, round_since_cap;
 	/* Every agent ever queued has a slot, for the queue's life: its memo and its queue position. */
 	struct idmap *slots;      /* agent -> slot */
 	view_memo_t *memo;        /* view_memo_fields() per slot: what its hash holds (view.h) */
@@ -77,6 +82,7 @@ static void viewq_release(struct viewq *q)
 {
 	free(q->items);
 	free(q->names);
+	free(q->round_since);
 	free(q->memo);
 	free(q->queued);
 	idmap_free(q->slots);
@@ -147,13 +153,15 @@ static void viewq_on_pace(evutil_socket_t fd, short what, void *arg)
 }
 
 /* See viewq.h. */
-struct viewq *viewq_new(struct event_base *base, struct view *view, void (*failed)(void *arg), void *arg)
+struct viewq *viewq_new(struct event_base *base, struct view *view, struct metrics *metrics,
+    void (*failed)(void *arg), void *arg)
 {
 	struct viewq *q = calloc(1, sizeof(*q));
 
 	if (q == NULL)
 		return NULL;
 	q->view = view;
+	q->metrics = metrics;
 	q->failed = failed;
 	q->arg = arg;
 	q->fields = view_memo_fields(view);
@@ -205,6 +213,7 @@ static void viewq_set(const struct viewq *q, struct viewq_item *it, const struct
 	it->open = v->open;
 	it->overdue = v->overdue;
 	it->newest_ms = v->newest_ms;
+	it->since_ms = v->since_ms;
 	memcpy(it->totals, v->totals, q->windows * sizeof(it->totals[0]));
 }
 
@@ -218,7 +227,13 @@ bool viewq_put(struct viewq *q, const struct task_view *v)
 	if (!viewq_slot(q, v->agent, len, &slot))
 		return false;
 	if (q->queued[slot] != VIEWQ_NONE) {
-		viewq_set(q, viewq_at(q, q->queued[slot]), v);
+		struct viewq_item *queued = viewq_at(q, q->queued[slot]);
+		int64_t since = queued->since_ms;
+
+		viewq_set(q, queued, v);
+		/* The delay counts from the oldest change the write shows. */
+		if (since != 0 && (queued->since_ms == 0 || since < queued->since_ms))
+			queued->since_ms = since;
 		return true;
 	}
 	if (q->n == q->cap) {
@@ -251,13 +266,34 @@ bool viewq_put(struct viewq *q, const struct task_view *v)
 	return true;
 }
 
+/* Keeps the since_ms of a view going in the round, for its delay; none when out of memory. */
+static void viewq_track(struct viewq *q, int64_t since_ms)
+{
+	if (q->round_since_n == q->round_since_cap) {
+		size_t cap = q->round_since_cap ? q->round_since_cap * 2 : 256;
+		int64_t *p = viewq_realloc(q->round_since, cap, sizeof(*p));
+
+		if (p == NULL)
+			return;
+		q->round_since = p;
+		q->round_since_cap = cap;
+	}
+	q->round_since[q->round_since_n++] = since_ms;
+}
+
 /* A round was answered: the next one goes, or the owner hears of a failure. */
 static void viewq_on_round(void *arg, bool ok)
 {
 	struct viewq *q = arg;
 
+	int64_t now = ts_now_ms();
+
 	q->out--;
-	q->round_ms = ts_now_ms() - q->round_start_ms;
+	q->round_ms = now - q->round_start_ms;
+	if (ok)
+		for (size_t i = 0; i < q->round_since_n; i++)
+			metrics_view_delay(q->metrics, (double)(now - q->round_since[i]) / 1000.0);
+	q->round_since_n = 0;
 	if (q->dead) {
 		if (q->out == 0)
 			viewq_release(q);
@@ -277,6 +313,7 @@ static void viewq_on_round(void *arg, bool ok)
 void viewq_kick(struct viewq *q)
 {
 	struct view_flush *f;
+	bool track;
 	int64_t now = ts_now_ms();
 	int64_t wait = q->round_start_ms + VIEWQ_PACE * q->round_ms - now;
 	size_t i, unsent = view_unsent(q->view);
@@ -306,10 +343,16 @@ void viewq_kick(struct viewq *q)
 		q->session = view_session(q->view);
 	}
 	q->round_start_ms = now;
+	/* Overlapping rounds (a closing queue's) are not timed: one list of delays per round out. */
+	track = q->out == 0;
+	q->round_since_n = 0;
 	/* A closing queue's views all go in this round: a later one could land after a new owner's. */
 	for (i = 0; i < q->n && (q->closing || view_unsent(q->view) - unsent < VIEWQ_ROUND_BYTES); i++) {
 		const struct viewq_item *it = viewq_at(q, i);
 		const char *agent = q->names + it->name;
+
+		if (track && it->since_ms != 0)
+			viewq_track(q, it->since_ms);
 
 		view_agent_stats(f, agent, it->totals, it->open, it->overdue, now,
 		    q->memo + (size_t)it->slot * q->fields);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <event2/event.h>
 
+#include "metrics.h"
 #include "task.h"
 #include "view.h"
 
@@ -13,9 +14,12 @@ struct viewq;
 /*
  * A queue writing through view, which remembers what each agent's hash holds to write only
  * what changed (view_agent_stats' memo); failed runs when a round was not fully written, or
- * found a hash changed behind its back, and every agent's next write is then in full.
+ * found a hash changed behind its back, and every agent's next write is then in full. Each
+ * written view that shows a change (since_ms) is timed into metrics' view delay when its
+ * round answers.
  */
-struct viewq *viewq_new(struct event_base *base, struct view *view, void (*failed)(void *arg), void *arg);
+struct viewq *viewq_new(struct event_base *base, struct view *view, struct metrics *metrics,
+    void (*failed)(void *arg), void *arg);
 
 /* Queues an agent's view (copied), replacing an older one of the same agent; false when out of memory. */
 bool viewq_put(struct viewq *q, const struct task_view *v);

@@ -38,7 +38,7 @@ static void on_view(void *arg, const struct task_view *v)
 static struct task_view view_of(const char *agent, int64_t base_value)
 {
 	struct task_view v = {.agent = agent, .open = base_value + 100, .overdue = base_value + 200,
-		.newest_ms = base_value + 300};
+		.newest_ms = base_value + 300, .since_ms = base_value + 400};
 
 	for (int w = 0; w < WINDOWS_MAX; w++)
 		v.totals[w].c[0] = base_value + w;
@@ -68,6 +68,7 @@ static void test_views(void **state)
 	assert_int_equal(got[1].open, 120);
 	assert_int_equal(got[1].overdue, 220);
 	assert_int_equal(got[1].newest_ms, 320);
+	assert_int_equal(got[1].since_ms, 420);
 	assert_int_equal(got[0].totals[0].c[0], 10);
 	assert_int_equal(got[0].totals[1].c[0], 11);
 	assert_int_equal(got[1].totals[1].c[0], 21);

@@ -94,6 +94,23 @@ static const char want_full[] =
     "feedbackd_redis_latency_seconds_bucket{le=\"+Inf\"} 4\n"
     "feedbackd_redis_latency_seconds_sum 8.252197265625\n"
     "feedbackd_redis_latency_seconds_count 4\n"
+    "# HELP feedbackd_view_delay_seconds From a change applied (an event, a route batch) to the answer of the stats write that shows it.\n"
+    "# TYPE feedbackd_view_delay_seconds histogram\n"
+    "feedbackd_view_delay_seconds_bucket{le=\"0.0005\"} 0\n"
+    "feedbackd_view_delay_seconds_bucket{le=\"0.001\"} 0\n"
+    "feedbackd_view_delay_seconds_bucket{le=\"0.0025\"} 0\n"
+    "feedbackd_view_delay_seconds_bucket{le=\"0.005\"} 0\n"
+    "feedbackd_view_delay_seconds_bucket{le=\"0.01\"} 0\n"
+    "feedbackd_view_delay_seconds_bucket{le=\"0.025\"} 0\n"
+    "feedbackd_view_delay_seconds_bucket{le=\"0.05\"} 1\n"
+    "feedbackd_view_delay_seconds_bucket{le=\"0.1\"} 1\n"
+    "feedbackd_view_delay_seconds_bucket{le=\"0.25\"} 1\n"
+    "feedbackd_view_delay_seconds_bucket{le=\"0.5\"} 2\n"
+    "feedbackd_view_delay_seconds_bucket{le=\"1\"} 2\n"
+    "feedbackd_view_delay_seconds_bucket{le=\"5\"} 2\n"
+    "feedbackd_view_delay_seconds_bucket{le=\"+Inf\"} 2\n"
+    "feedbackd_view_delay_seconds_sum 0.53125\n"
+    "feedbackd_view_delay_seconds_count 2\n"
     "# HELP feedbackd_redis_errors_total Redis commands answered with an error.\n"
     "# TYPE feedbackd_redis_errors_total counter\n"
     "feedbackd_redis_errors_total 3\n"
@@ -224,6 +241,8 @@ test_render_full(void **state)
 	metrics_redis_latency(&m, 0.001953125);
 	metrics_redis_latency(&m, 0.25);
 	metrics_redis_latency(&m, 8.0);
+	metrics_view_delay(&m, 0.03125);
+	metrics_view_delay(&m, 0.5);
 	assert_true(metrics_alert(&m, "reply_sla_breach", "firing"));
 	assert_true(metrics_alert(&m, "reply_sla_breach", "firing"));
 	assert_true(metrics_alert(&m, "reply_sla_breach", "resolved"));

@@ -245,6 +245,31 @@ static void test_ratings(void **state)
 	task_free(t);
 }
 
+/* A view carries when its oldest change came; shown again without a change, none. */
+static void test_since(void **state)
+{
+	struct task *t = task_new(0, &cfg);
+	struct capture c = {0};
+	struct event e;
+
+	(void)state;
+	e = ev("e1", EVENT_RATING, "a1", NULL, T0 - MIN, 5);
+	task_event(t, &e, T0 - 5000);
+	e = ev("e2", EVENT_RATING, "a1", NULL, T0 - MIN, 4);
+	task_event(t, &e, T0);
+	flush(t, T0, &c);
+	assert_int_equal(view_of(&c, "a1")->since_ms, T0 - 5000);
+	task_show_all(t);
+	flush(t, T0 + 1000, &c);
+	assert_int_equal(view_of(&c, "a1")->since_ms, 0);
+	e = ev("e3", EVENT_RATING, "a1", NULL, T0 - MIN, 3);
+	task_event(t, &e, T0 + 2000);
+	flush(t, T0 + 2000, &c);
+	assert_int_equal(view_of(&c, "a1")->since_ms, T0 + 2000);
+	cap_reset(&c);
+	task_free(t);
+}
+
 /* A clock whose ticket is local: met, response time, and the open gauge back to zero. */
 static void test_local_clock(void **state)
 {
@@ -742,6 +767,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ratings),
+		cmocka_unit_test(test_since),
 		cmocka_unit_test(test_local_clock),
 		cmocka_unit_test(test_remote_clock),
 		cmocka_unit_test(test_restore),

@@ -26,6 +26,7 @@
 #include "metrics.h"
 #include "redis.h"
 #include "redisserver.h"
+#include "timestamp.h"
 #include "view.h"
 #include "viewq.h"
 
@@ -154,7 +155,7 @@ static int clean(void **state)
 /* A new queue writes in full; then only what changed is sent, the newest of each agent once. */
 static void test_changed_only(void **state)
 {
-	struct viewq *q = viewq_new(base, writer, on_failed, NULL);
+	struct viewq *q = viewq_new(base, writer, &metrics, on_failed, NULL);
 	struct task_view v = {.agent = "a1", .open = 9};
 
 	(void)state;
@@ -170,7 +171,7 @@ static void test_changed_only(void **state)
 	assert_int_equal(redisserver_calls(&srv, "hset"), 3);
 	viewq_free(q);
 	/* A new queue (a task assigned again) knows nothing: in full. */
-	q = viewq_new(base, writer, on_failed, NULL);
+	q = viewq_new(base, writer, &metrics, on_failed, NULL);
 	show(q, "a1", 2);
 	assert_field("a1", "satisfied_1h", "6");
 	assert_int_equal(failures, 0);
@@ -180,7 +181,7 @@ static void test_changed_only(void **state)
 /* A failed round, or a hash found changed, makes every agent's next write a full one. */
 static void test_failure_full(void **state)
 {
-	struct viewq *q = viewq_new(base, writer, on_failed, NULL);
+	struct viewq *q = viewq_new(base, writer, &metrics, on_failed, NULL);
 
 	(void)state;
 	show(q, "a1", 1);
@@ -204,7 +205,7 @@ static void test_failure_full(void **state)
 /* Down, the views wait; on the new connection, whose server may have lost writes, they go in full. */
 static void test_reconnect_full(void **state)
 {
-	struct viewq *q = viewq_new(base, writer, on_failed, NULL);
+	struct viewq *q = viewq_new(base, writer, &metrics, on_failed, NULL);
 	struct task_view v = {.agent = "a1", .open = 5};
 
 	(void)state;
@@ -230,7 +231,7 @@ static void test_reconnect_full(void **state)
  */
 static void test_close_before_new_owner(void **state)
 {
-	struct viewq *old = viewq_new(base, writer, on_failed, NULL), *q;
+	struct viewq *old = viewq_new(base, writer, &metrics, on_failed, NULL), *q;
 	struct task_view v = {.agent = "a1", .open = 2};
 
 	(void)state;
@@ -242,7 +243,7 @@ static void test_close_before_new_owner(void **state)
 	viewq_kick(old);
 	assert_false(viewq_idle(old));
 	viewq_close(old, on_idle);
-	q = viewq_new(base, writer, on_failed, NULL);
+	q = viewq_new(base, writer, &metrics, on_failed, NULL);
 	show(q, "a1", 4);
 	assert_true(turn_until(viewq_idle, old));
 	assert_field("a1", "open_tickets", "4");
@@ -256,7 +257,7 @@ static void test_close_before_new_owner(void **state)
 /* A closed queue's views are dropped while the connection is down: they would land after a new owner's. */
 static void test_close_down(void **state)
 {
-	struct viewq *old = viewq_new(base, writer, on_failed, NULL), *q = viewq_new(base, writer, on_failed, NULL);
+	struct viewq *old = viewq_new(base, writer, &metrics, on_failed, NULL), *q = viewq_new(base, writer, &metrics, on_failed, NULL);
 	struct task_view v = {.agent = "a1", .open = 7};
 
 	(void)state;
@@ -278,7 +279,7 @@ static void test_close_down(void **state)
 /* The longest agent id: its key and its fb:agents entry are written whole. */
 static void test_long_id(void **state)
 {
-	struct viewq *q = viewq_new(base, writer, on_failed, NULL);
+	struct viewq *q = viewq_new(base, writer, &metrics, on_failed, NULL);
 	char agent[EVENT_ID_MAX + 1];
 	redisReply *r;
 
@@ -300,7 +301,7 @@ static void test_long_id(void **state)
  */
 static void test_round_bound(void **state)
 {
-	struct viewq *q = viewq_new(base, writer, on_failed, NULL);
+	struct viewq *q = viewq_new(base, writer, &metrics, on_failed, NULL);
 	char agent[32];
 	redisReply *r;
 
@@ -335,7 +336,7 @@ static void test_round_bound(void **state)
 /* A closing queue is not bounded: all of its 4,000 writes in full go at once, in one round. */
 static void test_close_unbounded(void **state)
 {
-	struct viewq *q = viewq_new(base, writer, on_failed, NULL);
+	struct viewq *q = viewq_new(base, writer, &metrics, on_failed, NULL);
 	char agent[32];
 
 	(void)state;
@@ -365,7 +366,7 @@ static void turn_for(long ms)
 /* A round waits a few times the last one's duration, unless the queue is quiet. */
 static void test_quiet_not_paced(void **state)
 {
-	struct viewq *q = viewq_new(base, writer, on_failed, NULL);
+	struct viewq *q = viewq_new(base, writer, &metrics, on_failed, NULL);
 
 	(void)state;
 	show(q, "a1", 1);
@@ -382,6 +383,44 @@ static void test_quiet_not_paced(void **state)
 	turn_for(100);
 	assert_field("a1", "open_tickets", "3");
 	assert_true(viewq_idle(q));
+	assert_int_equal(failures, 0);
+	viewq_free(q);
+}
+
+/* Queues agent's view as queue() does, showing a change applied at since_ms. */
+static void queue_since(struct viewq *q, const char *agent, int64_t since_ms)
+{
+	struct task_view v = {.agent = agent, .open = 1, .newest_ms = 1000, .since_ms = since_ms};
+
+	assert_true(viewq_put(q, &v));
+}
+
+/*
+ * A write is timed from the oldest change it shows to its answer: an agent queued twice
+ * counts from the first, a view without a change (windows slid) is not counted.
+ */
+static void test_delay(void **state)
+{
+	struct viewq *q = viewq_new(base, writer, &metrics, on_failed, NULL);
+	int64_t now = ts_now_ms();
+
+	(void)state;
+	memset(metrics.view_delay, 0, sizeof(metrics.view_delay));
+	metrics.view_delay_count = 0;
+	metrics.view_delay_sum = 0;
+	queue_since(q, "a1", now - 300);
+	queue_since(q, "a1", now - 100);
+	queue_since(q, "a2", 0);
+	viewq_kick(q);
+	assert_true(turn_until(viewq_idle, q));
+	assert_int_equal(metrics.view_delay_count, 1);
+	assert_true(metrics.view_delay_sum >= 0.3 && metrics.view_delay_sum < 0.5);
+	assert_int_equal(metrics.view_delay[9], 1); /* le 0.5 */
+	/* The next write of a1 shows no new change. */
+	queue_since(q, "a1", 0);
+	viewq_kick(q);
+	assert_true(turn_until(viewq_idle, q));
+	assert_int_equal(metrics.view_delay_count, 1);
 	assert_int_equal(failures, 0);
 	viewq_free(q);
 }
@@ -418,6 +457,7 @@ int main(void)
 		cmocka_unit_test_setup(test_close_down, clean),
 		cmocka_unit_test_setup(test_long_id, clean),
 		cmocka_unit_test_setup(test_round_bound, clean),
+		cmocka_unit_test_setup(test_delay, clean),
 		cmocka_unit_test_setup(test_close_unbounded, clean),
 		cmocka_unit_test_setup(test_quiet_not_paced, clean),
 	};
