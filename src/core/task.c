@@ -61,6 +61,8 @@ struct task {
 	struct route_batch **building; /* per destination task, NULL until a record is added */
 	struct outbox out;
 	uint64_t *marks;             /* per source task: the last batch sequence applied */
+	size_t changes;  /* changes to agents since the last flush (task_agent_dirty calls) */
+	bool hot;        /* the last flush changed its agents TASK_HOT_CHANGES times each or more */
 	bool marks_changed;
 };
 
@@ -186,6 +188,7 @@ static void task_agent_list(struct task *t, uint32_t i)
 static void task_agent_dirty(struct task *t, uint32_t i, int64_t now_ms)
 {
 	t->agents[i].dirty = true;
+	t->changes++;
 	if (t->agents[i].since_ms == 0)
 		t->agents[i].since_ms = now_ms;
 	task_agent_list(t, i);
@@ -480,6 +483,12 @@ int64_t task_next_tick(const struct task *t)
 }
 
 /* See task.h. */
+bool task_hot(const struct task *t)
+{
+	return t->hot;
+}
+
+/* See task.h. */
 bool task_dirty(const struct task *t)
 {
 	if (t->dirty_agents.n || t->dirty_tickets.n || t->deleted_n || t->records_n ||
@@ -599,6 +608,8 @@ bool task_flush(struct task *t, int64_t now_ms, const struct task_sink *sink)
 	t->records_n = 0;
 	for (uint32_t n = 0; n < TASK_SHOW_PER_FLUSH && t->show_next < t->show_end; n++)
 		task_agent_view(t, t->show_next++);
+	t->hot = t->dirty_agents.n > 0 && t->changes >= TASK_HOT_CHANGES * t->dirty_agents.n;
+	t->changes = 0;
 	for (size_t i = 0; i < t->dirty_agents.n; i++) {
 		t->agents[t->dirty_agents.v[i]].listed = false;
 		if (!task_flush_agent(t, t->dirty_agents.v[i], &sb, now_ms, sink))

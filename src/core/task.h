@@ -84,6 +84,14 @@ int64_t task_next_tick(const struct task *t);
 bool task_dirty(const struct task *t);
 
 /*
+ * True when the last flush changed its agents TASK_HOT_CHANGES times each or more on
+ * average (a backlog: views written later would combine more changes), false when about
+ * once each (a steady stream over many agents: waiting would only delay each view).
+ */
+#define TASK_HOT_CHANGES 2
+bool task_hot(const struct task *t);
+
+/*
  * Hands every change since the last flush to the sink, in this order: tickets, dedupe
  * records, agents (re-checking their rules, which may add alerts), new outbox entries,
  * delivered outbox entries, meta. The task forgets the changes once the sink has them: the

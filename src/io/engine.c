@@ -329,7 +329,7 @@ static void engine_on_commit(void *arg, enum taskstore_result res)
 	}
 	outbox_committed(task_outbox(et->task));
 	taskstore_changes_clear(flushset_changes(et->flush));
-	viewq_quiet(et->viewq, !task_dirty(et->task));
+	viewq_quiet(et->viewq, !task_dirty(et->task) || !task_hot(et->task));
 	engine_write_views(et);
 	offsetlist_count(&et->flushed, e->metrics); /* the metrics say what Redis holds */
 	{
@@ -608,7 +608,7 @@ bool engine_ready(const struct engine *e, uint32_t id)
 /* Something was applied: commit at once past [ingest] batch_size, else at the flush interval. */
 static void engine_applied(struct engine_task *et)
 {
-	viewq_quiet(et->viewq, false);
+	viewq_quiet(et->viewq, !task_hot(et->task));
 	if (et->open.n >= (size_t)et->e->cfg->batch_size && !et->committing) {
 		evtimer_del(et->flush_ev);
 		engine_flush(et);

@@ -37,9 +37,11 @@ bool viewq_put(struct viewq *q, const struct task_view *v);
 void viewq_kick(struct viewq *q);
 
 /*
- * Whether its owner expects no new views soon (it has nothing applied but not committed).
- * Pacing only waits for more changes to write together, so a quiet queue's rounds go at
- * once: the end of a burst is shown without the pace's wait.
+ * Whether its owner expects no changes worth waiting for: it has nothing applied but not
+ * committed, or its agents change about once a flush (task_hot false), so a later write
+ * would combine nothing. Pacing only waits for more changes to write together, so a quiet
+ * queue's rounds go at once: the end of a burst, and a steady stream, are shown without
+ * the pace's wait.
  */
 void viewq_quiet(struct viewq *q, bool quiet);
 

@@ -270,6 +270,34 @@ static void test_since(void **state)
 	task_free(t);
 }
 
+/* A flush that changed its agents twice each or more is hot; about once each, not. */
+static void test_hot(void **state)
+{
+	struct task *t = task_new(0, &cfg);
+	struct capture c = {0};
+	struct event e;
+	char id[16];
+
+	(void)state;
+	assert_false(task_hot(t));
+	for (int i = 0; i < 4; i++) {
+		snprintf(id, sizeof(id), "h%d", i);
+		e = ev(id, EVENT_RATING, i < 3 ? "a1" : "a2", NULL, T0 - MIN, 5);
+		task_event(t, &e, T0);
+	}
+	flush(t, T0, &c);
+	assert_true(task_hot(t)); /* 4 changes, 2 agents */
+	for (int i = 0; i < 3; i++) {
+		snprintf(id, sizeof(id), "s%d", i);
+		e = ev(id, EVENT_RATING, i < 2 ? "a1" : "a2", NULL, T0 - MIN, 5);
+		task_event(t, &e, T0);
+	}
+	flush(t, T0, &c);
+	assert_false(task_hot(t)); /* 3 changes, 2 agents */
+	cap_reset(&c);
+	task_free(t);
+}
+
 /* A clock whose ticket is local: met, response time, and the open gauge back to zero. */
 static void test_local_clock(void **state)
 {
@@ -768,6 +796,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ratings),
 		cmocka_unit_test(test_since),
+		cmocka_unit_test(test_hot),
 		cmocka_unit_test(test_local_clock),
 		cmocka_unit_test(test_remote_clock),
 		cmocka_unit_test(test_restore),
