@@ -36,6 +36,7 @@ struct engine_task {
 	struct taskstore *store;
 	struct flushset *flush;        /* the changes out (or being built) and their views */
 	bool committing;               /* changes are out; only their answer may build the next */
+	int64_t changed_ms;            /* when the oldest change not in a flush was applied; 0: none */
 	bool fenced;                   /* another instance claimed it: nothing more is committed */
 	struct offsetlist open;    /* offsets applied since the last flush */
 	struct offsetlist flushed; /* offsets of the changes out */
@@ -83,13 +84,25 @@ static uint32_t engine_owner_cb(void *arg, const char *id, size_t len)
 	return engine_owner(arg, id, len);
 }
 
-/* Arms the flush timer unless it is armed or a commit is out (its answer flushes again). */
+/*
+ * Arms the flush timer unless it is armed or a commit is out (its answer flushes again):
+ * flush_interval after the oldest change not yet flushed, so a change that came while a
+ * commit was out waits for that commit, not for a whole interval after it too.
+ */
 static void engine_schedule_flush(struct engine_task *et)
 {
-	struct timeval tv = {et->e->cfg->flush_interval_ms / 1000, (et->e->cfg->flush_interval_ms % 1000) * 1000};
+	int64_t now, wait;
+	struct timeval tv;
 
-	if (!et->committing && !evtimer_pending(et->flush_ev, NULL))
-		evtimer_add(et->flush_ev, &tv);
+	if (et->committing || evtimer_pending(et->flush_ev, NULL))
+		return;
+	now = ts_now_ms();
+	wait = (et->changed_ms ? et->changed_ms : now) + et->e->cfg->flush_interval_ms - now;
+	if (wait < 0)
+		wait = 0;
+	tv.tv_sec = wait / 1000;
+	tv.tv_usec = (wait % 1000) * 1000;
+	evtimer_add(et->flush_ev, &tv);
 }
 
 /* Arms the tick timer for the task's next clock or window change. */
@@ -385,6 +398,7 @@ static void engine_flush(struct engine_task *et)
 	}
 	/* The flush set the agents' next window changes and rule checks: the timer follows them. */
 	engine_schedule_tick(et);
+	et->changed_ms = 0;
 	swap = et->flushed;
 	et->flushed = et->open;
 	et->open = swap;
@@ -605,10 +619,12 @@ bool engine_ready(const struct engine *e, uint32_t id)
 	return id < e->ntasks && e->tasks[id] != NULL && e->tasks[id]->state == ENGINE_READY;
 }
 
-/* Something was applied: commit at once past [ingest] batch_size, else at the flush interval. */
-static void engine_applied(struct engine_task *et)
+/* Something was applied at now_ms: commit at once past [ingest] batch_size, else at the flush interval. */
+static void engine_applied(struct engine_task *et, int64_t now_ms)
 {
 	viewq_quiet(et->viewq, !task_hot(et->task));
+	if (et->changed_ms == 0)
+		et->changed_ms = now_ms;
 	if (et->open.n >= (size_t)et->e->cfg->batch_size && !et->committing) {
 		evtimer_del(et->flush_ev);
 		engine_flush(et);
@@ -626,7 +642,7 @@ void engine_event(struct engine *e, uint32_t id, const struct event *ev, const c
 	enum task_result r = task_event(et->task, ev, now_ms);
 
 	offsetlist_add(&et->open, topic, partition, offset, (int)ev->type, r);
-	engine_applied(et);
+	engine_applied(et, now_ms);
 }
 
 /* See engine.h. */
@@ -637,7 +653,7 @@ bool engine_batch(struct engine *e, uint32_t id, const char *buf, size_t len, co
 	bool ok = task_batch(et->task, buf, len, now_ms);
 
 	offsetlist_add(&et->open, topic, partition, offset, -1, TASK_APPLIED);
-	engine_applied(et);
+	engine_applied(et, now_ms);
 	return ok;
 }
 
