@@ -9,8 +9,6 @@
 #include "kafka.h"
 #include "log.h"
 
-/* How long an assignment waits for a partition's start offset before librdkafka is left to find it. */
-#define CONSUMER_LOOKUP_TIMEOUT_MS 2000
 /* Messages taken per read; the loop regains control between reads. */
 #define CONSUMER_BATCH 1000
 #define CONSUMER_READS_PER_WAKEUP 4
@@ -39,7 +37,6 @@ struct consumer {
 	bool joined;       /* an assignment arrived, however small: see consumer_joined() */
 	int assigned;
 	rd_kafka_topic_partition_list_t *restoring; /* paused one by one, kept through outages */
-	rd_kafka_topic_partition_list_t *starts;    /* assigned, not yet resumed: start offsets */
 	char *stats; /* latest statistics JSON */
 	int64_t prefetch_msgs;     /* librdkafka's queued.min.messages */
 	int64_t prefetch_bytes;    /* and queued.max.messages.kbytes, in bytes */
@@ -87,39 +84,6 @@ static void consumer_forget(struct consumer_source *src)
 	src->filled = false;
 }
 
-/*
- * Gives each assigned partition the offset it starts at, as an absolute offset, and keeps it
- * in c->starts for consumer_resume_partition: its committed offset, or where none is
- * committed its log start (auto.offset.reset is earliest). Left to itself, librdkafka 2.0
- * asks for the committed offsets after the assignment and, for a partition with none,
- * waits 100 ms (an offset reset's backoff) before it asks for the log start, while the route
- * partitions' first Fetch goes out alone and holds the others back up to fetch.wait.max.ms:
- * a fresh group started 0.2-0.3 s late. Where a lookup fails, that partition is left to
- * librdkafka (offset INVALID: it finds the committed offset itself).
- */
-static void consumer_start_offsets(struct consumer *c, rd_kafka_topic_partition_list_t *parts)
-{
-	rd_kafka_resp_err_t err = rd_kafka_committed(c->rk, parts, CONSUMER_LOOKUP_TIMEOUT_MS);
-
-	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-		log_info("kafka: committed offsets not read at assignment (%s): librdkafka asks for them",
-		    rd_kafka_err2str(err));
-	for (int i = 0; i < parts->cnt; i++) {
-		rd_kafka_topic_partition_t *p = &parts->elems[i];
-		int64_t low, high;
-
-		if (err != RD_KAFKA_RESP_ERR_NO_ERROR || p->err != RD_KAFKA_RESP_ERR_NO_ERROR)
-			p->offset = RD_KAFKA_OFFSET_INVALID;
-		else if (p->offset < 0)
-			p->offset = rd_kafka_query_watermark_offsets(c->rk, p->topic, p->partition, &low, &high,
-			    CONSUMER_LOOKUP_TIMEOUT_MS) == RD_KAFKA_RESP_ERR_NO_ERROR ? low : RD_KAFKA_OFFSET_INVALID;
-		p->err = RD_KAFKA_RESP_ERR_NO_ERROR;
-		rd_kafka_topic_partition_list_del(c->starts, p->topic, p->partition);
-		if (p->offset >= 0)
-			rd_kafka_topic_partition_list_add(c->starts, p->topic, p->partition)->offset = p->offset;
-	}
-}
-
 /* Applies an assignment change with the protocol the group negotiated. */
 static void consumer_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_topic_partition_list_t *parts, void *opaque)
@@ -134,7 +98,6 @@ static void consumer_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	consumer_forget(&c->route);
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
 		consumer_route_apart(c, parts);
-		consumer_start_offsets(c, parts);
 		if (cooperative)
 			error = rd_kafka_incremental_assign(rk, parts);
 		else
@@ -151,12 +114,9 @@ static void consumer_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		/* Whatever finished is committed now, before another member takes over. */
 		c->handler.revoked(c->handler.arg, parts);
 		/* A partition that comes back is restored afresh; its owner pauses it again. */
-		for (int i = 0; i < parts->cnt; i++) {
+		for (int i = 0; i < parts->cnt; i++)
 			rd_kafka_topic_partition_list_del(c->restoring, parts->elems[i].topic,
 			    parts->elems[i].partition);
-			rd_kafka_topic_partition_list_del(c->starts, parts->elems[i].topic,
-			    parts->elems[i].partition);
-		}
 		rd_kafka_commit(rk, NULL, 0);
 		if (cooperative)
 			error = rd_kafka_incremental_unassign(rk, parts);
@@ -398,7 +358,6 @@ static int64_t consumer_conf_int(rd_kafka_t *rk, const char *name)
 static void consumer_discard(struct consumer *c)
 {
 	rd_kafka_topic_partition_list_destroy(c->restoring);
-	rd_kafka_topic_partition_list_destroy(c->starts);
 	rd_kafka_topic_partition_list_destroy(c->input.taken);
 	rd_kafka_topic_partition_list_destroy(c->route.taken);
 	free(c->stats);
@@ -418,7 +377,6 @@ struct consumer *consumer_new(struct event_base *base, const struct config *cfg,
 		return NULL;
 	c->handler = *handler;
 	c->restoring = rd_kafka_topic_partition_list_new(0);
-	c->starts = rd_kafka_topic_partition_list_new(0);
 	c->input.taken = rd_kafka_topic_partition_list_new(0);
 	c->route.taken = rd_kafka_topic_partition_list_new(0);
 	conf = consumer_conf(cfg, brokers, c, err, err_size);
@@ -514,29 +472,6 @@ bool consumer_pause_partition(struct consumer *c, const char *topic, int32_t par
 	return true;
 }
 
-/*
- * Seeks a partition resumed for the first time since its assignment to its start offset:
- * paused at once by its task, it fetched nothing, and librdkafka 2.0's broker thread does
- * not look at a resumed partition again until something wakes it (up to 1 s); a seek does.
- */
-static void consumer_seek_start(struct consumer *c, const char *topic, int32_t partition)
-{
-	rd_kafka_topic_partition_t *start = rd_kafka_topic_partition_list_find(c->starts, topic, partition);
-	rd_kafka_topic_partition_list_t *one;
-	rd_kafka_error_t *error;
-
-	if (start == NULL)
-		return;
-	one = rd_kafka_topic_partition_list_new(1);
-	rd_kafka_topic_partition_list_add(one, topic, partition)->offset = start->offset;
-	rd_kafka_topic_partition_list_del(c->starts, topic, partition);
-	if ((error = rd_kafka_seek_partitions(c->rk, one, 0)) != NULL) {
-		log_limited(LOG_WARNING, "kafka-seek", "kafka: seek: %s", rd_kafka_error_string(error));
-		rd_kafka_error_destroy(error);
-	}
-	rd_kafka_topic_partition_list_destroy(one);
-}
-
 /* See consumer.h. */
 void consumer_resume_partition(struct consumer *c, const char *topic, int32_t partition)
 {
@@ -545,7 +480,6 @@ void consumer_resume_partition(struct consumer *c, const char *topic, int32_t pa
 	/* During an outage consumer_resume brings it back with the others. */
 	if (!c->paused)
 		consumer_set_partition(c, topic, partition, false);
-	consumer_seek_start(c, topic, partition);
 }
 
 /* See consumer.h. */
