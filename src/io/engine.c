@@ -84,6 +84,18 @@ static uint32_t engine_owner_cb(void *arg, const char *id, size_t len)
 	return engine_owner(arg, id, len);
 }
 
+/* Arms ev to fire wait_ms from now (at once when not positive). */
+static void engine_timer_in(struct event *ev, int64_t wait_ms)
+{
+	struct timeval tv;
+
+	if (wait_ms < 0)
+		wait_ms = 0;
+	tv.tv_sec = wait_ms / 1000;
+	tv.tv_usec = (wait_ms % 1000) * 1000;
+	evtimer_add(ev, &tv);
+}
+
 /*
  * Arms the flush timer unless it is armed or a commit is out (its answer flushes again):
  * flush_interval after the oldest change not yet flushed, so a change that came while a
@@ -91,36 +103,24 @@ static uint32_t engine_owner_cb(void *arg, const char *id, size_t len)
  */
 static void engine_schedule_flush(struct engine_task *et)
 {
-	int64_t now, wait;
-	struct timeval tv;
+	int64_t now;
 
 	if (et->committing || evtimer_pending(et->flush_ev, NULL))
 		return;
 	now = ts_now_ms();
-	wait = (et->changed_ms ? et->changed_ms : now) + et->e->cfg->flush_interval_ms - now;
-	if (wait < 0)
-		wait = 0;
-	tv.tv_sec = wait / 1000;
-	tv.tv_usec = (wait % 1000) * 1000;
-	evtimer_add(et->flush_ev, &tv);
+	engine_timer_in(et->flush_ev, (et->changed_ms ? et->changed_ms : now) + et->e->cfg->flush_interval_ms - now);
 }
 
 /* Arms the tick timer for the task's next clock or window change. */
 static void engine_schedule_tick(struct engine_task *et)
 {
-	int64_t next = task_next_tick(et->task), wait;
-	struct timeval tv;
+	int64_t next = task_next_tick(et->task);
 
 	if (next == INT64_MAX) {
 		evtimer_del(et->tick_ev);
 		return;
 	}
-	wait = next - ts_now_ms();
-	if (wait < 0)
-		wait = 0;
-	tv.tv_sec = wait / 1000;
-	tv.tv_usec = (wait % 1000) * 1000;
-	evtimer_add(et->tick_ev, &tv);
+	engine_timer_in(et->tick_ev, next - ts_now_ms());
 }
 
 /* The tick timer: runs what is due and flushes the result. */

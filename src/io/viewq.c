@@ -285,7 +285,6 @@ static void viewq_track(struct viewq *q, int64_t since_ms)
 static void viewq_on_round(void *arg, bool ok)
 {
 	struct viewq *q = arg;
-
 	int64_t now = ts_now_ms();
 
 	q->out--;
@@ -353,7 +352,6 @@ void viewq_kick(struct viewq *q)
 
 		if (track && it->since_ms != 0)
 			viewq_track(q, it->since_ms);
-
 		view_agent_stats(f, agent, it->totals, it->open, it->overdue, now,
 		    q->memo + (size_t)it->slot * q->fields);
 		if (it->newest_ms > 0)
