@@ -36,19 +36,11 @@ static void metrics_observe(const double *bounds, uint64_t *counts, int n, doubl
 }
 
 /* See metrics.h. */
-void metrics_redis_latency(struct metrics *m, double seconds)
+void metrics_seconds(struct metrics_seconds *h, double seconds)
 {
-	metrics_observe(metrics_latency_bounds, m->redis_latency, METRICS_LATENCY_BUCKETS, seconds);
-	m->redis_latency_sum += seconds;
-	m->redis_latency_count++;
-}
-
-/* See metrics.h. */
-void metrics_view_delay(struct metrics *m, double seconds)
-{
-	metrics_observe(metrics_latency_bounds, m->view_delay, METRICS_LATENCY_BUCKETS, seconds);
-	m->view_delay_sum += seconds;
-	m->view_delay_count++;
+	metrics_observe(metrics_latency_bounds, h->counts, METRICS_LATENCY_BUCKETS, seconds);
+	h->sum += seconds;
+	h->count++;
 }
 
 /* See metrics.h. */
@@ -221,6 +213,12 @@ static void metrics_histogram(FILE *fp, const char *name, const char *help, cons
 	fprintf(fp, "\n%s_count %llu\n", name, (unsigned long long)count);
 }
 
+/* Writes a seconds histogram. */
+static void metrics_histogram_seconds(FILE *fp, const char *name, const char *help, const struct metrics_seconds *h)
+{
+	metrics_histogram(fp, name, help, metrics_latency_bounds, h->counts, METRICS_LATENCY_BUCKETS, h->sum, h->count);
+}
+
 /* feedbackd_events_total: the consumed events by type and result, dead letters included. */
 static void metrics_events(FILE *fp, const struct metrics *m)
 {
@@ -274,12 +272,11 @@ bool metrics_render(const struct metrics *m, const struct metrics_gauges *g, cha
 	metrics_histogram(fp, "feedbackd_batch_size_events", "Events and route batches per checkpoint.", metrics_batch_bounds,
 	    m->batch_sizes, METRICS_BATCH_BUCKETS, (double)m->batch_events, m->batches);
 
-	metrics_histogram(fp, "feedbackd_redis_latency_seconds", "Redis command round-trip time.",
-	    metrics_latency_bounds, m->redis_latency, METRICS_LATENCY_BUCKETS, m->redis_latency_sum,
-	    m->redis_latency_count);
-	metrics_histogram(fp, "feedbackd_view_delay_seconds",
+	metrics_histogram_seconds(fp, "feedbackd_redis_latency_seconds", "Redis command round-trip time.",
+	    &m->redis_latency);
+	metrics_histogram_seconds(fp, "feedbackd_view_delay_seconds",
 	    "From a change applied (an event, a route batch) to the answer of the stats write that shows it.",
-	    metrics_latency_bounds, m->view_delay, METRICS_LATENCY_BUCKETS, m->view_delay_sum, m->view_delay_count);
+	    &m->view_delay);
 	metrics_one(fp, "feedbackd_redis_errors_total", "counter", "Redis commands answered with an error.",
 	    m->redis_errors);
 	metrics_one(fp, "feedbackd_redis_reconnects_total", "counter", "Connections to Redis started after a loss.",

@@ -16,6 +16,13 @@ enum event_result { RESULT_APPLIED, RESULT_DUPLICATE, RESULT_REDELIVERED, RESULT
 #define METRICS_ALERT_RULES 7
 enum metrics_alert_state { ALERT_STATE_FIRING, ALERT_STATE_RESOLVED, ALERT_STATE_COUNT };
 
+/* A histogram of seconds over metrics_latency_bounds: per-bucket counts (rendered cumulative), sum, count. */
+struct metrics_seconds {
+	uint64_t counts[METRICS_LATENCY_BUCKETS];
+	double sum;
+	uint64_t count;
+};
+
 struct metrics {
 	uint64_t events[EVENT_TYPE_COUNT][RESULT_COUNT]; /* by type and result */
 	uint64_t events_by_result[RESULT_COUNT];         /* when the type is not known per event */
@@ -31,12 +38,10 @@ struct metrics {
 	uint64_t redis_errors;
 	uint64_t redis_reconnects;
 	uint64_t redis_timeouts;                         /* connections dropped for not answering */
-	uint64_t redis_latency[METRICS_LATENCY_BUCKETS]; /* per-bucket counts; rendered cumulative */
-	double redis_latency_sum;
-	uint64_t redis_latency_count;
-	uint64_t view_delay[METRICS_LATENCY_BUCKETS];    /* per-bucket counts: metrics_view_delay() */
-	double view_delay_sum;
-	uint64_t view_delay_count;
+	struct metrics_seconds redis_latency; /* Redis round trips */
+	/* stats writes answered: from the oldest change each shows (an event or a route batch
+	 * applied) to its answer, the daemon's share of a dashboard's delay */
+	struct metrics_seconds view_delay;
 	uint64_t alerts_published;
 	uint64_t alerts_failed;
 	uint64_t clocks_fired;
@@ -79,14 +84,8 @@ extern const double metrics_batch_bounds[METRICS_BATCH_BUCKETS];
 /* Rule names, as in alerts: "reply_sla_at_risk", ..., "response_time_above". */
 extern const char *const metrics_alert_rules[METRICS_ALERT_RULES];
 
-/* Records one Redis round trip. */
-void metrics_redis_latency(struct metrics *m, double seconds);
-
-/*
- * Records one stats write answered: seconds from the oldest change it shows (an event or a
- * route batch applied) to its answer, the daemon's share of a dashboard's delay.
- */
-void metrics_view_delay(struct metrics *m, double seconds);
+/* Records one observation in a seconds histogram (m->redis_latency, m->view_delay). */
+void metrics_seconds(struct metrics_seconds *h, double seconds);
 
 /* Records one batch sent to Redis: batches, batch_events and the size histogram. */
 void metrics_batch(struct metrics *m, size_t events);

@@ -259,7 +259,7 @@ static void redis_on_reply(redisAsyncContext *ac, void *reply_ptr, void *privdat
 	r->pending--;
 	if (reply != NULL) {
 		clock_gettime(CLOCK_MONOTONIC, &r->progress);
-		metrics_redis_latency(r->metrics, redis_elapsed(&req->sent));
+		metrics_seconds(&r->metrics->redis_latency, redis_elapsed(&req->sent));
 	}
 	if (reply != NULL && reply->type == REDIS_REPLY_ERROR && req->script >= 0 && !req->retried &&
 	    strncmp(reply->str, "NOSCRIPT", 8) == 0) {

@@ -291,7 +291,7 @@ static void viewq_on_round(void *arg, bool ok)
 	q->round_ms = now - q->round_start_ms;
 	if (ok)
 		for (size_t i = 0; i < q->round_since_n; i++)
-			metrics_view_delay(q->metrics, (double)(now - q->round_since[i]) / 1000.0);
+			metrics_seconds(&q->metrics->view_delay, (double)(now - q->round_since[i]) / 1000.0);
 	q->round_since_n = 0;
 	if (q->dead) {
 		if (q->out == 0)

@@ -237,12 +237,12 @@ test_render_full(void **state)
 	m.redis_reconnects = 1;
 	m.redis_timeouts = 7;
 	/* Powers of two, so the sum is exact: 2^-12, 2^-9, 0.25 and 8 (above every bound). */
-	metrics_redis_latency(&m, 0.000244140625);
-	metrics_redis_latency(&m, 0.001953125);
-	metrics_redis_latency(&m, 0.25);
-	metrics_redis_latency(&m, 8.0);
-	metrics_view_delay(&m, 0.03125);
-	metrics_view_delay(&m, 0.5);
+	metrics_seconds(&m.redis_latency, 0.000244140625);
+	metrics_seconds(&m.redis_latency, 0.001953125);
+	metrics_seconds(&m.redis_latency, 0.25);
+	metrics_seconds(&m.redis_latency, 8.0);
+	metrics_seconds(&m.view_delay, 0.03125);
+	metrics_seconds(&m.view_delay, 0.5);
 	assert_true(metrics_alert(&m, "reply_sla_breach", "firing"));
 	assert_true(metrics_alert(&m, "reply_sla_breach", "firing"));
 	assert_true(metrics_alert(&m, "reply_sla_breach", "resolved"));
@@ -316,8 +316,8 @@ test_render_escapes_and_floats(void **state)
 	g.lag[0].partition = 7;
 	g.lag[0].lag = 42;
 	g.lag_count = 1;
-	metrics_redis_latency(&m, 0.1);
-	metrics_redis_latency(&m, 0.2);
+	metrics_seconds(&m.redis_latency, 0.1);
+	metrics_seconds(&m.redis_latency, 0.2);
 	assert_true(metrics_render(&m, &g, &text));
 	assert_non_null(strstr(text, "\nfeedbackd_consumer_lag{topic=\"a\\\"b\\\\c\",partition=\"7\"} 42\n"));
 	assert_non_null(strstr(text, "\nfeedbackd_redis_latency_seconds_sum 0.30000000000000004\n"));

@@ -405,22 +405,20 @@ static void test_delay(void **state)
 	int64_t now = ts_now_ms();
 
 	(void)state;
-	memset(metrics.view_delay, 0, sizeof(metrics.view_delay));
-	metrics.view_delay_count = 0;
-	metrics.view_delay_sum = 0;
+	memset(&metrics.view_delay, 0, sizeof(metrics.view_delay));
 	queue_since(q, "a1", now - 300);
 	queue_since(q, "a1", now - 100);
 	queue_since(q, "a2", 0);
 	viewq_kick(q);
 	assert_true(turn_until(viewq_idle, q));
-	assert_int_equal(metrics.view_delay_count, 1);
-	assert_true(metrics.view_delay_sum >= 0.3 && metrics.view_delay_sum < 0.5);
-	assert_int_equal(metrics.view_delay[9], 1); /* le 0.5 */
+	assert_int_equal(metrics.view_delay.count, 1);
+	assert_true(metrics.view_delay.sum >= 0.3 && metrics.view_delay.sum < 0.5);
+	assert_int_equal(metrics.view_delay.counts[9], 1); /* le 0.5 */
 	/* The next write of a1 shows no new change. */
 	queue_since(q, "a1", 0);
 	viewq_kick(q);
 	assert_true(turn_until(viewq_idle, q));
-	assert_int_equal(metrics.view_delay_count, 1);
+	assert_int_equal(metrics.view_delay.count, 1);
 	assert_int_equal(failures, 0);
 	viewq_free(q);
 }
