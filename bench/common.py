@@ -313,12 +313,16 @@ def time_kcat_consume(bootstrap, topic, props=()):
 # Redis helpers
 
 
+# Commands per write of a pipeline: the replies of one write are read before the next.
+PIPELINE_CHUNK = 5000
+
+
 def pipeline(redis, cmds):
     """Sends cmds (lists of args) in one write, returns the decoded replies."""
     c = redis._conn()
     out = []
-    for i in range(0, len(cmds), 5000):
-        chunk = cmds[i:i + 5000]
+    for i in range(0, len(cmds), PIPELINE_CHUNK):
+        chunk = cmds[i:i + PIPELINE_CHUNK]
         c.sock.sendall(b"".join(c.encode(a) for a in chunk))
         out.extend(h._decode(c.read_reply()) for _ in chunk)
     return out
@@ -341,17 +345,17 @@ def expect_clocks(n, agents=gen_events.CLOCK_AGENTS):
 
 
 def stats_request(agents):
-    """The HMGETs of stats_totals, encoded once: (bytes, count) per write of 5,000."""
+    """The HMGETs of stats_totals, encoded once: (bytes, count) per write of PIPELINE_CHUNK."""
     out = []
-    for i in range(0, len(agents), 5000):
-        chunk = agents[i:i + 5000]
+    for i in range(0, len(agents), PIPELINE_CHUNK):
+        chunk = agents[i:i + PIPELINE_CHUNK]
         out.append((b"".join(h.RespClient.encode(["HMGET", h.stats_key(a)] + list(TOTAL_FIELDS))
                              for a in chunk), len(chunk)))
     return out
 
 
 def stats_totals(redis, agents, request=None):
-    """Sums of TOTAL_FIELDS over the agents' stats hashes (pipelined HMGETs, 5,000 a write);
+    """Sums of TOTAL_FIELDS over the agents' stats hashes (pipelined HMGETs, PIPELINE_CHUNK a write);
     request: stats_request(agents), when the same sums are read again and again.  The
     replies are read line by line as they come (arrays of integers or nils only), so that
     a 10,000-agent round costs the benchmark's Python ~20 ms, not the ~150 ms of decoding

@@ -329,14 +329,19 @@ def warm_broker(st, rate, args):
     return {"s": args.broker_warmup, "rate": rate, "broker_us_per_event": us}
 
 
+def at_warmup(samples, warmup_s):
+    """The last of the (t, ...) samples taken by the end of the warm-up, or None."""
+    before = [x for x in samples if x[0] <= warmup_s]
+    return before[-1] if before else None
+
+
 def view_delay_line(r):
     """The daemon's view delay over the measured span (after the warm-up) from two snapshots
     of its histogram: percentiles as the bucket bound they fall in."""
     vd = r.get("view_delay") or []
-    before = [x for x in vd if x[0] <= r["warmup_s"]]
     if not vd or not vd[-1][1]:
         return None
-    t0, b0, s0 = before[-1] if before else (0.0, {}, 0.0)
+    t0, b0, s0 = at_warmup(vd, r["warmup_s"]) or (0.0, {}, 0.0)
     t1, b1, s1 = vd[-1]
     bounds = sorted(b1, key=lambda le: float("inf") if le == "+Inf" else float(le))
     cum = [(le, b1[le] - b0.get(le, 0)) for le in bounds]
@@ -392,8 +397,8 @@ def report_phase(r, out=sys.stdout, label=""):
     if al:
         # every fresh agent fires each rule once on reaching its minimum samples: a wave that
         # passes; a measured span inside it carries that load too
-        before = [n for t, n in al if t <= r["warmup_s"]]
-        w = before[-1] if before else 0
+        before = at_warmup(al, r["warmup_s"])
+        w = before[1] if before else 0
         span = al[-1][0] - (r["warmup_s"] if before else 0)
         p("%s alert messages the daemon published: %d in the first %.0f s, %d after (%.0f a second); raw per second: %s"
           % (label, w, r["warmup_s"], al[-1][1] - w, (al[-1][1] - w) / span if span > 0 else 0,

@@ -270,28 +270,31 @@ static void test_since(void **state)
 	task_free(t);
 }
 
+/* Applies n ratings (ids prefix0, prefix1, ...) at T0: the first on_a1 to a1, the rest to a2. */
+static void rate_a1_a2(struct task *t, const char *prefix, int n, int on_a1)
+{
+	char id[16];
+	struct event e;
+
+	for (int i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "%s%d", prefix, i);
+		e = ev(id, EVENT_RATING, i < on_a1 ? "a1" : "a2", NULL, T0 - MIN, 5);
+		task_event(t, &e, T0);
+	}
+}
+
 /* A flush that changed its agents twice each or more is hot; about once each, not. */
 static void test_hot(void **state)
 {
 	struct task *t = task_new(0, &cfg);
 	struct capture c = {0};
-	struct event e;
-	char id[16];
 
 	(void)state;
 	assert_false(task_hot(t));
-	for (int i = 0; i < 4; i++) {
-		snprintf(id, sizeof(id), "h%d", i);
-		e = ev(id, EVENT_RATING, i < 3 ? "a1" : "a2", NULL, T0 - MIN, 5);
-		task_event(t, &e, T0);
-	}
+	rate_a1_a2(t, "h", 4, 3);
 	flush(t, T0, &c);
 	assert_true(task_hot(t)); /* 4 changes, 2 agents */
-	for (int i = 0; i < 3; i++) {
-		snprintf(id, sizeof(id), "s%d", i);
-		e = ev(id, EVENT_RATING, i < 2 ? "a1" : "a2", NULL, T0 - MIN, 5);
-		task_event(t, &e, T0);
-	}
+	rate_a1_a2(t, "s", 3, 2);
 	flush(t, T0, &c);
 	assert_false(task_hot(t)); /* 3 changes, 2 agents */
 	cap_reset(&c);
