@@ -479,6 +479,25 @@ def redis_cpu(redis):
     return sum(float(m.group(1)) for m in re.finditer(r"used_cpu_(?:user|sys):([\d.]+)", info))
 
 
+def redis_commandstats(redis):
+    """{command: (calls, CPU microseconds)} since the last CONFIG RESETSTAT (INFO commandstats)."""
+    out = {}
+    for m in re.finditer(r"cmdstat_([^:]+):calls=(\d+),usec=(\d+)", redis.cmd("INFO", "commandstats")):
+        out[m.group(1)] = (int(m.group(2)), int(m.group(3)))
+    return out
+
+
+def commandstats_line(stats, events):
+    """Redis's CPU by command per event (a script's own total includes the commands it calls,
+    which count under their names too), the largest first."""
+    if not stats or not events:
+        return None
+    top = sorted(stats.items(), key=lambda kv: -kv[1][1])
+    return ("Redis by command (INFO commandstats, the whole phase; a script's figure includes the commands it "
+            "calls): %s" % "; ".join("%s %.2f us/event (%d calls, %.2f us each)"
+                                     % (k, u / events, n, u / n if n else 0) for k, (n, u) in top[:10]))
+
+
 def redis_used_memory(redis):
     return int(re.search(r"used_memory:(\d+)", redis.cmd("INFO", "memory")).group(1))
 

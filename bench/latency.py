@@ -57,6 +57,8 @@ class Phase:
         self.timeline = []    # (t, produced, shown): ratings+complaints+replies
         self.alerts = []      # (t, alert messages the daemon published so far: /metrics)
         self.view_delay = []  # (t, feedbackd_view_delay_seconds so far: {le: cumulative count}, sum)
+        self.pids = {}        # process name -> pid, for the CPU samples
+        self.cpu = []         # (t, {process name: CPU seconds so far}, machine (busy, all) CPU seconds so far)
         self.produced = 0
         self.vis = [0]        # vis[i]: ratings, complaints and replies of the sampled agents among lines[:i]
 
@@ -134,6 +136,8 @@ class Phase:
                 published, delay = self.daemon_counts()
                 self.alerts.append((round(el, 2), published))
                 self.view_delay.append((round(el, 2),) + delay)
+                self.cpu.append((round(el, 2), {k: c.process_cpu(pid) for k, pid in self.pids.items()},
+                                 c.machine_cpu()))
             time.sleep(0.02)
 
     def go(self, lines):
@@ -148,6 +152,10 @@ class Phase:
                               stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                               start_new_session=True)
         h._live[kc.pid] = kc
+        self.pids = {"daemon": st.daemon.proc.pid, "redis-server": st.redis.proc.pid, "producer (kcat)": kc.pid,
+                     "this script (producer feed, poller)": os.getpid()}
+        if st.real:
+            self.pids["broker"] = st.kafka.pid()
         pt = threading.Thread(target=self.poller, daemon=True)
         pt.start()
         n_total = min(len(lines), int(self.rate * self.duration))
@@ -261,7 +269,7 @@ class Phase:
                 "offered_eps": self.produced_total / self.wall,
                 "probes_sent": len(steady), "probes_seen": len(lat), "probes_missing": len(missing),
                 "latency_ms": pc, "timeline": tl, "drain_s": self.drain_s,
-                "alerts_published": self.alerts, "view_delay": self.view_delay,
+                "alerts_published": self.alerts, "view_delay": self.view_delay, "cpu": self.cpu,
                 "alert_probes_sent": len(self.asent_at), "alert_probes_seen": len(alat),
                 "alert_latency_ms": c.percentiles(alat), "alert_latencies_ms": sorted(round(x, 2) for x in alat),
                 "latencies_ms": sorted(round(x, 2) for x in lat),
@@ -298,12 +306,15 @@ def run_phase(st, rate, duration, args, idx):
     ph.warmup = args.warmup
     ph.alert_every = args.alert_every / 1000.0
     c.log("phase %d: producing %d events/s for %.0f s, a probe every %d ms" % (idx + 1, rate, duration, args.probe_every))
+    st.redis.cmd("CONFIG", "RESETSTAT")
     ph.go(lines)
+    res_commands = c.redis_commandstats(st.redis)
     if not d.running():
         raise RuntimeError("feedbackd exited (rc %s) during the load; log tail:\n%s"
                            % (d.proc.returncode, d.log_tail()))
     res = ph.result()
     res["topic"] = topic
+    res["redis_commands"] = res_commands
     try:
         d.kill() if not res["sustained"] else d.stop(timeout=60)
     except AssertionError as e:
@@ -358,6 +369,26 @@ def view_delay_line(r):
                " ".join("%s:%d" % x for x in cum)))
 
 
+def cpu_line(r):
+    """Where the machine's cores went over the measured span (after the warm-up): each
+    process's CPU per event offered and share of a core, and the whole machine's."""
+    cpu = r.get("cpu") or []
+    first = at_warmup(cpu, r["warmup_s"])
+    if first is None or len(cpu) < 2 or first is cpu[-1]:
+        return None
+    (t0, p0, m0), (t1, p1, m1) = first, cpu[-1]
+    dt = t1 - t0
+    events = r["offered_eps"] * dt
+    parts = []
+    for k in p1:
+        if p0.get(k) is not None and p1[k] is not None:
+            s = p1[k] - p0[k]
+            parts.append("%s %.2f us/event (%.0f%% of a core)" % (k, 1e6 * s / events, 100 * s / dt))
+    busy, total = m1[0] - m0[0], m1[1] - m0[1]
+    return ("CPU over %.0f-%.0f s: the machine %.0f%% busy (%.2f of %d cores); %s"
+            % (t0, t1, 100 * busy / total if total else 0, busy / dt, os.cpu_count(), "; ".join(parts)))
+
+
 def report_phase(r, out=sys.stdout, label=""):
     p = lambda *a: print(*a, file=out)  # noqa: E731
     L = r["latency_ms"]
@@ -385,9 +416,9 @@ def report_phase(r, out=sys.stdout, label=""):
              " ".join("%.0f" % x for x in r["alert_latencies_ms"])))
     else:
         p("%s no quality alert seen (%d probes)" % (label, r["alert_probes_sent"]))
-    vdl = view_delay_line(r)
-    if vdl:
-        p("%s %s" % (label, vdl))
+    for line in (view_delay_line(r), cpu_line(r), c.commandstats_line(r.get("redis_commands"), r["produced"])):
+        if line:
+            p("%s %s" % (label, line))
     W = r["warmup_latency_ms"]
     if W.get("n"):
         p("%s (first %.0f s, excluded above: %d probes, p50 %.1f ms, max %.1f ms)"
