@@ -71,8 +71,7 @@ struct config {
 	int tasks;                      /* route topic partitions; 0: the first input topic's */
 	char *route_topic;              /* never NULL once loaded: unset means "<group>.route" */
 	enum partitioner_kind partitioner; /* the input producers' partitioner */
-	int64_t flush_interval_ms;      /* how often a task writes its changed agents' figures */
-	int64_t commit_interval_ms;     /* how often a task commits its checkpoint */
+	int64_t flush_interval_ms;      /* how often a task's changes are committed to Redis */
 
 	/* [rule.csat_below] ... [rule.response_time_above], by enum rule_id */
 	struct rule_config rules[RULE_COUNT];

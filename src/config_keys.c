@@ -169,9 +169,7 @@ static const struct config_key config_keys_table[] = {
 	KEY("engine", "partitioner", CONFIG_PARTITIONER, partitioner, "consistent_random",
 	    "the input producers' partitioner: consistent_random or murmur2_random"),
 	DURATION("engine", "flush_interval", flush_interval_ms, "20ms", 1, 10000,
-	    "how often a task writes the figures of its changed agents and re-checks their rules"),
-	DURATION("engine", "commit_interval", commit_interval_ms, "20ms", 1, 10000,
-	    "how often a task commits its checkpoint (then its offsets and alerts go)"),
+	    "how often a task's changes are committed to Redis"),
 
 	/* Keys that could have no effect on a rule are left out, so setting one is an error. */
 	RULE_COMMON(RULE_CSAT_BELOW, "csat_below"),

@@ -23,10 +23,9 @@
 struct task_agent {
 	struct agent a;
 	char *id;
-	bool dirty; /* its state changed since it was last saved */
-	bool view;  /* only shown (and its rules re-checked) at the next show */
-	bool listed; /* in dirty_agents: shown at the next show */
-	bool unsaved; /* in unsaved: saved at the next flush */
+	bool dirty; /* its state changed: saved and shown at the next flush */
+	bool view;  /* only shown (and its rules re-checked) at the next flush */
+	bool listed; /* in dirty_agents */
 	int64_t since_ms; /* the now_ms of its oldest change not yet flushed; 0: none */
 };
 
@@ -45,8 +44,7 @@ struct task {
 	struct task_agent *agents;
 	uint32_t agent_count;
 	size_t agent_cap;
-	struct task_list dirty_agents; /* to show */
-	struct task_list unsaved;      /* shown, their changed state not yet saved */
+	struct task_list dirty_agents;
 	uint32_t show_next, show_end; /* agents [show_next, show_end) still to be shown again */
 	struct timers *agent_timers; /* when an agent's windows slide or its rules are due */
 
@@ -63,8 +61,8 @@ struct task {
 	struct route_batch **building; /* per destination task, NULL until a record is added */
 	struct outbox out;
 	uint64_t *marks;             /* per source task: the last batch sequence applied */
-	size_t changes;  /* changes to agents since the last show (task_agent_dirty calls) */
-	bool hot;        /* the last show changed its agents TASK_HOT_CHANGES times each or more */
+	size_t changes;  /* changes to agents since the last flush (task_agent_dirty calls) */
+	bool hot;        /* the last flush changed its agents TASK_HOT_CHANGES times each or more */
 	bool marks_changed;
 };
 
@@ -136,7 +134,6 @@ void task_free(struct task *t)
 	tickets_free(&t->tickets);
 	free(t->deleted);
 	free(t->dirty_agents.v);
-	free(t->unsaved.v);
 	free(t->dirty_tickets.v);
 	free(t->records);
 	outbox_free(&t->out);
@@ -180,14 +177,14 @@ static uint32_t task_agent_slot(struct task *t, const char *id, size_t len)
 	return i;
 }
 
-/* Lists an agent for the next show. */
+/* Lists an agent for the next flush. */
 static void task_agent_list(struct task *t, uint32_t i)
 {
 	if (!t->agents[i].listed && task_list_push(&t->dirty_agents, i))
 		t->agents[i].listed = true;
 }
 
-/* Marks an agent whose state changed at now_ms, to be shown at the next show and saved at the next flush. */
+/* Marks an agent whose state changed at now_ms, to be saved and shown at the next flush. */
 static void task_agent_dirty(struct task *t, uint32_t i, int64_t now_ms)
 {
 	t->agents[i].dirty = true;
@@ -494,7 +491,7 @@ bool task_hot(const struct task *t)
 /* See task.h. */
 bool task_dirty(const struct task *t)
 {
-	if (t->dirty_agents.n || t->unsaved.n || t->dirty_tickets.n || t->deleted_n || t->records_n ||
+	if (t->dirty_agents.n || t->dirty_tickets.n || t->deleted_n || t->records_n ||
 	    outbox_changed(&t->out) || t->marks_changed || t->show_next < t->show_end)
 		return true;
 	for (uint32_t d = 0; d < t->cfg->tasks; d++)
@@ -542,12 +539,14 @@ static bool task_flush_tickets(struct task *t, msgpack_sbuffer *sb, const struct
 	return true;
 }
 
-/* Re-checks one agent's rules and hands its view to the sink; a changed state waits in unsaved. */
-static bool task_show_agent(struct task *t, uint32_t i, int64_t now_ms, const struct task_sink *sink)
+/* Re-checks one agent's rules and hands its state (when changed) and view to the sink. */
+static bool task_flush_agent(struct task *t, uint32_t i, msgpack_sbuffer *sb, int64_t now_ms,
+    const struct task_sink *sink)
 {
 	struct task_agent *ta = &t->agents[i];
 	struct task_view view = {.agent = ta->id, .since_ms = ta->since_ms};
 	struct agent_alerts alerts;
+	msgpack_packer pk;
 	int64_t next;
 
 	rolling_advance(&ta->a.counts, &t->cfg->plan, now_ms);
@@ -565,49 +564,16 @@ static bool task_show_agent(struct task *t, uint32_t i, int64_t now_ms, const st
 		timers_remove(t->agent_timers, i);
 	else
 		timers_set(t->agent_timers, i, next);
-	if (ta->dirty && !ta->unsaved) {
-		if (!task_list_push(&t->unsaved, i))
+	msgpack_sbuffer_clear(sb);
+	if (ta->dirty) {
+		msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+		if (!agent_pack(&pk, &ta->a, &t->cfg->plan))
 			return false;
-		ta->unsaved = true;
 	}
+	ta->dirty = false;
 	ta->view = false;
 	ta->since_ms = 0;
-	return sink->view(sink->arg, &view);
-}
-
-/* Hands an agent's changed state to the sink. */
-static bool task_save_agent(struct task *t, uint32_t i, msgpack_sbuffer *sb, const struct task_sink *sink)
-{
-	struct task_agent *ta = &t->agents[i];
-	msgpack_packer pk;
-
-	ta->unsaved = false;
-	ta->dirty = false;
-	msgpack_sbuffer_clear(sb);
-	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	return agent_pack(&pk, &ta->a, &t->cfg->plan) && sink->agent(sink->arg, ta->id, sb->data, sb->size);
-}
-
-/* See task.h. */
-bool task_showable(const struct task *t)
-{
-	return t->dirty_agents.n > 0 || t->show_next < t->show_end;
-}
-
-/* See task.h. */
-bool task_show(struct task *t, int64_t now_ms, const struct task_sink *sink)
-{
-	for (uint32_t n = 0; n < TASK_SHOW_AGAIN_PER_SHOW && t->show_next < t->show_end; n++)
-		task_agent_view(t, t->show_next++);
-	t->hot = t->dirty_agents.n > 0 && t->changes >= TASK_HOT_CHANGES * t->dirty_agents.n;
-	t->changes = 0;
-	for (size_t i = 0; i < t->dirty_agents.n; i++) {
-		t->agents[t->dirty_agents.v[i]].listed = false;
-		if (!task_show_agent(t, t->dirty_agents.v[i], now_ms, sink))
-			return false;
-	}
-	t->dirty_agents.n = 0;
-	return true;
+	return sink->agent(sink->arg, ta->id, sb->size ? sb->data : NULL, sb->size, &view);
 }
 
 /* Encodes the meta record: [version, next outbox sequence, [mark per source task]]. */
@@ -640,12 +606,16 @@ bool task_flush(struct task *t, int64_t now_ms, const struct task_sink *sink)
 		if (!sink->dedupe(sink->arg, t->records + i * DEDUPE_RECORD_SIZE))
 			goto out;
 	t->records_n = 0;
-	if (!task_show(t, now_ms, sink))
-		goto out;
-	for (size_t i = 0; i < t->unsaved.n; i++)
-		if (!task_save_agent(t, t->unsaved.v[i], &sb, sink))
+	for (uint32_t n = 0; n < TASK_SHOW_PER_FLUSH && t->show_next < t->show_end; n++)
+		task_agent_view(t, t->show_next++);
+	t->hot = t->dirty_agents.n > 0 && t->changes >= TASK_HOT_CHANGES * t->dirty_agents.n;
+	t->changes = 0;
+	for (size_t i = 0; i < t->dirty_agents.n; i++) {
+		t->agents[t->dirty_agents.v[i]].listed = false;
+		if (!task_flush_agent(t, t->dirty_agents.v[i], &sb, now_ms, sink))
 			goto out;
-	t->unsaved.n = 0;
+	}
+	t->dirty_agents.n = 0;
 	if (!outbox_flush(&t->out, &sink->outbox))
 		goto out;
 	if (!task_pack_meta(t, &sb) || !sink->meta(sink->arg, sb.data, sb.size))

@@ -45,10 +45,10 @@ struct task_view {
 	int64_t since_ms;
 };
 
-/* Called by task_show and task_flush for everything changed since; false aborts it. */
+/* Called by task_flush for everything changed since the last flush; false aborts it. */
 struct task_sink {
-	bool (*view)(void *arg, const struct task_view *view);                  /* an agent shown */
-	bool (*agent)(void *arg, const char *id, const char *blob, size_t len); /* its changed state */
+	/* blob NULL: only the view changed (the checkpoint keeps the agent as it is) */
+	bool (*agent)(void *arg, const char *id, const char *blob, size_t len, const struct task_view *view);
 	bool (*ticket)(void *arg, const char *id, const char *blob, size_t len); /* blob NULL: deleted */
 	bool (*dedupe)(void *arg, const uint8_t rec[DEDUPE_RECORD_SIZE]);
 	struct outbox_sink outbox;                                                   /* its entries */
@@ -84,30 +84,19 @@ int64_t task_next_tick(const struct task *t);
 bool task_dirty(const struct task *t);
 
 /*
- * True when the last show changed its agents TASK_HOT_CHANGES times each or more on
+ * True when the last flush changed its agents TASK_HOT_CHANGES times each or more on
  * average (a backlog: views written later would combine more changes), false when about
  * once each (a steady stream over many agents: waiting would only delay each view).
  */
 #define TASK_HOT_CHANGES 2
 bool task_hot(const struct task *t);
 
-/* True when some agent is to be shown: it changed since the last show, or all are shown again. */
-bool task_showable(const struct task *t);
-
 /*
- * Shows every agent changed since the last show (and TASK_SHOW_AGAIN_PER_SHOW of those shown
- * again): re-checks its rules, which may add alerts to the outbox, arms its window timer
- * and hands its view to the sink. What changed stays to be saved by the next task_flush,
- * so views may run ahead of the checkpoint (docs/architecture.md, "Views and the lease").
- */
-bool task_show(struct task *t, int64_t now_ms, const struct task_sink *sink);
-
-/*
- * Shows what task_show would, then hands every change since the last flush to the sink,
- * in this order: tickets, dedupe records, agents' views, agents' changed states, new outbox
- * entries, delivered outbox entries, meta. The task forgets the changes once the sink has
- * them: the caller must commit them all atomically, or drop the task and restore it. At
- * most one flush may await its commit.
+ * Hands every change since the last flush to the sink, in this order: tickets, dedupe
+ * records, agents (re-checking their rules, which may add alerts), new outbox entries,
+ * delivered outbox entries, meta. The task forgets the changes once the sink has them: the
+ * caller must commit them all atomically, or drop the task and restore it. At most one
+ * flush may await its commit.
  */
 bool task_flush(struct task *t, int64_t now_ms, const struct task_sink *sink);
 
@@ -123,16 +112,16 @@ bool task_restore_dedupe(struct task *t, const uint8_t rec[DEDUPE_RECORD_SIZE], 
 
 /*
  * After a restore: every agent is shown again (view and rules), without saving it again,
- * TASK_SHOW_AGAIN_PER_SHOW a show (as task_show_all).
+ * TASK_SHOW_PER_FLUSH a flush (as task_show_all).
  */
 void task_restore_done(struct task *t, int64_t now_ms);
 
 /*
- * Every agent is shown again (after a view write failed, or a restore), TASK_SHOW_AGAIN_PER_SHOW a
- * show on top of the changed ones: so a change made meanwhile is not queued behind all of
+ * Every agent is shown again (after a view write failed, or a restore), TASK_SHOW_PER_FLUSH a
+ * flush on top of the changed ones: so a change made meanwhile is not queued behind all of
  * them (100,000 agents' views take seconds to write). task_dirty stays true until done.
  */
-#define TASK_SHOW_AGAIN_PER_SHOW 1024
+#define TASK_SHOW_PER_FLUSH 1024
 void task_show_all(struct task *t);
 
 /* Gauges for /metrics. */

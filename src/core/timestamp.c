@@ -258,13 +258,3 @@ ts_now_ms(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * MS_PER_SECOND + ts.tv_nsec / 1000000;
 }
-
-/* See timestamp.h. */
-int64_t
-ts_mono_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * MS_PER_SECOND + ts.tv_nsec / 1000000;
-}

@@ -27,7 +27,4 @@ int64_t ts_floor_div(int64_t a, int64_t b);
 /* Wall-clock time in epoch milliseconds. */
 int64_t ts_now_ms(void);
 
-/* Milliseconds of a clock that never steps (CLOCK_MONOTONIC), for spans measured on this host. */
-int64_t ts_mono_ms(void);
-
 #endif

@@ -16,7 +16,61 @@
 #include "view.h"
 #include "viewq.h"
 
-#include "engine_task.h"
+/* A dedupe segment is this part of the horizon: few keys, little overstay. */
+#define ENGINE_SEGMENTS 24
+/* Waits before a claim, restore or commit that Redis refused or dropped is tried again. */
+#define ENGINE_RETRY_MS 500
+
+enum engine_state {
+	ENGINE_CLAIMING,  /* generation increment sent */
+	ENGINE_RESTORING, /* checkpoint streaming back */
+	ENGINE_READY,     /* takes events */
+	ENGINE_CLOSING    /* revoked or fenced: last flush out, then freed */
+};
+
+struct engine_task {
+	struct engine *e;
+	uint32_t id;
+	enum engine_state state;
+	struct task *task;
+	struct taskstore *store;
+	struct flushset *flush;        /* the changes out (or being built) and their views */
+	bool committing;               /* changes are out; only their answer may build the next */
+	int64_t changed_ms;            /* when the oldest change not in a flush was applied; 0: none */
+	bool fenced;                   /* another instance claimed it: nothing more is committed */
+	struct offsetlist open;    /* offsets applied since the last flush */
+	struct offsetlist flushed; /* offsets of the changes out */
+	struct viewq *viewq;           /* views of committed changes, to Redis a round at a time */
+	struct deliver *deliver;
+	struct event *flush_ev;
+	struct event *tick_ev;
+	struct event *retry_ev;
+	int64_t restore_started_ms;
+	size_t restored_entries;
+	bool meta_bad;                 /* the checkpoint's meta record could not be read */
+	bool held;                     /* delivers nothing until its closing twins are gone (engine_handover) */
+	bool delivering;               /* restored, and its outbox handed to its deliverer */
+	struct engine_task *next_closing;
+	struct event *free_ev;         /* frees a closing task from the loop, never under a callback */
+};
+
+struct engine {
+	struct event_base *base;
+	const struct config *cfg;
+	struct metrics *metrics;
+	struct redis *redis;
+	struct producer *route;
+	struct producer *alerts;
+	struct view *view;
+	struct engine_handler handler;
+	struct task_config tcfg;
+	struct engine_task **tasks;    /* by id; NULL when not owned */
+	struct engine_task *closing;   /* tasks let go of, finishing what they had out */
+	uint32_t ntasks;               /* [engine] tasks, settled at start */
+};
+
+static void engine_flush(struct engine_task *et);
+static void engine_claim(struct engine_task *et);
 
 /* See engine.h. */
 uint32_t engine_owner(const struct engine *e, const char *id, size_t len)
@@ -42,52 +96,23 @@ static void engine_timer_in(struct event *ev, int64_t wait_ms)
 	evtimer_add(ev, &tv);
 }
 
-/* Arms the show timer unless armed: flush_interval after the oldest change not yet shown. */
-static void engine_schedule_show(struct engine_task *et)
+/*
+ * Arms the flush timer unless it is armed or a commit is out (its answer flushes again):
+ * flush_interval after the oldest change not yet flushed, so a change that came while a
+ * commit was out waits for that commit, not for a whole interval after it too.
+ */
+static void engine_schedule_flush(struct engine_task *et)
 {
 	int64_t now;
 
-	if (evtimer_pending(et->show_ev, NULL))
+	if (et->committing || evtimer_pending(et->flush_ev, NULL))
 		return;
 	now = ts_now_ms();
-	engine_timer_in(et->show_ev, (et->changed_ms ? et->changed_ms : now) + et->e->cfg->flush_interval_ms - now);
-}
-
-/*
- * When the next commit is due (ts_mono_ms), INT64_MAX when none: commit_interval after the
- * last one was sent while anything is unsaved, and while views wait, half a lease before
- * the lease they need runs out (a commit renews it, even one with nothing to save).
- */
-static int64_t engine_commit_due(const struct engine_task *et)
-{
-	int64_t due = INT64_MAX, lease = et->lease_until_ms;
-
-	if (task_dirty(et->task))
-		due = et->commit_sent_ms + et->e->cfg->commit_interval_ms;
-	if (viewq_waiting(et->viewq)) {
-		if (lease < et->hold_until_ms)
-			lease = et->hold_until_ms;
-		if (lease - ENGINE_LEASE_MS / 2 < due)
-			due = lease - ENGINE_LEASE_MS / 2;
-	}
-	return due;
-}
-
-/* Arms the commit timer for the next commit due, unless a commit is out (its answer arms it). */
-static void engine_schedule_commit(struct engine_task *et)
-{
-	int64_t due;
-
-	if (et->committing || et->state != ENGINE_READY)
-		return;
-	if ((due = engine_commit_due(et)) == INT64_MAX)
-		evtimer_del(et->commit_ev);
-	else
-		engine_timer_in(et->commit_ev, due - ts_mono_ms());
+	engine_timer_in(et->flush_ev, (et->changed_ms ? et->changed_ms : now) + et->e->cfg->flush_interval_ms - now);
 }
 
 /* Arms the tick timer for the task's next clock or window change. */
-void engine_schedule_tick(struct engine_task *et)
+static void engine_schedule_tick(struct engine_task *et)
 {
 	int64_t next = task_next_tick(et->task);
 
@@ -109,25 +134,16 @@ static void engine_on_tick(evutil_socket_t fd, short what, void *arg)
 		return;
 	task_tick(et->task, ts_now_ms());
 	engine_schedule_tick(et);
-	if (task_showable(et->task))
-		engine_schedule_show(et);
-	else
-		engine_schedule_commit(et);
+	if (task_dirty(et->task))
+		engine_schedule_flush(et);
 }
 
-/* The commit timer. */
-static void engine_on_commit_due(evutil_socket_t fd, short what, void *arg)
+/* The flush timer. */
+static void engine_on_flush(evutil_socket_t fd, short what, void *arg)
 {
-	struct engine_task *et = arg;
-
 	(void)fd;
 	(void)what;
-	/* Fired a little early (the loop's clock is not ts_mono_ms) with only a renewal due: armed again. */
-	if (!task_dirty(et->task) && engine_commit_due(et) > ts_mono_ms()) {
-		engine_schedule_commit(et);
-		return;
-	}
-	engine_flush(et);
+	engine_flush(arg);
 }
 
 /* A closing task of et's id, other than et and skip; NULL when none. */
@@ -160,7 +176,7 @@ static void engine_handover(struct engine_task *old)
 	et->delivering = true;
 	deliver_attach(et->deliver, task_outbox(et->task));
 	deliver_drive(et->deliver);
-	engine_schedule_commit(et);
+	engine_schedule_flush(et);
 }
 
 /* Frees a task that no longer has anything out. */
@@ -178,8 +194,7 @@ static void engine_task_free(struct engine_task *et)
 	}
 	offsetlist_free(&et->open);
 	offsetlist_free(&et->flushed);
-	event_free(et->show_ev);
-	event_free(et->commit_ev);
+	event_free(et->flush_ev);
 	event_free(et->tick_ev);
 	event_free(et->retry_ev);
 	if (et->free_ev != NULL)
@@ -199,19 +214,12 @@ static void engine_task_free(struct engine_task *et)
  * claimed the task first, that commit is fenced: another instance then sends them again (at
  * least once), while a successor here drops them (engine_handover).
  */
-void engine_task_maybe_free(struct engine_task *et)
+static void engine_task_maybe_free(struct engine_task *et)
 {
 	const struct engine_task *next = et->e->tasks[et->id];
 
-	if (et->state != ENGINE_CLOSING)
-		return;
-	/* Views it may not write (fenced, or never past the hold): the next owner writes every agent. */
-	if (viewq_waiting(et->viewq) && (et->fenced || ts_mono_ms() < et->hold_until_ms))
-		viewq_discard(et->viewq);
-	/* Views its lease no longer covers: a commit renews it (fenced if the task is someone else's). */
-	if (viewq_waiting(et->viewq) && ts_mono_ms() >= et->lease_until_ms)
-		engine_flush(et);
-	if (et->committing || taskstore_busy(et->store) || !deliver_idle(et->deliver) || !viewq_idle(et->viewq))
+	if (et->state != ENGINE_CLOSING || et->committing || taskstore_busy(et->store) ||
+	    !deliver_idle(et->deliver) || !viewq_idle(et->viewq))
 		return;
 	/* Its successor here has not restored yet: what this one delivered is dropped there once it has. */
 	if (next != NULL && next->held && next->state != ENGINE_READY)
@@ -234,7 +242,7 @@ static void engine_task_free_soon(void *arg)
 }
 
 /* Has every closing twin of et try to go (from the loop): et no longer waits for them. */
-void engine_twins_may_go(struct engine_task *et)
+static void engine_twins_may_go(struct engine_task *et)
 {
 	for (struct engine_task *t = et->e->closing; t != NULL; t = t->next_closing)
 		if (t->id == et->id && t != et)
@@ -247,7 +255,7 @@ void engine_twins_may_go(struct engine_task *et)
  * go unpaced from now on, so none lands after the next owner's (which writes only what changed
  * once it wrote an agent in full: a late one would leave stale figures for good).
  */
-void engine_close(struct engine_task *et, bool lost)
+static void engine_close(struct engine_task *et, bool lost)
 {
 	struct engine *e = et->e;
 
@@ -287,53 +295,23 @@ static void engine_views_failed(void *arg)
 	if (et->state != ENGINE_READY)
 		return;
 	task_show_all(et->task);
-	engine_schedule_show(et);
+	engine_schedule_flush(et);
 }
 
-/* Queues one view the task showed; the queue writes the newest of each agent. */
-static bool engine_write_view(void *arg, const struct task_view *v)
+/* Queues one view of a committed flush. */
+static void engine_write_view(void *arg, const struct task_view *v)
 {
 	struct engine_task *et = arg;
 
 	/* Out of memory: that agent is shown with its next change. */
 	(void)viewq_put(et->viewq, v);
-	return true;
 }
 
-/* Out of memory half way through a show or a flush: its changes are gone, so the task is restored again. */
-static void engine_out_of_memory(struct engine_task *et)
+/* Queues the views of a committed flush; the queue writes the newest of each agent. */
+static void engine_write_views(struct engine_task *et)
 {
-	log_err("engine: task %" PRIu32 ": out of memory applying its changes; dropping it "
-	    "until the group gives it again", et->id);
-	engine_close(et, true);
-}
-
-/* Writes what a show or a flush queued, paced only while the task is hot. */
-static void engine_views_go(struct engine_task *et)
-{
-	viewq_quiet(et->viewq, !task_hot(et->task));
+	flushset_views(et->flush, engine_write_view, et);
 	viewq_kick(et->viewq);
-}
-
-/* The show timer: shows the agents that changed, and has a commit follow when one is due. */
-static void engine_on_show(evutil_socket_t fd, short what, void *arg)
-{
-	struct engine_task *et = arg;
-	struct task_sink sink = flushset_sink(et->flush);
-
-	(void)fd;
-	(void)what;
-	if (et->state != ENGINE_READY)
-		return;
-	et->changed_ms = 0;
-	if (task_showable(et->task) && !task_show(et->task, ts_now_ms(), &sink)) {
-		engine_out_of_memory(et);
-		return;
-	}
-	/* The show set the agents' next window changes and rule checks: the timer follows them. */
-	engine_schedule_tick(et);
-	engine_views_go(et);
-	engine_schedule_commit(et);
 }
 
 
@@ -354,7 +332,7 @@ static void engine_on_commit(void *arg, enum taskstore_result res)
 	if (res == TASKSTORE_FENCED) {
 		log_warn("engine: task %" PRIu32 " was claimed by another instance; dropping it", et->id);
 		et->fenced = true;
-		viewq_discard(et->viewq);
+		flushset_drop_views(et->flush);
 		et->flushed.n = 0;
 		if (et->state != ENGINE_CLOSING)
 			engine_close(et, true);
@@ -364,10 +342,8 @@ static void engine_on_commit(void *arg, enum taskstore_result res)
 	}
 	outbox_committed(task_outbox(et->task));
 	taskstore_changes_clear(flushset_changes(et->flush));
-	/* Redis ran the commit after it was sent, so the task was still its owner then. */
-	if (et->lease_until_ms < et->commit_sent_ms + ENGINE_LEASE_MS)
-		et->lease_until_ms = et->commit_sent_ms + ENGINE_LEASE_MS;
-	viewq_allow(et->viewq, et->hold_until_ms, et->lease_until_ms);
+	viewq_quiet(et->viewq, !task_dirty(et->task) || !task_hot(et->task));
+	engine_write_views(et);
 	offsetlist_count(&et->flushed, e->metrics); /* the metrics say what Redis holds */
 	{
 		/* Emptied first, so whoever hears of the last offset sees nothing left uncommitted here. */
@@ -385,19 +361,17 @@ static void engine_on_commit(void *arg, enum taskstore_result res)
 		engine_task_maybe_free(et);
 		return;
 	}
-	if (et->open.n >= (size_t)e->cfg->batch_size) {
+	if (et->open.n >= (size_t)e->cfg->batch_size)
 		engine_flush(et);
-		return;
-	}
-	engine_schedule_commit(et);
-	if (!task_dirty(et->task))
+	else if (task_dirty(et->task))
+		engine_schedule_flush(et);
+	else
 		taskstore_changes_release(flushset_changes(et->flush)); /* quiet: its buffers are not kept */
 }
 
 /* Sends the change set out (again, after a failure). */
 static void engine_commit(struct engine_task *et)
 {
-	et->commit_sent_ms = ts_mono_ms();
 	if (!taskstore_commit(et->store, flushset_changes(et->flush), engine_on_commit, et)) {
 		struct timeval tv = {0, ENGINE_RETRY_MS * 1000};
 
@@ -405,25 +379,26 @@ static void engine_commit(struct engine_task *et)
 	}
 }
 
-/* Shows what changed, builds the change set of everything since the last flush and commits it. */
-void engine_flush(struct engine_task *et)
+/* Builds the change set of everything since the last flush and commits it. */
+static void engine_flush(struct engine_task *et)
 {
 	struct task_sink sink = flushset_sink(et->flush);
 	struct offsetlist swap;
 
 	if (et->committing || (et->state != ENGINE_READY && et->state != ENGINE_CLOSING) ||
-	    (!task_dirty(et->task) && engine_commit_due(et) > ts_mono_ms()))
+	    !task_dirty(et->task))
 		return;
-	evtimer_del(et->commit_ev);
 	taskstore_changes_clear(flushset_changes(et->flush));
 	if (!task_flush(et->task, ts_now_ms(), &sink)) {
-		engine_out_of_memory(et);
+		/* Out of memory half way: the task's changes are gone, so its state is restored again. */
+		log_err("engine: task %" PRIu32 ": cannot build its checkpoint (out of memory); dropping it "
+		    "until the group gives it again", et->id);
+		engine_close(et, true);
 		return;
 	}
+	/* The flush set the agents' next window changes and rule checks: the timer follows them. */
 	engine_schedule_tick(et);
 	et->changed_ms = 0;
-	evtimer_del(et->show_ev);
-	engine_views_go(et);
 	swap = et->flushed;
 	et->flushed = et->open;
 	et->open = swap;
@@ -445,6 +420,135 @@ static void engine_on_retry(evutil_socket_t fd, short what, void *arg)
 		engine_claim(et);
 }
 
+/* Restore: the meta record (NULL for a task never checkpointed). */
+static void engine_restore_meta(void *arg, uint64_t gen, uint64_t seq, const void *pos, size_t len)
+{
+	struct engine_task *et = arg;
+
+	(void)gen;
+	(void)seq;
+	/* Its outbox numbers and marks cannot be guessed: numbering afresh would lose or repeat batches. */
+	if (pos != NULL && !task_restore_meta(et->task, pos, len))
+		et->meta_bad = true;
+}
+
+/* Restore: one agent, ticket or outbox entry. */
+static void engine_restore_entry(void *arg, enum taskstore_kind kind, const char *id, size_t id_len,
+    const void *blob, size_t len)
+{
+	struct engine_task *et = arg;
+	bool ok = false;
+
+	et->restored_entries++;
+	switch (kind) {
+	case TASKSTORE_AGENT:
+		ok = task_restore_agent(et->task, id, id_len, blob, len);
+		break;
+	case TASKSTORE_TICKET:
+		ok = task_restore_ticket(et->task, id, id_len, blob, len, ts_now_ms());
+		break;
+	case TASKSTORE_OUTBOX:
+		ok = outbox_restore(task_outbox(et->task), strtoull(id, NULL, 10), blob, len, et->e->ntasks);
+		break;
+	default:
+		break;
+	}
+	if (!ok)
+		log_limited(LOG_ERR, "restore", "engine: task %" PRIu32 ": unreadable checkpoint entry '%.*s'; "
+		    "skipped", et->id, (int)id_len, id);
+}
+
+/* Restore: dedupe records. */
+static void engine_restore_dedupe(void *arg, const unsigned char *records, size_t n)
+{
+	struct engine_task *et = arg;
+	int64_t now = ts_now_ms();
+
+	for (size_t i = 0; i < n; i++)
+		task_restore_dedupe(et->task, records + i * DEDUPE_RECORD_SIZE, now);
+}
+
+/* Restore finished: the task takes events, its views are written again and its outbox re-sent. */
+static void engine_restore_done(void *arg, enum taskstore_result res)
+{
+	struct engine_task *et = arg;
+	struct engine *e = et->e;
+	struct timeval tv = {0, ENGINE_RETRY_MS * 1000};
+	int64_t now = ts_now_ms();
+
+	if (et->state == ENGINE_CLOSING) {
+		engine_task_maybe_free(et);
+		return;
+	}
+	if (res == TASKSTORE_FENCED) {
+		/* Another member claimed it since: it is theirs; claiming again would fence them out. */
+		log_warn("engine: task %" PRIu32 " was claimed by another instance while restoring; dropping it",
+		    et->id);
+		engine_close(et, true);
+		return;
+	}
+	if (res == TASKSTORE_OK && et->meta_bad) {
+		log_err("engine: task %" PRIu32 ": its checkpoint's meta record is unreadable (written by "
+		    "another release?); not running it: run `feedbackd --rebuild` with every instance stopped",
+		    et->id);
+		engine_close(et, true);
+		return;
+	}
+	if (res != TASKSTORE_OK) {
+		/* Start over with a fresh task: a partial restore is never used. */
+		task_free(et->task);
+		et->task = task_new(et->id, &e->tcfg);
+		deliver_attach(et->deliver, et->task != NULL && !et->held ? task_outbox(et->task) : NULL);
+		et->state = ENGINE_CLAIMING;
+		evtimer_add(et->retry_ev, &tv);
+		return;
+	}
+	task_restore_done(et->task, now);
+	et->state = ENGINE_READY;
+	log_info("engine: task %" PRIu32 " restored in %" PRId64 " ms (%zu entries, %zu agents)", et->id,
+	    now - et->restore_started_ms, et->restored_entries, task_agents(et->task));
+	engine_schedule_tick(et);
+	if (et->held) {
+		engine_twins_may_go(et);
+	} else {
+		et->delivering = true;
+		deliver_drive(et->deliver);
+	}
+	engine_flush(et);
+	e->handler.task_ready(e->handler.arg, et->id);
+}
+
+/* The answer to a claim: restore under the new generation. */
+static void engine_on_claim(void *arg, enum taskstore_result res, uint64_t gen)
+{
+	struct engine_task *et = arg;
+	struct taskstore_restore_fns fns = {engine_restore_meta, engine_restore_entry, engine_restore_dedupe,
+		engine_restore_done};
+	struct timeval tv = {0, ENGINE_RETRY_MS * 1000};
+
+	(void)gen;
+	if (et->state == ENGINE_CLOSING) {
+		engine_task_maybe_free(et);
+		return;
+	}
+	if (res != TASKSTORE_OK ||
+	    !taskstore_restore(et->store, ts_now_ms(), et->e->cfg->dedupe_horizon_ms, &fns, et)) {
+		evtimer_add(et->retry_ev, &tv);
+		return;
+	}
+	et->state = ENGINE_RESTORING;
+}
+
+/* Claims the task's generation, fencing out any earlier owner. */
+static void engine_claim(struct engine_task *et)
+{
+	struct timeval tv = {0, ENGINE_RETRY_MS * 1000};
+
+	et->state = ENGINE_CLAIMING;
+	if (!taskstore_claim(et->store, engine_on_claim, et))
+		evtimer_add(et->retry_ev, &tv);
+}
+
 /* Delivery of an outbox entry finished. */
 static void engine_delivered(void *arg, uint64_t seq)
 {
@@ -454,7 +558,7 @@ static void engine_delivered(void *arg, uint64_t seq)
 	if (et->state == ENGINE_CLOSING)
 		engine_task_free_soon(et); /* not here: the deliverer is still in its loop */
 	else
-		engine_schedule_commit(et);
+		engine_schedule_flush(et);
 }
 
 /* See engine.h. */
@@ -472,16 +576,15 @@ void engine_assign(struct engine *e, uint32_t id)
 	et->restore_started_ms = ts_now_ms();
 	et->task = task_new(id, &e->tcfg);
 	et->store = taskstore_new(e->redis, e->cfg->prefix, e->cfg->group, (int)id, segment_ms > 0 ? segment_ms : 1);
-	et->flush = et->store != NULL ? flushset_new(et->store, engine_write_view, et) : NULL;
+	et->flush = et->store != NULL ? flushset_new(et->store, e->cfg->windows.count) : NULL;
 	et->deliver = deliver_new(e->base, e->cfg, e->metrics, e->view, e->route, e->alerts, engine_delivered, et);
 	et->viewq = viewq_new(e->base, e->view, e->metrics, engine_views_failed, et);
-	et->show_ev = evtimer_new(e->base, engine_on_show, et);
-	et->commit_ev = evtimer_new(e->base, engine_on_commit_due, et);
+	et->flush_ev = evtimer_new(e->base, engine_on_flush, et);
 	et->tick_ev = evtimer_new(e->base, engine_on_tick, et);
 	et->retry_ev = evtimer_new(e->base, engine_on_retry, et);
 	et->free_ev = evtimer_new(e->base, engine_on_free, et);
-	if (et->task == NULL || et->flush == NULL || et->deliver == NULL || et->viewq == NULL || et->show_ev == NULL ||
-	    et->commit_ev == NULL || et->tick_ev == NULL || et->retry_ev == NULL || et->free_ev == NULL) {
+	if (et->task == NULL || et->flush == NULL || et->deliver == NULL || et->viewq == NULL || et->flush_ev == NULL ||
+	    et->tick_ev == NULL || et->retry_ev == NULL || et->free_ev == NULL) {
 		engine_task_free(et);
 		goto fail;
 	}
@@ -516,18 +619,19 @@ bool engine_ready(const struct engine *e, uint32_t id)
 	return id < e->ntasks && e->tasks[id] != NULL && e->tasks[id]->state == ENGINE_READY;
 }
 
-/* Something was applied at now_ms: commit at once past [ingest] batch_size, else show it at the flush interval. */
+/* Something was applied at now_ms: commit at once past [ingest] batch_size, else at the flush interval. */
 static void engine_applied(struct engine_task *et, int64_t now_ms)
 {
 	viewq_quiet(et->viewq, !task_hot(et->task));
 	if (et->changed_ms == 0)
 		et->changed_ms = now_ms;
 	if (et->open.n >= (size_t)et->e->cfg->batch_size && !et->committing) {
+		evtimer_del(et->flush_ev);
 		engine_flush(et);
 		return;
 	}
-	/* Not the tick timer: the show that follows re-arms it once for every change it holds. */
-	engine_schedule_show(et);
+	/* Not the tick timer: the flush that follows re-arms it once for every change it holds. */
+	engine_schedule_flush(et);
 }
 
 /* See engine.h. */
@@ -643,7 +747,7 @@ void engine_reconfigure(struct engine *e)
 
 		if (et != NULL && et->state == ENGINE_READY) {
 			task_show_all(et->task);
-			engine_schedule_show(et);
+			engine_schedule_flush(et);
 		}
 	}
 }

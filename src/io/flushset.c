@@ -1,4 +1,4 @@
-/* flushset.c: what a task's flush and show write: its checkpoint change set; its views, passed on. */
+/* flushset.c: what a task's flush writes: its checkpoint changes, and its agents' views for after the commit. */
 #include "flushset.h"
 
 #include <inttypes.h>
@@ -6,15 +6,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * An agent view of a flush, written to the contract keys once it is committed. A flush's
+ * views are packed one after another in one buffer (a flush of 100,000 agents holds them
+ * all until its commit answers): the configured windows' totals only (a task_view has
+ * room for WINDOWS_MAX), then the id and its NUL, padded to the next view's alignment.
+ */
+struct flushset_view {
+	int64_t open, overdue, newest_ms, since_ms;
+	struct totals totals[];
+};
+/*
+ * The views buffer kept between flushes: enough for benchmark 1's (a few thousand events,
+ * 2-3 MB of views), so those reuse their pages; a burst's larger one is freed once its
+ * commit answered.
+ */
+#define FLUSHSET_VIEWS_KEEP (4 * 1024 * 1024)
+
 struct flushset {
 	struct taskstore_changes *changes;
-	bool (*view)(void *arg, const struct task_view *v);
-	void *view_arg;
+	size_t windows;
+	char *views;                   /* packed (struct flushset_view) */
+	size_t views_len, views_cap;
 };
 
 /* See flushset.h. */
-struct flushset *flushset_new(const struct taskstore *store,
-    bool (*view)(void *arg, const struct task_view *v), void *view_arg)
+struct flushset *flushset_new(const struct taskstore *store, size_t windows)
 {
 	struct taskstore_changes *changes = taskstore_changes_new(store);
 	struct flushset *fs = changes != NULL ? calloc(1, sizeof(*fs)) : NULL;
@@ -24,8 +41,7 @@ struct flushset *flushset_new(const struct taskstore *store,
 		return NULL;
 	}
 	fs->changes = changes;
-	fs->view = view;
-	fs->view_arg = view_arg;
+	fs->windows = windows;
 	return fs;
 }
 
@@ -34,6 +50,7 @@ void flushset_free(struct flushset *fs)
 {
 	if (fs != NULL) {
 		taskstore_changes_free(fs->changes);
+		free(fs->views);
 		free(fs);
 	}
 }
@@ -44,20 +61,75 @@ struct taskstore_changes *flushset_changes(struct flushset *fs)
 	return fs->changes;
 }
 
-/* Sink: an agent shown: its view goes on at once. */
-static bool flushset_view(void *arg, const struct task_view *v)
+/* The bytes of a packed view with n windows and an id of len bytes, up to the next one's start. */
+static size_t flushset_view_size(size_t windows, size_t len)
 {
-	struct flushset *fs = arg;
+	size_t a = _Alignof(struct flushset_view), n = sizeof(struct flushset_view) + windows * sizeof(struct totals);
 
-	return fs->view(fs->view_arg, v);
+	return (n + len + 1 + a - 1) / a * a;
 }
 
-/* Sink: an agent's changed state. */
-static bool flushset_agent(void *arg, const char *id, const char *blob, size_t len)
+/* See flushset.h. */
+void flushset_drop_views(struct flushset *fs)
+{
+	fs->views_len = 0;
+	if (fs->views_cap > FLUSHSET_VIEWS_KEEP) {
+		free(fs->views);
+		fs->views = NULL;
+		fs->views_cap = 0;
+	}
+}
+
+/* See flushset.h. */
+void flushset_views(struct flushset *fs, void (*fn)(void *arg, const struct task_view *v), void *arg)
+{
+	struct task_view tv;
+
+	memset(&tv, 0, sizeof(tv));
+	for (size_t off = 0; off < fs->views_len;) {
+		const struct flushset_view *v = (const struct flushset_view *)(const void *)(fs->views + off);
+
+		tv.agent = (const char *)&v->totals[fs->windows];
+		off += flushset_view_size(fs->windows, strlen(tv.agent));
+		tv.open = v->open;
+		tv.overdue = v->overdue;
+		tv.newest_ms = v->newest_ms;
+		tv.since_ms = v->since_ms;
+		memcpy(tv.totals, v->totals, fs->windows * sizeof(tv.totals[0]));
+		fn(arg, &tv);
+	}
+	flushset_drop_views(fs);
+}
+
+/* Sink: a changed agent; its record (when its state changed) and its view. */
+static bool flushset_agent(void *arg, const char *id, const char *blob, size_t len, const struct task_view *view)
 {
 	struct flushset *fs = arg;
+	size_t id_len = strlen(id), size = flushset_view_size(fs->windows, id_len);
+	struct flushset_view *v;
 
-	return taskstore_put(fs->changes, TASKSTORE_AGENT, id, strlen(id), blob, len);
+	if (blob != NULL && !taskstore_put(fs->changes, TASKSTORE_AGENT, id, id_len, blob, len))
+		return false;
+	if (fs->views_len + size > fs->views_cap) {
+		size_t cap = fs->views_cap ? fs->views_cap * 2 : 64 * size;
+		char *p;
+
+		while (cap < fs->views_len + size)
+			cap *= 2;
+		if ((p = realloc(fs->views, cap)) == NULL)
+			return false;
+		fs->views = p;
+		fs->views_cap = cap;
+	}
+	v = (struct flushset_view *)(void *)(fs->views + fs->views_len);
+	v->open = view->open;
+	v->overdue = view->overdue;
+	v->newest_ms = view->newest_ms;
+	v->since_ms = view->since_ms;
+	memcpy(v->totals, view->totals, fs->windows * sizeof(v->totals[0]));
+	memcpy(&v->totals[fs->windows], id, id_len + 1);
+	fs->views_len += size;
+	return true;
 }
 
 /* Sink: a changed or deleted ticket. */
@@ -115,7 +187,7 @@ static bool flushset_meta(void *arg, const char *blob, size_t len)
 /* See flushset.h. */
 struct task_sink flushset_sink(struct flushset *fs)
 {
-	struct task_sink sink = {flushset_view, flushset_agent, flushset_ticket, flushset_dedupe,
+	struct task_sink sink = {flushset_agent, flushset_ticket, flushset_dedupe,
 		{flushset_outbox, flushset_outbox_done, fs}, flushset_meta, fs};
 
 	return sink;

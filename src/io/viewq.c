@@ -1,4 +1,4 @@
-/* viewq.c: agent views waiting for Redis: the newest per agent, one round at a time, within the owner's lease. */
+/* viewq.c: committed agent views waiting for Redis: the newest per agent, one round at a time. */
 #include "viewq.h"
 
 #include <stdint.h>
@@ -45,8 +45,7 @@ struct viewq_item {
 
 struct viewq {
 	struct view *view;
-	struct event *pace_ev;    /* the next round, when the pace or the lease's start holds it back */
-	int64_t allow_from, allow_until; /* the lease (viewq_allow), ts_mono_ms */
+	struct event *pace_ev;    /* the next round, when the pace holds it back */
 	int64_t round_start_ms;
 	int64_t round_ms;         /* how long the last round took */
 	void (*failed)(void *arg);
@@ -314,7 +313,7 @@ void viewq_kick(struct viewq *q)
 {
 	struct view_flush *f;
 	bool track;
-	int64_t now = ts_now_ms(), mono = ts_mono_ms();
+	int64_t now = ts_now_ms();
 	int64_t wait = q->round_start_ms + VIEWQ_PACE * q->round_ms - now;
 	size_t i, unsent = view_unsent(q->view);
 
@@ -329,14 +328,6 @@ void viewq_kick(struct viewq *q)
 			viewq_drop(q);
 		return;
 	}
-	if (mono < q->allow_from) {
-		struct timeval tv = {(q->allow_from - mono) / 1000, (q->allow_from - mono) % 1000 * 1000};
-
-		evtimer_add(q->pace_ev, &tv);
-		return;
-	}
-	if (mono >= q->allow_until)
-		return;
 	if (wait > 0 && !q->closing && !q->quiet) {
 		struct timeval tv = {wait / 1000, (wait % 1000) * 1000};
 
@@ -380,28 +371,6 @@ void viewq_quiet(struct viewq *q, bool quiet)
 		evtimer_del(q->pace_ev);
 		viewq_kick(q);
 	}
-}
-
-/* See viewq.h. */
-void viewq_allow(struct viewq *q, int64_t from_ms, int64_t until_ms)
-{
-	q->allow_from = from_ms;
-	q->allow_until = until_ms;
-	viewq_kick(q);
-}
-
-/* See viewq.h. */
-bool viewq_waiting(const struct viewq *q)
-{
-	return q->n > 0;
-}
-
-/* See viewq.h. */
-void viewq_discard(struct viewq *q)
-{
-	viewq_drop(q);
-	if (q->closing && viewq_idle(q))
-		q->idle(q->arg);
 }
 
 /* See viewq.h. */

@@ -1,4 +1,4 @@
-/* viewq.h: agent views waiting for Redis: the newest per agent, one round at a time, within the owner's lease. */
+/* viewq.h: committed agent views waiting for Redis: the newest per agent, one round at a time. */
 #ifndef FEEDBACKD_VIEWQ_H
 #define FEEDBACKD_VIEWQ_H
 
@@ -25,7 +25,7 @@ struct viewq *viewq_new(struct event_base *base, struct view *view, struct metri
 bool viewq_put(struct viewq *q, const struct task_view *v);
 
 /*
- * Writes what is queued in one round unless a round is out, paced back or outside the lease; the next round
+ * Writes what is queued in one round unless a round is out or paced back; the next round
  * starts when it answers, and, unless the queue is quiet, no sooner than a few times its
  * duration after it began. So under load a round carries more agents, each once, whatever
  * the commits. A round stops
@@ -37,25 +37,13 @@ bool viewq_put(struct viewq *q, const struct task_view *v);
 void viewq_kick(struct viewq *q);
 
 /*
- * Whether its owner expects no changes worth waiting for: its agents change about once a
- * show (task_hot false), so a later write would combine nothing. Pacing only waits for
- * more changes to write together, so a quiet queue's rounds go at once: a steady stream is
- * shown without the pace's wait.
+ * Whether its owner expects no changes worth waiting for: it has nothing applied but not
+ * committed, or its agents change about once a flush (task_hot false), so a later write
+ * would combine nothing. Pacing only waits for more changes to write together, so a quiet
+ * queue's rounds go at once: the end of a burst, and a steady stream, are shown without
+ * the pace's wait.
  */
 void viewq_quiet(struct viewq *q, bool quiet);
-
-/*
- * Rounds go only within [from_ms, until_ms) of ts_mono_ms: the owner's lease on its agents'
- * views (docs/architecture.md, "Views and the lease"). Before from_ms the queue waits on a
- * timer; from until_ms on it waits for the next viewq_allow. A new queue has no lease.
- */
-void viewq_allow(struct viewq *q, int64_t from_ms, int64_t until_ms);
-
-/* True when views are queued, not yet in a round. */
-bool viewq_waiting(const struct viewq *q);
-
-/* Drops what is queued, not yet in a round: its owner's lease is gone for good (fenced). */
-void viewq_discard(struct viewq *q);
 
 /* True when nothing is queued or out. */
 bool viewq_idle(const struct viewq *q);

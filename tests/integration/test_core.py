@@ -428,7 +428,7 @@ class TestCore(h.FeedbackTestCase):
         many small batches are in flight. Stats must be exact after each phase."""
         rnd = random.Random(7)
         # frequent small commits; no refresh to reload the cache first
-        cfg = {"engine": {"flush_interval": "1ms", "commit_interval": "1ms"},
+        cfg = {"engine": {"flush_interval": "1ms"},
                "windows": {"sizes": h.DEFAULT_WINDOWS, "refresh": "1h"}}
         redis, kafka, _ = self.stack(config=cfg)
         now = h.now_ms()

@@ -207,11 +207,11 @@ class TestOps(h.FeedbackTestCase):
         kafka = self.start_kafka()
         self.start_daemon(kafka.bootstrap, redis, {"http": {"listen": "127.0.0.1:%d" % port},
                                                    "ingest": {"batch_size": "1"},
-                                                   "engine": {"commit_interval": "10s"}})
+                                                   "engine": {"flush_interval": "10s"}})
         ts = h.now_ms() - 10 * MINUTE
         events = [h.rating("agent-1", 4, ts + i * SECOND) for i in range(7)]
         h.produce(kafka.bootstrap, h.TOPIC_EVENTS, events, key="agent-1")
-        # The commit interval is 10 s: only batch_size can commit them this soon.
+        # The flush interval is 10 s: only batch_size can commit them this soon.
         h.wait_until(lambda: self.metrics(port)[("feedbackd_batch_events_total", frozenset())] == 7, 8,
                      what="7 events committed")
         m = self.metrics(port)

@@ -77,7 +77,6 @@ test_config_equal(const struct config *a, const struct config *b)
 	test_str_equal(a->route_topic, b->route_topic);
 	assert_int_equal(a->partitioner, b->partitioner);
 	assert_int_equal(a->flush_interval_ms, b->flush_interval_ms);
-	assert_int_equal(a->commit_interval_ms, b->commit_interval_ms);
 	for (int r = 0; r < RULE_COUNT; r++)
 		test_rule_equal(&a->rules[r], &b->rules[r]);
 }
@@ -141,7 +140,7 @@ test_shipped_conf_documents_defaults(void **state)
 		"at_risk", "pair_horizon", "listen", "level",
 		"enabled", "window", "threshold", "min_samples", "mode", "confidence",
 		"margin", "for", "repeat_interval", "tasks", "route_topic", "partitioner",
-		"flush_interval", "commit_interval",
+		"flush_interval",
 	};
 	struct fixture	*f = *state;
 	struct config	 def;

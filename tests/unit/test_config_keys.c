@@ -61,7 +61,6 @@ test_defaults(void **state)
 	assert_string_equal(c->route_topic, "feedbackd.route");
 	assert_int_equal(c->partitioner, PARTITIONER_CONSISTENT_RANDOM);
 	assert_int_equal(c->flush_interval_ms, 20);
-	assert_int_equal(c->commit_interval_ms, 20);
 
 	/* The rules: windows 1 and 2 are 24h and 7d. */
 	for (int r = 0; r < RULE_COUNT; r++) {
@@ -378,7 +377,7 @@ test_topics_values(void **state)
 	assert_string_equal(f->cfg.topics[0], "x");
 }
 
-/* [engine]: tasks, the route topic named after the group, the partitioner, the intervals. */
+/* [engine]: tasks, the route topic named after the group, the partitioner, flush_interval. */
 static void
 test_engine(void **state)
 {
@@ -396,9 +395,8 @@ test_engine(void **state)
 	assert_int_equal(f->cfg.partitioner, PARTITIONER_MURMUR2_RANDOM);
 	assert_int_equal(f->cfg.flush_interval_ms, 10000);
 	assert_int_equal(f->cfg.tasks, 1024);
-	test_loads(f, "[engine]\nflush_interval = 1ms\npartitioner = consistent_random\ncommit_interval = 3s\n");
+	test_loads(f, "[engine]\nflush_interval = 1ms\npartitioner = consistent_random\n");
 	assert_int_equal(f->cfg.flush_interval_ms, 1);
-	assert_int_equal(f->cfg.commit_interval_ms, 3000);
 	assert_int_equal(f->cfg.partitioner, PARTITIONER_CONSISTENT_RANDOM);
 
 	test_fails(f, "[engine]\ntasks = -1\n",
@@ -407,8 +405,6 @@ test_engine(void **state)
 	    ":2: [engine] tasks: '1025' is not an integer between 0 and 1024");
 	test_fails(f, "[engine]\nflush_interval = 10001ms\n",
 	    ":2: [engine] flush_interval: '10001ms' is not a duration from 1ms to 10s");
-	test_fails(f, "[engine]\ncommit_interval = 10001ms\n",
-	    ":2: [engine] commit_interval: '10001ms' is not a duration from 1ms to 10s");
 	test_fails(f, "[engine]\nflush_interval = 0\n",
 	    ":2: [engine] flush_interval: '0' is not a duration (like 500ms, 90s, 15m, 24h, 7d)");
 	test_fails(f, "[engine]\npartitioner = murmur2\n",

@@ -1,7 +1,8 @@
 /*
- * test_flushset.c: what a task's show and flush write (src/io/flushset.c): the views passed
- * on at once, exactly as shown and not into the change set, and the change set, committed
- * through src/io/taskstore.c into a private redis-server and restored back.
+ * test_flushset.c: what a task's flush writes (src/io/flushset.c): the views kept packed
+ * until the commit answered, exactly as flushed and with the configured windows only, and
+ * the change set, committed through src/io/taskstore.c into a private redis-server and
+ * restored back.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,20 +18,20 @@
 /* Most views a test collects. */
 #define VIEWS_MAX 4
 
-/* The views passed on, copied. */
+/* The views flushset_views handed out, copied. */
 static struct task_view got[VIEWS_MAX];
 static char got_ids[VIEWS_MAX][32];
 static size_t ngot;
 
-/* The view callback: copies the view; arg is what it returns. */
-static bool on_view(void *arg, const struct task_view *v)
+/* flushset_views' callback: copies the view. */
+static void on_view(void *arg, const struct task_view *v)
 {
+	(void)arg;
 	assert_true(ngot < VIEWS_MAX);
 	strncpy(got_ids[ngot], v->agent, sizeof(got_ids[ngot]) - 1);
 	got[ngot] = *v;
 	got[ngot].agent = got_ids[ngot];
 	ngot++;
-	return arg == NULL;
 }
 
 /* A view of agent with window w's ratings counter = base + w in every window. */
@@ -44,25 +45,24 @@ static struct task_view view_of(const char *agent, int64_t base_value)
 	return v;
 }
 
-/* Views go on at once, as shown, and leave the change set as it is; the callback's failure is the sink's. */
+/* Views are kept until handed out, as flushed, with two windows of the four; then forgotten. */
 static void test_views(void **state)
 {
 	struct taskstore *ts = taskstore_new(test_plain.redis, "fb:", "g", 0, 1000);
-	struct flushset *fs = flushset_new(ts, on_view, NULL);
-	struct flushset *failing = flushset_new(ts, on_view, fs);
+	struct flushset *fs = flushset_new(ts, 2);
 	struct task_sink sink;
 	struct task_view a = view_of("a1", 10), b = view_of("agent-two", 20);
 
 	(void)state;
 	assert_non_null(fs);
-	assert_non_null(failing);
-	ngot = 0;
 	sink = flushset_sink(fs);
-	assert_true(sink.view(sink.arg, &a));
-	assert_int_equal(ngot, 1);
-	assert_true(sink.view(sink.arg, &b));
-	assert_int_equal(ngot, 2);
+	assert_true(sink.agent(sink.arg, a.agent, NULL, 0, &a));
+	assert_true(sink.agent(sink.arg, b.agent, NULL, 0, &b));
+	/* Views only: the checkpoint keeps the agents as they are. */
 	assert_int_equal(taskstore_changes_bytes(flushset_changes(fs)), 0);
+	ngot = 0;
+	flushset_views(fs, on_view, NULL);
+	assert_int_equal(ngot, 2);
 	assert_string_equal(got[0].agent, "a1");
 	assert_string_equal(got[1].agent, "agent-two");
 	assert_int_equal(got[1].open, 120);
@@ -70,10 +70,17 @@ static void test_views(void **state)
 	assert_int_equal(got[1].newest_ms, 320);
 	assert_int_equal(got[1].since_ms, 420);
 	assert_int_equal(got[0].totals[0].c[0], 10);
-	assert_int_equal(got[1].totals[3].c[0], 23);
-	sink = flushset_sink(failing);
-	assert_false(sink.view(sink.arg, &a));
-	flushset_free(failing);
+	assert_int_equal(got[0].totals[1].c[0], 11);
+	assert_int_equal(got[1].totals[1].c[0], 21);
+	assert_int_equal(got[1].totals[2].c[0], 0); /* not a configured window */
+	ngot = 0;
+	flushset_views(fs, on_view, NULL);
+	assert_int_equal(ngot, 0);
+	/* Dropped (a fenced commit): nothing is handed out. */
+	assert_true(sink.agent(sink.arg, a.agent, NULL, 0, &a));
+	flushset_drop_views(fs);
+	flushset_views(fs, on_view, NULL);
+	assert_int_equal(ngot, 0);
 	flushset_free(fs);
 	taskstore_free(ts);
 }
@@ -83,7 +90,8 @@ static void test_changes(void **state)
 {
 	struct taskstore *ts = taskstore_new(test_plain.redis, "fb:", "g", 0, 1000);
 	struct taskstore_changes *before = taskstore_changes_new(ts);
-	struct flushset *fs = flushset_new(ts, on_view, NULL);
+	struct flushset *fs = flushset_new(ts, 4);
+	struct task_view a = view_of("a1", 10);
 	struct outbox_entry o = {.seq = 12345678901ULL};
 	uint32_t expiry = (uint32_t)(test_now_ms() / 1000 + 5);
 	uint8_t rec[DEDUPE_RECORD_SIZE] = {0};
@@ -99,7 +107,7 @@ static void test_changes(void **state)
 	test_put(before, TASKSTORE_OUTBOX, "5", "old");
 	assert_int_equal(test_commit(&test_plain, ts, before), TASKSTORE_OK);
 	sink = flushset_sink(fs);
-	assert_true(sink.agent(sink.arg, "a1", "A1", 2));
+	assert_true(sink.agent(sink.arg, "a1", "A1", 2, &a));
 	assert_true(sink.ticket(sink.arg, "t1", "T1", 2));
 	assert_true(sink.ticket(sink.arg, "t2", NULL, 0));
 	assert_true(sink.dedupe(sink.arg, rec));
@@ -112,6 +120,11 @@ static void test_changes(void **state)
 	test_check_records((unsigned char (*)[TASKSTORE_DEDUPE_SIZE])rec, 1);
 	assert_int_equal(test_got.pos_len, 1);
 	assert_memory_equal(test_got.pos, "M", 1);
+	/* The agent's view is kept for after the commit too. */
+	ngot = 0;
+	flushset_views(fs, on_view, NULL);
+	assert_int_equal(ngot, 1);
+	assert_int_equal(got[0].totals[3].c[0], 13);
 	flushset_free(fs);
 	taskstore_changes_free(before);
 	taskstore_free(ts);

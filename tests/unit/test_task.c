@@ -49,26 +49,19 @@ static char *dup_bytes(const char *p, size_t len)
 	return c;
 }
 
-/* Sink: an agent shown. */
-static bool cap_view(void *arg, const struct task_view *v)
+/* Sink: an agent. */
+static bool cap_agent(void *arg, const char *id, const char *blob, size_t len, const struct task_view *v)
 {
 	struct capture *c = arg;
 
 	assert_true(c->views < ENTRIES_MAX);
-	snprintf(c->view_agent[c->views], 32, "%s", v->agent);
+	snprintf(c->view_agent[c->views], 32, "%s", id);
 	c->view[c->views++] = *v;
-	return true;
-}
-
-/* Sink: an agent's changed state. */
-static bool cap_agent(void *arg, const char *id, const char *blob, size_t len)
-{
-	struct capture *c = arg;
-
-	assert_true(c->agents < ENTRIES_MAX);
-	snprintf(c->agent_id[c->agents], 32, "%s", id);
-	c->agent_blob[c->agents] = dup_bytes(blob, len);
-	c->agent_len[c->agents++] = len;
+	if (blob != NULL) {
+		snprintf(c->agent_id[c->agents], 32, "%s", id);
+		c->agent_blob[c->agents] = dup_bytes(blob, len);
+		c->agent_len[c->agents++] = len;
+	}
 	return true;
 }
 
@@ -148,7 +141,7 @@ static void cap_reset(struct capture *c)
 /* Flushes t into c (emptied first). */
 static void flush(struct task *t, int64_t now, struct capture *c)
 {
-	struct task_sink sink = {cap_view, cap_agent, cap_ticket, cap_record, {cap_added, cap_removed, c}, cap_meta, c};
+	struct task_sink sink = {cap_agent, cap_ticket, cap_record, {cap_added, cap_removed, c}, cap_meta, c};
 
 	cap_reset(c);
 	assert_true(task_flush(t, now, &sink));
@@ -693,25 +686,16 @@ static void test_rule_resolves(void **state)
 	task_free(q);
 }
 
-/* Sink: counts views (n[0]). */
-static bool count_view(void *arg, const struct task_view *v)
-{
-	size_t *n = arg;
-
-	(void)v;
-	n[0]++;
-	return true;
-}
-
-/* Sink: counts saved agent states (n[1]). */
-static bool count_agent(void *arg, const char *id, const char *blob, size_t len)
+/* Sink: counts views (n[0]) and saved agent states (n[1]). */
+static bool count_agent(void *arg, const char *id, const char *blob, size_t len, const struct task_view *v)
 {
 	size_t *n = arg;
 
 	(void)id;
-	(void)blob;
 	(void)len;
-	n[1]++;
+	(void)v;
+	n[0]++;
+	n[1] += blob != NULL;
 	return true;
 }
 
@@ -763,18 +747,18 @@ static bool count_meta(void *arg, const char *blob, size_t len)
 /* Flushes t, counting its views and saved agents into n. */
 static void flush_count(struct task *t, int64_t now, size_t n[2])
 {
-	struct task_sink sink = {count_view, count_agent, count_ticket, count_record, {count_added, count_removed, NULL},
+	struct task_sink sink = {count_agent, count_ticket, count_record, {count_added, count_removed, NULL},
 		count_meta, n};
 
 	n[0] = n[1] = 0;
 	assert_true(task_flush(t, now, &sink));
 }
 
-/* Showing every agent again goes TASK_SHOW_AGAIN_PER_SHOW a flush, besides the agents that changed. */
+/* Showing every agent again goes TASK_SHOW_PER_FLUSH a flush, besides the agents that changed. */
 static void test_show_all_paced(void **state)
 {
 	struct task *t = task_new(0, &cfg);
-	const size_t agents = 2 * TASK_SHOW_AGAIN_PER_SHOW + 5;
+	const size_t agents = 2 * TASK_SHOW_PER_FLUSH + 5;
 	size_t n[2];
 	char id[16], agent[16];
 	struct event e;
@@ -795,11 +779,11 @@ static void test_show_all_paced(void **state)
 	e = ev("f1", EVENT_RATING, "fresh", NULL, T0, 4);
 	task_event(t, &e, T0 + SEC);
 	flush_count(t, T0 + SEC, n);
-	assert_int_equal(n[0], TASK_SHOW_AGAIN_PER_SHOW + 1); /* the changed agent goes in the first flush */
+	assert_int_equal(n[0], TASK_SHOW_PER_FLUSH + 1); /* the changed agent goes in the first flush */
 	assert_int_equal(n[1], 1);
 	assert_true(task_dirty(t));
 	flush_count(t, T0 + 2 * SEC, n);
-	assert_int_equal(n[0], TASK_SHOW_AGAIN_PER_SHOW);
+	assert_int_equal(n[0], TASK_SHOW_PER_FLUSH);
 	assert_int_equal(n[1], 0);
 	assert_true(task_dirty(t));
 	flush_count(t, T0 + 3 * SEC, n);

@@ -3,7 +3,7 @@
  * src/io/redis.c into a private redis-server: the newest view per agent, in full from a new
  * queue, then only the fields that changed; in full again after a failed round or on a new
  * connection; held while the connection is down; a closed queue's writes never land after a
- * new owner's; paced under load, not when quiet; written only within the owner's lease.
+ * new owner's; paced under load, not when quiet.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -141,16 +141,6 @@ static void drop_connection(void)
 	assert_true(turn_until(is_down, NULL));
 }
 
-/* A queue with a lease that never ends (the engine renews one with each commit). */
-static struct viewq *new_queue(void)
-{
-	struct viewq *q = viewq_new(base, writer, &metrics, on_failed, NULL);
-
-	assert_non_null(q);
-	viewq_allow(q, 0, INT64_MAX);
-	return q;
-}
-
 /* Each test starts from an empty database and no failures. */
 static int clean(void **state)
 {
@@ -165,7 +155,7 @@ static int clean(void **state)
 /* A new queue writes in full; then only what changed is sent, the newest of each agent once. */
 static void test_changed_only(void **state)
 {
-	struct viewq *q = new_queue();
+	struct viewq *q = viewq_new(base, writer, &metrics, on_failed, NULL);
 	struct task_view v = {.agent = "a1", .open = 9};
 
 	(void)state;
@@ -181,7 +171,7 @@ static void test_changed_only(void **state)
 	assert_int_equal(redisserver_calls(&srv, "hset"), 3);
 	viewq_free(q);
 	/* A new queue (a task assigned again) knows nothing: in full. */
-	q = new_queue();
+	q = viewq_new(base, writer, &metrics, on_failed, NULL);
 	show(q, "a1", 2);
 	assert_field("a1", "satisfied_1h", "6");
 	assert_int_equal(failures, 0);
@@ -191,7 +181,7 @@ static void test_changed_only(void **state)
 /* A failed round, or a hash found changed, makes every agent's next write a full one. */
 static void test_failure_full(void **state)
 {
-	struct viewq *q = new_queue();
+	struct viewq *q = viewq_new(base, writer, &metrics, on_failed, NULL);
 
 	(void)state;
 	show(q, "a1", 1);
@@ -215,7 +205,7 @@ static void test_failure_full(void **state)
 /* Down, the views wait; on the new connection, whose server may have lost writes, they go in full. */
 static void test_reconnect_full(void **state)
 {
-	struct viewq *q = new_queue();
+	struct viewq *q = viewq_new(base, writer, &metrics, on_failed, NULL);
 	struct task_view v = {.agent = "a1", .open = 5};
 
 	(void)state;
@@ -241,7 +231,7 @@ static void test_reconnect_full(void **state)
  */
 static void test_close_before_new_owner(void **state)
 {
-	struct viewq *old = new_queue(), *q;
+	struct viewq *old = viewq_new(base, writer, &metrics, on_failed, NULL), *q;
 	struct task_view v = {.agent = "a1", .open = 2};
 
 	(void)state;
@@ -253,7 +243,7 @@ static void test_close_before_new_owner(void **state)
 	viewq_kick(old);
 	assert_false(viewq_idle(old));
 	viewq_close(old, on_idle);
-	q = new_queue();
+	q = viewq_new(base, writer, &metrics, on_failed, NULL);
 	show(q, "a1", 4);
 	assert_true(turn_until(viewq_idle, old));
 	assert_field("a1", "open_tickets", "4");
@@ -267,7 +257,7 @@ static void test_close_before_new_owner(void **state)
 /* A closed queue's views are dropped while the connection is down: they would land after a new owner's. */
 static void test_close_down(void **state)
 {
-	struct viewq *old = new_queue(), *q = new_queue();
+	struct viewq *old = viewq_new(base, writer, &metrics, on_failed, NULL), *q = viewq_new(base, writer, &metrics, on_failed, NULL);
 	struct task_view v = {.agent = "a1", .open = 7};
 
 	(void)state;
@@ -289,7 +279,7 @@ static void test_close_down(void **state)
 /* The longest agent id: its key and its fb:agents entry are written whole. */
 static void test_long_id(void **state)
 {
-	struct viewq *q = new_queue();
+	struct viewq *q = viewq_new(base, writer, &metrics, on_failed, NULL);
 	char agent[EVENT_ID_MAX + 1];
 	redisReply *r;
 
@@ -311,7 +301,7 @@ static void test_long_id(void **state)
  */
 static void test_round_bound(void **state)
 {
-	struct viewq *q = new_queue();
+	struct viewq *q = viewq_new(base, writer, &metrics, on_failed, NULL);
 	char agent[32];
 	redisReply *r;
 
@@ -346,7 +336,7 @@ static void test_round_bound(void **state)
 /* A closing queue is not bounded: all of its 4,000 writes in full go at once, in one round. */
 static void test_close_unbounded(void **state)
 {
-	struct viewq *q = new_queue();
+	struct viewq *q = viewq_new(base, writer, &metrics, on_failed, NULL);
 	char agent[32];
 
 	(void)state;
@@ -376,7 +366,7 @@ static void turn_for(long ms)
 /* A round waits a few times the last one's duration, unless the queue is quiet. */
 static void test_quiet_not_paced(void **state)
 {
-	struct viewq *q = new_queue();
+	struct viewq *q = viewq_new(base, writer, &metrics, on_failed, NULL);
 
 	(void)state;
 	show(q, "a1", 1);
@@ -411,7 +401,7 @@ static void queue_since(struct viewq *q, const char *agent, int64_t since_ms)
  */
 static void test_delay(void **state)
 {
-	struct viewq *q = new_queue();
+	struct viewq *q = viewq_new(base, writer, &metrics, on_failed, NULL);
 	int64_t now = ts_now_ms();
 
 	(void)state;
@@ -454,50 +444,6 @@ static int teardown(void **state)
 	return redisserver_stop(&srv) ? 0 : -1;
 }
 
-/* Views go only within the lease: none before its start (then on a timer), none after its end, until renewed. */
-static void test_lease(void **state)
-{
-	struct viewq *q = viewq_new(base, writer, &metrics, on_failed, NULL);
-	int64_t start;
-
-	(void)state;
-	assert_non_null(q);
-	/* A new queue has no lease: its views wait. */
-	queue(q, "a1", 1);
-	viewq_kick(q);
-	event_base_loop(base, EVLOOP_NONBLOCK);
-	assert_true(viewq_waiting(q));
-	assert_fields("a1", 0);
-	/* A lease that starts 200 ms from now: they go then, on the queue's own timer. */
-	start = ts_mono_ms();
-	viewq_allow(q, start + 200, start + 60000);
-	assert_true(viewq_waiting(q));
-	assert_true(turn_until(viewq_idle, q));
-	assert_true(ts_mono_ms() >= start + 200);
-	assert_field("a1", "open_tickets", "1");
-	/* A lease that has ended: held until renewed. */
-	viewq_allow(q, 0, ts_mono_ms());
-	queue(q, "a1", 2);
-	viewq_kick(q);
-	event_base_loop(base, EVLOOP_NONBLOCK);
-	assert_true(viewq_waiting(q));
-	viewq_allow(q, 0, ts_mono_ms() + 60000);
-	assert_true(turn_until(viewq_idle, q));
-	assert_field("a1", "open_tickets", "2");
-	/* Discarded (the owner was fenced): what waited is never written. */
-	viewq_allow(q, 0, ts_mono_ms());
-	queue(q, "a1", 3);
-	viewq_kick(q);
-	viewq_discard(q);
-	assert_false(viewq_waiting(q));
-	assert_true(viewq_idle(q));
-	viewq_allow(q, 0, INT64_MAX);
-	event_base_loop(base, EVLOOP_NONBLOCK);
-	assert_field("a1", "open_tickets", "2");
-	assert_int_equal(failures, 0);
-	viewq_free(q);
-}
-
 /* Runs the queue tests. */
 int main(void)
 {
@@ -512,7 +458,6 @@ int main(void)
 		cmocka_unit_test_setup(test_delay, clean),
 		cmocka_unit_test_setup(test_close_unbounded, clean),
 		cmocka_unit_test_setup(test_quiet_not_paced, clean),
-		cmocka_unit_test_setup(test_lease, clean),
 	};
 	int failed;
 
