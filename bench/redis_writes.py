@@ -39,7 +39,6 @@ def main():
     with c.Stack("mock", name="rw") as st:
         st.redis = h.Redis(st.tmp).start()
         redis = st.redis
-        redis.cmd("PING")
         c.pipeline(redis, [["HSET", h.stats_key("a%d" % a)] + [x for f in names for x in (f, "1234")]
                      for a in range(args.agents)])
         c.pipeline(redis, [["ZADD", "fb:agents", str(a), "a%d" % a] for a in range(args.agents)])
