@@ -296,6 +296,20 @@ static void main_on_assigned(void *arg, const rd_kafka_topic_partition_list_t *p
 	main_check_ready(d);
 }
 
+static void main_on_revoking(void *arg, const rd_kafka_topic_partition_list_t *parts)
+{
+	struct daemon *d = arg;
+
+	ingest_revoking(d->ingest, parts);
+}
+
+static bool main_on_letting_go(void *arg, const rd_kafka_topic_partition_list_t *parts)
+{
+	struct daemon *d = arg;
+
+	return ingest_letting_go(d->ingest, parts);
+}
+
 static void main_on_revoked(void *arg, const rd_kafka_topic_partition_list_t *parts)
 {
 	struct daemon *d = arg;
@@ -435,7 +449,8 @@ static void main_on_route_retry(evutil_socket_t fd, short what, void *arg)
 static void main_on_route(void *arg, int partitions, const char *why)
 {
 	static const struct consumer_handler handler_template = {
-	    main_on_messages, main_on_assigned, main_on_revoked, main_on_fatal, NULL};
+	    main_on_messages, main_on_assigned, main_on_revoking, main_on_letting_go, main_on_revoked, main_on_fatal,
+	    NULL};
 	struct consumer_handler handler = handler_template;
 	struct engine_handler tasks = {ingest_done, ingest_settled, ingest_task_ready, ingest_task_lost, NULL};
 	struct daemon *d = arg;

@@ -8,10 +8,14 @@
 
 #include "kafka.h"
 #include "log.h"
+#include "timestamp.h"
 
 /* Messages taken per read; the loop regains control between reads. */
 #define CONSUMER_BATCH 1000
 #define CONSUMER_READS_PER_WAKEUP 4
+/* How often a held revoke asks whether its tasks are let go, and how long it holds at most. */
+#define CONSUMER_REVOKE_POLL_MS 10
+#define CONSUMER_REVOKE_MAX_MS 30000
 
 /* A local queue that the loop drains: the consumer queue or the route topic's own. */
 struct consumer_source {
@@ -37,6 +41,10 @@ struct consumer {
 	bool joined;       /* an assignment arrived, however small: see consumer_joined() */
 	int assigned;
 	rd_kafka_topic_partition_list_t *restoring; /* paused one by one, kept through outages */
+	rd_kafka_topic_partition_list_t *revoking;  /* revoked, held until their owner let them go */
+	bool revoke_cooperative;   /* the held revoke's protocol */
+	int64_t revoke_started_ms;
+	struct event *revoke_ev;
 	char *stats; /* latest statistics JSON */
 	int64_t prefetch_msgs;     /* librdkafka's queued.min.messages */
 	int64_t prefetch_bytes;    /* and queued.max.messages.kbytes, in bytes */
@@ -84,6 +92,92 @@ static void consumer_forget(struct consumer_source *src)
 	src->filled = false;
 }
 
+/* Ends a revoke begun at started_ms: offsets committed, then the partitions leave the assignment. */
+static void consumer_unassign(struct consumer *c, const rd_kafka_topic_partition_list_t *parts, bool cooperative,
+    int64_t started_ms)
+{
+	rd_kafka_error_t *error = NULL;
+
+	c->handler.revoked(c->handler.arg, parts);
+	/* A partition that comes back is restored afresh; its owner pauses it again. */
+	for (int i = 0; i < parts->cnt; i++)
+		rd_kafka_topic_partition_list_del(c->restoring, parts->elems[i].topic, parts->elems[i].partition);
+	rd_kafka_commit(c->rk, NULL, 0);
+	if (cooperative)
+		error = rd_kafka_incremental_unassign(c->rk, parts);
+	else
+		rd_kafka_assign(c->rk, NULL);
+	c->assigned = cooperative ? c->assigned - parts->cnt : 0;
+	log_notice("kafka: revoked %d partitions (their tasks let go in %lld ms)", parts->cnt,
+	    (long long)(ts_now_ms() - started_ms));
+	if (error != NULL) {
+		log_err("kafka: rebalance: %s", rd_kafka_error_string(error));
+		rd_kafka_error_destroy(error);
+	}
+}
+
+/* Ends the held revoke, if any. */
+static void consumer_revoke_finish(struct consumer *c)
+{
+	rd_kafka_topic_partition_list_t *parts = c->revoking;
+
+	if (parts == NULL)
+		return;
+	c->revoking = NULL;
+	evtimer_del(c->revoke_ev);
+	consumer_unassign(c, parts, c->revoke_cooperative, c->revoke_started_ms);
+	rd_kafka_topic_partition_list_destroy(parts);
+}
+
+/* The held revoke's poll: it ends once the owner let its tasks go, or at its deadline. */
+static void consumer_on_revoke_wait(evutil_socket_t fd, short what, void *arg)
+{
+	struct consumer *c = arg;
+	struct timeval tv = {0, CONSUMER_REVOKE_POLL_MS * 1000};
+
+	(void)fd;
+	(void)what;
+	if (c->revoking == NULL)
+		return;
+	if (c->handler.letting_go(c->handler.arg, c->revoking)) {
+		if (ts_now_ms() < c->revoke_started_ms + CONSUMER_REVOKE_MAX_MS) {
+			evtimer_add(c->revoke_ev, &tv);
+			return;
+		}
+		log_warn("kafka: the revoked tasks still have work out after %d s; their partitions are let "
+		    "go now, and their next owner may send alerts again that these delivered (at least once)",
+		    CONSUMER_REVOKE_MAX_MS / 1000);
+	}
+	consumer_revoke_finish(c);
+}
+
+/*
+ * Begins a revoke. Its partitions stop fetching at once, but leave the assignment only once
+ * their tasks finished their last commit and deliveries (consumer_on_revoke_wait): the group
+ * waits for this member's unassign before it hands them on (Kafka Streams commits in its
+ * revoke callback for the same reason), so the next owner's claim cannot fence the commit
+ * that records what this one delivered, and it never sends those alerts again. Partitions
+ * already lost, and a consumer closing, are let go at once.
+ */
+static void consumer_revoke(struct consumer *c, rd_kafka_topic_partition_list_t *parts, bool cooperative)
+{
+	struct timeval now = {0, 0};
+	int64_t started_ms = ts_now_ms();
+
+	consumer_revoke_finish(c);
+	c->handler.revoking(c->handler.arg, parts);
+	if (c->closed || rd_kafka_assignment_lost(c->rk) ||
+	    (c->revoking = rd_kafka_topic_partition_list_copy(parts)) == NULL) {
+		consumer_unassign(c, parts, cooperative, started_ms);
+		return;
+	}
+	for (int i = 0; i < parts->cnt; i++)
+		consumer_pause_partition(c, parts->elems[i].topic, parts->elems[i].partition);
+	c->revoke_cooperative = cooperative;
+	c->revoke_started_ms = started_ms;
+	evtimer_add(c->revoke_ev, &now);
+}
+
 /* Applies an assignment change with the protocol the group negotiated. */
 static void consumer_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_topic_partition_list_t *parts, void *opaque)
@@ -96,35 +190,23 @@ static void consumer_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	/* A partition may come back at its committed offset: what was taken before says nothing. */
 	consumer_forget(&c->input);
 	consumer_forget(&c->route);
-	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-		consumer_route_apart(c, parts);
-		if (cooperative)
-			error = rd_kafka_incremental_assign(rk, parts);
-		else
-			rd_kafka_assign(rk, parts);
-		c->assigned += parts->cnt;
-		/* Partitions that arrive during an outage wait with the others. */
-		if (c->paused)
-			rd_kafka_pause_partitions(rk, parts);
-		/* A member of a group with more members than partitions is given none, and is still in. */
-		c->joined = true;
-		log_notice("kafka: assigned %d partitions (%s)", parts->cnt, cooperative ? "cooperative" : "eager");
-		c->handler.assigned(c->handler.arg, parts);
-	} else {
-		/* Whatever finished is committed now, before another member takes over. */
-		c->handler.revoked(c->handler.arg, parts);
-		/* A partition that comes back is restored afresh; its owner pauses it again. */
-		for (int i = 0; i < parts->cnt; i++)
-			rd_kafka_topic_partition_list_del(c->restoring, parts->elems[i].topic,
-			    parts->elems[i].partition);
-		rd_kafka_commit(rk, NULL, 0);
-		if (cooperative)
-			error = rd_kafka_incremental_unassign(rk, parts);
-		else
-			rd_kafka_assign(rk, NULL);
-		c->assigned = cooperative ? c->assigned - parts->cnt : 0;
-		log_notice("kafka: revoked %d partitions", parts->cnt);
+	if (err != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		consumer_revoke(c, parts, cooperative);
+		return;
 	}
+	consumer_route_apart(c, parts);
+	if (cooperative)
+		error = rd_kafka_incremental_assign(rk, parts);
+	else
+		rd_kafka_assign(rk, parts);
+	c->assigned += parts->cnt;
+	/* Partitions that arrive during an outage wait with the others. */
+	if (c->paused)
+		rd_kafka_pause_partitions(rk, parts);
+	/* A member of a group with more members than partitions is given none, and is still in. */
+	c->joined = true;
+	log_notice("kafka: assigned %d partitions (%s)", parts->cnt, cooperative ? "cooperative" : "eager");
+	c->handler.assigned(c->handler.arg, parts);
 	if (error != NULL) {
 		log_err("kafka: rebalance: %s", rd_kafka_error_string(error));
 		rd_kafka_error_destroy(error);
@@ -357,6 +439,8 @@ static int64_t consumer_conf_int(rd_kafka_t *rk, const char *name)
 /* Frees what the consumer holds besides librdkafka's handle. */
 static void consumer_discard(struct consumer *c)
 {
+	if (c->revoke_ev != NULL)
+		event_free(c->revoke_ev);
 	rd_kafka_topic_partition_list_destroy(c->restoring);
 	rd_kafka_topic_partition_list_destroy(c->input.taken);
 	rd_kafka_topic_partition_list_destroy(c->route.taken);
@@ -379,6 +463,11 @@ struct consumer *consumer_new(struct event_base *base, const struct config *cfg,
 	c->restoring = rd_kafka_topic_partition_list_new(0);
 	c->input.taken = rd_kafka_topic_partition_list_new(0);
 	c->route.taken = rd_kafka_topic_partition_list_new(0);
+	if ((c->revoke_ev = evtimer_new(base, consumer_on_revoke_wait, c)) == NULL) {
+		snprintf(err, err_size, "out of memory");
+		consumer_discard(c);
+		return NULL;
+	}
 	conf = consumer_conf(cfg, brokers, c, err, err_size);
 	if (conf == NULL) {
 		consumer_discard(c);
@@ -562,6 +651,8 @@ void consumer_close(struct consumer *c)
 
 	if (c->closed)
 		return;
+	/* A revoke still held ends first: rd_kafka_consumer_close revokes what is assigned. */
+	consumer_revoke_finish(c);
 	c->closed = true;
 	kafka_watch_stop(&c->input.watch, c->input.queue);
 	if (c->route.queue != NULL)

@@ -13,6 +13,9 @@
 struct consumer_handler {
 	void (*messages)(void *arg, rd_kafka_message_t **msgs, size_t count);
 	void (*assigned)(void *arg, const rd_kafka_topic_partition_list_t *parts);
+	/* A revoke: revoking at once, letting_go asked until it says false, then revoked. */
+	void (*revoking)(void *arg, const rd_kafka_topic_partition_list_t *parts);
+	bool (*letting_go)(void *arg, const rd_kafka_topic_partition_list_t *parts);
 	void (*revoked)(void *arg, const rd_kafka_topic_partition_list_t *parts);
 	void (*fatal)(void *arg, const char *reason);
 	void *arg;
@@ -22,8 +25,10 @@ struct consumer;
 
 /*
  * Creates the consumer and subscribes to cfg's input topics, and to cfg->route_topic
- * too when with_route. The assigned and revoked callbacks get every partition, route
- * ones included: the owner tells them apart by topic name. The range assignor is
+ * too when with_route. The assignment callbacks get every partition, route ones
+ * included: the owner tells them apart by topic name. Revoked partitions stop fetching at
+ * once but stay assigned, holding the group's rebalance, while letting_go says their
+ * owner still has work out for them (at most 30 s; partitions lost are let go at once). The range assignor is
  * forced (whatever rdkafka.* says) so input partition q and route partition q go to
  * the same member when the counts agree.
  */

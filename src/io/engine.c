@@ -614,6 +614,15 @@ void engine_revoke(struct engine *e, uint32_t id)
 }
 
 /* See engine.h. */
+bool engine_closing(const struct engine *e, uint32_t id)
+{
+	for (const struct engine_task *et = e->closing; et != NULL; et = et->next_closing)
+		if (et->id == id)
+			return true;
+	return false;
+}
+
+/* See engine.h. */
 bool engine_ready(const struct engine *e, uint32_t id)
 {
 	return id < e->ntasks && e->tasks[id] != NULL && e->tasks[id]->state == ENGINE_READY;

@@ -50,6 +50,9 @@ void engine_assign(struct engine *e, uint32_t id);
 /* The task was taken away: a last flush is tried (a newer owner fences it out), then it is dropped. */
 void engine_revoke(struct engine *e, uint32_t id);
 
+/* True while a task id let go here still finishes its last commit, views or deliveries. */
+bool engine_closing(const struct engine *e, uint32_t id);
+
 /* True when the task is restored and takes events. */
 bool engine_ready(const struct engine *e, uint32_t id);
 

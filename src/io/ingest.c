@@ -251,18 +251,35 @@ void ingest_assigned(void *arg, const rd_kafka_topic_partition_list_t *parts)
 }
 
 /* See ingest.h. */
+void ingest_revoking(void *arg, const rd_kafka_topic_partition_list_t *parts)
+{
+	struct ingest *in = arg;
+
+	for (int i = 0; i < parts->cnt; i++)
+		if (strcmp(parts->elems[i].topic, in->cfg->route_topic) == 0)
+			engine_revoke(in->engine, (uint32_t)parts->elems[i].partition);
+}
+
+/* See ingest.h. */
+bool ingest_letting_go(void *arg, const rd_kafka_topic_partition_list_t *parts)
+{
+	struct ingest *in = arg;
+
+	for (int i = 0; i < parts->cnt; i++)
+		if (strcmp(parts->elems[i].topic, in->cfg->route_topic) == 0 &&
+		    engine_closing(in->engine, (uint32_t)parts->elems[i].partition))
+			return true;
+	return false;
+}
+
+/* See ingest.h. */
 void ingest_revoked(void *arg, const rd_kafka_topic_partition_list_t *parts)
 {
 	struct ingest *in = arg;
 
 	for (int i = 0; i < parts->cnt; i++) {
-		const char *topic = parts->elems[i].topic;
-		int32_t partition = parts->elems[i].partition;
-
-		ingest_store(in, topic, partition);
-		offsets_forget(in->offsets, topic, partition);
-		if (strcmp(topic, in->cfg->route_topic) == 0)
-			engine_revoke(in->engine, (uint32_t)partition);
+		ingest_store(in, parts->elems[i].topic, parts->elems[i].partition);
+		offsets_forget(in->offsets, parts->elems[i].topic, parts->elems[i].partition);
 	}
 }
 

@@ -27,6 +27,8 @@ void ingest_attach(struct ingest *in, struct consumer *consumer, struct dlq *dlq
 /* The consumer_handler callbacks; arg is the ingest. */
 void ingest_messages(void *arg, rd_kafka_message_t **msgs, size_t count);
 void ingest_assigned(void *arg, const rd_kafka_topic_partition_list_t *parts);
+void ingest_revoking(void *arg, const rd_kafka_topic_partition_list_t *parts);
+bool ingest_letting_go(void *arg, const rd_kafka_topic_partition_list_t *parts);
 void ingest_revoked(void *arg, const rd_kafka_topic_partition_list_t *parts);
 
 /* dlq_done_fn: a dead letter was delivered. */

@@ -274,7 +274,7 @@ static bool producer_conf_kind(rd_kafka_conf_t *conf, const struct config *cfg, 
 	if (!kafka_conf_set(conf, "enable.idempotence", "true", err, err_size))
 		return false;
 	if (kind == PRODUCER_ALERTS)
-		return kafka_conf_set(conf, "linger.ms", "5", err, err_size);
+		return kafka_conf_default(conf, cfg, "linger.ms", "5", err, err_size);
 	/*
 	 * Route records: batches of one task must arrive in order. Gapless makes a lost message
 	 * fatal rather than skipped, and a message that never times out cannot be lost while
@@ -285,7 +285,7 @@ static bool producer_conf_kind(rd_kafka_conf_t *conf, const struct config *cfg, 
 		return kafka_conf_set(conf, "enable.gapless.guarantee", "true", err, err_size) &&
 		    kafka_conf_set(conf, "message.timeout.ms", "0", err, err_size) &&
 		    kafka_conf_set(conf, "queue.buffering.max.messages", "1000000", err, err_size) &&
-		    kafka_conf_set(conf, "linger.ms", "5", err, err_size);
+		    kafka_conf_default(conf, cfg, "linger.ms", "5", err, err_size);
 	return kafka_conf_set(conf, "batch.num.messages", "1", err, err_size) &&
 	    kafka_conf_default(conf, cfg, "message.max.bytes", PRODUCER_UNCHECKED_BYTES, err, err_size);
 }
