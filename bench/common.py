@@ -15,6 +15,7 @@ Environment:
   FEEDBACKD_BENCH_KAFKA  real | mock | auto (default auto: real when java+mvn/jars exist)
   FEEDBACKD_KEEP_TMP=1 keep the temporary directory (logs, configs, data)
 """
+import argparse
 import json
 import os
 import re
@@ -74,12 +75,31 @@ def set_builddir(path):
     h.MOCKKAFKA = os.path.join(path, "tests", "mockkafka")
 
 
+# Daemon settings given by --set, applied over every benchmark's own (section -> key -> value).
+OVERRIDES = {}
+
+
+class SetOverride(argparse.Action):
+    """--set SECTION.KEY=VALUE: a daemon setting for this run, e.g. kafka.rdkafka.fetch.min.bytes=65536."""
+
+    def __call__(self, parser, namespace, value, option_string=None):
+        name, eq, v = value.partition("=")
+        section, dot, key = name.partition(".")
+        if not eq or not dot or not section or not key:
+            parser.error("--set wants SECTION.KEY=VALUE, got %r" % value)
+        OVERRIDES.setdefault(section, {})[key] = v
+        getattr(namespace, self.dest).append(value)
+
+
 def add_common_args(ap):
     ap.add_argument("--builddir", default=os.environ["FEEDBACKD_BUILDDIR"],
                     help="build directory with src/feedbackd (default: $FEEDBACKD_BUILDDIR or _build)")
     ap.add_argument("--kafka", choices=("auto", "real", "mock"),
                     default=os.environ.get("FEEDBACKD_BENCH_KAFKA", "auto"))
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON here")
+    ap.add_argument("--set", action=SetOverride, default=[], metavar="SECTION.KEY=VALUE",
+                    help="a daemon setting over the benchmark's own (repeatable), e.g. "
+                         "kafka.rdkafka.fetch.wait.max.ms=20; printed with the results")
     ap.add_argument("--keep", action="store_true", default=bool(os.environ.get("FEEDBACKD_KEEP_TMP")),
                     help="keep the temporary directory")
 
@@ -192,8 +212,11 @@ class Stack:
             "http": {"listen": "127.0.0.1:%d" % self.http_port},
             "log": {"level": "info"},
         }
-        for sec, kv in (config or {}).items():
+        for sec, kv in list((config or {}).items()) + list(OVERRIDES.items()):
             cfg.setdefault(sec, {}).update(kv)
+        if OVERRIDES:
+            log("daemon settings from --set: %s" % ", ".join(
+                "%s.%s=%s" % (sec, k, v) for sec, kv in sorted(OVERRIDES.items()) for k, v in sorted(kv.items())))
         d = h.Daemon(self.tmp, self.bootstrap, self.redis.port, cfg, args=args)
         if wrapper:
             # e.g. valgrind: the harness execs FEEDBACKD; swap in the wrapper for this start
