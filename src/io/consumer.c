@@ -13,7 +13,10 @@
 /* Messages taken per read; the loop regains control between reads. */
 #define CONSUMER_BATCH 1000
 #define CONSUMER_READS_PER_WAKEUP 4
-/* How often a held revoke asks whether its tasks are let go, and how long it holds at most. */
+/*
+ * How often a held revoke asks whether its tasks are let go, and how long it holds at most:
+ * 30 s, or half of max.poll.interval.ms (the group's rebalance timeout) when that is shorter.
+ */
 #define CONSUMER_REVOKE_POLL_MS 10
 #define CONSUMER_REVOKE_MAX_MS 30000
 
@@ -44,6 +47,7 @@ struct consumer {
 	rd_kafka_topic_partition_list_t *revoking;  /* revoked, held until their owner let them go */
 	bool revoke_cooperative;   /* the held revoke's protocol */
 	int64_t revoke_started_ms;
+	int64_t revoke_max_ms;
 	struct event *revoke_ev;
 	char *stats; /* latest statistics JSON */
 	int64_t prefetch_msgs;     /* librdkafka's queued.min.messages */
@@ -97,12 +101,16 @@ static void consumer_unassign(struct consumer *c, const rd_kafka_topic_partition
     int64_t started_ms)
 {
 	rd_kafka_error_t *error = NULL;
+	rd_kafka_resp_err_t err;
 
 	c->handler.revoked(c->handler.arg, parts);
 	/* A partition that comes back is restored afresh; its owner pauses it again. */
 	for (int i = 0; i < parts->cnt; i++)
 		rd_kafka_topic_partition_list_del(c->restoring, parts->elems[i].topic, parts->elems[i].partition);
-	rd_kafka_commit(c->rk, NULL, 0);
+	err = rd_kafka_commit(c->rk, NULL, 0);
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+		log_warn("kafka: offset commit on revoke: %s; the next owner reads again from the last "
+		    "commit, and drops what the checkpoint holds as duplicates", rd_kafka_err2str(err));
 	if (cooperative)
 		error = rd_kafka_incremental_unassign(c->rk, parts);
 	else
@@ -140,19 +148,20 @@ static void consumer_on_revoke_wait(evutil_socket_t fd, short what, void *arg)
 	if (c->revoking == NULL)
 		return;
 	if (c->handler.letting_go(c->handler.arg, c->revoking)) {
-		if (ts_now_ms() < c->revoke_started_ms + CONSUMER_REVOKE_MAX_MS) {
+		if (ts_now_ms() < c->revoke_started_ms + c->revoke_max_ms) {
 			evtimer_add(c->revoke_ev, &tv);
 			return;
 		}
-		log_warn("kafka: the revoked tasks still have work out after %d s; their partitions are let "
+		log_warn("kafka: the revoked tasks still have work out after %lld ms; their partitions are let "
 		    "go now, and their next owner may send alerts again that these delivered (at least once)",
-		    CONSUMER_REVOKE_MAX_MS / 1000);
+		    (long long)c->revoke_max_ms);
 	}
 	consumer_revoke_finish(c);
 }
 
 /*
- * Begins a revoke. Its partitions stop fetching at once, but leave the assignment only once
+ * Begins a revoke. Its partitions stop fetching at once (librdkafka pauses the assignment
+ * before it hands a revoke over, until the unassign), but leave the assignment only once
  * their tasks finished their last commit and deliveries (consumer_on_revoke_wait): the group
  * waits for this member's unassign before it hands them on (Kafka Streams commits in its
  * revoke callback for the same reason), so the next owner's claim cannot fence the commit
@@ -171,8 +180,6 @@ static void consumer_revoke(struct consumer *c, rd_kafka_topic_partition_list_t 
 		consumer_unassign(c, parts, cooperative, started_ms);
 		return;
 	}
-	for (int i = 0; i < parts->cnt; i++)
-		consumer_pause_partition(c, parts->elems[i].topic, parts->elems[i].partition);
 	c->revoke_cooperative = cooperative;
 	c->revoke_started_ms = started_ms;
 	evtimer_add(c->revoke_ev, &now);
@@ -206,7 +213,9 @@ static void consumer_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	/* A member of a group with more members than partitions is given none, and is still in. */
 	c->joined = true;
 	log_notice("kafka: assigned %d partitions (%s)", parts->cnt, cooperative ? "cooperative" : "eager");
-	c->handler.assigned(c->handler.arg, parts);
+	/* Not while closing (a revoke held into the shutdown let the group assign again): the close revokes them. */
+	if (!c->closed)
+		c->handler.assigned(c->handler.arg, parts);
 	if (error != NULL) {
 		log_err("kafka: rebalance: %s", rd_kafka_error_string(error));
 		rd_kafka_error_destroy(error);
@@ -480,6 +489,9 @@ struct consumer *consumer_new(struct event_base *base, const struct config *cfg,
 		return NULL;
 	}
 	c->prefetch_msgs = consumer_conf_int(c->rk, "queued.min.messages");
+	c->revoke_max_ms = consumer_conf_int(c->rk, "max.poll.interval.ms") / 2;
+	if (c->revoke_max_ms > CONSUMER_REVOKE_MAX_MS)
+		c->revoke_max_ms = CONSUMER_REVOKE_MAX_MS;
 	c->prefetch_bytes = consumer_conf_int(c->rk, "queued.max.messages.kbytes");
 	if (c->prefetch_bytes < INT64_MAX / 1024)
 		c->prefetch_bytes *= 1024;
