@@ -315,6 +315,12 @@ static void engine_write_views(struct engine_task *et)
 }
 
 
+/* Views are paced only while waiting combines changes: a burst goes on, agents change twice a flush. */
+static void engine_pace_views(struct engine_task *et)
+{
+	viewq_quiet(et->viewq, !task_dirty(et->task) || !task_hot(et->task));
+}
+
 /* The answer to a commit. */
 static void engine_on_commit(void *arg, enum taskstore_result res)
 {
@@ -342,7 +348,7 @@ static void engine_on_commit(void *arg, enum taskstore_result res)
 	}
 	outbox_committed(task_outbox(et->task));
 	taskstore_changes_clear(flushset_changes(et->flush));
-	viewq_quiet(et->viewq, !task_dirty(et->task) || !task_hot(et->task));
+	engine_pace_views(et);
 	engine_write_views(et);
 	offsetlist_count(&et->flushed, e->metrics); /* the metrics say what Redis holds */
 	{
@@ -631,7 +637,7 @@ bool engine_ready(const struct engine *e, uint32_t id)
 /* Something was applied at now_ms: commit at once past [ingest] batch_size, else at the flush interval. */
 static void engine_applied(struct engine_task *et, int64_t now_ms)
 {
-	viewq_quiet(et->viewq, !task_hot(et->task));
+	engine_pace_views(et);
 	if (et->changed_ms == 0)
 		et->changed_ms = now_ms;
 	if (et->open.n >= (size_t)et->e->cfg->batch_size && !et->committing) {
