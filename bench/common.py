@@ -85,6 +85,9 @@ class SetOverride(argparse.Action):
     def __call__(self, parser, namespace, value, option_string=None):
         name, eq, v = value.partition("=")
         section, dot, key = name.partition(".")
+        if section == "rule":  # rule.csat_below.enabled: a rule's section has a dot of its own
+            rule, dot, key = key.partition(".")
+            section = "rule." + rule
         if not eq or not dot or not section or not key:
             parser.error("--set wants SECTION.KEY=VALUE, got %r" % value)
         OVERRIDES.setdefault(section, {})[key] = v

@@ -91,14 +91,8 @@ def run(args):
         res["kcat_eps"] = args.events / res["kcat_s"]
         c.log("kcat -C read %d events in %s s" % (args.events, ", ".join("%.2f" % x for x in kc)))
 
-        cfg = {}
-        for kv in args.set or ():
-            sec_key, _, val = kv.partition("=")
-            # "rule.csat_below.enabled": rule sections have a dot of their own
-            head, _, rest = sec_key.partition(".")
-            sec, key = (head + "." + rest.partition(".")[0], rest.partition(".")[2]) if head == "rule" \
-                else (head, rest)
-            cfg.setdefault(sec, {})[key] = val
+        # --set's settings (make_daemon applies them too), read here for the kcat runs' prefetch
+        cfg = {sec: dict(kv) for sec, kv in c.OVERRIDES.items()}
         if args.fetch_trace:
             cfg.setdefault("kafka", {})["rdkafka.debug"] = "fetch"
             # written by librdkafka's own logger to stderr from its threads, so the times are
@@ -530,8 +524,6 @@ def main():
                          "'none' skips it)")
     ap.add_argument("--peer-python", default=sys.executable,
                     help="python with confluent_kafka and redis for the peer (default: this one)")
-    ap.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE",
-                    help="extra daemon config, e.g. --set ingest.batch_size=2000")
     c.add_common_args(ap)
     args = ap.parse_args()
     c.set_builddir(args.builddir)
