@@ -45,7 +45,6 @@ struct consumer {
 	int assigned;
 	rd_kafka_topic_partition_list_t *restoring; /* paused one by one, kept through outages */
 	rd_kafka_topic_partition_list_t *revoking;  /* revoked, held until their owner let them go */
-	bool revoke_cooperative;   /* the held revoke's protocol */
 	int64_t revoke_started_ms;
 	int64_t revoke_max_ms;
 	struct event *revoke_ev;
@@ -96,10 +95,16 @@ static void consumer_forget(struct consumer_source *src)
 	src->filled = false;
 }
 
-/* Ends a revoke begun at started_ms: offsets committed, then the partitions leave the assignment. */
-static void consumer_unassign(struct consumer *c, const rd_kafka_topic_partition_list_t *parts, bool cooperative,
-    int64_t started_ms)
+/* Whether the group negotiated the cooperative protocol (it is fixed for the consumer's life). */
+static bool consumer_cooperative(const struct consumer *c)
 {
+	return strcmp(rd_kafka_rebalance_protocol(c->rk), "COOPERATIVE") == 0;
+}
+
+/* Ends a revoke begun at started_ms: offsets committed, then the partitions leave the assignment. */
+static void consumer_unassign(struct consumer *c, const rd_kafka_topic_partition_list_t *parts, int64_t started_ms)
+{
+	bool cooperative = consumer_cooperative(c);
 	rd_kafka_error_t *error = NULL;
 	rd_kafka_resp_err_t err;
 
@@ -133,7 +138,7 @@ static void consumer_revoke_finish(struct consumer *c)
 		return;
 	c->revoking = NULL;
 	evtimer_del(c->revoke_ev);
-	consumer_unassign(c, parts, c->revoke_cooperative, c->revoke_started_ms);
+	consumer_unassign(c, parts, c->revoke_started_ms);
 	rd_kafka_topic_partition_list_destroy(parts);
 }
 
@@ -145,8 +150,6 @@ static void consumer_on_revoke_wait(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (c->revoking == NULL)
-		return;
 	if (c->handler.letting_go(c->handler.arg, c->revoking)) {
 		if (ts_now_ms() < c->revoke_started_ms + c->revoke_max_ms) {
 			evtimer_add(c->revoke_ev, &tv);
@@ -168,7 +171,7 @@ static void consumer_on_revoke_wait(evutil_socket_t fd, short what, void *arg)
  * that records what this one delivered, and it never sends those alerts again. Partitions
  * already lost, and a consumer closing, are let go at once.
  */
-static void consumer_revoke(struct consumer *c, rd_kafka_topic_partition_list_t *parts, bool cooperative)
+static void consumer_revoke(struct consumer *c, rd_kafka_topic_partition_list_t *parts)
 {
 	struct timeval now = {0, 0};
 	int64_t started_ms = ts_now_ms();
@@ -177,10 +180,9 @@ static void consumer_revoke(struct consumer *c, rd_kafka_topic_partition_list_t 
 	c->handler.revoking(c->handler.arg, parts);
 	if (c->closed || rd_kafka_assignment_lost(c->rk) ||
 	    (c->revoking = rd_kafka_topic_partition_list_copy(parts)) == NULL) {
-		consumer_unassign(c, parts, cooperative, started_ms);
+		consumer_unassign(c, parts, started_ms);
 		return;
 	}
-	c->revoke_cooperative = cooperative;
 	c->revoke_started_ms = started_ms;
 	evtimer_add(c->revoke_ev, &now);
 }
@@ -190,7 +192,7 @@ static void consumer_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
 	struct consumer *c = opaque;
-	bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+	bool cooperative = consumer_cooperative(c);
 	rd_kafka_error_t *error = NULL;
 
 	c->rebalanced = true;
@@ -198,7 +200,7 @@ static void consumer_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	consumer_forget(&c->input);
 	consumer_forget(&c->route);
 	if (err != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-		consumer_revoke(c, parts, cooperative);
+		consumer_revoke(c, parts);
 		return;
 	}
 	consumer_route_apart(c, parts);

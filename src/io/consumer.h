@@ -28,9 +28,10 @@ struct consumer;
  * too when with_route. The assignment callbacks get every partition, route ones
  * included: the owner tells them apart by topic name. Revoked partitions stop fetching at
  * once but stay assigned, holding the group's rebalance, while letting_go says their
- * owner still has work out for them (at most 30 s; partitions lost are let go at once). The range assignor is
- * forced (whatever rdkafka.* says) so input partition q and route partition q go to
- * the same member when the counts agree.
+ * owner still has work out for them (at most 30 s, or half of max.poll.interval.ms if
+ * shorter; partitions lost are let go at once). The range assignor is forced (whatever
+ * rdkafka.* says) so input partition q and route partition q go to the same member when
+ * the counts agree.
  */
 struct consumer *consumer_new(struct event_base *base, const struct config *cfg, const char *brokers,
     bool with_route, const struct consumer_handler *handler, char *err, size_t err_size);

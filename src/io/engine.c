@@ -314,7 +314,6 @@ static void engine_write_views(struct engine_task *et)
 	viewq_kick(et->viewq);
 }
 
-
 /* Views are paced only while waiting combines changes: a burst goes on, agents change twice a flush. */
 static void engine_pace_views(struct engine_task *et)
 {
