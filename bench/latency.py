@@ -58,6 +58,7 @@ class Phase:
         self.alerts = []      # (t, alert messages the daemon published so far: /metrics)
         self.view_delay = []  # (t, feedbackd_view_delay_seconds so far: {le: cumulative count}, sum)
         self.pids = {}        # process name -> pid, for the CPU samples
+        self.consumer_pids = {}  # the consumer's processes (feedbackd, or the floor's kcat and writer)
         self.cpu = []         # (t, {process name: CPU seconds so far}, machine (busy, all) CPU seconds so far)
         self.produced = 0
         self.vis = [0]        # vis[i]: ratings, complaints and replies of the sampled agents among lines[:i]
@@ -113,6 +114,8 @@ class Phase:
     def daemon_counts(self):
         """From /metrics: alert messages the daemon published so far (firing and resolved,
         every rule), and its view delay histogram ({le: cumulative count}, sum)."""
+        if "daemon" not in self.consumer_pids:
+            return 0, ({}, 0.0)
         try:
             m = self.st.metrics()
         except OSError:
@@ -152,8 +155,8 @@ class Phase:
                               stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                               start_new_session=True)
         h._live[kc.pid] = kc
-        self.pids = {"daemon": st.daemon.proc.pid, "redis-server": st.redis.proc.pid, "producer (kcat)": kc.pid,
-                     "this script (producer feed, poller)": os.getpid()}
+        self.pids = dict(self.consumer_pids, **{"redis-server": st.redis.proc.pid, "producer (kcat)": kc.pid,
+                                                "this script (producer feed, poller)": os.getpid()})
         if st.real:
             self.pids["broker"] = st.kafka.pid()
         pt = threading.Thread(target=self.poller, daemon=True)
@@ -278,6 +281,39 @@ class Phase:
                                        for a, t in self.sent_at.items() if a in self.seen_at)}
 
 
+class FloorConsumer:
+    """--consumer floor: bench/floor_consumer (see the top of bench/floor_consumer.c) in
+    feedbackd's place: it consumes the load in a group and sends Redis the contract's stats
+    writes, one per changed agent, and nothing else. What the machine then spends is the
+    floor that any consumer of this load and contract sits on."""
+
+    def __init__(self, st, topic, group):
+        exe = os.path.join(h.BUILDDIR, "bench", "floor_consumer")
+        if not os.access(exe, os.X_OK):
+            raise SystemExit("%s is missing: build it (make -C %s bench/floor_consumer)" % (exe, h.BUILDDIR))
+        self.proc = subprocess.Popen([exe, st.bootstrap, topic, group, str(st.redis.port)],
+                                     stderr=subprocess.PIPE, start_new_session=True)
+        h._live[self.proc.pid] = self.proc
+        c.log("floor consumer: %s (pid %d), group %s" % (exe, self.proc.pid, group))
+
+    def pids(self):
+        return {"floor consumer": self.proc.pid}
+
+    def running(self):
+        return self.proc.poll() is None
+
+    def log_tail(self):
+        return self.proc.stderr.read1(4000).decode("utf-8", "replace")
+
+    def kill(self):
+        if self.proc.poll() is None:
+            h._killpg(self.proc, 9)
+        h._reap(self.proc, 5)
+
+    def stop(self, timeout=None):
+        self.kill()
+
+
 def run_phase(st, rate, duration, args, idx):
     topic = c.TOPIC if idx == 0 else "%s.%d" % (c.TOPIC, idx)
     group = c.GROUP if idx == 0 else "%s-%d" % (c.GROUP, idx)
@@ -288,9 +324,12 @@ def run_phase(st, rate, duration, args, idx):
             # mock: no topic creation; reuse the topic, a new group.  The route topic and the
             # task checkpoints (keyed by group) are the new group's own.
             topic, group = c.TOPIC, c.GROUP + "-x"
-    d = st.make_daemon({"kafka": {"group": group, "topics": topic}})
-    st.start_daemon(d)
-    d.wait_log(h.DEFAULT_READY, timeout=120)
+    if args.consumer == "floor":
+        d = FloorConsumer(st, topic, group)
+    else:
+        d = st.make_daemon({"kafka": {"group": group, "topics": topic}})
+        st.start_daemon(d)
+        d.wait_log(h.DEFAULT_READY, timeout=120)
     time.sleep(1.0)
     n = int(rate * duration) + 1
     c.log("phase %d: generating %d events for %d events/s over %.0f s" % (idx + 1, n, rate, duration))
@@ -305,12 +344,13 @@ def run_phase(st, rate, duration, args, idx):
     ph.drain_timeout = args.drain_timeout
     ph.warmup = args.warmup
     ph.alert_every = args.alert_every / 1000.0
+    ph.consumer_pids = d.pids() if args.consumer == "floor" else {"daemon": d.proc.pid}
     c.log("phase %d: producing %d events/s for %.0f s, a probe every %d ms" % (idx + 1, rate, duration, args.probe_every))
     st.redis.cmd("CONFIG", "RESETSTAT")
     ph.go(lines)
     res_commands = c.redis_commandstats(st.redis)
     if not d.running():
-        raise RuntimeError("feedbackd exited (rc %s) during the load; log tail:\n%s"
+        raise RuntimeError("the consumer exited (rc %s) during the load; log tail:\n%s"
                            % (d.proc.returncode, d.log_tail()))
     res = ph.result()
     res["topic"] = topic
@@ -437,8 +477,10 @@ def report_phase(r, out=sys.stdout, label=""):
 
 
 def report(res, out=sys.stdout):
-    print("== Benchmark 2: latency (%s Kafka, target %d events/s for %.0f s, probe every %d ms) =="
-          % (res["kafka"], res["rate"], res["duration"], res["probe_every_ms"]), file=out)
+    floor = res["consumer"] == "floor"
+    print("== Benchmark 2: latency (%s Kafka, target %d events/s for %.0f s, probe every %d ms)%s =="
+          % (res["kafka"], res["rate"], res["duration"], res["probe_every_ms"],
+             ", FLOOR: bench/floor_consumer instead of feedbackd" if floor else ""), file=out)
     w = res.get("broker_warmup")
     print("broker warm-up: %s" % ("none" if not w else "%.0f s of the same load first, unmeasured, broker %s us/event "
                                   "in it (its JVM compiling the daemon's requests' code)"
@@ -446,6 +488,10 @@ def report(res, out=sys.stdout):
                                      else "%.2f" % w["broker_us_per_event"])), file=out)
     for i, r in enumerate(res["phases"]):
         report_phase(r, out, "[%d events/s]" % r["rate"])
+    if floor:
+        print("targets: not for the floor (no feedbackd ran); its figures bound what any consumer of "
+              "this load can reach here", file=out)
+        return
     ok = any(r["rate"] >= 50_000 and r["sustained"] and r["latency_ms"].get("p99", 1e9) <= 50
              for r in res["phases"])
     print("target: p99 <= 50 ms at 50000 events/s: %s" % ("met" if ok else "NOT met"), file=out)
@@ -476,6 +522,9 @@ def main():
                     help="seconds of the same load, unmeasured, on a topic and group of their own first, "
                          "so that the real broker's JVM has compiled the code of the daemon's requests "
                          "(default %(default)s; 0: a cold broker; see bench/README.md)")
+    ap.add_argument("--consumer", choices=("feedbackd", "floor"), default="feedbackd",
+                    help="floor: bench/floor_consumer in feedbackd's place (the contract's stats writes and "
+                         "nothing else), for what the machine costs without feedbackd's work")
     ap.add_argument("--fallback-factor", type=float, default=0.8)
     ap.add_argument("--no-fallback", action="store_true")
     c.add_common_args(ap)
@@ -483,7 +532,7 @@ def main():
     c.set_builddir(args.builddir)
     sys.setswitchinterval(0.0005)
     res = {"benchmark": "latency", "rate": args.rate, "duration": args.duration,
-           "probe_every_ms": args.probe_every, "phases": []}
+           "probe_every_ms": args.probe_every, "consumer": args.consumer, "phases": []}
     with c.Stack(args.kafka, args.keep, args.partitions, "lat") as st:
         st.start()
         res["kafka"] = "real" if st.real else "mock"
