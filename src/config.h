@@ -45,6 +45,7 @@ struct config {
 	int redis_db;
 	char *prefix;                   /* key prefix, "fb:" */
 	int64_t redis_timeout_ms;       /* no reply for this long: the connection is dropped */
+	int redis_wait_replicas;        /* WAIT for this many replicas after each commit; 0: none */
 
 	/* [windows] */
 	struct windows windows;

@@ -130,6 +130,8 @@ static const struct config_key config_keys_table[] = {
 	    "prefix of every key feedbackd reads or writes"),
 	KEY("redis", "timeout", CONFIG_DURATION, redis_timeout_ms, "5s",
 	    "a connection with commands outstanding and no reply for this long is dropped"),
+	INT("redis", "wait_replicas", redis_wait_replicas, "0", 0, 64,
+	    "replicas that must confirm a checkpoint commit (WAIT) before its offsets are committed"),
 
 	KEY("windows", "sizes", CONFIG_WINDOWS, windows, "1h,24h,7d,30d",
 	    "rolling windows, comma separated; the names appear in field names"),

@@ -64,6 +64,7 @@ struct engine {
 	struct view *view;
 	struct engine_handler handler;
 	struct task_config tcfg;
+	struct taskstore_wait wait;    /* every task's, read at each commit */
 	struct engine_task **tasks;    /* by id; NULL when not owned */
 	struct engine_task *closing;   /* tasks let go of, finishing what they had out */
 	uint32_t ntasks;               /* [engine] tasks, settled at start */
@@ -580,7 +581,8 @@ void engine_assign(struct engine *e, uint32_t id)
 	et->id = id;
 	et->restore_started_ms = ts_now_ms();
 	et->task = task_new(id, &e->tcfg);
-	et->store = taskstore_new(e->redis, e->cfg->prefix, e->cfg->group, (int)id, segment_ms > 0 ? segment_ms : 1);
+	et->store = taskstore_new(e->redis, e->cfg->prefix, e->cfg->group, (int)id, segment_ms > 0 ? segment_ms : 1,
+	    &e->wait);
 	et->flush = et->store != NULL ? flushset_new(et->store, e->cfg->windows.count) : NULL;
 	et->deliver = deliver_new(e->base, e->cfg, e->metrics, e->view, e->route, e->alerts, engine_delivered, et);
 	et->viewq = viewq_new(e->base, e->view, e->metrics, engine_views_failed, et);
@@ -755,6 +757,8 @@ void engine_reconfigure(struct engine *e)
 	e->tcfg.clocks.at_risk_permille = (int)(cfg->at_risk * 1000 + 0.5);
 	e->tcfg.dedupe_horizon_ms = cfg->dedupe_horizon_ms;
 	e->tcfg.rules_refresh_ms = cfg->refresh_ms;
+	/* WAIT holds the connection: half the watchdog's timeout, so that it never trips it. */
+	e->wait = (struct taskstore_wait){cfg->redis_wait_replicas, cfg->redis_timeout_ms / 2 + 1};
 	/* Changed rules apply to every agent now, not at its next event. */
 	for (uint32_t id = 0; e->tasks != NULL && id < e->ntasks; id++) {
 		struct engine_task *et = e->tasks[id];

@@ -79,6 +79,8 @@ struct taskstore {
 	struct taskstore_restore_fns fns;
 	void *arg;
 	uint64_t commit_seq;
+	const struct taskstore_wait *wait; /* replicas a commit must reach before it counts; NULL: none */
+	int wait_replicas;                /* what the WAIT in flight asks for */
 	char *call;                       /* the commit being made, as RESP, until answered OK or FENCED */
 	size_t call_len;
 	enum taskstore_phase phase;
@@ -175,7 +177,7 @@ bool taskstore_group_keys(const char *prefix, const char *group, char *buf, size
 
 /* See taskstore.h. */
 struct taskstore *taskstore_new(struct redis *r, const char *prefix, const char *group,
-    int partition, int64_t segment_ms)
+    int partition, int64_t segment_ms, const struct taskstore_wait *wait)
 {
 	struct taskstore *ts;
 	char *base = NULL, start[TASKSTORE_KEY_START];
@@ -193,6 +195,7 @@ struct taskstore *taskstore_new(struct redis *r, const char *prefix, const char 
 	}
 	ts->r = r;
 	ts->segment_ms = segment_ms;
+	ts->wait = wait;
 	ts->base_len = (size_t)n;
 	ts->seg_key = malloc(ts->base_len + sizeof("dd:") + TASKSTORE_NUM);
 	ok = ts->seg_key != NULL;
@@ -670,6 +673,52 @@ static void taskstore_fill(struct taskstore *ts, const struct taskstore_changes 
 	}
 }
 
+/* The commit is applied (and on enough replicas): it counts, and the next one may be built. */
+static void taskstore_committed(struct taskstore *ts)
+{
+	ts->seq = ts->commit_seq;
+	taskstore_drop_call(ts);
+	ts->commit_fn(ts->arg, TASKSTORE_OK);
+}
+
+/* WAIT's reply: how many replicas hold the commit (and everything before it on the connection). */
+static void taskstore_on_wait(void *arg, redisReply *reply)
+{
+	struct taskstore *ts = arg;
+
+	if (taskstore_end(ts))
+		return;
+	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER && reply->integer >= ts->wait_replicas) {
+		taskstore_committed(ts);
+		return;
+	}
+	/* Applied but not confirmed: FAILED keeps the call, and its retry is answered "applied
+	 * before" and waits again; a failover meanwhile that lost it has it applied anew. */
+	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER)
+		log_limited(LOG_WARNING, "taskstore", "taskstore: commit to %s reached %lld of the %d replicas "
+		    "wait_replicas asks for in time; waiting again (its offsets wait too)",
+		    ts->keys[0], reply->integer, ts->wait_replicas);
+	else if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
+		log_limited(LOG_ERR, "taskstore", "taskstore: WAIT after a commit to %s: %s", ts->keys[0], reply->str);
+	ts->commit_fn(ts->arg, TASKSTORE_FAILED);
+}
+
+/* Sends WAIT for the commit just applied; false when it could not be sent. */
+static bool taskstore_wait(struct taskstore *ts)
+{
+	char n[TASKSTORE_NUM], ms[TASKSTORE_NUM];
+	const char *argv[] = {"WAIT", n, ms};
+
+	ts->wait_replicas = ts->wait->replicas;
+	snprintf(n, sizeof n, "%d", ts->wait_replicas);
+	snprintf(ms, sizeof ms, "%" PRId64, ts->wait->timeout_ms);
+	ts->busy = true;
+	if (redis_command(ts->r, 3, argv, NULL, taskstore_on_wait, ts))
+		return true;
+	ts->busy = false;
+	return false;
+}
+
 /* The commit's reply: 1 applied, 2 applied before, 0 fenced. */
 static void taskstore_on_commit(void *arg, redisReply *reply)
 {
@@ -679,9 +728,12 @@ static void taskstore_on_commit(void *arg, redisReply *reply)
 	if (taskstore_end(ts))
 		return;
 	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER && (reply->integer == 1 || reply->integer == 2)) {
-		res = TASKSTORE_OK;
-		ts->seq = ts->commit_seq;
-		taskstore_drop_call(ts);
+		if (ts->wait == NULL || ts->wait->replicas == 0) {
+			taskstore_committed(ts);
+			return;
+		}
+		if (taskstore_wait(ts))
+			return;
 	} else if (reply != NULL && reply->type == REDIS_REPLY_INTEGER && reply->integer == 0) {
 		res = TASKSTORE_FENCED;
 		ts->restored = false; /* no more commits under this generation */

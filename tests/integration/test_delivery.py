@@ -521,6 +521,45 @@ class TestDelivery(h.FeedbackTestCase):
 
     # -- 3. broker restart -------------------------------------------------------
 
+    def test_failover_to_replica_with_wait_replicas(self):
+        """wait_replicas = 1, no persistence: the replica stops replicating mid-stream (as one
+        cut off by a partition), the stream goes on for 3 s, then the primary dies and what
+        the replica held is served at the primary's address (promoted, its dataset saved and
+        loaded there: a failover behind a fixed address), with a new replica of its own. No
+        commit after the cut was confirmed, so its events are read again: exact stats. (With
+        wait_replicas = 0 the commits of those 3 s count, their offsets are committed, and
+        they are lost.)"""
+        primary = self.start_redis()
+        replica = self.start_redis()
+        replica.cmd("REPLICAOF", "127.0.0.1", primary.port)
+        h.wait_until(lambda: "master_link_status:up" in replica.cmd("INFO", "replication"), 30, 0.1,
+                     what="replica linked")
+        d = self.start_daemon(self.kafka.bootstrap, primary, self.config(redis={"wait_replicas": 1}))
+        wl = Workload(self.rnd, agents=150)
+        n, per = (60000, 2000) if REAL else (24000, 800)
+        s = Streamer(self.kafka.bootstrap, self.t_events, chunked(wl.add(n), per), 0.3, self.tmp)
+        s.start()
+        h.wait_until(lambda: s.sent_chunks >= 8 and self.applied(primary) > 0, 60, 0.1, what="stream started")
+        replica.cmd("REPLICAOF", "NO", "ONE")
+        on_replica = self.applied(replica)
+        time.sleep(3)
+        on_primary = self.applied(primary)
+        primary.kill()
+        replica.cmd("SAVE")
+        shutil.copy(os.path.join(replica.dir, "dump.rdb"), os.path.join(primary.dir, "dump.rdb"))
+        replica.kill()
+        primary.start()
+        # The new primary's replica (in a real failover the old primary rejoins as one):
+        # until it is linked, wait_replicas holds every commit.
+        self.start_redis().cmd("REPLICAOF", "127.0.0.1", primary.port)
+        self.note("cut at %d events on the replica; %d on the primary when it died; %d chunks sent",
+                  on_replica, on_primary, s.sent_chunks)
+        s.finish()
+        self.assert_exact_stats(primary, wl)
+        self.assertRegex(d.log(), r"reached 0 of the 1 replicas wait_replicas asks for")
+        self.assertNotRegex(d.log(), r"ERR checkpoint")
+        d.stop()
+
     @real_only
     def test_broker_restart(self):
         """The broker restarts mid-stream; messages opened around it (reply_target 3s) all

@@ -48,7 +48,7 @@ static struct task_view view_of(const char *agent, int64_t base_value)
 /* Views are kept until handed out, as flushed, with two windows of the four; then forgotten. */
 static void test_views(void **state)
 {
-	struct taskstore *ts = taskstore_new(test_plain.redis, "fb:", "g", 0, 1000);
+	struct taskstore *ts = taskstore_new(test_plain.redis, "fb:", "g", 0, 1000, NULL);
 	struct flushset *fs = flushset_new(ts, 2);
 	struct task_sink sink;
 	struct task_view a = view_of("a1", 10), b = view_of("agent-two", 20);
@@ -88,7 +88,7 @@ static void test_views(void **state)
 /* Every kind of change is committed under its kind, outbox entries under their decimal sequence number. */
 static void test_changes(void **state)
 {
-	struct taskstore *ts = taskstore_new(test_plain.redis, "fb:", "g", 0, 1000);
+	struct taskstore *ts = taskstore_new(test_plain.redis, "fb:", "g", 0, 1000, NULL);
 	struct taskstore_changes *before = taskstore_changes_new(ts);
 	struct flushset *fs = flushset_new(ts, 4);
 	struct task_view a = view_of("a1", 10);

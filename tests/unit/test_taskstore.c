@@ -23,7 +23,7 @@ static struct test_conn clustered;
 /* Everything committed comes back exactly, in order of the calls: later wins per id. */
 static void round_trip(struct test_conn *c)
 {
-	struct taskstore *ts = taskstore_new(c->redis, "fb:", "feedbackd", 3, 1000);
+	struct taskstore *ts = taskstore_new(c->redis, "fb:", "feedbackd", 3, 1000, NULL);
 	struct taskstore_changes *cs;
 	unsigned char rec[TASKSTORE_DEDUPE_SIZE], want[3][TASKSTORE_DEDUPE_SIZE];
 	int64_t now = test_now_ms(), base = now / 1000 * 1000 + 2000; /* two whole segments ahead */
@@ -89,17 +89,17 @@ static void test_round_trip(void **state)
 {
 	(void)state;
 	round_trip(&test_plain);
-	assert_null(taskstore_new(test_plain.redis, "fb{", "g", 1, 1000));
-	assert_null(taskstore_new(test_plain.redis, "fb:", "g}", 1, 1000));
-	assert_null(taskstore_new(test_plain.redis, "fb:", "{g", 1, 1000));
-	assert_null(taskstore_new(test_plain.redis, "fb:", "g", 1, 0));
+	assert_null(taskstore_new(test_plain.redis, "fb{", "g", 1, 1000, NULL));
+	assert_null(taskstore_new(test_plain.redis, "fb:", "g}", 1, 1000, NULL));
+	assert_null(taskstore_new(test_plain.redis, "fb:", "{g", 1, 1000, NULL));
+	assert_null(taskstore_new(test_plain.redis, "fb:", "g", 1, 0, NULL));
 }
 
 /* A zombie's commit after another claim changes nothing, and its restore says so. */
 static void test_fencing(void **state)
 {
-	struct taskstore *a = taskstore_new(test_plain.redis, "fb:", "g", 7, 1000);
-	struct taskstore *b = taskstore_new(test_plain.redis, "fb:", "g", 7, 1000);
+	struct taskstore *a = taskstore_new(test_plain.redis, "fb:", "g", 7, 1000, NULL);
+	struct taskstore *b = taskstore_new(test_plain.redis, "fb:", "g", 7, 1000, NULL);
 	struct taskstore_changes *cs = taskstore_changes_new(a);
 	unsigned char rec[TASKSTORE_DEDUPE_SIZE], want[2][TASKSTORE_DEDUPE_SIZE];
 	const char *want_a[] = {"0:a=1"};
@@ -157,7 +157,7 @@ static long long strlen_of(const char *key)
 /* A commit whose reply was lost is retried; the retry applies nothing twice. */
 static void test_retry_is_noop(void **state)
 {
-	struct taskstore *ts = taskstore_new(test_plain.redis, "fb:", "g", 1, 1000);
+	struct taskstore *ts = taskstore_new(test_plain.redis, "fb:", "g", 1, 1000, NULL);
 	struct taskstore_changes *cs = taskstore_changes_new(ts);
 	unsigned char rec[TASKSTORE_DEDUPE_SIZE];
 	int64_t expiry = test_now_ms() + 3000;
@@ -186,6 +186,69 @@ static void test_retry_is_noop(void **state)
 	assert_int_equal(test_meta_field(&test_plain, "fb:task:{g:1}:meta", "seq"), 2);
 	taskstore_changes_free(cs);
 	taskstore_free(ts);
+}
+
+/* Whether srv's replication link to its primary is up. */
+static bool replica_linked(struct redisserver *srv)
+{
+	redisReply *r = redisserver_command(srv, "INFO replication");
+	bool up = r != NULL && r->type == REDIS_REPLY_STRING && strstr(r->str, "master_link_status:up") != NULL;
+
+	freeReplyObject(r);
+	return up;
+}
+
+/*
+ * wait_replicas: a commit that no replica confirms within the timeout answers FAILED, though
+ * applied; its retry is answered "applied before" and waits again, and counts once a replica
+ * holds it. Without wait_replicas no WAIT is sent.
+ */
+static void test_wait_replicas(void **state)
+{
+	const struct taskstore_wait wait = {1, 100};
+	struct taskstore *ts = taskstore_new(test_plain.redis, "fb:", "g", 6, 1000, &wait);
+	struct taskstore *plain = taskstore_new(test_plain.redis, "fb:", "g", 5, 1000, NULL);
+	struct taskstore_changes *cs = taskstore_changes_new(ts), *pcs = taskstore_changes_new(plain);
+	struct redisserver replica = {0};
+	redisReply *r;
+
+	(void)state;
+	test_own(&test_plain, plain);
+	test_put(pcs, TASKSTORE_AGENT, "a", "1");
+	freeReplyObject(redisserver_command(&test_plain.srv, "CONFIG RESETSTAT"));
+	assert_int_equal(test_commit(&test_plain, plain, pcs), TASKSTORE_OK);
+	assert_int_equal(redisserver_calls(&test_plain.srv, "wait"), 0);
+
+	test_own(&test_plain, ts);
+	test_put(cs, TASKSTORE_AGENT, "a", "1");
+	assert_int_equal(test_commit(&test_plain, ts, cs), TASKSTORE_FAILED); /* no replica */
+	assert_int_equal(test_meta_field(&test_plain, "fb:task:{g:6}:meta", "seq"), 1);
+	assert_int_equal(redisserver_calls(&test_plain.srv, "wait"), 1);
+	assert_int_equal(test_commit(&test_plain, ts, cs), TASKSTORE_FAILED); /* still none */
+	assert_int_equal(redisserver_calls(&test_plain.srv, "wait"), 2);
+
+	assert_true(redisserver_start(&replica, false));
+	r = redisserver_command(&replica, "REPLICAOF 127.0.0.1 %d", test_plain.srv.port);
+	assert_non_null(r);
+	freeReplyObject(r);
+	for (int i = 0; i < 200 && !replica_linked(&replica); i++)
+		usleep(25000);
+	assert_true(replica_linked(&replica));
+	assert_int_equal(test_commit(&test_plain, ts, cs), TASKSTORE_OK);
+	assert_int_equal(test_meta_field(&test_plain, "fb:task:{g:6}:meta", "seq"), 1); /* applied once */
+	r = redisserver_command(&replica, "HGET fb:task:{g:6}:meta seq");
+	assert_non_null(r);
+	assert_string_equal(r->str, "1");
+	freeReplyObject(r);
+	/* The next commit is a new one, and goes through at once. */
+	test_put(cs, TASKSTORE_AGENT, "b", "2");
+	assert_int_equal(test_commit(&test_plain, ts, cs), TASKSTORE_OK);
+	assert_int_equal(test_meta_field(&test_plain, "fb:task:{g:6}:meta", "seq"), 2);
+	assert_true(redisserver_stop(&replica));
+	taskstore_changes_free(cs);
+	taskstore_changes_free(pcs);
+	taskstore_free(ts);
+	taskstore_free(plain);
 }
 
 /* Runs the checkpoint script directly; returns the reply (an error's text in err). */
@@ -255,7 +318,7 @@ static long long pexpiretime(const char *key)
 static void test_dedupe_segments(void **state)
 {
 	const int64_t seg = 200;
-	struct taskstore *ts = taskstore_new(test_plain.redis, "fb:", "g", 2, seg);
+	struct taskstore *ts = taskstore_new(test_plain.redis, "fb:", "g", 2, seg, NULL);
 	struct taskstore_changes *cs = taskstore_changes_new(ts);
 	unsigned char rec[TASKSTORE_DEDUPE_SIZE], want[2][TASKSTORE_DEDUPE_SIZE];
 	int64_t now = test_now_ms(), e_old = now - 1000, e_soon = now + 300, e_late = now + 2000;
@@ -326,7 +389,7 @@ static void test_cluster(void **state)
 	freeReplyObject(r);
 
 	round_trip(c);
-	ts = taskstore_new(c->redis, "fb:", "feedbackd", 3, 1000);
+	ts = taskstore_new(c->redis, "fb:", "feedbackd", 3, 1000, NULL);
 	r = redisserver_command(&c->srv, "CLUSTER KEYSLOT fb:task:{feedbackd:3}:meta");
 	assert_int_equal(r->integer, taskstore_slot(ts));
 	freeReplyObject(r);
@@ -346,6 +409,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_round_trip, test_flush),
 	    cmocka_unit_test_setup(test_fencing, test_flush),
 	    cmocka_unit_test_setup(test_retry_is_noop, test_flush),
+	    cmocka_unit_test_setup(test_wait_replicas, test_flush),
 	    cmocka_unit_test_setup(test_script_guards, test_flush),
 	    cmocka_unit_test_setup(test_dedupe_segments, test_flush),
 	    cmocka_unit_test_setup_teardown(test_cluster, setup_cluster, teardown_cluster),

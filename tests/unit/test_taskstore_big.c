@@ -82,7 +82,7 @@ static long peak_rss_kb(void)
 /* 100,000 agents come back, each once or more with its blob, in pages of bounded size. */
 static void test_big_restore(void **state)
 {
-	struct taskstore *ts = taskstore_new(test_plain.redis, "fb:", "g", 4, 1000);
+	struct taskstore *ts = taskstore_new(test_plain.redis, "fb:", "g", 4, 1000, NULL);
 	struct taskstore_changes *cs = taskstore_changes_new(ts);
 	struct taskstore_restore_fns fns = {test_on_meta, on_big_entry, test_on_dedupe, test_on_done};
 	char id[16], blob[BIG_BLOB];
@@ -158,7 +158,7 @@ static void test_measure(void **state)
 	(void)state;
 	if (getenv("TASKSTORE_MEASURE") == NULL)
 		skip();
-	ts = taskstore_new(test_plain.redis, "fb:", "g", 5, 3600000);
+	ts = taskstore_new(test_plain.redis, "fb:", "g", 5, 3600000, NULL);
 	agents = taskstore_changes_new(ts);
 	dedupe = taskstore_changes_new(ts);
 	both = taskstore_changes_new(ts);
