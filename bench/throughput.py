@@ -55,11 +55,25 @@ def rekey(lines, keying):
     return out
 
 
+def start_replica(st):
+    """A replica of the benchmark's Redis, and wait_replicas = 1 for every daemon (unless --set
+    gives another value): what confirming each checkpoint commit on a replica costs."""
+    replica = h.Redis(st.tmp).start()
+    replica.cmd("REPLICAOF", "127.0.0.1", st.redis.port)
+    h.wait_until(lambda: "master_link_status:up" in replica.cmd("INFO", "replication"), 30, 0.1,
+                 what="replica linked")
+    c.OVERRIDES.setdefault("redis", {}).setdefault("wait_replicas", "1")
+    c.log("replica on port %d; redis.wait_replicas=%s" % (replica.port, c.OVERRIDES["redis"]["wait_replicas"]))
+    return replica
+
+
 def run(args):
     res = {"benchmark": "throughput", "events": args.events, "agents": args.agents,
            "partitions": args.partitions}
     with c.Stack(args.kafka, args.keep, args.partitions, "tput") as st:
         st.start()
+        replica = start_replica(st) if args.replica else None
+        res["replica"] = bool(replica)
         args.events = res["events"] = c.mock_capped(st, args.events, args.mock_max, "--events")
         res["kafka"] = "real" if st.real else "mock"
         path = os.path.join(st.tmp, "events.txt")
@@ -121,6 +135,7 @@ def run(args):
         sw = c.StatsWait(st.redis, agents, want, gate=lambda: progress.events() >= args.events, every=3600)
         rcpu0 = c.redis_cpu(st.redis)
         kb0, mc0 = c.broker_cpu(st), c.machine_cpu()
+        rep0 = c.process_cpu(replica.proc.pid) if replica else None
         t_start = time.monotonic()
         st.start_daemon(d)
         progress.start(t_start)
@@ -131,6 +146,7 @@ def run(args):
         t_done = sw.wait(timeout=args.timeout, interval=0.02, daemon=d)
         rcpu1 = c.redis_cpu(st.redis)
         kb1, mc1 = c.broker_cpu(st), c.machine_cpu()
+        res["replica_cpu_s"] = c.process_cpu(replica.proc.pid) - rep0 if replica else None
         cpu, ut, stt = c.cpu_seconds(d.proc.pid)
         threads = c.thread_cpu(d.proc.pid)
         sampler.stop()
@@ -178,6 +194,8 @@ def run(args):
         if args.fetch_trace:
             res["fetch_trace"] = fetch_trace(d.log())
         d.stop(timeout=60)
+        if replica:
+            replica.kill()
         st.daemon = None
         if args.peer != "none":
             res["peer"] = run_peer(st, args, summary)
@@ -429,6 +447,9 @@ def report(res, out=sys.stdout):
           "with kcat it spent %.3f us/event" % (1e6 * res["broker_cpu_s"] / n, 100 * res["broker_cpu_s"] /
                                                 res["start_to_done_s"],
                                                 1e6 * (res["kcat_broker_cpu_s"] or 0) / n))
+    if res.get("replica_cpu_s") is not None:
+        p("replica: redis.wait_replicas=%s; the replica's CPU %.3f us/event from the daemon's exec until done"
+          % (c.OVERRIDES.get("redis", {}).get("wait_replicas"), 1e6 * res["replica_cpu_s"] / n))
     wu = res.get("broker_warmup") or []
     p("broker warm-up: %s" % ("none" if not wu else "%d unmeasured feedbackd passes before this one, broker "
                                 "%s us/event in them (its JVM compiling the daemon's requests' code)"
@@ -517,6 +538,8 @@ def main():
     ap.add_argument("--fetch-trace", action="store_true",
                     help="log librdkafka's fetch decisions and print the prefetch cycles (slower)")
     ap.add_argument("--check", action="store_true", help="verify exact counts per agent (exit 1 if wrong)")
+    ap.add_argument("--replica", action="store_true",
+                    help="give Redis a replica and run the daemon with [redis] wait_replicas = 1")
     ap.add_argument("--timeout", type=float, default=900, help="seconds to wait for every event to show")
     ap.add_argument("--mock-max", type=int, default=100_000, help="events cap with the mock cluster")
     ap.add_argument("--peer", default=PEER,
