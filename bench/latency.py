@@ -58,7 +58,7 @@ class Phase:
         self.alerts = []      # (t, alert messages the daemon published so far: /metrics)
         self.view_delay = []  # (t, feedbackd_view_delay_seconds so far: {le: cumulative count}, sum)
         self.pids = {}        # process name -> pid, for the CPU samples
-        self.consumer_pids = {}  # the consumer's processes (feedbackd, or the floor's kcat and writer)
+        self.consumer_pids = {}  # the consumer's process: feedbackd ("daemon") or the floor consumer
         self.cpu = []         # (t, {process name: CPU seconds so far}, machine (busy, all) CPU seconds so far)
         self.produced = 0
         self.vis = [0]        # vis[i]: ratings, complaints and replies of the sampled agents among lines[:i]

@@ -59,9 +59,7 @@ def start_replica(st):
     """A replica of the benchmark's Redis, and wait_replicas = 1 for every daemon (unless --set
     gives another value): what confirming each checkpoint commit on a replica costs."""
     replica = h.Redis(st.tmp).start()
-    replica.cmd("REPLICAOF", "127.0.0.1", st.redis.port)
-    h.wait_until(lambda: "master_link_status:up" in replica.cmd("INFO", "replication"), 30, 0.1,
-                 what="replica linked")
+    replica.replicate(st.redis)
     c.OVERRIDES.setdefault("redis", {}).setdefault("wait_replicas", "1")
     c.log("replica on port %d; redis.wait_replicas=%s" % (replica.port, c.OVERRIDES["redis"]["wait_replicas"]))
     return replica

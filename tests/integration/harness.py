@@ -177,6 +177,12 @@ class Redis:
             self._claim_slots(timeout)
         return self
 
+    def replicate(self, primary, timeout=30.0):
+        """Makes this server a replica of primary and returns once the link is up."""
+        self.cmd("REPLICAOF", "127.0.0.1", primary.port)
+        wait_until(lambda: "master_link_status:up" in self.cmd("INFO", "replication"), timeout, 0.1,
+                   what="replica of port %d linked" % primary.port)
+
     def cluster_info(self):
         return dict(l.split(":", 1) for l in self.cmd("CLUSTER", "INFO").split() if ":" in l)
 

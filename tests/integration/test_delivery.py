@@ -531,9 +531,7 @@ class TestDelivery(h.FeedbackTestCase):
         they are lost.)"""
         primary = self.start_redis()
         replica = self.start_redis()
-        replica.cmd("REPLICAOF", "127.0.0.1", primary.port)
-        h.wait_until(lambda: "master_link_status:up" in replica.cmd("INFO", "replication"), 30, 0.1,
-                     what="replica linked")
+        replica.replicate(primary)
         d = self.start_daemon(self.kafka.bootstrap, primary, self.config(redis={"wait_replicas": 1}))
         wl = Workload(self.rnd, agents=150)
         n, per = (60000, 2000) if REAL else (24000, 800)
