@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""A real Redis Cluster for tests (issue 13): primaries with a replica each, made the way an
+operator makes one (`redis-server --cluster-enabled yes` per node, then
+`redis-cli --cluster create ... --cluster-replicas 1`), on loopback ports in a test's
+directory; plus what the tests do to it (read a key wherever its slot lives, kill a primary
+and wait for its replica to take over, move slots with `redis-cli --cluster reshard`).
+
+Run it alone to check that this machine can make one:
+    python3 tests/integration/rediscluster.py
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import harness as h  # noqa: E402
+from resp import RedisError  # noqa: E402
+
+REDIS_CLI = shutil.which("redis-cli") or "redis-cli"
+NODE_TIMEOUT_MS = 2000
+
+
+class ClusterNode(h.Redis):
+    """One node of a RedisCluster: its slots come from the cluster's creation (a lone
+    h.Redis(cluster=True) claims them all), and a restart finds them in nodes.conf."""
+
+    def __init__(self, tmpdir):
+        super().__init__(tmpdir, cluster=True)
+        self.created = False
+
+    def _claim_slots(self, timeout):
+        if self.created:
+            h.wait_until(lambda: self.cluster_info().get("cluster_state") == "ok", timeout, 0.1,
+                         what="cluster_state:ok on port %d after a restart" % self.port)
+
+    def node_id(self):
+        return self.cmd("CLUSTER", "MYID")
+
+    def is_primary(self):
+        return self.proc is not None and self.cmd("ROLE")[0] == "master"
+
+
+class RedisCluster:
+    """`primaries` primaries with `replicas` replicas each, all started by start()."""
+
+    def __init__(self, tmpdir, primaries=3, replicas=1):
+        self.nodes = [ClusterNode(tmpdir) for _ in range(primaries * (1 + replicas))]
+        self.replicas = replicas
+
+    def start(self, timeout=60.0):
+        for n in self.nodes:
+            n.start()
+            # failure detection in 2 s, not 15: a failover test waits for it
+            n.cmd("CONFIG", "SET", "cluster-node-timeout", NODE_TIMEOUT_MS)
+        r = self.cli("--cluster", "create", *["127.0.0.1:%d" % n.port for n in self.nodes],
+                     "--cluster-replicas", str(self.replicas), "--cluster-yes", timeout=timeout)
+        for n in self.nodes:
+            n.created = True
+        h.wait_until(lambda: all(n.cluster_info().get("cluster_state") == "ok" for n in self.nodes),
+                     timeout, 0.2, what="cluster_state:ok on every node\n" + r)
+        # A replica that never synced cannot take over: its data has no age to trust.
+        h.wait_until(lambda: all("master_link_status:up" in n.cmd("INFO", "replication")
+                                 for n in self.nodes if not n.is_primary()),
+                     timeout, 0.2, what="every replica synced with its primary")
+        return self
+
+    def kill(self):
+        for n in self.nodes:
+            n.kill()
+
+    def cli(self, *args, timeout=120.0):
+        """Runs redis-cli with args; its output, or AssertionError with it."""
+        r = subprocess.run([REDIS_CLI] + [str(a) for a in args], capture_output=True, text=True,
+                           timeout=timeout)
+        if r.returncode != 0:
+            raise AssertionError("redis-cli %s: rc %d\n%s%s" % (" ".join(map(str, args[:3])), r.returncode,
+                                                                r.stdout[-2000:], r.stderr[-2000:]))
+        return r.stdout
+
+    def seeds(self):
+        """The running nodes as `[redis] cluster` takes them: host:port,host:port,..."""
+        return ",".join("127.0.0.1:%d" % n.port for n in self.nodes if n.proc is not None)
+
+    def any_node(self):
+        return next(n for n in self.nodes if n.proc is not None)
+
+    def owner(self, slot):
+        """The running node that serves slot, by CLUSTER SLOTS as a live node sees it."""
+        for first, last, primary, *_ in self.any_node().cmd("CLUSTER", "SLOTS"):
+            if first <= slot <= last:
+                return next(n for n in self.nodes if n.port == int(primary[1]))
+        raise AssertionError("no node serves slot %d" % slot)
+
+    def slot(self, key):
+        return int(self.any_node().cmd("CLUSTER", "KEYSLOT", key))
+
+    def cmd(self, *args, key):
+        """One command on the node serving key's slot; follows MOVED and ASK as a client must."""
+        node = self.owner(self.slot(key))
+        for _ in range(5):
+            try:
+                return node.cmd(*args)
+            except RedisError as e:
+                kind, _, rest = str(e).partition(" ")
+                if kind not in ("MOVED", "ASK"):
+                    raise
+                port = int(rest.rpartition(":")[2])
+                node = next(n for n in self.nodes if n.port == port)
+                if kind == "ASK":
+                    node.cmd("ASKING")
+        raise AssertionError("too many redirects for %r" % (args,))
+
+    def primaries(self):
+        return [n for n in self.nodes if n.is_primary()]
+
+    def kill_primary(self, slot, timeout=60.0):
+        """Kills the primary serving slot and waits until one of its replicas serves it and the
+        cluster is ok again; returns the new primary."""
+        old = self.owner(slot)
+        old.kill()
+
+        def promoted():
+            n = self.owner(slot)
+            return n is not old and all(x.cluster_info().get("cluster_state") == "ok"
+                                        for x in self.nodes if x.proc is not None) and n
+        return h.wait_until(promoted, timeout, 0.2, what="a replica serving slot %d" % slot)
+
+    def reshard(self, src, dst, count):
+        """Moves count slots from node src to node dst with redis-cli --cluster reshard."""
+        return self.cli("--cluster", "reshard", "127.0.0.1:%d" % src.port, "--cluster-from", src.node_id(),
+                        "--cluster-to", dst.node_id(), "--cluster-slots", count, "--cluster-yes")
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="rediscluster-")
+    c = RedisCluster(tmp)
+    try:
+        c.start()
+        prim = c.primaries()
+        print("cluster up: %d nodes, %d primaries; seeds %s" % (len(c.nodes), len(prim), c.seeds()))
+        key = "fb:agent:{a1}:stats"
+        c.cmd("HSET", key, "ratings_24h", "3", key=key)
+        slot = c.slot(key)
+        src = c.owner(slot)
+        dst = next(p for p in prim if p is not src)
+        c.reshard(src, dst, 100)
+        print("resharded 100 slots; %s still reads %r" % (key, c.cmd("HGET", key, "ratings_24h", key=key)))
+        new = c.kill_primary(c.slot(key))
+        print("primary of slot %d killed; port %d serves it now; %s reads %r"
+              % (slot, new.port, key, c.cmd("HGET", key, "ratings_24h", key=key)))
+    finally:
+        c.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
