@@ -324,6 +324,41 @@ config_rule_margins(struct config_parse *p)
 	return true;
 }
 
+/* [redis] mode against the keys each mode needs or cannot use. */
+static bool
+config_validate_redis(struct config_parse *p)
+{
+	const struct config	*cfg = p->cfg;
+	bool			 cluster = cfg->redis_mode == REDIS_MODE_CLUSTER;
+	bool			 sentinel = cfg->redis_mode == REDIS_MODE_SENTINEL;
+	int			 line = config_line_of(p, "redis", "mode");
+
+	if (cluster != (cfg->redis_cluster.count > 0)) {
+		config_fail(p, cluster ? line : config_line_of(p, "redis", "cluster"), cluster ?
+		    "[redis] mode = cluster needs cluster = HOST:PORT,... (seed nodes)" :
+		    "[redis] cluster is set, but mode is not cluster");
+		return false;
+	}
+	if (sentinel != (cfg->redis_sentinels.count > 0)) {
+		config_fail(p, sentinel ? line : config_line_of(p, "redis", "sentinels"), sentinel ?
+		    "[redis] mode = sentinel needs sentinels = HOST:PORT,..." :
+		    "[redis] sentinels is set, but mode is not sentinel");
+		return false;
+	}
+	if (cluster && cfg->redis_db != 0) {
+		config_fail(p, config_line_of(p, "redis", "db"),
+		    "[redis] db: a Redis Cluster has only database 0");
+		return false;
+	}
+	if ((cluster || sentinel) && cfg->redis_socket != NULL) {
+		config_fail(p, config_line_of(p, "redis", "socket"),
+		    "[redis] socket: mode = %s reaches its nodes over TCP; remove socket",
+		    cluster ? "cluster" : "sentinel");
+		return false;
+	}
+	return true;
+}
+
 /* Rules that involve more than one key, checked after the whole file is read. */
 static bool
 config_validate(struct config_parse *p)
@@ -348,7 +383,7 @@ config_validate(struct config_parse *p)
 		    "[kafka] group: '%s' holds a brace, which would change the task keys' cluster slots", cfg->group);
 		return false;
 	}
-	return config_rule_windows(p) && config_rule_margins(p);
+	return config_validate_redis(p) && config_rule_windows(p) && config_rule_margins(p);
 }
 
 /*

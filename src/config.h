@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "hostport.h"
 #include "partitioner.h"
 #include "rule.h"
 #include "window.h"
@@ -19,6 +20,19 @@
 struct config_passthrough {
 	char *name; /* without the "rdkafka." prefix */
 	char *value;
+};
+
+/* Where feedbackd finds its Redis primaries ([redis] mode). */
+enum redis_mode {
+	REDIS_MODE_STANDALONE,          /* one server: host and port, or socket */
+	REDIS_MODE_CLUSTER,             /* a Redis Cluster, found from its seed nodes */
+	REDIS_MODE_SENTINEL,            /* the primary the Sentinels name */
+};
+
+/* A list of endpoints ([redis] cluster, sentinels); count 0 when unset. */
+struct config_hostports {
+	int count;
+	struct hostport at[HOSTPORT_LIST_MAX];
 };
 
 struct config {
@@ -46,6 +60,10 @@ struct config {
 	char *prefix;                   /* key prefix, "fb:" */
 	int64_t redis_timeout_ms;       /* no reply for this long: the connection is dropped */
 	int redis_wait_replicas;        /* WAIT for this many replicas after each commit; 0: none */
+	enum redis_mode redis_mode;
+	struct config_hostports redis_cluster;   /* seed nodes, mode cluster only */
+	struct config_hostports redis_sentinels; /* mode sentinel only */
+	char *redis_master_name;        /* the Sentinels' name of the primary */
 
 	/* [windows] */
 	struct windows windows;

@@ -44,6 +44,8 @@ enum config_type {
 	CONFIG_RULE_CONFIDENCE,	/* 0.5..0.999 */
 	CONFIG_RULE_MARGIN,	/* points for score rules, else a fraction */
 	CONFIG_PARTITIONER,	/* partitioner_parse(), as enum partitioner_kind */
+	CONFIG_REDIS_MODE,	/* standalone, cluster or sentinel, as enum redis_mode */
+	CONFIG_HOSTPORTS,	/* "host:port,...", into struct config_hostports; empty: none */
 };
 
 /* One key of the file: where it goes, its built-in default and what it means. */
@@ -132,6 +134,14 @@ static const struct config_key config_keys_table[] = {
 	    "a connection with commands outstanding and no reply for this long is dropped"),
 	INT("redis", "wait_replicas", redis_wait_replicas, "0", 0, 64,
 	    "replicas that must confirm a checkpoint commit (WAIT) before its offsets are committed"),
+	KEY("redis", "mode", CONFIG_REDIS_MODE, redis_mode, "standalone",
+	    "standalone (host and port, or socket), cluster (the cluster's seeds) or sentinel"),
+	KEY("redis", "cluster", CONFIG_HOSTPORTS, redis_cluster, "",
+	    "mode = cluster: seed nodes host:port,...; the rest are found with CLUSTER SLOTS"),
+	KEY("redis", "sentinels", CONFIG_HOSTPORTS, redis_sentinels, "",
+	    "mode = sentinel: the Sentinels, host:port,..."),
+	KEY("redis", "master_name", CONFIG_STRING, redis_master_name, "mymaster",
+	    "mode = sentinel: the name the Sentinels monitor the primary under"),
 
 	KEY("windows", "sizes", CONFIG_WINDOWS, windows, "1h,24h,7d,30d",
 	    "rolling windows, comma separated; the names appear in field names"),
@@ -332,6 +342,46 @@ config_keys_listen_valid(const char *value)
 	    config_keys_parse_int(colon + 1, 1, 65535, &port);
 }
 
+/* [redis] mode: one of the words of enum redis_mode. */
+static bool
+config_keys_set_redis_mode(const char *value, void *field, char *reason, size_t size)
+{
+	static const char *const names[] = {
+		[REDIS_MODE_STANDALONE] = "standalone",
+		[REDIS_MODE_CLUSTER] = "cluster",
+		[REDIS_MODE_SENTINEL] = "sentinel",
+	};
+
+	for (size_t i = 0; i < nitems(names); i++) {
+		if (strcmp(value, names[i]) == 0) {
+			*(enum redis_mode *)field = (enum redis_mode)i;
+			return true;
+		}
+	}
+	return config_keys_reject(reason, size, "'%.*s' is not standalone, cluster or sentinel",
+	    CONFIG_QUOTE_MAX, value);
+}
+
+/* A list of host:port endpoints; empty means none. */
+static bool
+config_keys_set_hostports(const char *value, void *field, char *reason, size_t size)
+{
+	struct config_hostports	*list = field;
+	int			 n, bad;
+
+	if (*value == '\0') {
+		list->count = 0;
+		return true;
+	}
+	if ((n = hostport_list(value, list->at, HOSTPORT_LIST_MAX, &bad)) < 0)
+		return config_keys_reject(reason, size,
+		    bad == HOSTPORT_LIST_MAX ? "more than %d endpoints in '%.*s'" :
+		    "item %d of '%.*s' is not HOST:PORT", bad == HOSTPORT_LIST_MAX ? bad : bad + 1,
+		    CONFIG_QUOTE_MAX, value);
+	list->count = n;
+	return true;
+}
+
 /* A whole finite decimal number: no blanks, hex, inf or nan. */
 static bool
 config_keys_parse_number(const char *s, double *out)
@@ -505,6 +555,10 @@ config_keys_value(struct config *cfg, const struct config_key *k, const char *va
 			return config_keys_reject_span(k, value, reason, size);
 		*(int64_t *)field = ms;
 		return true;
+	case CONFIG_REDIS_MODE:
+		return config_keys_set_redis_mode(value, field, reason, size);
+	case CONFIG_HOSTPORTS:
+		return config_keys_set_hostports(value, field, reason, size);
 	case CONFIG_PARTITIONER:
 		if (!partitioner_parse(value, field))
 			return config_keys_reject(reason, size,

@@ -205,10 +205,17 @@ static void main_reload(struct daemon *d)
 	fresh.windows = old.windows;
 	fresh.tasks = old.tasks;
 	fresh.partitioner = old.partitioner;
-	if (fresh.redis_port != old.redis_port || fresh.redis_db != old.redis_db)
-		log_warn("reload: the redis port or db changed; that needs a restart");
+	main_keep(&fresh.redis_master_name, &old.redis_master_name, "redis master_name");
+	if (fresh.redis_port != old.redis_port || fresh.redis_db != old.redis_db ||
+	    fresh.redis_mode != old.redis_mode ||
+	    memcmp(&fresh.redis_cluster, &old.redis_cluster, sizeof(old.redis_cluster)) != 0 ||
+	    memcmp(&fresh.redis_sentinels, &old.redis_sentinels, sizeof(old.redis_sentinels)) != 0)
+		log_warn("reload: the redis port, db, mode, cluster or sentinels changed; that needs a restart");
 	fresh.redis_port = old.redis_port;
 	fresh.redis_db = old.redis_db;
+	fresh.redis_mode = old.redis_mode;
+	fresh.redis_cluster = old.redis_cluster;
+	fresh.redis_sentinels = old.redis_sentinels;
 	main_keep_topics(&fresh, &old);
 	d->cfg = fresh;
 	config_free(&old);

@@ -283,6 +283,12 @@ bool metrics_render(const struct metrics *m, const struct metrics_gauges *g, cha
 	    m->redis_reconnects);
 	metrics_one(fp, "feedbackd_redis_timeouts_total", "counter",
 	    "Connections to Redis dropped because a command went unanswered for [redis] timeout.", m->redis_timeouts);
+	metrics_one(fp, "feedbackd_redis_redirects_total", "counter",
+	    "Redis calls sent again to another cluster node after a MOVED or ASK answer.", m->redis_redirects);
+	metrics_one(fp, "feedbackd_redis_retries_total", "counter",
+	    "Redis calls sent again after a TRYAGAIN or CLUSTERDOWN answer.", m->redis_retries);
+	metrics_one(fp, "feedbackd_redis_map_refreshes_total", "counter",
+	    "Redis Cluster slot maps read with CLUSTER SLOTS.", m->redis_map_refreshes);
 	metrics_one(fp, "feedbackd_redis_up", "gauge", "Whether Redis is connected and the scripts are loaded.",
 	    g->redis_up ? 1 : 0);
 

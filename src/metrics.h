@@ -38,6 +38,9 @@ struct metrics {
 	uint64_t redis_errors;
 	uint64_t redis_reconnects;
 	uint64_t redis_timeouts;                         /* connections dropped for not answering */
+	uint64_t redis_redirects;                        /* calls sent again after MOVED or ASK */
+	uint64_t redis_retries;                          /* calls sent again after TRYAGAIN or CLUSTERDOWN */
+	uint64_t redis_map_refreshes;                    /* cluster slot maps read (CLUSTER SLOTS) */
 	struct metrics_seconds redis_latency; /* Redis round trips */
 	/* stats writes answered: from the oldest change each shows (an event or a route batch
 	 * applied) to its answer, the daemon's share of a dashboard's delay */

@@ -9,6 +9,7 @@
 
 #include <openssl/evp.h>
 
+#include "keyslot.h"
 #include "log.h"
 #include "timestamp.h"
 
@@ -57,6 +58,7 @@ struct dlq {
 	struct redis *redis;
 	struct metrics *metrics;
 	char key[300];           /* the Redis sorted set of delivered positions */
+	unsigned slot;           /* its cluster slot */
 	int64_t limit;           /* the topic's max.message.bytes */
 	dlq_done_fn done;
 	void *arg;
@@ -259,9 +261,9 @@ static void dlq_on_delivery(void *arg, rd_kafka_resp_err_t err)
 	snprintf(now, sizeof(now), "%" PRId64, ts_now_ms());
 	snprintf(old, sizeof(old), "%" PRId64, ts_now_ms() - DLQ_REMEMBER_MS);
 	/* Both replies come in order; the offset is finished only after the record is in. */
-	redis_command(d->redis, 4, (const char *[]){"ZREMRANGEBYSCORE", d->key, "-inf", old}, NULL, NULL,
+	redis_command(d->redis, d->slot, 4, (const char *[]){"ZREMRANGEBYSCORE", d->key, "-inf", old}, NULL, NULL,
 	    NULL);
-	if (!redis_command(d->redis, 4, (const char *[]){"ZADD", d->key, now, r->position}, NULL,
+	if (!redis_command(d->redis, d->slot, 4, (const char *[]){"ZADD", d->key, now, r->position}, NULL,
 	        dlq_on_recorded, r))
 		dlq_finish(r);
 }
@@ -389,6 +391,7 @@ struct dlq *dlq_new(struct event_base *base, const struct config *cfg, struct pr
 	d->redis = redis;
 	d->metrics = metrics;
 	snprintf(d->key, sizeof(d->key), "%sdlq:%s", cfg->prefix, cfg->group);
+	d->slot = keyslot(d->key, strlen(d->key));
 	d->done = done;
 	d->arg = arg;
 	d->limit = DLQ_DEFAULT_LIMIT;
@@ -430,7 +433,7 @@ void dlq_send(struct dlq *d, const rd_kafka_message_t *msg, int type, const char
 	log_limited(LOG_WARNING, "dlq", "rejected %s/%" PRId32 "@%" PRId64 ": %s", topic, msg->partition, msg->offset,
 	    reason);
 	/* Without Redis there is nothing to ask: send (at least once rather than not at all). */
-	if (!redis_command(d->redis, 3, (const char *[]){"ZSCORE", d->key, r->position}, NULL, dlq_on_checked, r))
+	if (!redis_command(d->redis, d->slot, 3, (const char *[]){"ZSCORE", d->key, r->position}, NULL, dlq_on_checked, r))
 		dlq_produce(r);
 }
 

@@ -93,27 +93,63 @@ static bool legacy_run(redisContext *c, int argc, const char **argv, char *err, 
 	return reply != NULL;
 }
 
+/* Asks the Sentinels in turn where the primary is; false with the reason in err. */
+static bool legacy_primary(const struct config *cfg, struct timeval tv, struct hostport *at, char *err, size_t size)
+{
+	snprintf(err, size, "no Sentinel answered");
+	for (int i = 0; i < cfg->redis_sentinels.count; i++) {
+		const struct hostport *sentinel = &cfg->redis_sentinels.at[i];
+		redisContext *c = redisConnectWithTimeout(sentinel->host, sentinel->port, tv);
+		redisReply *reply;
+		char text[HOSTPORT_TEXT_MAX];
+		bool ok = false;
+		int n;
+
+		if (c != NULL && !c->err && redisSetTimeout(c, tv) == REDIS_OK &&
+		    (reply = legacy_command(c, 3, (const char *[]){"SENTINEL", "get-master-addr-by-name",
+		    cfg->redis_master_name}, err, size)) != NULL) {
+			ok = reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+			    reply->element[0]->type == REDIS_REPLY_STRING && reply->element[1]->type == REDIS_REPLY_STRING &&
+			    (n = snprintf(text, sizeof(text), "%s:%s", reply->element[0]->str, reply->element[1]->str)) > 0 &&
+			    (size_t)n < sizeof(text) && hostport_parse(text, (size_t)n, at);
+			if (!ok)
+				snprintf(err, size, "the Sentinels name no primary '%s'", cfg->redis_master_name);
+			freeReplyObject(reply);
+		}
+		redisFree(c);
+		if (ok)
+			return true;
+	}
+	return false;
+}
+
 /*
- * A blocking connection as [redis] configures the daemon's own (redis_login), with
+ * A blocking connection as [redis] configures the daemon's own (redisconn_login), with
  * [redis] timeout on the connect and on every reply; NULL with the reason in err.
  */
 static redisContext *legacy_connect(const struct config *cfg, char *err, size_t size)
 {
 	struct timeval tv = {(time_t)(cfg->redis_timeout_ms / 1000), (suseconds_t)(cfg->redis_timeout_ms % 1000) * 1000};
-	struct redis_login login;
+	struct redisconn_login login;
+	struct hostport primary;
 	redisContext *c;
 
-	if (cfg->redis_socket != NULL)
+	if (cfg->redis_mode == REDIS_MODE_SENTINEL) {
+		if (!legacy_primary(cfg, tv, &primary, err, size))
+			return NULL;
+		c = redisConnectWithTimeout(primary.host, primary.port, tv);
+	} else if (cfg->redis_socket != NULL) {
 		c = redisConnectUnixWithTimeout(cfg->redis_socket, tv);
-	else
+	} else {
 		c = redisConnectWithTimeout(cfg->redis_host, cfg->redis_port, tv);
+	}
 	if (c == NULL || c->err) {
 		snprintf(err, size, "%s", c != NULL ? c->errstr : "out of memory");
 		redisFree(c);
 		return NULL;
 	}
 	redisSetTimeout(c, tv);
-	redis_login(cfg, &login);
+	redisconn_login(cfg, &login);
 	for (int i = 0; i < login.count; i++) {
 		if (!legacy_run(c, login.argc[i], login.argv[i], err, size)) {
 			redisFree(c);
@@ -193,6 +229,9 @@ bool legacy_check(const struct config *cfg)
 	char found[LEGACY_FOUND_SIZE], started[64], err[512], where[300], longest[32];
 	int backoff = LEGACY_RETRY_MIN_MS;
 
+	/* The previous release ran on one server only, and --rebuild refuses a cluster. */
+	if (cfg->redis_mode == REDIS_MODE_CLUSTER)
+		return true;
 	redis_where(cfg, where, sizeof(where));
 	/* Nothing runs yet that a wait could hold up; a stop signal simply ends the process. */
 	for (;;) {
@@ -626,6 +665,10 @@ int legacy_rebuild(const struct config *cfg)
 	redisContext *c;
 
 	redis_where(cfg, where, sizeof(where));
+	if (cfg->redis_mode == REDIS_MODE_CLUSTER) {
+		log_err("rebuild: not supported with [redis] mode = cluster yet; nothing was changed");
+		return 1;
+	}
 	if ((c = legacy_connect(cfg, err, sizeof(err))) == NULL) {
 		log_err("rebuild: cannot use redis at %s: %s; nothing was changed", where, err);
 		return 1;

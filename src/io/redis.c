@@ -1,350 +1,512 @@
-/* redis.c: one async hiredis connection in the libevent loop, with reconnects and scripts. */
+/*
+ * redis.c: every Redis call the daemon makes, routed by its key's cluster slot to the server
+ * that holds it: the one server, the primary the Sentinels name, or a Redis Cluster's node.
+ */
 #include "redis.h"
 
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include <hiredis/async.h>
-#include <hiredis/adapters/libevent.h>
-#include <hiredis/sds.h>
-
+#include "hostport.h"
+#include "keyslot.h"
 #include "log.h"
-#include "timestamp.h"
+#include "sentinel.h"
+#include "slotmap.h"
 
-#define REDIS_BACKOFF_MIN_MS 100
-#define REDIS_BACKOFF_MAX_MS 5000
-/* Linux's upper bound for TCP_KEEPIDLE and TCP_KEEPINTVL. */
-#define REDIS_KEEPALIVE_MAX_S 32767
+/* A call is sent again at most this many times (redirects, pauses), then given up. */
+#define REDIS_TRIES_MAX 16
+/* The pause before a call answered TRYAGAIN or CLUSTERDOWN, or with no server yet, is sent again. */
+#define REDIS_PARK_MIN_MS 100
+#define REDIS_PARK_MAX_MS 1000
+/* While not up, the slot map (or the Sentinels' answer) is asked for again this often. */
+#define REDIS_REFRESH_MS 500
+
+/* A server: the one, the Sentinels' primary, or a cluster node (at its slot map index). */
+struct redis_node {
+	struct redis *r;
+	int index;
+	struct hostport at;
+	struct redisconn *conn;
+};
+
+/* A call that may have to be sent again, so it keeps its RESP text until it is answered. */
+struct redis_call {
+	struct redis *r;
+	redis_reply_fn fn;
+	void *arg;
+	unsigned slot;
+	int script;               /* enum script, or -1 */
+	char *cmd;
+	size_t len;
+	bool owned;               /* cmd is freed with the call */
+	int node;                 /* where it was last sent */
+	int ask_node;             /* the node an ASK named, for the next send only; -1 none */
+	int tries;
+	bool atomic;              /* in a transaction: redirects are not followed */
+	struct redis_call *next;  /* in the parked list */
+};
 
 struct redis {
 	struct event_base *base;
 	const struct config *cfg;
 	struct metrics *metrics;
-	redisAsyncContext *ac;
-	bool connected;           /* the TCP or socket connect of ac completed */
-	bool up;
-	uint64_t session;         /* times up became true */
-	bool unresponsive;        /* the last loss was a timeout: see redis_unresponsive() */
-	bool closing;
-	int setup_waiting;        /* setup replies still expected on this connection */
-	bool setup_failed;
-	int backoff_ms;
-	struct event *retry_ev;   /* reconnect after backoff */
-	struct event *watch_ev;   /* the reply watchdog, armed while something is awaited */
-	struct timespec progress; /* last reply, or when the wait began: see redis_on_watch() */
-	size_t pending;
-	char sha[SCRIPT_COUNT][41];
 	redis_state_fn on_state;
 	void *state_arg;
+	enum redis_mode mode;
+	struct slotmap *map;      /* cluster mode; the others have one node serving every slot */
+	struct redis_node *nodes[SLOTMAP_NODES_MAX];
+	struct sentinel *sentinel; /* sentinel mode */
+	bool up;
+	uint64_t session;
+	bool atomic;              /* see redis_atomic() */
+	bool refreshing;          /* a CLUSTER SLOTS is awaited */
+	struct event *refresh_ev; /* asks for the map again while not up */
+	struct event *prune_ev;   /* drops the nodes that serve no slot, outside their callbacks */
+	struct redis_call *parked;
+	struct event *park_ev;
+	bool closing;
 };
 
-/*
- * One command in flight. A script call keeps its formatted EVALSHA command, one buffer,
- * from which the EVAL retry after NOSCRIPT is made by swapping the leading two arguments.
- */
-struct redis_request {
-	struct redis *r;
-	redis_reply_fn fn;
-	void *arg;
-	int script;               /* enum script, or -1 */
-	bool retried;
-	bool borrowed;            /* cmd is the caller's (redis_script_send), not freed here */
-	int argc;
-	char *cmd;                /* RESP text, scripts only */
-	size_t len;
-	struct timespec sent;
-};
-
-static const char *const redis_sources[SCRIPT_COUNT] = {
-	[SCRIPT_VIEW_ALERT] = script_src_view_alert,
-	[SCRIPT_CHECKPOINT] = script_src_checkpoint,
-};
-
-static void redis_connect(struct redis *r);
-
-/* Seconds elapsed since a monotonic timestamp. */
-static double redis_elapsed(const struct timespec *since)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9;
-}
-
-/* Arms the reconnect timer with exponential backoff. */
-static void redis_schedule_retry(struct redis *r)
-{
-	struct timeval tv;
-
-	if (r->closing)
-		return;
-	tv.tv_sec = r->backoff_ms / 1000;
-	tv.tv_usec = (r->backoff_ms % 1000) * 1000;
-	evtimer_add(r->retry_ev, &tv);
-	r->backoff_ms *= 2;
-	if (r->backoff_ms > REDIS_BACKOFF_MAX_MS)
-		r->backoff_ms = REDIS_BACKOFF_MAX_MS;
-}
-
-/* Reconnect timer. */
-static void redis_on_retry(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	redis_connect(arg);
-}
+static void redis_update(struct redis *r);
+static void redis_refresh(struct redis *r);
 
 /* See redis.h. */
 void redis_where(const struct config *cfg, char *buf, size_t size)
 {
-	if (cfg->redis_socket != NULL)
-		snprintf(buf, size, "%s", cfg->redis_socket);
-	else if (strchr(cfg->redis_host, ':') != NULL)
-		snprintf(buf, size, "[%s]:%d", cfg->redis_host, cfg->redis_port);
+	const struct config_hostports *list = cfg->redis_mode == REDIS_MODE_CLUSTER ? &cfg->redis_cluster :
+	    &cfg->redis_sentinels;
+	struct hostport at;
+	size_t n;
+
+	if (cfg->redis_mode == REDIS_MODE_STANDALONE) {
+		if (cfg->redis_socket != NULL) {
+			snprintf(buf, size, "%s", cfg->redis_socket);
+			return;
+		}
+		snprintf(at.host, sizeof(at.host), "%s", cfg->redis_host);
+		at.port = cfg->redis_port;
+		hostport_format(&at, buf, size);
+		return;
+	}
+	n = (size_t)snprintf(buf, size, cfg->redis_mode == REDIS_MODE_CLUSTER ? "the cluster of " :
+	    "primary '%s' of the Sentinels ", cfg->redis_master_name);
+	for (int i = 0; i < list->count && n < size; i++) {
+		if (i > 0)
+			n += (size_t)snprintf(buf + n, size - n, ",");
+		if (n < size)
+			hostport_format(&list->at[i], buf + n, size - n);
+		n = strlen(buf);
+	}
+}
+
+/* A node's connection came up or went down. */
+static void redis_on_node_state(void *arg, bool up)
+{
+	struct redis_node *node = arg;
+	struct redis *r = node->r;
+
+	/* A node that comes back may serve other slots now; a lost primary may have a successor. */
+	if (r->mode == REDIS_MODE_CLUSTER && (!up || !r->up))
+		redis_refresh(r);
+	else if (r->mode == REDIS_MODE_SENTINEL && !up)
+		sentinel_ask(r->sentinel);
+	redis_update(r);
+}
+
+/* Node index's connection to at, made when there is none; false when out of memory. */
+static bool redis_node_open(struct redis *r, int index, const struct hostport *at)
+{
+	struct redisconn_target to = {.tcp = *at};
+	struct redis_node *node;
+
+	if (r->nodes[index] != NULL)
+		return true;
+	if ((node = calloc(1, sizeof(*node))) == NULL)
+		return false;
+	node->r = r;
+	node->index = index;
+	node->at = *at;
+	if (r->mode == REDIS_MODE_STANDALONE && r->cfg->redis_socket != NULL)
+		to.socket = r->cfg->redis_socket;
+	if ((node->conn = redisconn_new(r->base, r->cfg, r->metrics, &to, redis_on_node_state, node)) == NULL) {
+		free(node);
+		return false;
+	}
+	r->nodes[index] = node;
+	return true;
+}
+
+/* Closes node index; its calls in flight are answered NULL. */
+static void redis_node_close(struct redis *r, int index)
+{
+	struct redis_node *node = r->nodes[index];
+
+	if (node == NULL)
+		return;
+	r->nodes[index] = NULL;
+	redisconn_free(node->conn);
+	free(node);
+}
+
+/* The cluster node at host:port (host "" is the node that answered, from), opened if new; -1 when full. */
+static int redis_node_find(struct redis *r, const char *host, int port, int from)
+{
+	struct hostport at;
+	int index;
+
+	if (host[0] == '\0' && from >= 0 && r->nodes[from] != NULL)
+		host = r->nodes[from]->at.host;
+	snprintf(at.host, sizeof(at.host), "%s", host);
+	at.port = port;
+	index = slotmap_node(r->map, at.host, at.port);
+	if (index < 0 || !redis_node_open(r, index, &at))
+		return -1;
+	return index;
+}
+
+/* Opens cluster node index again, at the address the map keeps for it. */
+static void redis_node_reopen(struct redis *r, int index)
+{
+	const struct slotmap_node *known = slotmap_node_at(r->map, index);
+	struct hostport at;
+
+	snprintf(at.host, sizeof(at.host), "%s", known->host);
+	at.port = known->port;
+	redis_node_open(r, index, &at);
+}
+
+/* Nodes that may hold a connection: indexes below this. */
+static int redis_node_count(const struct redis *r)
+{
+	return r->mode == REDIS_MODE_CLUSTER ? slotmap_nodes(r->map) : 1;
+}
+
+/* The node that serves slot now, or -1. */
+static int redis_owner(const struct redis *r, unsigned slot)
+{
+	return r->mode == REDIS_MODE_CLUSTER ? slotmap_owner(r->map, slot) : 0;
+}
+
+/* True when every slot has a node and each of those is up. */
+static bool redis_all_served(const struct redis *r)
+{
+	bool checked[SLOTMAP_NODES_MAX] = {false};
+
+	if (r->mode != REDIS_MODE_CLUSTER)
+		return r->nodes[0] != NULL && redisconn_is_up(r->nodes[0]->conn);
+	if (!slotmap_complete(r->map))
+		return false;
+	for (unsigned slot = 0; slot < KEYSLOT_COUNT; slot++) {
+		int owner = slotmap_owner(r->map, slot);
+
+		if (checked[owner])
+			continue;
+		if (r->nodes[owner] == NULL || !redisconn_is_up(r->nodes[owner]->conn))
+			return false;
+		checked[owner] = true;
+	}
+	return true;
+}
+
+/* Counts the primaries serving slots, for log lines. */
+static int redis_primaries(const struct redis *r)
+{
+	bool seen[SLOTMAP_NODES_MAX] = {false};
+	int n = 0;
+
+	for (unsigned slot = 0; slot < KEYSLOT_COUNT; slot++) {
+		int owner = slotmap_owner(r->map, slot);
+
+		if (owner >= 0 && !seen[owner]) {
+			seen[owner] = true;
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Arms the refresh timer. */
+static void redis_refresh_later(struct redis *r)
+{
+	struct timeval tv = {0, REDIS_REFRESH_MS * 1000};
+
+	if (!r->closing && !evtimer_pending(r->refresh_ev, NULL))
+		evtimer_add(r->refresh_ev, &tv);
+}
+
+/* Tells the owner when up changes; while down, asks again for where the slots are. */
+static void redis_update(struct redis *r)
+{
+	bool up = !r->closing && redis_all_served(r);
+
+	if (!up && r->mode != REDIS_MODE_STANDALONE)
+		redis_refresh_later(r);
+	if (up == r->up)
+		return;
+	r->up = up;
+	if (up) {
+		r->session++;
+		if (r->mode == REDIS_MODE_CLUSTER)
+			log_notice("redis: cluster up: %d primaries serve all %d slots", redis_primaries(r),
+			    KEYSLOT_COUNT);
+	}
+	if (r->on_state != NULL)
+		r->on_state(r->state_arg, up);
+}
+
+/* Reads one CLUSTER SLOTS entry [first, last, [host, port, ...], replicas...] into the map. */
+static bool redis_slots_entry(struct redis *r, const redisReply *e, int from)
+{
+	const redisReply *primary;
+	int index;
+
+	if (e->type != REDIS_REPLY_ARRAY || e->elements < 3 || e->element[0]->type != REDIS_REPLY_INTEGER ||
+	    e->element[1]->type != REDIS_REPLY_INTEGER || e->element[2]->type != REDIS_REPLY_ARRAY)
+		return false;
+	primary = e->element[2];
+	if (primary->elements < 2 || primary->element[0]->type != REDIS_REPLY_STRING ||
+	    primary->element[1]->type != REDIS_REPLY_INTEGER)
+		return false;
+	index = redis_node_find(r, primary->element[0]->str, (int)primary->element[1]->integer, from);
+	return index >= 0 && slotmap_assign(r->map, (unsigned)e->element[0]->integer,
+	    (unsigned)e->element[1]->integer, index);
+}
+
+/* The CLUSTER SLOTS answer: the map is read anew from it. */
+static void redis_on_slots(void *arg, redisReply *reply)
+{
+	struct redis_node *node = arg;
+	struct redis *r = node->r;
+	bool ok = reply != NULL && reply->type == REDIS_REPLY_ARRAY;
+
+	if (r->closing)
+		return;
+	r->refreshing = false;
+	if (ok) {
+		slotmap_clear(r->map);
+		for (size_t i = 0; ok && i < reply->elements; i++)
+			ok = redis_slots_entry(r, reply->element[i], node->index);
+	}
+	if (!ok)
+		log_limited(LOG_WARNING, "redis-slots", "redis: CLUSTER SLOTS from %s: %s",
+		    redisconn_where(node->conn), reply == NULL ? "no answer" :
+		    reply->type == REDIS_REPLY_ERROR ? reply->str : "not a slot list");
 	else
-		snprintf(buf, size, "%s:%d", cfg->redis_host, cfg->redis_port);
+		event_active(r->prune_ev, EV_TIMEOUT, 1);
+	redis_update(r);
 }
 
-/* Arms the watchdog to look again in ms milliseconds. */
-static void redis_watch_in(struct redis *r, int64_t ms)
+/* Asks an up node for the slot map, unless an answer is awaited. */
+static void redis_refresh(struct redis *r)
 {
-	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+	if (r->mode != REDIS_MODE_CLUSTER || r->refreshing || r->closing)
+		return;
+	for (int i = 0; i < slotmap_nodes(r->map); i++) {
+		struct redis_node *node = r->nodes[i];
 
-	evtimer_add(r->watch_ev, &tv);
+		if (node != NULL && redisconn_is_up(node->conn) &&
+		    redisconn_command(node->conn, 2, (const char *[]){"CLUSTER", "SLOTS"}, NULL, redis_on_slots, node)) {
+			r->refreshing = true;
+			r->metrics->redis_map_refreshes++;
+			return;
+		}
+	}
 }
 
-/*
- * Something is awaited from Redis again: the watchdog measures from now. It fires when
- * the timeout would be reached and looks again only if replies came meanwhile, so it
- * costs about one wake-up per timeout while busy and none on an idle connection.
- */
-static void redis_watch(struct redis *r)
-{
-	clock_gettime(CLOCK_MONOTONIC, &r->progress);
-	if (!evtimer_pending(r->watch_ev, NULL))
-		redis_watch_in(r, r->cfg->redis_timeout_ms);
-}
-
-/* One more command awaits its reply; the first one starts the watchdog's clock. */
-static void redis_sent(struct redis *r)
-{
-	if (r->pending++ == 0)
-		redis_watch(r);
-}
-
-/*
- * Drops the connection from outside any hiredis callback (the watchdog) and does what
- * redis_on_disconnect does for a lost one: every pending callback gets a NULL reply
- * (so batches are retried), the owner hears !up, and a reconnect is scheduled.
- */
-static void redis_drop(struct redis *r, bool timed_out)
-{
-	redisAsyncContext *ac = r->ac;
-	bool was_up = r->up;
-
-	/*
-	 * hiredis 0.14's redisAsyncFree fails the pending callbacks and then, if the connect
-	 * had completed, calls redis_on_disconnect with REDIS_OK; clearing r->ac first tells
-	 * that call the loss is handled here, so it happens exactly once. Clearing up first
-	 * makes the NULL-reply callbacks see Redis down and send nothing on the dying context.
-	 */
-	r->ac = NULL;
-	r->up = false;
-	r->connected = false;
-	r->unresponsive = timed_out;
-	if (timed_out)
-		r->metrics->redis_timeouts++;
-	redisAsyncFree(ac);
-	r->metrics->redis_reconnects++;
-	if (was_up && r->on_state != NULL)
-		r->on_state(r->state_arg, false);
-	redis_schedule_retry(r);
-}
-
-/*
- * The watchdog. Another client's long script does not starve us: Redis answers BUSY
- * once a script has run for busy-reply-threshold (5 s), counted from the script's start.
- * So a connection with commands outstanding and no reply of any kind for [redis] timeout
- * is hung (a stopped server, a dead host, a half-open connection) and is dropped. Progress
- * is the last reply, not each command's age, so a long pipeline that keeps answering
- * never trips it. A connect that gets no answer in that time is given up the same way.
- */
-static void redis_on_watch(evutil_socket_t fd, short what, void *arg)
+/* The refresh timer: while not up, ask again; with no node left to ask, start from the seeds. */
+static void redis_on_refresh(evutil_socket_t fd, short what, void *arg)
 {
 	struct redis *r = arg;
-	double idle, limit = (double)r->cfg->redis_timeout_ms / 1000.0;
-	char where[300];
+	bool any = false;
 
 	(void)fd;
 	(void)what;
-	if (r->ac == NULL || (r->connected && r->pending == 0))
+	if (r->up)
 		return;
-	idle = redis_elapsed(&r->progress);
-	if (idle < limit) {
-		/* A reply came since it was armed: the timeout now ends later. */
-		redis_watch_in(r, (int64_t)((limit - idle) * 1000.0) + 1);
+	if (r->mode == REDIS_MODE_SENTINEL) {
+		sentinel_ask(r->sentinel);
+		redis_refresh_later(r);
 		return;
 	}
-	redis_where(r->cfg, where, sizeof(where));
-	if (r->connected) {
-		log_limited(LOG_WARNING, "redis-timeout", "redis: no reply for %.1f s from %s; reconnecting",
-		    idle, where);
-		redis_drop(r, true);
-	} else {
-		log_limited(LOG_WARNING, "redis-connect", "redis: connect to %s timed out after %.1f s",
-		    where, idle);
-		redis_drop(r, false);
-	}
+	for (int i = 0; i < slotmap_nodes(r->map); i++)
+		any = any || (r->nodes[i] != NULL && redisconn_is_up(r->nodes[i]->conn));
+	if (!any)
+		for (int i = 0; i < r->cfg->redis_cluster.count; i++)
+			redis_node_find(r, r->cfg->redis_cluster.at[i].host, r->cfg->redis_cluster.at[i].port, -1);
+	redis_refresh(r);
+	redis_update(r);
 }
 
-/* Frees a request and its command text, unless that is the caller's. */
-static void redis_request_free(struct redis_request *req)
+/* Drops the connections of nodes that serve no slot (a failed primary, a seed that is a replica). */
+static void redis_on_prune(evutil_socket_t fd, short what, void *arg)
 {
-	if (!req->borrowed)
-		free(req->cmd);
-	free(req);
+	struct redis *r = arg;
+	bool serves[SLOTMAP_NODES_MAX] = {false};
+
+	(void)fd;
+	(void)what;
+	if (!slotmap_complete(r->map))
+		return;
+	for (unsigned slot = 0; slot < KEYSLOT_COUNT; slot++)
+		serves[slotmap_owner(r->map, slot)] = true;
+	for (int i = 0; i < slotmap_nodes(r->map); i++)
+		if (!serves[i])
+			redis_node_close(r, i);
+	redis_update(r);
 }
 
-/* Sends a script request's command text on the current connection. */
-static bool redis_send(struct redis *r, struct redis_request *req);
-
-/* Sends RESP text cmd for req on the current connection; false (req not taken) when it cannot. */
-static bool redis_send_text(struct redis *r, struct redis_request *req, const char *cmd, size_t len);
-
-/* The EVALSHA header of a formatted command: "*N", "EVALSHA" and the SHA as RESP. */
-static size_t redis_evalsha_header(int argc)
+/* Answers a call and frees it. */
+static void redis_call_done(struct redis_call *c, redisReply *reply)
 {
-	char count[16];
-
-	return (size_t)snprintf(count, sizeof(count), "*%d\r\n", argc) + strlen("$7\r\nEVALSHA\r\n$40\r\n") + 40 + 2;
+	if (c->fn != NULL)
+		c->fn(c->arg, reply);
+	if (c->owned)
+		free(c->cmd);
+	free(c);
 }
 
-/* Rewrites a script request as EVAL with the script's source, keeping its other arguments. */
-static bool redis_request_eval(struct redis_request *req, const char *src)
-{
-	size_t header = redis_evalsha_header(req->argc), src_len = strlen(src);
-	size_t rest = req->len - header, size = 64 + src_len + rest;
-	char *cmd = malloc(size);
-	int n;
+/* The reply callback of every routed call. */
+static void redis_on_call_reply(void *arg, redisReply *reply);
 
-	if (cmd == NULL)
+/* Sends c where its slot (or an ASK) says; false when that node is not up. */
+static bool redis_call_send(struct redis_call *c)
+{
+	struct redis *r = c->r;
+	int node = c->ask_node >= 0 ? c->ask_node : redis_owner(r, c->slot);
+	struct redisconn *conn;
+
+	if (node >= 0 && r->nodes[node] == NULL && r->mode == REDIS_MODE_CLUSTER)
+		redis_node_reopen(r, node); /* pruned, and named again by an ASK */
+	if (node < 0 || r->nodes[node] == NULL || !redisconn_is_up(conn = r->nodes[node]->conn))
 		return false;
-	n = snprintf(cmd, size, "*%d\r\n$4\r\nEVAL\r\n$%zu\r\n", req->argc, src_len);
-	memcpy(cmd + n, src, src_len);
-	memcpy(cmd + n + src_len, "\r\n", 2);
-	memcpy(cmd + n + src_len + 2, req->cmd + header, rest);
-	if (!req->borrowed)
-		free(req->cmd);
-	req->borrowed = false;
-	req->cmd = cmd;
-	req->len = (size_t)n + src_len + 2 + rest;
-	return true;
+	if (c->ask_node >= 0 && !redisconn_command(conn, 1, (const char *[]){"ASKING"}, NULL, NULL, NULL))
+		return false;
+	c->node = node;
+	c->ask_node = -1;
+	if (c->script >= 0)
+		return redisconn_script_send(conn, (enum script)c->script, c->cmd, c->len, redis_on_call_reply, c);
+	return redisconn_formatted(conn, c->cmd, c->len, redis_on_call_reply, c);
 }
 
-/* Every reply comes here first: latency, error counts and the NOSCRIPT retry. */
-static void redis_on_reply(redisAsyncContext *ac, void *reply_ptr, void *privdata)
+/* Holds c for a pause, growing with its tries, before it is sent again. */
+static void redis_call_park(struct redis_call *c)
 {
-	struct redis_request *req = privdata;
-	struct redis *r = req->r;
-	redisReply *reply = reply_ptr;
+	struct redis *r = c->r;
+	int ms = REDIS_PARK_MIN_MS << (c->tries < 4 ? c->tries : 4);
+	struct timeval tv;
 
-	(void)ac;
-	r->pending--;
-	if (reply != NULL) {
-		clock_gettime(CLOCK_MONOTONIC, &r->progress);
-		metrics_seconds(&r->metrics->redis_latency, redis_elapsed(&req->sent));
+	if (ms > REDIS_PARK_MAX_MS)
+		ms = REDIS_PARK_MAX_MS;
+	c->next = r->parked;
+	r->parked = c;
+	if (!evtimer_pending(r->park_ev, NULL)) {
+		tv.tv_sec = ms / 1000;
+		tv.tv_usec = (ms % 1000) * 1000;
+		evtimer_add(r->park_ev, &tv);
 	}
-	if (reply != NULL && reply->type == REDIS_REPLY_ERROR && req->script >= 0 && !req->retried &&
-	    strncmp(reply->str, "NOSCRIPT", 8) == 0) {
-		/* The script cache was flushed (restart, failover, SCRIPT FLUSH): EVAL caches it again. */
-		req->retried = true;
-		if (redis_request_eval(req, redis_sources[req->script]) && redis_send(r, req))
+}
+
+/* Sends c again now, or after a pause when its node is not up; gives up after REDIS_TRIES_MAX. */
+static void redis_call_again(struct redis_call *c, redisReply *last)
+{
+	if (++c->tries > REDIS_TRIES_MAX) {
+		log_limited(LOG_WARNING, "redis-redirect", "redis: a call to slot %u given up after %d tries", c->slot,
+		    REDIS_TRIES_MAX);
+		redis_call_done(c, last);
+		return;
+	}
+	if (!redis_call_send(c))
+		redis_call_park(c);
+}
+
+/* The park timer: every parked call is sent again (or parked again). */
+static void redis_on_park(evutil_socket_t fd, short what, void *arg)
+{
+	struct redis *r = arg;
+	struct redis_call *c = r->parked;
+
+	(void)fd;
+	(void)what;
+	r->parked = NULL;
+	while (c != NULL) {
+		struct redis_call *next = c->next;
+
+		redis_call_again(c, NULL);
+		c = next;
+	}
+}
+
+/* See above: follows MOVED and ASK, pauses on TRYAGAIN and CLUSTERDOWN, else answers. */
+static void redis_on_call_reply(void *arg, redisReply *reply)
+{
+	struct redis_call *c = arg;
+	struct redis *r = c->r;
+	struct slotmap_target t;
+	enum slotmap_redirect kind;
+	int index;
+
+	if (reply == NULL || reply->type != REDIS_REPLY_ERROR || r->mode != REDIS_MODE_CLUSTER || r->closing ||
+	    c->atomic) {
+		redis_call_done(c, reply);
+		return;
+	}
+	switch (kind = slotmap_redirect(reply->str, reply->len, &t)) {
+	case SLOTMAP_MOVED:
+	case SLOTMAP_ASK:
+		if (t.slot != c->slot || (index = redis_node_find(r, t.host, t.port, c->node)) < 0)
+			break;
+		r->metrics->redis_redirects++;
+		if (kind == SLOTMAP_ASK) {
+			c->ask_node = index;
+		} else {
+			/* The slot moved for good; its neighbours are likely moving too. */
+			slotmap_assign(r->map, t.slot, t.slot, index);
+			redis_refresh(r);
+		}
+		redis_call_again(c, reply);
+		return;
+	case SLOTMAP_TRYAGAIN:
+	case SLOTMAP_CLUSTERDOWN:
+		r->metrics->redis_retries++;
+		if (c->tries < REDIS_TRIES_MAX) {
+			c->tries++;
+			redis_call_park(c);
 			return;
-		reply = NULL;
+		}
+		break;
+	case SLOTMAP_OTHER:
+		break;
 	}
-	if (reply == NULL || reply->type == REDIS_REPLY_ERROR)
-		r->metrics->redis_errors++;
-	if (req->fn != NULL)
-		req->fn(req->arg, reply);
-	redis_request_free(req);
+	redis_call_done(c, reply);
 }
 
-/* See above. */
-static bool redis_send_text(struct redis *r, struct redis_request *req, const char *cmd, size_t len)
-{
-	if (r->ac == NULL)
-		return false;
-	clock_gettime(CLOCK_MONOTONIC, &req->sent);
-	if (redisAsyncFormattedCommand(r->ac, redis_on_reply, req, cmd, len) != REDIS_OK)
-		return false;
-	redis_sent(r);
-	return true;
-}
-
-/* See above. */
-static bool redis_send(struct redis *r, struct redis_request *req)
-{
-	return redis_send_text(r, req, req->cmd, req->len);
-}
-
-/* A request answered to fn, for a command (a script's sets script); NULL when down or out of memory. */
-static struct redis_request *redis_request_new(struct redis *r, redis_reply_fn fn, void *arg)
-{
-	struct redis_request *req;
-
-	if (!r->up || (req = calloc(1, sizeof(*req))) == NULL)
-		return NULL;
-	req->r = r;
-	req->fn = fn;
-	req->arg = arg;
-	req->script = -1;
-	return req;
-}
-
-/* See redis.h. */
-bool redis_formatted(struct redis *r, const char *cmd, size_t len, redis_reply_fn fn, void *arg)
-{
-	struct redis_request *req = redis_request_new(r, fn, arg);
-
-	if (req == NULL)
-		return false;
-	if (!redis_send_text(r, req, cmd, len)) {
-		redis_request_free(req);
-		return false;
-	}
-	return true;
-}
-
-/* See redis.h. */
-bool redis_command(struct redis *r, int argc, const char **argv, const size_t *lens,
+/* Sends cmd as a routed call; it is the call's to free when owned (also when not sent). */
+static bool redis_call(struct redis *r, unsigned slot, int script, char *cmd, size_t len, bool owned,
     redis_reply_fn fn, void *arg)
 {
-	struct redis_request *req = redis_request_new(r, fn, arg);
+	struct redis_call *c;
 
-	if (req == NULL)
-		return false;
-	clock_gettime(CLOCK_MONOTONIC, &req->sent);
-	if (redisAsyncCommandArgv(r->ac, redis_on_reply, req, argc, argv, lens) != REDIS_OK) {
-		redis_request_free(req);
+	if (!r->up || (c = calloc(1, sizeof(*c))) == NULL) {
+		if (owned)
+			free(cmd);
 		return false;
 	}
-	redis_sent(r);
+	*c = (struct redis_call){r, fn, arg, slot % KEYSLOT_COUNT, script, cmd, len, owned, -1, -1, 0, r->atomic, NULL};
+	if (!redis_call_send(c)) {
+		c->fn = NULL;
+		if (!owned)
+			c->cmd = NULL;
+		redis_call_done(c, NULL);
+		return false;
+	}
 	return true;
 }
 
 /* See redis.h. */
-bool redis_script(struct redis *r, enum script s, int argc, const char **argv, const size_t *lens,
-    redis_reply_fn fn, void *arg)
+void redis_atomic(struct redis *r, bool on)
 {
-	/* Keys derived from arguments: these scripts target one Redis primary. */
-	return redis_script_keys(r, s, 0, argc, argv, lens, fn, arg);
+	r->atomic = on;
 }
 
 /* Writes n in decimal at p; returns its length. */
@@ -374,240 +536,121 @@ static size_t redis_put_bulk(char *p, const char *s, size_t len)
 	return n + 4 + len;
 }
 
-/* See redis.h. */
-char *redis_script_format(const struct redis *r, enum script s, int nkeys, int argc, const char **argv,
-    const size_t *lens, size_t *len)
+/*
+ * The RESP text of head (nhead NUL-terminated words) followed by argv (malloc'd, *len
+ * bytes), written in one pass, as hiredis formats it: a commit's runs to megabytes.
+ */
+static char *redis_format(int nhead, const char *const *head, int argc, const char **argv, const size_t *lens,
+    size_t *len)
 {
-	/* The RESP text as hiredis formats it, written in one pass: a commit's runs to megabytes. */
 	const size_t bulk_max = 1 + 20 + 2 + 2; /* "$", the length, two line ends */
-	char numkeys[16], *cmd;
-	size_t size = 1 + 20 + 2 + 3 * bulk_max + 7 + 40 + sizeof(numkeys), n = 0;
+	size_t size = 1 + 20 + 2, n = 0;
+	char *cmd;
 
-	if (!r->up || nkeys < 0 || nkeys > argc)
-		return NULL;
+	for (int i = 0; i < nhead; i++)
+		size += bulk_max + strlen(head[i]);
 	for (int i = 0; i < argc; i++)
 		size += bulk_max + (lens != NULL ? lens[i] : strlen(argv[i]));
 	if ((cmd = malloc(size)) == NULL)
 		return NULL;
-	snprintf(numkeys, sizeof(numkeys), "%d", nkeys);
 	cmd[n++] = '*';
-	n += redis_put_num(cmd + n, (size_t)argc + 3);
+	n += redis_put_num(cmd + n, (size_t)(nhead + argc));
 	memcpy(cmd + n, "\r\n", 2);
 	n += 2;
-	n += redis_put_bulk(cmd + n, "EVALSHA", 7);
-	n += redis_put_bulk(cmd + n, r->sha[s], 40);
-	n += redis_put_bulk(cmd + n, numkeys, strlen(numkeys));
+	for (int i = 0; i < nhead; i++)
+		n += redis_put_bulk(cmd + n, head[i], strlen(head[i]));
 	for (int i = 0; i < argc; i++)
 		n += redis_put_bulk(cmd + n, argv[i], lens != NULL ? lens[i] : strlen(argv[i]));
 	*len = n;
 	return cmd;
 }
 
-/* Sends script s's call cmd (redis_script_format's), owned by the request or borrowed. */
-static bool redis_script_call(struct redis *r, enum script s, char *cmd, size_t len, bool borrowed,
+/* See redis.h. */
+bool redis_command(struct redis *r, unsigned slot, int argc, const char **argv, const size_t *lens,
     redis_reply_fn fn, void *arg)
 {
-	struct redis_request *req = redis_request_new(r, fn, arg);
+	size_t len;
+	char *cmd;
 
-	if (req == NULL)
+	if (r->mode != REDIS_MODE_CLUSTER)
+		return r->up && redisconn_command(r->nodes[0]->conn, argc, argv, lens, fn, arg);
+	if (!r->up || (cmd = redis_format(0, NULL, argc, argv, lens, &len)) == NULL)
 		return false;
-	req->script = (int)s;
-	req->argc = atoi(cmd + 1); /* "*<argc>\r\n" */
-	req->cmd = cmd;
-	req->len = len;
-	req->borrowed = borrowed;
-	if (!redis_send(r, req)) {
-		req->borrowed = true; /* the caller keeps cmd on failure */
-		redis_request_free(req);
-		return false;
-	}
-	return true;
+	return redis_call(r, slot, -1, cmd, len, true, fn, arg);
 }
 
 /* See redis.h. */
-bool redis_script_send(struct redis *r, enum script s, const char *cmd, size_t len, redis_reply_fn fn, void *arg)
+bool redis_formatted(struct redis *r, unsigned slot, const char *cmd, size_t len, redis_reply_fn fn, void *arg)
 {
-	return redis_script_call(r, s, (char *)cmd, len, true, fn, arg);
+	char *copy;
+
+	if (r->mode != REDIS_MODE_CLUSTER)
+		return r->up && redisconn_formatted(r->nodes[0]->conn, cmd, len, fn, arg);
+	if (!r->up || (copy = malloc(len)) == NULL)
+		return false;
+	memcpy(copy, cmd, len);
+	return redis_call(r, slot, -1, copy, len, true, fn, arg);
+}
+
+/* See redis.h. */
+char *redis_script_format(const struct redis *r, enum script s, int nkeys, int argc, const char **argv,
+    const size_t *lens, size_t *len, unsigned *slot)
+{
+	const char *sha = NULL;
+	char numkeys[16];
+	unsigned first;
+
+	for (int i = 0; sha == NULL && i < redis_node_count(r); i++)
+		if (r->nodes[i] != NULL)
+			sha = redisconn_sha(r->nodes[i]->conn, s);
+	if (!r->up || sha == NULL || nkeys < 0 || nkeys > argc)
+		return NULL;
+	first = nkeys > 0 ? keyslot(argv[0], lens != NULL ? lens[0] : strlen(argv[0])) : 0;
+	for (int i = 1; i < nkeys; i++) {
+		if (keyslot(argv[i], lens != NULL ? lens[i] : strlen(argv[i])) != first) {
+			log_err("redis: programming error: script %d's keys %.*s and %.*s are in different cluster slots",
+			    (int)s, (int)(lens != NULL ? lens[0] : strlen(argv[0])), argv[0],
+			    (int)(lens != NULL ? lens[i] : strlen(argv[i])), argv[i]);
+			return NULL;
+		}
+	}
+	if (slot != NULL)
+		*slot = first;
+	snprintf(numkeys, sizeof(numkeys), "%d", nkeys);
+	return redis_format(3, (const char *const[]){"EVALSHA", sha, numkeys}, argc, argv, lens, len);
+}
+
+/* See redis.h. */
+bool redis_script_send(struct redis *r, unsigned slot, enum script s, const char *cmd, size_t len,
+    redis_reply_fn fn, void *arg)
+{
+	if (r->mode != REDIS_MODE_CLUSTER)
+		return r->up && redisconn_script_send(r->nodes[0]->conn, s, cmd, len, fn, arg);
+	return redis_call(r, slot, (int)s, (char *)cmd, len, false, fn, arg);
 }
 
 /* See redis.h. */
 bool redis_script_keys(struct redis *r, enum script s, int nkeys, int argc, const char **argv,
     const size_t *lens, redis_reply_fn fn, void *arg)
 {
+	unsigned slot;
 	size_t len;
-	char *cmd = redis_script_format(r, s, nkeys, argc, argv, lens, &len);
+	char *cmd = redis_script_format(r, s, nkeys, argc, argv, lens, &len, &slot);
 
-	if (cmd == NULL)
-		return false;
-	if (!redis_script_call(r, s, cmd, len, false, fn, arg)) {
-		free(cmd);
-		return false;
-	}
-	return true;
+	return cmd != NULL && redis_call(r, slot, (int)s, cmd, len, true, fn, arg);
 }
 
-/* A reply to one of the setup commands (AUTH, SELECT, SCRIPT LOAD) on a new connection. */
-static void redis_on_setup(redisAsyncContext *ac, void *reply_ptr, void *privdata)
+/* The Sentinels named the primary (again, or a new one after a failover). */
+static void redis_on_primary(void *arg, const struct hostport *at)
 {
-	struct redis *r = ac->data;
-	redisReply *reply = reply_ptr;
-	intptr_t script = (intptr_t)privdata;
-	char where[300];
+	struct redis *r = arg;
 
-	r->pending--;
-	if (reply == NULL)
+	if (r->nodes[0] != NULL && strcmp(r->nodes[0]->at.host, at->host) == 0 && r->nodes[0]->at.port == at->port)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &r->progress);
-	if (reply->type == REDIS_REPLY_ERROR) {
-		log_err("redis: setup failed: %s", reply->str);
-		r->setup_failed = true;
-	} else if (script >= 0 && reply->type == REDIS_REPLY_STRING && reply->len == 40) {
-		memcpy(r->sha[script], reply->str, 40);
-		r->sha[script][40] = '\0';
-	}
-	if (--r->setup_waiting > 0)
-		return;
-	if (r->setup_failed) {
-		redisAsyncDisconnect(ac);
-		return;
-	}
-	r->up = true;
-	r->session++;
-	r->unresponsive = false;
-	r->backoff_ms = REDIS_BACKOFF_MIN_MS;
-	redis_where(r->cfg, where, sizeof(where));
-	log_notice("redis: connected to %s", where);
-	if (r->on_state != NULL)
-		r->on_state(r->state_arg, true);
-}
-
-/* Sends one setup command; script is the enum script it loads, or -1. */
-static void redis_setup_command(struct redis *r, intptr_t script, int argc, const char **argv)
-{
-	if (redisAsyncCommandArgv(r->ac, redis_on_setup, (void *)script, argc, argv, NULL) == REDIS_OK) {
-		redis_sent(r);
-		r->setup_waiting++;
-	}
-}
-
-/* See redis.h. */
-void redis_login(const struct config *cfg, struct redis_login *l)
-{
-	l->count = 0;
-	if (cfg->redis_password != NULL) {
-		int n = 0;
-
-		l->argv[l->count][n++] = "AUTH";
-		if (cfg->redis_user != NULL)
-			l->argv[l->count][n++] = cfg->redis_user;
-		l->argv[l->count][n++] = cfg->redis_password;
-		l->argc[l->count++] = n;
-	}
-	if (cfg->redis_db != 0) {
-		snprintf(l->db, sizeof(l->db), "%d", cfg->redis_db);
-		l->argv[l->count][0] = "SELECT";
-		l->argv[l->count][1] = l->db;
-		l->argc[l->count++] = 2;
-	}
-}
-
-/* TCP or socket connection established: authenticate, select and load the scripts. */
-static void redis_on_connect(const redisAsyncContext *ac, int status)
-{
-	struct redis *r = ac->data;
-	struct redis_login login;
-
-	if (status != REDIS_OK) {
-		log_limited(LOG_WARNING, "redis-connect", "redis: cannot connect: %s", ac->errstr);
-		r->ac = NULL; /* hiredis frees the context after a failed connect */
-		r->unresponsive = false; /* refused or unreachable: down, not hung */
-		redis_schedule_retry(r);
-		return;
-	}
-	/* The setup replies are awaited under the same timeout: a stopped server accepts connects. */
-	r->connected = true;
-	clock_gettime(CLOCK_MONOTONIC, &r->progress);
-	r->setup_failed = false;
-	r->setup_waiting = 0;
-	redis_login(r->cfg, &login);
-	for (int i = 0; i < login.count; i++)
-		redis_setup_command(r, -1, login.argc[i], login.argv[i]);
-	for (intptr_t s = 0; s < SCRIPT_COUNT; s++)
-		redis_setup_command(r, s, 3, (const char *[]){"SCRIPT", "LOAD", redis_sources[s]});
-}
-
-/* The connection is gone; hiredis has already failed its pending callbacks. */
-static void redis_on_disconnect(const redisAsyncContext *ac, int status)
-{
-	struct redis *r = ac->data;
-	bool was_up = r->up;
-
-	if (ac != r->ac)
-		return; /* dropped by redis_drop(), which did the rest */
-	r->ac = NULL;
-	r->up = false;
-	r->connected = false;
-	if (r->closing)
-		return;
-	r->unresponsive = false;
-	if (status != REDIS_OK)
-		log_limited(LOG_WARNING, "redis-connect", "redis: connection lost: %s", ac->errstr);
-	r->metrics->redis_reconnects++;
-	if (was_up && r->on_state != NULL)
-		r->on_state(r->state_arg, false);
-	redis_schedule_retry(r);
-}
-
-/*
- * TCP keepalive finds a peer that vanished (host down, a NAT or firewall that forgot the
- * connection) while no command is outstanding, which the watchdog cannot see. Probing after
- * [redis] timeout of silence, three probes a third of it apart, reports such a connection
- * lost about two timeouts after it went quiet, the same order as a hung command, for one
- * empty segment per timeout on an idle connection. (hiredis 0.14's redisKeepAlive() does
- * the same but its header is not installed; redisEnableKeepAlive() fixes 15 s.)
- */
-static void redis_keepalive(struct redis *r)
-{
-	int64_t secs = (r->cfg->redis_timeout_ms + 999) / 1000;
-	int fd = r->ac->c.fd, on = 1, idle, interval, count = 3;
-
-	if (secs > REDIS_KEEPALIVE_MAX_S)
-		secs = REDIS_KEEPALIVE_MAX_S;
-	idle = (int)secs;
-	interval = idle / 3 > 0 ? idle / 3 : 1;
-	if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) != 0)
-		log_warn("redis: cannot enable TCP keepalive: %s", strerror(errno));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
-}
-
-/* Starts one connection attempt. */
-static void redis_connect(struct redis *r)
-{
-	const struct config *cfg = r->cfg;
-
-	if (cfg->redis_socket != NULL)
-		r->ac = redisAsyncConnectUnix(cfg->redis_socket);
-	else
-		r->ac = redisAsyncConnect(cfg->redis_host, cfg->redis_port);
-	if (r->ac == NULL || r->ac->err) {
-		log_limited(LOG_WARNING, "redis-connect", "redis: cannot connect: %s",
-		    r->ac != NULL ? r->ac->errstr : "out of memory");
-		if (r->ac != NULL)
-			redisAsyncFree(r->ac);
-		r->ac = NULL;
-		redis_schedule_retry(r);
-		return;
-	}
-	r->ac->data = r;
-	r->connected = false;
-	if (cfg->redis_socket == NULL)
-		redis_keepalive(r);
-	redisLibeventAttach(r->ac, r->base);
-	redisAsyncSetConnectCallback(r->ac, redis_on_connect);
-	redisAsyncSetDisconnectCallback(r->ac, redis_on_disconnect);
-	redis_watch(r);
+	redis_node_close(r, 0);
+	if (!redis_node_open(r, 0, at))
+		log_err("redis: out of memory connecting to the primary");
+	redis_update(r);
 }
 
 /* See redis.h. */
@@ -615,6 +658,8 @@ struct redis *redis_new(struct event_base *base, const struct config *cfg, struc
     redis_state_fn on_state, void *arg)
 {
 	struct redis *r = calloc(1, sizeof(*r));
+	struct hostport at;
+	bool ok;
 
 	if (r == NULL)
 		return NULL;
@@ -623,14 +668,30 @@ struct redis *redis_new(struct event_base *base, const struct config *cfg, struc
 	r->metrics = metrics;
 	r->on_state = on_state;
 	r->state_arg = arg;
-	r->backoff_ms = REDIS_BACKOFF_MIN_MS;
-	r->retry_ev = evtimer_new(base, redis_on_retry, r);
-	r->watch_ev = evtimer_new(base, redis_on_watch, r);
-	if (r->retry_ev == NULL || r->watch_ev == NULL) {
+	r->mode = cfg->redis_mode;
+	r->refresh_ev = evtimer_new(base, redis_on_refresh, r);
+	r->prune_ev = evtimer_new(base, redis_on_prune, r);
+	r->park_ev = evtimer_new(base, redis_on_park, r);
+	ok = r->refresh_ev != NULL && r->prune_ev != NULL && r->park_ev != NULL;
+	switch (r->mode) {
+	case REDIS_MODE_STANDALONE:
+		snprintf(at.host, sizeof(at.host), "%s", cfg->redis_host);
+		at.port = cfg->redis_port;
+		ok = ok && redis_node_open(r, 0, &at);
+		break;
+	case REDIS_MODE_CLUSTER:
+		ok = ok && (r->map = slotmap_new()) != NULL;
+		for (int i = 0; ok && i < cfg->redis_cluster.count; i++)
+			ok = redis_node_find(r, cfg->redis_cluster.at[i].host, cfg->redis_cluster.at[i].port, -1) >= 0;
+		break;
+	case REDIS_MODE_SENTINEL:
+		ok = ok && (r->sentinel = sentinel_new(base, cfg, metrics, redis_on_primary, r)) != NULL;
+		break;
+	}
+	if (!ok) {
 		redis_free(r);
 		return NULL;
 	}
-	redis_connect(r);
 	return r;
 }
 
@@ -649,19 +710,34 @@ uint64_t redis_session(const struct redis *r)
 /* See redis.h. */
 bool redis_unresponsive(const struct redis *r)
 {
-	return !r->up && r->unresponsive;
+	if (r->up)
+		return false;
+	for (int i = 0; i < redis_node_count(r); i++)
+		if (r->nodes[i] != NULL && redisconn_unresponsive(r->nodes[i]->conn))
+			return true;
+	return false;
 }
 
 /* See redis.h. */
 size_t redis_pending(const struct redis *r)
 {
-	return r->pending;
+	size_t n = 0;
+
+	for (int i = 0; i < redis_node_count(r); i++)
+		if (r->nodes[i] != NULL)
+			n += redisconn_pending(r->nodes[i]->conn);
+	return n;
 }
 
 /* See redis.h. */
 size_t redis_unsent(const struct redis *r)
 {
-	return r->ac != NULL && r->ac->c.obuf != NULL ? sdslen(r->ac->c.obuf) : 0;
+	size_t n = 0;
+
+	for (int i = 0; i < redis_node_count(r); i++)
+		if (r->nodes[i] != NULL)
+			n += redisconn_unsent(r->nodes[i]->conn);
+	return n;
 }
 
 /* See redis.h. */
@@ -670,11 +746,21 @@ void redis_free(struct redis *r)
 	if (r == NULL)
 		return;
 	r->closing = true;
-	if (r->ac != NULL)
-		redisAsyncFree(r->ac);
-	if (r->retry_ev != NULL)
-		event_free(r->retry_ev);
-	if (r->watch_ev != NULL)
-		event_free(r->watch_ev);
+	sentinel_free(r->sentinel);
+	for (int i = 0; i < SLOTMAP_NODES_MAX; i++)
+		redis_node_close(r, i);
+	while (r->parked != NULL) {
+		struct redis_call *c = r->parked;
+
+		r->parked = c->next;
+		redis_call_done(c, NULL);
+	}
+	if (r->refresh_ev != NULL)
+		event_free(r->refresh_ev);
+	if (r->prune_ev != NULL)
+		event_free(r->prune_ev);
+	if (r->park_ev != NULL)
+		event_free(r->park_ev);
+	slotmap_free(r->map);
 	free(r);
 }

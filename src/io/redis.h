@@ -1,98 +1,96 @@
-/* redis.h: one async hiredis connection in the libevent loop, with reconnects and scripts. */
+/*
+ * redis.h: every Redis call the daemon makes, routed by its key's cluster slot to the server
+ * that holds it: the one server, the primary the Sentinels name, or a Redis Cluster's node.
+ */
 #ifndef FEEDBACKD_REDIS_H
 #define FEEDBACKD_REDIS_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
 
 #include "config.h"
 #include "metrics.h"
+#include "redisconn.h"
 #include "scripts.h"
 
 struct redis;
 
-/* Writes where [redis] points, for log lines: the socket path, host:port or [v6]:port. */
+/* Writes where [redis] points, for log lines: the server, the cluster's seeds or the Sentinels. */
 void redis_where(const struct config *cfg, char *buf, size_t size);
 
-/* The commands that open a session as [redis] asks, in order: AUTH (user, password), SELECT. */
-struct redis_login {
-	int count;
-	int argc[2];
-	const char *argv[2][3]; /* point into the config and db */
-	char db[16];
-};
+/* A reply callback; reply is NULL when no answer came (a connection was lost, or the call given up). */
+typedef redisconn_reply_fn redis_reply_fn;
 
-/* Fills l from cfg; its argv point into cfg and l, so both must outlive their use. */
-void redis_login(const struct config *cfg, struct redis_login *l);
-
-/* A reply callback; reply is NULL when the connection failed before an answer. */
-typedef void (*redis_reply_fn)(void *arg, redisReply *reply);
-
-/* Called when the connection becomes usable (up) or is lost (!up). */
+/* Called when every slot can be served (up) and when that stops (!up). */
 typedef void (*redis_state_fn)(void *arg, bool up);
 
 /*
- * Creates the connection and starts connecting; scripts are loaded on every (re)connect.
- * A connection that leaves commands unanswered for [redis] timeout is dropped like a
- * lost one (callbacks get NULL, on_state hears !up) and reconnected.
+ * Starts connecting as [redis] mode says. In cluster mode the seeds are asked for the slot
+ * map (CLUSTER SLOTS) and every primary gets a connection; a call answered MOVED, ASK,
+ * TRYAGAIN or CLUSTERDOWN is sent again where and when the answer says, so the caller sees
+ * only the final reply.
  */
 struct redis *redis_new(struct event_base *base, const struct config *cfg, struct metrics *metrics,
     redis_state_fn on_state, void *arg);
 
-/* True when connected, authenticated and the scripts are loaded. */
+/* True when every slot has a server and each of them is connected, logged in and has the scripts. */
 bool redis_is_up(const struct redis *r);
 
-/* Counts the times the connection came up: what one session wrote may be gone in the next. */
+/*
+ * Counts the times redis became up: what one session wrote may be gone in the next (a
+ * restarted server, a replica promoted in a failover).
+ */
 uint64_t redis_session(const struct redis *r);
 
-/*
- * True when not up because Redis stopped answering: a connection was dropped after
- * [redis] timeout without a reply, and no other kind of loss (refused, reset) came since.
- */
+/* True when not up because a server stopped answering (see redisconn_unresponsive). */
 bool redis_unresponsive(const struct redis *r);
 
-/* Sends a command (argv strings with lengths; lens NULL means NUL-terminated); fn may be NULL. */
-bool redis_command(struct redis *r, int argc, const char **argv, const size_t *lens,
+/*
+ * Sends a command whose keys are all in cluster slot `slot` (keyslot() of its key; a
+ * keyless command such as WAIT names the slot whose server it is meant for). argv strings
+ * have lengths lens (NULL: NUL-terminated); fn may be NULL. False when not sent.
+ */
+bool redis_command(struct redis *r, unsigned slot, int argc, const char **argv, const size_t *lens,
     redis_reply_fn fn, void *arg);
 
-/*
- * Sends a command already in RESP (len bytes of "*<argc>\r\n$<len>\r\n<arg>\r\n..."), which
- * hiredis copies as it is: for callers that build many arguments, which redis_command would
- * format again one by one. fn may be NULL.
- */
-bool redis_formatted(struct redis *r, const char *cmd, size_t len, redis_reply_fn fn, void *arg);
+/* The same for a command already in RESP (len bytes), which is copied. */
+bool redis_formatted(struct redis *r, unsigned slot, const char *cmd, size_t len, redis_reply_fn fn, void *arg);
 
-/* Runs a script by its SHA; a NOSCRIPT answer is retried with its source, invisibly. */
-bool redis_script(struct redis *r, enum script s, int argc, const char **argv, const size_t *lens,
+/*
+ * Between redis_atomic(r, true) and redis_atomic(r, false) the calls sent are a transaction
+ * (MULTI ... EXEC): a redirect of one is answered as the error it is, never followed, since
+ * Redis aborts the transaction (EXECABORT) and the caller sends it whole again.
+ */
+void redis_atomic(struct redis *r, bool on);
+
+/*
+ * Script s's EVALSHA call with the first nkeys arguments as its keys, as RESP (malloc'd,
+ * *len bytes), for a caller that keeps it to send again (redis_script_send); its slot is
+ * the keys' one, in *slot unless slot is NULL. NULL when down, out of memory, or when the keys are not all in
+ * one slot: a programming error, logged as one. A script's SHA does not change, so the
+ * text stays good across connections and servers.
+ */
+char *redis_script_format(const struct redis *r, enum script s, int nkeys, int argc, const char **argv,
+    const size_t *lens, size_t *len, unsigned *slot);
+
+/*
+ * Sends a call made by redis_script_format to its slot's server; cmd stays the caller's
+ * and must live until fn is called. False when not sent.
+ */
+bool redis_script_send(struct redis *r, unsigned slot, enum script s, const char *cmd, size_t len,
     redis_reply_fn fn, void *arg);
 
-/*
- * The same, with the first nkeys arguments declared as the script's keys (EVALSHA's numkeys),
- * as Redis Cluster needs: they must all be in one slot.
- */
+/* Formats and sends script s's call once (redis_script_format, then redis_script_send). */
 bool redis_script_keys(struct redis *r, enum script s, int nkeys, int argc, const char **argv,
     const size_t *lens, redis_reply_fn fn, void *arg);
 
-/*
- * The call redis_script_keys would send, as RESP (malloc'd, *len bytes), for a caller that
- * keeps it to send again (redis_script_send) without its arguments; NULL when down or out of
- * memory. A script's SHA does not change, so the text stays good across connections.
- */
-char *redis_script_format(const struct redis *r, enum script s, int nkeys, int argc, const char **argv,
-    const size_t *lens, size_t *len);
-
-/*
- * Sends a call made by redis_script_format; cmd stays the caller's and must live until fn
- * is called (a NOSCRIPT retry reads it). False when not sent.
- */
-bool redis_script_send(struct redis *r, enum script s, const char *cmd, size_t len, redis_reply_fn fn, void *arg);
-
-/* Commands sent and not yet answered. */
+/* Commands sent and not yet answered, over every connection. */
 size_t redis_pending(const struct redis *r);
 
-/* Bytes of commands sent that hiredis still holds, not yet written to the socket. */
+/* Bytes of commands sent that hiredis still holds, not yet written to the sockets. */
 size_t redis_unsent(const struct redis *r);
 
 /* Disconnects (pending callbacks get NULL) and frees. */

@@ -271,7 +271,7 @@ bool taskstore_claim(struct taskstore *ts, taskstore_claim_fn fn, void *arg)
 	const char *argv[] = {"HINCRBY", ts->keys[0], "gen", "1"};
 	const size_t lens[] = {7, ts->key_lens[0], 3, 1};
 
-	if (ts->busy || !redis_command(ts->r, 4, argv, lens, taskstore_on_claim, ts))
+	if (ts->busy || !redis_command(ts->r, taskstore_slot(ts), 4, argv, lens, taskstore_on_claim, ts))
 		return false;
 	taskstore_drop_call(ts); /* it carries the old generation */
 	ts->busy = true;
@@ -305,7 +305,7 @@ static void taskstore_restore_next(struct taskstore *ts)
 		argv[2] = ts->cursor;
 		argv[3] = "COUNT";
 		argv[4] = TASKSTORE_SCAN_COUNT;
-		sent = redis_command(ts->r, 5, argv, NULL, taskstore_on_restore, ts);
+		sent = redis_command(ts->r, taskstore_slot(ts), 5, argv, NULL, taskstore_on_restore, ts);
 	} else if (ts->seg <= ts->seg_last) {
 		klen = taskstore_seg_key(ts, ts->seg);
 		argv[0] = "GETRANGE";
@@ -316,7 +316,7 @@ static void taskstore_restore_next(struct taskstore *ts)
 		lens[1] = klen;
 		lens[2] = (size_t)sprintf(from, "%zu", ts->offset);
 		lens[3] = (size_t)sprintf(to, "%zu", ts->offset + TASKSTORE_RANGE_RECORDS * TASKSTORE_DEDUPE_SIZE - 1);
-		sent = redis_command(ts->r, 4, argv, lens, taskstore_on_restore, ts);
+		sent = redis_command(ts->r, taskstore_slot(ts), 4, argv, lens, taskstore_on_restore, ts);
 	} else {
 		taskstore_restore_end(ts, TASKSTORE_OK);
 		return;
@@ -425,7 +425,7 @@ bool taskstore_restore(struct taskstore *ts, int64_t now_ms, int64_t horizon_ms,
 	const char *argv[] = {"HMGET", ts->keys[0], "gen", "seq", "pos"};
 	const size_t lens[] = {5, ts->key_lens[0], 3, 3, 3};
 
-	if (ts->busy || !redis_command(ts->r, 5, argv, lens, taskstore_on_restore, ts))
+	if (ts->busy || !redis_command(ts->r, taskstore_slot(ts), 5, argv, lens, taskstore_on_restore, ts))
 		return false;
 	ts->busy = true;
 	ts->fns = *fns;
@@ -713,7 +713,7 @@ static bool taskstore_wait(struct taskstore *ts)
 	snprintf(n, sizeof n, "%d", ts->wait_replicas);
 	snprintf(ms, sizeof ms, "%" PRId64, ts->wait->timeout_ms);
 	ts->busy = true;
-	if (redis_command(ts->r, 3, argv, NULL, taskstore_on_wait, ts))
+	if (redis_command(ts->r, taskstore_slot(ts), 3, argv, NULL, taskstore_on_wait, ts))
 		return true;
 	ts->busy = false;
 	return false;
@@ -771,7 +771,7 @@ static bool taskstore_build(struct taskstore *ts, struct taskstore_changes *cs)
 	if (a.argv != NULL && a.lens != NULL && a.nums != NULL && seg_keys != NULL && argc <= INT32_MAX) {
 		taskstore_fill(ts, cs, &a, seg_keys, seg_key_size);
 		ts->call = redis_script_format(ts->r, SCRIPT_CHECKPOINT, TASKSTORE_FIXED_KEYS + (int)cs->nsegs, a.argc,
-		    a.argv, a.lens, &ts->call_len);
+		    a.argv, a.lens, &ts->call_len, NULL);
 	}
 	free(a.argv);
 	free(a.lens);
@@ -791,7 +791,7 @@ bool taskstore_commit(struct taskstore *ts, struct taskstore_changes *cs, taskst
 		return false;
 	if (ts->call == NULL && !taskstore_build(ts, cs))
 		return false;
-	if (!redis_script_send(ts->r, SCRIPT_CHECKPOINT, ts->call, ts->call_len, taskstore_on_commit, ts))
+	if (!redis_script_send(ts->r, taskstore_slot(ts), SCRIPT_CHECKPOINT, ts->call, ts->call_len, taskstore_on_commit, ts))
 		return false;
 	ts->busy = true;
 	ts->commit_fn = fn;

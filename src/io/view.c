@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keyslot.h"
+
 #define VIEW_PREFIX_MAX 256
 /* Room for the fields of one stats hash: 15 per window for WINDOWS_MAX windows, and 3. */
 #define VIEW_FIELDS_MAX 128
@@ -33,6 +35,7 @@ struct view {
 	char prefix[VIEW_PREFIX_MAX + 1];
 	struct windows windows;
 	char agents_key[VIEW_KEY_SIZE];
+	unsigned agents_slot;
 	char stream_key[VIEW_KEY_SIZE];
 	char sent_key[VIEW_KEY_SIZE];
 	/* A stats key is head + agent + tail ("fb:agent:{", "}:stats"), split from view_key_stats. */
@@ -69,6 +72,7 @@ static const char *const view_layout[STATS_FIGURES + 1] = {
 
 struct view_flush {
 	struct view *v;
+	unsigned slot;   /* the cluster slot of the key being written: view_send's target */
 	size_t pending;  /* replies awaited */
 	bool failed;
 	bool ended;
@@ -271,6 +275,7 @@ struct view *view_new(struct redis *r, const char *prefix, const struct windows 
 	v->stats_head_len = strlen(v->stats_head);
 	memcpy(v->stats_tail, mark + 1, strlen(mark + 1) + 1);
 	v->stats_tail_len = strlen(v->stats_tail);
+	v->agents_slot = keyslot(v->agents_key, strlen(v->agents_key));
 	v->zadd_len = (size_t)(view_resp(view_resp(view_resp(v->zadd, "ZADD", 4), v->agents_key,
 	    strlen(v->agents_key)), "GT", 2) - v->zadd);
 	return v;
@@ -368,10 +373,13 @@ static void view_on_stats_reply(void *arg, redisReply *reply)
 	view_on_reply(arg, reply);
 }
 
-/* Sends one command of flush f (RESP text), its reply to fn; false (and the flush failed) when not sent. */
+/*
+ * Sends one command of flush f (RESP text) to f->slot's server, its reply to fn; false
+ * (and the flush failed) when not sent.
+ */
 static bool view_send(struct view_flush *f, const char *cmd, size_t len, redis_reply_fn fn)
 {
-	if (!redis_formatted(f->v->redis, cmd, len, fn, f)) {
+	if (!redis_formatted(f->v->redis, f->slot, cmd, len, fn, f)) {
 		f->failed = true;
 		return false;
 	}
@@ -421,12 +429,17 @@ static bool view_expect(struct view_flush *f, int32_t added)
  */
 static bool view_transaction(struct view_flush *f, struct view_cmd *a, struct view_cmd *b)
 {
+	bool sent = false;
+
 	if (!view_send_word(f, "MULTI", view_on_reply))
 		return false;
+	redis_atomic(f->v->redis, true);
 	if (view_send_cmd(f, a, view_on_reply) && view_send_cmd(f, b, view_on_reply))
-		return view_send_word(f, "EXEC", view_on_stats_reply);
-	view_send_word(f, "DISCARD", view_on_reply);
-	return false;
+		sent = view_send_word(f, "EXEC", view_on_stats_reply);
+	else
+		view_send_word(f, "DISCARD", view_on_reply);
+	redis_atomic(f->v->redis, false);
+	return sent;
 }
 
 /* A figure's memo entry: its value when it fits, else VIEW_MEMO_WIDE; VIEW_MEMO_ABSENT without one. */
@@ -475,6 +488,7 @@ void view_agent_stats(struct view_flush *f, const char *agent, const struct tota
 	value[fixed + 1] = overdue_tickets;
 	have[fixed] = have[fixed + 1] = true;
 	whole = view_whole(memo, have, v->fields);
+	f->slot = keyslot(key, key_len);
 	view_cmd_start(&v->hset, "HSET", key, key_len);
 	view_cmd_resp(&v->hset, v->name[v->fields], v->name_len[v->fields]);
 	view_cmd_number(&v->hset, now_ms, 0);
@@ -511,6 +525,7 @@ static void view_seen_send(struct view_flush *f)
 	if (f->seen_count == 0)
 		return;
 	memcpy(f->seen + VIEW_SEEN_ROOM - v->zadd_len, v->zadd, v->zadd_len);
+	f->slot = v->agents_slot;
 	start = view_head(f->seen + VIEW_SEEN_ROOM - v->zadd_len, 3 + 2 * f->seen_count);
 	view_send(f, start, (size_t)(f->seen + f->seen_len - start), view_on_reply);
 	f->seen_len = VIEW_SEEN_ROOM;
@@ -556,6 +571,7 @@ void view_alert(struct view_flush *f, const char *id, const char *agent, const c
 	char key[VIEW_KEY_SIZE], now[VIEW_NUM_SIZE], horizon[VIEW_NUM_SIZE], max[VIEW_NUM_SIZE],
 	    maxlen[VIEW_NUM_SIZE];
 	const char *argv[] = {v->stream_key, v->sent_key, id, json, now, horizon, max, maxlen};
+	unsigned slot;
 
 	snprintf(now, sizeof(now), "%" PRId64, now_ms);
 	snprintf(horizon, sizeof(horizon), "%lld", VIEW_SENT_HORIZON_MS);
@@ -569,8 +585,9 @@ void view_alert(struct view_flush *f, const char *id, const char *agent, const c
 		f->failed = true;
 		return;
 	}
-	if (firing ? redis_command(v->redis, 4, (const char *[]){"HSET", key, field, json}, NULL, view_on_reply, f) :
-	    redis_command(v->redis, 3, (const char *[]){"HDEL", key, field}, NULL, view_on_reply, f))
+	slot = keyslot(key, strlen(key));
+	if (firing ? redis_command(v->redis, slot, 4, (const char *[]){"HSET", key, field, json}, NULL, view_on_reply, f) :
+	    redis_command(v->redis, slot, 3, (const char *[]){"HDEL", key, field}, NULL, view_on_reply, f))
 		f->pending++;
 	else
 		f->failed = true;

@@ -31,6 +31,12 @@ class ClusterNode(h.Redis):
         super().__init__(tmpdir, cluster=True)
         self.created = False
 
+    def start(self, timeout=10.0):
+        super().start(timeout)
+        # failure detection in 2 s, not 15: a failover test waits for it (also after a restart)
+        self.cmd("CONFIG", "SET", "cluster-node-timeout", NODE_TIMEOUT_MS)
+        return self
+
     def _claim_slots(self, timeout):
         if self.created:
             h.wait_until(lambda: self.cluster_info().get("cluster_state") == "ok", timeout, 0.1,
@@ -53,8 +59,6 @@ class RedisCluster:
     def start(self, timeout=60.0):
         for n in self.nodes:
             n.start()
-            # failure detection in 2 s, not 15: a failover test waits for it
-            n.cmd("CONFIG", "SET", "cluster-node-timeout", NODE_TIMEOUT_MS)
         r = self.cli("--cluster", "create", *["127.0.0.1:%d" % n.port for n in self.nodes],
                      "--cluster-replicas", str(self.replicas), "--cluster-yes", timeout=timeout)
         for n in self.nodes:
@@ -80,6 +84,29 @@ class RedisCluster:
                                                                 r.stdout[-2000:], r.stderr[-2000:]))
         return r.stdout
 
+    @property
+    def port(self):
+        """A running node's port: what a Daemon is given as the Redis port (mode cluster ignores it)."""
+        return self.any_node().port
+
+    def daemon_config(self):
+        """The [redis] keys that point feedbackd at this cluster."""
+        return {"mode": "cluster", "cluster": self.seeds()}
+
+    # -- the reader interface of h.Redis, each key read where its slot lives ----------
+
+    def hgetall(self, key):
+        flat = self.cmd("HGETALL", key)
+        return dict(zip(flat[0::2], flat[1::2]))
+
+    def zrange_withscores(self, key):
+        flat = self.cmd("ZRANGE", key, 0, -1, "WITHSCORES")
+        return {m: int(float(s)) for m, s in zip(flat[0::2], flat[1::2])}
+
+    def keys(self, pattern="*"):
+        """The keys matching pattern on every primary."""
+        return sorted(set(k for n in self.primaries() for k in n.keys(pattern)))
+
     def seeds(self):
         """The running nodes as `[redis] cluster` takes them: host:port,host:port,..."""
         return ",".join("127.0.0.1:%d" % n.port for n in self.nodes if n.proc is not None)
@@ -97,9 +124,10 @@ class RedisCluster:
     def slot(self, key):
         return int(self.any_node().cmd("CLUSTER", "KEYSLOT", key))
 
-    def cmd(self, *args, key):
-        """One command on the node serving key's slot; follows MOVED and ASK as a client must."""
-        node = self.owner(self.slot(key))
+    def cmd(self, *args, key=None):
+        """One command on the node serving key's slot (key: args[1] unless given); follows
+        MOVED and ASK as a client must."""
+        node = self.owner(self.slot(args[1] if key is None else key))
         for _ in range(5):
             try:
                 return node.cmd(*args)

@@ -120,6 +120,15 @@ static const char want_full[] =
     "# HELP feedbackd_redis_timeouts_total Connections to Redis dropped because a command went unanswered for [redis] timeout.\n"
     "# TYPE feedbackd_redis_timeouts_total counter\n"
     "feedbackd_redis_timeouts_total 7\n"
+    "# HELP feedbackd_redis_redirects_total Redis calls sent again to another cluster node after a MOVED or ASK answer.\n"
+    "# TYPE feedbackd_redis_redirects_total counter\n"
+    "feedbackd_redis_redirects_total 8\n"
+    "# HELP feedbackd_redis_retries_total Redis calls sent again after a TRYAGAIN or CLUSTERDOWN answer.\n"
+    "# TYPE feedbackd_redis_retries_total counter\n"
+    "feedbackd_redis_retries_total 9\n"
+    "# HELP feedbackd_redis_map_refreshes_total Redis Cluster slot maps read with CLUSTER SLOTS.\n"
+    "# TYPE feedbackd_redis_map_refreshes_total counter\n"
+    "feedbackd_redis_map_refreshes_total 10\n"
     "# HELP feedbackd_redis_up Whether Redis is connected and the scripts are loaded.\n"
     "# TYPE feedbackd_redis_up gauge\n"
     "feedbackd_redis_up 1\n"
@@ -236,6 +245,9 @@ test_render_full(void **state)
 	m.redis_errors = 3;
 	m.redis_reconnects = 1;
 	m.redis_timeouts = 7;
+	m.redis_redirects = 8;
+	m.redis_retries = 9;
+	m.redis_map_refreshes = 10;
 	/* Powers of two, so the sum is exact: 2^-12, 2^-9, 0.25 and 8 (above every bound). */
 	metrics_seconds(&m.redis_latency, 0.000244140625);
 	metrics_seconds(&m.redis_latency, 0.001953125);

@@ -170,7 +170,7 @@ static void test_retry_is_noop(void **state)
 	assert_true(taskstore_dedupe(cs, test_record(&rec, 5), expiry));
 	assert_true(taskstore_dedupe(cs, test_record(&rec, 6), expiry));
 	/* Redis runs the commit but sends no reply: the connection times out, the outcome unknown. */
-	assert_true(redis_command(test_plain.redis, 3, (const char *[]){"CLIENT", "REPLY", "SKIP"}, NULL, NULL, NULL));
+	assert_true(redis_command(test_plain.redis, taskstore_slot(ts), 3, (const char *[]){"CLIENT", "REPLY", "SKIP"}, NULL, NULL, NULL));
 	assert_int_equal(test_commit(&test_plain, ts, cs), TASKSTORE_FAILED);
 	assert_int_equal(strlen_of(dd), 2 * TASKSTORE_DEDUPE_SIZE);
 	assert_int_equal(test_meta_field(&test_plain, "fb:task:{g:1}:meta", "seq"), 1);
