@@ -64,7 +64,7 @@ struct engine {
 	struct view *view;
 	struct engine_handler handler;
 	struct task_config tcfg;
-	struct taskstore_wait wait;    /* every task's, read at each commit */
+	struct redis_wait wait;        /* every task's and the alerts', read at each write */
 	struct engine_task **tasks;    /* by id; NULL when not owned */
 	struct engine_task *closing;   /* tasks let go of, finishing what they had out */
 	uint32_t ntasks;               /* [engine] tasks, settled at start */
@@ -757,8 +757,7 @@ void engine_reconfigure(struct engine *e)
 	e->tcfg.clocks.at_risk_permille = (int)(cfg->at_risk * 1000 + 0.5);
 	e->tcfg.dedupe_horizon_ms = cfg->dedupe_horizon_ms;
 	e->tcfg.rules_refresh_ms = cfg->refresh_ms;
-	/* WAIT holds the connection: half the watchdog's timeout, so that it never trips it. */
-	e->wait = (struct taskstore_wait){cfg->redis_wait_replicas, cfg->redis_timeout_ms / 2 + 1};
+	e->wait = redis_wait_of(cfg);
 	/* Changed rules apply to every agent now, not at its next event. */
 	for (uint32_t id = 0; e->tasks != NULL && id < e->ntasks; id++) {
 		struct engine_task *et = e->tasks[id];
@@ -795,7 +794,7 @@ struct engine *engine_new(struct event_base *base, const struct config *cfg, str
 	engine_reconfigure(e);
 	if (!agent_plan_init(&e->tcfg.plan, &cfg->windows) ||
 	    (e->tasks = calloc(e->ntasks, sizeof(*e->tasks))) == NULL ||
-	    (e->view = view_new(views, cfg->prefix, &cfg->windows)) == NULL) {
+	    (e->view = view_new(views, cfg->prefix, &cfg->windows, &e->wait)) == NULL) {
 		engine_free(e);
 		return NULL;
 	}

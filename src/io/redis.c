@@ -4,6 +4,7 @@
  */
 #include "redis.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -501,6 +502,22 @@ static bool redis_call(struct redis *r, unsigned slot, int script, char *cmd, si
 		return false;
 	}
 	return true;
+}
+
+/* See redis.h. */
+struct redis_wait redis_wait_of(const struct config *cfg)
+{
+	return (struct redis_wait){cfg->redis_wait_replicas, cfg->redis_timeout_ms / 2 + 1};
+}
+
+/* See redis.h. */
+bool redis_wait(struct redis *r, unsigned slot, const struct redis_wait *w, redis_reply_fn fn, void *arg)
+{
+	char n[24], ms[24];
+
+	snprintf(n, sizeof n, "%d", w->replicas);
+	snprintf(ms, sizeof ms, "%" PRId64, w->timeout_ms);
+	return redis_command(r, slot, 3, (const char *[]){"WAIT", n, ms}, NULL, fn, arg);
 }
 
 /* See redis.h. */

@@ -87,6 +87,25 @@ bool redis_script_send(struct redis *r, unsigned slot, enum script s, const char
 bool redis_script_keys(struct redis *r, enum script s, int nkeys, int argc, const char **argv,
     const size_t *lens, redis_reply_fn fn, void *arg);
 
+/*
+ * Replicas a write must reach before it counts (WAIT replicas timeout_ms after it, on the
+ * same connection); [redis] wait_replicas, with half of [redis] timeout so that the wait
+ * never trips the connection's watchdog.
+ */
+struct redis_wait {
+	int replicas;        /* 0: none, no WAIT */
+	int64_t timeout_ms;  /* > 0 when replicas > 0 */
+};
+
+/* The settings cfg gives. */
+struct redis_wait redis_wait_of(const struct config *cfg);
+
+/*
+ * Sends WAIT w->replicas w->timeout_ms to slot's server, after the calls sent there before
+ * it; fn gets its reply (the replicas reached, an integer). False when not sent.
+ */
+bool redis_wait(struct redis *r, unsigned slot, const struct redis_wait *w, redis_reply_fn fn, void *arg);
+
 /* Commands sent and not yet answered, over every connection. */
 size_t redis_pending(const struct redis *r);
 

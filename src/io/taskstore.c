@@ -79,7 +79,7 @@ struct taskstore {
 	struct taskstore_restore_fns fns;
 	void *arg;
 	uint64_t commit_seq;
-	const struct taskstore_wait *wait; /* replicas a commit must reach before it counts; NULL: none */
+	const struct redis_wait *wait; /* replicas a commit must reach before it counts; NULL: none */
 	int wait_replicas;                /* what the WAIT in flight asks for */
 	char *call;                       /* the commit being made, as RESP, until answered OK or FENCED */
 	size_t call_len;
@@ -177,7 +177,7 @@ bool taskstore_group_keys(const char *prefix, const char *group, char *buf, size
 
 /* See taskstore.h. */
 struct taskstore *taskstore_new(struct redis *r, const char *prefix, const char *group,
-    int partition, int64_t segment_ms, const struct taskstore_wait *wait)
+    int partition, int64_t segment_ms, const struct redis_wait *wait)
 {
 	struct taskstore *ts;
 	char *base = NULL, start[TASKSTORE_KEY_START];
@@ -706,14 +706,9 @@ static void taskstore_on_wait(void *arg, redisReply *reply)
 /* Sends WAIT for the commit just applied; false when it could not be sent. */
 static bool taskstore_wait(struct taskstore *ts)
 {
-	char n[TASKSTORE_NUM], ms[TASKSTORE_NUM];
-	const char *argv[] = {"WAIT", n, ms};
-
 	ts->wait_replicas = ts->wait->replicas;
-	snprintf(n, sizeof n, "%d", ts->wait_replicas);
-	snprintf(ms, sizeof ms, "%" PRId64, ts->wait->timeout_ms);
 	ts->busy = true;
-	if (redis_command(ts->r, taskstore_slot(ts), 3, argv, NULL, taskstore_on_wait, ts))
+	if (redis_wait(ts->r, taskstore_slot(ts), ts->wait, taskstore_on_wait, ts))
 		return true;
 	ts->busy = false;
 	return false;

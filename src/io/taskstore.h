@@ -79,25 +79,17 @@ struct taskstore_restore_fns {
 };
 
 /*
- * Replicas a commit must reach before it answers TASKSTORE_OK: after the script applied it,
- * WAIT replicas timeout_ms on the same connection. Fewer answers TASKSTORE_FAILED (and is
- * logged): the retry that the contract above asks for is answered "applied before" and waits
- * again, and a failover that lost the commit meanwhile has it applied anew.
- */
-struct taskstore_wait {
-	int replicas;        /* 0: none, no WAIT */
-	int64_t timeout_ms;  /* > 0 when replicas > 0 */
-};
-
-/*
  * One task's store over connection r (which must outlive it). NULL when out of memory, or
  * when prefix holds a '{' or group a '{' or '}', which would move the hash tag. segment_ms
  * (> 0) is the dedupe segment length: about the horizon / 24 keeps few keys and little
  * overstay. wait (NULL: no replica) must outlive the store; it is read at each commit, so
- * its owner may change it between commits.
+ * its owner may change it between commits. A commit that reaches fewer than wait->replicas
+ * replicas answers TASKSTORE_FAILED (and is logged): the retry that the contract above asks
+ * for is answered "applied before" and waits again, and a failover that lost the commit
+ * meanwhile has it applied anew.
  */
 struct taskstore *taskstore_new(struct redis *r, const char *prefix, const char *group,
-    int partition, int64_t segment_ms, const struct taskstore_wait *wait);
+    int partition, int64_t segment_ms, const struct redis_wait *wait);
 
 /*
  * The start every checkpoint key of group's tasks shares, "PREFIX task:{<group>:", into buf;

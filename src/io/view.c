@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "keyslot.h"
+#include "log.h"
 
 #define VIEW_PREFIX_MAX 256
 /* Room for the fields of one stats hash: 15 per window for WINDOWS_MAX windows, and 3. */
@@ -32,11 +33,13 @@ struct view_cmd {
 
 struct view {
 	struct redis *redis;
+	const struct redis_wait *wait;
 	char prefix[VIEW_PREFIX_MAX + 1];
 	struct windows windows;
 	char agents_key[VIEW_KEY_SIZE];
 	unsigned agents_slot;
 	char stream_key[VIEW_KEY_SIZE];
+	unsigned stream_slot;
 	char sent_key[VIEW_KEY_SIZE];
 	/* A stats key is head + agent + tail ("fb:agent:{", "}:stats"), split from view_key_stats. */
 	char stats_head[VIEW_KEY_SIZE];
@@ -73,6 +76,7 @@ static const char *const view_layout[STATS_FIGURES + 1] = {
 struct view_flush {
 	struct view *v;
 	unsigned slot;   /* the cluster slot of the key being written: view_send's target */
+	int wait_replicas; /* what its WAITs must reach */
 	size_t pending;  /* replies awaited */
 	bool failed;
 	bool ended;
@@ -82,9 +86,6 @@ struct view_flush {
 	char *seen;
 	size_t seen_len, seen_cap;
 	int seen_count;
-	/* What each stats write's HSET must answer (fields it adds; -1: unknown), in sending order. */
-	int32_t *expect;
-	size_t expect_head, expect_n, expect_cap;
 };
 
 /* snprintf into buf; false when it did not fit. */
@@ -238,7 +239,7 @@ static bool view_layout_init(struct view *v)
 }
 
 /* See view.h. */
-struct view *view_new(struct redis *r, const char *prefix, const struct windows *ws)
+struct view *view_new(struct redis *r, const char *prefix, const struct windows *ws, const struct redis_wait *wait)
 {
 	struct view *v;
 	char *mark;
@@ -249,6 +250,7 @@ struct view *view_new(struct redis *r, const char *prefix, const struct windows 
 	if (v == NULL)
 		return NULL;
 	v->redis = r;
+	v->wait = wait;
 	memcpy(v->prefix, prefix, strlen(prefix) + 1);
 	v->windows = *ws;
 	for (size_t w = 0; w < ws->count; w++)
@@ -276,6 +278,7 @@ struct view *view_new(struct redis *r, const char *prefix, const struct windows 
 	memcpy(v->stats_tail, mark + 1, strlen(mark + 1) + 1);
 	v->stats_tail_len = strlen(v->stats_tail);
 	v->agents_slot = keyslot(v->agents_key, strlen(v->agents_key));
+	v->stream_slot = keyslot(v->stream_key, strlen(v->stream_key));
 	v->zadd_len = (size_t)(view_resp(view_resp(view_resp(v->zadd, "ZADD", 4), v->agents_key,
 	    strlen(v->agents_key)), "GT", 2) - v->zadd);
 	return v;
@@ -334,7 +337,6 @@ static void view_flush_settle(struct view_flush *f)
 		return;
 	f->fn(f->arg, !f->failed);
 	free(f->seen);
-	free(f->expect);
 	free(f);
 }
 
@@ -357,18 +359,20 @@ static void view_on_reply(void *arg, redisReply *reply)
 }
 
 /*
- * The reply that ends a stats write (its HSET, or the EXEC whose first answer is the HSET's
- * when the write is checked): beyond view_on_reply, the fields it added must be those expected.
+ * The reply that ends a partial stats write (its HSET, or the EXEC whose first answer is the
+ * HSET's): beyond view_on_reply, the HSET must have added no field, since it sets only
+ * fields the memo says the hash has. It is known by its callback, not by a queue of what
+ * each write expects: on a cluster the replies of one flush come from several servers,
+ * each in its own order.
  */
-static void view_on_stats_reply(void *arg, redisReply *reply)
+static void view_on_partial_reply(void *arg, redisReply *reply)
 {
 	struct view_flush *f = arg;
-	int32_t want = f->expect[f->expect_head++];
 	const redisReply *hset = reply;
 
 	if (reply != NULL && reply->type == REDIS_REPLY_ARRAY)
 		hset = reply->elements > 0 ? reply->element[0] : NULL;
-	if (want >= 0 && hset != NULL && hset->type == REDIS_REPLY_INTEGER && hset->integer != want)
+	if (hset != NULL && hset->type == REDIS_REPLY_INTEGER && hset->integer != 0)
 		f->failed = true;
 	view_on_reply(arg, reply);
 }
@@ -404,30 +408,12 @@ static bool view_send_word(struct view_flush *f, const char *word, redis_reply_f
 	return view_send(f, start, (size_t)(view_resp(cmd + VIEW_HEAD, word, strlen(word)) - start), fn);
 }
 
-/* Remembers what the HSET of the stats write being sent must answer; false when out of memory. */
-static bool view_expect(struct view_flush *f, int32_t added)
-{
-	if (f->expect_n == f->expect_cap) {
-		size_t cap = f->expect_cap > 0 ? f->expect_cap * 2 : 256;
-		int32_t *p = realloc(f->expect, cap * sizeof(*p));
-
-		if (p == NULL) {
-			f->failed = true;
-			return false;
-		}
-		f->expect = p;
-		f->expect_cap = cap;
-	}
-	f->expect[f->expect_n++] = added;
-	return true;
-}
-
 /*
- * Sends commands a and b as one transaction; true when its EXEC went. If a command cannot be
+ * Sends commands a and b as one transaction, the EXEC's reply to exec_fn; true when it went. If a command cannot be
  * queued after MULTI (the connection is going away or memory ran out) the transaction is
  * discarded, so a half of it never lands.
  */
-static bool view_transaction(struct view_flush *f, struct view_cmd *a, struct view_cmd *b)
+static bool view_transaction(struct view_flush *f, struct view_cmd *a, struct view_cmd *b, redis_reply_fn exec_fn)
 {
 	bool sent = false;
 
@@ -435,7 +421,7 @@ static bool view_transaction(struct view_flush *f, struct view_cmd *a, struct vi
 		return false;
 	redis_atomic(f->v->redis, true);
 	if (view_send_cmd(f, a, view_on_reply) && view_send_cmd(f, b, view_on_reply))
-		sent = view_send_word(f, "EXEC", view_on_stats_reply);
+		sent = view_send_word(f, "EXEC", exec_fn);
 	else
 		view_send_word(f, "DISCARD", view_on_reply);
 	redis_atomic(f->v->redis, false);
@@ -507,13 +493,13 @@ void view_agent_stats(struct view_flush *f, const char *agent, const struct tota
 		} else if (!whole)
 			view_cmd_resp(&v->hdel, v->name[k], v->name_len[k]);
 	}
-	/* A partial write sets only fields the memo holds, so its HSET adds none (-1: not checked). */
-	if (!view_expect(f, whole ? -1 : 0))
-		return;
-	/* One HSET is atomic by itself. Only an HSET or EXEC sent has a reply to take the expectation. */
-	if (whole ? !view_transaction(f, &v->hdel, &v->hset) :
-	    !(v->hdel.argc == 2 ? view_send_cmd(f, &v->hset, view_on_stats_reply) : view_transaction(f, &v->hset, &v->hdel)))
-		f->expect_n--;
+	/* One HSET is atomic by itself. A partial write sets only fields the memo holds, so it adds none. */
+	if (whole)
+		view_transaction(f, &v->hdel, &v->hset, view_on_reply);
+	else if (v->hdel.argc == 2)
+		view_send_cmd(f, &v->hset, view_on_partial_reply);
+	else
+		view_transaction(f, &v->hset, &v->hdel, view_on_partial_reply);
 }
 
 /* Sends the buffered agents as one ZADD GT and empties the buffer. */
@@ -563,6 +549,28 @@ void view_agent_seen(struct view_flush *f, const char *agent, int64_t ts_ms)
 		view_seen_send(f);
 }
 
+/* A WAIT's reply: the replicas reached; fewer than asked fails the flush. */
+static void view_on_wait(void *arg, redisReply *reply)
+{
+	struct view_flush *f = arg;
+
+	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER && reply->integer < f->wait_replicas) {
+		log_limited(LOG_WARNING, "view-wait", "redis: an alert reached %lld of the %d replicas wait_replicas "
+		    "asks for in time; sending it again", reply->integer, f->wait_replicas);
+		f->failed = true;
+	}
+	view_on_reply(arg, reply);
+}
+
+/* Sends WAIT to slot's server after flush f's writes there. */
+static void view_wait(struct view_flush *f, unsigned slot)
+{
+	if (redis_wait(f->v->redis, slot, f->v->wait, view_on_wait, f))
+		f->pending++;
+	else
+		f->failed = true;
+}
+
 /* See view.h. */
 void view_alert(struct view_flush *f, const char *id, const char *agent, const char *field, bool firing,
     const char *json, int64_t now_ms)
@@ -591,6 +599,12 @@ void view_alert(struct view_flush *f, const char *id, const char *agent, const c
 		f->pending++;
 	else
 		f->failed = true;
+	if (v->wait == NULL || v->wait->replicas == 0)
+		return;
+	f->wait_replicas = v->wait->replicas;
+	view_wait(f, v->stream_slot);
+	if (slot != v->stream_slot)
+		view_wait(f, slot);
 }
 
 /* See view.h. */

@@ -45,8 +45,10 @@ typedef void (*view_done_fn)(void *arg, bool ok);
 /*
  * A writer on connection r for key prefix prefix ([redis] prefix) and windows ws ([windows]
  * sizes), both copied. NULL when out of memory or the prefix is longer than 256 bytes.
+ * wait (NULL: none; it must outlive the view, and is read at each alert) is the replicas an
+ * alert's writes must reach before its flush is ok (see view_alert).
  */
-struct view *view_new(struct redis *r, const char *prefix, const struct windows *ws);
+struct view *view_new(struct redis *r, const char *prefix, const struct windows *ws, const struct redis_wait *wait);
 
 /* Frees the writer: every flush must be ended first; those awaiting replies finish on their own. */
 void view_free(struct view *v);
@@ -116,7 +118,8 @@ void view_agent_seen(struct view_flush *f, const char *agent, int64_t ts_ms);
  * firing, or loses it when resolved (unguarded: see view_flush_end on re-sends). The id
  * must name the message, not only its episode: "alert_id:state:at" (reminders are firing
  * messages of the same episode with a later at). now_ms dates the identity for the sent
- * set's trimming.
+ * set's trimming. With wait->replicas > 0 both writes are followed by WAIT, and fewer
+ * replicas fail the flush: the alert is sent again, so a failover cannot lose it.
  */
 void view_alert(struct view_flush *f, const char *id, const char *agent, const char *field, bool firing,
     const char *json, int64_t now_ms);

@@ -147,8 +147,7 @@ class Redis:
         # cluster: a one-node Redis Cluster holding every slot. It refuses any command whose
         # keys span slots (CROSSSLOT), which is what tests of the one-slot rule rely on.
         self.cluster_port = free_port() if cluster else None
-        self.proc = None
-        self.client = None
+        self.proc, self.client, self.extra_args = None, None, []  # more redis-server options
         self.logfile = os.path.join(self.dir, "redis.log")
 
     def start(self, timeout=10.0):
@@ -156,7 +155,7 @@ class Redis:
         assert self.proc is None, "redis already running"
         argv = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "yes" if self.appendonly else "no",
-                "--dir", self.dir, "--logfile", self.logfile, "--daemonize", "no"]
+                "--dir", self.dir, "--logfile", self.logfile, "--daemonize", "no"] + self.extra_args
         if self.cluster_port is not None:
             argv += ["--cluster-enabled", "yes", "--cluster-port", str(self.cluster_port),
                      "--cluster-config-file", os.path.join(self.dir, "nodes.conf")]

@@ -10,9 +10,11 @@ Run it alone to check that this machine can make one:
 """
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -29,17 +31,14 @@ class ClusterNode(h.Redis):
 
     def __init__(self, tmpdir):
         super().__init__(tmpdir, cluster=True)
+        # failure detection in 2 s, not 15: a failover test waits for it
+        self.extra_args = ["--cluster-node-timeout", str(NODE_TIMEOUT_MS)]
         self.created = False
-
-    def start(self, timeout=10.0):
-        super().start(timeout)
-        # failure detection in 2 s, not 15: a failover test waits for it (also after a restart)
-        self.cmd("CONFIG", "SET", "cluster-node-timeout", NODE_TIMEOUT_MS)
-        return self
 
     def _claim_slots(self, timeout):
         if self.created:
-            h.wait_until(lambda: self.cluster_info().get("cluster_state") == "ok", timeout, 0.1,
+            # a restarted node learns from the others what changed while it was away
+            h.wait_until(lambda: self.cluster_info().get("cluster_state") == "ok", max(timeout, 30.0), 0.1,
                          what="cluster_state:ok on port %d after a restart" % self.port)
 
     def node_id(self):
@@ -144,11 +143,27 @@ class RedisCluster:
     def primaries(self):
         return [n for n in self.nodes if n.is_primary()]
 
-    def kill_primary(self, slot, timeout=60.0):
+    def replica_of(self, primary):
+        """The running replica of primary."""
+        return next(n for n in self.nodes if n.proc is not None and n is not primary and
+                    n.cmd("ROLE")[:3] == ["slave", "127.0.0.1", primary.port])
+
+    def kill_primary(self, slot, lag=0.0, timeout=60.0):
         """Kills the primary serving slot and waits until one of its replicas serves it and the
-        cluster is ok again; returns the new primary."""
+        cluster is ok again; returns the new primary. lag > 0: that many seconds before the
+        kill the replica is stopped (SIGSTOP) and its link dropped by the primary (CLIENT KILL:
+        what was sent before is in the replica's socket buffer, nothing after), and it is
+        continued after the kill, so it is promoted without the writes of those seconds, as a
+        lagging replica is in an asynchronous failover."""
         old = self.owner(slot)
+        if lag > 0:
+            replica = self.replica_of(old)
+            os.kill(replica.proc.pid, signal.SIGSTOP)
+            old.cmd("CLIENT", "KILL", "TYPE", "replica")
+            time.sleep(lag)
         old.kill()
+        if lag > 0:
+            os.kill(replica.proc.pid, signal.SIGCONT)
 
         def promoted():
             n = self.owner(slot)
@@ -156,10 +171,23 @@ class RedisCluster:
                                         for x in self.nodes if x.proc is not None) and n
         return h.wait_until(promoted, timeout, 0.2, what="a replica serving slot %d" % slot)
 
+    def slot_map(self, node):
+        """node's view of which primary port serves which slot range."""
+        return sorted((first, last, int(primary[1])) for first, last, primary, *_ in node.cmd("CLUSTER", "SLOTS"))
+
+    def wait_agreed(self, timeout=60.0):
+        """Waits until every running node reports the same slot map (a reshard or a failover
+        spreads to the others by gossip, and redis-cli refuses to start while they differ)."""
+        h.wait_until(lambda: len({tuple(self.slot_map(n)) for n in self.nodes if n.proc is not None}) == 1,
+                     timeout, 0.1, what="every node agreeing on the slot map")
+
     def reshard(self, src, dst, count):
-        """Moves count slots from node src to node dst with redis-cli --cluster reshard."""
-        return self.cli("--cluster", "reshard", "127.0.0.1:%d" % src.port, "--cluster-from", src.node_id(),
-                        "--cluster-to", dst.node_id(), "--cluster-slots", count, "--cluster-yes")
+        """Moves count slots from node src to node dst with redis-cli --cluster reshard, and
+        waits until every node knows."""
+        out = self.cli("--cluster", "reshard", "127.0.0.1:%d" % src.port, "--cluster-from", src.node_id(),
+                       "--cluster-to", dst.node_id(), "--cluster-slots", count, "--cluster-yes")
+        self.wait_agreed()
+        return out
 
 
 def main():

@@ -184,6 +184,16 @@ bool redisserver_monitored(redisContext *mon, char *buf, size_t size)
 }
 
 /* See redisserver.h. */
+bool redisserver_replica_linked(struct redisserver *s)
+{
+	redisReply *r = redisserver_command(s, "INFO replication");
+	bool up = r != NULL && r->type == REDIS_REPLY_STRING && strstr(r->str, "master_link_status:up") != NULL;
+
+	freeReplyObject(r);
+	return up;
+}
+
+/* See redisserver.h. */
 bool redisserver_stop(struct redisserver *s)
 {
 	bool ok = true;

@@ -38,6 +38,9 @@ redisContext *redisserver_monitor(struct redisserver *s);
  */
 bool redisserver_monitored(redisContext *mon, char *buf, size_t size);
 
+/* True when s is a replica whose link to its primary is up (REPLICAOF done and synced). */
+bool redisserver_replica_linked(struct redisserver *s);
+
 /* Stops the server and removes its directory; false when something was left behind. */
 bool redisserver_stop(struct redisserver *s);
 

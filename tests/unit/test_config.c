@@ -61,6 +61,11 @@ test_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->redis_db, b->redis_db);
 	test_str_equal(a->prefix, b->prefix);
 	assert_int_equal(a->redis_timeout_ms, b->redis_timeout_ms);
+	assert_int_equal(a->redis_wait_replicas, b->redis_wait_replicas);
+	assert_int_equal(a->redis_mode, b->redis_mode);
+	assert_memory_equal(&a->redis_cluster, &b->redis_cluster, sizeof a->redis_cluster);
+	assert_memory_equal(&a->redis_sentinels, &b->redis_sentinels, sizeof a->redis_sentinels);
+	test_str_equal(a->redis_master_name, b->redis_master_name);
 	assert_memory_equal(&a->windows, &b->windows, sizeof a->windows);
 	assert_int_equal(a->refresh_ms, b->refresh_ms);
 	assert_int_equal(a->batch_size, b->batch_size);
@@ -340,6 +345,24 @@ test_cross_key_rules(void **state)
 	    ":3: [kafka] dlq_topic and [engine] route_topic are both 'g.route'");
 }
 
+/* [redis] mode against the keys each mode needs or cannot use. */
+static void
+test_redis_modes(void **state)
+{
+	struct fixture	*f = *state;
+
+	test_fails(f, "[redis]\nmode = cluster\n",
+	    ":2: [redis] mode = cluster needs cluster = HOST:PORT,... (seed nodes)");
+	test_fails(f, "[redis]\ncluster = a:1\n", ":2: [redis] cluster is set, but mode is not cluster");
+	test_fails(f, "[redis]\nmode = sentinel\n", ":2: [redis] mode = sentinel needs sentinels = HOST:PORT,...");
+	test_fails(f, "[redis]\nmode = cluster\nsentinels = a:1\ncluster = b:2\n",
+	    ":3: [redis] sentinels is set, but mode is not sentinel");
+	test_fails(f, "[redis]\ndb = 2\nmode = cluster\ncluster = a:1\n",
+	    ":2: [redis] db: a Redis Cluster has only database 0");
+	test_fails(f, "[redis]\nmode = sentinel\nsentinels = a:1\nsocket = /run/redis.sock\n",
+	    ":4: [redis] socket: mode = sentinel reaches its nodes over TCP; remove socket");
+}
+
 /* Files that cannot be read, and lines inih cannot take whole. */
 static void
 test_file_errors(void **state)
@@ -463,6 +486,7 @@ main(void)
 		T(test_duplicate_key),
 		T(test_rdkafka_passthrough),
 		T(test_rdkafka_too_many),
+		T(test_redis_modes),
 		T(test_cross_key_rules),
 		T(test_file_errors),
 		T(test_layout),

@@ -311,6 +311,30 @@ test_http_listen(void **state)
 	test_fails(f, "[http]\nlisten = OFF\n", ":2: [http] listen: 'OFF' is not HOST:PORT or off");
 }
 
+/* [redis] mode and the endpoint lists. */
+static void
+test_redis_endpoints(void **state)
+{
+	struct fixture	*f = *state;
+
+	test_loads(f, "[redis]\nmode = cluster\ncluster = 10.0.0.1:7000, [::1]:7001\n");
+	assert_int_equal(f->cfg.redis_mode, REDIS_MODE_CLUSTER);
+	assert_int_equal(f->cfg.redis_cluster.count, 2);
+	assert_string_equal(f->cfg.redis_cluster.at[1].host, "::1");
+	assert_int_equal(f->cfg.redis_cluster.at[1].port, 7001);
+	test_loads(f, "[redis]\nmode = sentinel\nsentinels = s1:26379,s2:26379,s3:26379\nmaster_name = fb\n");
+	assert_int_equal(f->cfg.redis_mode, REDIS_MODE_SENTINEL);
+	assert_int_equal(f->cfg.redis_sentinels.count, 3);
+	assert_string_equal(f->cfg.redis_master_name, "fb");
+	test_fails(f, "[redis]\nmode = Cluster\n",
+	    ":2: [redis] mode: 'Cluster' is not standalone, cluster or sentinel");
+	test_fails(f, "[redis]\nmode = cluster\ncluster = a:1,b\n",
+	    ":3: [redis] cluster: item 2 of 'a:1,b' is not HOST:PORT");
+	test_fails(f, "[redis]\nsentinels = a:1,a:2,a:3,a:4,a:5,a:6,a:7,a:8,a:9,a:10,a:11,a:12,a:13,a:14,a:15,a:16,a:17\n",
+	    ":2: [redis] sentinels: more than 16 endpoints in "
+	    "'a:1,a:2,a:3,a:4,a:5,a:6,a:7,a:8,a:9,a:10,a:11,a:12,a:13,a:14,a:1'"); /* quoted in part */
+}
+
 /* Log levels, with the aliases log_level_parse knows. */
 static void
 test_log_level_values(void **state)
@@ -612,6 +636,7 @@ main(void)
 		T(test_fraction_values),
 		T(test_severity_targets),
 		T(test_http_listen),
+		T(test_redis_endpoints),
 		T(test_log_level_values),
 		T(test_string_values),
 		T(test_topics_values),

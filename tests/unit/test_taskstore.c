@@ -188,16 +188,6 @@ static void test_retry_is_noop(void **state)
 	taskstore_free(ts);
 }
 
-/* Whether srv's replication link to its primary is up. */
-static bool replica_linked(struct redisserver *srv)
-{
-	redisReply *r = redisserver_command(srv, "INFO replication");
-	bool up = r != NULL && r->type == REDIS_REPLY_STRING && strstr(r->str, "master_link_status:up") != NULL;
-
-	freeReplyObject(r);
-	return up;
-}
-
 /*
  * wait_replicas: a commit that no replica confirms within the timeout answers FAILED, though
  * applied; its retry is answered "applied before" and waits again, and counts once a replica
@@ -205,7 +195,7 @@ static bool replica_linked(struct redisserver *srv)
  */
 static void test_wait_replicas(void **state)
 {
-	const struct taskstore_wait wait = {1, 100};
+	const struct redis_wait wait = {1, 100};
 	struct taskstore *ts = taskstore_new(test_plain.redis, "fb:", "g", 6, 1000, &wait);
 	struct taskstore *plain = taskstore_new(test_plain.redis, "fb:", "g", 5, 1000, NULL);
 	struct taskstore_changes *cs = taskstore_changes_new(ts), *pcs = taskstore_changes_new(plain);
@@ -231,9 +221,9 @@ static void test_wait_replicas(void **state)
 	r = redisserver_command(&replica, "REPLICAOF 127.0.0.1 %d", test_plain.srv.port);
 	assert_non_null(r);
 	freeReplyObject(r);
-	for (int i = 0; i < 200 && !replica_linked(&replica); i++)
+	for (int i = 0; i < 200 && !redisserver_replica_linked(&replica); i++)
 		usleep(25000);
-	assert_true(replica_linked(&replica));
+	assert_true(redisserver_replica_linked(&replica));
 	assert_int_equal(test_commit(&test_plain, ts, cs), TASKSTORE_OK);
 	assert_int_equal(test_meta_field(&test_plain, "fb:task:{g:6}:meta", "seq"), 1); /* applied once */
 	r = redisserver_command(&replica, "HGET fb:task:{g:6}:meta seq");

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "scripts.h"
@@ -75,6 +76,46 @@ static void test_alerts_once(void **state)
 	assert_stream(all, 3);
 	assert_int_equal(test_cmd_int("ZCARD {fb:alerts}:sent"), 3);
 	assert_int_equal(test_cmd_int("HLEN fb:agent:{a17}:alerts"), 1);
+}
+
+/*
+ * wait_replicas: an alert's flush is ok only once a replica holds its writes (WAIT after
+ * them); with none in time it fails, so the deliverer sends the alert again.
+ */
+static void test_alert_wait_replicas(void **state)
+{
+	const struct redis_wait wait = {1, 100};
+	struct view *v = view_new(test_cur->redis, "fb:", &test_config.windows, &wait);
+	const char *fire = "{\"alert_id\":\"0c5d\",\"state\":\"firing\"}";
+	struct redisserver replica = {0};
+	struct view_flush *f;
+	redisReply *r;
+
+	(void)state;
+	assert_non_null(v);
+	f = view_flush_begin(v);
+	view_alert(f, "0c5d:firing:1000", "a3", "csat_below", true, fire, TEST_NOW);
+	assert_false(test_finish(f)); /* no replica: written, not confirmed */
+	assert_int_equal(test_calls_of("wait"), 2); /* the stream's slot and the agent's */
+	assert_stream((const char *[]){fire}, 1);
+
+	assert_true(redisserver_start(&replica, false));
+	r = redisserver_command(&replica, "REPLICAOF 127.0.0.1 %d", test_cur->rs.port);
+	assert_non_null(r);
+	freeReplyObject(r);
+	for (int i = 0; i < 200 && !redisserver_replica_linked(&replica); i++)
+		usleep(25000);
+	assert_true(redisserver_replica_linked(&replica));
+	f = view_flush_begin(v);
+	view_alert(f, "0c5d:firing:1000", "a3", "csat_below", true, fire, TEST_NOW);
+	assert_true(test_finish(f));
+	assert_stream((const char *[]){fire}, 1); /* sent again, appended once */
+	r = redisserver_command(&replica, "HGET fb:agent:{a3}:alerts csat_below");
+	assert_non_null(r);
+	assert_string_equal(r->str, fire);
+	freeReplyObject(r);
+	assert_true(redisserver_stop(&replica));
+	view_free(v);
 }
 
 /* Runs the view_alert script directly with a small horizon and size bound. */
@@ -200,6 +241,7 @@ int main(void)
 	const struct CMUnitTest plain[] = {
 		cmocka_unit_test_setup(test_alerts_once, test_flush_db),
 		cmocka_unit_test_setup(test_sent_trimmed, test_flush_db),
+		cmocka_unit_test_setup(test_alert_wait_replicas, test_flush_db),
 	};
 	const struct CMUnitTest cluster[] = {
 		cmocka_unit_test_setup(test_keys, test_flush_db),
