@@ -2,9 +2,16 @@
 # demo.sh: feedbackd's main job on the embedded Kafka, start to finish.
 # Installs what is missing (as root), builds, starts a private redis-server and the daemon
 # with its embedded Kafka, feeds a sample stream, and shows what a dashboard reads.
+# demo.sh --cluster does the same on a private three-primary Redis Cluster.
 set -euo pipefail
 top=$(cd "$(dirname "$0")" && pwd)
 cd "$top"
+cluster=0
+case "${1:-}" in
+--cluster) cluster=1 ;;
+"") ;;
+*) echo "usage: $0 [--cluster]" >&2; exit 2 ;;
+esac
 
 # FEEDBACKD_BUILDDIR: build (and run) in another build tree, keeping the options it was
 # configured with; the default is _build with the default options.
@@ -46,13 +53,38 @@ wait_for() {
 	return 1
 }
 
+# Starts a private redis-server on port $1 (more options after it).
+start_redis() {
+	local port=$1; shift
+	mkdir -p "$work/redis-$port"
+	redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work/redis-$port" \
+		--loglevel warning "$@" >"$work/redis-$port.log" 2>&1 &
+	pids+=($!)
+	wait_for 10 redis-cli -p "$port" ping >/dev/null 2>&1
+}
+
 redis_port=$(free_port)
 http_port=$(free_port)
-echo "==> starting redis-server on 127.0.0.1:$redis_port"
-redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" \
-	--loglevel warning >"$work/redis.log" 2>&1 &
-pids+=($!)
-wait_for 10 redis-cli -p "$redis_port" ping >/dev/null 2>&1
+if [ "$cluster" = 1 ]; then
+	nodes=("127.0.0.1:$redis_port" "127.0.0.1:$(free_port)" "127.0.0.1:$(free_port)")
+	echo "==> starting a Redis Cluster of three primaries: ${nodes[*]}"
+	for n in "${nodes[@]}"; do
+		start_redis "${n##*:}" --cluster-enabled yes --cluster-config-file "$work/nodes-${n##*:}.conf"
+	done
+	redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes >"$work/cluster-create.log"
+	cluster_ok() { redis-cli -p "$redis_port" cluster info | grep -q 'cluster_state:ok'; }
+	wait_for 20 cluster_ok
+	redis_conf="mode = cluster
+cluster = $(IFS=,; echo "${nodes[*]}")"
+	rcli=(redis-cli -c -p "$redis_port")
+	dashboard_to=(--cluster "127.0.0.1:$redis_port")
+else
+	echo "==> starting redis-server on 127.0.0.1:$redis_port"
+	start_redis "$redis_port"
+	redis_conf="port = $redis_port"
+	rcli=(redis-cli -p "$redis_port")
+	dashboard_to=(-p "$redis_port")
+fi
 
 cat >"$work/feedbackd.conf" <<CONF
 # The demo's settings: embedded Kafka; a 4 h reply target, and 15 s for critical complaints
@@ -60,7 +92,7 @@ cat >"$work/feedbackd.conf" <<CONF
 [kafka]
 brokers = embedded
 [redis]
-port = $redis_port
+$redis_conf
 [windows]
 refresh = 5s
 [sla]
@@ -93,9 +125,9 @@ kcat -P -b "$bootstrap" -t feedback.events -K $'\t' -l "$work/events.txt"
 num() { [[ "${1:-}" =~ ^[0-9]+$ ]] && echo "$1" || echo 0; }
 rated() {
 	local sum=0 a n
-	for a in $(redis-cli -p "$redis_port" --raw zrange fb:agents 0 -1); do
+	for a in $("${rcli[@]}" --raw zrange fb:agents 0 -1); do
 		# an agent can be in fb:agents a moment before its stats hash is written
-		n=$(redis-cli -p "$redis_port" --raw hget "fb:agent:{$a}:stats" ratings_30d)
+		n=$("${rcli[@]}" --raw hget "fb:agent:{$a}:stats" ratings_30d)
 		sum=$((sum + $(num "$n")))
 	done
 	[ "$sum" -eq "$expected_ratings" ]
@@ -112,7 +144,7 @@ all_dead_lettered() { [ "$(dead_letters)" -eq "$expected_dlq" ]; }
 breached() {
 	local a
 	for a in ben dev; do
-		[ "$(redis-cli -p "$redis_port" --raw hexists "fb:agent:{$a}:alerts" "reply_sla_breach:$a-waiting")" = 1 ] || return 1
+		[ "$("${rcli[@]}" --raw hexists "fb:agent:{$a}:alerts" "reply_sla_breach:$a-waiting")" = 1 ] || return 1
 	done
 }
 wait_for 30 all_counted || { echo "not every message was counted"; tail "$work/feedbackd.log"; exit 1; }
@@ -124,7 +156,7 @@ wait_for 40 breached || { echo "no breach alert"; tail "$work/feedbackd.log"; ex
 sleep 1
 
 echo
-python3 scripts/dashboard.py -p "$redis_port"
+python3 scripts/dashboard.py "${dashboard_to[@]}"
 echo
 echo "dead letters on feedback.dlq: $(dead_letters) (expected $expected_dlq)"
 kcat -C -b "$bootstrap" -t feedback.dlq -e -q -f '  %h\n' 2>/dev/null | sed 's/,source_/ source_/g'

@@ -248,18 +248,8 @@ class Stack:
         return d
 
     def metrics(self):
-        """The daemon's /metrics as {name{labels}: float}."""
-        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.http_port, timeout=5) as r:
-            text = r.read().decode()
-        out = {}
-        for line in text.splitlines():
-            if line and not line.startswith("#"):
-                k, _, v = line.rpartition(" ")
-                try:
-                    out[k] = float(v)
-                except ValueError:
-                    pass
-        return out
+        """The last daemon made's /metrics as {name{labels}: float}."""
+        return metrics_at(self.http_port)
 
     def close(self):
         if self.daemon is not None:
@@ -416,10 +406,26 @@ def stats_totals(redis, agents, request=None):
     return tot
 
 
-def events_seen(stack):
-    """Events the daemon counted as applied or duplicate (/metrics), or None without /metrics."""
+def metrics_at(port):
+    """The /metrics of the daemon listening on port as {name{labels}: float}."""
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+        text = r.read().decode()
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            k, _, v = line.rpartition(" ")
+            try:
+                out[k] = float(v)
+            except ValueError:
+                pass
+    return out
+
+
+def events_seen(stack, port=None):
+    """Events the daemon (the stack's last, or the one on port) counted as applied or
+    duplicate (/metrics), or None without /metrics."""
     try:
-        m = stack.metrics()
+        m = metrics_at(port or stack.http_port)
     except OSError:
         return None
     return sum(v for k, v in m.items() if k.startswith("feedbackd_events_total{")

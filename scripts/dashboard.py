@@ -1,21 +1,46 @@
 #!/usr/bin/env python3
 """dashboard.py: prints what an ops dashboard reads from Redis, as a table.
 
-Usage: dashboard.py -p PORT [--prefix fb:] [--windows 1h,24h,7d,30d]
+Usage: dashboard.py -p PORT [-H HOST] [--prefix fb:] [--windows 1h,24h,7d,30d]
+       dashboard.py --cluster HOST:PORT ...     a Redis Cluster: any node; each key is read
+                                                where its slot lives (redis-cli -c)
+       dashboard.py --sentinel HOST:PORT --master-name NAME ...
+                                                the primary that Sentinel names
 """
 import argparse
 import json
 import subprocess
 
 
-def redis(port, *args):
-    out = subprocess.run(["redis-cli", "-p", str(port), "--raw", *args], check=True,
-                         capture_output=True, text=True).stdout
-    return out.splitlines()
+def cli(*args):
+    return subprocess.run(["redis-cli", "--raw", *args], check=True, capture_output=True, text=True).stdout
 
 
-def hgetall(port, key):
-    flat = redis(port, "HGETALL", key)
+def endpoint(text):
+    host, _, port = text.rpartition(":")
+    return host.strip("[]"), port
+
+
+def target(args):
+    """The redis-cli options that reach the figures in the deployment asked for."""
+    if args.cluster:
+        host, port = endpoint(args.cluster)
+        return ["-c", "-h", host, "-p", port]
+    if args.sentinel:
+        host, port = endpoint(args.sentinel)
+        primary = cli("-h", host, "-p", port, "SENTINEL", "get-master-addr-by-name", args.master_name).split()
+        if len(primary) != 2:
+            raise SystemExit(f"Sentinel {args.sentinel} names no primary '{args.master_name}'")
+        return ["-h", primary[0], "-p", primary[1]]
+    return ["-h", args.host, "-p", str(args.port)]
+
+
+def redis(to, *args):
+    return cli(*to, *args).splitlines()
+
+
+def hgetall(to, key):
+    flat = redis(to, "HGETALL", key)
     return dict(zip(flat[0::2], flat[1::2]))
 
 
@@ -33,11 +58,16 @@ def duration(seconds):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("-p", "--port", type=int, required=True)
+    ap.add_argument("-p", "--port", type=int, default=6379)
+    ap.add_argument("-H", "--host", default="127.0.0.1")
+    ap.add_argument("--cluster", metavar="HOST:PORT", help="a node of the Redis Cluster")
+    ap.add_argument("--sentinel", metavar="HOST:PORT", help="a Sentinel")
+    ap.add_argument("--master-name", default="mymaster", help="the primary's name at the Sentinel")
     ap.add_argument("--prefix", default="fb:")
     ap.add_argument("--windows", default="1h,24h,7d,30d")
     args = ap.parse_args()
-    agents = redis(args.port, "ZRANGE", args.prefix + "agents", "0", "-1")
+    to = target(args)
+    agents = redis(to, "ZRANGE", args.prefix + "agents", "0", "-1")
     cols = [("ratings", "ratings"), ("CSAT%", "csat"), ("avg", "score_avg"), ("NPS", "nps"),
             ("compl", "complaints"), ("c/100r", "complaint_rate"), ("resp avg", "resp_avg_s"),
             ("resp max", "resp_max_s"), ("SLA met", "reply_sla_met"), ("missed", "reply_sla_missed")]
@@ -52,7 +82,7 @@ def main():
     print(header)
     print("-" * len(header))
     for agent in agents:
-        stats = hgetall(args.port, f"{args.prefix}agent:{{{agent}}}:stats")
+        stats = hgetall(to, f"{args.prefix}agent:{{{agent}}}:stats")
         for w in args.windows.split(","):
             row = "".join(f"{cell(stats, f, w):>11}" for _, f in cols)
             print(f"{agent:<8}{w:>7}{row}")
@@ -60,8 +90,8 @@ def main():
               f"overdue {stats.get('overdue_tickets', '0')}")
     print("\nquality rule csat_below (24h window, threshold 80%, confidence mode, at least 20 ratings):")
     for agent in agents:
-        stats = hgetall(args.port, f"{args.prefix}agent:{{{agent}}}:stats")
-        firing = hgetall(args.port, f"{args.prefix}agent:{{{agent}}}:alerts").get("csat_below")
+        stats = hgetall(to, f"{args.prefix}agent:{{{agent}}}:stats")
+        firing = hgetall(to, f"{args.prefix}agent:{{{agent}}}:alerts").get("csat_below")
         csat, n = stats.get("csat_24h"), int(stats.get("satisfied_24h", 0)) + int(stats.get("neutral_24h", 0)) \
             + int(stats.get("dissatisfied_24h", 0))
         if firing:
@@ -73,7 +103,7 @@ def main():
                   " so this may be chance")
         else:
             print(f"  {agent:<8} ok         CSAT {csat or '-'}% from {n} ratings")
-    alerts = redis(args.port, "XRANGE", args.prefix + "alerts", "-", "+")
+    alerts = redis(to, "XRANGE", args.prefix + "alerts", "-", "+")
     shown = [json.loads(a) for a in alerts if a.startswith("{")]
     print(f"\nalerts published ({len(shown)}), newest last:")
     for a in shown:
