@@ -69,7 +69,8 @@ if [ "$cluster" = 1 ]; then
 	nodes=("127.0.0.1:$redis_port" "127.0.0.1:$(free_port)" "127.0.0.1:$(free_port)")
 	echo "==> starting a Redis Cluster of three primaries: ${nodes[*]}"
 	for n in "${nodes[@]}"; do
-		start_redis "${n##*:}" --cluster-enabled yes --cluster-config-file "$work/nodes-${n##*:}.conf"
+		start_redis "${n##*:}" --cluster-enabled yes --cluster-port "$(free_port)" \
+			--cluster-config-file "$work/nodes-${n##*:}.conf"
 	done
 	redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes >"$work/cluster-create.log"
 	cluster_ok() { redis-cli -p "$redis_port" cluster info | grep -q 'cluster_state:ok'; }
