@@ -83,6 +83,7 @@ def run_config(st, name, servers, cluster, args, summary, path, n):
     are produced into it (so no rebalance falls inside the measure), Redis flushed first."""
     for s in servers:
         s.cmd("FLUSHALL")
+        s.cmd("CONFIG", "RESETSTAT")
     topic = "%s.%s" % (c.TOPIC, name)
     cfg = {"kafka": {"group": "%s-%s" % (c.GROUP, name), "topics": topic}}
     if cluster is not None:
@@ -105,6 +106,8 @@ def run_config(st, name, servers, cluster, args, summary, path, n):
     r1 = {s.port: c.redis_cpu(s) for s in servers}
     kb1, mc1 = c.broker_cpu(st), c.machine_cpu()
     cpu = [c.cpu_seconds(d.proc.pid)[0] - x for d, x in zip(daemons, d0)]
+    # fb:agents, the one key every round writes, is on one server: what its ZADDs cost there
+    zadd = [c.redis_commandstats(s).get("zadd", (0, 0)) for s in servers]
     for d in daemons:
         d.stop(timeout=60)
     st.daemon = None
@@ -117,6 +120,7 @@ def run_config(st, name, servers, cluster, args, summary, path, n):
         "redis_net_s": sum(redis.values()) - sw.polls * poll, "redis_busiest_s": max(redis.values()),
         "broker_cpu_s": None if kb0 is None else kb1 - kb0,
         "machine_busy": (mc1[0] - mc0[0]) / (mc1[1] - mc0[1]),
+        "zadd_calls": sum(z[0] for z in zadd), "zadd_usec": [z[1] for z in zadd],
     }
     c.log("%s: %.0f events/s; daemons %s s CPU; redis %s s CPU; %d polls"
           % (name, res["eps"], ", ".join("%.2f" % x for x in cpu),
@@ -181,6 +185,11 @@ def report(res, out=sys.stdout):
         p("  %-10s daemons %s; redis %s; polls %d x %.4f s"
           % (r["config"], " ".join("%.2f" % x for x in r["daemon_cpu_s"]),
              " ".join("%.2f" % x for x in r["redis_cpu_s"].values()), r["redis_polls"], r["redis_poll_cpu_s"]))
+    p("the agent index (fb:agents, one key, or its [redis] agents_shards shards): its ZADD GT calls and their "
+      "Redis CPU (INFO commandstats) per event, on the busiest server and in all")
+    for r in res["runs"]:
+        p("  %-10s %d calls, %.3f us per event on the busiest server, %.3f in all"
+          % (r["config"], r["zadd_calls"], max(r["zadd_usec"]) / n, sum(r["zadd_usec"]) / n))
     ref = sorted(res.get("cpu_reference_before", []) + res.get("cpu_reference_after", []))
     if ref:
         p("core speed: cpu_reference median %.3f s (raw %s)"

@@ -64,6 +64,7 @@ struct config {
 	struct config_hostports redis_cluster;   /* seed nodes, mode cluster only */
 	struct config_hostports redis_sentinels; /* mode sentinel only */
 	char *redis_master_name;        /* the Sentinels' name of the primary */
+	int redis_agents_shards;        /* keys the agent index is split into; 1: fb:agents */
 
 	/* [windows] */
 	struct windows windows;

@@ -142,6 +142,8 @@ static const struct config_key config_keys_table[] = {
 	    "mode = sentinel: the Sentinels, host:port,..."),
 	KEY("redis", "master_name", CONFIG_STRING, redis_master_name, "mymaster",
 	    "mode = sentinel: the name the Sentinels monitor the primary under"),
+	INT("redis", "agents_shards", redis_agents_shards, "1", 1, 1024,
+	    "keys the agent index is split into: 1 is fb:agents, N > 1 fb:agents:0 to fb:agents:<N-1>"),
 
 	KEY("windows", "sizes", CONFIG_WINDOWS, windows, "1h,24h,7d,30d",
 	    "rolling windows, comma separated; the names appear in field names"),

@@ -207,13 +207,15 @@ static void main_reload(struct daemon *d)
 	fresh.partitioner = old.partitioner;
 	main_keep(&fresh.redis_master_name, &old.redis_master_name, "redis master_name");
 	if (fresh.redis_port != old.redis_port || fresh.redis_db != old.redis_db ||
-	    fresh.redis_mode != old.redis_mode ||
+	    fresh.redis_mode != old.redis_mode || fresh.redis_agents_shards != old.redis_agents_shards ||
 	    memcmp(&fresh.redis_cluster, &old.redis_cluster, sizeof(old.redis_cluster)) != 0 ||
 	    memcmp(&fresh.redis_sentinels, &old.redis_sentinels, sizeof(old.redis_sentinels)) != 0)
-		log_warn("reload: the redis port, db, mode, cluster or sentinels changed; that needs a restart");
+		log_warn("reload: the redis port, db, mode, cluster, sentinels or agents_shards changed; that needs a "
+		    "restart");
 	fresh.redis_port = old.redis_port;
 	fresh.redis_db = old.redis_db;
 	fresh.redis_mode = old.redis_mode;
+	fresh.redis_agents_shards = old.redis_agents_shards;
 	fresh.redis_cluster = old.redis_cluster;
 	fresh.redis_sentinels = old.redis_sentinels;
 	main_keep_topics(&fresh, &old);

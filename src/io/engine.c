@@ -794,7 +794,7 @@ struct engine *engine_new(struct event_base *base, const struct config *cfg, str
 	engine_reconfigure(e);
 	if (!agent_plan_init(&e->tcfg.plan, &cfg->windows) ||
 	    (e->tasks = calloc(e->ntasks, sizeof(*e->tasks))) == NULL ||
-	    (e->view = view_new(views, cfg->prefix, &cfg->windows, &e->wait)) == NULL) {
+	    (e->view = view_new(views, cfg->prefix, &cfg->windows, &e->wait, cfg->redis_agents_shards)) == NULL) {
 		engine_free(e);
 		return NULL;
 	}

@@ -50,9 +50,10 @@ static const struct legacy_fixed {
 
 /*
  * Its families of keys, after the prefix. "agent:" also covers the contract's agent keys
- * (P agent:{A}:stats and :alerts), which are rebuilt from Kafka too.
+ * (P agent:{A}:stats and :alerts), which are rebuilt from Kafka too, and "agents:" the
+ * shards of the agent index ([redis] agents_shards > 1); P agents is a fixed name.
  */
-static const char *const legacy_families[] = {"evt:", "agent:", "ticket:"};
+static const char *const legacy_families[] = {"evt:", "agent:", "ticket:", "agents:"};
 #define LEGACY_FAMILY_COUNT (sizeof(legacy_families) / sizeof(legacy_families[0]))
 
 /*
@@ -640,7 +641,7 @@ static bool legacy_unlink_fixed(redisContext *c, const struct config *cfg, struc
 	for (size_t i = 0; i < LEGACY_FIXED_COUNT; i++)
 		legacy_key(keys[i], sizeof(keys[i]), cfg, legacy_fixed[i].name, "");
 	legacy_key(keys[LEGACY_FIXED_COUNT], VIEW_KEY_SIZE, cfg, LEGACY_OFFSETS, cfg->group);
-	if (!view_key_agents(cfg->prefix, keys[LEGACY_FIXED_COUNT + 1], VIEW_KEY_SIZE) ||
+	if (!view_key_agents(cfg->prefix, 1, 0, keys[LEGACY_FIXED_COUNT + 1], VIEW_KEY_SIZE) ||
 	    !view_key_stream(cfg->prefix, keys[LEGACY_FIXED_COUNT + 2], VIEW_KEY_SIZE) ||
 	    !view_key_sent(cfg->prefix, keys[LEGACY_FIXED_COUNT + 3], VIEW_KEY_SIZE)) {
 		snprintf(err, size, "the prefix is too long");

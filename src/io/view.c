@@ -24,6 +24,20 @@
 /* Room kept before the agents of a ZADD: its head, name, key and GT. */
 #define VIEW_SEEN_ROOM (VIEW_HEAD + 16 + VIEW_KEY_SIZE + 16)
 
+/* One shard of the agent index (fb:agents, or fb:agents:<n> when it is split). */
+struct view_index {
+	char zadd[VIEW_SEEN_ROOM - VIEW_HEAD]; /* "ZADD", the key and "GT" as RESP: before its agents */
+	size_t zadd_len;
+	unsigned slot;
+};
+
+/* The next ZADD to one shard as RESP: VIEW_SEEN_ROOM bytes kept, then score and agent each. */
+struct view_seen {
+	char *buf;
+	size_t len, cap;
+	int count;
+};
+
 /* A command built as RESP in buf, whose "*<argc>" head is written last, before its arguments. */
 struct view_cmd {
 	size_t len;   /* bytes of buf in use, VIEW_HEAD of them kept for the head */
@@ -36,8 +50,8 @@ struct view {
 	const struct redis_wait *wait;
 	char prefix[VIEW_PREFIX_MAX + 1];
 	struct windows windows;
-	char agents_key[VIEW_KEY_SIZE];
-	unsigned agents_slot;
+	int shards;                  /* of the agent index ([redis] agents_shards) */
+	struct view_index *index;    /* one per shard */
 	char stream_key[VIEW_KEY_SIZE];
 	unsigned stream_slot;
 	char sent_key[VIEW_KEY_SIZE];
@@ -45,9 +59,6 @@ struct view {
 	char stats_head[VIEW_KEY_SIZE];
 	char stats_tail[VIEW_KEY_SIZE];
 	size_t stats_head_len, stats_tail_len;
-	/* ZADD's arguments before its agents, as RESP: "ZADD", fb:agents and "GT". */
-	char zadd[VIEW_SEEN_ROOM - VIEW_HEAD];
-	size_t zadd_len;
 	size_t fields;                               /* memo entries: 15 per window, open and overdue */
 	char name[VIEW_FIELDS_MAX][VIEW_NAME_SIZE];  /* each field's name as RESP, then updated_at's */
 	size_t name_len[VIEW_FIELDS_MAX];
@@ -82,10 +93,7 @@ struct view_flush {
 	bool ended;
 	view_done_fn fn;
 	void *arg;
-	/* The next ZADD to fb:agents as RESP: VIEW_SEEN_ROOM bytes kept, then score and agent each. */
-	char *seen;
-	size_t seen_len, seen_cap;
-	int seen_count;
+	struct view_seen *seen; /* one per shard of the agent index */
 };
 
 /* snprintf into buf; false when it did not fit. */
@@ -116,9 +124,9 @@ bool view_key_alerts(const char *prefix, const char *agent, char *buf, size_t si
 }
 
 /* See view.h. */
-bool view_key_agents(const char *prefix, char *buf, size_t size)
+bool view_key_agents(const char *prefix, int shards, int shard, char *buf, size_t size)
 {
-	return view_format(buf, size, "%sagents", prefix);
+	return shards > 1 ? view_format(buf, size, "%sagents:%d", prefix, shard) : view_format(buf, size, "%sagents", prefix);
 }
 
 /* See view.h. */
@@ -238,8 +246,29 @@ static bool view_layout_init(struct view *v)
 	return n == v->fields;
 }
 
+/* The agent index's shards: each one's key, slot and ZADD head; false when one does not fit. */
+static bool view_index_init(struct view *v, int shards)
+{
+	char key[VIEW_KEY_SIZE];
+
+	if (shards < 1 || (v->index = calloc((size_t)shards, sizeof(*v->index))) == NULL)
+		return false;
+	v->shards = shards;
+	for (int i = 0; i < shards; i++) {
+		struct view_index *ix = &v->index[i];
+
+		if (!view_key_agents(v->prefix, shards, i, key, sizeof(key)))
+			return false;
+		ix->slot = keyslot(key, strlen(key));
+		ix->zadd_len = (size_t)(view_resp(view_resp(view_resp(ix->zadd, "ZADD", 4), key, strlen(key)), "GT", 2) -
+		    ix->zadd);
+	}
+	return true;
+}
+
 /* See view.h. */
-struct view *view_new(struct redis *r, const char *prefix, const struct windows *ws, const struct redis_wait *wait)
+struct view *view_new(struct redis *r, const char *prefix, const struct windows *ws, const struct redis_wait *wait,
+    int agents_shards)
 {
 	struct view *v;
 	char *mark;
@@ -265,28 +294,27 @@ struct view *view_new(struct redis *r, const char *prefix, const struct windows 
 	view_name(v, v->fields++, "overdue_tickets");
 	view_name(v, v->fields, "updated_at"); /* not in the memo: it changes with every write */
 	/* The agent's place in the stats key: the last \x01, as the template adds none after the agent. */
-	if (!view_layout_init(v) || !view_key_agents(prefix, v->agents_key, sizeof(v->agents_key)) ||
+	if (!view_layout_init(v) || !view_index_init(v, agents_shards) ||
 	    !view_key_stream(prefix, v->stream_key, sizeof(v->stream_key)) ||
 	    !view_key_sent(prefix, v->sent_key, sizeof(v->sent_key)) ||
 	    !view_key_stats(prefix, "\x01", v->stats_head, sizeof(v->stats_head)) ||
 	    (mark = strrchr(v->stats_head, '\x01')) == NULL) {
-		free(v);
+		view_free(v);
 		return NULL;
 	}
 	*mark = '\0';
 	v->stats_head_len = strlen(v->stats_head);
 	memcpy(v->stats_tail, mark + 1, strlen(mark + 1) + 1);
 	v->stats_tail_len = strlen(v->stats_tail);
-	v->agents_slot = keyslot(v->agents_key, strlen(v->agents_key));
 	v->stream_slot = keyslot(v->stream_key, strlen(v->stream_key));
-	v->zadd_len = (size_t)(view_resp(view_resp(view_resp(v->zadd, "ZADD", 4), v->agents_key,
-	    strlen(v->agents_key)), "GT", 2) - v->zadd);
 	return v;
 }
 
 /* See view.h. */
 void view_free(struct view *v)
 {
+	if (v != NULL)
+		free(v->index);
 	free(v);
 }
 
@@ -325,8 +353,11 @@ struct view_flush *view_flush_begin(struct view *v)
 {
 	struct view_flush *f = calloc(1, sizeof(*f));
 
-	if (f != NULL)
-		f->v = v;
+	if (f == NULL || (f->seen = calloc((size_t)v->shards, sizeof(*f->seen))) == NULL) {
+		free(f);
+		return NULL;
+	}
+	f->v = v;
 	return f;
 }
 
@@ -336,6 +367,8 @@ static void view_flush_settle(struct view_flush *f)
 	if (!f->ended || f->pending > 0)
 		return;
 	f->fn(f->arg, !f->failed);
+	for (int i = 0; i < f->v->shards; i++)
+		free(f->seen[i].buf);
 	free(f->seen);
 	free(f);
 }
@@ -502,20 +535,21 @@ void view_agent_stats(struct view_flush *f, const char *agent, const struct tota
 		view_transaction(f, &v->hset, &v->hdel, view_on_partial_reply);
 }
 
-/* Sends the buffered agents as one ZADD GT and empties the buffer. */
-static void view_seen_send(struct view_flush *f)
+/* Sends shard's buffered agents as one ZADD GT and empties its buffer. */
+static void view_seen_send(struct view_flush *f, int shard)
 {
-	struct view *v = f->v;
+	const struct view_index *ix = &f->v->index[shard];
+	struct view_seen *sn = &f->seen[shard];
 	char *start;
 
-	if (f->seen_count == 0)
+	if (sn->count == 0)
 		return;
-	memcpy(f->seen + VIEW_SEEN_ROOM - v->zadd_len, v->zadd, v->zadd_len);
-	f->slot = v->agents_slot;
-	start = view_head(f->seen + VIEW_SEEN_ROOM - v->zadd_len, 3 + 2 * f->seen_count);
-	view_send(f, start, (size_t)(f->seen + f->seen_len - start), view_on_reply);
-	f->seen_len = VIEW_SEEN_ROOM;
-	f->seen_count = 0;
+	memcpy(sn->buf + VIEW_SEEN_ROOM - ix->zadd_len, ix->zadd, ix->zadd_len);
+	f->slot = ix->slot;
+	start = view_head(sn->buf + VIEW_SEEN_ROOM - ix->zadd_len, 3 + 2 * sn->count);
+	view_send(f, start, (size_t)(sn->buf + sn->len - start), view_on_reply);
+	sn->len = VIEW_SEEN_ROOM;
+	sn->count = 0;
 }
 
 /* See view.h. */
@@ -523,30 +557,32 @@ void view_agent_seen(struct view_flush *f, const char *agent, int64_t ts_ms)
 {
 	char score[VIEW_NUM_SIZE];
 	size_t ns = stats_format_fixed(ts_ms, 0, score, sizeof(score)), na = strlen(agent);
+	int shard = f->v->shards > 1 ? (int)(keyslot(agent, na) % (unsigned)f->v->shards) : 0;
+	struct view_seen *sn = &f->seen[shard];
 	/* As RESP an argument takes a "$", its length's digits and two CRLFs more. */
-	size_t need = (f->seen_len > 0 ? f->seen_len : VIEW_SEEN_ROOM) + ns + na + 2 * (5 + VIEW_NUM_SIZE);
+	size_t need = (sn->len > 0 ? sn->len : VIEW_SEEN_ROOM) + ns + na + 2 * (5 + VIEW_NUM_SIZE);
 	char *p;
 
-	if (need > f->seen_cap) {
-		size_t cap = f->seen_cap > 0 ? f->seen_cap : 4096;
+	if (need > sn->cap) {
+		size_t cap = sn->cap > 0 ? sn->cap : 4096;
 		char *grown;
 
 		while (cap < need)
 			cap *= 2;
-		grown = realloc(f->seen, cap);
+		grown = realloc(sn->buf, cap);
 		if (grown == NULL) {
 			f->failed = true;
 			return;
 		}
-		f->seen = grown;
-		f->seen_cap = cap;
+		sn->buf = grown;
+		sn->cap = cap;
 	}
-	if (f->seen_len == 0)
-		f->seen_len = VIEW_SEEN_ROOM;
-	p = view_resp(f->seen + f->seen_len, score, ns);
-	f->seen_len = (size_t)(view_resp(p, agent, na) - f->seen);
-	if (++f->seen_count == VIEW_SEEN_CHUNK)
-		view_seen_send(f);
+	if (sn->len == 0)
+		sn->len = VIEW_SEEN_ROOM;
+	p = view_resp(sn->buf + sn->len, score, ns);
+	sn->len = (size_t)(view_resp(p, agent, na) - sn->buf);
+	if (++sn->count == VIEW_SEEN_CHUNK)
+		view_seen_send(f, shard);
 }
 
 /* A WAIT's reply: the replicas reached; fewer than asked fails the flush. */
@@ -610,7 +646,8 @@ void view_alert(struct view_flush *f, const char *id, const char *agent, const c
 /* See view.h. */
 void view_flush_end(struct view_flush *f, view_done_fn fn, void *arg)
 {
-	view_seen_send(f);
+	for (int i = 0; i < f->v->shards; i++)
+		view_seen_send(f, i);
 	f->fn = fn;
 	f->arg = arg;
 	f->ended = true;

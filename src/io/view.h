@@ -28,7 +28,8 @@
  */
 bool view_key_stats(const char *prefix, const char *agent, char *buf, size_t size);  /* P agent:{A}:stats */
 bool view_key_alerts(const char *prefix, const char *agent, char *buf, size_t size); /* P agent:{A}:alerts */
-bool view_key_agents(const char *prefix, char *buf, size_t size);                    /* P agents */
+/* The agent index, or its shard number shard of shards: "P agents", or "P agents:<shard>" when shards > 1. */
+bool view_key_agents(const char *prefix, int shards, int shard, char *buf, size_t size);
 bool view_key_stream(const char *prefix, char *buf, size_t size);                    /* P alerts */
 /*
  * The sent set of the alerts stream, in the stream's slot: "{P alerts}:sent", or
@@ -46,9 +47,11 @@ typedef void (*view_done_fn)(void *arg, bool ok);
  * A writer on connection r for key prefix prefix ([redis] prefix) and windows ws ([windows]
  * sizes), both copied. NULL when out of memory or the prefix is longer than 256 bytes.
  * wait (NULL: none; it must outlive the view, and is read at each alert) is the replicas an
- * alert's writes must reach before its flush is ok (see view_alert).
+ * alert's writes must reach before its flush is ok (see view_alert). agents_shards (>= 1,
+ * [redis] agents_shards) is how many keys the agent index is split into (view_agent_seen).
  */
-struct view *view_new(struct redis *r, const char *prefix, const struct windows *ws, const struct redis_wait *wait);
+struct view *view_new(struct redis *r, const char *prefix, const struct windows *ws, const struct redis_wait *wait,
+    int agents_shards);
 
 /* Frees the writer: every flush must be ended first; those awaiting replies finish on their own. */
 void view_free(struct view *v);
@@ -106,8 +109,10 @@ void view_agent_stats(struct view_flush *f, const char *agent, const struct tota
     int64_t open_tickets, int64_t overdue_tickets, int64_t now_ms, view_memo_t *memo);
 
 /*
- * Raises agent's score in fb:agents to ts_ms, its newest counted event time (ZADD GT, so
- * never lowers it). Agents are sent VIEW_SEEN_CHUNK to a ZADD; the rest at view_flush_end.
+ * Raises agent's score in the agent index to ts_ms, its newest counted event time (ZADD GT,
+ * so never lowers it): in fb:agents, or with agents_shards N > 1 in fb:agents:<k>, k the
+ * agent id's cluster slot (CRC16, hash tags as Redis reads them) mod N. Agents are sent
+ * VIEW_SEEN_CHUNK to a ZADD, one ZADD per shard; the rest at view_flush_end.
  */
 void view_agent_seen(struct view_flush *f, const char *agent, int64_t ts_ms);
 

@@ -310,6 +310,24 @@ class DeliveryCase(h.FeedbackTestCase):
         self.assertEqual(set(want) - have, set(), "agents without stats")
         return want
 
+    def assert_agent_index(self, redis, wl, shards=1):
+        """The agent index (fb:agents, or its shards fb:agents:0.. with agents_shards > 1, read
+        and merged as a reader must) holds exactly the agents with a counted event, each
+        scored by its newest one, and each in the shard its id's slot names."""
+        late = h.now_ms() - max(span for _, span in h.parse_windows())
+        want = {}
+        for e in wl.events:
+            ts = h.parse_ts(e["ts"])
+            if ts >= late:
+                want[e["agent_id"]] = max(want.get(e["agent_id"], 0), ts)
+        got, misplaced = {}, []
+        for k in range(shards):
+            part = redis.zrange_withscores("fb:agents" if shards == 1 else "fb:agents:%d" % k)
+            misplaced += [a for a in part if shards > 1 and int(redis.cmd("CLUSTER", "KEYSLOT", a, key="k")) % shards != k]
+            got.update(part)
+        self.assertEqual(misplaced, [], "agents in another shard than their slot names")
+        self.assertEqual(got, want, "the agent index")
+
     def dlq_records(self, want_distinct, timeout=60):
         def got():
             recs = h.consume_all(self.kafka.bootstrap, self.t_dlq, timeout=120)

@@ -12,7 +12,6 @@ Run:  FEEDBACKD_BUILDDIR=_build python3 tests/integration/test_cluster.py -v
 import os
 import re
 import sys
-import time
 import unittest
 import urllib.request
 
@@ -68,14 +67,15 @@ class TestCluster(delivery.DeliveryCase):
     def test_core_scenario_exact(self):
         """The delivery workload (ratings, complaints, messages and replies, some breaching,
         duplicates, malformed events) on 3 primaries: exact stats for every agent, every
-        breach alert once on Kafka and in fb:alerts, every dead letter once. Each primary
-        holds some of the agents' hashes, and in a cluster that does not move no call was
-        redirected: every one went straight to its slot's node."""
+        breach alert once on Kafka and in fb:alerts, every dead letter once, and fb:agents
+        exact. Each primary holds some of the agents' hashes, and in a cluster that does not
+        move no call was redirected: every one went straight to its slot's node."""
         c = self.start_cluster()
         d = self.start_daemon(self.kafka.bootstrap, c, self.on(c))
         wl = Workload(self.rnd, agents=300)
         self.bulk(wl.add(30000 if REAL else 12000))
         want = self.assert_exact_stats(c, wl)
+        self.assert_agent_index(c, wl)
         self.assert_alerts(c, wl, exactly_once=True)
         self.assert_dlq(wl, exactly_once=True)
         bad = [l for l in d.log().splitlines() if re.search(r"not fully written|redis: .*(ERR|error|given up)", l)]
@@ -158,12 +158,13 @@ class TestCluster(delivery.DeliveryCase):
 
     @partitions(8)
     def test_three_instances_one_killed_one_added(self):
-        """Three instances in one group against the cluster; mid-stream one is SIGKILLed and
-        a fourth joins. Exact figures; every breach fires once in fb:alerts, and on Kafka no
-        alert has two different firing messages."""
+        """Three instances in one group against the cluster, the agent index split in 8
+        (agents_shards); mid-stream one is SIGKILLed and a fourth joins. Exact figures and
+        agent index; every breach fires once in fb:alerts, and on Kafka no alert has two
+        different firing messages."""
         c = self.start_cluster()
-        cfg = self.on(c)
-        ds = [self.start_daemon(self.kafka.bootstrap, c, self.on(c)) for _ in range(3)]
+        cfg = self.on(c, redis={"agents_shards": 8})
+        ds = [self.start_daemon(self.kafka.bootstrap, c, self.on(c, redis={"agents_shards": 8})) for _ in range(3)]
         wl = Workload(self.rnd, agents=200)
         s = self.stream(c, wl, 40000 if REAL else 16000, 500, interval=0.5)
         h.wait_until(lambda: s.sent_chunks >= 10, 90, 0.1, what="10 chunks sent")
@@ -174,6 +175,7 @@ class TestCluster(delivery.DeliveryCase):
         self.note("instance 4 ready after chunk %d", s.sent_chunks)
         s.finish()
         self.assert_exact_stats(c, wl, timeout=180)
+        self.assert_agent_index(c, wl, shards=8)
         n_k, n_s, dup = self.assert_alerts(c, wl, exactly_once=False, timeout=120)
         self.note("alerts: %d on kafka (%d identical copies of a firing), %d on fb:alerts, each once",
                   n_k, dup, n_s)

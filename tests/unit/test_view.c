@@ -335,7 +335,7 @@ static void test_down_fails(void **state)
 	(void)state;
 	down.redis_port = redisserver_free_port(); /* nobody listens there */
 	r = redis_new(test_base, &down, &test_metrics, NULL, NULL);
-	v = view_new(r, "fb:", &test_config.windows, NULL);
+	v = view_new(r, "fb:", &test_config.windows, NULL, 1);
 	assert_non_null(v);
 	test_fill_totals(t, false);
 	f = view_flush_begin(v);

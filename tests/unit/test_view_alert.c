@@ -85,7 +85,7 @@ static void test_alerts_once(void **state)
 static void test_alert_wait_replicas(void **state)
 {
 	const struct redis_wait wait = {1, 100};
-	struct view *v = view_new(test_cur->redis, "fb:", &test_config.windows, &wait);
+	struct view *v = view_new(test_cur->redis, "fb:", &test_config.windows, &wait, 1);
 	const char *fire = "{\"alert_id\":\"0c5d\",\"state\":\"firing\"}";
 	struct redisserver replica = {0};
 	struct view_flush *f;
@@ -169,8 +169,10 @@ static void test_keys(void **state)
 	assert_string_equal(buf, "fb:agent:{a17}:stats");
 	assert_true(view_key_alerts("fb:", "a17", buf, sizeof(buf)));
 	assert_string_equal(buf, "fb:agent:{a17}:alerts");
-	assert_true(view_key_agents("fb:", buf, sizeof(buf)));
+	assert_true(view_key_agents("fb:", 1, 0, buf, sizeof(buf)));
 	assert_string_equal(buf, "fb:agents");
+	assert_true(view_key_agents("fb:", 16, 15, buf, sizeof(buf)));
+	assert_string_equal(buf, "fb:agents:15");
 	assert_true(view_key_stream("fb:", buf, sizeof(buf)));
 	assert_string_equal(buf, "fb:alerts");
 	assert_true(view_key_sent("fb:", buf, sizeof(buf)));
@@ -183,6 +185,42 @@ static void test_keys(void **state)
 		assert_true(view_key_sent(prefixes[i], buf, sizeof(buf)));
 		assert_int_equal(test_cmd_int("CLUSTER KEYSLOT %s", stream), test_cmd_int("CLUSTER KEYSLOT %s", buf));
 	}
+}
+
+/*
+ * agents_shards = 4: each agent is in fb:agents:<k>, k its id's cluster slot mod 4, with its
+ * newest time (GT), and fb:agents is not written; one ZADD per shard touched.
+ */
+static void test_agent_index_shards(void **state)
+{
+	const char *agents[] = {"a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8", "{x}y"};
+	struct view *v = view_new(test_cur->redis, "fb:", &test_config.windows, NULL, 4);
+	struct view_flush *f;
+	bool used[4] = {false};
+	int zadds = 0;
+
+	(void)state;
+	assert_non_null(v);
+	f = view_flush_begin(v);
+	for (size_t i = 0; i < sizeof(agents) / sizeof(agents[0]); i++) {
+		view_agent_seen(f, agents[i], TEST_NOW + (int64_t)i);
+		view_agent_seen(f, agents[i], TEST_NOW - 1000); /* GT: never lowers the score */
+	}
+	assert_true(test_finish(f));
+	for (size_t i = 0; i < sizeof(agents) / sizeof(agents[0]); i++) {
+		long long k = test_cmd_int("CLUSTER KEYSLOT %s", agents[i]) % 4;
+		redisReply *r = test_cmd("ZSCORE fb:agents:%lld %s", k, agents[i]);
+
+		assert_int_equal(r->type, REDIS_REPLY_STRING);
+		assert_int_equal(strtoll(r->str, NULL, 10), TEST_NOW + (long long)i);
+		freeReplyObject(r);
+		used[k] = true;
+	}
+	for (int k = 0; k < 4; k++)
+		zadds += used[k];
+	assert_int_equal(test_calls_of("zadd"), zadds);
+	assert_int_equal(test_cmd_int("EXISTS fb:agents"), 0);
+	view_free(v);
 }
 
 /* Every kind of call is accepted by a cluster node, in every stats path: whole, HSET, HSET with HDEL. */
@@ -246,6 +284,7 @@ int main(void)
 	const struct CMUnitTest cluster[] = {
 		cmocka_unit_test_setup(test_keys, test_flush_db),
 		cmocka_unit_test_setup(test_cluster_accepts, test_flush_db),
+		cmocka_unit_test_setup(test_agent_index_shards, test_flush_db),
 		cmocka_unit_test_setup(test_cluster_refuses_cross_slot, test_flush_db),
 	};
 

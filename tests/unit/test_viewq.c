@@ -431,7 +431,7 @@ static int setup(void **state)
 		return -1;
 	cfg.redis_port = srv.port;
 	conn = redis_new(base, &cfg, &metrics, on_state, NULL);
-	writer = conn != NULL && turn_until(is_up, NULL) ? view_new(conn, cfg.prefix, &cfg.windows, NULL) : NULL;
+	writer = conn != NULL && turn_until(is_up, NULL) ? view_new(conn, cfg.prefix, &cfg.windows, NULL, 1) : NULL;
 	return writer != NULL ? 0 : -1;
 }
 

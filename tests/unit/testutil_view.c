@@ -131,7 +131,7 @@ static struct test_server *server_start(bool cluster)
 		server_stop(s);
 		return NULL;
 	}
-	s->view = view_new(s->redis, test_config.prefix, &test_config.windows, NULL);
+	s->view = view_new(s->redis, test_config.prefix, &test_config.windows, NULL, 1);
 	if (s->view == NULL) {
 		server_stop(s);
 		return NULL;
