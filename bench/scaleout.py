@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark 8 (issue 13): where the bottleneck goes with more instances and a Redis Cluster.
+"""Benchmark 10 (issue 13): where the bottleneck goes with more instances and a Redis Cluster.
 
     bench/scaleout.py                         # 1,000,000 events, 10,000 agents, 8 partitions
     bench/scaleout.py --events 200000 --configs redis-1,cluster-2
@@ -166,7 +166,7 @@ def run(args):
 def report(res, out=sys.stdout):
     p = lambda *a: print(*a, file=out)  # noqa: E731
     n = res["events"]
-    p("== Benchmark 8: scale-out (%s Kafka, %d events, %d agents, %d partitions; cluster: %d primaries, "
+    p("== Benchmark 10: scale-out (%s Kafka, %d events, %d agents, %d partitions; cluster: %d primaries, "
       "no replicas) ==" % (res["kafka"], n, res["agents"], res["partitions"], res["primaries"]))
     rows = []
     for r in res["runs"]:

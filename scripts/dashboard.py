@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """dashboard.py: prints what an ops dashboard reads from Redis, as a table.
 
-Usage: dashboard.py -p PORT [-H HOST] [--prefix fb:] [--windows 1h,24h,7d,30d]
+Usage: dashboard.py -p PORT [-H HOST] [--prefix fb:] [--windows 1h,24h,7d,30d] [--agents-shards N]
        dashboard.py --cluster HOST:PORT ...     a Redis Cluster: any node; each key is read
                                                 where its slot lives (redis-cli -c)
        dashboard.py --sentinel HOST:PORT --master-name NAME ...
@@ -63,11 +63,18 @@ def main():
     ap.add_argument("--cluster", metavar="HOST:PORT", help="a node of the Redis Cluster")
     ap.add_argument("--sentinel", metavar="HOST:PORT", help="a Sentinel")
     ap.add_argument("--master-name", default="mymaster", help="the primary's name at the Sentinel")
+    ap.add_argument("--agents-shards", type=int, default=1, help="[redis] agents_shards of the daemon")
     ap.add_argument("--prefix", default="fb:")
     ap.add_argument("--windows", default="1h,24h,7d,30d")
     args = ap.parse_args()
     to = target(args)
-    agents = redis(to, "ZRANGE", args.prefix + "agents", "0", "-1")
+    index = [args.prefix + "agents"] if args.agents_shards == 1 else \
+        [f"{args.prefix}agents:{k}" for k in range(args.agents_shards)]
+    scored = []
+    for key in index:  # the shards merged by score, as one fb:agents would list them
+        flat = redis(to, "ZRANGE", key, "0", "-1", "WITHSCORES")
+        scored += [(float(score), agent) for agent, score in zip(flat[0::2], flat[1::2])]
+    agents = [agent for _, agent in sorted(scored)]
     cols = [("ratings", "ratings"), ("CSAT%", "csat"), ("avg", "score_avg"), ("NPS", "nps"),
             ("compl", "complaints"), ("c/100r", "complaint_rate"), ("resp avg", "resp_avg_s"),
             ("resp max", "resp_max_s"), ("SLA met", "reply_sla_met"), ("missed", "reply_sla_missed")]
