@@ -183,14 +183,26 @@ bool redisserver_monitored(redisContext *mon, char *buf, size_t size)
 	return true;
 }
 
-/* See redisserver.h. */
-bool redisserver_replica_linked(struct redisserver *s)
+/* Whether replica s's link to its primary is up. */
+static bool redisserver_replica_linked(struct redisserver *s)
 {
 	redisReply *r = redisserver_command(s, "INFO replication");
 	bool up = r != NULL && r->type == REDIS_REPLY_STRING && strstr(r->str, "master_link_status:up") != NULL;
 
 	freeReplyObject(r);
 	return up;
+}
+
+/* See redisserver.h. */
+bool redisserver_replicate(struct redisserver *s, const struct redisserver *primary)
+{
+	redisReply *r = redisserver_command(s, "REPLICAOF 127.0.0.1 %d", primary->port);
+	bool ok = r != NULL && r->type == REDIS_REPLY_STATUS;
+
+	freeReplyObject(r);
+	for (int i = 0; ok && i < 1200 && !redisserver_replica_linked(s); i++)
+		usleep(25000);
+	return ok && redisserver_replica_linked(s);
 }
 
 /* See redisserver.h. */

@@ -38,8 +38,11 @@ redisContext *redisserver_monitor(struct redisserver *s);
  */
 bool redisserver_monitored(redisContext *mon, char *buf, size_t size);
 
-/* True when s is a replica whose link to its primary is up (REPLICAOF done and synced). */
-bool redisserver_replica_linked(struct redisserver *s);
+/*
+ * Makes s a replica of primary (REPLICAOF) and waits until its link is up: the primary's
+ * first sync may wait repl-diskless-sync-delay (5 s) for more replicas, so up to 30 s.
+ */
+bool redisserver_replicate(struct redisserver *s, const struct redisserver *primary);
 
 /* Stops the server and removes its directory; false when something was left behind. */
 bool redisserver_stop(struct redisserver *s);

@@ -218,12 +218,7 @@ static void test_wait_replicas(void **state)
 	assert_int_equal(redisserver_calls(&test_plain.srv, "wait"), 2);
 
 	assert_true(redisserver_start(&replica, false));
-	r = redisserver_command(&replica, "REPLICAOF 127.0.0.1 %d", test_plain.srv.port);
-	assert_non_null(r);
-	freeReplyObject(r);
-	for (int i = 0; i < 200 && !redisserver_replica_linked(&replica); i++)
-		usleep(25000);
-	assert_true(redisserver_replica_linked(&replica));
+	assert_true(redisserver_replicate(&replica, &test_plain.srv));
 	assert_int_equal(test_commit(&test_plain, ts, cs), TASKSTORE_OK);
 	assert_int_equal(test_meta_field(&test_plain, "fb:task:{g:6}:meta", "seq"), 1); /* applied once */
 	r = redisserver_command(&replica, "HGET fb:task:{g:6}:meta seq");

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <cmocka.h>
 
 #include "scripts.h"
@@ -100,12 +99,7 @@ static void test_alert_wait_replicas(void **state)
 	assert_stream((const char *[]){fire}, 1);
 
 	assert_true(redisserver_start(&replica, false));
-	r = redisserver_command(&replica, "REPLICAOF 127.0.0.1 %d", test_cur->rs.port);
-	assert_non_null(r);
-	freeReplyObject(r);
-	for (int i = 0; i < 200 && !redisserver_replica_linked(&replica); i++)
-		usleep(25000);
-	assert_true(redisserver_replica_linked(&replica));
+	assert_true(redisserver_replicate(&replica, &test_cur->rs));
 	f = view_flush_begin(v);
 	view_alert(f, "0c5d:firing:1000", "a3", "csat_below", true, fire, TEST_NOW);
 	assert_true(test_finish(f));
