@@ -183,10 +183,7 @@ def main():
     args.target_s = c.gen_events.parse_duration(args.target) // 1000
     if args.target_s * 1000 <= args.spread:
         ap.error("--target must be longer than --spread")
-    c.set_builddir(args.builddir)
-    res = run(args)
-    report(res)
-    c.write_json(args.json, res)
+    c.run_and_report(args, run, report)
 
 
 if __name__ == "__main__":

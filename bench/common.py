@@ -107,6 +107,16 @@ def add_common_args(ap):
                     help="keep the temporary directory")
 
 
+def run_and_report(args, run, report):
+    """The end of every benchmark's main(): the build directory args name, run(args),
+    report(res) on stdout, and the results as JSON where --json asks; returns them."""
+    set_builddir(args.builddir)
+    res = run(args)
+    report(res)
+    write_json(args.json, res)
+    return res
+
+
 def real_kafka_possible():
     if not shutil.which("java") and not os.environ.get("JAVA_HOME"):
         return False, "java not found"

@@ -308,10 +308,7 @@ def main():
             setattr(args, k, v // div)
     if args.clocks > args.ids - args.agents * args.history:
         ap.error("--ids must hold --agents x --history history ratings plus --clocks messages")
-    c.set_builddir(args.builddir)
-    res = run(args)
-    report(res)
-    c.write_json(args.json, res)
+    c.run_and_report(args, run, report)
 
 
 if __name__ == "__main__":

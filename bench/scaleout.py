@@ -210,10 +210,7 @@ def main():
     ap.add_argument("--mock-max", type=int, default=100_000)
     c.add_common_args(ap)
     args = ap.parse_args()
-    c.set_builddir(args.builddir)
-    res = run(args)
-    report(res)
-    c.write_json(args.json, res)
+    c.run_and_report(args, run, report)
 
 
 if __name__ == "__main__":

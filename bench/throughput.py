@@ -547,10 +547,7 @@ def main():
                     help="python with confluent_kafka and redis for the peer (default: this one)")
     c.add_common_args(ap)
     args = ap.parse_args()
-    c.set_builddir(args.builddir)
-    res = run(args)
-    report(res)
-    c.write_json(args.json, res)
+    res = c.run_and_report(args, run, report)
     if args.check and res["check"]["mismatched_agents"]:
         sys.exit(1)
 

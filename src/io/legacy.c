@@ -13,6 +13,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "redis.h"
+#include "redisnodes.h"
 #include "taskstore.h"
 #include "timestamp.h"
 #include "view.h"
@@ -94,72 +95,6 @@ static bool legacy_run(redisContext *c, int argc, const char **argv, char *err, 
 	return reply != NULL;
 }
 
-/* Asks the Sentinels in turn where the primary is; false with the reason in err. */
-static bool legacy_primary(const struct config *cfg, struct timeval tv, struct hostport *at, char *err, size_t size)
-{
-	snprintf(err, size, "no Sentinel answered");
-	for (int i = 0; i < cfg->redis_sentinels.count; i++) {
-		const struct hostport *sentinel = &cfg->redis_sentinels.at[i];
-		redisContext *c = redisConnectWithTimeout(sentinel->host, sentinel->port, tv);
-		redisReply *reply;
-		char text[HOSTPORT_TEXT_MAX];
-		bool ok = false;
-		int n;
-
-		if (c != NULL && !c->err && redisSetTimeout(c, tv) == REDIS_OK &&
-		    (reply = legacy_command(c, 3, (const char *[]){"SENTINEL", "get-master-addr-by-name",
-		    cfg->redis_master_name}, err, size)) != NULL) {
-			ok = reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
-			    reply->element[0]->type == REDIS_REPLY_STRING && reply->element[1]->type == REDIS_REPLY_STRING &&
-			    (n = snprintf(text, sizeof(text), "%s:%s", reply->element[0]->str, reply->element[1]->str)) > 0 &&
-			    (size_t)n < sizeof(text) && hostport_parse(text, (size_t)n, at);
-			if (!ok)
-				snprintf(err, size, "the Sentinels name no primary '%s'", cfg->redis_master_name);
-			freeReplyObject(reply);
-		}
-		redisFree(c);
-		if (ok)
-			return true;
-	}
-	return false;
-}
-
-/*
- * A blocking connection as [redis] configures the daemon's own (redisconn_login), with
- * [redis] timeout on the connect and on every reply; NULL with the reason in err.
- */
-static redisContext *legacy_connect(const struct config *cfg, char *err, size_t size)
-{
-	struct timeval tv = {(time_t)(cfg->redis_timeout_ms / 1000), (suseconds_t)(cfg->redis_timeout_ms % 1000) * 1000};
-	struct redisconn_login login;
-	struct hostport primary;
-	redisContext *c;
-
-	if (cfg->redis_mode == REDIS_MODE_SENTINEL) {
-		if (!legacy_primary(cfg, tv, &primary, err, size))
-			return NULL;
-		c = redisConnectWithTimeout(primary.host, primary.port, tv);
-	} else if (cfg->redis_socket != NULL) {
-		c = redisConnectUnixWithTimeout(cfg->redis_socket, tv);
-	} else {
-		c = redisConnectWithTimeout(cfg->redis_host, cfg->redis_port, tv);
-	}
-	if (c == NULL || c->err) {
-		snprintf(err, size, "%s", c != NULL ? c->errstr : "out of memory");
-		redisFree(c);
-		return NULL;
-	}
-	redisSetTimeout(c, tv);
-	redisconn_login(cfg, &login);
-	for (int i = 0; i < login.count; i++) {
-		if (!legacy_run(c, login.argc[i], login.argv[i], err, size)) {
-			redisFree(c);
-			return NULL;
-		}
-	}
-	return c;
-}
-
 /* Whether key exists; false with err set when Redis failed. */
 static bool legacy_exists(redisContext *c, const char *key, bool *exists, char *err, size_t size)
 {
@@ -189,7 +124,7 @@ static bool legacy_look(redisContext *c, const char *key, char *found, size_t fo
  * Looks for the previous release's markers (into found, a comma list) and for an
  * unfinished rebuild (its start time into started, else ""); false when Redis failed.
  */
-static bool legacy_find(redisContext *c, const struct config *cfg, char *found, size_t found_size,
+static bool legacy_find(const struct redisnodes *n, const struct config *cfg, char *found, size_t found_size,
     char *started, size_t started_size, char *err, size_t size)
 {
 	char key[VIEW_KEY_SIZE];
@@ -198,19 +133,19 @@ static bool legacy_find(redisContext *c, const struct config *cfg, char *found, 
 	*found = '\0';
 	*started = '\0';
 	legacy_key(key, sizeof(key), cfg, LEGACY_MARKER, "");
-	if ((reply = legacy_command(c, 2, (const char *[]){"GET", key}, err, size)) == NULL)
+	if ((reply = legacy_command(redisnodes_of(n, key), 2, (const char *[]){"GET", key}, err, size)) == NULL)
 		return false;
 	if (reply->type == REDIS_REPLY_STRING)
 		snprintf(started, started_size, "%s", reply->str);
 	freeReplyObject(reply);
 	legacy_key(key, sizeof(key), cfg, LEGACY_OFFSETS, cfg->group);
-	if (!legacy_look(c, key, found, found_size, err, size))
+	if (!legacy_look(redisnodes_of(n, key), key, found, found_size, err, size))
 		return false;
 	for (size_t i = 0; i < LEGACY_FIXED_COUNT; i++) {
 		if (!legacy_fixed[i].marker)
 			continue;
 		legacy_key(key, sizeof(key), cfg, legacy_fixed[i].name, "");
-		if (!legacy_look(c, key, found, found_size, err, size))
+		if (!legacy_look(redisnodes_of(n, key), key, found, found_size, err, size))
 			return false;
 	}
 	return true;
@@ -230,17 +165,14 @@ bool legacy_check(const struct config *cfg)
 	char found[LEGACY_FOUND_SIZE], started[64], err[512], where[300], longest[32];
 	int backoff = LEGACY_RETRY_MIN_MS;
 
-	/* The previous release ran on one server only, and --rebuild refuses a cluster. */
-	if (cfg->redis_mode == REDIS_MODE_CLUSTER)
-		return true;
 	redis_where(cfg, where, sizeof(where));
 	/* Nothing runs yet that a wait could hold up; a stop signal simply ends the process. */
 	for (;;) {
-		redisContext *c = legacy_connect(cfg, err, sizeof(err));
-		bool ok = c != NULL && legacy_find(c, cfg, found, sizeof(found), started, sizeof(started), err,
+		struct redisnodes *n = redisnodes_open(cfg, err, sizeof(err));
+		bool ok = n != NULL && legacy_find(n, cfg, found, sizeof(found), started, sizeof(started), err,
 		    sizeof(err));
 
-		redisFree(c);
+		redisnodes_close(n);
 		if (ok)
 			break;
 		log_limited(LOG_WARNING, "legacy-check", "redis: cannot look for the previous release's keys at %s: %s; "
@@ -524,35 +456,36 @@ static bool legacy_doomed(const struct config *cfg, const char *task, const char
 	return false;
 }
 
-/* Reads the reply to a pipelined UNLINK and counts what it deleted. */
-static bool legacy_unlinked(redisContext *c, struct legacy_sweep *s, char *err, size_t size)
+/* Reads the replies to n pipelined UNLINKs and counts what they deleted. */
+static bool legacy_unlinked(redisContext *c, int n, struct legacy_sweep *s, char *err, size_t size)
 {
-	redisReply *reply = NULL;
+	for (int i = 0; i < n; i++) {
+		redisReply *reply = NULL;
 
-	if (redisGetReply(c, (void **)&reply) != REDIS_OK || reply == NULL) {
-		snprintf(err, size, "%s", c->errstr[0] != '\0' ? c->errstr : "no reply");
-		return false;
+		if (redisGetReply(c, (void **)&reply) != REDIS_OK || reply == NULL) {
+			snprintf(err, size, "%s", c->errstr[0] != '\0' ? c->errstr : "no reply");
+			return false;
+		}
+		if (reply->type == REDIS_REPLY_INTEGER)
+			s->deleted += (uint64_t)reply->integer;
+		else
+			snprintf(err, size, "UNLINK: %s", reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+		freeReplyObject(reply);
 	}
-	if (reply->type == REDIS_REPLY_INTEGER)
-		s->deleted += (uint64_t)reply->integer;
-	else
-		snprintf(err, size, "UNLINK: %s", reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
-	freeReplyObject(reply);
 	return true;
 }
 
 /*
- * Queues an UNLINK of the doomed keys of one SCAN reply (its keys element); true when one
- * was queued, err set when it could not be. Nothing is read here: its reply comes after
- * the next SCAN is sent.
+ * Queues an UNLINK of the doomed keys of one SCAN reply (its keys element), or one UNLINK
+ * per key on a cluster (a command names keys of one slot only); the UNLINKs queued, err set
+ * when they could not be. Nothing is read here: the replies come after the next SCAN is sent.
  */
-static bool legacy_queue_unlink(redisContext *c, const struct config *cfg, const char *task,
+static int legacy_queue_unlink(redisContext *c, bool per_key, const struct config *cfg, const char *task,
     const redisReply *keys, struct legacy_sweep *s, char *err, size_t size)
 {
 	const char **argv = malloc((keys->elements + 1) * sizeof(*argv));
 	size_t *lens = malloc((keys->elements + 1) * sizeof(*lens));
-	int argc = 1;
-	bool queued = false;
+	int argc = 1, queued = 0;
 
 	if (argv == NULL || lens == NULL) {
 		snprintf(err, size, "out of memory");
@@ -571,8 +504,12 @@ static bool legacy_queue_unlink(redisContext *c, const struct config *cfg, const
 			lens[argc++] = k->len;
 		}
 	}
-	queued = argc > 1 && redisAppendCommandArgv(c, argc, argv, lens) == REDIS_OK;
-	if (argc > 1 && !queued)
+	for (int i = 1; per_key && i < argc; i++)
+		queued += redisAppendCommandArgv(c, 2, (const char *[]){"UNLINK", argv[i]}, (size_t[]){6, lens[i]}) ==
+		    REDIS_OK;
+	if (!per_key && argc > 1)
+		queued = redisAppendCommandArgv(c, argc, argv, lens) == REDIS_OK;
+	if (queued < (per_key ? argc - 1 : argc > 1))
 		snprintf(err, size, "out of memory");
 out:
 	free(argv);
@@ -585,10 +522,11 @@ out:
  * SCAN MATCH over the prefix, each step's doomed keys in one UNLINK sent together with
  * the next SCAN (a pipeline of two), so the sweep costs one round trip per step.
  */
-static bool legacy_sweep(redisContext *c, const struct config *cfg, struct legacy_sweep *s, char *err, size_t size)
+static bool legacy_sweep(redisContext *c, bool per_key, const struct config *cfg, struct legacy_sweep *s, char *err,
+    size_t size)
 {
 	char pattern[2 * VIEW_KEY_SIZE], task[VIEW_KEY_SIZE], cursor[32] = "0";
-	bool unlinking = false;
+	int unlinking = 0;
 
 	/* The checkpoints are under the prefix too, so one pattern finds all. */
 	if (!taskstore_group_keys(cfg->prefix, cfg->group, task, sizeof(task)) ||
@@ -603,7 +541,7 @@ static bool legacy_sweep(redisContext *c, const struct config *cfg, struct legac
 
 		redisAppendCommandArgv(c, 6, (const char *[]){"SCAN", cursor, "MATCH", pattern, "COUNT",
 		    LEGACY_SCAN_COUNT}, NULL);
-		if (unlinking && !legacy_unlinked(c, s, err, size))
+		if (!legacy_unlinked(c, unlinking, s, err, size))
 			return false;
 		if (redisGetReply(c, (void **)&reply) != REDIS_OK || reply == NULL) {
 			snprintf(err, size, "%s", c->errstr[0] != '\0' ? c->errstr : "no reply");
@@ -617,26 +555,26 @@ static bool legacy_sweep(redisContext *c, const struct config *cfg, struct legac
 			return false;
 		}
 		memcpy(cursor, reply->element[0]->str, reply->element[0]->len + 1);
-		unlinking = legacy_queue_unlink(c, cfg, task, reply->element[1], s, err, size);
+		unlinking = legacy_queue_unlink(c, per_key, cfg, task, reply->element[1], s, err, size);
 		freeReplyObject(reply);
 		if (*err != '\0')
 			return false;
 		if (log_clock_ms() - s->said_ms >= LEGACY_PROGRESS_MS)
 			legacy_progress(s);
 	} while (strcmp(cursor, "0") != 0);
-	if (unlinking && !legacy_unlinked(c, s, err, size))
+	if (!legacy_unlinked(c, unlinking, s, err, size))
 		return false;
 	return *err == '\0';
 }
 
-/* Deletes the keys with fixed names: the previous release's and the contract's (P agents, P alerts, its sent set). */
-static bool legacy_unlink_fixed(redisContext *c, const struct config *cfg, struct legacy_sweep *s, char *err,
-    size_t size)
+/*
+ * Deletes the keys with fixed names, each on the primary serving it: the previous release's
+ * and the contract's (P agents, P alerts, its sent set).
+ */
+static bool legacy_unlink_fixed(const struct redisnodes *n, const struct config *cfg, struct legacy_sweep *s,
+    char *err, size_t size)
 {
 	char keys[LEGACY_FIXED_COUNT + 4][VIEW_KEY_SIZE];
-	const char *argv[LEGACY_FIXED_COUNT + 5] = {"UNLINK"};
-	int argc = 1;
-	redisReply *reply;
 
 	for (size_t i = 0; i < LEGACY_FIXED_COUNT; i++)
 		legacy_key(keys[i], sizeof(keys[i]), cfg, legacy_fixed[i].name, "");
@@ -647,15 +585,29 @@ static bool legacy_unlink_fixed(redisContext *c, const struct config *cfg, struc
 		snprintf(err, size, "the prefix is too long");
 		return false;
 	}
-	for (size_t i = 0; i < LEGACY_FIXED_COUNT + 4; i++)
-		if (keys[i][0] != '\0')
-			argv[argc++] = keys[i];
-	if ((reply = legacy_command(c, argc, argv, err, size)) == NULL)
-		return false;
-	if (reply->type == REDIS_REPLY_INTEGER)
-		s->deleted += (uint64_t)reply->integer;
-	freeReplyObject(reply);
+	for (size_t i = 0; i < LEGACY_FIXED_COUNT + 4; i++) {
+		redisReply *reply;
+
+		if (keys[i][0] == '\0')
+			continue;
+		if ((reply = legacy_command(redisnodes_of(n, keys[i]), 2, (const char *[]){"UNLINK", keys[i]}, err,
+		    size)) == NULL)
+			return false;
+		if (reply->type == REDIS_REPLY_INTEGER)
+			s->deleted += (uint64_t)reply->integer;
+		freeReplyObject(reply);
+	}
 	return true;
+}
+
+/* Sweeps every primary, then the fixed names; false with the reason in err. */
+static bool legacy_delete(const struct redisnodes *n, const struct config *cfg, struct legacy_sweep *s, char *err,
+    size_t size)
+{
+	for (int i = 0; i < redisnodes_count(n); i++)
+		if (!legacy_sweep(redisnodes_at(n, i), redisnodes_cluster(n), cfg, s, err, size))
+			return false;
+	return legacy_unlink_fixed(n, cfg, s, err, size);
 }
 
 /* See legacy.h. */
@@ -663,43 +615,41 @@ int legacy_rebuild(const struct config *cfg)
 {
 	char err[1024] = "", where[300], marker[VIEW_KEY_SIZE], now[TS_RFC3339_SIZE], kafka[512] = "";
 	struct legacy_sweep sweep = {0, 0, 0};
+	struct redisnodes *n;
 	redisContext *c;
 
 	redis_where(cfg, where, sizeof(where));
-	if (cfg->redis_mode == REDIS_MODE_CLUSTER) {
-		log_err("rebuild: not supported with [redis] mode = cluster yet; nothing was changed");
-		return 1;
-	}
-	if ((c = legacy_connect(cfg, err, sizeof(err))) == NULL) {
+	if ((n = redisnodes_open(cfg, err, sizeof(err))) == NULL) {
 		log_err("rebuild: cannot use redis at %s: %s; nothing was changed", where, err);
 		return 1;
 	}
 	legacy_key(marker, sizeof(marker), cfg, LEGACY_MARKER, "");
+	c = redisnodes_of(n, marker);
 	ts_format_rfc3339(ts_now_ms(), now, sizeof(now));
 	/* Set first: from here on a start is refused until a run of --rebuild completes. */
 	if (!legacy_run(c, 3, (const char *[]){"SET", marker, now}, err, sizeof(err))) {
 		log_err("rebuild: redis at %s: %s; nothing was changed", where, err);
-		redisFree(c);
+		redisnodes_close(n);
 		return 1;
 	}
 	if (!legacy_reset_offsets(cfg, kafka, sizeof(kafka), err, sizeof(err))) {
 		log_err("rebuild: kafka: %s; nothing was changed", err);
 		legacy_run(c, 2, (const char *[]){"DEL", marker}, err, sizeof(err));
-		redisFree(c);
+		redisnodes_close(n);
 		return 1;
 	}
 	printf("rebuild: kafka: %s\n", kafka);
 	printf("rebuild: deleting the previous release's keys, the stats and alerts keys and the task checkpoints "
 	    "of group %s under \"%s\" in %s\n", cfg->group, cfg->prefix, where);
 	fflush(stdout);
-	if (!legacy_sweep(c, cfg, &sweep, err, sizeof(err)) || !legacy_unlink_fixed(c, cfg, &sweep, err, sizeof(err)) ||
+	if (!legacy_delete(n, cfg, &sweep, err, sizeof(err)) ||
 	    !legacy_run(c, 2, (const char *[]){"DEL", marker}, err, sizeof(err))) {
 		log_err("rebuild: redis at %s: %s; after %" PRIu64 " keys deleted; run --rebuild again (the service will "
 		    "not start until a run completes)", where, err, sweep.deleted);
-		redisFree(c);
+		redisnodes_close(n);
 		return 1;
 	}
-	redisFree(c);
+	redisnodes_close(n);
 	legacy_progress(&sweep);
 	printf("rebuild: done: %" PRIu64 " keys deleted (scanned %" PRIu64 "); %s; start the service now: it reads "
 	    "the input topics again from their beginning\n", sweep.deleted, sweep.scanned, kafka);
