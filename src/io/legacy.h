@@ -20,9 +20,9 @@ bool legacy_check(const struct config *cfg);
  * feedbackd --rebuild, run once with every instance stopped. Resets the group's committed
  * offsets (input topics to their beginning, the route topic to its end; nothing with
  * brokers = embedded), refused while the group has members; then deletes the previous
- * release's keys, the contract keys (agent stats and alerts, P agents, P alerts and its
- * sent set) and this group's task checkpoints on every primary, printing progress on stdout every 2 s and a
- * summary at the end. P rebuild is set meanwhile, so an interrupted run blocks the start
+ * release's keys, the contract keys (agent stats and alerts, P agents or its shards,
+ * P alerts and its sent set) and this group's task checkpoints on every primary, printing
+ * progress on stdout every 2 s and a summary at the end. P rebuild is set meanwhile, so an interrupted run blocks the start
  * until it is run again; running it twice is harmless. Returns the exit status: 0 or 1.
  */
 int legacy_rebuild(const struct config *cfg);
