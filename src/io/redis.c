@@ -12,6 +12,7 @@
 #include "hostport.h"
 #include "keyslot.h"
 #include "log.h"
+#include "resp.h"
 #include "sentinel.h"
 #include "slotmap.h"
 
@@ -62,6 +63,7 @@ struct redis {
 	uint64_t session;
 	bool atomic;              /* see redis_atomic() */
 	bool refreshing;          /* a CLUSTER SLOTS is awaited */
+	int refresh_turn;         /* the node asked first next time */
 	struct event *refresh_ev; /* asks for the map again while not up */
 	struct event *prune_ev;   /* drops the nodes that serve no slot, outside their callbacks */
 	struct redis_call *parked;
@@ -274,12 +276,32 @@ static bool redis_slots_entry(struct redis *r, const redisReply *e, int from)
 	    (unsigned)e->element[1]->integer, index);
 }
 
-/* The CLUSTER SLOTS answer: the map is read anew from it. */
+/* Whether a CLUSTER SLOTS answer names an owner for every slot, once each. */
+static bool redis_slots_complete(const redisReply *reply)
+{
+	unsigned covered = 0;
+
+	for (size_t i = 0; i < reply->elements; i++) {
+		const redisReply *e = reply->element[i];
+
+		if (e->type != REDIS_REPLY_ARRAY || e->elements < 3 || e->element[0]->type != REDIS_REPLY_INTEGER ||
+		    e->element[1]->type != REDIS_REPLY_INTEGER || e->element[1]->integer < e->element[0]->integer)
+			return false;
+		covered += (unsigned)(e->element[1]->integer - e->element[0]->integer + 1);
+	}
+	return covered == KEYSLOT_COUNT;
+}
+
+/*
+ * The CLUSTER SLOTS answer: the map is read anew from it. An answer that leaves slots
+ * without an owner (a node that restarted empty, a cluster still forming) keeps the old
+ * map, and the next refresh asks another node.
+ */
 static void redis_on_slots(void *arg, redisReply *reply)
 {
 	struct redis_node *node = arg;
 	struct redis *r = node->r;
-	bool ok = reply != NULL && reply->type == REDIS_REPLY_ARRAY;
+	bool ok = reply != NULL && reply->type == REDIS_REPLY_ARRAY && redis_slots_complete(reply);
 
 	if (r->closing)
 		return;
@@ -301,13 +323,18 @@ static void redis_on_slots(void *arg, redisReply *reply)
 /* Asks an up node for the slot map, unless an answer is awaited. */
 static void redis_refresh(struct redis *r)
 {
+	int n;
+
 	if (r->mode != REDIS_MODE_CLUSTER || r->refreshing || r->closing)
 		return;
-	for (int i = 0; i < slotmap_nodes(r->map); i++) {
-		struct redis_node *node = r->nodes[i];
+	/* Each time another node first: one that answers badly is not asked again and again. */
+	n = slotmap_nodes(r->map);
+	for (int k = 0; k < n; k++) {
+		struct redis_node *node = r->nodes[(r->refresh_turn + k) % n];
 
 		if (node != NULL && redisconn_is_up(node->conn) &&
 		    redisconn_command(node->conn, 2, (const char *[]){"CLUSTER", "SLOTS"}, NULL, redis_on_slots, node)) {
+			r->refresh_turn = (r->refresh_turn + k + 1) % n;
 			r->refreshing = true;
 			r->metrics->redis_map_refreshes++;
 			return;
@@ -352,8 +379,8 @@ static void redis_on_prune(evutil_socket_t fd, short what, void *arg)
 	for (unsigned slot = 0; slot < KEYSLOT_COUNT; slot++)
 		serves[slotmap_owner(r->map, slot)] = true;
 	for (int i = 0; i < slotmap_nodes(r->map); i++)
-		if (!serves[i])
-			redis_node_close(r, i);
+		if (!serves[i] && r->nodes[i] != NULL && redisconn_pending(r->nodes[i]->conn) == 0)
+			redis_node_close(r, i); /* one with calls out (an ASK's importing node) stays */
 	redis_update(r);
 }
 
@@ -377,7 +404,7 @@ static bool redis_call_send(struct redis_call *c)
 	int node = c->ask_node >= 0 ? c->ask_node : redis_owner(r, c->slot);
 	struct redisconn *conn;
 
-	if (node >= 0 && r->nodes[node] == NULL && r->mode == REDIS_MODE_CLUSTER)
+	if (node >= 0 && r->nodes[node] == NULL && r->mode == REDIS_MODE_CLUSTER && !r->closing)
 		redis_node_reopen(r, node); /* pruned, and named again by an ASK */
 	if (node < 0 || r->nodes[node] == NULL || !redisconn_is_up(conn = r->nodes[node]->conn))
 		return false;
@@ -447,8 +474,7 @@ static void redis_on_call_reply(void *arg, redisReply *reply)
 	enum slotmap_redirect kind;
 	int index;
 
-	if (reply == NULL || reply->type != REDIS_REPLY_ERROR || r->mode != REDIS_MODE_CLUSTER || r->closing ||
-	    c->atomic) {
+	if (reply == NULL || reply->type != REDIS_REPLY_ERROR || r->mode != REDIS_MODE_CLUSTER || r->closing) {
 		redis_call_done(c, reply);
 		return;
 	}
@@ -457,25 +483,25 @@ static void redis_on_call_reply(void *arg, redisReply *reply)
 	case SLOTMAP_ASK:
 		if (t.slot != c->slot || (index = redis_node_find(r, t.host, t.port, c->node)) < 0)
 			break;
-		r->metrics->redis_redirects++;
-		if (kind == SLOTMAP_ASK) {
-			c->ask_node = index;
-		} else {
-			/* The slot moved for good; its neighbours are likely moving too. */
+		if (kind == SLOTMAP_MOVED) {
+			/* The slot moved for good (a transaction learns it too); its neighbours likely did. */
 			slotmap_assign(r->map, t.slot, t.slot, index);
 			redis_refresh(r);
 		}
+		if (c->atomic)
+			break;
+		r->metrics->redis_redirects++;
+		if (kind == SLOTMAP_ASK)
+			c->ask_node = index;
 		redis_call_again(c, reply);
 		return;
 	case SLOTMAP_TRYAGAIN:
 	case SLOTMAP_CLUSTERDOWN:
+		if (c->atomic)
+			break;
 		r->metrics->redis_retries++;
-		if (c->tries < REDIS_TRIES_MAX) {
-			c->tries++;
-			redis_call_park(c);
-			return;
-		}
-		break;
+		redis_call_park(c); /* the park's timer counts the try */
+		return;
 	case SLOTMAP_OTHER:
 		break;
 	}
@@ -526,60 +552,13 @@ void redis_atomic(struct redis *r, bool on)
 	r->atomic = on;
 }
 
-/* Writes n in decimal at p; returns its length. */
-static size_t redis_put_num(char *p, size_t n)
-{
-	char digits[24];
-	size_t k = 0;
-
-	do
-		digits[k++] = (char)('0' + n % 10);
-	while ((n /= 10) > 0);
-	for (size_t i = 0; i < k; i++)
-		p[i] = digits[k - 1 - i];
-	return k;
-}
-
-/* Writes one RESP bulk string at p ("$len", the bytes, each line ended); returns its length. */
-static size_t redis_put_bulk(char *p, const char *s, size_t len)
-{
-	size_t n = 0;
-
-	p[n++] = '$';
-	n += redis_put_num(p + n, len);
-	memcpy(p + n, "\r\n", 2);
-	memcpy(p + n + 2, s, len);
-	memcpy(p + n + 2 + len, "\r\n", 2);
-	return n + 4 + len;
-}
-
 /*
- * The RESP text of head (nhead NUL-terminated words) followed by argv (malloc'd, *len
- * bytes), written in one pass, as hiredis formats it: a commit's runs to megabytes.
+ * Whether a standalone or Sentinel router can send: node 0 may be gone while up has not yet
+ * changed (its connection is being replaced, and the NULL answers of its calls come first).
  */
-static char *redis_format(int nhead, const char *const *head, int argc, const char **argv, const size_t *lens,
-    size_t *len)
+static bool redis_single(const struct redis *r)
 {
-	const size_t bulk_max = 1 + 20 + 2 + 2; /* "$", the length, two line ends */
-	size_t size = 1 + 20 + 2, n = 0;
-	char *cmd;
-
-	for (int i = 0; i < nhead; i++)
-		size += bulk_max + strlen(head[i]);
-	for (int i = 0; i < argc; i++)
-		size += bulk_max + (lens != NULL ? lens[i] : strlen(argv[i]));
-	if ((cmd = malloc(size)) == NULL)
-		return NULL;
-	cmd[n++] = '*';
-	n += redis_put_num(cmd + n, (size_t)(nhead + argc));
-	memcpy(cmd + n, "\r\n", 2);
-	n += 2;
-	for (int i = 0; i < nhead; i++)
-		n += redis_put_bulk(cmd + n, head[i], strlen(head[i]));
-	for (int i = 0; i < argc; i++)
-		n += redis_put_bulk(cmd + n, argv[i], lens != NULL ? lens[i] : strlen(argv[i]));
-	*len = n;
-	return cmd;
+	return r->up && r->nodes[0] != NULL;
 }
 
 /* See redis.h. */
@@ -590,8 +569,8 @@ bool redis_command(struct redis *r, unsigned slot, int argc, const char **argv, 
 	char *cmd;
 
 	if (r->mode != REDIS_MODE_CLUSTER)
-		return r->up && redisconn_command(r->nodes[0]->conn, argc, argv, lens, fn, arg);
-	if (!r->up || (cmd = redis_format(0, NULL, argc, argv, lens, &len)) == NULL)
+		return redis_single(r) && redisconn_command(r->nodes[0]->conn, argc, argv, lens, fn, arg);
+	if (!r->up || (cmd = resp_command(0, NULL, argc, argv, lens, &len)) == NULL)
 		return false;
 	return redis_call(r, slot, -1, cmd, len, true, fn, arg);
 }
@@ -602,7 +581,7 @@ bool redis_formatted(struct redis *r, unsigned slot, const char *cmd, size_t len
 	char *copy;
 
 	if (r->mode != REDIS_MODE_CLUSTER)
-		return r->up && redisconn_formatted(r->nodes[0]->conn, cmd, len, fn, arg);
+		return redis_single(r) && redisconn_formatted(r->nodes[0]->conn, cmd, len, fn, arg);
 	if (!r->up || (copy = malloc(len)) == NULL)
 		return false;
 	memcpy(copy, cmd, len);
@@ -634,7 +613,7 @@ char *redis_script_format(const struct redis *r, enum script s, int nkeys, int a
 	if (slot != NULL)
 		*slot = first;
 	snprintf(numkeys, sizeof(numkeys), "%d", nkeys);
-	return redis_format(3, (const char *const[]){"EVALSHA", sha, numkeys}, argc, argv, lens, len);
+	return resp_command(3, (const char *const[]){"EVALSHA", sha, numkeys}, argc, argv, lens, len);
 }
 
 /* See redis.h. */
@@ -642,7 +621,7 @@ bool redis_script_send(struct redis *r, unsigned slot, enum script s, const char
     redis_reply_fn fn, void *arg)
 {
 	if (r->mode != REDIS_MODE_CLUSTER)
-		return r->up && redisconn_script_send(r->nodes[0]->conn, s, cmd, len, fn, arg);
+		return redis_single(r) && redisconn_script_send(r->nodes[0]->conn, s, cmd, len, fn, arg);
 	return redis_call(r, slot, (int)s, (char *)cmd, len, false, fn, arg);
 }
 
@@ -709,6 +688,8 @@ struct redis *redis_new(struct event_base *base, const struct config *cfg, struc
 		redis_free(r);
 		return NULL;
 	}
+	if (r->mode != REDIS_MODE_STANDALONE)
+		redis_refresh_later(r); /* asks again until up, even if the first answer names no primary */
 	return r;
 }
 
@@ -763,6 +744,7 @@ void redis_free(struct redis *r)
 	if (r == NULL)
 		return;
 	r->closing = true;
+	r->up = false; /* the NULL answers below must not send anything again */
 	sentinel_free(r->sentinel);
 	for (int i = 0; i < SLOTMAP_NODES_MAX; i++)
 		redis_node_close(r, i);

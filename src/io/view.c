@@ -9,6 +9,7 @@
 
 #include "keyslot.h"
 #include "log.h"
+#include "resp.h"
 
 #define VIEW_PREFIX_MAX 256
 /* Room for the fields of one stats hash: 15 per window for WINDOWS_MAX windows, and 3. */
@@ -160,20 +161,6 @@ bool view_key_sent(const char *prefix, char *buf, size_t size)
 	return view_format(buf, size, "{%s}:sent", stream);
 }
 
-/* Writes the RESP of one argument, s (n bytes), at p; returns the end. */
-static char *view_resp(char *p, const char *s, size_t n)
-{
-	*p++ = '$';
-	p += stats_format_fixed((int64_t)n, 0, p, VIEW_NUM_SIZE);
-	*p++ = '\r';
-	*p++ = '\n';
-	memcpy(p, s, n);
-	p += n;
-	*p++ = '\r';
-	*p++ = '\n';
-	return p;
-}
-
 /* Writes a command's head, "*<argc>\r\n", so that it ends at end; returns where it starts. */
 static char *view_head(char *end, int argc)
 {
@@ -191,9 +178,9 @@ static char *view_head(char *end, int argc)
 /* Starts command name on key (key_len bytes) in c. */
 static void view_cmd_start(struct view_cmd *c, const char *name, const char *key, size_t key_len)
 {
-	char *p = view_resp(c->buf + VIEW_HEAD, name, strlen(name));
+	char *p = resp_bulk(c->buf + VIEW_HEAD, name, strlen(name));
 
-	c->len = (size_t)(view_resp(p, key, key_len) - c->buf);
+	c->len = (size_t)(resp_bulk(p, key, key_len) - c->buf);
 	c->argc = 2;
 }
 
@@ -211,14 +198,14 @@ static void view_cmd_number(struct view_cmd *c, int64_t value, int decimals)
 	char text[VIEW_NUM_SIZE];
 	size_t n = stats_format_fixed(value, decimals, text, sizeof(text));
 
-	c->len = (size_t)(view_resp(c->buf + c->len, text, n) - c->buf);
+	c->len = (size_t)(resp_bulk(c->buf + c->len, text, n) - c->buf);
 	c->argc++;
 }
 
 /* Sets field k's name, as RESP. */
 static void view_name(struct view *v, size_t k, const char *name)
 {
-	v->name_len[k] = (size_t)(view_resp(v->name[k], name, strlen(name)) - v->name[k]);
+	v->name_len[k] = (size_t)(resp_bulk(v->name[k], name, strlen(name)) - v->name[k]);
 }
 
 /* Fills v->layout from view_layout; false when a figure is missing from it, or listed twice. */
@@ -260,7 +247,7 @@ static bool view_index_init(struct view *v, int shards)
 		if (!view_key_agents(v->prefix, shards, i, key, sizeof(key)))
 			return false;
 		ix->slot = keyslot(key, strlen(key));
-		ix->zadd_len = (size_t)(view_resp(view_resp(view_resp(ix->zadd, "ZADD", 4), key, strlen(key)), "GT", 2) -
+		ix->zadd_len = (size_t)(resp_bulk(resp_bulk(resp_bulk(ix->zadd, "ZADD", 4), key, strlen(key)), "GT", 2) -
 		    ix->zadd);
 	}
 	return true;
@@ -438,7 +425,7 @@ static bool view_send_word(struct view_flush *f, const char *word, redis_reply_f
 	char cmd[VIEW_HEAD + 16];
 	char *start = view_head(cmd + VIEW_HEAD, 1);
 
-	return view_send(f, start, (size_t)(view_resp(cmd + VIEW_HEAD, word, strlen(word)) - start), fn);
+	return view_send(f, start, (size_t)(resp_bulk(cmd + VIEW_HEAD, word, strlen(word)) - start), fn);
 }
 
 /*
@@ -579,8 +566,8 @@ void view_agent_seen(struct view_flush *f, const char *agent, int64_t ts_ms)
 	}
 	if (sn->len == 0)
 		sn->len = VIEW_SEEN_ROOM;
-	p = view_resp(sn->buf + sn->len, score, ns);
-	sn->len = (size_t)(view_resp(p, agent, na) - sn->buf);
+	p = resp_bulk(sn->buf + sn->len, score, ns);
+	sn->len = (size_t)(resp_bulk(p, agent, na) - sn->buf);
 	if (++sn->count == VIEW_SEEN_CHUNK)
 		view_seen_send(f, shard);
 }
