@@ -267,6 +267,28 @@ static void test_cluster_refuses_cross_slot(void **state)
 	assert_int_equal(test_cmd_int("EXISTS fb:agent:{a1}:stats"), 0);
 }
 
+/*
+ * A script call whose declared keys are in different slots is a programming error the
+ * daemon refuses before sending: nothing reaches Redis, in any mode.
+ */
+static void test_script_keys_one_slot(void **state)
+{
+	const char *argv[] = {"fb:alerts", "fb:agents", "i", "{}", "1", "1", "1", "1"};
+	unsigned slot;
+	size_t len;
+	char *cmd;
+
+	(void)state;
+	assert_false(redis_script_keys(test_cur->redis, SCRIPT_VIEW_ALERT, 2, 8, argv, NULL, NULL, NULL));
+	assert_null(redis_script_format(test_cur->redis, SCRIPT_VIEW_ALERT, 2, 8, argv, NULL, &len, NULL));
+	assert_int_equal(test_calls_of("evalsha") + test_calls_of("eval"), 0);
+	argv[1] = "{fb:alerts}:sent"; /* the same slot: formatted */
+	cmd = redis_script_format(test_cur->redis, SCRIPT_VIEW_ALERT, 2, 8, argv, NULL, &len, &slot);
+	assert_non_null(cmd);
+	assert_int_equal(slot, test_cmd_int("CLUSTER KEYSLOT fb:alerts"));
+	free(cmd);
+}
+
 /* Runs the standalone and the cluster groups. */
 int main(void)
 {
@@ -280,6 +302,7 @@ int main(void)
 		cmocka_unit_test_setup(test_cluster_accepts, test_flush_db),
 		cmocka_unit_test_setup(test_agent_index_shards, test_flush_db),
 		cmocka_unit_test_setup(test_cluster_refuses_cross_slot, test_flush_db),
+		cmocka_unit_test_setup(test_script_keys_one_slot, test_flush_db),
 	};
 
 	return cmocka_run_group_tests_name("view alerts (standalone)", plain, test_setup_plain, test_teardown_server) +
