@@ -147,7 +147,7 @@ class TestCluster(delivery.DeliveryCase):
         commit of those 3 s reached a replica, so none counted: exact figures. (With
         wait_replicas = 0 they count, their offsets are committed, and they are lost.)"""
         c = self.start_cluster()
-        d = self.start_daemon(self.kafka.bootstrap, c, self.on(c, redis={"wait_replicas": os.environ.get("WR", "1")}))
+        d = self.start_daemon(self.kafka.bootstrap, c, self.on(c, redis={"wait_replicas": 1}))
         wl = Workload(self.rnd, agents=150)
         s = self.stream(c, wl, 24000 if REAL else 12000, 600)
         slot = c.slot("fb:task:{%s:0}:meta" % self.group)
