@@ -62,6 +62,27 @@ int hostport_list(const char *s, struct hostport *out, int max, int *bad)
 }
 
 /* See hostport.h. */
+bool hostport_set(struct hostport *hp, const char *host, int port)
+{
+	size_t len = strlen(host);
+
+	if (len >= HOSTPORT_HOST_MAX)
+		return false;
+	memcpy(hp->host, host, len + 1);
+	hp->port = port;
+	return true;
+}
+
+/* See hostport.h. */
+bool hostport_join(const char *host, const char *port, struct hostport *hp)
+{
+	char text[HOSTPORT_TEXT_MAX];
+	int n = snprintf(text, sizeof(text), "%s:%s", host, port);
+
+	return n > 0 && (size_t)n < sizeof(text) && hostport_parse(text, (size_t)n, hp);
+}
+
+/* See hostport.h. */
 void hostport_format(const struct hostport *hp, char *buf, size_t size)
 {
 	snprintf(buf, size, strchr(hp->host, ':') != NULL ? "[%s]:%d" : "%s:%d", hp->host, hp->port);

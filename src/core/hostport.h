@@ -29,6 +29,12 @@ bool hostport_parse(const char *s, size_t len, struct hostport *hp);
  */
 int hostport_list(const char *s, struct hostport *out, int max, int *bad);
 
+/* Fills hp with host (copied) and port; false when host is too long to hold. */
+bool hostport_set(struct hostport *hp, const char *host, int port);
+
+/* Reads a host and a port given apart as text (as Redis replies give them) into hp; false when not an endpoint. */
+bool hostport_join(const char *host, const char *port, struct hostport *hp);
+
 /* Writes hp as "host:port", or "[addr]:port" for an IPv6 address. */
 void hostport_format(const struct hostport *hp, char *buf, size_t size);
 

@@ -101,6 +101,23 @@ bool slotmap_complete(const struct slotmap *m)
 	return true;
 }
 
+/* See slotmap.h. */
+int slotmap_serving(const struct slotmap *m, bool serves[SLOTMAP_NODES_MAX])
+{
+	int n = 0;
+
+	memset(serves, 0, SLOTMAP_NODES_MAX * sizeof(serves[0]));
+	for (size_t s = 0; s < KEYSLOT_COUNT; s++) {
+		int owner = m->owner[s];
+
+		if (owner != SLOTMAP_NONE && !serves[owner]) {
+			serves[owner] = true;
+			n++;
+		}
+	}
+	return n;
+}
+
 /* Whether err (len bytes) starts with the word w followed by a space or its end. */
 static bool slotmap_word(const char *err, size_t len, const char *w)
 {

@@ -46,6 +46,9 @@ int slotmap_owner(const struct slotmap *m, unsigned slot);
 /* True when every slot has an owner: the map may route every call. */
 bool slotmap_complete(const struct slotmap *m);
 
+/* Marks in serves[i] whether node i owns some slot; returns how many do. */
+int slotmap_serving(const struct slotmap *m, bool serves[SLOTMAP_NODES_MAX]);
+
 /* What an error reply asks of a cluster client. */
 enum slotmap_redirect {
 	SLOTMAP_OTHER,        /* not a cluster redirect: the error is the call's own */

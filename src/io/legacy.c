@@ -69,27 +69,10 @@ static void legacy_key(char *buf, size_t size, const struct config *cfg, const c
 		*buf = '\0';
 }
 
-/* Runs one command; NULL with the reason in err on a lost connection or an error reply. */
-static redisReply *legacy_command(redisContext *c, int argc, const char **argv, char *err, size_t size)
-{
-	redisReply *reply = redisCommandArgv(c, argc, argv, NULL);
-
-	if (reply == NULL) {
-		snprintf(err, size, "%s", c->errstr[0] != '\0' ? c->errstr : "no reply");
-		return NULL;
-	}
-	if (reply->type == REDIS_REPLY_ERROR) {
-		snprintf(err, size, "%s: %s", argv[0], reply->str);
-		freeReplyObject(reply);
-		return NULL;
-	}
-	return reply;
-}
-
 /* Runs a command whose answer does not matter beyond success. */
 static bool legacy_run(redisContext *c, int argc, const char **argv, char *err, size_t size)
 {
-	redisReply *reply = legacy_command(c, argc, argv, err, size);
+	redisReply *reply = redisnodes_command(c, argc, argv, err, size);
 
 	freeReplyObject(reply);
 	return reply != NULL;
@@ -98,7 +81,7 @@ static bool legacy_run(redisContext *c, int argc, const char **argv, char *err, 
 /* Whether key exists; false with err set when Redis failed. */
 static bool legacy_exists(redisContext *c, const char *key, bool *exists, char *err, size_t size)
 {
-	redisReply *reply = legacy_command(c, 2, (const char *[]){"EXISTS", key}, err, size);
+	redisReply *reply = redisnodes_command(c, 2, (const char *[]){"EXISTS", key}, err, size);
 
 	if (reply == NULL)
 		return false;
@@ -133,7 +116,7 @@ static bool legacy_find(const struct redisnodes *n, const struct config *cfg, ch
 	*found = '\0';
 	*started = '\0';
 	legacy_key(key, sizeof(key), cfg, LEGACY_MARKER, "");
-	if ((reply = legacy_command(redisnodes_of(n, key), 2, (const char *[]){"GET", key}, err, size)) == NULL)
+	if ((reply = redisnodes_command(redisnodes_of(n, key), 2, (const char *[]){"GET", key}, err, size)) == NULL)
 		return false;
 	if (reply->type == REDIS_REPLY_STRING)
 		snprintf(started, started_size, "%s", reply->str);
@@ -590,7 +573,7 @@ static bool legacy_unlink_fixed(const struct redisnodes *n, const struct config 
 
 		if (keys[i][0] == '\0')
 			continue;
-		if ((reply = legacy_command(redisnodes_of(n, keys[i]), 2, (const char *[]){"UNLINK", keys[i]}, err,
+		if ((reply = redisnodes_command(redisnodes_of(n, keys[i]), 2, (const char *[]){"UNLINK", keys[i]}, err,
 		    size)) == NULL)
 			return false;
 		if (reply->type == REDIS_REPLY_INTEGER)

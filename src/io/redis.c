@@ -160,10 +160,8 @@ static int redis_node_find(struct redis *r, const char *host, int port, int from
 
 	if (host[0] == '\0' && from >= 0 && r->nodes[from] != NULL)
 		host = r->nodes[from]->at.host;
-	snprintf(at.host, sizeof(at.host), "%s", host);
-	at.port = port;
-	index = slotmap_node(r->map, at.host, at.port);
-	if (index < 0 || !redis_node_open(r, index, &at))
+	if (!hostport_set(&at, host, port) || (index = slotmap_node(r->map, at.host, at.port)) < 0 ||
+	    !redis_node_open(r, index, &at))
 		return -1;
 	return index;
 }
@@ -174,9 +172,8 @@ static void redis_node_reopen(struct redis *r, int index)
 	const struct slotmap_node *known = slotmap_node_at(r->map, index);
 	struct hostport at;
 
-	snprintf(at.host, sizeof(at.host), "%s", known->host);
-	at.port = known->port;
-	redis_node_open(r, index, &at);
+	if (hostport_set(&at, known->host, known->port))
+		redis_node_open(r, index, &at);
 }
 
 /* Nodes that may hold a connection: indexes below this. */
@@ -194,39 +191,17 @@ static int redis_owner(const struct redis *r, unsigned slot)
 /* True when every slot has a node and each of those is up. */
 static bool redis_all_served(const struct redis *r)
 {
-	bool checked[SLOTMAP_NODES_MAX] = {false};
+	bool serves[SLOTMAP_NODES_MAX];
 
 	if (r->mode != REDIS_MODE_CLUSTER)
 		return r->nodes[0] != NULL && redisconn_is_up(r->nodes[0]->conn);
 	if (!slotmap_complete(r->map))
 		return false;
-	for (unsigned slot = 0; slot < KEYSLOT_COUNT; slot++) {
-		int owner = slotmap_owner(r->map, slot);
-
-		if (checked[owner])
-			continue;
-		if (r->nodes[owner] == NULL || !redisconn_is_up(r->nodes[owner]->conn))
+	slotmap_serving(r->map, serves);
+	for (int i = 0; i < slotmap_nodes(r->map); i++)
+		if (serves[i] && (r->nodes[i] == NULL || !redisconn_is_up(r->nodes[i]->conn)))
 			return false;
-		checked[owner] = true;
-	}
 	return true;
-}
-
-/* Counts the primaries serving slots, for log lines. */
-static int redis_primaries(const struct redis *r)
-{
-	bool seen[SLOTMAP_NODES_MAX] = {false};
-	int n = 0;
-
-	for (unsigned slot = 0; slot < KEYSLOT_COUNT; slot++) {
-		int owner = slotmap_owner(r->map, slot);
-
-		if (owner >= 0 && !seen[owner]) {
-			seen[owner] = true;
-			n++;
-		}
-	}
-	return n;
 }
 
 /* Arms the refresh timer. */
@@ -241,7 +216,7 @@ static void redis_refresh_later(struct redis *r)
 /* Tells the owner when up changes; while down, asks again for where the slots are. */
 static void redis_update(struct redis *r)
 {
-	bool up = !r->closing && redis_all_served(r);
+	bool up = !r->closing && redis_all_served(r), serves[SLOTMAP_NODES_MAX];
 
 	if (!up && r->mode != REDIS_MODE_STANDALONE)
 		redis_refresh_later(r);
@@ -251,7 +226,7 @@ static void redis_update(struct redis *r)
 	if (up) {
 		r->session++;
 		if (r->mode == REDIS_MODE_CLUSTER)
-			log_notice("redis: cluster up: %d primaries serve all %d slots", redis_primaries(r),
+			log_notice("redis: cluster up: %d primaries serve all %d slots", slotmap_serving(r->map, serves),
 			    KEYSLOT_COUNT);
 	}
 	if (r->on_state != NULL)
@@ -370,14 +345,13 @@ static void redis_on_refresh(evutil_socket_t fd, short what, void *arg)
 static void redis_on_prune(evutil_socket_t fd, short what, void *arg)
 {
 	struct redis *r = arg;
-	bool serves[SLOTMAP_NODES_MAX] = {false};
+	bool serves[SLOTMAP_NODES_MAX];
 
 	(void)fd;
 	(void)what;
 	if (!slotmap_complete(r->map))
 		return;
-	for (unsigned slot = 0; slot < KEYSLOT_COUNT; slot++)
-		serves[slotmap_owner(r->map, slot)] = true;
+	slotmap_serving(r->map, serves);
 	for (int i = 0; i < slotmap_nodes(r->map); i++)
 		if (!serves[i] && r->nodes[i] != NULL && redisconn_pending(r->nodes[i]->conn) == 0)
 			redis_node_close(r, i); /* one with calls out (an ASK's importing node) stays */
@@ -671,9 +645,7 @@ struct redis *redis_new(struct event_base *base, const struct config *cfg, struc
 	ok = r->refresh_ev != NULL && r->prune_ev != NULL && r->park_ev != NULL;
 	switch (r->mode) {
 	case REDIS_MODE_STANDALONE:
-		snprintf(at.host, sizeof(at.host), "%s", cfg->redis_host);
-		at.port = cfg->redis_port;
-		ok = ok && redis_node_open(r, 0, &at);
+		ok = ok && hostport_set(&at, cfg->redis_host, cfg->redis_port) && redis_node_open(r, 0, &at);
 		break;
 	case REDIS_MODE_CLUSTER:
 		ok = ok && (r->map = slotmap_new()) != NULL;

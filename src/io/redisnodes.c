@@ -19,16 +19,17 @@ struct redisnodes {
 	redisContext *c[SLOTMAP_NODES_MAX];
 };
 
-/* Runs one command; NULL with the reason in err on a lost connection or an error reply. */
-static redisReply *redisnodes_command(redisContext *c, int argc, const char **argv, char *err, size_t size)
+/* See redisnodes.h. */
+redisReply *redisnodes_command(redisContext *c, int argc, const char **argv, char *err, size_t size)
 {
 	redisReply *reply = redisCommandArgv(c, argc, argv, NULL);
 
-	if (reply == NULL)
+	if (reply == NULL) {
 		snprintf(err, size, "%s", c->errstr[0] != '\0' ? c->errstr : "no reply");
-	else if (reply->type == REDIS_REPLY_ERROR)
+		return NULL;
+	}
+	if (reply->type == REDIS_REPLY_ERROR) {
 		snprintf(err, size, "%s: %s", argv[0], reply->str);
-	if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
 		freeReplyObject(reply);
 		return NULL;
 	}
@@ -63,17 +64,16 @@ static redisContext *redisnodes_connect(const struct config *cfg, const struct h
 	return c;
 }
 
-/* Reads [host, port] string replies into at. */
+/* Reads a [host, port] reply pair (the port a string or an integer) into at. */
 static bool redisnodes_endpoint(const redisReply *host, const redisReply *port, struct hostport *at)
 {
-	char text[HOSTPORT_TEXT_MAX];
-	int n;
+	char number[24];
 
 	if (host->type != REDIS_REPLY_STRING || (port->type != REDIS_REPLY_STRING && port->type != REDIS_REPLY_INTEGER))
 		return false;
-	n = port->type == REDIS_REPLY_INTEGER ? snprintf(text, sizeof(text), "%s:%lld", host->str, port->integer) :
-	    snprintf(text, sizeof(text), "%s:%s", host->str, port->str);
-	return n > 0 && (size_t)n < sizeof(text) && hostport_parse(text, (size_t)n, at);
+	if (port->type == REDIS_REPLY_INTEGER)
+		snprintf(number, sizeof(number), "%lld", port->integer);
+	return hostport_join(host->str, port->type == REDIS_REPLY_INTEGER ? number : port->str, at);
 }
 
 /* Asks the Sentinels in turn where the primary is; false with the reason in err. */
@@ -146,9 +146,8 @@ static bool redisnodes_cluster_open(struct redisnodes *n, const struct config *c
 		const struct slotmap_node *node = slotmap_node_at(n->map, i);
 		struct hostport at;
 
-		snprintf(at.host, sizeof(at.host), "%s", node->host);
-		at.port = node->port;
-		if ((n->c[i] = redisnodes_connect(cfg, &at, NULL, true, err, size)) == NULL)
+		if (!hostport_set(&at, node->host, node->port) ||
+		    (n->c[i] = redisnodes_connect(cfg, &at, NULL, true, err, size)) == NULL)
 			return false;
 		n->count = i + 1;
 	}
@@ -175,8 +174,11 @@ struct redisnodes *redisnodes_open(const struct config *cfg, char *err, size_t s
 		    (n->c[0] = redisnodes_connect(cfg, &at, NULL, true, err, size)) != NULL;
 		break;
 	default:
-		snprintf(at.host, sizeof(at.host), "%s", cfg->redis_host);
-		at.port = cfg->redis_port;
+		if (!hostport_set(&at, cfg->redis_host, cfg->redis_port)) {
+			snprintf(err, size, "[redis] host is longer than %d bytes", HOSTPORT_HOST_MAX - 1);
+			ok = false;
+			break;
+		}
 		ok = (n->c[0] = redisnodes_connect(cfg, &at, cfg->redis_socket, true, err, size)) != NULL;
 		break;
 	}

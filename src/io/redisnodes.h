@@ -34,6 +34,9 @@ redisContext *redisnodes_of(const struct redisnodes *n, const char *key);
 /* True on a cluster: a command may name keys of one slot only. */
 bool redisnodes_cluster(const struct redisnodes *n);
 
+/* Runs one command on c; NULL with the reason in err on a lost connection or an error reply. */
+redisReply *redisnodes_command(redisContext *c, int argc, const char **argv, char *err, size_t size);
+
 /* Disconnects and frees; NULL is ignored. */
 void redisnodes_close(struct redisnodes *n);
 

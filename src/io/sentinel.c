@@ -30,15 +30,6 @@ struct sentinel {
 	bool closing;
 };
 
-/* Reads "host" and "port" strings into at; false when they are not an endpoint. */
-static bool sentinel_endpoint(const char *host, const char *port, struct hostport *at)
-{
-	char text[HOSTPORT_TEXT_MAX];
-	int n = snprintf(text, sizeof(text), "%s:%s", host, port);
-
-	return n > 0 && (size_t)n < sizeof(text) && hostport_parse(text, (size_t)n, at);
-}
-
 /* A Sentinel's answer to get-master-addr-by-name: [host, port], or nil for a name it does not know. */
 static void sentinel_on_answer(void *arg, redisReply *reply)
 {
@@ -50,7 +41,7 @@ static void sentinel_on_answer(void *arg, redisReply *reply)
 	s->asking = false;
 	if (reply != NULL && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
 	    reply->element[0]->type == REDIS_REPLY_STRING && reply->element[1]->type == REDIS_REPLY_STRING &&
-	    sentinel_endpoint(reply->element[0]->str, reply->element[1]->str, &at))
+	    hostport_join(reply->element[0]->str, reply->element[1]->str, &at))
 		s->on_primary(s->arg, &at);
 	else if (reply != NULL)
 		log_limited(LOG_WARNING, "sentinel", "redis: the Sentinels name no primary '%s'%s%s",
@@ -99,7 +90,7 @@ static void sentinel_on_message(redisAsyncContext *ac, void *reply_ptr, void *pr
 	    sscanf(payload->str, "%255s %*s %*s %255s %7s", name, host, port) != 3 ||
 	    strcmp(name, s->cfg->redis_master_name) != 0)
 		return;
-	if (!sentinel_endpoint(host, port, &at)) {
+	if (!hostport_join(host, port, &at)) {
 		log_limited(LOG_WARNING, "sentinel", "redis: cannot read %s message '%s'", SENTINEL_CHANNEL, payload->str);
 		return;
 	}

@@ -79,12 +79,34 @@ static void test_list(void **state)
 	assert_int_equal(hostport_list("a:1", hps, HOSTPORT_LIST_MAX, &bad), 1);
 }
 
+/* A host and port given apart, as Redis replies give them, and a host set as it is. */
+static void test_join_and_set(void **state)
+{
+	struct hostport hp;
+	char longhost[HOSTPORT_HOST_MAX + 1];
+
+	(void)state;
+	assert_true(hostport_join("::1", "26379", &hp));
+	assert_string_equal(hp.host, "::1");
+	assert_int_equal(hp.port, 26379);
+	assert_false(hostport_join("10.0.0.1", "0", &hp));
+	assert_false(hostport_join("10.0.0.1", "x", &hp));
+	assert_false(hostport_join("", "6379", &hp));
+	assert_true(hostport_set(&hp, "redis-a", 7000));
+	assert_string_equal(hp.host, "redis-a");
+	assert_int_equal(hp.port, 7000);
+	memset(longhost, 'h', HOSTPORT_HOST_MAX);
+	longhost[HOSTPORT_HOST_MAX] = '\0';
+	assert_false(hostport_set(&hp, longhost, 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_parse_refused),
 		cmocka_unit_test(test_list),
+		cmocka_unit_test(test_join_and_set),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

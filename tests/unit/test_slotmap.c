@@ -12,7 +12,8 @@
 static void test_ranges(void **state)
 {
 	struct slotmap *m = slotmap_new();
-	int a, b, c;
+	bool serves[SLOTMAP_NODES_MAX];
+	int a, b, c, d;
 
 	(void)state;
 	assert_non_null(m);
@@ -48,10 +49,16 @@ static void test_ranges(void **state)
 	assert_int_equal(slotmap_owner(m, 2374), a);
 	assert_int_equal(slotmap_owner(m, 2375), b);
 	assert_int_equal(slotmap_owner(m, 2376), a);
+	/* The nodes serving some slot. */
+	d = slotmap_node(m, "127.0.0.1", 7004); /* known, serving nothing */
+	assert_int_equal(slotmap_serving(m, serves), 3);
+	assert_true(serves[a] && serves[b] && serves[c]);
+	assert_false(serves[d]);
 	/* A fresh CLUSTER SLOTS starts from no owner, the nodes kept. */
 	slotmap_clear(m);
 	assert_int_equal(slotmap_owner(m, 2375), -1);
-	assert_int_equal(slotmap_nodes(m), 3);
+	assert_int_equal(slotmap_nodes(m), 4);
+	assert_int_equal(slotmap_serving(m, serves), 0);
 	slotmap_free(m);
 	slotmap_free(NULL);
 }
