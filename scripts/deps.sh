@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(build-essential autoconf automake libtool pkg-config
 	librdkafka-dev libevent-dev libhiredis-dev libcmocka-dev libjansson-dev libinih-dev libmsgpack-dev libxxhash-dev
-	libsystemd-dev libssl-dev libsimdjson-dev g++ clang libclang-rt-14-dev
+	libsystemd-dev libssl-dev libsimdjson-dev libicu-dev g++ clang libclang-rt-14-dev
 	redis-server kcat python3 systemd curl)
 if [ "${1:-}" = "--with-java" ]; then
 	packages+=(default-jre-headless maven)

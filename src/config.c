@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "config.h"
+#include "config_calendars.h"
 #include "config_keys.h"
+#include "config_policies.h"
 #include "rule.h"
 #include "window.h"
 
@@ -28,6 +30,8 @@ struct config_parse {
 	int		 seen[CONFIG_KEYS_MAX];	/* line that set each key, 0 if none */
 	int		 rdkafka_seen[CONFIG_PASSTHROUGH_MAX];
 	char		 rule_window[RULE_COUNT][CONFIG_QUOTE_MAX + 1];	/* as written */
+	struct config_calendars_parse	 calendars;	/* [calendar.NAME], built once read */
+	struct config_policies_parse	 policies;	/* [policy.NAME], resolved once read */
 	bool		 failed;
 	int		 err_line;
 	char		*err;
@@ -64,13 +68,16 @@ config_defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof *cfg);
 	config_keys_defaults(cfg);
+	config_policies_defaults(cfg);
 }
 
-/* Frees every string cfg owns; cfg may then be loaded again. */
+/* Frees every string, calendar and policy cfg owns; cfg may then be loaded again. */
 void
 config_free(struct config *cfg)
 {
 	config_keys_free(cfg);
+	config_calendars_free(cfg);
+	config_policies_free(cfg);
 	for (size_t i = 0; i < cfg->rdkafka_count; i++) {
 		free(cfg->rdkafka[i].name);
 		free(cfg->rdkafka[i].value);
@@ -79,11 +86,58 @@ config_free(struct config *cfg)
 	memset(cfg, 0, sizeof *cfg);
 }
 
+/* Whether the len bytes at s start with prefix. */
+static bool
+config_prefixed(const char *s, size_t len, const char *prefix)
+{
+	return len >= strlen(prefix) && memcmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* The NAME of a [PREFIX.NAME] section (name: len bytes, plen of them the prefix). */
+static bool
+config_section_name(const char *name, size_t len, size_t plen, char *reason, size_t size)
+{
+	size_t	n = len - plen;
+
+	if (config_keys_name_valid(name + plen, n))
+		return true;
+	return config_keys_reject(reason, size, "[%.*s%.*s]: the name after '%.*s' must be "
+	    CONFIG_KEYS_NAME_RULE, (int)plen, name,
+	    (int)(n > CONFIG_QUOTE_MAX ? CONFIG_QUOTE_MAX : n), name + plen, (int)plen, name);
+}
+
+/*
+ * A section header (name: len bytes). [calendar.NAME] and [policy.NAME] open a section of
+ * their module, which keeps the whole name (inih cuts long section names short); any other
+ * must be a section of the key table, so a misspelt one is reported even when empty.
+ */
+static bool
+config_section(struct config_parse *p, const char *name, size_t len)
+{
+	char	reason[CONFIG_REASON_SIZE];
+	size_t	cal = strlen(CONFIG_CALENDARS_PREFIX), pol = strlen(CONFIG_POLICIES_PREFIX);
+	bool	ok;
+
+	if (config_prefixed(name, len, CONFIG_CALENDARS_PREFIX))
+		ok = config_section_name(name, len, cal, reason, sizeof reason) &&
+		    config_calendars_section(&p->calendars, name + cal, len - cal, p->lineno,
+		    reason, sizeof reason);
+	else if (config_prefixed(name, len, CONFIG_POLICIES_PREFIX))
+		ok = config_section_name(name, len, pol, reason, sizeof reason) &&
+		    config_policies_section(&p->policies, name + pol, len - pol, reason,
+		    sizeof reason);
+	else if (!(ok = config_keys_section_known(name, len)))
+		snprintf(reason, sizeof reason, "unknown section [%.*s]",
+		    (int)(len > CONFIG_QUOTE_MAX ? CONFIG_QUOTE_MAX : len), name);
+	if (!ok)
+		config_fail(p, p->lineno, "%s", reason);
+	return ok;
+}
+
 /*
  * inih's line reader. Counting lines here is how errors get their line
- * numbers: this inih is built without INI_HANDLER_LINENO. It also checks
- * section headers, which inih never shows the handler, so an unknown or
- * misspelt section is reported even when it holds no keys.
+ * numbers: this inih is built without INI_HANDLER_LINENO. It also sees
+ * section headers, which inih never shows the handler (config_section).
  */
 static char *
 config_read_line(char *str, int num, void *stream)
@@ -117,12 +171,8 @@ config_read_line(char *str, int num, void *stream)
 		return NULL;
 	}
 	if (*s == '[' && (end = strchr(s, ']')) != NULL &&
-	    !config_keys_section_known(s + 1, (size_t)(end - s - 1))) {
-		config_fail(p, p->lineno, "unknown section [%.*s]",
-		    (int)(end - s - 1 > CONFIG_QUOTE_MAX ? CONFIG_QUOTE_MAX : end - s - 1),
-		    s + 1);
+	    !config_section(p, s + 1, (size_t)(end - s - 1)))
 		return NULL;
-	}
 	memcpy(str, s, strlen(s) + 1);
 	return str;
 }
@@ -156,13 +206,28 @@ config_passthrough(struct config_parse *p, const char *name, const char *value)
 	return 1;
 }
 
+/* One "name = value" line of a section of the key table. */
+static bool
+config_fixed_key(struct config_parse *p, const char *section, const char *name,
+    const char *value, char *reason, size_t size)
+{
+	int	i = config_keys_find(section, name), rule;
+
+	if (!config_keys_mark(i, p->seen, section, name, p->lineno, reason, size) ||
+	    !config_keys_set(p->cfg, i, value, reason, size))
+		return false;
+	if ((rule = config_keys_rule_window(i)) >= 0)
+		snprintf(p->rule_window[rule], sizeof p->rule_window[0], "%s", value);
+	return true;
+}
+
 /* inih's handler: one "name = value" line of the current section. */
 static int
 config_handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct config_parse	*p = user;
 	char			 reason[CONFIG_REASON_SIZE];
-	int			 i, rule;
+	bool			 ok;
 
 	if (p->failed)
 		return 0;
@@ -172,19 +237,16 @@ config_handler(void *user, const char *section, const char *name, const char *va
 	    strncmp(name, CONFIG_PASSTHROUGH_PREFIX, strlen(CONFIG_PASSTHROUGH_PREFIX)) == 0)
 		return config_passthrough(p, name + strlen(CONFIG_PASSTHROUGH_PREFIX), value);
 
-	if ((i = config_keys_find(section, name)) < 0)
-		return config_fail(p, p->lineno, "unknown key '%s' in [%s]", name, section);
-	/* A second line for a key is a mistake: silently taking the last would hide it. */
-	if (p->seen[i] != 0)
-		return config_fail(p, p->lineno,
-		    "duplicate key '%s' in [%s] (first set on line %d)", name, section,
-		    p->seen[i]);
-	p->seen[i] = p->lineno;
-	if (!config_keys_set(p->cfg, i, value, reason, sizeof reason))
-		return config_fail(p, p->lineno, "%s", reason);
-	if ((rule = config_keys_rule_window(i)) >= 0)
-		snprintf(p->rule_window[rule], sizeof p->rule_window[0], "%s", value);
-	return 1;
+	/* The modules know the section config_section opened, whole, from its header. */
+	if (config_prefixed(section, strlen(section), CONFIG_CALENDARS_PREFIX))
+		ok = config_calendars_set(&p->calendars, name, value, p->lineno, reason,
+		    sizeof reason);
+	else if (config_prefixed(section, strlen(section), CONFIG_POLICIES_PREFIX))
+		ok = config_policies_set(&p->policies, name, value, p->lineno, reason,
+		    sizeof reason);
+	else
+		ok = config_fixed_key(p, section, name, value, reason, sizeof reason);
+	return ok ? 1 : config_fail(p, p->lineno, "%s", reason);
 }
 
 /* The line that set a key, for errors found only once the whole file is read. */
@@ -359,6 +421,20 @@ config_validate_redis(struct config_parse *p)
 	return true;
 }
 
+/* Builds the calendars, then the policies that name them, from what their sections said. */
+static bool
+config_sections(struct config_parse *p)
+{
+	char	reason[CONFIG_REASON_SIZE];
+	int	line;
+
+	if (config_calendars_build(&p->calendars, p->cfg, &line, reason, sizeof reason) &&
+	    config_policies_finish(&p->policies, p->cfg, &line, reason, sizeof reason))
+		return true;
+	config_fail(p, line, "%s", reason);
+	return false;
+}
+
 /* Rules that involve more than one key, checked after the whole file is read. */
 static bool
 config_validate(struct config_parse *p)
@@ -383,7 +459,8 @@ config_validate(struct config_parse *p)
 		    "[kafka] group: '%s' holds a brace, which would change the task keys' cluster slots", cfg->group);
 		return false;
 	}
-	return config_validate_redis(p) && config_rule_windows(p) && config_rule_margins(p);
+	return config_validate_redis(p) && config_rule_windows(p) && config_rule_margins(p) &&
+	    config_sections(p);
 }
 
 /*
@@ -426,13 +503,12 @@ config_load(struct config *cfg, const char *path, char *err, size_t err_size)
 		p.failed = false;
 		config_fail(&p, ret, "syntax error: expected [section] or key = value");
 	}
-	if (p.failed)
-		return false;
-
-	if (!config_keys_derive(cfg, p.seen, reason, sizeof reason)) {
+	if (!p.failed && !config_keys_derive(cfg, p.seen, reason, sizeof reason))
 		config_fail(&p, config_later_line(&p, "kafka", "group", "engine", "route_topic"),
 		    "%s", reason);
-		return false;
-	}
-	return config_validate(&p);
+	if (!p.failed)
+		config_validate(&p);
+	config_calendars_parse_free(&p.calendars);
+	config_policies_parse_free(&p.policies);
+	return !p.failed;
 }

@@ -9,6 +9,7 @@
 #include "event.h"
 #include "hostport.h"
 #include "partitioner.h"
+#include "policy.h"
 #include "rule.h"
 #include "window.h"
 
@@ -33,6 +34,12 @@ enum redis_mode {
 struct config_hostports {
 	int count;
 	struct hostport at[HOSTPORT_LIST_MAX];
+};
+
+/* One [calendar.NAME] section, built once the whole file is read. */
+struct config_calendar {
+	char name[POLICY_NAME_MAX];
+	struct calendar *calendar;      /* owned */
 };
 
 struct config {
@@ -80,6 +87,8 @@ struct config {
 	int64_t reply_target_severity_ms[SEVERITY_COUNT]; /* complaints, by severity */
 	double at_risk;                                  /* fraction of target; 0 disables */
 	int64_t pair_horizon_ms;                         /* how long an early reply waits */
+	int64_t ticket_memory_ms;                        /* how long a ticket with no clock running is remembered */
+	int64_t status_grace_ms;                         /* how long a stopped clock waits for late status events */
 
 	/* [http] */
 	char *http_listen;              /* "127.0.0.1:9187", or NULL when "off" */
@@ -95,6 +104,21 @@ struct config {
 
 	/* [rule.csat_below] ... [rule.response_time_above], by enum rule_id */
 	struct rule_config rules[RULE_COUNT];
+
+	/* [calendar.NAME], in file order; "always" is built in (calendar_always()), not listed. */
+	struct config_calendar *calendars;
+	size_t calendar_count;
+
+	/*
+	 * [policy.NAME], default excepted, in the order of their headers: a ticket takes the
+	 * first that matches its opening event (config_policies_select), else policy_default.
+	 * That is [policy.default], or when the file has none a policy of the defaults
+	 * (config_policies_defaults), which config_defaults sets too. Their calendar pointers
+	 * are cfg's calendars or calendar_always(), valid until config_free.
+	 */
+	struct policy *policies;
+	size_t policy_count;
+	struct policy policy_default;
 };
 
 /* Fills cfg with the built-in defaults. */
@@ -103,7 +127,7 @@ void config_defaults(struct config *cfg);
 /* Loads path over the defaults; on error writes "file:line: reason" and returns false. */
 bool config_load(struct config *cfg, const char *path, char *err, size_t err_size);
 
-/* Frees every string cfg owns; cfg may then be loaded again. */
+/* Frees every string, calendar and policy cfg owns; cfg may then be loaded again. */
 void config_free(struct config *cfg);
 
 #endif

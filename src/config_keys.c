@@ -168,6 +168,10 @@ static const struct config_key config_keys_table[] = {
 	    "fraction of the deadline that raises an at-risk alert; 0 disables"),
 	KEY("sla", "pair_horizon", CONFIG_DURATION, pair_horizon_ms, "7d",
 	    "how long a reply that arrived before its message waits for it"),
+	KEY("sla", "ticket_memory", CONFIG_OPTDURATION, ticket_memory_ms, "3d",
+	    "how long a ticket with no clock running is remembered (0: forgotten at once)"),
+	KEY("sla", "status_grace", CONFIG_OPTDURATION, status_grace_ms, "10s",
+	    "how long a stopped clock waits for status events stamped before its stop; 0 counts it at once"),
 	OBSOLETE("sla", "rescan", "the task that owns a clock fires it from its own timer"),
 
 	KEY("http", "listen", CONFIG_LISTEN, http_listen, "127.0.0.1:9187",
@@ -201,9 +205,6 @@ static const struct config_key config_keys_table[] = {
 
 _Static_assert(nitems(config_keys_table) <= CONFIG_KEYS_MAX, "raise CONFIG_KEYS_MAX");
 
-static bool	config_keys_reject(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
 /* The address of a key's field inside cfg. */
 static void *
 config_keys_field(struct config *cfg, const struct config_key *k)
@@ -211,8 +212,8 @@ config_keys_field(struct config *cfg, const struct config_key *k)
 	return (char *)cfg + k->offset;
 }
 
-/* Writes why a value was refused; returns false. */
-static bool
+/* See config_keys.h. */
+bool
 config_keys_reject(char *reason, size_t size, const char *fmt, ...)
 {
 	va_list	ap;
@@ -221,6 +222,90 @@ config_keys_reject(char *reason, size_t size, const char *fmt, ...)
 	vsnprintf(reason, size, fmt, ap);
 	va_end(ap);
 	return false;
+}
+
+/* See config_keys.h. */
+bool
+config_keys_refuse(char *reason, size_t size, const char *section, const char *key,
+    const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	n = snprintf(reason, size, "[%s] %s%s", section, key != NULL ? key : "",
+	    key != NULL ? ": " : "");
+	if (n < 0 || (size_t)n >= size)
+		return false;
+	va_start(ap, fmt);
+	vsnprintf(reason + n, size - (size_t)n, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+/* See config_keys.h. */
+bool
+config_keys_list_next(const char **cursor, const char **item, size_t *len)
+{
+	const char	*start = *cursor, *end, *comma;
+
+	if (start == NULL)
+		return false;
+	comma = strchr(start, ',');
+	end = comma != NULL ? comma : start + strlen(start);
+	/* After a comma there is always one more item, "" for a trailing comma. */
+	*cursor = comma != NULL ? comma + 1 : NULL;
+	while (start < end && (*start == ' ' || *start == '\t'))
+		start++;
+	while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	*item = start;
+	*len = (size_t)(end - start);
+	return true;
+}
+
+/* See config_keys.h. */
+bool
+config_keys_name_valid(const char *s, size_t len)
+{
+	if (len == 0 || len >= POLICY_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char	c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* See config_keys.h. */
+bool
+config_keys_duration(const char *value, int64_t *ms, char *reason, size_t size)
+{
+	if (!duration_parse(value, ms))
+		return config_keys_reject(reason, size,
+		    "'%.*s' is not a duration (like 500ms, 90s, 15m, 24h, 7d)", CONFIG_QUOTE_MAX,
+		    value);
+	return true;
+}
+
+/* See config_keys.h. */
+bool
+config_keys_fraction(const char *value, double *out, char *reason, size_t size)
+{
+	char	*end;
+	double	 d;
+
+	errno = 0;
+	d = strtod(value, &end);
+	/* The negated test also refuses NaN. */
+	if (*value == '\0' || *end != '\0' || errno != 0 || !(d >= 0 && d < 1))
+		return config_keys_reject(reason, size,
+		    "'%.*s' is not a number from 0 up to (not including) 1", CONFIG_QUOTE_MAX,
+		    value);
+	*out = d;
+	return true;
 }
 
 /* Replaces an owned string; false only when out of memory. */
@@ -277,30 +362,20 @@ static bool
 config_keys_set_topics(struct config *cfg, const char *value, char *reason, size_t size)
 {
 	char		*topics[CONFIG_TOPICS_MAX];
-	size_t		 count = 0;
-	const char	*p = value;
+	size_t		 count = 0, len;
+	const char	*cursor = value, *start;
 
-	while (*p == ' ' || *p == '\t')
-		p++;
 	/* An empty list is let through; config_validate() reports it with its own words. */
-	while (*p != '\0') {
-		const char	*start = p, *end, *comma = strchr(p, ',');
-
-		end = comma != NULL ? comma : p + strlen(p);
-		p = comma != NULL ? comma + 1 : end;
-		while (start < end && (*start == ' ' || *start == '\t'))
-			start++;
-		while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
-			end--;
-		if (!config_keys_topic_valid(start, (size_t)(end - start))) {
+	if (value[strspn(value, " \t")] == '\0')
+		cursor = NULL;
+	while (config_keys_list_next(&cursor, &start, &len)) {
+		if (!config_keys_topic_valid(start, len)) {
 			config_keys_reject(reason, size, "'%.*s' is not a valid topic name",
-			    (int)(end - start > CONFIG_QUOTE_MAX ? CONFIG_QUOTE_MAX : end - start),
-			    start);
+			    (int)(len > CONFIG_QUOTE_MAX ? CONFIG_QUOTE_MAX : len), start);
 			goto fail;
 		}
 		for (size_t i = 0; i < count; i++) {
-			if (strlen(topics[i]) == (size_t)(end - start) &&
-			    memcmp(topics[i], start, (size_t)(end - start)) == 0) {
+			if (strlen(topics[i]) == len && memcmp(topics[i], start, len) == 0) {
 				config_keys_reject(reason, size, "topic '%s' is listed twice",
 				    topics[i]);
 				goto fail;
@@ -310,16 +385,11 @@ config_keys_set_topics(struct config *cfg, const char *value, char *reason, size
 			config_keys_reject(reason, size, "more than %d topics", CONFIG_TOPICS_MAX);
 			goto fail;
 		}
-		if ((topics[count] = strndup(start, (size_t)(end - start))) == NULL) {
+		if ((topics[count] = strndup(start, len)) == NULL) {
 			config_keys_reject(reason, size, "out of memory");
 			goto fail;
 		}
 		count++;
-		/* A trailing comma would otherwise end the loop silently. */
-		if (comma != NULL && *p == '\0') {
-			config_keys_reject(reason, size, "'' is not a valid topic name");
-			goto fail;
-		}
 	}
 	for (size_t i = 0; i < cfg->topic_count; i++)
 		free(cfg->topics[i]);
@@ -503,7 +573,6 @@ config_keys_value(struct config *cfg, const struct config_key *k, const char *va
 	int		 n, level, samples;
 	int64_t		 ms;
 	double		 d;
-	char		*end;
 	struct windows	 ws;
 
 	if (k->type == CONFIG_OBSOLETE) {
@@ -549,10 +618,8 @@ config_keys_value(struct config *cfg, const struct config_key *k, const char *va
 		return true;
 	case CONFIG_DURATION:
 	case CONFIG_SLA_TARGET:
-		if (!duration_parse(value, &ms))
-			return config_keys_reject(reason, size,
-			    "'%.*s' is not a duration (like 500ms, 90s, 15m, 24h, 7d)",
-			    CONFIG_QUOTE_MAX, value);
+		if (!config_keys_duration(value, &ms, reason, size))
+			return false;
 		if (k->max > 0 && (ms < k->min || ms > k->max))
 			return config_keys_reject_span(k, value, reason, size);
 		*(int64_t *)field = ms;
@@ -568,15 +635,7 @@ config_keys_value(struct config *cfg, const struct config_key *k, const char *va
 			    value);
 		return true;
 	case CONFIG_FRACTION:
-		errno = 0;
-		d = strtod(value, &end);
-		/* The negated test also refuses NaN. */
-		if (*value == '\0' || *end != '\0' || errno != 0 || !(d >= 0 && d < 1))
-			return config_keys_reject(reason, size,
-			    "'%.*s' is not a number from 0 up to (not including) 1",
-			    CONFIG_QUOTE_MAX, value);
-		*(double *)field = d;
-		return true;
+		return config_keys_fraction(value, field, reason, size);
 	case CONFIG_WINDOWS:
 		if (!windows_parse(value, &ws, why, sizeof why))
 			return config_keys_reject(reason, size, "'%.*s' is not a window list (%s)",
@@ -656,6 +715,21 @@ config_keys_find(const char *section, const char *name)
 			return (int)i;
 	}
 	return -1;
+}
+
+/* See config_keys.h. */
+bool
+config_keys_mark(int i, int *seen, const char *section, const char *name, int line,
+    char *reason, size_t size)
+{
+	if (i < 0)
+		return config_keys_reject(reason, size, "unknown key '%s' in [%s]", name, section);
+	/* A second line for a key is a mistake: silently taking the last would hide it. */
+	if (seen[i] != 0)
+		return config_keys_reject(reason, size,
+		    "duplicate key '%s' in [%s] (first set on line %d)", name, section, seen[i]);
+	seen[i] = line;
+	return true;
 }
 
 /* See config_keys.h. */

@@ -23,8 +23,8 @@ ts_floor_div(int64_t a, int64_t b)
 	return q;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
-static int64_t
+/* See timestamp.h. */
+int64_t
 ts_days_from_civil(int64_t y, int64_t m, int64_t d)
 {
 	int64_t	era, yoe, doy, doe;
@@ -38,8 +38,8 @@ ts_days_from_civil(int64_t y, int64_t m, int64_t d)
 	return era * 146097 + doe - 719468;
 }
 
-/* The date of a day count since 1970-01-01; the inverse of ts_days_from_civil. */
-static void
+/* See timestamp.h. */
+void
 ts_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 {
 	int64_t	era, doe, yoe, doy, mp;

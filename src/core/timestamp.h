@@ -21,6 +21,12 @@ bool duration_parse(const char *s, int64_t *out_ms);
 /* Formats milliseconds in the largest unit that divides it exactly ("1h", "90s"). */
 void duration_format(int64_t ms, char *buf, size_t size);
 
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
+int64_t ts_days_from_civil(int64_t y, int64_t m, int64_t d);
+
+/* The date of a day count since 1970-01-01; the inverse of ts_days_from_civil. */
+void ts_civil_from_days(int64_t z, int64_t *y, int *m, int *d);
+
 /* Floor division for b > 0 (C truncates toward zero), so times before 1970 work too. */
 int64_t ts_floor_div(int64_t a, int64_t b);
 
