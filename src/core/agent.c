@@ -7,20 +7,33 @@
 
 #include "mpack.h"
 
-/* Bumped when the packed layout changes; older checkpoints are then refused. */
-#define AGENT_VERSION 1
+/* Bumped when the packed layout changes; older checkpoints are then refused, but for version 1. */
+#define AGENT_VERSION 2
+/*
+ * Version 1 (before the reply-policy counters) differs only in its counts: they hold the
+ * first 16 counters of enum counter, through C_SLA_MISSED, with the same kinds. Decoding
+ * widens them to the current plan, so an upgrade keeps every agent's windows.
+ */
+#define AGENT_V1_COUNTERS 16
+_Static_assert(AGENT_V1_COUNTERS == C_SLA_MISSED + 1, "new counters go after C_SLA_MISSED");
 /* [version, open, overdue, newest, counts, [kind, since, pending_since, last_sent] x RULE_COUNT] */
 #define AGENT_FIELDS 6
 #define AGENT_RULE_FIELDS 4
 
-/* See agent.h. */
-bool agent_plan_init(struct rolling_plan *plan, const struct windows *ws)
+/* The rolling layout over ws of the first counters of enum counter, one slot each. */
+static bool agent_plan_of(struct rolling_plan *plan, const struct windows *ws, size_t counters)
 {
 	enum rolling_kind kinds[COUNTER_COUNT];
 
-	for (size_t c = 0; c < COUNTER_COUNT; c++)
-		kinds[c] = c == C_RESP_MAX_MS ? ROLLING_MAX : ROLLING_SUM;
-	return rolling_plan_init(plan, ws, COUNTER_COUNT, kinds);
+	for (size_t c = 0; c < counters; c++)
+		kinds[c] = stats_counter_is_max((enum counter)c) ? ROLLING_MAX : ROLLING_SUM;
+	return rolling_plan_init(plan, ws, counters, kinds);
+}
+
+/* See agent.h. */
+bool agent_plan_init(struct rolling_plan *plan, const struct windows *ws)
+{
+	return agent_plan_of(plan, ws, COUNTER_COUNT);
 }
 
 /* See agent.h. */
@@ -52,6 +65,7 @@ size_t agent_incs_of(const struct event *e, struct rolling_inc out[AGENT_INCS_MA
 		out[n++] = (struct rolling_inc){C_REPLIES, 1};
 		break;
 	case EVENT_MESSAGE:
+	case EVENT_STATUS:
 		break;
 	}
 	return n;
@@ -216,6 +230,29 @@ static bool agent_unpack_rules(const msgpack_object *o, struct rule_state rules[
 	return true;
 }
 
+/* Replaces *r by a version-1 record's counts o widened to plan; false, *r unchanged, on failure. */
+static bool agent_unpack_v1(const msgpack_object *o, struct rolling *r, const struct rolling_plan *plan)
+{
+	struct windows ws;
+	struct rolling_plan v1;
+	struct rolling old = {NULL, 0, 0};
+
+	/* The plan's windows: a plan depends on their spans only, not on their names. */
+	memset(&ws, 0, sizeof(ws));
+	ws.count = plan->tiers;
+	for (size_t i = 0; i < plan->tiers; i++)
+		ws.w[i].span_ms = plan->span_ms[i];
+	if (!agent_plan_of(&v1, &ws, AGENT_V1_COUNTERS) || !rolling_unpack(o, &old, &v1))
+		return false;
+	if (!rolling_widen(&old, &v1, plan)) {
+		rolling_free(&old);
+		return false;
+	}
+	rolling_free(r);
+	*r = old;
+	return true;
+}
+
 /* See agent.h. */
 bool agent_decode(const char *buf, size_t len, struct agent *a, const struct rolling_plan *plan)
 {
@@ -230,13 +267,14 @@ bool agent_decode(const char *buf, size_t len, struct agent *a, const struct rol
 	if (!mpack_one(&u, buf, len) || u.data.type != MSGPACK_OBJECT_ARRAY || u.data.via.array.size != AGENT_FIELDS)
 		goto out;
 	const msgpack_object *m = u.data.via.array.ptr;
-	if (!mpack_int(&m[0], AGENT_VERSION, AGENT_VERSION, &version) ||
+	if (!mpack_int(&m[0], 1, AGENT_VERSION, &version) ||
 	    !mpack_int(&m[1], INT32_MIN, INT32_MAX, &next.open) ||
 	    !mpack_int(&m[2], INT32_MIN, INT32_MAX, &next.overdue) ||
 	    !mpack_int(&m[3], 0, INT64_MAX, &next.newest_ms) || !agent_unpack_rules(&m[5], rules) ||
 	    !agent_set_rules(&next, rules))
 		goto out;
-	if (!rolling_unpack(&m[4], &next.counts, plan)) {
+	if (version == 1 ? !agent_unpack_v1(&m[4], &next.counts, plan) :
+	    !rolling_unpack(&m[4], &next.counts, plan)) {
 		free(next.rules);
 		goto out;
 	}

@@ -11,13 +11,20 @@
 #define EVENT_CATEGORY_MAX 128
 
 static const char *const event_type_names[] = {
-	"rating", "complaint", "message", "reply"
+	"rating", "complaint", "message", "reply", "status"
 };
 _Static_assert(sizeof event_type_names / sizeof event_type_names[0] == EVENT_TYPE_COUNT,
     "one name per enum event_type");
 static const char *const severity_names[] = {
 	"low", "normal", "high", "critical"
 };
+_Static_assert(sizeof severity_names / sizeof severity_names[0] == SEVERITY_COUNT,
+    "one name per enum severity");
+static const char *const ticket_status_names[] = {
+	"open", "pending", "on_hold", "solved", "reopened"
+};
+_Static_assert(sizeof ticket_status_names / sizeof ticket_status_names[0] == TICKET_STATUS_COUNT,
+    "one name per enum ticket_status");
 
 /* Writes "what" or "what: field" as the rejection reason; always returns false. */
 static bool
@@ -160,18 +167,29 @@ static bool
 event_get_severity(const struct jsondoc *doc, struct event *ev, char *reason, size_t reason_size)
 {
 	const struct jsondoc_value *v = jsondoc_get(doc, "severity");
-	int	 i;
 
 	ev->severity = SEVERITY_NORMAL;
 	if (v == NULL)
 		return true;
 	if (v->kind != JSONDOC_STRING)
 		return event_reject(reason, reason_size, "wrong type", "severity");
-	i = event_lookup(severity_names, SEVERITY_COUNT, v->str,
-	    v->len);
-	if (i < 0)
+	if (!severity_from_name(v->str, v->len, &ev->severity))
 		return event_reject(reason, reason_size, "unknown severity", NULL);
-	ev->severity = (enum severity)i;
+	return true;
+}
+
+/* Reads the status of a status event, which it must have. */
+static bool
+event_get_status(const struct jsondoc *doc, struct event *ev, char *reason, size_t reason_size)
+{
+	const struct jsondoc_value *v = jsondoc_get(doc, "status");
+
+	if (v == NULL)
+		return event_reject(reason, reason_size, "missing field", "status");
+	if (v->kind != JSONDOC_STRING)
+		return event_reject(reason, reason_size, "wrong type", "status");
+	if (!ticket_status_from_name(v->str, v->len, &ev->status))
+		return event_reject(reason, reason_size, "unknown status", NULL);
 	return true;
 }
 
@@ -218,7 +236,14 @@ event_fill(const struct jsondoc *doc, int64_t now_ms, int64_t max_future_ms, str
 	if (ev->type == EVENT_COMPLAINT &&
 	    !event_get_severity(doc, ev, reason, reason_size))
 		return false;
+	if (ev->type == EVENT_STATUS &&
+	    !event_get_status(doc, ev, reason, reason_size))
+		return false;
 
+	if (!event_get_string(doc, "queue", false, 0, EVENT_ID_MAX, ev->queue, reason, reason_size))
+		return false;
+	if (event_has_control(ev->queue, strlen(ev->queue)))
+		return event_reject(reason, reason_size, "control character", "queue");
 	return event_get_string(doc, "category", false, 0, EVENT_CATEGORY_MAX,
 	    ev->category, reason, reason_size);
 }
@@ -253,6 +278,7 @@ event_parse(const char *buf, size_t len, int64_t now_ms, int64_t max_future_ms,
 
 	memset(&ev, 0, sizeof ev);
 	ev.severity = SEVERITY_NORMAL;
+	ev.status = STATUS_OPEN;
 	/* out is only written for a valid event, never half-filled. */
 	if (!event_fill(doc, now_ms, max_future_ms, &ev, reason, reason_size))
 		return false;
@@ -293,4 +319,35 @@ severity_name(enum severity severity)
 	if ((unsigned)severity >= SEVERITY_COUNT)
 		return "unknown";
 	return severity_names[severity];
+}
+
+/* The contract name of a ticket status ("on_hold"). */
+const char *
+ticket_status_name(enum ticket_status status)
+{
+	if ((unsigned)status >= TICKET_STATUS_COUNT)
+		return "unknown";
+	return ticket_status_names[status];
+}
+
+/* See event.h. */
+bool
+severity_from_name(const char *s, size_t len, enum severity *out)
+{
+	int	 i = event_lookup(severity_names, SEVERITY_COUNT, s, len);
+
+	if (i >= 0)
+		*out = (enum severity)i;
+	return i >= 0;
+}
+
+/* See event.h. */
+bool
+ticket_status_from_name(const char *s, size_t len, enum ticket_status *out)
+{
+	int	 i = event_lookup(ticket_status_names, TICKET_STATUS_COUNT, s, len);
+
+	if (i >= 0)
+		*out = (enum ticket_status)i;
+	return i >= 0;
 }

@@ -10,10 +10,13 @@
 #define EVENT_ID_MAX 128
 #define EVENT_REASON_SIZE 96
 
-enum event_type { EVENT_RATING, EVENT_COMPLAINT, EVENT_MESSAGE, EVENT_REPLY };
-#define EVENT_TYPE_COUNT 4
+enum event_type { EVENT_RATING, EVENT_COMPLAINT, EVENT_MESSAGE, EVENT_REPLY, EVENT_STATUS };
+#define EVENT_TYPE_COUNT 5
 enum severity { SEVERITY_LOW, SEVERITY_NORMAL, SEVERITY_HIGH, SEVERITY_CRITICAL };
 #define SEVERITY_COUNT 4
+/* A ticket's status, as a `status` event sets it. */
+enum ticket_status { STATUS_OPEN, STATUS_PENDING, STATUS_ON_HOLD, STATUS_SOLVED, STATUS_REOPENED };
+#define TICKET_STATUS_COUNT 5
 
 struct event {
 	enum event_type type;
@@ -21,10 +24,12 @@ struct event {
 	char agent_id[EVENT_ID_MAX + 1];
 	char ticket_id[EVENT_ID_MAX + 1]; /* "" when absent */
 	char category[EVENT_ID_MAX + 1];  /* "" when absent */
+	char queue[EVENT_ID_MAX + 1];     /* "" when absent */
 	int64_t ts_ms;
 	int score;                        /* rating only */
 	int scale;                        /* rating only: 5 or 10 */
 	enum severity severity;           /* complaint only; SEVERITY_NORMAL otherwise */
+	enum ticket_status status;        /* status only; STATUS_OPEN otherwise */
 };
 
 /*
@@ -46,5 +51,10 @@ int event_rejected_type(const char *buf, size_t len);
 /* The contract name of a type or severity ("rating", "critical"). */
 const char *event_type_name(enum event_type type);
 const char *severity_name(enum severity severity);
+const char *ticket_status_name(enum ticket_status status);
+
+/* The severity or status named by the len bytes at s ("on_hold"); false when none is. */
+bool severity_from_name(const char *s, size_t len, enum severity *out);
+bool ticket_status_from_name(const char *s, size_t len, enum ticket_status *out);
 
 #endif

@@ -13,8 +13,9 @@
 /* [version, src, seq, [records...]] */
 #define ROUTE_HEAD 4
 enum route_record { ROUTE_TICKET_PART, ROUTE_DELTA };
-/* [kind, type, agent, ticket, ts, severity, category] */
-#define ROUTE_TICKET_FIELDS 7
+/* [kind, type, agent, ticket, ts, severity, category, status, queue]; before status events, the first 7 */
+#define ROUTE_TICKET_FIELDS 9
+#define ROUTE_TICKET_FIELDS_V1 7
 /* [kind, agent, open, overdue, [ts, counter, value, ...]] */
 #define ROUTE_DELTA_FIELDS 5
 
@@ -56,7 +57,8 @@ bool route_batch_ticket_part(struct route_batch *b, const struct event *e)
 	if (msgpack_pack_array(pk, ROUTE_TICKET_FIELDS) || msgpack_pack_int(pk, ROUTE_TICKET_PART) ||
 	    msgpack_pack_int(pk, (int)e->type) || route_pack_str(pk, e->agent_id) ||
 	    route_pack_str(pk, e->ticket_id) || msgpack_pack_int64(pk, e->ts_ms) ||
-	    msgpack_pack_int(pk, (int)e->severity) || route_pack_str(pk, e->category))
+	    msgpack_pack_int(pk, (int)e->severity) || route_pack_str(pk, e->category) ||
+	    msgpack_pack_int(pk, (int)e->status) || route_pack_str(pk, e->queue))
 		return false;
 	b->count++;
 	return true;
@@ -130,19 +132,26 @@ static bool route_str(const msgpack_object *o, size_t min, char out[EVENT_ID_MAX
 	return true;
 }
 
-/* Decodes a ticket part; only the clock's event types can have one. */
+/* Decodes a ticket part; only the clocks' event types can have one. */
 static bool route_read_ticket(const msgpack_object *m, uint32_t n, struct event *e)
 {
-	int64_t type, sev;
+	int64_t type, sev, status = STATUS_OPEN;
 
 	memset(e, 0, sizeof(*e));
-	if (n != ROUTE_TICKET_FIELDS || !mpack_int(&m[1], EVENT_COMPLAINT, EVENT_REPLY, &type) ||
+	if ((n != ROUTE_TICKET_FIELDS && n != ROUTE_TICKET_FIELDS_V1) ||
+	    !mpack_int(&m[1], EVENT_COMPLAINT, EVENT_STATUS, &type) ||
 	    !route_str(&m[2], 1, e->agent_id) || !route_str(&m[3], 1, e->ticket_id) ||
 	    !mpack_int(&m[4], 0, INT64_MAX, &e->ts_ms) ||
 	    !mpack_int(&m[5], SEVERITY_LOW, SEVERITY_CRITICAL, &sev) || !route_str(&m[6], 0, e->category))
 		return false;
+	if (n == ROUTE_TICKET_FIELDS &&
+	    (!mpack_int(&m[7], STATUS_OPEN, TICKET_STATUS_COUNT - 1, &status) || !route_str(&m[8], 0, e->queue)))
+		return false;
+	if (n == ROUTE_TICKET_FIELDS_V1 && type == EVENT_STATUS)
+		return false;
 	e->type = (enum event_type)type;
 	e->severity = (enum severity)sev;
+	e->status = (enum ticket_status)status;
 	return true;
 }
 

@@ -9,8 +9,8 @@
 #include "event.h"
 #include "stats.h"
 
-/* Counter adds one delta record can carry: a reply that closes a clock makes at most five. */
-#define ROUTE_ADDS_MAX 8
+/* Counter adds one delta record can carry: all of one clock call's (CLOCK_MAX_ADDS). */
+#define ROUTE_ADDS_MAX 24
 
 /* One counter add credited to an agent at an event time. */
 struct route_add {
@@ -42,7 +42,7 @@ struct route_batch;
 /* Starts an empty batch from task src; NULL when out of memory. */
 struct route_batch *route_batch_new(uint32_t src);
 
-/* Appends the reply-clock part of an event (type, agent, ticket, ts, severity, category). */
+/* Appends the clock part of an event (type, agent, ticket, ts, severity, category, status, queue). */
 bool route_batch_ticket_part(struct route_batch *b, const struct event *e);
 
 /* Appends a delta record. */

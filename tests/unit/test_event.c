@@ -38,6 +38,9 @@
 /* A ticket event of the given type with the given extra members. */
 #define TICKET_EVENT(type, extra) "{\"event_id\":\"r1\",\"type\":\"" type "\"," \
 	"\"agent_id\":\"a1\"," TS0 extra "}"
+/* A status event e2 on ticket t1, then the given extra members. */
+#define STATUS_EVENT(extra) "{\"event_id\":\"e2\",\"type\":\"status\",\"agent_id\":\"a1\"," \
+	TS0 ",\"ticket_id\":\"t1\"" extra "}"
 
 struct ecase {
 	const char	*name;
@@ -53,6 +56,8 @@ struct ecase {
 	int		 score;
 	int		 scale;
 	enum severity	 severity;
+	enum ticket_status status;
+	const char	*queue;
 };
 
 #define REJECT(n, j, r) { .name = n, .json = j, .reason = r }
@@ -65,6 +70,10 @@ struct ecase {
 #define OK_COMPLAINT(n, j, cat, sev) { .name = n, .json = j, .type = EVENT_COMPLAINT, \
 	.event_id = "e2", .agent_id = "a1", .ticket_id = "t1", .category = cat, \
 	.ts_ms = T0, .severity = sev }
+/* An accepted status event e2 on t1 by a1 at T0. */
+#define OK_STATUS(n, j, st) { .name = n, .json = j, .type = EVENT_STATUS, \
+	.event_id = "e2", .agent_id = "a1", .ticket_id = "t1", .ts_ms = T0, \
+	.severity = SEVERITY_NORMAL, .status = st }
 
 #define CJK_EVENT "\xe4\xba\x8b\xe4\xbb\xb6-1"			/* "事件-1" */
 #define CJK_AGENT "\xe5\xae\xa2\xe6\x9c\x8d-\xe5\xbc\xa0\xe4\xb8\x89"	/* "客服-张三" */
@@ -221,6 +230,35 @@ static const struct ecase cases[] = {
 	    "unknown severity"),
 	REJECT("complaint severity number", COMPLAINT(",\"severity\":3"), "wrong type: severity"),
 
+	/* Status events: the status is required, and only they read it. */
+	OK_STATUS("status open", STATUS_EVENT(",\"status\":\"open\""), STATUS_OPEN),
+	OK_STATUS("status pending", STATUS_EVENT(",\"status\":\"pending\""), STATUS_PENDING),
+	OK_STATUS("status on_hold", STATUS_EVENT(",\"status\":\"on_hold\""), STATUS_ON_HOLD),
+	OK_STATUS("status solved", STATUS_EVENT(",\"status\":\"solved\""), STATUS_SOLVED),
+	OK_STATUS("status reopened", STATUS_EVENT(",\"status\":\"reopened\""), STATUS_REOPENED),
+	REJECT("status missing", STATUS_EVENT(""), "missing field: status"),
+	REJECT("status unknown", STATUS_EVENT(",\"status\":\"closed\""), "unknown status"),
+	REJECT("status in capitals", STATUS_EVENT(",\"status\":\"PENDING\""), "unknown status"),
+	REJECT("status null", STATUS_EVENT(",\"status\":null"), "wrong type: status"),
+	REJECT("status event without ticket_id",
+	    "{\"event_id\":\"e2\",\"type\":\"status\",\"agent_id\":\"a1\"," TS0 ",\"status\":\"open\"}",
+	    "missing field: ticket_id"),
+	OK_COMPLAINT("status ignored on a complaint", COMPLAINT(",\"status\":\"nope\""), NULL,
+	    SEVERITY_NORMAL),
+
+	/* The optional queue, which policies match on. */
+	{ .name = "queue on a message", .json = TICKET_EVENT("message",
+	      ",\"ticket_id\":\"t1\",\"queue\":\"vip\""),
+	  .type = EVENT_MESSAGE, .event_id = "r1", .agent_id = "a1", .ticket_id = "t1",
+	  .ts_ms = T0, .severity = SEVERITY_NORMAL, .queue = "vip" },
+	{ .name = "queue 128 bytes", .json = COMPLAINT(",\"queue\":\"" X128 "\""),
+	  .type = EVENT_COMPLAINT, .event_id = "e2", .agent_id = "a1", .ticket_id = "t1",
+	  .ts_ms = T0, .severity = SEVERITY_NORMAL, .queue = X128 },
+	REJECT("queue 129 bytes", COMPLAINT(",\"queue\":\"" X128 "x\""), "bad length: queue"),
+	REJECT("queue number", COMPLAINT(",\"queue\":1"), "wrong type: queue"),
+	REJECT("queue control character", COMPLAINT(",\"queue\":\"a\\nb\""),
+	    "control character: queue"),
+
 	/* Category and unknown fields. */
 	OK_COMPLAINT("category 128 bytes", COMPLAINT(",\"category\":\"" X128 "\""), X128,
 	    SEVERITY_NORMAL),
@@ -375,6 +413,9 @@ test_table(void **state)
 		if (ev.severity != c->severity)
 			fail_msg("%s: severity %d, want %d", c->name, ev.severity,
 			    c->severity);
+		if (ev.status != c->status)
+			fail_msg("%s: status %d, want %d", c->name, ev.status, c->status);
+		check_str(c->name, "queue", ev.queue, c->queue);
 	}
 }
 
@@ -480,7 +521,14 @@ test_names(void **state)
 	assert_string_equal(severity_name(SEVERITY_HIGH), "high");
 	assert_string_equal(severity_name(SEVERITY_CRITICAL), "critical");
 	assert_string_equal(severity_name((enum severity)SEVERITY_COUNT), "unknown");
-	assert_string_equal(event_type_name((enum event_type)4), "unknown");
+	assert_string_equal(event_type_name(EVENT_STATUS), "status");
+	assert_string_equal(event_type_name((enum event_type)EVENT_TYPE_COUNT), "unknown");
+	assert_string_equal(ticket_status_name(STATUS_OPEN), "open");
+	assert_string_equal(ticket_status_name(STATUS_PENDING), "pending");
+	assert_string_equal(ticket_status_name(STATUS_ON_HOLD), "on_hold");
+	assert_string_equal(ticket_status_name(STATUS_SOLVED), "solved");
+	assert_string_equal(ticket_status_name(STATUS_REOPENED), "reopened");
+	assert_string_equal(ticket_status_name((enum ticket_status)TICKET_STATUS_COUNT), "unknown");
 }
 
 /* A rejected message's type, when it has a valid one, for counting dead letters by type. */
