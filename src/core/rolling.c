@@ -711,6 +711,50 @@ rolling_unpack(const msgpack_object *o, struct rolling *r, const struct rolling_
 	return true;
 }
 
+/* See rolling.h. */
+bool
+rolling_widen(struct rolling *r, const struct rolling_plan *from, const struct rolling_plan *to)
+{
+	uint64_t	low = from->slots < 64 ? (UINT64_C(1) << from->slots) - 1 : UINT64_MAX;
+	struct rolling	n = { NULL, 0, 0 };
+
+	if (from->tiers != to->tiers || from->slots > to->slots || (to->max_slots & low) != from->max_slots ||
+	    memcmp(from->span_ms, to->span_ms, sizeof to->span_ms) != 0 ||
+	    memcmp(from->gran_ms, to->gran_ms, sizeof to->gran_ms) != 0)
+		return false;
+	if (r->buf == NULL)
+		return true;
+	if (!rolling_start(&n, to))
+		return false;
+	/* Coarsest first, as the sections lie, so each record goes at the end: nothing moves. */
+	for (size_t t = to->tiers; t-- > 0;) {
+		const uint8_t	*p = r->buf + rolling_sec_start(r, from, t), *end = p + rolling_sec_len(r, t);
+		int64_t		 prev = ROLLING_NO_PREV;
+
+		while (p < end) {
+			uint8_t		rec[ROLLING_REC_MAX];
+			int64_t		idx = 0, vals[ROLLING_SLOTS_MAX];
+			uint64_t	mask = 0;
+			size_t		len;
+
+			memset(vals, 0, to->slots * sizeof vals[0]);
+			p = rolling_head(p, end, from, t, prev, &idx, &mask);
+			p = rolling_vals(p, end, from, mask, vals);
+			len = rolling_write(rec, to, (uint64_t)(prev == ROLLING_NO_PREV ? idx : prev - idx), vals);
+			if (!rolling_splice(&n, t, n.len, 0, rec, len)) {
+				rolling_free(&n);
+				return false;
+			}
+			prev = idx;
+		}
+	}
+	/* Same buckets, same windows: the same due time. */
+	rolling_set_due(&n, rolling_due(r));
+	rolling_free(r);
+	*r = n;
+	return true;
+}
+
 /*
  * Whether buf is one complete object of only what rolling_pack() writes (fixarrays, unsigned
  * integers, bins): msgpack_unpack_next() would allocate for a huge array's claim first.

@@ -71,6 +71,13 @@ bool rolling_pack(msgpack_packer *pk, const struct rolling *r, const struct roll
  */
 bool rolling_unpack(const msgpack_object *o, struct rolling *r, const struct rolling_plan *plan);
 
+/*
+ * Rewrites r, laid out by from, for to: the same windows (tiers, spans and granularities)
+ * and from's slots first, with the same kinds, then more; the added slots are zero. False,
+ * with r unchanged, when to is not such a plan or out of memory.
+ */
+bool rolling_widen(struct rolling *r, const struct rolling_plan *from, const struct rolling_plan *to);
+
 /* rolling_unpack() of buf, which must hold exactly one MessagePack object. */
 bool rolling_decode(const char *buf, size_t len, struct rolling *r, const struct rolling_plan *plan);
 

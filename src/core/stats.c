@@ -11,7 +11,9 @@
 
 static const char *const stats_counter_names[COUNTER_COUNT] = {
 	"r", "s5", "sat", "neu", "dis", "ssum", "n10", "pro",
-	"det", "cmp", "rep", "rn", "rsum", "rmax", "met", "miss"
+	"det", "cmp", "rep", "rn", "rsum", "rmax", "met", "miss",
+	"frn", "frsum", "frmax", "frmet", "frmiss", "nrmax",
+	"rsn", "rssum", "rsmax", "rsmet", "rsmiss", "pkept", "pbroken"
 };
 
 /* The short field name of a counter in Redis ("sat"); NULL when out of range. */
@@ -21,6 +23,13 @@ stats_counter_name(enum counter c)
 	if ((unsigned)c >= COUNTER_COUNT)
 		return NULL;
 	return stats_counter_names[c];
+}
+
+/* Whether counter c keeps the largest value added, not their sum: the one list of maxima. */
+bool
+stats_counter_is_max(enum counter c)
+{
+	return c == C_RESP_MAX_MS || c == C_FIRST_MAX_MS || c == C_NEXT_MAX_MS || c == C_RES_MAX_MS;
 }
 
 /* num/den rounded half away from zero; den must be > 0. */
@@ -119,52 +128,175 @@ stats_complaint_rate_tenths(const struct totals *t, int64_t *out)
 	return true;
 }
 
+/* The mean of n times summing sum_ms, in whole seconds; false when there are none. */
+static bool
+stats_mean_s(int64_t n, int64_t sum_ms, int64_t *out)
+{
+	if (n <= 0)
+		return false;
+	/* One rounding of the exact mean, not a rounded mean rounded again. */
+	*out = stats_div_round(sum_ms, n * 1000);
+	return true;
+}
+
+/* The longest of n times, max_ms, in whole seconds; defined with their mean. */
+static bool
+stats_longest_s(int64_t n, int64_t max_ms, int64_t *out)
+{
+	if (n <= 0)
+		return false;
+	*out = stats_div_round(max_ms, 1000);
+	return true;
+}
+
 /* Mean response time of replies that closed a clock, in whole seconds. */
 bool
 stats_resp_avg_s(const struct totals *t, int64_t *out)
 {
-	if (t->c[C_RESP_N] <= 0)
-		return false;
-	/* One rounding of the exact mean, not a rounded mean rounded again. */
-	*out = stats_div_round(t->c[C_RESP_SUM_MS], t->c[C_RESP_N] * 1000);
-	return true;
+	return stats_mean_s(t->c[C_RESP_N], t->c[C_RESP_SUM_MS], out);
 }
 
 /* The longest response time of replies that closed a clock, in whole seconds; defined with the mean. */
 static bool
 stats_resp_max_s(const struct totals *t, int64_t *out)
 {
-	if (t->c[C_RESP_N] <= 0)
+	return stats_longest_s(t->c[C_RESP_N], t->c[C_RESP_MAX_MS], out);
+}
+
+/* Whether some first-reply clock was judged met or missed. */
+static bool
+stats_first_judged(const struct totals *t)
+{
+	return t->c[C_FIRST_MET] + t->c[C_FIRST_MISSED] > 0;
+}
+
+/* Mean response time of first-reply clocks closed by a reply, in whole seconds. */
+static bool
+stats_first_avg_s(const struct totals *t, int64_t *out)
+{
+	return stats_mean_s(t->c[C_FIRST_N], t->c[C_FIRST_SUM_MS], out);
+}
+
+/* The longest response time of first-reply clocks closed by a reply, in whole seconds. */
+static bool
+stats_first_max_s(const struct totals *t, int64_t *out)
+{
+	return stats_longest_s(t->c[C_FIRST_N], t->c[C_FIRST_MAX_MS], out);
+}
+
+/* Whether some next-reply clock (a reply clock that is no first-reply one) was judged. */
+static bool
+stats_next_judged(const struct totals *t)
+{
+	return t->c[C_SLA_MET] - t->c[C_FIRST_MET] + t->c[C_SLA_MISSED] - t->c[C_FIRST_MISSED] > 0;
+}
+
+/* Next-reply clocks met: every reply clock met less the first-reply ones. */
+static bool
+stats_next_met(const struct totals *t, int64_t *out)
+{
+	if (!stats_next_judged(t))
 		return false;
-	*out = stats_div_round(t->c[C_RESP_MAX_MS], 1000);
+	*out = t->c[C_SLA_MET] - t->c[C_FIRST_MET];
 	return true;
 }
 
-/* How one figure of a window is made: a count shown as it is, or a ratio that may be absent. */
+/* Next-reply clocks missed: every reply clock missed less the first-reply ones. */
+static bool
+stats_next_missed(const struct totals *t, int64_t *out)
+{
+	if (!stats_next_judged(t))
+		return false;
+	*out = t->c[C_SLA_MISSED] - t->c[C_FIRST_MISSED];
+	return true;
+}
+
+/* Mean response time of next-reply clocks closed by a reply, in whole seconds. */
+static bool
+stats_next_avg_s(const struct totals *t, int64_t *out)
+{
+	return stats_mean_s(t->c[C_RESP_N] - t->c[C_FIRST_N], t->c[C_RESP_SUM_MS] - t->c[C_FIRST_SUM_MS],
+	    out);
+}
+
+/* The longest response time of next-reply clocks closed by a reply, in whole seconds. */
+static bool
+stats_next_max_s(const struct totals *t, int64_t *out)
+{
+	return stats_longest_s(t->c[C_RESP_N] - t->c[C_FIRST_N], t->c[C_NEXT_MAX_MS], out);
+}
+
+/* Whether some resolution clock was judged met or missed. */
+static bool
+stats_res_judged(const struct totals *t)
+{
+	return t->c[C_RES_MET] + t->c[C_RES_MISSED] > 0;
+}
+
+/* Mean resolution time of clocks ended by `solved`, in whole seconds. */
+static bool
+stats_res_avg_s(const struct totals *t, int64_t *out)
+{
+	return stats_mean_s(t->c[C_RES_N], t->c[C_RES_SUM_MS], out);
+}
+
+/* The longest resolution time of clocks ended by `solved`, in whole seconds. */
+static bool
+stats_res_max_s(const struct totals *t, int64_t *out)
+{
+	return stats_longest_s(t->c[C_RES_N], t->c[C_RES_MAX_MS], out);
+}
+
+/* Whether some promise was kept or broken. */
+static bool
+stats_promised(const struct totals *t)
+{
+	return t->c[C_PROMISE_KEPT] + t->c[C_PROMISE_BROKEN] > 0;
+}
+
+/*
+ * How one figure of a window is made: a counter shown as it is, present always or while
+ * present() holds; or a value worked out from several counters, which may be absent.
+ */
 struct stats_figure {
 	const char *prefix;
 	int decimals;
-	int counter;   /* enum counter of a plain count (always present), or -1 */
-	bool (*ratio)(const struct totals *t, int64_t *out);
+	int counter;   /* enum counter of a count, or -1 */
+	bool (*present)(const struct totals *t); /* a count's condition; NULL: always present */
+	bool (*value)(const struct totals *t, int64_t *out); /* with counter -1: false when absent */
 };
 
 /* The figures of one window, in the order of docs/redis-keys.md: the one list of them. */
 static const struct stats_figure stats_table[STATS_FIGURES] = {
-	{"ratings", 0, C_RATINGS, NULL},
-	{"satisfied", 0, C_SATISFIED, NULL},
-	{"neutral", 0, C_NEUTRAL, NULL},
-	{"dissatisfied", 0, C_DISSATISFIED, NULL},
-	{"csat", 1, -1, stats_csat_tenths},
-	{"score_avg", 2, -1, stats_score_avg_hundredths},
-	{"nps_ratings", 0, C_N10, NULL},
-	{"nps", 1, -1, stats_nps_tenths},
-	{"complaints", 0, C_COMPLAINTS, NULL},
-	{"replies", 0, C_REPLIES, NULL},
-	{"complaint_rate", 1, -1, stats_complaint_rate_tenths},
-	{"resp_avg_s", 0, -1, stats_resp_avg_s},
-	{"resp_max_s", 0, -1, stats_resp_max_s},
-	{"reply_sla_met", 0, C_SLA_MET, NULL},
-	{"reply_sla_missed", 0, C_SLA_MISSED, NULL},
+	{"ratings", 0, C_RATINGS, NULL, NULL},
+	{"satisfied", 0, C_SATISFIED, NULL, NULL},
+	{"neutral", 0, C_NEUTRAL, NULL, NULL},
+	{"dissatisfied", 0, C_DISSATISFIED, NULL, NULL},
+	{"csat", 1, -1, NULL, stats_csat_tenths},
+	{"score_avg", 2, -1, NULL, stats_score_avg_hundredths},
+	{"nps_ratings", 0, C_N10, NULL, NULL},
+	{"nps", 1, -1, NULL, stats_nps_tenths},
+	{"complaints", 0, C_COMPLAINTS, NULL, NULL},
+	{"replies", 0, C_REPLIES, NULL, NULL},
+	{"complaint_rate", 1, -1, NULL, stats_complaint_rate_tenths},
+	{"resp_avg_s", 0, -1, NULL, stats_resp_avg_s},
+	{"resp_max_s", 0, -1, NULL, stats_resp_max_s},
+	{"reply_sla_met", 0, C_SLA_MET, NULL, NULL},
+	{"reply_sla_missed", 0, C_SLA_MISSED, NULL, NULL},
+	{"first_reply_met", 0, C_FIRST_MET, stats_first_judged, NULL},
+	{"first_reply_missed", 0, C_FIRST_MISSED, stats_first_judged, NULL},
+	{"first_reply_avg_s", 0, -1, NULL, stats_first_avg_s},
+	{"first_reply_max_s", 0, -1, NULL, stats_first_max_s},
+	{"next_reply_met", 0, -1, NULL, stats_next_met},
+	{"next_reply_missed", 0, -1, NULL, stats_next_missed},
+	{"next_reply_avg_s", 0, -1, NULL, stats_next_avg_s},
+	{"next_reply_max_s", 0, -1, NULL, stats_next_max_s},
+	{"resolution_met", 0, C_RES_MET, stats_res_judged, NULL},
+	{"resolution_missed", 0, C_RES_MISSED, stats_res_judged, NULL},
+	{"resolution_avg_s", 0, -1, NULL, stats_res_avg_s},
+	{"resolution_max_s", 0, -1, NULL, stats_res_max_s},
+	{"promise_kept", 0, C_PROMISE_KEPT, stats_promised, NULL},
+	{"promise_broken", 0, C_PROMISE_BROKEN, stats_promised, NULL},
 };
 
 /* Figure i's field prefix ("csat" for "csat_24h"). */
@@ -189,10 +321,11 @@ stats_figures(const struct totals *t, int64_t value[STATS_FIGURES], bool have[ST
 		const struct stats_figure *f = &stats_table[i];
 
 		value[i] = 0;
-		if (f->ratio == NULL) {
+		if (f->value != NULL)
+			have[i] = f->value(t, &value[i]);
+		else {
 			value[i] = t->c[f->counter];
-			have[i] = true;
-		} else
-			have[i] = f->ratio(t, &value[i]);
+			have[i] = f->present == NULL || f->present(t);
+		}
 	}
 }

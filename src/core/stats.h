@@ -19,11 +19,25 @@ enum counter {
 	C_DETRACTORS,    /* "det":  scale-10 score 0-6 */
 	C_COMPLAINTS,    /* "cmp" */
 	C_REPLIES,       /* "rep":  every reply event */
-	C_RESP_N,        /* "rn":   replies that closed a clock */
-	C_RESP_SUM_MS,   /* "rsum": sum of their response times */
+	C_RESP_N,        /* "rn":   replies that closed a reply clock, first or next */
+	C_RESP_SUM_MS,   /* "rsum": sum of their response times (business ms, as every time here) */
 	C_RESP_MAX_MS,   /* "rmax": the longest (a maximum, not a sum) */
-	C_SLA_MET,       /* "met" */
-	C_SLA_MISSED,    /* "miss" */
+	C_SLA_MET,       /* "met":  reply clocks, first or next, answered within their target */
+	C_SLA_MISSED,    /* "miss": reply clocks, first or next, not answered within it */
+	/* The same for first-reply clocks alone; next-reply ones are the above less these. */
+	C_FIRST_N,       /* "frn":    first-reply clocks closed by a reply */
+	C_FIRST_SUM_MS,  /* "frsum":  sum of their response times */
+	C_FIRST_MAX_MS,  /* "frmax":  the longest (a maximum) */
+	C_FIRST_MET,     /* "frmet" */
+	C_FIRST_MISSED,  /* "frmiss" */
+	C_NEXT_MAX_MS,   /* "nrmax":  the longest response time of next-reply clocks (a maximum) */
+	C_RES_N,         /* "rsn":    resolution clocks ended by `solved` */
+	C_RES_SUM_MS,    /* "rssum":  sum of their resolution times */
+	C_RES_MAX_MS,    /* "rsmax":  the longest (a maximum) */
+	C_RES_MET,       /* "rsmet":  resolution clocks that met their target */
+	C_RES_MISSED,    /* "rsmiss": resolution clocks that missed it */
+	C_PROMISE_KEPT,  /* "pkept" */
+	C_PROMISE_BROKEN, /* "pbroken" */
 	COUNTER_COUNT
 };
 
@@ -34,8 +48,11 @@ struct totals {
 /* The short field name of a counter in Redis ("sat"). */
 const char *stats_counter_name(enum counter c);
 
+/* Whether counter c keeps the largest value added (the ..._MAX_MS ones), not their sum. */
+bool stats_counter_is_max(enum counter c);
+
 /* Figures per window: the fields "<prefix>_<window>" of docs/redis-keys.md, in its order. */
-#define STATS_FIGURES 15
+#define STATS_FIGURES 29
 
 /* Figure i's field prefix ("csat" for "csat_24h"); i < STATS_FIGURES. */
 const char *stats_figure_prefix(int i);

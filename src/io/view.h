@@ -78,15 +78,16 @@ struct view_flush *view_flush_begin(struct view *v);
  * What a stats hash holds as this process last wrote it, for writing only what changed: one
  * view_memo_t per field but updated_at (view_memo_fields), each the figure's scaled value
  * (stats_figures; open_tickets and overdue_tickets as they are) or one of these. 16 bits
- * (124 bytes an agent with the default four windows): the figures of a typical agent fit
- * (csat in tenths, counts, seconds up to 9 h); a wider one is written every time.
+ * (236 bytes an agent with the default four windows): the figures of a typical agent fit
+ * (csat in tenths, counts, seconds up to 9 h, which most resolution times are not); a wider
+ * one is written every time.
  */
 typedef int16_t view_memo_t;
 #define VIEW_MEMO_UNKNOWN INT16_MIN       /* not known: written (or deleted) at the next write */
 #define VIEW_MEMO_ABSENT (INT16_MIN + 1)  /* deleted */
 #define VIEW_MEMO_WIDE (INT16_MIN + 2)    /* set to a value too wide for the memo: written every time */
 
-/* The entries of one agent's memo: 15 per window, open_tickets and overdue_tickets. */
+/* The entries of one agent's memo: STATS_FIGURES per window, open_tickets and overdue_tickets. */
 size_t view_memo_fields(const struct view *v);
 
 /* The windows written ([windows] sizes): view_agent_stats reads that many totals. */

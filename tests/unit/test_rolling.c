@@ -142,10 +142,21 @@ static struct rolling_plan make_plan(const char *list, size_t slots, uint64_t ma
 	return p;
 }
 
-/* The engine's plan: the 16 counters of stats.h, rmax the only maximum. */
+/* The MAX slots of the first n counters of stats.h. */
+static uint64_t max_counters(size_t n)
+{
+	uint64_t mask = 0;
+
+	for (size_t c = 0; c < n; c++)
+		if (stats_counter_is_max((enum counter)c))
+			mask |= UINT64_C(1) << c;
+	return mask;
+}
+
+/* The engine's plan: the counters of stats.h. */
 static struct rolling_plan engine_plan(const char *list)
 {
-	return make_plan(list, COUNTER_COUNT, UINT64_C(1) << C_RESP_MAX_MS);
+	return make_plan(list, COUNTER_COUNT, max_counters(COUNTER_COUNT));
 }
 
 /* Packs r into a fresh buffer. */
@@ -548,6 +559,86 @@ static void test_decode_rejects(void **state)
 	rolling_free(&keep);
 }
 
+/* Asserts wide's totals and next change at now are narrow's, with its other slots zero. */
+static void assert_widened(const struct rolling *wide, const struct rolling_plan *wp, const struct rolling *narrow,
+    const struct rolling_plan *np, int64_t now)
+{
+	int64_t got[WINDOWS_MAX * ROLLING_SLOTS_MAX], want[WINDOWS_MAX * ROLLING_SLOTS_MAX];
+	int64_t got_nc, want_nc;
+
+	rolling_totals(wide, wp, now, got, &got_nc);
+	rolling_totals(narrow, np, now, want, &want_nc);
+	assert_int_equal(got_nc, want_nc);
+	for (size_t w = 0; w < wp->tiers; w++)
+		for (size_t s = 0; s < wp->slots; s++)
+			if (got[w * wp->slots + s] != (s < np->slots ? want[w * np->slots + s] : 0))
+				fail_msg("now %lld window %zu slot %zu: got %lld", (long long)now, w, s,
+				    (long long)got[w * wp->slots + s]);
+}
+
+/*
+ * A store of the first agent checkpoints' 16 counters, widened to the engine's plan, has the
+ * same totals for them and zero for the rest; it then takes adds to every slot and checkpoints
+ * under the new plan. Other windows, fewer slots or other kinds are refused, r unchanged.
+ */
+static void test_widen(void **state)
+{
+	struct rolling_plan old = make_plan("1h,24h,7d,30d", 16, max_counters(16)), p = engine_plan("1h,24h,7d,30d");
+	struct rolling_plan other_windows = engine_plan("1h,24h,7d,31d");
+	struct rolling_plan other_kinds = make_plan("1h,24h,7d,30d", COUNTER_COUNT, 1);
+	struct rolling r = { NULL, 0, 0 }, narrow = { NULL, 0, 0 }, empty = { NULL, 0, 0 };
+	msgpack_sbuffer sb = rich_state(&old, &r), again;
+	const int64_t now = T0 + 25 * DAY_MS; /* rich_state's last now is at most T0 + 600 h */
+	struct rolling_inc incs[4] = { { C_RES_MAX_MS, 7000 }, { C_PROMISE_BROKEN, 2 }, { C_FIRST_N, 1 },
+	    { C_RATINGS, 1 } }, less = { C_RES_MAX_MS, 5000 };
+	int64_t before[WINDOWS_MAX * ROLLING_SLOTS_MAX], out[WINDOWS_MAX * ROLLING_SLOTS_MAX];
+
+	(void)state;
+	/* A recent event too, so every tier has buckets. */
+	assert_int_equal(rolling_add(&r, &old, now, now - MIN_MS, incs + 3, 1), ROLLING_ADDED);
+	msgpack_sbuffer_destroy(&sb);
+	sb = pack(&r, &old);
+	assert_int_equal(tiers_used(&sb), 0xf);
+	assert_true(rolling_decode(sb.data, sb.size, &narrow, &old));
+	/* Refused: the store stays the old plan's, byte for byte. */
+	assert_false(rolling_widen(&r, &old, &other_windows));
+	assert_false(rolling_widen(&r, &old, &other_kinds));
+	assert_false(rolling_widen(&r, &p, &old));
+	assert_same_state(&r, &narrow, &old);
+	assert_true(rolling_widen(&empty, &old, &p));
+	assert_int_equal(rolling_bytes(&empty), 0);
+	assert_true(rolling_widen(&r, &old, &p));
+	again = pack(&r, &p);
+	/* The same totals as the window slides, through merges, drops and checkpoints. */
+	for (int64_t at = now; at <= now + 32 * DAY_MS; at += 7 * HOUR_MS + 1) {
+		assert_widened(&r, &p, &narrow, &old, at);
+		assert_true(rolling_advance(&r, &p, at));
+		assert_widened(&r, &p, &narrow, &old, at);
+		round_trip(&r, &p);
+	}
+	assert_int_equal(rolling_bytes(&r), 0);
+	/* Adds to new slots and old ones, a maximum kept as one. */
+	assert_true(rolling_decode(again.data, again.size, &r, &p));
+	rolling_totals(&r, &p, now, before, NULL);
+	assert_int_equal(rolling_add(&r, &p, now, now, incs, 4), ROLLING_ADDED);
+	assert_int_equal(rolling_add(&r, &p, now, now - HOUR_MS, &less, 1), ROLLING_ADDED);
+	rolling_totals(&r, &p, now, out, NULL);
+	for (size_t w = 0; w < p.tiers; w++) {
+		int64_t *o = out + w * p.slots, *b = before + w * p.slots;
+
+		assert_int_equal(o[C_RES_MAX_MS], 7000);
+		assert_int_equal(o[C_PROMISE_BROKEN], 2);
+		assert_int_equal(o[C_FIRST_N], 1);
+		assert_int_equal(o[C_RATINGS], b[C_RATINGS] + 1);
+		assert_int_equal(o[C_RES_N], 0);
+	}
+	round_trip(&r, &p);
+	msgpack_sbuffer_destroy(&sb);
+	msgpack_sbuffer_destroy(&again);
+	rolling_free(&r);
+	rolling_free(&narrow);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -555,6 +646,7 @@ int main(void)
 	    cmocka_unit_test(test_invalid_and_limits),
 	    cmocka_unit_test(test_streams),
 	    cmocka_unit_test(test_decode_rejects),
+	    cmocka_unit_test(test_widen),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

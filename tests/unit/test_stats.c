@@ -17,7 +17,9 @@ test_counter_names(void **state)
 {
 	static const char *const want[COUNTER_COUNT] = {
 		"r", "s5", "sat", "neu", "dis", "ssum", "n10", "pro",
-		"det", "cmp", "rep", "rn", "rsum", "rmax", "met", "miss"
+		"det", "cmp", "rep", "rn", "rsum", "rmax", "met", "miss",
+		"frn", "frsum", "frmax", "frmet", "frmiss", "nrmax",
+		"rsn", "rssum", "rsmax", "rsmet", "rsmiss", "pkept", "pbroken"
 	};
 
 	(void)state;
@@ -25,7 +27,25 @@ test_counter_names(void **state)
 		assert_string_equal(stats_counter_name((enum counter)c), want[c]);
 	assert_string_equal(stats_counter_name(C_SATISFIED), "sat");
 	assert_string_equal(stats_counter_name(C_SLA_MISSED), "miss");
+	assert_string_equal(stats_counter_name(C_PROMISE_BROKEN), "pbroken");
 	assert_null(stats_counter_name(COUNTER_COUNT));
+}
+
+/* The maxima are the four ..._MAX_MS counters; every other counter is a sum. */
+static void
+test_counter_is_max(void **state)
+{
+	int	n = 0;
+
+	(void)state;
+	for (int c = 0; c < COUNTER_COUNT; c++)
+		n += stats_counter_is_max((enum counter)c);
+	assert_int_equal(n, 4);
+	assert_true(stats_counter_is_max(C_RESP_MAX_MS));
+	assert_true(stats_counter_is_max(C_FIRST_MAX_MS));
+	assert_true(stats_counter_is_max(C_NEXT_MAX_MS));
+	assert_true(stats_counter_is_max(C_RES_MAX_MS));
+	assert_false(stats_counter_is_max(C_RESP_SUM_MS));
 }
 
 struct div_case {
@@ -331,7 +351,7 @@ test_resp_avg(void **state)
 	assert_int_equal(v, -777);
 }
 
-#define RENDER_FIELDS 15
+#define RENDER_FIELDS 29
 
 /* The fields of one window, in order. */
 struct capture {
@@ -402,6 +422,20 @@ test_render_zero(void **state)
 		{ "resp_max_s_24h", NULL },
 		{ "reply_sla_met_24h", "0" },
 		{ "reply_sla_missed_24h", "0" },
+		{ "first_reply_met_24h", NULL },
+		{ "first_reply_missed_24h", NULL },
+		{ "first_reply_avg_s_24h", NULL },
+		{ "first_reply_max_s_24h", NULL },
+		{ "next_reply_met_24h", NULL },
+		{ "next_reply_missed_24h", NULL },
+		{ "next_reply_avg_s_24h", NULL },
+		{ "next_reply_max_s_24h", NULL },
+		{ "resolution_met_24h", NULL },
+		{ "resolution_missed_24h", NULL },
+		{ "resolution_avg_s_24h", NULL },
+		{ "resolution_max_s_24h", NULL },
+		{ "promise_kept_24h", NULL },
+		{ "promise_broken_24h", NULL },
 	};
 	struct totals	t;
 
@@ -430,6 +464,20 @@ test_render_full(void **state)
 		{ "resp_max_s_7d", "601" },	/* 600500 ms, half up */
 		{ "reply_sla_met_7d", "6" },
 		{ "reply_sla_missed_7d", "1" },
+		{ "first_reply_met_7d", "4" },
+		{ "first_reply_missed_7d", "0" },
+		{ "first_reply_avg_s_7d", "59" },	/* 234567 ms / 4 = 58.64 s */
+		{ "first_reply_max_s_7d", "101" },	/* 100500 ms, half up */
+		{ "next_reply_met_7d", "2" },		/* 6 - 4 */
+		{ "next_reply_missed_7d", "1" },	/* 1 - 0 */
+		{ "next_reply_avg_s_7d", "333" },	/* (1234567 - 234567) ms / (7 - 4) */
+		{ "next_reply_max_s_7d", "601" },
+		{ "resolution_met_7d", "1" },
+		{ "resolution_missed_7d", "2" },
+		{ "resolution_avg_s_7d", "3601" },	/* 7201000 ms / 2 = 3600.5 s, half up */
+		{ "resolution_max_s_7d", "5400" },
+		{ "promise_kept_7d", "5" },
+		{ "promise_broken_7d", "1" },
 	};
 	struct totals	t;
 
@@ -451,6 +499,18 @@ test_render_full(void **state)
 	t.c[C_RESP_MAX_MS] = 600500;
 	t.c[C_SLA_MET] = 6;
 	t.c[C_SLA_MISSED] = 1;
+	t.c[C_FIRST_N] = 4;
+	t.c[C_FIRST_SUM_MS] = 234567;
+	t.c[C_FIRST_MAX_MS] = 100500;
+	t.c[C_FIRST_MET] = 4;
+	t.c[C_NEXT_MAX_MS] = 600500;
+	t.c[C_RES_N] = 2;
+	t.c[C_RES_SUM_MS] = 7201000;
+	t.c[C_RES_MAX_MS] = 5400000;
+	t.c[C_RES_MET] = 1;
+	t.c[C_RES_MISSED] = 2;
+	t.c[C_PROMISE_KEPT] = 5;
+	t.c[C_PROMISE_BROKEN] = 1;
 	check_render("7d", &t, want);
 }
 
@@ -474,6 +534,21 @@ test_render_partial(void **state)
 		{ "resp_max_s_000000000000001h", "0" },
 		{ "reply_sla_met_000000000000001h", "0" },
 		{ "reply_sla_missed_000000000000001h", "9" },
+		/* No first-reply counts (as in windows of checkpoints widened on upgrade): all next. */
+		{ "first_reply_met_000000000000001h", NULL },
+		{ "first_reply_missed_000000000000001h", NULL },
+		{ "first_reply_avg_s_000000000000001h", NULL },
+		{ "first_reply_max_s_000000000000001h", NULL },
+		{ "next_reply_met_000000000000001h", "0" },
+		{ "next_reply_missed_000000000000001h", "9" },
+		{ "next_reply_avg_s_000000000000001h", "0" },
+		{ "next_reply_max_s_000000000000001h", "0" },
+		{ "resolution_met_000000000000001h", NULL },
+		{ "resolution_missed_000000000000001h", NULL },
+		{ "resolution_avg_s_000000000000001h", NULL },
+		{ "resolution_max_s_000000000000001h", NULL },
+		{ "promise_kept_000000000000001h", NULL },
+		{ "promise_broken_000000000000001h", NULL },
 	};
 	struct totals	t;
 
@@ -489,6 +564,78 @@ test_render_partial(void **state)
 	t.c[C_SLA_MISSED] = 9;
 	/* The longest window name (15 bytes) must not be cut from any field. */
 	check_render("000000000000001h", &t, want);
+}
+
+/* The policy figures' presence: each pair and each time on its own counts, next ones derived. */
+static void
+test_render_policies(void **state)
+{
+	static const char *const want[RENDER_FIELDS][2] = {
+		{ "ratings_30d", "0" },
+		{ "satisfied_30d", "0" },
+		{ "neutral_30d", "0" },
+		{ "dissatisfied_30d", "0" },
+		{ "csat_30d", NULL },
+		{ "score_avg_30d", NULL },
+		{ "nps_ratings_30d", "0" },
+		{ "nps_30d", NULL },
+		{ "complaints_30d", "0" },
+		{ "replies_30d", "2" },
+		{ "complaint_rate_30d", "0.0" },
+		{ "resp_avg_s_30d", "2" },		/* 3000 ms / 2, half up */
+		{ "resp_max_s_30d", "2" },
+		{ "reply_sla_met_30d", "1" },
+		{ "reply_sla_missed_30d", "1" },
+		/* Every reply clock was a first one: nothing of next ones. */
+		{ "first_reply_met_30d", "1" },
+		{ "first_reply_missed_30d", "1" },
+		{ "first_reply_avg_s_30d", "2" },
+		{ "first_reply_max_s_30d", "2" },
+		{ "next_reply_met_30d", NULL },
+		{ "next_reply_missed_30d", NULL },
+		{ "next_reply_avg_s_30d", NULL },
+		{ "next_reply_max_s_30d", NULL },
+		/* Solved with no target: times, no met or missed. */
+		{ "resolution_met_30d", NULL },
+		{ "resolution_missed_30d", NULL },
+		{ "resolution_avg_s_30d", "0" },	/* 400 ms */
+		{ "resolution_max_s_30d", "0" },
+		{ "promise_kept_30d", "0" },
+		{ "promise_broken_30d", "3" },
+	};
+	struct capture	cap;
+	struct totals	t;
+
+	(void)state;
+	memset(&t, 0, sizeof t);
+	t.c[C_REPLIES] = 2;
+	t.c[C_RESP_N] = 2;
+	t.c[C_RESP_SUM_MS] = 3000;
+	t.c[C_RESP_MAX_MS] = 2400;
+	t.c[C_SLA_MET] = 1;
+	t.c[C_SLA_MISSED] = 1;
+	t.c[C_FIRST_N] = 2;
+	t.c[C_FIRST_SUM_MS] = 3000;
+	t.c[C_FIRST_MAX_MS] = 2400;
+	t.c[C_FIRST_MET] = 1;
+	t.c[C_FIRST_MISSED] = 1;
+	t.c[C_RES_N] = 1;
+	t.c[C_RES_SUM_MS] = 400;
+	t.c[C_RES_MAX_MS] = 400;
+	t.c[C_PROMISE_BROKEN] = 3;
+	check_render("30d", &t, want);
+	/* A first-reply clock missed with no reply yet: its met and missed, nothing after them. */
+	memset(&t, 0, sizeof t);
+	t.c[C_SLA_MISSED] = 1;
+	t.c[C_FIRST_MISSED] = 1;
+	memset(&cap, 0, sizeof cap);
+	render("1h", &t, &cap);
+	assert_string_equal(cap.field[15], "first_reply_met_1h");
+	assert_string_equal(cap.value[15], "0");
+	assert_string_equal(cap.field[16], "first_reply_missed_1h");
+	assert_string_equal(cap.value[16], "1");
+	for (int i = 17; i < RENDER_FIELDS; i++)
+		assert_false(cap.present[i]);
 }
 
 /* A single top rating: csat and score_avg at their maximum. */
@@ -518,6 +665,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_counter_names),
+		cmocka_unit_test(test_counter_is_max),
 		cmocka_unit_test(test_div_round),
 		cmocka_unit_test(test_format_fixed),
 		cmocka_unit_test(test_csat),
@@ -528,6 +676,7 @@ main(void)
 		cmocka_unit_test(test_render_zero),
 		cmocka_unit_test(test_render_full),
 		cmocka_unit_test(test_render_partial),
+		cmocka_unit_test(test_render_policies),
 		cmocka_unit_test(test_render_one_rating),
 	};
 

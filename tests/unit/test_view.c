@@ -36,7 +36,9 @@ static long long usec_of(const char *name)
 static const char *const layout_figures[] = {
 	"ratings", "csat", "score_avg", "satisfied", "dissatisfied", "neutral", "nps_ratings", "nps",
 	"replies", "resp_avg_s", "complaint_rate", "reply_sla_met", NULL, "complaints", "resp_max_s",
-	"reply_sla_missed",
+	"reply_sla_missed", "next_reply_met", "next_reply_avg_s", "first_reply_met", "first_reply_avg_s",
+	"resolution_met", "resolution_avg_s", "promise_kept", "next_reply_max_s", "first_reply_max_s",
+	"resolution_max_s", "next_reply_missed", "first_reply_missed", "resolution_missed", "promise_broken",
 };
 
 /* Asserts that key's fields are in the layout order: updated_at, then each figure (NULL: the tickets). */
@@ -68,7 +70,7 @@ static void assert_layout(const char *key)
 	freeReplyObject(r);
 }
 
-/* Every figure: exact contents, 63 fields, the hash replaced whole (MULTI, DEL, HSET, EXEC) in layout order. */
+/* Every figure: exact contents, 119 fields, the hash replaced whole (MULTI, DEL, HSET, EXEC) in layout order. */
 static void test_stats_full(void **state)
 {
 	struct view_flush *f = view_flush_begin(test_cur->view);
@@ -105,7 +107,7 @@ static void test_stats_absent_deleted(void **state)
 		f = view_flush_begin(test_cur->view);
 		view_agent_stats(f, "a17", t, 1, 0, TEST_NOW + 1000, NULL);
 		assert_true(test_finish(f));
-		test_assert_stats("fb:agent:{a17}:stats", false, "1", "0", "1795341661123"); /* 12 fields gone */
+		test_assert_stats("fb:agent:{a17}:stats", false, "1", "0", "1795341661123"); /* 46 fields gone */
 	}
 	assert_int_equal(test_calls_of("multi"), 4);
 	assert_int_equal(test_calls_of("del"), 4);
@@ -170,11 +172,13 @@ static void test_memo_changed_only(void **state)
 	write_seen(t, 2, TEST_NOW + 1, memo, true,
 	    (const char *[]){"\"HSET\" \"fb:agent:{a17}:stats\" \"updated_at\" \"1795341660124\""}, 1);
 	t[1].c[C_RATINGS] = 11;
-	t[3].c[C_SLA_MET] = 4;
+	t[3].c[C_SLA_MET] = 4; /* and so next_reply_met_30d: 4 - 2 */
 	write_seen(t, 3, TEST_NOW + 2, memo, true, (const char *[]){"\"HSET\" \"fb:agent:{a17}:stats\" \"updated_at\" "
-	    "\"1795341660125\" \"ratings_24h\" \"11\" \"reply_sla_met_30d\" \"4\" \"open_tickets\" \"3\""}, 1);
+	    "\"1795341660125\" \"ratings_24h\" \"11\" \"reply_sla_met_30d\" \"4\" \"open_tickets\" \"3\" "
+	    "\"next_reply_met_30d\" \"2\""}, 1);
 	assert_a17("ratings_24h", "11");
 	assert_a17("reply_sla_met_30d", "4");
+	assert_a17("next_reply_met_30d", "2");
 	assert_int_equal(test_cmd_int("HLEN fb:agent:{a17}:stats"), TEST_FULL_FIELDS);
 	assert_int_equal(test_calls_of("hset"), 3);
 	assert_int_equal(test_calls_of("multi"), 1); /* the first write's, whole */
@@ -195,7 +199,16 @@ static void test_memo_absent(void **state)
 	mon = redisserver_monitor(&test_cur->rs);
 	write_seen(t, 1, TEST_NOW + 1, memo, true, (const char *[]){"\"MULTI\"", NULL, "\"HDEL\" \"fb:agent:{a17}:stats\" "
 	    "\"csat_7d\" \"csat_30d\" \"score_avg_7d\" \"score_avg_30d\" \"nps_1h\" \"nps_30d\" \"resp_avg_s_1h\" "
-	    "\"resp_avg_s_30d\" \"complaint_rate_1h\" \"complaint_rate_30d\" \"resp_max_s_1h\" \"resp_max_s_30d\"",
+	    "\"resp_avg_s_30d\" \"complaint_rate_1h\" \"complaint_rate_30d\" \"resp_max_s_1h\" \"resp_max_s_30d\" "
+	    "\"next_reply_met_1h\" \"next_reply_met_7d\" \"next_reply_met_30d\" \"next_reply_avg_s_1h\" "
+	    "\"next_reply_avg_s_7d\" \"next_reply_avg_s_30d\" \"first_reply_met_1h\" \"first_reply_met_30d\" "
+	    "\"first_reply_avg_s_1h\" \"first_reply_avg_s_30d\" \"resolution_met_1h\" \"resolution_met_30d\" "
+	    "\"resolution_avg_s_1h\" \"resolution_avg_s_7d\" \"resolution_avg_s_30d\" \"promise_kept_1h\" "
+	    "\"promise_kept_30d\" \"next_reply_max_s_1h\" \"next_reply_max_s_7d\" \"next_reply_max_s_30d\" "
+	    "\"first_reply_max_s_1h\" \"first_reply_max_s_30d\" \"resolution_max_s_1h\" \"resolution_max_s_7d\" "
+	    "\"resolution_max_s_30d\" \"next_reply_missed_1h\" \"next_reply_missed_7d\" \"next_reply_missed_30d\" "
+	    "\"first_reply_missed_1h\" \"first_reply_missed_30d\" \"resolution_missed_1h\" \"resolution_missed_30d\" "
+	    "\"promise_broken_1h\" \"promise_broken_30d\"",
 	    "\"EXEC\""}, 4);
 	/* The HSET between: only what changed, and nothing of 24h, whose figures did not. */
 	for (int i = 0; i < 2; i++)
@@ -206,7 +219,7 @@ static void test_memo_absent(void **state)
 	test_assert_stats("fb:agent:{a17}:stats", false, "1", "0", "1795341660124");
 	write_seen(t, 1, TEST_NOW + 2, memo, true,
 	    (const char *[]){"\"HSET\" \"fb:agent:{a17}:stats\" \"updated_at\" \"1795341660125\""}, 1);
-	/* Back: an HSET would add the 12 at the hash's end, so the hash is replaced whole, in order. */
+	/* Back: an HSET would add the 46 at the hash's end, so the hash is replaced whole, in order. */
 	test_fill_totals(t, true);
 	write_seen(t, 1, TEST_NOW + 3, memo, true,
 	    (const char *[]){"\"MULTI\"", "\"DEL\" \"fb:agent:{a17}:stats\"", NULL, "\"EXEC\""}, 4);
@@ -362,7 +375,7 @@ static double redis_cpu(void)
 }
 
 /*
- * Redis CPU per agent stats write, 10,000 agents pipelined in one flush: all 63 fields
+ * Redis CPU per agent stats write, 10,000 agents pipelined in one flush: all 119 fields
  * (one HSET), then the mixed figures (MULTI, HSET, HDEL, EXEC). Only with
  * FEEDBACKD_VIEW_BENCH set: it measures, it is not a check of behaviour.
  */
@@ -390,9 +403,9 @@ static void test_bench_cpu(void **state)
 		assert_true(test_finish(f));
 		after = redis_cpu();
 		assert_int_equal(test_cmd_int("DBSIZE"), 10000);
-		assert_int_equal(test_cmd_int("HLEN fb:agent:{agent-00042}:stats"), full ? TEST_FULL_FIELDS : 51);
+		assert_int_equal(test_cmd_int("HLEN fb:agent:{agent-00042}:stats"), full ? TEST_FULL_FIELDS : 73);
 		printf("view bench: %s: %.2f us Redis CPU per agent stats write (10000 agents), of which "
-		    "%.2f us in HSET itself\n", full ? "63 fields, HSET" : "51 fields + 12 deleted, MULTI/HSET/HDEL/EXEC",
+		    "%.2f us in HSET itself\n", full ? "119 fields, HSET" : "73 fields + 46 deleted, MULTI/HSET/HDEL/EXEC",
 		    (after - before) * 1e6 / 10000, usec_of("hset") / 10000.0);
 	}
 }

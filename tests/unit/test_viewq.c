@@ -30,8 +30,8 @@
 #include "view.h"
 #include "viewq.h"
 
-/* Every field of a hash with all figures defined: 15 per default window and 3. */
-#define ALL_FIELDS 63
+/* Every field of a hash with all figures defined: 29 per default window and 3. */
+#define ALL_FIELDS 119
 
 static struct redisserver srv;
 static struct event_base *base;
@@ -91,8 +91,12 @@ static bool is_down(const struct viewq *q)
 /* Queues agent's view: every figure defined, open_tickets = open. */
 static void queue(struct viewq *q, const char *agent, int64_t open)
 {
-	/* r s5 sat neu dis ssum n10 pro det cmp rep rn rsum rmax met miss */
-	static const int64_t c[COUNTER_COUNT] = {10, 8, 6, 1, 1, 33, 2, 1, 1, 2, 8, 4, 10000, 4499, 3, 1};
+	/*
+	 * r s5 sat neu dis ssum n10 pro det cmp rep rn rsum rmax met miss,
+	 * frn frsum frmax frmet frmiss nrmax rsn rssum rsmax rsmet rsmiss pkept pbroken
+	 */
+	static const int64_t c[COUNTER_COUNT] = {10, 8, 6, 1, 1, 33, 2, 1, 1, 2, 8, 4, 10000, 4499, 3, 1,
+	    3, 5501, 2500, 2, 1, 4499, 2, 7201000, 5400000, 1, 1, 5, 2};
 	struct task_view v = {.agent = agent, .open = open, .newest_ms = 1000};
 
 	for (int w = 0; w < 4; w++)

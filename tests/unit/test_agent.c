@@ -1,0 +1,204 @@
+/* test_agent.c: an agent's checkpoint record: its round trip, and version 1 records widened on load. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "agent.h"
+
+#define HOUR INT64_C(3600000)
+#define DAY (24 * HOUR)
+/* 2026-11-22T10:00:00Z */
+#define T0 INT64_C(1795341600000)
+/* The counters of version 1 records: enum counter through C_SLA_MISSED. */
+#define V1_COUNTERS (C_SLA_MISSED + 1)
+
+static struct windows ws;
+static struct rolling_plan plan, v1;
+
+/* The default windows; the current plan, and version 1's: 16 counters of the same kinds. */
+static int setup(void **state)
+{
+	enum rolling_kind kinds[V1_COUNTERS];
+
+	(void)state;
+	assert_true(windows_parse("1h,24h,7d,30d", &ws, NULL, 0));
+	assert_true(agent_plan_init(&plan, &ws));
+	for (size_t c = 0; c < V1_COUNTERS; c++)
+		kinds[c] = stats_counter_is_max((enum counter)c) ? ROLLING_MAX : ROLLING_SUM;
+	assert_true(rolling_plan_init(&v1, &ws, V1_COUNTERS, kinds));
+	return 0;
+}
+
+/* An agent whose counts, laid out by p, have buckets in every tier; a firing rule and gauges. */
+static void make_agent(struct agent *a, const struct rolling_plan *p)
+{
+	/* Each event: a scale-5 rating of 4, a complaint, a reply closing a clock in 90.5 s, missed. */
+	const struct rolling_inc incs[] = { { C_RATINGS, 1 }, { C_S5, 1 }, { C_SATISFIED, 1 }, { C_SCORE_SUM, 4 },
+	    { C_COMPLAINTS, 1 }, { C_REPLIES, 1 }, { C_RESP_N, 1 }, { C_RESP_SUM_MS, 90500 },
+	    { C_RESP_MAX_MS, 90500 }, { C_SLA_MISSED, 1 } };
+	const int64_t ago[] = { 0, 10 * 60000, 2 * HOUR, 20 * HOUR, 3 * DAY, 6 * DAY, 12 * DAY, 29 * DAY };
+
+	memset(a, 0, sizeof(*a));
+	for (size_t k = 0; k < sizeof(ago) / sizeof(ago[0]); k++)
+		assert_true(agent_count(a, p, T0, T0 - ago[k], incs, sizeof(incs) / sizeof(incs[0])));
+	/* A longer reply, so the maximum differs from the other times. */
+	assert_true(agent_count(a, p, T0, T0 - 5 * DAY, &(struct rolling_inc){ C_RESP_MAX_MS, 600500 }, 1));
+	assert_true(rolling_advance(&a->counts, p, T0));
+	a->open = 3;
+	a->overdue = 1;
+	a->newest_ms = T0;
+	a->rules = calloc(RULE_COUNT, sizeof(*a->rules));
+	assert_non_null(a->rules);
+	a->rules[RULE_COMPLAINTS_ABOVE] = (struct rule_state){ RULE_FIRING, T0 - HOUR, T0 - 2 * HOUR, T0 - HOUR };
+}
+
+/* a packed as a record of the given version, its counts laid out by p; the caller frees the buffer. */
+static msgpack_sbuffer record(const struct agent *a, const struct rolling_plan *p, uint8_t version)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	assert_true(agent_pack(&pk, a, p));
+	/* [version, ...]: a fixarray, then the version as a positive fixint. */
+	assert_int_equal((uint8_t)sb.data[0], 0x96);
+	assert_int_equal((uint8_t)sb.data[1], 2);
+	sb.data[1] = (char)version;
+	return sb;
+}
+
+/* Asserts got (current plan) has want's gauges, rules, and counts (laid out by wp) in every window at now. */
+static void assert_same_agent(const struct agent *got, const struct agent *want, const struct rolling_plan *wp,
+    int64_t now)
+{
+	struct totals t[WINDOWS_MAX];
+	int64_t flat[WINDOWS_MAX * ROLLING_SLOTS_MAX], got_nc, want_nc;
+
+	assert_int_equal(got->open, want->open);
+	assert_int_equal(got->overdue, want->overdue);
+	assert_int_equal(got->newest_ms, want->newest_ms);
+	assert_non_null(got->rules);
+	for (int id = 0; id < RULE_COUNT; id++) {
+		assert_int_equal(got->rules[id].kind, want->rules[id].kind);
+		assert_int_equal(got->rules[id].since_ms, want->rules[id].since_ms);
+		assert_int_equal(got->rules[id].pending_since_ms, want->rules[id].pending_since_ms);
+		assert_int_equal(got->rules[id].last_sent_ms, want->rules[id].last_sent_ms);
+	}
+	agent_totals(got, &plan, now, t, &got_nc);
+	rolling_totals(&want->counts, wp, now, flat, &want_nc);
+	assert_int_equal(got_nc, want_nc);
+	for (size_t w = 0; w < plan.tiers; w++)
+		for (size_t c = 0; c < COUNTER_COUNT; c++)
+			assert_int_equal(t[w].c[c], c < wp->slots ? flat[w * wp->slots + c] : 0);
+}
+
+/* The plan's maxima are stats_counter_is_max's, and a record round-trips as version 2. */
+static void test_round_trip(void **state)
+{
+	struct agent a, got;
+	struct totals t[WINDOWS_MAX];
+	msgpack_sbuffer sb;
+
+	(void)state;
+	assert_int_equal(plan.slots, COUNTER_COUNT);
+	assert_int_equal(plan.max_slots, (UINT64_C(1) << C_RESP_MAX_MS) | (UINT64_C(1) << C_FIRST_MAX_MS) |
+	    (UINT64_C(1) << C_NEXT_MAX_MS) | (UINT64_C(1) << C_RES_MAX_MS));
+	make_agent(&a, &plan);
+	assert_true(agent_count(&a, &plan, T0, T0, &(struct rolling_inc){ C_PROMISE_KEPT, 2 }, 1));
+	sb = record(&a, &plan, 2);
+	memset(&got, 0, sizeof(got));
+	assert_true(agent_decode(sb.data, sb.size, &got, &plan));
+	assert_same_agent(&got, &a, &plan, T0);
+	agent_totals(&got, &plan, T0, t, NULL);
+	assert_int_equal(t[0].c[C_PROMISE_KEPT], 2);
+	assert_int_equal(t[3].c[C_RATINGS], 8);
+	msgpack_sbuffer_destroy(&sb);
+	agent_free(&got);
+	agent_free(&a);
+}
+
+/* A version 1 record (16 counters) decodes into the same totals, the new counters zero, and saves as version 2. */
+static void test_v1_widened(void **state)
+{
+	struct agent old, got, again;
+	struct totals t[WINDOWS_MAX];
+	msgpack_sbuffer sb, sb2;
+
+	(void)state;
+	make_agent(&old, &v1);
+	sb = record(&old, &v1, 1);
+	memset(&got, 0, sizeof(got));
+	assert_true(agent_decode(sb.data, sb.size, &got, &plan));
+	for (int64_t now = T0; now <= T0 + 31 * DAY; now += 5 * HOUR + 17)
+		assert_same_agent(&got, &old, &v1, now);
+	/* By hand: 2 events in 1h, 4 in 24h, 6 in 7d (and the longer reply), 8 in 30d. */
+	agent_totals(&got, &plan, T0, t, NULL);
+	assert_int_equal(t[0].c[C_RATINGS], 2);
+	assert_int_equal(t[1].c[C_SCORE_SUM], 16);
+	assert_int_equal(t[2].c[C_SLA_MISSED], 6);
+	assert_int_equal(t[2].c[C_RESP_SUM_MS], 543000);
+	assert_int_equal(t[2].c[C_RESP_MAX_MS], 600500);
+	assert_int_equal(t[1].c[C_RESP_MAX_MS], 90500);
+	assert_int_equal(t[3].c[C_COMPLAINTS], 8);
+	/* It counts on in the new counters, and is saved as version 2 of the current plan. */
+	assert_true(agent_count(&got, &plan, T0, T0, &(struct rolling_inc){ C_RES_MAX_MS, 7000 }, 1));
+	sb2 = record(&got, &plan, 2);
+	memset(&again, 0, sizeof(again));
+	assert_true(agent_decode(sb2.data, sb2.size, &again, &plan));
+	agent_totals(&again, &plan, T0, t, NULL);
+	assert_int_equal(t[0].c[C_RES_MAX_MS], 7000);
+	assert_int_equal(t[0].c[C_RATINGS], 2);
+	msgpack_sbuffer_destroy(&sb);
+	msgpack_sbuffer_destroy(&sb2);
+	agent_free(&again);
+	agent_free(&got);
+	agent_free(&old);
+}
+
+/* A version's counts must be its own plan's; other versions are refused; a refusal changes nothing. */
+static void test_versions_refused(void **state)
+{
+	struct agent old, cur, got;
+	msgpack_sbuffer v2_of_v1, v1_of_cur, v3;
+	struct totals t[WINDOWS_MAX];
+
+	(void)state;
+	make_agent(&old, &v1);
+	make_agent(&cur, &plan);
+	v2_of_v1 = record(&old, &v1, 2);
+	v1_of_cur = record(&cur, &plan, 1);
+	v3 = record(&cur, &plan, 3);
+	memset(&got, 0, sizeof(got));
+	assert_true(agent_count(&got, &plan, T0, T0, &(struct rolling_inc){ C_RATINGS, 5 }, 1));
+	assert_false(agent_decode(v2_of_v1.data, v2_of_v1.size, &got, &plan));
+	assert_false(agent_decode(v1_of_cur.data, v1_of_cur.size, &got, &plan));
+	assert_false(agent_decode(v3.data, v3.size, &got, &plan));
+	v3.data[1] = 0;
+	assert_false(agent_decode(v3.data, v3.size, &got, &plan));
+	agent_totals(&got, &plan, T0, t, NULL);
+	assert_int_equal(t[0].c[C_RATINGS], 5);
+	assert_null(got.rules);
+	msgpack_sbuffer_destroy(&v2_of_v1);
+	msgpack_sbuffer_destroy(&v1_of_cur);
+	msgpack_sbuffer_destroy(&v3);
+	agent_free(&got);
+	agent_free(&cur);
+	agent_free(&old);
+}
+
+/* Runs the agent record tests. */
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_v1_widened),
+		cmocka_unit_test(test_versions_refused),
+	};
+
+	return cmocka_run_group_tests_name("agent", tests, setup, NULL);
+}
