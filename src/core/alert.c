@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "alert_text.h"
 #include "timestamp.h"
 
 /* The length of the UTF-8 sequence at s (of n bytes) as jansson checks it; 0 when invalid. */
@@ -39,7 +40,7 @@ static size_t alert_utf8_len(const unsigned char *s, size_t n)
  * as the Lua release's entries, is parsed by jansson. Either way the members are looked up
  * alike (the last of a repeated key wins, as in jansson), so both give the same facts.
  */
-#define ALERT_MEMBERS_MAX 32
+#define ALERT_MEMBERS_MAX 40
 
 /* One scanned member: its key's bytes, and its value. */
 struct alert_member {
@@ -294,6 +295,9 @@ bool alert_facts_parse(const char *json, size_t len, struct alert_facts *f)
 	alert_get_str(&d, "window", f->window, sizeof(f->window));
 	alert_get_str(&d, "severity", f->severity, sizeof(f->severity));
 	alert_get_str(&d, "category", f->category, sizeof(f->category));
+	alert_get_str(&d, "policy", f->policy, sizeof(f->policy));
+	alert_get_str(&d, "calendar", f->calendar, sizeof(f->calendar));
+	alert_get_str(&d, "goal", f->goal, sizeof(f->goal));
 	alert_get_str(&d, "message", f->message, sizeof(f->message));
 	f->since = alert_get_int(&d, "since");
 	f->at = alert_get_int(&d, "at");
@@ -303,6 +307,11 @@ bool alert_facts_parse(const char *json, size_t len, struct alert_facts *f)
 	f->late_ms = alert_get_int(&d, "late_ms");
 	f->remaining_ms = alert_get_int(&d, "remaining_ms");
 	f->response_ms = alert_get_int(&d, "response_ms");
+	/* Entries queued before policies have none of these: "" and -1, as absent members are. */
+	f->business_ms = alert_get_int(&d, "business_ms");
+	f->wall_ms = alert_get_int(&d, "wall_ms");
+	f->promise_ms = alert_get_int(&d, "promise_ms");
+	f->promised = alert_get_int(&d, "promised");
 	f->samples = alert_get_int(&d, "samples");
 	f->superseded = alert_get_true(&d, "superseded");
 	f->repeat = alert_get_true(&d, "repeat");
@@ -482,6 +491,9 @@ char *alert_facts_json(const struct alert_facts *f)
 	alert_set_str(&j, "window", f->window);
 	alert_set_str(&j, "severity", f->severity);
 	alert_set_str(&j, "category", f->category);
+	alert_set_str(&j, "policy", f->policy);
+	alert_set_str(&j, "calendar", f->calendar);
+	alert_set_str(&j, "goal", f->goal);
 	alert_set_str(&j, "message", f->message);
 	alert_set_int(&j, "since", f->since);
 	alert_set_int(&j, "at", f->at);
@@ -491,6 +503,10 @@ char *alert_facts_json(const struct alert_facts *f)
 	alert_set_int(&j, "late_ms", f->late_ms);
 	alert_set_int(&j, "remaining_ms", f->remaining_ms);
 	alert_set_int(&j, "response_ms", f->response_ms);
+	alert_set_int(&j, "business_ms", f->business_ms);
+	alert_set_int(&j, "wall_ms", f->wall_ms);
+	alert_set_int(&j, "promise_ms", f->promise_ms);
+	alert_set_int(&j, "promised", f->promised);
 	alert_set_int(&j, "samples", f->samples);
 	if (f->superseded)
 		alert_json_raw(&j, "superseded", "true");
@@ -515,6 +531,15 @@ static uint64_t alert_fnv(uint64_t h, const void *data, size_t len)
 	return h;
 }
 
+/*
+ * Whether the goal is part of the episode's name: a ticket's reply and resolution clocks may
+ * each have broken their promise at once. Every other rule keeps the id and field it had.
+ */
+static bool alert_names_goal(const struct alert_facts *f)
+{
+	return f->ticket[0] != '\0' && f->goal[0] != '\0' && strcmp(f->rule, "promise_broken") == 0;
+}
+
 /* See alert.h. */
 void alert_id(const struct alert_facts *f, char out[ALERT_ID_SIZE])
 {
@@ -526,6 +551,8 @@ void alert_id(const struct alert_facts *f, char out[ALERT_ID_SIZE])
 	h = alert_fnv(h, f->rule, strlen(f->rule) + 1);
 	h = alert_fnv(h, f->agent, strlen(f->agent) + 1);
 	h = alert_fnv(h, f->ticket, strlen(f->ticket) + 1);
+	if (alert_names_goal(f))
+		h = alert_fnv(h, f->goal, strlen(f->goal) + 1);
 	h = alert_fnv(h, since, strlen(since));
 	snprintf(out, ALERT_ID_SIZE, "%016" PRIx64, h);
 }
@@ -533,76 +560,12 @@ void alert_id(const struct alert_facts *f, char out[ALERT_ID_SIZE])
 /* See alert.h. */
 void alert_field(const struct alert_facts *f, char *buf, size_t size)
 {
-	if (f->ticket[0] != '\0')
+	if (alert_names_goal(f))
+		snprintf(buf, size, "%s:%s:%s", f->rule, f->ticket, f->goal);
+	else if (f->ticket[0] != '\0')
 		snprintf(buf, size, "%s:%s", f->rule, f->ticket);
 	else
 		snprintf(buf, size, "%s", f->rule);
-}
-
-/* See alert.h. */
-void alert_duration(int64_t ms, char *buf, size_t size)
-{
-	int64_t s = (ms < 0 ? 0 : ms) / 1000;
-
-	if (s < 60)
-		snprintf(buf, size, "%" PRId64 "s", s);
-	else if (s < 3600)
-		snprintf(buf, size, "%" PRId64 "m%02" PRId64 "s", s / 60, s % 60);
-	else if (s < 86400)
-		snprintf(buf, size, "%" PRId64 "h%02" PRId64 "m", s / 3600, s % 3600 / 60);
-	else
-		snprintf(buf, size, "%" PRId64 "d%02" PRId64 "h", s / 86400, s % 86400 / 3600);
-}
-
-/* A reply target as people say it: whole hours stay hours ("24h", "48h"), not days. */
-static void alert_target(int64_t ms, char *buf, size_t size)
-{
-	if (ms % 3600000 == 0 && ms < 10 * 86400000LL)
-		snprintf(buf, size, "%" PRId64 "h", ms / 3600000);
-	else
-		duration_format(ms, buf, size);
-}
-
-/* The people-readable sentence for a reply-clock alert. */
-static void alert_clock_message(const struct alert_facts *f, char *buf, size_t size)
-{
-	char target[16], t1[16], t2[16], what[192];
-	bool breach = strcmp(f->rule, "reply_sla_breach") == 0;
-	bool firing = strcmp(f->state, "firing") == 0;
-
-	alert_target(f->target, target, sizeof(target));
-	/* Clocks opened by a message carry "message" where complaints carry their severity. */
-	if (strcmp(f->severity, "message") == 0)
-		snprintf(what, sizeof(what), "message%s%s", f->category[0] ? ", " : "", f->category);
-	else
-		snprintf(what, sizeof(what), "complaint, %s%s%s", f->severity, f->category[0] ? ", " : "",
-		    f->category);
-	if (breach && firing) {
-		alert_duration(f->late_ms, t1, sizeof(t1));
-		snprintf(buf, size, "Agent %s missed the %s reply target on ticket %s (%s): no reply %s after the deadline",
-		    f->agent, target, f->ticket, what, t1);
-	} else if (breach && f->response_ms <= f->target) {
-		/* Stamped in time, but it reached feedbackd after the breach was declared. */
-		alert_duration(f->response_ms, t1, sizeof(t1));
-		snprintf(buf, size, "Agent %s replied to ticket %s after %s, within the %s reply target, "
-		    "but the reply arrived after the breach was declared", f->agent, f->ticket, t1, target);
-	} else if (breach) {
-		alert_duration(f->response_ms, t1, sizeof(t1));
-		alert_duration(f->response_ms - f->target, t2, sizeof(t2));
-		snprintf(buf, size, "Agent %s replied to ticket %s after %s, %s past the %s reply target",
-		    f->agent, f->ticket, t1, t2, target);
-	} else if (firing) {
-		alert_duration(f->remaining_ms, t1, sizeof(t1));
-		snprintf(buf, size, "Ticket %s (%s) for agent %s has %s left of its %s reply target",
-		    f->ticket, what, f->agent, t1, target);
-	} else if (f->superseded) {
-		snprintf(buf, size, "Ticket %s for agent %s passed its %s reply target (see reply_sla_breach)",
-		    f->ticket, f->agent, target);
-	} else {
-		alert_duration(f->response_ms, t1, sizeof(t1));
-		snprintf(buf, size, "Agent %s replied to ticket %s after %s, within the %s reply target",
-		    f->agent, f->ticket, t1, target);
-	}
 }
 
 /* Sets key to an RFC 3339 time, or null when absent. */
@@ -632,6 +595,40 @@ static void alert_set_str_or_null(struct alert_json *j, const char *key, const c
 		alert_json_str(j, key, value);
 	else
 		alert_json_raw(j, key, "null");
+}
+
+/* A clock alert's own level, by its rule: warning (at risk), high (breach), critical (promise); NULL for others. */
+static const char *alert_level(const char *rule)
+{
+	size_t n = strlen(rule);
+
+	if (strcmp(rule, "promise_broken") == 0)
+		return "critical";
+	if (n >= 8 && strcmp(rule + n - 8, "_at_risk") == 0)
+		return "warning";
+	if (n >= 7 && strcmp(rule + n - 7, "_breach") == 0)
+		return "high";
+	return NULL;
+}
+
+/* Adds what a clock under a policy carries; facts queued before policies have none and get none. */
+static void alert_set_policy(struct alert_json *j, const struct alert_facts *f)
+{
+	const char *level = alert_level(f->rule);
+
+	if (f->policy[0] == '\0')
+		return;
+	if (level != NULL)
+		alert_json_str(j, "level", level);
+	alert_json_str(j, "policy", f->policy);
+	alert_json_str(j, "calendar", f->calendar);
+	alert_json_str(j, "goal", f->goal);
+	alert_set_seconds(j, "business_s", f->business_ms);
+	alert_set_seconds(j, "wall_s", f->wall_ms);
+	if (f->promise_ms >= 0) {
+		alert_set_seconds(j, "promise_s", f->promise_ms);
+		alert_set_time(j, "promised_at", f->promised);
+	}
 }
 
 /* See alert.h. */
@@ -686,6 +683,7 @@ char *alert_render(const struct alert_facts *f)
 		if (strcmp(f->severity, "message") != 0)
 			alert_set_str(&j, "severity", f->severity);
 		alert_set_str(&j, "category", f->category);
+		alert_set_policy(&j, f);
 		if (f->superseded)
 			alert_json_raw(&j, "superseded", "true");
 	}

@@ -10,6 +10,7 @@
 
 #define ALERT_ID_SIZE 17   /* 16 hex digits and NUL */
 #define ALERT_TEXT_SIZE 768 /* fits every clock sentence with 128-byte ids */
+#define ALERT_NAME_SIZE 64  /* a policy's or calendar's name, NUL included */
 
 /*
  * What a decision recorded in the outbox. Reply-clock alerts carry the clock fields,
@@ -28,6 +29,11 @@ struct alert_facts {
 	int64_t at;                        /* decision time, epoch ms */
 	int64_t start, due, target;        /* clock start, deadline, target ms */
 	int64_t late_ms, remaining_ms, response_ms;
+	char policy[ALERT_NAME_SIZE];      /* clock alerts: the ticket's policy */
+	char calendar[ALERT_NAME_SIZE];    /* and its calendar */
+	char goal[16];                     /* "first_reply", "next_reply" or "resolution" */
+	int64_t business_ms, wall_ms;      /* clock and wall time from start to the decision or stop */
+	int64_t promise_ms, promised;      /* the promise (business ms) and its instant; -1: none */
 	bool superseded;                   /* an at-risk alert ended by the breach */
 	bool repeat;                       /* a reminder of a firing alert (repeat_interval) */
 	bool has_value, has_threshold, has_interval;
@@ -41,16 +47,22 @@ bool alert_facts_parse(const char *json, size_t len, struct alert_facts *f);
 /* Encodes facts as outbox JSON (the inverse of alert_facts_parse); caller frees. */
 char *alert_facts_json(const struct alert_facts *f);
 
-/* The episode's id: the same rule, agent, ticket and start always give the same id. */
+/*
+ * The episode's id: the same rule, agent, ticket and start always give the same id (and, for
+ * promise_broken only, the same goal: a ticket's reply and resolution promises are two episodes).
+ */
 void alert_id(const struct alert_facts *f, char out[ALERT_ID_SIZE]);
 
-/* The field in the agent's alerts hash: the rule, or "rule:ticket" for clock alerts. */
+/*
+ * The field in the agent's alerts hash: the rule, or "rule:ticket" for clock alerts, and
+ * "promise_broken:ticket:goal" for a broken promise.
+ */
 void alert_field(const struct alert_facts *f, char *buf, size_t size);
 
 /* The contract JSON published everywhere; caller frees. */
 char *alert_render(const struct alert_facts *f);
 
-/* A duration for people: "45s", "3m12s", "1h03m", "2d04h". */
+/* A duration for people: "45s", "3m12s", "1h03m", "2d04h" (in alert_text.c). */
 void alert_duration(int64_t ms, char *buf, size_t size);
 
 #endif
