@@ -1,32 +1,25 @@
-/* clock.c: one ticket's reply clock, its effects and its checkpoint record (pure). */
+/* clock.c: one ticket's clocks (first or next reply, resolution), their pauses and promises, and their effects (pure). */
 #include "clock.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "mpack.h"
+#define CLOCK_PERMILLE 1000
 
-#define CLOCK_RECORD_V1 1
-/* Record lengths per phase: version and phase, then the phase's members. */
-#define CLOCK_IDLE_LEN 2
-#define CLOCK_EARLY_LEN 4
-#define CLOCK_RUNNING_LEN 10
-#define CLOCK_PERMILLE_MAX 1000
-
-static const char clock_at_risk[] = "reply_sla_at_risk";
-static const char clock_breach[] = "reply_sla_breach";
+/* The alert rules of each clock, and the one promise rule they share. */
+struct clock_rules {
+	const char *at_risk;
+	const char *breach;
+};
+static const struct clock_rules clock_reply_rules = {"reply_sla_at_risk", "reply_sla_breach"};
+static const struct clock_rules clock_resolution_rules = {"resolution_sla_at_risk", "resolution_sla_breach"};
+static const char clock_promise_rule[] = "promise_broken";
 static const char clock_firing[] = "firing";
 static const char clock_resolved[] = "resolved";
 
-/*
- * The one place a deadline is computed: span ms of clock time after start. A business-hours
- * calendar or a paused clock replaces this; everything else asks clock_due/clock_risk.
- */
-static int64_t
-clock_deadline(int64_t start, int64_t span)
-{
-	return start + span;
-}
+/* A ticket with no status event: nothing pauses it. */
+static const struct pauses clock_no_pauses;
 
 /* See clock.h. */
 enum clock_kind
@@ -44,34 +37,159 @@ clock_kind_name(enum clock_kind kind)
 	return severity_name((enum severity)(kind - CLOCK_LOW));
 }
 
-/* See clock.h. */
-int64_t
-clock_due(const struct clock_state *s)
+/* Whether a clock is running or waiting to be counted. */
+static bool
+clock_run_active(const struct clock_run *r)
 {
-	return clock_deadline(s->start, s->target);
+	return r->state != RUN_IDLE;
 }
 
-/* The at-risk point: floor(target x at_risk) into the clock, as the Lua computed it. */
-static int64_t
-clock_risk(const struct clock_state *s)
+/* Whether a clock runs (open or overdue). */
+static bool
+clock_run_running(const struct clock_run *r)
 {
-	return clock_deadline(s->start, s->target * s->at_risk_permille / 1000);
+	return r->state == RUN_OPEN || r->state == RUN_OVERDUE;
+}
+
+/* The status timeline, empty when the ticket never had a status event. */
+static const struct pauses *
+clock_pauses(const struct clock_state *s)
+{
+	return s->pauses != NULL ? s->pauses : &clock_no_pauses;
+}
+
+/*
+ * The one place an instant is worked out: span business ms of clock time after the clock's
+ * start, on the terms' calendar, leaving out its paused stretches. PAUSES_NEVER while a pause
+ * holds the clock.
+ */
+static int64_t
+clock_point(const struct clock_state *s, const struct clock_run *r, int64_t span)
+{
+	return pauses_deadline(clock_pauses(s), s->terms->pause_mask, s->terms->calendar, r->start, span);
+}
+
+/* Clock time (business, unpaused) from a clock's start to t. */
+static int64_t
+clock_elapsed(const struct clock_state *s, const struct clock_run *r, int64_t t)
+{
+	return pauses_elapsed(clock_pauses(s), s->terms->pause_mask, s->terms->calendar, r->start, t);
+}
+
+/* A clock's deadline. */
+static int64_t
+clock_run_due(const struct clock_state *s, const struct clock_run *r)
+{
+	return clock_point(s, r, r->target);
+}
+
+/* A clock's at-risk point: floor(target x at_risk) into it. */
+static int64_t
+clock_run_risk(const struct clock_state *s, const struct clock_run *r)
+{
+	return clock_point(s, r, r->target * r->at_risk_permille / CLOCK_PERMILLE);
+}
+
+/* The instant a clock's promise breaks; PAUSES_NEVER when it has none. */
+static int64_t
+clock_run_promised(const struct clock_state *s, const struct clock_run *r)
+{
+	return r->promise > 0 ? clock_point(s, r, r->promise) : PAUSES_NEVER;
+}
+
+/* When a clock has something to do next, or CLOCK_NONE. */
+static int64_t
+clock_run_next(const struct clock_state *s, const struct clock_run *r)
+{
+	int64_t t = PAUSES_NEVER;
+
+	switch (r->state) {
+	case RUN_OPEN:
+		/* A promise is never shorter than its target: it breaks at the deadline or later. */
+		t = r->at_risk_permille > 0 && !r->risk_fired ? clock_run_risk(s, r) : clock_run_due(s, r);
+		break;
+	case RUN_OVERDUE:
+		if (!r->promise_fired)
+			t = clock_run_promised(s, r);
+		break;
+	case RUN_SETTLING:
+		t = r->settle_at;
+		break;
+	}
+	return t == PAUSES_NEVER ? CLOCK_NONE : t;
+}
+
+/* The earlier of two times, CLOCK_NONE being none. */
+static int64_t
+clock_min(int64_t a, int64_t b)
+{
+	if (a == CLOCK_NONE)
+		return b;
+	return b == CLOCK_NONE || a < b ? a : b;
 }
 
 /* See clock.h. */
 int64_t
 clock_next(const struct clock_state *s)
 {
-	switch (s->phase) {
-	case CLOCK_OPEN:
-		if (s->at_risk_permille > 0 && !s->risk_fired)
-			return clock_risk(s);
-		return clock_due(s);
-	case CLOCK_EARLY:
-		return s->expires;
-	default:
-		return CLOCK_NONE;
-	}
+	int64_t t = CLOCK_NONE;
+
+	if (s->terms != NULL)
+		t = clock_min(clock_run_next(s, &s->reply), clock_run_next(s, &s->resolution));
+	if (s->expires > 0)
+		t = clock_min(t, s->expires);
+	if (s->forget_at > 0)
+		t = clock_min(t, s->forget_at);
+	return t;
+}
+
+/* See clock.h. */
+bool
+clock_holds_names(const struct clock_state *s)
+{
+	return clock_run_active(&s->reply) || clock_run_active(&s->resolution);
+}
+
+/* See clock.h. */
+bool
+clock_reply_running(const struct clock_state *s)
+{
+	return clock_run_running(&s->reply);
+}
+
+/* See clock.h. */
+bool
+clock_reply_overdue(const struct clock_state *s)
+{
+	return s->reply.state == RUN_OVERDUE;
+}
+
+/* See clock.h. */
+int64_t
+clock_due(const struct clock_state *s)
+{
+	int64_t t = PAUSES_NEVER;
+
+	if (clock_run_running(&s->reply))
+		t = clock_run_due(s, &s->reply);
+	else if (clock_run_running(&s->resolution))
+		t = clock_run_due(s, &s->resolution);
+	return t == PAUSES_NEVER ? CLOCK_NONE : t;
+}
+
+/* See clock.h. */
+bool
+clock_empty(const struct clock_state *s)
+{
+	return s->terms == NULL && s->pauses == NULL && s->expires == 0;
+}
+
+/* See clock.h. */
+void
+clock_clear(struct clock_state *s)
+{
+	free(s->pauses);
+	memset(s, 0, sizeof(*s));
 }
 
 /* Starts a call's effects empty: no field of a previous call survives. */
@@ -86,27 +204,40 @@ clock_begin(struct clock_effects *out, uint32_t agent)
 	out->n_alerts = 0;
 }
 
-/* Ends a call: the fate and timer follow from the phase the state is left in. */
+/*
+ * Ends a call: a ticket with nothing running is remembered for memory_ms (which clock comes
+ * next, its status), then forgotten; one feedbackd knows nothing of is forgotten at once.
+ */
 static void
-clock_finish(const struct clock_state *s, struct clock_effects *out)
+clock_finish(struct clock_state *s, const struct clock_config *cfg, int64_t now_ms,
+    struct clock_effects *out)
 {
-	static const enum clock_fate fates[] = {
-		[CLOCK_IDLE] = CLOCK_DELETE,
-		[CLOCK_EARLY] = CLOCK_KEEP_EARLY,
-		[CLOCK_OPEN] = CLOCK_KEEP,
-		[CLOCK_OVERDUE] = CLOCK_KEEP,
-	};
-
-	out->fate = fates[s->phase];
+	if (clock_holds_names(s) || s->expires > 0) {
+		if (s->forget_at != 0)
+			out->changed = true;
+		s->forget_at = 0;
+	} else if (s->terms == NULL && s->pauses == NULL) {
+		/* Nothing left to forget (an expired early reply already said changed): no change. */
+		clock_clear(s);
+	} else if (s->forget_at == 0) {
+		s->forget_at = now_ms + cfg->memory_ms;
+		out->changed = true;
+	}
+	if (s->forget_at != 0 && now_ms >= s->forget_at) {
+		clock_clear(s);
+		out->changed = true;
+	}
+	out->fate = clock_empty(s) ? CLOCK_DELETE : CLOCK_KEEP;
 	out->next_ms = clock_next(s);
 }
 
-/* Forgets an early reply whose horizon passed: Redis expired the key at that point. */
+/* Forgets an early reply whose horizon passed. */
 static void
 clock_expire(struct clock_state *s, int64_t now_ms, struct clock_effects *out)
 {
-	if (s->phase == CLOCK_EARLY && now_ms >= s->expires) {
-		memset(s, 0, sizeof(*s));
+	if (s->expires > 0 && now_ms >= s->expires) {
+		s->early = 0;
+		s->expires = 0;
 		out->changed = true;
 	}
 }
@@ -123,27 +254,17 @@ clock_add(struct clock_effects *out, enum counter c, int64_t ts, int64_t value)
 	a->value = value;
 }
 
-/*
- * Counts a reply at replied to a clock started at start with deadline due: its response
- * time and, unless the breach already counted it, met (at the reply) or missed (at the
- * deadline). Returns the response time.
- */
-static int64_t
-clock_count(struct clock_effects *out, int64_t start, int64_t replied, int64_t due,
-    bool breach_counted)
+/* Counts a met or missed target: every reply clock, and a first reply's own too. */
+static void
+clock_add_outcome(struct clock_effects *out, const struct clock_run *r, bool reply, bool met, int64_t ts)
 {
-	int64_t resp = replied - start;
-
-	clock_add(out, C_RESP_N, replied, 1);
-	clock_add(out, C_RESP_SUM_MS, replied, resp);
-	clock_add(out, C_RESP_MAX_MS, replied, resp);
-	if (!breach_counted) {
-		if (replied <= due)
-			clock_add(out, C_SLA_MET, replied, 1);
-		else
-			clock_add(out, C_SLA_MISSED, due, 1);
+	if (!reply)
+		clock_add(out, met ? C_RES_MET : C_RES_MISSED, ts, 1);
+	else {
+		clock_add(out, met ? C_SLA_MET : C_SLA_MISSED, ts, 1);
+		if (r->goal == POLICY_FIRST_REPLY)
+			clock_add(out, met ? C_FIRST_MET : C_FIRST_MISSED, ts, 1);
 	}
-	return resp;
 }
 
 /* Resolves a handle to its string; the category's absence is "". */
@@ -154,27 +275,38 @@ clock_name(const struct clock_names *names, uint32_t handle)
 }
 
 /*
- * Queues an alert about the clock with the facts clock_alert gave the outbox; since
+ * Queues an alert about a clock at `at` (the decision, or the event that stopped it); since
  * identifies the episode. The rule-specific numbers start absent (-1).
  */
 static struct alert_facts *
-clock_alert(const struct clock_state *s, const struct clock_names *names, int64_t now_ms,
-    const char *rule, const char *state, int64_t since, struct clock_effects *out)
+clock_alert(const struct clock_state *s, const struct clock_run *r, const struct clock_names *names,
+    int64_t now_ms, int64_t at, const char *rule, const char *state, int64_t since,
+    struct clock_effects *out)
 {
 	struct alert_facts *f = &out->alerts[out->n_alerts++];
+	int64_t due = clock_run_due(s, r);
 
 	memset(f, 0, sizeof(*f));
 	snprintf(f->rule, sizeof(f->rule), "%s", rule);
 	snprintf(f->state, sizeof(f->state), "%s", state);
 	snprintf(f->agent, sizeof(f->agent), "%s", clock_name(names, s->agent));
 	snprintf(f->ticket, sizeof(f->ticket), "%s", names->ticket);
-	snprintf(f->severity, sizeof(f->severity), "%s", clock_kind_name(s->kind));
+	snprintf(f->severity, sizeof(f->severity), "%s", clock_kind_name((enum clock_kind)r->kind));
 	snprintf(f->category, sizeof(f->category), "%s", clock_name(names, s->category));
+	snprintf(f->policy, sizeof(f->policy), "%s", s->terms->policy);
+	snprintf(f->calendar, sizeof(f->calendar), "%s", s->terms->calendar_name);
+	snprintf(f->goal, sizeof(f->goal), "%s", policy_target_name((enum policy_target)r->goal));
 	f->since = since;
 	f->at = now_ms;
-	f->start = s->start;
-	f->due = clock_due(s);
-	f->target = s->target;
+	f->start = r->start;
+	f->due = due == PAUSES_NEVER ? -1 : due;
+	f->target = r->target;
+	f->business_ms = at > r->start ? clock_elapsed(s, r, at) : 0;
+	f->wall_ms = at > r->start ? at - r->start : 0;
+	f->promise_ms = r->promise > 0 ? r->promise : -1;
+	f->promised = r->promise > 0 ? clock_run_promised(s, r) : -1;
+	if (f->promised == PAUSES_NEVER)
+		f->promised = -1;
 	f->late_ms = -1;
 	f->remaining_ms = -1;
 	f->response_ms = -1;
@@ -182,12 +314,186 @@ clock_alert(const struct clock_state *s, const struct clock_names *names, int64_
 	return f;
 }
 
-/* (Re)starts a running clock at ts; the at-risk point follows the configuration now. */
-static void
-clock_start(struct clock_state *s, const struct clock_config *cfg, int64_t ts)
+/* The rules of a clock: the reply clock's or the resolution clock's. */
+static const struct clock_rules *
+clock_rules_of(const struct clock_state *s, const struct clock_run *r)
 {
-	s->start = ts;
-	s->at_risk_permille = (uint16_t)cfg->at_risk_permille;
+	return r == &s->reply ? &clock_reply_rules : &clock_resolution_rules;
+}
+
+/* Starts a clock of goal at ts under the ticket's terms; false when the terms have no such target. */
+static bool
+clock_run_start(struct clock_state *s, struct clock_run *r, enum policy_target goal,
+    enum clock_kind kind, int64_t ts, int64_t now_ms)
+{
+	const struct terms_goal *g = &s->terms->goals[goal];
+
+	if (g->target_ms[kind] <= 0)
+		return false;
+	memset(r, 0, sizeof(*r));
+	r->state = RUN_OPEN;
+	r->goal = (uint8_t)goal;
+	r->kind = (uint8_t)kind;
+	r->start = ts;
+	r->created = now_ms;
+	r->target = g->target_ms[kind];
+	r->promise = g->promise_ms;
+	r->at_risk_permille = g->at_risk_permille;
+	return true;
+}
+
+/* An older opening event moves a running clock's start back, if nothing about it fired yet. */
+static bool
+clock_run_move_back(struct clock_run *r, int64_t ts)
+{
+	if (r->state != RUN_OPEN || ts >= r->start || r->risk_fired)
+		return false;
+	r->start = ts;
+	return true;
+}
+
+/*
+ * Counts a stopped clock's figures: its clock time, met (at the stop) or missed (at the
+ * deadline, unless the breach counted it), and its promise kept or broken. The timeline is
+ * read now, so a status event that arrived while it settled counts as if it came in order.
+ */
+static void
+clock_settle(struct clock_state *s, struct clock_run *r, struct clock_effects *out)
+{
+	bool reply = r == &s->reply;
+	int64_t took = clock_elapsed(s, r, r->stop), due = clock_run_due(s, r), promised;
+
+	clock_add(out, reply ? C_RESP_N : C_RES_N, r->stop, 1);
+	clock_add(out, reply ? C_RESP_SUM_MS : C_RES_SUM_MS, r->stop, took);
+	clock_add(out, reply ? C_RESP_MAX_MS : C_RES_MAX_MS, r->stop, took);
+	if (reply && r->goal == POLICY_FIRST_REPLY) {
+		clock_add(out, C_FIRST_N, r->stop, 1);
+		clock_add(out, C_FIRST_SUM_MS, r->stop, took);
+		clock_add(out, C_FIRST_MAX_MS, r->stop, took);
+	} else if (reply) {
+		clock_add(out, C_NEXT_MAX_MS, r->stop, took);
+	}
+	if (!r->breach_counted)
+		clock_add_outcome(out, r, reply, r->stop <= due, r->stop <= due ? r->stop : due);
+	if (r->promise > 0 && !r->promise_fired) {
+		promised = clock_run_promised(s, r);
+		clock_add(out, r->stop <= promised ? C_PROMISE_KEPT : C_PROMISE_BROKEN,
+		    r->stop <= promised ? r->stop : promised, 1);
+	}
+	memset(r, 0, sizeof(*r));
+	out->changed = true;
+}
+
+/*
+ * Stops a running clock at ts: its alerts resolve (a breach or broken promise that ts reveals
+ * fires and resolves at once), the reply clock leaves the gauges. answered (a reply; `solved`
+ * for the resolution clock) settles it after the grace; otherwise (`solved` ending a reply
+ * clock) nothing is counted.
+ */
+static void
+clock_run_stop(struct clock_state *s, struct clock_run *r, const struct clock_config *cfg, int64_t ts,
+    bool answered, int64_t now_ms, const struct clock_names *names, struct clock_effects *out)
+{
+	const struct clock_rules *rules = clock_rules_of(s, r);
+	bool overdue = r->state == RUN_OVERDUE;
+	int64_t due = clock_run_due(s, r), promised = clock_run_promised(s, r);
+	int64_t took = answered ? ts - r->start : -1;
+	struct alert_facts *f;
+
+	if (overdue) {
+		f = clock_alert(s, r, names, now_ms, ts, rules->breach, clock_resolved, r->breach_since, out);
+		f->response_ms = took;
+	} else if (answered && ts > due && r->created <= due) {
+		/*
+		 * Late, and the clock was known before its deadline, but the breach has not fired
+		 * yet (the daemon was down, or the reply beat the timer): still a breach, so say
+		 * so. A clock first seen already past its deadline (a backlog replay) is not paged.
+		 */
+		f = clock_alert(s, r, names, now_ms, ts, rules->breach, clock_firing, due, out);
+		f->late_ms = ts - due;
+		f = clock_alert(s, r, names, now_ms, ts, rules->breach, clock_resolved, due, out);
+		f->response_ms = took;
+	}
+	if (r->risk_fired && !overdue) {
+		f = clock_alert(s, r, names, now_ms, ts, rules->at_risk, clock_resolved, r->risk_since, out);
+		f->response_ms = took;
+		f->superseded = answered && ts > due;
+	}
+	if (r->promise_fired) {
+		f = clock_alert(s, r, names, now_ms, ts, clock_promise_rule, clock_resolved, r->promise_since, out);
+		f->response_ms = took;
+	} else if (answered && r->promise > 0 && ts > promised && r->created <= promised) {
+		f = clock_alert(s, r, names, now_ms, ts, clock_promise_rule, clock_firing, promised, out);
+		f->late_ms = ts - promised;
+		f = clock_alert(s, r, names, now_ms, ts, clock_promise_rule, clock_resolved, promised, out);
+		f->response_ms = took;
+	}
+	if (r == &s->reply) {
+		out->open_delta = -1;
+		out->overdue_delta = -overdue;
+	}
+	out->changed = true;
+	if (!answered) {
+		memset(r, 0, sizeof(*r));
+		return;
+	}
+	r->state = RUN_SETTLING;
+	r->stop = ts;
+	r->settle_at = now_ms + cfg->grace_ms;
+	if (cfg->grace_ms == 0)
+		clock_settle(s, r, out);
+}
+
+/* A reply clock settling when the next one starts is counted first: one waits at a time. */
+static void
+clock_settle_now(struct clock_state *s, struct clock_run *r, struct clock_effects *out)
+{
+	if (r->state == RUN_SETTLING)
+		clock_settle(s, r, out);
+}
+
+/* Starts the resolution clock at ts, unless it runs, the ticket is solved, or there is no target. */
+static void
+clock_resolution_open(struct clock_state *s, enum clock_kind kind, int64_t ts, int64_t now_ms,
+    struct clock_effects *out)
+{
+	if (clock_run_running(&s->resolution)) {
+		out->changed |= clock_run_move_back(&s->resolution, ts);
+		return;
+	}
+	if (s->solved)
+		return;
+	clock_settle_now(s, &s->resolution, out);
+	out->changed |= clock_run_start(s, &s->resolution, POLICY_RESOLUTION, kind, ts, now_ms);
+}
+
+/* Starts a reply clock at ts (first or next), or counts the early reply it pairs with. */
+static void
+clock_reply_open(struct clock_state *s, const struct clock_config *cfg, enum clock_kind kind, int64_t ts,
+    int64_t now_ms, struct clock_effects *out)
+{
+	enum policy_target goal = s->replied ? POLICY_NEXT_REPLY : POLICY_FIRST_REPLY;
+	bool paired = s->expires > 0 && s->early >= ts && s->early - ts <= cfg->pair_horizon_ms;
+	int64_t early = s->early;
+
+	clock_settle_now(s, &s->reply, out);
+	/* Any early reply not paired is superseded by the clock. */
+	s->early = 0;
+	s->expires = 0;
+	out->changed = true;
+	if (!clock_run_start(s, &s->reply, goal, kind, ts, now_ms))
+		return;
+	if (paired) {
+		/* The reply was already here: count the pair, page nobody. */
+		s->replied = true;
+		s->reply.state = RUN_SETTLING;
+		s->reply.stop = early;
+		s->reply.settle_at = now_ms + cfg->grace_ms;
+		if (cfg->grace_ms == 0)
+			clock_settle(s, &s->reply, out);
+		return;
+	}
+	out->open_delta = 1;
 }
 
 /* See clock.h. */
@@ -195,43 +501,28 @@ void
 clock_open(struct clock_state *s, const struct clock_config *cfg,
     const struct clock_opening *ev, int64_t now_ms, struct clock_effects *out)
 {
-	bool waiting;
-	int64_t early;
-
 	clock_begin(out, ev->agent);
 	clock_expire(s, now_ms, out);
 	/* Opening a clock this old would only breach at once. */
 	if (ev->late)
 		goto done;
-	if (s->phase == CLOCK_OPEN || s->phase == CLOCK_OVERDUE) {
+	if (s->terms == NULL) {
+		s->terms = ev->terms;
+		out->changed = true;
+	}
+	if (clock_holds_names(s))
 		out->agent = s->agent;
-		/* An older opening event that arrived late moves the start back, if nothing fired yet. */
-		if (s->phase == CLOCK_OPEN && ev->ts < s->start && !s->risk_fired) {
-			clock_start(s, cfg, ev->ts);
-			out->changed = true;
-		}
-		goto done;
+	else {
+		s->agent = ev->agent;
+		s->category = ev->category;
 	}
-	waiting = s->phase == CLOCK_EARLY;
-	early = s->early;
-	memset(s, 0, sizeof(*s));
-	out->changed = true;
-	if (waiting && early >= ev->ts && early - ev->ts <= cfg->pair_horizon_ms) {
-		/* The reply was already here: count the pair, leave no clock, page nobody. */
-		clock_count(out, ev->ts, early, clock_deadline(ev->ts, cfg->target_ms[ev->kind]), false);
-		goto done;
-	}
-	/* Any early reply not paired is superseded by the clock. */
-	s->phase = CLOCK_OPEN;
-	s->kind = (uint8_t)ev->kind;
-	s->agent = ev->agent;
-	s->category = ev->category;
-	s->target = cfg->target_ms[ev->kind];
-	s->created = now_ms;
-	clock_start(s, cfg, ev->ts);
-	out->open_delta = 1;
+	if (clock_run_running(&s->reply))
+		out->changed |= clock_run_move_back(&s->reply, ev->ts);
+	else
+		clock_reply_open(s, cfg, ev->kind, ev->ts, now_ms, out);
+	clock_resolution_open(s, ev->kind, ev->ts, now_ms, out);
 done:
-	clock_finish(s, out);
+	clock_finish(s, cfg, now_ms, out);
 }
 
 /* Keeps a reply that found no clock as early, unless an earlier one already waits. */
@@ -239,9 +530,8 @@ static void
 clock_wait(struct clock_state *s, const struct clock_config *cfg, int64_t ts, int64_t now_ms,
     struct clock_effects *out)
 {
-	if (s->phase == CLOCK_EARLY && ts >= s->early)
+	if (s->expires > 0 && ts >= s->early)
 		return;
-	s->phase = CLOCK_EARLY;
 	s->early = ts;
 	s->expires = now_ms + cfg->pair_horizon_ms;
 	out->changed = true;
@@ -252,281 +542,139 @@ void
 clock_reply(struct clock_state *s, const struct clock_config *cfg, int64_t ts,
     int64_t now_ms, const struct clock_names *names, struct clock_effects *out)
 {
-	bool overdue = s->phase == CLOCK_OVERDUE;
-	struct alert_facts *f;
-	int64_t due, resp;
-
 	clock_begin(out, s->agent);
 	clock_expire(s, now_ms, out);
-	if (s->phase == CLOCK_IDLE || s->phase == CLOCK_EARLY) {
+	if (!clock_run_running(&s->reply)) {
 		clock_wait(s, cfg, ts, now_ms, out);
-		goto done;
+	} else if (ts >= s->reply.start) { /* else it answers something older than this clock */
+		s->replied = true;
+		clock_run_stop(s, &s->reply, cfg, ts, true, now_ms, names, out);
 	}
-	if (ts < s->start) /* answers something older than this clock */
-		goto done;
-	due = clock_due(s);
-	resp = clock_count(out, s->start, ts, due, overdue);
-	if (overdue) {
-		out->overdue_delta = -1;
-		f = clock_alert(s, names, now_ms, clock_breach, clock_resolved, due, out);
-		f->response_ms = resp;
-	} else if (ts > due && s->created <= due) {
-		/*
-		 * Late, and the clock was known before its deadline, but the breach has not fired
-		 * yet (the daemon was down, or the reply beat the timer): still a breach, so say
-		 * so. A clock first seen already past its deadline (a backlog replay) is not paged.
-		 */
-		f = clock_alert(s, names, now_ms, clock_breach, clock_firing, due, out);
-		f->late_ms = ts - due;
-		f = clock_alert(s, names, now_ms, clock_breach, clock_resolved, due, out);
-		f->response_ms = resp;
-	}
-	if (s->risk_fired && !overdue) {
-		f = clock_alert(s, names, now_ms, clock_at_risk, clock_resolved, clock_risk(s), out);
-		f->response_ms = resp;
-		f->superseded = ts > due;
-	}
-	out->open_delta = -1;
-	memset(s, 0, sizeof(*s));
-	out->changed = true;
-done:
-	clock_finish(s, out);
+	clock_finish(s, cfg, now_ms, out);
+}
+
+/* Keeps the timeline short: only what the clocks still running (or the next one) can need. */
+static void
+clock_prune(struct clock_state *s, int64_t ts)
+{
+	int64_t since = ts;
+
+	if (clock_run_active(&s->reply) && s->reply.start < since)
+		since = s->reply.start;
+	if (clock_run_active(&s->resolution) && s->resolution.start < since)
+		since = s->resolution.start;
+	pauses_prune(s->pauses, since);
+}
+
+/* `solved`: the reply clock ends uncounted, the resolution clock is answered. */
+static void
+clock_solve(struct clock_state *s, const struct clock_config *cfg, int64_t ts, int64_t now_ms,
+    const struct clock_names *names, struct clock_effects *out)
+{
+	s->solved = true;
+	if (clock_run_running(&s->reply) && ts >= s->reply.start)
+		clock_run_stop(s, &s->reply, cfg, ts, false, now_ms, names, out);
+	if (clock_run_running(&s->resolution) && ts >= s->resolution.start)
+		clock_run_stop(s, &s->resolution, cfg, ts, true, now_ms, names, out);
+}
+
+/* `reopened`: the clocks start again at ts, as a customer message would start them. */
+static void
+clock_reopen(struct clock_state *s, const struct clock_config *cfg, int64_t ts, int64_t now_ms,
+    struct clock_effects *out)
+{
+	s->solved = false;
+	if (!clock_run_running(&s->reply))
+		clock_reply_open(s, cfg, CLOCK_MESSAGE, ts, now_ms, out);
+	clock_resolution_open(s, CLOCK_MESSAGE, ts, now_ms, out);
 }
 
 /* See clock.h. */
 bool
-clock_fire(struct clock_state *s, int64_t now_ms, const struct clock_names *names,
-    struct clock_effects *out)
+clock_status(struct clock_state *s, const struct clock_config *cfg, enum ticket_status status,
+    int64_t ts, int64_t now_ms, const struct clock_names *names, struct clock_effects *out)
 {
+	clock_begin(out, s->agent);
+	clock_expire(s, now_ms, out);
+	if (s->pauses == NULL && (s->pauses = calloc(1, sizeof(*s->pauses))) == NULL) {
+		clock_finish(s, cfg, now_ms, out);
+		return false;
+	}
+	clock_prune(s, ts);
+	if (pauses_note(s->pauses, ts, status)) {
+		out->changed = true;
+		/* A ticket with no terms has no clock to stop or start: its timeline waits for one. */
+		/* Even when already solved: a reply clock started since (a message) ends too. */
+		if (s->terms != NULL && status == STATUS_SOLVED)
+			clock_solve(s, cfg, ts, now_ms, names, out);
+		else if (s->terms != NULL && status == STATUS_REOPENED && s->solved)
+			clock_reopen(s, cfg, ts, now_ms, out);
+	}
+	clock_finish(s, cfg, now_ms, out);
+	return true;
+}
+
+/* Fires what is due on one running clock: its at-risk point, its deadline or its promise. */
+static bool
+clock_run_fire(struct clock_state *s, struct clock_run *r, int64_t now_ms,
+    const struct clock_names *names, struct clock_effects *out)
+{
+	const struct clock_rules *rules = clock_rules_of(s, r);
+	int64_t next = clock_run_next(s, r), due, promised;
 	struct alert_facts *f;
-	int64_t due;
+
+	if (next == CLOCK_NONE || now_ms < next)
+		return false;
+	out->changed = true;
+	if (r->state == RUN_SETTLING) {
+		clock_settle(s, r, out);
+		return true;
+	}
+	due = clock_run_due(s, r);
+	if (r->state == RUN_OVERDUE) {
+		promised = clock_run_promised(s, r);
+		r->promise_fired = true;
+		r->promise_since = promised;
+		clock_add(out, C_PROMISE_BROKEN, promised, 1);
+		f = clock_alert(s, r, names, now_ms, now_ms, clock_promise_rule, clock_firing, promised, out);
+		f->late_ms = now_ms - promised;
+	} else if (now_ms >= due) {
+		r->state = RUN_OVERDUE;
+		r->breach_counted = true;
+		r->breach_since = due;
+		clock_add_outcome(out, r, r == &s->reply, false, due);
+		if (r == &s->reply)
+			out->overdue_delta = 1;
+		if (r->risk_fired) {
+			f = clock_alert(s, r, names, now_ms, now_ms, rules->at_risk, clock_resolved, r->risk_since, out);
+			f->superseded = true;
+		}
+		f = clock_alert(s, r, names, now_ms, now_ms, rules->breach, clock_firing, due, out);
+		f->late_ms = now_ms - due;
+	} else {
+		r->risk_fired = true;
+		r->risk_since = clock_run_risk(s, r);
+		f = clock_alert(s, r, names, now_ms, now_ms, rules->at_risk, clock_firing, r->risk_since, out);
+		/* A pause that holds the clock leaves it no deadline: what is left is its clock time. */
+		f->remaining_ms = due == PAUSES_NEVER ? r->target - clock_elapsed(s, r, now_ms) : due - now_ms;
+	}
+	return true;
+}
+
+/* See clock.h. */
+bool
+clock_fire(struct clock_state *s, const struct clock_config *cfg, int64_t now_ms,
+    const struct clock_names *names, struct clock_effects *out)
+{
 	bool fired = false;
 
 	clock_begin(out, s->agent);
 	clock_expire(s, now_ms, out);
-	/* A stale timer: the clock ended, was already fired, or is not due yet. */
-	if (s->phase != CLOCK_OPEN || now_ms < clock_next(s))
-		goto done;
-	fired = true;
-	out->changed = true;
-	due = clock_due(s);
-	if (now_ms >= due) {
-		s->phase = CLOCK_OVERDUE;
-		out->overdue_delta = 1;
-		clock_add(out, C_SLA_MISSED, due, 1);
-		if (s->risk_fired) {
-			f = clock_alert(s, names, now_ms, clock_at_risk, clock_resolved, clock_risk(s), out);
-			f->superseded = true;
-		}
-		f = clock_alert(s, names, now_ms, clock_breach, clock_firing, due, out);
-		f->late_ms = now_ms - due;
-	} else {
-		s->risk_fired = true;
-		f = clock_alert(s, names, now_ms, clock_at_risk, clock_firing, clock_risk(s), out);
-		f->remaining_ms = due - now_ms;
-	}
-done:
-	clock_finish(s, out);
-	return fired;
-}
-
-/* Packs a string given by the caller. */
-static bool
-clock_pack_str(msgpack_packer *pk, const char *str)
-{
-	size_t len = strlen(str);
-
-	return msgpack_pack_str(pk, len) == 0 && msgpack_pack_str_body(pk, str, len) == 0;
-}
-
-/* See clock.h. */
-bool
-clock_pack(msgpack_packer *pk, const struct clock_state *s, const struct clock_names *names)
-{
-	static const size_t lens[] = {
-		[CLOCK_IDLE] = CLOCK_IDLE_LEN,
-		[CLOCK_EARLY] = CLOCK_EARLY_LEN,
-		[CLOCK_OPEN] = CLOCK_RUNNING_LEN,
-		[CLOCK_OVERDUE] = CLOCK_RUNNING_LEN,
-	};
-
-	if (msgpack_pack_array(pk, lens[s->phase]) != 0 ||
-	    msgpack_pack_int(pk, CLOCK_RECORD_V1) != 0 || msgpack_pack_int(pk, s->phase) != 0)
-		return false;
-	if (s->phase == CLOCK_IDLE)
-		return true;
-	if (s->phase == CLOCK_EARLY)
-		return msgpack_pack_int64(pk, s->early) == 0 && msgpack_pack_int64(pk, s->expires) == 0;
-	return msgpack_pack_int64(pk, s->start) == 0 && msgpack_pack_int64(pk, s->created) == 0 &&
-	    msgpack_pack_int64(pk, s->target) == 0 &&
-	    msgpack_pack_int(pk, s->at_risk_permille) == 0 && msgpack_pack_int(pk, s->kind) == 0 &&
-	    (s->risk_fired ? msgpack_pack_true(pk) : msgpack_pack_false(pk)) == 0 &&
-	    clock_pack_str(pk, clock_name(names, s->agent)) &&
-	    clock_pack_str(pk, clock_name(names, s->category));
-}
-
-/* Reads a string member of at most EVENT_ID_MAX bytes, at least min. */
-static bool
-clock_str(const msgpack_object *o, size_t min, struct clock_text *out)
-{
-	if (o->type != MSGPACK_OBJECT_STR || o->via.str.size < min || o->via.str.size > EVENT_ID_MAX)
-		return false;
-	out->ptr = o->via.str.ptr;
-	out->len = o->via.str.size;
-	return true;
-}
-
-/* Fills a running clock from a record's members after version and phase. */
-static bool
-clock_unpack_running(const msgpack_object *m, struct clock_state *s, struct clock_text *agent,
-    struct clock_text *category)
-{
-	int64_t permille, kind;
-
-	if (!mpack_int(&m[0], INT64_MIN, INT64_MAX, &s->start) ||
-	    !mpack_int(&m[1], INT64_MIN, INT64_MAX, &s->created) ||
-	    !mpack_int(&m[2], 0, INT64_MAX / CLOCK_PERMILLE_MAX, &s->target) ||
-	    !mpack_int(&m[3], 0, CLOCK_PERMILLE_MAX, &permille) ||
-	    !mpack_int(&m[4], 0, CLOCK_KIND_COUNT - 1, &kind) ||
-	    m[5].type != MSGPACK_OBJECT_BOOLEAN || !clock_str(&m[6], 1, agent) ||
-	    !clock_str(&m[7], 0, category))
-		return false;
-	s->at_risk_permille = (uint16_t)permille;
-	s->kind = (uint8_t)kind;
-	s->risk_fired = m[5].via.boolean;
-	return true;
-}
-
-/* See clock.h. */
-bool
-clock_unpack(const msgpack_object *o, struct clock_state *s, struct clock_text *agent,
-    struct clock_text *category)
-{
-	const msgpack_object *m;
-	int64_t version, phase;
-
-	memset(s, 0, sizeof(*s));
-	agent->ptr = category->ptr = "";
-	agent->len = category->len = 0;
-	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < CLOCK_IDLE_LEN)
-		return false;
-	m = o->via.array.ptr;
-	if (!mpack_int(&m[0], CLOCK_RECORD_V1, CLOCK_RECORD_V1, &version) ||
-	    !mpack_int(&m[1], CLOCK_IDLE, CLOCK_OVERDUE, &phase))
-		return false;
-	switch (phase) {
-	case CLOCK_IDLE:
-		return o->via.array.size == CLOCK_IDLE_LEN;
-	case CLOCK_EARLY:
-		if (o->via.array.size != CLOCK_EARLY_LEN ||
-		    !mpack_int(&m[2], INT64_MIN, INT64_MAX, &s->early) ||
-		    !mpack_int(&m[3], INT64_MIN, INT64_MAX, &s->expires))
-			break;
-		s->phase = CLOCK_EARLY;
-		return true;
-	default:
-		if (o->via.array.size != CLOCK_RUNNING_LEN ||
-		    !clock_unpack_running(m + CLOCK_IDLE_LEN, s, agent, category))
-			break;
-		s->phase = (uint8_t)phase;
-		return true;
-	}
-	memset(s, 0, sizeof(*s));
-	return false;
-}
-
-/*
- * The bytes of the scalar or string member at p (type byte and payload), or 0 for anything
- * else: unpacking an array, map or ext allocates what its header claims, before any check.
- */
-static uint64_t
-clock_member_size(const unsigned char *p, size_t avail)
-{
-	uint64_t head, body = 0;
-
-	if (p[0] <= 0x7f || p[0] >= 0xe0 || (p[0] >= 0xc0 && p[0] <= 0xc3))
-		return 1; /* fixints, nil, bools */
-	if (p[0] >= 0xa0 && p[0] <= 0xbf)
-		return 1 + (p[0] & 0x1f); /* fixstr */
-	switch (p[0]) {
-	case 0xcc: /* uint8, int8 */
-	case 0xd0:
-		return 2;
-	case 0xcd: /* 16 bits */
-	case 0xd1:
-		return 3;
-	case 0xca: /* 32 bits, float too */
-	case 0xce:
-	case 0xd2:
-		return 5;
-	case 0xcb: /* 64 bits, double too */
-	case 0xcf:
-	case 0xd3:
-		return 9;
-	case 0xc4: /* bin8, str8: a length byte */
-	case 0xd9:
-		head = 2;
-		break;
-	case 0xc5: /* 16-bit lengths */
-	case 0xda:
-		head = 3;
-		break;
-	case 0xc6: /* 32-bit lengths */
-	case 0xdb:
-		head = 5;
-		break;
-	default:
-		return 0;
-	}
-	if (avail < head)
-		return 0;
-	for (uint64_t i = 1; i < head; i++)
-		body = body << 8 | p[i];
-	return head + body;
-}
-
-/* Whether buf is exactly one short array of scalars and strings: cheap to unpack. */
-static bool
-clock_flat(const char *buf, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)buf;
-	size_t off = 1;
-	uint64_t size;
-
-	if (len == 0 || (p[0] & 0xf0) != 0x90)
-		return false;
-	for (unsigned n = p[0] & 0x0f; n > 0; n--) {
-		if (off >= len)
-			return false;
-		size = clock_member_size(p + off, len - off);
-		if (size == 0 || size > len - off)
-			return false;
-		off += (size_t)size;
-	}
-	return off == len;
-}
-
-/* See clock.h. */
-bool
-clock_decode(const char *buf, size_t len, struct clock_state *s, struct clock_text *agent,
-    struct clock_text *category)
-{
-	msgpack_zone zone;
-	msgpack_object o;
-	size_t off = 0;
-	bool ok;
-
-	memset(s, 0, sizeof(*s));
-	if (!clock_flat(buf, len))
-		return false;
-	/* One chunk holds a whole record's objects, so the zone allocates once. */
-	if (!msgpack_zone_init(&zone, CLOCK_RUNNING_LEN * sizeof(msgpack_object)))
-		return false;
-	/* SUCCESS means all of buf was used (else EXTRA_BYTES). */
-	ok = msgpack_unpack(buf, len, &off, &zone, &o) == MSGPACK_UNPACK_SUCCESS &&
-	    clock_unpack(&o, s, agent, category);
-	msgpack_zone_destroy(&zone);
-	if (!ok)
-		memset(s, 0, sizeof(*s));
-	return ok;
+	/* One step a call: the caller re-arms the timer, which is due again if more is. */
+	if (s->terms != NULL)
+		fired = clock_run_fire(s, &s->reply, now_ms, names, out) ||
+		    clock_run_fire(s, &s->resolution, now_ms, names, out);
+	clock_finish(s, cfg, now_ms, out);
+	/* Forgetting the ticket is something done; a timer on a ticket with nothing left is stale. */
+	return fired || out->changed;
 }

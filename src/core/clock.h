@@ -1,4 +1,4 @@
-/* clock.h: one ticket's reply clock, its effects and its checkpoint record (pure). */
+/* clock.h: one ticket's clocks (first or next reply, resolution), their pauses and promises, and their effects (pure). */
 #ifndef FEEDBACKD_CLOCK_H
 #define FEEDBACKD_CLOCK_H
 
@@ -6,16 +6,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <msgpack.h>
-
 #include "alert.h"
 #include "event.h"
+#include "pauses.h"
 #include "stats.h"
+#include "terms.h"
 
 #define CLOCK_NONE INT64_C(-1)     /* no time: no timer for the ticket */
 #define CLOCK_NO_NAME UINT32_MAX   /* the category handle of an event without a category */
-#define CLOCK_MAX_ADDS 4           /* rn, rsum, rmax, then met or miss */
-#define CLOCK_MAX_ALERTS 3         /* breach firing + resolved, superseded at-risk resolved */
+#define CLOCK_MAX_ADDS 24          /* a message may settle two reply clocks (9 adds each) and a resolution (5) */
+#define CLOCK_MAX_ALERTS 8         /* `solved` may resolve three reply alerts and raise five */
 
 /* What opened a clock: a message, or a complaint of severity s (CLOCK_MESSAGE + 1 + s). */
 enum clock_kind {
@@ -25,56 +25,71 @@ enum clock_kind {
 	CLOCK_HIGH,
 	CLOCK_CRITICAL
 };
-#define CLOCK_KIND_COUNT (1 + SEVERITY_COUNT)
+#define CLOCK_KIND_COUNT TERMS_KINDS
 
-/* Where a ticket stands; a zeroed state is CLOCK_IDLE (nothing known). */
-enum clock_phase {
-	CLOCK_IDLE,     /* no clock, no early reply: the caller stores nothing */
-	CLOCK_EARLY,    /* no clock; a reply waits for the message it answers */
-	CLOCK_OPEN,     /* running, before its breach fired */
-	CLOCK_OVERDUE   /* the breach fired; only a reply ends it */
+/* Where one of a ticket's two clocks stands; zeroed is RUN_IDLE. */
+enum clock_run_state {
+	RUN_IDLE,      /* not running */
+	RUN_OPEN,      /* running, before its deadline fired */
+	RUN_OVERDUE,   /* its breach fired; it runs until a reply (or `solved`) stops it */
+	RUN_SETTLING   /* stopped at stop; its figures are counted at settle_at ([sla] status_grace) */
 };
 
-/* [sla], as docs/reply-clocks.md describes it. */
+/* One clock: the reply clock (first or next reply) or the resolution clock. */
+struct clock_run {
+	int64_t start;                /* ts of the event that started it */
+	int64_t created;              /* when it was made (now_ms): a clock made after its deadline pages nobody */
+	int64_t stop;                 /* SETTLING: ts of the reply or `solved` that stopped it */
+	int64_t settle_at;            /* SETTLING: when its figures are counted (now_ms) */
+	int64_t target;               /* business ms, from the ticket's terms */
+	int64_t promise;              /* business ms; 0: no promise */
+	uint16_t at_risk_permille;
+	uint8_t state;                /* enum clock_run_state */
+	uint8_t goal;                 /* enum policy_target */
+	uint8_t kind;                 /* enum clock_kind of the event that started it */
+	bool risk_fired;
+	bool breach_counted;          /* its miss was counted when the breach fired */
+	bool promise_fired;           /* its broken promise was counted when that fired */
+	/*
+	 * The instants the fired episodes started (their alerts' since, part of alert_id), as
+	 * they were when they fired: a status event arriving later may move the points, and the
+	 * resolved message must still name the episode the firing one opened.
+	 */
+	int64_t risk_since, breach_since, promise_since;
+};
+
+/* [sla] beside the policies, as docs/reply-clocks.md describes it. */
 struct clock_config {
-	int64_t target_ms[CLOCK_KIND_COUNT]; /* reply_target, then reply_target.<severity> */
-	int64_t pair_horizon_ms;             /* how long an early reply waits */
-	int at_risk_permille;                /* round(at_risk x 1000), 0..1000; 0 disables */
+	int64_t pair_horizon_ms;      /* how long an early reply waits */
+	int64_t memory_ms;            /* how long a ticket with no clock running is remembered */
+	int64_t grace_ms;             /* how long a stopped clock waits for late status events */
 };
 
 /*
- * One ticket's state, owned by the caller; 40 bytes. agent and category are the caller's
- * handles (CLOCK_NO_NAME: no category), held from the clock's start (open_delta +1) to its
- * end (open_delta -1). Later versions (calendars, pauses) add members and bump the record.
+ * One ticket, owned by the caller. agent and category are the caller's handles (CLOCK_NO_NAME:
+ * no category), held while clock_holds_names. Zeroed is a ticket feedbackd knows nothing of;
+ * clock_clear frees what a state owns.
  */
 struct clock_state {
-	union {
-		struct {
-			int64_t start;    /* OPEN, OVERDUE: ts of the opening event */
-			int64_t created;  /* when the clock was first made (now_ms) */
-		};
-		struct {
-			int64_t early;    /* EARLY: ts of the earliest waiting reply */
-			int64_t expires;  /* when it stops waiting (applied + pair_horizon) */
-		};
-	};
-	int64_t target;               /* ms, fixed when the clock started */
-	uint32_t agent;               /* the opening event's agent: owns the clock */
+	const struct terms *terms;    /* the policy it started under; NULL until its first opening */
+	struct pauses *pauses;        /* its status changes; NULL until its first status event */
+	struct clock_run reply, resolution;
+	int64_t early;                /* ts of the earliest reply waiting for its message */
+	int64_t expires;              /* when that reply stops waiting (now_ms); 0: none waits */
+	int64_t forget_at;            /* when a ticket with nothing running is forgotten; 0: not set */
+	uint32_t agent;               /* the opening event's agent: owns the clocks */
 	uint32_t category;
-	uint16_t at_risk_permille;    /* as configured when the clock (re)started */
-	uint8_t phase;                /* enum clock_phase */
-	uint8_t kind;                 /* enum clock_kind */
-	bool risk_fired;
+	bool replied;                 /* a reply clock was answered: later ones are next-reply clocks */
+	bool solved;                  /* `solved` in force: no resolution clock until `reopened` */
 };
 
 /* What happened to the state after a call. */
 enum clock_fate {
-	CLOCK_DELETE,     /* forget the ticket (phase CLOCK_IDLE) */
-	CLOCK_KEEP,       /* a clock runs (open or overdue) */
-	CLOCK_KEEP_EARLY  /* only an early reply, deleted by clock_fire at next_ms */
+	CLOCK_DELETE,     /* forget the ticket (clock_clear done) */
+	CLOCK_KEEP        /* keep it, with its timer at next_ms */
 };
 
-/* One counter change for an agent's windows that cover ts (C_RESP_MAX_MS is a maximum). */
+/* One counter change for an agent's windows that cover ts (maxima are maxima). */
 struct clock_add {
 	uint32_t agent;
 	enum counter counter;
@@ -83,17 +98,15 @@ struct clock_add {
 };
 
 /*
- * A call's effects, to apply in order. adds and the gauge deltas are for agent;
- * alerts are the outbox's facts, filled as the Lua scripts filled them (without "replied",
- * which struct alert_facts has no member for: it is start + response_ms). About 4 KB:
- * keep one and reuse it; each call resets the counts, not the arrays.
+ * A call's effects, to apply in order. adds and the gauge deltas are for agent; alerts are
+ * the outbox's facts. About 11 KB: keep one and reuse it; each call resets the counts.
  */
 struct clock_effects {
 	enum clock_fate fate;
 	bool changed;                 /* the state changed: checkpoint it */
 	int64_t next_ms;              /* the ticket's timer (clock_next), or CLOCK_NONE */
 	uint32_t agent;               /* whose counters and gauges change (when any do) */
-	int open_delta, overdue_delta;
+	int open_delta, overdue_delta; /* running and overdue reply clocks */
 	size_t n_adds;
 	struct clock_add adds[CLOCK_MAX_ADDS];
 	size_t n_alerts;
@@ -107,16 +120,17 @@ struct clock_opening {
 	uint32_t category;            /* CLOCK_NO_NAME when the event had none */
 	int64_t ts;
 	bool late;                    /* older than the longest window: opens nothing */
+	const struct terms *terms;    /* the policy the event selects, for a ticket that has none */
 };
 
-/* How alerts and records name a clock: its ticket, and the strings of handles (asked only then). */
+/* How alerts name a clock: its ticket, and the strings of handles (asked only then). */
 struct clock_names {
 	const char *ticket;
 	const char *(*name)(void *arg, uint32_t handle);
 	void *arg;
 };
 
-/* A string inside a decoded record (not NUL-terminated). */
+/* A string inside a decoded record or an event (not NUL-terminated). */
 struct clock_text {
 	const char *ptr;
 	size_t len;
@@ -128,43 +142,46 @@ enum clock_kind clock_kind_of(enum event_type type, enum severity severity);
 /* The name alerts carry as severity: "message", "low", ... */
 const char *clock_kind_name(enum clock_kind kind);
 
-/* A complaint or message: starts the clock, moves an unfired start back, or pairs. */
+/* A complaint or message: starts the reply (and resolution) clock, moves an unfired start back, or pairs. */
 void clock_open(struct clock_state *s, const struct clock_config *cfg,
     const struct clock_opening *ev, int64_t now_ms, struct clock_effects *out);
 
-/* A reply stamped ts: stops the clock, or waits as an early reply. */
+/* A reply stamped ts: stops the reply clock, or waits as an early reply. */
 void clock_reply(struct clock_state *s, const struct clock_config *cfg, int64_t ts,
     int64_t now_ms, const struct clock_names *names, struct clock_effects *out);
 
 /*
- * The ticket's timer ran: fires the at-risk alert or the breach, or forgets an expired early
- * reply. True when a clock fired; false for a stale timer or an expiry.
+ * A status event stamped ts: recorded in the timeline (pauses move deadlines); `solved` stops
+ * the clocks, `reopened` starts them again. False when out of memory (nothing changed).
  */
-bool clock_fire(struct clock_state *s, int64_t now_ms, const struct clock_names *names,
-    struct clock_effects *out);
+bool clock_status(struct clock_state *s, const struct clock_config *cfg, enum ticket_status status,
+    int64_t ts, int64_t now_ms, const struct clock_names *names, struct clock_effects *out);
 
-/* A running clock's deadline. */
-int64_t clock_due(const struct clock_state *s);
+/*
+ * The ticket's timer ran: one step of what is due (an at-risk point, a deadline, a promise, a
+ * settling clock, an expired early reply, or forgetting the ticket). True when something was
+ * done; false for a stale timer.
+ */
+bool clock_fire(struct clock_state *s, const struct clock_config *cfg, int64_t now_ms,
+    const struct clock_names *names, struct clock_effects *out);
 
-/* The ticket's timer: unfired at-risk point, else deadline; early expiry; or CLOCK_NONE. */
+/* The ticket's timer: the earliest thing due, or CLOCK_NONE. */
 int64_t clock_next(const struct clock_state *s);
 
-/* Appends the checkpoint record of a state (names give the handles' strings); false on error. */
-bool clock_pack(msgpack_packer *pk, const struct clock_state *s, const struct clock_names *names);
+/* Whether a clock runs (open, overdue or settling): the ticket's names are in use then. */
+bool clock_holds_names(const struct clock_state *s);
 
-/*
- * Reads a record clock_pack wrote (any version so far); on failure s is zeroed. The caller
- * then sets s->agent and s->category to its handles for the strings given (slices of o's;
- * a category of length 0 is CLOCK_NO_NAME). The timer to arm is clock_next(s).
- */
-bool clock_unpack(const msgpack_object *o, struct clock_state *s, struct clock_text *agent,
-    struct clock_text *category);
+/* Whether the reply clock runs, and whether it is overdue: the agent's gauges. */
+bool clock_reply_running(const struct clock_state *s);
+bool clock_reply_overdue(const struct clock_state *s);
 
-/*
- * clock_unpack of bytes that hold exactly one record; the slices point into buf. Anything
- * but a short flat array is refused before msgpack allocates what a header claims.
- */
-bool clock_decode(const char *buf, size_t len, struct clock_state *s, struct clock_text *agent,
-    struct clock_text *category);
+/* A running clock's deadline (the reply clock's, else the resolution clock's); CLOCK_NONE if none. */
+int64_t clock_due(const struct clock_state *s);
+
+/* Whether the state knows nothing: no terms, no timeline, no early reply (forget the ticket). */
+bool clock_empty(const struct clock_state *s);
+
+/* Frees what the state owns and zeroes it. */
+void clock_clear(struct clock_state *s);
 
 #endif

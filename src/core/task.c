@@ -8,6 +8,7 @@
 #include <msgpack.h>
 
 #include "idmap.h"
+#include "clock_record.h"
 #include "mpack.h"
 #include "route.h"
 #include "tickets.h"
@@ -19,6 +20,7 @@
 #define TASK_BATCH_BYTES (256 * 1024)
 /* Timers popped per round of task_tick, so one tick's stack array stays small. */
 #define TASK_TICK_ROUND 256
+_Static_assert(ROUTE_ADDS_MAX >= CLOCK_MAX_ADDS, "a delta record carries all of a clock call's adds");
 
 struct task_agent {
 	struct agent a;
@@ -318,40 +320,59 @@ static void task_effects(struct task *t, uint32_t i, const struct clock_effects 
 	}
 }
 
-/* The reply-clock part of an event, for a ticket this task owns. */
+/* The terms a ticket opened by e starts under: its policy's, the first that matches. */
+static const struct terms *task_terms(const struct task *t, const struct event *e)
+{
+	const struct task_config *c = t->cfg;
+	const struct policy *p = policy_select(c->policies, c->policy_count, c->default_policy, e);
+
+	return p == c->default_policy ? c->default_terms : c->policy_terms[p - c->policies];
+}
+
+/* The clock part of an event, for a ticket this task owns. */
 static void task_ticket_part(struct task *t, const struct event *e, int64_t now_ms)
 {
-	bool reply = e->type == EVENT_REPLY;
-	struct clock_text agent = {reply ? "" : e->agent_id, reply ? 0 : strlen(e->agent_id)};
-	struct clock_text category = {reply ? "" : e->category, reply ? 0 : strlen(e->category)};
+	/* What may start a clock names its agent: an opening event, or `reopened`. */
+	bool naming = e->type == EVENT_COMPLAINT || e->type == EVENT_MESSAGE ||
+	    (e->type == EVENT_STATUS && e->status == STATUS_REOPENED);
+	struct clock_text agent = {naming ? e->agent_id : "", naming ? strlen(e->agent_id) : 0};
+	struct clock_text category = {naming ? e->category : "", naming ? strlen(e->category) : 0};
 	uint32_t i = tickets_slot(&t->tickets, e->ticket_id, strlen(e->ticket_id), &agent, &category);
 	struct clock_names names = {e->ticket_id, tickets_name, &t->tickets};
+	struct clock_opening op = {
+		.kind = clock_kind_of(e->type, e->severity),
+		.ts = e->ts_ms,
+		.late = e->ts_ms < now_ms - windows_longest_ms(t->cfg->windows),
+	};
 	struct clock_effects fx;
 	struct tickets_slot *k;
 
 	if (i == UINT32_MAX)
 		return;
 	k = &t->tickets.v[i];
-	if (reply) {
-		clock_reply(&k->clock, &t->cfg->clocks, e->ts_ms, now_ms, &names, &fx);
-	} else {
-		struct clock_opening op = {
-			.kind = clock_kind_of(e->type, e->severity),
-			.ts = e->ts_ms,
-			.late = e->ts_ms < now_ms - windows_longest_ms(t->cfg->windows),
-		};
-
-		/*
-		 * A running clock keeps the names it started with (and goes by its own handles, the
-		 * same ones). Otherwise this event's names are kept: a new clock, or the early reply it
-		 * pairs with, goes by them.
-		 */
-		if (!tickets_running(k) && !tickets_rename(&t->tickets, i, &agent, &category)) {
-			if (k->clock.phase == CLOCK_IDLE)
+	/*
+	 * A running clock keeps the names it started with (and goes by its own handles, the same
+	 * ones). Otherwise this event's names are kept: a new clock, or the early reply it pairs
+	 * with, goes by them.
+	 */
+	if (naming && !clock_holds_names(&k->clock)) {
+		if (!tickets_rename(&t->tickets, i, &agent, &category)) {
+			if (clock_empty(&k->clock))
 				task_ticket_forget(t, i);
 			return;
 		}
 		tickets_handles(i, e->category[0] != '\0', &op.agent, &op.category);
+		if (e->type == EVENT_STATUS) {
+			k->clock.agent = op.agent;
+			k->clock.category = op.category;
+		}
+	}
+	if (e->type == EVENT_REPLY) {
+		clock_reply(&k->clock, &t->cfg->clocks, e->ts_ms, now_ms, &names, &fx);
+	} else if (e->type == EVENT_STATUS) {
+		clock_status(&k->clock, &t->cfg->clocks, e->status, e->ts_ms, now_ms, &names, &fx);
+	} else {
+		op.terms = task_terms(t, e);
 		clock_open(&k->clock, &t->cfg->clocks, &op, now_ms, &fx);
 	}
 	task_effects(t, i, &fx, now_ms);
@@ -384,7 +405,7 @@ enum task_result task_event(struct task *t, const struct event *e, int64_t now_m
 		task_agent_dirty(t, i, now_ms);
 	}
 	/* A late complaint or message would only open a clock that breached long ago. */
-	if (e->type != EVENT_RATING && (e->type == EVENT_REPLY || !late)) {
+	if (e->type != EVENT_RATING && (e->type == EVENT_REPLY || e->type == EVENT_STATUS || !late)) {
 		uint32_t dest = task_owner(t, e->ticket_id);
 
 		if (dest == t->id)
@@ -462,7 +483,7 @@ void task_tick(struct task *t, int64_t now_ms)
 
 			if (tk->text == NULL)
 				continue;
-			clock_fire(&tk->clock, now_ms, &names, &fx);
+			clock_fire(&tk->clock, &t->cfg->clocks, now_ms, &names, &fx);
 			task_effects(t, due[k], &fx, now_ms);
 		}
 	}
@@ -532,7 +553,7 @@ static bool task_flush_tickets(struct task *t, msgpack_sbuffer *sb, const struct
 			continue;
 		k->dirty = false;
 		msgpack_sbuffer_clear(sb);
-		if (!clock_pack(&pk, &k->clock, &names) || !sink->ticket(sink->arg, k->text, sb->data, sb->size))
+		if (!clock_record_pack(&pk, &k->clock, &names) || !sink->ticket(sink->arg, k->text, sb->data, sb->size))
 			return false;
 	}
 	t->dirty_tickets.n = 0;
@@ -666,30 +687,45 @@ bool task_restore_agent(struct task *t, const char *id, size_t id_len, const cha
 	return i != UINT32_MAX && agent_decode(blob, len, &t->agents[i].a, &t->cfg->plan);
 }
 
+/* The terms a restored ticket runs under: its record's, made the caller's own, else the default's. */
+static const struct terms *task_restored_terms(const struct task *t, const struct clock_record *rec)
+{
+	return rec->has_terms ? t->cfg->restore_terms(t->cfg->restore_arg, &rec->terms) : t->cfg->default_terms;
+}
+
 /* See task.h. */
 bool task_restore_ticket(struct task *t, const char *id, size_t id_len, const char *blob, size_t len,
     int64_t now_ms)
 {
 	struct clock_state s;
-	struct clock_text agent, category;
+	struct clock_record rec;
 	struct tickets_slot *k;
 	uint32_t i;
 	int64_t next;
 
 	(void)now_ms;
-	if (!clock_decode(blob, len, &s, &agent, &category) ||
-	    (i = tickets_slot(&t->tickets, id, id_len, &agent, &category)) == UINT32_MAX)
+	if (!clock_record_decode(blob, len, &s, &rec))
 		return false;
+	if ((rec.has_terms || clock_holds_names(&s)) && (s.terms = task_restored_terms(t, &rec)) == NULL) {
+		clock_clear(&s);
+		return false;
+	}
+	if ((i = tickets_slot(&t->tickets, id, id_len, &rec.agent, &rec.category)) == UINT32_MAX) {
+		clock_clear(&s);
+		return false;
+	}
 	k = &t->tickets.v[i];
 	/* The same record again (HSCAN may repeat one): the first copy's overdue count goes. */
-	t->ticket_overdue -= k->clock.phase == CLOCK_OVERDUE;
-	if (s.phase == CLOCK_OPEN || s.phase == CLOCK_OVERDUE) {
-		if (!tickets_rename(&t->tickets, i, &agent, &category)) {
+	t->ticket_overdue -= clock_reply_overdue(&k->clock);
+	clock_clear(&k->clock);
+	if (clock_holds_names(&s)) {
+		if (!tickets_rename(&t->tickets, i, &rec.agent, &rec.category)) {
+			clock_clear(&s);
 			task_ticket_forget(t, i);
 			return false;
 		}
-		tickets_handles(i, category.len > 0, &s.agent, &s.category);
-		t->ticket_overdue += s.phase == CLOCK_OVERDUE;
+		tickets_handles(i, rec.category.len > 0, &s.agent, &s.category);
+		t->ticket_overdue += clock_reply_overdue(&s);
 	}
 	k->clock = s;
 	if ((next = clock_next(&s)) != CLOCK_NONE)
@@ -730,7 +766,7 @@ size_t task_clocks(const struct task *t, size_t *overdue)
 	size_t running = 0;
 
 	for (uint32_t i = 0; i < t->tickets.used; i++)
-		running += t->tickets.v[i].text != NULL && tickets_running(&t->tickets.v[i]);
+		running += t->tickets.v[i].text != NULL && clock_reply_running(&t->tickets.v[i].clock);
 	*overdue = t->ticket_overdue;
 	return running;
 }

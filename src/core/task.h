@@ -8,6 +8,7 @@
 
 #include "agent.h"
 #include "clock.h"
+#include "policy.h"
 #include "dedupe.h"
 #include "event.h"
 #include "outbox.h"
@@ -20,6 +21,18 @@ struct task_config {
 	const struct windows *windows;
 	struct rolling_plan plan;            /* agent_plan_init(windows) */
 	struct clock_config clocks;
+	/*
+	 * The policies a ticket may start under, in match order, with their terms at the same
+	 * index; the default's apart. A ticket keeps the terms it started with.
+	 */
+	const struct policy *policies;
+	const struct terms *const *policy_terms;
+	size_t policy_count;
+	const struct policy *default_policy;
+	const struct terms *default_terms;
+	/* A restored ticket's terms made the caller's own (its calendar found by name); NULL: out of memory. */
+	const struct terms *(*restore_terms)(void *arg, const struct terms *t);
+	void *restore_arg;
 	const struct rule_config *rules;     /* RULE_COUNT of them */
 	int64_t dedupe_horizon_ms;
 	int64_t rules_refresh_ms;            /* an agent with a rule pending or firing is re-evaluated this often */

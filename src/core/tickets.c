@@ -17,8 +17,10 @@ bool tickets_init(struct tickets *k)
 /* See tickets.h. */
 void tickets_free(struct tickets *k)
 {
-	for (uint32_t i = 0; i < k->used; i++)
+	for (uint32_t i = 0; i < k->used; i++) {
+		clock_clear(&k->v[i].clock);
 		free(k->v[i].text);
+	}
 	free(k->v);
 	idmap_free(k->index);
 	memset(k, 0, sizeof(*k));
@@ -112,17 +114,12 @@ char *tickets_forget(struct tickets *k, uint32_t i)
 	char *text = s->text; /* its id ends at the first NUL */
 
 	idmap_del(k->index, text, strlen(text), NULL);
+	clock_clear(&s->clock);
 	s->text = NULL;
 	s->dirty = false;
 	s->next_free = k->free;
 	k->free = i;
 	return text;
-}
-
-/* See tickets.h. */
-bool tickets_running(const struct tickets_slot *s)
-{
-	return s->clock.phase == CLOCK_OPEN || s->clock.phase == CLOCK_OVERDUE;
 }
 
 /* See tickets.h. */

@@ -46,11 +46,8 @@ uint32_t tickets_slot(struct tickets *k, const char *id, size_t len, const struc
 bool tickets_rename(struct tickets *k, uint32_t i, const struct clock_text *agent,
     const struct clock_text *category);
 
-/* Frees slot i and hands its block (the id at its start) to the caller, who frees it. */
+/* Frees slot i (its clock cleared) and hands its block (the id at its start) to the caller, who frees it. */
 char *tickets_forget(struct tickets *k, uint32_t i);
-
-/* Whether a ticket's clock runs (open or overdue): it names an agent then. */
-bool tickets_running(const struct tickets_slot *s);
 
 /* How the clock of slot i names its agent and, when it has one, its category. */
 void tickets_handles(uint32_t i, bool has_category, uint32_t *agent, uint32_t *category);

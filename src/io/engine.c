@@ -11,6 +11,7 @@
 #include "log.h"
 #include "offsetlist.h"
 #include "partitioner.h"
+#include "policyset.h"
 #include "taskstore.h"
 #include "timestamp.h"
 #include "view.h"
@@ -64,6 +65,7 @@ struct engine {
 	struct view *view;
 	struct engine_handler handler;
 	struct task_config tcfg;
+	struct policyset policies;     /* the terms tickets start under, kept for those that use them */
 	struct redis_wait wait;        /* every task's and the alerts', read at each write */
 	struct engine_task **tasks;    /* by id; NULL when not owned */
 	struct engine_task *closing;   /* tasks let go of, finishing what they had out */
@@ -83,6 +85,19 @@ uint32_t engine_owner(const struct engine *e, const char *id, size_t len)
 static uint32_t engine_owner_cb(void *arg, const char *id, size_t len)
 {
 	return engine_owner(arg, id, len);
+}
+
+/* task_config.restore_terms: a checkpointed ticket's terms; a calendar gone from the file is `always`. */
+static const struct terms *engine_restore_terms(void *arg, const struct terms *t)
+{
+	struct engine *e = arg;
+	bool missing;
+	const struct terms *kept = policyset_restore(&e->policies, e->cfg, t, &missing);
+
+	if (missing)
+		log_limited(LOG_WARNING, "calendar", "engine: a ticket of policy '%s' ran on calendar '%s', which is no "
+		    "longer configured; its clocks run on `always`", t->policy, t->calendar_name);
+	return kept;
 }
 
 /* Arms ev to fire wait_ms from now (at once when not positive). */
@@ -750,11 +765,17 @@ void engine_reconfigure(struct engine *e)
 {
 	const struct config *cfg = e->cfg;
 
-	e->tcfg.clocks.target_ms[CLOCK_MESSAGE] = cfg->reply_target_ms;
-	for (int s = 0; s < SEVERITY_COUNT; s++)
-		e->tcfg.clocks.target_ms[CLOCK_MESSAGE + 1 + s] = cfg->reply_target_severity_ms[s];
 	e->tcfg.clocks.pair_horizon_ms = cfg->pair_horizon_ms;
-	e->tcfg.clocks.at_risk_permille = (int)(cfg->at_risk * 1000 + 0.5);
+	e->tcfg.clocks.memory_ms = cfg->ticket_memory_ms;
+	e->tcfg.clocks.grace_ms = cfg->status_grace_ms;
+	/* Running clocks keep their terms; tickets started from now on take these. */
+	if (!policyset_load(&e->policies, cfg))
+		log_err("engine: out of memory loading the policies; tickets keep starting under the previous ones");
+	e->tcfg.policies = cfg->policies;
+	e->tcfg.policy_count = e->policies.count;
+	e->tcfg.policy_terms = e->policies.terms;
+	e->tcfg.default_policy = &cfg->policy_default;
+	e->tcfg.default_terms = e->policies.default_terms;
 	e->tcfg.dedupe_horizon_ms = cfg->dedupe_horizon_ms;
 	e->tcfg.rules_refresh_ms = cfg->refresh_ms;
 	e->wait = redis_wait_of(cfg);
@@ -791,8 +812,14 @@ struct engine *engine_new(struct event_base *base, const struct config *cfg, str
 	e->tcfg.tasks = e->ntasks;
 	e->tcfg.owner = engine_owner_cb;
 	e->tcfg.owner_arg = e;
+	e->tcfg.restore_terms = engine_restore_terms;
+	e->tcfg.restore_arg = e;
+	if (!policyset_init(&e->policies)) {
+		free(e);
+		return NULL;
+	}
 	engine_reconfigure(e);
-	if (!agent_plan_init(&e->tcfg.plan, &cfg->windows) ||
+	if (e->policies.default_terms == NULL || !agent_plan_init(&e->tcfg.plan, &cfg->windows) ||
 	    (e->tasks = calloc(e->ntasks, sizeof(*e->tasks))) == NULL ||
 	    (e->view = view_new(views, cfg->prefix, &cfg->windows, &e->wait, cfg->redis_agents_shards)) == NULL) {
 		engine_free(e);
@@ -813,5 +840,6 @@ void engine_free(struct engine *e)
 		engine_task_free(e->closing);
 	free(e->tasks);
 	view_free(e->view);
+	policyset_free(&e->policies);
 	free(e);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "clock_record.h"
 #include "route.h"
 #include "task.h"
 
@@ -158,6 +159,16 @@ static uint32_t owner(void *arg, const char *id, size_t len)
 static struct windows ws;
 static struct rule_config rules[RULE_COUNT];
 static struct task_config cfg;
+static struct policy default_policy;
+static struct terms default_terms;
+
+/* task_config.restore_terms: a record's terms are always the default's here. */
+static const struct terms *restore_terms(void *arg, const struct terms *t)
+{
+	(void)arg;
+	assert_string_equal(t->policy, "default");
+	return &default_terms;
+}
 
 /* The default windows and rules, two tasks, 24 h targets, at risk at 80%. */
 static int setup(void **state)
@@ -171,10 +182,24 @@ static int setup(void **state)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.windows = &ws;
 	assert_true(agent_plan_init(&cfg.plan, &ws));
-	for (int k = 0; k < CLOCK_KIND_COUNT; k++)
-		cfg.clocks.target_ms[k] = 24 * HOUR;
+	/* The default policy of a file without policies: [sla]'s targets around the clock. */
+	memset(&default_policy, 0, sizeof(default_policy));
+	snprintf(default_policy.name, sizeof(default_policy.name), "default");
+	memset(&default_terms, 0, sizeof(default_terms));
+	snprintf(default_terms.policy, sizeof(default_terms.policy), "default");
+	snprintf(default_terms.calendar_name, sizeof(default_terms.calendar_name), "always");
+	default_terms.calendar = calendar_always();
+	default_terms.pause_mask = 1u << STATUS_PENDING | 1u << STATUS_ON_HOLD;
+	for (int k = 0; k < CLOCK_KIND_COUNT; k++) {
+		default_terms.goals[POLICY_FIRST_REPLY].target_ms[k] = 24 * HOUR;
+		default_terms.goals[POLICY_NEXT_REPLY].target_ms[k] = 24 * HOUR;
+	}
+	default_terms.goals[POLICY_FIRST_REPLY].at_risk_permille = 800;
+	default_terms.goals[POLICY_NEXT_REPLY].at_risk_permille = 800;
+	cfg.default_policy = &default_policy;
+	cfg.default_terms = &default_terms;
+	cfg.restore_terms = restore_terms;
 	cfg.clocks.pair_horizon_ms = 7 * DAY;
-	cfg.clocks.at_risk_permille = 800;
 	cfg.rules = rules;
 	cfg.dedupe_horizon_ms = DAY;
 	cfg.rules_refresh_ms = MIN;
@@ -337,13 +362,14 @@ static void test_local_clock(void **state)
 	assert_int_equal(c.tickets, 1);
 	{
 		struct clock_state s;
-		struct clock_text agent, category;
+		struct clock_record rec;
 
-		assert_true(clock_decode(c.ticket_blob[0], c.ticket_len[0], &s, &agent, &category));
-		assert_int_equal(agent.len, 2);
-		assert_memory_equal(agent.ptr, "a1", 2);
-		assert_int_equal(category.len, 7);
-		assert_memory_equal(category.ptr, "billing", 7);
+		assert_true(clock_record_decode(c.ticket_blob[0], c.ticket_len[0], &s, &rec));
+		assert_int_equal(rec.agent.len, 2);
+		assert_memory_equal(rec.agent.ptr, "a1", 2);
+		assert_int_equal(rec.category.len, 7);
+		assert_memory_equal(rec.category.ptr, "billing", 7);
+		clock_clear(&s);
 	}
 	cap_reset(&c);
 	task_free(t);
@@ -545,7 +571,7 @@ static void test_ticket_names(void **state)
 	struct capture c = {0};
 	struct event e;
 	struct clock_state s;
-	struct clock_text agent, category;
+	struct clock_record rec;
 	size_t overdue, breaches = 0;
 
 	(void)state;
@@ -569,11 +595,12 @@ static void test_ticket_names(void **state)
 	task_event(t, &e, T0);
 	flush(t, T0, &c);
 	assert_int_equal(c.tickets, 1);
-	assert_true(clock_decode(c.ticket_blob[0], c.ticket_len[0], &s, &agent, &category));
-	assert_int_equal(agent.len, 2);
-	assert_memory_equal(agent.ptr, "a1", 2);
-	assert_int_equal(category.len, 7);
-	assert_memory_equal(category.ptr, "billing", 7);
+	assert_true(clock_record_decode(c.ticket_blob[0], c.ticket_len[0], &s, &rec));
+	assert_int_equal(rec.agent.len, 2);
+	assert_memory_equal(rec.agent.ptr, "a1", 2);
+	assert_int_equal(rec.category.len, 7);
+	assert_memory_equal(rec.category.ptr, "billing", 7);
+	clock_clear(&s);
 	assert_int_equal(view_of(&c, "a1")->open, 1);
 	/* Its breach names them too, and the reply's figures go to a1, not to a3. */
 	task_tick(t, T0 - 2 * HOUR + 24 * HOUR);

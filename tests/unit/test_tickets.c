@@ -95,29 +95,12 @@ static void test_forget_reuses(void **state)
 	tickets_free(&k);
 }
 
-/* Only an open or overdue clock runs. */
-static void test_running(void **state)
-{
-	struct tickets_slot s;
-
-	(void)state;
-	memset(&s, 0, sizeof(s));
-	assert_false(tickets_running(&s));
-	s.clock.phase = CLOCK_OPEN;
-	assert_true(tickets_running(&s));
-	s.clock.phase = CLOCK_OVERDUE;
-	assert_true(tickets_running(&s));
-	s.clock.phase = CLOCK_EARLY;
-	assert_false(tickets_running(&s));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_slot_and_names),
 		cmocka_unit_test(test_rename),
 		cmocka_unit_test(test_forget_reuses),
-		cmocka_unit_test(test_running),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

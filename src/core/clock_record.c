@@ -1,0 +1,453 @@
+/* clock_record.c: a ticket's checkpoint record, written and read back (pure). */
+#include "clock_record.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpack.h"
+
+/*
+ * Version 2: [2, policy, calendar, agent, category, terms, clocks, ticket, timeline], the last
+ * four fixed little-endian binaries (below), each empty when there is nothing to say.
+ * Version 1 (before policies): [1, phase, ...] with one reply clock, read and never written.
+ */
+#define CLOCK_RECORD_V1 1
+#define CLOCK_RECORD_V2 2
+#define CLOCK_V2_LEN 9
+#define CLOCK_V1_IDLE_LEN 2
+#define CLOCK_V1_EARLY_LEN 4
+#define CLOCK_V1_RUNNING_LEN 10
+#define CLOCK_V1_OVERDUE 3
+/* terms: pause mask (4), then per goal its targets by kind (8 each), promise (8), at-risk (2). */
+#define CLOCK_GOAL_BYTES (8 * TERMS_KINDS + 8 + 2)
+#define CLOCK_TERMS_BYTES (4 + POLICY_TARGET_COUNT * CLOCK_GOAL_BYTES)
+/*
+ * clocks: per clock start, created, stop, settle_at, target, promise, at-risk, state, goal,
+ * kind, flags, then the fired episodes' starts: at-risk, breach, promise.
+ */
+#define CLOCK_RUN_BYTES (6 * 8 + 2 + 4 + 3 * 8)
+#define CLOCK_RUNS_BYTES (2 * CLOCK_RUN_BYTES)
+/* ticket: early, expires, forget_at, flags. */
+#define CLOCK_TICKET_BYTES (3 * 8 + 1)
+#define CLOCK_CHANGE_BYTES 9
+#define CLOCK_BIN_MAX CLOCK_RUNS_BYTES
+_Static_assert(CLOCK_BIN_MAX >= CLOCK_TERMS_BYTES && CLOCK_BIN_MAX >= PAUSES_MAX * CLOCK_CHANGE_BYTES,
+    "the largest binary sizes the buffer");
+
+enum clock_run_flag { RUN_RISK_FIRED = 1, RUN_BREACH_COUNTED = 2, RUN_PROMISE_FIRED = 4 };
+enum clock_ticket_flag { TICKET_REPLIED = 1, TICKET_SOLVED = 2 };
+
+/* A cursor over a binary member. */
+struct clock_bytes {
+	unsigned char *p;
+	const unsigned char *end;
+	bool ok;
+};
+
+/* Appends n little-endian bytes of v. */
+static void
+clock_put(struct clock_bytes *b, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		*b->p++ = (unsigned char)(v >> (8 * i));
+}
+
+/* Reads n little-endian bytes; a short binary clears ok and reads 0. */
+static uint64_t
+clock_get(struct clock_bytes *b, int n)
+{
+	uint64_t v = 0;
+
+	if (b->end - b->p < n) {
+		b->ok = false;
+		return 0;
+	}
+	for (int i = 0; i < n; i++)
+		v |= (uint64_t)*b->p++ << (8 * i);
+	return v;
+}
+
+/* Reads a signed 64-bit member. */
+static int64_t
+clock_get64(struct clock_bytes *b)
+{
+	return (int64_t)clock_get(b, 8);
+}
+
+/* Packs a string given by the caller. */
+static bool
+clock_pack_str(msgpack_packer *pk, const char *str)
+{
+	size_t len = strlen(str);
+
+	return msgpack_pack_str(pk, len) == 0 && msgpack_pack_str_body(pk, str, len) == 0;
+}
+
+/* Packs the binary written so far into buf. */
+static bool
+clock_pack_bin(msgpack_packer *pk, const unsigned char *buf, const struct clock_bytes *b)
+{
+	size_t len = (size_t)(b->p - buf);
+
+	return msgpack_pack_bin(pk, len) == 0 && msgpack_pack_bin_body(pk, buf, len) == 0;
+}
+
+/* Writes one clock. */
+static void
+clock_put_run(struct clock_bytes *b, const struct clock_run *r)
+{
+	clock_put(b, (uint64_t)r->start, 8);
+	clock_put(b, (uint64_t)r->created, 8);
+	clock_put(b, (uint64_t)r->stop, 8);
+	clock_put(b, (uint64_t)r->settle_at, 8);
+	clock_put(b, (uint64_t)r->target, 8);
+	clock_put(b, (uint64_t)r->promise, 8);
+	clock_put(b, r->at_risk_permille, 2);
+	clock_put(b, r->state, 1);
+	clock_put(b, r->goal, 1);
+	clock_put(b, r->kind, 1);
+	clock_put(b, (r->risk_fired ? RUN_RISK_FIRED : 0) | (r->breach_counted ? RUN_BREACH_COUNTED : 0) |
+	    (r->promise_fired ? RUN_PROMISE_FIRED : 0), 1);
+	clock_put(b, (uint64_t)r->risk_since, 8);
+	clock_put(b, (uint64_t)r->breach_since, 8);
+	clock_put(b, (uint64_t)r->promise_since, 8);
+}
+
+/* Resolves a handle to its string; the category's absence is "". */
+static const char *
+clock_record_name(const struct clock_names *names, uint32_t handle)
+{
+	return handle == CLOCK_NO_NAME ? "" : names->name(names->arg, handle);
+}
+
+/* See clock_record.h. */
+bool
+clock_record_pack(msgpack_packer *pk, const struct clock_state *s, const struct clock_names *names)
+{
+	unsigned char buf[CLOCK_BIN_MAX];
+	struct clock_bytes b = {buf, buf + sizeof(buf), true};
+	bool named = clock_holds_names(s);
+	const struct terms *t = s->terms;
+
+	if (msgpack_pack_array(pk, CLOCK_V2_LEN) != 0 || msgpack_pack_int(pk, CLOCK_RECORD_V2) != 0 ||
+	    !clock_pack_str(pk, t != NULL ? t->policy : "") ||
+	    !clock_pack_str(pk, t != NULL ? t->calendar_name : "") ||
+	    !clock_pack_str(pk, named ? clock_record_name(names, s->agent) : "") ||
+	    !clock_pack_str(pk, named ? clock_record_name(names, s->category) : ""))
+		return false;
+	if (t != NULL) {
+		clock_put(&b, t->pause_mask, 4);
+		for (int g = 0; g < POLICY_TARGET_COUNT; g++) {
+			for (int k = 0; k < TERMS_KINDS; k++)
+				clock_put(&b, (uint64_t)t->goals[g].target_ms[k], 8);
+			clock_put(&b, (uint64_t)t->goals[g].promise_ms, 8);
+			clock_put(&b, t->goals[g].at_risk_permille, 2);
+		}
+	}
+	if (!clock_pack_bin(pk, buf, &b))
+		return false;
+	b.p = buf;
+	clock_put_run(&b, &s->reply);
+	clock_put_run(&b, &s->resolution);
+	if (!clock_pack_bin(pk, buf, &b))
+		return false;
+	b.p = buf;
+	clock_put(&b, (uint64_t)s->early, 8);
+	clock_put(&b, (uint64_t)s->expires, 8);
+	clock_put(&b, (uint64_t)s->forget_at, 8);
+	clock_put(&b, (s->replied ? TICKET_REPLIED : 0) | (s->solved ? TICKET_SOLVED : 0), 1);
+	if (!clock_pack_bin(pk, buf, &b))
+		return false;
+	b.p = buf;
+	for (size_t i = 0; s->pauses != NULL && i < s->pauses->n; i++) {
+		clock_put(&b, (uint64_t)s->pauses->at[i].ts, 8);
+		clock_put(&b, s->pauses->at[i].status, 1);
+	}
+	return clock_pack_bin(pk, buf, &b);
+}
+
+/* Reads a string member of at most EVENT_ID_MAX bytes (POLICY_NAME_MAX - 1 for names), at least min. */
+static bool
+clock_str(const msgpack_object *o, size_t min, size_t max, struct clock_text *out)
+{
+	if (o->type != MSGPACK_OBJECT_STR || o->via.str.size < min || o->via.str.size > max)
+		return false;
+	/* msgpack gives an empty string no pointer; memcpy and the callers need one. */
+	out->ptr = o->via.str.size > 0 ? o->via.str.ptr : "";
+	out->len = o->via.str.size;
+	return true;
+}
+
+/* A binary member as a cursor. */
+static bool
+clock_bin(const msgpack_object *o, struct clock_bytes *b)
+{
+	if (o->type != MSGPACK_OBJECT_BIN)
+		return false;
+	b->p = (unsigned char *)(uintptr_t)o->via.bin.ptr;
+	b->end = b->p + o->via.bin.size;
+	b->ok = true;
+	return true;
+}
+
+/* Copies a name member into a fixed buffer. */
+static bool
+clock_name_into(const msgpack_object *o, char out[POLICY_NAME_MAX])
+{
+	struct clock_text t;
+
+	if (!clock_str(o, 0, POLICY_NAME_MAX - 1, &t))
+		return false;
+	memcpy(out, t.ptr, t.len);
+	out[t.len] = '\0';
+	return true;
+}
+
+/* Reads the terms binary: empty (none yet) or whole. */
+static bool
+clock_get_terms(struct clock_bytes *b, struct clock_record *rec)
+{
+	struct terms *t = &rec->terms;
+
+	if (b->p == b->end)
+		return true;
+	rec->has_terms = true;
+	t->pause_mask = (unsigned)clock_get(b, 4);
+	for (int g = 0; g < POLICY_TARGET_COUNT; g++) {
+		for (int k = 0; k < TERMS_KINDS; k++)
+			t->goals[g].target_ms[k] = clock_get64(b);
+		t->goals[g].promise_ms = clock_get64(b);
+		t->goals[g].at_risk_permille = (uint16_t)clock_get(b, 2);
+		for (int k = 0; k < TERMS_KINDS; k++)
+			b->ok &= t->goals[g].target_ms[k] >= 0 && t->goals[g].target_ms[k] <= INT64_MAX / 1000;
+		b->ok &= t->goals[g].promise_ms >= 0 && t->goals[g].at_risk_permille <= 1000;
+	}
+	return b->ok && b->p == b->end && t->pause_mask < 1u << TICKET_STATUS_COUNT;
+}
+
+/* Reads one clock. */
+static void
+clock_get_run(struct clock_bytes *b, struct clock_run *r)
+{
+	unsigned flags;
+
+	r->start = clock_get64(b);
+	r->created = clock_get64(b);
+	r->stop = clock_get64(b);
+	r->settle_at = clock_get64(b);
+	r->target = clock_get64(b);
+	r->promise = clock_get64(b);
+	r->at_risk_permille = (uint16_t)clock_get(b, 2);
+	r->state = (uint8_t)clock_get(b, 1);
+	r->goal = (uint8_t)clock_get(b, 1);
+	r->kind = (uint8_t)clock_get(b, 1);
+	flags = (unsigned)clock_get(b, 1);
+	r->risk_fired = flags & RUN_RISK_FIRED;
+	r->breach_counted = flags & RUN_BREACH_COUNTED;
+	r->promise_fired = flags & RUN_PROMISE_FIRED;
+	r->risk_since = clock_get64(b);
+	r->breach_since = clock_get64(b);
+	r->promise_since = clock_get64(b);
+	b->ok &= (flags & ~(unsigned)(RUN_RISK_FIRED | RUN_BREACH_COUNTED | RUN_PROMISE_FIRED)) == 0 &&
+	    r->state <= RUN_SETTLING && r->goal < POLICY_TARGET_COUNT && r->kind < CLOCK_KIND_COUNT &&
+	    r->at_risk_permille <= 1000 && r->target >= 0 && r->target <= INT64_MAX / 1000 && r->promise >= 0;
+}
+
+/* Reads the timeline binary into a fresh allocation; empty is none. */
+static bool
+clock_get_timeline(struct clock_bytes *b, struct clock_state *s)
+{
+	size_t n = (size_t)(b->end - b->p) / CLOCK_CHANGE_BYTES;
+
+	if (b->p == b->end)
+		return true;
+	if ((size_t)(b->end - b->p) % CLOCK_CHANGE_BYTES != 0 || n > PAUSES_MAX ||
+	    (s->pauses = calloc(1, sizeof(*s->pauses))) == NULL)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		int64_t ts = clock_get64(b);
+		unsigned st = (unsigned)clock_get(b, 1);
+
+		if (st >= TICKET_STATUS_COUNT || !pauses_note(s->pauses, ts, (enum ticket_status)st))
+			return false;
+	}
+	return true;
+}
+
+/* Fills a state from a version-2 record's members. */
+static bool
+clock_unpack_v2(const msgpack_object *m, struct clock_state *s, struct clock_record *rec)
+{
+	struct clock_bytes b;
+	unsigned flags;
+
+	if (!clock_name_into(&m[1], rec->terms.policy) || !clock_name_into(&m[2], rec->terms.calendar_name) ||
+	    !clock_str(&m[3], 0, EVENT_ID_MAX, &rec->agent) || !clock_str(&m[4], 0, EVENT_ID_MAX, &rec->category) ||
+	    !clock_bin(&m[5], &b) || !clock_get_terms(&b, rec) || !clock_bin(&m[6], &b))
+		return false;
+	clock_get_run(&b, &s->reply);
+	clock_get_run(&b, &s->resolution);
+	if (!b.ok || b.p != b.end || !clock_bin(&m[7], &b))
+		return false;
+	s->early = clock_get64(&b);
+	s->expires = clock_get64(&b);
+	s->forget_at = clock_get64(&b);
+	flags = (unsigned)clock_get(&b, 1);
+	s->replied = flags & TICKET_REPLIED;
+	s->solved = flags & TICKET_SOLVED;
+	if (!b.ok || b.p != b.end || !clock_bin(&m[8], &b) || !clock_get_timeline(&b, s))
+		return false;
+	/* Running clocks need terms to run under, and names to be credited to. */
+	return (rec->has_terms || !clock_holds_names(s)) && (!clock_holds_names(s) || rec->agent.len > 0);
+}
+
+/* Fills a state from a version-1 record (one reply clock, the default policy's). */
+static bool
+clock_unpack_v1(const msgpack_object *m, size_t n, struct clock_state *s, struct clock_record *rec)
+{
+	struct clock_run *r = &s->reply;
+	int64_t phase, permille, kind;
+
+	if (!mpack_int(&m[1], 0, CLOCK_V1_OVERDUE, &phase))
+		return false;
+	if (phase == 0)
+		return n == CLOCK_V1_IDLE_LEN;
+	if (phase == 1)
+		return n == CLOCK_V1_EARLY_LEN && mpack_int(&m[2], INT64_MIN, INT64_MAX, &s->early) &&
+		    mpack_int(&m[3], 1, INT64_MAX, &s->expires);
+	if (n != CLOCK_V1_RUNNING_LEN || !mpack_int(&m[2], INT64_MIN, INT64_MAX, &r->start) ||
+	    !mpack_int(&m[3], INT64_MIN, INT64_MAX, &r->created) ||
+	    !mpack_int(&m[4], 0, INT64_MAX / 1000, &r->target) || !mpack_int(&m[5], 0, 1000, &permille) ||
+	    !mpack_int(&m[6], 0, CLOCK_KIND_COUNT - 1, &kind) || m[7].type != MSGPACK_OBJECT_BOOLEAN ||
+	    !clock_str(&m[8], 1, EVENT_ID_MAX, &rec->agent) || !clock_str(&m[9], 0, EVENT_ID_MAX, &rec->category))
+		return false;
+	r->state = phase == CLOCK_V1_OVERDUE ? RUN_OVERDUE : RUN_OPEN;
+	r->breach_counted = phase == CLOCK_V1_OVERDUE;
+
+	r->goal = POLICY_FIRST_REPLY;
+	r->at_risk_permille = (uint16_t)permille;
+	r->kind = (uint8_t)kind;
+	r->risk_fired = m[7].via.boolean;
+	/* Version 1 counted in wall time: what fired started at start + its span. */
+	if (r->breach_counted)
+		r->breach_since = r->start + r->target;
+	if (r->risk_fired)
+		r->risk_since = r->start + r->target * permille / 1000;
+	return true;
+}
+
+/*
+ * The bytes of the scalar, string or binary member at p (type byte and payload), or 0 for
+ * anything else: unpacking an array, map or ext allocates what its header claims, before any check.
+ */
+static uint64_t
+clock_member_size(const unsigned char *p, size_t avail)
+{
+	uint64_t head, body = 0;
+
+	if (p[0] <= 0x7f || p[0] >= 0xe0 || (p[0] >= 0xc0 && p[0] <= 0xc3))
+		return 1; /* fixints, nil, bools */
+	if (p[0] >= 0xa0 && p[0] <= 0xbf)
+		return 1 + (p[0] & 0x1f); /* fixstr */
+	switch (p[0]) {
+	case 0xcc: /* uint8, int8 */
+	case 0xd0:
+		return 2;
+	case 0xcd: /* 16 bits */
+	case 0xd1:
+		return 3;
+	case 0xca: /* 32 bits, float too */
+	case 0xce:
+	case 0xd2:
+		return 5;
+	case 0xcb: /* 64 bits, double too */
+	case 0xcf:
+	case 0xd3:
+		return 9;
+	case 0xc4: /* bin8, str8: a length byte */
+	case 0xd9:
+		head = 2;
+		break;
+	case 0xc5: /* 16-bit lengths */
+	case 0xda:
+		head = 3;
+		break;
+	case 0xc6: /* 32-bit lengths */
+	case 0xdb:
+		head = 5;
+		break;
+	default:
+		return 0;
+	}
+	if (avail < head)
+		return 0;
+	for (uint64_t i = 1; i < head; i++)
+		body = body << 8 | p[i];
+	return head + body;
+}
+
+/* Whether buf is exactly one short array of scalars, strings and binaries: cheap to unpack. */
+static bool
+clock_flat(const char *buf, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)buf;
+	size_t off = 1;
+	uint64_t size;
+
+	if (len == 0 || (p[0] & 0xf0) != 0x90)
+		return false;
+	for (unsigned n = p[0] & 0x0f; n > 0; n--) {
+		if (off >= len)
+			return false;
+		size = clock_member_size(p + off, len - off);
+		if (size == 0 || size > len - off)
+			return false;
+		off += (size_t)size;
+	}
+	return off == len;
+}
+
+/* Reads an unpacked record of either version. */
+static bool
+clock_unpack(const msgpack_object *o, struct clock_state *s, struct clock_record *rec)
+{
+	const msgpack_object *m;
+	int64_t version;
+
+	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < CLOCK_V1_IDLE_LEN)
+		return false;
+	m = o->via.array.ptr;
+	if (!mpack_int(&m[0], CLOCK_RECORD_V1, CLOCK_RECORD_V2, &version))
+		return false;
+	if (version == CLOCK_RECORD_V1)
+		return clock_unpack_v1(m, o->via.array.size, s, rec);
+	return o->via.array.size == CLOCK_V2_LEN && clock_unpack_v2(m, s, rec);
+}
+
+/* See clock_record.h. */
+bool
+clock_record_decode(const char *buf, size_t len, struct clock_state *s, struct clock_record *rec)
+{
+	msgpack_zone zone;
+	msgpack_object o;
+	size_t off = 0;
+	bool ok;
+
+	memset(s, 0, sizeof(*s));
+	memset(rec, 0, sizeof(*rec));
+	rec->agent.ptr = rec->category.ptr = "";
+	if (!clock_flat(buf, len))
+		return false;
+	/* One chunk holds a whole record's objects, so the zone allocates once. */
+	if (!msgpack_zone_init(&zone, CLOCK_V1_RUNNING_LEN * sizeof(msgpack_object)))
+		return false;
+	/* SUCCESS means all of buf was used (else EXTRA_BYTES). */
+	ok = msgpack_unpack(buf, len, &off, &zone, &o) == MSGPACK_UNPACK_SUCCESS && clock_unpack(&o, s, rec);
+	msgpack_zone_destroy(&zone);
+	if (!ok) {
+		clock_clear(s);
+		memset(rec, 0, sizeof(*rec));
+		rec->agent.ptr = rec->category.ptr = "";
+	}
+	return ok;
+}

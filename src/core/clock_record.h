@@ -1,0 +1,31 @@
+/* clock_record.h: a ticket's checkpoint record, written and read back (pure). */
+#ifndef FEEDBACKD_CLOCK_RECORD_H
+#define FEEDBACKD_CLOCK_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <msgpack.h>
+
+#include "clock.h"
+
+/* What a record holds beside the state: its names and the terms it ran under. */
+struct clock_record {
+	struct clock_text agent;      /* "" when no clock holds names */
+	struct clock_text category;
+	bool has_terms;               /* false: none yet, or a version-1 record (the default policy's) */
+	struct terms terms;           /* calendar NULL: calendar_name says which one to look up */
+};
+
+/* Appends the checkpoint record of a state (names give the handles' strings); false on error. */
+bool clock_record_pack(msgpack_packer *pk, const struct clock_state *s, const struct clock_names *names);
+
+/*
+ * Reads exactly one record from buf (any version so far). On success s holds the state (its
+ * terms still NULL, its timeline allocated: clock_clear frees it) and rec the rest, slices of
+ * buf. The caller sets s->terms, s->agent and s->category. On failure s is zeroed. Anything but
+ * a short flat array is refused before msgpack allocates what a header claims.
+ */
+bool clock_record_decode(const char *buf, size_t len, struct clock_state *s, struct clock_record *rec);
+
+#endif
