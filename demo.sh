@@ -102,6 +102,22 @@ reply_target.critical = 15s
 at_risk = 0.6
 [http]
 listen = 127.0.0.1:$http_port
+
+# Business hours for the vip queue (docs/reply-clocks.md): the clock stops at night, at
+# weekends and while a ticket is pending.
+[calendar.office]
+timezone = Europe/Berlin
+monday = 09:00-18:00
+tuesday = 09:00-18:00
+wednesday = 09:00-18:00
+thursday = 09:00-18:00
+friday = 09:00-18:00
+[policy.vip]
+match.queue = vip
+calendar = office
+first_reply = 4h
+first_reply.promise = 8h
+resolution = 3d
 CONF
 
 echo "==> starting feedbackd (brokers = embedded)"
@@ -118,7 +134,7 @@ expected_dlq=$(summary dead_letters)
 expected_lines=$(summary lines)
 echo "==> producing a sample stream: 5 agents over 25 days, $expected_lines Kafka records:"
 echo "    $(summary rating) ratings, $(summary complaint) complaints, $(summary message) customer messages," \
-	"$(summary reply) replies, $(summary duplicates) sent twice, $expected_dlq malformed"
+	"$(summary reply) replies, $(summary status) status changes, $(summary duplicates) sent twice, $expected_dlq malformed"
 # KEY<TAB>JSON: every event of a ticket has the ticket as key, so one partition keeps them in order.
 kcat -P -b "$bootstrap" -t feedback.events -K $'\t' -l "$work/events.txt"
 
@@ -158,6 +174,22 @@ sleep 1
 
 echo
 python3 scripts/dashboard.py "${dashboard_to[@]}"
+echo
+echo "business hours (policy vip, calendar office: Mon-Fri 09:00-18:00 Europe/Berlin, first reply 4h):"
+"${rcli[@]}" --raw hget 'fb:agent:{ana}:alerts' reply_sla_breach:ana-vip-fri | python3 -c '
+import datetime, json, sys, zoneinfo
+a = json.load(sys.stdin)
+at = lambda t: datetime.datetime.fromisoformat(t.replace("Z", "+00:00"))
+show = lambda t: at(t).astimezone(zoneinfo.ZoneInfo("Europe/Berlin")).strftime("%a %d %b %H:%M %Z")
+wall = (at(a["deadline"]) - at(a["opened_at"])).total_seconds() / 3600
+print("  ana-vip-fri, opened %s: deadline %s, 4 business hours but %.0f wall hours later; breach alert: %s"
+      % (show(a["opened_at"]), show(a["deadline"]), wall, a["message"]))
+' 2>/dev/null || echo "  (no breach alert for ana-vip-fri)"
+"${rcli[@]}" --raw hmget 'fb:agent:{ana}:stats' first_reply_met_30d first_reply_missed_30d first_reply_avg_s_30d \
+	next_reply_avg_s_30d resolution_met_30d resolution_avg_s_30d | paste -sd' ' | awk '{
+	printf "  ana, 30 days: first reply met %s, missed %s, mean %ss; next reply mean %ss; resolved in time %s, mean %ss\n", $1, $2, $3, $4, $5, $6 }'
+echo "  (ana-vip-mon, answered Monday 10:00 after a Friday 17:30 message, took 1h30m of business time;"
+echo "   ana-vip-paused was solved after 1h20m: its 5h40m pending did not count)"
 echo
 echo "dead letters on feedback.dlq: $(dead_letters) (expected $expected_dlq)"
 kcat -C -b "$bootstrap" -t feedback.dlq -e -q -f '  %h\n' 2>/dev/null | sed 's/,source_/ source_/g'

@@ -15,6 +15,15 @@ It waits until the stats hashes show the clocks (open_tickets summed over the ag
 equals --clocks) and warns when that was after the first deadline.
 Prints p50/p99/max, the count (must be exactly --clocks), duplicates by alert_id, and
 also (decision `at` - deadline) and the daemon's peak RSS.
+
+    bench/breach.py --business-hours        # the same under a business-hours policy
+
+--business-hours puts every ticket under a policy whose calendar (UTC, open around the
+clock) has a holiday closing the --closed minutes (default 2) that start at the first
+whole minute at least 5 s after the produce: every clock crosses that closed stretch,
+so each deadline is opened_at + target + the closed time, which the benchmark checks
+alert by alert ("deadline exact"), and the timer must fire at that instant after it.
+The default target is then 3m, so that every deadline lies after the stretch.
 """
 import argparse
 import collections
@@ -54,13 +63,41 @@ def metric(st, name):
         return None
 
 
+def business_config(args, now_ms):
+    """A policy whose calendar closes args.closed minutes from the first whole minute >= now + 5 s.
+
+    Returns the config sections and the closed stretch [start, end) in epoch ms."""
+    minute = 60_000
+    start = -(-(now_ms + 5_000) // minute) * minute
+    day = datetime.datetime.fromtimestamp(start / 1000, datetime.timezone.utc)
+    first = day.hour * 60 + day.minute
+    if first + args.closed > 24 * 60:  # keep the stretch inside one UTC day
+        start += (24 * 60 - first) * minute
+        day = datetime.datetime.fromtimestamp(start / 1000, datetime.timezone.utc)
+        first = 0
+    last = first + args.closed
+    holiday = "%s %02d:%02d-%02d:%02d" % (day.strftime("%Y-%m-%d"), first // 60, first % 60, last // 60, last % 60)
+    week = {d: "24h" for d in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")}
+    cfg = {"calendar.bench": dict(week, timezone="UTC", holidays=holiday),
+           "policy.default": {"calendar": "bench", "first_reply": args.target, "first_reply.at_risk": args.at_risk}}
+    return cfg, start, start + args.closed * minute
+
+
 def run(args):
-    res = {"benchmark": "breach", "clocks": args.clocks, "target": args.target_s, "spread_s": args.spread / 1000}
+    res = {"benchmark": "breach", "clocks": args.clocks, "target": args.target_s, "spread_s": args.spread / 1000,
+           "business": args.business_hours}
     with c.Stack(args.kafka, args.keep, args.partitions, "breach") as st:
         st.start()
         res["kafka"] = "real" if st.real else "mock"
         n = res["clocks"] = c.mock_capped(st, args.clocks, args.mock_max, "--clocks")
-        d = st.make_daemon({"sla": {"reply_target": args.target, "at_risk": args.at_risk}})
+        config = {"sla": {"reply_target": args.target, "at_risk": args.at_risk}}
+        if args.business_hours:
+            # the stretch starts after the produce: the daemon's start takes seconds, so place it then
+            extra, closed_start, closed_end = business_config(args, int(time.time() * 1000) + 30_000)
+            config.update(extra)
+            res["closed_ms"] = closed_end - closed_start
+            res["closed_utc"] = extra["calendar.bench"]["holidays"]
+        d = st.make_daemon(config)
         st.start_daemon(d)
         d.wait_log(h.DEFAULT_READY, timeout=120)
         sampler = c.RssSampler(d.proc.pid, 0.1)
@@ -68,7 +105,11 @@ def run(args):
         now = int(time.time() * 1000)
         t0_ms = now - args.spread
         target_ms = args.target_s * 1000
-        first_deadline, last_deadline = t0_ms + target_ms, t0_ms + args.spread + target_ms
+        if args.business_hours and now + 1_000 > closed_start:
+            raise RuntimeError("the daemon took until %.1f s before the closed stretch to start: rerun"
+                               % ((closed_start - now) / 1000))
+        first_deadline = t0_ms + target_ms + res.get("closed_ms", 0)
+        last_deadline = first_deadline + args.spread
         path = os.path.join(st.tmp, "clocks.txt")
         c.gen_events.write_lines(path, c.gen_events.gen_clocks(n, t0_ms, args.spread, "br%d" % os.getpid()))
         res["produce_s"] = c.produce_file(st.bootstrap, c.TOPIC, path)
@@ -122,6 +163,9 @@ def run(args):
     dec = [parse_iso(a["at"]) - parse_iso(a["deadline"]) for ts, a in firsts.values()]
     pub_all = [ts - parse_iso(a["deadline"]) for ts, a in breaches]
     tickets = {a["ticket_id"] for _, a in breaches}
+    want_span = res["target"] * 1000 + res.get("closed_ms", 0)
+    res["deadline_exact"] = sum(parse_iso(a["deadline"]) - parse_iso(a["opened_at"]) == want_span
+                                for _, a in firsts.values())
     res.update({
         "breach_messages": len(breaches), "breach_unique": len(ids),
         "duplicates": sum(v - 1 for v in ids.values()),
@@ -129,7 +173,8 @@ def run(args):
         "publish_minus_deadline_ms": c.percentiles(pub),
         "publish_minus_deadline_all_copies_ms": c.percentiles(pub_all),
         "at_minus_deadline_ms": c.percentiles(dec),
-        "exact": len(ids) == res["clocks"] and len(breaches) == res["clocks"],
+        "exact": len(ids) == res["clocks"] and len(breaches) == res["clocks"] and
+        res["deadline_exact"] == res["clocks"],
     })
     # raw: histogram of publish - deadline in 100 ms steps (capped at 10 s)
     hist = collections.Counter(min(100, max(-1, x // 100)) for x in pub)
@@ -140,8 +185,12 @@ def run(args):
 def report(res, out=sys.stdout):
     p = lambda *a: print(*a, file=out)  # noqa: E731
     P, A = res["publish_minus_deadline_ms"], res["at_minus_deadline_ms"]
-    p("== Benchmark 3: breach alerts at volume (%s Kafka, %d clocks, deadlines within %.0f s, target %ds) =="
-      % (res["kafka"], res["clocks"], res["spread_s"], res["target"]))
+    p("== Benchmark 3: breach alerts at volume (%s Kafka, %d clocks, deadlines within %.0f s, target %ds%s) =="
+      % (res["kafka"], res["clocks"], res["spread_s"], res["target"],
+         ", business hours: closed %s UTC" % res["closed_utc"] if res["business"] else ""))
+    p("deadline = opened_at + target%s exactly: %d of %d alerts"
+      % (" + the closed %d s" % (res["closed_ms"] // 1000) if res["business"] else "", res["deadline_exact"],
+         res["breach_unique"]))
     p("reply_sla_breach firing: %d messages, %d distinct alert_id, %d duplicates, %d tickets -> %s (must be exactly %d)"
       % (res["breach_messages"], res["breach_unique"], res["duplicates"], res["tickets_covered"],
          "EXACT" if res["exact"] else "NOT EXACT", res["clocks"]))
@@ -170,7 +219,10 @@ def report(res, out=sys.stdout):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clocks", type=int, default=100_000)
-    ap.add_argument("--target", default="2m", help="[sla] reply_target (default 2m)")
+    ap.add_argument("--target", help="[sla] reply_target (default 2m; 3m with --business-hours)")
+    ap.add_argument("--business-hours", action="store_true",
+                    help="run every clock under a business-hours policy whose calendar closes for --closed minutes")
+    ap.add_argument("--closed", type=int, default=2, help="minutes the calendar is closed (default 2)")
     ap.add_argument("--at-risk", default="0.8", help="[sla] at_risk (default 0.8; 0 disables)")
     ap.add_argument("--spread", type=c.gen_events.parse_duration, default=60_000,
                     help="deadlines spread over this (default 60s)")
@@ -180,6 +232,7 @@ def main():
     ap.add_argument("--mock-max", type=int, default=20_000)
     c.add_common_args(ap)
     args = ap.parse_args()
+    args.target = args.target or ("3m" if args.business_hours else "2m")
     args.target_s = c.gen_events.parse_duration(args.target) // 1000
     if args.target_s * 1000 <= args.spread:
         ap.error("--target must be longer than --spread")

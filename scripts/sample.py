@@ -4,15 +4,20 @@
 Writes one event per line to stdout as KEY<TAB>JSON (the key is the ticket, or the agent
 for a rating without one, as docs/events.md suggests; produce with kcat -K '\\t'), plus a
 few malformed lines, and a summary of what a correct daemon must count to the file given
-with --summary. Summary keys: rating, complaint, message, reply (distinct events),
-duplicates, dead_letters, lines, open_tickets (per agent).
+with --summary. Summary keys: rating, complaint, message, reply, status (distinct events),
+duplicates, dead_letters, lines, open_tickets (per agent), vip_friday (the opening and the
+deadline of the business-hours ticket, epoch ms).
 
 The stream covers the last 25 days for five agents: support conversations (tickets opened
 by a customer message or a complaint, then one to three message/reply exchanges, some
 answered after the 4 h demo target), CSAT and NPS surveys after most conversations, a few
 tickets still waiting for an answer, two critical complaints that breach their 15 s demo
 target on screen, a reply that overtook its message, two events sent twice, and malformed
-lines for the dead-letter topic.
+lines for the dead-letter topic. Three tickets of ana's are in the `vip` queue, under the
+demo's business-hours policy (Monday to Friday 09:00-18:00, Europe/Berlin; first reply
+4 h, promise 8 h, resolution 3 days): one opened on the latest Friday at 17:30 whose
+Monday deadline (12:30) has passed, never answered; one answered on the Monday; and one
+solved, after a pending pause.
 
 Ordering. All events of a ticket share its key, so they reach one partition in order. A
 backlog exchange whose at-risk point has already passed is written reply first: the daemon
@@ -24,8 +29,10 @@ breach timer could fire in between. Exchanges recent enough to be still before t
 at-risk point are written in the natural order, message then reply.
 """
 import argparse
+import datetime
 import json
 import random
+from zoneinfo import ZoneInfo
 
 MIN, HOUR, DAY = 60_000, 3_600_000, 86_400_000
 TARGET = 4 * HOUR          # the demo's reply_target (demo.sh), every severity but critical
@@ -43,6 +50,21 @@ AGENTS = {
     "eli": (0.88, 75, 0.05, 0.05, 35),
 }
 CATEGORIES = ["billing", "delivery", "login", "refund", "account"]
+OFFICE = ZoneInfo("Europe/Berlin")   # the demo's [calendar.office]
+
+
+def local(day, hh, mm):
+    """Epoch ms of a wall time in the office's time zone."""
+    return int(datetime.datetime(day.year, day.month, day.day, hh, mm, tzinfo=OFFICE).timestamp() * 1000)
+
+
+def vip_friday(now):
+    """The latest Friday whose Monday 12:30 (17:30 + 4 business hours) has passed."""
+    day = datetime.datetime.fromtimestamp(now / 1000, OFFICE).date()
+    day -= datetime.timedelta(days=(day.weekday() - 4) % 7)
+    while local(day + datetime.timedelta(days=3), 12, 30) >= now:
+        day -= datetime.timedelta(days=7)
+    return day
 
 
 def main():
@@ -55,7 +77,7 @@ def main():
     tickets = []   # [(key, [json line, ...])], each ticket's lines in the order to produce them
     loose = []     # (key, json line) with no ordering constraint
     seq = 0
-    expected = {"rating": 0, "complaint": 0, "message": 0, "reply": 0}
+    expected = {"rating": 0, "complaint": 0, "message": 0, "reply": 0, "status": 0}
     open_tickets = {a: 0 for a in AGENTS}
 
     def event(kind, agent, ts, **fields):
@@ -138,6 +160,21 @@ def main():
         tickets.append((f"{agent}-waiting", [event("complaint", agent, now, ticket_id=f"{agent}-waiting",
                                                    severity="critical", category="outage")]))
         open_tickets[agent] += 1
+    # Business hours: the vip queue's policy counts Monday to Friday 09:00-18:00 in Berlin.
+    friday = vip_friday(now)
+    monday = friday + datetime.timedelta(days=3)
+    opened = local(friday, 17, 30)
+    tickets.append(("ana-vip-fri", [event("message", "ana", opened, ticket_id="ana-vip-fri", queue="vip")]))
+    open_tickets["ana"] += 1
+    tickets.append(("ana-vip-mon", [event("message", "ana", opened, ticket_id="ana-vip-mon", queue="vip"),
+                                    event("reply", "ana", local(monday, 10, 0), ticket_id="ana-vip-mon")]))
+    tickets.append(("ana-vip-paused", [
+        event("message", "ana", local(monday, 9, 0), ticket_id="ana-vip-paused", queue="vip"),
+        event("reply", "ana", local(monday, 9, 20), ticket_id="ana-vip-paused"),
+        event("status", "ana", local(monday, 9, 20), ticket_id="ana-vip-paused", status="pending"),
+        event("status", "ana", local(monday, 15, 0), ticket_id="ana-vip-paused", status="open"),
+        event("status", "ana", local(monday, 16, 0), ticket_id="ana-vip-paused", status="solved")]))
+    expected["vip_friday"] = {"opened": opened, "deadline": local(monday, 12, 30)}
     # A reply that overtook its message (another partition, another producer).
     tickets.append(("eli-ooo", [event("reply", "eli", now - 10 * MIN, ticket_id="eli-ooo"),
                                 event("message", "eli", now - 40 * MIN, ticket_id="eli-ooo")]))

@@ -38,8 +38,13 @@ def complaint(agent, ts_ms, ticket, severity=None, eid=None, category=None, as_d
     return d if as_dict else json.dumps(d)
 
 
-def message(agent, ts_ms, ticket, eid=None, as_dict=False):
-    d = _event("message", agent, ts_ms, eid, ticket_id=ticket)
+def message(agent, ts_ms, ticket, eid=None, as_dict=False, queue=None):
+    d = _event("message", agent, ts_ms, eid, ticket_id=ticket, queue=queue)
+    return d if as_dict else json.dumps(d)
+
+
+def status(agent, ts_ms, ticket, value, eid=None, as_dict=False):
+    d = _event("status", agent, ts_ms, eid, ticket_id=ticket, status=value)
     return d if as_dict else json.dumps(d)
 
 

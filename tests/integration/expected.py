@@ -65,7 +65,9 @@ def in_window(ts, now, span, spans):
 
 
 COUNTERS = ("r", "s5", "sat", "neu", "dis", "ssum", "n10", "pro", "det",
-            "cmp", "rep", "rn", "rsum", "rmax", "met", "miss")
+            "cmp", "rep", "rn", "rsum", "rmax", "met", "miss",
+            "frn", "frsum", "frmax", "frmet", "frmiss", "nrmax")
+MAXIMA = ("rmax", "frmax", "nrmax")
 
 
 def raw_counters(events, reply_target_ms=DAY, late_before=None, now=None, targets=None,
@@ -79,17 +81,23 @@ def raw_counters(events, reply_target_ms=DAY, late_before=None, now=None, target
     the reply's ts, or miss at start + target.  A clock still open after its deadline
     (now) is overdue and counts miss at start + target.  Events are taken in order,
     deduplicated by event_id; ts < late_before is ignored altogether.
+    The default policy ([sla] ticket_memory 3d): a ticket's first clock is a first-reply
+    clock (fr* too), one started after the ticket had a reply a next-reply clock (nrmax).
     """
-    seen, contrib, clocks, early = set(), {}, {}, {}
+    seen, contrib, clocks, early, answered = set(), {}, {}, {}, set()
     targets = targets or {}
 
-    def answer(agent, start, replied, target):
+    def answer(agent, ticket, start, replied, target):
         dt = replied - start
-        contrib.setdefault(agent, []).append((replied, {"rn": 1, "rsum": dt, "rmax": dt}))
+        first = ticket not in answered
+        answered.add(ticket)
+        c = {"rn": 1, "rsum": dt, "rmax": dt}
+        c.update({"frn": 1, "frsum": dt, "frmax": dt} if first else {"nrmax": dt})
+        contrib.setdefault(agent, []).append((replied, c))
         if dt <= target:
-            contrib[agent].append((replied, {"met": 1}))
+            contrib[agent].append((replied, {"met": 1, "frmet": int(first)}))
         else:
-            contrib[agent].append((start + target, {"miss": 1}))
+            contrib[agent].append((start + target, {"miss": 1, "frmiss": int(first)}))
 
     for ev in events:
         if isinstance(ev, (str, bytes)):
@@ -120,7 +128,7 @@ def raw_counters(events, reply_target_ms=DAY, late_before=None, now=None, target
                 if ts < start:
                     clocks[t] = (ag, ts, tg)
             elif t in early and early[t] >= ts and early[t] - ts <= pair_horizon_ms:
-                answer(a, ts, early.pop(t), target)
+                answer(a, t, ts, early.pop(t), target)
             else:
                 clocks[t] = (a, ts, target)
         elif kind == "reply":
@@ -130,12 +138,12 @@ def raw_counters(events, reply_target_ms=DAY, late_before=None, now=None, target
                 early[t] = min(ts, early.get(t, ts))
             elif ts >= clocks[t][1]:
                 ag, start, tg = clocks.pop(t)
-                answer(ag, start, ts, tg)
+                answer(ag, t, start, ts, tg)
         contrib.setdefault(a, []).append((ts, c))
     if now is not None:
-        for ag, start, tg in clocks.values():
+        for t, (ag, start, tg) in clocks.items():
             if now >= start + tg:
-                contrib.setdefault(ag, []).append((start + tg, {"miss": 1}))
+                contrib.setdefault(ag, []).append((start + tg, {"miss": 1, "frmiss": int(t not in answered)}))
     return contrib, clocks
 
 
@@ -159,7 +167,7 @@ def expected_stats(events, now, sizes=DEFAULT_WINDOWS, reply_target_ms=DAY, targ
             for ts, c in items:
                 if in_window(ts, now, span, spans):
                     for k, v in c.items():
-                        t[k] = max(t[k], v) if k == "rmax" else t[k] + v
+                        t[k] = max(t[k], v) if k in MAXIMA else t[k] + v
             h.update(render_window(name, t))
         open_ = [(ts, tg) for (a, ts, tg) in clocks.values() if a == agent]
         h["open_tickets"] = str(len(open_))
@@ -192,6 +200,17 @@ def render_window(name, t):
     put("resp_max_s", rn > 0, div_round(t["rmax"], 1000))
     put("reply_sla_met", True, t["met"])
     put("reply_sla_missed", True, t["miss"])
+    # first and next reply clocks (docs/redis-keys.md); no resolution or promise here
+    fr, nr = t["frn"], rn - t["frn"]
+    fdone, ndone = t["frmet"] + t["frmiss"], t["met"] + t["miss"] - t["frmet"] - t["frmiss"]
+    put("first_reply_met", fdone > 0, t["frmet"])
+    put("first_reply_missed", fdone > 0, t["frmiss"])
+    put("first_reply_avg_s", fr > 0, fr and div_round(t["frsum"], fr * 1000))
+    put("first_reply_max_s", fr > 0, div_round(t["frmax"], 1000))
+    put("next_reply_met", ndone > 0, t["met"] - t["frmet"])
+    put("next_reply_missed", ndone > 0, t["miss"] - t["frmiss"])
+    put("next_reply_avg_s", nr > 0, nr and div_round(t["rsum"] - t["frsum"], nr * 1000))
+    put("next_reply_max_s", nr > 0, div_round(t["nrmax"], 1000))
     return h
 
 

@@ -101,8 +101,9 @@ class Clock:
         }
         if rule == BREACH and state == "firing":
             a["late_s"] = (at - self.due) / 1000.0
-            a["message"] = ("Agent %s missed the %s reply target on ticket %s (%s): no reply %s after "
-                            "the deadline" % (self.agent, tgt, self.ticket, self.what(), dur(at - self.due)))
+            late = "by the deadline" if at - self.due < 1000 else "%s after the deadline" % dur(at - self.due)
+            a["message"] = ("Agent %s missed the %s reply target on ticket %s (%s): no reply %s"
+                            % (self.agent, tgt, self.ticket, self.what(), late))
         elif rule == BREACH:
             a["response_s"] = response / 1000.0
             if response <= self.target:
@@ -128,6 +129,10 @@ class Clock:
             a["severity"] = self.severity
         if self.category:
             a["category"] = self.category
+        # the default policy: [sla]'s targets on `always`, so business time is wall time
+        took = (response if response is not None else at - self.start) / 1000.0
+        a.update({"level": "warning" if rule == AT_RISK else "high", "policy": "default", "calendar": "always",
+                  "goal": "first_reply", "business_s": took, "wall_s": took})
         return a
 
 

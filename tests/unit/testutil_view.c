@@ -203,26 +203,45 @@ static struct totals totals_of(const int64_t c[COUNTER_COUNT])
  * Per default window (1h, 24h, 7d, 30d): counters, and the expected contract fields worked
  * out by hand (NULL: absent). Field order as in docs/redis-keys.md.
  */
-static const char *const field_names[15] = {
+static const char *const field_names[STATS_FIGURES] = {
 	"ratings", "satisfied", "neutral", "dissatisfied", "csat", "score_avg", "nps_ratings", "nps",
 	"complaints", "replies", "complaint_rate", "resp_avg_s", "resp_max_s", "reply_sla_met",
-	"reply_sla_missed"
+	"reply_sla_missed", "first_reply_met", "first_reply_missed", "first_reply_avg_s",
+	"first_reply_max_s", "next_reply_met", "next_reply_missed", "next_reply_avg_s", "next_reply_max_s",
+	"resolution_met", "resolution_missed", "resolution_avg_s", "resolution_max_s", "promise_kept",
+	"promise_broken"
 };
-/* r s5 sat neu dis ssum n10 pro det cmp rep rn rsum rmax met miss */
+/*
+ * r s5 sat neu dis ssum n10 pro det cmp rep rn rsum rmax met miss,
+ * frn frsum frmax frmet frmiss nrmax rsn rssum rsmax rsmet rsmiss pkept pbroken
+ */
 static const int64_t mixed[4][COUNTER_COUNT] = {
 	{3, 3, 2, 0, 1, 11, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0},
-	{10, 8, 6, 1, 1, 33, 2, 1, 1, 2, 8, 4, 10000, 4499, 3, 1},
-	{16, 0, 0, 0, 0, 0, 16, 1, 4, 3, 7, 1, 1500, 1500, 0, 2},
+	{10, 8, 6, 1, 1, 33, 2, 1, 1, 2, 8, 4, 10000, 4499, 3, 1,
+	    3, 5501, 2500, 2, 1, 4499, 2, 7201000, 5400000, 1, 1, 5, 2},
+	{16, 0, 0, 0, 0, 0, 16, 1, 4, 3, 7, 1, 1500, 1500, 0, 2,
+	    1, 1500, 1500, 0, 2, 0, 0, 0, 0, 0, 1, 0, 1},
 	{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
 };
-static const char *const mixed_want[4][15] = {
-	/* 2/3 = 66.67%, 11/3 = 3.667: no scale-10, no replies, no closed clocks */
-	{"3", "2", "0", "1", "66.7", "3.67", "0", NULL, "1", "0", NULL, NULL, NULL, "0", "0"},
-	/* 6/8 = 75%, 33/8 = 4.125 up, nps 0, 2/8 = 25%, 10 s/4 = 2.5 up, 4.499 s down */
-	{"10", "6", "1", "1", "75.0", "4.13", "2", "0.0", "2", "8", "25.0", "3", "4", "3", "1"},
-	/* no scale-5; nps -3/16 = -18.75 away from zero; 3/7 = 42.86%; 1.5 s up */
-	{"16", "0", "0", "0", NULL, NULL, "16", "-18.8", "3", "7", "42.9", "2", "2", "0", "2"},
-	{"0", "0", "0", "0", NULL, NULL, "0", NULL, "0", "0", NULL, NULL, NULL, "0", "0"},
+static const char *const mixed_want[4][STATS_FIGURES] = {
+	/* 2/3 = 66.67%, 11/3 = 3.667: no scale-10, no replies, no closed clocks, no policy figures */
+	{"3", "2", "0", "1", "66.7", "3.67", "0", NULL, "1", "0", NULL, NULL, NULL, "0", "0",
+	    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+	/*
+	 * 6/8 = 75%, 33/8 = 4.125 up, nps 0, 2/8 = 25%, 10 s/4 = 2.5 up, 4.499 s down; first
+	 * replies 5.501 s/3 = 1.83 up, 2.5 s up; the next one 4.499 s, met; resolutions
+	 * 7201 s/2 = 3600.5 up, 5400 s
+	 */
+	{"10", "6", "1", "1", "75.0", "4.13", "2", "0.0", "2", "8", "25.0", "3", "4", "3", "1",
+	    "2", "1", "2", "3", "1", "0", "4", "4", "1", "1", "3601", "5400", "5", "2"},
+	/*
+	 * no scale-5; nps -3/16 = -18.75 away from zero; 3/7 = 42.86%; 1.5 s up; the clock a
+	 * first reply, so no next-reply figures; a resolution missed, none solved; a promise broken
+	 */
+	{"16", "0", "0", "0", NULL, NULL, "16", "-18.8", "3", "7", "42.9", "2", "2", "0", "2",
+	    "0", "2", "2", "2", NULL, NULL, NULL, NULL, "0", "1", NULL, NULL, "0", "1"},
+	{"0", "0", "0", "0", NULL, NULL, "0", NULL, "0", "0", NULL, NULL, NULL, "0", "0",
+	    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
 /* See testutil_view.h. */
@@ -252,7 +271,7 @@ void test_assert_stats(const char *key, bool full, const char *open, const char 
 		else if (strcmp(f, "updated_at") == 0)
 			expect = updated;
 		for (int w = 0; w < 4 && expect == NULL; w++)
-			for (int k = 0; k < 15 && expect == NULL; k++) {
+			for (int k = 0; k < STATS_FIGURES && expect == NULL; k++) {
 				snprintf(name, sizeof(name), "%s_%s", field_names[k], windows[w]);
 				if (strcmp(f, name) == 0)
 					expect = mixed_want[full ? 1 : w][k];
@@ -263,7 +282,7 @@ void test_assert_stats(const char *key, bool full, const char *open, const char 
 		found++;
 	}
 	for (int w = 0; w < 4; w++)
-		for (int k = 0; k < 15; k++)
+		for (int k = 0; k < STATS_FIGURES; k++)
 			want += mixed_want[full ? 1 : w][k] != NULL;
 	assert_int_equal(found, want);
 	assert_int_equal(r->elements, 2 * want);
