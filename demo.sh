@@ -100,6 +100,8 @@ refresh = 5s
 reply_target = 4h
 reply_target.critical = 15s
 at_risk = 0.6
+# remember answered tickets, so that a customer's later message starts a next-reply clock
+ticket_memory = 3d
 [http]
 listen = 127.0.0.1:$http_port
 

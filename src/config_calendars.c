@@ -52,7 +52,7 @@ config_calendars_section(struct config_calendars_parse *cp, const char *name, si
 			return true;
 		}
 	}
-	if (strcmp(section + strlen(CONFIG_CALENDARS_PREFIX), CONFIG_CALENDARS_ALWAYS) == 0)
+	if (strcmp(section + strlen(CONFIG_CALENDARS_PREFIX), CALENDAR_ALWAYS) == 0)
 		return config_keys_refuse(reason, size, section, NULL,
 		    "is built in (every instant is business time) and cannot be defined");
 	if (cp->n == CONFIG_CALENDARS_MAX)
@@ -162,7 +162,7 @@ config_calendars_build(const struct config_calendars_parse *cp, struct config *c
 struct calendar *
 config_calendars_find(const struct config *cfg, const char *name)
 {
-	if (strcmp(name, CONFIG_CALENDARS_ALWAYS) == 0)
+	if (strcmp(name, CALENDAR_ALWAYS) == 0)
 		return calendar_always();
 	for (size_t i = 0; i < cfg->calendar_count; i++) {
 		if (strcmp(cfg->calendars[i].name, name) == 0)

@@ -9,7 +9,6 @@
 #include "config.h"
 
 #define CONFIG_CALENDARS_PREFIX "calendar."
-#define CONFIG_CALENDARS_ALWAYS "always"	/* calendar_always(): built in, never defined */
 #define CONFIG_CALENDARS_MAX 64			/* [calendar.NAME] sections one file may have */
 
 struct config_calendars_entry;

@@ -168,7 +168,7 @@ static const struct config_key config_keys_table[] = {
 	    "fraction of the deadline that raises an at-risk alert; 0 disables"),
 	KEY("sla", "pair_horizon", CONFIG_DURATION, pair_horizon_ms, "7d",
 	    "how long a reply that arrived before its message waits for it"),
-	KEY("sla", "ticket_memory", CONFIG_OPTDURATION, ticket_memory_ms, "3d",
+	KEY("sla", "ticket_memory", CONFIG_OPTDURATION, ticket_memory_ms, "0",
 	    "how long a ticket with no clock running is remembered (0: forgotten at once)"),
 	KEY("sla", "status_grace", CONFIG_OPTDURATION, status_grace_ms, "10s",
 	    "how long a stopped clock waits for status events stamped before its stop; 0 counts it at once"),

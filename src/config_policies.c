@@ -97,7 +97,7 @@ config_policies_init(struct policy *p, const char *name, size_t len)
 {
 	memset(p, 0, sizeof *p);
 	snprintf(p->name, sizeof p->name, "%.*s", (int)len, name);
-	snprintf(p->calendar_name, sizeof p->calendar_name, "%s", CONFIG_CALENDARS_ALWAYS);
+	snprintf(p->calendar_name, sizeof p->calendar_name, "%s", CALENDAR_ALWAYS);
 	p->calendar = calendar_always();
 	/* The reply clocks run as [sla] has them; a resolution clock only when asked for. */
 	for (int t = 0; t < POLICY_TARGET_COUNT; t++)

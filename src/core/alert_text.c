@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "calendar.h"
 #include "timestamp.h"
 
 /* What a clock alert's sentence is made of, worked out once from its facts. */
@@ -74,7 +75,7 @@ static void alert_text_words(const struct alert_facts *f, struct alert_words *w)
 	/* Under `always` with no pause the two agree, and the sentences say wall time as they always did. */
 	w->clock_time = f->business_ms >= 0 && f->wall_ms >= 0 && f->business_ms != f->wall_ms;
 	w->business[0] = '\0';
-	if (w->clock_time && (f->calendar[0] == '\0' || strcmp(f->calendar, "always") == 0))
+	if (w->clock_time && (f->calendar[0] == '\0' || strcmp(f->calendar, CALENDAR_ALWAYS) == 0))
 		snprintf(w->business, sizeof(w->business), ", not counting pauses");
 	else if (w->clock_time)
 		snprintf(w->business, sizeof(w->business), ", in business hours on calendar %s", f->calendar);

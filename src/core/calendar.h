@@ -64,6 +64,9 @@ bool calendar_parse_holidays(const char *value, struct calendar_spec *spec, char
  */
 struct calendar *calendar_new(const struct calendar_spec *spec, char *reason, size_t reason_size);
 
+/* The name of the built-in calendar, which no [calendar.NAME] may take. */
+#define CALENDAR_ALWAYS "always"
+
 /* The built-in "always" calendar: every instant is business time, in UTC. Never freed. */
 struct calendar *calendar_always(void);
 

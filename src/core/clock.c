@@ -20,6 +20,8 @@ static const char clock_resolved[] = "resolved";
 
 /* A ticket with no status event: nothing pauses it. */
 static const struct pauses clock_no_pauses;
+/* The resolution clock of a ticket without extras: idle. */
+static const struct clock_run clock_idle;
 
 /* See clock.h. */
 enum clock_kind
@@ -55,7 +57,49 @@ clock_run_running(const struct clock_run *r)
 static const struct pauses *
 clock_pauses(const struct clock_state *s)
 {
-	return s->pauses != NULL ? s->pauses : &clock_no_pauses;
+	return s->extra != NULL && s->extra->pauses != NULL ? s->extra->pauses : &clock_no_pauses;
+}
+
+/* The resolution clock, idle when the ticket has no extras. */
+static const struct clock_run *
+clock_resolution(const struct clock_state *s)
+{
+	return s->extra != NULL ? &s->extra->resolution : &clock_idle;
+}
+
+/* Which clock r is, as an index of the extras' since: 0 the reply clock, 1 the resolution clock. */
+static int
+clock_which(const struct clock_state *s, const struct clock_run *r)
+{
+	return r != &s->reply;
+}
+
+/* The goal r runs for, in the ticket's terms. */
+static const struct terms_goal *
+clock_goal(const struct clock_state *s, const struct clock_run *r)
+{
+	return &s->terms->goals[r->goal];
+}
+
+/* r's target, business ms. */
+static int64_t
+clock_target(const struct clock_state *s, const struct clock_run *r)
+{
+	return clock_goal(s, r)->target_ms[r->kind];
+}
+
+/* r's promise, business ms; 0: none. */
+static int64_t
+clock_promise(const struct clock_state *s, const struct clock_run *r)
+{
+	return clock_goal(s, r)->promise_ms;
+}
+
+/* When a settling clock is counted: the reply clock's in the state, the resolution clock's in the extras. */
+static int64_t *
+clock_settle_slot(struct clock_state *s, const struct clock_run *r)
+{
+	return r == &s->reply ? &s->when : &s->extra->settle_at;
 }
 
 /*
@@ -80,21 +124,21 @@ clock_elapsed(const struct clock_state *s, const struct clock_run *r, int64_t t)
 static int64_t
 clock_run_due(const struct clock_state *s, const struct clock_run *r)
 {
-	return clock_point(s, r, r->target);
+	return clock_point(s, r, clock_target(s, r));
 }
 
 /* A clock's at-risk point: floor(target x at_risk) into it. */
 static int64_t
 clock_run_risk(const struct clock_state *s, const struct clock_run *r)
 {
-	return clock_point(s, r, r->target * r->at_risk_permille / CLOCK_PERMILLE);
+	return clock_point(s, r, clock_target(s, r) * clock_goal(s, r)->at_risk_permille / CLOCK_PERMILLE);
 }
 
 /* The instant a clock's promise breaks; PAUSES_NEVER when it has none. */
 static int64_t
 clock_run_promised(const struct clock_state *s, const struct clock_run *r)
 {
-	return r->promise > 0 ? clock_point(s, r, r->promise) : PAUSES_NEVER;
+	return clock_promise(s, r) > 0 ? clock_point(s, r, clock_promise(s, r)) : PAUSES_NEVER;
 }
 
 /* When a clock has something to do next, or CLOCK_NONE. */
@@ -106,14 +150,14 @@ clock_run_next(const struct clock_state *s, const struct clock_run *r)
 	switch (r->state) {
 	case RUN_OPEN:
 		/* A promise is never shorter than its target: it breaks at the deadline or later. */
-		t = r->at_risk_permille > 0 && !r->risk_fired ? clock_run_risk(s, r) : clock_run_due(s, r);
+		t = clock_goal(s, r)->at_risk_permille > 0 && !r->risk_fired ? clock_run_risk(s, r) : clock_run_due(s, r);
 		break;
 	case RUN_OVERDUE:
 		if (!r->promise_fired)
 			t = clock_run_promised(s, r);
 		break;
 	case RUN_SETTLING:
-		t = r->settle_at;
+		t = r == &s->reply ? s->when : s->extra->settle_at;
 		break;
 	}
 	return t == PAUSES_NEVER ? CLOCK_NONE : t;
@@ -135,11 +179,11 @@ clock_next(const struct clock_state *s)
 	int64_t t = CLOCK_NONE;
 
 	if (s->terms != NULL)
-		t = clock_min(clock_run_next(s, &s->reply), clock_run_next(s, &s->resolution));
-	if (s->expires > 0)
-		t = clock_min(t, s->expires);
-	if (s->forget_at > 0)
-		t = clock_min(t, s->forget_at);
+		t = clock_min(clock_run_next(s, &s->reply), clock_run_next(s, clock_resolution(s)));
+	if (s->extra != NULL && s->extra->expires > 0)
+		t = clock_min(t, s->extra->expires);
+	if (!clock_holds_names(s) && s->when > 0)
+		t = clock_min(t, s->when);
 	return t;
 }
 
@@ -147,7 +191,7 @@ clock_next(const struct clock_state *s)
 bool
 clock_holds_names(const struct clock_state *s)
 {
-	return clock_run_active(&s->reply) || clock_run_active(&s->resolution);
+	return clock_run_active(&s->reply) || clock_run_active(clock_resolution(s));
 }
 
 /* See clock.h. */
@@ -172,8 +216,8 @@ clock_due(const struct clock_state *s)
 
 	if (clock_run_running(&s->reply))
 		t = clock_run_due(s, &s->reply);
-	else if (clock_run_running(&s->resolution))
-		t = clock_run_due(s, &s->resolution);
+	else if (clock_run_running(clock_resolution(s)))
+		t = clock_run_due(s, clock_resolution(s));
 	return t == PAUSES_NEVER ? CLOCK_NONE : t;
 }
 
@@ -181,15 +225,78 @@ clock_due(const struct clock_state *s)
 bool
 clock_empty(const struct clock_state *s)
 {
-	return s->terms == NULL && s->pauses == NULL && s->expires == 0;
+	return s->terms == NULL && s->extra == NULL;
 }
 
 /* See clock.h. */
 void
 clock_clear(struct clock_state *s)
 {
-	free(s->pauses);
+	if (s->extra != NULL)
+		free(s->extra->pauses);
+	free(s->extra);
 	memset(s, 0, sizeof(*s));
+}
+
+/* Whether an early reply waits on the ticket. */
+static bool
+clock_early_waits(const struct clock_state *s)
+{
+	return s->extra != NULL && s->extra->expires > 0;
+}
+
+/*
+ * The ticket's extras, made on first need (a status event, a resolution clock, an early
+ * reply); NULL when out of memory. Episodes that fired before keep the points they fired at.
+ */
+static struct clock_extra *
+clock_extra(struct clock_state *s)
+{
+	struct clock_extra *x = s->extra;
+	int64_t *since;
+
+	if (x != NULL || (x = calloc(1, sizeof(*x))) == NULL)
+		return x;
+	s->extra = x;
+	since = x->since[clock_which(s, &s->reply)];
+	if (s->terms != NULL && s->reply.risk_fired)
+		since[CLOCK_RISK] = clock_run_risk(s, &s->reply);
+	if (s->terms != NULL && s->reply.breach_counted)
+		since[CLOCK_BREACH] = clock_run_due(s, &s->reply);
+	if (s->terms != NULL && s->reply.promise_fired)
+		since[CLOCK_PROMISE] = clock_run_promised(s, &s->reply);
+	return x;
+}
+
+/* Drops the extras once nothing in them is needed. */
+static void
+clock_extra_trim(struct clock_state *s)
+{
+	struct clock_extra *x = s->extra;
+
+	if (x != NULL && x->pauses == NULL && x->resolution.state == RUN_IDLE && x->expires == 0) {
+		free(x);
+		s->extra = NULL;
+	}
+}
+
+/* The start of a fired episode of r: as it fired, or (no timeline ever moved it) the point itself. */
+static int64_t
+clock_since(const struct clock_state *s, const struct clock_run *r, enum clock_episode e)
+{
+	if (s->extra != NULL)
+		return s->extra->since[clock_which(s, r)][e];
+	if (e == CLOCK_RISK)
+		return clock_run_risk(s, r);
+	return e == CLOCK_BREACH ? clock_run_due(s, r) : clock_run_promised(s, r);
+}
+
+/* Records when a fired episode of r started, where a later timeline cannot move it. */
+static void
+clock_mark(struct clock_state *s, const struct clock_run *r, enum clock_episode e, int64_t since)
+{
+	if (s->extra != NULL)
+		s->extra->since[clock_which(s, r)][e] = since;
 }
 
 /* Starts a call's effects empty: no field of a previous call survives. */
@@ -212,18 +319,21 @@ static void
 clock_finish(struct clock_state *s, const struct clock_config *cfg, int64_t now_ms,
     struct clock_effects *out)
 {
-	if (clock_holds_names(s) || s->expires > 0) {
-		if (s->forget_at != 0)
+	clock_extra_trim(s);
+	if (clock_holds_names(s) || clock_early_waits(s)) {
+		/* when is the settle time while the reply clock settles, else unset */
+		if (s->reply.state != RUN_SETTLING && s->when != 0) {
+			s->when = 0;
 			out->changed = true;
-		s->forget_at = 0;
-	} else if (s->terms == NULL && s->pauses == NULL) {
+		}
+	} else if (clock_empty(s)) {
 		/* Nothing left to forget (an expired early reply already said changed): no change. */
 		clock_clear(s);
-	} else if (s->forget_at == 0) {
-		s->forget_at = now_ms + cfg->memory_ms;
+	} else if (s->when == 0) {
+		s->when = now_ms + cfg->memory_ms;
 		out->changed = true;
 	}
-	if (s->forget_at != 0 && now_ms >= s->forget_at) {
+	if (!clock_holds_names(s) && s->when != 0 && now_ms >= s->when) {
 		clock_clear(s);
 		out->changed = true;
 	}
@@ -235,9 +345,9 @@ clock_finish(struct clock_state *s, const struct clock_config *cfg, int64_t now_
 static void
 clock_expire(struct clock_state *s, int64_t now_ms, struct clock_effects *out)
 {
-	if (s->expires > 0 && now_ms >= s->expires) {
-		s->early = 0;
-		s->expires = 0;
+	if (clock_early_waits(s) && now_ms >= s->extra->expires) {
+		s->extra->early = 0;
+		s->extra->expires = 0;
 		out->changed = true;
 	}
 }
@@ -300,11 +410,11 @@ clock_alert(const struct clock_state *s, const struct clock_run *r, const struct
 	f->at = now_ms;
 	f->start = r->start;
 	f->due = due == PAUSES_NEVER ? -1 : due;
-	f->target = r->target;
+	f->target = clock_target(s, r);
 	f->business_ms = at > r->start ? clock_elapsed(s, r, at) : 0;
 	f->wall_ms = at > r->start ? at - r->start : 0;
-	f->promise_ms = r->promise > 0 ? r->promise : -1;
-	f->promised = r->promise > 0 ? clock_run_promised(s, r) : -1;
+	f->promise_ms = clock_promise(s, r) > 0 ? clock_promise(s, r) : -1;
+	f->promised = clock_promise(s, r) > 0 ? clock_run_promised(s, r) : -1;
 	if (f->promised == PAUSES_NEVER)
 		f->promised = -1;
 	f->late_ms = -1;
@@ -336,9 +446,6 @@ clock_run_start(struct clock_state *s, struct clock_run *r, enum policy_target g
 	r->kind = (uint8_t)kind;
 	r->start = ts;
 	r->created = now_ms;
-	r->target = g->target_ms[kind];
-	r->promise = g->promise_ms;
-	r->at_risk_permille = g->at_risk_permille;
 	return true;
 }
 
@@ -375,12 +482,14 @@ clock_settle(struct clock_state *s, struct clock_run *r, struct clock_effects *o
 	}
 	if (!r->breach_counted)
 		clock_add_outcome(out, r, reply, r->stop <= due, r->stop <= due ? r->stop : due);
-	if (r->promise > 0 && !r->promise_fired) {
+	if (clock_promise(s, r) > 0 && !r->promise_fired) {
 		promised = clock_run_promised(s, r);
 		clock_add(out, r->stop <= promised ? C_PROMISE_KEPT : C_PROMISE_BROKEN,
 		    r->stop <= promised ? r->stop : promised, 1);
 	}
 	memset(r, 0, sizeof(*r));
+	if (r == &s->reply)
+		s->when = 0;
 	out->changed = true;
 }
 
@@ -401,7 +510,7 @@ clock_run_stop(struct clock_state *s, struct clock_run *r, const struct clock_co
 	struct alert_facts *f;
 
 	if (overdue) {
-		f = clock_alert(s, r, names, now_ms, ts, rules->breach, clock_resolved, r->breach_since, out);
+		f = clock_alert(s, r, names, now_ms, ts, rules->breach, clock_resolved, clock_since(s, r, CLOCK_BREACH), out);
 		f->response_ms = took;
 	} else if (answered && ts > due && r->created <= due) {
 		/*
@@ -415,14 +524,15 @@ clock_run_stop(struct clock_state *s, struct clock_run *r, const struct clock_co
 		f->response_ms = took;
 	}
 	if (r->risk_fired && !overdue) {
-		f = clock_alert(s, r, names, now_ms, ts, rules->at_risk, clock_resolved, r->risk_since, out);
+		f = clock_alert(s, r, names, now_ms, ts, rules->at_risk, clock_resolved, clock_since(s, r, CLOCK_RISK), out);
 		f->response_ms = took;
 		f->superseded = answered && ts > due;
 	}
 	if (r->promise_fired) {
-		f = clock_alert(s, r, names, now_ms, ts, clock_promise_rule, clock_resolved, r->promise_since, out);
+		f = clock_alert(s, r, names, now_ms, ts, clock_promise_rule, clock_resolved,
+		    clock_since(s, r, CLOCK_PROMISE), out);
 		f->response_ms = took;
-	} else if (answered && r->promise > 0 && ts > promised && r->created <= promised) {
+	} else if (answered && clock_promise(s, r) > 0 && ts > promised && r->created <= promised) {
 		f = clock_alert(s, r, names, now_ms, ts, clock_promise_rule, clock_firing, promised, out);
 		f->late_ms = ts - promised;
 		f = clock_alert(s, r, names, now_ms, ts, clock_promise_rule, clock_resolved, promised, out);
@@ -439,7 +549,7 @@ clock_run_stop(struct clock_state *s, struct clock_run *r, const struct clock_co
 	}
 	r->state = RUN_SETTLING;
 	r->stop = ts;
-	r->settle_at = now_ms + cfg->grace_ms;
+	*clock_settle_slot(s, r) = now_ms + cfg->grace_ms;
 	if (cfg->grace_ms == 0)
 		clock_settle(s, r, out);
 }
@@ -452,19 +562,22 @@ clock_settle_now(struct clock_state *s, struct clock_run *r, struct clock_effect
 		clock_settle(s, r, out);
 }
 
-/* Starts the resolution clock at ts, unless it runs, the ticket is solved, or there is no target. */
+/*
+ * Starts the resolution clock at ts, unless it runs, the ticket is solved, or there is no
+ * target (or no memory for it: the ticket then has no resolution clock).
+ */
 static void
 clock_resolution_open(struct clock_state *s, enum clock_kind kind, int64_t ts, int64_t now_ms,
     struct clock_effects *out)
 {
-	if (clock_run_running(&s->resolution)) {
-		out->changed |= clock_run_move_back(&s->resolution, ts);
+	if (clock_run_running(clock_resolution(s))) {
+		out->changed |= clock_run_move_back(&s->extra->resolution, ts);
 		return;
 	}
-	if (s->solved)
+	if (s->solved || s->terms->goals[POLICY_RESOLUTION].target_ms[kind] <= 0 || clock_extra(s) == NULL)
 		return;
-	clock_settle_now(s, &s->resolution, out);
-	out->changed |= clock_run_start(s, &s->resolution, POLICY_RESOLUTION, kind, ts, now_ms);
+	clock_settle_now(s, &s->extra->resolution, out);
+	out->changed |= clock_run_start(s, &s->extra->resolution, POLICY_RESOLUTION, kind, ts, now_ms);
 }
 
 /* Starts a reply clock at ts (first or next), or counts the early reply it pairs with. */
@@ -473,13 +586,13 @@ clock_reply_open(struct clock_state *s, const struct clock_config *cfg, enum clo
     int64_t now_ms, struct clock_effects *out)
 {
 	enum policy_target goal = s->replied ? POLICY_NEXT_REPLY : POLICY_FIRST_REPLY;
-	bool paired = s->expires > 0 && s->early >= ts && s->early - ts <= cfg->pair_horizon_ms;
-	int64_t early = s->early;
+	int64_t early = clock_early_waits(s) ? s->extra->early : 0;
+	bool paired = clock_early_waits(s) && early >= ts && early - ts <= cfg->pair_horizon_ms;
 
 	clock_settle_now(s, &s->reply, out);
 	/* Any early reply not paired is superseded by the clock. */
-	s->early = 0;
-	s->expires = 0;
+	if (s->extra != NULL)
+		s->extra->early = s->extra->expires = 0;
 	out->changed = true;
 	if (!clock_run_start(s, &s->reply, goal, kind, ts, now_ms))
 		return;
@@ -488,7 +601,7 @@ clock_reply_open(struct clock_state *s, const struct clock_config *cfg, enum clo
 		s->replied = true;
 		s->reply.state = RUN_SETTLING;
 		s->reply.stop = early;
-		s->reply.settle_at = now_ms + cfg->grace_ms;
+		s->when = now_ms + cfg->grace_ms;
 		if (cfg->grace_ms == 0)
 			clock_settle(s, &s->reply, out);
 		return;
@@ -530,10 +643,13 @@ static void
 clock_wait(struct clock_state *s, const struct clock_config *cfg, int64_t ts, int64_t now_ms,
     struct clock_effects *out)
 {
-	if (s->expires > 0 && ts >= s->early)
+	if (clock_early_waits(s) && ts >= s->extra->early)
 		return;
-	s->early = ts;
-	s->expires = now_ms + cfg->pair_horizon_ms;
+	/* Out of memory, the reply is not kept: its message starts a clock, which it does not stop. */
+	if (clock_extra(s) == NULL)
+		return;
+	s->extra->early = ts;
+	s->extra->expires = now_ms + cfg->pair_horizon_ms;
 	out->changed = true;
 }
 
@@ -561,9 +677,9 @@ clock_prune(struct clock_state *s, int64_t ts)
 
 	if (clock_run_active(&s->reply) && s->reply.start < since)
 		since = s->reply.start;
-	if (clock_run_active(&s->resolution) && s->resolution.start < since)
-		since = s->resolution.start;
-	pauses_prune(s->pauses, since);
+	if (clock_run_active(clock_resolution(s)) && clock_resolution(s)->start < since)
+		since = clock_resolution(s)->start;
+	pauses_prune(s->extra->pauses, since);
 }
 
 /* `solved`: the reply clock ends uncounted, the resolution clock is answered. */
@@ -574,8 +690,8 @@ clock_solve(struct clock_state *s, const struct clock_config *cfg, int64_t ts, i
 	s->solved = true;
 	if (clock_run_running(&s->reply) && ts >= s->reply.start)
 		clock_run_stop(s, &s->reply, cfg, ts, false, now_ms, names, out);
-	if (clock_run_running(&s->resolution) && ts >= s->resolution.start)
-		clock_run_stop(s, &s->resolution, cfg, ts, true, now_ms, names, out);
+	if (clock_run_running(clock_resolution(s)) && ts >= clock_resolution(s)->start)
+		clock_run_stop(s, &s->extra->resolution, cfg, ts, true, now_ms, names, out);
 }
 
 /* `reopened`: the clocks start again at ts, as a customer message would start them. */
@@ -596,12 +712,13 @@ clock_status(struct clock_state *s, const struct clock_config *cfg, enum ticket_
 {
 	clock_begin(out, s->agent);
 	clock_expire(s, now_ms, out);
-	if (s->pauses == NULL && (s->pauses = calloc(1, sizeof(*s->pauses))) == NULL) {
+	if (clock_extra(s) == NULL ||
+	    (s->extra->pauses == NULL && (s->extra->pauses = calloc(1, sizeof(*s->extra->pauses))) == NULL)) {
 		clock_finish(s, cfg, now_ms, out);
 		return false;
 	}
 	clock_prune(s, ts);
-	if (pauses_note(s->pauses, ts, status)) {
+	if (pauses_note(s->extra->pauses, ts, status)) {
 		out->changed = true;
 		/* A ticket with no terms has no clock to stop or start: its timeline waits for one. */
 		/* Even when already solved: a reply clock started since (a message) ends too. */
@@ -634,29 +751,30 @@ clock_run_fire(struct clock_state *s, struct clock_run *r, int64_t now_ms,
 	if (r->state == RUN_OVERDUE) {
 		promised = clock_run_promised(s, r);
 		r->promise_fired = true;
-		r->promise_since = promised;
+		clock_mark(s, r, CLOCK_PROMISE, promised);
 		clock_add(out, C_PROMISE_BROKEN, promised, 1);
 		f = clock_alert(s, r, names, now_ms, now_ms, clock_promise_rule, clock_firing, promised, out);
 		f->late_ms = now_ms - promised;
 	} else if (now_ms >= due) {
 		r->state = RUN_OVERDUE;
 		r->breach_counted = true;
-		r->breach_since = due;
+		clock_mark(s, r, CLOCK_BREACH, due);
 		clock_add_outcome(out, r, r == &s->reply, false, due);
 		if (r == &s->reply)
 			out->overdue_delta = 1;
 		if (r->risk_fired) {
-			f = clock_alert(s, r, names, now_ms, now_ms, rules->at_risk, clock_resolved, r->risk_since, out);
+			f = clock_alert(s, r, names, now_ms, now_ms, rules->at_risk, clock_resolved,
+			    clock_since(s, r, CLOCK_RISK), out);
 			f->superseded = true;
 		}
 		f = clock_alert(s, r, names, now_ms, now_ms, rules->breach, clock_firing, due, out);
 		f->late_ms = now_ms - due;
 	} else {
 		r->risk_fired = true;
-		r->risk_since = clock_run_risk(s, r);
-		f = clock_alert(s, r, names, now_ms, now_ms, rules->at_risk, clock_firing, r->risk_since, out);
+		clock_mark(s, r, CLOCK_RISK, clock_run_risk(s, r));
+		f = clock_alert(s, r, names, now_ms, now_ms, rules->at_risk, clock_firing, clock_run_risk(s, r), out);
 		/* A pause that holds the clock leaves it no deadline: what is left is its clock time. */
-		f->remaining_ms = due == PAUSES_NEVER ? r->target - clock_elapsed(s, r, now_ms) : due - now_ms;
+		f->remaining_ms = due == PAUSES_NEVER ? clock_target(s, r) - clock_elapsed(s, r, now_ms) : due - now_ms;
 	}
 	return true;
 }
@@ -673,7 +791,7 @@ clock_fire(struct clock_state *s, const struct clock_config *cfg, int64_t now_ms
 	/* One step a call: the caller re-arms the timer, which is due again if more is. */
 	if (s->terms != NULL)
 		fired = clock_run_fire(s, &s->reply, now_ms, names, out) ||
-		    clock_run_fire(s, &s->resolution, now_ms, names, out);
+		    (s->extra != NULL && clock_run_fire(s, &s->extra->resolution, now_ms, names, out));
 	clock_finish(s, cfg, now_ms, out);
 	/* Forgetting the ticket is something done; a timer on a ticket with nothing left is stale. */
 	return fired || out->changed;

@@ -32,30 +32,29 @@ enum clock_run_state {
 	RUN_IDLE,      /* not running */
 	RUN_OPEN,      /* running, before its deadline fired */
 	RUN_OVERDUE,   /* its breach fired; it runs until a reply (or `solved`) stops it */
-	RUN_SETTLING   /* stopped at stop; its figures are counted at settle_at ([sla] status_grace) */
+	RUN_SETTLING   /* stopped at stop; its figures are counted at its settle time ([sla] status_grace) */
 };
 
-/* One clock: the reply clock (first or next reply) or the resolution clock. */
+/* The episodes a clock may fire, each an alert with its own since. */
+enum clock_episode { CLOCK_RISK, CLOCK_BREACH, CLOCK_PROMISE };
+#define CLOCK_EPISODES 3
+
+/*
+ * One clock: the reply clock (first or next reply) or the resolution clock. Its target, promise
+ * and at-risk fraction are its goal's in the ticket's terms, for the kind that started it.
+ */
 struct clock_run {
 	int64_t start;                /* ts of the event that started it */
-	int64_t created;              /* when it was made (now_ms): a clock made after its deadline pages nobody */
-	int64_t stop;                 /* SETTLING: ts of the reply or `solved` that stopped it */
-	int64_t settle_at;            /* SETTLING: when its figures are counted (now_ms) */
-	int64_t target;               /* business ms, from the ticket's terms */
-	int64_t promise;              /* business ms; 0: no promise */
-	uint16_t at_risk_permille;
+	union {
+		int64_t created;      /* OPEN, OVERDUE: when it was made (now_ms); one made after its deadline pages nobody */
+		int64_t stop;         /* SETTLING: ts of the reply or `solved` that stopped it */
+	};
 	uint8_t state;                /* enum clock_run_state */
 	uint8_t goal;                 /* enum policy_target */
 	uint8_t kind;                 /* enum clock_kind of the event that started it */
 	bool risk_fired;
 	bool breach_counted;          /* its miss was counted when the breach fired */
 	bool promise_fired;           /* its broken promise was counted when that fired */
-	/*
-	 * The instants the fired episodes started (their alerts' since, part of alert_id), as
-	 * they were when they fired: a status event arriving later may move the points, and the
-	 * resolved message must still name the episode the firing one opened.
-	 */
-	int64_t risk_since, breach_since, promise_since;
 };
 
 /* [sla] beside the policies, as docs/reply-clocks.md describes it. */
@@ -66,17 +65,34 @@ struct clock_config {
 };
 
 /*
+ * What few tickets need, kept apart so that the common one (a reply clock, no status event, no
+ * resolution target) stays small: 1,000,000 open clocks are 64 MB of states.
+ */
+struct clock_extra {
+	struct pauses *pauses;        /* its status changes; NULL until its first status event */
+	struct clock_run resolution;
+	int64_t settle_at;            /* the resolution clock's, while it settles */
+	int64_t early;                /* ts of the earliest reply waiting for its message */
+	int64_t expires;              /* when that reply stops waiting (now_ms); 0: none waits */
+	/*
+	 * The instants the fired episodes started (their alerts' since, part of alert_id), by clock
+	 * (reply, resolution): once a timeline exists a later status event may move the points,
+	 * and the resolved message must still name the episode the firing one opened. Without a
+	 * timeline they are the points themselves, and are not kept.
+	 */
+	int64_t since[2][CLOCK_EPISODES];
+};
+
+/*
  * One ticket, owned by the caller. agent and category are the caller's handles (CLOCK_NO_NAME:
  * no category), held while clock_holds_names. Zeroed is a ticket feedbackd knows nothing of;
  * clock_clear frees what a state owns.
  */
 struct clock_state {
 	const struct terms *terms;    /* the policy it started under; NULL until its first opening */
-	struct pauses *pauses;        /* its status changes; NULL until its first status event */
-	struct clock_run reply, resolution;
-	int64_t early;                /* ts of the earliest reply waiting for its message */
-	int64_t expires;              /* when that reply stops waiting (now_ms); 0: none waits */
-	int64_t forget_at;            /* when a ticket with nothing running is forgotten; 0: not set */
+	struct clock_extra *extra;    /* NULL unless it has a timeline, a resolution clock or an early reply */
+	struct clock_run reply;
+	int64_t when;                 /* the reply clock settling: its settle time; nothing running: when it is forgotten */
 	uint32_t agent;               /* the opening event's agent: owns the clocks */
 	uint32_t category;
 	bool replied;                 /* a reply clock was answered: later ones are next-reply clocks */

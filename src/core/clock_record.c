@@ -8,7 +8,9 @@
 
 /*
  * Version 2: [2, policy, calendar, agent, category, terms, clocks, ticket, timeline], the last
- * four fixed little-endian binaries (below), each empty when there is nothing to say.
+ * four binaries (below), each empty when there is nothing to say. Numbers in them are
+ * zigzag varints (LEB128), so a ticket record is small (mostly one per ticket in Redis);
+ * states, goals, kinds, flags and statuses are one byte.
  * Version 1 (before policies): [1, phase, ...] with one reply clock, read and never written.
  */
 #define CLOCK_RECORD_V1 1
@@ -18,21 +20,21 @@
 #define CLOCK_V1_EARLY_LEN 4
 #define CLOCK_V1_RUNNING_LEN 10
 #define CLOCK_V1_OVERDUE 3
-/* terms: pause mask (4), then per goal its targets by kind (8 each), promise (8), at-risk (2). */
-#define CLOCK_GOAL_BYTES (8 * TERMS_KINDS + 8 + 2)
-#define CLOCK_TERMS_BYTES (4 + POLICY_TARGET_COUNT * CLOCK_GOAL_BYTES)
+#define CLOCK_VAR_MAX 10      /* bytes of the longest varint (64 bits) */
+/* terms: pause mask, then per goal its targets by kind, promise, at-risk (all varints). */
+#define CLOCK_TERMS_BYTES ((1 + POLICY_TARGET_COUNT * (TERMS_KINDS + 2)) * CLOCK_VAR_MAX)
 /*
- * clocks: per clock start, created, stop, settle_at, target, promise, at-risk, state, goal,
- * kind, flags, then the fired episodes' starts: at-risk, breach, promise.
+ * clocks: per clock (reply, resolution) start, created (or, settling, stop), settle_at, then
+ * state, goal, kind, flags, then the fired episodes' starts: at-risk, breach, promise.
  */
-#define CLOCK_RUN_BYTES (6 * 8 + 2 + 4 + 3 * 8)
-#define CLOCK_RUNS_BYTES (2 * CLOCK_RUN_BYTES)
+#define CLOCK_RUNS_BYTES (2 * ((3 + CLOCK_EPISODES) * CLOCK_VAR_MAX + 4))
 /* ticket: early, expires, forget_at, flags. */
-#define CLOCK_TICKET_BYTES (3 * 8 + 1)
-#define CLOCK_CHANGE_BYTES 9
-#define CLOCK_BIN_MAX CLOCK_RUNS_BYTES
-_Static_assert(CLOCK_BIN_MAX >= CLOCK_TERMS_BYTES && CLOCK_BIN_MAX >= PAUSES_MAX * CLOCK_CHANGE_BYTES,
-    "the largest binary sizes the buffer");
+#define CLOCK_TICKET_BYTES (3 * CLOCK_VAR_MAX + 1)
+/* timeline: per change its ts and status. */
+#define CLOCK_TIMELINE_BYTES (PAUSES_MAX * (CLOCK_VAR_MAX + 1))
+#define CLOCK_BIN_MAX CLOCK_TERMS_BYTES
+_Static_assert(CLOCK_BIN_MAX >= CLOCK_RUNS_BYTES && CLOCK_BIN_MAX >= CLOCK_TICKET_BYTES &&
+    CLOCK_BIN_MAX >= CLOCK_TIMELINE_BYTES, "the largest binary sizes the buffer");
 
 enum clock_run_flag { RUN_RISK_FIRED = 1, RUN_BREACH_COUNTED = 2, RUN_PROMISE_FIRED = 4 };
 enum clock_ticket_flag { TICKET_REPLIED = 1, TICKET_SOLVED = 2 };
@@ -67,11 +69,34 @@ clock_get(struct clock_bytes *b, int n)
 	return v;
 }
 
-/* Reads a signed 64-bit member. */
-static int64_t
-clock_get64(struct clock_bytes *b)
+/* Appends a signed number as a zigzag varint: small magnitudes take a byte or two. */
+static void
+clock_put_var(struct clock_bytes *b, int64_t v)
 {
-	return (int64_t)clock_get(b, 8);
+	uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+
+	while (z >= 0x80) {
+		*b->p++ = (unsigned char)(z | 0x80);
+		z >>= 7;
+	}
+	*b->p++ = (unsigned char)z;
+}
+
+/* Reads a zigzag varint; a short or overlong one clears ok and reads 0. */
+static int64_t
+clock_get_var(struct clock_bytes *b)
+{
+	uint64_t z = 0;
+
+	for (int shift = 0; shift < 64; shift += 7) {
+		if (b->p == b->end)
+			break;
+		z |= (uint64_t)(*b->p & 0x7f) << shift;
+		if ((*b->p++ & 0x80) == 0)
+			return (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
+	}
+	b->ok = false;
+	return 0;
 }
 
 /* Packs a string given by the caller. */
@@ -92,25 +117,20 @@ clock_pack_bin(msgpack_packer *pk, const unsigned char *buf, const struct clock_
 	return msgpack_pack_bin(pk, len) == 0 && msgpack_pack_bin_body(pk, buf, len) == 0;
 }
 
-/* Writes one clock. */
+/* Writes one clock, with its settle time and the starts of its fired episodes (zero when not kept). */
 static void
-clock_put_run(struct clock_bytes *b, const struct clock_run *r)
+clock_put_run(struct clock_bytes *b, const struct clock_run *r, int64_t settle_at, const int64_t *since)
 {
-	clock_put(b, (uint64_t)r->start, 8);
-	clock_put(b, (uint64_t)r->created, 8);
-	clock_put(b, (uint64_t)r->stop, 8);
-	clock_put(b, (uint64_t)r->settle_at, 8);
-	clock_put(b, (uint64_t)r->target, 8);
-	clock_put(b, (uint64_t)r->promise, 8);
-	clock_put(b, r->at_risk_permille, 2);
+	clock_put_var(b, r->start);
+	clock_put_var(b, r->created);
+	clock_put_var(b, r->state == RUN_SETTLING ? settle_at : 0);
 	clock_put(b, r->state, 1);
 	clock_put(b, r->goal, 1);
 	clock_put(b, r->kind, 1);
 	clock_put(b, (r->risk_fired ? RUN_RISK_FIRED : 0) | (r->breach_counted ? RUN_BREACH_COUNTED : 0) |
 	    (r->promise_fired ? RUN_PROMISE_FIRED : 0), 1);
-	clock_put(b, (uint64_t)r->risk_since, 8);
-	clock_put(b, (uint64_t)r->breach_since, 8);
-	clock_put(b, (uint64_t)r->promise_since, 8);
+	for (int e = 0; e < CLOCK_EPISODES; e++)
+		clock_put_var(b, since != NULL ? since[e] : 0);
 }
 
 /* Resolves a handle to its string; the category's absence is "". */
@@ -128,6 +148,8 @@ clock_record_pack(msgpack_packer *pk, const struct clock_state *s, const struct 
 	struct clock_bytes b = {buf, buf + sizeof(buf), true};
 	bool named = clock_holds_names(s);
 	const struct terms *t = s->terms;
+	const struct clock_extra *x = s->extra;
+	static const struct clock_run idle;
 
 	if (msgpack_pack_array(pk, CLOCK_V2_LEN) != 0 || msgpack_pack_int(pk, CLOCK_RECORD_V2) != 0 ||
 	    !clock_pack_str(pk, t != NULL ? t->policy : "") ||
@@ -136,32 +158,33 @@ clock_record_pack(msgpack_packer *pk, const struct clock_state *s, const struct 
 	    !clock_pack_str(pk, named ? clock_record_name(names, s->category) : ""))
 		return false;
 	if (t != NULL) {
-		clock_put(&b, t->pause_mask, 4);
+		clock_put_var(&b, t->pause_mask);
 		for (int g = 0; g < POLICY_TARGET_COUNT; g++) {
 			for (int k = 0; k < TERMS_KINDS; k++)
-				clock_put(&b, (uint64_t)t->goals[g].target_ms[k], 8);
-			clock_put(&b, (uint64_t)t->goals[g].promise_ms, 8);
-			clock_put(&b, t->goals[g].at_risk_permille, 2);
+				clock_put_var(&b, t->goals[g].target_ms[k]);
+			clock_put_var(&b, t->goals[g].promise_ms);
+			clock_put_var(&b, t->goals[g].at_risk_permille);
 		}
 	}
 	if (!clock_pack_bin(pk, buf, &b))
 		return false;
 	b.p = buf;
-	clock_put_run(&b, &s->reply);
-	clock_put_run(&b, &s->resolution);
+	clock_put_run(&b, &s->reply, s->when, x != NULL ? x->since[0] : NULL);
+	clock_put_run(&b, x != NULL ? &x->resolution : &idle, x != NULL ? x->settle_at : 0,
+	    x != NULL ? x->since[1] : NULL);
 	if (!clock_pack_bin(pk, buf, &b))
 		return false;
 	b.p = buf;
-	clock_put(&b, (uint64_t)s->early, 8);
-	clock_put(&b, (uint64_t)s->expires, 8);
-	clock_put(&b, (uint64_t)s->forget_at, 8);
+	clock_put_var(&b, x != NULL ? x->early : 0);
+	clock_put_var(&b, x != NULL ? x->expires : 0);
+	clock_put_var(&b, named || (x != NULL && x->expires > 0) ? 0 : s->when);
 	clock_put(&b, (s->replied ? TICKET_REPLIED : 0) | (s->solved ? TICKET_SOLVED : 0), 1);
 	if (!clock_pack_bin(pk, buf, &b))
 		return false;
 	b.p = buf;
-	for (size_t i = 0; s->pauses != NULL && i < s->pauses->n; i++) {
-		clock_put(&b, (uint64_t)s->pauses->at[i].ts, 8);
-		clock_put(&b, s->pauses->at[i].status, 1);
+	for (size_t i = 0; x != NULL && x->pauses != NULL && i < x->pauses->n; i++) {
+		clock_put_var(&b, x->pauses->at[i].ts);
+		clock_put(&b, x->pauses->at[i].status, 1);
 	}
 	return clock_pack_bin(pk, buf, &b);
 }
@@ -208,36 +231,45 @@ static bool
 clock_get_terms(struct clock_bytes *b, struct clock_record *rec)
 {
 	struct terms *t = &rec->terms;
+	int64_t mask, permille;
 
 	if (b->p == b->end)
 		return true;
 	rec->has_terms = true;
-	t->pause_mask = (unsigned)clock_get(b, 4);
+	mask = clock_get_var(b);
+	t->pause_mask = (unsigned)mask;
+	b->ok &= mask >= 0 && mask < 1 << TICKET_STATUS_COUNT;
 	for (int g = 0; g < POLICY_TARGET_COUNT; g++) {
 		for (int k = 0; k < TERMS_KINDS; k++)
-			t->goals[g].target_ms[k] = clock_get64(b);
-		t->goals[g].promise_ms = clock_get64(b);
-		t->goals[g].at_risk_permille = (uint16_t)clock_get(b, 2);
+			t->goals[g].target_ms[k] = clock_get_var(b);
+		t->goals[g].promise_ms = clock_get_var(b);
+		permille = clock_get_var(b);
+		t->goals[g].at_risk_permille = (uint16_t)permille;
+		b->ok &= permille >= 0 && permille <= 1000;
 		for (int k = 0; k < TERMS_KINDS; k++)
 			b->ok &= t->goals[g].target_ms[k] >= 0 && t->goals[g].target_ms[k] <= INT64_MAX / 1000;
-		b->ok &= t->goals[g].promise_ms >= 0 && t->goals[g].at_risk_permille <= 1000;
+		b->ok &= t->goals[g].promise_ms >= 0;
 	}
-	return b->ok && b->p == b->end && t->pause_mask < 1u << TICKET_STATUS_COUNT;
+	return b->ok && b->p == b->end;
 }
+
+/* A clock as a record holds it: the clock, its settle time and the starts of its fired episodes. */
+struct clock_record_run {
+	struct clock_run r;
+	int64_t settle_at;
+	int64_t since[CLOCK_EPISODES];
+};
 
 /* Reads one clock. */
 static void
-clock_get_run(struct clock_bytes *b, struct clock_run *r)
+clock_get_run(struct clock_bytes *b, struct clock_record_run *d)
 {
+	struct clock_run *r = &d->r;
 	unsigned flags;
 
-	r->start = clock_get64(b);
-	r->created = clock_get64(b);
-	r->stop = clock_get64(b);
-	r->settle_at = clock_get64(b);
-	r->target = clock_get64(b);
-	r->promise = clock_get64(b);
-	r->at_risk_permille = (uint16_t)clock_get(b, 2);
+	r->start = clock_get_var(b);
+	r->created = clock_get_var(b);
+	d->settle_at = clock_get_var(b);
 	r->state = (uint8_t)clock_get(b, 1);
 	r->goal = (uint8_t)clock_get(b, 1);
 	r->kind = (uint8_t)clock_get(b, 1);
@@ -245,32 +277,47 @@ clock_get_run(struct clock_bytes *b, struct clock_run *r)
 	r->risk_fired = flags & RUN_RISK_FIRED;
 	r->breach_counted = flags & RUN_BREACH_COUNTED;
 	r->promise_fired = flags & RUN_PROMISE_FIRED;
-	r->risk_since = clock_get64(b);
-	r->breach_since = clock_get64(b);
-	r->promise_since = clock_get64(b);
+	for (int e = 0; e < CLOCK_EPISODES; e++)
+		d->since[e] = clock_get_var(b);
 	b->ok &= (flags & ~(unsigned)(RUN_RISK_FIRED | RUN_BREACH_COUNTED | RUN_PROMISE_FIRED)) == 0 &&
-	    r->state <= RUN_SETTLING && r->goal < POLICY_TARGET_COUNT && r->kind < CLOCK_KIND_COUNT &&
-	    r->at_risk_permille <= 1000 && r->target >= 0 && r->target <= INT64_MAX / 1000 && r->promise >= 0;
+	    r->state <= RUN_SETTLING && r->goal < POLICY_TARGET_COUNT && r->kind < CLOCK_KIND_COUNT;
 }
 
-/* Reads the timeline binary into a fresh allocation; empty is none. */
+/* Reads the timeline binary; empty is none. */
 static bool
-clock_get_timeline(struct clock_bytes *b, struct clock_state *s)
+clock_get_timeline(struct clock_bytes *b, struct pauses *p)
 {
-	size_t n = (size_t)(b->end - b->p) / CLOCK_CHANGE_BYTES;
-
-	if (b->p == b->end)
-		return true;
-	if ((size_t)(b->end - b->p) % CLOCK_CHANGE_BYTES != 0 || n > PAUSES_MAX ||
-	    (s->pauses = calloc(1, sizeof(*s->pauses))) == NULL)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		int64_t ts = clock_get64(b);
+	for (size_t n = 0; b->p < b->end; n++) {
+		int64_t ts = clock_get_var(b);
 		unsigned st = (unsigned)clock_get(b, 1);
 
-		if (st >= TICKET_STATUS_COUNT || !pauses_note(s->pauses, ts, (enum ticket_status)st))
+		if (!b->ok || n == PAUSES_MAX || st >= TICKET_STATUS_COUNT ||
+		    !pauses_note(p, ts, (enum ticket_status)st))
 			return false;
 	}
+	return true;
+}
+
+/* Puts what a record says beside the reply clock into the state's extras, made when anything needs them. */
+static bool
+clock_put_extra(struct clock_state *s, const struct clock_record_run *d, const struct pauses *p,
+    int64_t early, int64_t expires)
+{
+	struct clock_extra *x;
+
+	if (d[1].r.state == RUN_IDLE && expires == 0 && p->n == 0)
+		return true;
+	if ((x = s->extra = calloc(1, sizeof(*x))) == NULL ||
+	    (p->n > 0 && (x->pauses = malloc(sizeof(*p))) == NULL))
+		return false;
+	if (p->n > 0)
+		*x->pauses = *p;
+	x->resolution = d[1].r;
+	x->settle_at = d[1].settle_at;
+	x->early = early;
+	x->expires = expires;
+	memcpy(x->since[0], d[0].since, sizeof(x->since[0]));
+	memcpy(x->since[1], d[1].since, sizeof(x->since[1]));
 	return true;
 }
 
@@ -278,61 +325,67 @@ clock_get_timeline(struct clock_bytes *b, struct clock_state *s)
 static bool
 clock_unpack_v2(const msgpack_object *m, struct clock_state *s, struct clock_record *rec)
 {
+	struct clock_record_run d[2];
+	struct pauses p = {0};
 	struct clock_bytes b;
+	int64_t early, expires, forget_at;
 	unsigned flags;
 
 	if (!clock_name_into(&m[1], rec->terms.policy) || !clock_name_into(&m[2], rec->terms.calendar_name) ||
 	    !clock_str(&m[3], 0, EVENT_ID_MAX, &rec->agent) || !clock_str(&m[4], 0, EVENT_ID_MAX, &rec->category) ||
 	    !clock_bin(&m[5], &b) || !clock_get_terms(&b, rec) || !clock_bin(&m[6], &b))
 		return false;
-	clock_get_run(&b, &s->reply);
-	clock_get_run(&b, &s->resolution);
+	clock_get_run(&b, &d[0]);
+	clock_get_run(&b, &d[1]);
 	if (!b.ok || b.p != b.end || !clock_bin(&m[7], &b))
 		return false;
-	s->early = clock_get64(&b);
-	s->expires = clock_get64(&b);
-	s->forget_at = clock_get64(&b);
+	early = clock_get_var(&b);
+	expires = clock_get_var(&b);
+	forget_at = clock_get_var(&b);
 	flags = (unsigned)clock_get(&b, 1);
+	if (!b.ok || b.p != b.end || (flags & ~(unsigned)(TICKET_REPLIED | TICKET_SOLVED)) != 0 || expires < 0 ||
+	    !clock_bin(&m[8], &b) || !clock_get_timeline(&b, &p) || !clock_put_extra(s, d, &p, early, expires))
+		return false;
+	s->reply = d[0].r;
 	s->replied = flags & TICKET_REPLIED;
 	s->solved = flags & TICKET_SOLVED;
-	if (!b.ok || b.p != b.end || !clock_bin(&m[8], &b) || !clock_get_timeline(&b, s))
-		return false;
+	s->when = s->reply.state == RUN_SETTLING ? d[0].settle_at : clock_holds_names(s) || expires > 0 ? 0 : forget_at;
 	/* Running clocks need terms to run under, and names to be credited to. */
 	return (rec->has_terms || !clock_holds_names(s)) && (!clock_holds_names(s) || rec->agent.len > 0);
 }
 
-/* Fills a state from a version-1 record (one reply clock, the default policy's). */
+/* Fills a state from a version-1 record (one reply clock, the default policy's, in wall time). */
 static bool
 clock_unpack_v1(const msgpack_object *m, size_t n, struct clock_state *s, struct clock_record *rec)
 {
 	struct clock_run *r = &s->reply;
-	int64_t phase, permille, kind;
+	int64_t phase, permille, kind, early, expires;
 
 	if (!mpack_int(&m[1], 0, CLOCK_V1_OVERDUE, &phase))
 		return false;
 	if (phase == 0)
 		return n == CLOCK_V1_IDLE_LEN;
-	if (phase == 1)
-		return n == CLOCK_V1_EARLY_LEN && mpack_int(&m[2], INT64_MIN, INT64_MAX, &s->early) &&
-		    mpack_int(&m[3], 1, INT64_MAX, &s->expires);
+	if (phase == 1) {
+		if (n != CLOCK_V1_EARLY_LEN || !mpack_int(&m[2], INT64_MIN, INT64_MAX, &early) ||
+		    !mpack_int(&m[3], 1, INT64_MAX, &expires) || (s->extra = calloc(1, sizeof(*s->extra))) == NULL)
+			return false;
+		s->extra->early = early;
+		s->extra->expires = expires;
+		return true;
+	}
 	if (n != CLOCK_V1_RUNNING_LEN || !mpack_int(&m[2], INT64_MIN, INT64_MAX, &r->start) ||
 	    !mpack_int(&m[3], INT64_MIN, INT64_MAX, &r->created) ||
-	    !mpack_int(&m[4], 0, INT64_MAX / 1000, &r->target) || !mpack_int(&m[5], 0, 1000, &permille) ||
+	    !mpack_int(&m[4], 0, INT64_MAX / 1000, &rec->v1_target) || !mpack_int(&m[5], 0, 1000, &permille) ||
 	    !mpack_int(&m[6], 0, CLOCK_KIND_COUNT - 1, &kind) || m[7].type != MSGPACK_OBJECT_BOOLEAN ||
 	    !clock_str(&m[8], 1, EVENT_ID_MAX, &rec->agent) || !clock_str(&m[9], 0, EVENT_ID_MAX, &rec->category))
 		return false;
+	rec->v1_running = true;
+	rec->v1_at_risk_permille = (uint16_t)permille;
 	r->state = phase == CLOCK_V1_OVERDUE ? RUN_OVERDUE : RUN_OPEN;
 	r->breach_counted = phase == CLOCK_V1_OVERDUE;
-
 	r->goal = POLICY_FIRST_REPLY;
-	r->at_risk_permille = (uint16_t)permille;
 	r->kind = (uint8_t)kind;
 	r->risk_fired = m[7].via.boolean;
-	/* Version 1 counted in wall time: what fired started at start + its span. */
-	if (r->breach_counted)
-		r->breach_since = r->start + r->target;
-	if (r->risk_fired)
-		r->risk_since = r->start + r->target * permille / 1000;
 	return true;
 }
 

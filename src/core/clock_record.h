@@ -13,8 +13,15 @@
 struct clock_record {
 	struct clock_text agent;      /* "" when no clock holds names */
 	struct clock_text category;
-	bool has_terms;               /* false: none yet, or a version-1 record (the default policy's) */
+	bool has_terms;               /* false: none yet, or a version-1 record */
 	struct terms terms;           /* calendar NULL: calendar_name says which one to look up */
+	/*
+	 * A version-1 record's running clock: the default policy's terms with this target and
+	 * at-risk fraction for its kind (the [sla] of the release that wrote it) are its own.
+	 */
+	bool v1_running;
+	int64_t v1_target;
+	uint16_t v1_at_risk_permille;
 };
 
 /* Appends the checkpoint record of a state (names give the handles' strings); false on error. */

@@ -687,10 +687,24 @@ bool task_restore_agent(struct task *t, const char *id, size_t id_len, const cha
 	return i != UINT32_MAX && agent_decode(blob, len, &t->agents[i].a, &t->cfg->plan);
 }
 
-/* The terms a restored ticket runs under: its record's, made the caller's own, else the default's. */
-static const struct terms *task_restored_terms(const struct task *t, const struct clock_record *rec)
+/*
+ * The terms a restored ticket runs under: its record's, made the caller's own. A version-1
+ * clock's are the default policy's with its own target and at-risk fraction, around the clock
+ * as it was counted (its fired points, and so its alert ids, stay what they were).
+ */
+static const struct terms *task_restored_terms(const struct task *t, const struct clock_state *s,
+    const struct clock_record *rec)
 {
-	return rec->has_terms ? t->cfg->restore_terms(t->cfg->restore_arg, &rec->terms) : t->cfg->default_terms;
+	struct terms v1;
+
+	if (rec->has_terms)
+		return t->cfg->restore_terms(t->cfg->restore_arg, &rec->terms);
+	v1 = *t->cfg->default_terms;
+	v1.calendar = calendar_always();
+	snprintf(v1.calendar_name, sizeof(v1.calendar_name), "%s", CALENDAR_ALWAYS);
+	v1.goals[POLICY_FIRST_REPLY].target_ms[s->reply.kind] = rec->v1_target;
+	v1.goals[POLICY_FIRST_REPLY].at_risk_permille = rec->v1_at_risk_permille;
+	return t->cfg->restore_terms(t->cfg->restore_arg, &v1);
 }
 
 /* See task.h. */
@@ -706,7 +720,7 @@ bool task_restore_ticket(struct task *t, const char *id, size_t id_len, const ch
 	(void)now_ms;
 	if (!clock_record_decode(blob, len, &s, &rec))
 		return false;
-	if ((rec.has_terms || clock_holds_names(&s)) && (s.terms = task_restored_terms(t, &rec)) == NULL) {
+	if ((rec.has_terms || rec.v1_running) && (s.terms = task_restored_terms(t, &s, &rec)) == NULL) {
 		clock_clear(&s);
 		return false;
 	}

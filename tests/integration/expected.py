@@ -71,7 +71,7 @@ MAXIMA = ("rmax", "frmax", "nrmax")
 
 
 def raw_counters(events, reply_target_ms=DAY, late_before=None, now=None, targets=None,
-                 pair_horizon_ms=7 * DAY):
+                 pair_horizon_ms=7 * DAY, ticket_memory_ms=0):
     """Per agent, a list of (ts, {counter: delta}) contributions, plus open clocks.
 
     Reply clocks as in src/core/clock.c: a message or complaint on a ticket without
@@ -81,16 +81,17 @@ def raw_counters(events, reply_target_ms=DAY, late_before=None, now=None, target
     the reply's ts, or miss at start + target.  A clock still open after its deadline
     (now) is overdue and counts miss at start + target.  Events are taken in order,
     deduplicated by event_id; ts < late_before is ignored altogether.
-    The default policy ([sla] ticket_memory 3d): a ticket's first clock is a first-reply
-    clock (fr* too), one started after the ticket had a reply a next-reply clock (nrmax).
+    The default policy: with [sla] ticket_memory 0 (the default) a ticket is forgotten at its
+    reply, so every clock is a first-reply clock (fr* too); with ticket_memory_ms > 0 (longer
+    than the test runs) one started after the ticket had a reply is a next-reply clock (nrmax).
     """
-    seen, contrib, clocks, early, answered = set(), {}, {}, {}, set()
+    seen, contrib, clocks, early, answered = set(), {}, {}, {}, {}
     targets = targets or {}
 
     def answer(agent, ticket, start, replied, target):
         dt = replied - start
-        first = ticket not in answered
-        answered.add(ticket)
+        first = ticket_memory_ms == 0 or ticket not in answered
+        answered[ticket] = replied
         c = {"rn": 1, "rsum": dt, "rmax": dt}
         c.update({"frn": 1, "frsum": dt, "frmax": dt} if first else {"nrmax": dt})
         contrib.setdefault(agent, []).append((replied, c))
@@ -143,7 +144,7 @@ def raw_counters(events, reply_target_ms=DAY, late_before=None, now=None, target
     if now is not None:
         for t, (ag, start, tg) in clocks.items():
             if now >= start + tg:
-                contrib.setdefault(ag, []).append((start + tg, {"miss": 1, "frmiss": int(t not in answered)}))
+                contrib.setdefault(ag, []).append((start + tg, {"miss": 1, "frmiss": int(ticket_memory_ms == 0 or t not in answered)}))
     return contrib, clocks
 
 

@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
 from harness import DAY, HOUR, MINUTE, SECOND  # noqa: E402
 
-TYPES = ("rating", "complaint", "message", "reply")
+TYPES = ("rating", "complaint", "message", "reply", "status")
 RESULTS = ("applied", "duplicate", "redelivered", "late", "dead_lettered")
 # Dead letters rejected before their type was read.
 UNKNOWN = ("unknown", "dead_lettered")
@@ -124,6 +124,7 @@ class TestOps(h.FeedbackTestCase):
         p2 = h.reply("agent-1", ts + MINUTE, "t-3")
         lr = h.rating("agent-3", 4, late)
         lm = h.message("agent-3", late, "t-old")
+        st = h.status("agent-1", ts, "t-1", "pending")
         # Same event_id again, as separate messages: counted as duplicates.
         dups = [r1, r1, p1, c2]
         # Two rejected before the type is read, two after: a rating without its score, a complaint
@@ -132,11 +133,11 @@ class TestOps(h.FeedbackTestCase):
         del no_score["score"]
         bad_severity = h.complaint("agent-2", ts, "t-9", severity="urgent")
         bad = ['{"not": "an event"}', "garbage", json.dumps(no_score), bad_severity]
-        events = [r1, r2, r3, c1, c2, m1, m2, p1, p2, lr, lm]
+        events = [r1, r2, r3, c1, c2, m1, m2, p1, p2, lr, lm, st]
         h.produce(kafka.bootstrap, h.TOPIC_EVENTS, events + dups + bad, key="k")
         want = {(t, r): 0 for t in TYPES for r in RESULTS}
         want.update({("rating", "applied"): 3, ("complaint", "applied"): 2, ("message", "applied"): 2,
-                     ("reply", "applied"): 2, ("rating", "duplicate"): 2, ("reply", "duplicate"): 1,
+                     ("reply", "applied"): 2, ("status", "applied"): 1, ("rating", "duplicate"): 2, ("reply", "duplicate"): 1,
                      ("complaint", "duplicate"): 1, ("rating", "late"): 1, ("message", "late"): 1,
                      ("rating", "dead_lettered"): 1, ("complaint", "dead_lettered"): 1, UNKNOWN: 2})
         total = sum(want.values())

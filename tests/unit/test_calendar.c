@@ -610,6 +610,32 @@ test_long_closures(void **state)
 	calendar_free(c);
 }
 
+/* The worked examples of docs/reply-clocks.md, to the minute. */
+static void
+test_doc_examples(void **state)
+{
+	struct calendar	*office = berlin_office("2026-12-24..2026-12-26, 2026-12-31 13:00-24:00");
+	struct calendar	*nights = berlin_daily("00:00-06:00");
+	int64_t		 fri = utc(2026, 12, 4, 16, 30);
+
+	(void)state;
+	/* A Friday evening: deadline Monday 12:30 CET, at risk 11:42, promise 16:30. */
+	assert_int_equal(calendar_add(office, fri, 4 * HOUR), utc(2026, 12, 7, 11, 30));
+	assert_int_equal(calendar_add(office, fri, 192 * MIN), utc(2026, 12, 7, 10, 42));
+	assert_int_equal(calendar_add(office, fri, 8 * HOUR), utc(2026, 12, 7, 15, 30));
+	/* ... and a reply Monday 10:00 CET took 1h30m of business time. */
+	assert_int_equal(calendar_between(office, fri, utc(2026, 12, 7, 9, 0)), 90 * MIN);
+	/* A DST night: 2 h from 01:30 CET is 04:30 CEST; in October, 02:30 CET. */
+	assert_int_equal(calendar_add(nights, utc(2026, 3, 29, 0, 30), 2 * HOUR), utc(2026, 3, 29, 2, 30));
+	assert_int_equal(calendar_add(nights, utc(2026, 10, 24, 23, 30), 2 * HOUR), utc(2026, 10, 25, 1, 30));
+	/* A holiday: Wednesday 23 December 16:00 CET + 4 h is Monday 28 December 11:00 CET. */
+	assert_int_equal(calendar_add(office, utc(2026, 12, 23, 15, 0), 4 * HOUR), utc(2026, 12, 28, 10, 0));
+	/* Thursday 31 December 11:00 CET: two hours that morning, two on Friday 1 January. */
+	assert_int_equal(calendar_add(office, utc(2026, 12, 31, 10, 0), 4 * HOUR), utc(2027, 1, 1, 10, 0));
+	calendar_free(office);
+	calendar_free(nights);
+}
+
 int
 main(void)
 {
@@ -629,6 +655,7 @@ main(void)
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_new_errors),
 		cmocka_unit_test(test_long_closures),
+		cmocka_unit_test(test_doc_examples),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

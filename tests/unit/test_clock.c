@@ -15,27 +15,13 @@
 #include "clock.h"
 #include "testutil_clock.h"
 
-#define DUE (T0 + DAY)                    /* a high complaint's deadline (24h target) */
-#define RISK (T0 + 19 * HOUR + 12 * MIN)  /* its at-risk point, 0.8 x 24h in */
 
-/* The default policy of the examples (see tc_terms), set up once. */
-static struct terms DEF;
-
-/* Fills DEF. */
-static int
-test_setup(void **state)
-{
-	(void)state;
-	tc_terms(&DEF);
-	return 0;
-}
-
-/* Opens with a (not late) event of kind by agent under DEF, category billing, stamped ts. */
+/* Opens with a (not late) event of kind by agent under tc_def, category billing, stamped ts. */
 static void
 test_open(struct clock_state *s, enum clock_kind kind, uint32_t agent, int64_t ts, int64_t now,
     struct clock_effects *e)
 {
-	tc_open(s, &CFG, &DEF, kind, agent, ts, now, e);
+	tc_open(s, &CFG, &tc_def, kind, agent, ts, now, e);
 }
 
 /* A high complaint by a17 on T-1001 stamped T0, applied at now. */
@@ -65,27 +51,31 @@ test_missed(const struct clock_effects *e, uint32_t agent, int64_t start, int64_
 	TC_ADDS(e, 6, agent, { C_SLA_MISSED, due, 1 }, { C_FIRST_MISSED, due, 1 });
 }
 
-/* Checks the running reply clock of a17 (category billing) under DEF, and no resolution clock. */
+/*
+ * Checks the running reply clock of a17 (category billing) under tc_def, and no resolution clock:
+ * a reply clock alone, with no status event and no early reply waiting, has no extras.
+ */
 static void
 test_running(const struct clock_state *s, enum clock_run_state state, int64_t start, int64_t created,
     enum clock_kind kind, bool risk_fired)
 {
-	assert_ptr_equal(s->terms, &DEF);
+	assert_ptr_equal(s->terms, &tc_def);
 	assert_int_equal(s->reply.state, state);
 	assert_int_equal(s->reply.goal, POLICY_FIRST_REPLY);
 	assert_int_equal(s->reply.start, start);
 	assert_int_equal(s->reply.created, created);
 	assert_int_equal(s->reply.kind, kind);
-	assert_int_equal(s->reply.target, DEF.goals[POLICY_FIRST_REPLY].target_ms[kind]);
-	assert_int_equal(s->reply.promise, 0);
-	assert_int_equal(s->reply.at_risk_permille, 800);
+	assert_int_equal(tc_target(s, &s->reply), tc_def.goals[POLICY_FIRST_REPLY].target_ms[kind]);
+	assert_int_equal(tc_promise(s, &s->reply), 0);
+	assert_int_equal(tc_at_risk(s, &s->reply), 800);
 	assert_int_equal(s->reply.risk_fired, risk_fired);
 	assert_int_equal(s->reply.breach_counted, state == RUN_OVERDUE);
 	assert_false(s->reply.promise_fired);
-	assert_int_equal(s->resolution.state, RUN_IDLE);
+	assert_null(s->extra);
+	assert_int_equal(tc_res(s)->state, RUN_IDLE);
 	assert_int_equal(s->agent, A17);
 	assert_int_equal(s->category, BILLING);
-	assert_int_equal(s->forget_at, 0);
+	assert_int_equal(s->when, 0); /* running, not settling: nothing to forget, nothing to count */
 	assert_false(s->replied);
 	assert_true(clock_holds_names(s));
 	assert_true(clock_reply_running(s));
@@ -280,7 +270,7 @@ test_kinds(void **state)
 static void
 test_start(void **state)
 {
-	struct terms t = DEF;
+	struct terms t = tc_def;
 	struct clock_state s = { 0 };
 	struct clock_effects e;
 
@@ -316,7 +306,7 @@ test_late_open(void **state)
 {
 	struct clock_state s = { 0 };
 	struct clock_effects e;
-	struct clock_opening ev = { CLOCK_HIGH, A17, BILLING, T0, true, &DEF };
+	struct clock_opening ev = { CLOCK_HIGH, A17, BILLING, T0, true, &tc_def };
 
 	(void)state;
 	clock_open(&s, &CFG, &ev, T0 + 31 * DAY, &e);
@@ -326,9 +316,10 @@ test_late_open(void **state)
 	clock_reply(&s, &CFG, T0 + HOUR, T0 + 31 * DAY, &TICKET, &e);
 	clock_open(&s, &CFG, &ev, T0 + 31 * DAY, &e);
 	tc_fx(&e, CLOCK_KEEP, false, T0 + 38 * DAY, 0, 0, 0, 0);
-	assert_int_equal(s.early, T0 + HOUR);
+	assert_int_equal(tc_early(&s), T0 + HOUR);
 	assert_null(s.terms);
 	assert_false(clock_holds_names(&s));
+	clock_clear(&s);
 }
 
 /* Another opening event while a clock runs does not restart it, whoever sends it. */
@@ -353,7 +344,7 @@ test_open_while_running(void **state)
 static void
 test_move_back(void **state)
 {
-	struct terms t = DEF;
+	struct terms t = tc_def;
 	struct clock_state s;
 	struct clock_effects e;
 	struct clock_opening ev = { CLOCK_MESSAGE, A18, CLOCK_NO_NAME, T0 - 2 * HOUR, false, &t };
@@ -362,7 +353,7 @@ test_move_back(void **state)
 	test_high(&s, T0);
 	t.goals[POLICY_FIRST_REPLY].at_risk_permille = 500; /* the event's terms are not the ticket's */
 	clock_open(&s, &CFG, &ev, T0 + HOUR, &e);
-	/* The ticket keeps DEF: at risk 0.8 x 24h = 19h12m after the new start. */
+	/* The ticket keeps tc_def: at risk 0.8 x 24h = 19h12m after the new start. */
 	tc_fx(&e, CLOCK_KEEP, true, T0 - 2 * HOUR + 19 * HOUR + 12 * MIN, 0, 0, 0, 0);
 	assert_int_equal(e.agent, A17);
 	test_running(&s, RUN_OPEN, T0 - 2 * HOUR, T0, CLOCK_HIGH, false);
@@ -419,7 +410,7 @@ test_reply_before_start(void **state)
 	clock_reply(&s, &CFG, T0 - 1, T0 + HOUR, &TICKET, &e);
 	tc_fx(&e, CLOCK_KEEP, false, RISK, 0, 0, 0, 0);
 	test_running(&s, RUN_OPEN, T0, T0, CLOCK_HIGH, false);
-	assert_int_equal(s.early, 0);
+	assert_int_equal(tc_early(&s), 0);
 	/* Stamped at the start exactly, it answers this clock: response time 0. */
 	clock_reply(&s, &CFG, T0, T0 + HOUR, &TICKET, &e);
 	tc_fx(&e, CLOCK_DELETE, true, CLOCK_NONE, -1, 0, 8, 0);
@@ -533,7 +524,7 @@ test_fire_breach(void **state)
 static void
 test_at_risk_disabled(void **state)
 {
-	struct terms t = DEF;
+	struct terms t = tc_def;
 	struct clock_state s = { 0 };
 	struct clock_effects e;
 
@@ -578,8 +569,10 @@ test_early_kept(void **state)
 	(void)state;
 	clock_reply(&s, &CFG, T0 + HOUR, T0 + 2 * HOUR, &TICKET, &e);
 	tc_fx(&e, CLOCK_KEEP, true, T0 + 2 * HOUR + 7 * DAY, 0, 0, 0, 0);
-	assert_int_equal(s.early, T0 + HOUR);
-	assert_int_equal(s.expires, T0 + 2 * HOUR + 7 * DAY);
+	assert_non_null(s.extra); /* the early reply is an extra */
+	assert_int_equal(tc_early(&s), T0 + HOUR);
+	assert_int_equal(tc_expires(&s), T0 + 2 * HOUR + 7 * DAY);
+	assert_int_equal(s.when, 0);
 	assert_false(clock_holds_names(&s));
 	assert_false(clock_empty(&s));
 	assert_int_equal(clock_due(&s), CLOCK_NONE);
@@ -591,7 +584,8 @@ test_early_kept(void **state)
 	/* An earlier one replaces it, and the expiry restarts. */
 	clock_reply(&s, &CFG, T0 + 30 * MIN, T0 + 5 * HOUR, &TICKET, &e);
 	tc_fx(&e, CLOCK_KEEP, true, T0 + 5 * HOUR + 7 * DAY, 0, 0, 0, 0);
-	assert_int_equal(s.early, T0 + 30 * MIN);
+	assert_int_equal(tc_early(&s), T0 + 30 * MIN);
+	assert_int_equal(tc_expires(&s), T0 + 5 * HOUR + 7 * DAY);
 	/* The timer before the expiry is stale; at it, the record goes (forgetting is something done). */
 	assert_false(clock_fire(&s, &CFG, T0 + 5 * HOUR + 7 * DAY - 1, &TICKET, &e));
 	tc_fx(&e, CLOCK_KEEP, false, T0 + 5 * HOUR + 7 * DAY, 0, 0, 0, 0);
@@ -632,8 +626,9 @@ test_pair(void **state)
 	test_open(&s, CLOCK_HIGH, A17, T0, T0 + 7 * DAY, &e);
 	tc_fx(&e, CLOCK_KEEP, true, RISK, 1, 0, 0, 0);
 	test_running(&s, RUN_OPEN, T0, T0 + 7 * DAY, CLOCK_HIGH, false);
-	assert_int_equal(s.early, 0);
-	assert_int_equal(s.expires, 0);
+	assert_int_equal(tc_early(&s), 0);
+	assert_int_equal(tc_expires(&s), 0);
+	clock_clear(&s);
 }
 
 /* An opening event after the early reply discards it and starts a normal clock. */
@@ -648,15 +643,18 @@ test_early_discarded(void **state)
 	test_open(&s, CLOCK_HIGH, A17, T0, T0 + MIN, &e);
 	tc_fx(&e, CLOCK_KEEP, true, RISK, 1, 0, 0, 0);
 	test_running(&s, RUN_OPEN, T0, T0 + MIN, CLOCK_HIGH, false);
-	assert_int_equal(s.expires, 0);
+	assert_int_equal(tc_expires(&s), 0);
 	/* Replies at 10:00 and 12:00, then a message at 11:00: a clock the 12:00 one never closes. */
-	memset(&s, 0, sizeof(s));
+	clock_clear(&s);
 	clock_reply(&s, &CFG, T0 + HOUR, T0 + 3 * HOUR, &TICKET, &e);
 	clock_reply(&s, &CFG, T0 + 3 * HOUR, T0 + 3 * HOUR, &TICKET, &e);
 	test_open(&s, CLOCK_MESSAGE, A17, T0 + 2 * HOUR, T0 + 3 * HOUR, &e);
 	tc_fx(&e, CLOCK_KEEP, true, T0 + 2 * HOUR + 6 * HOUR + 24 * MIN, 1, 0, 0, 0);
 	assert_int_equal(s.reply.state, RUN_OPEN);
 	assert_int_equal(s.reply.start, T0 + 2 * HOUR);
+	assert_int_equal(tc_early(&s), 0);
+	assert_null(s.extra);
+	clock_clear(&s);
 }
 
 /* An early reply past its expiry is gone even before its timer ran. */
@@ -673,11 +671,13 @@ test_early_expired(void **state)
 	tc_fx(&e, CLOCK_KEEP, true, RISK, 1, 0, 0, 0);
 	test_running(&s, RUN_OPEN, T0, gone, CLOCK_HIGH, false);
 	/* A later reply than the expired one waits in its place, with a new expiry. */
-	memset(&s, 0, sizeof(s));
+	clock_clear(&s);
 	clock_reply(&s, &CFG, T0 + HOUR, T0 + HOUR, &TICKET, &e);
 	clock_reply(&s, &CFG, T0 + 2 * HOUR, gone, &TICKET, &e);
 	tc_fx(&e, CLOCK_KEEP, true, gone + 7 * DAY, 0, 0, 0, 0);
-	assert_int_equal(s.early, T0 + 2 * HOUR);
+	assert_int_equal(tc_early(&s), T0 + 2 * HOUR);
+	assert_int_equal(tc_expires(&s), gone + 7 * DAY);
+	clock_clear(&s);
 }
 
 /* docs/alerts.md: at-risk firing, then a reply in time resolves it. */
@@ -745,7 +745,7 @@ test_doc_message(void **state)
 	struct clock_state s = { 0 };
 	struct clock_effects e;
 	struct clock_names names = t1002;
-	const struct clock_opening ev = { CLOCK_MESSAGE, A17, CLOCK_NO_NAME, T0, false, &DEF };
+	const struct clock_opening ev = { CLOCK_MESSAGE, A17, CLOCK_NO_NAME, T0, false, &tc_def };
 
 	(void)state;
 	names.name = TICKET.name;
@@ -798,5 +798,5 @@ main(void)
 		cmocka_unit_test(test_effects_reset),
 	};
 
-	return cmocka_run_group_tests(tests, test_setup, NULL);
+	return cmocka_run_group_tests(tests, tc_setup, NULL);
 }

@@ -16,8 +16,6 @@
  * target, late_ms, remaining_ms, response_ms, business_ms, wall_ms, promise_ms, promised, superseded.
  */
 #define A(...) ((struct tc_alert){ __VA_ARGS__ })
-#define DUE (T0 + DAY)                    /* a high complaint's first-reply deadline (24h) */
-#define RISK (T0 + 19 * HOUR + 12 * MIN)  /* its at-risk point, 0.8 x 24h in */
 #define MEM (30 * DAY)
 
 /* [sla] that remembers a ticket with nothing running for 30 days. */
@@ -45,13 +43,13 @@ test_first_then_next(void **state)
 	tc_open(&s, &MEMCFG, &t, CLOCK_MESSAGE, A17, T0, T0, &e);
 	tc_fx(&e, CLOCK_KEEP, true, T0 + 6 * HOUR + 24 * MIN, 1, 0, 0, 0); /* 0.8 x 8h */
 	assert_int_equal(s.reply.goal, POLICY_FIRST_REPLY);
-	assert_int_equal(s.reply.target, 8 * HOUR);
+	assert_int_equal(tc_target(&s, &s.reply), 8 * HOUR);
 	clock_reply(&s, &MEMCFG, T0 + HOUR, T0 + HOUR, &TICKET, &e);
 	tc_fx(&e, CLOCK_KEEP, true, T0 + HOUR + MEM, -1, 0, 8, 0);
 	assert_int_equal(tc_settled(&e, 0, A17, true, T0 + HOUR, HOUR), 6);
 	TC_ADDS(&e, 6, A17, { C_SLA_MET, T0 + HOUR, 1 }, { C_FIRST_MET, T0 + HOUR, 1 });
 	assert_true(s.replied);
-	assert_int_equal(s.forget_at, T0 + HOUR + MEM);
+	assert_int_equal(s.when, T0 + HOUR + MEM); /* nothing runs: when it is forgotten */
 	assert_false(clock_holds_names(&s));
 	/* a18's message: a next-reply clock for a18, 2h, at risk 0.5 x 2h = 1h in. */
 	tc_open(&s, &MEMCFG, &t, CLOCK_MESSAGE, A18, T0 + 2 * HOUR, T0 + 2 * HOUR, &e);
@@ -59,8 +57,9 @@ test_first_then_next(void **state)
 	assert_int_equal(e.agent, A18);
 	assert_int_equal(s.agent, A18);
 	assert_int_equal(s.reply.goal, POLICY_NEXT_REPLY);
-	assert_int_equal(s.reply.target, 2 * HOUR);
-	assert_int_equal(s.forget_at, 0);
+	assert_int_equal(tc_target(&s, &s.reply), 2 * HOUR);
+	assert_int_equal(tc_at_risk(&s, &s.reply), 500);
+	assert_int_equal(s.when, 0);
 	assert_int_equal(clock_due(&s), T0 + 4 * HOUR);
 	assert_true(clock_fire(&s, &MEMCFG, T0 + 3 * HOUR, &TICKET, &e));
 	tc_fx(&e, CLOCK_KEEP, true, T0 + 4 * HOUR, 0, 0, 0, 1);
@@ -117,7 +116,7 @@ test_target_off(void **state)
 	tc_open(&s, &MEMCFG, &t, CLOCK_CRITICAL, A17, T0 + 2 * HOUR, T0 + 2 * HOUR, &e);
 	tc_fx(&e, CLOCK_KEEP, true, T0 + HOUR + MEM, 0, 0, 0, 0); /* still remembered from the reply */
 	assert_int_equal(s.reply.state, RUN_IDLE);
-	assert_int_equal(s.forget_at, T0 + HOUR + MEM);
+	assert_int_equal(s.when, T0 + HOUR + MEM);
 	/* first_reply off, no resolution: nothing runs, and with memory 0 nothing is kept. */
 	test_terms(&t, POLICY_FIRST_REPLY, 0, 0, 0);
 	clock_clear(&s);
@@ -143,7 +142,8 @@ test_forgotten_is_first(void **state)
 	tc_open(&s, &CFG, &t, CLOCK_MESSAGE, A17, T0 + 2 * HOUR, T0 + 2 * HOUR, &e);
 	tc_fx(&e, CLOCK_KEEP, true, T0 + 2 * HOUR + 6 * HOUR + 24 * MIN, 1, 0, 0, 0);
 	assert_int_equal(s.reply.goal, POLICY_FIRST_REPLY);
-	assert_int_equal(s.reply.target, 8 * HOUR);
+	assert_int_equal(tc_target(&s, &s.reply), 8 * HOUR);
+	clock_clear(&s);
 }
 
 /* An early reply on a replied ticket pairs as a next reply. */
@@ -160,11 +160,15 @@ test_next_pairs(void **state)
 	clock_reply(&s, &MEMCFG, T0 + HOUR, T0 + HOUR, &TICKET, &e);
 	clock_reply(&s, &MEMCFG, T0 + 5 * HOUR, T0 + 5 * HOUR, &TICKET, &e);
 	tc_fx(&e, CLOCK_KEEP, true, T0 + 5 * HOUR + 7 * DAY, 0, 0, 0, 0); /* the wait replaces the memory */
-	assert_int_equal(s.forget_at, 0);
+	assert_int_equal(s.when, 0);
+	assert_int_equal(tc_early(&s), T0 + 5 * HOUR);
 	tc_open(&s, &MEMCFG, &t, CLOCK_HIGH, A17, T0 + 4 * HOUR, T0 + 6 * HOUR, &e);
 	tc_fx(&e, CLOCK_KEEP, true, T0 + 6 * HOUR + MEM, 0, 0, 5, 0);
 	assert_int_equal(tc_settled(&e, 0, A17, false, T0 + 5 * HOUR, HOUR), 4);
 	TC_ADDS(&e, 4, A17, { C_SLA_MET, T0 + 5 * HOUR, 1 });
+	assert_null(s.extra); /* paired: the early reply's extras went with it */
+	assert_int_equal(s.when, T0 + 6 * HOUR + MEM);
+	clock_clear(&s);
 }
 
 /* The resolution clock: starts with the first opening, at risk, breaches (no overdue gauge), `solved` counts it. */
@@ -179,12 +183,15 @@ test_resolution_clock(void **state)
 	test_terms(&t, POLICY_RESOLUTION, 48 * HOUR, 0, 500);
 	tc_open(&s, &CFG, &t, CLOCK_HIGH, A17, T0, T0, &e);
 	tc_fx(&e, CLOCK_KEEP, true, RISK, 1, 0, 0, 0); /* the reply clock's at-risk point is first */
-	assert_int_equal(s.resolution.state, RUN_OPEN);
-	assert_int_equal(s.resolution.goal, POLICY_RESOLUTION);
-	assert_int_equal(s.resolution.kind, CLOCK_HIGH);
-	assert_int_equal(s.resolution.start, T0);
-	assert_int_equal(s.resolution.target, 48 * HOUR);
-	assert_int_equal(s.resolution.at_risk_permille, 500);
+	assert_non_null(s.extra); /* the resolution clock is an extra */
+	assert_int_equal(tc_res(&s)->state, RUN_OPEN);
+	assert_int_equal(tc_res(&s)->goal, POLICY_RESOLUTION);
+	assert_int_equal(tc_res(&s)->kind, CLOCK_HIGH);
+	assert_int_equal(tc_res(&s)->start, T0);
+	assert_int_equal(tc_res(&s)->created, T0);
+	assert_int_equal(tc_target(&s, tc_res(&s)), 48 * HOUR);
+	assert_int_equal(tc_promise(&s, tc_res(&s)), 0);
+	assert_int_equal(tc_at_risk(&s, tc_res(&s)), 500);
 	/* The reply ends the reply clock; the ticket stays for its resolution clock, at risk 24h in. */
 	clock_reply(&s, &CFG, T0 + HOUR, T0 + HOUR, &TICKET, &e);
 	tc_fx(&e, CLOCK_KEEP, true, T0 + DAY, -1, 0, 8, 0);
@@ -202,7 +209,8 @@ test_resolution_clock(void **state)
 	    T0 + 48 * HOUR + 5, T0, T0 + 48 * HOUR, 48 * HOUR, -1, -1, -1, 48 * HOUR + 5, 48 * HOUR + 5, -1, -1, true));
 	tc_alert(&e.alerts[1], &t, A("resolution_sla_breach", "firing", "resolution", "high", NULL, T0 + 48 * HOUR,
 	    T0 + 48 * HOUR + 5, T0, T0 + 48 * HOUR, 48 * HOUR, 5, -1, -1, 48 * HOUR + 5, 48 * HOUR + 5, -1, -1, false));
-	assert_int_equal(s.resolution.state, RUN_OVERDUE);
+	assert_int_equal(tc_res(&s)->state, RUN_OVERDUE);
+	assert_true(tc_res(&s)->breach_counted);
 	assert_false(clock_reply_overdue(&s));
 	/* `solved` at 50h: its time at the solved ts; the miss was counted by the breach. */
 	tc_status(&s, &CFG, STATUS_SOLVED, T0 + 50 * HOUR, T0 + 50 * HOUR, &e);
@@ -274,7 +282,7 @@ test_reopened(void **state)
 	tc_open(&s, &MEMCFG, &t, CLOCK_MESSAGE, A17, T0 + 3 * HOUR, T0 + 3 * HOUR, &e);
 	tc_fx(&e, CLOCK_KEEP, true, T0 + 3 * HOUR + 6 * HOUR + 24 * MIN, 1, 0, 0, 0);
 	assert_int_equal(s.reply.goal, POLICY_NEXT_REPLY);
-	assert_int_equal(s.resolution.state, RUN_IDLE);
+	assert_int_equal(tc_res(&s)->state, RUN_IDLE);
 	/* `solved` again ends that reply clock, uncounted. */
 	tc_status(&s, &MEMCFG, STATUS_SOLVED, T0 + 4 * HOUR, T0 + 4 * HOUR, &e);
 	tc_fx(&e, CLOCK_KEEP, true, T0 + 4 * HOUR + MEM, -1, 0, 0, 0);
@@ -286,10 +294,10 @@ test_reopened(void **state)
 	assert_int_equal(s.reply.goal, POLICY_NEXT_REPLY);
 	assert_int_equal(s.reply.start, T0 + 5 * HOUR);
 	assert_int_equal(s.reply.kind, CLOCK_MESSAGE);
-	assert_int_equal(s.resolution.state, RUN_OPEN);
-	assert_int_equal(s.resolution.start, T0 + 5 * HOUR);
-	assert_int_equal(s.resolution.kind, CLOCK_MESSAGE);
-	assert_int_equal(s.forget_at, 0);
+	assert_int_equal(tc_res(&s)->state, RUN_OPEN);
+	assert_int_equal(tc_res(&s)->start, T0 + 5 * HOUR);
+	assert_int_equal(tc_res(&s)->kind, CLOCK_MESSAGE);
+	assert_int_equal(s.when, 0);
 	/* `reopened` on a ticket not solved only joins the timeline. */
 	tc_status(&s, &MEMCFG, STATUS_REOPENED, T0 + 6 * HOUR, T0 + 6 * HOUR, &e);
 	tc_fx(&e, CLOCK_KEEP, true, T0 + 11 * HOUR + 24 * MIN, 0, 0, 0, 0);

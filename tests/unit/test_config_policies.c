@@ -47,27 +47,13 @@ test_default_policy(const struct policy *p, const char *name, int permille)
 	assert_int_equal(p->pause_mask, PAUSE_DEFAULT);
 }
 
-/* An opening event for config_policies_select. */
-static struct event
-test_event(enum event_type type, enum severity sev, const char *category, const char *queue)
-{
-	struct event	e;
-
-	memset(&e, 0, sizeof e);
-	e.type = type;
-	e.severity = sev;
-	snprintf(e.category, sizeof e.category, "%s", category);
-	snprintf(e.queue, sizeof e.queue, "%s", queue);
-	return e;
-}
-
 /* Without [policy.*] there is a default policy of the defaults: the reply clocks as [sla] has them. */
 static void
 test_no_policies(void **state)
 {
 	struct fixture		*f = *state;
 	struct config		*c = &f->cfg;
-	struct event		 e = test_event(EVENT_COMPLAINT, SEVERITY_HIGH, "billing", "vip");
+	struct event		 e = test_opening(EVENT_COMPLAINT, SEVERITY_HIGH, "billing", "vip");
 
 	config_defaults(c);
 	test_default_policy(&c->policy_default, "default", 800);
@@ -195,13 +181,13 @@ test_full_file(void **state)
 	test_goal(p, POLICY_RESOLUTION, 5 * DAY_MS, 0, 750);
 	assert_int_equal(p->pause_mask, PAUSE_DEFAULT);
 
-	e = test_event(EVENT_COMPLAINT, SEVERITY_CRITICAL, "billing", "vip");
+	e = test_opening(EVENT_COMPLAINT, SEVERITY_CRITICAL, "billing", "vip");
 	assert_ptr_equal(config_policies_select(c, &e), &c->policies[0]);
-	e = test_event(EVENT_COMPLAINT, SEVERITY_HIGH, "billing", "");
+	e = test_opening(EVENT_COMPLAINT, SEVERITY_HIGH, "billing", "");
 	assert_ptr_equal(config_policies_select(c, &e), &c->policies[1]);
-	e = test_event(EVENT_MESSAGE, SEVERITY_NORMAL, "billing", "");
+	e = test_opening(EVENT_MESSAGE, SEVERITY_NORMAL, "billing", "");
 	assert_ptr_equal(config_policies_select(c, &e), &c->policy_default);
-	e = test_event(EVENT_MESSAGE, SEVERITY_NORMAL, "chat", "eu");
+	e = test_opening(EVENT_MESSAGE, SEVERITY_NORMAL, "chat", "eu");
 	assert_ptr_equal(config_policies_select(c, &e), &c->policies[2]);
 
 	/* Loading again frees them all (ASan checks), and a plain file has none. */

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "policy.h"
+#include "testutil.h"
 
 #define SEV(s) (1u << (s))
 
@@ -31,20 +32,6 @@ test_policy(const char *name, unsigned severities, const char *const *categories
 	return p;
 }
 
-/* An opening event: a complaint of severity sev, or a message when type says so. */
-static struct event
-test_event(enum event_type type, enum severity sev, const char *category, const char *queue)
-{
-	struct event	e;
-
-	memset(&e, 0, sizeof e);
-	e.type = type;
-	e.severity = sev;
-	snprintf(e.category, sizeof e.category, "%s", category);
-	snprintf(e.queue, sizeof e.queue, "%s", queue);
-	return e;
-}
-
 /* The contract names, and a name for an out-of-range value. */
 static void
 test_target_names(void **state)
@@ -62,7 +49,7 @@ test_order_wins(void **state)
 {
 	static const char *const billing[] = { "billing", NULL };
 	struct policy		 v[3], fallback = test_policy(POLICY_DEFAULT, 0, NULL, NULL);
-	struct event		 e = test_event(EVENT_COMPLAINT, SEVERITY_HIGH, "billing", "");
+	struct event		 e = test_opening(EVENT_COMPLAINT, SEVERITY_HIGH, "billing", "");
 
 	(void)state;
 	v[0] = test_policy("vip", SEV(SEVERITY_CRITICAL), NULL, NULL);
@@ -81,7 +68,7 @@ test_default_fallback(void **state)
 {
 	static const char *const sales[] = { "sales", NULL };
 	struct policy		 v[2], fallback = test_policy(POLICY_DEFAULT, 0, NULL, NULL);
-	struct event		 e = test_event(EVENT_COMPLAINT, SEVERITY_LOW, "billing", "eu");
+	struct event		 e = test_opening(EVENT_COMPLAINT, SEVERITY_LOW, "billing", "eu");
 
 	(void)state;
 	v[0] = test_policy("critical", SEV(SEVERITY_CRITICAL), NULL, NULL);
@@ -102,16 +89,16 @@ test_message_vs_severity(void **state)
 	struct event	e;
 
 	(void)state;
-	e = test_event(EVENT_COMPLAINT, SEVERITY_HIGH, "", "");
+	e = test_opening(EVENT_COMPLAINT, SEVERITY_HIGH, "", "");
 	assert_true(policy_matches(&urgent, &e));
-	e = test_event(EVENT_COMPLAINT, SEVERITY_CRITICAL, "", "");
+	e = test_opening(EVENT_COMPLAINT, SEVERITY_CRITICAL, "", "");
 	assert_true(policy_matches(&urgent, &e));
-	e = test_event(EVENT_COMPLAINT, SEVERITY_NORMAL, "", "");
+	e = test_opening(EVENT_COMPLAINT, SEVERITY_NORMAL, "", "");
 	assert_false(policy_matches(&urgent, &e));
 	assert_true(policy_matches(&any, &e));
 	/* A message carries SEVERITY_NORMAL, which must not count as a severity. */
 	urgent.match.severities = SEV(SEVERITY_NORMAL);
-	e = test_event(EVENT_MESSAGE, SEVERITY_NORMAL, "", "");
+	e = test_opening(EVENT_MESSAGE, SEVERITY_NORMAL, "", "");
 	assert_false(policy_matches(&urgent, &e));
 	assert_true(policy_matches(&any, &e));
 	/* Every severity listed is still not "any": messages stay out. */
@@ -131,26 +118,26 @@ test_queue_and_category_lists(void **state)
 	struct event		 e;
 
 	(void)state;
-	e = test_event(EVENT_MESSAGE, SEVERITY_NORMAL, "refunds", "us-east");
+	e = test_opening(EVENT_MESSAGE, SEVERITY_NORMAL, "refunds", "us-east");
 	assert_true(policy_matches(&p, &e));
-	e = test_event(EVENT_COMPLAINT, SEVERITY_LOW, "billing", "eu");
+	e = test_opening(EVENT_COMPLAINT, SEVERITY_LOW, "billing", "eu");
 	assert_true(policy_matches(&p, &e));
 	/* One list agreeing is not enough. */
-	e = test_event(EVENT_MESSAGE, SEVERITY_NORMAL, "billing", "apac");
+	e = test_opening(EVENT_MESSAGE, SEVERITY_NORMAL, "billing", "apac");
 	assert_false(policy_matches(&p, &e));
-	e = test_event(EVENT_MESSAGE, SEVERITY_NORMAL, "shipping", "eu");
+	e = test_opening(EVENT_MESSAGE, SEVERITY_NORMAL, "shipping", "eu");
 	assert_false(policy_matches(&p, &e));
 	/* No prefixes, no case folding, and an absent value ("") is in no list. */
-	e = test_event(EVENT_MESSAGE, SEVERITY_NORMAL, "bill", "eu");
+	e = test_opening(EVENT_MESSAGE, SEVERITY_NORMAL, "bill", "eu");
 	assert_false(policy_matches(&p, &e));
-	e = test_event(EVENT_MESSAGE, SEVERITY_NORMAL, "Billing", "eu");
+	e = test_opening(EVENT_MESSAGE, SEVERITY_NORMAL, "Billing", "eu");
 	assert_false(policy_matches(&p, &e));
-	e = test_event(EVENT_MESSAGE, SEVERITY_NORMAL, "billing", "");
+	e = test_opening(EVENT_MESSAGE, SEVERITY_NORMAL, "billing", "");
 	assert_false(policy_matches(&p, &e));
 	/* An empty list takes anything, an absent value too. */
-	e = test_event(EVENT_MESSAGE, SEVERITY_NORMAL, "", "eu");
+	e = test_opening(EVENT_MESSAGE, SEVERITY_NORMAL, "", "eu");
 	assert_true(policy_matches(&by_queue, &e));
-	e = test_event(EVENT_MESSAGE, SEVERITY_NORMAL, "anything", "us-east");
+	e = test_opening(EVENT_MESSAGE, SEVERITY_NORMAL, "anything", "us-east");
 	assert_true(policy_matches(&by_queue, &e));
 }
 

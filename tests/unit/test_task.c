@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "alert.h"
 #include "clock_record.h"
 #include "route.h"
 #include "task.h"
@@ -162,12 +163,36 @@ static struct task_config cfg;
 static struct policy default_policy;
 static struct terms default_terms;
 
-/* task_config.restore_terms: a record's terms are always the default's here. */
+/* The terms of the last restored record that were not quite the default's (a version-1 clock's). */
+static struct terms restored_terms;
+
+/* Whether two terms have the same mask and goals. */
+static bool same_goals(const struct terms *a, const struct terms *b)
+{
+	if (a->pause_mask != b->pause_mask)
+		return false;
+	for (int g = 0; g < POLICY_TARGET_COUNT; g++) {
+		for (int k = 0; k < TERMS_KINDS; k++)
+			if (a->goals[g].target_ms[k] != b->goals[g].target_ms[k])
+				return false;
+		if (a->goals[g].promise_ms != b->goals[g].promise_ms ||
+		    a->goals[g].at_risk_permille != b->goals[g].at_risk_permille)
+			return false;
+	}
+	return true;
+}
+
+/* task_config.restore_terms: a record's terms are the default's here, or (version 1) a copy of them kept. */
 static const struct terms *restore_terms(void *arg, const struct terms *t)
 {
 	(void)arg;
 	assert_string_equal(t->policy, "default");
-	return &default_terms;
+	assert_string_equal(t->calendar_name, "always");
+	if (same_goals(t, &default_terms))
+		return &default_terms;
+	restored_terms = *t;
+	restored_terms.calendar = calendar_always();
+	return &restored_terms;
 }
 
 /* The default windows and rules, two tasks, 24 h targets, at risk at 80%. */
@@ -511,6 +536,121 @@ static void test_restore(void **state)
 	task_free(r);
 }
 
+/* Packs a version-1 running record [1, phase, start, created, target, permille, kind, risk_fired, agent, ""]. */
+static size_t v1_record(char *buf, size_t size, int phase, int64_t start, int64_t target, int permille, bool risk_fired)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	size_t len;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 10);
+	msgpack_pack_int(&pk, 1);
+	msgpack_pack_int(&pk, phase);
+	msgpack_pack_int64(&pk, start);
+	msgpack_pack_int64(&pk, start);
+	msgpack_pack_int64(&pk, target);
+	msgpack_pack_int(&pk, permille);
+	msgpack_pack_int(&pk, 0); /* a message */
+	if (risk_fired)
+		msgpack_pack_true(&pk);
+	else
+		msgpack_pack_false(&pk);
+	msgpack_pack_str(&pk, 2);
+	msgpack_pack_str_body(&pk, "a1", 2);
+	msgpack_pack_str(&pk, 0);
+	assert_true(sb.size <= size);
+	memcpy(buf, sb.data, sb.size);
+	len = sb.size;
+	msgpack_sbuffer_destroy(&sb);
+	return len;
+}
+
+/* The alerts of rule among c's new outbox entries, the last one's facts into f. */
+static size_t alerts_of(const struct capture *c, const char *rule, struct alert_facts *f)
+{
+	size_t n = 0;
+	struct alert_facts a;
+
+	for (size_t i = 0; i < c->added; i++) {
+		if (c->entry[i].kind != OUTBOX_ALERT)
+			continue;
+		assert_true(alert_facts_parse(c->entry[i].data, c->entry[i].len, &a));
+		if (strcmp(a.rule, rule) == 0) {
+			*f = a;
+			n++;
+		}
+	}
+	return n;
+}
+
+/*
+ * A version-1 record's running clock (before policies) restores under the default policy's
+ * terms with its own target and at-risk fraction: a message clock of 2h at risk at 0.5, where the
+ * default's is 24h at 0.8.
+ */
+static void test_restore_v1(void **state)
+{
+	struct task *r = task_new(0, &cfg);
+	struct capture c = {0};
+	struct alert_facts f;
+	char rec[64];
+	const int64_t start = T0 - 30 * MIN;
+	size_t overdue;
+
+	(void)state;
+	assert_true(task_restore_ticket(r, "T1", 2, rec, v1_record(rec, sizeof(rec), 2, start, 2 * HOUR, 500, false),
+	    T0));
+	task_restore_done(r, T0);
+	assert_int_equal(task_clocks(r, &overdue), 1);
+	assert_int_equal(overdue, 0);
+	assert_int_equal(restored_terms.goals[POLICY_FIRST_REPLY].target_ms[0], 2 * HOUR);
+	assert_int_equal(restored_terms.goals[POLICY_FIRST_REPLY].at_risk_permille, 500);
+	/* Other kinds keep the default's targets. */
+	assert_int_equal(restored_terms.goals[POLICY_FIRST_REPLY].target_ms[1], 24 * HOUR);
+	assert_true(task_next_tick(r) <= start + HOUR);
+	task_tick(r, start + HOUR - 1);
+	flush(r, start + HOUR - 1, &c);
+	assert_int_equal(alerts_of(&c, "reply_sla_at_risk", &f), 0);
+	task_tick(r, start + HOUR);
+	flush(r, start + HOUR, &c);
+	assert_int_equal(alerts_of(&c, "reply_sla_at_risk", &f), 1);
+	assert_int_equal(f.since, start + HOUR);
+	assert_int_equal(f.target, 2 * HOUR);
+	assert_int_equal(f.due, start + 2 * HOUR);
+	task_tick(r, start + 2 * HOUR);
+	flush(r, start + 2 * HOUR, &c);
+	assert_int_equal(alerts_of(&c, "reply_sla_breach", &f), 1);
+	assert_int_equal(f.since, start + 2 * HOUR);
+	assert_int_equal(task_clocks(r, &overdue), 1);
+	assert_int_equal(overdue, 1);
+	cap_reset(&c);
+	task_free(r);
+	/* Overdue, its at-risk fired: the reply resolves the breach that release fired, at start + its target. */
+	r = task_new(0, &cfg);
+	assert_true(task_restore_ticket(r, "T1", 2, rec, v1_record(rec, sizeof(rec), 3, T0 - 2 * HOUR, HOUR, 800, true),
+	    T0));
+	task_restore_done(r, T0);
+	assert_int_equal(task_clocks(r, &overdue), 1);
+	assert_int_equal(overdue, 1);
+	{
+		struct event e = ev("r1", EVENT_REPLY, "a1", "T1", T0 + MIN, 0);
+
+		task_event(r, &e, T0 + MIN);
+	}
+	flush(r, T0 + MIN, &c);
+	assert_int_equal(alerts_of(&c, "reply_sla_breach", &f), 1);
+	assert_string_equal(f.state, "resolved");
+	assert_int_equal(f.since, T0 - HOUR);
+	assert_int_equal(f.target, HOUR);
+	assert_int_equal(f.response_ms, 2 * HOUR + MIN);
+	assert_int_equal(task_clocks(r, &overdue), 0);
+	assert_int_equal(overdue, 0);
+	cap_reset(&c);
+	task_free(r);
+}
+
 /* HSCAN may return a field twice: every record restored twice gives the same task as once. */
 static void test_restore_repeats(void **state)
 {
@@ -831,6 +971,7 @@ int main(void)
 		cmocka_unit_test(test_remote_clock),
 		cmocka_unit_test(test_restore),
 		cmocka_unit_test(test_restore_repeats),
+		cmocka_unit_test(test_restore_v1),
 		cmocka_unit_test(test_rule_fires),
 		cmocka_unit_test(test_ticket_names),
 		cmocka_unit_test(test_rule_resolves),

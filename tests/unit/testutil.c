@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "testutil.h"
@@ -28,4 +29,18 @@ test_slurp(const char *path)
 	buf[len] = '\0';
 	fclose(fp);
 	return buf;
+}
+
+/* See testutil.h. */
+struct event
+test_opening(enum event_type type, enum severity sev, const char *category, const char *queue)
+{
+	struct event	e;
+
+	memset(&e, 0, sizeof e);
+	e.type = type;
+	e.severity = sev;
+	snprintf(e.category, sizeof e.category, "%s", category);
+	snprintf(e.queue, sizeof e.queue, "%s", queue);
+	return e;
 }

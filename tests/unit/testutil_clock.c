@@ -175,3 +175,69 @@ tc_zeroed(const struct clock_state *s)
 
 	return memcmp(s, &zero, sizeof(zero)) == 0;
 }
+
+/* See testutil_clock.h. */
+const struct clock_run *
+tc_res(const struct clock_state *s)
+{
+	static const struct clock_run idle;
+
+	return s->extra != NULL ? &s->extra->resolution : &idle;
+}
+
+/* See testutil_clock.h. */
+int64_t
+tc_early(const struct clock_state *s)
+{
+	return s->extra != NULL ? s->extra->early : 0;
+}
+
+/* See testutil_clock.h. */
+int64_t
+tc_expires(const struct clock_state *s)
+{
+	return s->extra != NULL ? s->extra->expires : 0;
+}
+
+/* See testutil_clock.h. */
+const struct pauses *
+tc_pauses(const struct clock_state *s)
+{
+	return s->extra != NULL ? s->extra->pauses : NULL;
+}
+
+/* See testutil_clock.h. */
+int64_t
+tc_target(const struct clock_state *s, const struct clock_run *r)
+{
+	assert_non_null(s->terms);
+	return s->terms->goals[r->goal].target_ms[r->kind];
+}
+
+/* See testutil_clock.h. */
+int64_t
+tc_promise(const struct clock_state *s, const struct clock_run *r)
+{
+	assert_non_null(s->terms);
+	return s->terms->goals[r->goal].promise_ms;
+}
+
+/* See testutil_clock.h. */
+int
+tc_at_risk(const struct clock_state *s, const struct clock_run *r)
+{
+	assert_non_null(s->terms);
+	return s->terms->goals[r->goal].at_risk_permille;
+}
+
+/* See testutil_clock.h. */
+struct terms tc_def;
+
+/* See testutil_clock.h. */
+int
+tc_setup(void **state)
+{
+	(void)state;
+	tc_terms(&tc_def);
+	return 0;
+}

@@ -35,6 +35,13 @@ extern const struct clock_config CFG;
  */
 void tc_terms(struct terms *t);
 
+/* The example terms (tc_terms), filled by tc_setup, cmocka's group setup of every clock test. */
+extern struct terms tc_def;
+int tc_setup(void **state);
+
+#define DUE (T0 + DAY)                    /* a high complaint's first-reply deadline (24h) */
+#define RISK (T0 + 19 * HOUR + 12 * MIN)  /* its at-risk point, 0.8 x 24h in */
+
 /* Sets every kind's target of goal g, its promise and at-risk. */
 void tc_goal(struct terms *t, enum policy_target g, int64_t target, int64_t promise, int permille);
 
@@ -87,5 +94,20 @@ void tc_alert(const struct alert_facts *f, const struct terms *t, struct tc_aler
 
 /* Whether a state is all zero, as a deleted ticket is. */
 bool tc_zeroed(const struct clock_state *s);
+
+/*
+ * What a compact state keeps apart (clock.h), read back whether or not the ticket has extras:
+ * the resolution clock (an idle one without extras), the early reply and its expiry (0: none),
+ * the timeline (NULL: none).
+ */
+const struct clock_run *tc_res(const struct clock_state *s);
+int64_t tc_early(const struct clock_state *s);
+int64_t tc_expires(const struct clock_state *s);
+const struct pauses *tc_pauses(const struct clock_state *s);
+
+/* A clock's target, promise and at-risk fraction: its goal's in the ticket's terms, for its kind. */
+int64_t tc_target(const struct clock_state *s, const struct clock_run *r);
+int64_t tc_promise(const struct clock_state *s, const struct clock_run *r);
+int tc_at_risk(const struct clock_state *s, const struct clock_run *r);
 
 #endif
