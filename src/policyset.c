@@ -1,6 +1,7 @@
 /* policyset.c: the terms of the configured policies, made anew at each reload and kept for the tickets that use them. */
 #include "policyset.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,7 +78,10 @@ policyset_restore(struct policyset *ps, const struct config *cfg, const struct t
 
 	copy.calendar = config_calendars_find(cfg, t->calendar_name);
 	*missing = copy.calendar == NULL;
-	if (*missing)
+	if (*missing) {
+		/* Its alerts then name the calendar that counts, and a later restart keeps it. */
 		copy.calendar = calendar_always();
+		snprintf(copy.calendar_name, sizeof(copy.calendar_name), "%s", CALENDAR_ALWAYS);
+	}
 	return terms_book_intern(ps->book, &copy);
 }

@@ -149,8 +149,10 @@ clock_run_next(const struct clock_state *s, const struct clock_run *r)
 
 	switch (r->state) {
 	case RUN_OPEN:
-		/* A promise is never shorter than its target: it breaks at the deadline or later. */
 		t = clock_goal(s, r)->at_risk_permille > 0 && !r->risk_fired ? clock_run_risk(s, r) : clock_run_due(s, r);
+		/* A promise is checked against the longest target a policy's tickets start with: a shorter one can break first. */
+		if (!r->promise_fired && clock_run_promised(s, r) < t)
+			t = clock_run_promised(s, r);
 		break;
 	case RUN_OVERDUE:
 		if (!r->promise_fired)
@@ -274,14 +276,16 @@ clock_extra_trim(struct clock_state *s)
 {
 	struct clock_extra *x = s->extra;
 
-	if (x != NULL && x->pauses == NULL && x->resolution.state == RUN_IDLE && x->expires == 0) {
+	/* Fired episodes keep their since there: a restore under other hours must not move them. */
+	if (x != NULL && x->pauses == NULL && x->resolution.state == RUN_IDLE && x->expires == 0 &&
+	    !s->reply.risk_fired && !s->reply.breach_counted && !s->reply.promise_fired) {
 		free(x);
 		s->extra = NULL;
 	}
 }
 
-/* The start of a fired episode of r: as it fired, or (no timeline ever moved it) the point itself. */
-static int64_t
+/* See clock.h. */
+int64_t
 clock_since(const struct clock_state *s, const struct clock_run *r, enum clock_episode e)
 {
 	if (s->extra != NULL)
@@ -721,10 +725,13 @@ clock_status(struct clock_state *s, const struct clock_config *cfg, enum ticket_
 	if (pauses_note(s->extra->pauses, ts, status)) {
 		out->changed = true;
 		/* A ticket with no terms has no clock to stop or start: its timeline waits for one. */
-		/* Even when already solved: a reply clock started since (a message) ends too. */
+		/*
+		 * Even when already solved: a reply clock started since (a message) ends too. A
+		 * ticket reopened is solved, or was forgotten since and has nothing running.
+		 */
 		if (s->terms != NULL && status == STATUS_SOLVED)
 			clock_solve(s, cfg, ts, now_ms, names, out);
-		else if (s->terms != NULL && status == STATUS_REOPENED && s->solved)
+		else if (s->terms != NULL && status == STATUS_REOPENED && (s->solved || !clock_holds_names(s)))
 			clock_reopen(s, cfg, ts, now_ms, out);
 	}
 	clock_finish(s, cfg, now_ms, out);
@@ -748,8 +755,8 @@ clock_run_fire(struct clock_state *s, struct clock_run *r, int64_t now_ms,
 		return true;
 	}
 	due = clock_run_due(s, r);
-	if (r->state == RUN_OVERDUE) {
-		promised = clock_run_promised(s, r);
+	promised = clock_run_promised(s, r);
+	if (!r->promise_fired && now_ms >= promised && (r->state == RUN_OVERDUE || now_ms < due)) {
 		r->promise_fired = true;
 		clock_mark(s, r, CLOCK_PROMISE, promised);
 		clock_add(out, C_PROMISE_BROKEN, promised, 1);

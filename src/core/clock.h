@@ -194,6 +194,12 @@ bool clock_reply_overdue(const struct clock_state *s);
 /* A running clock's deadline (the reply clock's, else the resolution clock's); CLOCK_NONE if none. */
 int64_t clock_due(const struct clock_state *s);
 
+/*
+ * The start of a fired episode e of r (s's reply clock or its resolution clock): as it fired,
+ * or, when no timeline ever moved the points, the point itself. Its alerts' since.
+ */
+int64_t clock_since(const struct clock_state *s, const struct clock_run *r, enum clock_episode e);
+
 /* Whether the state knows nothing: no terms, no timeline, no early reply (forget the ticket). */
 bool clock_empty(const struct clock_state *s);
 

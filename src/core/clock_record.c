@@ -117,10 +117,15 @@ clock_pack_bin(msgpack_packer *pk, const unsigned char *buf, const struct clock_
 	return msgpack_pack_bin(pk, len) == 0 && msgpack_pack_bin_body(pk, buf, len) == 0;
 }
 
-/* Writes one clock, with its settle time and the starts of its fired episodes (zero when not kept). */
+/*
+ * Writes one clock, with its settle time and the starts of its fired episodes (0 for one that
+ * did not fire), so a restore under another calendar still resolves the episodes it fired.
+ */
 static void
-clock_put_run(struct clock_bytes *b, const struct clock_run *r, int64_t settle_at, const int64_t *since)
+clock_put_run(struct clock_bytes *b, const struct clock_state *s, const struct clock_run *r, int64_t settle_at)
 {
+	const bool fired[CLOCK_EPISODES] = {r->risk_fired, r->breach_counted, r->promise_fired};
+
 	clock_put_var(b, r->start);
 	clock_put_var(b, r->created);
 	clock_put_var(b, r->state == RUN_SETTLING ? settle_at : 0);
@@ -130,7 +135,7 @@ clock_put_run(struct clock_bytes *b, const struct clock_run *r, int64_t settle_a
 	clock_put(b, (r->risk_fired ? RUN_RISK_FIRED : 0) | (r->breach_counted ? RUN_BREACH_COUNTED : 0) |
 	    (r->promise_fired ? RUN_PROMISE_FIRED : 0), 1);
 	for (int e = 0; e < CLOCK_EPISODES; e++)
-		clock_put_var(b, since != NULL ? since[e] : 0);
+		clock_put_var(b, fired[e] && r->state != RUN_IDLE ? clock_since(s, r, (enum clock_episode)e) : 0);
 }
 
 /* Resolves a handle to its string; the category's absence is "". */
@@ -169,9 +174,8 @@ clock_record_pack(msgpack_packer *pk, const struct clock_state *s, const struct 
 	if (!clock_pack_bin(pk, buf, &b))
 		return false;
 	b.p = buf;
-	clock_put_run(&b, &s->reply, s->when, x != NULL ? x->since[0] : NULL);
-	clock_put_run(&b, x != NULL ? &x->resolution : &idle, x != NULL ? x->settle_at : 0,
-	    x != NULL ? x->since[1] : NULL);
+	clock_put_run(&b, s, &s->reply, s->when);
+	clock_put_run(&b, s, x != NULL ? &x->resolution : &idle, x != NULL ? x->settle_at : 0);
 	if (!clock_pack_bin(pk, buf, &b))
 		return false;
 	b.p = buf;
@@ -305,7 +309,8 @@ clock_put_extra(struct clock_state *s, const struct clock_record_run *d, const s
 {
 	struct clock_extra *x;
 
-	if (d[1].r.state == RUN_IDLE && expires == 0 && p->n == 0)
+	if (d[1].r.state == RUN_IDLE && expires == 0 && p->n == 0 && d[0].since[CLOCK_RISK] == 0 &&
+	    d[0].since[CLOCK_BREACH] == 0 && d[0].since[CLOCK_PROMISE] == 0)
 		return true;
 	if ((x = s->extra = calloc(1, sizeof(*x))) == NULL ||
 	    (p->n > 0 && (x->pauses = malloc(sizeof(*p))) == NULL))
@@ -386,6 +391,13 @@ clock_unpack_v1(const msgpack_object *m, size_t n, struct clock_state *s, struct
 	r->goal = POLICY_FIRST_REPLY;
 	r->kind = (uint8_t)kind;
 	r->risk_fired = m[7].via.boolean;
+	/* What fired keeps its start, as version 2's restores do: wall time, start + its span. */
+	if ((r->risk_fired || r->breach_counted) && (s->extra = calloc(1, sizeof(*s->extra))) == NULL)
+		return false;
+	if (r->risk_fired)
+		s->extra->since[0][CLOCK_RISK] = r->start + rec->v1_target * permille / 1000;
+	if (r->breach_counted)
+		s->extra->since[0][CLOCK_BREACH] = r->start + rec->v1_target;
 	return true;
 }
 

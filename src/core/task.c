@@ -370,6 +370,9 @@ static void task_ticket_part(struct task *t, const struct event *e, int64_t now_
 	if (e->type == EVENT_REPLY) {
 		clock_reply(&k->clock, &t->cfg->clocks, e->ts_ms, now_ms, &names, &fx);
 	} else if (e->type == EVENT_STATUS) {
+		/* `reopened` on a ticket forgotten since it was solved starts it anew, as an opening would. */
+		if (naming && k->clock.terms == NULL)
+			k->clock.terms = task_terms(t, e);
 		clock_status(&k->clock, &t->cfg->clocks, e->status, e->ts_ms, now_ms, &names, &fx);
 	} else {
 		op.terms = task_terms(t, e);
@@ -699,9 +702,14 @@ static const struct terms *task_restored_terms(const struct task *t, const struc
 
 	if (rec->has_terms)
 		return t->cfg->restore_terms(t->cfg->restore_arg, &rec->terms);
+	/* What version 1 had: reply targets, no promise, no pause, no resolution clock. */
 	v1 = *t->cfg->default_terms;
 	v1.calendar = calendar_always();
 	snprintf(v1.calendar_name, sizeof(v1.calendar_name), "%s", CALENDAR_ALWAYS);
+	v1.pause_mask = 0;
+	for (int g = 0; g < POLICY_TARGET_COUNT; g++)
+		v1.goals[g].promise_ms = 0;
+	memset(&v1.goals[POLICY_RESOLUTION], 0, sizeof(v1.goals[POLICY_RESOLUTION]));
 	v1.goals[POLICY_FIRST_REPLY].target_ms[s->reply.kind] = rec->v1_target;
 	v1.goals[POLICY_FIRST_REPLY].at_risk_permille = rec->v1_at_risk_permille;
 	return t->cfg->restore_terms(t->cfg->restore_arg, &v1);

@@ -769,8 +769,11 @@ void engine_reconfigure(struct engine *e)
 	e->tcfg.clocks.memory_ms = cfg->ticket_memory_ms;
 	e->tcfg.clocks.grace_ms = cfg->status_grace_ms;
 	/* Running clocks keep their terms; tickets started from now on take these. */
-	if (!policyset_load(&e->policies, cfg))
-		log_err("engine: out of memory loading the policies; tickets keep starting under the previous ones");
+	if (!policyset_load(&e->policies, cfg)) {
+		/* The previous policies went with the previous file: only the default is left to match. */
+		log_err("engine: out of memory loading the policies; tickets start under the default policy");
+		e->policies.count = 0;
+	}
 	e->tcfg.policies = cfg->policies;
 	e->tcfg.policy_count = e->policies.count;
 	e->tcfg.policy_terms = e->policies.terms;

@@ -515,6 +515,59 @@ test_business_hours(void **state)
 	calendar_free(t.calendar);
 }
 
+/* A promise shorter than the target of the kind that opened the clock breaks before the deadline, at its instant. */
+static void
+test_promise_before_target(void **state)
+{
+	struct terms t;
+	struct clock_state s = { 0 };
+	struct clock_effects e;
+
+	(void)state;
+	tc_terms(&t);
+	/* The message target is 8h (tc_terms); a 6h promise, as one checked against complaints only could be. */
+	tc_goal(&t, POLICY_FIRST_REPLY, 8 * HOUR, 6 * HOUR, 0);
+	tc_open(&s, &CFG, &t, CLOCK_MESSAGE, A17, T0, T0, &e);
+	assert_int_equal(e.next_ms, T0 + 6 * HOUR);
+	assert_true(clock_fire(&s, &CFG, T0 + 6 * HOUR, &TICKET, &e));
+	tc_fx(&e, CLOCK_KEEP, true, T0 + 8 * HOUR, 0, 0, 1, 1);
+	TC_ADDS(&e, 0, A17, { C_PROMISE_BROKEN, T0 + 6 * HOUR, 1 });
+	assert_string_equal(e.alerts[0].rule, "promise_broken");
+	assert_string_equal(e.alerts[0].state, "firing");
+	assert_int_equal(e.alerts[0].since, T0 + 6 * HOUR);
+	assert_int_equal(s.reply.state, RUN_OPEN);
+	/* The breach then fires at the deadline, and the reply resolves both. */
+	assert_true(clock_fire(&s, &CFG, T0 + 8 * HOUR, &TICKET, &e));
+	assert_string_equal(e.alerts[0].rule, "reply_sla_breach");
+	clock_reply(&s, &CFG, T0 + 9 * HOUR, T0 + 9 * HOUR, &TICKET, &e);
+	assert_int_equal(e.n_alerts, 2);
+	assert_string_equal(e.alerts[1].rule, "promise_broken");
+	assert_string_equal(e.alerts[1].state, "resolved");
+	assert_int_equal(e.alerts[1].since, T0 + 6 * HOUR);
+	clock_clear(&s);
+}
+
+/* `reopened` on a remembered ticket with nothing running starts its clocks, as a message would. */
+static void
+test_reopened_remembered(void **state)
+{
+	struct terms t;
+	struct clock_state s = { 0 };
+	struct clock_effects e;
+
+	(void)state;
+	tc_terms(&t);
+	tc_open(&s, &MEMCFG, &t, CLOCK_MESSAGE, A17, T0, T0, &e);
+	clock_reply(&s, &MEMCFG, T0 + HOUR, T0 + HOUR, &TICKET, &e);
+	assert_int_equal(s.reply.state, RUN_IDLE);
+	tc_status(&s, &MEMCFG, STATUS_REOPENED, T0 + 2 * HOUR, T0 + 2 * HOUR, &e);
+	assert_int_equal(e.open_delta, 1);
+	assert_int_equal(s.reply.state, RUN_OPEN);
+	assert_int_equal(s.reply.goal, POLICY_NEXT_REPLY);
+	assert_int_equal(s.reply.start, T0 + 2 * HOUR);
+	clock_clear(&s);
+}
+
 int
 main(void)
 {
@@ -533,6 +586,8 @@ main(void)
 		cmocka_unit_test(test_promise_late_reply),
 		cmocka_unit_test(test_solved_many_alerts),
 		cmocka_unit_test(test_business_hours),
+		cmocka_unit_test(test_promise_before_target),
+		cmocka_unit_test(test_reopened_remembered),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
