@@ -111,7 +111,7 @@ struct config {
 
 	/*
 	 * [policy.NAME], default excepted, in the order of their headers: a ticket takes the
-	 * first that matches its opening event (config_policies_select), else policy_default.
+	 * first that matches its opening event (policy_select), else policy_default.
 	 * That is [policy.default], or when the file has none a policy of the defaults
 	 * (config_policies_defaults), which config_defaults sets too. Their calendar pointers
 	 * are cfg's calendars or calendar_always(), valid until config_free.

@@ -439,13 +439,6 @@ config_policies_defaults(struct config *cfg)
 }
 
 /* See config_policies.h. */
-const struct policy *
-config_policies_select(const struct config *cfg, const struct event *e)
-{
-	return policy_select(cfg->policies, cfg->policy_count, &cfg->policy_default, e);
-}
-
-/* See config_policies.h. */
 void
 config_policies_parse_free(struct config_policies_parse *pp)
 {

@@ -45,9 +45,6 @@ bool config_policies_finish(const struct config_policies_parse *pp, struct confi
 /* Sets cfg->policy_default to the policy of the defaults, with cfg's [sla] at_risk. */
 void config_policies_defaults(struct config *cfg);
 
-/* The policy of a ticket opened by e under cfg: see policy_select. */
-const struct policy *config_policies_select(const struct config *cfg, const struct event *e);
-
 /* Frees what pp holds. */
 void config_policies_parse_free(struct config_policies_parse *pp);
 

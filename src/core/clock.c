@@ -145,14 +145,14 @@ clock_run_promised(const struct clock_state *s, const struct clock_run *r)
 static int64_t
 clock_run_next(const struct clock_state *s, const struct clock_run *r)
 {
-	int64_t t = PAUSES_NEVER;
+	int64_t t = PAUSES_NEVER, promised;
 
 	switch (r->state) {
 	case RUN_OPEN:
 		t = clock_goal(s, r)->at_risk_permille > 0 && !r->risk_fired ? clock_run_risk(s, r) : clock_run_due(s, r);
 		/* A promise is checked against the longest target a policy's tickets start with: a shorter one can break first. */
-		if (!r->promise_fired && clock_run_promised(s, r) < t)
-			t = clock_run_promised(s, r);
+		if (!r->promise_fired && (promised = clock_run_promised(s, r)) < t)
+			t = promised;
 		break;
 	case RUN_OVERDUE:
 		if (!r->promise_fired)

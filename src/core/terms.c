@@ -12,7 +12,6 @@ struct terms_entry {
 
 struct terms_book {
 	struct terms_entry *head;
-	size_t count;
 };
 
 /* See terms.h. */
@@ -76,15 +75,7 @@ terms_book_intern(struct terms_book *b, const struct terms *t)
 	}
 	e->next = b->head;
 	b->head = e;
-	b->count++;
 	return &e->t;
-}
-
-/* See terms.h. */
-size_t
-terms_book_count(const struct terms_book *b)
-{
-	return b->count;
 }
 
 /* See terms.h. */

@@ -50,9 +50,6 @@ void terms_book_free(struct terms_book *b);
  */
 const struct terms *terms_book_intern(struct terms_book *b, const struct terms *t);
 
-/* How many distinct terms the book holds. */
-size_t terms_book_count(const struct terms_book *b);
-
 /*
  * The terms of policy p: its goals, and where a target inherits, [sla]'s reply_target by kind
  * (sla_target_ms[TERMS_KINDS]).

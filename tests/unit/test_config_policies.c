@@ -65,7 +65,7 @@ test_no_policies(void **state)
 	assert_null(c->policies);
 	assert_int_equal(c->calendar_count, 0);
 	assert_null(c->calendars);
-	assert_ptr_equal(config_policies_select(c, &e), &c->policy_default);
+	assert_ptr_equal(policy_select(c->policies, c->policy_count, &c->policy_default, &e), &c->policy_default);
 	/* [sla] at_risk is read once the whole file is: a policy above it follows it too. */
 	test_loads(f, "[policy.fast]\nfirst_reply = 1h\n[sla]\nat_risk = 0.5\n");
 	test_default_policy(&c->policy_default, "default", 500);
@@ -182,13 +182,13 @@ test_full_file(void **state)
 	assert_int_equal(p->pause_mask, PAUSE_DEFAULT);
 
 	e = test_opening(EVENT_COMPLAINT, SEVERITY_CRITICAL, "billing", "vip");
-	assert_ptr_equal(config_policies_select(c, &e), &c->policies[0]);
+	assert_ptr_equal(policy_select(c->policies, c->policy_count, &c->policy_default, &e), &c->policies[0]);
 	e = test_opening(EVENT_COMPLAINT, SEVERITY_HIGH, "billing", "");
-	assert_ptr_equal(config_policies_select(c, &e), &c->policies[1]);
+	assert_ptr_equal(policy_select(c->policies, c->policy_count, &c->policy_default, &e), &c->policies[1]);
 	e = test_opening(EVENT_MESSAGE, SEVERITY_NORMAL, "billing", "");
-	assert_ptr_equal(config_policies_select(c, &e), &c->policy_default);
+	assert_ptr_equal(policy_select(c->policies, c->policy_count, &c->policy_default, &e), &c->policy_default);
 	e = test_opening(EVENT_MESSAGE, SEVERITY_NORMAL, "chat", "eu");
-	assert_ptr_equal(config_policies_select(c, &e), &c->policies[2]);
+	assert_ptr_equal(policy_select(c->policies, c->policy_count, &c->policy_default, &e), &c->policies[2]);
 
 	/* Loading again frees them all (ASan checks), and a plain file has none. */
 	test_loads(f, "[redis]\nport = 1\n");
