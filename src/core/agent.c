@@ -7,8 +7,8 @@
 
 #include "mpack.h"
 
-/* Bumped when the packed layout changes; older checkpoints are then refused, but for version 1. */
-#define AGENT_VERSION 2
+/* Bumped when the packed layout changes; older checkpoints are then refused, but for versions 1 and 2. */
+#define AGENT_VERSION 3
 /*
  * Version 1 (before the reply-policy counters) differs only in its counts: they hold the
  * first 16 counters of enum counter, through C_SLA_MISSED, with the same kinds. Decoding
@@ -16,8 +16,13 @@
  */
 #define AGENT_V1_COUNTERS 16
 _Static_assert(AGENT_V1_COUNTERS == C_SLA_MISSED + 1, "new counters go after C_SLA_MISSED");
-/* [version, open, overdue, newest, counts, [kind, since, pending_since, last_sent] x RULE_COUNT] */
-#define AGENT_FIELDS 6
+/*
+ * [version, open, overdue, newest, counts, [kind, since, pending_since, last_sent] x RULE_COUNT,
+ * responses]. Versions 1 and 2 have no responses (6 fields): their agents' percentiles start
+ * from the upgrade.
+ */
+#define AGENT_FIELDS 7
+#define AGENT_V2_FIELDS 6
 #define AGENT_RULE_FIELDS 4
 
 /* The rolling layout over ws of the first counters of enum counter, one slot each. */
@@ -31,9 +36,9 @@ static bool agent_plan_of(struct rolling_plan *plan, const struct windows *ws, s
 }
 
 /* See agent.h. */
-bool agent_plan_init(struct rolling_plan *plan, const struct windows *ws)
+bool agent_plan_init(struct agent_plan *plan, const struct windows *ws)
 {
-	return agent_plan_of(plan, ws, COUNTER_COUNT);
+	return agent_plan_of(&plan->counts, ws, COUNTER_COUNT) && histogram_plan_init(&plan->responses, ws);
 }
 
 /* See agent.h. */
@@ -72,21 +77,40 @@ size_t agent_incs_of(const struct event *e, struct rolling_inc out[AGENT_INCS_MA
 }
 
 /* See agent.h. */
-bool agent_count(struct agent *a, const struct rolling_plan *plan, int64_t now_ms, int64_t ts,
+bool agent_count(struct agent *a, const struct agent_plan *plan, int64_t now_ms, int64_t ts,
     const struct rolling_inc *incs, size_t n)
 {
-	return rolling_add(&a->counts, plan, now_ms, ts, incs, n) == ROLLING_ADDED;
+	if (rolling_add(&a->counts, &plan->counts, now_ms, ts, incs, n) != ROLLING_ADDED)
+		return false;
+	/* A clock closed by a reply adds its time as C_RESP_MAX_MS: the one add of it per response. */
+	for (size_t i = 0; i < n; i++)
+		if (incs[i].slot == C_RESP_MAX_MS)
+			histogram_add(&a->responses, &plan->responses, now_ms, ts, incs[i].value);
+	return true;
 }
 
 /* See agent.h. */
-void agent_totals(const struct agent *a, const struct rolling_plan *plan, int64_t now_ms,
+void agent_advance(struct agent *a, const struct agent_plan *plan, int64_t now_ms)
+{
+	rolling_advance(&a->counts, &plan->counts, now_ms);
+	histogram_advance(&a->responses, &plan->responses, now_ms);
+}
+
+/* See agent.h. */
+void agent_totals(const struct agent *a, const struct agent_plan *plan, int64_t now_ms,
     struct totals out[WINDOWS_MAX], int64_t *next_change)
 {
 	int64_t flat[WINDOWS_MAX * COUNTER_COUNT];
+	struct histogram_summary pct[WINDOWS_MAX];
 
-	rolling_totals(&a->counts, plan, now_ms, flat, next_change);
-	for (size_t w = 0; w < plan->tiers; w++)
+	rolling_totals(&a->counts, &plan->counts, now_ms, flat, next_change);
+	histogram_summarize(&a->responses, &plan->responses, now_ms, pct);
+	for (size_t w = 0; w < plan->counts.tiers; w++) {
 		memcpy(out[w].c, &flat[w * COUNTER_COUNT], sizeof(out[w].c));
+		out[w].resp_n = pct[w].n;
+		out[w].resp_p50_ms = pct[w].p50_ms;
+		out[w].resp_p90_ms = pct[w].p90_ms;
+	}
 }
 
 /* The facts of the alert a rule's action publishes; a resolve belongs to the episode that fired. */
@@ -193,11 +217,11 @@ bool agent_rules_active(const struct agent *a)
 }
 
 /* See agent.h. */
-bool agent_pack(msgpack_packer *pk, const struct agent *a, const struct rolling_plan *plan)
+bool agent_pack(msgpack_packer *pk, const struct agent *a, const struct agent_plan *plan)
 {
 	if (msgpack_pack_array(pk, AGENT_FIELDS) || msgpack_pack_int(pk, AGENT_VERSION) ||
 	    msgpack_pack_int64(pk, a->open) || msgpack_pack_int64(pk, a->overdue) ||
-	    msgpack_pack_int64(pk, a->newest_ms) || !rolling_pack(pk, &a->counts, plan) ||
+	    msgpack_pack_int64(pk, a->newest_ms) || !rolling_pack(pk, &a->counts, &plan->counts) ||
 	    msgpack_pack_array(pk, RULE_COUNT * AGENT_RULE_FIELDS))
 		return false;
 	for (int id = 0; id < RULE_COUNT; id++) {
@@ -207,7 +231,7 @@ bool agent_pack(msgpack_packer *pk, const struct agent *a, const struct rolling_
 		    msgpack_pack_int64(pk, r->pending_since_ms) || msgpack_pack_int64(pk, r->last_sent_ms))
 			return false;
 	}
-	return true;
+	return histogram_pack(pk, &a->responses, &plan->responses);
 }
 
 /* Reads the rule states; false on anything out of range. */
@@ -254,7 +278,7 @@ static bool agent_unpack_v1(const msgpack_object *o, struct rolling *r, const st
 }
 
 /* See agent.h. */
-bool agent_decode(const char *buf, size_t len, struct agent *a, const struct rolling_plan *plan)
+bool agent_decode(const char *buf, size_t len, struct agent *a, const struct agent_plan *plan)
 {
 	msgpack_unpacked u;
 	struct rule_state rules[RULE_COUNT];
@@ -264,18 +288,20 @@ bool agent_decode(const char *buf, size_t len, struct agent *a, const struct rol
 
 	memset(&next, 0, sizeof(next));
 	msgpack_unpacked_init(&u);
-	if (!mpack_one(&u, buf, len) || u.data.type != MSGPACK_OBJECT_ARRAY || u.data.via.array.size != AGENT_FIELDS)
+	if (!mpack_one(&u, buf, len) || u.data.type != MSGPACK_OBJECT_ARRAY || u.data.via.array.size < 1)
 		goto out;
 	const msgpack_object *m = u.data.via.array.ptr;
 	if (!mpack_int(&m[0], 1, AGENT_VERSION, &version) ||
+	    u.data.via.array.size != (version < AGENT_VERSION ? AGENT_V2_FIELDS : AGENT_FIELDS) ||
 	    !mpack_int(&m[1], INT32_MIN, INT32_MAX, &next.open) ||
 	    !mpack_int(&m[2], INT32_MIN, INT32_MAX, &next.overdue) ||
 	    !mpack_int(&m[3], 0, INT64_MAX, &next.newest_ms) || !agent_unpack_rules(&m[5], rules) ||
 	    !agent_set_rules(&next, rules))
 		goto out;
-	if (version == 1 ? !agent_unpack_v1(&m[4], &next.counts, plan) :
-	    !rolling_unpack(&m[4], &next.counts, plan)) {
-		free(next.rules);
+	if ((version == 1 ? !agent_unpack_v1(&m[4], &next.counts, &plan->counts) :
+	    !rolling_unpack(&m[4], &next.counts, &plan->counts)) ||
+	    (version == AGENT_VERSION && !histogram_unpack(&m[6], &next.responses, &plan->responses))) {
+		agent_free(&next);
 		goto out;
 	}
 	agent_free(a);
@@ -290,6 +316,7 @@ out:
 void agent_free(struct agent *a)
 {
 	rolling_free(&a->counts);
+	histogram_free(&a->responses);
 	free(a->rules);
 	memset(a, 0, sizeof(*a));
 }

@@ -10,6 +10,7 @@
 
 #include "alert.h"
 #include "event.h"
+#include "histogram.h"
 #include "rolling.h"
 #include "rule.h"
 #include "stats.h"
@@ -21,6 +22,7 @@
 /* One agent; a zeroed struct is an agent with nothing counted and every rule OK. */
 struct agent {
 	struct rolling counts;                /* enum counter slots in every window */
+	struct histogram responses;           /* the response times that C_RESP_N counts */
 	int64_t open;                         /* reply clocks of this agent running now */
 	int64_t overdue;                      /* of those, the ones whose breach fired */
 	int64_t newest_ms;                    /* ts of the newest counted event (the caller's to move) */
@@ -34,18 +36,33 @@ struct agent_alerts {
 	struct alert_facts facts[RULE_COUNT];
 };
 
-/* The rolling layout of agent counters over ws: one slot per enum counter. */
-bool agent_plan_init(struct rolling_plan *plan, const struct windows *ws);
+/* The rolling layouts of an agent's state over the windows. */
+struct agent_plan {
+	struct rolling_plan counts;    /* one slot per enum counter */
+	struct rolling_plan responses; /* one range of histogram buckets */
+};
+
+/* The layouts over ws. */
+bool agent_plan_init(struct agent_plan *plan, const struct windows *ws);
 
 /* The increments an event's own type credits to its agent (none for a message). */
 size_t agent_incs_of(const struct event *e, struct rolling_inc out[AGENT_INCS_MAX]);
 
-/* Counts increments at event time ts; false when ts is in no window (nothing changed). */
-bool agent_count(struct agent *a, const struct rolling_plan *plan, int64_t now_ms, int64_t ts,
+/*
+ * Counts increments at event time ts, and the response time of a C_RESP_MAX_MS among them
+ * (a reply clock's); false when ts is in no window (nothing changed).
+ */
+bool agent_count(struct agent *a, const struct agent_plan *plan, int64_t now_ms, int64_t ts,
     const struct rolling_inc *incs, size_t n);
 
-/* Every window's totals at now_ms, out[w] for window w of the plan; next_change as rolling_totals. */
-void agent_totals(const struct agent *a, const struct rolling_plan *plan, int64_t now_ms,
+/* Merges what is due at now_ms (rolling_advance); never changes totals. */
+void agent_advance(struct agent *a, const struct agent_plan *plan, int64_t now_ms);
+
+/*
+ * Every window's totals and response percentiles at now_ms, out[w] for window w of the plan;
+ * next_change as rolling_totals.
+ */
+void agent_totals(const struct agent *a, const struct agent_plan *plan, int64_t now_ms,
     struct totals out[WINDOWS_MAX], int64_t *next_change);
 
 /*
@@ -60,10 +77,10 @@ bool agent_evaluate(struct agent *a, const char *agent_id, const struct rule_con
 bool agent_rules_active(const struct agent *a);
 
 /* Appends the agent as one MessagePack object (versioned); false on a packer error. */
-bool agent_pack(msgpack_packer *pk, const struct agent *a, const struct rolling_plan *plan);
+bool agent_pack(msgpack_packer *pk, const struct agent *a, const struct agent_plan *plan);
 
 /* Replaces *a by the agent in buf (exactly one object); false, *a unchanged, if malformed. */
-bool agent_decode(const char *buf, size_t len, struct agent *a, const struct rolling_plan *plan);
+bool agent_decode(const char *buf, size_t len, struct agent *a, const struct agent_plan *plan);
 
 /* Frees what the agent holds; it is then empty. */
 void agent_free(struct agent *a);

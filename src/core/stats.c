@@ -97,6 +97,19 @@ stats_csat_tenths(const struct totals *t, int64_t *out)
 	return true;
 }
 
+/*
+ * Percent of scale-5 ratings that are dissatisfied (1-2), x10: a scale of its own, not
+ * 100 - CSAT, since the neutral 3s lie between the two.
+ */
+bool
+stats_dsat_tenths(const struct totals *t, int64_t *out)
+{
+	if (t->c[C_S5] <= 0)
+		return false;
+	*out = stats_div_round(1000 * t->c[C_DISSATISFIED], t->c[C_S5]);
+	return true;
+}
+
 /* Mean scale-5 score, x100. */
 bool
 stats_score_avg_hundredths(const struct totals *t, int64_t *out)
@@ -161,6 +174,26 @@ static bool
 stats_resp_max_s(const struct totals *t, int64_t *out)
 {
 	return stats_longest_s(t->c[C_RESP_N], t->c[C_RESP_MAX_MS], out);
+}
+
+/* The median response time in whole seconds, from the histogram (within 2%). */
+static bool
+stats_resp_p50_s(const struct totals *t, int64_t *out)
+{
+	if (t->resp_n <= 0)
+		return false;
+	*out = stats_div_round(t->resp_p50_ms, 1000);
+	return true;
+}
+
+/* The 90th percentile response time in whole seconds, from the histogram (within 2%). */
+static bool
+stats_resp_p90_s(const struct totals *t, int64_t *out)
+{
+	if (t->resp_n <= 0)
+		return false;
+	*out = stats_div_round(t->resp_p90_ms, 1000);
+	return true;
 }
 
 /* Whether some first-reply clock was judged met or missed. */
@@ -273,6 +306,7 @@ static const struct stats_figure stats_table[STATS_FIGURES] = {
 	{"neutral", 0, C_NEUTRAL, NULL, NULL},
 	{"dissatisfied", 0, C_DISSATISFIED, NULL, NULL},
 	{"csat", 1, -1, NULL, stats_csat_tenths},
+	{"dsat", 1, -1, NULL, stats_dsat_tenths},
 	{"score_avg", 2, -1, NULL, stats_score_avg_hundredths},
 	{"nps_ratings", 0, C_N10, NULL, NULL},
 	{"nps", 1, -1, NULL, stats_nps_tenths},
@@ -281,6 +315,8 @@ static const struct stats_figure stats_table[STATS_FIGURES] = {
 	{"complaint_rate", 1, -1, NULL, stats_complaint_rate_tenths},
 	{"resp_avg_s", 0, -1, NULL, stats_resp_avg_s},
 	{"resp_max_s", 0, -1, NULL, stats_resp_max_s},
+	{"resp_p50_s", 0, -1, NULL, stats_resp_p50_s},
+	{"resp_p90_s", 0, -1, NULL, stats_resp_p90_s},
 	{"reply_sla_met", 0, C_SLA_MET, NULL, NULL},
 	{"reply_sla_missed", 0, C_SLA_MISSED, NULL, NULL},
 	{"first_reply_met", 0, C_FIRST_MET, stats_first_judged, NULL},

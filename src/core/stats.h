@@ -41,8 +41,11 @@ enum counter {
 	COUNTER_COUNT
 };
 
+/* One window's counters, and the percentiles of its response times (histogram.c). */
 struct totals {
 	int64_t c[COUNTER_COUNT];
+	int64_t resp_n;                /* response times in the histogram: 0 when none (all below 0) */
+	int64_t resp_p50_ms, resp_p90_ms;
 };
 
 /* The short field name of a counter in Redis ("sat"). */
@@ -52,7 +55,7 @@ const char *stats_counter_name(enum counter c);
 bool stats_counter_is_max(enum counter c);
 
 /* Figures per window: the fields "<prefix>_<window>" of docs/redis-keys.md, in its order. */
-#define STATS_FIGURES 29
+#define STATS_FIGURES 32
 
 /* Figure i's field prefix ("csat" for "csat_24h"); i < STATS_FIGURES. */
 const char *stats_figure_prefix(int i);
@@ -78,6 +81,7 @@ size_t stats_format_fixed(int64_t scaled, int decimals, char *buf, size_t size);
 
 /* Figures as scaled integers; false when there are no samples. */
 bool stats_csat_tenths(const struct totals *t, int64_t *out);        /* percent x10 */
+bool stats_dsat_tenths(const struct totals *t, int64_t *out);        /* percent x10 */
 bool stats_score_avg_hundredths(const struct totals *t, int64_t *out);
 bool stats_nps_tenths(const struct totals *t, int64_t *out);         /* -1000..1000 */
 bool stats_complaint_rate_tenths(const struct totals *t, int64_t *out); /* per 100 replies, x10 */

@@ -252,7 +252,7 @@ static void task_agent_delta(struct task *t, const struct route_delta *d, int64_
 		return;
 	a = &t->agents[i].a;
 	/*
-	 * One rolling_add per event time (a closing reply's adds share one), as the adds one by
+	 * One agent_count per event time (a closing reply's adds share one), as the adds one by
 	 * one would do: a negative value, which rolling_add refuses alone, is left out.
 	 */
 	for (size_t k = 0, j; k < d->add_count; k = j) {
@@ -263,7 +263,7 @@ static void task_agent_delta(struct task *t, const struct route_delta *d, int64_
 			if (d->adds[j].value >= 0)
 				incs[n++] = (struct rolling_inc){(unsigned)d->adds[j].counter, d->adds[j].value};
 		if (n > 0)
-			rolling_add(&a->counts, &t->cfg->plan, now_ms, d->adds[k].ts_ms, incs, n);
+			agent_count(a, &t->cfg->plan, now_ms, d->adds[k].ts_ms, incs, n);
 	}
 	a->open += d->open;
 	a->overdue += d->overdue;
@@ -573,7 +573,7 @@ static bool task_flush_agent(struct task *t, uint32_t i, msgpack_sbuffer *sb, in
 	msgpack_packer pk;
 	int64_t next;
 
-	rolling_advance(&ta->a.counts, &t->cfg->plan, now_ms);
+	agent_advance(&ta->a, &t->cfg->plan, now_ms);
 	agent_totals(&ta->a, &t->cfg->plan, now_ms, view.totals, &next);
 	if (agent_evaluate(&ta->a, ta->id, t->cfg->rules, t->cfg->windows, view.totals, now_ms, &alerts))
 		ta->dirty = true;

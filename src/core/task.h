@@ -19,7 +19,7 @@
 /* Everything a task decides by; owned by the caller, never changed while tasks use it. */
 struct task_config {
 	const struct windows *windows;
-	struct rolling_plan plan;            /* agent_plan_init(windows) */
+	struct agent_plan plan;              /* agent_plan_init(windows) */
 	struct clock_config clocks;
 	/*
 	 * The policies a ticket may start under, in match order, with their terms at the same

@@ -81,8 +81,8 @@ struct view {
  * most clocks closed (met, means) come before maxima and misses.
  */
 static const char *const view_layout[STATS_FIGURES + 1] = {
-	"ratings", "csat", "score_avg", "satisfied", "dissatisfied", "neutral", "nps_ratings", "nps",
-	"replies", "resp_avg_s", "complaint_rate", "reply_sla_met",
+	"ratings", "csat", "dsat", "score_avg", "satisfied", "dissatisfied", "neutral", "nps_ratings", "nps",
+	"replies", "resp_avg_s", "resp_p50_s", "resp_p90_s", "complaint_rate", "reply_sla_met",
 	"tickets", /* open_tickets and overdue_tickets */
 	"complaints", "resp_max_s", "reply_sla_missed",
 	"next_reply_met", "next_reply_avg_s", "first_reply_met", "first_reply_avg_s", "resolution_met",

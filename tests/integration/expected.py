@@ -3,6 +3,7 @@ test produced (docs/windows.md: windows and buckets; docs/reply-clocks.md: clock
 
 import functools
 import json
+import math
 import re
 
 from events import parse_ts
@@ -92,7 +93,7 @@ def raw_counters(events, reply_target_ms=DAY, late_before=None, now=None, target
         dt = replied - start
         first = ticket_memory_ms == 0 or ticket not in answered
         answered[ticket] = replied
-        c = {"rn": 1, "rsum": dt, "rmax": dt}
+        c = {"rn": 1, "rsum": dt, "rmax": dt, "rt": dt}
         c.update({"frn": 1, "frsum": dt, "frmax": dt} if first else {"nrmax": dt})
         contrib.setdefault(agent, []).append((replied, c))
         if dt <= target:
@@ -165,16 +166,38 @@ def expected_stats(events, now, sizes=DEFAULT_WINDOWS, reply_target_ms=DAY, targ
         spans = [sp for _, sp in windows]
         for name, span in windows:
             t = dict.fromkeys(COUNTERS, 0)
+            t["rts"] = []
             for ts, c in items:
                 if in_window(ts, now, span, spans):
                     for k, v in c.items():
-                        t[k] = max(t[k], v) if k in MAXIMA else t[k] + v
+                        if k == "rt":
+                            t["rts"].append(v)
+                        else:
+                            t[k] = max(t[k], v) if k in MAXIMA else t[k] + v
             h.update(render_window(name, t))
         open_ = [(ts, tg) for (a, ts, tg) in clocks.values() if a == agent]
         h["open_tickets"] = str(len(open_))
         h["overdue_tickets"] = str(sum(1 for ts, tg in open_ if now >= ts + tg))
         out[agent] = h
     return out
+
+
+HIST_GROWTH = 1.04
+HIST_BUCKETS = 576
+
+
+def hist_value_ms(ms):
+    """The value of the log bucket (src/core/histogram.c) holding a time of ms."""
+    if ms <= 1:
+        return 0
+    b = min(HIST_BUCKETS - 1, math.ceil(math.log(ms) / math.log(HIST_GROWTH)))
+    return int(math.floor(2 * HIST_GROWTH ** b / (HIST_GROWTH + 1) + 0.5))
+
+
+def percentile_ms(times, permille):
+    """The nearest-rank percentile's bucket value: the ceil(n p)-th smallest time's."""
+    rank = max(1, -(-len(times) * permille // 1000))
+    return hist_value_ms(sorted(times)[rank - 1])
 
 
 def render_window(name, t):
@@ -191,6 +214,7 @@ def render_window(name, t):
     put("dissatisfied", True, t["dis"])
     s5, n10, rep, rn = t["s5"], t["n10"], t["rep"], t["rn"]
     put("csat", s5 > 0, s5 and div_round(1000 * t["sat"], s5), 1)
+    put("dsat", s5 > 0, s5 and div_round(1000 * t["dis"], s5), 1)
     put("score_avg", s5 > 0, s5 and div_round(100 * t["ssum"], s5), 2)
     put("nps_ratings", True, n10)
     put("nps", n10 > 0, n10 and div_round(1000 * (t["pro"] - t["det"]), n10), 1)
@@ -199,6 +223,9 @@ def render_window(name, t):
     put("complaint_rate", rep > 0, rep and div_round(1000 * t["cmp"], rep), 1)
     put("resp_avg_s", rn > 0, rn and div_round(t["rsum"], rn * 1000))
     put("resp_max_s", rn > 0, div_round(t["rmax"], 1000))
+    rts = t.get("rts", [])
+    put("resp_p50_s", len(rts) > 0, rts and div_round(percentile_ms(rts, 500), 1000))
+    put("resp_p90_s", len(rts) > 0, rts and div_round(percentile_ms(rts, 900), 1000))
     put("reply_sla_met", True, t["met"])
     put("reply_sla_missed", True, t["miss"])
     # first and next reply clocks (docs/redis-keys.md); no resolution or promise here

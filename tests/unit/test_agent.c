@@ -1,4 +1,4 @@
-/* test_agent.c: an agent's checkpoint record: its round trip, and version 1 records widened on load. */
+/* test_agent.c: an agent's checkpoint record: its round trip, older versions read; its response percentiles. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,7 +17,7 @@
 #define V1_COUNTERS (C_SLA_MISSED + 1)
 
 static struct windows ws;
-static struct rolling_plan plan, v1;
+static struct agent_plan plan, v1;
 
 /* The default windows; the current plan, and version 1's: 16 counters of the same kinds. */
 static int setup(void **state)
@@ -29,12 +29,13 @@ static int setup(void **state)
 	assert_true(agent_plan_init(&plan, &ws));
 	for (size_t c = 0; c < V1_COUNTERS; c++)
 		kinds[c] = stats_counter_is_max((enum counter)c) ? ROLLING_MAX : ROLLING_SUM;
-	assert_true(rolling_plan_init(&v1, &ws, V1_COUNTERS, kinds));
+	assert_true(rolling_plan_init(&v1.counts, &ws, V1_COUNTERS, kinds));
+	v1.responses = plan.responses;
 	return 0;
 }
 
 /* An agent whose counts, laid out by p, have buckets in every tier; a firing rule and gauges. */
-static void make_agent(struct agent *a, const struct rolling_plan *p)
+static void make_agent(struct agent *a, const struct agent_plan *p)
 {
 	/* Each event: a scale-5 rating of 4, a complaint, a reply closing a clock in 90.5 s, missed. */
 	const struct rolling_inc incs[] = { { C_RATINGS, 1 }, { C_S5, 1 }, { C_SATISFIED, 1 }, { C_SCORE_SUM, 4 },
@@ -47,7 +48,7 @@ static void make_agent(struct agent *a, const struct rolling_plan *p)
 		assert_true(agent_count(a, p, T0, T0 - ago[k], incs, sizeof(incs) / sizeof(incs[0])));
 	/* A longer reply, so the maximum differs from the other times. */
 	assert_true(agent_count(a, p, T0, T0 - 5 * DAY, &(struct rolling_inc){ C_RESP_MAX_MS, 600500 }, 1));
-	assert_true(rolling_advance(&a->counts, p, T0));
+	agent_advance(a, p, T0);
 	a->open = 3;
 	a->overdue = 1;
 	a->newest_ms = T0;
@@ -56,24 +57,39 @@ static void make_agent(struct agent *a, const struct rolling_plan *p)
 	a->rules[RULE_COMPLAINTS_ABOVE] = (struct rule_state){ RULE_FIRING, T0 - HOUR, T0 - 2 * HOUR, T0 - HOUR };
 }
 
-/* a packed as a record of the given version, its counts laid out by p; the caller frees the buffer. */
-static msgpack_sbuffer record(const struct agent *a, const struct rolling_plan *p, uint8_t version)
+/*
+ * a packed as a record of the given version, its counts laid out by p; the caller frees the
+ * buffer. Versions before 3 have no responses: the record's first 6 fields.
+ */
+static msgpack_sbuffer record(const struct agent *a, const struct agent_plan *p, uint8_t version)
 {
-	msgpack_sbuffer sb;
+	msgpack_sbuffer sb, old;
 	msgpack_packer pk;
+	msgpack_unpacked u;
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	assert_true(agent_pack(&pk, a, p));
 	/* [version, ...]: a fixarray, then the version as a positive fixint. */
-	assert_int_equal((uint8_t)sb.data[0], 0x96);
-	assert_int_equal((uint8_t)sb.data[1], 2);
+	assert_int_equal((uint8_t)sb.data[0], 0x97);
+	assert_int_equal((uint8_t)sb.data[1], 3);
 	sb.data[1] = (char)version;
-	return sb;
+	if (version >= 3)
+		return sb;
+	msgpack_unpacked_init(&u);
+	assert_int_equal(msgpack_unpack_next(&u, sb.data, sb.size, NULL), MSGPACK_UNPACK_SUCCESS);
+	msgpack_sbuffer_init(&old);
+	msgpack_packer_init(&pk, &old, msgpack_sbuffer_write);
+	assert_int_equal(msgpack_pack_array(&pk, 6), 0);
+	for (uint32_t i = 0; i < 6; i++)
+		assert_int_equal(msgpack_pack_object(&pk, u.data.via.array.ptr[i]), 0);
+	msgpack_unpacked_destroy(&u);
+	msgpack_sbuffer_destroy(&sb);
+	return old;
 }
 
 /* Asserts got (current plan) has want's gauges, rules, and counts (laid out by wp) in every window at now. */
-static void assert_same_agent(const struct agent *got, const struct agent *want, const struct rolling_plan *wp,
+static void assert_same_agent(const struct agent *got, const struct agent *want, const struct agent_plan *wp,
     int64_t now)
 {
 	struct totals t[WINDOWS_MAX];
@@ -90,14 +106,14 @@ static void assert_same_agent(const struct agent *got, const struct agent *want,
 		assert_int_equal(got->rules[id].last_sent_ms, want->rules[id].last_sent_ms);
 	}
 	agent_totals(got, &plan, now, t, &got_nc);
-	rolling_totals(&want->counts, wp, now, flat, &want_nc);
+	rolling_totals(&want->counts, &wp->counts, now, flat, &want_nc);
 	assert_int_equal(got_nc, want_nc);
-	for (size_t w = 0; w < plan.tiers; w++)
+	for (size_t w = 0; w < plan.counts.tiers; w++)
 		for (size_t c = 0; c < COUNTER_COUNT; c++)
-			assert_int_equal(t[w].c[c], c < wp->slots ? flat[w * wp->slots + c] : 0);
+			assert_int_equal(t[w].c[c], c < wp->counts.slots ? flat[w * wp->counts.slots + c] : 0);
 }
 
-/* The plan's maxima are stats_counter_is_max's, and a record round-trips as version 2. */
+/* The plan's maxima are stats_counter_is_max's, and a record round-trips as version 3, percentiles too. */
 static void test_round_trip(void **state)
 {
 	struct agent a, got;
@@ -105,24 +121,34 @@ static void test_round_trip(void **state)
 	msgpack_sbuffer sb;
 
 	(void)state;
-	assert_int_equal(plan.slots, COUNTER_COUNT);
-	assert_int_equal(plan.max_slots, (UINT64_C(1) << C_RESP_MAX_MS) | (UINT64_C(1) << C_FIRST_MAX_MS) |
+	assert_int_equal(plan.counts.slots, COUNTER_COUNT);
+	assert_int_equal(plan.counts.max_slots, (UINT64_C(1) << C_RESP_MAX_MS) | (UINT64_C(1) << C_FIRST_MAX_MS) |
 	    (UINT64_C(1) << C_NEXT_MAX_MS) | (UINT64_C(1) << C_RES_MAX_MS));
 	make_agent(&a, &plan);
 	assert_true(agent_count(&a, &plan, T0, T0, &(struct rolling_inc){ C_PROMISE_KEPT, 2 }, 1));
-	sb = record(&a, &plan, 2);
+	sb = record(&a, &plan, 3);
 	memset(&got, 0, sizeof(got));
 	assert_true(agent_decode(sb.data, sb.size, &got, &plan));
 	assert_same_agent(&got, &a, &plan, T0);
 	agent_totals(&got, &plan, T0, t, NULL);
 	assert_int_equal(t[0].c[C_PROMISE_KEPT], 2);
 	assert_int_equal(t[3].c[C_RATINGS], 8);
+	/* 30d: eight 90.5 s replies and one of 600.5 s; 7d: six and the long one; by hand, 1.04^b */
+	assert_int_equal(t[3].resp_n, 9);
+	assert_int_equal(t[3].resp_p50_ms, 88736);
+	assert_int_equal(t[3].resp_p90_ms, 606366);
+	assert_int_equal(t[2].resp_n, 7);
+	assert_int_equal(t[2].resp_p50_ms, 88736);
+	assert_int_equal(t[2].resp_p90_ms, 606366);
 	msgpack_sbuffer_destroy(&sb);
 	agent_free(&got);
 	agent_free(&a);
 }
 
-/* A version 1 record (16 counters) decodes into the same totals, the new counters zero, and saves as version 2. */
+/*
+ * A version 1 record (16 counters) decodes into the same totals, the new counters zero and no
+ * response times (percentiles start from the upgrade), and saves as version 3.
+ */
 static void test_v1_widened(void **state)
 {
 	struct agent old, got, again;
@@ -145,14 +171,18 @@ static void test_v1_widened(void **state)
 	assert_int_equal(t[2].c[C_RESP_MAX_MS], 600500);
 	assert_int_equal(t[1].c[C_RESP_MAX_MS], 90500);
 	assert_int_equal(t[3].c[C_COMPLAINTS], 8);
-	/* It counts on in the new counters, and is saved as version 2 of the current plan. */
+	assert_int_equal(t[3].resp_n, 0);
+	/* It counts on in the new counters, and is saved as version 3 of the current plan. */
 	assert_true(agent_count(&got, &plan, T0, T0, &(struct rolling_inc){ C_RES_MAX_MS, 7000 }, 1));
-	sb2 = record(&got, &plan, 2);
+	assert_true(agent_count(&got, &plan, T0, T0, &(struct rolling_inc){ C_RESP_MAX_MS, 7000 }, 1));
+	sb2 = record(&got, &plan, 3);
 	memset(&again, 0, sizeof(again));
 	assert_true(agent_decode(sb2.data, sb2.size, &again, &plan));
 	agent_totals(&again, &plan, T0, t, NULL);
 	assert_int_equal(t[0].c[C_RES_MAX_MS], 7000);
 	assert_int_equal(t[0].c[C_RATINGS], 2);
+	assert_int_equal(t[0].resp_n, 1);
+	assert_int_equal(t[0].resp_p50_ms, 6933);
 	msgpack_sbuffer_destroy(&sb);
 	msgpack_sbuffer_destroy(&sb2);
 	agent_free(&again);
@@ -164,7 +194,7 @@ static void test_v1_widened(void **state)
 static void test_versions_refused(void **state)
 {
 	struct agent old, cur, got;
-	msgpack_sbuffer v2_of_v1, v1_of_cur, v3;
+	msgpack_sbuffer v2_of_v1, v1_of_cur, v4;
 	struct totals t[WINDOWS_MAX];
 
 	(void)state;
@@ -172,20 +202,20 @@ static void test_versions_refused(void **state)
 	make_agent(&cur, &plan);
 	v2_of_v1 = record(&old, &v1, 2);
 	v1_of_cur = record(&cur, &plan, 1);
-	v3 = record(&cur, &plan, 3);
+	v4 = record(&cur, &plan, 4);
 	memset(&got, 0, sizeof(got));
 	assert_true(agent_count(&got, &plan, T0, T0, &(struct rolling_inc){ C_RATINGS, 5 }, 1));
 	assert_false(agent_decode(v2_of_v1.data, v2_of_v1.size, &got, &plan));
 	assert_false(agent_decode(v1_of_cur.data, v1_of_cur.size, &got, &plan));
-	assert_false(agent_decode(v3.data, v3.size, &got, &plan));
-	v3.data[1] = 0;
-	assert_false(agent_decode(v3.data, v3.size, &got, &plan));
+	assert_false(agent_decode(v4.data, v4.size, &got, &plan));
+	v4.data[1] = 0;
+	assert_false(agent_decode(v4.data, v4.size, &got, &plan));
 	agent_totals(&got, &plan, T0, t, NULL);
 	assert_int_equal(t[0].c[C_RATINGS], 5);
 	assert_null(got.rules);
 	msgpack_sbuffer_destroy(&v2_of_v1);
 	msgpack_sbuffer_destroy(&v1_of_cur);
-	msgpack_sbuffer_destroy(&v3);
+	msgpack_sbuffer_destroy(&v4);
 	agent_free(&got);
 	agent_free(&cur);
 	agent_free(&old);

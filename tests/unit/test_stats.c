@@ -351,7 +351,7 @@ test_resp_avg(void **state)
 	assert_int_equal(v, -777);
 }
 
-#define RENDER_FIELDS 29
+#define RENDER_FIELDS 32
 
 /* The fields of one window, in order. */
 struct capture {
@@ -412,6 +412,7 @@ test_render_zero(void **state)
 		{ "neutral_24h", "0" },
 		{ "dissatisfied_24h", "0" },
 		{ "csat_24h", NULL },
+		{ "dsat_24h", NULL },
 		{ "score_avg_24h", NULL },
 		{ "nps_ratings_24h", "0" },
 		{ "nps_24h", NULL },
@@ -420,6 +421,8 @@ test_render_zero(void **state)
 		{ "complaint_rate_24h", NULL },
 		{ "resp_avg_s_24h", NULL },
 		{ "resp_max_s_24h", NULL },
+		{ "resp_p50_s_24h", NULL },
+		{ "resp_p90_s_24h", NULL },
 		{ "reply_sla_met_24h", "0" },
 		{ "reply_sla_missed_24h", "0" },
 		{ "first_reply_met_24h", NULL },
@@ -454,6 +457,7 @@ test_render_full(void **state)
 		{ "neutral_7d", "4" },
 		{ "dissatisfied_7d", "3" },
 		{ "csat_7d", "72.0" },		/* 18/25 */
+		{ "dsat_7d", "12.0" },		/* 3/25: apart from csat, the 4 neutral between */
 		{ "score_avg_7d", "3.96" },	/* 99/25 */
 		{ "nps_ratings_7d", "5" },
 		{ "nps_7d", "-40.0" },		/* (1-3)/5 */
@@ -462,6 +466,8 @@ test_render_full(void **state)
 		{ "complaint_rate_7d", "7.5" },	/* 3/40 per 100 */
 		{ "resp_avg_s_7d", "176" },	/* 1234567 ms / 7 */
 		{ "resp_max_s_7d", "601" },	/* 600500 ms, half up */
+		{ "resp_p50_s_7d", "30" },	/* the histogram's, as set below */
+		{ "resp_p90_s_7d", "599" },
 		{ "reply_sla_met_7d", "6" },
 		{ "reply_sla_missed_7d", "1" },
 		{ "first_reply_met_7d", "4" },
@@ -511,6 +517,9 @@ test_render_full(void **state)
 	t.c[C_RES_MISSED] = 2;
 	t.c[C_PROMISE_KEPT] = 5;
 	t.c[C_PROMISE_BROKEN] = 1;
+	t.resp_n = 7;
+	t.resp_p50_ms = 29500;
+	t.resp_p90_ms = 598600;
 	check_render("7d", &t, want);
 }
 
@@ -524,6 +533,7 @@ test_render_partial(void **state)
 		{ "neutral_000000000000001h", "0" },
 		{ "dissatisfied_000000000000001h", "0" },
 		{ "csat_000000000000001h", NULL },
+		{ "dsat_000000000000001h", NULL },
 		{ "score_avg_000000000000001h", NULL },
 		{ "nps_ratings_000000000000001h", "3" },
 		{ "nps_000000000000001h", "66.7" },
@@ -532,6 +542,8 @@ test_render_partial(void **state)
 		{ "complaint_rate_000000000000001h", NULL },
 		{ "resp_avg_s_000000000000001h", "0" },
 		{ "resp_max_s_000000000000001h", "0" },
+		{ "resp_p50_s_000000000000001h", NULL },	/* no time in the histogram (an upgraded checkpoint) */
+		{ "resp_p90_s_000000000000001h", NULL },
 		{ "reply_sla_met_000000000000001h", "0" },
 		{ "reply_sla_missed_000000000000001h", "9" },
 		/* No first-reply counts (as in windows of checkpoints widened on upgrade): all next. */
@@ -576,6 +588,7 @@ test_render_policies(void **state)
 		{ "neutral_30d", "0" },
 		{ "dissatisfied_30d", "0" },
 		{ "csat_30d", NULL },
+		{ "dsat_30d", NULL },
 		{ "score_avg_30d", NULL },
 		{ "nps_ratings_30d", "0" },
 		{ "nps_30d", NULL },
@@ -584,6 +597,8 @@ test_render_policies(void **state)
 		{ "complaint_rate_30d", "0.0" },
 		{ "resp_avg_s_30d", "2" },		/* 3000 ms / 2, half up */
 		{ "resp_max_s_30d", "2" },
+		{ "resp_p50_s_30d", "2" },		/* 1600 ms and 2400 ms, as set below */
+		{ "resp_p90_s_30d", "2" },
 		{ "reply_sla_met_30d", "1" },
 		{ "reply_sla_missed_30d", "1" },
 		/* Every reply clock was a first one: nothing of next ones. */
@@ -623,6 +638,9 @@ test_render_policies(void **state)
 	t.c[C_RES_SUM_MS] = 400;
 	t.c[C_RES_MAX_MS] = 400;
 	t.c[C_PROMISE_BROKEN] = 3;
+	t.resp_n = 2;
+	t.resp_p50_ms = 1600;
+	t.resp_p90_ms = 2400;
 	check_render("30d", &t, want);
 	/* A first-reply clock missed with no reply yet: its met and missed, nothing after them. */
 	memset(&t, 0, sizeof t);
@@ -630,11 +648,11 @@ test_render_policies(void **state)
 	t.c[C_FIRST_MISSED] = 1;
 	memset(&cap, 0, sizeof cap);
 	render("1h", &t, &cap);
-	assert_string_equal(cap.field[15], "first_reply_met_1h");
-	assert_string_equal(cap.value[15], "0");
-	assert_string_equal(cap.field[16], "first_reply_missed_1h");
-	assert_string_equal(cap.value[16], "1");
-	for (int i = 17; i < RENDER_FIELDS; i++)
+	assert_string_equal(cap.field[18], "first_reply_met_1h");
+	assert_string_equal(cap.value[18], "0");
+	assert_string_equal(cap.field[19], "first_reply_missed_1h");
+	assert_string_equal(cap.value[19], "1");
+	for (int i = 20; i < RENDER_FIELDS; i++)
 		assert_false(cap.present[i]);
 }
 
@@ -655,8 +673,10 @@ test_render_one_rating(void **state)
 	assert_int_equal(cap.n, RENDER_FIELDS);
 	assert_string_equal(cap.field[4], "csat_1h");
 	assert_string_equal(cap.value[4], "100.0");
-	assert_string_equal(cap.field[5], "score_avg_1h");
-	assert_string_equal(cap.value[5], "5.00");
+	assert_string_equal(cap.field[5], "dsat_1h");
+	assert_string_equal(cap.value[5], "0.0");
+	assert_string_equal(cap.field[6], "score_avg_1h");
+	assert_string_equal(cap.value[6], "5.00");
 }
 
 /* Runs the stats tests. */

@@ -30,8 +30,8 @@
 #include "view.h"
 #include "viewq.h"
 
-/* Every field of a hash with all figures defined: 29 per default window and 3. */
-#define ALL_FIELDS 119
+/* Every field of a hash with all figures defined: 32 per default window and 3. */
+#define ALL_FIELDS 131
 
 static struct redisserver srv;
 static struct event_base *base;
@@ -99,8 +99,12 @@ static void queue(struct viewq *q, const char *agent, int64_t open)
 	    3, 5501, 2500, 2, 1, 4499, 2, 7201000, 5400000, 1, 1, 5, 2};
 	struct task_view v = {.agent = agent, .open = open, .newest_ms = 1000};
 
-	for (int w = 0; w < 4; w++)
+	for (int w = 0; w < 4; w++) {
 		memcpy(v.totals[w].c, c, sizeof(c));
+		v.totals[w].resp_n = 4;
+		v.totals[w].resp_p50_ms = 2200;
+		v.totals[w].resp_p90_ms = 4499;
+	}
 	assert_true(viewq_put(q, &v));
 }
 

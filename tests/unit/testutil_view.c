@@ -190,12 +190,15 @@ long long test_calls_of(const char *name)
 	return redisserver_calls(&test_cur->rs, name);
 }
 
-/* Totals from the counters in enum counter order. */
-static struct totals totals_of(const int64_t c[COUNTER_COUNT])
+/* Totals from the counters in enum counter order, and the histogram's count, p50 and p90. */
+static struct totals totals_of(const int64_t c[COUNTER_COUNT], const int64_t pct[3])
 {
 	struct totals t;
 
 	memcpy(t.c, c, sizeof(t.c));
+	t.resp_n = pct[0];
+	t.resp_p50_ms = pct[1];
+	t.resp_p90_ms = pct[2];
 	return t;
 }
 
@@ -204,8 +207,9 @@ static struct totals totals_of(const int64_t c[COUNTER_COUNT])
  * out by hand (NULL: absent). Field order as in docs/redis-keys.md.
  */
 static const char *const field_names[STATS_FIGURES] = {
-	"ratings", "satisfied", "neutral", "dissatisfied", "csat", "score_avg", "nps_ratings", "nps",
-	"complaints", "replies", "complaint_rate", "resp_avg_s", "resp_max_s", "reply_sla_met",
+	"ratings", "satisfied", "neutral", "dissatisfied", "csat", "dsat", "score_avg", "nps_ratings", "nps",
+	"complaints", "replies", "complaint_rate", "resp_avg_s", "resp_max_s", "resp_p50_s", "resp_p90_s",
+	"reply_sla_met",
 	"reply_sla_missed", "first_reply_met", "first_reply_missed", "first_reply_avg_s",
 	"first_reply_max_s", "next_reply_met", "next_reply_missed", "next_reply_avg_s", "next_reply_max_s",
 	"resolution_met", "resolution_missed", "resolution_avg_s", "resolution_max_s", "promise_kept",
@@ -223,32 +227,34 @@ static const int64_t mixed[4][COUNTER_COUNT] = {
 	    1, 1500, 1500, 0, 2, 0, 0, 0, 0, 0, 1, 0, 1},
 	{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
 };
+/* The histogram's count, p50 and p90 (ms) per window: 2.2 s and 4.499 s; 1.5 s up. */
+static const int64_t mixed_pct[4][3] = {{0, 0, 0}, {4, 2200, 4499}, {1, 1500, 1500}, {0, 0, 0}};
 static const char *const mixed_want[4][STATS_FIGURES] = {
-	/* 2/3 = 66.67%, 11/3 = 3.667: no scale-10, no replies, no closed clocks, no policy figures */
-	{"3", "2", "0", "1", "66.7", "3.67", "0", NULL, "1", "0", NULL, NULL, NULL, "0", "0",
-	    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+	/* 2/3 = 66.67%, dsat 1/3, 11/3 = 3.667: no scale-10, no replies, no closed clocks, no policy figures */
+	{"3", "2", "0", "1", "66.7", "33.3", "3.67", "0", NULL, "1", "0", NULL, NULL, NULL, NULL, NULL, "0",
+	    "0", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 	/*
-	 * 6/8 = 75%, 33/8 = 4.125 up, nps 0, 2/8 = 25%, 10 s/4 = 2.5 up, 4.499 s down; first
+	 * 6/8 = 75%, dsat 1/8, 33/8 = 4.125 up, nps 0, 2/8 = 25%, 10 s/4 = 2.5 up, 4.499 s down; first
 	 * replies 5.501 s/3 = 1.83 up, 2.5 s up; the next one 4.499 s, met; resolutions
 	 * 7201 s/2 = 3600.5 up, 5400 s
 	 */
-	{"10", "6", "1", "1", "75.0", "4.13", "2", "0.0", "2", "8", "25.0", "3", "4", "3", "1",
-	    "2", "1", "2", "3", "1", "0", "4", "4", "1", "1", "3601", "5400", "5", "2"},
+	{"10", "6", "1", "1", "75.0", "12.5", "4.13", "2", "0.0", "2", "8", "25.0", "3", "4", "2", "4",
+	    "3", "1", "2", "1", "2", "3", "1", "0", "4", "4", "1", "1", "3601", "5400", "5", "2"},
 	/*
 	 * no scale-5; nps -3/16 = -18.75 away from zero; 3/7 = 42.86%; 1.5 s up; the clock a
 	 * first reply, so no next-reply figures; a resolution missed, none solved; a promise broken
 	 */
-	{"16", "0", "0", "0", NULL, NULL, "16", "-18.8", "3", "7", "42.9", "2", "2", "0", "2",
-	    "0", "2", "2", "2", NULL, NULL, NULL, NULL, "0", "1", NULL, NULL, "0", "1"},
-	{"0", "0", "0", "0", NULL, NULL, "0", NULL, "0", "0", NULL, NULL, NULL, "0", "0",
-	    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+	{"16", "0", "0", "0", NULL, NULL, NULL, "16", "-18.8", "3", "7", "42.9", "2", "2", "2", "2", "0",
+	    "2", "0", "2", "2", "2", NULL, NULL, NULL, NULL, "0", "1", NULL, NULL, "0", "1"},
+	{"0", "0", "0", "0", NULL, NULL, NULL, "0", NULL, "0", "0", NULL, NULL, NULL, NULL, NULL, "0",
+	    "0", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
 /* See testutil_view.h. */
 void test_fill_totals(struct totals t[4], bool full)
 {
 	for (int i = 0; i < 4; i++)
-		t[i] = totals_of(mixed[full ? 1 : i]);
+		t[i] = totals_of(mixed[full ? 1 : i], mixed_pct[full ? 1 : i]);
 }
 
 /* See testutil_view.h. */

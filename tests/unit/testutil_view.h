@@ -18,7 +18,7 @@
 #include "view.h"
 
 /* A stats hash with every field: 29 per default window and 3. */
-#define TEST_FULL_FIELDS 119
+#define TEST_FULL_FIELDS 131
 #define TEST_NOW 1795341660123LL
 
 /* A private redis-server (with a connection for the assertions), the connection under test, its view. */

@@ -1,0 +1,181 @@
+/* histogram.c: response times in log buckets, per rolling window, mergeable; their percentiles (pure). */
+#include "histogram.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpack.h"
+
+_Static_assert(HISTOGRAM_BUCKETS % HISTOGRAM_RANGE == 0, "whole ranges");
+_Static_assert(HISTOGRAM_RANGE <= ROLLING_SLOTS_MAX, "a range is one rolling's slots");
+
+/* See histogram.h. */
+size_t histogram_bucket(int64_t ms)
+{
+	double b;
+
+	if (ms <= 1)
+		return 0;
+	b = ceil(log((double)ms) / log(HISTOGRAM_GROWTH));
+	return b >= HISTOGRAM_BUCKETS - 1 ? HISTOGRAM_BUCKETS - 1 : (size_t)b;
+}
+
+/* See histogram.h. */
+int64_t histogram_value_ms(size_t b)
+{
+	if (b == 0)
+		return 0;
+	return llround(2.0 * pow(HISTOGRAM_GROWTH, (double)b) / (HISTOGRAM_GROWTH + 1.0));
+}
+
+/* See histogram.h. */
+int64_t histogram_quantile_ms(const int64_t *counts, int64_t n, int permille)
+{
+	/* ceil(n * permille / 1000) without the overflow of n * permille for huge n. */
+	int64_t rank = n / 1000 * permille + ((n % 1000) * permille + 999) / 1000, seen = 0;
+
+	if (rank < 1)
+		rank = 1;
+	for (size_t b = 0; b < HISTOGRAM_BUCKETS; b++) {
+		seen += counts[b];
+		if (seen >= rank)
+			return histogram_value_ms(b);
+	}
+	return histogram_value_ms(HISTOGRAM_BUCKETS - 1);
+}
+
+/* See histogram.h. */
+bool histogram_plan_init(struct rolling_plan *plan, const struct windows *ws)
+{
+	enum rolling_kind kinds[HISTOGRAM_RANGE];
+
+	for (size_t s = 0; s < HISTOGRAM_RANGE; s++)
+		kinds[s] = ROLLING_SUM;
+	return rolling_plan_init(plan, ws, HISTOGRAM_RANGE, kinds);
+}
+
+/* See histogram.h. */
+bool histogram_add(struct histogram *h, const struct rolling_plan *plan, int64_t now_ms, int64_t ts_ms,
+    int64_t ms)
+{
+	size_t b = histogram_bucket(ms);
+	struct rolling_inc inc = {(unsigned)(b % HISTOGRAM_RANGE), 1};
+
+	if (h->ranges == NULL && (h->ranges = calloc(HISTOGRAM_RANGES, sizeof(*h->ranges))) == NULL)
+		return false;
+	return rolling_add(&h->ranges[b / HISTOGRAM_RANGE], plan, now_ms, ts_ms, &inc, 1) == ROLLING_ADDED;
+}
+
+/* See histogram.h. */
+void histogram_advance(struct histogram *h, const struct rolling_plan *plan, int64_t now_ms)
+{
+	for (size_t r = 0; h->ranges != NULL && r < HISTOGRAM_RANGES; r++)
+		if (h->ranges[r].buf != NULL)
+			rolling_advance(&h->ranges[r], plan, now_ms);
+}
+
+/* See histogram.h. */
+void histogram_counts(const struct histogram *h, const struct rolling_plan *plan, int64_t now_ms,
+    int64_t *counts, int64_t n[WINDOWS_MAX])
+{
+	int64_t flat[WINDOWS_MAX * HISTOGRAM_RANGE];
+
+	memset(counts, 0, plan->tiers * HISTOGRAM_BUCKETS * sizeof(*counts));
+	memset(n, 0, WINDOWS_MAX * sizeof(*n));
+	for (size_t r = 0; h->ranges != NULL && r < HISTOGRAM_RANGES; r++) {
+		if (h->ranges[r].buf == NULL)
+			continue;
+		rolling_totals(&h->ranges[r], plan, now_ms, flat, NULL);
+		for (size_t w = 0; w < plan->tiers; w++)
+			for (size_t s = 0; s < HISTOGRAM_RANGE; s++) {
+				counts[w * HISTOGRAM_BUCKETS + r * HISTOGRAM_RANGE + s] = flat[w * HISTOGRAM_RANGE + s];
+				n[w] += flat[w * HISTOGRAM_RANGE + s];
+			}
+	}
+}
+
+/* See histogram.h. */
+void histogram_summarize(const struct histogram *h, const struct rolling_plan *plan, int64_t now_ms,
+    struct histogram_summary out[WINDOWS_MAX])
+{
+	int64_t counts[WINDOWS_MAX * HISTOGRAM_BUCKETS], n[WINDOWS_MAX];
+
+	memset(out, 0, WINDOWS_MAX * sizeof(*out));
+	/* Most owners have no time at all: skip the 18 KB of counts. */
+	if (h->ranges == NULL)
+		return;
+	histogram_counts(h, plan, now_ms, counts, n);
+	for (size_t w = 0; w < plan->tiers; w++) {
+		if ((out[w].n = n[w]) == 0)
+			continue;
+		out[w].p50_ms = histogram_quantile_ms(counts + w * HISTOGRAM_BUCKETS, n[w], 500);
+		out[w].p90_ms = histogram_quantile_ms(counts + w * HISTOGRAM_BUCKETS, n[w], 900);
+	}
+}
+
+/* See histogram.h. */
+size_t histogram_bytes(const struct histogram *h)
+{
+	size_t bytes = 0;
+
+	if (h->ranges == NULL)
+		return 0;
+	for (size_t r = 0; r < HISTOGRAM_RANGES; r++)
+		bytes += rolling_bytes(&h->ranges[r]);
+	return bytes + HISTOGRAM_RANGES * sizeof(*h->ranges);
+}
+
+/* See histogram.h. */
+void histogram_free(struct histogram *h)
+{
+	for (size_t r = 0; h->ranges != NULL && r < HISTOGRAM_RANGES; r++)
+		rolling_free(&h->ranges[r]);
+	free(h->ranges);
+	h->ranges = NULL;
+}
+
+/* See histogram.h. */
+bool histogram_pack(msgpack_packer *pk, const struct histogram *h, const struct rolling_plan *plan)
+{
+	size_t used = 0;
+
+	for (size_t r = 0; h->ranges != NULL && r < HISTOGRAM_RANGES; r++)
+		used += h->ranges[r].buf != NULL;
+	if (msgpack_pack_array(pk, 2 * used) != 0)
+		return false;
+	for (size_t r = 0; h->ranges != NULL && r < HISTOGRAM_RANGES; r++)
+		if (h->ranges[r].buf != NULL &&
+		    (msgpack_pack_uint32(pk, (uint32_t)r) != 0 || !rolling_pack(pk, &h->ranges[r], plan)))
+			return false;
+	return true;
+}
+
+/* See histogram.h. */
+bool histogram_unpack(const msgpack_object *o, struct histogram *h, const struct rolling_plan *plan)
+{
+	struct histogram next = {NULL};
+	int64_t last = -1;
+
+	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size % 2 != 0 ||
+	    o->via.array.size > 2 * HISTOGRAM_RANGES)
+		return false;
+	for (uint32_t i = 0; i < o->via.array.size; i += 2) {
+		int64_t r;
+
+		/* Ranges ascending, each once. */
+		if (!mpack_int(&o->via.array.ptr[i], last + 1, HISTOGRAM_RANGES - 1, &r))
+			goto fail;
+		if (next.ranges == NULL && (next.ranges = calloc(HISTOGRAM_RANGES, sizeof(*next.ranges))) == NULL)
+			goto fail;
+		if (!rolling_unpack(&o->via.array.ptr[i + 1], &next.ranges[r], plan))
+			goto fail;
+		last = r;
+	}
+	histogram_free(h);
+	*h = next;
+	return true;
+fail:
+	histogram_free(&next);
+	return false;
+}

@@ -1,0 +1,77 @@
+/* histogram.h: response times in log buckets, per rolling window, mergeable; their percentiles (pure). */
+#ifndef FEEDBACKD_HISTOGRAM_H
+#define FEEDBACKD_HISTOGRAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+
+#include "rolling.h"
+#include "window.h"
+
+/*
+ * Bucket 0 holds 0-1 ms; bucket i >= 1 holds (g^(i-1), g^i] ms with g = HISTOGRAM_GROWTH, and
+ * stands for 2 g^i / (g + 1) ms, which is within (g - 1) / (g + 1) = 1.96% of every time in
+ * it. The last bucket also takes every longer time (g^575 ms is about 72 days).
+ */
+#define HISTOGRAM_GROWTH 1.04
+#define HISTOGRAM_BUCKETS 576
+/* Buckets are kept in ranges of this many, each a rolling of its own, made on need. */
+#define HISTOGRAM_RANGE 64
+#define HISTOGRAM_RANGES (HISTOGRAM_BUCKETS / HISTOGRAM_RANGE)
+
+/* The bucket of a time in ms (negative counts as 0). */
+size_t histogram_bucket(int64_t ms);
+
+/* The time in ms that bucket b stands for (rounded to the ms). */
+int64_t histogram_value_ms(size_t b);
+
+/*
+ * The nearest-rank quantile of counts[HISTOGRAM_BUCKETS] holding n times: the value of the
+ * bucket holding the ceil(n * permille / 1000)-th smallest (at least the first); n must be > 0.
+ */
+int64_t histogram_quantile_ms(const int64_t *counts, int64_t n, int permille);
+
+/* One owner's times in every window; a zeroed struct is empty and valid. */
+struct histogram {
+	struct rolling *ranges; /* HISTOGRAM_RANGES of them, or NULL while nothing was added */
+};
+
+/* The percentiles of one window: p50 and p90 in ms, of n times (both 0 when n is 0). */
+struct histogram_summary {
+	int64_t n, p50_ms, p90_ms;
+};
+
+/* The rolling layout of one range of buckets over ws. */
+bool histogram_plan_init(struct rolling_plan *plan, const struct windows *ws);
+
+/* Counts one time of ms at event time ts; false when ts is in no window or out of memory. */
+bool histogram_add(struct histogram *h, const struct rolling_plan *plan, int64_t now_ms, int64_t ts_ms,
+    int64_t ms);
+
+/* rolling_advance() of every range. */
+void histogram_advance(struct histogram *h, const struct rolling_plan *plan, int64_t now_ms);
+
+/* Every window's counts at now_ms, counts[w * HISTOGRAM_BUCKETS + b], and its times in n[w]. */
+void histogram_counts(const struct histogram *h, const struct rolling_plan *plan, int64_t now_ms,
+    int64_t *counts, int64_t n[WINDOWS_MAX]);
+
+/* Every window's percentiles at now_ms, out[w] for window w of the plan. */
+void histogram_summarize(const struct histogram *h, const struct rolling_plan *plan, int64_t now_ms,
+    struct histogram_summary out[WINDOWS_MAX]);
+
+/* Heap bytes held. */
+size_t histogram_bytes(const struct histogram *h);
+
+/* Frees what it holds; it is then empty. */
+void histogram_free(struct histogram *h);
+
+/* Appends h as one MessagePack array of [range, rolling] pairs; false on a packer error. */
+bool histogram_pack(msgpack_packer *pk, const struct histogram *h, const struct rolling_plan *plan);
+
+/* Replaces *h by the histogram in o; false, *h unchanged, when malformed. */
+bool histogram_unpack(const msgpack_object *o, struct histogram *h, const struct rolling_plan *plan);
+
+#endif
