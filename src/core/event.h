@@ -25,6 +25,7 @@ struct event {
 	char ticket_id[EVENT_ID_MAX + 1]; /* "" when absent */
 	char category[EVENT_ID_MAX + 1];  /* "" when absent */
 	char queue[EVENT_ID_MAX + 1];     /* "" when absent */
+	char team_id[EVENT_ID_MAX + 1];   /* "" when absent: the agent's team is then the map's */
 	int64_t ts_ms;
 	int score;                        /* rating only */
 	int scale;                        /* rating only: 5 or 10 */

@@ -58,6 +58,7 @@ struct ecase {
 	enum severity	 severity;
 	enum ticket_status status;
 	const char	*queue;
+	const char	*team_id;
 };
 
 #define REJECT(n, j, r) { .name = n, .json = j, .reason = r }
@@ -258,6 +259,20 @@ static const struct ecase cases[] = {
 	REJECT("queue number", COMPLAINT(",\"queue\":1"), "wrong type: queue"),
 	REJECT("queue control character", COMPLAINT(",\"queue\":\"a\\nb\""),
 	    "control character: queue"),
+	/* The optional team, which wins over [teams] map. */
+	{ .name = "team_id on a complaint", .json = COMPLAINT(",\"team_id\":\"billing-emea\""),
+	  .type = EVENT_COMPLAINT, .event_id = "e2", .agent_id = "a1", .ticket_id = "t1",
+	  .ts_ms = T0, .severity = SEVERITY_NORMAL, .team_id = "billing-emea" },
+	{ .name = "team_id 128 bytes", .json = COMPLAINT(",\"team_id\":\"" X128 "\""),
+	  .type = EVENT_COMPLAINT, .event_id = "e2", .agent_id = "a1", .ticket_id = "t1",
+	  .ts_ms = T0, .severity = SEVERITY_NORMAL, .team_id = X128 },
+	REJECT("team_id empty", COMPLAINT(",\"team_id\":\"\""), "bad length: team_id"),
+	REJECT("team_id 129 bytes", COMPLAINT(",\"team_id\":\"" X128 "x\""), "bad length: team_id"),
+	REJECT("team_id null", COMPLAINT(",\"team_id\":null"), "wrong type: team_id"),
+	REJECT("team_id control character", COMPLAINT(",\"team_id\":\"a\\u007fb\""),
+	    "control character: team_id"),
+	/* queue is checked first */
+	REJECT("queue then team_id", COMPLAINT(",\"queue\":1,\"team_id\":2"), "wrong type: queue"),
 
 	/* Category and unknown fields. */
 	OK_COMPLAINT("category 128 bytes", COMPLAINT(",\"category\":\"" X128 "\""), X128,
@@ -416,6 +431,7 @@ test_table(void **state)
 		if (ev.status != c->status)
 			fail_msg("%s: status %d, want %d", c->name, ev.status, c->status);
 		check_str(c->name, "queue", ev.queue, c->queue);
+		check_str(c->name, "team_id", ev.team_id, c->team_id);
 	}
 }
 
