@@ -11,6 +11,7 @@
 #include "config_calendars.h"
 #include "config_keys.h"
 #include "config_policies.h"
+#include "config_teams.h"
 #include "rule.h"
 #include "window.h"
 
@@ -78,6 +79,7 @@ config_free(struct config *cfg)
 	config_keys_free(cfg);
 	config_calendars_free(cfg);
 	config_policies_free(cfg);
+	config_teams_free(cfg);
 	for (size_t i = 0; i < cfg->rdkafka_count; i++) {
 		free(cfg->rdkafka[i].name);
 		free(cfg->rdkafka[i].value);
@@ -429,8 +431,11 @@ config_sections(struct config_parse *p)
 	int	line;
 
 	if (config_calendars_build(&p->calendars, p->cfg, &line, reason, sizeof reason) &&
-	    config_policies_finish(&p->policies, p->cfg, &line, reason, sizeof reason))
-		return true;
+	    config_policies_finish(&p->policies, p->cfg, &line, reason, sizeof reason)) {
+		if (config_teams_load(p->cfg, reason, sizeof reason))
+			return true;
+		line = config_line_of(p, "teams", "map");
+	}
 	config_fail(p, line, "%s", reason);
 	return false;
 }

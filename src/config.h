@@ -11,6 +11,7 @@
 #include "partitioner.h"
 #include "policy.h"
 #include "rule.h"
+#include "teammap.h"
 #include "window.h"
 
 #define CONFIG_ERROR_SIZE 512
@@ -93,6 +94,9 @@ struct config {
 	/* [http] */
 	char *http_listen;              /* "127.0.0.1:9187", or NULL when "off" */
 
+	/* [teams] */
+	char *teams_map;                /* the map file's path as written; NULL: no map */
+	struct teammap *teams;          /* read from it (config_teams.c); NULL: no map */
 	/* [log] */
 	int log_level;                  /* LOG_ERR..LOG_DEBUG from <syslog.h> */
 

@@ -177,6 +177,9 @@ static const struct config_key config_keys_table[] = {
 	KEY("http", "listen", CONFIG_LISTEN, http_listen, "127.0.0.1:9187",
 	    "HOST:PORT of the health and metrics endpoint, or off"),
 
+	KEY("teams", "map", CONFIG_OPTSTRING, teams_map, NULL,
+	    "a file of AGENT TEAM lines (beside this file when relative); an event's team_id wins"),
+
 	KEY("log", "level", CONFIG_LOGLEVEL, log_level, "info",
 	    "err, warning, notice, info or debug"),
 

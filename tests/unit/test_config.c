@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -470,6 +471,48 @@ test_rule_margin_reachable(void **state)
 	}
 }
 
+/* Writes text to path; the test removes it. */
+static void write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	assert_int_equal(fputs(text, fp) >= 0, 1);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/* [teams] map: read beside the config file when relative; its errors name the file and line. */
+static void
+test_teams_map(void **state)
+{
+	struct fixture	*f = *state;
+	char		 abs[80], want[200];
+
+	snprintf(abs, sizeof abs, "/tmp/test_teams.%d.map", (int)getpid());
+	write_file(abs, "# agent team\na17 billing\na18 billing\nb1 tech\n");
+	test_loads(f, "[kafka]\ntopics = t\n");
+	assert_null(f->cfg.teams);
+	snprintf(want, sizeof want, "[kafka]\ntopics = t\n[teams]\nmap = %s\n", abs + strlen("/tmp/"));
+	test_loads(f, want);
+	assert_non_null(f->cfg.teams);
+	assert_string_equal(teammap_team(f->cfg.teams, "a18", 3), "billing");
+	assert_int_equal(teammap_teams(f->cfg.teams), 2);
+	snprintf(want, sizeof want, "[kafka]\ntopics = t\n[teams]\nmap = %s\n", abs);
+	test_loads(f, want);
+	assert_string_equal(teammap_team(f->cfg.teams, "b1", 2), "tech");
+	write_file(abs, "a17 billing\na17 tech\n");
+	snprintf(want, sizeof want, ":4: [teams] map: %s:2: agent 'a17' is listed twice (first on line 1)", abs);
+	{
+		char text[200];
+
+		snprintf(text, sizeof text, "[kafka]\ntopics = t\n[teams]\nmap = %s\n", abs);
+		test_fails(f, text, want);
+	}
+	unlink(abs);
+	test_fails(f, "[kafka]\ntopics = t\n[teams]\nmap = /nonexistent/teams\n",
+	    ":4: [teams] map: /nonexistent/teams: No such file or directory");
+}
+
 /* Runs every test; srcdir (set by automake) locates conf/feedbackd.conf. */
 int
 main(void)
@@ -492,6 +535,7 @@ main(void)
 		T(test_layout),
 		T(test_rule_bad_window),
 		T(test_rule_margin_reachable),
+		T(test_teams_map),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
