@@ -68,6 +68,21 @@ bool histogram_add(struct histogram *h, const struct rolling_plan *plan, int64_t
 }
 
 /* See histogram.h. */
+bool histogram_merge_from(struct histogram *dst, const struct histogram *src, const struct rolling_plan *plan,
+    int64_t now_ms)
+{
+	for (size_t r = 0; src->ranges != NULL && r < HISTOGRAM_RANGES; r++) {
+		if (src->ranges[r].buf == NULL)
+			continue;
+		if (dst->ranges == NULL && (dst->ranges = calloc(HISTOGRAM_RANGES, sizeof(*dst->ranges))) == NULL)
+			return false;
+		if (!rolling_merge_from(&dst->ranges[r], &src->ranges[r], plan, now_ms))
+			return false;
+	}
+	return true;
+}
+
+/* See histogram.h. */
 void histogram_advance(struct histogram *h, const struct rolling_plan *plan, int64_t now_ms)
 {
 	for (size_t r = 0; h->ranges != NULL && r < HISTOGRAM_RANGES; r++)

@@ -51,6 +51,10 @@ bool histogram_plan_init(struct rolling_plan *plan, const struct windows *ws);
 bool histogram_add(struct histogram *h, const struct rolling_plan *plan, int64_t now_ms, int64_t ts_ms,
     int64_t ms);
 
+/* Adds src's times into dst at now_ms (rolling_merge_from of each range); false when out of memory. */
+bool histogram_merge_from(struct histogram *dst, const struct histogram *src, const struct rolling_plan *plan,
+    int64_t now_ms);
+
 /* rolling_advance() of every range. */
 void histogram_advance(struct histogram *h, const struct rolling_plan *plan, int64_t now_ms);
 

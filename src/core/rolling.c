@@ -515,6 +515,38 @@ rolling_advance(struct rolling *r, const struct rolling_plan *plan, int64_t now_
 	return true;
 }
 
+/* See rolling.h. */
+bool
+rolling_merge_from(struct rolling *dst, const struct rolling *src, const struct rolling_plan *plan,
+    int64_t now_ms)
+{
+	for (size_t t = 0; src->buf != NULL && t < plan->tiers; t++) {
+		const uint8_t	*p = src->buf + rolling_sec_start(src, plan, t);
+		const uint8_t	*end = p + rolling_sec_len(src, t);
+		int64_t		 prev = ROLLING_NO_PREV;
+
+		while (p < end) {
+			int64_t			 idx = 0, vals[ROLLING_SLOTS_MAX];
+			uint64_t		 mask = 0;
+			struct rolling_inc	 incs[ROLLING_SLOTS_MAX];
+			size_t			 n = 0;
+
+			memset(vals, 0, plan->slots * sizeof vals[0]);
+			if ((p = rolling_head(p, end, plan, t, prev, &idx, &mask)) == NULL ||
+			    (p = rolling_vals(p, end, plan, mask, vals)) == NULL)
+				return false;
+			prev = idx;
+			for (size_t s = 0; s < plan->slots; s++)
+				if (vals[s] != 0)
+					incs[n++] = (struct rolling_inc){(unsigned)s, vals[s]};
+			/* A bucket's start stands for its events: the same windows at dst's now. */
+			if (rolling_add(dst, plan, now_ms, idx * plan->gran_ms[t], incs, n) == ROLLING_INVALID)
+				return false;
+		}
+	}
+	return true;
+}
+
 /* thr[t][i]: the smallest tier-t bucket index still in window i at now (start >= cut[i]). */
 static void
 rolling_thresholds(const struct rolling_plan *plan, int64_t now,

@@ -56,6 +56,14 @@ bool rolling_advance(struct rolling *r, const struct rolling_plan *plan, int64_t
 void rolling_totals(const struct rolling *r, const struct rolling_plan *plan, int64_t now_ms,
     int64_t *out, int64_t *next_change);
 
+/*
+ * Adds every bucket of src into dst at now_ms (both laid out by plan), as rolling_add of
+ * each bucket's values at its start: the totals of dst then count src's too, but for buckets
+ * already out of every window at now_ms. False when out of memory (dst then holds a part).
+ */
+bool rolling_merge_from(struct rolling *dst, const struct rolling *src, const struct rolling_plan *plan,
+    int64_t now_ms);
+
 /* Heap bytes held (the buffer's capacity; the allocator adds its own small overhead). */
 size_t rolling_bytes(const struct rolling *r);
 

@@ -201,6 +201,34 @@ static void test_windows_match_model(void **state)
 	histogram_free(&h);
 }
 
+/* Two histograms merged summarize as one that had every time: the site's is its teams'. */
+static void test_merge_from(void **state)
+{
+	struct windows ws;
+	struct rolling_plan plan;
+	struct histogram a = {NULL}, b = {NULL}, all = {NULL};
+	struct histogram_summary want[WINDOWS_MAX], got[WINDOWS_MAX];
+
+	(void)state;
+	assert_true(windows_parse("1h,24h,7d", &ws, NULL, 0));
+	assert_true(histogram_plan_init(&plan, &ws));
+	rng = 5;
+	for (int i = 0; i < 3000; i++) {
+		int64_t at = T0 - rnd_in(0, 6 * DAY_MS), v = rnd_time(i % 3);
+
+		assert_true(histogram_add(i % 2 ? &a : &b, &plan, T0, at, v));
+		assert_true(histogram_add(&all, &plan, T0, at, v));
+	}
+	assert_true(histogram_merge_from(&a, &b, &plan, T0 + MIN_MS));
+	histogram_summarize(&all, &plan, T0 + MIN_MS, want);
+	histogram_summarize(&a, &plan, T0 + MIN_MS, got);
+	assert_memory_equal(got, want, sizeof(want));
+	assert_int_equal(got[2].n, 3000);
+	histogram_free(&a);
+	histogram_free(&b);
+	histogram_free(&all);
+}
+
 /* A histogram packed and unpacked summarizes the same; malformed arrays are refused. */
 static void test_pack_roundtrip(void **state)
 {
@@ -259,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_quantiles_against_exact),
 		cmocka_unit_test(test_quantile_ranks),
 		cmocka_unit_test(test_windows_match_model),
+		cmocka_unit_test(test_merge_from),
 		cmocka_unit_test(test_pack_roundtrip),
 	};
 

@@ -577,6 +577,50 @@ static void assert_widened(const struct rolling *wide, const struct rolling_plan
 }
 
 /*
+ * Partials merged in at each "flush" (as a task's team partials reach the team's task) total
+ * exactly what every event added directly does: sums and maxima, old events into coarse tiers.
+ */
+static void test_merge_from(void **state)
+{
+	struct rolling_plan p = make_plan("1h,24h,7d,30d", 4, 1u << 3);
+	struct rolling all = { NULL, 0, 0 }, merged = { NULL, 0, 0 }, part = { NULL, 0, 0 };
+	int64_t want[WINDOWS_MAX * ROLLING_SLOTS_MAX], got[WINDOWS_MAX * ROLLING_SLOTS_MAX], wn, gn;
+
+	(void)state;
+	rng = 31;
+	for (int step = 0; step < 400; step++) {
+		int64_t now = T0 + step * 7 * MIN_MS + rnd_in(0, 1000);
+
+		for (int k = 0; k < 5; k++) {
+			int64_t ts = now - (rnd() % 4 == 0 ? rnd_in(0, 29 * DAY_MS) : rnd_in(0, HOUR_MS));
+			struct rolling_inc inc[2] = { { (unsigned)rnd_in(0, 2), rnd_in(1, 9) }, { 3, rnd_in(1, 100000) } };
+			enum rolling_result r = rolling_add(&all, &p, now, ts, inc, 2);
+
+			assert_int_equal(rolling_add(&part, &p, now, ts, inc, 2), r);
+		}
+		if (step % 3 == 0) {
+			assert_true(rolling_merge_from(&merged, &part, &p, now));
+			rolling_free(&part);
+		}
+		if (step % 5 == 0) {
+			assert_true(rolling_advance(&merged, &p, now));
+			assert_true(rolling_advance(&all, &p, now));
+		}
+		if (step % 3 == 0) {
+			rolling_totals(&all, &p, now, want, &wn);
+			rolling_totals(&merged, &p, now, got, &gn);
+			assert_memory_equal(got, want, p.tiers * p.slots * sizeof(want[0]));
+			assert_int_equal(gn, wn);
+		}
+	}
+	/* an empty source adds nothing */
+	assert_true(rolling_merge_from(&merged, &part, &p, T0 + 400 * 7 * MIN_MS));
+	rolling_free(&all);
+	rolling_free(&merged);
+	rolling_free(&part);
+}
+
+/*
  * A store of the first agent checkpoints' 16 counters, widened to the engine's plan, has the
  * same totals for them and zero for the rest; it then takes adds to every slot and checkpoints
  * under the new plan. Other windows, fewer slots or other kinds are refused, r unchanged.
@@ -647,6 +691,7 @@ int main(void)
 	    cmocka_unit_test(test_streams),
 	    cmocka_unit_test(test_decode_rejects),
 	    cmocka_unit_test(test_widen),
+	    cmocka_unit_test(test_merge_from),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
