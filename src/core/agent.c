@@ -18,10 +18,11 @@
 _Static_assert(AGENT_V1_COUNTERS == C_SLA_MISSED + 1, "new counters go after C_SLA_MISSED");
 /*
  * [version, open, overdue, newest, counts, [kind, since, pending_since, last_sent] x RULE_COUNT,
- * responses]. Versions 1 and 2 have no responses (6 fields): their agents' percentiles start
- * from the upgrade.
+ * responses, team or nil, a group's active table ([[agents per window] per task]) or nil].
+ * Versions 1 and 2 have the first 6 fields only: their agents' percentiles start from the
+ * upgrade, and their team from their next event.
  */
-#define AGENT_FIELDS 7
+#define AGENT_FIELDS 9
 #define AGENT_V2_FIELDS 6
 #define AGENT_RULE_FIELDS 4
 
@@ -231,7 +232,52 @@ bool agent_pack(msgpack_packer *pk, const struct agent *a, const struct agent_pl
 		    msgpack_pack_int64(pk, r->pending_since_ms) || msgpack_pack_int64(pk, r->last_sent_ms))
 			return false;
 	}
-	return histogram_pack(pk, &a->responses, &plan->responses);
+	if (!histogram_pack(pk, &a->responses, &plan->responses))
+		return false;
+	if (a->team != NULL ? msgpack_pack_str_with_body(pk, a->team, strlen(a->team)) : msgpack_pack_nil(pk))
+		return false;
+	if (a->active == NULL)
+		return msgpack_pack_nil(pk) == 0;
+	if (msgpack_pack_array(pk, a->active_tasks))
+		return false;
+	for (uint32_t s = 0; s < a->active_tasks; s++) {
+		if (msgpack_pack_array(pk, plan->counts.tiers))
+			return false;
+		for (size_t w = 0; w < plan->counts.tiers; w++)
+			if (msgpack_pack_int64(pk, a->active[s * WINDOWS_MAX + w]))
+				return false;
+	}
+	return true;
+}
+
+/* Reads a team (nil: none) into next; false when malformed or out of memory. */
+static bool agent_unpack_team(const msgpack_object *o, struct agent *next)
+{
+	if (o->type == MSGPACK_OBJECT_NIL)
+		return true;
+	if (o->type != MSGPACK_OBJECT_STR || o->via.str.size == 0 || o->via.str.size > EVENT_ID_MAX ||
+	    memchr(o->via.str.ptr, '\0', o->via.str.size) != NULL)
+		return false;
+	return (next->team = strndup(o->via.str.ptr, o->via.str.size)) != NULL;
+}
+
+/* Reads a group's active table (nil: an agent) into next; false when malformed or out of memory. */
+static bool agent_unpack_active(const msgpack_object *o, struct agent *next, size_t tiers)
+{
+	if (o->type == MSGPACK_OBJECT_NIL)
+		return true;
+	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size == 0 || !agent_make_group(next, o->via.array.size))
+		return false;
+	for (uint32_t s = 0; s < o->via.array.size; s++) {
+		const msgpack_object *row = &o->via.array.ptr[s];
+
+		if (row->type != MSGPACK_OBJECT_ARRAY || row->via.array.size != tiers)
+			return false;
+		for (size_t w = 0; w < tiers; w++)
+			if (!mpack_int(&row->via.array.ptr[w], 0, INT32_MAX, &next->active[s * WINDOWS_MAX + w]))
+				return false;
+	}
+	return true;
 }
 
 /* Reads the rule states; false on anything out of range. */
@@ -300,7 +346,8 @@ bool agent_decode(const char *buf, size_t len, struct agent *a, const struct age
 		goto out;
 	if ((version == 1 ? !agent_unpack_v1(&m[4], &next.counts, &plan->counts) :
 	    !rolling_unpack(&m[4], &next.counts, &plan->counts)) ||
-	    (version == AGENT_VERSION && !histogram_unpack(&m[6], &next.responses, &plan->responses))) {
+	    (version == AGENT_VERSION && (!histogram_unpack(&m[6], &next.responses, &plan->responses) ||
+	    !agent_unpack_team(&m[7], &next) || !agent_unpack_active(&m[8], &next, plan->counts.tiers)))) {
 		agent_free(&next);
 		goto out;
 	}
@@ -313,10 +360,37 @@ out:
 }
 
 /* See agent.h. */
+bool agent_set_team(struct agent *a, const char *team)
+{
+	char *copy = NULL;
+
+	if (team != NULL && (copy = strdup(team)) == NULL)
+		return false;
+	free(a->team);
+	a->team = copy;
+	return true;
+}
+
+/* See agent.h. */
+bool agent_make_group(struct agent *a, uint32_t tasks)
+{
+	int64_t *active = calloc((size_t)tasks * WINDOWS_MAX, sizeof(*active));
+
+	if (active == NULL)
+		return false;
+	free(a->active);
+	a->active = active;
+	a->active_tasks = tasks;
+	return true;
+}
+
+/* See agent.h. */
 void agent_free(struct agent *a)
 {
 	rolling_free(&a->counts);
 	histogram_free(&a->responses);
 	free(a->rules);
+	free(a->team);
+	free(a->active);
 	memset(a, 0, sizeof(*a));
 }

@@ -19,7 +19,10 @@
 /* The most counter increments one event makes (a scale-5 rating: r, s5, class, ssum). */
 #define AGENT_INCS_MAX 4
 
-/* One agent; a zeroed struct is an agent with nothing counted and every rule OK. */
+/*
+ * One agent, or one group of agents (a team, the site: group.h), whose figures are the sums
+ * of its agents'; a zeroed struct is an agent with nothing counted and every rule OK.
+ */
 struct agent {
 	struct rolling counts;                /* enum counter slots in every window */
 	struct histogram responses;           /* the response times that C_RESP_N counts */
@@ -28,6 +31,10 @@ struct agent {
 	int64_t newest_ms;                    /* ts of the newest counted event (the caller's to move) */
 	/* RULE_COUNT states, malloc'ed; NULL while each is OK with no times (most agents, most of the time). */
 	struct rule_state *rules;
+	char *team;                           /* an agent's team, malloc'ed; NULL: none */
+	/* A group's agents with an event in each window, as each task last said: active_tasks x WINDOWS_MAX. */
+	int64_t *active;
+	uint32_t active_tasks;                /* 0 (active NULL) for an agent */
 };
 
 /* What the quality rules decided for an agent: the alerts to publish, in rule order. */
@@ -81,6 +88,12 @@ bool agent_pack(msgpack_packer *pk, const struct agent *a, const struct agent_pl
 
 /* Replaces *a by the agent in buf (exactly one object); false, *a unchanged, if malformed. */
 bool agent_decode(const char *buf, size_t len, struct agent *a, const struct agent_plan *plan);
+
+/* Sets an agent's team (NULL: none); false when out of memory, unchanged. */
+bool agent_set_team(struct agent *a, const char *team);
+
+/* Makes a an owner of group figures reported by tasks (its active table); false when out of memory. */
+bool agent_make_group(struct agent *a, uint32_t tasks);
 
 /* Frees what the agent holds; it is then empty. */
 void agent_free(struct agent *a);

@@ -12,12 +12,14 @@
 #define ROUTE_VERSION 1
 /* [version, src, seq, [records...]] */
 #define ROUTE_HEAD 4
-enum route_record { ROUTE_TICKET_PART, ROUTE_DELTA };
+enum route_record { ROUTE_TICKET_PART, ROUTE_DELTA, ROUTE_GROUP };
 /* [kind, type, agent, ticket, ts, severity, category, status, queue]; before status events, the first 7 */
 #define ROUTE_TICKET_FIELDS 9
 #define ROUTE_TICKET_FIELDS_V1 7
 /* [kind, agent, open, overdue, [ts, counter, value, ...]] */
 #define ROUTE_DELTA_FIELDS 5
+/* [kind, group key, partial] */
+#define ROUTE_GROUP_FIELDS 3
 
 struct route_batch {
 	uint32_t src;
@@ -79,6 +81,18 @@ bool route_batch_delta(struct route_batch *b, const struct route_delta *d)
 		if (msgpack_pack_int64(pk, d->adds[i].ts_ms) || msgpack_pack_int(pk, (int)d->adds[i].counter) ||
 		    msgpack_pack_int64(pk, d->adds[i].value))
 			return false;
+	b->count++;
+	return true;
+}
+
+/* See route.h. */
+bool route_batch_group(struct route_batch *b, const char *key, size_t key_len, const char *partial, size_t len)
+{
+	msgpack_packer *pk = &b->pk;
+
+	if (msgpack_pack_array(pk, ROUTE_GROUP_FIELDS) || msgpack_pack_int(pk, ROUTE_GROUP) ||
+	    msgpack_pack_str_with_body(pk, key, key_len) || msgpack_pack_bin_with_body(pk, partial, len))
+		return false;
 	b->count++;
 	return true;
 }
@@ -190,8 +204,15 @@ static bool route_read_record(const msgpack_object *o, const struct route_reader
 	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size == 0)
 		return false;
 	m = o->via.array.ptr;
-	if (!mpack_int(&m[0], ROUTE_TICKET_PART, ROUTE_DELTA, &kind))
+	if (!mpack_int(&m[0], ROUTE_TICKET_PART, ROUTE_GROUP, &kind))
 		return false;
+	if (kind == ROUTE_GROUP) {
+		if (o->via.array.size != ROUTE_GROUP_FIELDS || m[1].type != MSGPACK_OBJECT_STR ||
+		    m[1].via.str.size < 2 || m[1].via.str.size > ROUTE_GROUP_KEY_MAX || m[2].type != MSGPACK_OBJECT_BIN)
+			return false;
+		return reader == NULL || reader->group(reader->arg, m[1].via.str.ptr, m[1].via.str.size,
+		    m[2].via.bin.ptr, m[2].via.bin.size);
+	}
 	if (kind == ROUTE_TICKET_PART) {
 		struct event e;
 

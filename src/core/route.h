@@ -34,6 +34,8 @@ struct route_reader {
 	/* false stops the read (it then fails) */
 	bool (*ticket_part)(void *arg, const struct event *e);
 	bool (*delta)(void *arg, const struct route_delta *d);
+	/* a group's partial (group.h), as the sender packed it */
+	bool (*group)(void *arg, const char *key, size_t key_len, const char *partial, size_t len);
 	void *arg;
 };
 
@@ -47,6 +49,12 @@ bool route_batch_ticket_part(struct route_batch *b, const struct event *e);
 
 /* Appends a delta record. */
 bool route_batch_delta(struct route_batch *b, const struct route_delta *d);
+
+/* The longest group key a record carries (group.h's GROUP_KEY_SIZE less its NUL). */
+#define ROUTE_GROUP_KEY_MAX (EVENT_ID_MAX + 2)
+
+/* Appends a group's partial, for the task that owns the group. */
+bool route_batch_group(struct route_batch *b, const char *key, size_t key_len, const char *partial, size_t len);
 
 /* Records appended so far. */
 size_t route_batch_count(const struct route_batch *b);

@@ -196,6 +196,14 @@ stats_resp_p90_s(const struct totals *t, int64_t *out)
 	return true;
 }
 
+/* A group's agents with an event in the window; an agent's own hash has no such field. */
+static bool
+stats_agents(const struct totals *t, int64_t *out)
+{
+	*out = t->agents;
+	return t->group;
+}
+
 /* Whether some first-reply clock was judged met or missed. */
 static bool
 stats_first_judged(const struct totals *t)
@@ -333,6 +341,7 @@ static const struct stats_figure stats_table[STATS_FIGURES] = {
 	{"resolution_max_s", 0, -1, NULL, stats_res_max_s},
 	{"promise_kept", 0, C_PROMISE_KEPT, stats_promised, NULL},
 	{"promise_broken", 0, C_PROMISE_BROKEN, stats_promised, NULL},
+	{"agents", 0, -1, NULL, stats_agents},
 };
 
 /* Figure i's field prefix ("csat" for "csat_24h"). */

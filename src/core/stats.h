@@ -41,11 +41,13 @@ enum counter {
 	COUNTER_COUNT
 };
 
-/* One window's counters, and the percentiles of its response times (histogram.c). */
+/* One window's counters, the percentiles of its response times (histogram.c), a group's agents. */
 struct totals {
 	int64_t c[COUNTER_COUNT];
 	int64_t resp_n;                /* response times in the histogram: 0 when none (all below 0) */
 	int64_t resp_p50_ms, resp_p90_ms;
+	bool group;                    /* a team's or the site's (group.h): agents is shown */
+	int64_t agents;                /* its agents with an event in the window */
 };
 
 /* The short field name of a counter in Redis ("sat"). */
@@ -55,7 +57,7 @@ const char *stats_counter_name(enum counter c);
 bool stats_counter_is_max(enum counter c);
 
 /* Figures per window: the fields "<prefix>_<window>" of docs/redis-keys.md, in its order. */
-#define STATS_FIGURES 32
+#define STATS_FIGURES 33
 
 /* Figure i's field prefix ("csat" for "csat_24h"); i < STATS_FIGURES. */
 const char *stats_figure_prefix(int i);

@@ -9,7 +9,9 @@
 
 #include "idmap.h"
 #include "clock_record.h"
+#include "group.h"
 #include "mpack.h"
+#include "outgroups.h"
 #include "route.h"
 #include "tickets.h"
 #include "timers.h"
@@ -29,6 +31,7 @@ struct task_agent {
 	bool view;  /* only shown (and its rules re-checked) at the next flush */
 	bool listed; /* in dirty_agents */
 	int64_t since_ms; /* the now_ms of its oldest change not yet flushed; 0: none */
+	unsigned active;  /* the windows it counts as active in, under a.team, in the task's outgroups */
 };
 
 /* A growable array of 32-bit indexes. */
@@ -60,6 +63,7 @@ struct task {
 	uint8_t *records;            /* dedupe records claimed since the last flush */
 	size_t records_n, records_cap;
 
+	struct outgroups groups;     /* what this task's agents add to their teams and the site */
 	struct route_batch **building; /* per destination task, NULL until a record is added */
 	struct outbox out;
 	uint64_t *marks;             /* per source task: the last batch sequence applied */
@@ -111,7 +115,7 @@ struct task *task_new(uint32_t id, const struct task_config *cfg)
 	t->ticket_timers = timers_new();
 	t->building = calloc(cfg->tasks, sizeof(*t->building));
 	t->marks = calloc(cfg->tasks, sizeof(*t->marks));
-	if (!tickets_init(&t->tickets) || t->dedupe == NULL || t->agent_index == NULL ||
+	if (!outgroups_init(&t->groups) || !tickets_init(&t->tickets) || t->dedupe == NULL || t->agent_index == NULL ||
 	    t->agent_timers == NULL || t->ticket_timers == NULL || t->building == NULL || t->marks == NULL) {
 		task_free(t);
 		return NULL;
@@ -133,6 +137,7 @@ void task_free(struct task *t)
 	for (uint32_t d = 0; t->building != NULL && d < t->cfg->tasks; d++)
 		route_batch_free(t->building[d]);
 	free(t->agents);
+	outgroups_free(&t->groups);
 	tickets_free(&t->tickets);
 	free(t->deleted);
 	free(t->dirty_agents.v);
@@ -262,11 +267,12 @@ static void task_agent_delta(struct task *t, const struct route_delta *d, int64_
 		for (j = k; j < d->add_count && d->adds[j].ts_ms == d->adds[k].ts_ms; j++)
 			if (d->adds[j].value >= 0)
 				incs[n++] = (struct rolling_inc){(unsigned)d->adds[j].counter, d->adds[j].value};
-		if (n > 0)
-			agent_count(a, &t->cfg->plan, now_ms, d->adds[k].ts_ms, incs, n);
+		if (n > 0 && agent_count(a, &t->cfg->plan, now_ms, d->adds[k].ts_ms, incs, n))
+			outgroups_count(&t->groups, a->team, &t->cfg->plan, now_ms, d->adds[k].ts_ms, incs, n);
 	}
 	a->open += d->open;
 	a->overdue += d->overdue;
+	outgroups_clocks(&t->groups, a->team, d->open, d->overdue);
 	task_agent_dirty(t, i, now_ms);
 }
 
@@ -381,6 +387,26 @@ static void task_ticket_part(struct task *t, const struct event *e, int64_t now_
 	task_effects(t, i, &fx, now_ms);
 }
 
+/* An agent's team as of event e: the event's, else the map's; moved with its active windows. */
+static void task_agent_team(struct task *t, uint32_t i, const struct event *e)
+{
+	struct task_agent *ta = &t->agents[i];
+	const char *team = e->team_id[0] != '\0' ? e->team_id :
+	    t->cfg->team_of != NULL ? t->cfg->team_of(t->cfg->team_arg, ta->id, strlen(ta->id)) : NULL;
+	char was[EVENT_ID_MAX + 1];
+	bool had = ta->a.team != NULL;
+
+	if ((team == NULL && !had) || (team != NULL && had && strcmp(team, ta->a.team) == 0))
+		return;
+	snprintf(was, sizeof(was), "%s", had ? ta->a.team : "");
+	if (!agent_set_team(&ta->a, team))
+		return;
+	/* Its running clocks and active windows go with it; what it counted stays the old team's. */
+	outgroups_move(&t->groups, had ? was : NULL, ta->active, ta->a.team, ta->active, t->cfg->plan.counts.tiers);
+	outgroups_clocks(&t->groups, had ? was : NULL, -ta->a.open, -ta->a.overdue);
+	outgroups_clocks(&t->groups, ta->a.team, ta->a.open, ta->a.overdue);
+}
+
 /* See task.h. */
 enum task_result task_event(struct task *t, const struct event *e, int64_t now_ms)
 {
@@ -400,9 +426,10 @@ enum task_result task_event(struct task *t, const struct event *e, int64_t now_m
 	if (!late && (i = task_agent_slot(t, e->agent_id, strlen(e->agent_id))) != UINT32_MAX) {
 		struct agent *a = &t->agents[i].a;
 
+		task_agent_team(t, i, e);
 		n = agent_incs_of(e, incs);
-		if (n > 0)
-			agent_count(a, &t->cfg->plan, now_ms, e->ts_ms, incs, n);
+		if (n > 0 && agent_count(a, &t->cfg->plan, now_ms, e->ts_ms, incs, n))
+			outgroups_count(&t->groups, a->team, &t->cfg->plan, now_ms, e->ts_ms, incs, n);
 		if (e->ts_ms > a->newest_ms)
 			a->newest_ms = e->ts_ms;
 		task_agent_dirty(t, i, now_ms);
@@ -419,11 +446,12 @@ enum task_result task_event(struct task *t, const struct event *e, int64_t now_m
 	return late ? TASK_LATE : TASK_APPLIED;
 }
 
-/* The reader's view of a task applying a batch. */
+/* The reader's view of a task applying a batch (or sending its own partials). */
 struct task_reading {
 	struct task *t;
 	int64_t now_ms;
 	bool known; /* the batch comes from one of the tasks */
+	uint32_t src;
 };
 
 /* Applies a batch only from a known task and above the mark kept for it: a repeat is skipped. */
@@ -432,6 +460,7 @@ static bool task_read_wanted(void *arg, uint32_t src, uint64_t seq)
 	struct task_reading *r = arg;
 
 	r->known = src < r->t->cfg->tasks;
+	r->src = src;
 	return r->known && seq > r->t->marks[src];
 }
 
@@ -453,11 +482,61 @@ static bool task_read_delta(void *arg, const struct route_delta *d)
 	return true;
 }
 
+/* Applies a partial from task src to a group this task owns; false when malformed. */
+static bool task_group_partial(struct task *t, uint32_t src, const char *key, size_t key_len,
+    const char *partial, size_t len, int64_t now_ms)
+{
+	enum group_scope scope;
+	const char *team;
+	size_t team_len;
+	uint32_t i;
+
+	if (!group_key_parse(key, key_len, &scope, &team, &team_len))
+		return false;
+	if ((i = task_agent_slot(t, key, key_len)) == UINT32_MAX)
+		return true; /* out of memory: as for an agent's delta, the partial is lost */
+	if (!group_partial_apply(&t->agents[i].a, src, t->cfg->tasks, partial, len, &t->cfg->plan, now_ms))
+		return false;
+	task_agent_dirty(t, i, now_ms);
+	return true;
+}
+
+/* A group's partial from another task. */
+static bool task_read_group(void *arg, const char *key, size_t key_len, const char *partial, size_t len)
+{
+	struct task_reading *r = arg;
+
+	return task_group_partial(r->t, r->src, key, key_len, partial, len, r->now_ms);
+}
+
+/* Sends the partial of one of this task's groups to the task that owns the group, this one included. */
+static bool task_send_partial(void *arg, const struct outgroup *g)
+{
+	struct task_reading *r = arg;
+	struct task *t = r->t;
+	char key[GROUP_KEY_SIZE];
+	size_t key_len = group_key(g->scope, g->team, key);
+	uint32_t dest = task_owner(t, group_owner_id(g->scope, g->team));
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	bool ok;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	ok = group_partial_pack(&pk, &g->pending, &t->cfg->plan, g->active);
+	if (ok && dest == t->id)
+		ok = task_group_partial(t, t->id, key, key_len, sb.data, sb.size, r->now_ms);
+	else if (ok && task_building(t, dest) != NULL)
+		ok = route_batch_group(t->building[dest], key, key_len, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+	return ok;
+}
+
 /* See task.h. */
 bool task_batch(struct task *t, const char *buf, size_t len, int64_t now_ms)
 {
-	struct task_reading r = {t, now_ms, false};
-	struct route_reader apply = {task_read_wanted, task_read_ticket, task_read_delta, &r};
+	struct task_reading r = {t, now_ms, false, 0};
+	struct route_reader apply = {task_read_wanted, task_read_ticket, task_read_delta, task_read_group, &r};
 	uint32_t src;
 	uint64_t seq;
 
@@ -563,6 +642,31 @@ static bool task_flush_tickets(struct task *t, msgpack_sbuffer *sb, const struct
 	return true;
 }
 
+/* A group's view: its active agents per window, summed over the tasks. */
+static void task_group_totals(const struct task *t, const struct task_agent *ta, struct totals *totals)
+{
+	int64_t active[WINDOWS_MAX];
+
+	group_active_totals(&ta->a, t->cfg->plan.counts.tiers, active);
+	for (size_t w = 0; w < t->cfg->plan.counts.tiers; w++) {
+		totals[w].group = true;
+		totals[w].agents = active[w];
+	}
+}
+
+/* An agent's active windows at now_ms, moved in the outgroups; *next no later than their next change. */
+static void task_agent_active(struct task *t, struct task_agent *ta, int64_t now_ms, int64_t *next)
+{
+	const struct rolling_plan *plan = &t->cfg->plan.counts;
+	unsigned mask = group_active_mask(plan, ta->a.newest_ms, now_ms);
+	int64_t change = group_active_change(plan, ta->a.newest_ms, now_ms);
+
+	outgroups_move(&t->groups, ta->a.team, ta->active, ta->a.team, mask, plan->tiers);
+	ta->active = mask;
+	if (change < *next)
+		*next = change;
+}
+
 /* Re-checks one agent's rules and hands its state (when changed) and view to the sink. */
 static bool task_flush_agent(struct task *t, uint32_t i, msgpack_sbuffer *sb, int64_t now_ms,
     const struct task_sink *sink)
@@ -575,10 +679,15 @@ static bool task_flush_agent(struct task *t, uint32_t i, msgpack_sbuffer *sb, in
 
 	agent_advance(&ta->a, &t->cfg->plan, now_ms);
 	agent_totals(&ta->a, &t->cfg->plan, now_ms, view.totals, &next);
-	if (agent_evaluate(&ta->a, ta->id, t->cfg->rules, t->cfg->windows, view.totals, now_ms, &alerts))
-		ta->dirty = true;
-	for (size_t k = 0; k < alerts.count; k++)
-		task_alert(t, &alerts.facts[k]);
+	if (ta->a.active != NULL)
+		task_group_totals(t, ta, view.totals);
+	else {
+		task_agent_active(t, ta, now_ms, &next);
+		if (agent_evaluate(&ta->a, ta->id, t->cfg->rules, t->cfg->windows, view.totals, now_ms, &alerts))
+			ta->dirty = true;
+		for (size_t k = 0; k < alerts.count; k++)
+			task_alert(t, &alerts.facts[k]);
+	}
 	view.open = ta->a.open;
 	view.overdue = ta->a.overdue;
 	view.newest_ms = ta->a.newest_ms;
@@ -634,12 +743,27 @@ bool task_flush(struct task *t, int64_t now_ms, const struct task_sink *sink)
 		task_agent_view(t, t->show_next++);
 	t->hot = t->dirty_agents.n > 0 && t->changes >= TASK_HOT_CHANGES * t->dirty_agents.n;
 	t->changes = 0;
-	for (size_t i = 0; i < t->dirty_agents.n; i++) {
-		t->agents[t->dirty_agents.v[i]].listed = false;
-		if (!task_flush_agent(t, t->dirty_agents.v[i], &sb, now_ms, sink))
+	/*
+	 * The agents, then their partials, which may change groups this task owns: so the groups
+	 * go last, each once (one listed already is not listed again).
+	 */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < t->dirty_agents.n; i++) {
+			struct task_agent *ta = &t->agents[t->dirty_agents.v[i]];
+
+			if (!ta->listed || (pass == 0 && ta->a.active != NULL))
+				continue;
+			ta->listed = false;
+			if (!task_flush_agent(t, t->dirty_agents.v[i], &sb, now_ms, sink))
+				goto out;
+		}
+		if (pass == 0 &&
+		    !outgroups_flush(&t->groups, task_send_partial, &(struct task_reading){t, now_ms, true, t->id}))
 			goto out;
 	}
 	t->dirty_agents.n = 0;
+	t->changes = 0;
+	task_seal_batches(t);
 	if (!outbox_flush(&t->out, &sink->outbox))
 		goto out;
 	if (!task_pack_meta(t, &sb) || !sink->meta(sink->arg, sb.data, sb.size))
@@ -764,7 +888,13 @@ bool task_restore_dedupe(struct task *t, const uint8_t rec[DEDUPE_RECORD_SIZE], 
 /* See task.h. */
 void task_restore_done(struct task *t, int64_t now_ms)
 {
-	(void)now_ms;
+	/* Every agent's active windows at once, so the first partials count all of them. */
+	for (uint32_t i = 0; i < t->agent_count; i++) {
+		int64_t next = INT64_MAX;
+
+		if (t->agents[i].a.active == NULL)
+			task_agent_active(t, &t->agents[i], now_ms, &next);
+	}
 	outbox_restore_done(&t->out);
 	task_show_all(t);
 }
@@ -779,7 +909,12 @@ void task_show_all(struct task *t)
 /* See task.h. */
 size_t task_agents(const struct task *t)
 {
-	return t->agent_count;
+	size_t n = 0;
+
+	/* Groups live among the agents (group.h) but are none. */
+	for (uint32_t i = 0; i < t->agent_count; i++)
+		n += t->agents[i].a.active == NULL;
+	return n;
 }
 
 /* See task.h. */

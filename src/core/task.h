@@ -33,6 +33,9 @@ struct task_config {
 	/* A restored ticket's terms made the caller's own (its calendar found by name); NULL: out of memory. */
 	const struct terms *(*restore_terms)(void *arg, const struct terms *t);
 	void *restore_arg;
+	/* An agent's team when its event names none ([teams] map); NULL: none. May be NULL itself. */
+	const char *(*team_of)(void *arg, const char *agent, size_t len);
+	void *team_arg;
 	const struct rule_config *rules;     /* RULE_COUNT of them */
 	int64_t dedupe_horizon_ms;
 	int64_t rules_refresh_ms;            /* an agent with a rule pending or firing is re-evaluated this often */

@@ -87,6 +87,14 @@ static uint32_t engine_owner_cb(void *arg, const char *id, size_t len)
 	return engine_owner(arg, id, len);
 }
 
+/* task_config.team_of: an agent's team in [teams] map, as the configuration now has it. */
+static const char *engine_team_of(void *arg, const char *agent, size_t len)
+{
+	struct engine *e = arg;
+
+	return teammap_team(e->cfg->teams, agent, len);
+}
+
 /* task_config.restore_terms: a checkpointed ticket's terms; a calendar gone from the file is `always`. */
 static const struct terms *engine_restore_terms(void *arg, const struct terms *t)
 {
@@ -817,6 +825,8 @@ struct engine *engine_new(struct event_base *base, const struct config *cfg, str
 	e->tcfg.owner_arg = e;
 	e->tcfg.restore_terms = engine_restore_terms;
 	e->tcfg.restore_arg = e;
+	e->tcfg.team_of = engine_team_of;
+	e->tcfg.team_arg = e;
 	if (!policyset_init(&e->policies)) {
 		free(e);
 		return NULL;

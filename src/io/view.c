@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "groupkey.h"
 #include "keyslot.h"
 #include "log.h"
 #include "resp.h"
@@ -87,7 +88,7 @@ static const char *const view_layout[STATS_FIGURES + 1] = {
 	"complaints", "resp_max_s", "reply_sla_missed",
 	"next_reply_met", "next_reply_avg_s", "first_reply_met", "first_reply_avg_s", "resolution_met",
 	"resolution_avg_s", "promise_kept", "next_reply_max_s", "first_reply_max_s", "resolution_max_s",
-	"next_reply_missed", "first_reply_missed", "resolution_missed", "promise_broken",
+	"next_reply_missed", "first_reply_missed", "resolution_missed", "promise_broken", "agents",
 };
 
 struct view_flush {
@@ -121,6 +122,18 @@ static bool view_format(char *buf, size_t size, const char *fmt, ...)
 bool view_key_stats(const char *prefix, const char *agent, char *buf, size_t size)
 {
 	return view_format(buf, size, "%sagent:{%s}:stats", prefix, agent);
+}
+
+/* See view.h. */
+bool view_key_team_stats(const char *prefix, const char *team, size_t len, char *buf, size_t size)
+{
+	return view_format(buf, size, "%steam:{%.*s}:stats", prefix, (int)len, team);
+}
+
+/* See view.h. */
+bool view_key_site_stats(const char *prefix, char *buf, size_t size)
+{
+	return view_format(buf, size, "%ssite:stats", prefix);
 }
 
 /* See view.h. */
@@ -484,15 +497,25 @@ void view_agent_stats(struct view_flush *f, const char *agent, const struct tota
 	size_t agent_len = strlen(agent), key_len = v->stats_head_len + agent_len + v->stats_tail_len;
 	int64_t value[VIEW_FIELDS_MAX];
 	bool have[VIEW_FIELDS_MAX], whole;
-	size_t fixed = v->windows.count * STATS_FIGURES;
+	size_t fixed = v->windows.count * STATS_FIGURES, team_len;
+	enum group_scope scope;
+	const char *team;
 
-	if (key_len >= sizeof(key)) {
+	if (group_key_parse(agent, agent_len, &scope, &team, &team_len)) {
+		if (!(scope == GROUP_TEAM ? view_key_team_stats(v->prefix, team, team_len, key, sizeof(key)) :
+		    view_key_site_stats(v->prefix, key, sizeof(key)))) {
+			f->failed = true;
+			return;
+		}
+		key_len = strlen(key);
+	} else if (key_len >= sizeof(key)) {
 		f->failed = true;
 		return;
+	} else {
+		memcpy(key, v->stats_head, v->stats_head_len);
+		memcpy(key + v->stats_head_len, agent, agent_len);
+		memcpy(key + v->stats_head_len + agent_len, v->stats_tail, v->stats_tail_len);
 	}
-	memcpy(key, v->stats_head, v->stats_head_len);
-	memcpy(key + v->stats_head_len, agent, agent_len);
-	memcpy(key + v->stats_head_len + agent_len, v->stats_tail, v->stats_tail_len);
 	for (size_t i = 0; i < v->windows.count; i++)
 		stats_figures(&per_window[i], value + i * STATS_FIGURES, have + i * STATS_FIGURES);
 	value[fixed] = open_tickets;

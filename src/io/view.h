@@ -27,6 +27,8 @@
  * id in a hash tag, so one agent's keys are in one Redis Cluster slot.
  */
 bool view_key_stats(const char *prefix, const char *agent, char *buf, size_t size);  /* P agent:{A}:stats */
+bool view_key_team_stats(const char *prefix, const char *team, size_t len, char *buf, size_t size); /* P team:{T}:stats */
+bool view_key_site_stats(const char *prefix, char *buf, size_t size);                 /* P site:stats */
 bool view_key_alerts(const char *prefix, const char *agent, char *buf, size_t size); /* P agent:{A}:alerts */
 /* The agent index, or its shard number shard of shards: "P agents", or "P agents:<shard>" when shards > 1. */
 bool view_key_agents(const char *prefix, int shards, int shard, char *buf, size_t size);

@@ -1,6 +1,8 @@
 /* viewq.c: committed agent views waiting for Redis: the newest per agent, one round at a time. */
 #include "viewq.h"
 
+#include "groupkey.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -354,7 +356,8 @@ void viewq_kick(struct viewq *q)
 			viewq_track(q, it->since_ms);
 		view_agent_stats(f, agent, it->totals, it->open, it->overdue, now,
 		    q->memo + (size_t)it->slot * q->fields);
-		if (it->newest_ms > 0)
+		/* fb:agents lists agents; a group's key starts with GROUP_MARK, which no agent id holds. */
+		if (it->newest_ms > 0 && agent[0] != GROUP_MARK)
 			view_agent_seen(f, agent, it->newest_ms);
 		q->queued[it->slot] = VIEWQ_NONE;
 	}

@@ -59,7 +59,7 @@ static void make_agent(struct agent *a, const struct agent_plan *p)
 
 /*
  * a packed as a record of the given version, its counts laid out by p; the caller frees the
- * buffer. Versions before 3 have no responses: the record's first 6 fields.
+ * buffer. Versions before 3 have no responses, team or active table: the record's first 6 fields.
  */
 static msgpack_sbuffer record(const struct agent *a, const struct agent_plan *p, uint8_t version)
 {
@@ -71,7 +71,7 @@ static msgpack_sbuffer record(const struct agent *a, const struct agent_plan *p,
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	assert_true(agent_pack(&pk, a, p));
 	/* [version, ...]: a fixarray, then the version as a positive fixint. */
-	assert_int_equal((uint8_t)sb.data[0], 0x97);
+	assert_int_equal((uint8_t)sb.data[0], 0x99);
 	assert_int_equal((uint8_t)sb.data[1], 3);
 	sb.data[1] = (char)version;
 	if (version >= 3)
@@ -142,6 +142,48 @@ static void test_round_trip(void **state)
 	assert_int_equal(t[2].resp_p90_ms, 606366);
 	msgpack_sbuffer_destroy(&sb);
 	agent_free(&got);
+	agent_free(&a);
+}
+
+/* An agent's team and a group's active table round-trip; malformed ones are refused. */
+static void test_team_and_group(void **state)
+{
+	struct agent a, g, got;
+	msgpack_sbuffer sb;
+
+	(void)state;
+	make_agent(&a, &plan);
+	assert_true(agent_set_team(&a, "billing"));
+	sb = record(&a, &plan, 3);
+	memset(&got, 0, sizeof(got));
+	assert_true(agent_decode(sb.data, sb.size, &got, &plan));
+	assert_string_equal(got.team, "billing");
+	assert_null(got.active);
+	msgpack_sbuffer_destroy(&sb);
+	/* a group of 3 tasks: its active table, task by task, window by window */
+	memset(&g, 0, sizeof(g));
+	assert_true(agent_make_group(&g, 3));
+	g.active[0 * WINDOWS_MAX + 1] = 4;
+	g.active[2 * WINDOWS_MAX + 3] = 7;
+	sb = record(&g, &plan, 3);
+	assert_true(agent_decode(sb.data, sb.size, &got, &plan));
+	assert_null(got.team);
+	assert_int_equal(got.active_tasks, 3);
+	assert_int_equal(got.active[0 * WINDOWS_MAX + 1], 4);
+	assert_int_equal(got.active[2 * WINDOWS_MAX + 3], 7);
+	assert_int_equal(got.active[1 * WINDOWS_MAX + 3], 0);
+	/* a negative count is refused, got unchanged */
+	g.active[1] = -1;
+	msgpack_sbuffer_destroy(&sb);
+	sb = record(&g, &plan, 3);
+	assert_false(agent_decode(sb.data, sb.size, &got, &plan));
+	assert_int_equal(got.active[2 * WINDOWS_MAX + 3], 7);
+	/* clearing the team */
+	assert_true(agent_set_team(&a, NULL));
+	assert_null(a.team);
+	msgpack_sbuffer_destroy(&sb);
+	agent_free(&got);
+	agent_free(&g);
 	agent_free(&a);
 }
 
@@ -228,6 +270,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_v1_widened),
 		cmocka_unit_test(test_versions_refused),
+		cmocka_unit_test(test_team_and_group),
 	};
 
 	return cmocka_run_group_tests_name("agent", tests, setup, NULL);

@@ -12,7 +12,9 @@
 
 /* What a reader saw, in order. */
 struct seen {
-	size_t parts, deltas;
+	size_t parts, deltas, groups;
+	char group_key[160], group_blob[64];
+	size_t group_key_len, group_blob_len;
 	struct event part[4];
 	struct route_delta delta[4];
 	bool stop_after_first;
@@ -50,6 +52,20 @@ static bool seen_delta(void *arg, const struct route_delta *d)
 	if (s->deltas < 4)
 		s->delta[s->deltas] = *d;
 	s->deltas++;
+	return true;
+}
+
+/* Records a group's partial (the last one). */
+static bool seen_group(void *arg, const char *key, size_t key_len, const char *partial, size_t len)
+{
+	struct seen *s = arg;
+
+	assert_true(key_len <= sizeof(s->group_key) && len <= sizeof(s->group_blob));
+	memcpy(s->group_key, key, key_len);
+	s->group_key_len = key_len;
+	memcpy(s->group_blob, partial, len);
+	s->group_blob_len = len;
+	s->groups++;
 	return true;
 }
 
@@ -91,7 +107,7 @@ static void test_round_trip(void **state)
 	struct event e = sample_event(), msg = sample_event();
 	struct route_delta d = sample_delta();
 	struct seen s = {0};
-	struct route_reader r = {want_all, seen_part, seen_delta, &s};
+	struct route_reader r = {want_all, seen_part, seen_delta, seen_group, &s};
 	uint32_t src = 0;
 	uint64_t seq = 0;
 	size_t len;
@@ -104,7 +120,8 @@ static void test_round_trip(void **state)
 	assert_true(route_batch_ticket_part(b, &e));
 	assert_true(route_batch_delta(b, &d));
 	assert_true(route_batch_ticket_part(b, &msg));
-	assert_int_equal(route_batch_count(b), 3);
+	assert_true(route_batch_group(b, "\x01tbilling", 9, "\x93\x00\x01\x02", 4));
+	assert_int_equal(route_batch_count(b), 4);
 	data = route_batch_data(b, 42, &len);
 	assert_non_null(data);
 	assert_true(route_batch_read(data, len, &src, &seq, &r));
@@ -115,6 +132,11 @@ static void test_round_trip(void **state)
 	assert_memory_equal(&s.part[0], &e, sizeof(e));
 	assert_memory_equal(&s.part[1], &msg, sizeof(msg));
 	assert_memory_equal(&s.delta[0], &d, sizeof(d));
+	assert_int_equal(s.groups, 1);
+	assert_int_equal(s.group_key_len, 9);
+	assert_memory_equal(s.group_key, "\x01tbilling", 9);
+	assert_int_equal(s.group_blob_len, 4);
+	assert_memory_equal(s.group_blob, "\x93\x00\x01\x02", 4);
 	route_batch_free(b);
 }
 
@@ -125,7 +147,7 @@ static void test_truncated(void **state)
 	struct event e = sample_event();
 	struct route_delta d = sample_delta();
 	struct seen s = {0};
-	struct route_reader r = {want_all, seen_part, seen_delta, &s};
+	struct route_reader r = {want_all, seen_part, seen_delta, seen_group, &s};
 	uint32_t src;
 	uint64_t seq;
 	size_t len;
@@ -153,7 +175,7 @@ static void test_reader_stops(void **state)
 	struct route_batch *b = route_batch_new(1);
 	struct event e = sample_event();
 	struct seen s = {.stop_after_first = true};
-	struct route_reader r = {want_all, seen_part, seen_delta, &s};
+	struct route_reader r = {want_all, seen_part, seen_delta, seen_group, &s};
 	uint32_t src;
 	uint64_t seq;
 	size_t len;
@@ -175,7 +197,7 @@ static void test_out_of_range(void **state)
 	struct event e = sample_event();
 	struct route_delta d = sample_delta();
 	struct seen s = {0};
-	struct route_reader r = {want_all, seen_part, seen_delta, &s};
+	struct route_reader r = {want_all, seen_part, seen_delta, seen_group, &s};
 	uint32_t src;
 	uint64_t seq;
 	size_t len;
@@ -217,7 +239,7 @@ static void test_out_of_range(void **state)
 static void test_wanted_after_check(void **state)
 {
 	struct seen s = {.skip = true};
-	struct route_reader r = {want_all, seen_part, seen_delta, &s};
+	struct route_reader r = {want_all, seen_part, seen_delta, seen_group, &s};
 	struct route_batch *b = route_batch_new(3);
 	struct route_delta bad = sample_delta();
 	struct event e = sample_event();

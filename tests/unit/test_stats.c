@@ -351,7 +351,7 @@ test_resp_avg(void **state)
 	assert_int_equal(v, -777);
 }
 
-#define RENDER_FIELDS 32
+#define RENDER_FIELDS 33
 
 /* The fields of one window, in order. */
 struct capture {
@@ -439,6 +439,7 @@ test_render_zero(void **state)
 		{ "resolution_max_s_24h", NULL },
 		{ "promise_kept_24h", NULL },
 		{ "promise_broken_24h", NULL },
+		{ "agents_24h", NULL },
 	};
 	struct totals	t;
 
@@ -484,6 +485,7 @@ test_render_full(void **state)
 		{ "resolution_max_s_7d", "5400" },
 		{ "promise_kept_7d", "5" },
 		{ "promise_broken_7d", "1" },
+		{ "agents_7d", NULL },
 	};
 	struct totals	t;
 
@@ -561,6 +563,7 @@ test_render_partial(void **state)
 		{ "resolution_max_s_000000000000001h", NULL },
 		{ "promise_kept_000000000000001h", NULL },
 		{ "promise_broken_000000000000001h", NULL },
+		{ "agents_000000000000001h", NULL },
 	};
 	struct totals	t;
 
@@ -617,6 +620,7 @@ test_render_policies(void **state)
 		{ "resolution_max_s_30d", "0" },
 		{ "promise_kept_30d", "0" },
 		{ "promise_broken_30d", "3" },
+		{ "agents_30d", NULL },
 	};
 	struct capture	cap;
 	struct totals	t;

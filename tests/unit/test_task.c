@@ -281,8 +281,14 @@ static void test_ratings(void **state)
 	assert_int_equal(task_event(t, &e, T0), TASK_LATE);
 	flush(t, T0, &c);
 	assert_int_equal(c.records, 3); /* the late event's id is remembered too */
-	assert_int_equal(c.agents, 1);
+	assert_int_equal(c.agents, 2);  /* a1, and the site, which task 0 owns */
+	v = view_of(&c, "\x01s");
+	assert_true(v->totals[0].group);
+	assert_int_equal(v->totals[0].agents, 1);
+	assert_int_equal(v->totals[1].c[C_RATINGS], 2);
+	assert_int_equal(v->totals[1].c[C_DISSATISFIED], 1);
 	v = view_of(&c, "a1");
+	assert_false(v->totals[0].group);
 	assert_int_equal(v->totals[0].c[C_RATINGS], 1);
 	assert_int_equal(v->totals[0].c[C_SATISFIED], 1);
 	assert_int_equal(v->totals[1].c[C_RATINGS], 2);
@@ -506,8 +512,12 @@ static void test_restore(void **state)
 	e = ev("e1", EVENT_RATING, "a1", NULL, T0 - 10 * MIN, 4);
 	assert_int_equal(task_event(r, &e, T0 + SEC), TASK_DUPLICATE);
 	flush(r, T0 + SEC, &after);
-	assert_int_equal(after.agents, 0); /* shown again, not saved again */
-	assert_int_equal(after.views, 2);
+	/* shown again, not saved again; but the site, which takes the task's active agents again */
+	assert_int_equal(after.agents, 1);
+	assert_string_equal(after.agent_id[0], "\x01s");
+	assert_int_equal(after.views, 3);
+	assert_int_equal(view_of(&after, "\x01s")->totals[0].agents, 2);
+	assert_int_equal(view_of(&after, "\x01s")->totals[0].c[C_RATINGS], 1);
 	assert_int_equal(view_of(&after, "a1")->totals[0].c[C_SATISFIED], 1);
 	assert_int_equal(view_of(&after, "a2")->totals[0].c[C_COMPLAINTS], 1);
 	assert_int_equal(view_of(&after, "a2")->open, 1);
@@ -782,7 +792,7 @@ static void test_rule_fires(void **state)
 		if (c.entry[i].kind == OUTBOX_ALERT && strstr(c.entry[i].data, "\"csat_below\"") != NULL)
 			alerts++;
 	assert_int_equal(alerts, 1);
-	assert_int_equal(c.agents, 1);
+	assert_int_equal(c.agents, 2); /* and the site */
 	cap_reset(&c);
 	task_free(t);
 }
@@ -817,13 +827,13 @@ static void test_rule_resolves(void **state)
 	}
 	flush(t, T0, &c);
 	assert_int_equal(csat_alerts(&c, "firing"), 1);
-	assert_int_equal(c.agents, 1);
+	assert_int_equal(c.agents, 2); /* and the site */
 	assert_true(task_restore_meta(r, c.meta, c.meta_len));
 	assert_true(task_restore_agent(r, "a1", 2, c.agent_blob[0], c.agent_len[0]));
 	task_restore_done(r, T0);
 	flush(r, T0 + SEC, &after);
 	assert_int_equal(after.added, 0);
-	assert_int_equal(after.agents, 0);
+	assert_int_equal(after.agents, 1); /* the site, made again from this task's active agents */
 	/* Good ratings, flushed 50 at a time (a capture holds 64 ids): it resolves once. */
 	for (int i = 0; i < 2000; i++) {
 		snprintf(id, sizeof(id), "g%d", i);
@@ -833,7 +843,7 @@ static void test_rule_resolves(void **state)
 			flush(r, T0 + SEC, &after);
 			resolved += csat_alerts(&after, "resolved");
 			fired += csat_alerts(&after, "firing");
-			assert_int_equal(after.agents, 1);
+			assert_int_equal(after.agents, 2); /* and the site */
 		}
 	}
 	assert_int_equal(resolved, 1);
@@ -843,7 +853,7 @@ static void test_rule_resolves(void **state)
 	task_restore_done(q, T0 + 2 * SEC);
 	flush(q, T0 + 3 * SEC, &last);
 	assert_int_equal(last.added, 0);
-	assert_int_equal(last.agents, 0);
+	assert_int_equal(last.agents, 1); /* the site */
 	assert_int_equal(view_of(&last, "a1")->totals[1].c[C_RATINGS], 2040);
 	cap_reset(&c);
 	cap_reset(&after);
@@ -851,6 +861,100 @@ static void test_rule_resolves(void **state)
 	task_free(t);
 	task_free(r);
 	task_free(q);
+}
+
+/* [teams] map of the team tests: xb is in team xteam. */
+static const char *team_map(void *arg, const char *agent, size_t len)
+{
+	(void)arg;
+	return len == 2 && memcmp(agent, "xb", 2) == 0 ? "xteam" : NULL;
+}
+
+/* Applies every batch t's flush c sent to task dest. */
+static void deliver(const struct capture *c, struct task *to, uint32_t dest, int64_t now)
+{
+	for (size_t i = 0; i < c->added; i++)
+		if (c->entry[i].kind == OUTBOX_BATCH && c->entry[i].dest == dest)
+			assert_true(task_batch(to, c->entry[i].data, c->entry[i].len, now));
+}
+
+/*
+ * A team's figures are its agents' from every task, summed in the task that owns the team:
+ * an event's team_id or the map's, the agents active per window, running clocks; an agent
+ * that changes team takes its active windows and clocks along, not what it counted.
+ */
+static void test_teams(void **state)
+{
+	struct task_config tc = cfg;
+	struct task *t0, *t1;
+	struct capture c0 = {0}, c1 = {0};
+	const struct task_view *v;
+	struct event e;
+
+	(void)state;
+	tc.team_of = team_map;
+	t0 = task_new(0, &tc);
+	t1 = task_new(1, &tc);
+	e = ev("e1", EVENT_RATING, "a1", NULL, T0 - 30 * MIN, 5);
+	snprintf(e.team_id, sizeof(e.team_id), "xteam");
+	task_event(t0, &e, T0);
+	e = ev("e2", EVENT_COMPLAINT, "a1", "T1", T0 - 2 * HOUR, 0);
+	snprintf(e.team_id, sizeof(e.team_id), "xteam");
+	task_event(t0, &e, T0);
+	e = ev("e3", EVENT_RATING, "xb", NULL, T0 - 10 * MIN, 2);
+	task_event(t1, &e, T0);
+	flush(t0, T0, &c0);
+	flush(t1, T0, &c1);
+	deliver(&c0, t1, 1, T0);
+	deliver(&c1, t0, 0, T0);
+	cap_reset(&c1);
+	flush(t1, T0, &c1);
+	v = view_of(&c1, "\x01txteam");
+	assert_true(v->totals[0].group);
+	assert_int_equal(v->totals[0].c[C_RATINGS], 2);   /* a1's and xb's */
+	assert_int_equal(v->totals[0].c[C_SATISFIED], 1);
+	assert_int_equal(v->totals[0].c[C_DISSATISFIED], 1);
+	assert_int_equal(v->totals[0].c[C_COMPLAINTS], 0); /* two hours ago */
+	assert_int_equal(v->totals[1].c[C_COMPLAINTS], 1);
+	assert_int_equal(v->totals[0].agents, 2);
+	assert_int_equal(v->open, 1);                      /* a1's clock on T1 */
+	/* The site (task 0's) has both tasks' agents. */
+	cap_reset(&c0);
+	flush(t0, T0, &c0);
+	v = view_of(&c0, "\x01s");
+	assert_int_equal(v->totals[1].c[C_RATINGS], 2);
+	assert_int_equal(v->totals[1].agents, 2);
+	assert_int_equal(v->open, 1);
+	/* a1 moves to team "other" (task 0's): xteam keeps its counts, loses it and its clock. */
+	e = ev("e4", EVENT_RATING, "a1", NULL, T0 + MIN, 4);
+	snprintf(e.team_id, sizeof(e.team_id), "other");
+	task_event(t0, &e, T0 + MIN);
+	cap_reset(&c0);
+	flush(t0, T0 + MIN, &c0);
+	v = view_of(&c0, "\x01tother");
+	assert_int_equal(v->totals[0].c[C_RATINGS], 1);
+	assert_int_equal(v->totals[0].agents, 1);
+	assert_int_equal(v->open, 1);
+	deliver(&c0, t1, 1, T0 + MIN);
+	cap_reset(&c1);
+	flush(t1, T0 + MIN, &c1);
+	v = view_of(&c1, "\x01txteam");
+	assert_int_equal(v->totals[0].c[C_RATINGS], 2);
+	assert_int_equal(v->totals[0].agents, 1);
+	assert_int_equal(v->open, 0);
+	/* Windows slide: at T0 + 1 h xb's rating (T0 - 10 min) leaves the 1 h window, and xb with it. */
+	assert_true(task_next_tick(t1) <= T0 + 51 * MIN);
+	task_tick(t1, T0 + HOUR);
+	cap_reset(&c1);
+	flush(t1, T0 + HOUR, &c1);
+	v = view_of(&c1, "\x01txteam");
+	assert_int_equal(v->totals[0].agents, 0);
+	assert_int_equal(v->totals[1].agents, 1);
+	assert_int_equal(task_agents(t1), 1);
+	cap_reset(&c0);
+	cap_reset(&c1);
+	task_free(t0);
+	task_free(t1);
 }
 
 /* Sink: counts views (n[0]) and saved agent states (n[1]). */
@@ -938,23 +1042,24 @@ static void test_show_all_paced(void **state)
 		task_event(t, &e, T0);
 	}
 	flush_count(t, T0, n);
-	assert_int_equal(n[0], agents);
-	assert_int_equal(n[1], agents);
+	assert_int_equal(n[0], agents + 1); /* and the site, after them */
+	assert_int_equal(n[1], agents + 1);
 	assert_false(task_dirty(t));
 	task_show_all(t);
 	assert_true(task_dirty(t));
 	e = ev("f1", EVENT_RATING, "fresh", NULL, T0, 4);
 	task_event(t, &e, T0 + SEC);
 	flush_count(t, T0 + SEC, n);
-	assert_int_equal(n[0], TASK_SHOW_PER_FLUSH + 1); /* the changed agent goes in the first flush */
-	assert_int_equal(n[1], 1);
+	/* the changed agent goes in the first flush, and the site it changed */
+	assert_int_equal(n[0], TASK_SHOW_PER_FLUSH + 2);
+	assert_int_equal(n[1], 2);
 	assert_true(task_dirty(t));
 	flush_count(t, T0 + 2 * SEC, n);
 	assert_int_equal(n[0], TASK_SHOW_PER_FLUSH);
 	assert_int_equal(n[1], 0);
 	assert_true(task_dirty(t));
 	flush_count(t, T0 + 3 * SEC, n);
-	assert_int_equal(n[0], 5);
+	assert_int_equal(n[0], 5 + 1); /* the last agents, and the site again */
 	assert_false(task_dirty(t));
 	flush_count(t, T0 + 4 * SEC, n);
 	assert_int_equal(n[0], 0);
@@ -976,6 +1081,7 @@ int main(void)
 		cmocka_unit_test(test_ticket_names),
 		cmocka_unit_test(test_rule_resolves),
 		cmocka_unit_test(test_show_all_paced),
+		cmocka_unit_test(test_teams),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

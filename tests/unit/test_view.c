@@ -40,13 +40,14 @@ static const char *const layout_figures[] = {
 	"reply_sla_missed", "next_reply_met", "next_reply_avg_s", "first_reply_met", "first_reply_avg_s",
 	"resolution_met", "resolution_avg_s", "promise_kept", "next_reply_max_s", "first_reply_max_s",
 	"resolution_max_s", "next_reply_missed", "first_reply_missed", "resolution_missed", "promise_broken",
+	"agents",
 };
 
 /* Asserts that key's fields are in the layout order: updated_at, then each figure (NULL: the tickets). */
 static void assert_layout(const char *key)
 {
 	static const char *const windows[4] = {"1h", "24h", "7d", "30d"};
-	char order[TEST_FULL_FIELDS][32];
+	char order[TEST_FULL_FIELDS + 4][32];
 	size_t n = 0, at = 0;
 	redisReply *r = test_cmd("HGETALL %s", key);
 
@@ -60,7 +61,7 @@ static void assert_layout(const char *key)
 		for (int w = 0; w < 4; w++)
 			snprintf(order[n++], sizeof(order[0]), "%s_%s", layout_figures[i], windows[w]);
 	}
-	assert_int_equal(n, TEST_FULL_FIELDS);
+	assert_int_equal(n, TEST_FULL_FIELDS + 4); /* agents_W: a group's only */
 	/* the hash's fields are the list's present ones, in its order */
 	for (size_t i = 0; i < r->elements; i += 2) {
 		while (at < n && strcmp(order[at], r->element[i]->str) != 0)
@@ -145,8 +146,8 @@ static void write_seen(const struct totals *t, int64_t open, int64_t now, view_m
 /* A memo with nothing known (as a new queue has), and a17's first write with it: in full. */
 static void memo_start(view_memo_t *memo, struct totals t[4], int64_t open)
 {
-	assert_int_equal(view_memo_fields(test_cur->view), TEST_FULL_FIELDS - 1);
-	for (int i = 0; i < TEST_FULL_FIELDS - 1; i++)
+	assert_int_equal(view_memo_fields(test_cur->view), TEST_MEMO_FIELDS);
+	for (int i = 0; i < TEST_MEMO_FIELDS; i++)
 		memo[i] = VIEW_MEMO_UNKNOWN;
 	test_fill_totals(t, true);
 	write_seen(t, open, TEST_NOW, memo, true, NULL, 0);
@@ -164,7 +165,7 @@ static void assert_a17(const char *field, const char *want)
 /* With a memo only changed fields go, with updated_at; the hash is what a full write makes. */
 static void test_memo_changed_only(void **state)
 {
-	view_memo_t memo[TEST_FULL_FIELDS - 1];
+	view_memo_t memo[TEST_MEMO_FIELDS];
 	struct totals t[4];
 
 	(void)state;
@@ -188,7 +189,7 @@ static void test_memo_changed_only(void **state)
 /* A figure that becomes undefined is deleted (MULTI/EXEC), and set again when it comes back. */
 static void test_memo_absent(void **state)
 {
-	view_memo_t memo[TEST_FULL_FIELDS - 1];
+	view_memo_t memo[TEST_MEMO_FIELDS];
 	struct totals t[4];
 	char got[4096];
 	const char *hset = "\"HSET\" \"fb:agent:{a17}:stats\" \"updated_at\" \"1795341660124\" \"ratings_1h\" \"3\" ";
@@ -239,7 +240,7 @@ static void test_memo_absent(void **state)
 static void test_memo_wide_and_stale(void **state)
 {
 	char want[128];
-	view_memo_t memo[TEST_FULL_FIELDS - 1];
+	view_memo_t memo[TEST_MEMO_FIELDS];
 	struct totals t[4];
 
 	(void)state;
@@ -303,7 +304,7 @@ static void test_agents_gt(void **state)
 /* An error reply fails the flush, in a transaction or not; the callback still comes once. */
 static void test_error_fails(void **state)
 {
-	view_memo_t memo[TEST_FULL_FIELDS - 1];
+	view_memo_t memo[TEST_MEMO_FIELDS];
 	struct totals t[4];
 	struct view_flush *f;
 
@@ -314,7 +315,7 @@ static void test_error_fails(void **state)
 	assert_false(test_finish(f));
 	/* a whole write replaces the key, whatever it held */
 	freeReplyObject(test_cmd("SET fb:agent:{a1}:stats x"));
-	for (int i = 0; i < TEST_FULL_FIELDS - 1; i++)
+	for (int i = 0; i < TEST_MEMO_FIELDS; i++)
 		memo[i] = VIEW_MEMO_UNKNOWN;
 	test_fill_totals(t, true);
 	f = view_flush_begin(test_cur->view);

@@ -222,10 +222,10 @@ static void test_cluster_accepts(void **state)
 {
 	struct view_flush *f = view_flush_begin(test_cur->view);
 	struct totals full[4], mixed_t[4];
-	view_memo_t memo1[TEST_FULL_FIELDS - 1], memo2[TEST_FULL_FIELDS - 1];
+	view_memo_t memo1[TEST_MEMO_FIELDS], memo2[TEST_MEMO_FIELDS];
 
 	(void)state;
-	for (int i = 0; i < TEST_FULL_FIELDS - 1; i++)
+	for (int i = 0; i < TEST_MEMO_FIELDS; i++)
 		memo1[i] = memo2[i] = VIEW_MEMO_UNKNOWN;
 	test_fill_totals(full, true);
 	test_fill_totals(mixed_t, false);

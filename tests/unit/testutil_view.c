@@ -195,6 +195,7 @@ static struct totals totals_of(const int64_t c[COUNTER_COUNT], const int64_t pct
 {
 	struct totals t;
 
+	memset(&t, 0, sizeof(t));
 	memcpy(t.c, c, sizeof(t.c));
 	t.resp_n = pct[0];
 	t.resp_p50_ms = pct[1];
@@ -213,7 +214,7 @@ static const char *const field_names[STATS_FIGURES] = {
 	"reply_sla_missed", "first_reply_met", "first_reply_missed", "first_reply_avg_s",
 	"first_reply_max_s", "next_reply_met", "next_reply_missed", "next_reply_avg_s", "next_reply_max_s",
 	"resolution_met", "resolution_missed", "resolution_avg_s", "resolution_max_s", "promise_kept",
-	"promise_broken"
+	"promise_broken", "agents"
 };
 /*
  * r s5 sat neu dis ssum n10 pro det cmp rep rn rsum rmax met miss,
@@ -239,13 +240,13 @@ static const char *const mixed_want[4][STATS_FIGURES] = {
 	 * 7201 s/2 = 3600.5 up, 5400 s
 	 */
 	{"10", "6", "1", "1", "75.0", "12.5", "4.13", "2", "0.0", "2", "8", "25.0", "3", "4", "2", "4",
-	    "3", "1", "2", "1", "2", "3", "1", "0", "4", "4", "1", "1", "3601", "5400", "5", "2"},
+	    "3", "1", "2", "1", "2", "3", "1", "0", "4", "4", "1", "1", "3601", "5400", "5", "2", NULL},
 	/*
 	 * no scale-5; nps -3/16 = -18.75 away from zero; 3/7 = 42.86%; 1.5 s up; the clock a
 	 * first reply, so no next-reply figures; a resolution missed, none solved; a promise broken
 	 */
 	{"16", "0", "0", "0", NULL, NULL, NULL, "16", "-18.8", "3", "7", "42.9", "2", "2", "2", "2", "0",
-	    "2", "0", "2", "2", "2", NULL, NULL, NULL, NULL, "0", "1", NULL, NULL, "0", "1"},
+	    "2", "0", "2", "2", "2", NULL, NULL, NULL, NULL, "0", "1", NULL, NULL, "0", "1", NULL},
 	{"0", "0", "0", "0", NULL, NULL, NULL, "0", NULL, "0", "0", NULL, NULL, NULL, NULL, NULL, "0",
 	    "0", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };

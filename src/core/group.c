@@ -1,0 +1,117 @@
+/* group.c: teams and the site: the partials tasks send them, and their agents active per window (pure). */
+#include "group.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpack.h"
+#include "timestamp.h"
+
+/* A partial: [counts, responses, [active per window], open change, overdue change]. */
+#define GROUP_PARTIAL_FIELDS 5
+
+/* Whether an event at ts counts in window w at now: its bucket starts at or after now - span. */
+static bool group_in_window(const struct rolling_plan *plan, size_t w, int64_t ts, int64_t now_ms)
+{
+	return ts_floor_div(ts, plan->gran_ms[w]) * plan->gran_ms[w] >= now_ms - plan->span_ms[w];
+}
+
+/* See group.h. */
+unsigned group_active_mask(const struct rolling_plan *plan, int64_t ts, int64_t now_ms)
+{
+	unsigned mask = 0;
+
+	for (size_t w = 0; ts > 0 && w < plan->tiers; w++)
+		if (group_in_window(plan, w, ts, now_ms))
+			mask |= 1u << w;
+	return mask;
+}
+
+/* See group.h. */
+int64_t group_active_change(const struct rolling_plan *plan, int64_t ts, int64_t now_ms)
+{
+	int64_t next = INT64_MAX;
+
+	for (size_t w = 0; ts > 0 && w < plan->tiers; w++) {
+		/* The first now at which the bucket of ts starts before now - span. */
+		int64_t leave = ts_floor_div(ts, plan->gran_ms[w]) * plan->gran_ms[w] + plan->span_ms[w] + 1;
+
+		if (leave > now_ms && leave < next)
+			next = leave;
+	}
+	return next;
+}
+
+/* See group.h. */
+bool group_partial_pack(msgpack_packer *pk, const struct agent *pending, const struct agent_plan *plan,
+    const int64_t active[WINDOWS_MAX])
+{
+	if (msgpack_pack_array(pk, GROUP_PARTIAL_FIELDS) || !rolling_pack(pk, &pending->counts, &plan->counts) ||
+	    !histogram_pack(pk, &pending->responses, &plan->responses) ||
+	    msgpack_pack_array(pk, plan->counts.tiers))
+		return false;
+	for (size_t w = 0; w < plan->counts.tiers; w++)
+		if (msgpack_pack_int64(pk, active[w]))
+			return false;
+	return msgpack_pack_int64(pk, pending->open) == 0 && msgpack_pack_int64(pk, pending->overdue) == 0;
+}
+
+/* See group.h. */
+bool group_partial_apply(struct agent *g, uint32_t src, uint32_t tasks, const char *blob, size_t len,
+    const struct agent_plan *plan, int64_t now_ms)
+{
+	msgpack_unpacked u;
+	struct agent part;
+	int64_t active[WINDOWS_MAX], open, overdue;
+	bool ok = false;
+
+	memset(&part, 0, sizeof(part));
+	msgpack_unpacked_init(&u);
+	if (src >= tasks || !mpack_one(&u, blob, len) || u.data.type != MSGPACK_OBJECT_ARRAY ||
+	    u.data.via.array.size != GROUP_PARTIAL_FIELDS)
+		goto out;
+	const msgpack_object *m = u.data.via.array.ptr;
+	if (!rolling_unpack(&m[0], &part.counts, &plan->counts) ||
+	    !histogram_unpack(&m[1], &part.responses, &plan->responses) || m[2].type != MSGPACK_OBJECT_ARRAY ||
+	    m[2].via.array.size != plan->counts.tiers)
+		goto out;
+	for (size_t w = 0; w < plan->counts.tiers; w++)
+		if (!mpack_int(&m[2].via.array.ptr[w], 0, INT32_MAX, &active[w]))
+			goto out;
+	if (!mpack_int(&m[3], INT32_MIN, INT32_MAX, &open) || !mpack_int(&m[4], INT32_MIN, INT32_MAX, &overdue))
+		goto out;
+	/* A group made by an older task count keeps what its tasks said, in a table this size. */
+	if (g->active_tasks != tasks) {
+		int64_t *old = g->active;
+		uint32_t n = g->active_tasks < tasks ? g->active_tasks : tasks;
+
+		g->active = NULL;
+		if (!agent_make_group(g, tasks)) {
+			g->active = old;
+			goto out;
+		}
+		if (old != NULL)
+			memcpy(g->active, old, (size_t)n * WINDOWS_MAX * sizeof(*old));
+		free(old);
+	}
+	if (!rolling_merge_from(&g->counts, &part.counts, &plan->counts, now_ms) ||
+	    !histogram_merge_from(&g->responses, &part.responses, &plan->responses, now_ms))
+		goto out;
+	memcpy(&g->active[src * WINDOWS_MAX], active, plan->counts.tiers * sizeof(active[0]));
+	g->open += open;
+	g->overdue += overdue;
+	ok = true;
+out:
+	agent_free(&part);
+	msgpack_unpacked_destroy(&u);
+	return ok;
+}
+
+/* See group.h. */
+void group_active_totals(const struct agent *g, size_t tiers, int64_t out[WINDOWS_MAX])
+{
+	memset(out, 0, WINDOWS_MAX * sizeof(out[0]));
+	for (uint32_t s = 0; s < g->active_tasks; s++)
+		for (size_t w = 0; w < tiers; w++)
+			out[w] += g->active[s * WINDOWS_MAX + w];
+}
