@@ -160,25 +160,57 @@ def expected_stats(events, now, sizes=DEFAULT_WINDOWS, reply_target_ms=DAY, targ
     windows = parse_windows(sizes)
     longest = max(span for _, span in windows)
     contrib, clocks = raw_counters(events, reply_target_ms, now - longest, now, targets)
+    return {agent: render_owner(items, [agent], clocks, now, windows) for agent, items in contrib.items()}
+
+
+def render_owner(items, agents, clocks, now, windows, newest=None):
+    """The hash of an owner (an agent, or a group of agents) from its (ts, counters) items.
+
+    agents: the agents whose clocks it shows; newest: for a group, each member's newest event
+    time, for agents_W (members whose newest event counts in the window)."""
+    h = {}
+    spans = [sp for _, sp in windows]
+    for name, span in windows:
+        t = dict.fromkeys(COUNTERS, 0)
+        t["rts"] = []
+        for ts, c in items:
+            if in_window(ts, now, span, spans):
+                for k, v in c.items():
+                    if k == "rt":
+                        t["rts"].append(v)
+                    else:
+                        t[k] = max(t[k], v) if k in MAXIMA else t[k] + v
+        h.update(render_window(name, t))
+        if newest is not None:
+            h["agents_%s" % name] = str(sum(1 for ts in newest.values() if in_window(ts, now, span, spans)))
+    open_ = [(ts, tg) for (a, ts, tg) in clocks.values() if a in agents]
+    h["open_tickets"] = str(len(open_))
+    h["overdue_tickets"] = str(sum(1 for ts, tg in open_ if now >= ts + tg))
+    return h
+
+
+def expected_groups(events, now, team_of, sizes=DEFAULT_WINDOWS, reply_target_ms=DAY):
+    """{"team:T": hash, "site": hash}: the sums over each team's agents, and over all of them.
+
+    team_of(agent): the agent's one team (None: none), as events and [teams] map give it."""
+    windows = parse_windows(sizes)
+    longest = max(span for _, span in windows)
+    contrib, clocks = raw_counters(events, reply_target_ms, now - longest, now)
+    newest = {}
+    for ev in events:
+        if isinstance(ev, (str, bytes)):
+            ev = json.loads(ev)
+        ts = parse_ts(ev["ts"])
+        if ts >= now - longest:
+            newest[ev["agent_id"]] = max(newest.get(ev["agent_id"], 0), ts)
+    groups = {"site": set(newest)}
+    for agent in newest:
+        if team_of(agent) is not None:
+            groups.setdefault("team:%s" % team_of(agent), set()).add(agent)
     out = {}
-    for agent, items in contrib.items():
-        h = {}
-        spans = [sp for _, sp in windows]
-        for name, span in windows:
-            t = dict.fromkeys(COUNTERS, 0)
-            t["rts"] = []
-            for ts, c in items:
-                if in_window(ts, now, span, spans):
-                    for k, v in c.items():
-                        if k == "rt":
-                            t["rts"].append(v)
-                        else:
-                            t[k] = max(t[k], v) if k in MAXIMA else t[k] + v
-            h.update(render_window(name, t))
-        open_ = [(ts, tg) for (a, ts, tg) in clocks.values() if a == agent]
-        h["open_tickets"] = str(len(open_))
-        h["overdue_tickets"] = str(sum(1 for ts, tg in open_ if now >= ts + tg))
-        out[agent] = h
+    for g, members in groups.items():
+        items = [it for a in members for it in contrib.get(a, [])]
+        out[g] = render_owner(items, members, clocks, now, windows, {a: newest[a] for a in members})
     return out
 
 

@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Teams and the site on a running daemon: fb:team:{T}:stats and fb:site:stats against a model.
+
+Each test starts a fresh redis-server, tests/mockkafka (4 partitions, so 4 tasks) and
+src/feedbackd with a [teams] map, produces events for agents spread over the tasks, and
+compares every field of the team and site hashes with expected.py's sums over the agents
+(docs/redis-keys.md).
+
+Run all:   python3 tests/integration/test_teams.py -v
+Env:       FEEDBACKD_BUILDDIR (default: repo root), FEEDBACKD_KEEP_TMP, FEEDBACKD_SHOW_LOG
+"""
+
+import json
+import os
+import signal
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import harness as h  # noqa: E402
+from expected import expected_groups  # noqa: E402
+from harness import DAY, HOUR, MINUTE, SECOND  # noqa: E402
+
+
+def with_team(event, team):
+    """The event (JSON text) with a team_id."""
+    d = json.loads(event)
+    d["team_id"] = team
+    return json.dumps(d)
+
+
+class TestTeams(h.FeedbackTestCase):
+
+    def group_mismatch(self, redis, events, team_of):
+        """'' when the site's and each team's hash equal the model's, else a diff."""
+        out = []
+        for g, want in sorted(expected_groups(events, h.now_ms(), team_of).items()):
+            key = "fb:site:stats" if g == "site" else "fb:team:{%s}:stats" % g[len("team:"):]
+            got = redis.hgetall(key)
+            got.pop("updated_at", None)
+            d = h.diff_dicts(want, got)
+            if d:
+                out.append("%s:\n%s" % (key, d))
+        return "\n".join(out)
+
+    def wait_groups(self, redis, events, team_of, timeout=60.0):
+        """Waits until the group hashes equal the model's exactly."""
+        last = [""]
+
+        def ok():
+            last[0] = self.group_mismatch(redis, events, team_of)
+            return last[0] == ""
+        try:
+            h.wait_until(ok, timeout, 0.25, what="exact group stats")
+        except AssertionError:
+            self.fail("group stats not as expected after %.0fs:\n%s" % (timeout, last[0]))
+
+    def map_file(self, text):
+        path = os.path.join(self.tmp, "teams.map")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_teams_and_site_exact(self):
+        """Eight agents over four tasks, two teams (map and team_id), one agent in none.
+
+        Ratings of both scales, complaints and messages answered and not, at depths from
+        minutes to 20 days: every field of fb:team:{T}:stats and fb:site:stats is the sum over
+        the agents (not a mean of means), agents_W counts the agents with an event in W, and
+        open_tickets the clocks running; the agents' own hashes are unchanged by it all.
+        """
+        teams = {"ann": "billing", "bob": "billing", "cid": "billing", "dan": "tech", "eve": "tech"}
+        path = self.map_file("# agent team\nann billing\nbob billing\ncid billing\ndan tech\n")
+        redis, kafka, _ = self.stack(config={"teams": {"map": path}})
+        now = h.now_ms()
+        events = []
+        for i, agent in enumerate(["ann", "bob", "cid", "dan", "eve", "fay", "gus", "hal"]):
+            for k, age in enumerate([2 * MINUTE, 3 * HOUR, 2 * DAY, 20 * DAY]):
+                ts = now - age - i * SECOND
+                events.append(h.rating(agent, 1 + (i + k) % 5, ts))
+                events.append(h.rating(agent, (3 * i + k) % 11, ts - SECOND, scale=10))
+                t = "t-%s-%d" % (agent, k)
+                events.append(h.complaint(agent, ts - (10 + i) * MINUTE, t))
+                if k != 1:
+                    events.append(h.reply(agent, ts, t))
+            m = "m-%s" % agent
+            events.append(h.message(agent, now - (40 + i) * MINUTE, m))
+            if i % 2 == 0:
+                events.append(h.reply(agent, now - (5 + i) * MINUTE, m))
+        # eve is in tech by her events' team_id, not by the map
+        events = [with_team(e, "tech") if json.loads(e)["agent_id"] == "eve" else e for e in events]
+        for agent in sorted({json.loads(e)["agent_id"] for e in events}):
+            h.produce(kafka.bootstrap, h.TOPIC_EVENTS, [e for e in events if json.loads(e)["agent_id"] == agent],
+                      key=agent)
+        self.wait_stats(redis, events, timeout=60)
+        self.wait_groups(redis, events, teams.get, timeout=60)
+        site = redis.hgetall("fb:site:stats")
+        self.assertEqual(site["agents_24h"], "8")
+        self.assertEqual(site["ratings_30d"], str(8 * 4 * 2))
+        self.assertEqual(redis.hgetall("fb:team:{billing}:stats")["agents_7d"], "3")
+        self.assertNotIn("agents_24h", redis.hgetall(h.stats_key("ann")), "an agent's hash has no agents_W")
+        self.assertEqual(redis.cmd("ZCARD", "fb:agents"), 8, "the agent index lists agents only")
+
+    def test_reload_moves_agent_and_restart_keeps_groups(self):
+        """A map changed by SIGHUP moves an agent's next events; kill -9 and restart keep the sums.
+
+        ann starts in billing; after the reload she is in tech: her new rating counts in tech,
+        her old ones stay billing's, and she is active in tech only. Then the daemon is killed
+        and restarted: every group hash is still exact and does not count anything twice.
+        """
+        path = self.map_file("ann billing\nbob tech\n")
+        redis, kafka, d = self.stack(config={"teams": {"map": path}})
+        now = h.now_ms()
+        before = [h.rating("ann", 5, now - 3 * MINUTE), h.rating("bob", 2, now - 2 * MINUTE),
+                  h.complaint("ann", now - 20 * MINUTE, "t-ann")]
+        h.produce(kafka.bootstrap, h.TOPIC_EVENTS, before, key="x")
+        self.wait_groups(redis, before, {"ann": "billing", "bob": "tech"}.get)
+        self.map_file("ann tech\nbob tech\n")
+        os.kill(d.proc.pid, signal.SIGHUP)
+        d.wait_log(r"reload complete", timeout=10)
+        after = [h.rating("ann", 4, now - MINUTE), h.reply("ann", now - 30 * SECOND, "t-ann")]
+        h.produce(kafka.bootstrap, h.TOPIC_EVENTS, after, key="x")
+
+        def billing_and_tech():
+            b = redis.hgetall("fb:team:{billing}:stats")
+            t = redis.hgetall("fb:team:{tech}:stats")
+            return (b.get("ratings_1h"), b.get("complaints_1h"), b.get("agents_1h"), b.get("open_tickets"),
+                    t.get("ratings_1h"), t.get("agents_1h"), t.get("replies_1h"), t.get("resp_p50_s_1h"))
+        want = ("1", "1", "0", "0", "2", "2", "1", "1181")  # 1170 s, in its bucket (1.04^b)
+        h.wait_until(lambda: billing_and_tech() == want, 30, what="ann moved to tech")
+        site = redis.hgetall("fb:site:stats")
+        self.assertEqual((site["ratings_1h"], site["agents_1h"], site["open_tickets"]), ("3", "2", "0"))
+        d.kill()
+        d.start()
+        d.wait_ready()
+        h.produce(kafka.bootstrap, h.TOPIC_EVENTS, [h.rating("bob", 3, h.now_ms() - SECOND)], key="x")
+        h.wait_until(lambda: redis.hgetall("fb:site:stats").get("ratings_1h") == "4", 30, what="site after restart")
+        h.wait_until(lambda: billing_and_tech()[4:6] == ("3", "2"), 30, what="tech after restart")
+        self.assertEqual(billing_and_tech()[:4], want[:4])
+        self.assertEqual(redis.hgetall("fb:site:stats")["agents_24h"], "2")
+
+
+if __name__ == "__main__":
+    unittest.main()
