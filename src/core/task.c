@@ -679,6 +679,11 @@ static bool task_flush_agent(struct task *t, uint32_t i, msgpack_sbuffer *sb, in
 
 	agent_advance(&ta->a, &t->cfg->plan, now_ms);
 	agent_totals(&ta->a, &t->cfg->plan, now_ms, view.totals, &next);
+	for (size_t w = 0; w < WINDOWS_MAX; w++)
+		for (int id = 0; id < RANK_COUNT; id++)
+			view.rank[w][id] = ta->a.active != NULL || w >= t->cfg->plan.counts.tiers ? RANK_NONE :
+			    rank_score((enum rank_id)id, t->cfg->rules, &view.totals[w]);
+	view.team = ta->a.team;
 	if (ta->a.active != NULL)
 		task_group_totals(t, ta, view.totals);
 	else {

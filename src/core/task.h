@@ -9,6 +9,7 @@
 #include "agent.h"
 #include "clock.h"
 #include "policy.h"
+#include "rank.h"
 #include "dedupe.h"
 #include "event.h"
 #include "outbox.h"
@@ -52,10 +53,12 @@ enum task_result {
 	TASK_LATE,      /* older than every window: counts nothing (a late reply still stops its clock) */
 };
 
-/* One agent's view, for the contract stats hash. */
+/* One agent's view, for the contract stats hash and the rankings. */
 struct task_view {
 	const char *agent;
+	const char *team;                  /* an agent's team; NULL: none, or a group's view */
 	struct totals totals[WINDOWS_MAX];
+	int64_t rank[WINDOWS_MAX][RANK_COUNT]; /* rank_score per window; RANK_NONE for a group */
 	int64_t open, overdue, newest_ms;
 	/* the now_ms of the oldest change it shows (an event, a batch); 0: none (windows slid, restored) */
 	int64_t since_ms;

@@ -12,7 +12,6 @@
 #include "log.h"
 #include "resp.h"
 
-#define VIEW_PREFIX_MAX 256
 /* Room for the fields of one stats hash: STATS_FIGURES per window for WINDOWS_MAX windows, and 3. */
 #define VIEW_FIELDS_MAX (STATS_FIGURES * WINDOWS_MAX + 3)
 /* Room for a field's name as RESP: "$34\r\n", the longest prefix (18), "_", a window name (15), CRLF. */
@@ -134,6 +133,19 @@ bool view_key_team_stats(const char *prefix, const char *team, size_t len, char 
 bool view_key_site_stats(const char *prefix, char *buf, size_t size)
 {
 	return view_format(buf, size, "%ssite:stats", prefix);
+}
+
+/* See view.h. */
+bool view_key_rank(const char *prefix, const char *rank, const char *window, char *buf, size_t size)
+{
+	return view_format(buf, size, "%srank:%s:%s", prefix, rank, window);
+}
+
+/* See view.h. */
+bool view_key_team_rank(const char *prefix, const char *team, size_t len, const char *rank, const char *window,
+    char *buf, size_t size)
+{
+	return view_format(buf, size, "%steam:{%.*s}:rank:%s:%s", prefix, (int)len, team, rank, window);
 }
 
 /* See view.h. */
@@ -339,6 +351,18 @@ size_t view_unsent(const struct view *v)
 uint64_t view_session(const struct view *v)
 {
 	return redis_session(v->redis);
+}
+
+/* See view.h. */
+const char *view_prefix(const struct view *v)
+{
+	return v->prefix;
+}
+
+/* See view.h. */
+const struct windows *view_windows(const struct view *v)
+{
+	return &v->windows;
 }
 
 /* See view.h. */
@@ -656,6 +680,19 @@ void view_alert(struct view_flush *f, const char *id, const char *agent, const c
 	view_wait(f, v->stream_slot);
 	if (slot != v->stream_slot)
 		view_wait(f, slot);
+}
+
+/* See view.h. */
+void view_flush_send(struct view_flush *f, unsigned slot, const char *cmd, size_t len)
+{
+	f->slot = slot;
+	view_send(f, cmd, len, view_on_reply);
+}
+
+/* See view.h. */
+void view_flush_fail(struct view_flush *f)
+{
+	f->failed = true;
 }
 
 /* See view.h. */

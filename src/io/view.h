@@ -20,6 +20,8 @@
 #define VIEW_SEEN_CHUNK 1000
 /* Room for any key name: a prefix of up to 256 bytes and an EVENT_ID_MAX agent id. */
 #define VIEW_KEY_SIZE 512
+/* The longest [redis] prefix. */
+#define VIEW_PREFIX_MAX 256
 
 /*
  * Key names, one function each (the one place their templates live). Each writes the
@@ -30,6 +32,9 @@ bool view_key_stats(const char *prefix, const char *agent, char *buf, size_t siz
 bool view_key_team_stats(const char *prefix, const char *team, size_t len, char *buf, size_t size); /* P team:{T}:stats */
 bool view_key_site_stats(const char *prefix, char *buf, size_t size);                 /* P site:stats */
 bool view_key_alerts(const char *prefix, const char *agent, char *buf, size_t size); /* P agent:{A}:alerts */
+bool view_key_rank(const char *prefix, const char *rank, const char *window, char *buf, size_t size); /* P rank:R:W */
+bool view_key_team_rank(const char *prefix, const char *team, size_t len, const char *rank, const char *window,
+    char *buf, size_t size);                                                       /* P team:{T}:rank:R:W */
 /* The agent index, or its shard number shard of shards: "P agents", or "P agents:<shard>" when shards > 1. */
 bool view_key_agents(const char *prefix, int shards, int shard, char *buf, size_t size);
 bool view_key_stream(const char *prefix, char *buf, size_t size);                    /* P alerts */
@@ -92,6 +97,10 @@ typedef int16_t view_memo_t;
 /* The entries of one agent's memo: STATS_FIGURES per window, open_tickets and overdue_tickets. */
 size_t view_memo_fields(const struct view *v);
 
+/* The key prefix and the windows the view was made with. */
+const char *view_prefix(const struct view *v);
+const struct windows *view_windows(const struct view *v);
+
 /* The windows written ([windows] sizes): view_agent_stats reads that many totals. */
 size_t view_window_count(const struct view *v);
 
@@ -142,5 +151,11 @@ void view_alert(struct view_flush *f, const char *id, const char *agent, const c
  * in their order before any newer flush, or re-render stats from the current state.
  */
 void view_flush_end(struct view_flush *f, view_done_fn fn, void *arg);
+
+/* Sends one more command of the flush (RESP text, copied) to slot's server; its reply is checked like the rest. */
+void view_flush_send(struct view_flush *f, unsigned slot, const char *cmd, size_t len);
+
+/* Fails the flush (something of it could not be built). */
+void view_flush_fail(struct view_flush *f);
 
 #endif

@@ -1,15 +1,15 @@
 /* viewq.c: committed agent views waiting for Redis: the newest per agent, one round at a time. */
 #include "viewq.h"
 
-#include "groupkey.h"
-
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "groupkey.h"
 #include "idmap.h"
 #include "metrics.h"
 #include "timestamp.h"
+#include "viewrank.h"
 
 /*
  * A round starts no sooner than this many times the last round's duration after that one
@@ -42,6 +42,7 @@ struct viewq_item {
 	uint32_t name;
 	int64_t open, overdue, newest_ms;
 	int64_t since_ms; /* the oldest change it shows (task_view.since_ms); 0: none */
+	int64_t rank[WINDOWS_MAX][RANK_COUNT];
 	struct totals totals[];
 };
 
@@ -57,7 +58,11 @@ struct viewq {
 	size_t round_since_n, round_since_cap;
 	/* Every agent ever queued has a slot, for the queue's life: its memo and its queue position. */
 	struct idmap *slots;      /* agent -> slot */
-	view_memo_t *memo;        /* view_memo_fields() per slot: what its hash holds (view.h) */
+	view_memo_t *memo;        /* fields per slot: what its hash holds (view.h), then its rankings */
+	char **team;              /* per slot: its team as of its newest view; NULL: none */
+	char **ranked;            /* per slot: the team whose rankings hold it, as written; NULL: none */
+	struct viewrank *rank;    /* the rankings' writes of the round being built */
+	size_t stats_fields;      /* view_memo_fields: the memo's entries for the hash */
 	uint32_t *queued;         /* per slot: its position in items, or VIEWQ_NONE */
 	size_t nslots, slots_cap, fields;
 	uint64_t session;         /* the connection the memos were written on (view_session) */
@@ -86,6 +91,13 @@ static void viewq_release(struct viewq *q)
 	free(q->names);
 	free(q->round_since);
 	free(q->memo);
+	for (size_t i = 0; i < q->nslots; i++) {
+		free(q->team[i]);
+		free(q->ranked[i]);
+	}
+	free(q->team);
+	free(q->ranked);
+	viewrank_free(q->rank);
 	free(q->queued);
 	idmap_free(q->slots);
 	if (q->pace_ev != NULL)
@@ -166,13 +178,15 @@ struct viewq *viewq_new(struct event_base *base, struct view *view, struct metri
 	q->metrics = metrics;
 	q->failed = failed;
 	q->arg = arg;
-	q->fields = view_memo_fields(view);
+	q->stats_fields = view_memo_fields(view);
 	q->windows = view_window_count(view);
 	q->item = sizeof(struct viewq_item) + q->windows * sizeof(struct totals);
-	if ((q->slots = idmap_new(64)) == NULL || (q->pace_ev = evtimer_new(base, viewq_on_pace, q)) == NULL) {
+	if ((q->rank = viewrank_new(view_prefix(view), view_windows(view))) == NULL ||
+	    (q->slots = idmap_new(64)) == NULL || (q->pace_ev = evtimer_new(base, viewq_on_pace, q)) == NULL) {
 		viewq_release(q);
 		return NULL;
 	}
+	q->fields = q->stats_fields + viewrank_memo_fields(q->rank);
 	return q;
 }
 
@@ -191,10 +205,17 @@ static bool viewq_slot(struct viewq *q, const char *agent, size_t len, uint32_t 
 		size_t cap = q->slots_cap ? q->slots_cap * 2 : 64;
 		view_memo_t *memo = viewq_realloc(q->memo, cap, q->fields * sizeof(*memo));
 		uint32_t *queued;
+		char **team, **ranked;
 
 		if (memo == NULL)
 			return false;
 		q->memo = memo;
+		if ((team = viewq_realloc(q->team, cap, sizeof(*team))) == NULL)
+			return false;
+		q->team = team;
+		if ((ranked = viewq_realloc(q->ranked, cap, sizeof(*ranked))) == NULL)
+			return false;
+		q->ranked = ranked;
 		if ((queued = viewq_realloc(q->queued, cap, sizeof(*queued))) == NULL)
 			return false;
 		q->queued = queued;
@@ -204,6 +225,7 @@ static bool viewq_slot(struct viewq *q, const char *agent, size_t len, uint32_t 
 		return false;
 	*slot = (uint32_t)q->nslots++;
 	q->queued[*slot] = VIEWQ_NONE;
+	q->team[*slot] = q->ranked[*slot] = NULL;
 	for (size_t i = 0; i < q->fields; i++)
 		q->memo[*slot * q->fields + i] = VIEW_MEMO_UNKNOWN;
 	return true;
@@ -216,7 +238,28 @@ static void viewq_set(const struct viewq *q, struct viewq_item *it, const struct
 	it->overdue = v->overdue;
 	it->newest_ms = v->newest_ms;
 	it->since_ms = v->since_ms;
+	memcpy(it->rank, v->rank, sizeof(it->rank));
 	memcpy(it->totals, v->totals, q->windows * sizeof(it->totals[0]));
+}
+
+/* Whether two teams (NULL: none) are the same. */
+static bool viewq_same_team(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/* Keeps an agent's team as of its newest view; false when out of memory. */
+static bool viewq_set_team(struct viewq *q, uint32_t slot, const char *team)
+{
+	char *copy = NULL;
+
+	if (viewq_same_team(q->team[slot], team))
+		return true;
+	if (team != NULL && (copy = strdup(team)) == NULL)
+		return false;
+	free(q->team[slot]);
+	q->team[slot] = copy;
+	return true;
 }
 
 /* See viewq.h. */
@@ -226,7 +269,7 @@ bool viewq_put(struct viewq *q, const struct task_view *v)
 	struct viewq_item *it;
 	uint32_t slot;
 
-	if (!viewq_slot(q, v->agent, len, &slot))
+	if (!viewq_slot(q, v->agent, len, &slot) || !viewq_set_team(q, slot, v->team))
 		return false;
 	if (q->queued[slot] != VIEWQ_NONE) {
 		struct viewq_item *queued = viewq_at(q, q->queued[slot]);
@@ -310,6 +353,21 @@ static void viewq_on_round(void *arg, bool ok)
 		q->idle(q->arg);
 }
 
+/* Adds an agent's places in the rankings to the round; one that changed team leaves the old team's. */
+static void viewq_rank(struct viewq *q, uint32_t slot, const char *agent, const int64_t rank[WINDOWS_MAX][RANK_COUNT])
+{
+	const char *team = q->team[slot];
+	bool moved = !viewq_same_team(q->ranked[slot], team);
+	char *copy = NULL;
+
+	viewrank_agent(q->rank, agent, team, moved ? q->ranked[slot] : NULL, rank,
+	    q->memo + (size_t)slot * q->fields + q->stats_fields);
+	if (moved && (team == NULL || (copy = strdup(team)) != NULL)) {
+		free(q->ranked[slot]);
+		q->ranked[slot] = copy;
+	}
+}
+
 /* See viewq.h. */
 void viewq_kick(struct viewq *q)
 {
@@ -356,12 +414,16 @@ void viewq_kick(struct viewq *q)
 			viewq_track(q, it->since_ms);
 		view_agent_stats(f, agent, it->totals, it->open, it->overdue, now,
 		    q->memo + (size_t)it->slot * q->fields);
-		/* fb:agents lists agents; a group's key starts with GROUP_MARK, which no agent id holds. */
-		if (it->newest_ms > 0 && agent[0] != GROUP_MARK)
-			view_agent_seen(f, agent, it->newest_ms);
+		/* fb:agents and the rankings list agents; a group's key starts with GROUP_MARK, which no agent id holds. */
+		if (agent[0] != GROUP_MARK) {
+			if (it->newest_ms > 0)
+				view_agent_seen(f, agent, it->newest_ms);
+			viewq_rank(q, it->slot, agent, it->rank);
+		}
 		q->queued[it->slot] = VIEWQ_NONE;
 	}
 	viewq_keep_rest(q, i);
+	viewrank_send(q->rank, f);
 	q->out++;
 	view_flush_end(f, viewq_on_round, q);
 }

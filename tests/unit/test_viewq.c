@@ -99,6 +99,9 @@ static void queue(struct viewq *q, const char *agent, int64_t open)
 	    3, 5501, 2500, 2, 1, 4499, 2, 7201000, 5400000, 1, 1, 5, 2};
 	struct task_view v = {.agent = agent, .open = open, .newest_ms = 1000};
 
+	for (int w = 0; w < WINDOWS_MAX; w++)
+		for (int id = 0; id < RANK_COUNT; id++)
+			v.rank[w][id] = RANK_NONE;
 	for (int w = 0; w < 4; w++) {
 		memcpy(v.totals[w].c, c, sizeof(c));
 		v.totals[w].resp_n = 4;
@@ -453,6 +456,60 @@ static int teardown(void **state)
 }
 
 /* Runs the queue tests. */
+/* The score of member in key, as its text ("" when not a member). */
+static void assert_score(const char *key, const char *member, const char *want)
+{
+	redisReply *r = redisserver_command(&srv, "ZSCORE %s %s", key, member);
+
+	assert_non_null(r);
+	assert_string_equal(r->type == REDIS_REPLY_STRING ? r->str : "", want);
+	freeReplyObject(r);
+}
+
+/* Queues and writes agent's view with the given team and csat_lower score in 1h and 24h. */
+static void show_ranked(struct viewq *q, const char *agent, const char *team, int64_t csat)
+{
+	struct task_view v = {.agent = agent, .team = team, .newest_ms = 1000};
+
+	for (int w = 0; w < WINDOWS_MAX; w++)
+		for (int id = 0; id < RANK_COUNT; id++)
+			v.rank[w][id] = RANK_NONE;
+	v.rank[0][RANK_CSAT_LOWER] = v.rank[1][RANK_CSAT_LOWER] = csat;
+	assert_true(viewq_put(q, &v));
+	viewq_kick(q);
+	assert_true(turn_until(viewq_idle, q));
+}
+
+/*
+ * An agent's scores go into the site's ranking and its team's, per window; a score it no
+ * longer has (too few samples) takes it out; a new team takes it out of the old team's.
+ */
+static void test_rankings(void **state)
+{
+	struct viewq *q = viewq_new(base, writer, &metrics, on_failed, NULL);
+
+	(void)state;
+	show_ranked(q, "a1", "billing", 7235);
+	show_ranked(q, "a2", NULL, 4385);
+	assert_score("fb:rank:csat_lower:1h", "a1", "7235");
+	assert_score("fb:rank:csat_lower:24h", "a1", "7235");
+	assert_score("fb:team:{billing}:rank:csat_lower:1h", "a1", "7235");
+	assert_score("fb:rank:csat_lower:1h", "a2", "4385");
+	assert_score("fb:rank:csat_lower:7d", "a1", "");
+	assert_score("fb:rank:complaint_rate_upper:1h", "a1", "");
+	/* too few samples now: out of every csat ranking */
+	show_ranked(q, "a1", "billing", RANK_NONE);
+	assert_score("fb:rank:csat_lower:1h", "a1", "");
+	assert_score("fb:team:{billing}:rank:csat_lower:24h", "a1", "");
+	/* back, in team tech: out of billing's, into tech's */
+	show_ranked(q, "a1", "billing", 8000);
+	show_ranked(q, "a1", "tech", 8100);
+	assert_score("fb:team:{billing}:rank:csat_lower:1h", "a1", "");
+	assert_score("fb:team:{tech}:rank:csat_lower:1h", "a1", "8100");
+	assert_score("fb:rank:csat_lower:1h", "a1", "8100");
+	viewq_free(q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -464,6 +521,7 @@ int main(void)
 		cmocka_unit_test_setup(test_long_id, clean),
 		cmocka_unit_test_setup(test_round_bound, clean),
 		cmocka_unit_test_setup(test_delay, clean),
+		cmocka_unit_test_setup(test_rankings, clean),
 		cmocka_unit_test_setup(test_close_unbounded, clean),
 		cmocka_unit_test_setup(test_quiet_not_paced, clean),
 	};

@@ -1,0 +1,223 @@
+/* viewrank.c: the fair rankings' sorted sets, fb:rank:NAME:W and fb:team:{T}:rank:NAME:W, written by rounds. */
+#include "viewrank.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "idmap.h"
+#include "keyslot.h"
+#include "resp.h"
+#include "stats.h"
+
+/* Room for a score's text: "-10000". */
+#define VIEWRANK_SCORE_SIZE 24
+/* A batch is sent once it holds this many members, so one command stays small. */
+#define VIEWRANK_CHUNK 512
+
+/* The members one round adds to (ZADD: score, member pairs) or removes from (ZREM) one key. */
+struct viewrank_batch {
+	char *key;
+	bool zadd;
+	char **args;     /* malloc'ed strings */
+	size_t n, cap;
+};
+
+struct viewrank {
+	char prefix[VIEW_PREFIX_MAX + 1];
+	struct windows windows;
+	struct idmap *index;  /* "A" or "R", then the key -> batch */
+	struct viewrank_batch *batch;
+	size_t n, cap;
+	bool failed;          /* out of memory while building: the round fails */
+};
+
+/* See viewrank.h. */
+struct viewrank *viewrank_new(const char *prefix, const struct windows *ws)
+{
+	struct viewrank *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	snprintf(r->prefix, sizeof(r->prefix), "%s", prefix);
+	r->windows = *ws;
+	if ((r->index = idmap_new(64)) == NULL) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* Frees what batch b holds. */
+static void viewrank_batch_clear(struct viewrank_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		free(b->args[i]);
+	free(b->args);
+	free(b->key);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Empties the round. */
+static void viewrank_clear(struct viewrank *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		viewrank_batch_clear(&r->batch[i]);
+	r->n = 0;
+	idmap_free(r->index);
+	r->index = idmap_new(64);
+	r->failed = r->index == NULL;
+}
+
+/* See viewrank.h. */
+void viewrank_free(struct viewrank *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->n; i++)
+		viewrank_batch_clear(&r->batch[i]);
+	free(r->batch);
+	idmap_free(r->index);
+	free(r);
+}
+
+/* See viewrank.h. */
+size_t viewrank_memo_fields(const struct viewrank *r)
+{
+	return RANK_COUNT * r->windows.count;
+}
+
+/* The batch of key for ZADD or ZREM, made on first use; NULL when out of memory. */
+static struct viewrank_batch *viewrank_batch(struct viewrank *r, const char *key, bool zadd)
+{
+	char id[VIEW_KEY_SIZE + 1];
+	size_t len = strlen(key);
+	uint32_t i;
+
+	if (len + 1 > IDMAP_MAX_KEY || len + 1 > sizeof(id) || r->index == NULL)
+		return NULL;
+	id[0] = zadd ? 'A' : 'R';
+	memcpy(id + 1, key, len);
+	if (idmap_get(r->index, id, len + 1, &i))
+		return &r->batch[i];
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 16;
+		struct viewrank_batch *v = realloc(r->batch, cap * sizeof(*v));
+
+		if (v == NULL)
+			return NULL;
+		r->batch = v;
+		r->cap = cap;
+	}
+	memset(&r->batch[r->n], 0, sizeof(r->batch[r->n]));
+	if ((r->batch[r->n].key = strdup(key)) == NULL || idmap_put(r->index, id, len + 1, (uint32_t)r->n) < 0) {
+		free(r->batch[r->n].key);
+		return NULL;
+	}
+	r->batch[r->n].zadd = zadd;
+	return &r->batch[r->n++];
+}
+
+/* Appends one argument to a batch. */
+static bool viewrank_arg(struct viewrank_batch *b, const char *s)
+{
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : 16;
+		char **v = realloc(b->args, cap * sizeof(*v));
+
+		if (v == NULL)
+			return false;
+		b->args = v;
+		b->cap = cap;
+	}
+	return (b->args[b->n] = strdup(s)) != NULL && ++b->n > 0;
+}
+
+/* Adds agent at score (ZADD) or, for RANK_NONE, takes it out (ZREM) of key. */
+static void viewrank_put(struct viewrank *r, const char *key, const char *agent, int64_t score)
+{
+	struct viewrank_batch *b = viewrank_batch(r, key, score != RANK_NONE);
+	char text[VIEWRANK_SCORE_SIZE];
+
+	if (b == NULL) {
+		r->failed = true;
+		return;
+	}
+	if (score != RANK_NONE) {
+		/* Hundredths as an integer: exact in a sorted set's double, and as ZSCORE prints it. */
+		stats_format_fixed(score, 0, text, sizeof(text));
+		if (!viewrank_arg(b, text)) {
+			r->failed = true;
+			return;
+		}
+	}
+	if (!viewrank_arg(b, agent))
+		r->failed = true;
+}
+
+/* The key of ranking id in window w: the site's (team NULL) or the team's; false when too long. */
+static bool viewrank_key(const struct viewrank *r, const char *team, enum rank_id id, size_t w, char *buf,
+    size_t size)
+{
+	return team == NULL ? view_key_rank(r->prefix, rank_name(id), r->windows.w[w].name, buf, size) :
+	    view_key_team_rank(r->prefix, team, strlen(team), rank_name(id), r->windows.w[w].name, buf, size);
+}
+
+/* See viewrank.h. */
+void viewrank_agent(struct viewrank *r, const char *agent, const char *team, const char *old_team,
+    const int64_t rank[WINDOWS_MAX][RANK_COUNT], view_memo_t *memo)
+{
+	char key[VIEW_KEY_SIZE];
+
+	for (size_t w = 0; old_team != NULL && w < r->windows.count; w++)
+		for (int id = 0; id < RANK_COUNT; id++) {
+			if (viewrank_key(r, old_team, (enum rank_id)id, w, key, sizeof(key)))
+				viewrank_put(r, key, agent, RANK_NONE);
+			memo[w * RANK_COUNT + (size_t)id] = VIEW_MEMO_UNKNOWN;
+		}
+	for (size_t w = 0; w < r->windows.count; w++)
+		for (int id = 0; id < RANK_COUNT; id++) {
+			int64_t s = rank[w][id];
+			/* Scores are hundredths of -100..100 or 0..100: within the memo's range. */
+			view_memo_t code = s == RANK_NONE ? VIEW_MEMO_ABSENT : (view_memo_t)s;
+			view_memo_t *m = &memo[w * RANK_COUNT + (size_t)id];
+
+			if (*m == code)
+				continue;
+			*m = code;
+			if (viewrank_key(r, NULL, (enum rank_id)id, w, key, sizeof(key)))
+				viewrank_put(r, key, agent, s);
+			if (team != NULL && viewrank_key(r, team, (enum rank_id)id, w, key, sizeof(key)))
+				viewrank_put(r, key, agent, s);
+		}
+}
+
+/* Sends one batch as "ZADD key args..." or "ZREM key args...". */
+static void viewrank_send_batch(struct view_flush *f, const struct viewrank_batch *b)
+{
+	const char *head[2] = {b->zadd ? "ZADD" : "ZREM", b->key};
+	size_t len;
+	char *cmd;
+
+	for (size_t at = 0; at < b->n;) {
+		/* a ZADD's arguments go in pairs */
+		size_t n = b->n - at < VIEWRANK_CHUNK ? b->n - at : VIEWRANK_CHUNK;
+
+		if ((cmd = resp_command(2, head, (int)n, (const char **)b->args + at, NULL, &len)) == NULL) {
+			view_flush_fail(f);
+			return;
+		}
+		view_flush_send(f, keyslot(b->key, strlen(b->key)), cmd, len);
+		free(cmd);
+		at += n;
+	}
+}
+
+/* See viewrank.h. */
+void viewrank_send(struct viewrank *r, struct view_flush *f)
+{
+	if (r->failed)
+		view_flush_fail(f);
+	for (size_t i = 0; i < r->n; i++)
+		viewrank_send_batch(f, &r->batch[i]);
+	viewrank_clear(r);
+}
