@@ -104,6 +104,9 @@ at_risk = 0.6
 ticket_memory = 3d
 [http]
 listen = 127.0.0.1:$http_port
+# Two teams (docs/redis-keys.md): fb:team:{support}:stats, fb:team:{sales}:stats, their rankings.
+[teams]
+map = teams
 
 # Business hours for the vip queue (docs/reply-clocks.md): the clock stops at night, at
 # weekends and while a ticket is pending.
@@ -121,6 +124,8 @@ first_reply = 4h
 first_reply.promise = 8h
 resolution = 3d
 CONF
+
+printf 'ana support\nben support\nchloe support\ndev sales\neli sales\n' >"$work/teams"
 
 echo "==> starting feedbackd (brokers = embedded)"
 "$builddir/src/feedbackd" -c "$work/feedbackd.conf" >"$work/feedbackd.log" 2>&1 &
@@ -175,7 +180,7 @@ wait_for 40 breached || { echo "no breach alert"; tail "$work/feedbackd.log"; ex
 sleep 1
 
 echo
-python3 scripts/dashboard.py "${dashboard_to[@]}"
+python3 scripts/dashboard.py "${dashboard_to[@]}" --teams support,sales
 echo
 echo "business hours (policy vip, calendar office: Mon-Fri 09:00-18:00 Europe/Berlin, first reply 4h):"
 "${rcli[@]}" --raw hget 'fb:agent:{ana}:alerts' reply_sla_breach:ana-vip-fri | python3 -c '

@@ -2,6 +2,7 @@
 """dashboard.py: prints what an ops dashboard reads from Redis, as a table.
 
 Usage: dashboard.py -p PORT [-H HOST] [--prefix fb:] [--windows 1h,24h,7d,30d] [--agents-shards N]
+                    [--teams T1,T2] [--rank-window 7d]
        dashboard.py --cluster HOST:PORT ...     a Redis Cluster: any node; each key is read
                                                 where its slot lives (redis-cli -c)
        dashboard.py --sentinel HOST:PORT --master-name NAME ...
@@ -56,6 +57,41 @@ def duration(seconds):
     return f"{s // 86400}d{s % 86400 // 3600:02d}h"
 
 
+def teams_view(to, args):
+    """The team lead's view: each team's and the site's figures, and the fair rankings."""
+    if args.teams:
+        teams = args.teams.split(",")
+    else:
+        keys = redis(to, "--scan", "--pattern", f"{args.prefix}team:{{*}}:stats")
+        teams = sorted(k[len(args.prefix) + len("team:{"):-len("}:stats")] for k in keys)
+    cols = [("agents", "agents"), ("ratings", "ratings"), ("CSAT%", "csat"), ("DSAT%", "dsat"),
+            ("NPS", "nps"), ("c/100r", "complaint_rate"), ("resp p50", "resp_p50_s"),
+            ("resp p90", "resp_p90_s")]
+    header = f"{'team':<10}{'window':>7}" + "".join(f"{c:>10}" for c, _ in cols)
+    print("\nteams: sums over their agents (fb:team:{T}:stats, fb:site:stats), not means of agents' figures:")
+    print(header)
+    print("-" * len(header))
+    owners = [(t, f"{args.prefix}team:{{{t}}}:stats") for t in teams] + [("(site)", f"{args.prefix}site:stats")]
+    for name, key in owners:
+        stats = hgetall(to, key)
+        for w in args.windows.split(","):
+            row = ""
+            for _, f in cols:
+                v = stats.get(f"{f}_{w}")
+                row += f"{(duration(v) if v is not None and f.startswith('resp') else v or '-'):>10}"
+            print(f"{name:<10}{w:>7}{row}")
+    w = args.rank_window
+    print(f"\nfair ranking by CSAT, {w} (fb:rank:csat_lower:{w}): the 95% lower bound, so few ratings rank low;"
+          " agents below [rule.csat_below] min_samples are not ranked")
+    flat = redis(to, "ZREVRANGE", f"{args.prefix}rank:csat_lower:{w}", "0", "-1", "WITHSCORES")
+    for i, (agent, score) in enumerate(zip(flat[0::2], flat[1::2]), 1):
+        stats = hgetall(to, f"{args.prefix}agent:{{{agent}}}:stats")
+        print(f"  {i}. {agent:<8} bound {int(float(score)) / 100:6.2f}%   CSAT {stats.get('csat_' + w, '-')}% "
+              f"of {int(stats.get('satisfied_' + w, 0)) + int(stats.get('neutral_' + w, 0)) + int(stats.get('dissatisfied_' + w, 0))} ratings")
+    if not flat:
+        print("  (nobody has enough ratings)")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-p", "--port", type=int, default=6379)
@@ -66,6 +102,8 @@ def main():
     ap.add_argument("--agents-shards", type=int, default=1, help="[redis] agents_shards of the daemon")
     ap.add_argument("--prefix", default="fb:")
     ap.add_argument("--windows", default="1h,24h,7d,30d")
+    ap.add_argument("--teams", help="teams to show (default: the fb:team:{T}:stats keys SCAN finds)")
+    ap.add_argument("--rank-window", default="7d", help="the window of the rankings shown")
     args = ap.parse_args()
     to = target(args)
     index = [args.prefix + "agents"] if args.agents_shards == 1 else \
@@ -77,8 +115,9 @@ def main():
     agents = [agent for _, agent in sorted(scored)]
     cols = [("ratings", "ratings"), ("CSAT%", "csat"), ("avg", "score_avg"), ("NPS", "nps"),
             ("compl", "complaints"), ("c/100r", "complaint_rate"), ("resp avg", "resp_avg_s"),
-            ("resp max", "resp_max_s"), ("SLA met", "reply_sla_met"), ("missed", "reply_sla_missed")]
-    as_duration = {"resp_avg_s", "resp_max_s"}
+            ("resp p90", "resp_p90_s"), ("resp max", "resp_max_s"), ("SLA met", "reply_sla_met"),
+            ("missed", "reply_sla_missed")]
+    as_duration = {"resp_avg_s", "resp_p90_s", "resp_max_s"}
 
     def cell(stats, field, w):
         v = stats.get(f"{field}_{w}")
@@ -110,6 +149,7 @@ def main():
                   " so this may be chance")
         else:
             print(f"  {agent:<8} ok         CSAT {csat or '-'}% from {n} ratings")
+    teams_view(to, args)
     alerts = redis(to, "XRANGE", args.prefix + "alerts", "-", "+")
     shown = [json.loads(a) for a in alerts if a.startswith("{")]
     print(f"\nalerts published ({len(shown)}), newest last:")

@@ -244,7 +244,7 @@ event_fill(const struct jsondoc *doc, int64_t now_ms, int64_t max_future_ms, str
 		return false;
 	if (event_has_control(ev->queue, strlen(ev->queue)))
 		return event_reject(reason, reason_size, "control character", "queue");
-	if (!event_get_string(doc, "team_id", false, 1, EVENT_ID_MAX, ev->team_id, reason, reason_size))
+	if (!event_get_string(doc, "team_id", false, 1, EVENT_TEAM_MAX, ev->team_id, reason, reason_size))
 		return false;
 	if (event_has_control(ev->team_id, strlen(ev->team_id)))
 		return event_reject(reason, reason_size, "control character", "team_id");

@@ -8,6 +8,8 @@
 
 #define EVENT_MAX_BYTES 65536
 #define EVENT_ID_MAX 128
+/* A team id is shorter, so that a team's key among a task's agents (groupkey.h) is an id too. */
+#define EVENT_TEAM_MAX (EVENT_ID_MAX - 2)
 #define EVENT_REASON_SIZE 96
 
 enum event_type { EVENT_RATING, EVENT_COMPLAINT, EVENT_MESSAGE, EVENT_REPLY, EVENT_STATUS };

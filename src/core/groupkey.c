@@ -3,10 +3,14 @@
 
 #include <string.h>
 
+#include "idmap.h"
+
+_Static_assert(GROUP_KEY_SIZE - 1 <= IDMAP_MAX_KEY, "a group's key is a task's id");
+
 /* See groupkey.h. */
 size_t group_key(enum group_scope scope, const char *team, char *buf)
 {
-	size_t n = scope == GROUP_TEAM ? strnlen(team, EVENT_ID_MAX) : 0;
+	size_t n = scope == GROUP_TEAM ? strnlen(team, EVENT_TEAM_MAX) : 0;
 
 	buf[0] = GROUP_MARK;
 	buf[1] = scope == GROUP_TEAM ? 't' : 's';

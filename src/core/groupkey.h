@@ -16,7 +16,7 @@
 enum group_scope { GROUP_TEAM, GROUP_SITE };
 #define GROUP_MARK '\x01'
 /* The key of a team: mark, 't', the team id; of the site: mark, 's'. */
-#define GROUP_KEY_SIZE (EVENT_ID_MAX + 3)
+#define GROUP_KEY_SIZE (EVENT_TEAM_MAX + 3)
 /* The id the site's owner task is found by. */
 #define GROUP_SITE_OWNER "site"
 

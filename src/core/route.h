@@ -51,7 +51,7 @@ bool route_batch_ticket_part(struct route_batch *b, const struct event *e);
 bool route_batch_delta(struct route_batch *b, const struct route_delta *d);
 
 /* The longest group key a record carries (group.h's GROUP_KEY_SIZE less its NUL). */
-#define ROUTE_GROUP_KEY_MAX (EVENT_ID_MAX + 2)
+#define ROUTE_GROUP_KEY_MAX (EVENT_TEAM_MAX + 2)
 
 /* Appends a group's partial, for the task that owns the group. */
 bool route_batch_group(struct route_batch *b, const char *key, size_t key_len, const char *partial, size_t len);

@@ -34,10 +34,10 @@ static size_t teammap_word(const char *p, const char *end)
 }
 
 /* Checks an id of a line: 1-128 bytes, no control characters. */
-static bool teammap_id_ok(const char *p, size_t n, const char *what, char *reason, size_t size)
+static bool teammap_id_ok(const char *p, size_t n, size_t max, const char *what, char *reason, size_t size)
 {
-	if (n > EVENT_ID_MAX) {
-		snprintf(reason, size, "%s longer than %d bytes", what, EVENT_ID_MAX);
+	if (n > max) {
+		snprintf(reason, size, "%s longer than %zu bytes", what, max);
 		return false;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -98,7 +98,8 @@ static bool teammap_line(struct teammap *m, const char *p, const char *end, int 
 		snprintf(reason, size, "expected AGENT TEAM, two ids separated by spaces");
 		return false;
 	}
-	if (!teammap_id_ok(agent, an, "agent id", reason, size) || !teammap_id_ok(team, tn, "team id", reason, size))
+	if (!teammap_id_ok(agent, an, EVENT_ID_MAX, "agent id", reason, size) ||
+	    !teammap_id_ok(team, tn, EVENT_TEAM_MAX, "team id", reason, size))
 		return false;
 	if (idmap_get(m->lines, agent, an, &prev)) {
 		snprintf(reason, size, "agent '%.*s' is listed twice (first on line %u)", (int)an, agent, prev);

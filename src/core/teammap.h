@@ -9,8 +9,8 @@ struct teammap;
 
 /*
  * Parses text (len bytes): one "AGENT TEAM" pair a line, separated by spaces or tabs; blank
- * lines and lines starting with '#' are skipped. Ids are 1-128 bytes with no whitespace or
- * control characters; an agent listed twice is an error. NULL on error, with the 1-based
+ * lines and lines starting with '#' are skipped. Ids have no whitespace or control
+ * characters, an agent's 1-128 bytes, a team's 1-126 (EVENT_TEAM_MAX); an agent listed twice is an error. NULL on error, with the 1-based
  * line in *line (0: out of memory) and the reason.
  */
 struct teammap *teammap_parse(const char *text, size_t len, int *line, char *reason, size_t size);

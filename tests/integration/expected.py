@@ -286,3 +286,40 @@ def diff_dicts(want, got):
         if w != g:
             lines.append("  %-28s expected %-12s got %s" % (k, w, g))
     return "\n".join(lines)
+
+
+Z95 = 1.959963984540054
+
+
+def wilson(k, n, z=Z95):
+    """The Wilson score interval of k successes in n, as (lower, upper)."""
+    p = k / n
+    d = 1 + z * z / n
+    c = p + z * z / (2 * n)
+    r = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (c - r) / d, (c + r) / d
+
+
+def expected_ranks(events, now, min_samples, sizes=DEFAULT_WINDOWS, reply_target_ms=DAY):
+    """{key: {agent: score}} of the csat_lower and complaint_rate_upper rankings (docs/redis-keys.md).
+
+    min_samples: {"csat": n, "complaint_rate": n}, the rules' settings."""
+    windows = parse_windows(sizes)
+    spans = [sp for _, sp in windows]
+    longest = max(spans)
+    contrib, _ = raw_counters(events, reply_target_ms, now - longest, now)
+    out = {}
+    for agent, items in contrib.items():
+        for name, span in windows:
+            t = {"sat": 0, "s5": 0, "cmp": 0, "rep": 0}
+            for ts, c in items:
+                if in_window(ts, now, span, spans):
+                    for k in t:
+                        t[k] += c.get(k, 0)
+            if t["s5"] >= max(1, min_samples["csat"]):
+                out.setdefault("fb:rank:csat_lower:%s" % name, {})[agent] = \
+                    int(math.floor(wilson(t["sat"], t["s5"])[0] * 10000 + 0.5))
+            if t["rep"] >= max(1, min_samples["complaint_rate"]):
+                out.setdefault("fb:rank:complaint_rate_upper:%s" % name, {})[agent] = \
+                    int(math.floor(wilson(min(t["cmp"], t["rep"]), t["rep"])[1] * 10000 + 0.5))
+    return out

@@ -19,7 +19,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness as h  # noqa: E402
-from expected import expected_groups  # noqa: E402
+from expected import expected_groups, expected_ranks  # noqa: E402
 from harness import DAY, HOUR, MINUTE, SECOND  # noqa: E402
 
 
@@ -72,7 +72,8 @@ class TestTeams(h.FeedbackTestCase):
         """
         teams = {"ann": "billing", "bob": "billing", "cid": "billing", "dan": "tech", "eve": "tech"}
         path = self.map_file("# agent team\nann billing\nbob billing\ncid billing\ndan tech\n")
-        redis, kafka, _ = self.stack(config={"teams": {"map": path}})
+        redis, kafka, _ = self.stack(config={"teams": {"map": path}, "rule.csat_below": {"min_samples": "2"},
+                                             "rule.complaint_rate_above": {"min_samples": "2"}})
         now = h.now_ms()
         events = []
         for i, agent in enumerate(["ann", "bob", "cid", "dan", "eve", "fay", "gus", "hal"]):
@@ -101,6 +102,16 @@ class TestTeams(h.FeedbackTestCase):
         self.assertEqual(redis.hgetall("fb:team:{billing}:stats")["agents_7d"], "3")
         self.assertNotIn("agents_24h", redis.hgetall(h.stats_key("ann")), "an agent's hash has no agents_W")
         self.assertEqual(redis.cmd("ZCARD", "fb:agents"), 8, "the agent index lists agents only")
+        # the rankings: the site's, and each team's holds its agents with the same scores
+        ranks = expected_ranks(events, h.now_ms(), {"csat": 2, "complaint_rate": 2})
+        self.assertTrue(ranks)
+        for key, want in ranks.items():
+            got = redis.zrange_withscores(key)
+            self.assertEqual(got, want, key)
+            for team in ("billing", "tech"):
+                tkey = key.replace("fb:rank:", "fb:team:{%s}:rank:" % team)
+                got = redis.zrange_withscores(tkey)
+                self.assertEqual(got, {a: v for a, v in want.items() if teams.get(a) == team}, tkey)
 
     def test_reload_moves_agent_and_restart_keeps_groups(self):
         """A map changed by SIGHUP moves an agent's next events; kill -9 and restart keep the sums.

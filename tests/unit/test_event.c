@@ -19,6 +19,7 @@
 
 #define X16 "abcdefghijklmnop"
 #define X128 X16 X16 X16 X16 X16 X16 X16 X16
+#define X126 X16 X16 X16 X16 X16 X16 X16 "abcdefghijklmn"
 #define E8 "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9" /* "éééé": 8 bytes */
 #define E128 E8 E8 E8 E8 E8 E8 E8 E8 E8 E8 E8 E8 E8 E8 E8 E8
 
@@ -263,11 +264,11 @@ static const struct ecase cases[] = {
 	{ .name = "team_id on a complaint", .json = COMPLAINT(",\"team_id\":\"billing-emea\""),
 	  .type = EVENT_COMPLAINT, .event_id = "e2", .agent_id = "a1", .ticket_id = "t1",
 	  .ts_ms = T0, .severity = SEVERITY_NORMAL, .team_id = "billing-emea" },
-	{ .name = "team_id 128 bytes", .json = COMPLAINT(",\"team_id\":\"" X128 "\""),
+	{ .name = "team_id 126 bytes", .json = COMPLAINT(",\"team_id\":\"" X126 "\""),
 	  .type = EVENT_COMPLAINT, .event_id = "e2", .agent_id = "a1", .ticket_id = "t1",
-	  .ts_ms = T0, .severity = SEVERITY_NORMAL, .team_id = X128 },
+	  .ts_ms = T0, .severity = SEVERITY_NORMAL, .team_id = X126 },
 	REJECT("team_id empty", COMPLAINT(",\"team_id\":\"\""), "bad length: team_id"),
-	REJECT("team_id 129 bytes", COMPLAINT(",\"team_id\":\"" X128 "x\""), "bad length: team_id"),
+	REJECT("team_id 127 bytes", COMPLAINT(",\"team_id\":\"" X126 "x\""), "bad length: team_id"),
 	REJECT("team_id null", COMPLAINT(",\"team_id\":null"), "wrong type: team_id"),
 	REJECT("team_id control character", COMPLAINT(",\"team_id\":\"a\\u007fb\""),
 	    "control character: team_id"),
