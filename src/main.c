@@ -637,8 +637,7 @@ static void main_teardown(struct daemon *d)
 		event_free(d->drain_ev);
 	if (d->route_retry_ev != NULL)
 		event_free(d->route_retry_ev);
-	consumer_free(d->consumer);
-	/* These fail their pending callbacks, which reach into every module below. */
+	/* These fail their pending callbacks, which reach into every module below (the consumer too). */
 	redis_free(d->redis);
 	redis_free(d->views);
 	producer_free(d->producer);
@@ -647,6 +646,8 @@ static void main_teardown(struct daemon *d)
 	engine_free(d->engine);
 	ingest_free(d->ingest);
 	dlq_free(d->dlq);
+	/* Closed above; freed once nothing that stores offsets in it is left. */
+	consumer_free(d->consumer);
 	embedded_stop(d->embedded);
 	if (d->base != NULL)
 		event_base_free(d->base);

@@ -95,10 +95,19 @@ static void consumer_forget(struct consumer_source *src)
 	src->filled = false;
 }
 
-/* Whether the group negotiated the cooperative protocol (it is fixed for the consumer's life). */
+/*
+ * Whether the group negotiated the cooperative protocol (it is fixed for the consumer's life).
+ * librdkafka answers NULL once its group handle has terminated, which a rebalance callback
+ * can see during rd_kafka_consumer_close(): a revoke handed over before the close (the loop,
+ * paused for the stop, never read it) is only served there, while the close's unsubscribe
+ * stops the group waiting for it, so the group unassigns, leaves and terminates on its own
+ * thread meanwhile. The commit and unassign of that revoke then just fail (the commit logs it).
+ */
 static bool consumer_cooperative(const struct consumer *c)
 {
-	return strcmp(rd_kafka_rebalance_protocol(c->rk), "COOPERATIVE") == 0;
+	const char *protocol = rd_kafka_rebalance_protocol(c->rk);
+
+	return protocol != NULL && strcmp(protocol, "COOPERATIVE") == 0;
 }
 
 /* Ends a revoke begun at started_ms: offsets committed, then the partitions leave the assignment. */

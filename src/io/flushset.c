@@ -2,6 +2,7 @@
 #include "flushset.h"
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,11 +10,13 @@
 /*
  * An agent view of a flush, written to the contract keys once it is committed. A flush's
  * views are packed one after another in one buffer (a flush of 100,000 agents holds them
- * all until its commit answers): the configured windows' totals only (a task_view has
- * room for WINDOWS_MAX), then the id and its NUL, padded to the next view's alignment.
+ * all until its commit answers): the configured windows' totals and ranking scores only
+ * (a task_view has room for WINDOWS_MAX), then the id and its NUL, then the team and its
+ * NUL when it has one, padded to the next view's alignment.
  */
 struct flushset_view {
 	int64_t open, overdue, newest_ms, since_ms;
+	bool has_team;
 	struct totals totals[];
 };
 /*
@@ -61,12 +64,25 @@ struct taskstore_changes *flushset_changes(struct flushset *fs)
 	return fs->changes;
 }
 
-/* The bytes of a packed view with n windows and an id of len bytes, up to the next one's start. */
+/* Where a packed view's ranking scores start: after its totals. */
+static int64_t *flushset_ranks(const struct flushset_view *v, size_t windows)
+{
+	return (int64_t *)(void *)&((struct flushset_view *)(uintptr_t)v)->totals[windows];
+}
+
+/* Where a packed view's id starts: after its ranking scores. */
+static char *flushset_id(const struct flushset_view *v, size_t windows)
+{
+	return (char *)(flushset_ranks(v, windows) + windows * RANK_COUNT);
+}
+
+/* The bytes of a packed view with n windows and ids (agent and team) of len bytes with their NULs. */
 static size_t flushset_view_size(size_t windows, size_t len)
 {
-	size_t a = _Alignof(struct flushset_view), n = sizeof(struct flushset_view) + windows * sizeof(struct totals);
+	size_t a = _Alignof(struct flushset_view), n = sizeof(struct flushset_view) + windows * sizeof(struct totals) +
+	    windows * RANK_COUNT * sizeof(int64_t);
 
-	return (n + len + 1 + a - 1) / a * a;
+	return (n + len + a - 1) / a * a;
 }
 
 /* See flushset.h. */
@@ -89,8 +105,17 @@ void flushset_views(struct flushset *fs, void (*fn)(void *arg, const struct task
 	for (size_t off = 0; off < fs->views_len;) {
 		const struct flushset_view *v = (const struct flushset_view *)(const void *)(fs->views + off);
 
-		tv.agent = (const char *)&v->totals[fs->windows];
-		off += flushset_view_size(fs->windows, strlen(tv.agent));
+		const int64_t *rank = flushset_ranks(v, fs->windows);
+		size_t ids;
+
+		tv.agent = flushset_id(v, fs->windows);
+		ids = strlen(tv.agent) + 1;
+		tv.team = v->has_team ? tv.agent + ids : NULL;
+		ids += v->has_team ? strlen(tv.team) + 1 : 0;
+		off += flushset_view_size(fs->windows, ids);
+		for (size_t w = 0; w < WINDOWS_MAX; w++)
+			for (size_t r = 0; r < RANK_COUNT; r++)
+				tv.rank[w][r] = w < fs->windows ? rank[w * RANK_COUNT + r] : RANK_NONE;
 		tv.open = v->open;
 		tv.overdue = v->overdue;
 		tv.newest_ms = v->newest_ms;
@@ -105,8 +130,10 @@ void flushset_views(struct flushset *fs, void (*fn)(void *arg, const struct task
 static bool flushset_agent(void *arg, const char *id, const char *blob, size_t len, const struct task_view *view)
 {
 	struct flushset *fs = arg;
-	size_t id_len = strlen(id), size = flushset_view_size(fs->windows, id_len);
+	size_t id_len = strlen(id), team_len = view->team != NULL ? strlen(view->team) + 1 : 0;
+	size_t size = flushset_view_size(fs->windows, id_len + 1 + team_len);
 	struct flushset_view *v;
+	int64_t *rank;
 
 	if (blob != NULL && !taskstore_put(fs->changes, TASKSTORE_AGENT, id, id_len, blob, len))
 		return false;
@@ -126,8 +153,14 @@ static bool flushset_agent(void *arg, const char *id, const char *blob, size_t l
 	v->overdue = view->overdue;
 	v->newest_ms = view->newest_ms;
 	v->since_ms = view->since_ms;
+	v->has_team = view->team != NULL;
 	memcpy(v->totals, view->totals, fs->windows * sizeof(v->totals[0]));
-	memcpy(&v->totals[fs->windows], id, id_len + 1);
+	rank = flushset_ranks(v, fs->windows);
+	for (size_t w = 0; w < fs->windows; w++)
+		memcpy(rank + w * RANK_COUNT, view->rank[w], RANK_COUNT * sizeof(*rank));
+	memcpy(flushset_id(v, fs->windows), id, id_len + 1);
+	if (view->team != NULL)
+		memcpy(flushset_id(v, fs->windows) + id_len + 1, view->team, team_len);
 	fs->views_len += size;
 	return true;
 }

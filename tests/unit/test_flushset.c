@@ -20,7 +20,7 @@
 
 /* The views flushset_views handed out, copied. */
 static struct task_view got[VIEWS_MAX];
-static char got_ids[VIEWS_MAX][32];
+static char got_ids[VIEWS_MAX][32], got_teams[VIEWS_MAX][32];
 static size_t ngot;
 
 /* flushset_views' callback: copies the view. */
@@ -31,6 +31,10 @@ static void on_view(void *arg, const struct task_view *v)
 	strncpy(got_ids[ngot], v->agent, sizeof(got_ids[ngot]) - 1);
 	got[ngot] = *v;
 	got[ngot].agent = got_ids[ngot];
+	if (v->team != NULL) {
+		strncpy(got_teams[ngot], v->team, sizeof(got_teams[ngot]) - 1);
+		got[ngot].team = got_teams[ngot];
+	}
 	ngot++;
 }
 
@@ -40,12 +44,15 @@ static struct task_view view_of(const char *agent, int64_t base_value)
 	struct task_view v = {.agent = agent, .open = base_value + 100, .overdue = base_value + 200,
 		.newest_ms = base_value + 300, .since_ms = base_value + 400};
 
-	for (int w = 0; w < WINDOWS_MAX; w++)
+	for (int w = 0; w < WINDOWS_MAX; w++) {
 		v.totals[w].c[0] = base_value + w;
+		for (int r = 0; r < RANK_COUNT; r++)
+			v.rank[w][r] = base_value * 100 + w * 10 + r;
+	}
 	return v;
 }
 
-/* Views are kept until handed out, as flushed, with two windows of the four; then forgotten. */
+/* Views are kept until handed out, as flushed, with two windows of the four, team and scores too; then forgotten. */
 static void test_views(void **state)
 {
 	struct taskstore *ts = taskstore_new(test_plain.redis, "fb:", "g", 0, 1000, NULL);
@@ -54,6 +61,7 @@ static void test_views(void **state)
 	struct task_view a = view_of("a1", 10), b = view_of("agent-two", 20);
 
 	(void)state;
+	b.team = "billing-emea";
 	assert_non_null(fs);
 	sink = flushset_sink(fs);
 	assert_true(sink.agent(sink.arg, a.agent, NULL, 0, &a));
@@ -73,6 +81,11 @@ static void test_views(void **state)
 	assert_int_equal(got[0].totals[1].c[0], 11);
 	assert_int_equal(got[1].totals[1].c[0], 21);
 	assert_int_equal(got[1].totals[2].c[0], 0); /* not a configured window */
+	assert_null(got[0].team);
+	assert_string_equal(got[1].team, "billing-emea");
+	assert_int_equal(got[0].rank[1][2], 1012);
+	assert_int_equal(got[1].rank[0][1], 2001);
+	assert_true(got[1].rank[2][0] == RANK_NONE); /* not a configured window */
 	ngot = 0;
 	flushset_views(fs, on_view, NULL);
 	assert_int_equal(ngot, 0);
