@@ -29,14 +29,19 @@ int64_t histogram_value_ms(size_t b)
 	return llround(2.0 * pow(HISTOGRAM_GROWTH, (double)b) / (HISTOGRAM_GROWTH + 1.0));
 }
 
+/* The nearest rank of a quantile: ceil(n * permille / 1000), at least 1, without overflowing n * permille. */
+static int64_t histogram_rank(int64_t n, int permille)
+{
+	int64_t rank = n / 1000 * permille + ((n % 1000) * permille + 999) / 1000;
+
+	return rank < 1 ? 1 : rank;
+}
+
 /* See histogram.h. */
 int64_t histogram_quantile_ms(const int64_t *counts, int64_t n, int permille)
 {
-	/* ceil(n * permille / 1000) without the overflow of n * permille for huge n. */
-	int64_t rank = n / 1000 * permille + ((n % 1000) * permille + 999) / 1000, seen = 0;
+	int64_t rank = histogram_rank(n, permille), seen = 0;
 
-	if (rank < 1)
-		rank = 1;
 	for (size_t b = 0; b < HISTOGRAM_BUCKETS; b++) {
 		seen += counts[b];
 		if (seen >= rank)
@@ -91,41 +96,40 @@ void histogram_advance(struct histogram *h, const struct rolling_plan *plan, int
 }
 
 /* See histogram.h. */
-void histogram_counts(const struct histogram *h, const struct rolling_plan *plan, int64_t now_ms,
-    int64_t *counts, int64_t n[WINDOWS_MAX])
-{
-	int64_t flat[WINDOWS_MAX * HISTOGRAM_RANGE];
-
-	memset(counts, 0, plan->tiers * HISTOGRAM_BUCKETS * sizeof(*counts));
-	memset(n, 0, WINDOWS_MAX * sizeof(*n));
-	for (size_t r = 0; h->ranges != NULL && r < HISTOGRAM_RANGES; r++) {
-		if (h->ranges[r].buf == NULL)
-			continue;
-		rolling_totals(&h->ranges[r], plan, now_ms, flat, NULL);
-		for (size_t w = 0; w < plan->tiers; w++)
-			for (size_t s = 0; s < HISTOGRAM_RANGE; s++) {
-				counts[w * HISTOGRAM_BUCKETS + r * HISTOGRAM_RANGE + s] = flat[w * HISTOGRAM_RANGE + s];
-				n[w] += flat[w * HISTOGRAM_RANGE + s];
-			}
-	}
-}
-
-/* See histogram.h. */
 void histogram_summarize(const struct histogram *h, const struct rolling_plan *plan, int64_t now_ms,
     struct histogram_summary out[WINDOWS_MAX])
 {
-	int64_t counts[WINDOWS_MAX * HISTOGRAM_BUCKETS], n[WINDOWS_MAX];
+	/* Only the ranges that hold times are totalled: most hold none, and this runs for every view. */
+	int64_t flat[HISTOGRAM_RANGES][WINDOWS_MAX * HISTOGRAM_RANGE];
+	size_t used[HISTOGRAM_RANGES], nused = 0;
 
 	memset(out, 0, WINDOWS_MAX * sizeof(*out));
-	/* Most owners have no time at all: skip the 18 KB of counts. */
-	if (h->ranges == NULL)
-		return;
-	histogram_counts(h, plan, now_ms, counts, n);
-	for (size_t w = 0; w < plan->tiers; w++) {
-		if ((out[w].n = n[w]) == 0)
+	for (size_t r = 0; h->ranges != NULL && r < HISTOGRAM_RANGES; r++) {
+		if (h->ranges[r].buf == NULL)
 			continue;
-		out[w].p50_ms = histogram_quantile_ms(counts + w * HISTOGRAM_BUCKETS, n[w], 500);
-		out[w].p90_ms = histogram_quantile_ms(counts + w * HISTOGRAM_BUCKETS, n[w], 900);
+		rolling_totals(&h->ranges[r], plan, now_ms, flat[nused], NULL);
+		for (size_t w = 0; w < plan->tiers; w++)
+			for (size_t s = 0; s < HISTOGRAM_RANGE; s++)
+				out[w].n += flat[nused][w * HISTOGRAM_RANGE + s];
+		used[nused++] = r;
+	}
+	for (size_t w = 0; w < plan->tiers; w++) {
+		int64_t p50 = histogram_rank(out[w].n, 500), p90 = histogram_rank(out[w].n, 900), seen = 0;
+
+		/* Ascending buckets: the first to reach each rank holds it. */
+		for (size_t u = 0; out[w].n > 0 && u < nused; u++)
+			for (size_t s = 0; s < HISTOGRAM_RANGE; s++) {
+				int64_t c = flat[u][w * HISTOGRAM_RANGE + s];
+				size_t b = used[u] * HISTOGRAM_RANGE + s;
+
+				if (c == 0)
+					continue;
+				if (seen < p50 && seen + c >= p50)
+					out[w].p50_ms = histogram_value_ms(b);
+				if (seen < p90 && seen + c >= p90)
+					out[w].p90_ms = histogram_value_ms(b);
+				seen += c;
+			}
 	}
 }
 

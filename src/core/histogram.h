@@ -58,10 +58,6 @@ bool histogram_merge_from(struct histogram *dst, const struct histogram *src, co
 /* rolling_advance() of every range. */
 void histogram_advance(struct histogram *h, const struct rolling_plan *plan, int64_t now_ms);
 
-/* Every window's counts at now_ms, counts[w * HISTOGRAM_BUCKETS + b], and its times in n[w]. */
-void histogram_counts(const struct histogram *h, const struct rolling_plan *plan, int64_t now_ms,
-    int64_t *counts, int64_t n[WINDOWS_MAX]);
-
 /* Every window's percentiles at now_ms, out[w] for window w of the plan. */
 void histogram_summarize(const struct histogram *h, const struct rolling_plan *plan, int64_t now_ms,
     struct histogram_summary out[WINDOWS_MAX]);

@@ -4,6 +4,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "timestamp.h"
+
+/* Frees a group's waiting increments. */
+static void outgroups_drop(struct outgroup *g)
+{
+	free(g->buckets);
+	free(g->times);
+	g->buckets = NULL;
+	g->times = NULL;
+	g->nbuckets = g->cap = g->ntimes = g->times_cap = 0;
+}
+
 /* See outgroups.h. */
 bool outgroups_init(struct outgroups *o)
 {
@@ -16,8 +28,10 @@ bool outgroups_init(struct outgroups *o)
 void outgroups_free(struct outgroups *o)
 {
 	agent_free(&o->site.pending);
+	outgroups_drop(&o->site);
 	for (uint32_t i = 0; i < o->count; i++) {
 		agent_free(&o->teams[i].pending);
+		outgroups_drop(&o->teams[i]);
 		free(o->teams[i].team);
 	}
 	free(o->teams);
@@ -57,20 +71,113 @@ static struct outgroup *outgroups_team(struct outgroups *o, const char *team)
 	return &o->teams[i];
 }
 
-/* Counts into one group's pending state. */
-static void outgroups_add(struct outgroup *g, const struct agent_plan *plan, int64_t now_ms, int64_t ts,
+/* The table slot of bucket index, made on first use; NULL when out of memory. */
+static struct outgroup_bucket *outgroups_bucket(struct outgroup *g, int64_t index)
+{
+	size_t i;
+
+	if (4 * (g->nbuckets + 1) > 3 * g->cap) {
+		size_t cap = g->cap ? 2 * g->cap : 64;
+		struct outgroup_bucket *old = g->buckets, *v = malloc(cap * sizeof(*v));
+
+		if (v == NULL)
+			return NULL;
+		for (size_t k = 0; k < cap; k++)
+			v[k].index = INT64_MIN;
+		g->buckets = v;
+		for (size_t k = 0; k < g->cap; k++) {
+			if (old[k].index == INT64_MIN)
+				continue;
+			for (i = (uint64_t)old[k].index * 0x9E3779B97F4A7C15u >> 7 & (cap - 1); v[i].index != INT64_MIN;
+			    i = (i + 1) & (cap - 1))
+				;
+			v[i] = old[k];
+		}
+		free(old);
+		g->cap = cap;
+	}
+	for (i = (uint64_t)index * 0x9E3779B97F4A7C15u >> 7 & (g->cap - 1); g->buckets[i].index != INT64_MIN;
+	    i = (i + 1) & (g->cap - 1))
+		if (g->buckets[i].index == index)
+			return &g->buckets[i];
+	memset(&g->buckets[i], 0, sizeof(g->buckets[i]));
+	g->buckets[i].index = index;
+	g->nbuckets++;
+	return &g->buckets[i];
+}
+
+/* Adds increments at ts to one group's waiting ones; out of memory loses them (as an agent's delta would be). */
+static void outgroups_add(struct outgroup *g, const struct agent_plan *plan, int64_t ts,
     const struct rolling_inc *incs, size_t n)
 {
-	if (g != NULL && agent_count(&g->pending, plan, now_ms, ts, incs, n))
-		g->changed = true;
+	struct outgroup_bucket *b;
+
+	if (g == NULL || (b = outgroups_bucket(g, ts_floor_div(ts, plan->counts.gran_ms[0]))) == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		int64_t *v = &b->vals[incs[i].slot];
+
+		*v = stats_counter_is_max((enum counter)incs[i].slot) ? (incs[i].value > *v ? incs[i].value : *v) :
+		    *v + incs[i].value;
+		if (incs[i].slot != C_RESP_MAX_MS)
+			continue;
+		if (g->ntimes == g->times_cap) {
+			size_t cap = g->times_cap ? 2 * g->times_cap : 64;
+			struct outgroup_time *t = realloc(g->times, cap * sizeof(*t));
+
+			if (t == NULL)
+				continue;
+			g->times = t;
+			g->times_cap = cap;
+		}
+		g->times[g->ntimes++] = (struct outgroup_time){ts, incs[i].value};
+	}
+	g->changed = true;
 }
 
 /* See outgroups.h. */
-void outgroups_count(struct outgroups *o, const char *team, const struct agent_plan *plan, int64_t now_ms,
-    int64_t ts, const struct rolling_inc *incs, size_t n)
+void outgroups_count(struct outgroups *o, const char *team, const struct agent_plan *plan, int64_t ts,
+    const struct rolling_inc *incs, size_t n)
 {
-	outgroups_add(&o->site, plan, now_ms, ts, incs, n);
-	outgroups_add(outgroups_team(o, team), plan, now_ms, ts, incs, n);
+	outgroups_add(&o->site, plan, ts, incs, n);
+	outgroups_add(outgroups_team(o, team), plan, ts, incs, n);
+}
+
+/* Buckets by index, oldest first, free slots last, for qsort. */
+static int outgroups_by_index(const void *a, const void *b)
+{
+	int64_t x = ((const struct outgroup_bucket *)a)->index, y = ((const struct outgroup_bucket *)b)->index;
+
+	if (x == INT64_MIN || y == INT64_MIN)
+		return (x == INT64_MIN) - (y == INT64_MIN);
+	return (x > y) - (x < y);
+}
+
+/*
+ * Makes g's pending counts and times from its waiting increments, oldest bucket first (each
+ * then goes to the front of the rolling), and empties the table.
+ */
+static void outgroups_make(struct outgroup *g, const struct agent_plan *plan, int64_t now_ms)
+{
+	int64_t gran = plan->counts.gran_ms[0];
+
+	qsort(g->buckets, g->cap, sizeof(*g->buckets), outgroups_by_index);
+	for (size_t k = 0; k < g->nbuckets; k++) {
+		struct rolling_inc incs[COUNTER_COUNT];
+		size_t n = 0;
+
+		for (size_t c = 0; c < COUNTER_COUNT; c++)
+			if (g->buckets[k].vals[c] != 0 && c != C_RESP_MAX_MS)
+				incs[n++] = (struct rolling_inc){(unsigned)c, g->buckets[k].vals[c]};
+		rolling_add(&g->pending.counts, &plan->counts, now_ms, g->buckets[k].index * gran, incs, n);
+	}
+	/* The longest response times and the histogram, through agent_count's one path for them. */
+	for (size_t k = 0; k < g->ntimes; k++)
+		agent_count(&g->pending, plan, now_ms, g->times[k].ts,
+		    &(struct rolling_inc){C_RESP_MAX_MS, g->times[k].ms}, 1);
+	for (size_t k = 0; k < g->cap; k++)
+		g->buckets[k].index = INT64_MIN;
+	g->nbuckets = g->ntimes = 0;
 }
 
 /* Adds a clock change to one group's pending state. */
@@ -116,17 +223,22 @@ void outgroups_move(struct outgroups *o, const char *from_team, unsigned from_ma
 }
 
 /* See outgroups.h. */
-bool outgroups_flush(struct outgroups *o, bool (*fn)(void *arg, const struct outgroup *g), void *arg)
+bool outgroups_flush(struct outgroups *o, const struct agent_plan *plan, int64_t now_ms,
+    bool (*fn)(void *arg, const struct outgroup *g), void *arg)
 {
 	for (uint32_t i = 0; i <= o->count; i++) {
 		struct outgroup *g = i < o->count ? &o->teams[i] : &o->site;
 
 		if (!g->changed)
 			continue;
+		outgroups_make(g, plan, now_ms);
 		if (!fn(arg, g))
 			return false;
 		agent_free(&g->pending);
 		g->changed = false;
+		/* A burst's table is given back; a steady flow's is reused. */
+		if (g->cap > 1024 || g->times_cap > 4096)
+			outgroups_drop(g);
 	}
 	return true;
 }

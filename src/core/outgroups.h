@@ -10,11 +10,31 @@
 #include "group.h"
 #include "idmap.h"
 
+/* One tier-0 bucket's counters waiting for the next partial, merged as the counters' kinds say. */
+struct outgroup_bucket {
+	int64_t index;               /* ts / the tier-0 granularity; INT64_MIN: a free slot */
+	int64_t vals[COUNTER_COUNT];
+};
+
+/* A response time waiting for the next partial: the histogram counts each. */
+struct outgroup_time {
+	int64_t ts, ms;
+};
+
 /* One group as this task's agents make it up: sent as a partial (group.h) at each flush that changed it. */
 struct outgroup {
 	enum group_scope scope;
 	char *team;                  /* NULL for the site */
-	struct agent pending;        /* counts, times and clock changes since the last partial */
+	/*
+	 * The increments since the last partial, summed per tier-0 bucket in an open-addressing
+	 * table (a rolling_add each would search the pending buckets for every event); at the
+	 * flush they go in oldest bucket first, each to the front of the partial's rolling.
+	 */
+	struct outgroup_bucket *buckets;
+	size_t nbuckets, cap;          /* used, and the table's size (a power of two) */
+	struct outgroup_time *times;
+	size_t ntimes, times_cap;
+	struct agent pending;        /* the partial's counts and times (made at the flush), clock changes */
 	int64_t active[WINDOWS_MAX]; /* this task's agents of the group with an event in each window */
 	bool changed;                /* a partial is due */
 };
@@ -34,8 +54,8 @@ bool outgroups_init(struct outgroups *o);
 void outgroups_free(struct outgroups *o);
 
 /* Counts increments at ts (agent_count's) for the site and the team, if any. */
-void outgroups_count(struct outgroups *o, const char *team, const struct agent_plan *plan, int64_t now_ms,
-    int64_t ts, const struct rolling_inc *incs, size_t n);
+void outgroups_count(struct outgroups *o, const char *team, const struct agent_plan *plan, int64_t ts,
+    const struct rolling_inc *incs, size_t n);
 
 /* A change of an agent's running and overdue clocks, for the site and the team, if any. */
 void outgroups_clocks(struct outgroups *o, const char *team, int64_t open, int64_t overdue);
@@ -47,7 +67,11 @@ void outgroups_clocks(struct outgroups *o, const char *team, int64_t open, int64
 void outgroups_move(struct outgroups *o, const char *from_team, unsigned from_mask, const char *to_team,
     unsigned to_mask, size_t tiers);
 
-/* Calls fn for each group with a partial due, then clears its pending counts; false when fn failed. */
-bool outgroups_flush(struct outgroups *o, bool (*fn)(void *arg, const struct outgroup *g), void *arg);
+/*
+ * Calls fn for each group with a partial due, its pending counts made at now_ms, then clears
+ * them; false when fn failed (or memory ran out).
+ */
+bool outgroups_flush(struct outgroups *o, const struct agent_plan *plan, int64_t now_ms,
+    bool (*fn)(void *arg, const struct outgroup *g), void *arg);
 
 #endif

@@ -268,7 +268,7 @@ static void task_agent_delta(struct task *t, const struct route_delta *d, int64_
 			if (d->adds[j].value >= 0)
 				incs[n++] = (struct rolling_inc){(unsigned)d->adds[j].counter, d->adds[j].value};
 		if (n > 0 && agent_count(a, &t->cfg->plan, now_ms, d->adds[k].ts_ms, incs, n))
-			outgroups_count(&t->groups, a->team, &t->cfg->plan, now_ms, d->adds[k].ts_ms, incs, n);
+			outgroups_count(&t->groups, a->team, &t->cfg->plan, d->adds[k].ts_ms, incs, n);
 	}
 	a->open += d->open;
 	a->overdue += d->overdue;
@@ -429,7 +429,7 @@ enum task_result task_event(struct task *t, const struct event *e, int64_t now_m
 		task_agent_team(t, i, e);
 		n = agent_incs_of(e, incs);
 		if (n > 0 && agent_count(a, &t->cfg->plan, now_ms, e->ts_ms, incs, n))
-			outgroups_count(&t->groups, a->team, &t->cfg->plan, now_ms, e->ts_ms, incs, n);
+			outgroups_count(&t->groups, a->team, &t->cfg->plan, e->ts_ms, incs, n);
 		if (e->ts_ms > a->newest_ms)
 			a->newest_ms = e->ts_ms;
 		task_agent_dirty(t, i, now_ms);
@@ -763,7 +763,8 @@ bool task_flush(struct task *t, int64_t now_ms, const struct task_sink *sink)
 				goto out;
 		}
 		if (pass == 0 &&
-		    !outgroups_flush(&t->groups, task_send_partial, &(struct task_reading){t, now_ms, true, t->id}))
+		    !outgroups_flush(&t->groups, &t->cfg->plan, now_ms, task_send_partial,
+		    &(struct task_reading){t, now_ms, true, t->id}))
 			goto out;
 	}
 	t->dirty_agents.n = 0;
