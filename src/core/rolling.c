@@ -515,36 +515,75 @@ rolling_advance(struct rolling *r, const struct rolling_plan *plan, int64_t now_
 	return true;
 }
 
+/* One section's next record, read into vals (zeroed first); false at the section's end. */
+static bool
+rolling_next(const uint8_t **p, const uint8_t *end, const struct rolling_plan *plan, size_t t, int64_t *prev,
+    int64_t *idx, int64_t *vals)
+{
+	uint64_t	mask = 0;
+
+	if (*p == NULL || *p >= end)
+		return false;
+	memset(vals, 0, plan->slots * sizeof vals[0]);
+	if ((*p = rolling_head(*p, end, plan, t, *prev, idx, &mask)) == NULL ||
+	    (*p = rolling_vals(*p, end, plan, mask, vals)) == NULL)
+		return false;
+	*prev = *idx;
+	return true;
+}
+
 /* See rolling.h. */
 bool
 rolling_merge_from(struct rolling *dst, const struct rolling *src, const struct rolling_plan *plan,
     int64_t now_ms)
 {
-	for (size_t t = 0; src->buf != NULL && t < plan->tiers; t++) {
-		const uint8_t	*p = src->buf + rolling_sec_start(src, plan, t);
-		const uint8_t	*end = p + rolling_sec_len(src, t);
-		int64_t		 prev = ROLLING_NO_PREV;
+	size_t	 h = rolling_hdr_size(plan), room;
+	uint8_t	*out, *o;
 
-		while (p < end) {
-			int64_t			 idx = 0, vals[ROLLING_SLOTS_MAX];
-			uint64_t		 mask = 0;
-			struct rolling_inc	 incs[ROLLING_SLOTS_MAX];
-			size_t			 n = 0;
+	if (src->buf == NULL)
+		return true;
+	if (dst->buf == NULL && !rolling_start(dst, plan))
+		return false;
+	/* A merged record is no longer than the two it replaces: varint(a + b) <= varint(a) + varint(b). */
+	room = h + (dst->len - h) + (src->len - h);
+	if (room > ROLLING_LEN_MAX || (out = malloc(room)) == NULL)
+		return false;
+	o = out + h;
+	/* Tier by tier, both lists newest first: one linear merge, not a search per bucket. */
+	for (size_t t = plan->tiers; t-- > 0;) {
+		const uint8_t	*a = dst->buf + rolling_sec_start(dst, plan, t), *b = src->buf + rolling_sec_start(src, plan, t);
+		const uint8_t	*aend = a + rolling_sec_len(dst, t), *bend = b + rolling_sec_len(src, t);
+		int64_t		 pa = ROLLING_NO_PREV, pb = ROLLING_NO_PREV, last = ROLLING_NO_PREV, ia = 0, ib = 0;
+		int64_t		 va[ROLLING_SLOTS_MAX], vb[ROLLING_SLOTS_MAX];
+		bool		 ha = rolling_next(&a, aend, plan, t, &pa, &ia, va);
+		bool		 hb = rolling_next(&b, bend, plan, t, &pb, &ib, vb);
+		uint8_t		*start = o;
 
-			memset(vals, 0, plan->slots * sizeof vals[0]);
-			if ((p = rolling_head(p, end, plan, t, prev, &idx, &mask)) == NULL ||
-			    (p = rolling_vals(p, end, plan, mask, vals)) == NULL)
-				return false;
-			prev = idx;
-			for (size_t s = 0; s < plan->slots; s++)
-				if (vals[s] != 0)
-					incs[n++] = (struct rolling_inc){(unsigned)s, vals[s]};
-			/* A bucket's start stands for its events: the same windows at dst's now. */
-			if (rolling_add(dst, plan, now_ms, idx * plan->gran_ms[t], incs, n) == ROLLING_INVALID)
-				return false;
+		while (ha || hb) {
+			int64_t	 idx = ha && (!hb || ia >= ib) ? ia : ib;
+			int64_t	*vals = ha && idx == ia ? va : vb;
+
+			if (ha && hb && ia == ib)
+				rolling_merge(plan, va, vb);
+			o += rolling_write(o, plan, (uint64_t)(last == ROLLING_NO_PREV ? idx : last - idx), vals);
+			last = idx;
+			if (ha && idx == ia)
+				ha = rolling_next(&a, aend, plan, t, &pa, &ia, va);
+			if (hb && idx == ib)
+				hb = rolling_next(&b, bend, plan, t, &pb, &ib, vb);
 		}
+		if (a == NULL || b == NULL) {
+			free(out);
+			return false;
+		}
+		memcpy(out + ROLLING_DUE_SIZE + t * sizeof(uint32_t), &(uint32_t){(uint32_t)(o - start)}, sizeof(uint32_t));
 	}
-	return true;
+	free(dst->buf);
+	dst->buf = out;
+	dst->len = dst->cap = (uint32_t)(o - out);
+	/* Due at once: the merged buckets go to the tiers now_ms gives them, or out of every window. */
+	rolling_set_due(dst, 0);
+	return rolling_advance(dst, plan, now_ms);
 }
 
 /* thr[t][i]: the smallest tier-t bucket index still in window i at now (start >= cut[i]). */
