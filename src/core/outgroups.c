@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "growarray.h"
 #include "timestamp.h"
 
 /* Frees a group's waiting increments. */
@@ -49,15 +50,8 @@ static struct outgroup *outgroups_team(struct outgroups *o, const char *team)
 		return NULL;
 	if (idmap_get(o->index, team, len, &i))
 		return &o->teams[i];
-	if (o->count == o->cap) {
-		uint32_t cap = o->cap ? 2 * o->cap : 8;
-		struct outgroup *v = realloc(o->teams, cap * sizeof(*v));
-
-		if (v == NULL)
-			return NULL;
-		o->teams = v;
-		o->cap = cap;
-	}
+	if (!growarray((void **)&o->teams, &o->cap, (size_t)o->count + 1, sizeof(*o->teams)))
+		return NULL;
 	i = o->count;
 	memset(&o->teams[i], 0, sizeof(o->teams[i]));
 	o->teams[i].scope = GROUP_TEAM;
@@ -121,15 +115,8 @@ static void outgroups_add(struct outgroup *g, const struct agent_plan *plan, int
 		    *v + incs[i].value;
 		if (incs[i].slot != C_RESP_MAX_MS)
 			continue;
-		if (g->ntimes == g->times_cap) {
-			size_t cap = g->times_cap ? 2 * g->times_cap : 64;
-			struct outgroup_time *t = realloc(g->times, cap * sizeof(*t));
-
-			if (t == NULL)
-				continue;
-			g->times = t;
-			g->times_cap = cap;
-		}
+		if (!growarray((void **)&g->times, &g->times_cap, g->ntimes + 1, sizeof(*g->times)))
+			continue;
 		g->times[g->ntimes++] = (struct outgroup_time){ts, incs[i].value};
 	}
 	g->changed = true;

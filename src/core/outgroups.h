@@ -44,7 +44,8 @@ struct outgroups {
 	struct outgroup site;
 	struct idmap *index; /* team -> index into teams */
 	struct outgroup *teams;
-	uint32_t count, cap;
+	uint32_t count;
+	size_t cap;
 };
 
 /* Sets up an empty set; false when out of memory. */

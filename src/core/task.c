@@ -10,6 +10,7 @@
 #include "idmap.h"
 #include "clock_record.h"
 #include "group.h"
+#include "growarray.h"
 #include "mpack.h"
 #include "outgroups.h"
 #include "route.h"
@@ -72,27 +73,10 @@ struct task {
 	bool marks_changed;
 };
 
-/* Grows an array of elements of size sz to hold at least n; false when out of memory. */
-static bool task_grow(void **v, size_t *cap, size_t n, size_t sz)
-{
-	size_t c = *cap ? *cap : 16;
-	void *p;
-
-	if (n <= *cap)
-		return true;
-	while (c < n)
-		c *= 2;
-	if ((p = realloc(*v, c * sz)) == NULL)
-		return false;
-	*v = p;
-	*cap = c;
-	return true;
-}
-
 /* Appends an index to a list. */
 static bool task_list_push(struct task_list *l, uint32_t i)
 {
-	if (!task_grow((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v)))
+	if (!growarray((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v)))
 		return false;
 	l->v[l->n++] = i;
 	return true;
@@ -172,7 +156,7 @@ static uint32_t task_agent_slot(struct task *t, const char *id, size_t len)
 
 	if (idmap_get(t->agent_index, id, len, &i))
 		return i;
-	if (!task_grow((void **)&t->agents, &t->agent_cap, (size_t)t->agent_count + 1, sizeof(*t->agents)))
+	if (!growarray((void **)&t->agents, &t->agent_cap, (size_t)t->agent_count + 1, sizeof(*t->agents)))
 		return UINT32_MAX;
 	i = t->agent_count;
 	memset(&t->agents[i], 0, sizeof(t->agents[i]));
@@ -282,7 +266,7 @@ static void task_ticket_forget(struct task *t, uint32_t i)
 	char *id = tickets_forget(&t->tickets, i);
 
 	timers_remove(t->ticket_timers, i);
-	if (task_grow((void **)&t->deleted, &t->deleted_cap, t->deleted_n + 1, sizeof(*t->deleted)))
+	if (growarray((void **)&t->deleted, &t->deleted_cap, t->deleted_n + 1, sizeof(*t->deleted)))
 		t->deleted[t->deleted_n++] = id;
 	else
 		free(id);
@@ -419,7 +403,7 @@ enum task_result task_event(struct task *t, const struct event *e, int64_t now_m
 	if (!dedupe_claim(t->dedupe, e->event_id, strlen(e->event_id), now_ms, t->cfg->dedupe_horizon_ms))
 		return TASK_DUPLICATE;
 	if (dedupe_last_record(t->dedupe, rec) &&
-	    task_grow((void **)&t->records, &t->records_cap, (t->records_n + 1) * DEDUPE_RECORD_SIZE, 1)) {
+	    growarray((void **)&t->records, &t->records_cap, (t->records_n + 1) * DEDUPE_RECORD_SIZE, 1)) {
 		memcpy(t->records + t->records_n * DEDUPE_RECORD_SIZE, rec, DEDUPE_RECORD_SIZE);
 		t->records_n++;
 	}

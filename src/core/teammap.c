@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "event.h"
+#include "growarray.h"
 #include "idmap.h"
 
 struct teammap {
@@ -56,15 +57,8 @@ static uint32_t teammap_intern(struct teammap *m, const char *team, size_t n)
 
 	if (idmap_get(m->index, team, n, &i))
 		return i;
-	if (m->count == m->cap) {
-		size_t cap = m->cap ? 2 * m->cap : 16;
-		char **names = realloc(m->names, cap * sizeof(*names));
-
-		if (names == NULL)
-			return UINT32_MAX;
-		m->names = names;
-		m->cap = cap;
-	}
+	if (!growarray((void **)&m->names, &m->cap, m->count + 1, sizeof(*m->names)))
+		return UINT32_MAX;
 	if ((copy = strndup(team, n)) == NULL)
 		return UINT32_MAX;
 	if (idmap_put(m->index, team, n, (uint32_t)m->count) < 0) {

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "growarray.h"
+
 /* See tickets.h. */
 bool tickets_init(struct tickets *k)
 {
@@ -61,15 +63,8 @@ uint32_t tickets_slot(struct tickets *k, const char *id, size_t len, const struc
 		i = k->free;
 		k->free = k->v[i].next_free;
 	} else {
-		if (k->used == k->cap) {
-			size_t cap = k->cap ? 2 * k->cap : 16;
-			struct tickets_slot *v = realloc(k->v, cap * sizeof(*v));
-
-			if (v == NULL)
-				return UINT32_MAX;
-			k->v = v;
-			k->cap = cap;
-		}
+		if (!growarray((void **)&k->v, &k->cap, (size_t)k->used + 1, sizeof(*k->v)))
+			return UINT32_MAX;
 		i = k->used++;
 	}
 	memset(&k->v[i], 0, sizeof(k->v[i]));

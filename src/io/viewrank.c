@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "growarray.h"
 #include "idmap.h"
 #include "keyslot.h"
 #include "resp.h"
@@ -99,15 +100,8 @@ static struct viewrank_batch *viewrank_batch(struct viewrank *r, const char *key
 	memcpy(id + 1, key, len);
 	if (idmap_get(r->index, id, len + 1, &i))
 		return &r->batch[i];
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? 2 * r->cap : 16;
-		struct viewrank_batch *v = realloc(r->batch, cap * sizeof(*v));
-
-		if (v == NULL)
-			return NULL;
-		r->batch = v;
-		r->cap = cap;
-	}
+	if (!growarray((void **)&r->batch, &r->cap, r->n + 1, sizeof(*r->batch)))
+		return NULL;
 	memset(&r->batch[r->n], 0, sizeof(r->batch[r->n]));
 	if ((r->batch[r->n].key = strdup(key)) == NULL || idmap_put(r->index, id, len + 1, (uint32_t)r->n) < 0) {
 		free(r->batch[r->n].key);
@@ -120,15 +114,8 @@ static struct viewrank_batch *viewrank_batch(struct viewrank *r, const char *key
 /* Appends one argument to a batch. */
 static bool viewrank_arg(struct viewrank_batch *b, const char *s)
 {
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? 2 * b->cap : 16;
-		char **v = realloc(b->args, cap * sizeof(*v));
-
-		if (v == NULL)
-			return false;
-		b->args = v;
-		b->cap = cap;
-	}
+	if (!growarray((void **)&b->args, &b->cap, b->n + 1, sizeof(*b->args)))
+		return false;
 	return (b->args[b->n] = strdup(s)) != NULL && ++b->n > 0;
 }
 

@@ -17,21 +17,12 @@
 #define T0 INT64_C(1795341600000)
 #define SAMPLES 5000
 
-static uint64_t rng;
-
-/* xorshift64: a fixed sequence per seed. */
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
-/* Uniform in [lo, hi]. */
+/* Uniform in [lo, hi], from the drand48 sequence the test seeded (srand48). */
 static int64_t rnd_in(int64_t lo, int64_t hi)
 {
-	return lo + (int64_t)(rnd() % (uint64_t)(hi - lo + 1));
+	uint64_t r = (uint64_t)(uint32_t)mrand48() << 32 | (uint32_t)mrand48();
+
+	return lo + (int64_t)(r % (uint64_t)(hi - lo + 1));
 }
 
 /* A time of one of three shapes: log-uniform 1 ms..10 days, a 30 s +- 20 s hump, a 4 h +- 4 h spread. */
@@ -100,7 +91,7 @@ static void test_bucket_error_bound(void **state)
 		if (v > 1)
 			assert_within_2pct(histogram_value_ms(b), v);
 	}
-	rng = 7;
+	srand48(7);
 	for (int i = 0; i < 100000; i++) {
 		int64_t v = rnd_in(2, INT64_C(6000000000));
 
@@ -118,7 +109,7 @@ static void test_quantiles_against_exact(void **state)
 		int64_t n = 1 + (int64_t)(seed * 83 % SAMPLES);
 		int shape = (int)(seed % 3);
 
-		rng = seed * 2654435761u;
+		srand48((long)(seed * 2654435761u));
 		memset(counts, 0, sizeof(counts));
 		for (int64_t i = 0; i < n; i++) {
 			times[i] = rnd_time(shape);
@@ -162,7 +153,7 @@ static void test_windows_match_model(void **state)
 	assert_true(windows_parse("1h,24h,7d", &ws, NULL, 0));
 	assert_true(histogram_plan_init(&plan, &ws));
 	/* Add with the model alongside, then compare every window at several nows. */
-	rng = 4242;
+	srand48(4242);
 	n = 0;
 	for (int step = 0; step < 30; step++) {
 		int64_t now = T0 + step * 47 * MIN_MS;
@@ -212,7 +203,7 @@ static void test_merge_from(void **state)
 	(void)state;
 	assert_true(windows_parse("1h,24h,7d", &ws, NULL, 0));
 	assert_true(histogram_plan_init(&plan, &ws));
-	rng = 5;
+	srand48(5);
 	for (int i = 0; i < 3000; i++) {
 		int64_t at = T0 - rnd_in(0, 6 * DAY_MS), v = rnd_time(i % 3);
 
