@@ -85,9 +85,17 @@ bool agent_count(struct agent *a, const struct agent_plan *plan, int64_t now_ms,
 		return false;
 	/* A clock closed by a reply adds its time as C_RESP_MAX_MS: the one add of it per response. */
 	for (size_t i = 0; i < n; i++)
-		if (incs[i].slot == C_RESP_MAX_MS)
+		if (incs[i].slot == C_RESP_MAX_MS) {
 			histogram_add(&a->responses, &plan->responses, now_ms, ts, incs[i].value);
+			agent_times_changed(a);
+		}
 	return true;
+}
+
+/* See agent.h. */
+void agent_times_changed(struct agent *a)
+{
+	a->summary_until = 0;
 }
 
 /* See agent.h. */
@@ -98,14 +106,26 @@ void agent_advance(struct agent *a, const struct agent_plan *plan, int64_t now_m
 }
 
 /* See agent.h. */
-void agent_totals(const struct agent *a, const struct agent_plan *plan, int64_t now_ms,
+void agent_totals(struct agent *a, const struct agent_plan *plan, int64_t now_ms,
     struct totals out[WINDOWS_MAX], int64_t *next_change)
 {
 	int64_t flat[WINDOWS_MAX * COUNTER_COUNT];
 	struct histogram_summary pct[WINDOWS_MAX];
 
 	rolling_totals(&a->counts, &plan->counts, now_ms, flat, next_change);
-	histogram_summarize(&a->responses, &plan->responses, now_ms, pct);
+	if (a->summary != NULL && now_ms < a->summary_until) {
+		memset(pct, 0, sizeof(pct));
+		memcpy(pct, a->summary, plan->responses.tiers * sizeof(pct[0]));
+	} else {
+		histogram_summarize(&a->responses, &plan->responses, now_ms, pct, &a->summary_until);
+		/* Kept only where there are times: most agents' state stays as small as it was. */
+		if (a->responses.ranges != NULL && a->summary == NULL)
+			a->summary = malloc(WINDOWS_MAX * sizeof(*a->summary));
+		if (a->summary != NULL)
+			memcpy(a->summary, pct, sizeof(pct));
+		else
+			a->summary_until = 0;
+	}
 	for (size_t w = 0; w < plan->counts.tiers; w++) {
 		memcpy(out[w].c, &flat[w * COUNTER_COUNT], sizeof(out[w].c));
 		out[w].resp_n = pct[w].n;
@@ -389,6 +409,7 @@ void agent_free(struct agent *a)
 {
 	rolling_free(&a->counts);
 	histogram_free(&a->responses);
+	free(a->summary);
 	free(a->rules);
 	free(a->team);
 	free(a->active);

@@ -26,6 +26,12 @@
 struct agent {
 	struct rolling counts;                /* enum counter slots in every window */
 	struct histogram responses;           /* the response times that C_RESP_N counts */
+	/*
+	 * The percentiles agent_totals last worked out (a window each), kept until a time is
+	 * added or summary_until, when a bucket leaves a window: most views show no new time.
+	 */
+	struct histogram_summary *summary;
+	int64_t summary_until;
 	int64_t open;                         /* reply clocks of this agent running now */
 	int64_t overdue;                      /* of those, the ones whose breach fired */
 	int64_t newest_ms;                    /* ts of the newest counted event (the caller's to move) */
@@ -69,8 +75,11 @@ void agent_advance(struct agent *a, const struct agent_plan *plan, int64_t now_m
  * Every window's totals and response percentiles at now_ms, out[w] for window w of the plan;
  * next_change as rolling_totals.
  */
-void agent_totals(const struct agent *a, const struct agent_plan *plan, int64_t now_ms,
+void agent_totals(struct agent *a, const struct agent_plan *plan, int64_t now_ms,
     struct totals out[WINDOWS_MAX], int64_t *next_change);
+
+/* Forgets the kept percentiles: times were added (as a group's partial adds them). */
+void agent_times_changed(struct agent *a);
 
 /*
  * Runs every enabled quality rule on the totals at now_ms: moves the rule states and adds

@@ -97,6 +97,8 @@ bool group_partial_apply(struct agent *g, uint32_t src, uint32_t tasks, const ch
 	if (!rolling_merge_from(&g->counts, &part.counts, &plan->counts, now_ms) ||
 	    !histogram_merge_from(&g->responses, &part.responses, &plan->responses, now_ms))
 		goto out;
+	if (part.responses.ranges != NULL)
+		agent_times_changed(g);
 	memcpy(&g->active[src * WINDOWS_MAX], active, plan->counts.tiers * sizeof(active[0]));
 	g->open += open;
 	g->overdue += overdue;

@@ -97,17 +97,23 @@ void histogram_advance(struct histogram *h, const struct rolling_plan *plan, int
 
 /* See histogram.h. */
 void histogram_summarize(const struct histogram *h, const struct rolling_plan *plan, int64_t now_ms,
-    struct histogram_summary out[WINDOWS_MAX])
+    struct histogram_summary out[WINDOWS_MAX], int64_t *next_change)
 {
 	/* Only the ranges that hold times are totalled: most hold none, and this runs for every view. */
 	int64_t flat[HISTOGRAM_RANGES][WINDOWS_MAX * HISTOGRAM_RANGE];
 	size_t used[HISTOGRAM_RANGES], nused = 0;
 
 	memset(out, 0, WINDOWS_MAX * sizeof(*out));
+	if (next_change != NULL)
+		*next_change = INT64_MAX;
 	for (size_t r = 0; h->ranges != NULL && r < HISTOGRAM_RANGES; r++) {
+		int64_t nc;
+
 		if (h->ranges[r].buf == NULL)
 			continue;
-		rolling_totals(&h->ranges[r], plan, now_ms, flat[nused], NULL);
+		rolling_totals(&h->ranges[r], plan, now_ms, flat[nused], &nc);
+		if (next_change != NULL && nc < *next_change)
+			*next_change = nc;
 		for (size_t w = 0; w < plan->tiers; w++)
 			for (size_t s = 0; s < HISTOGRAM_RANGE; s++)
 				out[w].n += flat[nused][w * HISTOGRAM_RANGE + s];

@@ -58,9 +58,13 @@ bool histogram_merge_from(struct histogram *dst, const struct histogram *src, co
 /* rolling_advance() of every range. */
 void histogram_advance(struct histogram *h, const struct rolling_plan *plan, int64_t now_ms);
 
-/* Every window's percentiles at now_ms, out[w] for window w of the plan. */
+/*
+ * Every window's percentiles at now_ms, out[w] for window w of the plan; and, unless
+ * next_change is NULL, the first time after now_ms they may change with no new time
+ * (rolling_totals'), INT64_MAX when never.
+ */
 void histogram_summarize(const struct histogram *h, const struct rolling_plan *plan, int64_t now_ms,
-    struct histogram_summary out[WINDOWS_MAX]);
+    struct histogram_summary out[WINDOWS_MAX], int64_t *next_change);
 
 /* Heap bytes held. */
 size_t histogram_bytes(const struct histogram *h);

@@ -140,9 +140,18 @@ static int outgroups_by_index(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Response times by time, for qsort. */
+static int outgroups_by_time(const void *a, const void *b)
+{
+	int64_t x = ((const struct outgroup_time *)a)->ts, y = ((const struct outgroup_time *)b)->ts;
+
+	return (x > y) - (x < y);
+}
+
 /*
- * Makes g's pending counts and times from its waiting increments, oldest bucket first (each
- * then goes to the front of the rolling), and empties the table.
+ * Makes g's pending counts and times from its waiting increments, oldest first (each then
+ * goes to the front of its rolling), and empties the table. The longest response time is
+ * in the buckets' C_RESP_MAX_MS; the histogram takes each time.
  */
 static void outgroups_make(struct outgroup *g, const struct agent_plan *plan, int64_t now_ms)
 {
@@ -154,14 +163,13 @@ static void outgroups_make(struct outgroup *g, const struct agent_plan *plan, in
 		size_t n = 0;
 
 		for (size_t c = 0; c < COUNTER_COUNT; c++)
-			if (g->buckets[k].vals[c] != 0 && c != C_RESP_MAX_MS)
+			if (g->buckets[k].vals[c] != 0)
 				incs[n++] = (struct rolling_inc){(unsigned)c, g->buckets[k].vals[c]};
 		rolling_add(&g->pending.counts, &plan->counts, now_ms, g->buckets[k].index * gran, incs, n);
 	}
-	/* The longest response times and the histogram, through agent_count's one path for them. */
+	qsort(g->times, g->ntimes, sizeof(*g->times), outgroups_by_time);
 	for (size_t k = 0; k < g->ntimes; k++)
-		agent_count(&g->pending, plan, now_ms, g->times[k].ts,
-		    &(struct rolling_inc){C_RESP_MAX_MS, g->times[k].ms}, 1);
+		histogram_add(&g->pending.responses, &plan->responses, now_ms, g->times[k].ts, g->times[k].ms);
 	for (size_t k = 0; k < g->cap; k++)
 		g->buckets[k].index = INT64_MIN;
 	g->nbuckets = g->ntimes = 0;

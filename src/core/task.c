@@ -33,6 +33,7 @@ struct task_agent {
 	bool listed; /* in dirty_agents */
 	int64_t since_ms; /* the now_ms of its oldest change not yet flushed; 0: none */
 	unsigned active;  /* the windows it counts as active in, under a.team, in the task's outgroups */
+	uint64_t team_generation; /* a.team is team_of's answer of this generation; 0: an event's team_id */
 };
 
 /* A growable array of 32-bit indexes. */
@@ -375,16 +376,24 @@ static void task_ticket_part(struct task *t, const struct event *e, int64_t now_
 static void task_agent_team(struct task *t, uint32_t i, const struct event *e)
 {
 	struct task_agent *ta = &t->agents[i];
-	const char *team = e->team_id[0] != '\0' ? e->team_id :
-	    t->cfg->team_of != NULL ? t->cfg->team_of(t->cfg->team_arg, ta->id, strlen(ta->id)) : NULL;
+	bool mapped = e->team_id[0] == '\0';
+	const char *team;
 	char was[EVENT_ID_MAX + 1];
 	bool had = ta->a.team != NULL;
 
+	/* The map's answer for this agent is known until the next reload: no lookup an event. */
+	if (mapped && ta->team_generation == t->cfg->team_generation)
+		return;
+	team = !mapped ? e->team_id :
+	    t->cfg->team_of != NULL ? t->cfg->team_of(t->cfg->team_arg, ta->id, strlen(ta->id)) : NULL;
+	ta->team_generation = mapped ? t->cfg->team_generation : 0;
 	if ((team == NULL && !had) || (team != NULL && had && strcmp(team, ta->a.team) == 0))
 		return;
 	snprintf(was, sizeof(was), "%s", had ? ta->a.team : "");
-	if (!agent_set_team(&ta->a, team))
+	if (!agent_set_team(&ta->a, team)) {
+		ta->team_generation = 0;
 		return;
+	}
 	/* Its running clocks and active windows go with it; what it counted stays the old team's. */
 	outgroups_move(&t->groups, had ? was : NULL, ta->active, ta->a.team, ta->active, t->cfg->plan.counts.tiers);
 	outgroups_clocks(&t->groups, had ? was : NULL, -ta->a.open, -ta->a.overdue);

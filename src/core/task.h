@@ -37,6 +37,7 @@ struct task_config {
 	/* An agent's team when its event names none ([teams] map); NULL: none. May be NULL itself. */
 	const char *(*team_of)(void *arg, const char *agent, size_t len);
 	void *team_arg;
+	uint64_t team_generation;            /* > 0, changed whenever team_of may answer otherwise (a reload) */
 	const struct rule_config *rules;     /* RULE_COUNT of them */
 	int64_t dedupe_horizon_ms;
 	int64_t rules_refresh_ms;            /* an agent with a rule pending or firing is re-evaluated this often */

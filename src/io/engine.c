@@ -773,6 +773,8 @@ void engine_reconfigure(struct engine *e)
 {
 	const struct config *cfg = e->cfg;
 
+	/* The teams map may have changed: each agent's is looked up again at its next event. */
+	e->tcfg.team_generation++;
 	e->tcfg.clocks.pair_horizon_ms = cfg->pair_horizon_ms;
 	e->tcfg.clocks.memory_ms = cfg->ticket_memory_ms;
 	e->tcfg.clocks.grace_ms = cfg->status_grace_ms;

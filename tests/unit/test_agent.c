@@ -89,7 +89,7 @@ static msgpack_sbuffer record(const struct agent *a, const struct agent_plan *p,
 }
 
 /* Asserts got (current plan) has want's gauges, rules, and counts (laid out by wp) in every window at now. */
-static void assert_same_agent(const struct agent *got, const struct agent *want, const struct agent_plan *wp,
+static void assert_same_agent(struct agent *got, const struct agent *want, const struct agent_plan *wp,
     int64_t now)
 {
 	struct totals t[WINDOWS_MAX];
@@ -140,6 +140,18 @@ static void test_round_trip(void **state)
 	assert_int_equal(t[2].resp_n, 7);
 	assert_int_equal(t[2].resp_p50_ms, 88736);
 	assert_int_equal(t[2].resp_p90_ms, 606366);
+	/* Kept percentiles: the same again; a new time, or a bucket leaving a window, changes them. */
+	agent_totals(&got, &plan, T0 + 1, t, NULL);
+	assert_int_equal(t[3].resp_n, 9);
+	assert_true(agent_count(&got, &plan, T0 + 1, T0, &(struct rolling_inc){ C_RESP_MAX_MS, 600500 }, 1));
+	assert_true(agent_count(&got, &plan, T0 + 1, T0, &(struct rolling_inc){ C_RESP_MAX_MS, 600500 }, 1));
+	assert_true(agent_count(&got, &plan, T0 + 1, T0, &(struct rolling_inc){ C_RESP_MAX_MS, 600500 }, 1));
+	agent_totals(&got, &plan, T0 + 1, t, NULL);
+	assert_int_equal(t[3].resp_n, 12);
+	assert_int_equal(t[3].resp_p90_ms, 606366);
+	assert_int_equal(t[0].resp_n, 5); /* 2 events in 1h, and the three new ones */
+	agent_totals(&got, &plan, T0 + 2 * HOUR, t, NULL);
+	assert_int_equal(t[0].resp_n, 0);
 	msgpack_sbuffer_destroy(&sb);
 	agent_free(&got);
 	agent_free(&a);

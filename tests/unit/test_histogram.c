@@ -172,7 +172,7 @@ static void test_windows_match_model(void **state)
 		}
 		if (step % 3 == 0)
 			histogram_advance(&h, &plan, now);
-		histogram_summarize(&h, &plan, now, got);
+		histogram_summarize(&h, &plan, now, got, NULL);
 		for (size_t w = 0; w < plan.tiers; w++) {
 			int64_t k = 0;
 
@@ -211,8 +211,8 @@ static void test_merge_from(void **state)
 		assert_true(histogram_add(&all, &plan, T0, at, v));
 	}
 	assert_true(histogram_merge_from(&a, &b, &plan, T0 + MIN_MS));
-	histogram_summarize(&all, &plan, T0 + MIN_MS, want);
-	histogram_summarize(&a, &plan, T0 + MIN_MS, got);
+	histogram_summarize(&all, &plan, T0 + MIN_MS, want, NULL);
+	histogram_summarize(&a, &plan, T0 + MIN_MS, got, NULL);
 	assert_memory_equal(got, want, sizeof(want));
 	assert_int_equal(got[2].n, 3000);
 	histogram_free(&a);
@@ -250,8 +250,8 @@ static void test_pack_roundtrip(void **state)
 	assert_int_equal(msgpack_unpack_next(&u, sb.data, sb.size, &off), MSGPACK_UNPACK_SUCCESS);
 	assert_true(u.data.via.array.size >= 4);
 	assert_true(histogram_unpack(&u.data, &got, &plan));
-	histogram_summarize(&h, &plan, T0, a);
-	histogram_summarize(&got, &plan, T0, b);
+	histogram_summarize(&h, &plan, T0, a, NULL);
+	histogram_summarize(&got, &plan, T0, b, NULL);
 	assert_memory_equal(a, b, sizeof(a));
 	assert_true(a[0].n > 10);
 	/* ranges out of order: refused, got unchanged */
@@ -259,7 +259,7 @@ static void test_pack_roundtrip(void **state)
 	u.data.via.array.ptr[0] = u.data.via.array.ptr[2];
 	u.data.via.array.ptr[2] = first;
 	assert_false(histogram_unpack(&u.data, &got, &plan));
-	histogram_summarize(&got, &plan, T0, b);
+	histogram_summarize(&got, &plan, T0, b, NULL);
 	assert_memory_equal(a, b, sizeof(a));
 	/* an odd length */
 	u.data.via.array.size = 3;

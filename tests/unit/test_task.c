@@ -893,6 +893,7 @@ static void test_teams(void **state)
 
 	(void)state;
 	tc.team_of = team_map;
+	tc.team_generation = 1;
 	t0 = task_new(0, &tc);
 	t1 = task_new(1, &tc);
 	e = ev("e1", EVENT_RATING, "a1", NULL, T0 - 30 * MIN, 5);
