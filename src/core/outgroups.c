@@ -157,7 +157,8 @@ static void outgroups_make(struct outgroup *g, const struct agent_plan *plan, in
 {
 	int64_t gran = plan->counts.gran_ms[0];
 
-	qsort(g->buckets, g->cap, sizeof(*g->buckets), outgroups_by_index);
+	if (g->cap > 0)
+		qsort(g->buckets, g->cap, sizeof(*g->buckets), outgroups_by_index);
 	for (size_t k = 0; k < g->nbuckets; k++) {
 		struct rolling_inc incs[COUNTER_COUNT];
 		size_t n = 0;
@@ -167,7 +168,8 @@ static void outgroups_make(struct outgroup *g, const struct agent_plan *plan, in
 				incs[n++] = (struct rolling_inc){(unsigned)c, g->buckets[k].vals[c]};
 		rolling_add(&g->pending.counts, &plan->counts, now_ms, g->buckets[k].index * gran, incs, n);
 	}
-	qsort(g->times, g->ntimes, sizeof(*g->times), outgroups_by_time);
+	if (g->ntimes > 0)
+		qsort(g->times, g->ntimes, sizeof(*g->times), outgroups_by_time);
 	for (size_t k = 0; k < g->ntimes; k++)
 		histogram_add(&g->pending.responses, &plan->responses, now_ms, g->times[k].ts, g->times[k].ms);
 	for (size_t k = 0; k < g->cap; k++)
