@@ -11,6 +11,7 @@
 #include "config_calendars.h"
 #include "config_keys.h"
 #include "config_policies.h"
+#include "config_rule_teams.h"
 #include "config_teams.h"
 #include "rule.h"
 #include "window.h"
@@ -80,6 +81,7 @@ config_free(struct config *cfg)
 	config_calendars_free(cfg);
 	config_policies_free(cfg);
 	config_teams_free(cfg);
+	config_rule_teams_free(cfg);
 	for (size_t i = 0; i < cfg->rdkafka_count; i++) {
 		free(cfg->rdkafka[i].name);
 		free(cfg->rdkafka[i].value);
@@ -246,6 +248,9 @@ config_handler(void *user, const char *section, const char *name, const char *va
 	else if (config_prefixed(section, strlen(section), CONFIG_POLICIES_PREFIX))
 		ok = config_policies_set(&p->policies, name, value, p->lineno, reason,
 		    sizeof reason);
+	else if (config_prefixed(section, strlen(section), "rule.") &&
+	    config_prefixed(name, strlen(name), CONFIG_RULE_TEAMS_PREFIX))
+		ok = config_rule_teams_set(p->cfg, section, name, value, p->lineno, reason, sizeof reason);
 	else
 		ok = config_fixed_key(p, section, name, value, reason, sizeof reason);
 	return ok ? 1 : config_fail(p, p->lineno, "%s", reason);
@@ -445,6 +450,8 @@ static bool
 config_validate(struct config_parse *p)
 {
 	struct config	*cfg = p->cfg;
+	char		 reason[CONFIG_REASON_SIZE];
+	int		 line;
 
 	if (cfg->topic_count == 0) {
 		config_fail(p, config_line_of(p, "kafka", "topics"),
@@ -464,8 +471,13 @@ config_validate(struct config_parse *p)
 		    "[kafka] group: '%s' holds a brace, which would change the task keys' cluster slots", cfg->group);
 		return false;
 	}
-	return config_validate_redis(p) && config_rule_windows(p) && config_rule_margins(p) &&
-	    config_sections(p);
+	if (!config_validate_redis(p) || !config_rule_windows(p) || !config_rule_margins(p))
+		return false;
+	if (!config_rule_teams_finish(cfg, &line, reason, sizeof reason)) {
+		config_fail(p, line, "%s", reason);
+		return false;
+	}
+	return config_sections(p);
 }
 
 /*

@@ -37,6 +37,15 @@ struct config_hostports {
 	struct hostport at[HOSTPORT_LIST_MAX];
 };
 
+/* A team's quality rules: [rule.*] with the thresholds its team.TEAM.threshold keys set. */
+struct config_rule_team {
+	char team[EVENT_TEAM_MAX + 1];
+	bool set[RULE_COUNT];
+	int line[RULE_COUNT];                   /* where each was set */
+	double threshold[RULE_COUNT];
+	struct rule_config rules[RULE_COUNT];   /* made once the whole file is read */
+};
+
 /* One [calendar.NAME] section, built once the whole file is read. */
 struct config_calendar {
 	char name[POLICY_NAME_MAX];
@@ -108,6 +117,9 @@ struct config {
 
 	/* [rule.csat_below] ... [rule.response_time_above], by enum rule_id */
 	struct rule_config rules[RULE_COUNT];
+	/* Their team.TEAM.threshold keys, by team (config_rule_teams.c) */
+	struct config_rule_team *rule_teams;
+	size_t rule_team_count, rule_team_cap;
 
 	/* [calendar.NAME], in file order; "always" is built in (calendar_always()), not listed. */
 	struct config_calendar *calendars;

@@ -474,10 +474,9 @@ config_keys_parse_number(const char *s, double *out)
 	return true;
 }
 
-/* A rule threshold in the rule's unit; response times also take a duration. */
-static bool
-config_keys_set_threshold(enum rule_id id, const char *value, double *out, char *reason,
-    size_t size)
+/* See config_keys.h. */
+bool
+config_keys_threshold(enum rule_id id, const char *value, double *out, char *reason, size_t size)
 {
 	double	d;
 	int64_t	ms;
@@ -683,7 +682,7 @@ config_keys_value(struct config *cfg, const struct config_key *k, const char *va
 		/* The windows may be set further down: config_rule_windows() resolves it. */
 		return true;
 	case CONFIG_RULE_THRESHOLD:
-		return config_keys_set_threshold(k->rule, value, field, reason, size);
+		return config_keys_threshold(k->rule, value, field, reason, size);
 	case CONFIG_RULE_SAMPLES:
 		if (!config_keys_parse_int(value, 0, CONFIG_SAMPLES_MAX, &samples))
 			return config_keys_reject(reason, size,

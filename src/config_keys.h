@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "rule.h"
 
 /* Room for one reason a value or a file was refused. */
 #define CONFIG_REASON_SIZE 256
@@ -82,5 +83,8 @@ bool config_keys_duration(const char *value, int64_t *ms, char *reason, size_t s
 
 /* Parses a fraction 0 <= x < 1 (an at-risk point) into *out; false with the reason. */
 bool config_keys_fraction(const char *value, double *out, char *reason, size_t size);
+
+/* A rule threshold in the rule's unit (response times also take a duration); false with the reason. */
+bool config_keys_threshold(enum rule_id id, const char *value, double *out, char *reason, size_t size);
 
 #endif

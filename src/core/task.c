@@ -681,7 +681,10 @@ static bool task_flush_agent(struct task *t, uint32_t i, msgpack_sbuffer *sb, in
 		task_group_totals(t, ta, view.totals);
 	else {
 		task_agent_active(t, ta, now_ms, &next);
-		if (agent_evaluate(&ta->a, ta->id, t->cfg->rules, t->cfg->windows, view.totals, now_ms, &alerts))
+		const struct rule_config *rules = t->cfg->rules_of != NULL ?
+		    t->cfg->rules_of(t->cfg->rules_arg, ta->a.team) : t->cfg->rules;
+
+		if (agent_evaluate(&ta->a, ta->id, rules, t->cfg->windows, view.totals, now_ms, &alerts))
 			ta->dirty = true;
 		for (size_t k = 0; k < alerts.count; k++)
 			task_alert(t, &alerts.facts[k]);

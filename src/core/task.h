@@ -39,6 +39,9 @@ struct task_config {
 	void *team_arg;
 	uint64_t team_generation;            /* > 0, changed whenever team_of may answer otherwise (a reload) */
 	const struct rule_config *rules;     /* RULE_COUNT of them */
+	/* The rules an agent of team is judged by (team NULL: none); NULL: rules for every agent. */
+	const struct rule_config *(*rules_of)(void *arg, const char *team);
+	void *rules_arg;
 	int64_t dedupe_horizon_ms;
 	int64_t rules_refresh_ms;            /* an agent with a rule pending or firing is re-evaluated this often */
 	uint32_t tasks;                      /* how many tasks share the ids */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_rule_teams.h"
 #include "deliver.h"
 #include "flushset.h"
 #include "log.h"
@@ -93,6 +94,14 @@ static const char *engine_team_of(void *arg, const char *agent, size_t len)
 	struct engine *e = arg;
 
 	return teammap_team(e->cfg->teams, agent, len);
+}
+
+/* task_config.rules_of: the rules an agent of team is judged by, as the configuration now has them. */
+static const struct rule_config *engine_rules_of(void *arg, const char *team)
+{
+	struct engine *e = arg;
+
+	return config_rule_teams_of(e->cfg, team);
 }
 
 /* task_config.restore_terms: a checkpointed ticket's terms; a calendar gone from the file is `always`. */
@@ -829,6 +838,8 @@ struct engine *engine_new(struct event_base *base, const struct config *cfg, str
 	e->tcfg.restore_arg = e;
 	e->tcfg.team_of = engine_team_of;
 	e->tcfg.team_arg = e;
+	e->tcfg.rules_of = engine_rules_of;
+	e->tcfg.rules_arg = e;
 	if (!policyset_init(&e->policies)) {
 		free(e);
 		return NULL;

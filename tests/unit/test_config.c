@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "config_rule_teams.h"
 #include "log.h"
 #include "testutil.h"
 #include "testutil_config.h"
@@ -513,6 +514,35 @@ test_teams_map(void **state)
 	    ":4: [teams] map: /nonexistent/teams: No such file or directory");
 }
 
+/* [rule.NAME] team.TEAM.threshold: a team's own threshold, the rest of the rule as [rule.NAME] says. */
+static void
+test_rule_teams(void **state)
+{
+	struct fixture			*f = *state;
+	const struct rule_config	*r;
+
+	test_loads(f, "[kafka]\ntopics = t\n[rule.csat_below]\nteam.vip.threshold = 90\nmin_samples = 5\n"
+	    "team.night-shift.threshold = 70\n[rule.response_time_above]\nteam.vip.threshold = 30m\n");
+	assert_int_equal(f->cfg.rule_team_count, 2);
+	r = config_rule_teams_of(&f->cfg, "vip");
+	assert_true(r[RULE_CSAT_BELOW].threshold == 90);
+	assert_int_equal(r[RULE_CSAT_BELOW].min_samples, 5); /* set after the team key: still the team's */
+	assert_true(r[RULE_RESPONSE_TIME_ABOVE].threshold == 1800);
+	assert_true(r[RULE_NPS_BELOW].threshold == f->cfg.rules[RULE_NPS_BELOW].threshold);
+	assert_true(config_rule_teams_of(&f->cfg, "night-shift")[RULE_CSAT_BELOW].threshold == 70);
+	assert_ptr_equal(config_rule_teams_of(&f->cfg, "other"), f->cfg.rules);
+	assert_ptr_equal(config_rule_teams_of(&f->cfg, NULL), f->cfg.rules);
+	test_fails(f, "[rule.csat_below]\nteam.vip.threshold = 101\n", ":2: '101' is not a percentage from 0 to 100");
+	test_fails(f, "[rule.csat_below]\nteam.vip.margin = 1\n",
+	    ":2: [rule.csat_below] team.vip.margin: a team's key is team.TEAM.threshold, TEAM 1-126 bytes");
+	test_fails(f, "[rule.csat_below]\nteam..threshold = 1\n",
+	    ":2: [rule.csat_below] team..threshold: a team's key is team.TEAM.threshold, TEAM 1-126 bytes");
+	test_fails(f, "[rule.csat_below]\nteam.vip.threshold = 1\nteam.vip.threshold = 2\n",
+	    ":3: [rule.csat_below] team.vip.threshold is set twice");
+	test_fails(f, "[kafka]\ntopics = t\n[rule.csat_below]\nteam.vip.threshold = 99\n",
+	    ":4: [rule.csat_below] team.vip.threshold + margin (99 + 2) is above 100: a firing alert could never resolve");
+}
+
 /* Runs every test; srcdir (set by automake) locates conf/feedbackd.conf. */
 int
 main(void)
@@ -536,6 +566,7 @@ main(void)
 		T(test_rule_bad_window),
 		T(test_rule_margin_reachable),
 		T(test_teams_map),
+		T(test_rule_teams),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -958,6 +958,51 @@ static void test_teams(void **state)
 	task_free(t1);
 }
 
+/* The rules of team vip: csat_below's threshold 95 (task_config.rules_of). */
+static struct rule_config vip_rules[RULE_COUNT];
+
+/* task_config.rules_of: vip's rules for its agents, the defaults for the rest. */
+static const struct rule_config *rules_of_team(void *arg, const char *team)
+{
+	(void)arg;
+	return team != NULL && strcmp(team, "vip") == 0 ? vip_rules : rules;
+}
+
+/*
+ * A team's own threshold: 20 satisfied of 25 ratings (CSAT 80%, upper bound 91.1%) fires
+ * csat_below for an agent of vip (95), not for one of no team (80).
+ */
+static void test_team_rules(void **state)
+{
+	struct task_config tc = cfg;
+	struct task *t;
+	struct capture c = {0};
+	struct event e;
+	char id[16];
+
+	(void)state;
+	memcpy(vip_rules, rules, sizeof(vip_rules));
+	vip_rules[RULE_CSAT_BELOW].threshold = 95;
+	tc.rules_of = rules_of_team;
+	tc.team_generation = 1;
+	t = task_new(0, &tc);
+	for (int i = 0; i < 25; i++)
+		for (int a = 0; a < 2; a++) {
+			snprintf(id, sizeof(id), "r%d-%d", a, i);
+			e = ev(id, EVENT_RATING, a ? "v1" : "d1", NULL, T0 - (i + 1) * MIN, i < 20 ? 5 : 1);
+			if (a)
+				snprintf(e.team_id, sizeof(e.team_id), "vip");
+			task_event(t, &e, T0);
+		}
+	flush(t, T0, &c);
+	assert_int_equal(csat_alerts(&c, "firing"), 1);
+	for (size_t i = 0; i < c.added; i++)
+		if (c.entry[i].kind == OUTBOX_ALERT)
+			assert_non_null(strstr(c.entry[i].data, "\"agent\":\"v1\""));
+	cap_reset(&c);
+	task_free(t);
+}
+
 /* Sink: counts views (n[0]) and saved agent states (n[1]). */
 static bool count_agent(void *arg, const char *id, const char *blob, size_t len, const struct task_view *v)
 {
@@ -1083,6 +1128,7 @@ int main(void)
 		cmocka_unit_test(test_rule_resolves),
 		cmocka_unit_test(test_show_all_paced),
 		cmocka_unit_test(test_teams),
+		cmocka_unit_test(test_team_rules),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
