@@ -14,65 +14,15 @@
 #include "mpack.h"
 #include "outgroups.h"
 #include "route.h"
+#include "task_state.h"
 #include "tickets.h"
 #include "timers.h"
 
-/* Bumped when the meta or outbox layout changes. */
-#define TASK_VERSION 1
 /* A batch for another task is sealed at this size, well under a Kafka message's 1 MB. */
 #define TASK_BATCH_BYTES (256 * 1024)
 /* Timers popped per round of task_tick, so one tick's stack array stays small. */
 #define TASK_TICK_ROUND 256
 _Static_assert(ROUTE_ADDS_MAX >= CLOCK_MAX_ADDS, "a delta record carries all of a clock call's adds");
-
-struct task_agent {
-	struct agent a;
-	char *id;
-	bool dirty; /* its state changed: saved and shown at the next flush */
-	bool view;  /* only shown (and its rules re-checked) at the next flush */
-	bool listed; /* in dirty_agents */
-	int64_t since_ms; /* the now_ms of its oldest change not yet flushed; 0: none */
-	unsigned active;  /* the windows it counts as active in, under a.team, in the task's outgroups */
-	uint64_t team_generation; /* a.team is team_of's answer of this generation; 0: an event's team_id */
-};
-
-/* A growable array of 32-bit indexes. */
-struct task_list {
-	uint32_t *v;
-	size_t n, cap;
-};
-
-struct task {
-	uint32_t id;
-	const struct task_config *cfg;
-	struct dedupe *dedupe;
-
-	struct idmap *agent_index;
-	struct task_agent *agents;
-	uint32_t agent_count;
-	size_t agent_cap;
-	struct task_list dirty_agents;
-	uint32_t show_next, show_end; /* agents [show_next, show_end) still to be shown again */
-	struct timers *agent_timers; /* when an agent's windows slide or its rules are due */
-
-	struct tickets tickets;
-	size_t ticket_overdue;
-	struct task_list dirty_tickets;
-	char **deleted;              /* ticket ids deleted since the last flush */
-	size_t deleted_n, deleted_cap;
-	struct timers *ticket_timers;
-
-	uint8_t *records;            /* dedupe records claimed since the last flush */
-	size_t records_n, records_cap;
-
-	struct outgroups groups;     /* what this task's agents add to their teams and the site */
-	struct route_batch **building; /* per destination task, NULL until a record is added */
-	struct outbox out;
-	uint64_t *marks;             /* per source task: the last batch sequence applied */
-	size_t changes;  /* changes to agents since the last flush (task_agent_dirty calls) */
-	bool hot;        /* the last flush changed its agents TASK_HOT_CHANGES times each or more */
-	bool marks_changed;
-};
 
 /* Appends an index to a list. */
 static bool task_list_push(struct task_list *l, uint32_t i)
@@ -150,8 +100,8 @@ static uint32_t task_owner(const struct task *t, const char *id)
 	return t->cfg->owner(t->cfg->owner_arg, id, strlen(id));
 }
 
-/* An agent's slot, made on first use; UINT32_MAX when out of memory. */
-static uint32_t task_agent_slot(struct task *t, const char *id, size_t len)
+/* See task_state.h. */
+uint32_t task_agent_slot(struct task *t, const char *id, size_t len)
 {
 	uint32_t i;
 
@@ -261,8 +211,8 @@ static void task_agent_delta(struct task *t, const struct route_delta *d, int64_
 	task_agent_dirty(t, i, now_ms);
 }
 
-/* Frees a ticket's slot; its id waits for the next flush, which deletes its record. */
-static void task_ticket_forget(struct task *t, uint32_t i)
+/* See task_state.h. */
+void task_ticket_forget(struct task *t, uint32_t i)
 {
 	char *id = tickets_forget(&t->tickets, i);
 
@@ -647,8 +597,8 @@ static void task_group_totals(const struct task *t, const struct task_agent *ta,
 	}
 }
 
-/* An agent's active windows at now_ms, moved in the outgroups; *next no later than their next change. */
-static void task_agent_active(struct task *t, struct task_agent *ta, int64_t now_ms, int64_t *next)
+/* See task_state.h. */
+void task_agent_active(struct task *t, struct task_agent *ta, int64_t now_ms, int64_t *next)
 {
 	const struct rolling_plan *plan = &t->cfg->plan.counts;
 	unsigned mask = group_active_mask(plan, ta->a.newest_ms, now_ms);
@@ -781,124 +731,6 @@ out:
 struct outbox *task_outbox(struct task *t)
 {
 	return &t->out;
-}
-
-/* See task.h. */
-bool task_restore_meta(struct task *t, const char *blob, size_t len)
-{
-	msgpack_unpacked u;
-	uint64_t version, seq;
-	bool ok = false;
-
-	msgpack_unpacked_init(&u);
-	if (!mpack_one(&u, blob, len) || u.data.type != MSGPACK_OBJECT_ARRAY || u.data.via.array.size != 3)
-		goto out;
-	const msgpack_object *m = u.data.via.array.ptr;
-	if (!mpack_uint(&m[0], TASK_VERSION, &version) || version != TASK_VERSION ||
-	    !mpack_uint(&m[1], UINT64_MAX, &seq) || seq == 0 || m[2].type != MSGPACK_OBJECT_ARRAY ||
-	    m[2].via.array.size != t->cfg->tasks)
-		goto out;
-	for (uint32_t s = 0; s < t->cfg->tasks; s++)
-		if (!mpack_uint(&m[2].via.array.ptr[s], UINT64_MAX, &t->marks[s]))
-			goto out;
-	outbox_restore_seq(&t->out, seq);
-	ok = true;
-out:
-	msgpack_unpacked_destroy(&u);
-	return ok;
-}
-
-/* See task.h. */
-bool task_restore_agent(struct task *t, const char *id, size_t id_len, const char *blob, size_t len)
-{
-	uint32_t i = task_agent_slot(t, id, id_len);
-
-	return i != UINT32_MAX && agent_decode(blob, len, &t->agents[i].a, &t->cfg->plan);
-}
-
-/*
- * The terms a restored ticket runs under: its record's, made the caller's own. A version-1
- * clock's are the default policy's with its own target and at-risk fraction, around the clock
- * as it was counted (its fired points, and so its alert ids, stay what they were).
- */
-static const struct terms *task_restored_terms(const struct task *t, const struct clock_state *s,
-    const struct clock_record *rec)
-{
-	struct terms v1;
-
-	if (rec->has_terms)
-		return t->cfg->restore_terms(t->cfg->restore_arg, &rec->terms);
-	/* What version 1 had: reply targets, no promise, no pause, no resolution clock. */
-	v1 = *t->cfg->default_terms;
-	v1.calendar = calendar_always();
-	snprintf(v1.calendar_name, sizeof(v1.calendar_name), "%s", CALENDAR_ALWAYS);
-	v1.pause_mask = 0;
-	for (int g = 0; g < POLICY_TARGET_COUNT; g++)
-		v1.goals[g].promise_ms = 0;
-	memset(&v1.goals[POLICY_RESOLUTION], 0, sizeof(v1.goals[POLICY_RESOLUTION]));
-	v1.goals[POLICY_FIRST_REPLY].target_ms[s->reply.kind] = rec->v1_target;
-	v1.goals[POLICY_FIRST_REPLY].at_risk_permille = rec->v1_at_risk_permille;
-	return t->cfg->restore_terms(t->cfg->restore_arg, &v1);
-}
-
-/* See task.h. */
-bool task_restore_ticket(struct task *t, const char *id, size_t id_len, const char *blob, size_t len,
-    int64_t now_ms)
-{
-	struct clock_state s;
-	struct clock_record rec;
-	struct tickets_slot *k;
-	uint32_t i;
-	int64_t next;
-
-	(void)now_ms;
-	if (!clock_record_decode(blob, len, &s, &rec))
-		return false;
-	if ((rec.has_terms || rec.v1_running) && (s.terms = task_restored_terms(t, &s, &rec)) == NULL) {
-		clock_clear(&s);
-		return false;
-	}
-	if ((i = tickets_slot(&t->tickets, id, id_len, &rec.agent, &rec.category)) == UINT32_MAX) {
-		clock_clear(&s);
-		return false;
-	}
-	k = &t->tickets.v[i];
-	/* The same record again (HSCAN may repeat one): the first copy's overdue count goes. */
-	t->ticket_overdue -= clock_reply_overdue(&k->clock);
-	clock_clear(&k->clock);
-	if (clock_holds_names(&s)) {
-		if (!tickets_rename(&t->tickets, i, &rec.agent, &rec.category)) {
-			clock_clear(&s);
-			task_ticket_forget(t, i);
-			return false;
-		}
-		tickets_handles(i, rec.category.len > 0, &s.agent, &s.category);
-		t->ticket_overdue += clock_reply_overdue(&s);
-	}
-	k->clock = s;
-	if ((next = clock_next(&s)) != CLOCK_NONE)
-		timers_set(t->ticket_timers, i, next);
-	return true;
-}
-
-/* See task.h. */
-bool task_restore_dedupe(struct task *t, const uint8_t rec[DEDUPE_RECORD_SIZE], int64_t now_ms)
-{
-	return dedupe_restore_record(t->dedupe, rec, now_ms) >= 0;
-}
-
-/* See task.h. */
-void task_restore_done(struct task *t, int64_t now_ms)
-{
-	/* Every agent's active windows at once, so the first partials count all of them. */
-	for (uint32_t i = 0; i < t->agent_count; i++) {
-		int64_t next = INT64_MAX;
-
-		if (t->agents[i].a.active == NULL)
-			task_agent_active(t, &t->agents[i], now_ms, &next);
-	}
-	outbox_restore_done(&t->out);
-	task_show_all(t);
 }
 
 /* See task.h. */
