@@ -11,7 +11,6 @@
 #include "clock_record.h"
 #include "group.h"
 #include "growarray.h"
-#include "mpack.h"
 #include "outgroups.h"
 #include "route.h"
 #include "task_state.h"
