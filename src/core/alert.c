@@ -291,6 +291,7 @@ bool alert_facts_parse(const char *json, size_t len, struct alert_facts *f)
 	alert_get_str(&d, "rule", f->rule, sizeof(f->rule));
 	alert_get_str(&d, "state", f->state, sizeof(f->state));
 	alert_get_str(&d, "agent", f->agent, sizeof(f->agent));
+	alert_get_str(&d, "team", f->team, sizeof(f->team));
 	alert_get_str(&d, "ticket", f->ticket, sizeof(f->ticket));
 	alert_get_str(&d, "window", f->window, sizeof(f->window));
 	alert_get_str(&d, "severity", f->severity, sizeof(f->severity));
@@ -319,7 +320,7 @@ bool alert_facts_parse(const char *json, size_t len, struct alert_facts *f)
 	f->has_threshold = alert_get_real(&d, "threshold", &f->threshold);
 	f->has_interval = alert_get_real(&d, "lower", &f->lower) && alert_get_real(&d, "upper", &f->upper);
 	json_decref(d.obj);
-	return f->rule[0] != '\0' && f->agent[0] != '\0' && f->since >= 0 && f->at >= 0 &&
+	return f->rule[0] != '\0' && (f->agent[0] != '\0' || f->team[0] != '\0') && f->since >= 0 && f->at >= 0 &&
 	    (strcmp(f->state, "firing") == 0 || strcmp(f->state, "resolved") == 0);
 }
 
@@ -487,6 +488,7 @@ char *alert_facts_json(const struct alert_facts *f)
 	alert_set_str(&j, "rule", f->rule);
 	alert_set_str(&j, "state", f->state);
 	alert_set_str(&j, "agent", f->agent);
+	alert_set_str(&j, "team", f->team);
 	alert_set_str(&j, "ticket", f->ticket);
 	alert_set_str(&j, "window", f->window);
 	alert_set_str(&j, "severity", f->severity);
@@ -550,6 +552,9 @@ void alert_id(const struct alert_facts *f, char out[ALERT_ID_SIZE])
 	snprintf(since, sizeof(since), "%" PRId64, f->since);
 	h = alert_fnv(h, f->rule, strlen(f->rule) + 1);
 	h = alert_fnv(h, f->agent, strlen(f->agent) + 1);
+	/* A team's own alerts only: an agent's ids stay what they were. */
+	if (f->team[0] != '\0')
+		h = alert_fnv(h, f->team, strlen(f->team) + 1);
 	h = alert_fnv(h, f->ticket, strlen(f->ticket) + 1);
 	if (alert_names_goal(f))
 		h = alert_fnv(h, f->goal, strlen(f->goal) + 1);
@@ -643,7 +648,9 @@ char *alert_render(const struct alert_facts *f)
 	alert_json_str(&j, "alert_id", id);
 	alert_json_str(&j, "rule", f->rule);
 	alert_json_str(&j, "state", f->state);
-	alert_json_str(&j, "agent_id", f->agent);
+	alert_set_str_or_null(&j, "agent_id", f->agent);
+	if (f->team[0] != '\0')
+		alert_json_str(&j, "team_id", f->team);
 	alert_set_str_or_null(&j, "ticket_id", f->ticket);
 	alert_set_str_or_null(&j, "window", f->window);
 	if (clock) {

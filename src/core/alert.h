@@ -19,7 +19,8 @@
 struct alert_facts {
 	char rule[32];
 	char state[16];                    /* "firing" or "resolved" */
-	char agent[EVENT_ID_MAX + 1];
+	char agent[EVENT_ID_MAX + 1];      /* "" for a team's own alert */
+	char team[EVENT_TEAM_MAX + 1];     /* a team's own alert (its figures): the team; "" otherwise */
 	char ticket[EVENT_ID_MAX + 1];     /* "" for quality alerts */
 	char window[16];                   /* "" for reply-clock alerts */
 	char severity[16];

@@ -609,13 +609,39 @@ void task_agent_active(struct task *t, struct task_agent *ta, int64_t now_ms, in
 		*next = change;
 }
 
+/*
+ * Runs the quality rules of an agent (its team's thresholds, if any), or of a team on its
+ * own figures: their alerts are the team's. The site has none.
+ */
+static void task_rules(struct task *t, struct task_agent *ta, const struct totals *totals, int64_t now_ms)
+{
+	enum group_scope scope = GROUP_SITE;
+	const char *team = NULL, *whose = ta->a.team;
+	size_t team_len = 0;
+	const struct rule_config *rules;
+	struct agent_alerts alerts;
+
+	if (ta->a.active != NULL) {
+		if (!group_key_parse(ta->id, strlen(ta->id), &scope, &team, &team_len) || scope != GROUP_TEAM)
+			return;
+		whose = team;
+	}
+	rules = t->cfg->rules_of != NULL ? t->cfg->rules_of(t->cfg->rules_arg, whose) : t->cfg->rules;
+	if (agent_evaluate(&ta->a, team != NULL ? "" : ta->id, rules, t->cfg->windows, totals, now_ms, &alerts))
+		ta->dirty = true;
+	for (size_t k = 0; k < alerts.count; k++) {
+		if (team != NULL)
+			snprintf(alerts.facts[k].team, sizeof(alerts.facts[k].team), "%s", team);
+		task_alert(t, &alerts.facts[k]);
+	}
+}
+
 /* Re-checks one agent's rules and hands its state (when changed) and view to the sink. */
 static bool task_flush_agent(struct task *t, uint32_t i, msgpack_sbuffer *sb, int64_t now_ms,
     const struct task_sink *sink)
 {
 	struct task_agent *ta = &t->agents[i];
 	struct task_view view = {.agent = ta->id, .since_ms = ta->since_ms};
-	struct agent_alerts alerts;
 	msgpack_packer pk;
 	int64_t next;
 
@@ -628,16 +654,9 @@ static bool task_flush_agent(struct task *t, uint32_t i, msgpack_sbuffer *sb, in
 	view.team = ta->a.team;
 	if (ta->a.active != NULL)
 		task_group_totals(t, ta, view.totals);
-	else {
+	else
 		task_agent_active(t, ta, now_ms, &next);
-		const struct rule_config *rules = t->cfg->rules_of != NULL ?
-		    t->cfg->rules_of(t->cfg->rules_arg, ta->a.team) : t->cfg->rules;
-
-		if (agent_evaluate(&ta->a, ta->id, rules, t->cfg->windows, view.totals, now_ms, &alerts))
-			ta->dirty = true;
-		for (size_t k = 0; k < alerts.count; k++)
-			task_alert(t, &alerts.facts[k]);
-	}
+	task_rules(t, ta, view.totals, now_ms);
 	view.open = ta->a.open;
 	view.overdue = ta->a.overdue;
 	view.newest_ms = ta->a.newest_ms;

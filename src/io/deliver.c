@@ -194,7 +194,10 @@ static void deliver_alert_kafka(struct deliver *d, struct deliver_item *it, cons
 {
 	rd_kafka_resp_err_t err;
 
-	err = producer_send(d->alerts, d->cfg->alerts_topic, -1, f->agent, strlen(f->agent), json, strlen(json),
+	/* Keyed by whose alert it is: an agent's, or a team's own. */
+	const char *key = f->agent[0] != '\0' ? f->agent : f->team;
+
+	err = producer_send(d->alerts, d->cfg->alerts_topic, -1, key, strlen(key), json, strlen(json),
 	    NULL, deliver_on_kafka, it);
 	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		log_limited(LOG_WARNING, "kafka-produce", "kafka: produce to %s: %s; retrying", d->cfg->alerts_topic,
@@ -206,10 +209,11 @@ static void deliver_alert_kafka(struct deliver *d, struct deliver_item *it, cons
 	it->waiting++;
 	d->metrics->alerts_published++;
 	metrics_alert(d->metrics, f->rule, f->state);
-	log_info("alert %s %s agent=%s%s%s", f->rule, f->state, f->agent, f->ticket[0] ? " ticket=" : "", f->ticket);
+	log_info("alert %s %s %s=%s%s%s", f->rule, f->state, f->agent[0] != '\0' ? "agent" : "team", key,
+	    f->ticket[0] ? " ticket=" : "", f->ticket);
 }
 
-/* Publishes an alert: the stream and the agent's alerts hash, and the alerts topic. */
+/* Publishes an alert: the stream and the agent's (or team's) alerts hash, and the alerts topic. */
 static bool deliver_alert(struct deliver *d, struct deliver_item *it, const struct outbox_entry *o)
 {
 	struct alert_facts f;
@@ -230,7 +234,7 @@ static bool deliver_alert(struct deliver *d, struct deliver_item *it, const stru
 	alert_id(&f, aid);
 	snprintf(id, sizeof(id), "%s:%s:%" PRId64, aid, f.state, f.at);
 	alert_field(&f, field, sizeof(field));
-	view_alert(vf, id, f.agent, field, firing, json, ts_now_ms());
+	view_alert(vf, id, f.agent, f.team, field, firing, json, ts_now_ms());
 	it->alert = true;
 	/* A retry whose Kafka leg was confirmed before sends only the Redis leg again. */
 	if (!deliver_seqs_has(&d->on_kafka, o->seq))

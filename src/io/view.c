@@ -136,6 +136,12 @@ bool view_key_site_stats(const char *prefix, char *buf, size_t size)
 }
 
 /* See view.h. */
+bool view_key_team_alerts(const char *prefix, const char *team, char *buf, size_t size)
+{
+	return view_format(buf, size, "%steam:{%s}:alerts", prefix, team);
+}
+
+/* See view.h. */
 bool view_key_rank(const char *prefix, const char *rank, const char *window, char *buf, size_t size)
 {
 	return view_format(buf, size, "%srank:%s:%s", prefix, rank, window);
@@ -647,8 +653,8 @@ static void view_wait(struct view_flush *f, unsigned slot)
 }
 
 /* See view.h. */
-void view_alert(struct view_flush *f, const char *id, const char *agent, const char *field, bool firing,
-    const char *json, int64_t now_ms)
+void view_alert(struct view_flush *f, const char *id, const char *agent, const char *team, const char *field,
+    bool firing, const char *json, int64_t now_ms)
 {
 	struct view *v = f->v;
 	char key[VIEW_KEY_SIZE], now[VIEW_NUM_SIZE], horizon[VIEW_NUM_SIZE], max[VIEW_NUM_SIZE],
@@ -664,7 +670,8 @@ void view_alert(struct view_flush *f, const char *id, const char *agent, const c
 		f->pending++;
 	else
 		f->failed = true;
-	if (!view_key_alerts(v->prefix, agent, key, sizeof(key))) {
+	if (!(agent[0] != '\0' ? view_key_alerts(v->prefix, agent, key, sizeof(key)) :
+	    view_key_team_alerts(v->prefix, team, key, sizeof(key)))) {
 		f->failed = true;
 		return;
 	}

@@ -32,6 +32,7 @@ bool view_key_stats(const char *prefix, const char *agent, char *buf, size_t siz
 bool view_key_team_stats(const char *prefix, const char *team, size_t len, char *buf, size_t size); /* P team:{T}:stats */
 bool view_key_site_stats(const char *prefix, char *buf, size_t size);                 /* P site:stats */
 bool view_key_alerts(const char *prefix, const char *agent, char *buf, size_t size); /* P agent:{A}:alerts */
+bool view_key_team_alerts(const char *prefix, const char *team, char *buf, size_t size);  /* P team:{T}:alerts */
 bool view_key_rank(const char *prefix, const char *rank, const char *window, char *buf, size_t size); /* P rank:R:W */
 bool view_key_team_rank(const char *prefix, const char *team, size_t len, const char *rank, const char *window,
     char *buf, size_t size);                                                       /* P team:{T}:rank:R:W */
@@ -138,8 +139,8 @@ void view_agent_seen(struct view_flush *f, const char *agent, int64_t ts_ms);
  * set's trimming. With wait->replicas > 0 both writes are followed by WAIT, and fewer
  * replicas fail the flush: the alert is sent again, so a failover cannot lose it.
  */
-void view_alert(struct view_flush *f, const char *id, const char *agent, const char *field, bool firing,
-    const char *json, int64_t now_ms);
+void view_alert(struct view_flush *f, const char *id, const char *agent, const char *team, const char *field,
+    bool firing, const char *json, int64_t now_ms);
 
 /*
  * Sends what is still buffered and closes the flush: fn(arg, ok) is called once, when the

@@ -849,6 +849,30 @@ static void test_render_quality(void **state)
 	assert_non_null(strstr(json, "\"message\":\"CSAT 72.0% over 24h (25 ratings) is below 80.0%\",\"repeat\":true,"
 	    "\"lower\":52.4,\"upper\":85.7}"));
 	free(json);
+	/* A team's own alert: no agent, the team, an id of its own; its facts round-trip. */
+	{
+		struct alert_facts g = f, back;
+		char a[ALERT_ID_SIZE], b[ALERT_ID_SIZE];
+
+		g.repeat = false;
+		g.agent[0] = '\0';
+		strcpy(g.team, "billing");
+		json = alert_render(&g);
+		assert_non_null(strstr(json, "\"state\":\"firing\",\"agent_id\":null,\"team_id\":\"billing\",\"ticket_id\":null,"));
+		free(json);
+		alert_id(&f, a);
+		alert_id(&g, b);
+		assert_string_not_equal(a, b);
+		strcpy(g.agent, "a17");
+		alert_id(&g, b);
+		assert_string_not_equal(a, b);
+		g.agent[0] = '\0';
+		json = alert_facts_json(&g);
+		assert_true(alert_facts_parse(json, strlen(json), &back));
+		assert_string_equal(back.team, "billing");
+		assert_string_equal(back.agent, "");
+		free(json);
+	}
 }
 
 /* A fixed pseudo-random sequence for the written-as-jansson checks. */

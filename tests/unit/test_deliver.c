@@ -57,13 +57,14 @@ struct view_flush *__wrap_view_flush_begin(struct view *v)
 }
 
 /* Mock: counts the alert's Redis writes. */
-void __wrap_view_alert(struct view_flush *f, const char *id, const char *agent, const char *field, bool firing,
-    const char *json, int64_t now_ms);
-void __wrap_view_alert(struct view_flush *f, const char *id, const char *agent, const char *field, bool firing,
-    const char *json, int64_t now_ms)
+void __wrap_view_alert(struct view_flush *f, const char *id, const char *agent, const char *team, const char *field,
+    bool firing, const char *json, int64_t now_ms);
+void __wrap_view_alert(struct view_flush *f, const char *id, const char *agent, const char *team, const char *field,
+    bool firing, const char *json, int64_t now_ms)
 {
 	(void)f, (void)id, (void)field, (void)json, (void)now_ms;
 	assert_string_equal(agent, "a17");
+	assert_string_equal(team, "");
 	assert_true(firing);
 	seen.view_alerts++;
 }

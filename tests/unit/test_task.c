@@ -970,7 +970,8 @@ static const struct rule_config *rules_of_team(void *arg, const char *team)
 
 /*
  * A team's own threshold: 20 satisfied of 25 ratings (CSAT 80%, upper bound 91.1%) fires
- * csat_below for an agent of vip (95), not for one of no team (80).
+ * csat_below for an agent of vip (95), not for one of no team (80); and for team vip itself,
+ * on its own figures (v1's), as the team's alert.
  */
 static void test_team_rules(void **state)
 {
@@ -979,6 +980,7 @@ static void test_team_rules(void **state)
 	struct capture c = {0};
 	struct event e;
 	char id[16];
+	size_t agent_alerts = 0, team_alerts = 0;
 
 	(void)state;
 	memcpy(vip_rules, rules, sizeof(vip_rules));
@@ -995,10 +997,17 @@ static void test_team_rules(void **state)
 			task_event(t, &e, T0);
 		}
 	flush(t, T0, &c);
-	assert_int_equal(csat_alerts(&c, "firing"), 1);
-	for (size_t i = 0; i < c.added; i++)
-		if (c.entry[i].kind == OUTBOX_ALERT)
-			assert_non_null(strstr(c.entry[i].data, "\"agent\":\"v1\""));
+	/* v1's, and the team's own (its figures are v1's): an alert of team vip, no agent */
+	assert_int_equal(csat_alerts(&c, "firing"), 2);
+	for (size_t i = 0; i < c.added; i++) {
+		if (c.entry[i].kind != OUTBOX_ALERT)
+			continue;
+		agent_alerts += strstr(c.entry[i].data, "\"agent\":\"v1\"") != NULL;
+		team_alerts += strstr(c.entry[i].data, "\"team\":\"vip\"") != NULL &&
+		    strstr(c.entry[i].data, "\"agent\"") == NULL;
+	}
+	assert_int_equal(agent_alerts, 1);
+	assert_int_equal(team_alerts, 1);
 	cap_reset(&c);
 	task_free(t);
 }

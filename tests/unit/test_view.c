@@ -357,7 +357,7 @@ static void test_down_fails(void **state)
 	f = view_flush_begin(v);
 	view_agent_stats(f, "a1", t, 0, 0, TEST_NOW, NULL);
 	view_agent_seen(f, "a1", 1);
-	view_alert(f, "i", "a1", "csat_below", true, "{}", TEST_NOW);
+	view_alert(f, "i", "a1", "", "csat_below", true, "{}", TEST_NOW);
 	assert_false(test_finish_now(f));
 	view_free(v);
 	redis_free(r);

@@ -46,9 +46,9 @@ static void test_alerts_once(void **state)
 	(void)state;
 	for (int send = 0; send < 3; send++) {
 		f = view_flush_begin(test_cur->view);
-		view_alert(f, "e9ad6453a31ea751:firing:1000", "a17", "csat_below", true, fire, TEST_NOW + send);
+		view_alert(f, "e9ad6453a31ea751:firing:1000", "a17", "", "csat_below", true, fire, TEST_NOW + send);
 		if (send == 0) /* twice in one flush too */
-			view_alert(f, "e9ad6453a31ea751:firing:1000", "a17", "csat_below", true, fire, TEST_NOW);
+			view_alert(f, "e9ad6453a31ea751:firing:1000", "a17", "", "csat_below", true, fire, TEST_NOW);
 		assert_true(test_finish(f));
 		assert_stream(all, 1);
 		r = test_cmd("HGETALL fb:agent:{a17}:alerts");
@@ -62,15 +62,15 @@ static void test_alerts_once(void **state)
 	freeReplyObject(r);
 	for (int send = 0; send < 3; send++) {
 		f = view_flush_begin(test_cur->view);
-		view_alert(f, "e9ad6453a31ea751:resolved:2000", "a17", "csat_below", false, resolve, TEST_NOW + 10);
+		view_alert(f, "e9ad6453a31ea751:resolved:2000", "a17", "", "csat_below", false, resolve, TEST_NOW + 10);
 		assert_true(test_finish(f));
 		assert_stream(all, 2);
 		assert_int_equal(test_cmd_int("EXISTS fb:agent:{a17}:alerts"), 0);
 	}
 	/* a reminder is another message of the same episode */
 	f = view_flush_begin(test_cur->view);
-	view_alert(f, "e9ad6453a31ea751:firing:3000", "a17", "csat_below", true, remind, TEST_NOW + 20);
-	view_alert(f, "e9ad6453a31ea751:firing:3000", "a17", "csat_below", true, remind, TEST_NOW + 20);
+	view_alert(f, "e9ad6453a31ea751:firing:3000", "a17", "", "csat_below", true, remind, TEST_NOW + 20);
+	view_alert(f, "e9ad6453a31ea751:firing:3000", "a17", "", "csat_below", true, remind, TEST_NOW + 20);
 	assert_true(test_finish(f));
 	assert_stream(all, 3);
 	assert_int_equal(test_cmd_int("ZCARD {fb:alerts}:sent"), 3);
@@ -93,7 +93,7 @@ static void test_alert_wait_replicas(void **state)
 	(void)state;
 	assert_non_null(v);
 	f = view_flush_begin(v);
-	view_alert(f, "0c5d:firing:1000", "a3", "csat_below", true, fire, TEST_NOW);
+	view_alert(f, "0c5d:firing:1000", "a3", "", "csat_below", true, fire, TEST_NOW);
 	assert_false(test_finish(f)); /* no replica: written, not confirmed */
 	assert_int_equal(test_calls_of("wait"), 2); /* the stream's slot and the agent's */
 	assert_stream((const char *[]){fire}, 1);
@@ -101,7 +101,7 @@ static void test_alert_wait_replicas(void **state)
 	assert_true(redisserver_start(&replica, false));
 	assert_true(redisserver_replicate(&replica, &test_cur->rs));
 	f = view_flush_begin(v);
-	view_alert(f, "0c5d:firing:1000", "a3", "csat_below", true, fire, TEST_NOW);
+	view_alert(f, "0c5d:firing:1000", "a3", "", "csat_below", true, fire, TEST_NOW);
 	assert_true(test_finish(f));
 	assert_stream((const char *[]){fire}, 1); /* sent again, appended once */
 	r = redisserver_command(&replica, "HGET fb:agent:{a3}:alerts csat_below");
@@ -235,8 +235,8 @@ static void test_cluster_accepts(void **state)
 	view_agent_stats(f, "a2", mixed_t, 1, 0, TEST_NOW, memo2);
 	view_agent_seen(f, "a1", 5);
 	view_agent_seen(f, "a2", 6);
-	view_alert(f, "k:firing:1", "a1", "csat_below", true, "{\"state\":\"firing\"}", TEST_NOW);
-	view_alert(f, "k:resolved:2", "a1", "csat_below", false, "{\"state\":\"resolved\"}", TEST_NOW);
+	view_alert(f, "k:firing:1", "a1", "", "csat_below", true, "{\"state\":\"firing\"}", TEST_NOW);
+	view_alert(f, "k:resolved:2", "a1", "", "csat_below", false, "{\"state\":\"resolved\"}", TEST_NOW);
 	assert_true(test_finish(f));
 	test_assert_stats("fb:agent:{a1}:stats", true, "1", "0", "1795341660123");
 	test_assert_stats("fb:agent:{a2}:stats", false, "1", "0", "1795341660123");
