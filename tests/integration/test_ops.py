@@ -666,12 +666,20 @@ class TestOps(h.FeedbackTestCase):
         # A run of this release: its offsets are committed, its checkpoints and views written.
         d = self.start_daemon(kafka.bootstrap, redis)
         self.wait_stats(redis, first, timeout=30)
+        # The site's figures follow the agents' a flush or two later (partials between
+        # tasks): the daemon is idle once they show every rating and the keys stay put.
+        h.wait_until(lambda: redis.hgetall("fb:site:stats").get("ratings_30d") == "12", 30, what="the site")
+        h.wait_until(lambda: redis.keys("*") == (time.sleep(1) or redis.keys("*")), 30, what="idle")
         # Not while an instance runs: refused, nothing changed.
         before = redis.keys("*")
         rc, out = self.rebuild(d)
         self.assertEqual(rc, 1, out)
         self.assertRegex(out, r"group feedbackd-test has (other|\d+) active members[^:]*: stop every feedbackd "
                               r"instance of the group and run --rebuild again.*; nothing was changed")
+        # Its look at the group is a rebalance for the running daemon, whose restored tasks
+        # send the site their agents again (the same figures): once that is delivered, the
+        # keys are as they were.
+        h.wait_until(lambda: redis.keys("*") == (time.sleep(1) or redis.keys("*")), 30, what="idle")
         self.assertEqual(redis.keys("*"), before)
         d.stop()
         self.assertTrue(redis.keys("fb:task:*"))
