@@ -154,7 +154,8 @@ def main():
     shown = [json.loads(a) for a in alerts if a.startswith("{")]
     print(f"\nalerts published ({len(shown)}), newest last:")
     for a in shown:
-        print(f"  {a['state']:<8} {a['rule']:<20} {a['agent_id']:<6} {a['message']}")
+        whose = a["agent_id"] if a.get("agent_id") is not None else "team " + a.get("team_id", "?")
+        print(f"  {a['state']:<8} {a['rule']:<20} {whose:<6} {a['message']}")
 
 
 if __name__ == "__main__":

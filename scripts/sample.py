@@ -59,10 +59,14 @@ def local(day, hh, mm):
 
 
 def vip_friday(now):
-    """The latest Friday whose Monday 12:30 (17:30 + 4 business hours) has passed."""
+    """The latest Friday whose Monday is over by 16:00, the last of the vip tickets' times.
+
+    Its 12:30 deadline (17:30 + 4 business hours) has passed then too; on a Monday before
+    16:00 it is the Friday before last, so no event of the demo is stamped in the future.
+    """
     day = datetime.datetime.fromtimestamp(now / 1000, OFFICE).date()
     day -= datetime.timedelta(days=(day.weekday() - 4) % 7)
-    while local(day + datetime.timedelta(days=3), 12, 30) >= now:
+    while local(day + datetime.timedelta(days=3), 16, 0) >= now:
         day -= datetime.timedelta(days=7)
     return day
 
