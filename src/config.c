@@ -17,10 +17,6 @@
 #include "window.h"
 
 #define CONFIG_PASSTHROUGH_PREFIX "rdkafka."
-/* The highest CSAT (%) and NPS there is. */
-#define CONFIG_SCORE_MAX 100
-/* threshold + margin is a sum of decimals read as doubles: 80.1 + 19.9 must still be 100. */
-#define CONFIG_SCORE_TOLERANCE 1e-9
 
 /* State of one config_load: the file, the line being read and the first error. */
 struct config_parse {
@@ -378,8 +374,7 @@ config_rule_margins(struct config_parse *p)
 	for (int id = 0; id < RULE_COUNT; id++) {
 		const struct rule_config	*rc = &p->cfg->rules[id];
 
-		if (!rule_is_score((enum rule_id)id) ||
-		    rc->threshold + rc->margin <= CONFIG_SCORE_MAX + CONFIG_SCORE_TOLERANCE)
+		if (config_keys_resolvable((enum rule_id)id, rc->threshold, rc->margin))
 			continue;
 		snprintf(section, sizeof section, "rule.%s", rule_name((enum rule_id)id));
 		line = config_line_of(p, section, "threshold");

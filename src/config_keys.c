@@ -474,6 +474,16 @@ config_keys_parse_number(const char *s, double *out)
 	return true;
 }
 
+/* threshold + margin is a sum of decimals read as doubles: 80.1 + 19.9 must still be 100. */
+#define CONFIG_SCORE_TOLERANCE 1e-9
+
+/* See config_keys.h. */
+bool
+config_keys_resolvable(enum rule_id id, double threshold, double margin)
+{
+	return !rule_is_score(id) || threshold + margin <= CONFIG_SCORE_MAX + CONFIG_SCORE_TOLERANCE;
+}
+
 /* See config_keys.h. */
 bool
 config_keys_threshold(enum rule_id id, const char *value, double *out, char *reason, size_t size)

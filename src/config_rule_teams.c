@@ -8,9 +8,6 @@
 #include "config_keys.h"
 #include "growarray.h"
 
-/* The highest CSAT or NPS a threshold plus its margin may reach, as [rule.*] checks it. */
-#define CONFIG_RULE_TEAMS_SCORE_MAX 100
-
 /* The team's entry, made on first use; NULL when out of memory. */
 static struct config_rule_team *config_rule_teams_entry(struct config *cfg, const char *team, size_t len)
 {
@@ -70,12 +67,11 @@ bool config_rule_teams_finish(struct config *cfg, int *line, char *reason, size_
 				continue;
 			t->rules[id].threshold = t->threshold[id];
 			*line = t->line[id];
-			if (rule_is_score((enum rule_id)id) &&
-			    t->threshold[id] + t->rules[id].margin > CONFIG_RULE_TEAMS_SCORE_MAX)
+			if (!config_keys_resolvable((enum rule_id)id, t->threshold[id], t->rules[id].margin))
 				return config_keys_reject(reason, size,
 				    "[rule.%s] team.%s.threshold + margin (%g + %g) is above %d: a firing alert could "
 				    "never resolve", rule_name((enum rule_id)id), t->team, t->threshold[id],
-				    t->rules[id].margin, CONFIG_RULE_TEAMS_SCORE_MAX);
+				    t->rules[id].margin, CONFIG_SCORE_MAX);
 		}
 	}
 	return true;
