@@ -98,6 +98,8 @@ struct config {
 	double at_risk;                                  /* fraction of target; 0 disables */
 	int64_t pair_horizon_ms;                         /* how long an early reply waits */
 	int64_t ticket_memory_ms;                        /* how long a ticket with no clock running is remembered */
+	int64_t follow_up_within_ms;                     /* [recovery]: a complaint's follow-up is due this long after its answer */
+	int64_t rating_within_ms;                        /* a rating this long after a complaint is its recovery's outcome */
 	int64_t status_grace_ms;                         /* how long a stopped clock waits for late status events */
 
 	/* [http] */

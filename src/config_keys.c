@@ -174,6 +174,11 @@ static const struct config_key config_keys_table[] = {
 	    "how long a stopped clock waits for status events stamped before its stop; 0 counts it at once"),
 	OBSOLETE("sla", "rescan", "the task that owns a clock fires it from its own timer"),
 
+	KEY("recovery", "follow_up_within", CONFIG_DURATION, follow_up_within_ms, "3d",
+	    "a complaint's follow-up is due this long after its answer (follow_up_due, follow_up_missing)"),
+	KEY("recovery", "rating_within", CONFIG_DURATION, rating_within_ms, "7d",
+	    "a rating this long after a complaint is its recovery's outcome; then the complaint is forgotten"),
+
 	KEY("http", "listen", CONFIG_LISTEN, http_listen, "127.0.0.1:9187",
 	    "HOST:PORT of the health and metrics endpoint, or off"),
 

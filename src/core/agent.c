@@ -7,15 +7,17 @@
 
 #include "mpack.h"
 
-/* Bumped when the packed layout changes; older checkpoints are then refused, but for versions 1 and 2. */
-#define AGENT_VERSION 3
+/* Bumped when the packed layout changes; older checkpoints are then refused, but for versions 1 to 3. */
+#define AGENT_VERSION 4
 /*
- * Version 1 (before the reply-policy counters) differs only in its counts: they hold the
- * first 16 counters of enum counter, through C_SLA_MISSED, with the same kinds. Decoding
- * widens them to the current plan, so an upgrade keeps every agent's windows.
+ * Older versions differ in their counts too: they hold the first counters of enum counter,
+ * with the same kinds (version 1: through C_SLA_MISSED; 2 and 3: through C_PROMISE_BROKEN).
+ * Decoding widens them to the current plan, so an upgrade keeps every agent's windows.
  */
 #define AGENT_V1_COUNTERS 16
+#define AGENT_V3_COUNTERS 29
 _Static_assert(AGENT_V1_COUNTERS == C_SLA_MISSED + 1, "new counters go after C_SLA_MISSED");
+_Static_assert(AGENT_V3_COUNTERS == C_PROMISE_BROKEN + 1, "new counters go after C_PROMISE_BROKEN");
 /*
  * [version, open, overdue, newest, counts, [kind, since, pending_since, last_sent] x RULE_COUNT,
  * responses, team or nil, a group's active table ([[agents per window] per task]) or nil].
@@ -24,6 +26,7 @@ _Static_assert(AGENT_V1_COUNTERS == C_SLA_MISSED + 1, "new counters go after C_S
  */
 #define AGENT_FIELDS 9
 #define AGENT_V2_FIELDS 6
+#define AGENT_ALL_FIELDS_SINCE 3   /* the first version with AGENT_FIELDS */
 #define AGENT_RULE_FIELDS 4
 
 /* The rolling layout over ws of the first counters of enum counter, one slot each. */
@@ -72,6 +75,7 @@ size_t agent_incs_of(const struct event *e, struct rolling_inc out[AGENT_INCS_MA
 		break;
 	case EVENT_MESSAGE:
 	case EVENT_STATUS:
+	case EVENT_FOLLOW_UP: /* a follow-up counts for its complaint's recovery, at the ticket's task */
 		break;
 	}
 	return n;
@@ -320,11 +324,12 @@ static bool agent_unpack_rules(const msgpack_object *o, struct rule_state rules[
 	return true;
 }
 
-/* Replaces *r by a version-1 record's counts o widened to plan; false, *r unchanged, on failure. */
-static bool agent_unpack_v1(const msgpack_object *o, struct rolling *r, const struct rolling_plan *plan)
+/* Replaces *r by an older record's counts o, of its first counters, widened to plan; false, *r unchanged, on failure. */
+static bool agent_unpack_narrow(const msgpack_object *o, size_t counters, struct rolling *r,
+    const struct rolling_plan *plan)
 {
 	struct windows ws;
-	struct rolling_plan v1;
+	struct rolling_plan narrow;
 	struct rolling old = {NULL, 0, 0};
 
 	/* The plan's windows: a plan depends on their spans only, not on their names. */
@@ -332,9 +337,9 @@ static bool agent_unpack_v1(const msgpack_object *o, struct rolling *r, const st
 	ws.count = plan->tiers;
 	for (size_t i = 0; i < plan->tiers; i++)
 		ws.w[i].span_ms = plan->span_ms[i];
-	if (!agent_plan_of(&v1, &ws, AGENT_V1_COUNTERS) || !rolling_unpack(o, &old, &v1))
+	if (!agent_plan_of(&narrow, &ws, counters) || !rolling_unpack(o, &old, &narrow))
 		return false;
-	if (!rolling_widen(&old, &v1, plan)) {
+	if (!rolling_widen(&old, &narrow, plan)) {
 		rolling_free(&old);
 		return false;
 	}
@@ -358,15 +363,16 @@ bool agent_decode(const char *buf, size_t len, struct agent *a, const struct age
 		goto out;
 	const msgpack_object *m = u.data.via.array.ptr;
 	if (!mpack_int(&m[0], 1, AGENT_VERSION, &version) ||
-	    u.data.via.array.size != (version < AGENT_VERSION ? AGENT_V2_FIELDS : AGENT_FIELDS) ||
+	    u.data.via.array.size != (version < AGENT_ALL_FIELDS_SINCE ? AGENT_V2_FIELDS : AGENT_FIELDS) ||
 	    !mpack_int(&m[1], INT32_MIN, INT32_MAX, &next.open) ||
 	    !mpack_int(&m[2], INT32_MIN, INT32_MAX, &next.overdue) ||
 	    !mpack_int(&m[3], 0, INT64_MAX, &next.newest_ms) || !agent_unpack_rules(&m[5], rules) ||
 	    !agent_set_rules(&next, rules))
 		goto out;
-	if ((version == 1 ? !agent_unpack_v1(&m[4], &next.counts, &plan->counts) :
-	    !rolling_unpack(&m[4], &next.counts, &plan->counts)) ||
-	    (version == AGENT_VERSION && (!histogram_unpack(&m[6], &next.responses, &plan->responses) ||
+	if ((version == AGENT_VERSION ? !rolling_unpack(&m[4], &next.counts, &plan->counts) :
+	    !agent_unpack_narrow(&m[4], version == 1 ? AGENT_V1_COUNTERS : AGENT_V3_COUNTERS, &next.counts,
+	    &plan->counts)) ||
+	    (version >= AGENT_ALL_FIELDS_SINCE && (!histogram_unpack(&m[6], &next.responses, &plan->responses) ||
 	    !agent_unpack_team(&m[7], &next) || !agent_unpack_active(&m[8], &next, plan->counts.tiers)))) {
 		agent_free(&next);
 		goto out;

@@ -7,6 +7,8 @@
 #include "mpack.h"
 
 /*
+ * Version 3: version 2's members, then, for a complaint in service recovery (recovery.h), its
+ * agent, complaint, created, answered, followed (-1: none), severity and flags.
  * Version 2: [2, policy, calendar, agent, category, terms, clocks, ticket, timeline], the last
  * four binaries (below), each empty when there is nothing to say. Numbers in them are
  * zigzag varints (LEB128), so a ticket record is small (mostly one per ticket in Redis);
@@ -15,7 +17,9 @@
  */
 #define CLOCK_RECORD_V1 1
 #define CLOCK_RECORD_V2 2
+#define CLOCK_RECORD_V3 3
 #define CLOCK_V2_LEN 9
+#define CLOCK_V3_RECOVERY_LEN 16
 #define CLOCK_V1_IDLE_LEN 2
 #define CLOCK_V1_EARLY_LEN 4
 #define CLOCK_V1_RUNNING_LEN 10
@@ -38,6 +42,7 @@ _Static_assert(CLOCK_BIN_MAX >= CLOCK_RUNS_BYTES && CLOCK_BIN_MAX >= CLOCK_TICKE
 
 enum clock_run_flag { RUN_RISK_FIRED = 1, RUN_BREACH_COUNTED = 2, RUN_PROMISE_FIRED = 4 };
 enum clock_ticket_flag { TICKET_REPLIED = 1, TICKET_SOLVED = 2 };
+enum clock_recovery_flag { RECOVERY_DUE_FIRED = 1, RECOVERY_RATED = 2 };
 
 /* A cursor over a binary member. */
 struct clock_bytes {
@@ -145,9 +150,20 @@ clock_record_name(const struct clock_names *names, uint32_t handle)
 	return handle == CLOCK_NO_NAME ? "" : names->name(names->arg, handle);
 }
 
+/* Appends a recovery's members. */
+static bool
+clock_pack_recovery(msgpack_packer *pk, const struct recovery *r)
+{
+	return clock_pack_str(pk, r->agent) && msgpack_pack_int64(pk, r->complaint) == 0 &&
+	    msgpack_pack_int64(pk, r->created) == 0 && msgpack_pack_int64(pk, r->answered) == 0 && msgpack_pack_int64(pk, r->followed) == 0 &&
+	    msgpack_pack_int(pk, r->severity) == 0 &&
+	    msgpack_pack_int(pk, (r->due_fired ? RECOVERY_DUE_FIRED : 0) | (r->rated ? RECOVERY_RATED : 0)) == 0;
+}
+
 /* See clock_record.h. */
 bool
-clock_record_pack(msgpack_packer *pk, const struct clock_state *s, const struct clock_names *names)
+clock_record_pack(msgpack_packer *pk, const struct clock_state *s, const struct clock_names *names,
+    const struct recovery *recovery)
 {
 	unsigned char buf[CLOCK_BIN_MAX];
 	struct clock_bytes b = {buf, buf + sizeof(buf), true};
@@ -156,7 +172,8 @@ clock_record_pack(msgpack_packer *pk, const struct clock_state *s, const struct 
 	const struct clock_extra *x = s->extra;
 	static const struct clock_run idle;
 
-	if (msgpack_pack_array(pk, CLOCK_V2_LEN) != 0 || msgpack_pack_int(pk, CLOCK_RECORD_V2) != 0 ||
+	if (msgpack_pack_array(pk, recovery != NULL ? CLOCK_V3_RECOVERY_LEN : CLOCK_V2_LEN) != 0 ||
+	    msgpack_pack_int(pk, CLOCK_RECORD_V3) != 0 ||
 	    !clock_pack_str(pk, t != NULL ? t->policy : "") ||
 	    !clock_pack_str(pk, t != NULL ? t->calendar_name : "") ||
 	    !clock_pack_str(pk, named ? clock_record_name(names, s->agent) : "") ||
@@ -190,7 +207,7 @@ clock_record_pack(msgpack_packer *pk, const struct clock_state *s, const struct 
 		clock_put_var(&b, x->pauses->at[i].ts);
 		clock_put(&b, x->pauses->at[i].status, 1);
 	}
-	return clock_pack_bin(pk, buf, &b);
+	return clock_pack_bin(pk, buf, &b) && (recovery == NULL || clock_pack_recovery(pk, recovery));
 }
 
 /* Reads a string member of at most EVENT_ID_MAX bytes (POLICY_NAME_MAX - 1 for names), at least min. */
@@ -359,6 +376,28 @@ clock_unpack_v2(const msgpack_object *m, struct clock_state *s, struct clock_rec
 	return (rec->has_terms || !clock_holds_names(s)) && (!clock_holds_names(s) || rec->agent.len > 0);
 }
 
+/* Reads a version-3 record's recovery members into a new recovery; false when malformed or out of memory. */
+static bool
+clock_unpack_recovery(const msgpack_object *m, struct clock_record *rec)
+{
+	struct clock_text agent;
+	int64_t complaint, created, answered, followed, severity, flags;
+
+	if (!clock_str(&m[0], 1, EVENT_ID_MAX, &agent) || !mpack_int(&m[1], 0, INT64_MAX, &complaint) ||
+	    !mpack_int(&m[2], 0, INT64_MAX, &created) ||
+	    !mpack_int(&m[3], RECOVERY_NONE, INT64_MAX, &answered) ||
+	    !mpack_int(&m[4], RECOVERY_NONE, INT64_MAX, &followed) ||
+	    !mpack_int(&m[5], SEVERITY_LOW, SEVERITY_CRITICAL, &severity) ||
+	    !mpack_int(&m[6], 0, RECOVERY_DUE_FIRED | RECOVERY_RATED, &flags) ||
+	    (rec->recovery = recovery_new(agent.ptr, agent.len, (enum severity)severity, complaint, created)) == NULL)
+		return false;
+	rec->recovery->answered = answered;
+	rec->recovery->followed = followed;
+	rec->recovery->due_fired = flags & RECOVERY_DUE_FIRED;
+	rec->recovery->rated = flags & RECOVERY_RATED;
+	return true;
+}
+
 /* Fills a state from a version-1 record (one reply clock, the default policy's, in wall time). */
 static bool
 clock_unpack_v1(const msgpack_object *m, size_t n, struct clock_state *s, struct clock_record *rec)
@@ -458,10 +497,16 @@ clock_flat(const char *buf, size_t len)
 	const unsigned char *p = (const unsigned char *)buf;
 	size_t off = 1;
 	uint64_t size;
+	unsigned n;
 
-	if (len == 0 || (p[0] & 0xf0) != 0x90)
+	/* A fixarray, or the array 16 of a record with a recovery (16 members). */
+	if (len >= 3 && p[0] == 0xdc && (n = (unsigned)p[1] << 8 | p[2]) == CLOCK_V3_RECOVERY_LEN)
+		off = 3;
+	else if (len > 0 && (p[0] & 0xf0) == 0x90)
+		n = p[0] & 0x0f;
+	else
 		return false;
-	for (unsigned n = p[0] & 0x0f; n > 0; n--) {
+	for (; n > 0; n--) {
 		if (off >= len)
 			return false;
 		size = clock_member_size(p + off, len - off);
@@ -482,10 +527,12 @@ clock_unpack(const msgpack_object *o, struct clock_state *s, struct clock_record
 	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < CLOCK_V1_IDLE_LEN)
 		return false;
 	m = o->via.array.ptr;
-	if (!mpack_int(&m[0], CLOCK_RECORD_V1, CLOCK_RECORD_V2, &version))
+	if (!mpack_int(&m[0], CLOCK_RECORD_V1, CLOCK_RECORD_V3, &version))
 		return false;
 	if (version == CLOCK_RECORD_V1)
 		return clock_unpack_v1(m, o->via.array.size, s, rec);
+	if (o->via.array.size == CLOCK_V3_RECOVERY_LEN && version == CLOCK_RECORD_V3)
+		return clock_unpack_v2(m, s, rec) && clock_unpack_recovery(&m[CLOCK_V2_LEN], rec);
 	return o->via.array.size == CLOCK_V2_LEN && clock_unpack_v2(m, s, rec);
 }
 
@@ -504,13 +551,14 @@ clock_record_decode(const char *buf, size_t len, struct clock_state *s, struct c
 	if (!clock_flat(buf, len))
 		return false;
 	/* One chunk holds a whole record's objects, so the zone allocates once. */
-	if (!msgpack_zone_init(&zone, CLOCK_V1_RUNNING_LEN * sizeof(msgpack_object)))
+	if (!msgpack_zone_init(&zone, CLOCK_V3_RECOVERY_LEN * sizeof(msgpack_object)))
 		return false;
 	/* SUCCESS means all of buf was used (else EXTRA_BYTES). */
 	ok = msgpack_unpack(buf, len, &off, &zone, &o) == MSGPACK_UNPACK_SUCCESS && clock_unpack(&o, s, rec);
 	msgpack_zone_destroy(&zone);
 	if (!ok) {
 		clock_clear(s);
+		free(rec->recovery);
 		memset(rec, 0, sizeof(*rec));
 		rec->agent.ptr = rec->category.ptr = "";
 	}

@@ -8,6 +8,7 @@
 #include <msgpack.h>
 
 #include "clock.h"
+#include "recovery.h"
 
 /* What a record holds beside the state: its names and the terms it ran under. */
 struct clock_record {
@@ -22,15 +23,20 @@ struct clock_record {
 	bool v1_running;
 	int64_t v1_target;
 	uint16_t v1_at_risk_permille;
+	struct recovery *recovery;    /* the ticket's service recovery, malloc'ed (the caller's); NULL: none */
 };
 
-/* Appends the checkpoint record of a state (names give the handles' strings); false on error. */
-bool clock_record_pack(msgpack_packer *pk, const struct clock_state *s, const struct clock_names *names);
+/*
+ * Appends the checkpoint record of a ticket: its clock state (names give the handles'
+ * strings) and its recovery, if any; false on error.
+ */
+bool clock_record_pack(msgpack_packer *pk, const struct clock_state *s, const struct clock_names *names,
+    const struct recovery *recovery);
 
 /*
  * Reads exactly one record from buf (any version so far). On success s holds the state (its
  * terms still NULL, its timeline allocated: clock_clear frees it) and rec the rest, slices of
- * buf. The caller sets s->terms, s->agent and s->category. On failure s is zeroed. Anything but
+ * buf but for its recovery (the caller frees it). The caller sets s->terms, s->agent and s->category. On failure s is zeroed. Anything but
  * a short flat array is refused before msgpack allocates what a header claims.
  */
 bool clock_record_decode(const char *buf, size_t len, struct clock_state *s, struct clock_record *rec);

@@ -11,7 +11,7 @@
 #define EVENT_CATEGORY_MAX 128
 
 static const char *const event_type_names[] = {
-	"rating", "complaint", "message", "reply", "status"
+	"rating", "complaint", "message", "reply", "status", "follow_up"
 };
 _Static_assert(sizeof event_type_names / sizeof event_type_names[0] == EVENT_TYPE_COUNT,
     "one name per enum event_type");
@@ -193,6 +193,21 @@ event_get_status(const struct jsondoc *doc, struct event *ev, char *reason, size
 	return true;
 }
 
+/* Reads a reply's optional follow_up flag; a follow_up event is one by its type. */
+static bool
+event_get_follow_up(const struct jsondoc *doc, struct event *ev, char *reason, size_t reason_size)
+{
+	const struct jsondoc_value *v = jsondoc_get(doc, "follow_up");
+
+	ev->follow_up = ev->type == EVENT_FOLLOW_UP;
+	if (v == NULL || ev->type != EVENT_REPLY)
+		return true;
+	if (v->kind != JSONDOC_BOOL)
+		return event_reject(reason, reason_size, "wrong type", "follow_up");
+	ev->follow_up = v->integer != 0;
+	return true;
+}
+
 /* Validates every field of a decoded object into ev. */
 static bool
 event_fill(const struct jsondoc *doc, int64_t now_ms, int64_t max_future_ms, struct event *ev,
@@ -238,6 +253,8 @@ event_fill(const struct jsondoc *doc, int64_t now_ms, int64_t max_future_ms, str
 		return false;
 	if (ev->type == EVENT_STATUS &&
 	    !event_get_status(doc, ev, reason, reason_size))
+		return false;
+	if (!event_get_follow_up(doc, ev, reason, reason_size))
 		return false;
 
 	if (!event_get_string(doc, "queue", false, 0, EVENT_ID_MAX, ev->queue, reason, reason_size))

@@ -12,8 +12,8 @@
 #define EVENT_TEAM_MAX (EVENT_ID_MAX - 2)
 #define EVENT_REASON_SIZE 96
 
-enum event_type { EVENT_RATING, EVENT_COMPLAINT, EVENT_MESSAGE, EVENT_REPLY, EVENT_STATUS };
-#define EVENT_TYPE_COUNT 5
+enum event_type { EVENT_RATING, EVENT_COMPLAINT, EVENT_MESSAGE, EVENT_REPLY, EVENT_STATUS, EVENT_FOLLOW_UP };
+#define EVENT_TYPE_COUNT 6
 enum severity { SEVERITY_LOW, SEVERITY_NORMAL, SEVERITY_HIGH, SEVERITY_CRITICAL };
 #define SEVERITY_COUNT 4
 /* A ticket's status, as a `status` event sets it. */
@@ -33,6 +33,7 @@ struct event {
 	int scale;                        /* rating only: 5 or 10 */
 	enum severity severity;           /* complaint only; SEVERITY_NORMAL otherwise */
 	enum ticket_status status;        /* status only; STATUS_OPEN otherwise */
+	bool follow_up;                   /* a follow_up, or a reply marked "follow_up": true */
 };
 
 /*

@@ -168,8 +168,10 @@ jsondoc::scalar(std::string_view tok, od::json_type t, jsondoc_value *out)
 		// Only a top-level integer's value is read: the event's rules refuse every real.
 		if (out != nullptr && !real)
 			v.integer = integer_value(tok);
-	} else if (t == od::json_type::boolean && (tok == "true" || tok == "false"))
+	} else if (t == od::json_type::boolean && (tok == "true" || tok == "false")) {
 		v.kind = JSONDOC_BOOL;
+		v.integer = tok == "true";
+	}
 	else if (t == od::json_type::null && tok == "null")
 		v.kind = JSONDOC_NULL;
 	else

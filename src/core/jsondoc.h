@@ -32,15 +32,15 @@ enum jsondoc_kind {
 };
 
 /*
- * One top-level member: its kind, and the value of a string or an integer (the only values
- * an event reads). An integer beyond int64 is INT64_MAX or INT64_MIN, by its sign; a real of
+ * One top-level member: its kind, and the value of a string, an integer or a boolean (the
+ * only values an event reads). An integer beyond int64 is INT64_MAX or INT64_MIN, by its sign; a real of
  * any size is only JSONDOC_REAL.
  */
 struct jsondoc_value {
 	enum jsondoc_kind	 kind;
 	const char		*str;		/* JSONDOC_STRING: unescaped, no NUL, not terminated */
 	size_t			 len;
-	int64_t			 integer;	/* JSONDOC_INTEGER */
+	int64_t			 integer;	/* JSONDOC_INTEGER; JSONDOC_BOOL: 1 for true, 0 for false */
 };
 
 /* The calling thread's own parser, made on first use and freed when the thread ends; or NULL. */

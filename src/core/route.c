@@ -13,8 +13,12 @@
 /* [version, src, seq, [records...]] */
 #define ROUTE_HEAD 4
 enum route_record { ROUTE_TICKET_PART, ROUTE_DELTA, ROUTE_GROUP };
-/* [kind, type, agent, ticket, ts, severity, category, status, queue]; before status events, the first 7 */
-#define ROUTE_TICKET_FIELDS 9
+/*
+ * [kind, type, agent, ticket, ts, severity, category, status, queue, score, scale, follow_up];
+ * before service recovery the first 9 (no rating or follow_up), before status events the first 7.
+ */
+#define ROUTE_TICKET_FIELDS 12
+#define ROUTE_TICKET_FIELDS_V2 9
 #define ROUTE_TICKET_FIELDS_V1 7
 /* [kind, agent, open, overdue, [ts, counter, value, ...]] */
 #define ROUTE_DELTA_FIELDS 5
@@ -60,7 +64,9 @@ bool route_batch_ticket_part(struct route_batch *b, const struct event *e)
 	    msgpack_pack_int(pk, (int)e->type) || route_pack_str(pk, e->agent_id) ||
 	    route_pack_str(pk, e->ticket_id) || msgpack_pack_int64(pk, e->ts_ms) ||
 	    msgpack_pack_int(pk, (int)e->severity) || route_pack_str(pk, e->category) ||
-	    msgpack_pack_int(pk, (int)e->status) || route_pack_str(pk, e->queue))
+	    msgpack_pack_int(pk, (int)e->status) || route_pack_str(pk, e->queue) ||
+	    msgpack_pack_int(pk, e->score) || msgpack_pack_int(pk, e->scale) ||
+	    (e->follow_up ? msgpack_pack_true(pk) : msgpack_pack_false(pk)))
 		return false;
 	b->count++;
 	return true;
@@ -146,26 +152,34 @@ static bool route_str(const msgpack_object *o, size_t min, char out[EVENT_ID_MAX
 	return true;
 }
 
-/* Decodes a ticket part; only the clocks' event types can have one. */
+/* Decodes a ticket part: the clocks' event types, and ratings and follow-ups for recoveries. */
 static bool route_read_ticket(const msgpack_object *m, uint32_t n, struct event *e)
 {
-	int64_t type, sev, status = STATUS_OPEN;
+	int64_t type, sev, status = STATUS_OPEN, score = 0, scale = 0;
 
 	memset(e, 0, sizeof(*e));
-	if ((n != ROUTE_TICKET_FIELDS && n != ROUTE_TICKET_FIELDS_V1) ||
-	    !mpack_int(&m[1], EVENT_COMPLAINT, EVENT_STATUS, &type) ||
+	if ((n != ROUTE_TICKET_FIELDS && n != ROUTE_TICKET_FIELDS_V2 && n != ROUTE_TICKET_FIELDS_V1) ||
+	    !mpack_int(&m[1], EVENT_RATING, EVENT_FOLLOW_UP, &type) ||
 	    !route_str(&m[2], 1, e->agent_id) || !route_str(&m[3], 1, e->ticket_id) ||
 	    !mpack_int(&m[4], 0, INT64_MAX, &e->ts_ms) ||
 	    !mpack_int(&m[5], SEVERITY_LOW, SEVERITY_CRITICAL, &sev) || !route_str(&m[6], 0, e->category))
 		return false;
-	if (n == ROUTE_TICKET_FIELDS &&
+	if (n >= ROUTE_TICKET_FIELDS_V2 &&
 	    (!mpack_int(&m[7], STATUS_OPEN, TICKET_STATUS_COUNT - 1, &status) || !route_str(&m[8], 0, e->queue)))
 		return false;
-	if (n == ROUTE_TICKET_FIELDS_V1 && type == EVENT_STATUS)
+	if (n == ROUTE_TICKET_FIELDS &&
+	    (!mpack_int(&m[9], 0, 10, &score) || !mpack_int(&m[10], 0, 10, &scale) || m[11].type != MSGPACK_OBJECT_BOOLEAN))
+		return false;
+	if ((n < ROUTE_TICKET_FIELDS && (type == EVENT_RATING || type == EVENT_FOLLOW_UP)) ||
+	    (n == ROUTE_TICKET_FIELDS_V1 && type == EVENT_STATUS) ||
+	    (type == EVENT_RATING && scale != 5 && scale != 10))
 		return false;
 	e->type = (enum event_type)type;
 	e->severity = (enum severity)sev;
 	e->status = (enum ticket_status)status;
+	e->score = (int)score;
+	e->scale = (int)scale;
+	e->follow_up = n == ROUTE_TICKET_FIELDS && m[11].via.boolean;
 	return true;
 }
 

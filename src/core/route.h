@@ -44,7 +44,10 @@ struct route_batch;
 /* Starts an empty batch from task src; NULL when out of memory. */
 struct route_batch *route_batch_new(uint32_t src);
 
-/* Appends the clock part of an event (type, agent, ticket, ts, severity, category, status, queue). */
+/*
+ * Appends the ticket part of an event (type, agent, ticket, ts, severity, category, status,
+ * queue, score, scale, follow_up): its clock's, or its recovery's.
+ */
 bool route_batch_ticket_part(struct route_batch *b, const struct event *e);
 
 /* Appends a delta record. */

@@ -13,7 +13,8 @@ static const char *const stats_counter_names[COUNTER_COUNT] = {
 	"r", "s5", "sat", "neu", "dis", "ssum", "n10", "pro",
 	"det", "cmp", "rep", "rn", "rsum", "rmax", "met", "miss",
 	"frn", "frsum", "frmax", "frmet", "frmiss", "nrmax",
-	"rsn", "rssum", "rsmax", "rsmet", "rsmiss", "pkept", "pbroken"
+	"rsn", "rssum", "rsmax", "rsmet", "rsmiss", "pkept", "pbroken",
+	"rcrated", "rcsat", "fumiss"
 };
 
 /* The short field name of a counter in Redis ("sat"); NULL when out of range. */
@@ -295,6 +296,23 @@ stats_promised(const struct totals *t)
 	return t->c[C_PROMISE_KEPT] + t->c[C_PROMISE_BROKEN] > 0;
 }
 
+/* Whether the window has a complaint or a recovery outcome: its recovery counts are shown then. */
+static bool
+stats_recovery_seen(const struct totals *t)
+{
+	return t->c[C_COMPLAINTS] + t->c[C_RECOVERY_RATED] + t->c[C_FOLLOW_UP_MISSING] > 0;
+}
+
+/* Percent of complaint tickets rated after the complaint that were rated satisfied, x10. */
+bool
+stats_recovery_rate_tenths(const struct totals *t, int64_t *out)
+{
+	if (t->c[C_RECOVERY_RATED] <= 0)
+		return false;
+	*out = stats_div_round(1000 * t->c[C_RECOVERED], t->c[C_RECOVERY_RATED]);
+	return true;
+}
+
 /*
  * How one figure of a window is made: a counter shown as it is, present always or while
  * present() holds; or a value worked out from several counters, which may be absent.
@@ -341,6 +359,10 @@ static const struct stats_figure stats_table[STATS_FIGURES] = {
 	{"resolution_max_s", 0, -1, NULL, stats_res_max_s},
 	{"promise_kept", 0, C_PROMISE_KEPT, stats_promised, NULL},
 	{"promise_broken", 0, C_PROMISE_BROKEN, stats_promised, NULL},
+	{"recovered", 0, C_RECOVERED, stats_recovery_seen, NULL},
+	{"recovery_rated", 0, C_RECOVERY_RATED, stats_recovery_seen, NULL},
+	{"recovery_rate", 1, -1, NULL, stats_recovery_rate_tenths},
+	{"follow_up_missing", 0, C_FOLLOW_UP_MISSING, stats_recovery_seen, NULL},
 	{"agents", 0, -1, NULL, stats_agents},
 };
 

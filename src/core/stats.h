@@ -38,6 +38,10 @@ enum counter {
 	C_RES_MISSED,    /* "rsmiss": resolution clocks that missed it */
 	C_PROMISE_KEPT,  /* "pkept" */
 	C_PROMISE_BROKEN, /* "pbroken" */
+	/* Service recovery (recovery.h), counted for the complaint's agent. */
+	C_RECOVERY_RATED, /* "rcrated": complaint tickets rated after the complaint (the first such rating) */
+	C_RECOVERED,      /* "rcsat":   of those, rated satisfied (scale-5 4-5, scale-10 9-10) */
+	C_FOLLOW_UP_MISSING, /* "fumiss": answered complaints not followed up within [recovery] follow_up_within */
 	COUNTER_COUNT
 };
 
@@ -57,7 +61,7 @@ const char *stats_counter_name(enum counter c);
 bool stats_counter_is_max(enum counter c);
 
 /* Figures per window: the fields "<prefix>_<window>" of docs/redis-keys.md, in its order. */
-#define STATS_FIGURES 33
+#define STATS_FIGURES 37
 
 /* Figure i's field prefix ("csat" for "csat_24h"); i < STATS_FIGURES. */
 const char *stats_figure_prefix(int i);
@@ -88,5 +92,6 @@ bool stats_score_avg_hundredths(const struct totals *t, int64_t *out);
 bool stats_nps_tenths(const struct totals *t, int64_t *out);         /* -1000..1000 */
 bool stats_complaint_rate_tenths(const struct totals *t, int64_t *out); /* per 100 replies, x10 */
 bool stats_resp_avg_s(const struct totals *t, int64_t *out);         /* whole seconds */
+bool stats_recovery_rate_tenths(const struct totals *t, int64_t *out); /* percent x10 */
 
 #endif

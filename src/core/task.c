@@ -19,12 +19,9 @@
 
 /* A batch for another task is sealed at this size, well under a Kafka message's 1 MB. */
 #define TASK_BATCH_BYTES (256 * 1024)
-/* Timers popped per round of task_tick, so one tick's stack array stays small. */
-#define TASK_TICK_ROUND 256
-_Static_assert(ROUTE_ADDS_MAX >= CLOCK_MAX_ADDS, "a delta record carries all of a clock call's adds");
 
-/* Appends an index to a list. */
-static bool task_list_push(struct task_list *l, uint32_t i)
+/* See task_state.h. */
+bool task_list_push(struct task_list *l, uint32_t i)
 {
 	if (!growarray((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v)))
 		return false;
@@ -93,8 +90,8 @@ uint32_t task_id(const struct task *t)
 	return t->id;
 }
 
-/* The task that owns an id. */
-static uint32_t task_owner(const struct task *t, const char *id)
+/* See task_state.h. */
+uint32_t task_owner(const struct task *t, const char *id)
 {
 	return t->cfg->owner(t->cfg->owner_arg, id, strlen(id));
 }
@@ -162,8 +159,8 @@ static void task_seal(struct task *t, uint32_t d)
 	t->building[d] = NULL;
 }
 
-/* The batch being built for another task: a new one on first use or once the last is full. */
-static struct route_batch *task_building(struct task *t, uint32_t dest)
+/* See task_state.h. */
+struct route_batch *task_building(struct task *t, uint32_t dest)
 {
 	if (t->building[dest] != NULL && route_batch_bytes(t->building[dest]) >= TASK_BATCH_BYTES)
 		task_seal(t, dest);
@@ -172,8 +169,8 @@ static struct route_batch *task_building(struct task *t, uint32_t dest)
 	return t->building[dest];
 }
 
-/* Queues alert facts for publication. */
-static void task_alert(struct task *t, const struct alert_facts *f)
+/* See task_state.h. */
+void task_alert(struct task *t, const struct alert_facts *f)
 {
 	char *json = alert_facts_json(f);
 
@@ -181,8 +178,8 @@ static void task_alert(struct task *t, const struct alert_facts *f)
 		outbox_add(&t->out, OUTBOX_ALERT, 0, json, strlen(json));
 }
 
-/* Applies counter adds and gauge changes to an agent this task owns. */
-static void task_agent_delta(struct task *t, const struct route_delta *d, int64_t now_ms)
+/* See task_state.h. */
+void task_agent_delta(struct task *t, const struct route_delta *d, int64_t now_ms)
 {
 	uint32_t i = task_agent_slot(t, d->agent, strlen(d->agent));
 	struct agent *a;
@@ -208,117 +205,6 @@ static void task_agent_delta(struct task *t, const struct route_delta *d, int64_
 	a->overdue += d->overdue;
 	outgroups_clocks(&t->groups, a->team, d->open, d->overdue);
 	task_agent_dirty(t, i, now_ms);
-}
-
-/* See task_state.h. */
-void task_ticket_forget(struct task *t, uint32_t i)
-{
-	char *id = tickets_forget(&t->tickets, i);
-
-	timers_remove(t->ticket_timers, i);
-	if (growarray((void **)&t->deleted, &t->deleted_cap, t->deleted_n + 1, sizeof(*t->deleted)))
-		t->deleted[t->deleted_n++] = id;
-	else
-		free(id);
-}
-
-/* Carries out a clock's effects: counters and gauges, alerts, its timer and its fate. */
-static void task_effects(struct task *t, uint32_t i, const struct clock_effects *fx, int64_t now_ms)
-{
-	struct tickets_slot *k = &t->tickets.v[i];
-
-	if (fx->n_adds > 0 || fx->open_delta != 0 || fx->overdue_delta != 0) {
-		struct route_delta d = {.open = fx->open_delta, .overdue = fx->overdue_delta};
-		const char *agent = tickets_name(&t->tickets, fx->agent);
-		uint32_t dest;
-
-		memcpy(d.agent, agent, strnlen(agent, sizeof(d.agent) - 1)); /* d is zeroed: the NUL is there */
-		for (size_t a = 0; a < fx->n_adds && a < ROUTE_ADDS_MAX; a++)
-			d.adds[d.add_count++] = (struct route_add){fx->adds[a].ts, fx->adds[a].counter, fx->adds[a].value};
-		dest = task_owner(t, d.agent);
-		if (dest == t->id)
-			task_agent_delta(t, &d, now_ms);
-		else if (task_building(t, dest) != NULL)
-			route_batch_delta(t->building[dest], &d);
-	}
-	for (size_t a = 0; a < fx->n_alerts; a++)
-		task_alert(t, &fx->alerts[a]);
-	t->ticket_overdue += (size_t)(fx->overdue_delta > 0);
-	t->ticket_overdue -= (size_t)(fx->overdue_delta < 0);
-	if (fx->fate == CLOCK_DELETE) {
-		task_ticket_forget(t, i);
-		return;
-	}
-	if (fx->next_ms == CLOCK_NONE)
-		timers_remove(t->ticket_timers, i);
-	else
-		timers_set(t->ticket_timers, i, fx->next_ms);
-	if (fx->changed && !k->dirty) {
-		k->dirty = true;
-		if (!task_list_push(&t->dirty_tickets, i))
-			k->dirty = false;
-	}
-}
-
-/* The terms a ticket opened by e starts under: its policy's, the first that matches. */
-static const struct terms *task_terms(const struct task *t, const struct event *e)
-{
-	const struct task_config *c = t->cfg;
-	const struct policy *p = policy_select(c->policies, c->policy_count, c->default_policy, e);
-
-	return p == c->default_policy ? c->default_terms : c->policy_terms[p - c->policies];
-}
-
-/* The clock part of an event, for a ticket this task owns. */
-static void task_ticket_part(struct task *t, const struct event *e, int64_t now_ms)
-{
-	/* What may start a clock names its agent: an opening event, or `reopened`. */
-	bool naming = e->type == EVENT_COMPLAINT || e->type == EVENT_MESSAGE ||
-	    (e->type == EVENT_STATUS && e->status == STATUS_REOPENED);
-	struct clock_text agent = {naming ? e->agent_id : "", naming ? strlen(e->agent_id) : 0};
-	struct clock_text category = {naming ? e->category : "", naming ? strlen(e->category) : 0};
-	uint32_t i = tickets_slot(&t->tickets, e->ticket_id, strlen(e->ticket_id), &agent, &category);
-	struct clock_names names = {e->ticket_id, tickets_name, &t->tickets};
-	struct clock_opening op = {
-		.kind = clock_kind_of(e->type, e->severity),
-		.ts = e->ts_ms,
-		.late = e->ts_ms < now_ms - windows_longest_ms(t->cfg->windows),
-	};
-	struct clock_effects fx;
-	struct tickets_slot *k;
-
-	if (i == UINT32_MAX)
-		return;
-	k = &t->tickets.v[i];
-	/*
-	 * A running clock keeps the names it started with (and goes by its own handles, the same
-	 * ones). Otherwise this event's names are kept: a new clock, or the early reply it pairs
-	 * with, goes by them.
-	 */
-	if (naming && !clock_holds_names(&k->clock)) {
-		if (!tickets_rename(&t->tickets, i, &agent, &category)) {
-			if (clock_empty(&k->clock))
-				task_ticket_forget(t, i);
-			return;
-		}
-		tickets_handles(i, e->category[0] != '\0', &op.agent, &op.category);
-		if (e->type == EVENT_STATUS) {
-			k->clock.agent = op.agent;
-			k->clock.category = op.category;
-		}
-	}
-	if (e->type == EVENT_REPLY) {
-		clock_reply(&k->clock, &t->cfg->clocks, e->ts_ms, now_ms, &names, &fx);
-	} else if (e->type == EVENT_STATUS) {
-		/* `reopened` on a ticket forgotten since it was solved starts it anew, as an opening would. */
-		if (naming && k->clock.terms == NULL)
-			k->clock.terms = task_terms(t, e);
-		clock_status(&k->clock, &t->cfg->clocks, e->status, e->ts_ms, now_ms, &names, &fx);
-	} else {
-		op.terms = task_terms(t, e);
-		clock_open(&k->clock, &t->cfg->clocks, &op, now_ms, &fx);
-	}
-	task_effects(t, i, &fx, now_ms);
 }
 
 /* An agent's team as of event e: the event's, else the map's; moved with its active windows. */
@@ -376,8 +262,12 @@ enum task_result task_event(struct task *t, const struct event *e, int64_t now_m
 			a->newest_ms = e->ts_ms;
 		task_agent_dirty(t, i, now_ms);
 	}
-	/* A late complaint or message would only open a clock that breached long ago. */
-	if (e->type != EVENT_RATING && (e->type == EVENT_REPLY || e->type == EVENT_STATUS || !late)) {
+	/*
+	 * A late complaint or message would only open a clock that breached long ago, and a late
+	 * rating counts in no window; a rating without a ticket has no recovery to tell.
+	 */
+	if (e->ticket_id[0] != '\0' &&
+	    (e->type == EVENT_REPLY || e->type == EVENT_STATUS || e->type == EVENT_FOLLOW_UP || !late)) {
 		uint32_t dest = task_owner(t, e->ticket_id);
 
 		if (dest == t->id)
@@ -498,19 +388,7 @@ void task_tick(struct task *t, int64_t now_ms)
 	uint32_t due[TASK_TICK_ROUND];
 	size_t n;
 
-	/* A fired at-risk point re-arms at the deadline, which may be due too: loop until none is. */
-	while ((n = timers_pop_due(t->ticket_timers, now_ms, due, TASK_TICK_ROUND)) > 0) {
-		for (size_t k = 0; k < n; k++) {
-			struct tickets_slot *tk = &t->tickets.v[due[k]];
-			struct clock_names names = {tk->text, tickets_name, &t->tickets};
-			struct clock_effects fx;
-
-			if (tk->text == NULL)
-				continue;
-			clock_fire(&tk->clock, &t->cfg->clocks, now_ms, &names, &fx);
-			task_effects(t, due[k], &fx, now_ms);
-		}
-	}
+	task_tick_tickets(t, now_ms);
 	while ((n = timers_pop_due(t->agent_timers, now_ms, due, TASK_TICK_ROUND)) > 0)
 		for (size_t k = 0; k < n; k++)
 			task_agent_view(t, due[k]);
@@ -550,38 +428,6 @@ static void task_seal_batches(struct task *t)
 {
 	for (uint32_t d = 0; d < t->cfg->tasks; d++)
 		task_seal(t, d);
-}
-
-/* Hands deleted and changed tickets to the sink. */
-static bool task_flush_tickets(struct task *t, msgpack_sbuffer *sb, const struct task_sink *sink)
-{
-	msgpack_packer pk;
-
-	for (size_t i = 0; i < t->deleted_n; i++) {
-		bool ok = sink->ticket(sink->arg, t->deleted[i], NULL, 0);
-
-		free(t->deleted[i]);
-		t->deleted[i] = NULL;
-		if (!ok) {
-			t->deleted_n = 0;
-			return false;
-		}
-	}
-	t->deleted_n = 0;
-	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	for (size_t i = 0; i < t->dirty_tickets.n; i++) {
-		struct tickets_slot *k = &t->tickets.v[t->dirty_tickets.v[i]];
-		struct clock_names names = {k->text, tickets_name, &t->tickets};
-
-		if (k->text == NULL || !k->dirty)
-			continue;
-		k->dirty = false;
-		msgpack_sbuffer_clear(sb);
-		if (!clock_record_pack(&pk, &k->clock, &names) || !sink->ticket(sink->arg, k->text, sb->data, sb->size))
-			return false;
-	}
-	t->dirty_tickets.n = 0;
-	return true;
 }
 
 /* A group's view: its active agents per window, summed over the tasks. */

@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "policy.h"
 #include "rank.h"
+#include "recovery.h"
 #include "dedupe.h"
 #include "event.h"
 #include "outbox.h"
@@ -22,6 +23,7 @@ struct task_config {
 	const struct windows *windows;
 	struct agent_plan plan;              /* agent_plan_init(windows) */
 	struct clock_config clocks;
+	struct recovery_config recovery;
 	/*
 	 * The policies a ticket may start under, in match order, with their terms at the same
 	 * index; the default's apart. A ticket keeps the terms it started with.

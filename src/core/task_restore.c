@@ -80,12 +80,10 @@ bool task_restore_ticket(struct task *t, const char *id, size_t id_len, const ch
 	(void)now_ms;
 	if (!clock_record_decode(blob, len, &s, &rec))
 		return false;
-	if ((rec.has_terms || rec.v1_running) && (s.terms = task_restored_terms(t, &s, &rec)) == NULL) {
+	if (((rec.has_terms || rec.v1_running) && (s.terms = task_restored_terms(t, &s, &rec)) == NULL) ||
+	    (i = tickets_slot(&t->tickets, id, id_len, &rec.agent, &rec.category)) == UINT32_MAX) {
 		clock_clear(&s);
-		return false;
-	}
-	if ((i = tickets_slot(&t->tickets, id, id_len, &rec.agent, &rec.category)) == UINT32_MAX) {
-		clock_clear(&s);
+		free(rec.recovery);
 		return false;
 	}
 	k = &t->tickets.v[i];
@@ -95,6 +93,7 @@ bool task_restore_ticket(struct task *t, const char *id, size_t id_len, const ch
 	if (clock_holds_names(&s)) {
 		if (!tickets_rename(&t->tickets, i, &rec.agent, &rec.category)) {
 			clock_clear(&s);
+			free(rec.recovery);
 			task_ticket_forget(t, i);
 			return false;
 		}
@@ -102,7 +101,9 @@ bool task_restore_ticket(struct task *t, const char *id, size_t id_len, const ch
 		t->ticket_overdue += clock_reply_overdue(&s);
 	}
 	k->clock = s;
-	if ((next = clock_next(&s)) != CLOCK_NONE)
+	free(k->recovery);
+	k->recovery = rec.recovery;
+	if ((next = task_ticket_next(t, i)) != CLOCK_NONE)
 		timers_set(t->ticket_timers, i, next);
 	return true;
 }

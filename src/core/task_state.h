@@ -1,6 +1,6 @@
 /*
- * task_state.h: a task's state, shared by task.c and task_restore.c, the two files of one
- * module; callers outside it use task.h (pure).
+ * task_state.h: a task's state, shared by task.c, task_tickets.c and task_restore.c, the
+ * files of one module; callers outside it use task.h (pure).
  */
 #ifndef FEEDBACKD_TASK_STATE_H
 #define FEEDBACKD_TASK_STATE_H
@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <msgpack.h>
 
 #include "dedupe.h"
 #include "idmap.h"
@@ -20,6 +22,8 @@
 
 /* Bumped when the meta or outbox layout changes. */
 #define TASK_VERSION 1
+/* Timers popped per round of task_tick, so one tick's stack array stays small. */
+#define TASK_TICK_ROUND 256
 
 struct task_agent {
 	struct agent a;
@@ -69,6 +73,33 @@ struct task {
 	bool hot;        /* the last flush changed its agents TASK_HOT_CHANGES times each or more */
 	bool marks_changed;
 };
+
+/* Appends an index to a list; false when out of memory. */
+bool task_list_push(struct task_list *l, uint32_t i);
+
+/* The task that owns an agent or ticket id. */
+uint32_t task_owner(const struct task *t, const char *id);
+
+/* The batch being built for another task: a new one on first use or once the last is full; NULL: out of memory. */
+struct route_batch *task_building(struct task *t, uint32_t dest);
+
+/* Queues alert facts for publication. */
+void task_alert(struct task *t, const struct alert_facts *f);
+
+/* Applies counter adds and gauge changes to an agent this task owns. */
+void task_agent_delta(struct task *t, const struct route_delta *d, int64_t now_ms);
+
+/* The ticket part of an event (task_tickets.c), for a ticket this task owns. */
+void task_ticket_part(struct task *t, const struct event *e, int64_t now_ms);
+
+/* When ticket i's timer runs next: its clock's or its recovery's, the earlier; CLOCK_NONE: never. */
+int64_t task_ticket_next(const struct task *t, uint32_t i);
+
+/* Runs the tickets' timers that are due at now_ms. */
+void task_tick_tickets(struct task *t, int64_t now_ms);
+
+/* Hands deleted and changed tickets to the sink. */
+bool task_flush_tickets(struct task *t, msgpack_sbuffer *sb, const struct task_sink *sink);
 
 /* An agent's slot, made on first use; UINT32_MAX when out of memory. */
 uint32_t task_agent_slot(struct task *t, const char *id, size_t len);

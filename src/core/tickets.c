@@ -21,6 +21,7 @@ void tickets_free(struct tickets *k)
 {
 	for (uint32_t i = 0; i < k->used; i++) {
 		clock_clear(&k->v[i].clock);
+		free(k->v[i].recovery);
 		free(k->v[i].text);
 	}
 	free(k->v);
@@ -80,6 +81,14 @@ uint32_t tickets_slot(struct tickets *k, const char *id, size_t len, const struc
 }
 
 /* See tickets.h. */
+uint32_t tickets_find(const struct tickets *k, const char *id, size_t len)
+{
+	uint32_t i;
+
+	return idmap_get(k->index, id, len, &i) ? i : UINT32_MAX;
+}
+
+/* See tickets.h. */
 bool tickets_rename(struct tickets *k, uint32_t i, const struct clock_text *agent,
     const struct clock_text *category)
 {
@@ -110,6 +119,8 @@ char *tickets_forget(struct tickets *k, uint32_t i)
 
 	idmap_del(k->index, text, strlen(text), NULL);
 	clock_clear(&s->clock);
+	free(s->recovery);
+	s->recovery = NULL;
 	s->text = NULL;
 	s->dirty = false;
 	s->next_free = k->free;

@@ -8,6 +8,7 @@
 
 #include "clock.h"
 #include "idmap.h"
+#include "recovery.h"
 
 /*
  * One ticket: its clock, and its id, its clock's agent and category in one block,
@@ -19,6 +20,7 @@
 struct tickets_slot {
 	struct clock_state clock;
 	char *text;         /* NULL while the slot is free */
+	struct recovery *recovery; /* a complaint's service recovery; NULL: none (most tickets) */
 	uint32_t next_free;
 	bool dirty;         /* the owner's mark: changed since it last saved the ticket */
 };
@@ -42,11 +44,14 @@ void tickets_free(struct tickets *k);
 uint32_t tickets_slot(struct tickets *k, const char *id, size_t len, const struct clock_text *agent,
     const struct clock_text *category);
 
+/* A ticket's slot if it has one; UINT32_MAX otherwise. */
+uint32_t tickets_find(const struct tickets *k, const char *id, size_t len);
+
 /* Sets the agent and category kept with slot i's id; false when out of memory (unchanged). */
 bool tickets_rename(struct tickets *k, uint32_t i, const struct clock_text *agent,
     const struct clock_text *category);
 
-/* Frees slot i (its clock cleared) and hands its block (the id at its start) to the caller, who frees it. */
+/* Frees slot i (its clock cleared, its recovery freed) and hands its block (the id at its start) to the caller, who frees it. */
 char *tickets_forget(struct tickets *k, uint32_t i);
 
 /* How the clock of slot i names its agent and, when it has one, its category. */

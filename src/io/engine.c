@@ -786,6 +786,8 @@ void engine_reconfigure(struct engine *e)
 	e->tcfg.team_generation++;
 	e->tcfg.clocks.pair_horizon_ms = cfg->pair_horizon_ms;
 	e->tcfg.clocks.memory_ms = cfg->ticket_memory_ms;
+	e->tcfg.recovery.follow_up_within_ms = cfg->follow_up_within_ms;
+	e->tcfg.recovery.rating_within_ms = cfg->rating_within_ms;
 	e->tcfg.clocks.grace_ms = cfg->status_grace_ms;
 	/* Running clocks keep their terms; tickets started from now on take these. */
 	if (!policyset_load(&e->policies, cfg)) {

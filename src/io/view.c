@@ -78,7 +78,8 @@ struct view {
  * fields' order only while none is added, so a write that adds one rewrites the hash
  * whole (view_agent_stats). The reply-policy figures come last, so a rating's write, the
  * commonest, still finds all of its fields in front; among them, those that change with
- * most clocks closed (met, means) come before maxima and misses.
+ * most clocks closed (met, means) come before maxima and misses; the service recovery
+ * ones, which few agents have, come after them.
  */
 static const char *const view_layout[STATS_FIGURES + 1] = {
 	"ratings", "csat", "dsat", "score_avg", "satisfied", "dissatisfied", "neutral", "nps_ratings", "nps",
@@ -87,7 +88,8 @@ static const char *const view_layout[STATS_FIGURES + 1] = {
 	"complaints", "resp_max_s", "reply_sla_missed",
 	"next_reply_met", "next_reply_avg_s", "first_reply_met", "first_reply_avg_s", "resolution_met",
 	"resolution_avg_s", "promise_kept", "next_reply_max_s", "first_reply_max_s", "resolution_max_s",
-	"next_reply_missed", "first_reply_missed", "resolution_missed", "promise_broken", "agents",
+	"next_reply_missed", "first_reply_missed", "resolution_missed", "promise_broken",
+	"recovered", "recovery_rated", "recovery_rate", "follow_up_missing", "agents",
 };
 
 struct view_flush {

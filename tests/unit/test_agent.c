@@ -13,24 +13,34 @@
 #define DAY (24 * HOUR)
 /* 2026-11-22T10:00:00Z */
 #define T0 INT64_C(1795341600000)
-/* The counters of version 1 records: enum counter through C_SLA_MISSED. */
+/* The counters of version 1 records: enum counter through C_SLA_MISSED; of versions 2 and 3, through C_PROMISE_BROKEN. */
 #define V1_COUNTERS (C_SLA_MISSED + 1)
+#define V3_COUNTERS (C_PROMISE_BROKEN + 1)
+/* The version agent_pack writes. */
+#define CURRENT 4
 
 static struct windows ws;
-static struct agent_plan plan, v1;
+static struct agent_plan plan, v1, v3;
 
-/* The default windows; the current plan, and version 1's: 16 counters of the same kinds. */
+/* The plan of an older version: its first counters of the same kinds. */
+static void old_plan(struct agent_plan *p, size_t counters)
+{
+	enum rolling_kind kinds[COUNTER_COUNT];
+
+	for (size_t c = 0; c < counters; c++)
+		kinds[c] = stats_counter_is_max((enum counter)c) ? ROLLING_MAX : ROLLING_SUM;
+	assert_true(rolling_plan_init(&p->counts, &ws, counters, kinds));
+	p->responses = plan.responses;
+}
+
+/* The default windows; the current plan, version 1's (16 counters) and version 3's (29). */
 static int setup(void **state)
 {
-	enum rolling_kind kinds[V1_COUNTERS];
-
 	(void)state;
 	assert_true(windows_parse("1h,24h,7d,30d", &ws, NULL, 0));
 	assert_true(agent_plan_init(&plan, &ws));
-	for (size_t c = 0; c < V1_COUNTERS; c++)
-		kinds[c] = stats_counter_is_max((enum counter)c) ? ROLLING_MAX : ROLLING_SUM;
-	assert_true(rolling_plan_init(&v1.counts, &ws, V1_COUNTERS, kinds));
-	v1.responses = plan.responses;
+	old_plan(&v1, V1_COUNTERS);
+	old_plan(&v3, V3_COUNTERS);
 	return 0;
 }
 
@@ -72,7 +82,7 @@ static msgpack_sbuffer record(const struct agent *a, const struct agent_plan *p,
 	assert_true(agent_pack(&pk, a, p));
 	/* [version, ...]: a fixarray, then the version as a positive fixint. */
 	assert_int_equal((uint8_t)sb.data[0], 0x99);
-	assert_int_equal((uint8_t)sb.data[1], 3);
+	assert_int_equal((uint8_t)sb.data[1], CURRENT);
 	sb.data[1] = (char)version;
 	if (version >= 3)
 		return sb;
@@ -113,7 +123,7 @@ static void assert_same_agent(struct agent *got, const struct agent *want, const
 			assert_int_equal(t[w].c[c], c < wp->counts.slots ? flat[w * wp->counts.slots + c] : 0);
 }
 
-/* The plan's maxima are stats_counter_is_max's, and a record round-trips as version 3, percentiles too. */
+/* The plan's maxima are stats_counter_is_max's, and a record round-trips as the current version, percentiles too. */
 static void test_round_trip(void **state)
 {
 	struct agent a, got;
@@ -126,7 +136,7 @@ static void test_round_trip(void **state)
 	    (UINT64_C(1) << C_NEXT_MAX_MS) | (UINT64_C(1) << C_RES_MAX_MS));
 	make_agent(&a, &plan);
 	assert_true(agent_count(&a, &plan, T0, T0, &(struct rolling_inc){ C_PROMISE_KEPT, 2 }, 1));
-	sb = record(&a, &plan, 3);
+	sb = record(&a, &plan, CURRENT);
 	memset(&got, 0, sizeof(got));
 	assert_true(agent_decode(sb.data, sb.size, &got, &plan));
 	assert_same_agent(&got, &a, &plan, T0);
@@ -166,7 +176,7 @@ static void test_team_and_group(void **state)
 	(void)state;
 	make_agent(&a, &plan);
 	assert_true(agent_set_team(&a, "billing"));
-	sb = record(&a, &plan, 3);
+	sb = record(&a, &plan, CURRENT);
 	memset(&got, 0, sizeof(got));
 	assert_true(agent_decode(sb.data, sb.size, &got, &plan));
 	assert_string_equal(got.team, "billing");
@@ -177,7 +187,7 @@ static void test_team_and_group(void **state)
 	assert_true(agent_make_group(&g, 3));
 	g.active[0 * WINDOWS_MAX + 1] = 4;
 	g.active[2 * WINDOWS_MAX + 3] = 7;
-	sb = record(&g, &plan, 3);
+	sb = record(&g, &plan, CURRENT);
 	assert_true(agent_decode(sb.data, sb.size, &got, &plan));
 	assert_null(got.team);
 	assert_int_equal(got.active_tasks, 3);
@@ -187,7 +197,7 @@ static void test_team_and_group(void **state)
 	/* a negative count is refused, got unchanged */
 	g.active[1] = -1;
 	msgpack_sbuffer_destroy(&sb);
-	sb = record(&g, &plan, 3);
+	sb = record(&g, &plan, CURRENT);
 	assert_false(agent_decode(sb.data, sb.size, &got, &plan));
 	assert_int_equal(got.active[2 * WINDOWS_MAX + 3], 7);
 	/* clearing the team */
@@ -201,7 +211,7 @@ static void test_team_and_group(void **state)
 
 /*
  * A version 1 record (16 counters) decodes into the same totals, the new counters zero and no
- * response times (percentiles start from the upgrade), and saves as version 3.
+ * response times (percentiles start from the upgrade), and saves as the current version.
  */
 static void test_v1_widened(void **state)
 {
@@ -226,10 +236,10 @@ static void test_v1_widened(void **state)
 	assert_int_equal(t[1].c[C_RESP_MAX_MS], 90500);
 	assert_int_equal(t[3].c[C_COMPLAINTS], 8);
 	assert_int_equal(t[3].resp_n, 0);
-	/* It counts on in the new counters, and is saved as version 3 of the current plan. */
+	/* It counts on in the new counters, and is saved as the current version of the current plan. */
 	assert_true(agent_count(&got, &plan, T0, T0, &(struct rolling_inc){ C_RES_MAX_MS, 7000 }, 1));
 	assert_true(agent_count(&got, &plan, T0, T0, &(struct rolling_inc){ C_RESP_MAX_MS, 7000 }, 1));
-	sb2 = record(&got, &plan, 3);
+	sb2 = record(&got, &plan, CURRENT);
 	memset(&again, 0, sizeof(again));
 	assert_true(agent_decode(sb2.data, sb2.size, &again, &plan));
 	agent_totals(&again, &plan, T0, t, NULL);
@@ -244,11 +254,42 @@ static void test_v1_widened(void **state)
 	agent_free(&old);
 }
 
+/* A version 3 record (29 counters, percentiles and team) keeps them all; the recovery counters start at zero. */
+static void test_v3_widened(void **state)
+{
+	struct agent old, got;
+	struct totals t[WINDOWS_MAX], want[WINDOWS_MAX];
+	msgpack_sbuffer sb;
+
+	(void)state;
+	make_agent(&old, &v3);
+	assert_true(agent_count(&old, &v3, T0, T0, &(struct rolling_inc){ C_PROMISE_BROKEN, 3 }, 1));
+	assert_true(agent_count(&old, &v3, T0, T0, &(struct rolling_inc){ C_RESP_MAX_MS, 7000 }, 1));
+	assert_true(agent_set_team(&old, "billing"));
+	sb = record(&old, &v3, 3);
+	memset(&got, 0, sizeof(got));
+	assert_true(agent_decode(sb.data, sb.size, &got, &plan));
+	agent_totals(&old, &v3, T0, want, NULL);
+	agent_totals(&got, &plan, T0, t, NULL);
+	assert_int_equal(t[0].c[C_PROMISE_BROKEN], 3);
+	assert_int_equal(t[0].c[C_RECOVERED], 0);
+	/* the two replies of the last hour and the new time */
+	assert_int_equal(t[0].resp_n, 3);
+	assert_int_equal(t[0].resp_p50_ms, want[0].resp_p50_ms);
+	assert_int_equal(t[3].resp_p90_ms, want[3].resp_p90_ms);
+	assert_string_equal(got.team, "billing");
+	for (int64_t now = T0; now <= T0 + 31 * DAY; now += 5 * HOUR + 17)
+		assert_same_agent(&got, &old, &v3, now);
+	msgpack_sbuffer_destroy(&sb);
+	agent_free(&got);
+	agent_free(&old);
+}
+
 /* A version's counts must be its own plan's; other versions are refused; a refusal changes nothing. */
 static void test_versions_refused(void **state)
 {
 	struct agent old, cur, got;
-	msgpack_sbuffer v2_of_v1, v1_of_cur, v4;
+	msgpack_sbuffer v2_of_v1, v1_of_cur, v3_of_cur, v5;
 	struct totals t[WINDOWS_MAX];
 
 	(void)state;
@@ -256,20 +297,23 @@ static void test_versions_refused(void **state)
 	make_agent(&cur, &plan);
 	v2_of_v1 = record(&old, &v1, 2);
 	v1_of_cur = record(&cur, &plan, 1);
-	v4 = record(&cur, &plan, 4);
+	v3_of_cur = record(&cur, &plan, 3);
+	v5 = record(&cur, &plan, CURRENT + 1);
 	memset(&got, 0, sizeof(got));
 	assert_true(agent_count(&got, &plan, T0, T0, &(struct rolling_inc){ C_RATINGS, 5 }, 1));
 	assert_false(agent_decode(v2_of_v1.data, v2_of_v1.size, &got, &plan));
 	assert_false(agent_decode(v1_of_cur.data, v1_of_cur.size, &got, &plan));
-	assert_false(agent_decode(v4.data, v4.size, &got, &plan));
-	v4.data[1] = 0;
-	assert_false(agent_decode(v4.data, v4.size, &got, &plan));
+	assert_false(agent_decode(v3_of_cur.data, v3_of_cur.size, &got, &plan));
+	assert_false(agent_decode(v5.data, v5.size, &got, &plan));
+	v5.data[1] = 0;
+	assert_false(agent_decode(v5.data, v5.size, &got, &plan));
 	agent_totals(&got, &plan, T0, t, NULL);
 	assert_int_equal(t[0].c[C_RATINGS], 5);
 	assert_null(got.rules);
 	msgpack_sbuffer_destroy(&v2_of_v1);
 	msgpack_sbuffer_destroy(&v1_of_cur);
-	msgpack_sbuffer_destroy(&v4);
+	msgpack_sbuffer_destroy(&v3_of_cur);
+	msgpack_sbuffer_destroy(&v5);
 	agent_free(&got);
 	agent_free(&cur);
 	agent_free(&old);
@@ -281,6 +325,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_v1_widened),
+		cmocka_unit_test(test_v3_widened),
 		cmocka_unit_test(test_versions_refused),
 		cmocka_unit_test(test_team_and_group),
 	};

@@ -119,7 +119,7 @@ test_pack(const struct clock_state *s, char *buf, size_t size)
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	assert_true(clock_record_pack(&pk, s, &TICKET));
+	assert_true(clock_record_pack(&pk, s, &TICKET, NULL));
 	assert_true(sb.size <= size);
 	memcpy(buf, sb.data, sb.size);
 	len = sb.size;
@@ -895,7 +895,7 @@ test_v1_refused(void **state)
 		{ "\x94\x01\x01\x00\x91\x00", 6 },                       /* a nested array */
 		{ "\x94\x01\x01\x00\xdf\x00\x00\x00\x01\x00\x00", 11 },   /* a map */
 		{ "\x92\x01\xdb\xff\xff\xff\xff", 7 },                  /* a 4 GB string */
-		{ "\xdc\x00\x02\x01\x00", 5 },                           /* an array16 */
+		{ "\xdc\x00\x02\x01\x00", 5 },                           /* an array16, but of a recovery's 16 */
 		{ "", 0 },
 	};
 	static const struct {
@@ -1019,7 +1019,7 @@ test_v2_refused(void **state)
 	/* Shapes: version, member count and types, binary sizes. */
 	test_v2_base(&r);
 	assert_true(test_v2_decodes(&r));
-	r.version = 3;
+	r.version = 4;
 	assert_false(test_v2_decodes(&r));
 	for (int m = 8; m <= 10; m += 2) {
 		test_v2_base(&r);
@@ -1140,11 +1140,81 @@ test_pack_fails(void **state)
 		size_t left = budget;
 
 		msgpack_packer_init(&pk, &left, test_write_fails);
-		assert_false(clock_record_pack(&pk, &s, &TICKET));
+		assert_false(clock_record_pack(&pk, &s, &TICKET, NULL));
 	}
 	budget = len;
 	msgpack_packer_init(&pk, &budget, test_write_fails);
-	assert_true(clock_record_pack(&pk, &s, &TICKET));
+	assert_true(clock_record_pack(&pk, &s, &TICKET, NULL));
+}
+
+/* Packs an empty clock and recovery r, then member `member` replaced by value (member < 0: none). */
+static msgpack_sbuffer
+test_recovery_record(const struct recovery *r, int member, int64_t value)
+{
+	static const struct clock_state empty;
+	msgpack_sbuffer sb, out;
+	msgpack_packer pk;
+	msgpack_unpacked u;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	assert_true(clock_record_pack(&pk, &empty, &TICKET, r));
+	msgpack_unpacked_init(&u);
+	assert_int_equal(msgpack_unpack_next(&u, sb.data, sb.size, NULL), MSGPACK_UNPACK_SUCCESS);
+	assert_int_equal(u.data.via.array.size, 16);
+	msgpack_sbuffer_init(&out);
+	msgpack_packer_init(&pk, &out, msgpack_sbuffer_write);
+	assert_int_equal(msgpack_pack_array(&pk, member == 16 ? 15 : 16), 0);
+	for (int i = 0; i < 16; i++) {
+		if (i == member && member == 16)
+			break;
+		if (i == member)
+			assert_int_equal(msgpack_pack_int64(&pk, value), 0);
+		else
+			assert_int_equal(msgpack_pack_object(&pk, u.data.via.array.ptr[i]), 0);
+	}
+	msgpack_unpacked_destroy(&u);
+	msgpack_sbuffer_destroy(&sb);
+	return out;
+}
+
+/* A ticket in service recovery keeps it in six more members, read back exactly; bad ones are refused. */
+static void
+test_recovery_members(void **state)
+{
+	struct recovery *r = recovery_new("a17", 3, SEVERITY_HIGH, T0, T0 + 5);
+	struct clock_state s;
+	struct clock_record rec;
+	msgpack_sbuffer sb;
+	/* member, value: severity 4, flags 4, answered -2, created -1, complaint -1, a number for the agent; 16: one short */
+	static const int64_t bad[][2] = {{14, 4}, {15, 4}, {12, -2}, {11, -1}, {10, -1}, {9, 7}, {16, 0}};
+
+	(void)state;
+	assert_non_null(r);
+	r->answered = T0 + 60000;
+	r->followed = RECOVERY_NONE;
+	r->due_fired = true;
+	sb = test_recovery_record(r, -1, 0);
+	assert_true(clock_record_decode(sb.data, sb.size, &s, &rec));
+	assert_true(clock_empty(&s));
+	assert_non_null(rec.recovery);
+	assert_string_equal(rec.recovery->agent, "a17");
+	assert_int_equal(rec.recovery->complaint, T0);
+	assert_int_equal(rec.recovery->created, T0 + 5);
+	assert_int_equal(rec.recovery->answered, T0 + 60000);
+	assert_int_equal(rec.recovery->followed, RECOVERY_NONE);
+	assert_int_equal(rec.recovery->severity, SEVERITY_HIGH);
+	assert_true(rec.recovery->due_fired);
+	assert_false(rec.recovery->rated);
+	free(rec.recovery);
+	msgpack_sbuffer_destroy(&sb);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		sb = test_recovery_record(r, (int)bad[i][0], bad[i][1]);
+		assert_false(clock_record_decode(sb.data, sb.size, &s, &rec));
+		assert_null(rec.recovery);
+		msgpack_sbuffer_destroy(&sb);
+	}
+	free(r);
 }
 
 /*
@@ -1178,6 +1248,7 @@ main(void)
 		cmocka_unit_test(test_v2_refused),
 		cmocka_unit_test(test_v2_mutations),
 		cmocka_unit_test(test_pack_fails),
+		cmocka_unit_test(test_recovery_members),
 		cmocka_unit_test(test_size),
 	};
 

@@ -60,6 +60,7 @@ struct ecase {
 	enum ticket_status status;
 	const char	*queue;
 	const char	*team_id;
+	bool		 follow_up;
 };
 
 #define REJECT(n, j, r) { .name = n, .json = j, .reason = r }
@@ -248,6 +249,24 @@ static const struct ecase cases[] = {
 	OK_COMPLAINT("status ignored on a complaint", COMPLAINT(",\"status\":\"nope\""), NULL,
 	    SEVERITY_NORMAL),
 
+	/* Service recovery: a follow_up event is a follow-up; a reply may be marked one. */
+	{ .name = "follow_up event", .json = TICKET_EVENT("follow_up", ",\"ticket_id\":\"t1\""),
+	  .type = EVENT_FOLLOW_UP, .event_id = "r1", .agent_id = "a1", .ticket_id = "t1",
+	  .ts_ms = T0, .severity = SEVERITY_NORMAL, .follow_up = true },
+	REJECT("follow_up without ticket_id", TICKET_EVENT("follow_up", ""), "missing field: ticket_id"),
+	{ .name = "reply marked follow_up", .json = TICKET_EVENT("reply", ",\"ticket_id\":\"t1\",\"follow_up\":true"),
+	  .type = EVENT_REPLY, .event_id = "r1", .agent_id = "a1", .ticket_id = "t1",
+	  .ts_ms = T0, .severity = SEVERITY_NORMAL, .follow_up = true },
+	{ .name = "reply follow_up false", .json = TICKET_EVENT("reply", ",\"ticket_id\":\"t1\",\"follow_up\":false"),
+	  .type = EVENT_REPLY, .event_id = "r1", .agent_id = "a1", .ticket_id = "t1",
+	  .ts_ms = T0, .severity = SEVERITY_NORMAL },
+	REJECT("reply follow_up string", TICKET_EVENT("reply", ",\"ticket_id\":\"t1\",\"follow_up\":\"yes\""),
+	    "wrong type: follow_up"),
+	REJECT("reply follow_up 1", TICKET_EVENT("reply", ",\"ticket_id\":\"t1\",\"follow_up\":1"),
+	    "wrong type: follow_up"),
+	OK_COMPLAINT("follow_up ignored on a complaint", COMPLAINT(",\"follow_up\":true"), NULL,
+	    SEVERITY_NORMAL),
+
 	/* The optional queue, which policies match on. */
 	{ .name = "queue on a message", .json = TICKET_EVENT("message",
 	      ",\"ticket_id\":\"t1\",\"queue\":\"vip\""),
@@ -433,6 +452,8 @@ test_table(void **state)
 			fail_msg("%s: status %d, want %d", c->name, ev.status, c->status);
 		check_str(c->name, "queue", ev.queue, c->queue);
 		check_str(c->name, "team_id", ev.team_id, c->team_id);
+		if (ev.follow_up != c->follow_up)
+			fail_msg("%s: follow_up %d, want %d", c->name, ev.follow_up, c->follow_up);
 	}
 }
 
@@ -539,6 +560,7 @@ test_names(void **state)
 	assert_string_equal(severity_name(SEVERITY_CRITICAL), "critical");
 	assert_string_equal(severity_name((enum severity)SEVERITY_COUNT), "unknown");
 	assert_string_equal(event_type_name(EVENT_STATUS), "status");
+	assert_string_equal(event_type_name(EVENT_FOLLOW_UP), "follow_up");
 	assert_string_equal(event_type_name((enum event_type)EVENT_TYPE_COUNT), "unknown");
 	assert_string_equal(ticket_status_name(STATUS_OPEN), "open");
 	assert_string_equal(ticket_status_name(STATUS_PENDING), "pending");

@@ -104,7 +104,7 @@ static struct route_delta sample_delta(void)
 static void test_round_trip(void **state)
 {
 	struct route_batch *b = route_batch_new(7);
-	struct event e = sample_event(), msg = sample_event();
+	struct event e = sample_event(), msg = sample_event(), rating = sample_event(), follow = sample_event();
 	struct route_delta d = sample_delta();
 	struct seen s = {0};
 	struct route_reader r = {want_all, seen_part, seen_delta, seen_group, &s};
@@ -117,20 +117,30 @@ static void test_round_trip(void **state)
 	msg.type = EVENT_MESSAGE;
 	memset(msg.category, 0, sizeof(msg.category));
 	msg.severity = SEVERITY_NORMAL;
+	/* a rating of a complaint ticket, and a reply marked as its follow-up: for its recovery */
+	rating.type = EVENT_RATING;
+	rating.score = 9;
+	rating.scale = 10;
+	follow.type = EVENT_REPLY;
+	follow.follow_up = true;
 	assert_true(route_batch_ticket_part(b, &e));
 	assert_true(route_batch_delta(b, &d));
 	assert_true(route_batch_ticket_part(b, &msg));
+	assert_true(route_batch_ticket_part(b, &rating));
+	assert_true(route_batch_ticket_part(b, &follow));
 	assert_true(route_batch_group(b, "\x01tbilling", 9, "\x93\x00\x01\x02", 4));
-	assert_int_equal(route_batch_count(b), 4);
+	assert_int_equal(route_batch_count(b), 6);
 	data = route_batch_data(b, 42, &len);
 	assert_non_null(data);
 	assert_true(route_batch_read(data, len, &src, &seq, &r));
 	assert_int_equal(src, 7);
 	assert_int_equal(seq, 42);
-	assert_int_equal(s.parts, 2);
+	assert_int_equal(s.parts, 4);
 	assert_int_equal(s.deltas, 1);
 	assert_memory_equal(&s.part[0], &e, sizeof(e));
 	assert_memory_equal(&s.part[1], &msg, sizeof(msg));
+	assert_memory_equal(&s.part[2], &rating, sizeof(rating));
+	assert_memory_equal(&s.part[3], &follow, sizeof(follow));
 	assert_memory_equal(&s.delta[0], &d, sizeof(d));
 	assert_int_equal(s.groups, 1);
 	assert_int_equal(s.group_key_len, 9);
@@ -205,7 +215,7 @@ static void test_out_of_range(void **state)
 	char *copy;
 
 	(void)state;
-	e.type = EVENT_RATING;
+	e.type = EVENT_RATING; /* with no scale: no rating */
 	b = route_batch_new(1);
 	assert_true(route_batch_ticket_part(b, &e));
 	data = route_batch_data(b, 2, &len);

@@ -19,7 +19,8 @@ test_counter_names(void **state)
 		"r", "s5", "sat", "neu", "dis", "ssum", "n10", "pro",
 		"det", "cmp", "rep", "rn", "rsum", "rmax", "met", "miss",
 		"frn", "frsum", "frmax", "frmet", "frmiss", "nrmax",
-		"rsn", "rssum", "rsmax", "rsmet", "rsmiss", "pkept", "pbroken"
+		"rsn", "rssum", "rsmax", "rsmet", "rsmiss", "pkept", "pbroken",
+		"rcrated", "rcsat", "fumiss"
 	};
 
 	(void)state;
@@ -28,6 +29,7 @@ test_counter_names(void **state)
 	assert_string_equal(stats_counter_name(C_SATISFIED), "sat");
 	assert_string_equal(stats_counter_name(C_SLA_MISSED), "miss");
 	assert_string_equal(stats_counter_name(C_PROMISE_BROKEN), "pbroken");
+	assert_string_equal(stats_counter_name(C_FOLLOW_UP_MISSING), "fumiss");
 	assert_null(stats_counter_name(COUNTER_COUNT));
 }
 
@@ -351,7 +353,32 @@ test_resp_avg(void **state)
 	assert_int_equal(v, -777);
 }
 
-#define RENDER_FIELDS 33
+/* Recovered share of the complaint tickets rated after the complaint; absent with none rated. */
+static void
+test_recovery_rate(void **state)
+{
+	struct totals	t;
+	int64_t		v = -777;
+
+	(void)state;
+	memset(&t, 0, sizeof t);
+	t.c[C_RECOVERED] = 0;
+	assert_false(stats_recovery_rate_tenths(&t, &v));
+	assert_int_equal(v, -777);
+	t.c[C_RECOVERY_RATED] = 3;
+	t.c[C_RECOVERED] = 1;
+	assert_true(stats_recovery_rate_tenths(&t, &v));
+	assert_int_equal(v, 333);		/* 33.33 */
+	t.c[C_RECOVERED] = 2;
+	assert_true(stats_recovery_rate_tenths(&t, &v));
+	assert_int_equal(v, 667);		/* 66.67 up */
+	t.c[C_RECOVERY_RATED] = 8;
+	t.c[C_RECOVERED] = 1;
+	assert_true(stats_recovery_rate_tenths(&t, &v));
+	assert_int_equal(v, 125);		/* 12.5 exactly */
+}
+
+#define RENDER_FIELDS 37
 
 /* The fields of one window, in order. */
 struct capture {
@@ -439,6 +466,10 @@ test_render_zero(void **state)
 		{ "resolution_max_s_24h", NULL },
 		{ "promise_kept_24h", NULL },
 		{ "promise_broken_24h", NULL },
+		{ "recovered_24h", NULL },
+		{ "recovery_rated_24h", NULL },
+		{ "recovery_rate_24h", NULL },
+		{ "follow_up_missing_24h", NULL },
 		{ "agents_24h", NULL },
 	};
 	struct totals	t;
@@ -485,6 +516,10 @@ test_render_full(void **state)
 		{ "resolution_max_s_7d", "5400" },
 		{ "promise_kept_7d", "5" },
 		{ "promise_broken_7d", "1" },
+		{ "recovered_7d", "2" },
+		{ "recovery_rated_7d", "3" },
+		{ "recovery_rate_7d", "66.7" },		/* 2/3 */
+		{ "follow_up_missing_7d", "1" },
 		{ "agents_7d", NULL },
 	};
 	struct totals	t;
@@ -518,6 +553,9 @@ test_render_full(void **state)
 	t.c[C_RES_MET] = 1;
 	t.c[C_RES_MISSED] = 2;
 	t.c[C_PROMISE_KEPT] = 5;
+	t.c[C_RECOVERY_RATED] = 3;
+	t.c[C_RECOVERED] = 2;
+	t.c[C_FOLLOW_UP_MISSING] = 1;
 	t.c[C_PROMISE_BROKEN] = 1;
 	t.resp_n = 7;
 	t.resp_p50_ms = 29500;
@@ -563,6 +601,11 @@ test_render_partial(void **state)
 		{ "resolution_max_s_000000000000001h", NULL },
 		{ "promise_kept_000000000000001h", NULL },
 		{ "promise_broken_000000000000001h", NULL },
+		/* complaints, so the recovery counts show, none rated yet */
+		{ "recovered_000000000000001h", "0" },
+		{ "recovery_rated_000000000000001h", "0" },
+		{ "recovery_rate_000000000000001h", NULL },
+		{ "follow_up_missing_000000000000001h", "0" },
 		{ "agents_000000000000001h", NULL },
 	};
 	struct totals	t;
@@ -620,6 +663,11 @@ test_render_policies(void **state)
 		{ "resolution_max_s_30d", "0" },
 		{ "promise_kept_30d", "0" },
 		{ "promise_broken_30d", "3" },
+		/* no complaint in the window, but a follow-up it missed: the recovery counts show */
+		{ "recovered_30d", "0" },
+		{ "recovery_rated_30d", "0" },
+		{ "recovery_rate_30d", NULL },
+		{ "follow_up_missing_30d", "1" },
 		{ "agents_30d", NULL },
 	};
 	struct capture	cap;
@@ -640,6 +688,7 @@ test_render_policies(void **state)
 	t.c[C_FIRST_MISSED] = 1;
 	t.c[C_RES_N] = 1;
 	t.c[C_RES_SUM_MS] = 400;
+	t.c[C_FOLLOW_UP_MISSING] = 1;
 	t.c[C_RES_MAX_MS] = 400;
 	t.c[C_PROMISE_BROKEN] = 3;
 	t.resp_n = 2;
@@ -697,6 +746,7 @@ main(void)
 		cmocka_unit_test(test_nps),
 		cmocka_unit_test(test_complaint_rate),
 		cmocka_unit_test(test_resp_avg),
+		cmocka_unit_test(test_recovery_rate),
 		cmocka_unit_test(test_render_zero),
 		cmocka_unit_test(test_render_full),
 		cmocka_unit_test(test_render_partial),

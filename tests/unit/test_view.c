@@ -40,7 +40,7 @@ static const char *const layout_figures[] = {
 	"reply_sla_missed", "next_reply_met", "next_reply_avg_s", "first_reply_met", "first_reply_avg_s",
 	"resolution_met", "resolution_avg_s", "promise_kept", "next_reply_max_s", "first_reply_max_s",
 	"resolution_max_s", "next_reply_missed", "first_reply_missed", "resolution_missed", "promise_broken",
-	"agents",
+	"recovered", "recovery_rated", "recovery_rate", "follow_up_missing", "agents",
 };
 
 /* Asserts that key's fields are in the layout order: updated_at, then each figure (NULL: the tickets). */
@@ -72,7 +72,7 @@ static void assert_layout(const char *key)
 	freeReplyObject(r);
 }
 
-/* Every figure: exact contents, 119 fields, the hash replaced whole (MULTI, DEL, HSET, EXEC) in layout order. */
+/* Every figure: exact contents, 147 fields, the hash replaced whole (MULTI, DEL, HSET, EXEC) in layout order. */
 static void test_stats_full(void **state)
 {
 	struct view_flush *f = view_flush_begin(test_cur->view);
@@ -211,7 +211,8 @@ static void test_memo_absent(void **state)
 	    "\"first_reply_max_s_1h\" \"first_reply_max_s_30d\" \"resolution_max_s_1h\" \"resolution_max_s_7d\" "
 	    "\"resolution_max_s_30d\" \"next_reply_missed_1h\" \"next_reply_missed_7d\" \"next_reply_missed_30d\" "
 	    "\"first_reply_missed_1h\" \"first_reply_missed_30d\" \"resolution_missed_1h\" \"resolution_missed_30d\" "
-	    "\"promise_broken_1h\" \"promise_broken_30d\"",
+	    "\"promise_broken_1h\" \"promise_broken_30d\" \"recovered_30d\" \"recovery_rated_30d\" "
+	    "\"recovery_rate_1h\" \"recovery_rate_30d\" \"follow_up_missing_30d\"",
 	    "\"EXEC\""}, 4);
 	/* The HSET between: only what changed, and nothing of 24h, whose figures did not. */
 	for (int i = 0; i < 2; i++)
@@ -378,7 +379,7 @@ static double redis_cpu(void)
 }
 
 /*
- * Redis CPU per agent stats write, 10,000 agents pipelined in one flush: all 131 fields
+ * Redis CPU per agent stats write, 10,000 agents pipelined in one flush: all 147 fields
  * (one HSET), then the mixed figures (MULTI, HSET, HDEL, EXEC). Only with
  * FEEDBACKD_VIEW_BENCH set: it measures, it is not a check of behaviour.
  */
@@ -408,7 +409,7 @@ static void test_bench_cpu(void **state)
 		assert_int_equal(test_cmd_int("DBSIZE"), 10000);
 		assert_int_equal(test_cmd_int("HLEN fb:agent:{agent-00042}:stats"), full ? TEST_FULL_FIELDS : 79);
 		printf("view bench: %s: %.2f us Redis CPU per agent stats write (10000 agents), of which "
-		    "%.2f us in HSET itself\n", full ? "131 fields, HSET" : "79 fields + 52 deleted, MULTI/HSET/HDEL/EXEC",
+		    "%.2f us in HSET itself\n", full ? "147 fields, HSET" : "90 fields + 57 deleted, MULTI/HSET/HDEL/EXEC",
 		    (after - before) * 1e6 / 10000, usec_of("hset") / 10000.0);
 	}
 }

@@ -30,8 +30,8 @@
 #include "view.h"
 #include "viewq.h"
 
-/* Every field of a hash with all figures defined: 32 per default window and 3. */
-#define ALL_FIELDS 131
+/* Every field of a hash with all figures defined: 36 per default window and 3. */
+#define ALL_FIELDS 147
 
 static struct redisserver srv;
 static struct event_base *base;
@@ -93,10 +93,10 @@ static void queue(struct viewq *q, const char *agent, int64_t open)
 {
 	/*
 	 * r s5 sat neu dis ssum n10 pro det cmp rep rn rsum rmax met miss,
-	 * frn frsum frmax frmet frmiss nrmax rsn rssum rsmax rsmet rsmiss pkept pbroken
+	 * frn frsum frmax frmet frmiss nrmax rsn rssum rsmax rsmet rsmiss pkept pbroken rcrated rcsat fumiss
 	 */
 	static const int64_t c[COUNTER_COUNT] = {10, 8, 6, 1, 1, 33, 2, 1, 1, 2, 8, 4, 10000, 4499, 3, 1,
-	    3, 5501, 2500, 2, 1, 4499, 2, 7201000, 5400000, 1, 1, 5, 2};
+	    3, 5501, 2500, 2, 1, 4499, 2, 7201000, 5400000, 1, 1, 5, 2, 3, 2, 1};
 	struct task_view v = {.agent = agent, .open = open, .newest_ms = 1000};
 
 	for (int w = 0; w < WINDOWS_MAX; w++)

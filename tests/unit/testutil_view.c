@@ -214,41 +214,49 @@ static const char *const field_names[STATS_FIGURES] = {
 	"reply_sla_missed", "first_reply_met", "first_reply_missed", "first_reply_avg_s",
 	"first_reply_max_s", "next_reply_met", "next_reply_missed", "next_reply_avg_s", "next_reply_max_s",
 	"resolution_met", "resolution_missed", "resolution_avg_s", "resolution_max_s", "promise_kept",
-	"promise_broken", "agents"
+	"promise_broken", "recovered", "recovery_rated", "recovery_rate", "follow_up_missing", "agents"
 };
 /*
  * r s5 sat neu dis ssum n10 pro det cmp rep rn rsum rmax met miss,
- * frn frsum frmax frmet frmiss nrmax rsn rssum rsmax rsmet rsmiss pkept pbroken
+ * frn frsum frmax frmet frmiss nrmax rsn rssum rsmax rsmet rsmiss pkept pbroken rcrated rcsat fumiss
  */
 static const int64_t mixed[4][COUNTER_COUNT] = {
 	{3, 3, 2, 0, 1, 11, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0},
 	{10, 8, 6, 1, 1, 33, 2, 1, 1, 2, 8, 4, 10000, 4499, 3, 1,
-	    3, 5501, 2500, 2, 1, 4499, 2, 7201000, 5400000, 1, 1, 5, 2},
+	    3, 5501, 2500, 2, 1, 4499, 2, 7201000, 5400000, 1, 1, 5, 2, 3, 2, 1},
 	{16, 0, 0, 0, 0, 0, 16, 1, 4, 3, 7, 1, 1500, 1500, 0, 2,
-	    1, 1500, 1500, 0, 2, 0, 0, 0, 0, 0, 1, 0, 1},
+	    1, 1500, 1500, 0, 2, 0, 0, 0, 0, 0, 1, 0, 1, 1, 0, 0},
 	{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
 };
 /* The histogram's count, p50 and p90 (ms) per window: 2.2 s and 4.499 s; 1.5 s up. */
 static const int64_t mixed_pct[4][3] = {{0, 0, 0}, {4, 2200, 4499}, {1, 1500, 1500}, {0, 0, 0}};
 static const char *const mixed_want[4][STATS_FIGURES] = {
-	/* 2/3 = 66.67%, dsat 1/3, 11/3 = 3.667: no scale-10, no replies, no closed clocks, no policy figures */
+	/*
+	 * 2/3 = 66.67%, dsat 1/3, 11/3 = 3.667: no scale-10, no replies, no closed clocks, no policy
+	 * figures; a complaint, so recovery counts, none rated
+	 */
 	{"3", "2", "0", "1", "66.7", "33.3", "3.67", "0", NULL, "1", "0", NULL, NULL, NULL, NULL, NULL, "0",
-	    "0", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+	    "0", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+	    "0", "0", NULL, "0", NULL},
 	/*
 	 * 6/8 = 75%, dsat 1/8, 33/8 = 4.125 up, nps 0, 2/8 = 25%, 10 s/4 = 2.5 up, 4.499 s down; first
 	 * replies 5.501 s/3 = 1.83 up, 2.5 s up; the next one 4.499 s, met; resolutions
-	 * 7201 s/2 = 3600.5 up, 5400 s
+	 * 7201 s/2 = 3600.5 up, 5400 s; recovered 2 of 3 rated = 66.67%
 	 */
 	{"10", "6", "1", "1", "75.0", "12.5", "4.13", "2", "0.0", "2", "8", "25.0", "3", "4", "2", "4",
-	    "3", "1", "2", "1", "2", "3", "1", "0", "4", "4", "1", "1", "3601", "5400", "5", "2", NULL},
+	    "3", "1", "2", "1", "2", "3", "1", "0", "4", "4", "1", "1", "3601", "5400", "5", "2",
+	    "2", "3", "66.7", "1", NULL},
 	/*
 	 * no scale-5; nps -3/16 = -18.75 away from zero; 3/7 = 42.86%; 1.5 s up; the clock a
-	 * first reply, so no next-reply figures; a resolution missed, none solved; a promise broken
+	 * first reply, so no next-reply figures; a resolution missed, none solved; a promise broken;
+	 * one complaint rated after it, not satisfied: 0%
 	 */
 	{"16", "0", "0", "0", NULL, NULL, NULL, "16", "-18.8", "3", "7", "42.9", "2", "2", "2", "2", "0",
-	    "2", "0", "2", "2", "2", NULL, NULL, NULL, NULL, "0", "1", NULL, NULL, "0", "1", NULL},
+	    "2", "0", "2", "2", "2", NULL, NULL, NULL, NULL, "0", "1", NULL, NULL, "0", "1",
+	    "0", "1", "0.0", "0", NULL},
 	{"0", "0", "0", "0", NULL, NULL, NULL, "0", NULL, "0", "0", NULL, NULL, NULL, NULL, NULL, "0",
-	    "0", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+	    "0", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+	    NULL, NULL, NULL, NULL, NULL},
 };
 
 /* See testutil_view.h. */

@@ -18,7 +18,7 @@
 #include "view.h"
 
 /* A stats hash with every field: 29 per default window and 3. */
-#define TEST_FULL_FIELDS 131
+#define TEST_FULL_FIELDS 147
 /* The memo's entries: every figure of every window (agents_W too, a group's), open and overdue. */
 #define TEST_MEMO_FIELDS (4 * STATS_FIGURES + 2)
 #define TEST_NOW 1795341660123LL
