@@ -102,6 +102,9 @@ reply_target.critical = 15s
 at_risk = 0.6
 # remember answered tickets, so that a customer's later message starts a next-reply clock
 ticket_memory = 3d
+# A complaint's follow-up is due a day after its answer (docs/service-recovery.md).
+[recovery]
+follow_up_within = 1d
 [http]
 listen = 127.0.0.1:$http_port
 # Two teams (docs/redis-keys.md): fb:team:{support}:stats, fb:team:{sales}:stats, their rankings.
@@ -141,7 +144,7 @@ expected_dlq=$(summary dead_letters)
 expected_lines=$(summary lines)
 echo "==> producing a sample stream: 5 agents over 25 days, $expected_lines Kafka records:"
 echo "    $(summary rating) ratings, $(summary complaint) complaints, $(summary message) customer messages," \
-	"$(summary reply) replies, $(summary status) status changes, $(summary duplicates) sent twice, $expected_dlq malformed"
+	"$(summary reply) replies, $(summary status) status changes, $(summary follow_up) follow-ups, $(summary duplicates) sent twice, $expected_dlq malformed"
 # KEY<TAB>JSON: every event of a ticket has the ticket as key, so one partition keeps them in order.
 kcat -P -b "$bootstrap" -t feedback.events -K $'\t' -l "$work/events.txt"
 
@@ -177,6 +180,11 @@ wait_for 30 all_dead_lettered || { echo "dead letters missing"; tail "$work/feed
 
 echo "==> waiting for two unanswered critical complaints to pass their 15 s reply target"
 wait_for 40 breached || { echo "no breach alert"; tail "$work/feedbackd.log"; exit 1; }
+follow_up_due() {
+	[ "$("${rcli[@]}" --raw hexists 'fb:agent:{ben}:alerts' "follow_up_due:$(summary follow_up_due)")" = 1 ]
+}
+echo "==> waiting for a complaint ben answered a day ago, never followed up, to fall due"
+wait_for 40 follow_up_due || { echo "no follow_up_due alert"; tail "$work/feedbackd.log"; exit 1; }
 sleep 1
 
 echo

@@ -92,6 +92,22 @@ def teams_view(to, args):
         print("  (nobody has enough ratings)")
 
 
+def recovery_view(to, args, agents):
+    """Service recovery per agent (docs/service-recovery.md), in the rankings' window."""
+    w = args.rank_window
+    print(f"\nservice recovery, {w}: complaint tickets rated after the complaint, and answered complaints not"
+          " followed up in time:")
+    for agent in agents:
+        stats = hgetall(to, f"{args.prefix}agent:{{{agent}}}:stats")
+        if f"recovery_rated_{w}" not in stats:
+            print(f"  {agent:<8} no complaint in {w}")
+            continue
+        rate = stats.get(f"recovery_rate_{w}")
+        print(f"  {agent:<8} recovered {stats[f'recovered_{w}']} of {stats[f'recovery_rated_{w}']} rated"
+              f" ({rate + '%' if rate else 'none rated'}), follow-ups missing {stats[f'follow_up_missing_{w}']}"
+              f" (complaints in {w}: {stats[f'complaints_{w}']})")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-p", "--port", type=int, default=6379)
@@ -149,6 +165,7 @@ def main():
                   " so this may be chance")
         else:
             print(f"  {agent:<8} ok         CSAT {csat or '-'}% from {n} ratings")
+    recovery_view(to, args, agents)
     teams_view(to, args)
     alerts = redis(to, "XRANGE", args.prefix + "alerts", "-", "+")
     shown = [json.loads(a) for a in alerts if a.startswith("{")]

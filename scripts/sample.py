@@ -4,16 +4,19 @@
 Writes one event per line to stdout as KEY<TAB>JSON (the key is the ticket, or the agent
 for a rating without one, as docs/events.md suggests; produce with kcat -K '\\t'), plus a
 few malformed lines, and a summary of what a correct daemon must count to the file given
-with --summary. Summary keys: rating, complaint, message, reply, status (distinct events),
-duplicates, dead_letters, lines, open_tickets (per agent), vip_friday (the opening and the
-deadline of the business-hours ticket, epoch ms).
+with --summary. Summary keys: rating, complaint, message, reply, status, follow_up (distinct
+events), duplicates, dead_letters, lines, open_tickets (per agent), vip_friday (the opening
+and the deadline of the business-hours ticket, epoch ms), follow_up_due (the ticket whose
+follow-up falls due on screen).
 
 The stream covers the last 25 days for five agents: support conversations (tickets opened
 by a customer message or a complaint, then one to three message/reply exchanges, some
 answered after the 4 h demo target), CSAT and NPS surveys after most conversations, a few
 tickets still waiting for an answer, two critical complaints that breach their 15 s demo
 target on screen, a reply that overtook its message, two events sent twice, and malformed
-lines for the dead-letter topic. Three tickets of ana's are in the `vip` queue, under the
+lines for the dead-letter topic. Most answered complaints are followed up (ben seldom does);
+chloe has a complaint answered, followed up and rated 5 (a recovery), and ben one answered a
+day ago whose follow-up falls due on screen. Three tickets of ana's are in the `vip` queue, under the
 demo's business-hours policy (Monday to Friday 09:00-18:00, Europe/Berlin; first reply
 4 h, promise 8 h, resolution 3 days): one opened on the latest Friday at 17:30 whose
 Monday deadline (12:30) has passed, never answered; one answered on the Monday; and one
@@ -81,7 +84,8 @@ def main():
     tickets = []   # [(key, [json line, ...])], each ticket's lines in the order to produce them
     loose = []     # (key, json line) with no ordering constraint
     seq = 0
-    expected = {"rating": 0, "complaint": 0, "message": 0, "reply": 0, "status": 0}
+    expected = {"rating": 0, "complaint": 0, "message": 0, "reply": 0, "status": 0, "follow_up": 0}
+    answered_complaints = {}   # ticket -> (agent, ts of the reply that answered its first complaint)
     open_tickets = {a: 0 for a in AGENTS}
 
     def event(kind, agent, ts, **fields):
@@ -143,6 +147,8 @@ def main():
                     waiting = True
                     break
                 answer = event("reply", agent, replied, ticket_id=ticket)
+                if '"complaint"' in opener:
+                    answered_complaints.setdefault(ticket, (agent, replied))
                 if t + TARGET * AT_RISK > now + MARGIN:
                     lines += [opener, answer]       # live: message, then reply
                 else:
@@ -158,6 +164,29 @@ def main():
                 tickets.append((ticket, lines))
         for _ in range(surveys):
             loose.append((agent, survey(agent, p_good, now - age(agent))))
+
+    # Service recovery (docs/service-recovery.md): most agents follow their answered complaints
+    # up within the demo's day; ben, in his bad stretch, seldom does. Drawn apart, so the
+    # conversations above stay as they were.
+    follow = random.Random(20261207)
+    by_key = dict(tickets)
+    for ticket, (agent, replied) in answered_complaints.items():
+        at = replied + follow.randint(2 * 60, 20 * 60) * MIN
+        if follow.random() < (0.25 if agent == "ben" else 0.85) and at < now - MIN:
+            by_key[ticket].append(event("follow_up", agent, at, ticket_id=ticket))
+    # chloe's textbook recovery: a complaint two days ago, answered, followed up, rated 5.
+    start = now - 2 * DAY
+    tickets.append(("chloe-recovery", [
+        event("complaint", "chloe", start, ticket_id="chloe-recovery", severity="high", category="refund"),
+        event("reply", "chloe", start + 30 * MIN, ticket_id="chloe-recovery"),
+        event("follow_up", "chloe", start + 5 * HOUR, ticket_id="chloe-recovery"),
+        event("rating", "chloe", start + 6 * HOUR, score=5, ticket_id="chloe-recovery")]))
+    # ben answered a complaint a day ago and never followed it up: its follow-up falls due
+    # ([recovery] follow_up_within = 1d in the demo) on screen, and follow_up_due fires.
+    expected["follow_up_due"] = "ben-no-follow-up"
+    tickets.append(("ben-no-follow-up", [
+        event("complaint", "ben", now - DAY - HOUR, ticket_id="ben-no-follow-up", category="delivery"),
+        event("reply", "ben", now - DAY + 20_000, ticket_id="ben-no-follow-up")]))
 
     # Waiting customers: critical complaints whose 15 s demo target runs out on screen.
     for agent in ("ben", "dev"):

@@ -247,6 +247,13 @@ clock_early_waits(const struct clock_state *s)
 	return s->extra != NULL && s->extra->expires > 0;
 }
 
+/* See clock.h. */
+int64_t
+clock_early_reply(const struct clock_state *s)
+{
+	return clock_early_waits(s) ? s->extra->early : CLOCK_NONE;
+}
+
 /*
  * The ticket's extras, made on first need (a status event, a resolution clock, an early
  * reply); NULL when out of memory. Episodes that fired before keep the points they fired at.

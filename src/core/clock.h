@@ -191,6 +191,9 @@ bool clock_holds_names(const struct clock_state *s);
 bool clock_reply_running(const struct clock_state *s);
 bool clock_reply_overdue(const struct clock_state *s);
 
+/* The ts of the reply waiting for its message (an early reply); CLOCK_NONE when none waits. */
+int64_t clock_early_reply(const struct clock_state *s);
+
 /* A running clock's deadline (the reply clock's, else the resolution clock's); CLOCK_NONE if none. */
 int64_t clock_due(const struct clock_state *s);
 

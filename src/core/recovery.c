@@ -153,34 +153,56 @@ static int64_t recovery_forget_at(const struct recovery *r, const struct recover
 	return (r->complaint > r->created ? r->complaint : r->created) + cfg->rating_within_ms;
 }
 
+/* Whether the follow-up came within follow_up_within of the answer: nothing to judge. */
+static bool recovery_in_time(const struct recovery *r, const struct recovery_config *cfg)
+{
+	return recovery_followed(r) && r->followed <= recovery_due(r, cfg);
+}
+
+/*
+ * When the follow-up is judged: at its due time, but not before grace_ms after the complaint
+ * was applied, so that the events of a ticket applied together (history, a backlog) count as
+ * their times say, whatever order their tasks apply them in.
+ */
+static int64_t recovery_judge_at(const struct recovery *r, const struct recovery_config *cfg)
+{
+	int64_t due = recovery_due(r, cfg), settled = r->created + cfg->grace_ms;
+
+	return settled > due ? settled : due;
+}
+
 /* See recovery.h. */
 int64_t recovery_next(const struct recovery *r, const struct recovery_config *cfg)
 {
-	if (recovery_followed(r))
-		return r->rated ? r->complaint : recovery_forget_at(r, cfg);
-	if (r->due_fired)
+	if (r->answered == RECOVERY_NONE)
+		return recovery_forget_at(r, cfg);
+	if (!r->due_fired && !recovery_in_time(r, cfg))
+		return recovery_judge_at(r, cfg);
+	if (!recovery_followed(r))
 		return RECOVERY_NONE;
-	if (r->answered != RECOVERY_NONE)
-		return recovery_due(r, cfg);
-	return recovery_forget_at(r, cfg);
+	return r->rated ? r->complaint : recovery_forget_at(r, cfg);
 }
 
 /* See recovery.h. */
 bool recovery_fire(struct recovery *r, const struct recovery_config *cfg, const char *ticket, int64_t now_ms,
     struct recovery_effects *out)
 {
-	int64_t next = recovery_next(r, cfg);
+	int64_t next = recovery_next(r, cfg), due = recovery_due(r, cfg);
 
 	recovery_reset(out);
 	if (next == RECOVERY_NONE || next > now_ms)
 		return true;
-	if (r->answered == RECOVERY_NONE || recovery_followed(r))
+	if (r->answered == RECOVERY_NONE || r->due_fired || recovery_in_time(r, cfg))
 		return false;
-	/* The follow-up is due and missing: counted at its due time, like a missed reply target. */
+	/*
+	 * No follow-up within the target: counted at its due time, like a missed reply target.
+	 * Paged only while still awaited, and only about what was due after the complaint was
+	 * applied (history replayed pages nobody).
+	 */
 	r->due_fired = true;
 	out->changed = true;
-	out->adds[out->n_adds++] = (struct recovery_add){C_FOLLOW_UP_MISSING, recovery_due(r, cfg)};
-	if (r->created <= recovery_due(r, cfg)) {
+	out->adds[out->n_adds++] = (struct recovery_add){C_FOLLOW_UP_MISSING, due};
+	if (!recovery_followed(r) && r->created <= due) {
 		recovery_alert(r, cfg, ticket, true, now_ms, out);
 		out->n_alerts = 1;
 	}

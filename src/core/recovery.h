@@ -16,6 +16,7 @@
 struct recovery_config {
 	int64_t follow_up_within_ms; /* a follow-up is due this long after the complaint's answer */
 	int64_t rating_within_ms;    /* a rating this long after the complaint still counts; then it is forgotten */
+	int64_t grace_ms;            /* the follow-up is judged no sooner than this after the complaint was applied */
 };
 
 /*
@@ -71,17 +72,19 @@ void recovery_rating(struct recovery *r, const struct recovery_config *cfg, int6
 bool recovery_satisfied(int score, int scale);
 
 /*
- * The recovery's timer ran at now_ms: a missing follow-up is counted, and alerted unless its
- * complaint was applied after it was due (history replayed pages nobody). False when the
- * recovery is over (rated and followed up, or rating_within past both the complaint and its
- * applying, with nothing due): forget it.
+ * The recovery's timer ran at now_ms: a follow-up missing at its due time (none, or a late
+ * one) is counted, and alerted while none came, unless the complaint was applied after it
+ * was due (history replayed pages nobody). False when the recovery is over (rated and
+ * followed up, or rating_within past both the complaint and its applying, with nothing to
+ * judge): forget it.
  */
 bool recovery_fire(struct recovery *r, const struct recovery_config *cfg, const char *ticket, int64_t now_ms,
     struct recovery_effects *out);
 
 /*
- * When the recovery's timer runs next: its follow-up's due time, or when it is over;
- * RECOVERY_NONE while an overdue follow-up is awaited (kept until it comes).
+ * When the recovery's timer runs next: when its follow-up is judged (its due time, or
+ * grace_ms after the complaint was applied if later), or when it is over; RECOVERY_NONE
+ * while a missing follow-up is awaited (kept until it comes).
  */
 int64_t recovery_next(const struct recovery *r, const struct recovery_config *cfg);
 

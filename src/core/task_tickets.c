@@ -149,15 +149,22 @@ static void task_recovery_part(struct task *t, const struct event *e, int64_t no
 	task_ticket_settle(t, i);
 }
 
-/* A complaint starts its ticket's recovery, unless one is under way; false when out of memory. */
+/*
+ * A complaint starts its ticket's recovery, unless one is under way; a reply that came before
+ * it (an early reply, which its clock is about to pair) is its answer. False when out of memory.
+ */
 static bool task_recovery_open(struct task *t, uint32_t i, const struct event *e, int64_t now_ms)
 {
 	struct tickets_slot *k = &t->tickets.v[i];
+	int64_t early = clock_early_reply(&k->clock);
+	struct recovery_effects fx;
 
 	if (k->recovery != NULL)
 		return true;
 	if ((k->recovery = recovery_new(e->agent_id, strlen(e->agent_id), e->severity, e->ts_ms, now_ms)) == NULL)
 		return false;
+	if (early != CLOCK_NONE)
+		recovery_reply(k->recovery, &t->cfg->recovery, e->ticket_id, early, false, now_ms, &fx);
 	task_ticket_dirty(t, i);
 	return true;
 }

@@ -788,6 +788,7 @@ void engine_reconfigure(struct engine *e)
 	e->tcfg.clocks.memory_ms = cfg->ticket_memory_ms;
 	e->tcfg.recovery.follow_up_within_ms = cfg->follow_up_within_ms;
 	e->tcfg.recovery.rating_within_ms = cfg->rating_within_ms;
+	e->tcfg.recovery.grace_ms = cfg->status_grace_ms;
 	e->tcfg.clocks.grace_ms = cfg->status_grace_ms;
 	/* Running clocks keep their terms; tickets started from now on take these. */
 	if (!policyset_load(&e->policies, cfg)) {

@@ -48,8 +48,13 @@ def status(agent, ts_ms, ticket, value, eid=None, as_dict=False):
     return d if as_dict else json.dumps(d)
 
 
-def reply(agent, ts_ms, ticket, eid=None, as_dict=False):
-    d = _event("reply", agent, ts_ms, eid, ticket_id=ticket)
+def reply(agent, ts_ms, ticket, eid=None, as_dict=False, follow_up=None):
+    d = _event("reply", agent, ts_ms, eid, ticket_id=ticket, follow_up=follow_up)
+    return d if as_dict else json.dumps(d)
+
+
+def follow_up(agent, ts_ms, ticket, eid=None, as_dict=False):
+    d = _event("follow_up", agent, ts_ms, eid, ticket_id=ticket)
     return d if as_dict else json.dumps(d)
 
 

@@ -67,12 +67,16 @@ def in_window(ts, now, span, spans):
 
 COUNTERS = ("r", "s5", "sat", "neu", "dis", "ssum", "n10", "pro", "det",
             "cmp", "rep", "rn", "rsum", "rmax", "met", "miss",
-            "frn", "frsum", "frmax", "frmet", "frmiss", "nrmax")
+            "frn", "frsum", "frmax", "frmet", "frmiss", "nrmax", "rcrated", "rcsat", "fumiss")
 MAXIMA = ("rmax", "frmax", "nrmax")
 
 
+FOLLOW_UP_WITHIN = 3 * DAY  # [recovery] defaults
+RATING_WITHIN = 7 * DAY
+
+
 def raw_counters(events, reply_target_ms=DAY, late_before=None, now=None, targets=None,
-                 pair_horizon_ms=7 * DAY, ticket_memory_ms=0):
+                 pair_horizon_ms=7 * DAY, ticket_memory_ms=0, follow_up_within_ms=FOLLOW_UP_WITHIN):
     """Per agent, a list of (ts, {counter: delta}) contributions, plus open clocks.
 
     Reply clocks as in src/core/clock.c: a message or complaint on a ticket without
@@ -85,8 +89,15 @@ def raw_counters(events, reply_target_ms=DAY, late_before=None, now=None, target
     The default policy: with [sla] ticket_memory 0 (the default) a ticket is forgotten at its
     reply, so every clock is a first-reply clock (fr* too); with ticket_memory_ms > 0 (longer
     than the test runs) one started after the ticket had a reply is a next-reply clock (nrmax).
+
+    Service recovery as in src/core/recovery.c (docs/service-recovery.md): a complaint starts
+    its ticket's recovery, credited to its agent; the first reply after it answers it; a
+    follow_up event, or a reply with follow_up true, after the answer follows it up; the first
+    rating of the ticket after the complaint, within RATING_WITHIN, counts rcrated (and rcsat
+    when satisfied) at its ts; an answer with no follow-up by answer + follow_up_within_ms
+    (<= now) counts fumiss then.
     """
-    seen, contrib, clocks, early, answered = set(), {}, {}, {}, {}
+    seen, contrib, clocks, early, answered, recs = set(), {}, {}, {}, {}, {}
     targets = targets or {}
 
     def answer(agent, ticket, start, replied, target):
@@ -121,6 +132,10 @@ def raw_counters(events, reply_target_ms=DAY, late_before=None, now=None, target
         elif kind in ("complaint", "message"):
             if kind == "complaint":
                 c["cmp"] = 1
+                r = recs.setdefault(ev["ticket_id"], {"agent": a, "complaint": ts, "answered": None,
+                                                      "followed": None, "rated": False})
+                if r["complaint"] == ts and ev["ticket_id"] in early and early[ev["ticket_id"]] > ts:
+                    r["answered"] = early[ev["ticket_id"]]  # the reply that came first answers it
                 target = targets.get(ev.get("severity", "normal"), reply_target_ms)
             else:
                 target = reply_target_ms
@@ -136,12 +151,33 @@ def raw_counters(events, reply_target_ms=DAY, late_before=None, now=None, target
         elif kind == "reply":
             c["rep"] = 1
             t = ev["ticket_id"]
+            r = recs.get(t)
+            if r is not None and ts > r["complaint"]:
+                if r["answered"] is None or ts < r["answered"]:
+                    r["answered"] = ts
+                if ev.get("follow_up") and ts > r["answered"]:
+                    r["followed"] = max(ts, r["followed"] or ts)
             if t not in clocks:
                 early[t] = min(ts, early.get(t, ts))
             elif ts >= clocks[t][1]:
                 ag, start, tg = clocks.pop(t)
                 answer(ag, t, start, ts, tg)
+        if kind == "follow_up" and ev["ticket_id"] in recs and ts > recs[ev["ticket_id"]]["complaint"]:
+            r = recs[ev["ticket_id"]]
+            r["followed"] = max(ts, r["followed"] or ts)
+        if kind == "rating" and ev.get("ticket_id") in recs:
+            r = recs[ev["ticket_id"]]
+            if not r["rated"] and r["complaint"] < ts <= r["complaint"] + RATING_WITHIN:
+                r["rated"] = True
+                sat = ev["score"] >= (4 if ev.get("scale", 5) == 5 else 9)
+                contrib.setdefault(r["agent"], []).append((ts, {"rcrated": 1, "rcsat": int(sat)}))
         contrib.setdefault(a, []).append((ts, c))
+    for r in recs.values():
+        if r["answered"] is None or now is None:
+            continue
+        due = r["answered"] + follow_up_within_ms
+        if now >= due and (r["followed"] is None or not r["answered"] < r["followed"] <= due):
+            contrib.setdefault(r["agent"], []).append((due, {"fumiss": 1}))
     if now is not None:
         for t, (ag, start, tg) in clocks.items():
             if now >= start + tg:
@@ -149,7 +185,8 @@ def raw_counters(events, reply_target_ms=DAY, late_before=None, now=None, target
     return contrib, clocks
 
 
-def expected_stats(events, now, sizes=DEFAULT_WINDOWS, reply_target_ms=DAY, targets=None):
+def expected_stats(events, now, sizes=DEFAULT_WINDOWS, reply_target_ms=DAY, targets=None,
+                   follow_up_within_ms=FOLLOW_UP_WITHIN):
     """{agent: {field: value}} as the contract stats hash must hold it at time now.
 
     targets: {severity: ms} for complaints, as [sla] reply_target.<severity> sets them.
@@ -159,7 +196,8 @@ def expected_stats(events, now, sizes=DEFAULT_WINDOWS, reply_target_ms=DAY, targ
     """
     windows = parse_windows(sizes)
     longest = max(span for _, span in windows)
-    contrib, clocks = raw_counters(events, reply_target_ms, now - longest, now, targets)
+    contrib, clocks = raw_counters(events, reply_target_ms, now - longest, now, targets,
+                                   follow_up_within_ms=follow_up_within_ms)
     return {agent: render_owner(items, [agent], clocks, now, windows) for agent, items in contrib.items()}
 
 
@@ -271,6 +309,12 @@ def render_window(name, t):
     put("next_reply_missed", ndone > 0, t["miss"] - t["frmiss"])
     put("next_reply_avg_s", nr > 0, nr and div_round(t["rsum"] - t["frsum"], nr * 1000))
     put("next_reply_max_s", nr > 0, div_round(t["nrmax"], 1000))
+    # service recovery (docs/service-recovery.md)
+    seen = t["cmp"] + t["rcrated"] + t["fumiss"] > 0
+    put("recovered", seen, t["rcsat"])
+    put("recovery_rated", seen, t["rcrated"])
+    put("recovery_rate", t["rcrated"] > 0, t["rcrated"] and div_round(1000 * t["rcsat"], t["rcrated"]), 1)
+    put("follow_up_missing", seen, t["fumiss"])
     return h
 
 

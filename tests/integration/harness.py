@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 # The parts below live in their own modules; the tests reach them as h.<name>.
 from checkpoint import agent_records, committed_events, outbox_entries, rule_states, unpack  # noqa: E402,F401
-from events import complaint, iso, message, new_event_id, parse_ts, rating, reply, status  # noqa: E402,F401
+from events import complaint, follow_up, iso, message, new_event_id, parse_ts, rating, reply, status  # noqa: E402,F401
 from expected import (DAY, DEFAULT_WINDOWS, HOUR, MINUTE, SECOND, diff_dicts, div_round,  # noqa: E402,F401
                       expected_stats, granularities, parse_duration, parse_windows, stats_key)
 from resp import RedisError, RespClient, _decode  # noqa: E402,F401

@@ -18,7 +18,7 @@
 #define HOUR (60 * MIN)
 #define DAY (24 * HOUR)
 
-static const struct recovery_config cfg = {3 * DAY, 7 * DAY};
+static const struct recovery_config cfg = {3 * DAY, 7 * DAY, 0};
 
 /* A fresh recovery of a high complaint by a17 at T0. */
 static struct recovery *complaint(void)
@@ -215,7 +215,8 @@ static void test_replayed(void **state)
 	recovery_rating(r, &cfg, T0 + DAY, true, &fx);
 	assert_int_equal(fx.n_adds, 2);
 	recovery_reply(r, &cfg, "T-1", T0 + HOUR, false, now, &fx);
-	assert_int_equal(recovery_next(r, &cfg), T0 + HOUR + 3 * DAY);
+	/* due long ago: judged at once */
+	assert_int_equal(recovery_next(r, &cfg), now);
 	assert_true(recovery_fire(r, &cfg, "T-1", now, &fx));
 	assert_adds(&fx, 1, (enum counter[]){C_FOLLOW_UP_MISSING}, (int64_t[]){T0 + HOUR + 3 * DAY});
 	assert_int_equal(fx.n_alerts, 0);
@@ -224,6 +225,42 @@ static void test_replayed(void **state)
 	assert_int_equal(fx.n_alerts, 0);
 	/* rated and followed up: over */
 	assert_false(recovery_fire(r, &cfg, "T-1", now, &fx));
+	free(r);
+}
+
+/*
+ * A ticket's events applied together (another partition, history): the follow-up is judged
+ * grace_ms after the complaint was applied when that is later than its due time, so a late
+ * follow-up already known is counted missing without paging, and one in time is not counted.
+ */
+static void test_judged_after_grace(void **state)
+{
+	const struct recovery_config graced = {3 * DAY, 7 * DAY, 10000};
+	int64_t now = T0 + 5 * DAY;
+	struct recovery *r = recovery_new("a17", 3, SEVERITY_NORMAL, T0, now);
+	struct recovery_effects fx;
+
+	(void)state;
+	recovery_reply(r, &graced, "T-1", T0 + HOUR, false, now, &fx);
+	assert_int_equal(recovery_next(r, &graced), now + 10000);
+	/* a follow-up a day late, applied before the judgement */
+	recovery_follow_up(r, &graced, "T-1", T0 + HOUR + 4 * DAY, now + 5000, &fx);
+	assert_int_equal(fx.n_alerts, 0);
+	assert_int_equal(recovery_next(r, &graced), now + 10000);
+	assert_true(recovery_fire(r, &graced, "T-1", now + 10000, &fx));
+	assert_adds(&fx, 1, (enum counter[]){C_FOLLOW_UP_MISSING}, (int64_t[]){T0 + HOUR + 3 * DAY});
+	assert_int_equal(fx.n_alerts, 0);
+	/* judged and followed up: kept for its rating until rating_within after it was applied */
+	assert_int_equal(recovery_next(r, &graced), now + 7 * DAY);
+	free(r);
+	/* one in time, applied a moment after the answer: nothing to judge, nothing counted */
+	r = recovery_new("a17", 3, SEVERITY_NORMAL, T0, now);
+	recovery_reply(r, &graced, "T-1", T0 + HOUR, false, now, &fx);
+	recovery_reply(r, &graced, "T-1", T0 + 2 * HOUR, true, now + 1, &fx);
+	assert_int_equal(fx.n_alerts, 0);
+	assert_int_equal(recovery_next(r, &graced), now + 7 * DAY);
+	assert_false(recovery_fire(r, &graced, "T-1", now + 7 * DAY, &fx));
+	assert_int_equal(fx.n_adds, 0);
 	free(r);
 }
 
@@ -236,6 +273,7 @@ int main(void)
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_rating),
 		cmocka_unit_test(test_replayed),
+		cmocka_unit_test(test_judged_after_grace),
 	};
 
 	return cmocka_run_group_tests_name("recovery", tests, NULL, NULL);

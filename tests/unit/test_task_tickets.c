@@ -363,6 +363,30 @@ static void test_recovery_followed(void **state)
 	task_free(t);
 }
 
+/* A reply that came before its complaint (paired by the clock as an early reply) is the recovery's answer. */
+static void test_recovery_early_answer(void **state)
+{
+	struct task *t = task_new(1, &cfg);
+	struct capture c = {0};
+	struct recovery *r;
+	struct event e;
+
+	(void)state;
+	e = ev("r1", EVENT_REPLY, "x1", "xT", T0 - HOUR, 0);
+	task_event(t, &e, T0);
+	e = ev("c1", EVENT_COMPLAINT, "x1", "xT", T0 - 2 * HOUR, 0);
+	task_event(t, &e, T0);
+	flush(t, T0, &c);
+	r = recovery_in(&c, "xT");
+	assert_non_null(r);
+	assert_int_equal(r->complaint, T0 - 2 * HOUR);
+	assert_int_equal(r->answered, T0 - HOUR);
+	free(r);
+	assert_int_equal(view_of(&c, "x1")->totals[0].c[C_RESP_N], 1);
+	cap_reset(&c);
+	task_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_recovery_rated),
 		cmocka_unit_test(test_recovery_follow_up_due),
 		cmocka_unit_test(test_recovery_followed),
+		cmocka_unit_test(test_recovery_early_answer),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
