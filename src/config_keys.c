@@ -209,6 +209,19 @@ static const struct config_key config_keys_table[] = {
 	RULE_SAMPLES(RULE_COMPLAINT_RATE_ABOVE, "complaint_rate_above"),
 	RULE_COMMON(RULE_RESPONSE_TIME_ABOVE, "response_time_above"),
 	RULE_SAMPLES(RULE_RESPONSE_TIME_ABOVE, "response_time_above"),
+	/* No mode or margin: it fires while suspect and resolves once not (docs/alert-rules.md). */
+	RULE(RULE_RATING_INTEGRITY, "rating_integrity_suspect", "enabled", CONFIG_BOOL, enabled, "true or false"),
+	RULE(RULE_RATING_INTEGRITY, "rating_integrity_suspect", "window", CONFIG_RULE_WINDOW, window,
+	    "one of the [windows] sizes"),
+	RULE(RULE_RATING_INTEGRITY, "rating_integrity_suspect", "threshold", CONFIG_RULE_THRESHOLD, threshold,
+	    "points the top-box share must exceed the peers' by"),
+	RULE(RULE_RATING_INTEGRITY, "rating_integrity_suspect", "for", CONFIG_OPTDURATION, for_ms,
+	    "pending period; 0 fires at once"),
+	RULE(RULE_RATING_INTEGRITY, "rating_integrity_suspect", "repeat_interval", CONFIG_OPTDURATION, repeat_ms,
+	    "re-publish a firing alert this often; 0 never"),
+	RULE_SAMPLES(RULE_RATING_INTEGRITY, "rating_integrity_suspect"),
+	RULE(RULE_RATING_INTEGRITY, "rating_integrity_suspect", "confidence", CONFIG_RULE_CONFIDENCE, confidence,
+	    "one-sided confidence of each of its tests"),
 };
 
 _Static_assert(nitems(config_keys_table) <= CONFIG_KEYS_MAX, "raise CONFIG_KEYS_MAX");

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "integrity.h"
 #include "mpack.h"
 
 /* Bumped when the packed layout changes; older checkpoints are then refused, but for versions 1 to 3. */
@@ -20,13 +21,17 @@ _Static_assert(AGENT_V1_COUNTERS == C_SLA_MISSED + 1, "new counters go after C_S
 _Static_assert(AGENT_V3_COUNTERS == C_PROMISE_BROKEN + 1, "new counters go after C_PROMISE_BROKEN");
 /*
  * [version, open, overdue, newest, counts, [kind, since, pending_since, last_sent] x RULE_COUNT,
- * responses, team or nil, a group's active table ([[agents per window] per task]) or nil].
- * Versions 1 and 2 have the first 6 fields only: their agents' percentiles start from the
- * upgrade, and their team from their next event.
+ * responses, team or nil, a group's active table ([[agents per window] per task]) or nil,
+ * latest reply]. Version 3 has the first 9 fields, and the states of the first AGENT_V3_RULES
+ * rules; versions 1 and 2 have the first 6 fields only: their agents' percentiles start from
+ * the upgrade, and their team from their next event.
  */
-#define AGENT_FIELDS 9
+#define AGENT_FIELDS 10
+#define AGENT_V3_FIELDS 9
 #define AGENT_V2_FIELDS 6
-#define AGENT_ALL_FIELDS_SINCE 3   /* the first version with AGENT_FIELDS */
+#define AGENT_V3_RULES 5
+#define AGENT_V3 3                 /* the first version with responses, team and active table */
+_Static_assert(AGENT_V3_RULES == RULE_RESPONSE_TIME_ABOVE + 1, "new rules go after response_time_above");
 #define AGENT_RULE_FIELDS 4
 
 /* The rolling layout over ws of the first counters of enum counter, one slot each. */
@@ -46,13 +51,17 @@ bool agent_plan_init(struct agent_plan *plan, const struct windows *ws)
 }
 
 /* See agent.h. */
-size_t agent_incs_of(const struct event *e, struct rolling_inc out[AGENT_INCS_MAX])
+size_t agent_incs_of(const struct agent *a, const struct event *e, struct rolling_inc out[AGENT_INCS_MAX])
 {
 	size_t n = 0;
 
 	switch (e->type) {
 	case EVENT_RATING:
 		out[n++] = (struct rolling_inc){C_RATINGS, 1};
+		if (e->score == e->scale)
+			out[n++] = (struct rolling_inc){C_TOP, 1};
+		if (integrity_quick(a->last_reply_ms, e->ts_ms))
+			out[n++] = (struct rolling_inc){C_QUICK, 1};
 		if (e->scale == 5) {
 			out[n++] = (struct rolling_inc){C_S5, 1};
 			out[n++] = (struct rolling_inc){e->score >= 4 ? C_SATISFIED :
@@ -156,7 +165,7 @@ static void agent_facts(enum rule_id id, const char *agent_id, const struct rule
 	f->has_value = obs->has_value;
 	f->value = obs->value;
 	f->has_threshold = true;
-	f->threshold = rc->threshold;
+	f->threshold = obs->threshold;
 	f->samples = obs->samples;
 	f->has_interval = obs->has_interval;
 	f->lower = obs->lower;
@@ -260,18 +269,16 @@ bool agent_pack(msgpack_packer *pk, const struct agent *a, const struct agent_pl
 		return false;
 	if (a->team != NULL ? msgpack_pack_str_with_body(pk, a->team, strlen(a->team)) : msgpack_pack_nil(pk))
 		return false;
-	if (a->active == NULL)
-		return msgpack_pack_nil(pk) == 0;
-	if (msgpack_pack_array(pk, a->active_tasks))
+	if (a->active == NULL ? msgpack_pack_nil(pk) : msgpack_pack_array(pk, a->active_tasks))
 		return false;
-	for (uint32_t s = 0; s < a->active_tasks; s++) {
+	for (uint32_t s = 0; a->active != NULL && s < a->active_tasks; s++) {
 		if (msgpack_pack_array(pk, plan->counts.tiers))
 			return false;
 		for (size_t w = 0; w < plan->counts.tiers; w++)
 			if (msgpack_pack_int64(pk, a->active[s * WINDOWS_MAX + w]))
 				return false;
 	}
-	return true;
+	return msgpack_pack_int64(pk, a->last_reply_ms) == 0;
 }
 
 /* Reads a team (nil: none) into next; false when malformed or out of memory. */
@@ -304,14 +311,15 @@ static bool agent_unpack_active(const msgpack_object *o, struct agent *next, siz
 	return true;
 }
 
-/* Reads the rule states; false on anything out of range. */
-static bool agent_unpack_rules(const msgpack_object *o, struct rule_state rules[RULE_COUNT])
+/* Reads the states of the first n rules (the others OK); false on anything out of range. */
+static bool agent_unpack_rules(const msgpack_object *o, int n, struct rule_state rules[RULE_COUNT])
 {
 	const msgpack_object *m = o->via.array.ptr;
 
-	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != RULE_COUNT * AGENT_RULE_FIELDS)
+	memset(rules, 0, RULE_COUNT * sizeof(*rules));
+	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != (uint32_t)n * AGENT_RULE_FIELDS)
 		return false;
-	for (int id = 0; id < RULE_COUNT; id++, m += AGENT_RULE_FIELDS) {
+	for (int id = 0; id < n; id++, m += AGENT_RULE_FIELDS) {
 		int64_t kind;
 
 		if (!mpack_int(&m[0], RULE_OK, RULE_FIRING, &kind) ||
@@ -363,17 +371,19 @@ bool agent_decode(const char *buf, size_t len, struct agent *a, const struct age
 		goto out;
 	const msgpack_object *m = u.data.via.array.ptr;
 	if (!mpack_int(&m[0], 1, AGENT_VERSION, &version) ||
-	    u.data.via.array.size != (version < AGENT_ALL_FIELDS_SINCE ? AGENT_V2_FIELDS : AGENT_FIELDS) ||
+	    u.data.via.array.size != (version < AGENT_V3 ? AGENT_V2_FIELDS : version == AGENT_V3 ? AGENT_V3_FIELDS : AGENT_FIELDS) ||
 	    !mpack_int(&m[1], INT32_MIN, INT32_MAX, &next.open) ||
 	    !mpack_int(&m[2], INT32_MIN, INT32_MAX, &next.overdue) ||
-	    !mpack_int(&m[3], 0, INT64_MAX, &next.newest_ms) || !agent_unpack_rules(&m[5], rules) ||
+	    !mpack_int(&m[3], 0, INT64_MAX, &next.newest_ms) ||
+	    !agent_unpack_rules(&m[5], version < AGENT_VERSION ? AGENT_V3_RULES : RULE_COUNT, rules) ||
 	    !agent_set_rules(&next, rules))
 		goto out;
 	if ((version == AGENT_VERSION ? !rolling_unpack(&m[4], &next.counts, &plan->counts) :
 	    !agent_unpack_narrow(&m[4], version == 1 ? AGENT_V1_COUNTERS : AGENT_V3_COUNTERS, &next.counts,
 	    &plan->counts)) ||
-	    (version >= AGENT_ALL_FIELDS_SINCE && (!histogram_unpack(&m[6], &next.responses, &plan->responses) ||
-	    !agent_unpack_team(&m[7], &next) || !agent_unpack_active(&m[8], &next, plan->counts.tiers)))) {
+	    (version >= AGENT_V3 && (!histogram_unpack(&m[6], &next.responses, &plan->responses) ||
+	    !agent_unpack_team(&m[7], &next) || !agent_unpack_active(&m[8], &next, plan->counts.tiers))) ||
+	    (version == AGENT_VERSION && !mpack_int(&m[9], 0, INT64_MAX, &next.last_reply_ms))) {
 		agent_free(&next);
 		goto out;
 	}

@@ -17,7 +17,7 @@
 #include "window.h"
 
 /* The most counter increments one event makes (a scale-5 rating: r, s5, class, ssum). */
-#define AGENT_INCS_MAX 4
+#define AGENT_INCS_MAX 6
 
 /*
  * One agent, or one group of agents (a team, the site: group.h), whose figures are the sums
@@ -35,6 +35,7 @@ struct agent {
 	int64_t open;                         /* reply clocks of this agent running now */
 	int64_t overdue;                      /* of those, the ones whose breach fired */
 	int64_t newest_ms;                    /* ts of the newest counted event (the caller's to move) */
+	int64_t last_reply_ms;                /* ts of the agent's latest reply (the caller's to move); 0: none */
 	/* RULE_COUNT states, malloc'ed; NULL while each is OK with no times (most agents, most of the time). */
 	struct rule_state *rules;
 	char *team;                           /* an agent's team, malloc'ed; NULL: none */
@@ -58,8 +59,11 @@ struct agent_plan {
 /* The layouts over ws. */
 bool agent_plan_init(struct agent_plan *plan, const struct windows *ws);
 
-/* The increments an event's own type credits to its agent (none for a message). */
-size_t agent_incs_of(const struct event *e, struct rolling_inc out[AGENT_INCS_MAX]);
+/*
+ * The increments an event's own type credits to its agent a (none for a message); a rating
+ * soon after a's latest reply counts as quick.
+ */
+size_t agent_incs_of(const struct agent *a, const struct event *e, struct rolling_inc out[AGENT_INCS_MAX]);
 
 /*
  * Counts increments at event time ts, and the response time of a C_RESP_MAX_MS among them

@@ -602,11 +602,16 @@ static void alert_set_str_or_null(struct alert_json *j, const char *key, const c
 		alert_json_raw(j, key, "null");
 }
 
-/* A clock alert's own level, by its rule: warning (at risk), high (breach), critical (promise); NULL for others. */
+/*
+ * An alert's own level, by its rule: for clocks warning (at risk), high (breach), critical
+ * (promise); info for rating integrity, which pages nobody; NULL for the others.
+ */
 static const char *alert_level(const char *rule)
 {
 	size_t n = strlen(rule);
 
+	if (strcmp(rule, "rating_integrity_suspect") == 0)
+		return "info";
 	if (strcmp(rule, "promise_broken") == 0)
 		return "critical";
 	if (n >= 8 && strcmp(rule + n - 8, "_at_risk") == 0)
@@ -693,6 +698,8 @@ char *alert_render(const struct alert_facts *f)
 		alert_set_policy(&j, f);
 		if (f->superseded)
 			alert_json_raw(&j, "superseded", "true");
+	} else if (alert_level(f->rule) != NULL) {
+		alert_json_str(&j, "level", alert_level(f->rule));
 	}
 	if (f->repeat)
 		alert_json_raw(&j, "repeat", "true");

@@ -12,7 +12,7 @@
 #define ROUTE_VERSION 1
 /* [version, src, seq, [records...]] */
 #define ROUTE_HEAD 4
-enum route_record { ROUTE_TICKET_PART, ROUTE_DELTA, ROUTE_GROUP };
+enum route_record { ROUTE_TICKET_PART, ROUTE_DELTA, ROUTE_GROUP, ROUTE_PEERS };
 /*
  * [kind, type, agent, ticket, ts, severity, category, status, queue, score, scale, follow_up];
  * before service recovery the first 9 (no rating or follow_up), before status events the first 7.
@@ -24,6 +24,9 @@ enum route_record { ROUTE_TICKET_PART, ROUTE_DELTA, ROUTE_GROUP };
 #define ROUTE_DELTA_FIELDS 5
 /* [kind, group key, partial] */
 #define ROUTE_GROUP_FIELDS 3
+/* [kind, group key, [ratings, top, middle, quick] per window] */
+#define ROUTE_PEERS_FIELDS 3
+#define ROUTE_PEERS_COUNTS 4
 
 struct route_batch {
 	uint32_t src;
@@ -99,6 +102,23 @@ bool route_batch_group(struct route_batch *b, const char *key, size_t key_len, c
 	if (msgpack_pack_array(pk, ROUTE_GROUP_FIELDS) || msgpack_pack_int(pk, ROUTE_GROUP) ||
 	    msgpack_pack_str_with_body(pk, key, key_len) || msgpack_pack_bin_with_body(pk, partial, len))
 		return false;
+	b->count++;
+	return true;
+}
+
+/* See route.h. */
+bool route_batch_peers(struct route_batch *b, const char *key, size_t key_len, const struct integrity_counts *counts,
+    size_t tiers)
+{
+	msgpack_packer *pk = &b->pk;
+
+	if (msgpack_pack_array(pk, ROUTE_PEERS_FIELDS) || msgpack_pack_int(pk, ROUTE_PEERS) ||
+	    msgpack_pack_str_with_body(pk, key, key_len) || msgpack_pack_array(pk, tiers * ROUTE_PEERS_COUNTS))
+		return false;
+	for (size_t w = 0; w < tiers; w++)
+		if (msgpack_pack_int64(pk, counts[w].ratings) || msgpack_pack_int64(pk, counts[w].top) ||
+		    msgpack_pack_int64(pk, counts[w].middle) || msgpack_pack_int64(pk, counts[w].quick))
+			return false;
 	b->count++;
 	return true;
 }
@@ -209,6 +229,22 @@ static bool route_read_delta(const msgpack_object *m, uint32_t n, struct route_d
 	return true;
 }
 
+/* Decodes a peers record's counts; false unless whole windows of counts of 0 or more. */
+static bool route_read_peers(const msgpack_object *o, struct integrity_counts counts[WINDOWS_MAX], size_t *tiers)
+{
+	const msgpack_object *v = o->via.array.ptr;
+
+	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size == 0 || o->via.array.size % ROUTE_PEERS_COUNTS != 0 ||
+	    o->via.array.size / ROUTE_PEERS_COUNTS > WINDOWS_MAX)
+		return false;
+	*tiers = o->via.array.size / ROUTE_PEERS_COUNTS;
+	for (size_t w = 0; w < *tiers; w++, v += ROUTE_PEERS_COUNTS)
+		if (!mpack_int(&v[0], 0, INT64_MAX, &counts[w].ratings) || !mpack_int(&v[1], 0, INT64_MAX, &counts[w].top) ||
+		    !mpack_int(&v[2], 0, INT64_MAX, &counts[w].middle) || !mpack_int(&v[3], 0, INT64_MAX, &counts[w].quick))
+			return false;
+	return true;
+}
+
 /* Decodes one record, and hands it to the reader unless reader is NULL (the checking pass). */
 static bool route_read_record(const msgpack_object *o, const struct route_reader *reader)
 {
@@ -218,8 +254,17 @@ static bool route_read_record(const msgpack_object *o, const struct route_reader
 	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size == 0)
 		return false;
 	m = o->via.array.ptr;
-	if (!mpack_int(&m[0], ROUTE_TICKET_PART, ROUTE_GROUP, &kind))
+	if (!mpack_int(&m[0], ROUTE_TICKET_PART, ROUTE_PEERS, &kind))
 		return false;
+	if (kind == ROUTE_PEERS) {
+		struct integrity_counts counts[WINDOWS_MAX];
+		size_t tiers;
+
+		if (o->via.array.size != ROUTE_PEERS_FIELDS || m[1].type != MSGPACK_OBJECT_STR ||
+		    m[1].via.str.size < 2 || m[1].via.str.size > ROUTE_GROUP_KEY_MAX || !route_read_peers(&m[2], counts, &tiers))
+			return false;
+		return reader == NULL || reader->peers(reader->arg, m[1].via.str.ptr, m[1].via.str.size, counts, tiers);
+	}
 	if (kind == ROUTE_GROUP) {
 		if (o->via.array.size != ROUTE_GROUP_FIELDS || m[1].type != MSGPACK_OBJECT_STR ||
 		    m[1].via.str.size < 2 || m[1].via.str.size > ROUTE_GROUP_KEY_MAX || m[2].type != MSGPACK_OBJECT_BIN)

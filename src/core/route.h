@@ -7,7 +7,9 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "integrity.h"
 #include "stats.h"
+#include "window.h"
 
 /* Counter adds one delta record can carry: all of one clock call's (CLOCK_MAX_ADDS). */
 #define ROUTE_ADDS_MAX 24
@@ -36,6 +38,8 @@ struct route_reader {
 	bool (*delta)(void *arg, const struct route_delta *d);
 	/* a group's partial (group.h), as the sender packed it */
 	bool (*group)(void *arg, const char *key, size_t key_len, const char *partial, size_t len);
+	/* a group's rating counts per window (tiers of them), for its agents' rating integrity */
+	bool (*peers)(void *arg, const char *key, size_t key_len, const struct integrity_counts *counts, size_t tiers);
 	void *arg;
 };
 
@@ -58,6 +62,10 @@ bool route_batch_delta(struct route_batch *b, const struct route_delta *d);
 
 /* Appends a group's partial, for the task that owns the group. */
 bool route_batch_group(struct route_batch *b, const char *key, size_t key_len, const char *partial, size_t len);
+
+/* Appends a group's rating counts per window, for the tasks of its agents. */
+bool route_batch_peers(struct route_batch *b, const char *key, size_t key_len, const struct integrity_counts *counts,
+    size_t tiers);
 
 /* Records appended so far. */
 size_t route_batch_count(const struct route_batch *b);

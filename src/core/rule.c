@@ -27,19 +27,23 @@ struct rule_info {
 	int64_t		 min_samples;
 	bool		 score;		/* below-threshold, margin in points, confidence mode */
 	double		 margin;
+	double		 confidence;
 };
 
 static const struct rule_info rule_infos[RULE_COUNT] = {
 	[RULE_CSAT_BELOW] = { "csat_below", "CSAT", "rating", "ratings",
-	    RULE_DAY_MS, 80, 20, true, 2 },
+	    RULE_DAY_MS, 80, 20, true, 2, 0.95 },
 	[RULE_NPS_BELOW] = { "nps_below", "NPS", "rating", "ratings",
-	    7 * RULE_DAY_MS, 0, 20, true, 2 },
+	    7 * RULE_DAY_MS, 0, 20, true, 2, 0.95 },
 	[RULE_COMPLAINTS_ABOVE] = { "complaints_above", "complaints", "complaint", "complaints",
-	    RULE_DAY_MS, 5, 0, false, 0.10 },
+	    RULE_DAY_MS, 5, 0, false, 0.10, 0.95 },
 	[RULE_COMPLAINT_RATE_ABOVE] = { "complaint_rate_above", "complaint rate", "reply",
-	    "replies", 7 * RULE_DAY_MS, 10, 20, false, 0.10 },
+	    "replies", 7 * RULE_DAY_MS, 10, 20, false, 0.10, 0.95 },
 	[RULE_RESPONSE_TIME_ABOVE] = { "response_time_above", "mean response time", "reply",
-	    "replies", RULE_DAY_MS, 8 * 3600, 20, false, 0.10 },
+	    "replies", RULE_DAY_MS, 8 * 3600, 20, false, 0.10, 0.95 },
+	/* threshold: points above the peers' top-box share; margin unused (it resolves when no longer suspect) */
+	[RULE_RATING_INTEGRITY] = { "rating_integrity_suspect", "Top-box share", "rating", "ratings",
+	    7 * RULE_DAY_MS, 10, 20, false, 0, 0.99 },
 };
 
 /* "csat_below", ...; NULL when out of range. */
@@ -102,7 +106,7 @@ rule_defaults(enum rule_id id, const struct windows *ws, struct rule_config *out
 	out->threshold = ri->threshold;
 	out->min_samples = ri->min_samples;
 	out->confidence_mode = ri->score;
-	out->confidence = 0.95;
+	out->confidence = ri->confidence;
 	out->margin = ri->margin;
 	out->for_ms = 0;
 	out->repeat_ms = 0;
@@ -155,6 +159,31 @@ rule_value(enum rule_id id, const struct totals *t, struct rule_observation *o)
 		o->value = 0;
 }
 
+/*
+ * Rating integrity: the agent's top-box share (value) against its peers' (threshold), with
+ * the supporting signals; it fires while suspect and resolves once not.
+ */
+static void
+rule_integrity(const struct rule_config *cfg, const struct totals *t, struct rule_observation *out)
+{
+	struct integrity_counts agent, peers;
+
+	integrity_counts_of(t, &agent);
+	peers = (struct integrity_counts){t->peer_ratings, t->peer_top, t->peer_middle, t->peer_quick};
+	out->samples = agent.ratings;
+	out->has_value = t->peers_known && agent.ratings > 0 && peers.ratings > 0;
+	integrity_judge(&agent, &peers, cfg->min_samples, confidence_z(2 * cfg->confidence - 1), cfg->threshold,
+	    &out->integrity);
+	out->value = out->integrity.top.agent;
+	out->threshold = out->integrity.top.peers;
+	if (!cfg->enabled || !out->has_value || !out->integrity.enough) {
+		out->clear = true;
+		return;
+	}
+	out->condition = out->integrity.suspect;
+	out->clear = !out->condition;
+}
+
 /* The rule's figure over one window's totals, and whether it should fire or resolve. */
 void
 rule_observe(enum rule_id id, const struct rule_config *cfg, const struct totals *t,
@@ -165,8 +194,13 @@ rule_observe(enum rule_id id, const struct rule_config *cfg, const struct totals
 	double		 z, lo, hi;
 
 	memset(out, 0, sizeof *out);
+	out->threshold = cfg->threshold;
 	if ((unsigned)id >= RULE_COUNT) {
 		out->clear = true;
+		return;
+	}
+	if (id == RULE_RATING_INTEGRITY) {
+		rule_integrity(cfg, t, out);
 		return;
 	}
 	rule_value(id, t, out);
@@ -415,6 +449,38 @@ rule_fmt_pair(enum rule_id id, double value, double threshold, char *v, char *t,
 	}
 }
 
+/*
+ * Rating integrity's message: what was compared, and each test's shares (firing), or the
+ * shares now (resolved).
+ */
+static void
+rule_describe_integrity(const struct rule_config *cfg, const char *w, const struct rule_observation *obs,
+    enum rule_action action, char *buf, size_t size)
+{
+	const struct integrity_result *r = &obs->integrity;
+	char a[RULE_NUM_SIZE], p[RULE_NUM_SIZE], qa[RULE_NUM_SIZE], qp[RULE_NUM_SIZE];
+	char ma[RULE_NUM_SIZE], mp[RULE_NUM_SIZE], z[RULE_NUM_SIZE], th[RULE_NUM_SIZE];
+
+	rule_fmt1(r->top.agent, a, sizeof a);
+	rule_fmt1(r->top.peers, p, sizeof p);
+	if (action == RULE_RESOLVE) {
+		snprintf(buf, size, "Top-box share %s%% over %s (%" PRId64 " ratings) is no longer suspect: peers %s%%",
+		    a, w, obs->samples, p);
+		return;
+	}
+	rule_fmt1(r->top.z, z, sizeof z);
+	rule_fmt_count(cfg->threshold, th, sizeof th);
+	rule_fmt1(r->quick.agent, qa, sizeof qa);
+	rule_fmt1(r->quick.peers, qp, sizeof qp);
+	rule_fmt1(r->middle.agent, ma, sizeof ma);
+	rule_fmt1(r->middle.peers, mp, sizeof mp);
+	snprintf(buf, size, "Top-box share %s%% over %s (%" PRId64 " ratings) is far above its peers' %s%% "
+	    "(z %s, threshold %s points); ratings within %ds of a reply %s%% (peers %s%%)%s; "
+	    "middle scores among those below the top %s%% (peers %s%%)%s", a, w, obs->samples, p, z,
+	    th, (int)(INTEGRITY_QUICK_MS / 1000), qa, qp,
+	    r->quick.significant ? ", unusual" : "", ma, mp, r->middle.significant ? ", missing" : "");
+}
+
 /* The human message: "CSAT 72.0% over 24h (25 ratings) is below 80.0%", or a resolved one. */
 void
 rule_describe(enum rule_id id, const struct rule_config *cfg, const char *window_name,
@@ -433,6 +499,10 @@ rule_describe(enum rule_id id, const struct rule_config *cfg, const char *window
 		return;
 	}
 	ri = &rule_infos[id];
+	if (id == RULE_RATING_INTEGRITY && obs->has_value && obs->integrity.enough && cfg->enabled) {
+		rule_describe_integrity(cfg, w, obs, action, buf, size);
+		return;
+	}
 	rule_fmt_pair(id, obs->value, cfg->threshold, v, t, sizeof v);
 	rule_fmt_samples(ri, obs->samples, n, sizeof n);
 

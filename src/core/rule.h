@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "integrity.h"
 #include "stats.h"
 #include "window.h"
 
@@ -20,16 +21,17 @@ enum rule_id {
 	RULE_COMPLAINTS_ABOVE,
 	RULE_COMPLAINT_RATE_ABOVE,
 	RULE_RESPONSE_TIME_ABOVE,
+	RULE_RATING_INTEGRITY,   /* "rating_integrity_suspect" */
 	RULE_COUNT
 };
 
 struct rule_config {
 	bool	enabled;
 	size_t	window;          /* index into the configured windows */
-	double	threshold;       /* %, NPS points, complaints, per 100 replies, seconds */
+	double	threshold;       /* %, NPS points, complaints, per 100 replies, seconds; integrity: points above the peers */
 	int64_t	min_samples;     /* ignored by complaints_above */
 	bool	confidence_mode; /* csat_below and nps_below only */
-	double	confidence;      /* 0.95 */
+	double	confidence;      /* 0.95; rating integrity: one-sided, 0.99 */
 	double	margin;          /* points for csat/nps, else a fraction of the threshold */
 	int64_t	for_ms;          /* pending period; 0 fires at once */
 	int64_t	repeat_ms;       /* re-publish a firing alert this often; 0 never */
@@ -48,12 +50,14 @@ struct rule_state {
 /* One rule's figure now, in the threshold's unit, and what it means for the alert. */
 struct rule_observation {
 	double	value;
+	double	threshold;        /* what value is compared with: the configured one, or the peers' share */
 	bool	has_value;        /* false when there is nothing to divide by */
 	int64_t	samples;          /* ratings, replies, or complaints */
 	double	lower, upper;     /* the confidence interval, same unit as value */
 	bool	has_interval;
 	bool	condition;        /* the alert should fire (or keep pending) */
 	bool	clear;            /* a firing alert should resolve */
+	struct integrity_result integrity; /* rating integrity: the three tests */
 };
 
 enum rule_action {

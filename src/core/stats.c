@@ -14,7 +14,7 @@ static const char *const stats_counter_names[COUNTER_COUNT] = {
 	"det", "cmp", "rep", "rn", "rsum", "rmax", "met", "miss",
 	"frn", "frsum", "frmax", "frmet", "frmiss", "nrmax",
 	"rsn", "rssum", "rsmax", "rsmet", "rsmiss", "pkept", "pbroken",
-	"rcrated", "rcsat", "fumiss"
+	"rcrated", "rcsat", "fumiss", "top", "quick"
 };
 
 /* The short field name of a counter in Redis ("sat"); NULL when out of range. */

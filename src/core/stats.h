@@ -42,6 +42,9 @@ enum counter {
 	C_RECOVERY_RATED, /* "rcrated": complaint tickets rated after the complaint (the first such rating) */
 	C_RECOVERED,      /* "rcsat":   of those, rated satisfied (scale-5 4-5, scale-10 9-10) */
 	C_FOLLOW_UP_MISSING, /* "fumiss": answered complaints not followed up within [recovery] follow_up_within */
+	/* Rating integrity (integrity.h). */
+	C_TOP,           /* "top":    ratings at the top of their scale: 5 of 5, 10 of 10 */
+	C_QUICK,         /* "quick":  ratings stamped within INTEGRITY_QUICK_MS after the agent's latest reply */
 	COUNTER_COUNT
 };
 
@@ -52,6 +55,9 @@ struct totals {
 	int64_t resp_p50_ms, resp_p90_ms;
 	bool group;                    /* a team's or the site's (group.h): agents is shown */
 	int64_t agents;                /* its agents with an event in the window */
+	/* Rating integrity: the agent's peers (its team, or the site, less itself), when known. */
+	bool peers_known;
+	int64_t peer_ratings, peer_top, peer_middle, peer_quick;
 };
 
 /* The short field name of a counter in Redis ("sat"). */

@@ -46,7 +46,7 @@ struct task *task_new(uint32_t id, const struct task_config *cfg)
 	t->ticket_timers = timers_new();
 	t->building = calloc(cfg->tasks, sizeof(*t->building));
 	t->marks = calloc(cfg->tasks, sizeof(*t->marks));
-	if (!outgroups_init(&t->groups) || !tickets_init(&t->tickets) || t->dedupe == NULL || t->agent_index == NULL ||
+	if (!outgroups_init(&t->groups) || !peers_init(&t->peers) || !tickets_init(&t->tickets) || t->dedupe == NULL || t->agent_index == NULL ||
 	    t->agent_timers == NULL || t->ticket_timers == NULL || t->building == NULL || t->marks == NULL) {
 		task_free(t);
 		return NULL;
@@ -69,6 +69,7 @@ void task_free(struct task *t)
 		route_batch_free(t->building[d]);
 	free(t->agents);
 	outgroups_free(&t->groups);
+	peers_free(&t->peers);
 	tickets_free(&t->tickets);
 	free(t->deleted);
 	free(t->dirty_agents.v);
@@ -255,11 +256,13 @@ enum task_result task_event(struct task *t, const struct event *e, int64_t now_m
 		struct agent *a = &t->agents[i].a;
 
 		task_agent_team(t, i, e);
-		n = agent_incs_of(e, incs);
+		n = agent_incs_of(a, e, incs);
 		if (n > 0 && agent_count(a, &t->cfg->plan, now_ms, e->ts_ms, incs, n))
 			outgroups_count(&t->groups, a->team, &t->cfg->plan, e->ts_ms, incs, n);
 		if (e->ts_ms > a->newest_ms)
 			a->newest_ms = e->ts_ms;
+		if (e->type == EVENT_REPLY && e->ts_ms > a->last_reply_ms)
+			a->last_reply_ms = e->ts_ms;
 		task_agent_dirty(t, i, now_ms);
 	}
 	/*
@@ -341,6 +344,69 @@ static bool task_read_group(void *arg, const char *key, size_t key_len, const ch
 	return task_group_partial(r->t, r->src, key, key_len, partial, len, r->now_ms);
 }
 
+/* A group's rating counts from its owner task. */
+static bool task_read_peers(void *arg, const char *key, size_t key_len, const struct integrity_counts *counts,
+    size_t tiers)
+{
+	struct task_reading *r = arg;
+
+	/* Out of memory, the group's agents go unjudged until its next send. */
+	(void)peers_set(&r->t->peers, key, key_len, counts, tiers);
+	return true;
+}
+
+/*
+ * A group's rating counts go to the tasks with agents of it active in some window (this one
+ * too), for their rating integrity, at most once a rules refresh: the rule weighs days of
+ * ratings, and each send costs a record per task.
+ */
+static void task_send_peers(struct task *t, struct task_agent *ta, const struct totals *totals, int64_t now_ms)
+{
+	struct integrity_counts counts[WINDOWS_MAX];
+	size_t tiers = t->cfg->plan.counts.tiers, len = strlen(ta->id);
+
+	if (ta->peers_sent_ms != 0 && now_ms - ta->peers_sent_ms < t->cfg->rules_refresh_ms)
+		return;
+	ta->peers_sent_ms = now_ms;
+	for (size_t w = 0; w < tiers; w++)
+		integrity_counts_of(&totals[w], &counts[w]);
+	for (uint32_t d = 0; d < t->cfg->tasks && d < ta->a.active_tasks; d++) {
+		int64_t active = 0;
+
+		for (size_t w = 0; w < tiers; w++)
+			active += ta->a.active[d * WINDOWS_MAX + w];
+		if (active == 0)
+			continue;
+		if (d == t->id)
+			(void)peers_set(&t->peers, ta->id, len, counts, tiers);
+		else if (task_building(t, d) != NULL)
+			route_batch_peers(t->building[d], ta->id, len, counts, tiers);
+	}
+}
+
+/* An agent's peers in every window: its team's counts (else the site's) less its own, when known. */
+static void task_agent_peers(const struct task *t, const struct task_agent *ta, struct totals *totals)
+{
+	char key[GROUP_KEY_SIZE];
+	const struct integrity_counts *all = NULL;
+
+	if (ta->a.team != NULL)
+		all = peers_get(&t->peers, key, group_key(GROUP_TEAM, ta->a.team, key));
+	if (all == NULL)
+		all = peers_get(&t->peers, key, group_key(GROUP_SITE, NULL, key));
+	for (size_t w = 0; all != NULL && w < t->cfg->plan.counts.tiers; w++) {
+		struct integrity_counts own, peers;
+
+		integrity_counts_of(&totals[w], &own);
+		integrity_less(&all[w], &own, &peers);
+		totals[w].peers_known = true;
+		totals[w].peer_ratings = peers.ratings;
+		totals[w].peer_top = peers.top;
+		totals[w].peer_middle = peers.middle;
+		totals[w].peer_quick = peers.quick;
+	}
+}
+
 /* Sends the partial of one of this task's groups to the task that owns the group, this one included. */
 static bool task_send_partial(void *arg, const struct outgroup *g)
 {
@@ -368,7 +434,8 @@ static bool task_send_partial(void *arg, const struct outgroup *g)
 bool task_batch(struct task *t, const char *buf, size_t len, int64_t now_ms)
 {
 	struct task_reading r = {t, now_ms, false, 0};
-	struct route_reader apply = {task_read_wanted, task_read_ticket, task_read_delta, task_read_group, &r};
+	struct route_reader apply = {task_read_wanted, task_read_ticket, task_read_delta, task_read_group,
+	    task_read_peers, &r};
 	uint32_t src;
 	uint64_t seq;
 
@@ -498,10 +565,13 @@ static bool task_flush_agent(struct task *t, uint32_t i, msgpack_sbuffer *sb, in
 			view.rank[w][id] = ta->a.active != NULL || w >= t->cfg->plan.counts.tiers ? RANK_NONE :
 			    rank_score((enum rank_id)id, t->cfg->rules, &view.totals[w]);
 	view.team = ta->a.team;
-	if (ta->a.active != NULL)
+	if (ta->a.active != NULL) {
 		task_group_totals(t, ta, view.totals);
-	else
+		task_send_peers(t, ta, view.totals, now_ms);
+	} else {
 		task_agent_active(t, ta, now_ms, &next);
+		task_agent_peers(t, ta, view.totals);
+	}
 	task_rules(t, ta, view.totals, now_ms);
 	view.open = ta->a.open;
 	view.overdue = ta->a.overdue;

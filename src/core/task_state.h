@@ -15,6 +15,7 @@
 #include "idmap.h"
 #include "outbox.h"
 #include "outgroups.h"
+#include "peers.h"
 #include "route.h"
 #include "task.h"
 #include "tickets.h"
@@ -34,6 +35,7 @@ struct task_agent {
 	int64_t since_ms; /* the now_ms of its oldest change not yet flushed; 0: none */
 	unsigned active;  /* the windows it counts as active in, under a.team, in the task's outgroups */
 	uint64_t team_generation; /* a.team is team_of's answer of this generation; 0: an event's team_id */
+	int64_t peers_sent_ms;    /* a group: when its rating counts last went to the tasks (not saved) */
 };
 
 /* A growable array of 32-bit indexes. */
@@ -66,6 +68,7 @@ struct task {
 	size_t records_n, records_cap;
 
 	struct outgroups groups;     /* what this task's agents add to their teams and the site */
+	struct peers peers;          /* the teams' and the site's rating counts, for rating integrity */
 	struct route_batch **building; /* per destination task, NULL until a record is added */
 	struct outbox out;
 	uint64_t *marks;             /* per source task: the last batch sequence applied */

@@ -69,30 +69,42 @@ static void make_agent(struct agent *a, const struct agent_plan *p)
 
 /*
  * a packed as a record of the given version, its counts laid out by p; the caller frees the
- * buffer. Versions before 3 have no responses, team or active table: the record's first 6 fields.
+ * buffer. Version 3 has no latest reply and the states of 5 rules; versions before it no
+ * responses, team or active table either: the record's first 6 fields.
  */
 static msgpack_sbuffer record(const struct agent *a, const struct agent_plan *p, uint8_t version)
 {
 	msgpack_sbuffer sb, old;
 	msgpack_packer pk;
 	msgpack_unpacked u;
+	uint32_t fields = version >= CURRENT ? 10 : version == 3 ? 9 : 6;
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	assert_true(agent_pack(&pk, a, p));
 	/* [version, ...]: a fixarray, then the version as a positive fixint. */
-	assert_int_equal((uint8_t)sb.data[0], 0x99);
+	assert_int_equal((uint8_t)sb.data[0], 0x9a);
 	assert_int_equal((uint8_t)sb.data[1], CURRENT);
 	sb.data[1] = (char)version;
-	if (version >= 3)
+	if (version >= CURRENT)
 		return sb;
 	msgpack_unpacked_init(&u);
 	assert_int_equal(msgpack_unpack_next(&u, sb.data, sb.size, NULL), MSGPACK_UNPACK_SUCCESS);
 	msgpack_sbuffer_init(&old);
 	msgpack_packer_init(&pk, &old, msgpack_sbuffer_write);
-	assert_int_equal(msgpack_pack_array(&pk, 6), 0);
-	for (uint32_t i = 0; i < 6; i++)
-		assert_int_equal(msgpack_pack_object(&pk, u.data.via.array.ptr[i]), 0);
+	assert_int_equal(msgpack_pack_array(&pk, fields), 0);
+	for (uint32_t i = 0; i < fields; i++) {
+		const msgpack_object *m = &u.data.via.array.ptr[i];
+
+		if (i != 5) {
+			assert_int_equal(msgpack_pack_object(&pk, *m), 0);
+			continue;
+		}
+		/* the rule states: the first 5 rules' 4 fields each */
+		assert_int_equal(msgpack_pack_array(&pk, 5 * 4), 0);
+		for (uint32_t k = 0; k < 5 * 4; k++)
+			assert_int_equal(msgpack_pack_object(&pk, m->via.array.ptr[k]), 0);
+	}
 	msgpack_unpacked_destroy(&u);
 	msgpack_sbuffer_destroy(&sb);
 	return old;

@@ -67,7 +67,7 @@ test_defaults(void **state)
 		assert_true(c->rules[r].enabled);
 		assert_int_equal(c->rules[r].for_ms, 0);
 		assert_int_equal(c->rules[r].repeat_ms, 0);
-		assert_true(c->rules[r].confidence == 0.95);
+		assert_true(c->rules[r].confidence == (r == RULE_RATING_INTEGRITY ? 0.99 : 0.95));
 	}
 	assert_int_equal(c->rules[RULE_CSAT_BELOW].window, 1);
 	assert_true(c->rules[RULE_CSAT_BELOW].threshold == 80);

@@ -17,6 +17,8 @@ struct seen {
 	size_t group_key_len, group_blob_len;
 	struct event part[4];
 	struct route_delta delta[4];
+	struct integrity_counts peers[WINDOWS_MAX];
+	size_t peers_tiers, peer_records;
 	bool stop_after_first;
 	bool skip;              /* wanted says no */
 	uint32_t src;           /* what wanted was asked about */
@@ -69,6 +71,20 @@ static bool seen_group(void *arg, const char *key, size_t key_len, const char *p
 	return true;
 }
 
+/* Records a group's rating counts (the last one's). */
+static bool seen_peers(void *arg, const char *key, size_t key_len, const struct integrity_counts *counts, size_t tiers)
+{
+	struct seen *s = arg;
+
+	assert_true(key_len <= sizeof(s->group_key) && tiers <= WINDOWS_MAX);
+	memcpy(s->group_key, key, key_len);
+	s->group_key_len = key_len;
+	memcpy(s->peers, counts, tiers * sizeof(*counts));
+	s->peers_tiers = tiers;
+	s->peer_records++;
+	return true;
+}
+
 /* A complaint with every ticket field set. */
 static struct event sample_event(void)
 {
@@ -107,7 +123,7 @@ static void test_round_trip(void **state)
 	struct event e = sample_event(), msg = sample_event(), rating = sample_event(), follow = sample_event();
 	struct route_delta d = sample_delta();
 	struct seen s = {0};
-	struct route_reader r = {want_all, seen_part, seen_delta, seen_group, &s};
+	struct route_reader r = {want_all, seen_part, seen_delta, seen_group, seen_peers, &s};
 	uint32_t src = 0;
 	uint64_t seq = 0;
 	size_t len;
@@ -150,6 +166,36 @@ static void test_round_trip(void **state)
 	route_batch_free(b);
 }
 
+/* A group's rating counts travel whole; a negative count or a partial window is refused. */
+static void test_peers(void **state)
+{
+	struct integrity_counts counts[3] = {{40, 12, 20, 3}, {400, 120, 200, 30}, {0, 0, 0, 0}};
+	struct seen s = {0};
+	struct route_reader r = {want_all, seen_part, seen_delta, seen_group, seen_peers, &s};
+	struct route_batch *b = route_batch_new(1);
+	uint32_t src;
+	uint64_t seq;
+	size_t len;
+	const char *data;
+
+	(void)state;
+	assert_true(route_batch_peers(b, "\x01tbilling", 9, counts, 3));
+	data = route_batch_data(b, 5, &len);
+	assert_true(route_batch_read(data, len, &src, &seq, &r));
+	assert_int_equal(s.peer_records, 1);
+	assert_int_equal(s.peers_tiers, 3);
+	assert_memory_equal(s.group_key, "\x01tbilling", 9);
+	assert_memory_equal(s.peers, counts, sizeof(counts));
+	route_batch_free(b);
+	counts[1].quick = -1;
+	b = route_batch_new(1);
+	assert_true(route_batch_peers(b, "\x01s", 2, counts, 3));
+	data = route_batch_data(b, 6, &len);
+	assert_false(route_batch_read(data, len, &src, &seq, &r));
+	route_batch_free(b);
+	assert_int_equal(s.peer_records, 1);
+}
+
 /* Every truncation of a valid batch, and a byte too many, is refused. */
 static void test_truncated(void **state)
 {
@@ -157,7 +203,7 @@ static void test_truncated(void **state)
 	struct event e = sample_event();
 	struct route_delta d = sample_delta();
 	struct seen s = {0};
-	struct route_reader r = {want_all, seen_part, seen_delta, seen_group, &s};
+	struct route_reader r = {want_all, seen_part, seen_delta, seen_group, seen_peers, &s};
 	uint32_t src;
 	uint64_t seq;
 	size_t len;
@@ -185,7 +231,7 @@ static void test_reader_stops(void **state)
 	struct route_batch *b = route_batch_new(1);
 	struct event e = sample_event();
 	struct seen s = {.stop_after_first = true};
-	struct route_reader r = {want_all, seen_part, seen_delta, seen_group, &s};
+	struct route_reader r = {want_all, seen_part, seen_delta, seen_group, seen_peers, &s};
 	uint32_t src;
 	uint64_t seq;
 	size_t len;
@@ -207,7 +253,7 @@ static void test_out_of_range(void **state)
 	struct event e = sample_event();
 	struct route_delta d = sample_delta();
 	struct seen s = {0};
-	struct route_reader r = {want_all, seen_part, seen_delta, seen_group, &s};
+	struct route_reader r = {want_all, seen_part, seen_delta, seen_group, seen_peers, &s};
 	uint32_t src;
 	uint64_t seq;
 	size_t len;
@@ -249,7 +295,7 @@ static void test_out_of_range(void **state)
 static void test_wanted_after_check(void **state)
 {
 	struct seen s = {.skip = true};
-	struct route_reader r = {want_all, seen_part, seen_delta, seen_group, &s};
+	struct route_reader r = {want_all, seen_part, seen_delta, seen_group, seen_peers, &s};
 	struct route_batch *b = route_batch_new(3);
 	struct route_delta bad = sample_delta();
 	struct event e = sample_event();
@@ -286,6 +332,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_peers),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_reader_stops),
 		cmocka_unit_test(test_out_of_range),

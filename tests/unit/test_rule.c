@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -25,7 +26,7 @@ test_names(void **state)
 {
 	static const char *const names[RULE_COUNT] = {
 		"csat_below", "nps_below", "complaints_above", "complaint_rate_above",
-		"response_time_above",
+		"response_time_above", "rating_integrity_suspect",
 	};
 	enum rule_id	id;
 
@@ -46,6 +47,7 @@ test_names(void **state)
 	assert_false(rule_is_score(RULE_COMPLAINTS_ABOVE));
 	assert_false(rule_is_score(RULE_COMPLAINT_RATE_ABOVE));
 	assert_false(rule_is_score(RULE_RESPONSE_TIME_ABOVE));
+	assert_false(rule_is_score(RULE_RATING_INTEGRITY));
 	assert_false(rule_is_score(RULE_COUNT));
 }
 
@@ -349,6 +351,73 @@ test_plain_min_samples(void **state)
 	assert_int_equal(test_step(RULE_CSAT_BELOW, &c, &t, &st, T0), RULE_NONE);
 }
 
+/* An agent's totals for rating integrity: n scale-5 ratings, top fives, middle 3-4s, quick ones; its peers'. */
+static struct totals
+test_integrity_totals(int64_t n, int64_t top, int64_t middle, int64_t quick, const struct integrity_counts *peers)
+{
+	struct totals t;
+
+	memset(&t, 0, sizeof t);
+	t.c[C_RATINGS] = t.c[C_S5] = n;
+	t.c[C_TOP] = top;
+	t.c[C_SATISFIED] = top + middle;  /* the middle ones all fours */
+	t.c[C_DISSATISFIED] = n - top - middle;
+	t.c[C_QUICK] = quick;
+	if (peers != NULL) {
+		t.peers_known = true;
+		t.peer_ratings = peers->ratings;
+		t.peer_top = peers->top;
+		t.peer_middle = peers->middle;
+		t.peer_quick = peers->quick;
+	}
+	return t;
+}
+
+/*
+ * rating_integrity_suspect: fires while the agent is suspect against its peers, resolves once
+ * not; no peers known yet, or too few ratings, is no evidence. Its message names every figure.
+ */
+static void
+test_integrity(void **state)
+{
+	struct rule_config	c = test_cfg(RULE_RATING_INTEGRITY);
+	struct rule_state	st = { RULE_OK, 0, 0, 0 };
+	struct integrity_counts	peers = { 540, 189, 250, 54 };
+	struct totals		t = test_integrity_totals(60, 48, 2, 30, NULL);
+	struct rule_observation	o;
+	char			buf[768];
+
+	(void)state;
+	assert_int_equal(c.window, 2);		/* 7d */
+	assert_int_equal(c.min_samples, 20);
+	assert_true(c.threshold == 10);
+	assert_true(c.confidence == 0.99);
+	assert_int_equal(test_step(RULE_RATING_INTEGRITY, &c, &t, &st, T0), RULE_NONE);
+	t = test_integrity_totals(60, 48, 2, 30, &peers);
+	rule_observe(RULE_RATING_INTEGRITY, &c, &t, &o);
+	assert_true(o.condition);
+	assert_true(fabs(o.value - 80) < 1e-9 && fabs(o.threshold - 35) < 1e-9);
+	assert_int_equal(o.samples, 60);
+	rule_describe(RULE_RATING_INTEGRITY, &c, "7d", &o, RULE_FIRE, buf, sizeof buf);
+	assert_string_equal(buf, "Top-box share 80.0% over 7d (60 ratings) is far above its peers' 35.0% "
+	    "(z 6.8, threshold 10 points); ratings within 30s of a reply 50.0% (peers 10.0%), unusual; "
+	    "middle scores among those below the top 16.7% (peers 71.2%), missing");
+	assert_int_equal(test_step(RULE_RATING_INTEGRITY, &c, &t, &st, T0), RULE_FIRE);
+	/* like its peers again: 21 of 60 at the top */
+	t = test_integrity_totals(60, 21, 30, 6, &peers);
+	rule_observe(RULE_RATING_INTEGRITY, &c, &t, &o);
+	assert_true(o.clear);
+	rule_describe(RULE_RATING_INTEGRITY, &c, "7d", &o, RULE_RESOLVE, buf, sizeof buf);
+	assert_string_equal(buf, "Top-box share 35.0% over 7d (60 ratings) is no longer suspect: peers 35.0%");
+	assert_int_equal(test_step(RULE_RATING_INTEGRITY, &c, &t, &st, T0 + MIN_MS), RULE_RESOLVE);
+	/* too few ratings of the agent's own */
+	t = test_integrity_totals(19, 19, 0, 19, &peers);
+	assert_int_equal(test_step(RULE_RATING_INTEGRITY, &c, &t, &st, T0 + 2 * MIN_MS), RULE_NONE);
+	c.enabled = false;
+	t = test_integrity_totals(60, 48, 2, 30, &peers);
+	assert_int_equal(test_step(RULE_RATING_INTEGRITY, &c, &t, &st, T0 + 3 * MIN_MS), RULE_NONE);
+}
+
 /* Runs every test. */
 int
 main(void)
@@ -364,6 +433,7 @@ main(void)
 		cmocka_unit_test(test_confidence_reached),
 		cmocka_unit_test(test_nps_confidence),
 		cmocka_unit_test(test_plain_min_samples),
+		cmocka_unit_test(test_integrity),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

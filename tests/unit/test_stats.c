@@ -20,7 +20,7 @@ test_counter_names(void **state)
 		"det", "cmp", "rep", "rn", "rsum", "rmax", "met", "miss",
 		"frn", "frsum", "frmax", "frmet", "frmiss", "nrmax",
 		"rsn", "rssum", "rsmax", "rsmet", "rsmiss", "pkept", "pbroken",
-		"rcrated", "rcsat", "fumiss"
+		"rcrated", "rcsat", "fumiss", "top", "quick"
 	};
 
 	(void)state;
