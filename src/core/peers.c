@@ -26,27 +26,29 @@ void peers_free(struct peers *p)
 }
 
 /* See peers.h. */
-bool peers_set(struct peers *p, const char *key, size_t len, const struct integrity_counts *counts, size_t tiers)
+int peers_set(struct peers *p, const char *key, size_t len, const struct integrity_counts *counts, size_t tiers)
 {
 	uint32_t i;
+	int added = 0;
 
 	if (!idmap_get(p->index, key, len, &i)) {
 		if (!growarray((void **)&p->v, &p->cap, (size_t)p->count + 1, sizeof(*p->v)))
-			return false;
+			return -1;
 		i = p->count;
 		if ((p->v[i].key = malloc(len + 1)) == NULL)
-			return false;
+			return -1;
 		memcpy(p->v[i].key, key, len);
 		p->v[i].key[len] = '\0';
 		if (idmap_put(p->index, p->v[i].key, len, i) < 0) {
 			free(p->v[i].key);
-			return false;
+			return -1;
 		}
 		p->count++;
+		added = 1;
 	}
 	memset(p->v[i].counts, 0, sizeof(p->v[i].counts));
 	memcpy(p->v[i].counts, counts, tiers * sizeof(*counts));
-	return true;
+	return added;
 }
 
 /* See peers.h. */

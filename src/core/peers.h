@@ -29,8 +29,11 @@ bool peers_init(struct peers *p);
 /* Frees everything it holds. */
 void peers_free(struct peers *p);
 
-/* Keeps a group's counts in every window (tiers of them, the rest zero); false when out of memory. */
-bool peers_set(struct peers *p, const char *key, size_t len, const struct integrity_counts *counts, size_t tiers);
+/*
+ * Keeps a group's counts in every window (tiers of them, the rest zero): 1 for a group new to
+ * the table, 0 for one it had, -1 when out of memory.
+ */
+int peers_set(struct peers *p, const char *key, size_t len, const struct integrity_counts *counts, size_t tiers);
 
 /* A group's counts by window as last set; NULL when none came yet. */
 const struct integrity_counts *peers_get(const struct peers *p, const char *key, size_t len);

@@ -344,14 +344,28 @@ static bool task_read_group(void *arg, const char *key, size_t key_len, const ch
 	return task_group_partial(r->t, r->src, key, key_len, partial, len, r->now_ms);
 }
 
+/*
+ * Keeps a group's rating counts. The first counts of a group have every agent shown and
+ * judged again, paced (task_show_all), when some agent enough rated to be judged was judged
+ * with no peers known; later counts are used as the agents change, or their windows slide.
+ */
+static void task_peers_arrived(struct task *t, const char *key, size_t key_len, const struct integrity_counts *counts,
+    size_t tiers)
+{
+	/* Out of memory, the group's agents go unjudged until its next send. */
+	if (peers_set(&t->peers, key, key_len, counts, tiers) > 0 && t->peers_blind) {
+		t->peers_blind = false;
+		task_show_all(t);
+	}
+}
+
 /* A group's rating counts from its owner task. */
 static bool task_read_peers(void *arg, const char *key, size_t key_len, const struct integrity_counts *counts,
     size_t tiers)
 {
 	struct task_reading *r = arg;
 
-	/* Out of memory, the group's agents go unjudged until its next send. */
-	(void)peers_set(&r->t->peers, key, key_len, counts, tiers);
+	task_peers_arrived(r->t, key, key_len, counts, tiers);
 	return true;
 }
 
@@ -378,14 +392,17 @@ static void task_send_peers(struct task *t, struct task_agent *ta, const struct 
 		if (active == 0)
 			continue;
 		if (d == t->id)
-			(void)peers_set(&t->peers, ta->id, len, counts, tiers);
+			task_peers_arrived(t, ta->id, len, counts, tiers);
 		else if (task_building(t, d) != NULL)
 			route_batch_peers(t->building[d], ta->id, len, counts, tiers);
 	}
 }
 
-/* An agent's peers in every window: its team's counts (else the site's) less its own, when known. */
-static void task_agent_peers(const struct task *t, const struct task_agent *ta, struct totals *totals)
+/*
+ * An agent's peers in every window: its team's counts (else the site's) less its own, when
+ * known; when not, whether it would have been judged.
+ */
+static void task_agent_peers(struct task *t, const struct task_agent *ta, struct totals *totals)
 {
 	char key[GROUP_KEY_SIZE];
 	const struct integrity_counts *all = NULL;
@@ -394,7 +411,14 @@ static void task_agent_peers(const struct task *t, const struct task_agent *ta, 
 		all = peers_get(&t->peers, key, group_key(GROUP_TEAM, ta->a.team, key));
 	if (all == NULL)
 		all = peers_get(&t->peers, key, group_key(GROUP_SITE, NULL, key));
-	for (size_t w = 0; all != NULL && w < t->cfg->plan.counts.tiers; w++) {
+	if (all == NULL) {
+		const struct rule_config *rc = &t->cfg->rules[RULE_RATING_INTEGRITY];
+		const struct totals *w = &totals[rc->window];
+
+		t->peers_blind |= rc->enabled && w->c[C_S5] + w->c[C_N10] >= rc->min_samples;
+		return;
+	}
+	for (size_t w = 0; w < t->cfg->plan.counts.tiers; w++) {
 		struct integrity_counts own, peers;
 
 		integrity_counts_of(&totals[w], &own);

@@ -69,6 +69,7 @@ struct task {
 
 	struct outgroups groups;     /* what this task's agents add to their teams and the site */
 	struct peers peers;          /* the teams' and the site's rating counts, for rating integrity */
+	bool peers_blind;            /* an agent with enough ratings was judged before any peers were known */
 	struct route_batch **building; /* per destination task, NULL until a record is added */
 	struct outbox out;
 	uint64_t *marks;             /* per source task: the last batch sequence applied */

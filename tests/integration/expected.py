@@ -367,3 +367,59 @@ def expected_ranks(events, now, min_samples, sizes=DEFAULT_WINDOWS, reply_target
                 out.setdefault("fb:rank:complaint_rate_upper:%s" % name, {})[agent] = \
                     int(math.floor(wilson(min(t["cmp"], t["rep"]), t["rep"])[1] * 10000 + 0.5))
     return out
+
+
+QUICK_MS = 30_000  # src/core/integrity.h INTEGRITY_QUICK_MS
+
+
+def integrity_z(k1, n1, k2, n2):
+    """The pooled two-proportion z of k1/n1 against k2/n2; 0 without samples or variance."""
+    if n1 <= 0 or n2 <= 0:
+        return 0.0
+    p = (k1 + k2) / (n1 + n2)
+    se = math.sqrt(p * (1 - p) * (1 / n1 + 1 / n2))
+    return 0.0 if se <= 0 else (k1 / n1 - k2 / n2) / se
+
+
+def expected_integrity(events, now, team_of, window="7d", min_samples=20, z=2.3263, threshold=10,
+                       sizes=DEFAULT_WINDOWS):
+    """The agents rating_integrity_suspect fires for (docs/alert-rules.md), from the events.
+
+    Per agent in the window: ratings (both scales), top (5 of 5, 10 of 10), middle (3-4, 7-9) and
+    quick (within QUICK_MS after the agent's latest reply, as the events arrive); its peers are
+    its team's agents (team_of; else every agent) less itself."""
+    windows = parse_windows(sizes)
+    spans = [sp for _, sp in windows]
+    span = dict(windows)[window]
+    counts, last_reply, seen = {}, {}, set()
+    for ev in events:
+        if isinstance(ev, (str, bytes)):
+            ev = json.loads(ev)
+        if ev["event_id"] in seen:
+            continue
+        seen.add(ev["event_id"])
+        a, ts = ev["agent_id"], parse_ts(ev["ts"])
+        if ev["type"] == "reply":
+            last_reply[a] = max(ts, last_reply.get(a, 0))
+        if ev["type"] != "rating" or not in_window(ts, now, span, spans):
+            continue
+        c = counts.setdefault(a, [0, 0, 0, 0])
+        scale, s = ev.get("scale", 5), ev["score"]
+        c[0] += 1
+        c[1] += s == scale
+        c[2] += (3 <= s <= 4) if scale == 5 else (7 <= s <= 9)
+        c[3] += a in last_reply and 0 <= ts - last_reply[a] <= QUICK_MS
+    out = set()
+    for a, c in counts.items():
+        peers = [0, 0, 0, 0]
+        for b, d in counts.items():
+            if b != a and (team_of(a) is None or team_of(b) == team_of(a)):
+                peers = [x + y for x, y in zip(peers, d)]
+        if c[0] < min_samples or peers[0] < min_samples:
+            continue
+        top = integrity_z(c[1], c[0], peers[1], peers[0])
+        quick = integrity_z(c[3], c[0], peers[3], peers[0])
+        middle = integrity_z(c[2], c[0] - c[1], peers[2], peers[0] - peers[1])
+        if top > z and 100 * (c[1] / c[0] - peers[1] / peers[0]) >= threshold and (quick > z or middle < -z):
+            out.add(a)
+    return out

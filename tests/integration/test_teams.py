@@ -12,14 +12,16 @@ Env:       FEEDBACKD_BUILDDIR (default: repo root), FEEDBACKD_KEEP_TMP, FEEDBACK
 
 import json
 import os
+import random
 import signal
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness as h  # noqa: E402
-from expected import expected_groups, expected_ranks  # noqa: E402
+from expected import expected_groups, expected_integrity, expected_ranks  # noqa: E402
 from harness import DAY, HOUR, MINUTE, SECOND  # noqa: E402
 
 
@@ -150,6 +152,51 @@ class TestTeams(h.FeedbackTestCase):
         h.wait_until(lambda: billing_and_tech()[4:6] == ("3", "2"), 30, what="tech after restart")
         self.assertEqual(billing_and_tech()[:4], want[:4])
         self.assertEqual(redis.hgetall("fb:site:stats")["agents_24h"], "2")
+
+    def test_rating_integrity(self):
+        """A nudging agent among honest ones: rating_integrity_suspect fires for it alone, as the model says.
+
+        Team support: four typical agents, an honestly excellent one (many 5s, the rest mostly
+        4s) and nina, who asks for a 5 right after replying (80% 5s, 10% 1s, most ratings within
+        seconds of her reply). Agents over four tasks, so the team's counts reach them through
+        the route topic. The set of agents the rule fires for equals expected.py's model, and
+        nina is in it; the alert says what it compared and carries level info.
+        """
+        path = self.map_file("".join("%s support\n" % a for a in ("ann", "bob", "cid", "dan", "eve", "nina")))
+        redis, kafka, _ = self.stack(config={"teams": {"map": path}, "windows": {"refresh": "1s"}})
+        now = h.now_ms()
+        rnd = random.Random(20261207)
+        profiles = {  # shares of 5, 4, 3, 2, 1 and of ratings within seconds of a reply
+            "ann": ((0.35, 0.35, 0.15, 0.10, 0.05), 0.1), "bob": ((0.35, 0.35, 0.15, 0.10, 0.05), 0.1),
+            "cid": ((0.35, 0.35, 0.15, 0.10, 0.05), 0.1), "dan": ((0.35, 0.35, 0.15, 0.10, 0.05), 0.1),
+            "eve": ((0.50, 0.42, 0.06, 0.02, 0.00), 0.1), "nina": ((0.80, 0.04, 0.02, 0.04, 0.10), 0.7),
+        }
+        events = []
+        for agent, (shares, quick) in profiles.items():
+            for k in range(60):
+                ts = now - (2 * DAY) + k * 40 * MINUTE + rnd.randint(0, 60) * SECOND
+                t = "t-%s-%d" % (agent, k)
+                events.append(h.reply(agent, ts - (10 * SECOND if rnd.random() < quick else 20 * MINUTE), t))
+                score = 5 - rnd.choices(range(5), shares)[0]
+                events.append(h.rating(agent, score, ts, ticket=t))
+        for agent in profiles:
+            h.produce(kafka.bootstrap, h.TOPIC_EVENTS, [e for e in events if json.loads(e)["agent_id"] == agent],
+                      key=agent)
+        want = expected_integrity(events, h.now_ms(), lambda a: "support")
+        self.assertEqual(want, {"nina"})  # with this seed; the daemon must agree with the model either way
+
+        def firing():
+            return {a for a in profiles if "rating_integrity_suspect" in redis.hgetall("fb:agent:{%s}:alerts" % a)}
+        try:
+            h.wait_until(lambda: firing() == want, 30, 0.25, what="rating_integrity_suspect for %s" % sorted(want))
+        except AssertionError:
+            self.fail("firing for %s, the model says %s" % (sorted(firing()), sorted(want)))
+        a = json.loads(redis.hgetall("fb:agent:{nina}:alerts")["rating_integrity_suspect"])
+        self.assertEqual((a["state"], a["window"], a["level"], a["samples"]), ("firing", "7d", "info", 60))
+        self.assertIn("is far above its peers'", a["message"])
+        self.assertIn("ratings within 30s of a reply", a["message"])
+        time.sleep(3)  # and nobody else fires while the figures stand
+        self.assertEqual(firing(), want)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 /* test_task.c: a task's agents and groups: their decisions, what is saved and sent, and a restore that picks up exactly there. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -570,6 +571,69 @@ static void test_team_rules(void **state)
 	task_free(t);
 }
 
+/* n scale-5 ratings of agent at task t, fives of them 5 and the rest 4, 3, 2 in turn; quick ones a few seconds after a reply. */
+static void rate_profile(struct task *t, const char *agent, int n, int fives, int quick)
+{
+	char id[32];
+	struct event e;
+
+	for (int k = 0; k < n; k++) {
+		int64_t ts = T0 - 3 * HOUR + k * MIN;
+
+		snprintf(id, sizeof(id), "%s-p%d", agent, k);
+		e = ev(id, EVENT_REPLY, agent, id, ts - (k < quick ? 5 * SEC : 20 * MIN), 0);
+		task_event(t, &e, T0);
+		snprintf(id, sizeof(id), "%s-r%d", agent, k);
+		e = ev(id, EVENT_RATING, agent, NULL, ts, k < fives ? 5 : 4 - k % 3);
+		task_event(t, &e, T0);
+	}
+}
+
+/*
+ * Rating integrity across tasks: the site's owner (task 0) sends its rating counts to the
+ * tasks of its agents; an agent judged before they came is judged again once they do; the
+ * nudger on task 0 is flagged against the other three, who are not.
+ */
+static void test_integrity_peers(void **state)
+{
+	struct task_config tc = cfg;
+	struct rule_config rc[RULE_COUNT];
+	struct task *t0, *t1;
+	struct capture c0 = {0}, c1 = {0};
+	struct alert_facts f;
+
+	(void)state;
+	memcpy(rc, rules, sizeof(rc));
+	rc[RULE_RATING_INTEGRITY].enabled = true;
+	tc.rules = rc;
+	t0 = task_new(0, &tc);
+	t1 = task_new(1, &tc);
+	rate_profile(t0, "nina", 30, 27, 25);
+	rate_profile(t0, "ann", 30, 10, 3);
+	rate_profile(t1, "xb", 30, 10, 3);
+	rate_profile(t1, "xc", 30, 11, 2);
+	flush(t1, T0, &c1);
+	deliver(&c1, t0, 0, T0);
+	/* judged with no peers yet: nothing fires, and the site's first counts will have them judged again */
+	assert_true(flush_once(t0, T0, &c0));
+	assert_int_equal(alerts_of(&c0, "rating_integrity_suspect", &f), 0);
+	flush(t0, T0 + SEC, &c0);
+	assert_int_equal(alerts_of(&c0, "rating_integrity_suspect", &f), 1);
+	assert_string_equal(f.agent, "nina");
+	assert_string_equal(f.state, "firing");
+	/* as the alert's JSON carries them: 27 of 30; the others' 10 + 10 + 11 of 90 */
+	assert_true(fabs(f.value - 90.0) < 1e-4);
+	assert_true(fabs(f.threshold - 100.0 * 31 / 90) < 1e-4);
+	/* task 1 had the site's counts through the route topic; its agents are no suspects */
+	deliver(&c0, t1, 1, T0 + SEC);
+	flush(t1, T0 + 2 * SEC, &c1);
+	assert_int_equal(alerts_of(&c1, "rating_integrity_suspect", &f), 0);
+	cap_reset(&c0);
+	cap_reset(&c1);
+	task_free(t0);
+	task_free(t1);
+}
+
 /* Sink: counts views (n[0]) and saved agent states (n[1]). */
 static bool count_agent(void *arg, const char *id, const char *blob, size_t len, const struct task_view *v)
 {
@@ -693,6 +757,7 @@ int main(void)
 		cmocka_unit_test(test_show_all_paced),
 		cmocka_unit_test(test_teams),
 		cmocka_unit_test(test_team_rules),
+		cmocka_unit_test(test_integrity_peers),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

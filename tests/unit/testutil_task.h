@@ -48,13 +48,19 @@ extern struct terms restored_terms;
 /* Frees what a capture copied and empties it. */
 void cap_reset(struct capture *c);
 
-/* Flushes t into c (emptied first). */
+/* Flushes t into c (emptied first); true when more is left for the next flush (paced shows). */
+bool flush_once(struct task *t, int64_t now, struct capture *c);
+
+/* Flushes t into c (emptied first), which must leave nothing for the next flush. */
 void flush(struct task *t, int64_t now, struct capture *c);
 
 /* Owner: ids starting with 'x' belong to task 1, all others to task 0. */
 uint32_t owner(void *arg, const char *id, size_t len);
 
-/* The default windows and rules, two tasks, 24 h targets, at risk at 80%; [recovery] 3d and 7d. */
+/*
+ * The default windows and rules (rating integrity off), two tasks, 24 h targets, at risk at
+ * 80%; [recovery] 3d and 7d.
+ */
 int setup(void **state);
 
 /* An event of type for agent (and ticket, when not NULL) at ts; a rating's score on scale 5. */
