@@ -128,7 +128,7 @@ first_reply.promise = 8h
 resolution = 3d
 CONF
 
-printf 'ana support\nben support\nchloe support\ndev sales\neli sales\n' >"$work/teams"
+printf 'ana support\nben support\nchloe support\ndev sales\neli sales\ngus sales\n' >"$work/teams"
 
 echo "==> starting feedbackd (brokers = embedded)"
 "$builddir/src/feedbackd" -c "$work/feedbackd.conf" >"$work/feedbackd.log" 2>&1 &
@@ -142,7 +142,7 @@ summary() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.
 expected_ratings=$(summary rating)
 expected_dlq=$(summary dead_letters)
 expected_lines=$(summary lines)
-echo "==> producing a sample stream: 5 agents over 25 days, $expected_lines Kafka records:"
+echo "==> producing a sample stream: 6 agents over 25 days, $expected_lines Kafka records:"
 echo "    $(summary rating) ratings, $(summary complaint) complaints, $(summary message) customer messages," \
 	"$(summary reply) replies, $(summary status) status changes, $(summary follow_up) follow-ups, $(summary duplicates) sent twice, $expected_dlq malformed"
 # KEY<TAB>JSON: every event of a ticket has the ticket as key, so one partition keeps them in order.
@@ -185,6 +185,11 @@ follow_up_due() {
 }
 echo "==> waiting for a complaint ben answered a day ago, never followed up, to fall due"
 wait_for 40 follow_up_due || { echo "no follow_up_due alert"; tail "$work/feedbackd.log"; exit 1; }
+integrity_suspect() {
+	[ "$("${rcli[@]}" --raw hexists "fb:agent:{$(summary integrity_suspect)}:alerts" rating_integrity_suspect)" = 1 ]
+}
+echo "==> waiting for rating_integrity_suspect on an agent who asks customers for a 5"
+wait_for 30 integrity_suspect || { echo "no rating_integrity_suspect alert"; tail "$work/feedbackd.log"; exit 1; }
 sleep 1
 
 echo

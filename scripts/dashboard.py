@@ -166,6 +166,16 @@ def main():
         else:
             print(f"  {agent:<8} ok         CSAT {csat or '-'}% from {n} ratings")
     recovery_view(to, args, agents)
+    print("\nrating integrity (rating_integrity_suspect: top-box share far above the team's, with quick"
+          " ratings or missing middle scores; level info, pages nobody):")
+    suspects = 0
+    for agent in agents:
+        firing = hgetall(to, f"{args.prefix}agent:{{{agent}}}:alerts").get("rating_integrity_suspect")
+        if firing:
+            suspects += 1
+            print(f"  {agent:<8} SUSPECT    {json.loads(firing)['message']}")
+    if suspects == 0:
+        print("  nobody")
     teams_view(to, args)
     alerts = redis(to, "XRANGE", args.prefix + "alerts", "-", "+")
     shown = [json.loads(a) for a in alerts if a.startswith("{")]

@@ -7,7 +7,7 @@ few malformed lines, and a summary of what a correct daemon must count to the fi
 with --summary. Summary keys: rating, complaint, message, reply, status, follow_up (distinct
 events), duplicates, dead_letters, lines, open_tickets (per agent), vip_friday (the opening
 and the deadline of the business-hours ticket, epoch ms), follow_up_due (the ticket whose
-follow-up falls due on screen).
+follow-up falls due on screen), integrity_suspect (the agent rating_integrity_suspect flags).
 
 The stream covers the last 25 days for five agents: support conversations (tickets opened
 by a customer message or a complaint, then one to three message/reply exchanges, some
@@ -15,6 +15,8 @@ answered after the 4 h demo target), CSAT and NPS surveys after most conversatio
 tickets still waiting for an answer, two critical complaints that breach their 15 s demo
 target on screen, a reply that overtook its message, two events sent twice, and malformed
 lines for the dead-letter topic. Most answered complaints are followed up (ben seldom does);
+gus, new in sales, nudges his customers to rate him 5 right after each reply (a rating
+integrity case);
 chloe has a complaint answered, followed up and rated 5 (a recovery), and ben one answered a
 day ago whose follow-up falls due on screen. Three tickets of ana's are in the `vip` queue, under the
 demo's business-hours policy (Monday to Friday 09:00-18:00, Europe/Berlin; first reply
@@ -181,6 +183,19 @@ def main():
         event("reply", "chloe", start + 30 * MIN, ticket_id="chloe-recovery"),
         event("follow_up", "chloe", start + 5 * HOUR, ticket_id="chloe-recovery"),
         event("rating", "chloe", start + 6 * HOUR, score=5, ticket_id="chloe-recovery")]))
+    # gus asks his customers for a 5 right after replying ("it helps me"): his ratings are
+    # nearly all 5s and 1s, seconds after his replies; rating_integrity_suspect flags him
+    # against his team (docs/alert-rules.md). Drawn apart too.
+    nudge = random.Random(7)
+    for k in range(60):
+        t = now - 3 * DAY + k * 70 * MIN + nudge.randint(0, 600) * 1000
+        ticket = f"gus-{k:03d}"
+        tickets.append((ticket, [
+            event("message", "gus", t - 30 * MIN, ticket_id=ticket),
+            event("reply", "gus", t, ticket_id=ticket),
+            event("rating", "gus", t + nudge.randint(3, 20) * 1000, ticket_id=ticket,
+                  score=5 if nudge.random() < 0.9 else 1)]))
+    expected["integrity_suspect"] = "gus"
     # ben answered a complaint a day ago and never followed it up: its follow-up falls due
     # ([recovery] follow_up_within = 1d in the demo) on screen, and follow_up_due fires.
     expected["follow_up_due"] = "ben-no-follow-up"
