@@ -75,6 +75,17 @@ FOLLOW_UP_WITHIN = 3 * DAY  # [recovery] defaults
 RATING_WITHIN = 7 * DAY
 
 
+def distinct_events(events):
+    """The events (JSON text or dicts) as dicts, in order, each event_id once (the daemon's dedupe)."""
+    seen = set()
+    for ev in events:
+        if isinstance(ev, (str, bytes)):
+            ev = json.loads(ev)
+        if ev["event_id"] not in seen:
+            seen.add(ev["event_id"])
+            yield ev
+
+
 def raw_counters(events, reply_target_ms=DAY, late_before=None, now=None, targets=None,
                  pair_horizon_ms=7 * DAY, ticket_memory_ms=0, follow_up_within_ms=FOLLOW_UP_WITHIN):
     """Per agent, a list of (ts, {counter: delta}) contributions, plus open clocks.
@@ -97,7 +108,7 @@ def raw_counters(events, reply_target_ms=DAY, late_before=None, now=None, target
     when satisfied) at its ts; an answer with no follow-up by answer + follow_up_within_ms
     (<= now) counts fumiss then.
     """
-    seen, contrib, clocks, early, answered, recs = set(), {}, {}, {}, {}, {}
+    contrib, clocks, early, answered, recs = {}, {}, {}, {}, {}
     targets = targets or {}
 
     def answer(agent, ticket, start, replied, target):
@@ -112,12 +123,7 @@ def raw_counters(events, reply_target_ms=DAY, late_before=None, now=None, target
         else:
             contrib[agent].append((start + target, {"miss": 1, "frmiss": int(first)}))
 
-    for ev in events:
-        if isinstance(ev, (str, bytes)):
-            ev = json.loads(ev)
-        if ev["event_id"] in seen:
-            continue
-        seen.add(ev["event_id"])
+    for ev in distinct_events(events):
         a, ts, kind = ev["agent_id"], parse_ts(ev["ts"]), ev["type"]
         if late_before is not None and ts < late_before:
             continue
@@ -391,13 +397,8 @@ def expected_integrity(events, now, team_of, window="7d", min_samples=20, z=2.32
     windows = parse_windows(sizes)
     spans = [sp for _, sp in windows]
     span = dict(windows)[window]
-    counts, last_reply, seen = {}, {}, set()
-    for ev in events:
-        if isinstance(ev, (str, bytes)):
-            ev = json.loads(ev)
-        if ev["event_id"] in seen:
-            continue
-        seen.add(ev["event_id"])
+    counts, last_reply = {}, {}
+    for ev in distinct_events(events):
         a, ts = ev["agent_id"], parse_ts(ev["ts"])
         if ev["type"] == "reply":
             last_reply[a] = max(ts, last_reply.get(a, 0))

@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # The parts below live in their own modules; the tests reach them as h.<name>.
 from checkpoint import agent_records, committed_events, outbox_entries, rule_states, unpack  # noqa: E402,F401
 from events import complaint, follow_up, iso, message, new_event_id, parse_ts, rating, reply, status  # noqa: E402,F401
-from expected import (DAY, DEFAULT_WINDOWS, HOUR, MINUTE, SECOND, diff_dicts, div_round,  # noqa: E402,F401
+from expected import (DAY, DEFAULT_WINDOWS, FOLLOW_UP_WITHIN, HOUR, MINUTE, SECOND, diff_dicts, div_round,  # noqa: E402,F401
                       expected_stats, granularities, parse_duration, parse_windows, stats_key)
 from resp import RedisError, RespClient, _decode  # noqa: E402,F401
 
@@ -603,9 +603,9 @@ class FeedbackTestCase(unittest.TestCase):
     # -- assertions ------------------------------------------------------------
 
     def stats_mismatch(self, redis, events, sizes=DEFAULT_WINDOWS, agents=None, reply_target_ms=DAY,
-                       targets=None):
+                       targets=None, follow_up_within_ms=FOLLOW_UP_WITHIN):
         """'' when every agent's stats hash equals the calculator's, else a diff."""
-        want = expected_stats(events, now_ms(), sizes, reply_target_ms, targets)
+        want = expected_stats(events, now_ms(), sizes, reply_target_ms, targets, follow_up_within_ms)
         out = []
         for agent in sorted(agents or want):
             got = redis.hgetall(stats_key(agent))
@@ -616,13 +616,13 @@ class FeedbackTestCase(unittest.TestCase):
         return "\n".join(out)
 
     def wait_stats(self, redis, events, timeout=60.0, sizes=DEFAULT_WINDOWS, reply_target_ms=DAY,
-                   targets=None):
+                   targets=None, follow_up_within_ms=FOLLOW_UP_WITHIN):
         """Waits until the stats of every agent in events equal the calculator's exactly."""
         last = [""]
 
         def ok():
             last[0] = self.stats_mismatch(redis, events, sizes, reply_target_ms=reply_target_ms,
-                                          targets=targets)
+                                          targets=targets, follow_up_within_ms=follow_up_within_ms)
             return last[0] == ""
         try:
             wait_until(ok, timeout, 0.25, what="exact stats")

@@ -19,7 +19,6 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness as h  # noqa: E402
-from expected import expected_stats  # noqa: E402
 from harness import HOUR, MINUTE, SECOND  # noqa: E402
 
 WITHIN_S = 8
@@ -29,28 +28,8 @@ STREAM = "fb:alerts"
 
 class TestRecovery(h.FeedbackTestCase):
 
-    def mismatch(self, redis, events):
-        """'' when every agent's stats hash equals the model's, else a diff."""
-        want = expected_stats(events, h.now_ms(), follow_up_within_ms=WITHIN_S * SECOND)
-        out = []
-        for agent in sorted(want):
-            got = redis.hgetall(h.stats_key(agent))
-            got.pop("updated_at", None)
-            d = h.diff_dicts(want[agent], got)
-            if d:
-                out.append("agent %s:\n%s" % (agent, d))
-        return "\n".join(out)
-
     def wait_exact(self, redis, events, timeout=60.0):
-        last = [""]
-
-        def ok():
-            last[0] = self.mismatch(redis, events)
-            return last[0] == ""
-        try:
-            h.wait_until(ok, timeout, 0.25, what="exact stats")
-        except AssertionError:
-            self.fail("stats not as expected after %.0fs:\n%s" % (timeout, last[0]))
+        self.wait_stats(redis, events, timeout, follow_up_within_ms=WITHIN_S * SECOND)
 
     @staticmethod
     def alerts(redis):
