@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
 from harness import DAY, HOUR, MINUTE, SECOND  # noqa: E402
 
-TYPES = ("rating", "complaint", "message", "reply", "status")
+TYPES = ("rating", "complaint", "message", "reply", "status", "follow_up")
 RESULTS = ("applied", "duplicate", "redelivered", "late", "dead_lettered")
 # Dead letters rejected before their type was read.
 UNKNOWN = ("unknown", "dead_lettered")
