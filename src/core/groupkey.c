@@ -21,9 +21,15 @@ size_t group_key(enum group_scope scope, const char *team, char *buf)
 }
 
 /* See groupkey.h. */
+bool group_key_is(const char *id)
+{
+	return id[0] == GROUP_MARK;
+}
+
+/* See groupkey.h. */
 bool group_key_parse(const char *key, size_t len, enum group_scope *scope, const char **team, size_t *team_len)
 {
-	if (len < 2 || key[0] != GROUP_MARK || (key[1] != 't' && key[1] != 's'))
+	if (len < 2 || !group_key_is(key) || (key[1] != 't' && key[1] != 's'))
 		return false;
 	*scope = key[1] == 't' ? GROUP_TEAM : GROUP_SITE;
 	*team = key + 2;

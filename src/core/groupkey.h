@@ -23,6 +23,9 @@ enum group_scope { GROUP_TEAM, GROUP_SITE };
 /* Writes a group's key into buf[GROUP_KEY_SIZE] (team ignored for the site); returns its length. */
 size_t group_key(enum group_scope scope, const char *team, char *buf);
 
+/* Whether an id (NUL-terminated) among a task's is a group's key rather than an agent's. */
+bool group_key_is(const char *id);
+
 /* Whether key (len bytes) is a group's; then its scope and team (len 0 for the site). */
 bool group_key_parse(const char *key, size_t len, enum group_scope *scope, const char **team, size_t *team_len);
 

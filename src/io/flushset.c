@@ -65,13 +65,13 @@ struct taskstore_changes *flushset_changes(struct flushset *fs)
 }
 
 /* Where a packed view's ranking scores start: after its totals. */
-static int64_t *flushset_ranks(const struct flushset_view *v, size_t windows)
+static int64_t *flushset_ranks(struct flushset_view *v, size_t windows)
 {
-	return (int64_t *)(void *)&((struct flushset_view *)(uintptr_t)v)->totals[windows];
+	return (int64_t *)(void *)&v->totals[windows];
 }
 
 /* Where a packed view's id starts: after its ranking scores. */
-static char *flushset_id(const struct flushset_view *v, size_t windows)
+static char *flushset_id(struct flushset_view *v, size_t windows)
 {
 	return (char *)(flushset_ranks(v, windows) + windows * RANK_COUNT);
 }
@@ -103,8 +103,7 @@ void flushset_views(struct flushset *fs, void (*fn)(void *arg, const struct task
 
 	memset(&tv, 0, sizeof(tv));
 	for (size_t off = 0; off < fs->views_len;) {
-		const struct flushset_view *v = (const struct flushset_view *)(const void *)(fs->views + off);
-
+		struct flushset_view *v = (struct flushset_view *)(void *)(fs->views + off);
 		const int64_t *rank = flushset_ranks(v, fs->windows);
 		size_t ids;
 

@@ -414,8 +414,8 @@ void viewq_kick(struct viewq *q)
 			viewq_track(q, it->since_ms);
 		view_agent_stats(f, agent, it->totals, it->open, it->overdue, now,
 		    q->memo + (size_t)it->slot * q->fields);
-		/* fb:agents and the rankings list agents; a group's key starts with GROUP_MARK, which no agent id holds. */
-		if (agent[0] != GROUP_MARK) {
+		/* fb:agents and the rankings list agents only. */
+		if (!group_key_is(agent)) {
 			if (it->newest_ms > 0)
 				view_agent_seen(f, agent, it->newest_ms);
 			viewq_rank(q, it->slot, agent, it->rank);
