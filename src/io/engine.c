@@ -1,4 +1,4 @@
-/* engine.c: the tasks this instance owns: restore, apply, flush to Redis, deliver the outbox. */
+/* engine.c: the tasks this instance owns: apply, flush to Redis, deliver the outbox, let go (taken on: engine_restore.c). */
 #include "engine.h"
 #include "engine_state.h"
 
