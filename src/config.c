@@ -11,6 +11,7 @@
 #include "config_calendars.h"
 #include "config_keys.h"
 #include "config_policies.h"
+#include "config_rule_keys.h"
 #include "config_rule_teams.h"
 #include "config_teams.h"
 #include "rule.h"
@@ -374,7 +375,7 @@ config_rule_margins(struct config_parse *p)
 	for (int id = 0; id < RULE_COUNT; id++) {
 		const struct rule_config	*rc = &p->cfg->rules[id];
 
-		if (config_keys_resolvable((enum rule_id)id, rc->threshold, rc->margin))
+		if (config_rule_keys_resolvable((enum rule_id)id, rc->threshold, rc->margin))
 			continue;
 		snprintf(section, sizeof section, "rule.%s", rule_name((enum rule_id)id));
 		line = config_line_of(p, section, "threshold");

@@ -1,13 +1,13 @@
 /* config_keys.c: every key of the config file, its default and its value parser. */
 
 #include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config_keys.h"
+#include "config_rule_keys.h"
 #include "log.h"
 #include "partitioner.h"
 #include "rule.h"
@@ -16,8 +16,6 @@
 
 #define nitems(a) (sizeof (a) / sizeof ((a)[0]))
 
-/* The most a rule's min_samples may ask for. */
-#define CONFIG_SAMPLES_MAX 1000000
 /* What an unset [engine] route_topic is named after: "<group>.route". */
 #define CONFIG_ROUTE_SUFFIX ".route"
 
@@ -39,7 +37,7 @@ enum config_type {
 	CONFIG_OPTDURATION,	/* "0" or a duration, as int64_t ms */
 	CONFIG_RULE_WINDOW,	/* a window name, resolved once the file is read */
 	CONFIG_RULE_THRESHOLD,	/* a number in the rule's unit and range */
-	CONFIG_RULE_SAMPLES,	/* 0..CONFIG_SAMPLES_MAX, as int64_t */
+	CONFIG_RULE_SAMPLES,	/* a rule's min_samples, as int64_t */
 	CONFIG_RULE_MODE,	/* "confidence" or "plain", as bool confidence_mode */
 	CONFIG_RULE_CONFIDENCE,	/* 0.5..0.999 */
 	CONFIG_RULE_MARGIN,	/* points for score rules, else a fraction */
@@ -342,9 +340,9 @@ config_keys_set_string(char **dst, const char *value)
 	return true;
 }
 
-/* Parses a whole decimal integer in [min, max]. */
-static bool
-config_keys_parse_int(const char *s, int min, int max, int *out)
+/* See config_keys.h. */
+bool
+config_keys_int(const char *s, int min, int max, int *out)
 {
 	char	*end;
 	long	 v;
@@ -432,7 +430,7 @@ config_keys_listen_valid(const char *value)
 	int		 port;
 
 	return colon != NULL && colon != value &&
-	    config_keys_parse_int(colon + 1, 1, 65535, &port);
+	    config_keys_int(colon + 1, 1, 65535, &port);
 }
 
 /* [redis] mode: one of the words of enum redis_mode. */
@@ -475,108 +473,6 @@ config_keys_set_hostports(const char *value, void *field, char *reason, size_t s
 	return true;
 }
 
-/* A whole finite decimal number: no blanks, hex, inf or nan. */
-static bool
-config_keys_parse_number(const char *s, double *out)
-{
-	char	*end;
-	double	 d;
-
-	if (*s == '\0' || s[strspn(s, "0123456789.eE+-")] != '\0')
-		return false;
-	errno = 0;
-	d = strtod(s, &end);
-	if (*end != '\0' || errno != 0 || !isfinite(d))
-		return false;
-	*out = d;
-	return true;
-}
-
-/* threshold + margin is a sum of decimals read as doubles: 80.1 + 19.9 must still be 100. */
-#define CONFIG_SCORE_TOLERANCE 1e-9
-
-/* See config_keys.h. */
-bool
-config_keys_resolvable(enum rule_id id, double threshold, double margin)
-{
-	return !rule_is_score(id) || threshold + margin <= CONFIG_SCORE_MAX + CONFIG_SCORE_TOLERANCE;
-}
-
-/* See config_keys.h. */
-bool
-config_keys_threshold(enum rule_id id, const char *value, double *out, char *reason, size_t size)
-{
-	double	d;
-	int64_t	ms;
-
-	switch (id) {
-	case RULE_CSAT_BELOW:
-		if (!config_keys_parse_number(value, &d) || d < 0 || d > 100)
-			return config_keys_reject(reason, size, "'%.*s' is not a percentage from 0 to 100",
-			    CONFIG_QUOTE_MAX, value);
-		break;
-	case RULE_NPS_BELOW:
-		if (!config_keys_parse_number(value, &d) || d < -100 || d > 100)
-			return config_keys_reject(reason, size, "'%.*s' is not a score from -100 to 100",
-			    CONFIG_QUOTE_MAX, value);
-		break;
-	case RULE_RESPONSE_TIME_ABOVE:
-		if (duration_parse(value, &ms)) {
-			d = (double)ms / 1000;
-			break;
-		}
-		if (!config_keys_parse_number(value, &d) || d < 0)
-			return config_keys_reject(reason, size,
-			    "'%.*s' is not a duration (like 90s, 30m, 8h) or a number of seconds",
-			    CONFIG_QUOTE_MAX, value);
-		break;
-	default:
-		if (!config_keys_parse_number(value, &d) || d < 0)
-			return config_keys_reject(reason, size, "'%.*s' is not a number of 0 or more",
-			    CONFIG_QUOTE_MAX, value);
-		break;
-	}
-	*out = d;
-	return true;
-}
-
-/* The hysteresis margin: points for CSAT and NPS, a fraction of the threshold elsewhere. */
-static bool
-config_keys_set_margin(enum rule_id id, const char *value, double *out, char *reason, size_t size)
-{
-	double	d;
-
-	if (rule_is_score(id)) {
-		if (!config_keys_parse_number(value, &d) || d < 0 || d > 100)
-			return config_keys_reject(reason, size,
-			    "'%.*s' is not a number of points from 0 to 100", CONFIG_QUOTE_MAX, value);
-	} else if (!config_keys_parse_number(value, &d) || d < 0 || d >= 1)
-		return config_keys_reject(reason, size,
-		    "'%.*s' is not a fraction from 0 up to (not including) 1", CONFIG_QUOTE_MAX,
-		    value);
-	*out = d;
-	return true;
-}
-
-/* "confidence" or "plain"; the first only for the rules that have an interval. */
-static bool
-config_keys_set_mode(enum rule_id id, const char *value, bool *out, char *reason, size_t size)
-{
-	if (strcmp(value, "plain") == 0) {
-		*out = false;
-		return true;
-	}
-	if (strcmp(value, "confidence") != 0)
-		return config_keys_reject(reason, size, "'%.*s' is not confidence or plain",
-		    CONFIG_QUOTE_MAX, value);
-	if (!rule_is_score(id))
-		return config_keys_reject(reason, size,
-		    "'confidence' is only available for %s and %s",
-		    rule_name(RULE_CSAT_BELOW), rule_name(RULE_NPS_BELOW));
-	*out = true;
-	return true;
-}
-
 /* Refuses a duration outside k's [min, max] ms, naming the bounds as durations. */
 static bool
 config_keys_reject_span(const struct config_key *k, const char *value, char *reason,
@@ -600,9 +496,8 @@ config_keys_value(struct config *cfg, const struct config_key *k, const char *va
 {
 	void		*field = config_keys_field(cfg, k);
 	char		 why[CONFIG_REASON_SIZE];
-	int		 n, level, samples;
+	int		 n, level;
 	int64_t		 ms;
-	double		 d;
 	struct windows	 ws;
 
 	if (k->type == CONFIG_OBSOLETE) {
@@ -641,7 +536,7 @@ config_keys_value(struct config *cfg, const struct config_key *k, const char *va
 	case CONFIG_TOPICS:
 		return config_keys_set_topics(cfg, value, reason, size);
 	case CONFIG_INT:
-		if (!config_keys_parse_int(value, k->min, k->max, field))
+		if (!config_keys_int(value, k->min, k->max, field))
 			return config_keys_reject(reason, size,
 			    "'%.*s' is not an integer between %d and %d", CONFIG_QUOTE_MAX,
 			    value, k->min, k->max);
@@ -710,24 +605,15 @@ config_keys_value(struct config *cfg, const struct config_key *k, const char *va
 		/* The windows may be set further down: config_rule_windows() resolves it. */
 		return true;
 	case CONFIG_RULE_THRESHOLD:
-		return config_keys_threshold(k->rule, value, field, reason, size);
+		return config_rule_keys_threshold(k->rule, value, field, reason, size);
 	case CONFIG_RULE_SAMPLES:
-		if (!config_keys_parse_int(value, 0, CONFIG_SAMPLES_MAX, &samples))
-			return config_keys_reject(reason, size,
-			    "'%.*s' is not a whole number from 0 to %d", CONFIG_QUOTE_MAX, value,
-			    CONFIG_SAMPLES_MAX);
-		*(int64_t *)field = samples;
-		return true;
+		return config_rule_keys_samples(value, field, reason, size);
 	case CONFIG_RULE_MODE:
-		return config_keys_set_mode(k->rule, value, field, reason, size);
+		return config_rule_keys_mode(k->rule, value, field, reason, size);
 	case CONFIG_RULE_CONFIDENCE:
-		if (!config_keys_parse_number(value, &d) || d < 0.5 || d > 0.999)
-			return config_keys_reject(reason, size, "'%.*s' is not a number from 0.5 to 0.999",
-			    CONFIG_QUOTE_MAX, value);
-		*(double *)field = d;
-		return true;
+		return config_rule_keys_confidence(value, field, reason, size);
 	case CONFIG_RULE_MARGIN:
-		return config_keys_set_margin(k->rule, value, field, reason, size);
+		return config_rule_keys_margin(k->rule, value, field, reason, size);
 	}
 	/* The string types end up here. */
 	if (!config_keys_set_string(field, value))

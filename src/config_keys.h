@@ -7,7 +7,6 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "rule.h"
 
 /* Room for one reason a value or a file was refused. */
 #define CONFIG_REASON_SIZE 256
@@ -84,13 +83,7 @@ bool config_keys_duration(const char *value, int64_t *ms, char *reason, size_t s
 /* Parses a fraction 0 <= x < 1 (an at-risk point) into *out; false with the reason. */
 bool config_keys_fraction(const char *value, double *out, char *reason, size_t size);
 
-/* The highest CSAT (%) and NPS there is. */
-#define CONFIG_SCORE_MAX 100
-
-/* Whether a firing alert of rule id can resolve: for CSAT and NPS, threshold + margin is at most CONFIG_SCORE_MAX. */
-bool config_keys_resolvable(enum rule_id id, double threshold, double margin);
-
-/* A rule threshold in the rule's unit (response times also take a duration); false with the reason. */
-bool config_keys_threshold(enum rule_id id, const char *value, double *out, char *reason, size_t size);
+/* Parses a whole decimal integer in [min, max] into *out; false when it is not one. */
+bool config_keys_int(const char *s, int min, int max, int *out);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config_keys.h"
+#include "config_rule_keys.h"
 #include "growarray.h"
 
 /* The team's entry, made on first use; NULL when out of memory. */
@@ -43,7 +44,7 @@ bool config_rule_teams_set(struct config *cfg, const char *section, const char *
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)team[i] < 0x20 || team[i] == 0x7f)
 			return config_keys_reject(reason, size, "[%s] %s: the team holds a control character", section, name);
-	if (!config_keys_threshold(id, value, &threshold, reason, size))
+	if (!config_rule_keys_threshold(id, value, &threshold, reason, size))
 		return false;
 	if ((t = config_rule_teams_entry(cfg, team, len)) == NULL)
 		return config_keys_reject(reason, size, "out of memory");
@@ -67,7 +68,7 @@ bool config_rule_teams_finish(struct config *cfg, int *line, char *reason, size_
 				continue;
 			t->rules[id].threshold = t->threshold[id];
 			*line = t->line[id];
-			if (!config_keys_resolvable((enum rule_id)id, t->threshold[id], t->rules[id].margin))
+			if (!config_rule_keys_resolvable((enum rule_id)id, t->threshold[id], t->rules[id].margin))
 				return config_keys_reject(reason, size,
 				    "[rule.%s] team.%s.threshold + margin (%g + %g) is above %d: a firing alert could "
 				    "never resolve", rule_name((enum rule_id)id), t->team, t->threshold[id],

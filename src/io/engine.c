@@ -1,5 +1,6 @@
-/* engine.c: the tasks this instance owns: restore, apply, flush to Redis, deliver the outbox. */
+/* engine.c: the tasks this instance owns: apply, flush to Redis, deliver the outbox, let go (taken on: engine_restore.c). */
 #include "engine.h"
+#include "engine_state.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -20,61 +21,6 @@
 
 /* A dedupe segment is this part of the horizon: few keys, little overstay. */
 #define ENGINE_SEGMENTS 24
-/* Waits before a claim, restore or commit that Redis refused or dropped is tried again. */
-#define ENGINE_RETRY_MS 500
-
-enum engine_state {
-	ENGINE_CLAIMING,  /* generation increment sent */
-	ENGINE_RESTORING, /* checkpoint streaming back */
-	ENGINE_READY,     /* takes events */
-	ENGINE_CLOSING    /* revoked or fenced: last flush out, then freed */
-};
-
-struct engine_task {
-	struct engine *e;
-	uint32_t id;
-	enum engine_state state;
-	struct task *task;
-	struct taskstore *store;
-	struct flushset *flush;        /* the changes out (or being built) and their views */
-	bool committing;               /* changes are out; only their answer may build the next */
-	int64_t changed_ms;            /* when the oldest change not in a flush was applied; 0: none */
-	bool fenced;                   /* another instance claimed it: nothing more is committed */
-	struct offsetlist open;    /* offsets applied since the last flush */
-	struct offsetlist flushed; /* offsets of the changes out */
-	struct viewq *viewq;           /* views of committed changes, to Redis a round at a time */
-	struct deliver *deliver;
-	struct event *flush_ev;
-	struct event *tick_ev;
-	struct event *retry_ev;
-	int64_t restore_started_ms;
-	size_t restored_entries;
-	bool meta_bad;                 /* the checkpoint's meta record could not be read */
-	bool held;                     /* delivers nothing until its closing twins are gone (engine_handover) */
-	bool delivering;               /* restored, and its outbox handed to its deliverer */
-	struct engine_task *next_closing;
-	struct event *free_ev;         /* frees a closing task from the loop, never under a callback */
-};
-
-struct engine {
-	struct event_base *base;
-	const struct config *cfg;
-	struct metrics *metrics;
-	struct redis *redis;
-	struct producer *route;
-	struct producer *alerts;
-	struct view *view;
-	struct engine_handler handler;
-	struct task_config tcfg;
-	struct policyset policies;     /* the terms tickets start under, kept for those that use them */
-	struct redis_wait wait;        /* every task's and the alerts', read at each write */
-	struct engine_task **tasks;    /* by id; NULL when not owned */
-	struct engine_task *closing;   /* tasks let go of, finishing what they had out */
-	uint32_t ntasks;               /* [engine] tasks, settled at start */
-};
-
-static void engine_flush(struct engine_task *et);
-static void engine_claim(struct engine_task *et);
 
 /* See engine.h. */
 uint32_t engine_owner(const struct engine *e, const char *id, size_t len)
@@ -104,19 +50,6 @@ static const struct rule_config *engine_rules_of(void *arg, const char *team)
 	return config_rule_teams_of(e->cfg, team);
 }
 
-/* task_config.restore_terms: a checkpointed ticket's terms; a calendar gone from the file is `always`. */
-static const struct terms *engine_restore_terms(void *arg, const struct terms *t)
-{
-	struct engine *e = arg;
-	bool missing;
-	const struct terms *kept = policyset_restore(&e->policies, e->cfg, t, &missing);
-
-	if (missing)
-		log_limited(LOG_WARNING, "calendar", "engine: a ticket of policy '%s' ran on calendar '%s', which is no "
-		    "longer configured; its clocks run on `always`", t->policy, t->calendar_name);
-	return kept;
-}
-
 /* Arms ev to fire wait_ms from now (at once when not positive). */
 static void engine_timer_in(struct event *ev, int64_t wait_ms)
 {
@@ -144,8 +77,8 @@ static void engine_schedule_flush(struct engine_task *et)
 	engine_timer_in(et->flush_ev, (et->changed_ms ? et->changed_ms : now) + et->e->cfg->flush_interval_ms - now);
 }
 
-/* Arms the tick timer for the task's next clock or window change. */
-static void engine_schedule_tick(struct engine_task *et)
+/* See engine_state.h. */
+void engine_schedule_tick(struct engine_task *et)
 {
 	int64_t next = task_next_tick(et->task);
 
@@ -240,14 +173,8 @@ static void engine_task_free(struct engine_task *et)
 	free(et);
 }
 
-/*
- * A closing task goes once its last commit answered, its views are written and nothing is
- * being delivered. Entries delivered since that commit get one more, which records them as
- * done: otherwise the next owner restores them and sends their alerts again. If the next owner
- * claimed the task first, that commit is fenced: another instance then sends them again (at
- * least once), while a successor here drops them (engine_handover).
- */
-static void engine_task_maybe_free(struct engine_task *et)
+/* See engine_state.h. */
+void engine_task_maybe_free(struct engine_task *et)
 {
 	const struct engine_task *next = et->e->tasks[et->id];
 
@@ -274,21 +201,16 @@ static void engine_task_free_soon(void *arg)
 	evtimer_add(et->free_ev, &now);
 }
 
-/* Has every closing twin of et try to go (from the loop): et no longer waits for them. */
-static void engine_twins_may_go(struct engine_task *et)
+/* See engine_state.h. */
+void engine_twins_may_go(struct engine_task *et)
 {
 	for (struct engine_task *t = et->e->closing; t != NULL; t = t->next_closing)
 		if (t->id == et->id && t != et)
 			engine_task_free_soon(t);
 }
 
-/*
- * Lets a task go: it finishes what it has out (a last commit, its views, deliveries) and is
- * freed, while its id is free at once for a new task should the group give it back. Its views
- * go unpaced from now on, so none lands after the next owner's (which writes only what changed
- * once it wrote an agent in full: a late one would leave stale figures for good).
- */
-static void engine_close(struct engine_task *et, bool lost)
+/* See engine_state.h. */
+void engine_close(struct engine_task *et, bool lost)
 {
 	struct engine *e = et->e;
 
@@ -417,8 +339,8 @@ static void engine_commit(struct engine_task *et)
 	}
 }
 
-/* Builds the change set of everything since the last flush and commits it. */
-static void engine_flush(struct engine_task *et)
+/* See engine_state.h. */
+void engine_flush(struct engine_task *et)
 {
 	struct task_sink sink = flushset_sink(et->flush);
 	struct offsetlist swap;
@@ -455,136 +377,7 @@ static void engine_on_retry(evutil_socket_t fd, short what, void *arg)
 	if (et->committing)
 		engine_commit(et);
 	else if (et->state == ENGINE_CLAIMING || et->state == ENGINE_RESTORING)
-		engine_claim(et);
-}
-
-/* Restore: the meta record (NULL for a task never checkpointed). */
-static void engine_restore_meta(void *arg, uint64_t gen, uint64_t seq, const void *pos, size_t len)
-{
-	struct engine_task *et = arg;
-
-	(void)gen;
-	(void)seq;
-	/* Its outbox numbers and marks cannot be guessed: numbering afresh would lose or repeat batches. */
-	if (pos != NULL && !task_restore_meta(et->task, pos, len))
-		et->meta_bad = true;
-}
-
-/* Restore: one agent, ticket or outbox entry. */
-static void engine_restore_entry(void *arg, enum taskstore_kind kind, const char *id, size_t id_len,
-    const void *blob, size_t len)
-{
-	struct engine_task *et = arg;
-	bool ok = false;
-
-	et->restored_entries++;
-	switch (kind) {
-	case TASKSTORE_AGENT:
-		ok = task_restore_agent(et->task, id, id_len, blob, len);
-		break;
-	case TASKSTORE_TICKET:
-		ok = task_restore_ticket(et->task, id, id_len, blob, len, ts_now_ms());
-		break;
-	case TASKSTORE_OUTBOX:
-		ok = outbox_restore(task_outbox(et->task), strtoull(id, NULL, 10), blob, len, et->e->ntasks);
-		break;
-	default:
-		break;
-	}
-	if (!ok)
-		log_limited(LOG_ERR, "restore", "engine: task %" PRIu32 ": unreadable checkpoint entry '%.*s'; "
-		    "skipped", et->id, (int)id_len, id);
-}
-
-/* Restore: dedupe records. */
-static void engine_restore_dedupe(void *arg, const unsigned char *records, size_t n)
-{
-	struct engine_task *et = arg;
-	int64_t now = ts_now_ms();
-
-	for (size_t i = 0; i < n; i++)
-		task_restore_dedupe(et->task, records + i * DEDUPE_RECORD_SIZE, now);
-}
-
-/* Restore finished: the task takes events, its views are written again and its outbox re-sent. */
-static void engine_restore_done(void *arg, enum taskstore_result res)
-{
-	struct engine_task *et = arg;
-	struct engine *e = et->e;
-	struct timeval tv = {0, ENGINE_RETRY_MS * 1000};
-	int64_t now = ts_now_ms();
-
-	if (et->state == ENGINE_CLOSING) {
-		engine_task_maybe_free(et);
-		return;
-	}
-	if (res == TASKSTORE_FENCED) {
-		/* Another member claimed it since: it is theirs; claiming again would fence them out. */
-		log_warn("engine: task %" PRIu32 " was claimed by another instance while restoring; dropping it",
-		    et->id);
-		engine_close(et, true);
-		return;
-	}
-	if (res == TASKSTORE_OK && et->meta_bad) {
-		log_err("engine: task %" PRIu32 ": its checkpoint's meta record is unreadable (written by "
-		    "another release?); not running it: run `feedbackd --rebuild` with every instance stopped",
-		    et->id);
-		engine_close(et, true);
-		return;
-	}
-	if (res != TASKSTORE_OK) {
-		/* Start over with a fresh task: a partial restore is never used. */
-		task_free(et->task);
-		et->task = task_new(et->id, &e->tcfg);
-		deliver_attach(et->deliver, et->task != NULL && !et->held ? task_outbox(et->task) : NULL);
-		et->state = ENGINE_CLAIMING;
-		evtimer_add(et->retry_ev, &tv);
-		return;
-	}
-	task_restore_done(et->task, now);
-	et->state = ENGINE_READY;
-	log_info("engine: task %" PRIu32 " restored in %" PRId64 " ms (%zu entries, %zu agents)", et->id,
-	    now - et->restore_started_ms, et->restored_entries, task_agents(et->task));
-	engine_schedule_tick(et);
-	if (et->held) {
-		engine_twins_may_go(et);
-	} else {
-		et->delivering = true;
-		deliver_drive(et->deliver);
-	}
-	engine_flush(et);
-	e->handler.task_ready(e->handler.arg, et->id);
-}
-
-/* The answer to a claim: restore under the new generation. */
-static void engine_on_claim(void *arg, enum taskstore_result res, uint64_t gen)
-{
-	struct engine_task *et = arg;
-	struct taskstore_restore_fns fns = {engine_restore_meta, engine_restore_entry, engine_restore_dedupe,
-		engine_restore_done};
-	struct timeval tv = {0, ENGINE_RETRY_MS * 1000};
-
-	(void)gen;
-	if (et->state == ENGINE_CLOSING) {
-		engine_task_maybe_free(et);
-		return;
-	}
-	if (res != TASKSTORE_OK ||
-	    !taskstore_restore(et->store, ts_now_ms(), et->e->cfg->dedupe_horizon_ms, &fns, et)) {
-		evtimer_add(et->retry_ev, &tv);
-		return;
-	}
-	et->state = ENGINE_RESTORING;
-}
-
-/* Claims the task's generation, fencing out any earlier owner. */
-static void engine_claim(struct engine_task *et)
-{
-	struct timeval tv = {0, ENGINE_RETRY_MS * 1000};
-
-	et->state = ENGINE_CLAIMING;
-	if (!taskstore_claim(et->store, engine_on_claim, et))
-		evtimer_add(et->retry_ev, &tv);
+		engine_restore_claim(et);
 }
 
 /* Delivery of an outbox entry finished. */
@@ -631,7 +424,7 @@ void engine_assign(struct engine *e, uint32_t id)
 	et->held = engine_twin(et, NULL) != NULL;
 	deliver_attach(et->deliver, et->held ? NULL : task_outbox(et->task));
 	e->tasks[id] = et;
-	engine_claim(et);
+	engine_restore_claim(et);
 	return;
 fail:
 	log_err("engine: out of memory taking task %" PRIu32, id);
