@@ -581,7 +581,8 @@ static void rate_profile(struct task *t, const char *agent, int n, int fives, in
 		int64_t ts = T0 - 3 * HOUR + k * MIN;
 
 		snprintf(id, sizeof(id), "%s-p%d", agent, k);
-		e = ev(id, EVENT_REPLY, agent, id, ts - (k < quick ? 5 * SEC : 20 * MIN), 0);
+		/* one ticket an agent: a capture holds 64 tickets */
+		e = ev(id, EVENT_REPLY, agent, agent, ts - (k < quick ? 5 * SEC : 20 * MIN), 0);
 		task_event(t, &e, T0);
 		snprintf(id, sizeof(id), "%s-r%d", agent, k);
 		e = ev(id, EVENT_RATING, agent, NULL, ts, k < fives ? 5 : 4 - k % 3);

@@ -46,6 +46,7 @@ static bool cap_ticket(void *arg, const char *id, const char *blob, size_t len)
 		c->deleted++;
 		return true;
 	}
+	assert_true(c->tickets < ENTRIES_MAX);
 	snprintf(c->ticket_id[c->tickets], 32, "%s", id);
 	c->ticket_blob[c->tickets] = dup_bytes(blob, len);
 	c->ticket_len[c->tickets++] = len;
@@ -57,6 +58,7 @@ static bool cap_record(void *arg, const uint8_t rec[DEDUPE_RECORD_SIZE])
 {
 	struct capture *c = arg;
 
+	assert_true(c->records < RECORDS_MAX);
 	memcpy(c->record[c->records++], rec, DEDUPE_RECORD_SIZE);
 	return true;
 }
@@ -66,6 +68,7 @@ static bool cap_added(void *arg, const struct outbox_entry *e, const char *blob,
 {
 	struct capture *c = arg;
 
+	assert_true(c->added < ENTRIES_MAX);
 	c->entry[c->added] = *e;
 	c->entry[c->added].data = dup_bytes(e->data, e->len);
 	c->entry_blob[c->added] = dup_bytes(blob, len);

@@ -16,6 +16,7 @@
 /* 2026-11-22T10:00:00Z */
 #define T0 INT64_C(1795341600000)
 #define ENTRIES_MAX 64
+#define RECORDS_MAX 256   /* dedupe records: one an event, 16 bytes each */
 
 /* What one flush handed over, kept as copies. */
 struct capture {
@@ -28,7 +29,7 @@ struct capture {
 	char ticket_id[ENTRIES_MAX][32];
 	char *ticket_blob[ENTRIES_MAX];
 	size_t ticket_len[ENTRIES_MAX];
-	uint8_t record[ENTRIES_MAX][DEDUPE_RECORD_SIZE];
+	uint8_t record[RECORDS_MAX][DEDUPE_RECORD_SIZE];
 	struct outbox_entry entry[ENTRIES_MAX];
 	char *entry_blob[ENTRIES_MAX];
 	size_t entry_len[ENTRIES_MAX];
