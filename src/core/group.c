@@ -56,9 +56,26 @@ bool group_partial_pack(msgpack_packer *pk, const struct agent *pending, const s
 	return msgpack_pack_int64(pk, pending->open) == 0 && msgpack_pack_int64(pk, pending->overdue) == 0;
 }
 
+/* Moves a partial's counts and times into the inbox: taken whole by an empty one, merged otherwise. */
+static bool group_take(struct group_inbox *in, struct agent *part, const struct agent_plan *plan, int64_t now_ms)
+{
+	if (in->counts.buf == NULL) {
+		in->counts = part->counts;
+		part->counts = (struct rolling){NULL, 0, 0};
+	} else if (!rolling_merge_from(&in->counts, &part->counts, &plan->counts, now_ms)) {
+		return false;
+	}
+	if (in->responses.ranges == NULL) {
+		in->responses = part->responses;
+		part->responses.ranges = NULL;
+		return true;
+	}
+	return histogram_merge_from(&in->responses, &part->responses, &plan->responses, now_ms);
+}
+
 /* See group.h. */
-bool group_partial_apply(struct agent *g, uint32_t src, uint32_t tasks, const char *blob, size_t len,
-    const struct agent_plan *plan, int64_t now_ms)
+bool group_partial_apply(struct agent *g, struct group_inbox *in, uint32_t src, uint32_t tasks, const char *blob,
+    size_t len, const struct agent_plan *plan, int64_t now_ms)
 {
 	msgpack_unpacked u;
 	struct agent part;
@@ -94,11 +111,8 @@ bool group_partial_apply(struct agent *g, uint32_t src, uint32_t tasks, const ch
 			memcpy(g->active, old, (size_t)n * WINDOWS_MAX * sizeof(*old));
 		free(old);
 	}
-	if (!rolling_merge_from(&g->counts, &part.counts, &plan->counts, now_ms) ||
-	    !histogram_merge_from(&g->responses, &part.responses, &plan->responses, now_ms))
+	if (!group_take(in, &part, plan, now_ms))
 		goto out;
-	if (part.responses.ranges != NULL)
-		agent_times_changed(g);
 	memcpy(&g->active[src * WINDOWS_MAX], active, plan->counts.tiers * sizeof(active[0]));
 	g->open += open;
 	g->overdue += overdue;
@@ -110,10 +124,31 @@ out:
 }
 
 /* See group.h. */
-void group_active_totals(const struct agent *g, size_t tiers, int64_t out[WINDOWS_MAX])
+bool group_settle(struct agent *g, struct group_inbox *in, const struct agent_plan *plan, int64_t now_ms)
 {
-	memset(out, 0, WINDOWS_MAX * sizeof(out[0]));
-	for (uint32_t s = 0; s < g->active_tasks; s++)
-		for (size_t w = 0; w < tiers; w++)
-			out[w] += g->active[s * WINDOWS_MAX + w];
+	bool ok = rolling_merge_from(&g->counts, &in->counts, &plan->counts, now_ms) &&
+	    histogram_merge_from(&g->responses, &in->responses, &plan->responses, now_ms);
+
+	if (in->responses.ranges != NULL)
+		agent_times_changed(g);
+	group_inbox_free(in);
+	return ok;
+}
+
+/* See group.h. */
+void group_inbox_free(struct group_inbox *in)
+{
+	rolling_free(&in->counts);
+	histogram_free(&in->responses);
+}
+
+/* See group.h. */
+void group_totals(const struct agent *g, size_t tiers, struct totals totals[WINDOWS_MAX])
+{
+	for (size_t w = 0; w < tiers; w++) {
+		totals[w].group = true;
+		totals[w].agents = 0;
+		for (uint32_t s = 0; s < g->active_tasks; s++)
+			totals[w].agents += g->active[s * WINDOWS_MAX + w];
+	}
 }

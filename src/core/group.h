@@ -27,14 +27,30 @@ bool group_partial_pack(msgpack_packer *pk, const struct agent *pending, const s
     const int64_t active[WINDOWS_MAX]);
 
 /*
- * Applies a partial from task src (of tasks) to the group g at now_ms: its counts, times and
- * clock changes added, src's active agents replaced. False when malformed or out of memory; a malformed one
- * changes nothing.
+ * The counts and times of the partials a group received since its last flush. Merging into
+ * the group rewrites all of its buckets, and every task sends each group a partial a flush:
+ * so they are gathered here (a zeroed struct is empty) and merged into it once, at its flush.
  */
-bool group_partial_apply(struct agent *g, uint32_t src, uint32_t tasks, const char *blob, size_t len,
-    const struct agent_plan *plan, int64_t now_ms);
+struct group_inbox {
+	struct rolling counts;
+	struct histogram responses;
+};
 
-/* Every window's active agents of g: the sum over the tasks. */
-void group_active_totals(const struct agent *g, size_t tiers, int64_t out[WINDOWS_MAX]);
+/*
+ * Applies a partial from task src (of tasks) to the group g at now_ms: its counts and times
+ * to g's inbox, its clock changes added, src's active agents replaced. False when malformed or out of
+ * memory; a malformed one changes nothing.
+ */
+bool group_partial_apply(struct agent *g, struct group_inbox *in, uint32_t src, uint32_t tasks, const char *blob,
+    size_t len, const struct agent_plan *plan, int64_t now_ms);
+
+/* Merges the inbox into g at now_ms and empties it; false when out of memory (g then holds a part). */
+bool group_settle(struct agent *g, struct group_inbox *in, const struct agent_plan *plan, int64_t now_ms);
+
+/* Frees what the inbox holds; it is then empty. */
+void group_inbox_free(struct group_inbox *in);
+
+/* A group's view totals: every window's active agents, the sum over the tasks. */
+void group_totals(const struct agent *g, size_t tiers, struct totals totals[WINDOWS_MAX]);
 
 #endif

@@ -64,6 +64,7 @@ void task_free(struct task *t)
 		return;
 	for (uint32_t i = 0; i < t->agent_count; i++) {
 		agent_free(&t->agents[i].a);
+		group_inbox_free(&t->agents[i].inbox);
 		free(t->agents[i].id);
 	}
 	for (size_t i = 0; i < t->deleted_n; i++)
@@ -437,7 +438,8 @@ static bool task_group_partial(struct task *t, uint32_t src, const char *key, si
 		return false;
 	if ((i = task_agent_slot(t, key, key_len)) == UINT32_MAX)
 		return true; /* out of memory: as for an agent's delta, the partial is lost */
-	if (!group_partial_apply(&t->agents[i].a, src, t->cfg->tasks, partial, len, &t->cfg->plan, now_ms))
+	if (!group_partial_apply(&t->agents[i].a, &t->agents[i].inbox, src, t->cfg->tasks, partial, len, &t->cfg->plan,
+	    now_ms))
 		return false;
 	task_agent_dirty(t, i, now_ms);
 	return true;
@@ -584,18 +586,6 @@ static bool task_flush_tickets(struct task *t, msgpack_sbuffer *sb, const struct
 	return true;
 }
 
-/* A group's view: its active agents per window, summed over the tasks. */
-static void task_group_totals(const struct task *t, const struct task_agent *ta, struct totals *totals)
-{
-	int64_t active[WINDOWS_MAX];
-
-	group_active_totals(&ta->a, t->cfg->plan.counts.tiers, active);
-	for (size_t w = 0; w < t->cfg->plan.counts.tiers; w++) {
-		totals[w].group = true;
-		totals[w].agents = active[w];
-	}
-}
-
 /* See task_state.h. */
 void task_agent_active(struct task *t, struct task_agent *ta, int64_t now_ms, int64_t *next)
 {
@@ -645,6 +635,8 @@ static bool task_flush_agent(struct task *t, uint32_t i, msgpack_sbuffer *sb, in
 	msgpack_packer pk;
 	int64_t next;
 
+	if (ta->a.active != NULL && !group_settle(&ta->a, &ta->inbox, &t->cfg->plan, now_ms))
+		return false;
 	agent_advance(&ta->a, &t->cfg->plan, now_ms);
 	agent_totals(&ta->a, &t->cfg->plan, now_ms, view.totals, &next);
 	for (size_t w = 0; w < WINDOWS_MAX; w++)
@@ -653,7 +645,7 @@ static bool task_flush_agent(struct task *t, uint32_t i, msgpack_sbuffer *sb, in
 			    rank_score((enum rank_id)id, t->cfg->rules, &view.totals[w]);
 	view.team = ta->a.team;
 	if (ta->a.active != NULL)
-		task_group_totals(t, ta, view.totals);
+		group_totals(&ta->a, t->cfg->plan.counts.tiers, view.totals);
 	else
 		task_agent_active(t, ta, now_ms, &next);
 	task_rules(t, ta, view.totals, now_ms);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "dedupe.h"
+#include "group.h"
 #include "idmap.h"
 #include "outbox.h"
 #include "outgroups.h"
@@ -30,6 +31,7 @@ struct task_agent {
 	int64_t since_ms; /* the now_ms of its oldest change not yet flushed; 0: none */
 	unsigned active;  /* the windows it counts as active in, under a.team, in the task's outgroups */
 	uint64_t team_generation; /* a.team is team_of's answer of this generation; 0: an event's team_id */
+	struct group_inbox inbox; /* a group's partials since its last flush (group.h) */
 };
 
 /* A growable array of 32-bit indexes. */
