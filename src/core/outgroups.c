@@ -71,7 +71,8 @@ static struct outgroup_bucket *outgroups_bucket(struct outgroup *g, int64_t inde
 	size_t i;
 
 	if (4 * (g->nbuckets + 1) > 3 * g->cap) {
-		size_t cap = g->cap ? 2 * g->cap : 64;
+		/* 240 bytes a slot and one table per group and task: a flush's events span a few buckets. */
+		size_t cap = g->cap ? 2 * g->cap : 16;
 		struct outgroup_bucket *old = g->buckets, *v = malloc(cap * sizeof(*v));
 
 		if (v == NULL)
