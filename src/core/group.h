@@ -18,13 +18,13 @@ unsigned group_active_mask(const struct rolling_plan *plan, int64_t ts, int64_t 
 int64_t group_active_change(const struct rolling_plan *plan, int64_t ts, int64_t now_ms);
 
 /*
- * A partial: what one task adds to one group between flushes (the counts and response
- * times of its agents in it, and the change of their running and overdue clocks, in
- * pending) and how many of its agents are active in each window now (absolute). Appended
- * as one MessagePack object.
+ * A partial: what one task adds to one group between flushes (the counts of its agents in
+ * it and the change of their running and overdue clocks, in pending; their response times,
+ * as histogram_counts_sort left them) and how many of its agents are active in each window
+ * now (absolute). Appended as one MessagePack object.
  */
-bool group_partial_pack(msgpack_packer *pk, const struct agent *pending, const struct agent_plan *plan,
-    const int64_t active[WINDOWS_MAX]);
+bool group_partial_pack(msgpack_packer *pk, const struct agent *pending, const struct histogram_count *times,
+    size_t ntimes, const struct agent_plan *plan, const int64_t active[WINDOWS_MAX]);
 
 /*
  * The counts and times of the partials a group received since its last flush. Merging into
@@ -33,7 +33,9 @@ bool group_partial_pack(msgpack_packer *pk, const struct agent *pending, const s
  */
 struct group_inbox {
 	struct rolling counts;
-	struct histogram responses;
+	struct histogram responses;    /* from partials of the release before times were listed */
+	struct histogram_count *times;
+	size_t ntimes, times_cap;
 };
 
 /*

@@ -467,7 +467,7 @@ static bool task_send_partial(void *arg, const struct outgroup *g)
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	ok = group_partial_pack(&pk, &g->pending, &t->cfg->plan, g->active);
+	ok = group_partial_pack(&pk, &g->pending, g->times, g->ntimes, &t->cfg->plan, g->active);
 	if (ok && dest == t->id)
 		ok = task_group_partial(t, t->id, key, key_len, sb.data, sb.size, r->now_ms);
 	else if (ok && task_building(t, dest) != NULL)
