@@ -27,9 +27,9 @@ bool group_partial_pack(msgpack_packer *pk, const struct agent *pending, const s
     size_t ntimes, const struct agent_plan *plan, const int64_t active[WINDOWS_MAX]);
 
 /*
- * The counts and times of the partials a group received since its last flush. Merging into
- * the group rewrites all of its buckets, and every task sends each group a partial a flush:
- * so they are gathered here (a zeroed struct is empty) and merged into it once, at its flush.
+ * The counts and times of the partials a group received since its last flush. A merge into
+ * the group walks all of its buckets, and every task sends each group a partial a flush: so
+ * they are gathered here (a zeroed struct is empty) and merged into it once, at its flush.
  */
 struct group_inbox {
 	struct rolling counts;
@@ -40,8 +40,8 @@ struct group_inbox {
 
 /*
  * Applies a partial from task src (of tasks) to the group g at now_ms: its counts and times
- * to g's inbox, its clock changes added, src's active agents replaced. False when malformed or out of
- * memory; a malformed one changes nothing.
+ * to g's inbox in, its clock changes added, src's active agents replaced. False when
+ * malformed or out of memory; a malformed one changes nothing.
  */
 bool group_partial_apply(struct agent *g, struct group_inbox *in, uint32_t src, uint32_t tasks, const char *blob,
     size_t len, const struct agent_plan *plan, int64_t now_ms);

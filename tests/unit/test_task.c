@@ -1134,7 +1134,8 @@ static void test_group_partial_old(void **state)
 	struct group_inbox in[2];
 	struct histogram_count c[40];
 	struct histogram_summary want[WINDOWS_MAX], sum[WINDOWS_MAX];
-	int64_t active[WINDOWS_MAX] = {2, 2, 2, 2}, tw[WINDOWS_MAX * ROLLING_SLOTS_MAX], tg[WINDOWS_MAX * ROLLING_SLOTS_MAX];
+	int64_t active[WINDOWS_MAX] = {2, 2, 2, 2};
+	int64_t tw[WINDOWS_MAX * ROLLING_SLOTS_MAX], tg[WINDOWS_MAX * ROLLING_SLOTS_MAX];
 	msgpack_sbuffer sb[2];
 	msgpack_packer pk;
 	size_t n;
