@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mpack.h"
+#include "timestamp.h"
 
 _Static_assert(HISTOGRAM_BUCKETS % HISTOGRAM_RANGE == 0, "whole ranges");
 _Static_assert(HISTOGRAM_RANGE <= ROLLING_SLOTS_MAX, "a range is one rolling's slots");
@@ -70,6 +71,56 @@ bool histogram_add(struct histogram *h, const struct rolling_plan *plan, int64_t
 	if (h->ranges == NULL && (h->ranges = calloc(HISTOGRAM_RANGES, sizeof(*h->ranges))) == NULL)
 		return false;
 	return rolling_add(&h->ranges[b / HISTOGRAM_RANGE], plan, now_ms, ts_ms, &inc, 1) == ROLLING_ADDED;
+}
+
+/* Counts by range of buckets, time and bucket, for qsort. */
+static int histogram_by_range(const void *a, const void *b)
+{
+	const struct histogram_count *x = a, *y = b;
+	uint32_t rx = x->bucket / HISTOGRAM_RANGE, ry = y->bucket / HISTOGRAM_RANGE;
+
+	if (rx != ry)
+		return rx < ry ? -1 : 1;
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return (x->bucket > y->bucket) - (x->bucket < y->bucket);
+}
+
+/* See histogram.h. */
+size_t histogram_counts_sort(struct histogram_count *c, size_t n, const struct rolling_plan *plan)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		c[i].ts = ts_floor_div(c[i].ts, plan->gran_ms[0]) * plan->gran_ms[0];
+	if (n > 1)
+		qsort(c, n, sizeof(*c), histogram_by_range);
+	for (size_t i = 0; i < n; i++) {
+		if (k > 0 && c[k - 1].ts == c[i].ts && c[k - 1].bucket == c[i].bucket) {
+			c[k - 1].n = c[i].n > UINT32_MAX - c[k - 1].n ? UINT32_MAX : c[k - 1].n + c[i].n;
+			continue;
+		}
+		c[k++] = c[i];
+	}
+	return k;
+}
+
+/* See histogram.h. */
+bool histogram_add_counts(struct histogram *h, const struct rolling_plan *plan, int64_t now_ms,
+    const struct histogram_count *c, size_t n)
+{
+	if (n > 0 && h->ranges == NULL && (h->ranges = calloc(HISTOGRAM_RANGES, sizeof(*h->ranges))) == NULL)
+		return false;
+	for (size_t i = 0, j; i < n; i = j) {
+		struct rolling_inc incs[HISTOGRAM_RANGE];
+		size_t r = c[i].bucket / HISTOGRAM_RANGE, k = 0;
+
+		for (j = i; j < n && c[j].ts == c[i].ts && c[j].bucket / HISTOGRAM_RANGE == r; j++)
+			incs[k++] = (struct rolling_inc){c[j].bucket % HISTOGRAM_RANGE, c[j].n};
+		if (rolling_add(&h->ranges[r], plan, now_ms, c[i].ts, incs, k) == ROLLING_INVALID)
+			return false;
+	}
+	return true;
 }
 
 /* See histogram.h. */

@@ -51,6 +51,27 @@ bool histogram_plan_init(struct rolling_plan *plan, const struct windows *ws);
 bool histogram_add(struct histogram *h, const struct rolling_plan *plan, int64_t now_ms, int64_t ts_ms,
     int64_t ms);
 
+/* How many times fell in one bucket at one event time: a group's partial lists its times so. */
+struct histogram_count {
+	int64_t ts;
+	uint32_t bucket; /* < HISTOGRAM_BUCKETS */
+	uint32_t n;
+};
+
+/*
+ * Floors each count's time to the start of its finest rolling bucket, sorts them by range of
+ * buckets, time and bucket, and sums the counts of one bucket at one time; returns how many
+ * are left (the first of c).
+ */
+size_t histogram_counts_sort(struct histogram_count *c, size_t n, const struct rolling_plan *plan);
+
+/*
+ * Adds counts sorted by histogram_counts_sort at now_ms, a range's at one time as one add;
+ * a count in no window at now_ms is dropped, as histogram_add drops a time. False when out of memory.
+ */
+bool histogram_add_counts(struct histogram *h, const struct rolling_plan *plan, int64_t now_ms,
+    const struct histogram_count *c, size_t n);
+
 /* Adds src's times into dst at now_ms (rolling_merge_from of each range); false when out of memory. */
 bool histogram_merge_from(struct histogram *dst, const struct histogram *src, const struct rolling_plan *plan,
     int64_t now_ms);

@@ -71,7 +71,8 @@ static struct outgroup_bucket *outgroups_bucket(struct outgroup *g, int64_t inde
 	size_t i;
 
 	if (4 * (g->nbuckets + 1) > 3 * g->cap) {
-		size_t cap = g->cap ? 2 * g->cap : 64;
+		/* 240 bytes a slot and one table per group and task: a flush's events span a few buckets. */
+		size_t cap = g->cap ? 2 * g->cap : 16;
 		struct outgroup_bucket *old = g->buckets, *v = malloc(cap * sizeof(*v));
 
 		if (v == NULL)
@@ -117,7 +118,7 @@ static void outgroups_add(struct outgroup *g, const struct agent_plan *plan, int
 			continue;
 		if (!growarray((void **)&g->times, &g->times_cap, g->ntimes + 1, sizeof(*g->times)))
 			continue;
-		g->times[g->ntimes++] = (struct outgroup_time){ts, incs[i].value};
+		g->times[g->ntimes++] = (struct histogram_count){ts, (uint32_t)histogram_bucket(incs[i].value), 1};
 	}
 	g->changed = true;
 }
@@ -140,18 +141,10 @@ static int outgroups_by_index(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Response times by time, for qsort. */
-static int outgroups_by_time(const void *a, const void *b)
-{
-	int64_t x = ((const struct outgroup_time *)a)->ts, y = ((const struct outgroup_time *)b)->ts;
-
-	return (x > y) - (x < y);
-}
-
 /*
- * Makes g's pending counts and times from its waiting increments, oldest first (each then
- * goes to the front of its rolling), and empties the table. The longest response time is
- * in the buckets' C_RESP_MAX_MS; the histogram takes each time.
+ * Makes g's pending counts from its waiting increments, oldest first (each then goes to the
+ * front of its rolling), and empties the table; the longest response time is in the buckets'
+ * C_RESP_MAX_MS. Its times are summed per histogram bucket and time, as the partial lists them.
  */
 static void outgroups_make(struct outgroup *g, const struct agent_plan *plan, int64_t now_ms)
 {
@@ -168,19 +161,16 @@ static void outgroups_make(struct outgroup *g, const struct agent_plan *plan, in
 				incs[n++] = (struct rolling_inc){(unsigned)c, g->buckets[k].vals[c]};
 		rolling_add(&g->pending.counts, &plan->counts, now_ms, g->buckets[k].index * gran, incs, n);
 	}
-	if (g->ntimes > 0)
-		qsort(g->times, g->ntimes, sizeof(*g->times), outgroups_by_time);
-	for (size_t k = 0; k < g->ntimes; k++)
-		histogram_add(&g->pending.responses, &plan->responses, now_ms, g->times[k].ts, g->times[k].ms);
+	g->ntimes = histogram_counts_sort(g->times, g->ntimes, &plan->responses);
 	for (size_t k = 0; k < g->cap; k++)
 		g->buckets[k].index = INT64_MIN;
-	g->nbuckets = g->ntimes = 0;
+	g->nbuckets = 0;
 }
 
 /* Adds a clock change to one group's pending state. */
 static void outgroups_gauge(struct outgroup *g, int64_t open, int64_t overdue)
 {
-	if (g == NULL || (open == 0 && overdue == 0))
+	if (g == NULL)
 		return;
 	g->pending.open += open;
 	g->pending.overdue += overdue;
@@ -190,6 +180,9 @@ static void outgroups_gauge(struct outgroup *g, int64_t open, int64_t overdue)
 /* See outgroups.h. */
 void outgroups_clocks(struct outgroups *o, const char *team, int64_t open, int64_t overdue)
 {
+	/* Most deltas move no clock: then the team, a cold string, is not even looked up. */
+	if (open == 0 && overdue == 0)
+		return;
 	outgroups_gauge(&o->site, open, overdue);
 	outgroups_gauge(outgroups_team(o, team), open, overdue);
 }
@@ -232,6 +225,7 @@ bool outgroups_flush(struct outgroups *o, const struct agent_plan *plan, int64_t
 		if (!fn(arg, g))
 			return false;
 		agent_free(&g->pending);
+		g->ntimes = 0;
 		g->changed = false;
 		/* A burst's table is given back; a steady flow's is reused. */
 		if (g->cap > 1024 || g->times_cap > 4096)

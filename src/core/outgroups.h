@@ -16,11 +16,6 @@ struct outgroup_bucket {
 	int64_t vals[COUNTER_COUNT];
 };
 
-/* A response time waiting for the next partial: the histogram counts each. */
-struct outgroup_time {
-	int64_t ts, ms;
-};
-
 /* One group as this task's agents make it up: sent as a partial (group.h) at each flush that changed it. */
 struct outgroup {
 	enum group_scope scope;
@@ -32,9 +27,10 @@ struct outgroup {
 	 */
 	struct outgroup_bucket *buckets;
 	size_t nbuckets, cap;          /* used, and the table's size (a power of two) */
-	struct outgroup_time *times;
+	/* The response times since the last partial; at the flush, summed per bucket and time (sent so). */
+	struct histogram_count *times;
 	size_t ntimes, times_cap;
-	struct agent pending;        /* the partial's counts and times (made at the flush), clock changes */
+	struct agent pending;        /* the partial's counts (made at the flush), clock changes */
 	int64_t active[WINDOWS_MAX]; /* this task's agents of the group with an event in each window */
 	bool changed;                /* a partial is due */
 };

@@ -7,6 +7,9 @@
 
 #include "timestamp.h"
 
+/* A merge source of this many buckets or fewer is put bucket by bucket. */
+#define ROLLING_MERGE_EACH 16
+
 /* See rolling_state.h. */
 size_t
 rolling_hdr_size(const struct rolling_plan *plan)
@@ -509,6 +512,57 @@ rolling_next(const uint8_t **p, const uint8_t *end, const struct rolling_plan *p
 	return true;
 }
 
+/* Whether r holds at most ROLLING_MERGE_EACH buckets. */
+static bool
+rolling_few(const struct rolling *r, const struct rolling_plan *plan)
+{
+	size_t	n = 0;
+
+	for (size_t t = 0; t < plan->tiers; t++) {
+		const uint8_t	*p = r->buf + rolling_sec_start(r, plan, t), *end = p + rolling_sec_len(r, t), *q;
+		int64_t		 prev = ROLLING_NO_PREV, idx = 0;
+		uint64_t	 mask = 0;
+
+		for (; p < end && (q = rolling_head(p, end, plan, t, prev, &idx, &mask)) != NULL; prev = idx) {
+			if (++n > ROLLING_MERGE_EACH)
+				return false;
+			p = rolling_skip(q, mask);
+		}
+	}
+	return true;
+}
+
+/*
+ * Puts each of src's buckets into dst (advanced first) at the tier now_ms gives it: for a
+ * src of a few buckets (a group's partials hold a flush's, mostly its newest), each put
+ * moves only the bytes after it, where a merge rewrites every bucket of dst.
+ */
+static bool
+rolling_merge_each(struct rolling *dst, const struct rolling *src, const struct rolling_plan *plan,
+    int64_t now_ms)
+{
+	struct rolling_edges	e;
+
+	if (!rolling_advance(dst, plan, now_ms))
+		return false;
+	rolling_edges(plan, now_ms, &e);
+	for (size_t t = 0; t < plan->tiers; t++) {
+		const uint8_t	*p = src->buf + rolling_sec_start(src, plan, t), *end = p + rolling_sec_len(src, t);
+		int64_t		 prev = ROLLING_NO_PREV, idx = 0, vals[ROLLING_SLOTS_MAX];
+
+		while (rolling_next(&p, end, plan, t, &prev, &idx, vals)) {
+			int64_t	a = idx * plan->gran_ms[t];
+			int	j = rolling_target(plan, &e, t, a);
+
+			if (j >= 0 && !rolling_put(dst, plan, (size_t)j, ts_floor_div(a, plan->gran_ms[j]), vals))
+				return false;
+		}
+		if (p == NULL)
+			return false;
+	}
+	return true;
+}
+
 /* See rolling.h. */
 bool
 rolling_merge_from(struct rolling *dst, const struct rolling *src, const struct rolling_plan *plan,
@@ -519,6 +573,8 @@ rolling_merge_from(struct rolling *dst, const struct rolling *src, const struct 
 
 	if (src->buf == NULL)
 		return true;
+	if (dst->buf != NULL && rolling_few(src, plan))
+		return rolling_merge_each(dst, src, plan, now_ms);
 	if (dst->buf == NULL && !rolling_start(dst, plan))
 		return false;
 	/* A merged record is no longer than the two it replaces: varint(a + b) <= varint(a) + varint(b). */

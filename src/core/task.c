@@ -61,6 +61,7 @@ void task_free(struct task *t)
 		return;
 	for (uint32_t i = 0; i < t->agent_count; i++) {
 		agent_free(&t->agents[i].a);
+		group_inbox_free(&t->agents[i].inbox);
 		free(t->agents[i].id);
 	}
 	for (size_t i = 0; i < t->deleted_n; i++)
@@ -330,7 +331,8 @@ static bool task_group_partial(struct task *t, uint32_t src, const char *key, si
 		return false;
 	if ((i = task_agent_slot(t, key, key_len)) == UINT32_MAX)
 		return true; /* out of memory: as for an agent's delta, the partial is lost */
-	if (!group_partial_apply(&t->agents[i].a, src, t->cfg->tasks, partial, len, &t->cfg->plan, now_ms))
+	if (!group_partial_apply(&t->agents[i].a, &t->agents[i].inbox, src, t->cfg->tasks, partial, len, &t->cfg->plan,
+	    now_ms))
 		return false;
 	task_agent_dirty(t, i, now_ms);
 	return true;
@@ -445,7 +447,7 @@ static bool task_send_partial(void *arg, const struct outgroup *g)
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	ok = group_partial_pack(&pk, &g->pending, &t->cfg->plan, g->active);
+	ok = group_partial_pack(&pk, &g->pending, g->times, g->ntimes, &t->cfg->plan, g->active);
 	if (ok && dest == t->id)
 		ok = task_group_partial(t, t->id, key, key_len, sb.data, sb.size, r->now_ms);
 	else if (ok && task_building(t, dest) != NULL)
@@ -521,18 +523,6 @@ static void task_seal_batches(struct task *t)
 		task_seal(t, d);
 }
 
-/* A group's view: its active agents per window, summed over the tasks. */
-static void task_group_totals(const struct task *t, const struct task_agent *ta, struct totals *totals)
-{
-	int64_t active[WINDOWS_MAX];
-
-	group_active_totals(&ta->a, t->cfg->plan.counts.tiers, active);
-	for (size_t w = 0; w < t->cfg->plan.counts.tiers; w++) {
-		totals[w].group = true;
-		totals[w].agents = active[w];
-	}
-}
-
 /* See task_state.h. */
 void task_agent_active(struct task *t, struct task_agent *ta, int64_t now_ms, int64_t *next)
 {
@@ -582,6 +572,8 @@ static bool task_flush_agent(struct task *t, uint32_t i, msgpack_sbuffer *sb, in
 	msgpack_packer pk;
 	int64_t next;
 
+	if (ta->a.active != NULL && !group_settle(&ta->a, &ta->inbox, &t->cfg->plan, now_ms))
+		return false;
 	agent_advance(&ta->a, &t->cfg->plan, now_ms);
 	agent_totals(&ta->a, &t->cfg->plan, now_ms, view.totals, &next);
 	for (size_t w = 0; w < WINDOWS_MAX; w++)
@@ -590,7 +582,7 @@ static bool task_flush_agent(struct task *t, uint32_t i, msgpack_sbuffer *sb, in
 			    rank_score((enum rank_id)id, t->cfg->rules, &view.totals[w]);
 	view.team = ta->a.team;
 	if (ta->a.active != NULL) {
-		task_group_totals(t, ta, view.totals);
+		group_totals(&ta->a, t->cfg->plan.counts.tiers, view.totals);
 		task_send_peers(t, ta, view.totals, now_ms);
 	} else {
 		task_agent_active(t, ta, now_ms, &next);

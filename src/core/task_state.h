@@ -12,6 +12,7 @@
 #include <msgpack.h>
 
 #include "dedupe.h"
+#include "group.h"
 #include "idmap.h"
 #include "outbox.h"
 #include "outgroups.h"
@@ -36,6 +37,7 @@ struct task_agent {
 	unsigned active;  /* the windows it counts as active in, under a.team, in the task's outgroups */
 	uint64_t team_generation; /* a.team is team_of's answer of this generation; 0: an event's team_id */
 	int64_t peers_sent_ms;    /* a group: when its rating counts last went to the tasks (not saved) */
+	struct group_inbox inbox; /* a group's partials since its last flush (group.h) */
 };
 
 /* A growable array of 32-bit indexes. */

@@ -220,6 +220,44 @@ static void test_merge_from(void **state)
 	histogram_free(&all);
 }
 
+/*
+ * Times listed as counts (a group's partial's), summed per bucket and time and added at a
+ * later now, summarize as each time added: those out of every window by then are dropped.
+ */
+static void test_add_counts(void **state)
+{
+	struct windows ws;
+	struct rolling_plan plan;
+	struct histogram h = {NULL}, all = {NULL};
+	struct histogram_summary want[WINDOWS_MAX], got[WINDOWS_MAX];
+	struct histogram_count c[2000];
+	size_t n;
+
+	(void)state;
+	assert_true(windows_parse("1h,24h,7d", &ws, NULL, 0));
+	assert_true(histogram_plan_init(&plan, &ws));
+	srand48(9);
+	for (int i = 0; i < 2000; i++) {
+		int64_t at = T0 - rnd_in(0, 7 * DAY_MS), v = i % 4 == 0 ? 500 : rnd_time(i % 3);
+
+		c[i] = (struct histogram_count){at, (uint32_t)histogram_bucket(v), 1};
+		(void)histogram_add(&all, &plan, T0 + HOUR_MS, at, v);
+	}
+	n = histogram_counts_sort(c, 2000, &plan);
+	assert_true(n < 2000);
+	for (size_t i = 1; i < n; i++)
+		assert_true(c[i - 1].bucket / HISTOGRAM_RANGE < c[i].bucket / HISTOGRAM_RANGE ||
+		    (c[i - 1].bucket / HISTOGRAM_RANGE == c[i].bucket / HISTOGRAM_RANGE &&
+		    (c[i - 1].ts < c[i].ts || (c[i - 1].ts == c[i].ts && c[i - 1].bucket < c[i].bucket))));
+	assert_true(histogram_add_counts(&h, &plan, T0 + HOUR_MS, c, n));
+	histogram_summarize(&all, &plan, T0 + HOUR_MS, want, NULL);
+	histogram_summarize(&h, &plan, T0 + HOUR_MS, got, NULL);
+	assert_memory_equal(got, want, sizeof(want));
+	assert_true(got[2].n > 0 && got[2].n < 2000);
+	histogram_free(&h);
+	histogram_free(&all);
+}
+
 /* A histogram packed and unpacked summarizes the same; malformed arrays are refused. */
 static void test_pack_roundtrip(void **state)
 {
@@ -279,6 +317,7 @@ int main(void)
 		cmocka_unit_test(test_quantile_ranks),
 		cmocka_unit_test(test_windows_match_model),
 		cmocka_unit_test(test_merge_from),
+		cmocka_unit_test(test_add_counts),
 		cmocka_unit_test(test_pack_roundtrip),
 	};
 

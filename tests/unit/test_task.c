@@ -11,6 +11,8 @@
 
 #include "alert.h"
 #include "clock_record.h"
+#include "group.h"
+#include "route.h"
 #include "task.h"
 #include "testutil_task.h"
 
@@ -744,10 +746,79 @@ static void test_show_all_paced(void **state)
 	task_free(t);
 }
 
+/*
+ * A partial of the release before times were listed (a histogram of rollings) is still read:
+ * its group gets the counts and percentiles the same times listed give.
+ */
+static void test_group_partial_old(void **state)
+{
+	struct windows wins;
+	struct agent_plan plan;
+	struct agent pending, got[2];
+	struct group_inbox in[2];
+	struct histogram_count c[40];
+	struct histogram_summary want[WINDOWS_MAX], sum[WINDOWS_MAX];
+	int64_t active[WINDOWS_MAX] = {2, 2, 2, 2};
+	int64_t tw[WINDOWS_MAX * ROLLING_SLOTS_MAX], tg[WINDOWS_MAX * ROLLING_SLOTS_MAX];
+	msgpack_sbuffer sb[2];
+	msgpack_packer pk;
+	size_t n;
+
+	(void)state;
+	memset(&pending, 0, sizeof(pending));
+	memset(got, 0, sizeof(got));
+	memset(in, 0, sizeof(in));
+	assert_true(windows_parse("1h,24h,7d,30d", &wins, NULL, 0));
+	assert_true(agent_plan_init(&plan, &wins));
+	for (int i = 0; i < 40; i++) {
+		int64_t ts = T0 - i * 7 * MIN, ms = 900 + i * i * 300;
+		struct rolling_inc incs[2] = {{C_RESP_N, 1}, {C_RESP_MAX_MS, ms}};
+
+		assert_true(agent_count(&pending, &plan, T0, ts, incs, 2));
+		c[i] = (struct histogram_count){ts, (uint32_t)histogram_bucket(ms), 1};
+	}
+	n = histogram_counts_sort(c, 40, &plan.responses);
+	msgpack_sbuffer_init(&sb[0]);
+	msgpack_sbuffer_init(&sb[1]);
+	/* [counts, [range, rolling, ...], active, open, overdue], as group_partial_pack wrote it */
+	msgpack_packer_init(&pk, &sb[0], msgpack_sbuffer_write);
+	assert_int_equal(msgpack_pack_array(&pk, 5), 0);
+	assert_true(rolling_pack(&pk, &pending.counts, &plan.counts));
+	assert_true(histogram_pack(&pk, &pending.responses, &plan.responses));
+	assert_int_equal(msgpack_pack_array(&pk, 4), 0);
+	for (int w = 0; w < 4; w++)
+		assert_int_equal(msgpack_pack_int64(&pk, active[w]), 0);
+	assert_int_equal(msgpack_pack_int64(&pk, 1), 0);
+	assert_int_equal(msgpack_pack_int64(&pk, 0), 0);
+	msgpack_packer_init(&pk, &sb[1], msgpack_sbuffer_write);
+	pending.open = 1;
+	assert_true(group_partial_pack(&pk, &pending, c, n, &plan, active));
+	histogram_summarize(&pending.responses, &plan.responses, T0 + MIN, want, NULL);
+	rolling_totals(&pending.counts, &plan.counts, T0 + MIN, tw, NULL);
+	for (int k = 0; k < 2; k++) {
+		assert_true(group_partial_apply(&got[k], &in[k], 1, 4, sb[k].data, sb[k].size, &plan, T0 + MIN));
+		assert_true(group_settle(&got[k], &in[k], &plan, T0 + MIN));
+		histogram_summarize(&got[k].responses, &plan.responses, T0 + MIN, sum, NULL);
+		assert_memory_equal(sum, want, sizeof(want));
+		rolling_totals(&got[k].counts, &plan.counts, T0 + MIN, tg, NULL);
+		assert_memory_equal(tg, tw, plan.counts.tiers * plan.counts.slots * sizeof(tw[0]));
+		assert_int_equal(got[k].open, 1);
+		assert_int_equal(got[k].active[WINDOWS_MAX + 3], 2);
+		/* a malformed partial (cut short) changes nothing */
+		assert_false(group_partial_apply(&got[k], &in[k], 1, 4, sb[k].data, sb[k].size - 1, &plan, T0 + MIN));
+		assert_int_equal(in[k].ntimes, 0);
+		group_inbox_free(&in[k]);
+		agent_free(&got[k]);
+		msgpack_sbuffer_destroy(&sb[k]);
+	}
+	agent_free(&pending);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ratings),
+		cmocka_unit_test(test_group_partial_old),
 		cmocka_unit_test(test_since),
 		cmocka_unit_test(test_hot),
 		cmocka_unit_test(test_restore),
