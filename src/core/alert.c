@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "alert_text.h"
+#include "rule.h"
 #include "timestamp.h"
 
 /* The length of the UTF-8 sequence at s (of n bytes) as jansson checks it; 0 when invalid. */
@@ -610,7 +611,7 @@ static const char *alert_level(const char *rule)
 {
 	size_t n = strlen(rule);
 
-	if (strcmp(rule, "rating_integrity_suspect") == 0)
+	if (strcmp(rule, RULE_RATING_INTEGRITY_NAME) == 0)
 		return "info";
 	if (strcmp(rule, "promise_broken") == 0)
 		return "critical";

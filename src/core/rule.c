@@ -42,7 +42,7 @@ static const struct rule_info rule_infos[RULE_COUNT] = {
 	[RULE_RESPONSE_TIME_ABOVE] = { "response_time_above", "mean response time", "reply",
 	    "replies", RULE_DAY_MS, 8 * 3600, 20, false, 0.10, 0.95 },
 	/* threshold: points above the peers' top-box share; margin unused (it resolves when no longer suspect) */
-	[RULE_RATING_INTEGRITY] = { "rating_integrity_suspect", "Top-box share", "rating", "ratings",
+	[RULE_RATING_INTEGRITY] = { RULE_RATING_INTEGRITY_NAME, "Top-box share", "rating", "ratings",
 	    7 * RULE_DAY_MS, 10, 20, false, 0, 0.99 },
 };
 

@@ -21,9 +21,12 @@ enum rule_id {
 	RULE_COMPLAINTS_ABOVE,
 	RULE_COMPLAINT_RATE_ABOVE,
 	RULE_RESPONSE_TIME_ABOVE,
-	RULE_RATING_INTEGRITY,   /* "rating_integrity_suspect" */
+	RULE_RATING_INTEGRITY,
 	RULE_COUNT
 };
+
+/* The one rule whose alerts have a level of their own (alert.c), so its name is shared. */
+#define RULE_RATING_INTEGRITY_NAME "rating_integrity_suspect"
 
 struct rule_config {
 	bool	enabled;
