@@ -188,8 +188,11 @@ class TestSlot(h.FeedbackTestCase):
             keyed += [(t, answer), (t, opener)] if i % 3 == 0 else [(t, opener), (t, answer)]
         for i in range(40):  # both scales, under every rule's minimum samples
             a = agents[i % 4]
-            keyed.append((a, h.rating(a, i % 5 + 1, now - i * MINUTE, ticket="T-ok-%d" % (i % 16))
-                          if i % 2 else h.rating(a, i % 11, now - 90 * MINUTE - i * SECOND, scale=10)))
+            # a rating of a ticket is keyed by the ticket, after its complaint: a complaint's first
+            # rating is its recovery's outcome only if it comes after it (docs/service-recovery.md)
+            t = "T-ok-%d" % (i % 16)
+            keyed.append((t, h.rating(a, i % 5 + 1, now - i * MINUTE, ticket=t)) if i % 2 else
+                         (a, h.rating(a, i % 11, now - 90 * MINUTE - i * SECOND, scale=10)))
         keyed += [("agent-low", e) for e in
                   (h.rating("agent-low", 5 if i < 10 else 2, now - 5 * SECOND - i * 100) for i in range(25))]
         late = ["T-late-%d" % i for i in range(3)]  # high complaints nobody answers in time
