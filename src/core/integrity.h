@@ -10,14 +10,6 @@
 /* A rating stamped this soon after its agent's latest reply counts as quick (C_QUICK). */
 #define INTEGRITY_QUICK_MS INT64_C(30000)
 
-/* What the rule compares, in one window: an agent's counts, or its peers'. */
-struct integrity_counts {
-	int64_t ratings; /* both scales */
-	int64_t top;     /* at the top of their scale: 5 of 5, 10 of 10 */
-	int64_t middle;  /* below the top but not at the bottom: 3-4 of 5, 7-9 of 10 */
-	int64_t quick;   /* stamped within INTEGRITY_QUICK_MS after the agent's latest reply */
-};
-
 /* One one-sided two-proportion test: the shares in percent, and its z (agent less peers). */
 struct integrity_test {
 	double agent, peers, z;

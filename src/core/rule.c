@@ -166,13 +166,12 @@ rule_value(enum rule_id id, const struct totals *t, struct rule_observation *o)
 static void
 rule_integrity(const struct rule_config *cfg, const struct totals *t, struct rule_observation *out)
 {
-	struct integrity_counts agent, peers;
+	struct integrity_counts agent;
 
 	integrity_counts_of(t, &agent);
-	peers = (struct integrity_counts){t->peer_ratings, t->peer_top, t->peer_middle, t->peer_quick};
 	out->samples = agent.ratings;
-	out->has_value = t->peers_known && agent.ratings > 0 && peers.ratings > 0;
-	integrity_judge(&agent, &peers, cfg->min_samples, confidence_z(2 * cfg->confidence - 1), cfg->threshold,
+	out->has_value = t->peers_known && agent.ratings > 0 && t->peers.ratings > 0;
+	integrity_judge(&agent, &t->peers, cfg->min_samples, confidence_z(2 * cfg->confidence - 1), cfg->threshold,
 	    &out->integrity);
 	out->value = out->integrity.top.agent;
 	out->threshold = out->integrity.top.peers;

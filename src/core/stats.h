@@ -48,6 +48,14 @@ enum counter {
 	COUNTER_COUNT
 };
 
+/* What rating integrity (integrity.h) compares, in one window: an agent's counts, or its peers'. */
+struct integrity_counts {
+	int64_t ratings; /* both scales */
+	int64_t top;     /* at the top of their scale: 5 of 5, 10 of 10 */
+	int64_t middle;  /* below the top but not at the bottom: 3-4 of 5, 7-9 of 10 */
+	int64_t quick;   /* stamped within INTEGRITY_QUICK_MS after the agent's latest reply */
+};
+
 /* One window's counters, the percentiles of its response times (histogram.c), a group's agents. */
 struct totals {
 	int64_t c[COUNTER_COUNT];
@@ -57,7 +65,7 @@ struct totals {
 	int64_t agents;                /* its agents with an event in the window */
 	/* Rating integrity: the agent's peers (its team, or the site, less itself), when known. */
 	bool peers_known;
-	int64_t peer_ratings, peer_top, peer_middle, peer_quick;
+	struct integrity_counts peers;
 };
 
 /* The short field name of a counter in Redis ("sat"). */

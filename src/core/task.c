@@ -421,15 +421,11 @@ static void task_agent_peers(struct task *t, const struct task_agent *ta, struct
 		return;
 	}
 	for (size_t w = 0; w < t->cfg->plan.counts.tiers; w++) {
-		struct integrity_counts own, peers;
+		struct integrity_counts own;
 
 		integrity_counts_of(&totals[w], &own);
-		integrity_less(&all[w], &own, &peers);
+		integrity_less(&all[w], &own, &totals[w].peers);
 		totals[w].peers_known = true;
-		totals[w].peer_ratings = peers.ratings;
-		totals[w].peer_top = peers.top;
-		totals[w].peer_middle = peers.middle;
-		totals[w].peer_quick = peers.quick;
 	}
 }
 

@@ -365,10 +365,7 @@ test_integrity_totals(int64_t n, int64_t top, int64_t middle, int64_t quick, con
 	t.c[C_QUICK] = quick;
 	if (peers != NULL) {
 		t.peers_known = true;
-		t.peer_ratings = peers->ratings;
-		t.peer_top = peers->top;
-		t.peer_middle = peers->middle;
-		t.peer_quick = peers->quick;
+		t.peers = *peers;
 	}
 	return t;
 }
