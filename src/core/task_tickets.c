@@ -238,10 +238,9 @@ static void task_recovery_timer(struct task *t, uint32_t i, int64_t now_ms)
 {
 	struct tickets_slot *k = &t->tickets.v[i];
 	struct recovery_effects fx;
-	int64_t next;
 
-	if (k->recovery == NULL || (next = recovery_next(k->recovery, &t->cfg->recovery)) == RECOVERY_NONE ||
-	    next > now_ms)
+	/* recovery_fire itself does nothing before the recovery's time. */
+	if (k->recovery == NULL)
 		return;
 	if (recovery_fire(k->recovery, &t->cfg->recovery, k->text, now_ms, &fx)) {
 		task_recovery_effects(t, i, &fx, now_ms);
@@ -264,10 +263,11 @@ void task_tick_tickets(struct task *t, int64_t now_ms)
 			struct tickets_slot *tk = &t->tickets.v[due[k]];
 			struct clock_names names = {tk->text, tickets_name, &t->tickets};
 			struct clock_effects fx;
+			int64_t next;
 
 			if (tk->text == NULL)
 				continue;
-			if (clock_next(&tk->clock) != CLOCK_NONE && clock_next(&tk->clock) <= now_ms) {
+			if ((next = clock_next(&tk->clock)) != CLOCK_NONE && next <= now_ms) {
 				clock_fire(&tk->clock, &t->cfg->clocks, now_ms, &names, &fx);
 				task_effects(t, due[k], &fx, now_ms);
 			}
