@@ -424,6 +424,19 @@ config_validate_redis(struct config_parse *p)
 	return true;
 }
 
+/* Resolves [appraisal] calendar; false with the reason and *line when it names no calendar. */
+static bool
+config_appraisal(struct config *cfg, int *line, struct config_parse *p, char *reason, size_t size)
+{
+	const char	*name = cfg->appraisal_calendar != NULL ? cfg->appraisal_calendar : CALENDAR_ALWAYS;
+
+	if ((cfg->appraisal = config_calendars_find(cfg, name)) != NULL)
+		return true;
+	*line = config_line_of(p, "appraisal", "calendar");
+	snprintf(reason, size, "[appraisal] calendar: no [%s%s] is defined", CONFIG_CALENDARS_PREFIX, name);
+	return false;
+}
+
 /* Builds the calendars, then the policies that name them, from what their sections said. */
 static bool
 config_sections(struct config_parse *p)
@@ -432,6 +445,7 @@ config_sections(struct config_parse *p)
 	int	line;
 
 	if (config_calendars_build(&p->calendars, p->cfg, &line, reason, sizeof reason) &&
+	    config_appraisal(p->cfg, &line, p, reason, sizeof reason) &&
 	    config_policies_finish(&p->policies, p->cfg, &line, reason, sizeof reason)) {
 		if (config_teams_load(p->cfg, reason, sizeof reason))
 			return true;

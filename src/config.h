@@ -105,6 +105,10 @@ struct config {
 	/* [http] */
 	char *http_listen;              /* "127.0.0.1:9187", or NULL when "off" */
 
+	/* [appraisal] */
+	char *appraisal_calendar;       /* the calendar whose time zone the months follow; NULL: UTC */
+	struct calendar *appraisal;     /* it, resolved (cfg's, or calendar_always()) */
+
 	/* [teams] */
 	char *teams_map;                /* the map file's path as written; NULL: no map */
 	struct teammap *teams;          /* read from it (config_teams.c); NULL: no map */

@@ -177,6 +177,9 @@ static const struct config_key config_keys_table[] = {
 	KEY("recovery", "rating_within", CONFIG_DURATION, rating_within_ms, "7d",
 	    "a rating this long after a complaint is its recovery's outcome; then the complaint is forgotten"),
 
+	KEY("appraisal", "calendar", CONFIG_OPTSTRING, appraisal_calendar, NULL,
+	    "the [calendar.NAME] whose time zone the monthly hashes follow; unset: UTC (read at start only)"),
+
 	KEY("http", "listen", CONFIG_LISTEN, http_listen, "127.0.0.1:9187",
 	    "HOST:PORT of the health and metrics endpoint, or off"),
 

@@ -8,8 +8,8 @@
 #include "integrity.h"
 #include "mpack.h"
 
-/* Bumped when the packed layout changes; older checkpoints are then refused, but for versions 1 to 3. */
-#define AGENT_VERSION 4
+/* Bumped when the packed layout changes; older checkpoints are then refused, but for versions 1 to 4. */
+#define AGENT_VERSION 5
 /*
  * Older versions differ in their counts too: they hold the first counters of enum counter,
  * with the same kinds (version 1: through C_SLA_MISSED; 2 and 3: through C_PROMISE_BROKEN).
@@ -22,11 +22,14 @@ _Static_assert(AGENT_V3_COUNTERS == C_PROMISE_BROKEN + 1, "new counters go after
 /*
  * [version, open, overdue, newest, counts, [kind, since, pending_since, last_sent] x RULE_COUNT,
  * responses, team or nil, a group's active table ([[agents per window] per task]) or nil,
- * latest reply]. Version 3 has the first 9 fields, and the states of the first AGENT_V3_RULES
- * rules; versions 1 and 2 have the first 6 fields only: their agents' percentiles start from
- * the upgrade, and their team from their next event.
+ * latest reply, months (appraisal_pack)]. Version 4 has the first 10 fields (its months count
+ * from the upgrade); version 3 the first 9, and the states of the first AGENT_V3_RULES rules;
+ * versions 1 and 2 the first 6 only: their agents' percentiles start from the upgrade, and
+ * their team from their next event.
  */
-#define AGENT_FIELDS 10
+#define AGENT_FIELDS 11
+#define AGENT_V4_FIELDS 10
+#define AGENT_V4 4
 #define AGENT_V3_FIELDS 9
 #define AGENT_V2_FIELDS 6
 #define AGENT_V3_RULES 5
@@ -278,7 +281,7 @@ bool agent_pack(msgpack_packer *pk, const struct agent *a, const struct agent_pl
 			if (msgpack_pack_int64(pk, a->active[s * WINDOWS_MAX + w]))
 				return false;
 	}
-	return msgpack_pack_int64(pk, a->last_reply_ms) == 0;
+	return msgpack_pack_int64(pk, a->last_reply_ms) == 0 && appraisal_pack(pk, &a->months);
 }
 
 /* Reads a team (nil: none) into next; false when malformed or out of memory. */
@@ -356,6 +359,12 @@ static bool agent_unpack_narrow(const msgpack_object *o, size_t counters, struct
 	return true;
 }
 
+/* The fields of a record of version v. */
+static uint32_t agent_fields_of(int64_t v)
+{
+	return v < AGENT_V3 ? AGENT_V2_FIELDS : v == AGENT_V3 ? AGENT_V3_FIELDS : v == AGENT_V4 ? AGENT_V4_FIELDS : AGENT_FIELDS;
+}
+
 /* See agent.h. */
 bool agent_decode(const char *buf, size_t len, struct agent *a, const struct agent_plan *plan)
 {
@@ -371,19 +380,20 @@ bool agent_decode(const char *buf, size_t len, struct agent *a, const struct age
 		goto out;
 	const msgpack_object *m = u.data.via.array.ptr;
 	if (!mpack_int(&m[0], 1, AGENT_VERSION, &version) ||
-	    u.data.via.array.size != (version < AGENT_V3 ? AGENT_V2_FIELDS : version == AGENT_V3 ? AGENT_V3_FIELDS : AGENT_FIELDS) ||
+	    u.data.via.array.size != agent_fields_of(version) ||
 	    !mpack_int(&m[1], INT32_MIN, INT32_MAX, &next.open) ||
 	    !mpack_int(&m[2], INT32_MIN, INT32_MAX, &next.overdue) ||
 	    !mpack_int(&m[3], 0, INT64_MAX, &next.newest_ms) ||
-	    !agent_unpack_rules(&m[5], version < AGENT_VERSION ? AGENT_V3_RULES : RULE_COUNT, rules) ||
+	    !agent_unpack_rules(&m[5], version < AGENT_V4 ? AGENT_V3_RULES : RULE_COUNT, rules) ||
 	    !agent_set_rules(&next, rules))
 		goto out;
-	if ((version == AGENT_VERSION ? !rolling_unpack(&m[4], &next.counts, &plan->counts) :
+	if ((version >= AGENT_V4 ? !rolling_unpack(&m[4], &next.counts, &plan->counts) :
 	    !agent_unpack_narrow(&m[4], version == 1 ? AGENT_V1_COUNTERS : AGENT_V3_COUNTERS, &next.counts,
 	    &plan->counts)) ||
 	    (version >= AGENT_V3 && (!histogram_unpack(&m[6], &next.responses, &plan->responses) ||
 	    !agent_unpack_team(&m[7], &next) || !agent_unpack_active(&m[8], &next, plan->counts.tiers))) ||
-	    (version == AGENT_VERSION && !mpack_int(&m[9], 0, INT64_MAX, &next.last_reply_ms))) {
+	    (version >= AGENT_V4 && !mpack_int(&m[9], 0, INT64_MAX, &next.last_reply_ms)) ||
+	    (version == AGENT_VERSION && !appraisal_unpack(&m[10], &next.months))) {
 		agent_free(&next);
 		goto out;
 	}
@@ -425,6 +435,7 @@ void agent_free(struct agent *a)
 {
 	rolling_free(&a->counts);
 	histogram_free(&a->responses);
+	appraisal_free(&a->months);
 	free(a->summary);
 	free(a->rules);
 	free(a->team);

@@ -9,6 +9,7 @@
 #include <msgpack.h>
 
 #include "alert.h"
+#include "appraisal.h"
 #include "event.h"
 #include "histogram.h"
 #include "rolling.h"
@@ -26,6 +27,7 @@
 struct agent {
 	struct rolling counts;                /* enum counter slots in every window */
 	struct histogram responses;           /* the response times that C_RESP_N counts */
+	struct appraisal months;              /* this month's and last month's (the caller's to count) */
 	/*
 	 * The percentiles agent_totals last worked out (a window each), kept until a time is
 	 * added or summary_until, when a bucket leaves a window: most views show no new time.

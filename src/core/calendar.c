@@ -674,3 +674,12 @@ calendar_between(struct calendar *c, int64_t from_ms, int64_t to_ms)
 		return from_ms < 0 && to_ms > INT64_MAX + from_ms ? INT64_MAX : to_ms - from_ms;
 	return calendar_walk(c, from_ms, to_ms, INT64_MAX, &at);
 }
+
+/* See calendar.h; always is UTC. */
+int64_t
+calendar_day_start(struct calendar *c, int64_t day)
+{
+	if (c->ucal == NULL)
+		return day * CALENDAR_MS_PER_DAY;
+	return calendar_instant(c, day, 0);
+}

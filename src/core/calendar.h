@@ -94,4 +94,7 @@ int64_t calendar_add(struct calendar *c, int64_t start_ms, int64_t business_ms);
 /* Business time in [from_ms, to_ms), in ms; 0 when to_ms <= from_ms. */
 int64_t calendar_between(struct calendar *c, int64_t from_ms, int64_t to_ms);
 
+/* The instant a local day (days since 1970-01-01 in the calendar's time zone) begins. */
+int64_t calendar_day_start(struct calendar *c, int64_t day);
+
 #endif

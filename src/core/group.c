@@ -9,10 +9,13 @@
 #include "timestamp.h"
 
 /*
- * A partial: [counts, times, [active per window], open change, overdue change]; times are
- * [ts, bucket, n, ...], or (before 2026-12-07) a histogram_pack of them, still read.
+ * A partial: [counts, times, [active per window], open change, overdue change, months]; times
+ * are [ts, bucket, n, ...], or (before 2026-12-07) a histogram_pack of them, still read;
+ * months (appraisal_pack) are what the agents added to each month; a partial of the release
+ * before has none (its first 5 fields).
  */
-#define GROUP_PARTIAL_FIELDS 5
+#define GROUP_PARTIAL_FIELDS 6
+#define GROUP_PARTIAL_V1_FIELDS 5
 /* The members of one count in a partial's times. */
 #define GROUP_TIME_MEMBERS 3
 
@@ -64,7 +67,8 @@ bool group_partial_pack(msgpack_packer *pk, const struct agent *pending, const s
 	for (size_t w = 0; w < plan->counts.tiers; w++)
 		if (msgpack_pack_int64(pk, active[w]))
 			return false;
-	return msgpack_pack_int64(pk, pending->open) == 0 && msgpack_pack_int64(pk, pending->overdue) == 0;
+	return msgpack_pack_int64(pk, pending->open) == 0 && msgpack_pack_int64(pk, pending->overdue) == 0 &&
+	    appraisal_pack(pk, &pending->months);
 }
 
 /*
@@ -110,7 +114,7 @@ static bool group_take(struct group_inbox *in, struct agent *part, const struct 
 
 /* See group.h. */
 bool group_partial_apply(struct agent *g, struct group_inbox *in, uint32_t src, uint32_t tasks, const char *blob,
-    size_t len, const struct agent_plan *plan, int64_t now_ms)
+    size_t len, const struct agent_plan *plan, int64_t now_ms, month_t month_now)
 {
 	msgpack_unpacked u;
 	struct agent part;
@@ -121,7 +125,7 @@ bool group_partial_apply(struct agent *g, struct group_inbox *in, uint32_t src, 
 	memset(&part, 0, sizeof(part));
 	msgpack_unpacked_init(&u);
 	if (src >= tasks || !mpack_one(&u, blob, len) || u.data.type != MSGPACK_OBJECT_ARRAY ||
-	    u.data.via.array.size != GROUP_PARTIAL_FIELDS)
+	    (u.data.via.array.size != GROUP_PARTIAL_FIELDS && u.data.via.array.size != GROUP_PARTIAL_V1_FIELDS))
 		goto out;
 	const msgpack_object *m = u.data.via.array.ptr;
 	/* An old partial's times: [range, rolling, ...]; a rolling is an array. */
@@ -134,7 +138,8 @@ bool group_partial_apply(struct agent *g, struct group_inbox *in, uint32_t src, 
 	for (size_t w = 0; w < plan->counts.tiers; w++)
 		if (!mpack_int(&m[2].via.array.ptr[w], 0, INT32_MAX, &active[w]))
 			goto out;
-	if (!mpack_int(&m[3], INT32_MIN, INT32_MAX, &open) || !mpack_int(&m[4], INT32_MIN, INT32_MAX, &overdue))
+	if (!mpack_int(&m[3], INT32_MIN, INT32_MAX, &open) || !mpack_int(&m[4], INT32_MIN, INT32_MAX, &overdue) ||
+	    (u.data.via.array.size == GROUP_PARTIAL_FIELDS && !appraisal_unpack(&m[5], &part.months)))
 		goto out;
 	if (listed && !group_times(in, &m[1]))
 		goto out;
@@ -152,7 +157,7 @@ bool group_partial_apply(struct agent *g, struct group_inbox *in, uint32_t src, 
 			memcpy(g->active, old, (size_t)n * WINDOWS_MAX * sizeof(*old));
 		free(old);
 	}
-	if (!group_take(in, &part, plan, now_ms))
+	if (!group_take(in, &part, plan, now_ms) || !appraisal_merge(&g->months, &part.months, month_now))
 		goto out;
 	memcpy(&g->active[src * WINDOWS_MAX], active, plan->counts.tiers * sizeof(active[0]));
 	g->open += open;

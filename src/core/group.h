@@ -40,11 +40,12 @@ struct group_inbox {
 
 /*
  * Applies a partial from task src (of tasks) to the group g at now_ms: its counts and times
- * to g's inbox in, its clock changes added, src's active agents replaced. False when
+ * to g's inbox in, its months added to g's (the current month being month_now), its clock
+ * changes added, src's active agents replaced. False when
  * malformed or out of memory; a malformed one changes nothing.
  */
 bool group_partial_apply(struct agent *g, struct group_inbox *in, uint32_t src, uint32_t tasks, const char *blob,
-    size_t len, const struct agent_plan *plan, int64_t now_ms);
+    size_t len, const struct agent_plan *plan, int64_t now_ms, month_t month_now);
 
 /* Merges the inbox into g at now_ms and empties it; false when out of memory (g then holds a part). */
 bool group_settle(struct agent *g, struct group_inbox *in, const struct agent_plan *plan, int64_t now_ms);

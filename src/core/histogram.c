@@ -30,25 +30,12 @@ int64_t histogram_value_ms(size_t b)
 	return llround(2.0 * pow(HISTOGRAM_GROWTH, (double)b) / (HISTOGRAM_GROWTH + 1.0));
 }
 
-/* The nearest rank of a quantile: ceil(n * permille / 1000), at least 1, without overflowing n * permille. */
-static int64_t histogram_rank(int64_t n, int permille)
+/* See histogram.h; n * permille could overflow. */
+int64_t histogram_rank(int64_t n, int permille)
 {
 	int64_t rank = n / 1000 * permille + ((n % 1000) * permille + 999) / 1000;
 
 	return rank < 1 ? 1 : rank;
-}
-
-/* See histogram.h. */
-int64_t histogram_quantile_ms(const int64_t *counts, int64_t n, int permille)
-{
-	int64_t rank = histogram_rank(n, permille), seen = 0;
-
-	for (size_t b = 0; b < HISTOGRAM_BUCKETS; b++) {
-		seen += counts[b];
-		if (seen >= rank)
-			return histogram_value_ms(b);
-	}
-	return histogram_value_ms(HISTOGRAM_BUCKETS - 1);
 }
 
 /* See histogram.h. */

@@ -28,11 +28,8 @@ size_t histogram_bucket(int64_t ms);
 /* The time in ms that bucket b stands for (rounded to the ms). */
 int64_t histogram_value_ms(size_t b);
 
-/*
- * The nearest-rank quantile of counts[HISTOGRAM_BUCKETS] holding n times: the value of the
- * bucket holding the ceil(n * permille / 1000)-th smallest (at least the first); n must be > 0.
- */
-int64_t histogram_quantile_ms(const int64_t *counts, int64_t n, int permille);
+/* The nearest rank of a quantile of n times: ceil(n * permille / 1000), at least 1. */
+int64_t histogram_rank(int64_t n, int permille);
 
 /* One owner's times in every window; a zeroed struct is empty and valid. */
 struct histogram {

@@ -131,6 +131,18 @@ void outgroups_count(struct outgroups *o, const char *team, const struct agent_p
 	outgroups_add(outgroups_team(o, team), plan, ts, incs, n);
 }
 
+/* See outgroups.h. */
+void outgroups_appraise(struct outgroups *o, const char *team, month_t now, month_t m, const struct rolling_inc *incs,
+    size_t n, int64_t served)
+{
+	struct outgroup *g = outgroups_team(o, team);
+
+	if (appraisal_count(&o->site.pending.months, now, m, incs, n, served))
+		o->site.changed = true;
+	if (g != NULL && appraisal_count(&g->pending.months, now, m, incs, n, served))
+		g->changed = true;
+}
+
 /* Buckets by index, oldest first, free slots last, for qsort. */
 static int outgroups_by_index(const void *a, const void *b)
 {

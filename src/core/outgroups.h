@@ -54,6 +54,10 @@ void outgroups_free(struct outgroups *o);
 void outgroups_count(struct outgroups *o, const char *team, const struct agent_plan *plan, int64_t ts,
     const struct rolling_inc *incs, size_t n);
 
+/* Counts increments and a served ticket in month m (appraisal_count's) for the site and the team, if any. */
+void outgroups_appraise(struct outgroups *o, const char *team, month_t now, month_t m, const struct rolling_inc *incs,
+    size_t n, int64_t served);
+
 /* A change of an agent's running and overdue clocks, for the site and the team, if any. */
 void outgroups_clocks(struct outgroups *o, const char *team, int64_t open, int64_t overdue);
 

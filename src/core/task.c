@@ -180,6 +180,61 @@ void task_alert(struct task *t, const struct alert_facts *f)
 		outbox_add(&t->out, OUTBOX_ALERT, 0, json, strlen(json));
 }
 
+/*
+ * Counts an agent's increments at event time ts, and a served ticket: in its windows and its
+ * months, and so in its team's and the site's.
+ */
+static void task_count(struct task *t, struct agent *a, int64_t now_ms, int64_t ts, const struct rolling_inc *incs,
+    size_t n, int64_t served)
+{
+	month_t now = month_of(t->cfg->months, now_ms), m = month_of(t->cfg->months, ts);
+
+	if (n > 0 && agent_count(a, &t->cfg->plan, now_ms, ts, incs, n))
+		outgroups_count(&t->groups, a->team, &t->cfg->plan, ts, incs, n);
+	if (appraisal_count(&a->months, now, m, incs, n, served))
+		outgroups_appraise(&t->groups, a->team, now, m, incs, n, served);
+}
+
+/*
+ * Claims an id in the task's dedupe set for horizon_ms, and keeps the record for the next
+ * commit; false when the id is live there already.
+ */
+static bool task_claim(struct task *t, const char *id, size_t len, int64_t now_ms, int64_t horizon_ms)
+{
+	uint8_t rec[DEDUPE_RECORD_SIZE];
+
+	if (!dedupe_claim(t->dedupe, id, len, now_ms, horizon_ms))
+		return false;
+	if (dedupe_last_record(t->dedupe, rec) &&
+	    growarray((void **)&t->records, &t->records_cap, (t->records_n + 1) * DEDUPE_RECORD_SIZE, 1)) {
+		memcpy(t->records + t->records_n * DEDUPE_RECORD_SIZE, rec, DEDUPE_RECORD_SIZE);
+		t->records_n++;
+	}
+	return true;
+}
+
+/*
+ * 1 when a reply is its agent's first to its ticket in the reply's month (the month's
+ * "served"), else 0. The claim "\x02, month, agent, NUL, ticket" cannot be an event id, which
+ * holds no NUL; it lives in the dedupe set until the month is no longer counted, so the
+ * checkpoint keeps it as it keeps event ids.
+ */
+static int64_t task_served(struct task *t, const struct event *e, int64_t now_ms)
+{
+	char id[1 + sizeof(month_t) + 2 * EVENT_ID_MAX + 2];
+	size_t agent_len = strlen(e->agent_id), ticket_len = strlen(e->ticket_id);
+	month_t m = month_of(t->cfg->months, e->ts_ms), now = month_of(t->cfg->months, now_ms);
+
+	if (e->type != EVENT_REPLY || ticket_len == 0 || m > now || m <= now - APPRAISAL_MONTHS)
+		return 0;
+	id[0] = '\x02';
+	memcpy(id + 1, &m, sizeof(m));
+	memcpy(id + 1 + sizeof(m), e->agent_id, agent_len + 1);
+	memcpy(id + 2 + sizeof(m) + agent_len, e->ticket_id, ticket_len);
+	return task_claim(t, id, 2 + sizeof(m) + agent_len + ticket_len, now_ms,
+	    month_start(t->cfg->months, m + APPRAISAL_MONTHS) - now_ms) ? 1 : 0;
+}
+
 /* See task_state.h. */
 void task_agent_delta(struct task *t, const struct route_delta *d, int64_t now_ms)
 {
@@ -200,8 +255,8 @@ void task_agent_delta(struct task *t, const struct route_delta *d, int64_t now_m
 		for (j = k; j < d->add_count && d->adds[j].ts_ms == d->adds[k].ts_ms; j++)
 			if (d->adds[j].value >= 0)
 				incs[n++] = (struct rolling_inc){(unsigned)d->adds[j].counter, d->adds[j].value};
-		if (n > 0 && agent_count(a, &t->cfg->plan, now_ms, d->adds[k].ts_ms, incs, n))
-			outgroups_count(&t->groups, a->team, &t->cfg->plan, d->adds[k].ts_ms, incs, n);
+		if (n > 0)
+			task_count(t, a, now_ms, d->adds[k].ts_ms, incs, n, 0);
 	}
 	a->open += d->open;
 	a->overdue += d->overdue;
@@ -241,25 +296,21 @@ static void task_agent_team(struct task *t, uint32_t i, const struct event *e)
 enum task_result task_event(struct task *t, const struct event *e, int64_t now_ms)
 {
 	struct rolling_inc incs[AGENT_INCS_MAX];
-	uint8_t rec[DEDUPE_RECORD_SIZE];
 	bool late = e->ts_ms < now_ms - windows_longest_ms(t->cfg->windows);
 	size_t n;
 	uint32_t i;
 
-	if (!dedupe_claim(t->dedupe, e->event_id, strlen(e->event_id), now_ms, t->cfg->dedupe_horizon_ms))
+	if (!task_claim(t, e->event_id, strlen(e->event_id), now_ms, t->cfg->dedupe_horizon_ms))
 		return TASK_DUPLICATE;
-	if (dedupe_last_record(t->dedupe, rec) &&
-	    growarray((void **)&t->records, &t->records_cap, (t->records_n + 1) * DEDUPE_RECORD_SIZE, 1)) {
-		memcpy(t->records + t->records_n * DEDUPE_RECORD_SIZE, rec, DEDUPE_RECORD_SIZE);
-		t->records_n++;
-	}
 	if (!late && (i = task_agent_slot(t, e->agent_id, strlen(e->agent_id))) != UINT32_MAX) {
 		struct agent *a = &t->agents[i].a;
+		int64_t served;
 
 		task_agent_team(t, i, e);
 		n = agent_incs_of(a, e, incs);
-		if (n > 0 && agent_count(a, &t->cfg->plan, now_ms, e->ts_ms, incs, n))
-			outgroups_count(&t->groups, a->team, &t->cfg->plan, e->ts_ms, incs, n);
+		served = task_served(t, e, now_ms);
+		if (n > 0 || served > 0)
+			task_count(t, a, now_ms, e->ts_ms, incs, n, served);
 		if (e->ts_ms > a->newest_ms)
 			a->newest_ms = e->ts_ms;
 		if (e->type == EVENT_REPLY && e->ts_ms > a->last_reply_ms)
@@ -332,7 +383,7 @@ static bool task_group_partial(struct task *t, uint32_t src, const char *key, si
 	if ((i = task_agent_slot(t, key, key_len)) == UINT32_MAX)
 		return true; /* out of memory: as for an agent's delta, the partial is lost */
 	if (!group_partial_apply(&t->agents[i].a, &t->agents[i].inbox, src, t->cfg->tasks, partial, len, &t->cfg->plan,
-	    now_ms))
+	    now_ms, month_of(t->cfg->months, now_ms)))
 		return false;
 	task_agent_dirty(t, i, now_ms);
 	return true;
@@ -559,6 +610,17 @@ static void task_rules(struct task *t, struct task_agent *ta, const struct total
 	}
 }
 
+/* The months an agent's view shows: those still counted, with when each one's hash expires. */
+static void task_months(struct task *t, struct agent *a, int64_t now_ms, struct task_view *view)
+{
+	month_t now = month_of(t->cfg->months, now_ms);
+
+	appraisal_advance(&a->months, now);
+	view->nmonths = appraisal_views(&a->months, now, view->months);
+	for (size_t k = 0; k < view->nmonths; k++)
+		view->months[k].expire_ms = month_start(t->cfg->months, view->months[k].month + APPRAISAL_KEEP_MONTHS);
+}
+
 /* Re-checks one agent's rules and hands its state (when changed) and view to the sink. */
 static bool task_flush_agent(struct task *t, uint32_t i, msgpack_sbuffer *sb, int64_t now_ms,
     const struct task_sink *sink)
@@ -585,6 +647,7 @@ static bool task_flush_agent(struct task *t, uint32_t i, msgpack_sbuffer *sb, in
 		task_agent_peers(t, ta, view.totals);
 	}
 	task_rules(t, ta, view.totals, now_ms);
+	task_months(t, &ta->a, now_ms, &view);
 	view.open = ta->a.open;
 	view.overdue = ta->a.overdue;
 	view.newest_ms = ta->a.newest_ms;

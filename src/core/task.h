@@ -7,6 +7,8 @@
 #include <stdint.h>
 
 #include "agent.h"
+#include "appraisal.h"
+#include "month.h"
 #include "clock.h"
 #include "policy.h"
 #include "rank.h"
@@ -22,6 +24,7 @@
 struct task_config {
 	const struct windows *windows;
 	struct agent_plan plan;              /* agent_plan_init(windows) */
+	struct month_clock *months;          /* the appraisal's months ([appraisal] calendar) */
 	struct clock_config clocks;
 	struct recovery_config recovery;
 	/*
@@ -66,6 +69,8 @@ struct task_view {
 	struct totals totals[WINDOWS_MAX];
 	int64_t rank[WINDOWS_MAX][RANK_COUNT]; /* rank_score per window; RANK_NONE for a group */
 	int64_t open, overdue, newest_ms;
+	struct appraisal_view months[APPRAISAL_MONTHS]; /* the months counted, oldest first */
+	size_t nmonths;
 	/* the now_ms of the oldest change it shows (an event, a batch); 0: none (windows slid, restored) */
 	int64_t since_ms;
 };

@@ -570,10 +570,31 @@ void engine_gauges(const struct engine *e, uint64_t *tasks, uint64_t *agents, ui
 	}
 }
 
+/* The time zone of the months: the appraisal calendar's at start; false when out of memory. */
+static bool engine_month_zone(struct engine *e)
+{
+	char reason[128];
+
+	if (e->cfg->appraisal != NULL && e->cfg->appraisal != calendar_always() &&
+	    (e->month_zone = calendar_new(calendar_spec(e->cfg->appraisal), reason, sizeof(reason))) == NULL) {
+		log_err("engine: [appraisal] calendar: %s", reason);
+		return false;
+	}
+	month_clock_init(&e->months, e->month_zone);
+	e->tcfg.months = &e->months;
+	return true;
+}
+
 /* See engine.h. */
 void engine_reconfigure(struct engine *e)
 {
 	const struct config *cfg = e->cfg;
+	const char *zone = cfg->appraisal != NULL ? calendar_timezone(cfg->appraisal) : "UTC";
+	const char *was = e->month_zone != NULL ? calendar_timezone(e->month_zone) : "UTC";
+
+	/* A month counted in two time zones would mix them: the months keep the zone they started with. */
+	if (strcmp(zone, was) != 0)
+		log_warn("engine: [appraisal] calendar: the months follow %s until a restart, not %s", was, zone);
 
 	/* The teams map may have changed: each agent's is looked up again at its next event. */
 	e->tcfg.team_generation++;
@@ -640,6 +661,10 @@ struct engine *engine_new(struct event_base *base, const struct config *cfg, str
 		free(e);
 		return NULL;
 	}
+	if (!engine_month_zone(e)) {
+		engine_free(e);
+		return NULL;
+	}
 	engine_reconfigure(e);
 	if (e->policies.default_terms == NULL || !agent_plan_init(&e->tcfg.plan, &cfg->windows) ||
 	    (e->tasks = calloc(e->ntasks, sizeof(*e->tasks))) == NULL ||
@@ -663,5 +688,6 @@ void engine_free(struct engine *e)
 	free(e->tasks);
 	view_free(e->view);
 	policyset_free(&e->policies);
+	calendar_free(e->month_zone);
 	free(e);
 }

@@ -60,6 +60,8 @@ struct engine {
 	struct view *view;
 	struct engine_handler handler;
 	struct task_config tcfg;
+	struct calendar *month_zone;   /* the appraisal calendar's copy, as at start; NULL: UTC */
+	struct month_clock months;     /* tcfg.months */
 	struct policyset policies;     /* the terms tickets start under, kept for those that use them */
 	struct redis_wait wait;        /* every task's and the alerts', read at each write */
 	struct engine_task **tasks;    /* by id; NULL when not owned */

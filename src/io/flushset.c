@@ -17,6 +17,8 @@
 struct flushset_view {
 	int64_t open, overdue, newest_ms, since_ms;
 	bool has_team;
+	size_t nmonths;
+	struct appraisal_view months[APPRAISAL_MONTHS];
 	struct totals totals[];
 };
 /*
@@ -119,6 +121,8 @@ void flushset_views(struct flushset *fs, void (*fn)(void *arg, const struct task
 		tv.overdue = v->overdue;
 		tv.newest_ms = v->newest_ms;
 		tv.since_ms = v->since_ms;
+		tv.nmonths = v->nmonths;
+		memcpy(tv.months, v->months, v->nmonths * sizeof(tv.months[0]));
 		memcpy(tv.totals, v->totals, fs->windows * sizeof(tv.totals[0]));
 		fn(arg, &tv);
 	}
@@ -153,6 +157,8 @@ static bool flushset_agent(void *arg, const char *id, const char *blob, size_t l
 	v->newest_ms = view->newest_ms;
 	v->since_ms = view->since_ms;
 	v->has_team = view->team != NULL;
+	v->nmonths = view->nmonths;
+	memcpy(v->months, view->months, view->nmonths * sizeof(v->months[0]));
 	memcpy(v->totals, view->totals, fs->windows * sizeof(v->totals[0]));
 	rank = flushset_ranks(v, fs->windows);
 	for (size_t w = 0; w < fs->windows; w++)

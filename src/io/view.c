@@ -163,6 +163,24 @@ bool view_key_alerts(const char *prefix, const char *agent, char *buf, size_t si
 }
 
 /* See view.h. */
+bool view_key_month(const char *prefix, const char *agent, const char *month, char *buf, size_t size)
+{
+	return view_format(buf, size, "%sagent:{%s}:month:%s", prefix, agent, month);
+}
+
+/* See view.h. */
+bool view_key_team_month(const char *prefix, const char *team, size_t len, const char *month, char *buf, size_t size)
+{
+	return view_format(buf, size, "%steam:{%.*s}:month:%s", prefix, (int)len, team, month);
+}
+
+/* See view.h. */
+bool view_key_site_month(const char *prefix, const char *month, char *buf, size_t size)
+{
+	return view_format(buf, size, "%ssite:month:%s", prefix, month);
+}
+
+/* See view.h. */
 bool view_key_agents(const char *prefix, int shards, int shard, char *buf, size_t size)
 {
 	return shards > 1 ? view_format(buf, size, "%sagents:%d", prefix, shard) : view_format(buf, size, "%sagents", prefix);
@@ -498,8 +516,8 @@ static bool view_transaction(struct view_flush *f, struct view_cmd *a, struct vi
 	return sent;
 }
 
-/* A figure's memo entry: its value when it fits, else VIEW_MEMO_WIDE; VIEW_MEMO_ABSENT without one. */
-static view_memo_t view_memo_code(int64_t value, bool have)
+/* See view.h. */
+view_memo_t view_memo_code(int64_t value, bool have)
 {
 	if (!have)
 		return VIEW_MEMO_ABSENT;

@@ -32,6 +32,10 @@ bool view_key_stats(const char *prefix, const char *agent, char *buf, size_t siz
 bool view_key_team_stats(const char *prefix, const char *team, size_t len, char *buf, size_t size); /* P team:{T}:stats */
 bool view_key_site_stats(const char *prefix, char *buf, size_t size);                 /* P site:stats */
 bool view_key_alerts(const char *prefix, const char *agent, char *buf, size_t size); /* P agent:{A}:alerts */
+bool view_key_month(const char *prefix, const char *agent, const char *month, char *buf, size_t size); /* P agent:{A}:month:M */
+bool view_key_team_month(const char *prefix, const char *team, size_t len, const char *month, char *buf,
+    size_t size);                                                                  /* P team:{T}:month:M */
+bool view_key_site_month(const char *prefix, const char *month, char *buf, size_t size); /* P site:month:M */
 bool view_key_team_alerts(const char *prefix, const char *team, char *buf, size_t size);  /* P team:{T}:alerts */
 bool view_key_rank(const char *prefix, const char *rank, const char *window, char *buf, size_t size); /* P rank:R:W */
 bool view_key_team_rank(const char *prefix, const char *team, size_t len, const char *rank, const char *window,
@@ -94,6 +98,9 @@ typedef int16_t view_memo_t;
 #define VIEW_MEMO_UNKNOWN INT16_MIN       /* not known: written (or deleted) at the next write */
 #define VIEW_MEMO_ABSENT (INT16_MIN + 1)  /* deleted */
 #define VIEW_MEMO_WIDE (INT16_MIN + 2)    /* set to a value too wide for the memo: written every time */
+
+/* A figure's memo entry: its value when it fits, else VIEW_MEMO_WIDE; VIEW_MEMO_ABSENT without one. */
+view_memo_t view_memo_code(int64_t value, bool have);
 
 /* The entries of one agent's memo: STATS_FIGURES per window, open_tickets and overdue_tickets. */
 size_t view_memo_fields(const struct view *v);

@@ -9,6 +9,7 @@
 #include "idmap.h"
 #include "metrics.h"
 #include "timestamp.h"
+#include "viewmonth.h"
 #include "viewrank.h"
 
 /*
@@ -43,6 +44,8 @@ struct viewq_item {
 	int64_t open, overdue, newest_ms;
 	int64_t since_ms; /* the oldest change it shows (task_view.since_ms); 0: none */
 	int64_t rank[WINDOWS_MAX][RANK_COUNT];
+	struct appraisal_view months[APPRAISAL_MONTHS];
+	size_t nmonths;
 	struct totals totals[];
 };
 
@@ -58,11 +61,12 @@ struct viewq {
 	size_t round_since_n, round_since_cap;
 	/* Every agent ever queued has a slot, for the queue's life: its memo and its queue position. */
 	struct idmap *slots;      /* agent -> slot */
-	view_memo_t *memo;        /* fields per slot: what its hash holds (view.h), then its rankings */
+	view_memo_t *memo;        /* fields per slot: what its hash holds (view.h), its rankings, its months */
 	char **team;              /* per slot: its team as of its newest view; NULL: none */
 	char **ranked;            /* per slot: the team whose rankings hold it, as written; NULL: none */
 	struct viewrank *rank;    /* the rankings' writes of the round being built */
 	size_t stats_fields;      /* view_memo_fields: the memo's entries for the hash */
+	size_t month_memo;        /* where in a slot's memo its months' entries start */
 	uint32_t *queued;         /* per slot: its position in items, or VIEWQ_NONE */
 	size_t nslots, slots_cap, fields;
 	uint64_t session;         /* the connection the memos were written on (view_session) */
@@ -186,7 +190,8 @@ struct viewq *viewq_new(struct event_base *base, struct view *view, struct metri
 		viewq_release(q);
 		return NULL;
 	}
-	q->fields = q->stats_fields + viewrank_memo_fields(q->rank);
+	q->month_memo = q->stats_fields + viewrank_memo_fields(q->rank);
+	q->fields = q->month_memo + VIEWMONTH_MEMO_FIELDS;
 	return q;
 }
 
@@ -239,6 +244,8 @@ static void viewq_set(const struct viewq *q, struct viewq_item *it, const struct
 	it->newest_ms = v->newest_ms;
 	it->since_ms = v->since_ms;
 	memcpy(it->rank, v->rank, sizeof(it->rank));
+	memcpy(it->months, v->months, v->nmonths * sizeof(it->months[0]));
+	it->nmonths = v->nmonths;
 	memcpy(it->totals, v->totals, q->windows * sizeof(it->totals[0]));
 }
 
@@ -414,6 +421,8 @@ void viewq_kick(struct viewq *q)
 			viewq_track(q, it->since_ms);
 		view_agent_stats(f, agent, it->totals, it->open, it->overdue, now,
 		    q->memo + (size_t)it->slot * q->fields);
+		viewmonth_write(f, view_prefix(q->view), agent, it->months, it->nmonths,
+		    q->memo + (size_t)it->slot * q->fields + q->month_memo);
 		/* fb:agents and the rankings list agents only. */
 		if (!group_key_is(agent)) {
 			if (it->newest_ms > 0)

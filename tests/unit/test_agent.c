@@ -17,7 +17,10 @@
 #define V1_COUNTERS (C_SLA_MISSED + 1)
 #define V3_COUNTERS (C_PROMISE_BROKEN + 1)
 /* The version agent_pack writes. */
-#define CURRENT 4
+#define CURRENT 5
+/* 2026-11 and 2026-10, as month_t */
+#define NOV ((month_t)(2026 * 12 + 10))
+#define OCT (NOV - 1)
 
 static struct windows ws;
 static struct agent_plan plan, v1, v3;
@@ -65,6 +68,26 @@ static void make_agent(struct agent *a, const struct agent_plan *p)
 	a->rules = calloc(RULE_COUNT, sizeof(*a->rules));
 	assert_non_null(a->rules);
 	a->rules[RULE_COMPLAINTS_ABOVE] = (struct rule_state){ RULE_FIRING, T0 - HOUR, T0 - 2 * HOUR, T0 - HOUR };
+	/* Its months: a served ticket and the events' counts in November, one rating in October. */
+	assert_true(appraisal_count(&a->months, NOV, NOV, incs, sizeof(incs) / sizeof(incs[0]), 1));
+	assert_true(appraisal_count(&a->months, NOV, OCT, incs, 1, 0));
+}
+
+/* Asserts got's months are want's, figure by figure. */
+static void assert_same_months(const struct agent *got, const struct agent *want)
+{
+	struct appraisal_view g[APPRAISAL_MONTHS], w[APPRAISAL_MONTHS];
+	size_t n = appraisal_views(&want->months, NOV, w);
+
+	assert_int_equal(appraisal_views(&got->months, NOV, g), n);
+	for (size_t k = 0; k < n; k++) {
+		assert_int_equal(g[k].month, w[k].month);
+		for (int i = 0; i < APPRAISAL_FIGURES; i++) {
+			assert_int_equal(g[k].have[i], w[k].have[i]);
+			if (w[k].have[i])
+				assert_int_equal(g[k].value[i], w[k].value[i]);
+		}
+	}
 }
 
 /*
@@ -77,13 +100,13 @@ static msgpack_sbuffer record(const struct agent *a, const struct agent_plan *p,
 	msgpack_sbuffer sb, old;
 	msgpack_packer pk;
 	msgpack_unpacked u;
-	uint32_t fields = version >= CURRENT ? 10 : version == 3 ? 9 : 6;
+	uint32_t fields = version >= CURRENT ? 11 : version == 4 ? 10 : version == 3 ? 9 : 6;
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	assert_true(agent_pack(&pk, a, p));
 	/* [version, ...]: a fixarray, then the version as a positive fixint. */
-	assert_int_equal((uint8_t)sb.data[0], 0x9a);
+	assert_int_equal((uint8_t)sb.data[0], 0x9b);
 	assert_int_equal((uint8_t)sb.data[1], CURRENT);
 	sb.data[1] = (char)version;
 	if (version >= CURRENT)
@@ -96,7 +119,7 @@ static msgpack_sbuffer record(const struct agent *a, const struct agent_plan *p,
 	for (uint32_t i = 0; i < fields; i++) {
 		const msgpack_object *m = &u.data.via.array.ptr[i];
 
-		if (i != 5) {
+		if (i != 5 || version >= 4) {
 			assert_int_equal(msgpack_pack_object(&pk, *m), 0);
 			continue;
 		}
@@ -152,6 +175,8 @@ static void test_round_trip(void **state)
 	memset(&got, 0, sizeof(got));
 	assert_true(agent_decode(sb.data, sb.size, &got, &plan));
 	assert_same_agent(&got, &a, &plan, T0);
+	assert_same_months(&got, &a);
+	assert_int_equal(got.months.m[0].month + got.months.m[1].month, NOV + OCT);
 	agent_totals(&got, &plan, T0, t, NULL);
 	assert_int_equal(t[0].c[C_PROMISE_KEPT], 2);
 	assert_int_equal(t[3].c[C_RATINGS], 8);
@@ -297,11 +322,32 @@ static void test_v3_widened(void **state)
 	agent_free(&old);
 }
 
+/* A version 4 record (no months) keeps everything else; its months count from the upgrade. */
+static void test_v4_no_months(void **state)
+{
+	struct agent a, got;
+	msgpack_sbuffer sb;
+
+	(void)state;
+	make_agent(&a, &plan);
+	a.last_reply_ms = T0 - 5;
+	sb = record(&a, &plan, 4);
+	memset(&got, 0, sizeof(got));
+	assert_true(agent_decode(sb.data, sb.size, &got, &plan));
+	assert_same_agent(&got, &a, &plan, T0);
+	assert_int_equal(got.last_reply_ms, T0 - 5);
+	assert_true(appraisal_empty(&got.months));
+	assert_int_equal(got.rules[RULE_COMPLAINTS_ABOVE].kind, RULE_FIRING);
+	msgpack_sbuffer_destroy(&sb);
+	agent_free(&got);
+	agent_free(&a);
+}
+
 /* A version's counts must be its own plan's; other versions are refused; a refusal changes nothing. */
 static void test_versions_refused(void **state)
 {
 	struct agent old, cur, got;
-	msgpack_sbuffer v2_of_v1, v1_of_cur, v3_of_cur, v5;
+	msgpack_sbuffer v2_of_v1, v1_of_cur, v3_of_cur, later;
 	struct totals t[WINDOWS_MAX];
 
 	(void)state;
@@ -310,22 +356,22 @@ static void test_versions_refused(void **state)
 	v2_of_v1 = record(&old, &v1, 2);
 	v1_of_cur = record(&cur, &plan, 1);
 	v3_of_cur = record(&cur, &plan, 3);
-	v5 = record(&cur, &plan, CURRENT + 1);
+	later = record(&cur, &plan, CURRENT + 1);
 	memset(&got, 0, sizeof(got));
 	assert_true(agent_count(&got, &plan, T0, T0, &(struct rolling_inc){ C_RATINGS, 5 }, 1));
 	assert_false(agent_decode(v2_of_v1.data, v2_of_v1.size, &got, &plan));
 	assert_false(agent_decode(v1_of_cur.data, v1_of_cur.size, &got, &plan));
 	assert_false(agent_decode(v3_of_cur.data, v3_of_cur.size, &got, &plan));
-	assert_false(agent_decode(v5.data, v5.size, &got, &plan));
-	v5.data[1] = 0;
-	assert_false(agent_decode(v5.data, v5.size, &got, &plan));
+	assert_false(agent_decode(later.data, later.size, &got, &plan));
+	later.data[1] = 0;
+	assert_false(agent_decode(later.data, later.size, &got, &plan));
 	agent_totals(&got, &plan, T0, t, NULL);
 	assert_int_equal(t[0].c[C_RATINGS], 5);
 	assert_null(got.rules);
 	msgpack_sbuffer_destroy(&v2_of_v1);
 	msgpack_sbuffer_destroy(&v1_of_cur);
 	msgpack_sbuffer_destroy(&v3_of_cur);
-	msgpack_sbuffer_destroy(&v5);
+	msgpack_sbuffer_destroy(&later);
 	agent_free(&got);
 	agent_free(&cur);
 	agent_free(&old);
@@ -338,6 +384,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_v1_widened),
 		cmocka_unit_test(test_v3_widened),
+		cmocka_unit_test(test_v4_no_months),
 		cmocka_unit_test(test_versions_refused),
 		cmocka_unit_test(test_team_and_group),
 	};

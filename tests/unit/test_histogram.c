@@ -41,6 +41,19 @@ static int64_t rnd_time(int shape)
 	}
 }
 
+/* The nearest-rank quantile of dense bucket counts holding n times: the test's oracle. */
+static int64_t histogram_quantile_ms(const int64_t *counts, int64_t n, int permille)
+{
+	int64_t rank = histogram_rank(n, permille), seen = 0;
+
+	for (size_t b = 0; b < HISTOGRAM_BUCKETS; b++) {
+		seen += counts[b];
+		if (seen >= rank)
+			return histogram_value_ms(b);
+	}
+	return histogram_value_ms(HISTOGRAM_BUCKETS - 1);
+}
+
 /* |got - want| within (g - 1) / (g + 1) = 1/51 (1.96%) of want, plus the half ms a bucket's value is rounded by. */
 static void assert_within_2pct(int64_t got, int64_t want)
 {

@@ -796,7 +796,7 @@ static void test_group_partial_old(void **state)
 	histogram_summarize(&pending.responses, &plan.responses, T0 + MIN, want, NULL);
 	rolling_totals(&pending.counts, &plan.counts, T0 + MIN, tw, NULL);
 	for (int k = 0; k < 2; k++) {
-		assert_true(group_partial_apply(&got[k], &in[k], 1, 4, sb[k].data, sb[k].size, &plan, T0 + MIN));
+		assert_true(group_partial_apply(&got[k], &in[k], 1, 4, sb[k].data, sb[k].size, &plan, T0 + MIN, month_of(&months, T0 + MIN)));
 		assert_true(group_settle(&got[k], &in[k], &plan, T0 + MIN));
 		histogram_summarize(&got[k].responses, &plan.responses, T0 + MIN, sum, NULL);
 		assert_memory_equal(sum, want, sizeof(want));
@@ -805,7 +805,7 @@ static void test_group_partial_old(void **state)
 		assert_int_equal(got[k].open, 1);
 		assert_int_equal(got[k].active[WINDOWS_MAX + 3], 2);
 		/* a malformed partial (cut short) changes nothing */
-		assert_false(group_partial_apply(&got[k], &in[k], 1, 4, sb[k].data, sb[k].size - 1, &plan, T0 + MIN));
+		assert_false(group_partial_apply(&got[k], &in[k], 1, 4, sb[k].data, sb[k].size - 1, &plan, T0 + MIN, month_of(&months, T0 + MIN)));
 		assert_int_equal(in[k].ntimes, 0);
 		group_inbox_free(&in[k]);
 		agent_free(&got[k]);

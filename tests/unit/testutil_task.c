@@ -139,6 +139,7 @@ uint32_t owner(void *arg, const char *id, size_t len)
 struct windows ws;
 struct rule_config rules[RULE_COUNT];
 struct task_config cfg;
+struct month_clock months;
 struct policy default_policy;
 struct terms default_terms;
 
@@ -187,6 +188,8 @@ int setup(void **state)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.windows = &ws;
 	assert_true(agent_plan_init(&cfg.plan, &ws));
+	month_clock_init(&months, NULL);
+	cfg.months = &months;
 	/* The default policy of a file without policies: [sla]'s targets around the clock. */
 	memset(&default_policy, 0, sizeof(default_policy));
 	snprintf(default_policy.name, sizeof(default_policy.name), "default");

@@ -41,6 +41,7 @@ struct capture {
 extern struct windows ws;
 extern struct rule_config rules[RULE_COUNT];
 extern struct task_config cfg;
+extern struct month_clock months; /* cfg.months: UTC */
 extern struct policy default_policy;
 extern struct terms default_terms;
 /* The terms of the last restored record that were not quite the default's (a version-1 clock's). */
