@@ -1,6 +1,7 @@
 """The calculator of the exact contents of every `fb:agent:{A}:stats` hash, from the events a
 test produced (docs/windows.md: windows and buckets; docs/reply-clocks.md: clocks)."""
 
+import datetime
 import functools
 import json
 import math
@@ -424,3 +425,87 @@ def expected_integrity(events, now, team_of, window="7d", min_samples=20, z=2.32
         if top > z and 100 * (c[1] / c[0] - peers[1] / peers[0]) >= threshold and (quick > z or middle < -z):
             out.add(a)
     return out
+
+
+MONTH_COUNTERS = {"r": "ratings", "sat": "positive", "pro": "positive", "dis": "negative", "det": "negative",
+                  "cmp": "complaints", "met": "met", "miss": "missed"}
+
+
+def utc_month(ms):
+    """The UTC month of an instant as (year, month)."""
+    d = datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc)
+    return d.year, d.month
+
+
+def month_index(ym):
+    return ym[0] * 12 + ym[1] - 1
+
+
+def render_month(m):
+    """A month hash's fields (docs/redis-keys.md "Monthly appraisal") from its totals."""
+    h = {"served": str(m["served"]), "ratings": str(m["ratings"])}
+    if m["ratings"]:
+        h["positive_rate"] = fixed(div_round(1000 * m["positive"], m["ratings"]), 1)
+        h["dsat_rate"] = fixed(div_round(1000 * m["negative"], m["ratings"]), 1)
+    h["complaints"] = str(m["complaints"])
+    if m["served"]:
+        h["complaint_rate"] = fixed(div_round(1000 * m["complaints"], m["served"]), 1)
+    h["reply_sla_met"] = str(m["met"])
+    h["reply_sla_missed"] = str(m["missed"])
+    if m["rts"]:
+        h["resp_p50_s"] = str(div_round(percentile_ms(m["rts"], 500), 1000))
+        h["resp_p90_s"] = str(div_round(percentile_ms(m["rts"], 900), 1000))
+    return h
+
+
+def expected_months(events, now, team_of=None, sizes=DEFAULT_WINDOWS, reply_target_ms=DAY, prefix="fb:"):
+    """{key: hash} of every fb:agent:{A}:month:YYYY-MM, fb:team:{T}:month:... and fb:site:month:...
+
+    Months in UTC; the current month (of now) and the one before it are counted; an event
+    older than the longest window counts in none (as in no window). served: the distinct
+    tickets an agent replied to in the month; a team's and the site's are their agents' sums.
+    """
+    windows = parse_windows(sizes)
+    late = now - max(span for _, span in windows)
+    contrib, _ = raw_counters(events, reply_target_ms, late, now)
+    cur = month_index(utc_month(now))
+    per = {}  # (agent, (y, m)) -> totals
+
+    def totals(agent, ts):
+        ym = utc_month(ts)
+        if not cur - 1 <= month_index(ym) <= cur:
+            return None
+        return per.setdefault((agent, ym), {"served": 0, "ratings": 0, "positive": 0, "negative": 0,
+                                            "complaints": 0, "met": 0, "missed": 0, "rts": []})
+    for agent, items in contrib.items():
+        for ts, c in items:
+            if not any(k in MONTH_COUNTERS or k == "rt" for k in c):
+                continue
+            m = totals(agent, ts)
+            if m is None:
+                continue
+            for k, v in c.items():
+                if k == "rt":
+                    m["rts"].append(v)
+                elif k in MONTH_COUNTERS:
+                    m[MONTH_COUNTERS[k]] += v
+    served = set()
+    for ev in distinct_events(events):
+        ts = parse_ts(ev["ts"])
+        if ev["type"] == "reply" and ev.get("ticket_id") and ts >= late:
+            key = (ev["agent_id"], utc_month(ts), ev["ticket_id"])
+            m = totals(ev["agent_id"], ts)
+            if m is not None and key not in served:
+                served.add(key)
+                m["served"] += 1
+    groups = {}
+    for (agent, ym), m in per.items():
+        owners = ["%sagent:{%s}" % (prefix, agent), "%ssite" % prefix]
+        if team_of is not None and team_of(agent) is not None:
+            owners.append("%steam:{%s}" % (prefix, team_of(agent)))
+        for o in owners:
+            g = groups.setdefault((o, ym), {k: 0 for k in m if k != "rts"})
+            g.setdefault("rts", [])
+            for k, v in m.items():
+                g[k] = g[k] + v
+    return {"%s:month:%04d-%02d" % (o, ym[0], ym[1]): render_month(m) for (o, ym), m in groups.items()}

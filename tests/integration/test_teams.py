@@ -10,6 +10,7 @@ Run all:   python3 tests/integration/test_teams.py -v
 Env:       FEEDBACKD_BUILDDIR (default: repo root), FEEDBACKD_KEEP_TMP, FEEDBACKD_SHOW_LOG
 """
 
+import datetime
 import json
 import os
 import random
@@ -21,7 +22,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness as h  # noqa: E402
-from expected import expected_groups, expected_integrity, expected_ranks  # noqa: E402
+from expected import expected_groups, expected_integrity, expected_months, expected_ranks, utc_month  # noqa: E402
 from harness import DAY, HOUR, MINUTE, SECOND  # noqa: E402
 
 
@@ -57,6 +58,30 @@ class TestTeams(h.FeedbackTestCase):
             h.wait_until(ok, timeout, 0.25, what="exact group stats")
         except AssertionError:
             self.fail("group stats not as expected after %.0fs:\n%s" % (timeout, last[0]))
+
+    def month_mismatch(self, redis, events, team_of):
+        """'' when the month hashes are exactly the model's (the same keys, every field), else a diff."""
+        want = expected_months(events, h.now_ms(), team_of)
+        got = {k: redis.hgetall(k) for k in redis.cmd("KEYS", "fb:*:month:*")}
+        out = ["missing: %s" % k for k in sorted(set(want) - set(got))]
+        out += ["unexpected: %s" % k for k in sorted(set(got) - set(want))]
+        for k in sorted(set(want) & set(got)):
+            d = h.diff_dicts(want[k], got[k])
+            if d:
+                out.append("%s:\n%s" % (k, d))
+        return "\n".join(out)
+
+    def wait_months(self, redis, events, team_of, timeout=60.0):
+        """Waits until the month hashes equal the model's exactly."""
+        last = [""]
+
+        def ok():
+            last[0] = self.month_mismatch(redis, events, team_of)
+            return last[0] == ""
+        try:
+            h.wait_until(ok, timeout, 0.25, what="exact month hashes")
+        except AssertionError:
+            self.fail("month hashes not as expected after %.0fs:\n%s" % (timeout, last[0]))
 
     def map_file(self, text):
         path = os.path.join(self.tmp, "teams.map")
@@ -98,6 +123,15 @@ class TestTeams(h.FeedbackTestCase):
                       key=agent)
         self.wait_stats(redis, events, timeout=60)
         self.wait_groups(redis, events, teams.get, timeout=60)
+        self.wait_months(redis, events, teams.get, timeout=30)
+        # at least this month's of 8 agents, 2 teams and the site (last month's too, before the 21st)
+        self.assertGreaterEqual(len(redis.cmd("KEYS", "fb:*:month:*")), 8 + 2 + 1)
+        # each month hash expires when the 13th month after its own begins
+        y, m = utc_month(h.now_ms())
+        key = "fb:team:{billing}:month:%04d-%02d" % (y, m)
+        y, m = (y + 1, m + 1) if m < 12 else (y + 2, 1)
+        expire = int(datetime.datetime(y, m, 1, tzinfo=datetime.timezone.utc).timestamp() * 1000)
+        self.assertEqual(redis.cmd("PEXPIRETIME", key), expire, key)
         site = redis.hgetall("fb:site:stats")
         self.assertEqual(site["agents_24h"], "8")
         self.assertEqual(site["ratings_30d"], str(8 * 4 * 2))
