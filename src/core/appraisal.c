@@ -35,10 +35,18 @@ static enum appraisal_counter appraisal_counter_of(unsigned slot)
 	}
 }
 
-/* Whether month m is counted when the current month is now. */
-static bool appraisal_counted(month_t m, month_t now)
+_Static_assert(APPRAISAL_MONTHS == 3, "the months counted are now - 1, now and now + 1");
+
+/* See appraisal.h. */
+bool appraisal_counted(month_t m, month_t now)
 {
-	return m != 0 && m <= now && m > now - APPRAISAL_MONTHS;
+	return m != 0 && m >= now - 1 && m <= now + 1;
+}
+
+/* See appraisal.h. */
+month_t appraisal_closed(month_t m)
+{
+	return m + 2;
 }
 
 /* Month m's slot, taken from a month no longer counted if need be; NULL when m is not counted. */
@@ -232,7 +240,7 @@ size_t appraisal_views(const struct appraisal *ap, month_t now, struct appraisal
 {
 	size_t n = 0;
 
-	for (month_t m = now - APPRAISAL_MONTHS + 1; m <= now; m++)
+	for (month_t m = now - 1; m <= now + 1; m++)
 		for (size_t i = 0; i < APPRAISAL_MONTHS; i++)
 			if (ap->m[i].month == m)
 				appraisal_view_of(&ap->m[i], &out[n++]);
@@ -304,12 +312,16 @@ bool appraisal_unpack(const msgpack_object *o, struct appraisal *ap)
 	memset(&next, 0, sizeof(next));
 	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size > APPRAISAL_MONTHS)
 		return false;
-	for (uint32_t i = 0; i < o->via.array.size; i++)
-		if (!appraisal_unpack_month(&o->via.array.ptr[i], &next.m[i]) ||
-		    (i > 0 && next.m[i].month == next.m[0].month)) {
+	for (uint32_t i = 0; i < o->via.array.size; i++) {
+		bool ok = appraisal_unpack_month(&o->via.array.ptr[i], &next.m[i]);
+
+		for (uint32_t k = 0; ok && k < i; k++)
+			ok = next.m[k].month != next.m[i].month;
+		if (!ok) {
 			appraisal_free(&next);
 			return false;
 		}
+	}
 	appraisal_free(ap);
 	*ap = next;
 	return true;

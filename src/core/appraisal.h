@@ -11,8 +11,12 @@
 #include "month.h"
 #include "rolling.h"
 
-/* The months an owner counts in: the current one and the one before it (late ratings of last month). */
-#define APPRAISAL_MONTHS 2
+/*
+ * The months an owner counts in: the current one, the one before it (last month's late
+ * ratings and deadlines) and the one after it (an event stamped a few minutes ahead,
+ * [ingest] max_future, at the end of a month).
+ */
+#define APPRAISAL_MONTHS 3
 /* A month's hash is kept this many months from the month's start: the current one and the 12 before. */
 #define APPRAISAL_KEEP_MONTHS 13
 
@@ -66,12 +70,18 @@ struct appraisal_view {
 
 /*
  * Counts an event's increments (agent_incs_of's, or a reply clock's: enum counter slots) and
- * a served ticket (served: 0 or 1) in month m, when the current month is now: only the current
- * month and the one before it are counted. False when nothing changed (m out of range, nothing
+ * a served ticket (served: 0 or 1) in month m, when the current month is now: only the months
+ * appraisal_counted says. False when nothing changed (m out of range, nothing
  * of the increments counts here) or out of memory.
  */
 bool appraisal_count(struct appraisal *ap, month_t now, month_t m, const struct rolling_inc *incs, size_t n,
     int64_t served);
+
+/* Whether month m is counted when the current month is now. */
+bool appraisal_counted(month_t m, month_t now);
+
+/* The first month after m in which m is no longer counted. */
+month_t appraisal_closed(month_t m);
 
 /* Adds src's months into dst, those still counted when the current month is now; false when out of memory. */
 bool appraisal_merge(struct appraisal *dst, const struct appraisal *src, month_t now);

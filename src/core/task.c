@@ -225,14 +225,14 @@ static int64_t task_served(struct task *t, const struct event *e, int64_t now_ms
 	size_t agent_len = strlen(e->agent_id), ticket_len = strlen(e->ticket_id);
 	month_t m = month_of(t->cfg->months, e->ts_ms), now = month_of(t->cfg->months, now_ms);
 
-	if (e->type != EVENT_REPLY || ticket_len == 0 || m > now || m <= now - APPRAISAL_MONTHS)
+	if (e->type != EVENT_REPLY || ticket_len == 0 || !appraisal_counted(m, now))
 		return 0;
 	id[0] = '\x02';
 	memcpy(id + 1, &m, sizeof(m));
 	memcpy(id + 1 + sizeof(m), e->agent_id, agent_len + 1);
 	memcpy(id + 2 + sizeof(m) + agent_len, e->ticket_id, ticket_len);
 	return task_claim(t, id, 2 + sizeof(m) + agent_len + ticket_len, now_ms,
-	    month_start(t->cfg->months, m + APPRAISAL_MONTHS) - now_ms) ? 1 : 0;
+	    month_start(t->cfg->months, appraisal_closed(m)) - now_ms) ? 1 : 0;
 }
 
 /* See task_state.h. */

@@ -461,7 +461,7 @@ def render_month(m):
 def expected_months(events, now, team_of=None, sizes=DEFAULT_WINDOWS, reply_target_ms=DAY, prefix="fb:"):
     """{key: hash} of every fb:agent:{A}:month:YYYY-MM, fb:team:{T}:month:... and fb:site:month:...
 
-    Months in UTC; the current month (of now) and the one before it are counted; an event
+    Months in UTC; the current month (of now), the one before and the one after are counted; an event
     older than the longest window counts in none (as in no window). served: the distinct
     tickets an agent replied to in the month; a team's and the site's are their agents' sums.
     """
@@ -473,7 +473,7 @@ def expected_months(events, now, team_of=None, sizes=DEFAULT_WINDOWS, reply_targ
 
     def totals(agent, ts):
         ym = utc_month(ts)
-        if not cur - 1 <= month_index(ym) <= cur:
+        if not cur - 1 <= month_index(ym) <= cur + 1:
             return None
         return per.setdefault((agent, ym), {"served": 0, "ratings": 0, "positive": 0, "negative": 0,
                                             "complaints": 0, "met": 0, "missed": 0, "rts": []})

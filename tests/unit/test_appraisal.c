@@ -130,7 +130,10 @@ static void test_undefined(void **state)
 	appraisal_free(&ap);
 }
 
-/* The current month and the one before are counted; older and future ones are not; a new month takes the oldest's slot. */
+/*
+ * The current month, the one before and the one after are counted; others are not; a new
+ * month takes the slot of one no longer counted, and one no longer counted is not shown.
+ */
 static void test_months_counted(void **state)
 {
 	struct appraisal ap;
@@ -140,26 +143,33 @@ static void test_months_counted(void **state)
 	memset(&ap, 0, sizeof(ap));
 	assert_true(appraisal_count(&ap, NOV, NOV, sat5, N(sat5), 1));
 	assert_true(appraisal_count(&ap, NOV, OCT, dis5, N(dis5), 0));
+	assert_true(appraisal_count(&ap, NOV, DEC, pro10, N(pro10), 0));
 	assert_false(appraisal_count(&ap, NOV, SEP, dis5, N(dis5), 0));
-	assert_false(appraisal_count(&ap, NOV, DEC, dis5, N(dis5), 0));
-	assert_int_equal(appraisal_views(&ap, NOV, v), 2);
+	assert_false(appraisal_count(&ap, NOV, DEC + 1, dis5, N(dis5), 0));
+	assert_int_equal(appraisal_views(&ap, NOV, v), 3);
 	assert_int_equal(v[0].month, OCT);
 	assert_int_equal(v[1].month, NOV);
+	assert_int_equal(v[2].month, DEC);
 	assert_int_equal(figure(&ap, NOV, OCT, "dsat_rate"), 1000);
 	assert_int_equal(figure(&ap, NOV, NOV, "positive_rate"), 1000);
-	/* December: October is no longer shown, and December's counts take its slot */
-	assert_int_equal(appraisal_views(&ap, DEC, v), 1);
+	assert_int_equal(figure(&ap, NOV, DEC, "positive_rate"), 1000);
+	/* December: October is no longer shown, and January's counts take its slot */
+	assert_int_equal(appraisal_views(&ap, DEC, v), 2);
 	assert_int_equal(v[0].month, NOV);
-	assert_true(appraisal_count(&ap, DEC, DEC, complaint, N(complaint), 0));
-	assert_int_equal(figure(&ap, DEC, DEC, "complaints"), 1);
+	assert_true(appraisal_count(&ap, DEC, DEC + 1, complaint, N(complaint), 0));
+	assert_false(appraisal_count(&ap, DEC, OCT, complaint, N(complaint), 0));
+	assert_int_equal(figure(&ap, DEC, DEC + 1, "complaints"), 1);
 	assert_int_equal(figure(&ap, DEC, NOV, "served"), 1);
-	assert_int_equal(figure(&ap, DEC, NOV, "ratings"), 1);
-	/* January: only December; advancing frees November */
-	appraisal_advance(&ap, DEC + 1);
-	assert_int_equal(appraisal_views(&ap, DEC + 1, v), 1);
-	assert_int_equal(v[0].month, DEC);
-	assert_false(appraisal_empty(&ap));
+	assert_int_equal(figure(&ap, DEC, DEC, "ratings"), 1);
+	assert_int_equal(appraisal_closed(NOV), DEC + 1);
+	assert_false(appraisal_counted(NOV, appraisal_closed(NOV)));
+	assert_true(appraisal_counted(NOV, appraisal_closed(NOV) - 1));
+	/* February: only January; advancing frees the rest */
 	appraisal_advance(&ap, DEC + 2);
+	assert_int_equal(appraisal_views(&ap, DEC + 2, v), 1);
+	assert_int_equal(v[0].month, DEC + 1);
+	assert_false(appraisal_empty(&ap));
+	appraisal_advance(&ap, DEC + 3);
 	assert_true(appraisal_empty(&ap));
 	appraisal_free(&ap);
 }
@@ -227,8 +237,8 @@ static void test_record(void **state)
 	memset(&got, 0, sizeof(got));
 	fill_november(&ap);
 	assert_true(appraisal_count(&ap, NOV, OCT, pro10, N(pro10), 1));
-	nov = ap.m[0].month == NOV ? &ap.m[0] : &ap.m[1];
-	assert_int_equal(nov->month, NOV);
+	for (nov = ap.m; nov->month != NOV; nov++)
+		assert_true(nov < ap.m + APPRAISAL_MONTHS - 1);
 	assert_true(round_trip(&ap, &got));
 	for (int i = 0; i < APPRAISAL_FIGURES; i++) {
 		const char *f = appraisal_figure_name(i);
