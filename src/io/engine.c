@@ -594,7 +594,7 @@ void engine_reconfigure(struct engine *e)
 
 	/* A month counted in two time zones would mix them: the months keep the zone they started with. */
 	if (strcmp(zone, was) != 0)
-		log_warn("engine: [appraisal] calendar: the months follow %s until a restart, not %s", was, zone);
+		log_warn("reload: [appraisal] calendar's time zone changed (%s, was %s); that needs a restart", zone, was);
 
 	/* The teams map may have changed: each agent's is looked up again at its next event. */
 	e->tcfg.team_generation++;

@@ -437,6 +437,25 @@ test_policy_edges(void **state)
 	assert_int_equal(p->pause_mask, 1u << STATUS_PENDING);
 }
 
+/* [appraisal] calendar names a [calendar.NAME] (declared before or after) or always; unset is UTC's always. */
+static void
+test_appraisal_calendar(void **state)
+{
+	struct fixture	*f = *state;
+
+	test_loads(f, "[appraisal]\n");
+	assert_ptr_equal(f->cfg.appraisal, calendar_always());
+	test_loads(f,
+	    "[appraisal]\ncalendar = berlin\n"
+	    "[calendar.berlin]\ntimezone = Europe/Berlin\nmonday = 09:00-17:00\n");
+	assert_non_null(f->cfg.appraisal);
+	assert_string_equal(calendar_timezone(f->cfg.appraisal), "Europe/Berlin");
+	test_loads(f, "[appraisal]\ncalendar = always\n");
+	assert_ptr_equal(f->cfg.appraisal, calendar_always());
+	test_fails(f, "[appraisal]\ncalendar = nine_to_five\n",
+	    ":2: [appraisal] calendar: no [calendar.nine_to_five] is defined");
+}
+
 /* The commented example in conf/feedbackd.conf loads as it is once its "# " are removed. */
 static void
 test_shipped_example(void **state)
@@ -481,6 +500,7 @@ main(void)
 		T(test_policy_errors),
 		T(test_policy_edges),
 		T(test_shipped_example),
+		T(test_appraisal_calendar),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
