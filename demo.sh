@@ -111,6 +111,10 @@ listen = 127.0.0.1:$http_port
 [teams]
 map = teams
 
+# The monthly appraisal hashes (fb:agent:{A}:month:YYYY-MM) follow Berlin's months.
+[appraisal]
+calendar = office
+
 # Business hours for the vip queue (docs/reply-clocks.md): the clock stops at night, at
 # weekends and while a ticket is pending.
 [calendar.office]

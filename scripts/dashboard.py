@@ -2,13 +2,14 @@
 """dashboard.py: prints what an ops dashboard reads from Redis, as a table.
 
 Usage: dashboard.py -p PORT [-H HOST] [--prefix fb:] [--windows 1h,24h,7d,30d] [--agents-shards N]
-                    [--teams T1,T2] [--rank-window 7d]
+                    [--teams T1,T2] [--rank-window 7d] [--month YYYY-MM]
        dashboard.py --cluster HOST:PORT ...     a Redis Cluster: any node; each key is read
                                                 where its slot lives (redis-cli -c)
        dashboard.py --sentinel HOST:PORT --master-name NAME ...
                                                 the primary that Sentinel names
 """
 import argparse
+import datetime
 import json
 import subprocess
 
@@ -59,11 +60,7 @@ def duration(seconds):
 
 def teams_view(to, args):
     """The team lead's view: each team's and the site's figures, and the fair rankings."""
-    if args.teams:
-        teams = args.teams.split(",")
-    else:
-        keys = redis(to, "--scan", "--pattern", f"{args.prefix}team:{{*}}:stats")
-        teams = sorted(k[len(args.prefix) + len("team:{"):-len("}:stats")] for k in keys)
+    teams = team_names(to, args)
     cols = [("agents", "agents"), ("ratings", "ratings"), ("CSAT%", "csat"), ("DSAT%", "dsat"),
             ("NPS", "nps"), ("c/100r", "complaint_rate"), ("resp p50", "resp_p50_s"),
             ("resp p90", "resp_p90_s")]
@@ -108,6 +105,40 @@ def recovery_view(to, args, agents):
               f" (complaints in {w}: {stats[f'complaints_{w}']})")
 
 
+def appraisal_view(to, args, agents, teams):
+    """The monthly appraisal (fb:agent:{A}:month:M, fb:team:{T}:month:M): served, positive and complaint rates."""
+    month = args.month or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m")
+    cols = [("served", "served"), ("ratings", "ratings"), ("pos%", "positive_rate"), ("dsat%", "dsat_rate"),
+            ("compl", "complaints"), ("c/100srv", "complaint_rate"), ("SLA met", "reply_sla_met"),
+            ("missed", "reply_sla_missed"), ("resp p50", "resp_p50_s"), ("resp p90", "resp_p90_s")]
+    header = f"{'':<10}" + "".join(f"{c:>10}" for c, _ in cols)
+    print(f"\nmonthly appraisal, {month} (fb:agent:{{A}}:month:{month}; served: distinct tickets replied to;"
+          " complaints per 100 served):")
+    print(header)
+    print("-" * len(header))
+    owners = [(a, f"{args.prefix}agent:{{{a}}}:month:{month}") for a in agents] + \
+        [("team " + t, f"{args.prefix}team:{{{t}}}:month:{month}") for t in teams] + \
+        [("(site)", f"{args.prefix}site:month:{month}")]
+    for name, key in owners:
+        m = hgetall(to, key)
+        if not m:
+            print(f"{name:<10}   nothing this month")
+            continue
+        row = ""
+        for _, f in cols:
+            v = m.get(f)
+            row += f"{(duration(v) if v is not None and f.startswith('resp') else v or '-'):>10}"
+        print(f"{name:<10}{row}")
+
+
+def team_names(to, args):
+    """The teams asked for, or those whose stats hash SCAN finds."""
+    if args.teams:
+        return args.teams.split(",")
+    keys = redis(to, "--scan", "--pattern", f"{args.prefix}team:{{*}}:stats")
+    return sorted(k[len(args.prefix) + len("team:{"):-len("}:stats")] for k in keys)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-p", "--port", type=int, default=6379)
@@ -120,6 +151,7 @@ def main():
     ap.add_argument("--windows", default="1h,24h,7d,30d")
     ap.add_argument("--teams", help="teams to show (default: the fb:team:{T}:stats keys SCAN finds)")
     ap.add_argument("--rank-window", default="7d", help="the window of the rankings shown")
+    ap.add_argument("--month", help="the month of the appraisal shown, YYYY-MM (default: this month, UTC)")
     args = ap.parse_args()
     to = target(args)
     index = [args.prefix + "agents"] if args.agents_shards == 1 else \
@@ -177,6 +209,7 @@ def main():
     if suspects == 0:
         print("  nobody")
     teams_view(to, args)
+    appraisal_view(to, args, agents, team_names(to, args))
     alerts = redis(to, "XRANGE", args.prefix + "alerts", "-", "+")
     shown = [json.loads(a) for a in alerts if a.startswith("{")]
     print(f"\nalerts published ({len(shown)}), newest last:")
