@@ -20,7 +20,7 @@
 /* A month's hash is kept this many months from the month's start: the current one and the 12 before. */
 #define APPRAISAL_KEEP_MONTHS 13
 
-/* What a month counts; order matches appraisal_counter_name(). */
+/* What a month counts, in the order appraisal_pack writes the counts. */
 enum appraisal_counter {
 	AP_SERVED,     /* distinct tickets the agent replied to in the month (the task's served claims) */
 	AP_RATINGS,    /* ratings, both scales */
@@ -55,7 +55,10 @@ struct appraisal {
 /* Figures of a month's hash: the fields of docs/redis-keys.md "Monthly appraisal", in its order. */
 #define APPRAISAL_FIGURES 10
 
-/* Figure i's field name ("positive_rate"); i < APPRAISAL_FIGURES. */
+/* The longest figure name, in bytes. */
+#define APPRAISAL_NAME_MAX 24
+
+/* Figure i's field name ("positive_rate", at most APPRAISAL_NAME_MAX bytes); i < APPRAISAL_FIGURES. */
 const char *appraisal_figure_name(int i);
 /* The decimals of figure i's text (positive_rate: 1, "92.5"). */
 int appraisal_figure_decimals(int i);

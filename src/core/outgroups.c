@@ -123,24 +123,28 @@ static void outgroups_add(struct outgroup *g, const struct agent_plan *plan, int
 	g->changed = true;
 }
 
-/* See outgroups.h. */
-void outgroups_count(struct outgroups *o, const char *team, const struct agent_plan *plan, int64_t ts,
-    const struct rolling_inc *incs, size_t n)
+/* Counts what an agent counted in a month in one group's pending months. */
+static void outgroups_month_add(struct outgroup *g, const struct rolling_inc *incs, size_t n,
+    const struct outgroups_month *month)
 {
-	outgroups_add(&o->site, plan, ts, incs, n);
-	outgroups_add(outgroups_team(o, team), plan, ts, incs, n);
+	if (g != NULL && appraisal_count(&g->pending.months, month->now, month->month, incs, n, month->served))
+		g->changed = true;
 }
 
 /* See outgroups.h. */
-void outgroups_appraise(struct outgroups *o, const char *team, month_t now, month_t m, const struct rolling_inc *incs,
-    size_t n, int64_t served)
+void outgroups_count(struct outgroups *o, const char *team, const struct agent_plan *plan, int64_t ts,
+    const struct rolling_inc *incs, size_t n, bool windows, const struct outgroups_month *month)
 {
 	struct outgroup *g = outgroups_team(o, team);
 
-	if (appraisal_count(&o->site.pending.months, now, m, incs, n, served))
-		o->site.changed = true;
-	if (g != NULL && appraisal_count(&g->pending.months, now, m, incs, n, served))
-		g->changed = true;
+	if (windows) {
+		outgroups_add(&o->site, plan, ts, incs, n);
+		outgroups_add(g, plan, ts, incs, n);
+	}
+	if (month != NULL) {
+		outgroups_month_add(&o->site, incs, n, month);
+		outgroups_month_add(g, incs, n, month);
+	}
 }
 
 /* Buckets by index, oldest first, free slots last, for qsort. */

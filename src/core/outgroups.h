@@ -50,13 +50,18 @@ bool outgroups_init(struct outgroups *o);
 /* Frees everything it holds. */
 void outgroups_free(struct outgroups *o);
 
-/* Counts increments at ts (agent_count's) for the site and the team, if any. */
-void outgroups_count(struct outgroups *o, const char *team, const struct agent_plan *plan, int64_t ts,
-    const struct rolling_inc *incs, size_t n);
+/* What an agent counted in its months (appraisal_count's arguments but the increments). */
+struct outgroups_month {
+	month_t now, month;
+	int64_t served;
+};
 
-/* Counts increments and a served ticket in month m (appraisal_count's) for the site and the team, if any. */
-void outgroups_appraise(struct outgroups *o, const char *team, month_t now, month_t m, const struct rolling_inc *incs,
-    size_t n, int64_t served);
+/*
+ * Counts increments at ts for the site and the team, if any: in their windows when windows
+ * (agent_count counted them), in their months when month is not NULL (appraisal_count did).
+ */
+void outgroups_count(struct outgroups *o, const char *team, const struct agent_plan *plan, int64_t ts,
+    const struct rolling_inc *incs, size_t n, bool windows, const struct outgroups_month *month);
 
 /* A change of an agent's running and overdue clocks, for the site and the team, if any. */
 void outgroups_clocks(struct outgroups *o, const char *team, int64_t open, int64_t overdue);

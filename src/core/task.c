@@ -187,12 +187,12 @@ void task_alert(struct task *t, const struct alert_facts *f)
 static void task_count(struct task *t, struct agent *a, int64_t now_ms, int64_t ts, const struct rolling_inc *incs,
     size_t n, int64_t served)
 {
-	month_t now = month_of(t->cfg->months, now_ms), m = month_of(t->cfg->months, ts);
+	struct outgroups_month month = {month_of(t->cfg->months, now_ms), month_of(t->cfg->months, ts), served};
+	bool windows = n > 0 && agent_count(a, &t->cfg->plan, now_ms, ts, incs, n);
+	bool months = appraisal_count(&a->months, month.now, month.month, incs, n, served);
 
-	if (n > 0 && agent_count(a, &t->cfg->plan, now_ms, ts, incs, n))
-		outgroups_count(&t->groups, a->team, &t->cfg->plan, ts, incs, n);
-	if (appraisal_count(&a->months, now, m, incs, n, served))
-		outgroups_appraise(&t->groups, a->team, now, m, incs, n, served);
+	if (windows || months)
+		outgroups_count(&t->groups, a->team, &t->cfg->plan, ts, incs, n, windows, months ? &month : NULL);
 }
 
 /*

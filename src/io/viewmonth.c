@@ -1,7 +1,7 @@
 /* viewmonth.c: the monthly appraisal hashes, fb:agent:{A}:month:YYYY-MM and the team's and the site's, written when they changed. */
 #include "viewmonth.h"
 
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "groupkey.h"
@@ -13,6 +13,9 @@
 #define VIEWMONTH_NUM_SIZE 24
 /* HSET, the key, then a name and a value per figure. */
 #define VIEWMONTH_ARGS (2 + 2 * APPRAISAL_FIGURES)
+/* Room for a month's HSET as RESP: its head, then every argument with its overhead. */
+#define VIEWMONTH_CMD_SIZE (16 + VIEWMONTH_ARGS * RESP_BULK_OVERHEAD + 16 + VIEW_KEY_SIZE + \
+	APPRAISAL_FIGURES * (APPRAISAL_NAME_MAX + VIEWMONTH_NUM_SIZE))
 
 /* The key of owner's hash for month; false when it does not fit. */
 static bool viewmonth_key(const char *prefix, const char *owner, const char *month, char *key, size_t size)
@@ -55,19 +58,15 @@ static void viewmonth_note(view_memo_t *memo, const struct appraisal_view *v)
 		memo[1 + i] = view_memo_code(v->value[i], v->have[i]);
 }
 
-/* Sends one command of argc arguments in flush f; false when out of memory (the flush failed). */
-static bool viewmonth_send(struct view_flush *f, unsigned slot, int argc, const char **argv)
+/* Sends one command of argc arguments (a key, figures' names and values) in flush f, as RESP. */
+static void viewmonth_send(struct view_flush *f, unsigned slot, int argc, const char **argv)
 {
-	size_t len;
-	char *cmd = resp_command(0, NULL, argc, argv, NULL, &len);
+	char cmd[VIEWMONTH_CMD_SIZE];
+	char *p = cmd + snprintf(cmd, sizeof(cmd), "*%d\r\n", argc);
 
-	if (cmd == NULL) {
-		view_flush_fail(f);
-		return false;
-	}
-	view_flush_send(f, slot, cmd, len);
-	free(cmd);
-	return true;
+	for (int i = 0; i < argc; i++)
+		p = resp_bulk(p, argv[i], strlen(argv[i]));
+	view_flush_send(f, slot, cmd, (size_t)(p - cmd));
 }
 
 /* Writes one month's hash, with its expiry when the memo did not know the month. */
@@ -94,7 +93,8 @@ static void viewmonth_one(struct view_flush *f, const char *prefix, const char *
 		argv[argc++] = appraisal_figure_name(i);
 		argv[argc++] = text[i];
 	}
-	if (!viewmonth_send(f, slot, argc, argv) || !expire)
+	viewmonth_send(f, slot, argc, argv);
+	if (!expire)
 		return;
 	stats_format_fixed(v->expire_ms, 0, at, sizeof(at));
 	argv[0] = "PEXPIREAT";

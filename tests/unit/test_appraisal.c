@@ -91,6 +91,8 @@ static void test_figures(void **state)
 	struct appraisal ap;
 
 	(void)state;
+	for (int i = 0; i < APPRAISAL_FIGURES; i++)
+		assert_true(strlen(appraisal_figure_name(i)) <= APPRAISAL_NAME_MAX);
 	memset(&ap, 0, sizeof(ap));
 	fill_november(&ap);
 	/* a reply moves no appraisal counter: nothing changes */
