@@ -12,4 +12,6 @@ if [ ! -f Makefile ] || [ "$(cat .configured 2>/dev/null)" != "$*" ]; then
 	"$top/configure" -q "$@"
 	echo "$*" > .configured
 fi
-make -j"$(nproc)" >/dev/null
+# A line every 25 files compiled, so a long build shows it is going (silent rules: "  CC  x.o").
+make -j"$(nproc)" | awk '/^ +(CC|CXX|CCLD|CXXLD|GEN) / { n++; if (n % 25 == 0) { printf "    %s: %d files built\n", dir, n; fflush() } }
+	END { printf "    %s: built (%d files)\n", dir, n }' dir="$builddir"
