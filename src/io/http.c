@@ -125,12 +125,16 @@ static void http_healthz(struct http *h, struct evhttp_request *req)
 	http_json(req, *why == '\0', "ok", why);
 }
 
-/* GET /readyz: the consumer group was joined (an assignment, even an empty one, arrived at least once). */
+/*
+ * GET /readyz: the consumer group was joined (an assignment, even an empty one, arrived at
+ * least once) and Redis is up: with Redis down nothing is committed, so events wait.
+ */
 static void http_readyz(struct http *h, struct evhttp_request *req)
 {
-	bool ready = h->src.ready != NULL && h->src.ready(h->src.arg);
+	bool joined = h->src.ready != NULL && h->src.ready(h->src.arg);
+	bool redis = h->src.redis_up != NULL && h->src.redis_up(h->src.arg);
 
-	http_json(req, ready, "ready", "waiting for partition assignment");
+	http_json(req, joined && redis, "ready", !joined ? "waiting for partition assignment" : "redis down");
 }
 
 /* Every request: route by path, then by method. */

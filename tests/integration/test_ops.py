@@ -355,21 +355,22 @@ class TestOps(h.FeedbackTestCase):
     # -- /healthz, /readyz, routing ------------------------------------------------
 
     def test_healthz_follows_redis(self):
-        """/healthz: 200 with both up, 503 "redis down" while Redis is stopped, 200 again after."""
+        """/healthz and /readyz: 200 with both up, 503 "redis down" while Redis is stopped, 200 again after."""
         redis, kafka, d, port = self.http_stack()
 
-        def health():
-            status, ctype, body = http_get(port, "/healthz")
+        def probe(path):
+            status, ctype, body = http_get(port, path)
             self.assertEqual(ctype, "application/json")
             return status, json.loads(body)
-        h.wait_until(lambda: health() == (200, {"status": "ok"}), 20, what="healthz 200")
-        status, _, body = http_get(port, "/readyz")
-        self.assertEqual(status, 200, body)
+        h.wait_until(lambda: probe("/healthz") == (200, {"status": "ok"}), 20, what="healthz 200")
+        self.assertEqual(probe("/readyz"), (200, {"status": "ready"}))
         redis.stop()
-        got = h.wait_until(lambda: (lambda s: s[0] == 503 and s)(health()), 20, what="healthz 503")
+        got = h.wait_until(lambda: (lambda s: s[0] == 503 and s)(probe("/healthz")), 20, what="healthz 503")
         self.assertEqual(got[1], {"status": "unavailable", "reason": "redis down"})
+        self.assertEqual(probe("/readyz"), (503, {"status": "unavailable", "reason": "redis down"}))
         redis.start()
-        h.wait_until(lambda: health() == (200, {"status": "ok"}), 30, what="healthz 200 after restart")
+        h.wait_until(lambda: probe("/healthz") == (200, {"status": "ok"}), 30, what="healthz 200 after restart")
+        self.assertEqual(probe("/readyz"), (200, {"status": "ready"}))
         d.stop()
 
     def test_redis_sigstop(self):
