@@ -161,7 +161,7 @@ def main():
         flat = redis(to, "ZRANGE", key, "0", "-1", "WITHSCORES")
         scored += [(float(score), agent) for agent, score in zip(flat[0::2], flat[1::2])]
     agents = [agent for _, agent in sorted(scored)]
-    cols = [("ratings", "ratings"), ("CSAT%", "csat"), ("avg", "score_avg"), ("NPS", "nps"),
+    cols = [("rated", "ratings"), ("CSAT%", "csat"), ("avg", "score_avg"), ("NPS", "nps"),
             ("compl", "complaints"), ("c/100r", "complaint_rate"), ("resp avg", "resp_avg_s"),
             ("resp p90", "resp_p90_s"), ("resp max", "resp_max_s"), ("SLA met", "reply_sla_met"),
             ("missed", "reply_sla_missed")]
@@ -173,6 +173,9 @@ def main():
             return "-"
         return duration(v) if field in as_duration else v
     header = f"{'agent':<8}{'window':>7}" + "".join(f"{c:>11}" for c, _ in cols)
+    print("rated: ratings on both scales; CSAT% and avg: the scale-5 ones; NPS: the scale-10 ones.")
+    print("missed counts a reply target at its deadline, resp max a reply when it came: a reply 8 h late")
+    print("shows in resp max of the window holding the reply, and in missed of the one holding the deadline.")
     print(header)
     print("-" * len(header))
     for agent in agents:
@@ -182,21 +185,23 @@ def main():
             print(f"{agent:<8}{w:>7}{row}")
         print(f"{'':<8}{'now':>7}   open tickets {stats.get('open_tickets', '0')}, "
               f"overdue {stats.get('overdue_tickets', '0')}")
-    print("\nquality rule csat_below (24h window, threshold 80%, confidence mode, at least 20 ratings):")
+    print("\nquality rule csat_below (24h window, scale-5 ratings, threshold 80%, confidence mode, at least 20):")
     for agent in agents:
         stats = hgetall(to, f"{args.prefix}agent:{{{agent}}}:stats")
         firing = hgetall(to, f"{args.prefix}agent:{{{agent}}}:alerts").get("csat_below")
         csat, n = stats.get("csat_24h"), int(stats.get("satisfied_24h", 0)) + int(stats.get("neutral_24h", 0)) \
             + int(stats.get("dissatisfied_24h", 0))
         if firing:
-            print(f"  {agent:<8} ALERT      {json.loads(firing)['message']}")
+            alert = json.loads(firing)
+            print(f"  {agent:<8} ALERT      now CSAT {csat or '-'}% of {n} scale-5 ratings; firing since"
+                  f" {alert['since'][11:16]} UTC, when it said: {alert['message']}")
         elif csat is not None and float(csat) < 80 and n < 20:
-            print(f"  {agent:<8} suppressed CSAT {csat}% from only {n} ratings (the rule needs 20)")
+            print(f"  {agent:<8} suppressed CSAT {csat}% from only {n} scale-5 ratings (the rule needs 20)")
         elif csat is not None and float(csat) < 80:
-            print(f"  {agent:<8} suppressed CSAT {csat}% from {n} ratings: the 95% interval still reaches 80%,"
-                  " so this may be chance")
+            print(f"  {agent:<8} suppressed CSAT {csat}% from {n} scale-5 ratings: the 95% interval still"
+                  " reaches 80%, so this may be chance")
         else:
-            print(f"  {agent:<8} ok         CSAT {csat or '-'}% from {n} ratings")
+            print(f"  {agent:<8} ok         CSAT {csat or '-'}% from {n} scale-5 ratings")
     recovery_view(to, args, agents)
     print("\nrating integrity (rating_integrity_suspect: top-box share far above the team's, with quick"
           " ratings or missing middle scores; level info, pages nobody):")
