@@ -79,6 +79,7 @@ config_free(struct config *cfg)
 	config_policies_free(cfg);
 	config_teams_free(cfg);
 	config_rule_teams_free(cfg);
+	config_diff_free(cfg);
 	for (size_t i = 0; i < cfg->rdkafka_count; i++) {
 		free(cfg->rdkafka[i].name);
 		free(cfg->rdkafka[i].value);
@@ -234,6 +235,8 @@ config_handler(void *user, const char *section, const char *name, const char *va
 		return 0;
 	if (*section == '\0')
 		return config_fail(p, p->lineno, "key '%s' is outside any [section]", name);
+	if (!config_diff_record(p->cfg, section, name, value))
+		return config_fail(p, p->lineno, "out of memory");
 	if (strcmp(section, "kafka") == 0 &&
 	    strncmp(name, CONFIG_PASSTHROUGH_PREFIX, strlen(CONFIG_PASSTHROUGH_PREFIX)) == 0)
 		return config_passthrough(p, name + strlen(CONFIG_PASSTHROUGH_PREFIX), value);

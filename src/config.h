@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config_diff.h"
 #include "event.h"
 #include "hostport.h"
 #include "partitioner.h"
@@ -53,6 +54,9 @@ struct config_calendar {
 };
 
 struct config {
+	/* Every "key = value" line of the file, as written (config_diff.c): what a reload changed. */
+	struct config_setting *settings;
+	size_t setting_count, settings_cap;
 	char *path;
 
 	/* [kafka] */

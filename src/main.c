@@ -170,7 +170,7 @@ static void main_keep_topics(struct config *fresh, struct config *old)
 static void main_reload(struct daemon *d)
 {
 	struct config fresh;
-	char err[CONFIG_ERROR_SIZE];
+	char err[CONFIG_ERROR_SIZE], changes[CONFIG_DIFF_SIZE];
 	struct config old = d->cfg;
 
 	log_notice("reloading %s", old.path);
@@ -219,12 +219,13 @@ static void main_reload(struct daemon *d)
 	fresh.redis_cluster = old.redis_cluster;
 	fresh.redis_sentinels = old.redis_sentinels;
 	main_keep_topics(&fresh, &old);
+	config_diff(&old, &fresh, changes, sizeof(changes));
 	d->cfg = fresh;
 	config_free(&old);
 	log_set_level(main_log_level(d));
 	if (d->engine != NULL)
 		engine_reconfigure(d->engine);
-	log_notice("reload complete");
+	log_notice("reload complete: %s", changes);
 	d->last_reload_ok = true;
 	if (d->ready_sent)
 		notify_ready();

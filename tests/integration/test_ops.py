@@ -311,8 +311,8 @@ class TestOps(h.FeedbackTestCase):
         m = self.metrics(port)
         self.assertEqual(m[("feedbackd_reloads_total", frozenset())], 1)
         self.assertEqual(m[("feedbackd_last_reload_success", frozenset())], 1)
-        # A notice, written after the new level was set: -v still holds.
-        d.wait_log(r"reload complete", 5)
+        # A notice, written after the new level was set: -v still holds; it says what changed.
+        d.wait_log(r"reload complete: (.*, )?\[rule\.complaints_above\] threshold \S+ -> 2", 5)
         d.stop()
 
     def test_reload_broken_file_keeps_old(self):

@@ -514,6 +514,45 @@ test_teams_map(void **state)
 	    ":4: [teams] map: /nonexistent/teams: No such file or directory");
 }
 
+/* What a reload changed: keys changed, set and unset in file order, secrets hidden, long lists cut. */
+static void
+test_reload_diff(void **state)
+{
+	struct fixture	*f = *state;
+	struct config	 old;
+	char		 diff[CONFIG_DIFF_SIZE], many[4096];
+	size_t		 n = 0;
+
+	test_loads(f, "[kafka]\ntopics = t\n[sla]\nreply_target = 24h\n[redis]\npassword = pw-one\n"
+	    "[rule.csat_below]\nthreshold = 85\n");
+	old = f->cfg;
+	memset(&f->cfg, 0, sizeof f->cfg);
+	test_loads(f, "[kafka]\ntopics = t\n[sla]\nreply_target = 4h\n[redis]\npassword = pw-two\n"
+	    "[teams]\nmap =\n[calendar.x]\ntimezone = UTC\nmonday = 24h\n");
+	config_diff(&old, &f->cfg, diff, sizeof diff);
+	assert_string_equal(diff, "[sla] reply_target 24h -> 4h, [redis] password changed, [teams] map set to \"\", "
+	    "[calendar.x] timezone set to UTC, [calendar.x] monday set to 24h, [rule.csat_below] threshold unset (was 85)");
+	/* a password's value is never in the summary */
+	assert_null(strstr(diff, "pw-two"));
+	assert_null(strstr(diff, "pw-one"));
+	config_diff(&f->cfg, &f->cfg, diff, sizeof diff);
+	assert_string_equal(diff, "nothing changed");
+	config_free(&old);
+	/* more changes than fit: the rest counted */
+	n += (size_t)snprintf(many, sizeof many, "[kafka]\ntopics = t\n");
+	for (int i = 0; i < 60; i++)
+		n += (size_t)snprintf(many + n, sizeof many - n, "rdkafka.x.%02d = %d\n", i, i);
+	test_loads(f, "[kafka]\ntopics = t\n");
+	old = f->cfg;
+	memset(&f->cfg, 0, sizeof f->cfg);
+	test_loads(f, many);
+	config_diff(&old, &f->cfg, diff, sizeof diff);
+	assert_non_null(strstr(diff, "[kafka] rdkafka.x.00 set to 0, "));
+	assert_non_null(strstr(diff, " more"));
+	assert_true(strlen(diff) < sizeof diff);
+	config_free(&old);
+}
+
 /* [rule.NAME] team.TEAM.threshold: a team's own threshold, the rest of the rule as [rule.NAME] says. */
 static void
 test_rule_teams(void **state)
@@ -566,6 +605,7 @@ main(void)
 		T(test_rule_bad_window),
 		T(test_rule_margin_reachable),
 		T(test_teams_map),
+		T(test_reload_diff),
 		T(test_rule_teams),
 	};
 
