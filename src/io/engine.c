@@ -275,6 +275,30 @@ static void engine_pace_views(struct engine_task *et)
 	viewq_quiet(et->viewq, !task_dirty(et->task) || !task_hot(et->task));
 }
 
+/*
+ * Counts a commit that answered, and at most once a second says at debug level what the
+ * task committed since the last summary: commits, offsets, their mean time, retries.
+ */
+static void engine_debug_commits(struct engine_task *et)
+{
+	int64_t now = ts_now_ms();
+
+	et->debug.commits++;
+	et->debug.offsets += et->flushed.n;
+	et->debug.total_ms += now - et->debug.started_ms;
+	/* The first one at once, then a second's worth at a time. */
+	if (et->debug.since_ms != 0 && now - et->debug.since_ms < 1000)
+		return;
+	if (et->debug.since_ms == 0)
+		et->debug.since_ms = now;
+	log_debug("engine: task %" PRIu32 ": %" PRIu64 " commits in %.1f s, %" PRIu64 " offsets, mean %.1f ms a commit, %"
+	    PRIu64 " retried", et->id, et->debug.commits, (double)(now - et->debug.since_ms) / 1000.0, et->debug.offsets,
+	    (double)et->debug.total_ms / (double)et->debug.commits, et->debug.retries);
+	et->debug.commits = et->debug.offsets = et->debug.retries = 0;
+	et->debug.total_ms = 0;
+	et->debug.since_ms = now;
+}
+
 /* The answer to a commit. */
 static void engine_on_commit(void *arg, enum taskstore_result res)
 {
@@ -285,6 +309,7 @@ static void engine_on_commit(void *arg, enum taskstore_result res)
 	if (res == TASKSTORE_FAILED) {
 		/* The same change set goes again, unchanged, once Redis answers. */
 		e->metrics->batch_retries++;
+		et->debug.retries++;
 		evtimer_add(et->retry_ev, &tv);
 		return;
 	}
@@ -300,6 +325,7 @@ static void engine_on_commit(void *arg, enum taskstore_result res)
 			engine_task_maybe_free(et);
 		return;
 	}
+	engine_debug_commits(et);
 	outbox_committed(task_outbox(et->task));
 	taskstore_changes_clear(flushset_changes(et->flush));
 	engine_pace_views(et);
@@ -364,6 +390,7 @@ void engine_flush(struct engine_task *et)
 	et->open = swap;
 	et->open.n = 0;
 	et->committing = true;
+	et->debug.started_ms = ts_now_ms();
 	engine_commit(et);
 }
 

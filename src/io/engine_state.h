@@ -46,6 +46,11 @@ struct engine_task {
 	bool meta_bad;                 /* the checkpoint's meta record could not be read */
 	bool held;                     /* delivers nothing until its closing twins are gone (engine_handover) */
 	bool delivering;               /* restored, and its outbox handed to its deliverer */
+	/* Commits since the last debug summary (engine_debug_commits): how many, offsets, time. */
+	struct {
+		uint64_t commits, offsets, retries;
+		int64_t since_ms, started_ms, total_ms;
+	} debug;
 	struct engine_task *next_closing;
 	struct event *free_ev;         /* frees a closing task from the loop, never under a callback */
 };

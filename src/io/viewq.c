@@ -1,12 +1,14 @@
 /* viewq.c: committed agent views waiting for Redis: the newest per agent, one round at a time. */
 #include "viewq.h"
 
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "groupkey.h"
 #include "idmap.h"
+#include "log.h"
 #include "metrics.h"
 #include "timestamp.h"
 #include "viewmonth.h"
@@ -79,6 +81,12 @@ struct viewq {
 	bool closing;             /* its owner let its agents go: rounds go at once (viewq_close) */
 	bool quiet;               /* its owner expects no new views soon: rounds are not paced */
 	void (*idle)(void *arg);  /* told when a closing queue has nothing left queued or out */
+	/* Rounds since the last debug summary (viewq_debug_round): how many, agents, time. */
+	struct {
+		uint64_t rounds, agents, failed;
+		int64_t since_ms, total_ms;
+	} debug;
+	size_t round_agents;      /* agents in the round out */
 };
 
 /* Forgets what every hash holds: each agent's next write is in full. */
@@ -333,6 +341,25 @@ static void viewq_track(struct viewq *q, int64_t since_ms)
 	q->round_since[q->round_since_n++] = since_ms;
 }
 
+/* Counts an answered round, and at most once a second says at debug level what rounds wrote. */
+static void viewq_debug_round(struct viewq *q, bool ok, int64_t now)
+{
+	q->debug.rounds++;
+	q->debug.agents += q->round_agents;
+	q->debug.failed += !ok;
+	q->debug.total_ms += q->round_ms;
+	/* The first one at once, then a second's worth at a time. */
+	if (q->debug.since_ms != 0 && now - q->debug.since_ms < 1000)
+		return;
+	if (q->debug.since_ms == 0)
+		q->debug.since_ms = now;
+	log_debug("views: %" PRIu64 " rounds in %.1f s, %" PRIu64 " agents written, mean %.1f ms a round, %" PRIu64
+	    " failed, %zu agents queued", q->debug.rounds, (double)(now - q->debug.since_ms) / 1000.0, q->debug.agents,
+	    (double)q->debug.total_ms / (double)q->debug.rounds, q->debug.failed, q->n);
+	memset(&q->debug, 0, sizeof(q->debug));
+	q->debug.since_ms = now;
+}
+
 /* A round was answered: the next one goes, or the owner hears of a failure. */
 static void viewq_on_round(void *arg, bool ok)
 {
@@ -341,6 +368,8 @@ static void viewq_on_round(void *arg, bool ok)
 
 	q->out--;
 	q->round_ms = now - q->round_start_ms;
+	if (!q->dead)
+		viewq_debug_round(q, ok, now);
 	if (ok)
 		for (size_t i = 0; i < q->round_since_n; i++)
 			metrics_seconds(&q->metrics->view_delay, (double)(now - q->round_since[i]) / 1000.0);
@@ -431,6 +460,7 @@ void viewq_kick(struct viewq *q)
 		}
 		q->queued[it->slot] = VIEWQ_NONE;
 	}
+	q->round_agents = i;
 	viewq_keep_rest(q, i);
 	viewrank_send(q->rank, f);
 	q->out++;

@@ -352,6 +352,16 @@ class TestOps(h.FeedbackTestCase):
         d.stop()
         self.assertEqual(len(re.findall(r"similar messages suppressed", d.log())), 1)
 
+    def test_debug_level_says_more(self):
+        """[log] level = debug adds each task's commit summary and the views' round summary, once a second."""
+        redis, kafka, d = self.stack(config={"log": {"level": "debug"}})
+        now = h.now_ms()
+        h.produce(kafka.bootstrap, h.TOPIC_EVENTS, [h.rating("agent-d", 5, now - i * SECOND) for i in range(20)],
+                  key="agent-d")
+        d.wait_log(r"debug: engine: task \d+: \d+ commits in [0-9.]+ s, \d+ offsets, mean [0-9.]+ ms a commit, 0 retried", 15)
+        d.wait_log(r"debug: views: \d+ rounds in [0-9.]+ s, \d+ agents written", 15)
+        d.stop()
+
     # -- /healthz, /readyz, routing ------------------------------------------------
 
     def test_healthz_follows_redis(self):
