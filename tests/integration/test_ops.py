@@ -381,6 +381,9 @@ class TestOps(h.FeedbackTestCase):
         redis.start()
         h.wait_until(lambda: probe("/healthz") == (200, {"status": "ok"}), 30, what="healthz 200 after restart")
         self.assertEqual(probe("/readyz"), (200, {"status": "ready"}))
+        # the log names the server with its port, and the one it lost
+        d.wait_log(r"(?m)redis: connected to 127\.0\.0\.1:%d$" % redis.port, 5)
+        d.wait_log(r"redis: connection to 127\.0\.0\.1:%d lost" % redis.port, 5)
         d.stop()
 
     def test_redis_sigstop(self):
