@@ -126,17 +126,7 @@ static void test_restore(void **state)
 	e = ev("x1", EVENT_MESSAGE, "a2", "xT", T0 - 5 * MIN, 0); /* a batch for task 1 in the outbox */
 	task_event(t, &e, T0);
 	flush(t, T0, &c);
-	assert_true(task_restore_meta(r, c.meta, c.meta_len));
-	for (size_t i = 0; i < c.agents; i++)
-		assert_true(task_restore_agent(r, c.agent_id[i], strlen(c.agent_id[i]), c.agent_blob[i], c.agent_len[i]));
-	for (size_t i = 0; i < c.tickets; i++)
-		assert_true(task_restore_ticket(r, c.ticket_id[i], strlen(c.ticket_id[i]), c.ticket_blob[i],
-		    c.ticket_len[i], T0));
-	for (size_t i = 0; i < c.added; i++)
-		assert_true(outbox_restore(task_outbox(r), c.entry[i].seq, c.entry_blob[i], c.entry_len[i], 2));
-	for (size_t i = 0; i < c.records; i++)
-		assert_true(task_restore_dedupe(r, c.record[i], T0));
-	task_restore_done(r, T0);
+	restore_into(r, &c, T0);
 	/* The restored outbox may be sent at once, and numbers go on after it. */
 	{
 		const struct outbox_entry *o = outbox_after(task_outbox(r), 0);

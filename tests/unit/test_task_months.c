@@ -62,14 +62,7 @@ static void test_served(void **state)
 
 	/* restored from the checkpoint: T1 again is not served again, T3 is */
 	r = task_new(0, &cfg);
-	assert_true(task_restore_meta(r, c.meta, c.meta_len));
-	for (size_t i = 0; i < c.agents; i++)
-		if (c.agent_blob[i] != NULL)
-			assert_true(task_restore_agent(r, c.agent_id[i], strlen(c.agent_id[i]), c.agent_blob[i],
-			    c.agent_len[i]));
-	for (size_t i = 0; i < c.records; i++)
-		assert_true(task_restore_dedupe(r, c.record[i], T0));
-	task_restore_done(r, T0);
+	restore_into(r, &c, T0);
 	reply(r, "e6", "a1", "T1", T0 + MIN, T0 + MIN);
 	reply(r, "e7", "a1", "T3", T0 + MIN, T0 + MIN);
 	cap_reset(&c);

@@ -238,6 +238,25 @@ struct event ev(const char *id, enum event_type type, const char *agent, const c
 }
 
 /* See testutil_task.h. */
+void restore_into(struct task *r, const struct capture *c, int64_t now)
+{
+	assert_true(task_restore_meta(r, c->meta, c->meta_len));
+	for (size_t i = 0; i < c->agents; i++)
+		if (c->agent_blob[i] != NULL)
+			assert_true(task_restore_agent(r, c->agent_id[i], strlen(c->agent_id[i]), c->agent_blob[i],
+			    c->agent_len[i]));
+	for (size_t i = 0; i < c->tickets; i++)
+		assert_true(task_restore_ticket(r, c->ticket_id[i], strlen(c->ticket_id[i]), c->ticket_blob[i],
+		    c->ticket_len[i], now));
+	for (size_t i = 0; i < c->added; i++)
+		assert_true(outbox_restore(task_outbox(r), c->entry[i].seq, c->entry_blob[i], c->entry_len[i],
+		    cfg.tasks));
+	for (size_t i = 0; i < c->records; i++)
+		assert_true(task_restore_dedupe(r, c->record[i], now));
+	task_restore_done(r, now);
+}
+
+/* See testutil_task.h. */
 const struct task_view *view_of(const struct capture *c, const char *agent)
 {
 	for (size_t i = 0; i < c->views; i++)

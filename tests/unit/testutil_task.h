@@ -68,6 +68,8 @@ int setup(void **state);
 /* An event of type for agent (and ticket, when not NULL) at ts; a rating's score on scale 5. */
 struct event ev(const char *id, enum event_type type, const char *agent, const char *ticket, int64_t ts, int score);
 
+/* Restores task r from what one flush captured in c (its meta, agents, tickets, outbox, dedupe records) at now. */
+void restore_into(struct task *r, const struct capture *c, int64_t now);
 /* The view of agent in c, or a failure. */
 const struct task_view *view_of(const struct capture *c, const char *agent);
 
