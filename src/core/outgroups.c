@@ -132,10 +132,18 @@ static void outgroups_month_add(struct outgroup *g, const struct rolling_inc *in
 }
 
 /* See outgroups.h. */
-void outgroups_count(struct outgroups *o, const char *team, const struct agent_plan *plan, int64_t ts,
-    const struct rolling_inc *incs, size_t n, bool windows, const struct outgroups_month *month)
+uint32_t outgroups_slot(struct outgroups *o, const char *team)
 {
 	struct outgroup *g = outgroups_team(o, team);
+
+	return g != NULL ? (uint32_t)(g - o->teams) : OUTGROUPS_NO_TEAM;
+}
+
+/* See outgroups.h. */
+void outgroups_count(struct outgroups *o, uint32_t team_slot, const struct agent_plan *plan, int64_t ts,
+    const struct rolling_inc *incs, size_t n, bool windows, const struct outgroups_month *month)
+{
+	struct outgroup *g = team_slot < o->count ? &o->teams[team_slot] : NULL;
 
 	if (windows) {
 		outgroups_add(&o->site, plan, ts, incs, n);

@@ -56,11 +56,21 @@ struct outgroups_month {
 	int64_t served;
 };
 
+/* No team's slot: an agent in none (or out of memory). */
+#define OUTGROUPS_NO_TEAM UINT32_MAX
+
 /*
- * Counts increments at ts for the site and the team, if any: in their windows when windows
- * (agent_count counted them), in their months when month is not NULL (appraisal_count did).
+ * The slot of team's group (NULL: OUTGROUPS_NO_TEAM), made on first use: slots never move,
+ * so an agent can keep its team's and count without looking the team up each event.
  */
-void outgroups_count(struct outgroups *o, const char *team, const struct agent_plan *plan, int64_t ts,
+uint32_t outgroups_slot(struct outgroups *o, const char *team);
+
+/*
+ * Counts increments at ts for the site and the team in slot team_slot (outgroups_slot's), if
+ * any: in their windows when windows (agent_count counted them), in their months when month
+ * is not NULL (appraisal_count did).
+ */
+void outgroups_count(struct outgroups *o, uint32_t team_slot, const struct agent_plan *plan, int64_t ts,
     const struct rolling_inc *incs, size_t n, bool windows, const struct outgroups_month *month);
 
 /* A change of an agent's running and overdue clocks, for the site and the team, if any. */

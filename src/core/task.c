@@ -184,15 +184,19 @@ void task_alert(struct task *t, const struct alert_facts *f)
  * Counts an agent's increments at event time ts, and a served ticket: in its windows and its
  * months, and so in its team's and the site's.
  */
-static void task_count(struct task *t, struct agent *a, int64_t now_ms, int64_t ts, const struct rolling_inc *incs,
-    size_t n, int64_t served)
+static void task_count(struct task *t, struct task_agent *ta, int64_t now_ms, int64_t ts,
+    const struct rolling_inc *incs, size_t n, int64_t served)
 {
+	struct agent *a = &ta->a;
 	struct outgroups_month month = {month_of(t->cfg->months, now_ms), month_of(t->cfg->months, ts), served};
 	bool windows = n > 0 && agent_count(a, &t->cfg->plan, now_ms, ts, incs, n);
 	bool months = appraisal_count(&a->months, month.now, month.month, incs, n, served);
 
-	if (windows || months)
-		outgroups_count(&t->groups, a->team, &t->cfg->plan, ts, incs, n, windows, months ? &month : NULL);
+	if (!windows && !months)
+		return;
+	if (ta->team_slot == 0)
+		ta->team_slot = outgroups_slot(&t->groups, a->team) + 1;
+	outgroups_count(&t->groups, ta->team_slot - 1, &t->cfg->plan, ts, incs, n, windows, months ? &month : NULL);
 }
 
 /*
@@ -256,7 +260,7 @@ void task_agent_delta(struct task *t, const struct route_delta *d, int64_t now_m
 			if (d->adds[j].value >= 0)
 				incs[n++] = (struct rolling_inc){(unsigned)d->adds[j].counter, d->adds[j].value};
 		if (n > 0)
-			task_count(t, a, now_ms, d->adds[k].ts_ms, incs, n, 0);
+			task_count(t, &t->agents[i], now_ms, d->adds[k].ts_ms, incs, n, 0);
 	}
 	a->open += d->open;
 	a->overdue += d->overdue;
@@ -286,6 +290,7 @@ static void task_agent_team(struct task *t, uint32_t i, const struct event *e)
 		ta->team_generation = 0;
 		return;
 	}
+	ta->team_slot = 0;
 	/* Its running clocks and active windows go with it; what it counted stays the old team's. */
 	outgroups_move(&t->groups, had ? was : NULL, ta->active, ta->a.team, ta->active, t->cfg->plan.counts.tiers);
 	outgroups_clocks(&t->groups, had ? was : NULL, -ta->a.open, -ta->a.overdue);
@@ -310,7 +315,7 @@ enum task_result task_event(struct task *t, const struct event *e, int64_t now_m
 		n = agent_incs_of(a, e, incs);
 		served = task_served(t, e, now_ms);
 		if (n > 0 || served > 0)
-			task_count(t, a, now_ms, e->ts_ms, incs, n, served);
+			task_count(t, &t->agents[i], now_ms, e->ts_ms, incs, n, served);
 		if (e->ts_ms > a->newest_ms)
 			a->newest_ms = e->ts_ms;
 		if (e->type == EVENT_REPLY && e->ts_ms > a->last_reply_ms)

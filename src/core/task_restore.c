@@ -39,7 +39,10 @@ bool task_restore_agent(struct task *t, const char *id, size_t id_len, const cha
 {
 	uint32_t i = task_agent_slot(t, id, id_len);
 
-	return i != UINT32_MAX && agent_decode(blob, len, &t->agents[i].a, &t->cfg->plan);
+	if (i == UINT32_MAX || !agent_decode(blob, len, &t->agents[i].a, &t->cfg->plan))
+		return false;
+	t->agents[i].team_slot = 0; /* its team is the record's */
+	return true;
 }
 
 /*

@@ -36,6 +36,7 @@ struct task_agent {
 	int64_t since_ms; /* the now_ms of its oldest change not yet flushed; 0: none */
 	unsigned active;  /* the windows it counts as active in, under a.team, in the task's outgroups */
 	uint64_t team_generation; /* a.team is team_of's answer of this generation; 0: an event's team_id */
+	uint32_t team_slot;       /* outgroups_slot(a.team) + 1; 0: to be looked up (a.team changed) */
 	int64_t peers_sent_ms;    /* a group: when its rating counts last went to the tasks (not saved) */
 	struct group_inbox inbox; /* a group's partials since its last flush (group.h) */
 };
