@@ -75,7 +75,7 @@ step "packaging tools${tools[*]:+: installing ${tools[*]}}"
 
 # Build-Depends still missing, as dpkg-checkbuilddeps names them (first alternative, no versions).
 missing=$(cd "$top" && dpkg-checkbuilddeps 2>&1 | sed -n 's/.*Unmet build dependencies: //p' |
-	sed -e 's/([^)]*)//g' -e 's/|[^ ]*//g' -e 's/<[^>]*>//g')
+	sed -e 's/([^)]*)//g' -e 's/ *| *[^ ]*//g' -e 's/<[^>]*>//g')
 read -r -a missing <<<"$missing"
 step "build dependencies${missing[*]:+: installing ${missing[*]}}"
 [ "${#missing[@]}" -eq 0 ] || apt_install "${missing[@]}"
