@@ -1,14 +1,28 @@
 #!/usr/bin/env bash
 # deps.sh: installs the Debian packages feedbackd needs to build, test and demo.
-# Usage: scripts/deps.sh [--with-java]   (--with-java adds what the real-Kafka test tier needs)
+# Usage: scripts/deps.sh [--with-java] [--with-packaging]
+#   --with-java adds what the real-Kafka test tier needs; --with-packaging what
+#   scripts/debian-check.sh needs to build and check the Debian package
 set -euo pipefail
+with_java=no
+with_packaging=no
+for a in "$@"; do
+	case "$a" in
+	--with-java) with_java=yes ;;
+	--with-packaging) with_packaging=yes ;;
+	*) echo "usage: scripts/deps.sh [--with-java] [--with-packaging]" >&2; exit 2 ;;
+	esac
+done
 
 packages=(build-essential autoconf automake libtool pkg-config
 	librdkafka-dev libevent-dev libhiredis-dev libcmocka-dev libjansson-dev libinih-dev libmsgpack-dev libxxhash-dev
 	libsystemd-dev libssl-dev libsimdjson-dev libicu-dev g++ clang libclang-rt-14-dev
 	redis-server kcat python3 systemd curl)
-if [ "${1:-}" = "--with-java" ]; then
+if [ "$with_java" = yes ]; then
 	packages+=(default-jre-headless maven)
+fi
+if [ "$with_packaging" = yes ]; then
+	packages+=(debhelper dh-autoreconf dpkg-dev lintian)
 fi
 
 missing=()
@@ -16,7 +30,7 @@ for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 # Debian's java/maven may be absent while another JDK/Maven is on PATH: that one is fine.
-if [ "${1:-}" = "--with-java" ] && command -v java >/dev/null && command -v mvn >/dev/null; then
+if [ "$with_java" = yes ] && command -v java >/dev/null && command -v mvn >/dev/null; then
 	missing=("${missing[@]/default-jre-headless}")
 	missing=("${missing[@]/maven}")
 fi
