@@ -9,7 +9,9 @@
 #   4. runs the real Apache Kafka 3.9.1 tier (tests/kafka), skipped with a clear message when
 #      Java/Maven are missing, and a failure when FEEDBACKD_REQUIRE_REAL_KAFKA=1 (CI sets it)
 #   5. runs benchmark 1 reduced to 100k events, checking exact counts (bench/README.md)
-#   6. runs `make distcheck`
+#   6. checks the Prometheus rules with promtool, and builds, lints, installs, checks and
+#      purges the Debian package (scripts/promtool-check.sh, scripts/debian-check.sh)
+#   7. runs `make distcheck`
 # Environment: FEEDBACKD_SKIP_ASAN=1 and FEEDBACKD_SKIP_DISTCHECK=1 shorten a local run.
 set -euo pipefail
 top=$(cd "$(dirname "$0")" && pwd)
@@ -42,7 +44,7 @@ check() {
 
 status=0
 echo "==> installing missing packages"
-scripts/deps.sh --with-java || scripts/deps.sh
+scripts/deps.sh --with-java --with-packaging || scripts/deps.sh --with-packaging
 
 echo "==> build (-Werror) and make check"
 scripts/build.sh _build --enable-werror
@@ -78,6 +80,20 @@ if python3 bench/throughput.py --builddir _build --events 100000 --check --peer 
 		"(no timing is asserted here: bench/README.md has the targets and full runs)\n", $2; exit }' _build/bench.out
 else
 	failed=$((failed + 1)); status=1; echo "FAIL: bench/throughput.py --events 100000 --check"; tail -30 _build/bench.out
+fi
+
+echo "==> Prometheus rules: promtool check and unit tests (contrib/prometheus)"
+if scripts/promtool-check.sh >_build/promtool.out 2>&1; then
+	passed=$((passed + 1)); echo "PASS: scripts/promtool-check.sh"
+else
+	failed=$((failed + 1)); status=1; echo "FAIL: scripts/promtool-check.sh"; tail -40 _build/promtool.out
+fi
+
+echo "==> Debian package: build, lintian, install, --check-config, purge (scripts/debian-check.sh)"
+if scripts/debian-check.sh >_build/debian.out 2>&1; then
+	passed=$((passed + 1)); echo "PASS: scripts/debian-check.sh"; grep -E '^==> ' _build/debian.out | sed 's/^/    /'
+else
+	failed=$((failed + 1)); status=1; echo "FAIL: scripts/debian-check.sh"; tail -60 _build/debian.out
 fi
 
 if [ "${FEEDBACKD_SKIP_DISTCHECK:-0}" != 1 ]; then
