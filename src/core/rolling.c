@@ -126,8 +126,16 @@ rolling_head(const uint8_t *p, const uint8_t *end, const struct rolling_plan *pl
 			return NULL;
 		*idx = prev - (int64_t)h;
 	}
-	for (size_t i = 0; i < mb; i++)
-		m |= (uint64_t)p[i] << (8 * i);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* Most records have 8 bytes after their header within the buffer: one load. */
+	if ((size_t)(end - p) >= sizeof m) {
+		memcpy(&m, p, sizeof m);
+		if (mb < sizeof m)
+			m &= (UINT64_C(1) << (8 * mb)) - 1;
+	} else
+#endif
+		for (size_t i = 0; i < mb; i++)
+			m |= (uint64_t)p[i] << (8 * i);
 	if (m == 0 || (plan->slots < 64 && m >> plan->slots != 0))
 		return NULL;
 	*mask = m;
