@@ -139,6 +139,8 @@ void histogram_summarize(const struct histogram *h, const struct rolling_plan *p
 {
 	/* Only the ranges that hold times are totalled: most hold none, and this runs for every view. */
 	int64_t flat[HISTOGRAM_RANGES][WINDOWS_MAX * HISTOGRAM_RANGE];
+	/* masks[u][w]: the buckets of used range u that window w may hold times in; the rest are 0. */
+	uint64_t masks[HISTOGRAM_RANGES][WINDOWS_MAX];
 	size_t used[HISTOGRAM_RANGES], nused = 0;
 
 	memset(out, 0, WINDOWS_MAX * sizeof(*out));
@@ -149,20 +151,21 @@ void histogram_summarize(const struct histogram *h, const struct rolling_plan *p
 
 		if (h->ranges[r].buf == NULL)
 			continue;
-		rolling_totals(&h->ranges[r], plan, now_ms, flat[nused], &nc);
+		rolling_totals_masks(&h->ranges[r], plan, now_ms, flat[nused], &nc, masks[nused]);
 		if (next_change != NULL && nc < *next_change)
 			*next_change = nc;
 		for (size_t w = 0; w < plan->tiers; w++)
-			for (size_t s = 0; s < HISTOGRAM_RANGE; s++)
-				out[w].n += flat[nused][w * HISTOGRAM_RANGE + s];
+			for (uint64_t m = masks[nused][w]; m != 0; m &= m - 1)
+				out[w].n += flat[nused][w * HISTOGRAM_RANGE + (size_t)__builtin_ctzll(m)];
 		used[nused++] = r;
 	}
 	for (size_t w = 0; w < plan->tiers; w++) {
 		int64_t p50 = histogram_rank(out[w].n, 500), p90 = histogram_rank(out[w].n, 900), seen = 0;
 
-		/* Ascending buckets: the first to reach each rank holds it. */
-		for (size_t u = 0; out[w].n > 0 && u < nused; u++)
-			for (size_t s = 0; s < HISTOGRAM_RANGE; s++) {
+		/* Ascending buckets: the first to reach each rank holds it; p90's comes last. */
+		for (size_t u = 0; out[w].n > 0 && u < nused && seen < p90; u++)
+			for (uint64_t m = masks[u][w]; m != 0 && seen < p90; m &= m - 1) {
+				size_t s = (size_t)__builtin_ctzll(m);
 				int64_t c = flat[u][w * HISTOGRAM_RANGE + s];
 				size_t b = used[u] * HISTOGRAM_RANGE + s;
 

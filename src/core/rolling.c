@@ -77,11 +77,16 @@ rolling_varint_put(uint8_t *p, uint64_t v)
 }
 
 /* Reads a varint of at most 64 bits before end; NULL when cut short or too long. */
-static const uint8_t *
+static inline const uint8_t *
 rolling_varint_get(const uint8_t *p, const uint8_t *end, uint64_t *out)
 {
 	uint64_t	v = 0;
 
+	/* Most values and headers are below 128: one byte. */
+	if (p < end && *p < 0x80) {
+		*out = *p;
+		return p + 1;
+	}
 	for (unsigned shift = 0; p < end && shift < 64; shift += 7) {
 		uint8_t	b = *p++;
 
@@ -121,8 +126,16 @@ rolling_head(const uint8_t *p, const uint8_t *end, const struct rolling_plan *pl
 			return NULL;
 		*idx = prev - (int64_t)h;
 	}
-	for (size_t i = 0; i < mb; i++)
-		m |= (uint64_t)p[i] << (8 * i);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* Most records have 8 bytes after their header within the buffer: one load. */
+	if ((size_t)(end - p) >= sizeof m) {
+		memcpy(&m, p, sizeof m);
+		if (mb < sizeof m)
+			m &= (UINT64_C(1) << (8 * mb)) - 1;
+	} else
+#endif
+		for (size_t i = 0; i < mb; i++)
+			m |= (uint64_t)p[i] << (8 * i);
 	if (m == 0 || (plan->slots < 64 && m >> plan->slots != 0))
 		return NULL;
 	*mask = m;
@@ -130,7 +143,7 @@ rolling_head(const uint8_t *p, const uint8_t *end, const struct rolling_plan *pl
 }
 
 /* Merges v into cur by slot s's kind; sums saturate instead of overflowing. */
-static int64_t
+static inline int64_t
 rolling_merge_one(const struct rolling_plan *plan, size_t s, int64_t cur, int64_t v)
 {
 	if ((plan->max_slots >> s & 1) != 0)
@@ -143,11 +156,11 @@ const uint8_t *
 rolling_vals(const uint8_t *p, const uint8_t *end, const struct rolling_plan *plan,
     uint64_t mask, int64_t *dst)
 {
-	for (unsigned s = 0; mask != 0; s++, mask >>= 1) {
+	/* Set bits only, lowest first (ctz is one instruction, unlike popcount without -mpopcnt). */
+	for (; mask != 0; mask &= mask - 1) {
+		unsigned	s = (unsigned)__builtin_ctzll(mask);
 		uint64_t	v;
 
-		if ((mask & 1) == 0)
-			continue;
 		if ((p = rolling_varint_get(p, end, &v)) == NULL || v == 0 || v > INT64_MAX)
 			return NULL;
 		if (dst != NULL)
@@ -175,6 +188,20 @@ rolling_skip(const uint8_t *p, uint64_t mask)
 	return p;
 }
 
+/* rolling_write of vals whose non-zero slots are exactly those set in mask. */
+static size_t
+rolling_write_mask(uint8_t *out, const struct rolling_plan *plan, uint64_t h, const int64_t *vals, uint64_t mask)
+{
+	size_t	n = rolling_varint_put(out, h), mb = rolling_mask_size(plan);
+
+	for (size_t i = 0; i < mb; i++)
+		out[n + i] = (uint8_t)(mask >> (8 * i));
+	n += mb;
+	for (; mask != 0; mask &= mask - 1)
+		n += rolling_varint_put(out + n, (uint64_t)vals[__builtin_ctzll(mask)]);
+	return n;
+}
+
 /* See rolling_state.h. */
 size_t
 rolling_write(uint8_t *out, const struct rolling_plan *plan, uint64_t h, const int64_t *vals)
@@ -195,13 +222,15 @@ rolling_write(uint8_t *out, const struct rolling_plan *plan, uint64_t h, const i
 	return n;
 }
 
-/* Merges every slot of src into dst. */
+/* Merges the slots of src set in mask (every other one is 0) into dst. */
 static void
-rolling_merge(const struct rolling_plan *plan, int64_t *dst, const int64_t *src)
+rolling_merge_mask(const struct rolling_plan *plan, int64_t *dst, const int64_t *src, uint64_t mask)
 {
-	for (size_t s = 0; s < plan->slots; s++)
-		if (src[s] != 0)
-			dst[s] = rolling_merge_one(plan, s, dst[s], src[s]);
+	for (; mask != 0; mask &= mask - 1) {
+		unsigned	s = (unsigned)__builtin_ctzll(mask);
+
+		dst[s] = rolling_merge_one(plan, s, dst[s], src[s]);
+	}
 }
 
 /* The earliest now at which time x no longer counts in window i. */
@@ -325,10 +354,13 @@ rolling_start(struct rolling *r, const struct rolling_plan *plan)
 	return true;
 }
 
-/* Merges vals into tier t's bucket idx, inserting it in order if new; false when out of memory. */
+/*
+ * Merges vals, non-zero exactly in the slots of vmask, into tier t's bucket idx, inserting it
+ * in order if new; false when out of memory.
+ */
 static bool
 rolling_put(struct rolling *r, const struct rolling_plan *plan, size_t t, int64_t idx,
-    const int64_t *vals)
+    const int64_t *vals, uint64_t vmask)
 {
 	uint8_t		 tmp[ROLLING_REC_MAX];
 	int64_t		 cur[ROLLING_SLOTS_MAX], ridx = ROLLING_NO_PREV, prev = ROLLING_NO_PREV, due;
@@ -352,11 +384,11 @@ rolling_put(struct rolling *r, const struct rolling_plan *plan, size_t t, int64_
 
 		memset(cur, 0, plan->slots * sizeof cur[0]);
 		next = rolling_vals(q, end, plan, mask, cur);
-		rolling_merge(plan, cur, vals);
-		n = rolling_write(tmp, plan, h, cur);
+		rolling_merge_mask(plan, cur, vals, vmask);
+		n = rolling_write_mask(tmp, plan, h, cur, mask | vmask);
 		return rolling_splice(r, t, base + rel, (size_t)(next - p), tmp, n);
 	}
-	n = rolling_write(tmp, plan, h, vals);
+	n = rolling_write_mask(tmp, plan, h, vals, vmask);
 	if (p < end && q != NULL) {
 		/* The older record after the new one now counts from the new one's index. */
 		old = (size_t)(rolling_varint_get(p, end, &h) - p);
@@ -397,9 +429,9 @@ enum rolling_result
 rolling_add(struct rolling *r, const struct rolling_plan *plan, int64_t now_ms, int64_t ts_ms,
     const struct rolling_inc *incs, size_t n)
 {
-	int64_t	vals[ROLLING_SLOTS_MAX];
-	int	t = 0;
-	bool	any = false;
+	int64_t		vals[ROLLING_SLOTS_MAX];
+	int		t = 0;
+	uint64_t	vmask = 0;
 
 	if (ts_ms < 0 || ts_ms > ROLLING_TS_MAX || now_ms < 0 || now_ms > ROLLING_TS_MAX)
 		return ROLLING_INVALID;
@@ -410,7 +442,7 @@ rolling_add(struct rolling *r, const struct rolling_plan *plan, int64_t now_ms, 
 		if (incs[i].value > 0) {
 			vals[incs[i].slot] = rolling_merge_one(plan, incs[i].slot,
 			    vals[incs[i].slot], incs[i].value);
-			any = true;
+			vmask |= UINT64_C(1) << incs[i].slot;
 		}
 	}
 	/* Fast path: younger than tier 0's horizon means tier 0, with no edge to work out. */
@@ -423,9 +455,9 @@ rolling_add(struct rolling *r, const struct rolling_plan *plan, int64_t now_ms, 
 		if (t < 0)
 			return ROLLING_LATE;
 	}
-	if (!any)
+	if (vmask == 0)
 		return ROLLING_ADDED;
-	if (!rolling_put(r, plan, (size_t)t, ts_floor_div(ts_ms, plan->gran_ms[t]), vals))
+	if (!rolling_put(r, plan, (size_t)t, ts_floor_div(ts_ms, plan->gran_ms[t]), vals, vmask))
 		return ROLLING_INVALID;
 	return ROLLING_ADDED;
 }
@@ -466,7 +498,7 @@ rolling_advance(struct rolling *r, const struct rolling_plan *plan, int64_t now_
 				(void)rolling_vals(q, end, plan, mask, vals);
 				/* Put before taking: out of memory then loses nothing; retried next call. */
 				if (!rolling_put(r, plan, (size_t)to,
-				    ts_floor_div(a, plan->gran_ms[to]), vals)) {
+				    ts_floor_div(a, plan->gran_ms[to]), vals, mask)) {
 					rolling_set_due(r, now_ms);
 					return false;
 				}
@@ -495,18 +527,20 @@ rolling_advance(struct rolling *r, const struct rolling_plan *plan, int64_t now_
 	return true;
 }
 
-/* One section's next record, read into vals (zeroed first); false at the section's end. */
+/*
+ * One section's next record, read into vals (zeroed first) with its non-zero slots in *mask;
+ * false at the section's end.
+ */
 static bool
 rolling_next(const uint8_t **p, const uint8_t *end, const struct rolling_plan *plan, size_t t, int64_t *prev,
-    int64_t *idx, int64_t *vals)
+    int64_t *idx, int64_t *vals, uint64_t *mask)
 {
-	uint64_t	mask = 0;
-
+	*mask = 0;
 	if (*p == NULL || *p >= end)
 		return false;
 	memset(vals, 0, plan->slots * sizeof vals[0]);
-	if ((*p = rolling_head(*p, end, plan, t, *prev, idx, &mask)) == NULL ||
-	    (*p = rolling_vals(*p, end, plan, mask, vals)) == NULL)
+	if ((*p = rolling_head(*p, end, plan, t, *prev, idx, mask)) == NULL ||
+	    (*p = rolling_vals(*p, end, plan, *mask, vals)) == NULL)
 		return false;
 	*prev = *idx;
 	return true;
@@ -549,12 +583,13 @@ rolling_merge_each(struct rolling *dst, const struct rolling *src, const struct 
 	for (size_t t = 0; t < plan->tiers; t++) {
 		const uint8_t	*p = src->buf + rolling_sec_start(src, plan, t), *end = p + rolling_sec_len(src, t);
 		int64_t		 prev = ROLLING_NO_PREV, idx = 0, vals[ROLLING_SLOTS_MAX];
+		uint64_t	 mask;
 
-		while (rolling_next(&p, end, plan, t, &prev, &idx, vals)) {
+		while (rolling_next(&p, end, plan, t, &prev, &idx, vals, &mask)) {
 			int64_t	a = idx * plan->gran_ms[t];
 			int	j = rolling_target(plan, &e, t, a);
 
-			if (j >= 0 && !rolling_put(dst, plan, (size_t)j, ts_floor_div(a, plan->gran_ms[j]), vals))
+			if (j >= 0 && !rolling_put(dst, plan, (size_t)j, ts_floor_div(a, plan->gran_ms[j]), vals, mask))
 				return false;
 		}
 		if (p == NULL)
@@ -588,22 +623,26 @@ rolling_merge_from(struct rolling *dst, const struct rolling *src, const struct 
 		const uint8_t	*aend = a + rolling_sec_len(dst, t), *bend = b + rolling_sec_len(src, t);
 		int64_t		 pa = ROLLING_NO_PREV, pb = ROLLING_NO_PREV, last = ROLLING_NO_PREV, ia = 0, ib = 0;
 		int64_t		 va[ROLLING_SLOTS_MAX], vb[ROLLING_SLOTS_MAX];
-		bool		 ha = rolling_next(&a, aend, plan, t, &pa, &ia, va);
-		bool		 hb = rolling_next(&b, bend, plan, t, &pb, &ib, vb);
+		uint64_t	 ma, mb;
+		bool		 ha = rolling_next(&a, aend, plan, t, &pa, &ia, va, &ma);
+		bool		 hb = rolling_next(&b, bend, plan, t, &pb, &ib, vb, &mb);
 		uint8_t		*start = o;
 
 		while (ha || hb) {
 			int64_t	 idx = ha && (!hb || ia >= ib) ? ia : ib;
 			int64_t	*vals = ha && idx == ia ? va : vb;
+			uint64_t m = ha && idx == ia ? ma : mb;
 
-			if (ha && hb && ia == ib)
-				rolling_merge(plan, va, vb);
-			o += rolling_write(o, plan, (uint64_t)(last == ROLLING_NO_PREV ? idx : last - idx), vals);
+			if (ha && hb && ia == ib) {
+				rolling_merge_mask(plan, va, vb, mb);
+				m = ma | mb;
+			}
+			o += rolling_write_mask(o, plan, (uint64_t)(last == ROLLING_NO_PREV ? idx : last - idx), vals, m);
 			last = idx;
 			if (ha && idx == ia)
-				ha = rolling_next(&a, aend, plan, t, &pa, &ia, va);
+				ha = rolling_next(&a, aend, plan, t, &pa, &ia, va, &ma);
 			if (hb && idx == ib)
-				hb = rolling_next(&b, bend, plan, t, &pb, &ib, vb);
+				hb = rolling_next(&b, bend, plan, t, &pb, &ib, vb, &mb);
 		}
 		if (a == NULL || b == NULL) {
 			free(out);
@@ -637,13 +676,25 @@ void
 rolling_totals(const struct rolling *r, const struct rolling_plan *plan, int64_t now_ms,
     int64_t *out, int64_t *next_change)
 {
-	int64_t	thr[WINDOWS_MAX][WINDOWS_MAX], vals[ROLLING_SLOTS_MAX];
-	int64_t	band[WINDOWS_MAX * ROLLING_SLOTS_MAX], best = INT64_MAX;
-	size_t	n = plan->tiers * plan->slots;
+	rolling_totals_masks(r, plan, now_ms, out, next_change, NULL);
+}
+
+/* See rolling.h. */
+void
+rolling_totals_masks(const struct rolling *r, const struct rolling_plan *plan, int64_t now_ms,
+    int64_t *out, int64_t *next_change, uint64_t masks[WINDOWS_MAX])
+{
+	int64_t		thr[WINDOWS_MAX][WINDOWS_MAX], vals[ROLLING_SLOTS_MAX];
+	int64_t		band[WINDOWS_MAX * ROLLING_SLOTS_MAX], best = INT64_MAX;
+	/* The slots each band and each window may hold non-zero: only those are folded. */
+	uint64_t	bandm[WINDOWS_MAX] = {0}, outm[WINDOWS_MAX] = {0};
+	size_t		n = plan->tiers * plan->slots;
 
 	memset(out, 0, n * sizeof out[0]);
 	if (next_change != NULL)
 		*next_change = INT64_MAX;
+	if (masks != NULL)
+		memset(masks, 0, WINDOWS_MAX * sizeof masks[0]);
 	if (r->buf == NULL)
 		return;
 	/* band[i]: buckets in windows i..last exactly, merged once, folded up at the end. */
@@ -678,14 +729,17 @@ rolling_totals(const struct rolling *r, const struct rolling_plan *plan, int64_t
 			prev = idx;
 			if (suffix) {
 				p = rolling_vals(p, end, plan, mask, band + first * plan->slots);
+				bandm[first] |= mask;
 				continue;
 			}
 			/* Windows within 1% of each other can skip one: merge window by window. */
 			memset(vals, 0, plan->slots * sizeof vals[0]);
 			p = rolling_vals(p, end, plan, mask, vals);
 			for (size_t i = 0; i < plan->tiers; i++)
-				if (idx >= thr[t][i])
-					rolling_merge(plan, out + i * plan->slots, vals);
+				if (idx >= thr[t][i]) {
+					rolling_merge_mask(plan, out + i * plan->slots, vals, mask);
+					outm[i] |= mask;
+				}
 		}
 		for (size_t i = 0; i < plan->tiers; i++) {
 			int64_t	leave;
@@ -698,12 +752,17 @@ rolling_totals(const struct rolling *r, const struct rolling_plan *plan, int64_t
 		}
 	}
 	for (size_t i = 0; i < plan->tiers; i++) {
-		if (i > 0)
-			rolling_merge(plan, band + i * plan->slots, band + (i - 1) * plan->slots);
-		rolling_merge(plan, out + i * plan->slots, band + i * plan->slots);
+		if (i > 0) {
+			rolling_merge_mask(plan, band + i * plan->slots, band + (i - 1) * plan->slots, bandm[i - 1]);
+			bandm[i] |= bandm[i - 1];
+		}
+		rolling_merge_mask(plan, out + i * plan->slots, band + i * plan->slots, bandm[i]);
+		outm[i] |= bandm[i];
 	}
 	if (next_change != NULL)
 		*next_change = best;
+	if (masks != NULL)
+		memcpy(masks, outm, plan->tiers * sizeof masks[0]);
 }
 
 /* See rolling.h. */

@@ -57,6 +57,13 @@ void rolling_totals(const struct rolling *r, const struct rolling_plan *plan, in
     int64_t *out, int64_t *next_change);
 
 /*
+ * rolling_totals, and unless masks is NULL, masks[w] for each window w of the plan (0 for
+ * the others): a superset of the slots whose total in w is non-zero (every other one is 0).
+ */
+void rolling_totals_masks(const struct rolling *r, const struct rolling_plan *plan, int64_t now_ms,
+    int64_t *out, int64_t *next_change, uint64_t masks[WINDOWS_MAX]);
+
+/*
  * Adds every bucket of src into dst at now_ms (both laid out by plan), as rolling_add of
  * each bucket's values at its start: the totals of dst then count src's too, but for buckets
  * already out of every window at now_ms. False when out of memory (dst then holds a part).

@@ -15,11 +15,16 @@
 /* A batch is sent once it holds this many members, so one command stays small. */
 #define VIEWRANK_CHUNK 512
 
-/* The members one round adds to (ZADD: score, member pairs) or removes from (ZREM) one key. */
+/*
+ * The members one round adds to (ZADD: score, member pairs) or removes from (ZREM) one key:
+ * the arguments one after another in one buffer, each NUL-terminated, where each starts in off.
+ */
 struct viewrank_batch {
 	char *key;
 	bool zadd;
-	char **args;     /* malloc'ed strings */
+	char *buf;
+	size_t len, buf_cap;
+	size_t *off;
 	size_t n, cap;
 };
 
@@ -51,9 +56,8 @@ struct viewrank *viewrank_new(const char *prefix, const struct windows *ws)
 /* Frees what batch b holds. */
 static void viewrank_batch_clear(struct viewrank_batch *b)
 {
-	for (size_t i = 0; i < b->n; i++)
-		free(b->args[i]);
-	free(b->args);
+	free(b->buf);
+	free(b->off);
 	free(b->key);
 	memset(b, 0, sizeof(*b));
 }
@@ -114,9 +118,15 @@ static struct viewrank_batch *viewrank_batch(struct viewrank *r, const char *key
 /* Appends one argument to a batch. */
 static bool viewrank_arg(struct viewrank_batch *b, const char *s)
 {
-	if (!growarray((void **)&b->args, &b->cap, b->n + 1, sizeof(*b->args)))
+	size_t len = strlen(s) + 1;
+
+	if (!growarray((void **)&b->off, &b->cap, b->n + 1, sizeof(*b->off)) ||
+	    !growarray((void **)&b->buf, &b->buf_cap, b->len + len, 1))
 		return false;
-	return (b->args[b->n] = strdup(s)) != NULL && ++b->n > 0;
+	memcpy(b->buf + b->len, s, len);
+	b->off[b->n++] = b->len;
+	b->len += len;
+	return true;
 }
 
 /* Adds agent at score (ZADD) or, for RANK_NONE, takes it out (ZREM) of key. */
@@ -182,6 +192,7 @@ void viewrank_agent(struct viewrank *r, const char *agent, const char *team, con
 static void viewrank_send_batch(struct view_flush *f, const struct viewrank_batch *b)
 {
 	const char *head[2] = {b->zadd ? "ZADD" : "ZREM", b->key};
+	const char *argv[VIEWRANK_CHUNK];
 	size_t len;
 	char *cmd;
 
@@ -189,7 +200,9 @@ static void viewrank_send_batch(struct view_flush *f, const struct viewrank_batc
 		/* a ZADD's arguments go in pairs */
 		size_t n = b->n - at < VIEWRANK_CHUNK ? b->n - at : VIEWRANK_CHUNK;
 
-		if ((cmd = resp_command(2, head, (int)n, (const char **)b->args + at, NULL, &len)) == NULL) {
+		for (size_t i = 0; i < n; i++)
+			argv[i] = b->buf + b->off[at + i];
+		if ((cmd = resp_command(2, head, (int)n, argv, NULL, &len)) == NULL) {
 			view_flush_fail(f);
 			return;
 		}
