@@ -51,12 +51,12 @@ static const struct legacy_fixed {
 
 /*
  * Its families of keys, after the prefix. "agent:" also covers the contract's agent keys
- * (P agent:{A}:stats and :alerts), which are rebuilt from Kafka too, "agents:" the shards
- * of the agent index ([redis] agents_shards > 1; P agents is a fixed name), "team:" the
- * teams' figures, alerts and rankings, and "rank:" the site's rankings (P site:stats is a
- * fixed name).
+ * (P agent:{A}:stats, :alerts and :month:M), which are rebuilt from Kafka too, "agents:"
+ * the shards of the agent index ([redis] agents_shards > 1; P agents is a fixed name),
+ * "team:" the teams' figures, alerts, rankings and months, "site:" the site's figures and
+ * months, and "rank:" the site's rankings.
  */
-static const char *const legacy_families[] = {"evt:", "agent:", "ticket:", "agents:", "team:", "rank:"};
+static const char *const legacy_families[] = {"evt:", "agent:", "ticket:", "agents:", "team:", "site:", "rank:"};
 #define LEGACY_FAMILY_COUNT (sizeof(legacy_families) / sizeof(legacy_families[0]))
 
 /*
@@ -554,24 +554,23 @@ static bool legacy_sweep(redisContext *c, bool per_key, const struct config *cfg
 
 /*
  * Deletes the keys with fixed names, each on the primary serving it: the previous release's
- * and the contract's (P agents, P alerts, its sent set, P site:stats).
+ * and the contract's (P agents, P alerts, its sent set).
  */
 static bool legacy_unlink_fixed(const struct redisnodes *n, const struct config *cfg, struct legacy_sweep *s,
     char *err, size_t size)
 {
-	char keys[LEGACY_FIXED_COUNT + 5][VIEW_KEY_SIZE];
+	char keys[LEGACY_FIXED_COUNT + 4][VIEW_KEY_SIZE];
 
 	for (size_t i = 0; i < LEGACY_FIXED_COUNT; i++)
 		legacy_key(keys[i], sizeof(keys[i]), cfg, legacy_fixed[i].name, "");
 	legacy_key(keys[LEGACY_FIXED_COUNT], VIEW_KEY_SIZE, cfg, LEGACY_OFFSETS, cfg->group);
 	if (!view_key_agents(cfg->prefix, 1, 0, keys[LEGACY_FIXED_COUNT + 1], VIEW_KEY_SIZE) ||
 	    !view_key_stream(cfg->prefix, keys[LEGACY_FIXED_COUNT + 2], VIEW_KEY_SIZE) ||
-	    !view_key_sent(cfg->prefix, keys[LEGACY_FIXED_COUNT + 3], VIEW_KEY_SIZE) ||
-	    !view_key_site_stats(cfg->prefix, keys[LEGACY_FIXED_COUNT + 4], VIEW_KEY_SIZE)) {
+	    !view_key_sent(cfg->prefix, keys[LEGACY_FIXED_COUNT + 3], VIEW_KEY_SIZE)) {
 		snprintf(err, size, "the prefix is too long");
 		return false;
 	}
-	for (size_t i = 0; i < LEGACY_FIXED_COUNT + 5; i++) {
+	for (size_t i = 0; i < LEGACY_FIXED_COUNT + 4; i++) {
 		redisReply *reply;
 
 		if (keys[i][0] == '\0')
