@@ -88,8 +88,10 @@ class SentinelSet:
                      what="every Sentinel naming port %d the primary" % new.port)
         h.wait_until(lambda: new.cmd("ROLE")[0] == "master", timeout, 0.2, what="the replica promoted")
         old.start()
+        # Sentinel converts a returning primary only after it sees it up again and its next
+        # periodic check: on a loaded machine that took over a minute once, so twice as long.
         h.wait_until(lambda: "master_link_status:up" in old.cmd("INFO", "replication") and
-                     ("master_port:%d" % new.port) in old.cmd("INFO", "replication"), timeout, 0.2,
+                     ("master_port:%d" % new.port) in old.cmd("INFO", "replication"), 2 * timeout, 0.2,
                      what="the old primary a replica of the new one")
         self.primary, self.replica = new, old
         return new
