@@ -47,17 +47,21 @@ class TestTeams(h.FeedbackTestCase):
                 out.append("%s:\n%s" % (key, d))
         return "\n".join(out)
 
-    def wait_groups(self, redis, events, team_of, timeout=60.0):
-        """Waits until the group hashes equal the model's exactly."""
+    def wait_exact(self, mismatch, what, timeout):
+        """Waits until mismatch() says '' (the keys equal the model's), else fails with its last diff."""
         last = [""]
 
         def ok():
-            last[0] = self.group_mismatch(redis, events, team_of)
+            last[0] = mismatch()
             return last[0] == ""
         try:
-            h.wait_until(ok, timeout, 0.25, what="exact group stats")
+            h.wait_until(ok, timeout, 0.25, what="exact " + what)
         except AssertionError:
-            self.fail("group stats not as expected after %.0fs:\n%s" % (timeout, last[0]))
+            self.fail("%s not as expected after %.0fs:\n%s" % (what, timeout, last[0]))
+
+    def wait_groups(self, redis, events, team_of, timeout=60.0):
+        """Waits until the group hashes equal the model's exactly."""
+        self.wait_exact(lambda: self.group_mismatch(redis, events, team_of), "group stats", timeout)
 
     def month_mismatch(self, redis, events, team_of):
         """'' when the month hashes are exactly the model's (the same keys, every field), else a diff."""
@@ -73,15 +77,7 @@ class TestTeams(h.FeedbackTestCase):
 
     def wait_months(self, redis, events, team_of, timeout=60.0):
         """Waits until the month hashes equal the model's exactly."""
-        last = [""]
-
-        def ok():
-            last[0] = self.month_mismatch(redis, events, team_of)
-            return last[0] == ""
-        try:
-            h.wait_until(ok, timeout, 0.25, what="exact month hashes")
-        except AssertionError:
-            self.fail("month hashes not as expected after %.0fs:\n%s" % (timeout, last[0]))
+        self.wait_exact(lambda: self.month_mismatch(redis, events, team_of), "month hashes", timeout)
 
     def map_file(self, text):
         path = os.path.join(self.tmp, "teams.map")
