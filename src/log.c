@@ -353,3 +353,14 @@ log_route_libevent(void)
 {
 	event_set_log_callback(log_libevent_cb);
 }
+
+/* See log.h. */
+bool
+log_summary_due(int64_t *since_ms, int64_t now_ms, int64_t *elapsed_ms)
+{
+	if (*since_ms != 0 && now_ms - *since_ms < 1000)
+		return false;
+	*elapsed_ms = *since_ms != 0 ? now_ms - *since_ms : 0;
+	*since_ms = now_ms;
+	return true;
+}

@@ -33,6 +33,13 @@ void log_limited(int prio, const char *key, const char *fmt, ...) __attribute__(
  */
 void log_flush_suppressed(int64_t now_ms);
 
+/*
+ * For a summary logged at most once a second (counts kept by the caller): false while the
+ * last one, at *since_ms, is less than a second before now_ms; else true, with *elapsed_ms
+ * the time it covers (0 for the first, which goes at once) and *since_ms moved to now_ms.
+ */
+bool log_summary_due(int64_t *since_ms, int64_t now_ms, int64_t *elapsed_ms);
+
 /* The rate limiter's clock: CLOCK_MONOTONIC in milliseconds. */
 int64_t log_clock_ms(void);
 

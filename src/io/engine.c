@@ -281,22 +281,18 @@ static void engine_pace_views(struct engine_task *et)
  */
 static void engine_debug_commits(struct engine_task *et)
 {
-	int64_t now = ts_now_ms();
+	int64_t now = ts_now_ms(), elapsed;
 
 	et->debug.commits++;
 	et->debug.offsets += et->flushed.n;
 	et->debug.total_ms += now - et->debug.started_ms;
-	/* The first one at once, then a second's worth at a time. */
-	if (et->debug.since_ms != 0 && now - et->debug.since_ms < 1000)
+	if (!log_summary_due(&et->debug.since_ms, now, &elapsed))
 		return;
-	if (et->debug.since_ms == 0)
-		et->debug.since_ms = now;
 	log_debug("engine: task %" PRIu32 ": %" PRIu64 " commits in %.1f s, %" PRIu64 " offsets, mean %.1f ms a commit, %"
-	    PRIu64 " retried", et->id, et->debug.commits, (double)(now - et->debug.since_ms) / 1000.0, et->debug.offsets,
+	    PRIu64 " retried", et->id, et->debug.commits, (double)elapsed / 1000.0, et->debug.offsets,
 	    (double)et->debug.total_ms / (double)et->debug.commits, et->debug.retries);
 	et->debug.commits = et->debug.offsets = et->debug.retries = 0;
 	et->debug.total_ms = 0;
-	et->debug.since_ms = now;
 }
 
 /* The answer to a commit. */

@@ -344,20 +344,19 @@ static void viewq_track(struct viewq *q, int64_t since_ms)
 /* Counts an answered round, and at most once a second says at debug level what rounds wrote. */
 static void viewq_debug_round(struct viewq *q, bool ok, int64_t now)
 {
+	int64_t elapsed;
+
 	q->debug.rounds++;
 	q->debug.agents += q->round_agents;
 	q->debug.failed += !ok;
 	q->debug.total_ms += q->round_ms;
-	/* The first one at once, then a second's worth at a time. */
-	if (q->debug.since_ms != 0 && now - q->debug.since_ms < 1000)
+	if (!log_summary_due(&q->debug.since_ms, now, &elapsed))
 		return;
-	if (q->debug.since_ms == 0)
-		q->debug.since_ms = now;
 	log_debug("views: %" PRIu64 " rounds in %.1f s, %" PRIu64 " agents written, mean %.1f ms a round, %" PRIu64
-	    " failed, %zu agents queued", q->debug.rounds, (double)(now - q->debug.since_ms) / 1000.0, q->debug.agents,
+	    " failed, %zu agents queued", q->debug.rounds, (double)elapsed / 1000.0, q->debug.agents,
 	    (double)q->debug.total_ms / (double)q->debug.rounds, q->debug.failed, q->n);
-	memset(&q->debug, 0, sizeof(q->debug));
-	q->debug.since_ms = now;
+	q->debug.rounds = q->debug.agents = q->debug.failed = 0;
+	q->debug.total_ms = 0;
 }
 
 /* A round was answered: the next one goes, or the owner hears of a failure. */

@@ -17,6 +17,24 @@
 /* The limiter's window, as documented in log.h. */
 #define WINDOW_MS 10000
 
+/* A summary is due at once the first time, then only once a second has passed since the last. */
+static void test_log_summary_due(void **state)
+{
+	int64_t since = 0, elapsed = -1;
+
+	(void)state;
+	assert_true(log_summary_due(&since, 5000, &elapsed));
+	assert_int_equal(elapsed, 0);
+	assert_int_equal(since, 5000);
+	assert_false(log_summary_due(&since, 5999, &elapsed));
+	assert_int_equal(since, 5000);
+	assert_true(log_summary_due(&since, 6000, &elapsed));
+	assert_int_equal(elapsed, 1000);
+	assert_int_equal(since, 6000);
+	assert_true(log_summary_due(&since, 9500, &elapsed));
+	assert_int_equal(elapsed, 3500);
+}
+
 /* Runs fn with stderr sent to a temporary file, and returns what was written. */
 static char *
 test_capture_stderr(void (*fn)(void))
@@ -186,6 +204,7 @@ main(void)
 		cmocka_unit_test(test_log_flush),
 		cmocka_unit_test(test_log_flush_exit),
 		cmocka_unit_test(test_log_level_parse),
+		cmocka_unit_test(test_log_summary_due),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
