@@ -180,17 +180,22 @@ void task_alert(struct task *t, const struct alert_facts *f)
 		outbox_add(&t->out, OUTBOX_ALERT, 0, json, strlen(json));
 }
 
+/* The current month at now_ms and the month of event time ts, nothing served yet. */
+static struct outgroups_month task_month(const struct task *t, int64_t now_ms, int64_t ts)
+{
+	return (struct outgroups_month){month_of(t->cfg->months, now_ms), month_of(t->cfg->months, ts), 0};
+}
+
 /*
- * Counts an agent's increments at event time ts, and a served ticket: in its windows and its
- * months, and so in its team's and the site's.
+ * Counts an agent's increments at event time ts, and month.served tickets: in its windows and
+ * in month.month, and so in its team's and the site's.
  */
 static void task_count(struct task *t, struct task_agent *ta, int64_t now_ms, int64_t ts,
-    const struct rolling_inc *incs, size_t n, int64_t served)
+    const struct rolling_inc *incs, size_t n, struct outgroups_month month)
 {
 	struct agent *a = &ta->a;
-	struct outgroups_month month = {month_of(t->cfg->months, now_ms), month_of(t->cfg->months, ts), served};
 	bool windows = n > 0 && agent_count(a, &t->cfg->plan, now_ms, ts, incs, n);
-	bool months = appraisal_count(&a->months, month.now, month.month, incs, n, served);
+	bool months = appraisal_count(&a->months, month.now, month.month, incs, n, month.served);
 
 	if (!windows && !months)
 		return;
@@ -223,13 +228,13 @@ static bool task_claim(struct task *t, const char *id, size_t len, int64_t now_m
  * holds no NUL; it lives in the dedupe set until the month is no longer counted, so the
  * checkpoint keeps it as it keeps event ids.
  */
-static int64_t task_served(struct task *t, const struct event *e, int64_t now_ms)
+static int64_t task_served(struct task *t, const struct event *e, const struct outgroups_month *month, int64_t now_ms)
 {
 	char id[1 + sizeof(month_t) + 2 * EVENT_ID_MAX + 2];
 	size_t agent_len = strlen(e->agent_id), ticket_len = strlen(e->ticket_id);
-	month_t m = month_of(t->cfg->months, e->ts_ms), now = month_of(t->cfg->months, now_ms);
+	month_t m = month->month;
 
-	if (e->type != EVENT_REPLY || ticket_len == 0 || !appraisal_counted(m, now))
+	if (e->type != EVENT_REPLY || ticket_len == 0 || !appraisal_counted(m, month->now))
 		return 0;
 	id[0] = '\x02';
 	memcpy(id + 1, &m, sizeof(m));
@@ -260,7 +265,7 @@ void task_agent_delta(struct task *t, const struct route_delta *d, int64_t now_m
 			if (d->adds[j].value >= 0)
 				incs[n++] = (struct rolling_inc){(unsigned)d->adds[j].counter, d->adds[j].value};
 		if (n > 0)
-			task_count(t, &t->agents[i], now_ms, d->adds[k].ts_ms, incs, n, 0);
+			task_count(t, &t->agents[i], now_ms, d->adds[k].ts_ms, incs, n, task_month(t, now_ms, d->adds[k].ts_ms));
 	}
 	a->open += d->open;
 	a->overdue += d->overdue;
@@ -309,13 +314,13 @@ enum task_result task_event(struct task *t, const struct event *e, int64_t now_m
 		return TASK_DUPLICATE;
 	if (!late && (i = task_agent_slot(t, e->agent_id, strlen(e->agent_id))) != UINT32_MAX) {
 		struct agent *a = &t->agents[i].a;
-		int64_t served;
+		struct outgroups_month month = task_month(t, now_ms, e->ts_ms);
 
 		task_agent_team(t, i, e);
 		n = agent_incs_of(a, e, incs);
-		served = task_served(t, e, now_ms);
-		if (n > 0 || served > 0)
-			task_count(t, &t->agents[i], now_ms, e->ts_ms, incs, n, served);
+		month.served = task_served(t, e, &month, now_ms);
+		if (n > 0 || month.served > 0)
+			task_count(t, &t->agents[i], now_ms, e->ts_ms, incs, n, month);
 		if (e->ts_ms > a->newest_ms)
 			a->newest_ms = e->ts_ms;
 		if (e->type == EVENT_REPLY && e->ts_ms > a->last_reply_ms)
