@@ -447,11 +447,9 @@ static void test_teams(void **state)
 	tc.team_generation = 1;
 	t0 = task_new(0, &tc);
 	t1 = task_new(1, &tc);
-	e = ev("e1", EVENT_RATING, "a1", NULL, T0 - 30 * MIN, 5);
-	snprintf(e.team_id, sizeof(e.team_id), "xteam");
+	e = in_team(ev("e1", EVENT_RATING, "a1", NULL, T0 - 30 * MIN, 5), "xteam");
 	task_event(t0, &e, T0);
-	e = ev("e2", EVENT_COMPLAINT, "a1", "T1", T0 - 2 * HOUR, 0);
-	snprintf(e.team_id, sizeof(e.team_id), "xteam");
+	e = in_team(ev("e2", EVENT_COMPLAINT, "a1", "T1", T0 - 2 * HOUR, 0), "xteam");
 	task_event(t0, &e, T0);
 	e = ev("e3", EVENT_RATING, "xb", NULL, T0 - 10 * MIN, 2);
 	task_event(t1, &e, T0);
@@ -478,8 +476,7 @@ static void test_teams(void **state)
 	assert_int_equal(v->totals[1].agents, 2);
 	assert_int_equal(v->open, 1);
 	/* a1 moves to team "other" (task 0's): xteam keeps its counts, loses it and its clock. */
-	e = ev("e4", EVENT_RATING, "a1", NULL, T0 + MIN, 4);
-	snprintf(e.team_id, sizeof(e.team_id), "other");
+	e = in_team(ev("e4", EVENT_RATING, "a1", NULL, T0 + MIN, 4), "other");
 	task_event(t0, &e, T0 + MIN);
 	cap_reset(&c0);
 	flush(t0, T0 + MIN, &c0);

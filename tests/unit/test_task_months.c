@@ -135,17 +135,13 @@ static void test_team_months(void **state)
 	struct event e;
 
 	(void)state;
-	e = ev("e1", EVENT_REPLY, "a1", "T1", T0 - 30 * MIN, 0);
-	snprintf(e.team_id, sizeof(e.team_id), "xteam");
+	e = in_team(ev("e1", EVENT_REPLY, "a1", "T1", T0 - 30 * MIN, 0), "xteam");
 	task_event(t0, &e, T0);
-	e = ev("e2", EVENT_RATING, "a1", NULL, T0 - 20 * MIN, 5);
-	snprintf(e.team_id, sizeof(e.team_id), "xteam");
+	e = in_team(ev("e2", EVENT_RATING, "a1", NULL, T0 - 20 * MIN, 5), "xteam");
 	task_event(t0, &e, T0);
-	e = ev("e3", EVENT_REPLY, "xb", "T1", T0 - 10 * MIN, 0);
-	snprintf(e.team_id, sizeof(e.team_id), "xteam");
+	e = in_team(ev("e3", EVENT_REPLY, "xb", "T1", T0 - 10 * MIN, 0), "xteam");
 	task_event(t1, &e, T0);
-	e = ev("e4", EVENT_RATING, "xb", NULL, T0 - 10 * MIN, 1);
-	snprintf(e.team_id, sizeof(e.team_id), "xteam");
+	e = in_team(ev("e4", EVENT_RATING, "xb", NULL, T0 - 10 * MIN, 1), "xteam");
 	task_event(t1, &e, T0);
 	flush(t0, T0, &c0);
 	flush(t1, T0, &c1);

@@ -238,6 +238,13 @@ struct event ev(const char *id, enum event_type type, const char *agent, const c
 }
 
 /* See testutil_task.h. */
+struct event in_team(struct event e, const char *team)
+{
+	snprintf(e.team_id, sizeof(e.team_id), "%s", team);
+	return e;
+}
+
+/* See testutil_task.h. */
 void restore_into(struct task *r, const struct capture *c, int64_t now)
 {
 	assert_true(task_restore_meta(r, c->meta, c->meta_len));

@@ -70,6 +70,8 @@ struct event ev(const char *id, enum event_type type, const char *agent, const c
 
 /* Restores task r from what one flush captured in c (its meta, agents, tickets, outbox, dedupe records) at now. */
 void restore_into(struct task *r, const struct capture *c, int64_t now);
+/* Event e with team_id team. */
+struct event in_team(struct event e, const char *team);
 /* The view of agent in c, or a failure. */
 const struct task_view *view_of(const struct capture *c, const char *agent);
 
