@@ -91,23 +91,46 @@ size_t viewrank_memo_fields(const struct viewrank *r)
 	return RANK_COUNT * r->windows.count;
 }
 
-/* The batch of key for ZADD or ZREM, made on first use; NULL when out of memory. */
-static struct viewrank_batch *viewrank_batch(struct viewrank *r, const char *key, bool zadd)
+/* The key of ranking id in window w: the site's (team NULL) or the team's; false when too long. */
+static bool viewrank_key(const struct viewrank *r, const char *team, enum rank_id id, size_t w, char *buf,
+    size_t size)
 {
-	char id[VIEW_KEY_SIZE + 1];
-	size_t len = strlen(key);
+	return team == NULL ? view_key_rank(r->prefix, rank_name(id), r->windows.w[w].name, buf, size) :
+	    view_key_team_rank(r->prefix, team, strlen(team), rank_name(id), r->windows.w[w].name, buf, size);
+}
+
+/*
+ * The batch of the ranking id in window w of team (NULL: the site's), for ZADD or ZREM, made
+ * on first use; NULL when out of memory, or with *too_long when the key is too long (then
+ * there is no such ranking). Found by a short binary id, so the key's text is formatted once
+ * a round, not once an agent.
+ */
+static struct viewrank_batch *viewrank_batch(struct viewrank *r, const char *team, enum rank_id id, size_t w,
+    bool zadd, bool *too_long)
+{
+	char key[VIEW_KEY_SIZE], bid[IDMAP_MAX_KEY];
+	size_t team_len = team == NULL ? 0 : strlen(team), len = 4 + team_len;
 	uint32_t i;
 
-	if (len + 1 > IDMAP_MAX_KEY || len + 1 > sizeof(id) || r->index == NULL)
+	*too_long = len > sizeof(bid);
+	if (*too_long || r->index == NULL)
 		return NULL;
-	id[0] = zadd ? 'A' : 'R';
-	memcpy(id + 1, key, len);
-	if (idmap_get(r->index, id, len + 1, &i))
+	bid[0] = zadd ? 'A' : 'R';
+	bid[1] = (char)w;
+	bid[2] = (char)id;
+	bid[3] = team == NULL ? 'S' : 'T';
+	if (team != NULL)
+		memcpy(bid + 4, team, team_len);
+	if (idmap_get(r->index, bid, len, &i))
 		return &r->batch[i];
+	if (!viewrank_key(r, team, id, w, key, sizeof(key))) {
+		*too_long = true;
+		return NULL;
+	}
 	if (!growarray((void **)&r->batch, &r->cap, r->n + 1, sizeof(*r->batch)))
 		return NULL;
 	memset(&r->batch[r->n], 0, sizeof(r->batch[r->n]));
-	if ((r->batch[r->n].key = strdup(key)) == NULL || idmap_put(r->index, id, len + 1, (uint32_t)r->n) < 0) {
+	if ((r->batch[r->n].key = strdup(key)) == NULL || idmap_put(r->index, bid, len, (uint32_t)r->n) < 0) {
 		free(r->batch[r->n].key);
 		return NULL;
 	}
@@ -129,14 +152,16 @@ static bool viewrank_arg(struct viewrank_batch *b, const char *s)
 	return true;
 }
 
-/* Adds agent at score (ZADD) or, for RANK_NONE, takes it out (ZREM) of key. */
-static void viewrank_put(struct viewrank *r, const char *key, const char *agent, int64_t score)
+/* Adds agent at score (ZADD) or, for RANK_NONE, takes it out (ZREM) of ranking id in window w of team. */
+static void viewrank_put(struct viewrank *r, const char *team, enum rank_id id, size_t w, const char *agent,
+    int64_t score)
 {
-	struct viewrank_batch *b = viewrank_batch(r, key, score != RANK_NONE);
+	bool too_long;
+	struct viewrank_batch *b = viewrank_batch(r, team, id, w, score != RANK_NONE, &too_long);
 	char text[VIEWRANK_SCORE_SIZE];
 
 	if (b == NULL) {
-		r->failed = true;
+		r->failed |= !too_long;
 		return;
 	}
 	if (score != RANK_NONE) {
@@ -151,24 +176,13 @@ static void viewrank_put(struct viewrank *r, const char *key, const char *agent,
 		r->failed = true;
 }
 
-/* The key of ranking id in window w: the site's (team NULL) or the team's; false when too long. */
-static bool viewrank_key(const struct viewrank *r, const char *team, enum rank_id id, size_t w, char *buf,
-    size_t size)
-{
-	return team == NULL ? view_key_rank(r->prefix, rank_name(id), r->windows.w[w].name, buf, size) :
-	    view_key_team_rank(r->prefix, team, strlen(team), rank_name(id), r->windows.w[w].name, buf, size);
-}
-
 /* See viewrank.h. */
 void viewrank_agent(struct viewrank *r, const char *agent, const char *team, const char *old_team,
     const int64_t rank[WINDOWS_MAX][RANK_COUNT], view_memo_t *memo)
 {
-	char key[VIEW_KEY_SIZE];
-
 	for (size_t w = 0; old_team != NULL && w < r->windows.count; w++)
 		for (int id = 0; id < RANK_COUNT; id++) {
-			if (viewrank_key(r, old_team, (enum rank_id)id, w, key, sizeof(key)))
-				viewrank_put(r, key, agent, RANK_NONE);
+			viewrank_put(r, old_team, (enum rank_id)id, w, agent, RANK_NONE);
 			memo[w * RANK_COUNT + (size_t)id] = VIEW_MEMO_UNKNOWN;
 		}
 	for (size_t w = 0; w < r->windows.count; w++)
@@ -181,10 +195,9 @@ void viewrank_agent(struct viewrank *r, const char *agent, const char *team, con
 			if (*m == code)
 				continue;
 			*m = code;
-			if (viewrank_key(r, NULL, (enum rank_id)id, w, key, sizeof(key)))
-				viewrank_put(r, key, agent, s);
-			if (team != NULL && viewrank_key(r, team, (enum rank_id)id, w, key, sizeof(key)))
-				viewrank_put(r, key, agent, s);
+			viewrank_put(r, NULL, (enum rank_id)id, w, agent, s);
+			if (team != NULL)
+				viewrank_put(r, team, (enum rank_id)id, w, agent, s);
 		}
 }
 
