@@ -702,12 +702,15 @@ int main(int argc, char **argv)
 	/* librdkafka's threads would each get a glibc arena: tens of MB of RSS for nothing. */
 	mallopt(M_ARENA_MAX, 2);
 	/*
-	 * Batches, script commands and replies are blocks of 0.1-2 MB, freed within a second.
-	 * A fixed threshold maps them and returns them to the kernel when freed; glibc's own
-	 * rises to the largest block freed, after which they pin heap pages (10 MB of peak
-	 * RSS in benchmark 1, for about 1 us of CPU per event).
+	 * A checkpoint commit is a ~1 MB command, built once and copied once more into hiredis's
+	 * output buffer, several times a second a task; fetched batches and replies are as big.
+	 * Mapped (above a fixed 128 KB threshold, until 2026-12), each such block came back as fresh pages,
+	 * each faulted in and zeroed: 230,000 faults and ~0.5 us of system CPU per event in benchmark
+	 * 1. Taken from the heap and kept there (up to 8 MB free at its top), they are reused:
+	 * 60,000-80,000 faults, for ~20 MB more peak RSS (bench/README.md, "Page faults").
 	 */
-	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
 	if (rebuild) {
 		int rc = legacy_rebuild(&d.cfg);
 
