@@ -134,6 +134,8 @@ def run(args):
         rcpu0 = c.redis_cpu(st.redis)
         kb0, mc0 = c.broker_cpu(st), c.machine_cpu()
         rep0 = c.process_cpu(replica.proc.pid) if replica else None
+        if args.redis_stats:
+            st.redis.cmd("CONFIG", "RESETSTAT")
         t_start = time.monotonic()
         st.start_daemon(d)
         progress.start(t_start)
@@ -187,6 +189,8 @@ def run(args):
         res["ratio_to_kcat"] = res["eps"] / res["kcat_eps"]
         res["redis_used_memory"] = c.redis_used_memory(st.redis)
 
+        if args.redis_stats:
+            res["redis_stats"] = redis_stats(st.redis)
         if args.check:
             res["check"] = check(st.redis, summary)
         if args.fetch_trace:
@@ -402,6 +406,38 @@ def check(redis, summary):
     return out
 
 
+def redis_stats(redis):
+    """What Redis spent its time on in the measured pass (INFO commandstats since the RESETSTAT
+    before the daemon's exec: a script's or a transaction's own commands are counted both on
+    their own and in its time) and the checkpoint's records by kind (the fields of each task's
+    agents and tickets hashes, teams' and the site's records apart, and its strings)."""
+    commands = []
+    for line in redis.cmd("INFO", "commandstats").splitlines():
+        if line.startswith("cmdstat_"):
+            name, _, kv = line[len("cmdstat_"):].partition(":")
+            f = dict(x.split("=", 1) for x in kv.split(","))
+            commands.append((name, int(f["calls"]), int(f["usec"])))
+    records = {}
+    for key in redis.keys("*task*"):
+        kind = redis.cmd("TYPE", key)
+        if kind == "hash":
+            cursor = "0"
+            while True:
+                cursor, flat = redis.cmd_raw("HSCAN", key, cursor, "COUNT", 1000)
+                cursor = cursor.decode()
+                for f, v in zip(flat[0::2], flat[1::2]):
+                    name = key.rsplit(":", 1)[-1] + (" (teams, site)" if f[:1] == b"\x01" else "")
+                    n, size = records.get(name, (0, 0))
+                    records[name] = (n + 1, size + len(v))
+                if cursor == "0":
+                    break
+        elif kind == "string":
+            name = key.rsplit(":", 2)[-2] + " segments"
+            n, size = records.get(name, (0, 0))
+            records[name] = (n + 1, size + int(redis.cmd("STRLEN", key)))
+    return {"commands": sorted(commands, key=lambda x: -x[2]), "records": sorted(records.items())}
+
+
 def met(ok):
     return "met" if ok else "NOT met"
 
@@ -465,6 +501,12 @@ def report(res, out=sys.stdout):
       % (ref[0], ref[-1], ref[len(ref) // 2], len(res["cpu_reference_before"]), len(res["cpu_reference_after"]),
          " ".join("%.3f" % x for x in res["cpu_reference_before"]),
          " ".join("%.3f" % x for x in res["cpu_reference_after"])))
+    rs = res.get("redis_stats")
+    if rs:
+        p("redis by command (measured pass; a script's commands also inside its own time): %s"
+          % ", ".join("%s %d calls %.3f s" % (name, calls, usec / 1e6) for name, calls, usec in rs["commands"]))
+        p("checkpoint records at the end: %s" % ", ".join("%s %d, %.0f bytes each" % (name, n, size / n)
+                                                         for name, (n, size) in rs["records"]))
     p("daemon peak RSS: %.1f MiB VmHWM, %.1f MiB max of %d VmRSS samples at 50 ms   (target <= 128 MiB: %s)"
       % (c.mib(res["rss_hwm"]), c.mib(res["rss_peak_sampled"]), res["rss_samples"],
          met(c.mib(res["rss_hwm"]) <= 128)))
@@ -536,6 +578,8 @@ def main():
     ap.add_argument("--fetch-trace", action="store_true",
                     help="log librdkafka's fetch decisions and print the prefetch cycles (slower)")
     ap.add_argument("--check", action="store_true", help="verify exact counts per agent (exit 1 if wrong)")
+    ap.add_argument("--redis-stats", action="store_true",
+                    help="print Redis's time by command in the measured pass and the checkpoint's record sizes")
     ap.add_argument("--replica", action="store_true",
                     help="give Redis a replica and run the daemon with [redis] wait_replicas = 1")
     ap.add_argument("--timeout", type=float, default=900, help="seconds to wait for every event to show")

@@ -707,7 +707,7 @@ int main(int argc, char **argv)
 	 * Mapped (above a fixed 128 KB threshold, until 2026-12), each such block came back as fresh pages,
 	 * each faulted in and zeroed: 230,000 faults and ~0.5 us of system CPU per event in benchmark
 	 * 1. Taken from the heap and kept there (up to 8 MB free at its top), they are reused:
-	 * 60,000-80,000 faults, for ~20 MB more peak RSS (bench/README.md, "Page faults").
+	 * 78,000-84,000 faults, for ~20 MB more peak RSS (bench/README.md, "Where the rest of the gap is").
 	 */
 	mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
 	mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
