@@ -12,6 +12,9 @@
 
 /* Room for a score's text: "-10000". */
 #define VIEWRANK_SCORE_SIZE 24
+/* A batch's id gives the window three bits (viewrank_batch). */
+_Static_assert(WINDOWS_MAX <= 8, "a window's index must fit in three bits");
+
 /* A batch is sent once it holds this many members, so one command stays small. */
 #define VIEWRANK_CHUNK 512
 
@@ -102,25 +105,24 @@ static bool viewrank_key(const struct viewrank *r, const char *team, enum rank_i
 /*
  * The batch of the ranking id in window w of team (NULL: the site's), for ZADD or ZREM, made
  * on first use; NULL when out of memory, or with *too_long when the key is too long (then
- * there is no such ranking). Found by a short binary id, so the key's text is formatted once
- * a round, not once an agent.
+ * there is no such ranking). Found by a short binary id, two bytes and the team's (so the
+ * longest team id fits), and the key's text is formatted once a round, not once an agent.
  */
 static struct viewrank_batch *viewrank_batch(struct viewrank *r, const char *team, enum rank_id id, size_t w,
     bool zadd, bool *too_long)
 {
 	char key[VIEW_KEY_SIZE], bid[IDMAP_MAX_KEY];
-	size_t team_len = team == NULL ? 0 : strlen(team), len = 4 + team_len;
+	size_t team_len = team == NULL ? 0 : strlen(team), len = 2 + team_len;
 	uint32_t i;
 
 	*too_long = len > sizeof(bid);
 	if (*too_long || r->index == NULL)
 		return NULL;
-	bid[0] = zadd ? 'A' : 'R';
-	bid[1] = (char)w;
-	bid[2] = (char)id;
-	bid[3] = team == NULL ? 'S' : 'T';
+	/* the window in three bits (see the assertion above), the two flags above them */
+	bid[0] = (char)((zadd ? 0x10 : 0) | (team != NULL ? 0x08 : 0) | (int)w);
+	bid[1] = (char)id;
 	if (team != NULL)
-		memcpy(bid + 4, team, team_len);
+		memcpy(bid + 2, team, team_len);
 	if (idmap_get(r->index, bid, len, &i))
 		return &r->batch[i];
 	if (!viewrank_key(r, team, id, w, key, sizeof(key))) {

@@ -145,6 +145,24 @@ class TestTeams(h.FeedbackTestCase):
                 got = redis.zrange_withscores(tkey)
                 self.assertEqual(got, {a: v for a, v in want.items() if teams.get(a) == team}, tkey)
 
+    def test_longest_team_id_is_ranked(self):
+        """A team id of the longest length allowed (126 bytes) has its rankings like any other.
+
+        Its ranking keys run past the 128 bytes an id map holds, so the views once failed the
+        round that would write them, round after round.
+        """
+        team = "t" * 126
+        path = self.map_file("zed %s\n" % team)
+        redis, kafka, _ = self.stack(config={"teams": {"map": path}, "rule.csat_below": {"min_samples": "2"}})
+        now = h.now_ms()
+        events = [h.rating("zed", 5, now - 2 * MINUTE), h.rating("zed", 4, now - MINUTE)]
+        h.produce(kafka.bootstrap, h.TOPIC_EVENTS, events, key="zed")
+        key = "fb:team:{%s}:rank:csat_lower:1h" % team
+        h.wait_until(lambda: redis.cmd("ZSCORE", key, "zed") is not None, 30, what="zed in " + key)
+        self.assertEqual(redis.cmd("ZSCORE", key, "zed"), redis.cmd("ZSCORE", "fb:rank:csat_lower:1h", "zed"))
+        h.wait_until(lambda: redis.hgetall("fb:team:{%s}:stats" % team).get("ratings_1h") == "2", 30,
+                     what="the team's stats hash")
+
     def test_reload_moves_agent_and_restart_keeps_groups(self):
         """A map changed by SIGHUP moves an agent's next events; kill -9 and restart keep the sums.
 
