@@ -16,6 +16,7 @@ import atexit
 import itertools
 import json
 import os
+import random
 import re
 import select
 import shutil
@@ -98,8 +99,39 @@ def _kill_all():
     _live.clear()
 
 
+_handed_out = set()
+
+
+def _ephemeral_low():
+    """The lowest port the kernel gives outgoing connections (32768 unless configured)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port():
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    """A TCP port on 127.0.0.1 that was free a moment ago.
+
+    Below the kernel's ephemeral range when there is room there: a port the kernel picked
+    (bind to 0) can be taken by any outgoing connection before the server binds it, which
+    once failed a Redis Cluster node's start ("Address already in use"). Each port is handed
+    out once per process.
+    """
+    low = _ephemeral_low()
+    if low > 11000:
+        for _ in range(200):
+            port = random.randrange(10000, low)
+            if port in _handed_out:
+                continue
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            _handed_out.add(port)
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
