@@ -418,7 +418,7 @@ def redis_stats(redis):
             f = dict(x.split("=", 1) for x in kv.split(","))
             commands.append((name, int(f["calls"]), int(f["usec"])))
     records = {}
-    for key in redis.keys("*task*"):
+    for key in redis.keys("fb:task:*"):  # the checkpoint (the benchmarks keep the default prefix)
         kind = redis.cmd("TYPE", key)
         if kind == "hash":
             cursor = "0"
