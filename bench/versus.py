@@ -3,6 +3,7 @@
 
     bench/versus.py                          # 5 pairs: 8e4d6fa (before issue 15), then this build with teams
     bench/versus.py --pairs 3 --base REV --base-builddir DIR
+    bench/versus.py --no-map-too              # a third run a pair: this build without the map
 
 Issue 15's target: benchmark 1's throughput drops by at most 10% with all of the team-lead
 figures enabled. "Enabled" is this build with an agent -> team map (--teams teams of
@@ -14,7 +15,9 @@ build, one right after the other: this two-core machine's speed moves by 20% and
 between minutes, so only a pair compares (a run's "core speed" is printed beside it). The
 base is built once in a temporary git worktree (scripts/build.sh) unless --base-builddir
 names a build of it. Prints every run's figures, each pair's ratio, and the median ratio
-against the target (>= 0.90).
+against the target (>= 0.90). --no-map-too adds, to each pair, a run of this build without
+the map (the site, percentiles, months, rankings, integrity and recovery, but no teams), to
+tell the teams' share of the cost from the rest's.
 """
 import argparse
 import json
@@ -83,6 +86,8 @@ def main():
     ap.add_argument("--teams", type=int, default=50, help="teams in this build's map (0: no map)")
     ap.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                     help="a daemon setting for both builds' runs (repeatable)")
+    ap.add_argument("--no-map-too", action="store_true",
+                    help="also run this build without the team map in each pair")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, JSON, worktree)")
     args = ap.parse_args()
 
@@ -101,7 +106,8 @@ def main():
         for i in range(args.pairs):
             b = figures(run_once(base_dir, common, tmp, "base%d" % (i + 1)))
             h = figures(run_once(args.builddir, head, tmp, "head%d" % (i + 1)))
-            rows.append((b, h))
+            u = figures(run_once(args.builddir, common, tmp, "nomap%d" % (i + 1))) if args.no_map_too else None
+            rows.append((b, h, u))
             log("pair %d: %.0f and %.0f events/s, ratio %.3f" % (i + 1, b[0], h[0], h[0] / b[0]))
     finally:
         if base_dir is not None and not args.base_builddir and not args.keep:
@@ -116,10 +122,15 @@ def main():
     print("== Benchmark 1, %s (before) against this build (%s), %d pairs back to back ==" % (args.base, what,
                                                                                            len(rows)))
     print("pair  base events/s  daemon us  Redis us  core s   this events/s  daemon us  Redis us  core s   ratio")
-    for i, (b, h) in enumerate(rows):
+    for i, (b, h, u) in enumerate(rows):
         print("%4d  %13.0f  %9.3f  %8.3f  %6.3f   %13.0f  %9.3f  %8.3f  %6.3f   %.3f"
               % ((i + 1,) + b + h + (h[0] / b[0],)))
-    ratios = [h[0] / b[0] for b, h in rows]
+    if args.no_map_too:
+        print("this build without the map, in the same pairs:")
+        for i, (b, h, u) in enumerate(rows):
+            print("%4d  %13.0f  %9.3f  %8.3f  %6.3f   ratio to the base %.3f" % ((i + 1,) + u + (u[0] / b[0],)))
+        print("median ratio without the map: %.3f" % statistics.median(u[0] / b[0] for b, h, u in rows))
+    ratios = [h[0] / b[0] for b, h, u in rows]
     med = statistics.median(ratios)
     print("median ratio: %.3f (pairs: %s); target >= %.2f (throughput drops by at most 10%%): %s"
           % (med, ", ".join("%.3f" % r for r in ratios), TARGET, "met" if med >= TARGET else "NOT met"))
