@@ -75,16 +75,11 @@ test_pack(const struct clock_state *s, char *buf, size_t size)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	size_t len;
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	assert_true(clock_record_pack(&pk, s, &TICKET, NULL));
-	assert_true(sb.size <= size);
-	memcpy(buf, sb.data, sb.size);
-	len = sb.size;
-	msgpack_sbuffer_destroy(&sb);
-	return len;
+	return test_sbuffer_take(&sb, buf, size);
 }
 
 /* Packs in, decodes it, checks everything and that no prefix nor longer buffer is a record. */
@@ -359,7 +354,6 @@ test_v1_pack(char *buf, size_t size, int phase, int64_t target, int permille, in
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	size_t len;
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
@@ -379,11 +373,7 @@ test_v1_pack(char *buf, size_t size, int phase, int64_t target, int permille, in
 	msgpack_pack_str_body(&pk, "a17", 3);
 	msgpack_pack_str(&pk, strlen(category));
 	msgpack_pack_str_body(&pk, category, strlen(category));
-	assert_true(sb.size <= size);
-	memcpy(buf, sb.data, sb.size);
-	len = sb.size;
-	msgpack_sbuffer_destroy(&sb);
-	return len;
+	return test_sbuffer_take(&sb, buf, size);
 }
 
 /*

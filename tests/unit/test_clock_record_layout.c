@@ -151,7 +151,6 @@ test_v2_pack(const struct v2 *r, char *buf, size_t size)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	size_t len;
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
@@ -176,11 +175,7 @@ test_v2_pack(const struct v2 *r, char *buf, size_t size)
 	}
 	for (int i = 9; i < r->members; i++)
 		msgpack_pack_nil(&pk);
-	assert_true(sb.size <= size);
-	memcpy(buf, sb.data, sb.size);
-	len = sb.size;
-	msgpack_sbuffer_destroy(&sb);
-	return len;
+	return test_sbuffer_take(&sb, buf, size);
 }
 
 /* Whether r decodes; a refusal must leave the state zeroed, a success is cleared. */

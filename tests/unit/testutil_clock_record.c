@@ -12,6 +12,18 @@
 #include "testutil_clock_record.h"
 
 /* See testutil_clock_record.h. */
+size_t
+test_sbuffer_take(msgpack_sbuffer *sb, char *buf, size_t size)
+{
+	size_t len = sb->size;
+
+	assert_true(len <= size);
+	memcpy(buf, sb->data, len);
+	msgpack_sbuffer_destroy(sb);
+	return len;
+}
+
+/* See testutil_clock_record.h. */
 void
 test_same_run(const struct clock_run *a, const struct clock_run *b)
 {

@@ -2,12 +2,17 @@
 #ifndef FEEDBACKD_TESTUTIL_CLOCK_RECORD_H
 #define FEEDBACKD_TESTUTIL_CLOCK_RECORD_H
 
+#include <msgpack.h>
+
 #include "clock.h"
 #include "clock_record.h"
 #include "terms.h"
 
 /* Room for any record these tests pack. */
 #define REC_MAX 1024
+
+/* Copies what sb holds into buf (checked to fit in size) and destroys sb; returns its length. */
+size_t test_sbuffer_take(msgpack_sbuffer *sb, char *buf, size_t size);
 
 /* Checks every member of two clocks (created and stop are one: the stop while it settles). */
 void test_same_run(const struct clock_run *a, const struct clock_run *b);
