@@ -51,6 +51,7 @@ def build_base(rev, tmp):
 
 
 def write_team_map(path, agents, teams):
+    """An agent -> team map of benchmark 1's agents: agent i in team i mod teams."""
     with open(path, "w") as f:
         for i in range(agents):
             f.write("%s team-%02d\n" % (c.gen_events.agent_name(i), i % teams))
@@ -110,7 +111,8 @@ def main():
             rows.append((b, h, u))
             log("pair %d: %.0f and %.0f events/s, ratio %.3f" % (i + 1, b[0], h[0], h[0] / b[0]))
     finally:
-        if base_dir is not None and not args.base_builddir and not args.keep:
+        # Also after a failed build: the worktree was added before it.
+        if not args.base_builddir and not args.keep and os.path.isdir(os.path.join(tmp, "base")):
             subprocess.run(["git", "-C", REPO, "worktree", "remove", "--force", os.path.join(tmp, "base")],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if not args.keep:
